@@ -1,0 +1,47 @@
+// Upload-time validation of artifacts: the right file for its kind, and the
+// expiry of offboarding scripts read from their name.
+#ifndef MDEFLEET_COMMON_ARTIFACT_VALIDATION_H_
+#define MDEFLEET_COMMON_ARTIFACT_VALIDATION_H_
+
+#include <optional>
+#include <string>
+#include "absl/strings/string_view.h"
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
+#include "mdefleet/v1/types.pb.h"
+
+namespace mdefleet {
+
+struct ValidatedArtifact {
+  bool secret = false;                        // onboarding scripts
+  std::optional<absl::CivilDay> valid_until;  // offboarding scripts
+};
+
+// Checks content against kind: an onboarding script must contain the
+// OnboardingInfo marker, an offboarding script the
+// 696C1FA1-4030-4FA4-8713-FAF9B2EA7C0A marker and a
+// "_valid_until_YYYY-MM-DD" name that is not already past `today`; Install.ps1
+// must look like a PowerShell script; md4ws.msi must be an OLE compound file.
+// InvalidArgument naming the field ("content", "name", "kind") otherwise.
+// Never quotes the content in an error (scripts are secrets).
+absl::StatusOr<ValidatedArtifact> ValidateArtifact(v1::ArtifactKind kind,
+                                                   absl::string_view name,
+                                                   absl::string_view content,
+                                                   absl::CivilDay today);
+
+// The date from "..._valid_until_YYYY-MM-DD.cmd" (also accepts YYYYMMDD).
+absl::StatusOr<absl::CivilDay> ParseValidUntil(absl::string_view name);
+
+// FailedPrecondition "offboarding script expired on YYYY-MM-DD; download a new
+// offboarding package" when valid_until < today.
+absl::Status CheckNotExpired(absl::CivilDay valid_until, absl::CivilDay today);
+
+// "onboarding_script", ... and back (also accepts the enum name).
+std::string ArtifactKindName(v1::ArtifactKind kind);
+absl::StatusOr<v1::ArtifactKind> ParseArtifactKind(absl::string_view name);
+
+}  // namespace mdefleet
+
+#endif  // MDEFLEET_COMMON_ARTIFACT_VALIDATION_H_

@@ -1,0 +1,26 @@
+// Validation of a submitted JobSpec before anything is stored.
+#ifndef MDEFLEET_COMMON_JOB_SPEC_VALIDATION_H_
+#define MDEFLEET_COMMON_JOB_SPEC_VALIDATION_H_
+
+#include "absl/strings/string_view.h"
+
+#include "absl/status/status.h"
+#include "mdefleet/v1/jobs.pb.h"
+
+namespace mdefleet {
+
+// InvalidArgument naming the field ("kind: unknown job kind \"foo\"; expected
+// one of install, onboard, migrate_mma, offboard", "parameters.workspace_id:
+// malformed GUID ...", "target: empty selector ...") or Ok. Checks syntax and
+// the parameters each kind requires; artifact existence is the server's job.
+absl::Status ValidateJobSpec(const v1::JobSpec& spec);
+
+// True for a GUID in 8-4-4-4-12 hex form, braces optional.
+bool IsGuid(absl::string_view text);
+
+// Case-insensitive shell glob (*, ?) used for hostname targets.
+bool GlobMatches(absl::string_view pattern, absl::string_view text);
+
+}  // namespace mdefleet
+
+#endif  // MDEFLEET_COMMON_JOB_SPEC_VALIDATION_H_

@@ -1,0 +1,84 @@
+// Windows facts the plans, the fact collector and the simulated host agree on:
+// registry keys (HKLM, without the hive), value names, services, paths.
+// Sources: shared/DESIGN.md section 4 and the seed articles.
+#ifndef MDEFLEET_COMMON_MDE_CONSTANTS_H_
+#define MDEFLEET_COMMON_MDE_CONSTANTS_H_
+
+#include "absl/strings/string_view.h"
+
+namespace mdefleet::mde {
+
+// Sensor service (MsSense.exe).
+inline constexpr absl::string_view kSenseService = "Sense";
+// Microsoft Monitoring Agent.
+inline constexpr absl::string_view kMmaService = "HealthService";
+// Defender Antivirus.
+inline constexpr absl::string_view kDefenderAvService = "WinDefend";
+
+// OnboardingState (DWORD, 1 = onboarded) lives here.
+inline constexpr absl::string_view kAtpStatusKey =
+    "SOFTWARE\\Microsoft\\Windows Advanced Threat Protection\\Status";
+inline constexpr absl::string_view kOnboardingStateValue = "OnboardingState";
+// senseGuid lives here (deleted before imaging).
+inline constexpr absl::string_view kAtpKey =
+    "SOFTWARE\\Microsoft\\Windows Advanced Threat Protection";
+inline constexpr absl::string_view kSenseGuidValue = "senseGuid";
+// Policy key written by onboarding/offboarding scripts; also holds
+// ForceDefenderPassiveMode and PreferStaticProxyForHttpRequest.
+inline constexpr absl::string_view kAtpPolicyKey =
+    "SOFTWARE\\Policies\\Microsoft\\Windows Advanced Threat Protection";
+inline constexpr absl::string_view kOnboardingInfoValue = "OnboardingInfo";
+inline constexpr absl::string_view kOffboardingMarker =
+    "696C1FA1-4030-4FA4-8713-FAF9B2EA7C0A";
+inline constexpr absl::string_view kForcePassiveModeValue =
+    "ForceDefenderPassiveMode";
+
+// MMA workspaces: one subkey "AOI-<workspace GUID>" per Log Analytics workspace.
+inline constexpr absl::string_view kMmaManagementGroupsKey =
+    "SYSTEM\\CurrentControlSet\\Services\\HealthService\\Parameters\\"
+    "Management Groups";
+inline constexpr absl::string_view kMmaWorkspacePrefix = "AOI-";
+
+// Pending reboot markers (Component Based Servicing / Windows Update).
+inline constexpr absl::string_view kCbsRebootPendingKey =
+    "SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Component Based "
+    "Servicing\\RebootPending";
+inline constexpr absl::string_view kWuRebootRequiredKey =
+    "SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\WindowsUpdate\\Auto "
+    "Update\\RebootRequired";
+
+// Machine identity (cloned runners share it only if the image was not
+// generalised).
+inline constexpr absl::string_view kCryptographyKey =
+    "SOFTWARE\\Microsoft\\Cryptography";
+inline constexpr absl::string_view kMachineGuidValue = "MachineGuid";
+
+// Third-party antivirus services the fact collector recognises.
+inline constexpr absl::string_view kThirdPartyAvServices[] = {
+    "CSFalconService",  // CrowdStrike Falcon
+    "SentinelAgent",    // SentinelOne
+    "ekrn",             // ESET
+    "McShield",         // Trellix/McAfee
+    "SAVService",       // Sophos
+    "ntrtscan",         // Trend Micro Apex One
+    "CylanceSvc",       // Cylance
+    "SepMasterService", // Symantec Endpoint Protection
+};
+
+// Files.
+inline constexpr absl::string_view kCyberDirectory =
+    "C:\\ProgramData\\Microsoft\\Windows Defender Advanced Threat "
+    "Protection\\Cyber";
+inline constexpr absl::string_view kInstallScriptFileName = "Install.ps1";
+// Install.ps1 requires md4ws.msi beside it, unrenamed.
+inline constexpr absl::string_view kInstallerMsiFileName = "md4ws.msi";
+inline constexpr absl::string_view kOnboardingScriptFileName =
+    "WindowsDefenderATPOnboardingScript.cmd";
+
+// Checked on 2019+ before onboarding (no installer checks it there).
+inline constexpr absl::string_view kConnectivityCheckUrl =
+    "https://winatp-gw-cus.microsoft.com/test";
+
+}  // namespace mdefleet::mde
+
+#endif  // MDEFLEET_COMMON_MDE_CONSTANTS_H_

@@ -1,0 +1,46 @@
+// The one place where operations become steps: (job kind, parameters, device
+// facts) -> ordered primitive actions. Pure: no I/O, no clock.
+#ifndef MDEFLEET_COMMON_PLAN_PLAN_H_
+#define MDEFLEET_COMMON_PLAN_PLAN_H_
+
+#include <optional>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "mdefleet/v1/plan.pb.h"
+#include "mdefleet/v1/types.pb.h"
+
+namespace mdefleet {
+
+// An artifact the plan downloads: its id (SHA-256) and the file name it must
+// have on the device.
+struct ArtifactRef {
+  std::string id;
+  std::string file_name;
+};
+
+// Job parameters with artifact ids resolved by the server.
+struct PlanInputs {
+  std::string kind;  // install | onboard | migrate_mma | offboard
+  std::string workspace_id;
+  std::optional<ArtifactRef> install_script;      // Install.ps1
+  std::optional<ArtifactRef> installer_msi;       // md4ws.msi
+  std::optional<ArtifactRef> onboarding_script;
+  std::optional<ArtifactRef> offboarding_script;
+};
+
+// The job kinds BuildPlan knows, in the order operators see them.
+const std::vector<std::string>& KnownJobKinds();
+
+// Builds the ordered steps for one device. Prechecks come first and stop the
+// task with an actionable message; verification steps come last.
+// Errors (InvalidArgument / FailedPrecondition, naming the field) when an input
+// the device needs is missing, e.g. no Install.ps1 for a 2016 device.
+absl::StatusOr<v1::Plan> BuildPlan(const PlanInputs& inputs,
+                                   const v1::DeviceFacts& facts);
+
+}  // namespace mdefleet
+
+#endif  // MDEFLEET_COMMON_PLAN_PLAN_H_
