@@ -2,9 +2,8 @@
 #ifndef MDEFLEET_COMMON_JOB_SPEC_VALIDATION_H_
 #define MDEFLEET_COMMON_JOB_SPEC_VALIDATION_H_
 
-#include "absl/strings/string_view.h"
-
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "mdefleet/v1/jobs.pb.h"
 
 namespace mdefleet {
@@ -17,6 +16,10 @@ absl::Status ValidateJobSpec(const v1::JobSpec& spec);
 
 // True for a GUID in 8-4-4-4-12 hex form, braces optional.
 bool IsGuid(absl::string_view text);
+
+// True for an artifact id: the lowercase hex SHA-256 of its content (64
+// characters of 0-9a-f).
+bool IsArtifactId(absl::string_view text);
 
 // Case-insensitive shell glob (*, ?) used for hostname targets.
 bool GlobMatches(absl::string_view pattern, absl::string_view text);

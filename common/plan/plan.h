@@ -5,17 +5,20 @@
 
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "mdefleet/v1/plan.pb.h"
 #include "mdefleet/v1/types.pb.h"
 
 namespace mdefleet {
 
-// An artifact the plan downloads: its id (SHA-256) and the file name it must
-// have on the device.
+// An artifact the plan downloads: its id (SHA-256) and its uploaded file
+// name. The offboarding script keeps that name on the device (it carries the
+// _valid_until_ date; it must be a plain file name); Install.ps1, md4ws.msi
+// and the onboarding script always get their fixed names (mde_constants.h),
+// as Install.ps1 requires.
 struct ArtifactRef {
   std::string id;
   std::string file_name;
@@ -25,8 +28,8 @@ struct ArtifactRef {
 struct PlanInputs {
   std::string kind;  // install | onboard | migrate_mma | offboard
   std::string workspace_id;
-  std::optional<ArtifactRef> install_script;      // Install.ps1
-  std::optional<ArtifactRef> installer_msi;       // md4ws.msi
+  std::optional<ArtifactRef> install_script;  // Install.ps1
+  std::optional<ArtifactRef> installer_msi;   // md4ws.msi
   std::optional<ArtifactRef> onboarding_script;
   std::optional<ArtifactRef> offboarding_script;
 };

@@ -1,0 +1,124 @@
+// migrate_mma: Install.ps1 -RemoveMMA <workspace> -OnboardingScript on
+// 2012 R2/2016, for a workspace the device's MMA reports to.
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "common/job_spec_validation.h"
+#include "common/mde_constants.h"
+#include "common/os_family.h"
+#include "common/plan/kind_plans.h"
+#include "common/status_macros.h"
+
+namespace mdefleet::plan_internal {
+namespace {
+
+constexpr absl::string_view kNotOnModernServer =
+    "migrate_mma uses Install.ps1 -RemoveMMA, which applies to 2012 R2/2016; "
+    "on 2019+ onboard with the onboarding script and remove the workspace "
+    "from MMA";
+
+// Lowercase GUID without braces, for comparing workspace ids.
+std::string NormalizeGuid(absl::string_view guid) {
+  if (absl::ConsumePrefix(&guid, "{")) absl::ConsumeSuffix(&guid, "}");
+  return absl::AsciiStrToLower(guid);
+}
+
+absl::StatusOr<std::string> RequireWorkspace(const PlanContext& ctx) {
+  const std::string& ws = ctx.inputs.workspace_id;
+  if (ws.empty()) {
+    return absl::InvalidArgumentError(
+        "parameters.workspace_id: required for migrate_mma (--workspace-id): "
+        "the MMA workspace GUID to remove");
+  }
+  if (!IsGuid(ws)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("parameters.workspace_id: malformed GUID \"", ws,
+                     "\"; expected xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"));
+  }
+  return NormalizeGuid(ws);
+}
+
+// The workspace as the device spells it, if it reports it.
+const std::string* FindReported(const PlanContext& ctx,
+                                absl::string_view workspace) {
+  for (const std::string& reported : ctx.facts.mma_workspaces()) {
+    if (NormalizeGuid(reported) == workspace) return &reported;
+  }
+  return nullptr;
+}
+
+std::string NothingToMigrate(absl::string_view ws) {
+  return absl::StrCat("MMA does not report to workspace ", ws,
+                      " on this device: nothing to migrate");
+}
+
+}  // namespace
+
+absl::StatusOr<v1::Plan> BuildMigrateMmaPlan(const PlanContext& ctx) {
+  ASSIGN_OR_RETURN(const std::string normalized, RequireWorkspace(ctx));
+  const std::string* reported = FindReported(ctx, normalized);
+  const std::string ws = reported != nullptr ? *reported : normalized;
+  const std::string key = MmaWorkspaceKey(ws);
+  const std::string check_description =
+      absl::StrCat("Check that MMA reports to workspace ", ws);
+  v1::Plan plan;
+
+  if (!UsesUnifiedAgentInstaller(ctx.family)) {
+    if (!ctx.facts.mma_workspaces().empty()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(ReleaseName(ctx.family), ": ", kNotOnModernServer));
+    }
+    // Nothing to migrate per the facts; the checks confirm it on the device
+    // and stop with the reason if MMA turned out to report there after all.
+    AddCheckKey(&plan, "precheck_mma_workspace_present", check_description, key,
+                /*expect_present=*/true, v1::ON_MISMATCH_SKIP_TASK,
+                NothingToMigrate(ws));
+    AddCheckKey(
+        &plan, "precheck_release_supported",
+        "Stop: this release cannot migrate with Install.ps1", key,
+        /*expect_present=*/false, v1::ON_MISMATCH_FAIL,
+        absl::StrCat(ReleaseName(ctx.family), ": ", kNotOnModernServer));
+    return plan;
+  }
+
+  ASSIGN_OR_RETURN(ArtifactRef script, RequireOnboardingScript(ctx));
+  if (ctx.facts.mma_workspaces().empty() || reported != nullptr) {
+    AddCheckKey(&plan, "precheck_mma_workspace_present", check_description, key,
+                /*expect_present=*/true, v1::ON_MISMATCH_SKIP_TASK,
+                NothingToMigrate(ws));
+  } else {
+    AddCheckKey(
+        &plan, "precheck_mma_workspace_present", check_description, key,
+        /*expect_present=*/true, v1::ON_MISMATCH_FAIL,
+        absl::StrCat("workspace ", ws,
+                     " is not one this device reports (it reports: ",
+                     absl::StrJoin(ctx.facts.mma_workspaces(), ", "), ")"));
+  }
+  RETURN_IF_ERROR(AddFetchInstaller(ctx, &plan));
+  AddFetchOnboardingScript(script, &plan);
+  std::vector<std::string> switches = {
+      "-RemoveMMA", ws, "-OnboardingScript",
+      WorkPath(mde::kOnboardingScriptFileName)};
+  AppendPassiveSwitch(ctx, &switches);
+  AddRunInstallPs1(&plan,
+                   absl::StrCat("Remove workspace ", ws,
+                                " from MMA and onboard with Install.ps1"),
+                   switches);
+  AddVerifyOnboarded(&plan);
+  AddCheckKey(
+      &plan, "verify_workspace_removed",
+      absl::StrCat("Check that MMA no longer reports to workspace ", ws), key,
+      /*expect_present=*/false, v1::ON_MISMATCH_FAIL,
+      absl::StrCat("MMA still reports to workspace ", ws,
+                   " after Install.ps1 -RemoveMMA: remove it in the Microsoft "
+                   "Monitoring Agent control panel (AgentConfigManager."
+                   "MgmtSvcCfg) and run migrate_mma again"));
+  return plan;
+}
+
+}  // namespace mdefleet::plan_internal

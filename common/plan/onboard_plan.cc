@@ -1,0 +1,117 @@
+// onboard: prechecks, then Install.ps1 -OnboardingScript on 2012 R2/2016 or
+// the onboarding script on 2019+, verified by Sense RUNNING and
+// OnboardingState = 1.
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/mde_constants.h"
+#include "common/os_family.h"
+#include "common/plan/kind_plans.h"
+#include "common/status_macros.h"
+
+namespace mdefleet::plan_internal {
+namespace {
+
+// Prechecks every release gets, then the release-specific ones.
+void AddOnboardPrechecks(const PlanContext& ctx, v1::Plan* plan) {
+  AddCheckDword(plan, "precheck_not_onboarded",
+                "Stop if the device is already onboarded (OnboardingState = 1)",
+                mde::kAtpStatusKey, mde::kOnboardingStateValue,
+                DwordExpect::kNotEquals, 1, v1::ON_MISMATCH_SKIP_TASK,
+                "already onboarded (OnboardingState = 1): nothing to do");
+  if (UsesUnifiedAgentInstaller(ctx.family)) {
+    // On 2012 R2/2016 a workspace MMA reports to must be migrated with
+    // Install.ps1 -RemoveMMA, not onboarded beside it.
+    int n = 0;
+    for (const std::string& ws : ctx.facts.mma_workspaces()) {
+      ++n;
+      AddCheckKey(plan,
+                  n == 1 ? std::string("precheck_mma_workspace")
+                         : absl::StrCat("precheck_mma_workspace_", n),
+                  absl::StrCat("Stop if MMA reports to workspace ", ws),
+                  MmaWorkspaceKey(ws), /*expect_present=*/false,
+                  v1::ON_MISMATCH_FAIL,
+                  absl::StrCat("MMA reports to workspace ", ws,
+                               ": run migrate_mma --workspace-id ", ws));
+    }
+    return;
+  }
+  if (!ctx.facts.third_party_av().empty()) {
+    AddCheckDword(
+        plan, "precheck_passive_mode",
+        "Check that Defender Antivirus is forced into passive mode",
+        mde::kAtpPolicyKey, mde::kForcePassiveModeValue, DwordExpect::kEquals,
+        1, v1::ON_MISMATCH_FAIL,
+        absl::StrCat("third-party antivirus present (",
+                     ctx.facts.third_party_av(),
+                     "): run set_passive_mode before onboarding (sets ",
+                     mde::kForcePassiveModeValue, " = 1 under HKLM\\",
+                     mde::kAtpPolicyKey, ")"));
+  }
+  AddCheckUrl(plan, "precheck_connectivity",
+              "Check that the Defender for Endpoint service is reachable",
+              mde::kConnectivityCheckUrl,
+              absl::StrCat("cannot reach ", mde::kConnectivityCheckUrl,
+                           ": allow the device to reach the Defender for "
+                           "Endpoint service (check the proxy settings and "
+                           "the firewall), then run onboard again"));
+}
+
+}  // namespace
+
+absl::StatusOr<ArtifactRef> RequireOnboardingScript(const PlanContext& ctx) {
+  return RequireArtifact(ctx.inputs.onboarding_script, "onboarding_script_id",
+                         "the onboarding script", ctx.inputs.kind);
+}
+
+void AddFetchOnboardingScript(const ArtifactRef& script, v1::Plan* plan) {
+  AddFetch(plan, "fetch_onboarding_script", "Download the onboarding script",
+           script, mde::kOnboardingScriptFileName);
+}
+
+void AddVerifyOnboarded(v1::Plan* plan) {
+  AddWaitService(
+      plan, "verify_sense_running", "Wait for the Sense service to run",
+      mde::kSenseService, v1::SERVICE_STATE_RUNNING,
+      absl::StrCat("service ", mde::kSenseService,
+                   " did not reach RUNNING "
+                   "within ",
+                   absl::ToInt64Seconds(kServiceWaitTimeout),
+                   " s of onboarding; see the onboarding step's output and the "
+                   "SENSE event log"));
+  AddCheckDword(
+      plan, "verify_onboarding_state", "Check OnboardingState = 1",
+      mde::kAtpStatusKey, mde::kOnboardingStateValue, DwordExpect::kEquals, 1,
+      v1::ON_MISMATCH_FAIL,
+      absl::StrCat(mde::kOnboardingStateValue, " under HKLM\\",
+                   mde::kAtpStatusKey,
+                   " is not 1 after onboarding: check that the onboarding "
+                   "script is the Group Policy one of this tenant, then see "
+                   "the SENSE event log"));
+}
+
+absl::StatusOr<v1::Plan> BuildOnboardPlan(const PlanContext& ctx) {
+  ASSIGN_OR_RETURN(ArtifactRef script, RequireOnboardingScript(ctx));
+  v1::Plan plan;
+  AddOnboardPrechecks(ctx, &plan);
+  if (UsesUnifiedAgentInstaller(ctx.family)) {
+    RETURN_IF_ERROR(AddFetchInstaller(ctx, &plan));
+    AddFetchOnboardingScript(script, &plan);
+    std::vector<std::string> switches = {
+        "-OnboardingScript", WorkPath(mde::kOnboardingScriptFileName)};
+    AppendPassiveSwitch(ctx, &switches);
+    AddRunInstallPs1(&plan,
+                     "Install the unified agent and onboard with "
+                     "Install.ps1 -OnboardingScript",
+                     switches);
+  } else {
+    AddFetchOnboardingScript(script, &plan);
+    AddRunCmdScript(&plan, "run_onboarding_script", "Run the onboarding script",
+                    mde::kOnboardingScriptFileName, "onboarding script");
+  }
+  AddVerifyOnboarded(&plan);
+  return plan;
+}
+
+}  // namespace mdefleet::plan_internal
