@@ -1,0 +1,250 @@
+#include "server/cli/devices_cmd.h"
+
+#include <algorithm>
+#include <map>
+#include <memory>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "common/os_family.h"
+#include "server/cli/duration.h"
+#include "server/cli/errors.h"
+#include "server/cli/format.h"
+#include "server/cli/table.h"
+
+namespace mdefleet::cli {
+namespace {
+
+constexpr uint32_t kPageSize = 500;
+
+std::string Labels(const v1::DeviceFacts& facts) {
+  std::map<std::string, std::string> sorted(facts.labels().begin(),
+                                            facts.labels().end());
+  std::vector<std::string> parts;
+  for (const auto& [key, value] : sorted) {
+    parts.push_back(absl::StrCat(key, "=", value));
+  }
+  return absl::StrJoin(parts, ",");
+}
+
+std::string ServiceStateName(v1::ServiceState state) {
+  std::string name = v1::ServiceState_Name(state);
+  absl::string_view view = name;
+  if (absl::ConsumePrefix(&view, "SERVICE_STATE_")) {
+    return absl::AsciiStrToLower(view);
+  }
+  return name;
+}
+
+std::string OrDash(const std::string& text) {
+  return text.empty() ? "-" : text;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::ListDevicesRequest> BuildListDevicesRequest(
+    const DevicesListOptions& options) {
+  v1::ListDevicesRequest request;
+  if (!options.os.empty()) {
+    auto family = ParseOsFamily(options.os);
+    if (!family.ok() || *family == v1::OS_FAMILY_UNSPECIFIED) {
+      return UsageError(absl::StrCat("--os \"", options.os,
+                                     "\": expected one of 2012r2, 2016, "
+                                     "2019, 2022, 2025"));
+    }
+    request.set_os_family(*family);
+  }
+  if (!options.label.empty()) {
+    const size_t eq = options.label.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return UsageError(absl::StrCat("--label \"", options.label,
+                                     "\": expected <key>=<value>"));
+    }
+    request.set_label(options.label);
+  }
+  if (!options.mde_state.empty()) {
+    auto state = ParseMdeState(options.mde_state);
+    if (!state.ok() || *state == v1::MDE_STATE_UNSPECIFIED) {
+      return UsageError(absl::StrCat(
+          "--mde-state \"", options.mde_state,
+          "\": expected one of not_installed, not_onboarded, onboarded, "
+          "sense_not_running"));
+    }
+    request.set_mde_state(*state);
+  }
+  if (!options.seen_within.empty()) {
+    auto d = ParseCliDuration(options.seen_within, "--seen-within");
+    if (!d.ok()) return d.status();
+    *request.mutable_seen_within() = ToProtoDuration(*d);
+  }
+  if (!options.unseen_for.empty()) {
+    auto d = ParseCliDuration(options.unseen_for, "--unseen-for");
+    if (!d.ok()) return d.status();
+    *request.mutable_unseen_for() = ToProtoDuration(*d);
+  }
+  request.set_hostname_glob(options.hostname);
+  request.set_page_size(options.limit > 0 ? std::min(options.limit, kPageSize)
+                                          : kPageSize);
+  return request;
+}
+
+absl::Status RunDevicesList(CommandEnv& env,
+                            const DevicesListOptions& options) {
+  auto request = BuildListDevicesRequest(options);
+  if (!request.ok()) return request.status();
+  auto connection = env.connection();
+  if (!connection.ok()) return connection.status();
+  const Connection& conn = **connection;
+
+  v1::ListDevicesResponse all;
+  bool first = true;
+  while (true) {
+    if (options.limit > 0) {
+      const uint32_t left = options.limit - all.devices_size();
+      request->set_page_size(std::min(left, kPageSize));
+    }
+    v1::ListDevicesResponse page;
+    auto context = conn.NewContext();
+    absl::Status status =
+        conn.Check(conn.admin().ListDevices(context.get(), *request, &page));
+    if (!status.ok()) return status;
+    if (first) all.set_total(page.total());
+    first = false;
+    for (auto& device : *page.mutable_devices()) {
+      if (options.limit > 0 &&
+          static_cast<uint32_t>(all.devices_size()) >= options.limit) {
+        break;
+      }
+      *all.add_devices() = std::move(device);
+    }
+    if (page.next_page_token().empty() || page.devices_size() == 0) break;
+    if (options.limit > 0 &&
+        static_cast<uint32_t>(all.devices_size()) >= options.limit) {
+      all.set_next_page_token(page.next_page_token());
+      break;
+    }
+    request->set_page_token(page.next_page_token());
+  }
+
+  if (env.json()) {
+    env.PrintJson(all);
+    return absl::OkStatus();
+  }
+  const absl::Time now = env.clock().Now();
+  Table table({"ID", "HOSTNAME", "OS", "MDE STATE", "MMA", "THIRD-PARTY AV",
+               "LAST SEEN", "LABELS"});
+  for (const v1::Device& device : all.devices()) {
+    const v1::DeviceFacts& f = device.facts();
+    table.AddRow({device.id(), f.hostname(), OsFamilyName(f.os_family()),
+                  MdeStateName(f.mde_state()),
+                  f.mma_workspaces_size() > 0
+                      ? absl::StrJoin(f.mma_workspaces(), ",")
+                      : "-",
+                  OrDash(f.third_party_av()),
+                  absl::StrCat(FormatAgo(device.last_seen_at(), now),
+                               device.online() ? "" : " (offline)"),
+                  Labels(f)});
+  }
+  env.out() << table.Render();
+  const uint32_t total = std::max<uint32_t>(all.total(), all.devices_size());
+  if (total > static_cast<uint32_t>(all.devices_size())) {
+    env.out() << all.devices_size() << " of " << total << " devices\n";
+  } else {
+    env.out() << all.devices_size()
+              << (all.devices_size() == 1 ? " device\n" : " devices\n");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RunDevicesGet(CommandEnv& env, const std::string& device_id) {
+  if (device_id.empty()) return UsageError("device ID is empty");
+  auto connection = env.connection();
+  if (!connection.ok()) return connection.status();
+  const Connection& conn = **connection;
+  v1::GetDeviceRequest request;
+  request.set_device_id(device_id);
+  v1::Device device;
+  auto context = conn.NewContext();
+  absl::Status status =
+      conn.Check(conn.admin().GetDevice(context.get(), request, &device));
+  if (!status.ok()) return status;
+  if (env.json()) {
+    env.PrintJson(device);
+    return absl::OkStatus();
+  }
+  const v1::DeviceFacts& f = device.facts();
+  const absl::Time now = env.clock().Now();
+  Table table({"FIELD", "VALUE"});
+  table.AddRow({"id", device.id()});
+  table.AddRow({"hostname", f.hostname()});
+  table.AddRow({"domain", OrDash(f.domain())});
+  table.AddRow({"os", absl::StrCat(OsFamilyName(f.os_family()), " (",
+                                   OrDash(f.os_product()), ", ",
+                                   OrDash(f.os_version()), ")")});
+  table.AddRow({"labels", OrDash(Labels(f))});
+  table.AddRow({"mde state", MdeStateName(f.mde_state())});
+  table.AddRow({"sensor installed", f.sensor_installed() ? "yes" : "no"});
+  table.AddRow({"sense service", ServiceStateName(f.sense_state())});
+  table.AddRow({"onboarding state", f.onboarding_state() < 0
+                                        ? "absent"
+                                        : absl::StrCat(f.onboarding_state())});
+  table.AddRow({"mma installed", f.mma_installed() ? "yes" : "no"});
+  table.AddRow({"mma workspaces", f.mma_workspaces_size() > 0
+                                      ? absl::StrJoin(f.mma_workspaces(), ", ")
+                                      : "-"});
+  table.AddRow({"third-party av", OrDash(f.third_party_av())});
+  table.AddRow({"passive mode forced", f.passive_mode_forced() ? "yes" : "no"});
+  table.AddRow({"reboot pending", f.reboot_pending() ? "yes" : "no"});
+  table.AddRow({"sense guid", OrDash(f.sense_guid())});
+  table.AddRow({"runner version", OrDash(f.runner_version())});
+  table.AddRow({"enrolled", FormatTimestamp(device.enrolled_at())});
+  table.AddRow(
+      {"last seen", absl::StrCat(FormatTimestamp(device.last_seen_at()), " (",
+                                 FormatAgo(device.last_seen_at(), now), ")")});
+  table.AddRow({"online", device.online() ? "yes" : "no"});
+  env.out() << table.Render();
+  return absl::OkStatus();
+}
+
+void AddDevicesCommands(CLI::App& app, Command* selected) {
+  CLI::App* devices =
+      app.add_subcommand("devices", "Inventory of enrolled servers");
+  devices->require_subcommand(1);
+
+  auto list_options = std::make_shared<DevicesListOptions>();
+  CLI::App* list = devices->add_subcommand("list", "List devices (all pages)");
+  list->add_option("--os", list_options->os,
+                   "OS family: 2012r2, 2016, 2019, 2022, 2025");
+  list->add_option("--label", list_options->label, "Label key=value");
+  list->add_option(
+      "--mde-state", list_options->mde_state,
+      "not_installed, not_onboarded, onboarded, sense_not_running");
+  list->add_option("--seen-within", list_options->seen_within,
+                   "Last seen at most this long ago (e.g. 90s, 10m, 1d)");
+  list->add_option("--unseen-for", list_options->unseen_for,
+                   "Last seen at least this long ago (e.g. 1h, 7d)");
+  list->add_option("--hostname", list_options->hostname,
+                   "Hostname glob, case-insensitive (e.g. 'WEB-*')");
+  list->add_option("--limit", list_options->limit,
+                   "At most N devices (default: all)");
+  list->callback([list_options, selected] {
+    *selected = [list_options](CommandEnv& env) {
+      return RunDevicesList(env, *list_options);
+    };
+  });
+
+  auto device_id = std::make_shared<std::string>();
+  CLI::App* get =
+      devices->add_subcommand("get", "Show one device and its facts");
+  get->add_option("ID", *device_id, "Device id")->required();
+  get->callback([device_id, selected] {
+    *selected = [device_id](CommandEnv& env) {
+      return RunDevicesGet(env, *device_id);
+    };
+  });
+}
+
+}  // namespace mdefleet::cli

@@ -1,0 +1,29 @@
+// Durations on the command line: "90s", "10m", "2h", "7d", "1h30m", "500ms".
+#ifndef MDEFLEET_SERVER_CLI_DURATION_H_
+#define MDEFLEET_SERVER_CLI_DURATION_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "google/protobuf/duration.pb.h"
+
+namespace mdefleet::cli {
+
+// Parses a sequence of <number><unit> with units ms, s, m, h, d (24h) and w
+// (7d); numbers may have a fraction ("1.5h"). "0" alone is accepted. Negative
+// or unit-less values are refused. Errors are usage errors naming `flag`.
+absl::StatusOr<absl::Duration> ParseCliDuration(absl::string_view text,
+                                                absl::string_view flag);
+
+// The protobuf form of a non-negative duration.
+google::protobuf::Duration ToProtoDuration(absl::Duration d);
+
+// Compact human form: "45s", "12m", "3h5m", "2d4h". Sub-second values
+// print as "0s".
+std::string FormatShortDuration(absl::Duration d);
+
+}  // namespace mdefleet::cli
+
+#endif  // MDEFLEET_SERVER_CLI_DURATION_H_

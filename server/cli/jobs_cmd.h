@@ -1,0 +1,34 @@
+// `mdefleetctl jobs get|list|tasks|cancel` and the registration of the whole
+// `jobs` group (submit: jobs_submit.h, watch: jobs_watch.h).
+#ifndef MDEFLEET_SERVER_CLI_JOBS_CMD_H_
+#define MDEFLEET_SERVER_CLI_JOBS_CMD_H_
+
+#include <cstdint>
+#include <string>
+
+#include "CLI/CLI.hpp"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "mdefleet/v1/admin.pb.h"
+#include "server/cli/command.h"
+#include "server/cli/jobs_submit.h"
+
+namespace mdefleet::cli {
+
+// Human output of `jobs get`: header, counts, step summary, failing steps.
+std::string RenderJob(const v1::Job& job);
+
+absl::Status RunJobsGet(CommandEnv& env, const std::string& job_id);
+absl::Status RunJobsList(CommandEnv& env, const std::string& state,
+                         uint32_t limit);
+// One row per device; -o json prints every Task with its steps.
+absl::Status RunJobsTasks(CommandEnv& env, const std::string& job_id,
+                          const std::string& state);
+absl::Status RunJobsCancel(CommandEnv& env, const std::string& job_id);
+
+// Adds the `jobs` command group; the chosen command lands in `selected`.
+void AddJobsCommands(CLI::App& app, Command* selected);
+
+}  // namespace mdefleet::cli
+
+#endif  // MDEFLEET_SERVER_CLI_JOBS_CMD_H_

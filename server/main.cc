@@ -1,0 +1,101 @@
+// mdefleet-server: `init` creates the database and prints the credentials;
+// `serve` runs the gRPC services.
+#include <signal.h>
+
+#include <cstdio>
+#include <string>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "server/server_commands.h"
+
+namespace {
+
+// CLI11 validator for durations such as "30s", "10m", "1h30m".
+struct DurationValidator : public CLI::Validator {
+  DurationValidator() {
+    name_ = "DURATION";
+    func_ = [](std::string& text) -> std::string {
+      absl::Duration d;
+      if (!absl::ParseDuration(text, &d) || d <= absl::ZeroDuration()) {
+        return "expected a positive duration such as 30s or 10m, got \"" +
+               text + "\"";
+      }
+      return "";
+    };
+  }
+};
+
+absl::Duration ParseOrDie(const std::string& text) {
+  absl::Duration d;
+  (void)absl::ParseDuration(text, &d);  // validated by DurationValidator
+  return d;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "mdefleet-server: the mdefleet gRPC server with its embedded "
+      "SQLite store"};
+  app.require_subcommand(1);
+
+  std::string init_db;
+  CLI::App* init = app.add_subcommand(
+      "init",
+      "Create a database and print the admin token and enrollment "
+      "secret (once)");
+  init->add_option("--db", init_db, "Database file to create")->required();
+
+  mdefleet::ServeOptions serve_options;
+  std::string lease = "10m", poll = "30s", online = "90s";
+  const DurationValidator duration;
+  CLI::App* serve = app.add_subcommand("serve", "Serve the gRPC API");
+  serve->add_option("--db", serve_options.db_path, "Database file")->required();
+  serve
+      ->add_option("--listen", serve_options.listen,
+                   "HOST:PORT to listen on (port 0 picks a free port)")
+      ->required();
+  serve->add_option("--port-file", serve_options.port_file,
+                    "Write the bound port here once listening");
+  serve
+      ->add_option("--lease-duration", lease,
+                   "How long a task lease lasts without reports")
+      ->check(duration)
+      ->capture_default_str();
+  serve
+      ->add_option("--poll-timeout", poll,
+                   "Longest a PollTasks long-poll is held")
+      ->check(duration)
+      ->capture_default_str();
+  serve
+      ->add_option("--online-window", online,
+                   "A device seen within this is online")
+      ->check(duration)
+      ->capture_default_str();
+
+  CLI11_PARSE(app, argc, argv);
+
+  absl::Status status;
+  if (*init) {
+    status = mdefleet::RunInit(init_db);
+  } else {
+    // Block the shutdown signals in every thread; serve waits for them.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    serve_options.lease_duration = ParseOrDie(lease);
+    serve_options.poll_timeout = ParseOrDie(poll);
+    serve_options.online_window = ParseOrDie(online);
+    status = mdefleet::RunServe(serve_options);
+  }
+  if (!status.ok()) {
+    std::fprintf(stderr, "mdefleet-server: %s\n",
+                 std::string(status.message()).c_str());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,140 @@
+#include "server/server_commands.h"
+
+#include <grpcpp/grpcpp.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <fstream>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "common/clock.h"
+#include "common/random.h"
+#include "common/sha256.h"
+#include "common/status_macros.h"
+#include "server/auth/authenticator.h"
+#include "server/service/admin_handlers.h"
+#include "server/service/event_hub.h"
+#include "server/service/grpc_admin_service.h"
+#include "server/service/grpc_runner_service.h"
+#include "server/service/lease_reaper.h"
+#include "server/service/log.h"
+#include "server/service/long_poll.h"
+#include "server/service/runner_handlers.h"
+#include "server/store/credentials.h"
+#include "server/store/migrations.h"
+#include "server/store/store.h"
+#include "server/store/time_util.h"
+
+namespace mdefleet {
+namespace {
+
+constexpr int kMaxReceiveMessageSize = 4 << 20;  // 4 MiB
+
+absl::Status WritePortFile(const std::string& path, int port) {
+  const std::string tmp = absl::StrCat(path, ".tmp");
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << port << "\n";
+    if (!out.good()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("--port-file: cannot write ", tmp));
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("--port-file: cannot rename ", tmp, " to ", path));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status RunInit(const std::string& db_path) {
+  const Clock& clock = *Clock::Real();
+  const mode_t old_mask = ::umask(077);  // the database holds secrets' hashes
+  absl::StatusOr<std::unique_ptr<store::Store>> opened =
+      store::Store::Open(db_path, store::OpenMode::kCreate, clock);
+  ::umask(old_mask);
+  if (!opened.ok()) return opened.status();
+  store::Store& db = **opened;
+  const std::string admin = RandomToken(auth::kAdminPrefix, 32);
+  const std::string enroll = RandomToken(auth::kEnrollmentPrefix, 32);
+  const int64_t now = store::ToMicros(clock.Now());
+  RETURN_IF_ERROR(db.Write([&](store::Connection& c) -> absl::Status {
+    RETURN_IF_ERROR(store::InsertCredential(c, store::CredentialKind::kAdmin,
+                                            "admin", Sha256Hex(admin), now));
+    return store::InsertCredential(c, store::CredentialKind::kEnrollment,
+                                   "runners", Sha256Hex(enroll), now);
+  }));
+  std::printf("admin_token=%s\nenrollment_secret=%s\n", admin.c_str(),
+              enroll.c_str());
+  std::fflush(stdout);
+  std::fprintf(stderr,
+               "mdefleet-server: created %s (schema version %d). The admin "
+               "token and enrollment secret above are shown once; only their "
+               "hashes are stored. Keep them safe.\n",
+               db_path.c_str(), store::LatestSchemaVersion());
+  return absl::OkStatus();
+}
+
+absl::Status RunServe(const ServeOptions& options) {
+  const Clock& clock = *Clock::Real();
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<store::Store> db,
+      store::Store::Open(options.db_path, store::OpenMode::kExisting, clock));
+  LogEvent(absl::StrCat("started: database ", options.db_path,
+                        " (schema version ", store::LatestSchemaVersion(),
+                        ")"));
+  auth::Authenticator authenticator(*db);
+  service::EventHub hub(*db);
+  service::RunnerHandlers runner(*db, clock, authenticator, hub,
+                                 {.lease_duration = options.lease_duration,
+                                  .poll_timeout = options.poll_timeout});
+  service::AdminHandlers admin(*db, clock, authenticator, hub,
+                               {.online_window = options.online_window,
+                                .watch_interval = absl::Milliseconds(200)});
+  service::LongPoller poller(runner, clock);
+  hub.set_waker(&poller);
+  service::LeaseReaper reaper(*db, clock, hub);
+
+  service::GrpcRunnerService runner_service(runner, poller);
+  service::GrpcAdminService admin_service(admin);
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
+                           &port);
+  builder.SetMaxReceiveMessageSize(kMaxReceiveMessageSize);
+  builder.RegisterService(&runner_service);
+  builder.RegisterService(&admin_service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("--listen: cannot listen on ", options.listen));
+  }
+  reaper.Start(std::min(absl::Seconds(5), options.lease_duration / 4));
+  const std::string host = options.listen.substr(0, options.listen.rfind(':'));
+  LogEvent(absl::StrCat("listening on ", host, ":", port));
+  if (!options.port_file.empty()) {
+    RETURN_IF_ERROR(WritePortFile(options.port_file, port));
+  }
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  LogEvent(absl::StrCat("received ",
+                        signal_number == SIGTERM ? "SIGTERM" : "SIGINT",
+                        ": shutting down"));
+  poller.Stop();  // answers waiting polls so Shutdown need not wait for them
+  reaper.Stop();
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(3));
+  server->Wait();
+  LogEvent("stopped");
+  return absl::OkStatus();
+}
+
+}  // namespace mdefleet

@@ -1,0 +1,86 @@
+// AdminService logic, testable without gRPC: each method takes the
+// "authorization" metadata value first and checks the admin token before
+// anything else.
+#ifndef MDEFLEET_SERVER_SERVICE_ADMIN_HANDLERS_H_
+#define MDEFLEET_SERVER_SERVICE_ADMIN_HANDLERS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "mdefleet/v1/admin.pb.h"
+#include "server/auth/authenticator.h"
+#include "server/service/event_hub.h"
+#include "server/store/store.h"
+
+namespace mdefleet::service {
+
+struct AdminOptions {
+  absl::Duration online_window = absl::Seconds(90);
+  // WatchJob re-reads at most this often while a job changes.
+  absl::Duration watch_interval = absl::Milliseconds(200);
+};
+
+inline constexpr uint64_t kMaxArtifactSize = 512ull << 20;  // 512 MiB
+
+class AdminHandlers {
+ public:
+  AdminHandlers(store::Store& store, const Clock& clock,
+                auth::Authenticator& auth, EventHub& hub, AdminOptions options)
+      : store_(store),
+        clock_(clock),
+        auth_(auth),
+        hub_(hub),
+        options_(options) {}
+
+  [[nodiscard]] absl::StatusOr<v1::ListDevicesResponse> ListDevices(
+      absl::string_view authorization, const v1::ListDevicesRequest& request);
+  // NotFound "device_id: no device \"x\"".
+  [[nodiscard]] absl::StatusOr<v1::Device> GetDevice(
+      absl::string_view authorization, const v1::GetDeviceRequest& request);
+  // Validates, resolves target and artifacts, plans every device; stores the
+  // job and its tasks in one transaction unless dry_run. Errors name the
+  // field and store nothing.
+  [[nodiscard]] absl::StatusOr<v1::SubmitJobResponse> SubmitJob(
+      absl::string_view authorization, const v1::SubmitJobRequest& request);
+  [[nodiscard]] absl::StatusOr<v1::Job> GetJob(
+      absl::string_view authorization, const v1::GetJobRequest& request);
+  [[nodiscard]] absl::StatusOr<v1::ListJobsResponse> ListJobs(
+      absl::string_view authorization, const v1::ListJobsRequest& request);
+  [[nodiscard]] absl::StatusOr<v1::ListTasksResponse> ListTasks(
+      absl::string_view authorization, const v1::ListTasksRequest& request);
+  // Writes the job now and after every change until it is final (then Ok),
+  // the client goes away (`write` false or `cancelled` true: Cancelled).
+  [[nodiscard]] absl::Status WatchJob(
+      absl::string_view authorization, const v1::WatchJobRequest& request,
+      absl::FunctionRef<bool(const v1::Job&)> write,
+      absl::FunctionRef<bool()> cancelled);
+  [[nodiscard]] absl::StatusOr<v1::Job> CancelJob(
+      absl::string_view authorization, const v1::CancelJobRequest& request);
+  // Reads the stream through `read` (false at its end): a header, then
+  // content chunks. Content-addressed: the same bytes again return the stored
+  // artifact.
+  [[nodiscard]] absl::StatusOr<v1::Artifact> UploadArtifact(
+      absl::string_view authorization,
+      absl::FunctionRef<bool(v1::UploadArtifactRequest*)> read);
+  [[nodiscard]] absl::StatusOr<v1::ListArtifactsResponse> ListArtifacts(
+      absl::string_view authorization, const v1::ListArtifactsRequest& request);
+
+ private:
+  absl::StatusOr<v1::Job> ReadJob(absl::string_view job_id, bool details);
+
+  store::Store& store_;
+  const Clock& clock_;
+  auth::Authenticator& auth_;
+  EventHub& hub_;
+  AdminOptions options_;
+};
+
+}  // namespace mdefleet::service
+
+#endif  // MDEFLEET_SERVER_SERVICE_ADMIN_HANDLERS_H_

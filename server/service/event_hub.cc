@@ -1,0 +1,81 @@
+#include "server/service/event_hub.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "server/service/log.h"
+#include "server/store/jobs.h"
+
+namespace mdefleet::service {
+namespace {
+
+std::string JobStateWord(v1::JobState s) {
+  std::string name = v1::JobState_Name(s);
+  for (char& c : name) c = static_cast<char>(std::tolower(c));
+  return name.substr(std::string("job_state_").size());
+}
+
+}  // namespace
+
+void EventHub::Publish(const store::WriteEffects& effects) {
+  if (!effects.changed_jobs.empty()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const std::string& job : effects.changed_jobs) ++versions_[job];
+    cv_.notify_all();
+  }
+  for (const std::string& job_id : effects.finished_jobs) {
+    std::optional<v1::Job> job;
+    absl::Status read = store_.Read([&](store::Connection& db) -> absl::Status {
+      ASSIGN_OR_RETURN(job, store::GetJob(db, job_id));
+      return absl::OkStatus();
+    });
+    if (read.ok() && job) {
+      const v1::TaskCounts& c = job->counts();
+      LogEvent(absl::StrCat(
+          "job ", job_id, " finished: ", JobStateWord(job->state()), " (",
+          c.succeeded(), " succeeded, ", c.failed(), " failed, ", c.skipped(),
+          " skipped, ", c.cancelled(), " cancelled, ", c.timed_out(),
+          " timed out of ", c.total(), ")"));
+    }
+  }
+  if (waker_ == nullptr) return;
+  for (const auto& [job_id, freed] : effects.freed_slots) {
+    std::vector<std::string> devices;
+    absl::Status read = store_.Read([&](store::Connection& db) -> absl::Status {
+      ASSIGN_OR_RETURN(
+          store::CachedStatement st,
+          db.Prepare("SELECT device_id FROM tasks WHERE job_id = ?1 AND "
+                     "state = 1 LIMIT 512"));
+      st->Bind(1, job_id);
+      while (true) {
+        ASSIGN_OR_RETURN(bool row, st->Step());
+        if (!row) break;
+        devices.push_back(st->ColumnText(0));
+      }
+      return absl::OkStatus();
+    });
+    if (read.ok() && !devices.empty()) {
+      // A few extra: some of those woken may lose the race for the slot.
+      waker_->Wake(devices, static_cast<size_t>(freed) * 2);
+    }
+  }
+}
+
+uint64_t EventHub::JobVersion(absl::string_view job_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = versions_.find(job_id);
+  return it == versions_.end() ? 0 : it->second;
+}
+
+uint64_t EventHub::WaitForJobChange(absl::string_view job_id, uint64_t seen,
+                                    absl::Duration timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  auto current = [&] {
+    auto it = versions_.find(job_id);
+    return it == versions_.end() ? uint64_t{0} : it->second;
+  };
+  cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout),
+               [&] { return current() != seen; });
+  return current();
+}
+
+}  // namespace mdefleet::service

@@ -1,0 +1,57 @@
+// After-commit notifications: job watchers and waiting pollers.
+#ifndef MDEFLEET_SERVER_SERVICE_EVENT_HUB_H_
+#define MDEFLEET_SERVER_SERVICE_EVENT_HUB_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "server/store/store.h"
+#include "server/store/task_transitions.h"
+
+namespace mdefleet::service {
+
+// Wakes long-polling devices that may have work now.
+class DeviceWaker {
+ public:
+  virtual ~DeviceWaker() = default;
+  // Wakes up to `max` of `device_ids` that are waiting (0: all of them).
+  virtual void Wake(const std::vector<std::string>& device_ids, size_t max) = 0;
+};
+
+class EventHub {
+ public:
+  explicit EventHub(store::Store& store) : store_(store) {}
+
+  // The poller to wake; may be null (tests without long-polling).
+  void set_waker(DeviceWaker* waker) { waker_ = waker; }
+  DeviceWaker* waker() const { return waker_; }
+
+  // Publishes what a committed write changed: bumps job versions for
+  // watchers, logs finished jobs, and for every freed max_in_flight slot wakes
+  // a few waiting devices with queued tasks in that job.
+  void Publish(const store::WriteEffects& effects);
+
+  // Current change version of a job (0 before any change).
+  uint64_t JobVersion(absl::string_view job_id);
+  // Blocks until the job's version differs from `seen` or `timeout` passes.
+  // Returns the version then.
+  uint64_t WaitForJobChange(absl::string_view job_id, uint64_t seen,
+                            absl::Duration timeout);
+
+ private:
+  store::Store& store_;
+  DeviceWaker* waker_ = nullptr;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<std::string, uint64_t, std::less<>> versions_;
+};
+
+}  // namespace mdefleet::service
+
+#endif  // MDEFLEET_SERVER_SERVICE_EVENT_HUB_H_

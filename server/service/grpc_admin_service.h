@@ -1,0 +1,53 @@
+// gRPC adapter for AdminService (synchronous; WatchJob holds a thread per
+// watcher, of which there are few).
+#ifndef MDEFLEET_SERVER_SERVICE_GRPC_ADMIN_SERVICE_H_
+#define MDEFLEET_SERVER_SERVICE_GRPC_ADMIN_SERVICE_H_
+
+#include "mdefleet/v1/admin.grpc.pb.h"
+#include "server/service/admin_handlers.h"
+
+namespace mdefleet::service {
+
+class GrpcAdminService final : public v1::AdminService::Service {
+ public:
+  explicit GrpcAdminService(AdminHandlers& handlers) : handlers_(handlers) {}
+
+  grpc::Status ListDevices(grpc::ServerContext* context,
+                           const v1::ListDevicesRequest* request,
+                           v1::ListDevicesResponse* response) override;
+  grpc::Status GetDevice(grpc::ServerContext* context,
+                         const v1::GetDeviceRequest* request,
+                         v1::Device* response) override;
+  grpc::Status SubmitJob(grpc::ServerContext* context,
+                         const v1::SubmitJobRequest* request,
+                         v1::SubmitJobResponse* response) override;
+  grpc::Status GetJob(grpc::ServerContext* context,
+                      const v1::GetJobRequest* request,
+                      v1::Job* response) override;
+  grpc::Status ListJobs(grpc::ServerContext* context,
+                        const v1::ListJobsRequest* request,
+                        v1::ListJobsResponse* response) override;
+  grpc::Status ListTasks(grpc::ServerContext* context,
+                         const v1::ListTasksRequest* request,
+                         v1::ListTasksResponse* response) override;
+  grpc::Status WatchJob(grpc::ServerContext* context,
+                        const v1::WatchJobRequest* request,
+                        grpc::ServerWriter<v1::Job>* writer) override;
+  grpc::Status CancelJob(grpc::ServerContext* context,
+                         const v1::CancelJobRequest* request,
+                         v1::Job* response) override;
+  grpc::Status UploadArtifact(
+      grpc::ServerContext* context,
+      grpc::ServerReader<v1::UploadArtifactRequest>* reader,
+      v1::Artifact* response) override;
+  grpc::Status ListArtifacts(grpc::ServerContext* context,
+                             const v1::ListArtifactsRequest* request,
+                             v1::ListArtifactsResponse* response) override;
+
+ private:
+  AdminHandlers& handlers_;
+};
+
+}  // namespace mdefleet::service
+
+#endif  // MDEFLEET_SERVER_SERVICE_GRPC_ADMIN_SERVICE_H_

@@ -1,0 +1,85 @@
+#include "server/service/grpc_runner_service.h"
+
+#include <memory>
+#include <mutex>
+
+#include "server/service/grpc_status.h"
+
+namespace mdefleet::service {
+namespace {
+
+// One PollTasks call: handed to the LongPoller, finished by whichever thread
+// completes it; deletes itself when gRPC is done with it.
+class PollReactor final : public grpc::ServerUnaryReactor {
+ public:
+  PollReactor(LongPoller& poller, grpc::CallbackServerContext* context,
+              const v1::PollTasksRequest* request,
+              v1::PollTasksResponse* response)
+      : poller_(poller) {
+    std::lock_guard<std::mutex> lock(mu_);
+    call_ = poller_.Poll(
+        AuthorizationOf(*context), *request,
+        [this, response](absl::StatusOr<v1::PollTasksResponse> result) {
+          if (result.ok()) {
+            *response = *std::move(result);
+            Finish(grpc::Status::OK);
+          } else {
+            Finish(ToGrpcStatus(result.status()));
+          }
+        });
+  }
+
+  void OnCancel() override {
+    std::shared_ptr<PollCall> call;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      call = call_;
+    }
+    if (call) poller_.Cancel(call);
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  LongPoller& poller_;
+  std::mutex mu_;
+  std::shared_ptr<PollCall> call_;
+};
+
+}  // namespace
+
+grpc::Status GrpcRunnerService::Enroll(grpc::ServerContext* context,
+                                       const v1::EnrollRequest* request,
+                                       v1::EnrollResponse* response) {
+  absl::StatusOr<v1::EnrollResponse> result =
+      handlers_.Enroll(AuthorizationOf(*context), *request);
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  *response = *std::move(result);
+  return grpc::Status::OK;
+}
+
+grpc::ServerUnaryReactor* GrpcRunnerService::PollTasks(
+    grpc::CallbackServerContext* context, const v1::PollTasksRequest* request,
+    v1::PollTasksResponse* response) {
+  return new PollReactor(poller_, context, request, response);
+}
+
+grpc::Status GrpcRunnerService::ReportStep(grpc::ServerContext* context,
+                                           const v1::ReportStepRequest* request,
+                                           v1::ReportStepResponse* response) {
+  absl::StatusOr<v1::ReportStepResponse> result =
+      handlers_.ReportStep(AuthorizationOf(*context), *request);
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  *response = *std::move(result);
+  return grpc::Status::OK;
+}
+
+grpc::Status GrpcRunnerService::FetchArtifact(
+    grpc::ServerContext* context, const v1::FetchArtifactRequest* request,
+    grpc::ServerWriter<v1::ArtifactChunk>* writer) {
+  return ToGrpcStatus(handlers_.FetchArtifact(
+      AuthorizationOf(*context), *request,
+      [&](const v1::ArtifactChunk& chunk) { return writer->Write(chunk); }));
+}
+
+}  // namespace mdefleet::service

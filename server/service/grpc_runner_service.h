@@ -1,0 +1,39 @@
+// gRPC adapter for RunnerService: PollTasks uses the callback API so waiting
+// devices hold no thread; the other methods are synchronous.
+#ifndef MDEFLEET_SERVER_SERVICE_GRPC_RUNNER_SERVICE_H_
+#define MDEFLEET_SERVER_SERVICE_GRPC_RUNNER_SERVICE_H_
+
+#include "mdefleet/v1/runner.grpc.pb.h"
+#include "server/service/long_poll.h"
+#include "server/service/runner_handlers.h"
+
+namespace mdefleet::service {
+
+class GrpcRunnerService final
+    : public v1::RunnerService::WithCallbackMethod_PollTasks<
+          v1::RunnerService::Service> {
+ public:
+  GrpcRunnerService(RunnerHandlers& handlers, LongPoller& poller)
+      : handlers_(handlers), poller_(poller) {}
+
+  grpc::Status Enroll(grpc::ServerContext* context,
+                      const v1::EnrollRequest* request,
+                      v1::EnrollResponse* response) override;
+  grpc::ServerUnaryReactor* PollTasks(grpc::CallbackServerContext* context,
+                                      const v1::PollTasksRequest* request,
+                                      v1::PollTasksResponse* response) override;
+  grpc::Status ReportStep(grpc::ServerContext* context,
+                          const v1::ReportStepRequest* request,
+                          v1::ReportStepResponse* response) override;
+  grpc::Status FetchArtifact(
+      grpc::ServerContext* context, const v1::FetchArtifactRequest* request,
+      grpc::ServerWriter<v1::ArtifactChunk>* writer) override;
+
+ private:
+  RunnerHandlers& handlers_;
+  LongPoller& poller_;
+};
+
+}  // namespace mdefleet::service
+
+#endif  // MDEFLEET_SERVER_SERVICE_GRPC_RUNNER_SERVICE_H_

@@ -1,0 +1,229 @@
+#include "server/service/runner_handlers.h"
+
+#include <optional>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "common/os_family.h"
+#include "common/random.h"
+#include "common/sha256.h"
+#include "common/status_macros.h"
+#include "google/protobuf/util/time_util.h"
+#include "mdefleet/v1/plan.pb.h"
+#include "server/service/log.h"
+#include "server/store/artifacts.h"
+#include "server/store/devices.h"
+#include "server/store/lease.h"
+#include "server/store/step_reports.h"
+#include "server/store/time_util.h"
+
+namespace mdefleet::service {
+namespace {
+
+bool HasFacts(const v1::DeviceFacts& facts) {
+  return !facts.hostname().empty() || !facts.os_version().empty();
+}
+
+absl::Status LeaseLost(absl::string_view task_id, absl::string_view why) {
+  return absl::FailedPreconditionError(
+      absl::StrCat("lease lost: task ", task_id, " ", why));
+}
+
+}  // namespace
+
+v1::DeviceFacts WithDerivedFacts(const v1::DeviceFacts& facts) {
+  v1::DeviceFacts out = facts;
+  out.set_os_family(OsFamilyFromVersion(facts.os_version()));
+  if (out.os_build() == 0)
+    out.set_os_build(OsBuildFromVersion(facts.os_version()));
+  out.set_mde_state(DeriveMdeState(out));
+  return out;
+}
+
+absl::StatusOr<v1::EnrollResponse> RunnerHandlers::Enroll(
+    absl::string_view authorization, const v1::EnrollRequest& request) {
+  RETURN_IF_ERROR(auth_.RequireEnrollment(authorization));
+  v1::DeviceFacts facts = WithDerivedFacts(request.facts());
+  if (facts.hostname().empty()) {
+    return absl::InvalidArgumentError("facts.hostname: required");
+  }
+  if (facts.host_identity().empty()) {
+    // No machine identity reported: the hostname stands in for it.
+    facts.set_host_identity(
+        absl::StrCat("hostname:", absl::AsciiStrToLower(facts.hostname())));
+  }
+  const std::string token = RandomToken(auth::kDevicePrefix, 32);
+  const std::string hash = Sha256Hex(token);
+  const std::string new_id = absl::StrCat("dev-", RandomHex(8));
+  const int64_t now = store::ToMicros(clock_.Now());
+  store::EnrollResult result;
+  RETURN_IF_ERROR(store_.Write([&](store::Connection& db) -> absl::Status {
+    ASSIGN_OR_RETURN(result, store::EnrollDevice(db, facts, hash, new_id, now));
+    return absl::OkStatus();
+  }));
+  LogEvent(absl::StrCat(
+      result.new_device ? "enrolled device " : "re-enrolled device ",
+      result.device_id, " ", facts.hostname(), " (",
+      OsFamilyName(facts.os_family()), ")"));
+  v1::EnrollResponse response;
+  response.set_device_id(result.device_id);
+  response.set_device_token(token);
+  return response;
+}
+
+absl::Duration RunnerHandlers::PollWait(
+    const v1::PollTasksRequest& request) const {
+  if (!request.has_max_wait()) return options_.poll_timeout;
+  absl::Duration wait = absl::Seconds(request.max_wait().seconds()) +
+                        absl::Nanoseconds(request.max_wait().nanos());
+  if (wait < absl::ZeroDuration()) wait = absl::ZeroDuration();
+  return std::min(wait, options_.poll_timeout);
+}
+
+absl::StatusOr<v1::PollTasksResponse> RunnerHandlers::PollOnce(
+    absl::string_view device_id, const v1::PollTasksRequest& request) {
+  const bool has_facts = HasFacts(request.facts());
+  v1::DeviceFacts facts;
+  if (has_facts) facts = WithDerivedFacts(request.facts());
+  const int64_t now = store::ToMicros(clock_.Now());
+  std::optional<v1::LeasedTask> task;
+  store::WriteEffects effects;
+  RETURN_IF_ERROR(store_.Write([&](store::Connection& db) -> absl::Status {
+    ASSIGN_OR_RETURN(std::optional<store::DeviceRow> device,
+                     store::GetDevice(db, device_id));
+    if (!device)
+      return absl::UnauthenticatedError("authorization: unknown device");
+    if (has_facts) {
+      // The stored identity is what enrollment matched on; keep it.
+      facts.set_host_identity(device->facts.host_identity());
+    } else {
+      facts = device->facts;
+    }
+    RETURN_IF_ERROR(
+        store::RefreshDevice(db, device_id, has_facts ? &facts : nullptr, now));
+    ASSIGN_OR_RETURN(
+        task, store::LeaseTaskForDevice(db, device_id, facts, now,
+                                        options_.lease_duration, &effects));
+    return absl::OkStatus();
+  }));
+  hub_.Publish(effects);
+  v1::PollTasksResponse response;
+  if (task) *response.add_tasks() = std::move(*task);
+  return response;
+}
+
+absl::StatusOr<v1::PollTasksResponse> RunnerHandlers::TryLease(
+    absl::string_view device_id) {
+  const int64_t now = store::ToMicros(clock_.Now());
+  std::optional<v1::LeasedTask> task;
+  store::WriteEffects effects;
+  RETURN_IF_ERROR(store_.Write([&](store::Connection& db) -> absl::Status {
+    ASSIGN_OR_RETURN(std::optional<store::DeviceRow> device,
+                     store::GetDevice(db, device_id));
+    if (!device)
+      return absl::UnauthenticatedError("authorization: unknown device");
+    ASSIGN_OR_RETURN(
+        task, store::LeaseTaskForDevice(db, device_id, device->facts, now,
+                                        options_.lease_duration, &effects));
+    return absl::OkStatus();
+  }));
+  hub_.Publish(effects);
+  v1::PollTasksResponse response;
+  if (task) *response.add_tasks() = std::move(*task);
+  return response;
+}
+
+absl::StatusOr<v1::ReportStepResponse> RunnerHandlers::ReportStep(
+    absl::string_view authorization, const v1::ReportStepRequest& request) {
+  ASSIGN_OR_RETURN(std::string device_id, auth_.RequireDevice(authorization));
+  const int64_t now = store::ToMicros(clock_.Now());
+  const bool has_facts = HasFacts(request.facts());
+  v1::DeviceFacts facts;
+  if (has_facts) facts = WithDerivedFacts(request.facts());
+  store::ReportOutcome outcome;
+  store::WriteEffects effects;
+  RETURN_IF_ERROR(store_.Write([&](store::Connection& db) -> absl::Status {
+    ASSIGN_OR_RETURN(outcome,
+                     store::ApplyStepReport(db, device_id, request, now,
+                                            options_.lease_duration, &effects));
+    if (has_facts && !outcome.repeat) {
+      ASSIGN_OR_RETURN(std::optional<store::DeviceRow> device,
+                       store::GetDevice(db, device_id));
+      if (device) facts.set_host_identity(device->facts.host_identity());
+      RETURN_IF_ERROR(store::RefreshDevice(db, device_id, &facts, now));
+    }
+    return absl::OkStatus();
+  }));
+  hub_.Publish(effects);
+  v1::ReportStepResponse response;
+  response.set_cancel(outcome.cancel);
+  return response;
+}
+
+absl::Status RunnerHandlers::FetchArtifact(
+    absl::string_view authorization, const v1::FetchArtifactRequest& request,
+    absl::FunctionRef<bool(const v1::ArtifactChunk&)> write) {
+  ASSIGN_OR_RETURN(std::string device_id, auth_.RequireDevice(authorization));
+  const int64_t now = store::ToMicros(clock_.Now());
+  std::optional<store::ArtifactLocation> where;
+  RETURN_IF_ERROR(store_.Read([&](store::Connection& db) -> absl::Status {
+    ASSIGN_OR_RETURN(
+        store::CachedStatement st,
+        db.Prepare(
+            "SELECT device_id, state, coalesce(lease_id, ''), "
+            "coalesce(lease_expires_at, 0), plan FROM tasks WHERE id = ?1"));
+    st->Bind(1, request.task_id());
+    ASSIGN_OR_RETURN(bool row, st->Step());
+    if (!row) return LeaseLost(request.task_id(), "does not exist");
+    const auto state = static_cast<v1::TaskState>(st->ColumnInt(1));
+    if (st->ColumnText(0) != device_id ||
+        (state != v1::TASK_STATE_LEASED && state != v1::TASK_STATE_RUNNING) ||
+        st->ColumnText(2) != request.lease_id() || st->ColumnInt(3) <= now) {
+      return LeaseLost(request.task_id(), "is not held by this device");
+    }
+    v1::Plan plan;
+    if (!plan.ParseFromString(st->ColumnBlob(4))) {
+      return absl::DataLossError("unreadable plan");
+    }
+    bool referenced = false;
+    for (const v1::PlannedStep& step : plan.steps()) {
+      if (step.action().has_fetch_artifact() &&
+          step.action().fetch_artifact().artifact_id() ==
+              request.artifact_id()) {
+        referenced = true;
+      }
+    }
+    if (!referenced) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("artifact_id: task ", request.task_id(),
+                       " does not use artifact ", request.artifact_id()));
+    }
+    st->Reset();
+    ASSIGN_OR_RETURN(where, store::LocateArtifact(db, request.artifact_id()));
+    if (!where) {
+      return absl::NotFoundError(
+          absl::StrCat("artifact_id: no artifact ", request.artifact_id()));
+    }
+    return absl::OkStatus();
+  }));
+  int64_t offset = 0;
+  do {
+    std::string bytes;
+    RETURN_IF_ERROR(store_.Read([&](store::Connection& db) -> absl::Status {
+      ASSIGN_OR_RETURN(bytes, store::ReadArtifactBytes(db, *where, offset,
+                                                       kArtifactChunkSize));
+      return absl::OkStatus();
+    }));
+    v1::ArtifactChunk chunk;
+    chunk.set_offset(static_cast<uint64_t>(offset));
+    chunk.set_total_size(static_cast<uint64_t>(where->size));
+    offset += static_cast<int64_t>(bytes.size());
+    chunk.set_data(std::move(bytes));
+    if (!write(chunk)) {
+      return absl::CancelledError("artifact stream closed by the client");
+    }
+  } while (offset < where->size);
+  return absl::OkStatus();
+}
+
+}  // namespace mdefleet::service

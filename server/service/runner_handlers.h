@@ -1,0 +1,88 @@
+// RunnerService logic, testable without gRPC: each method takes the
+// "authorization" metadata value and the request.
+#ifndef MDEFLEET_SERVER_SERVICE_RUNNER_HANDLERS_H_
+#define MDEFLEET_SERVER_SERVICE_RUNNER_HANDLERS_H_
+
+#include <string>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "mdefleet/v1/runner.pb.h"
+#include "server/auth/authenticator.h"
+#include "server/service/event_hub.h"
+#include "server/store/store.h"
+
+namespace mdefleet::service {
+
+struct RunnerOptions {
+  absl::Duration lease_duration = absl::Minutes(10);
+  absl::Duration poll_timeout = absl::Seconds(30);  // cap of max_wait
+};
+
+inline constexpr size_t kArtifactChunkSize = 64 * 1024;
+
+class RunnerHandlers {
+ public:
+  RunnerHandlers(store::Store& store, const Clock& clock,
+                 auth::Authenticator& auth, EventHub& hub,
+                 RunnerOptions options)
+      : store_(store),
+        clock_(clock),
+        auth_(auth),
+        hub_(hub),
+        options_(options) {}
+
+  // Enrollment secret + facts -> device id and a new device token. The same
+  // host_identity keeps its device id; only the token's hash is stored.
+  [[nodiscard]] absl::StatusOr<v1::EnrollResponse> Enroll(
+      absl::string_view authorization, const v1::EnrollRequest& request);
+
+  // The device a token belongs to (the first thing a poll does).
+  [[nodiscard]] absl::StatusOr<std::string> AuthenticateDevice(
+      absl::string_view authorization) {
+    return auth_.RequireDevice(authorization);
+  }
+
+  // One poll attempt for an authenticated device: refreshes last-seen and
+  // facts (when sent), then leases at most one task.
+  [[nodiscard]] absl::StatusOr<v1::PollTasksResponse> PollOnce(
+      absl::string_view device_id, const v1::PollTasksRequest& request);
+
+  // A lease attempt with the stored facts (for a woken waiting poll).
+  [[nodiscard]] absl::StatusOr<v1::PollTasksResponse> TryLease(
+      absl::string_view device_id);
+
+  // How long a poll may wait: min(max_wait, poll_timeout); the cap when
+  // max_wait is unset.
+  absl::Duration PollWait(const v1::PollTasksRequest& request) const;
+
+  [[nodiscard]] absl::StatusOr<v1::ReportStepResponse> ReportStep(
+      absl::string_view authorization, const v1::ReportStepRequest& request);
+
+  // Streams the artifact in 64 KiB chunks through `write` (false: the client
+  // went away). Only for a device holding a live lease on a task whose plan
+  // fetches that artifact.
+  [[nodiscard]] absl::Status FetchArtifact(
+      absl::string_view authorization, const v1::FetchArtifactRequest& request,
+      absl::FunctionRef<bool(const v1::ArtifactChunk&)> write);
+
+  const RunnerOptions& options() const { return options_; }
+
+ private:
+  store::Store& store_;
+  const Clock& clock_;
+  auth::Authenticator& auth_;
+  EventHub& hub_;
+  RunnerOptions options_;
+};
+
+// Facts with the server-derived fields (os_family, os_build, mde_state) set.
+v1::DeviceFacts WithDerivedFacts(const v1::DeviceFacts& facts);
+
+}  // namespace mdefleet::service
+
+#endif  // MDEFLEET_SERVER_SERVICE_RUNNER_HANDLERS_H_

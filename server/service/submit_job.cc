@@ -1,0 +1,217 @@
+// AdminHandlers::SubmitJob: validation, target and artifact resolution,
+// planning, and the bulk insert.
+#include <optional>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/civil_time.h"
+#include "common/artifact_validation.h"
+#include "common/job_spec_validation.h"
+#include "common/os_family.h"
+#include "common/plan/plan.h"
+#include "common/random.h"
+#include "common/status_macros.h"
+#include "server/service/admin_handlers.h"
+#include "server/service/log.h"
+#include "server/store/artifacts.h"
+#include "server/store/devices.h"
+#include "server/store/jobs.h"
+#include "server/store/planning.h"
+#include "server/store/time_util.h"
+
+namespace mdefleet::service {
+namespace {
+
+std::string KindPhrase(v1::ArtifactKind kind) {
+  switch (kind) {
+    case v1::ARTIFACT_KIND_ONBOARDING_SCRIPT:
+      return "an onboarding script";
+    case v1::ARTIFACT_KIND_OFFBOARDING_SCRIPT:
+      return "an offboarding script";
+    case v1::ARTIFACT_KIND_INSTALL_SCRIPT:
+      return "an install script (Install.ps1)";
+    case v1::ARTIFACT_KIND_INSTALLER_MSI:
+      return "an installer MSI (md4ws.msi)";
+    case v1::ARTIFACT_KIND_URL_LIST:
+      return "a URL list";
+    default:
+      return "an artifact of unknown kind";
+  }
+}
+
+// Checks that an explicitly given artifact id exists with the right kind.
+absl::StatusOr<std::optional<v1::Artifact>> CheckArtifact(
+    store::Connection& db, const std::string& id, v1::ArtifactKind kind,
+    absl::string_view field) {
+  if (id.empty()) return std::nullopt;
+  ASSIGN_OR_RETURN(std::optional<v1::Artifact> artifact,
+                   store::GetArtifact(db, id));
+  if (!artifact) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("parameters.", field, ": no artifact ", id));
+  }
+  if (artifact->kind() != kind) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("parameters.", field, ": artifact ", id, " is ",
+                     KindPhrase(artifact->kind()), ", not ", KindPhrase(kind)));
+  }
+  return artifact;
+}
+
+store::DeviceQuery TargetQuery(const v1::TargetSelector& target) {
+  store::DeviceQuery q;
+  q.device_ids.assign(target.device_ids().begin(), target.device_ids().end());
+  q.hostname_glob = target.hostname_glob();
+  for (const auto& [k, v] : target.labels()) q.labels[k] = v;
+  for (int f : target.os_families()) {
+    q.os_families.push_back(static_cast<v1::OsFamily>(f));
+  }
+  return q;
+}
+
+bool HasCriteria(const v1::TargetSelector& t) {
+  return t.device_ids_size() > 0 || !t.hostname_glob().empty() ||
+         !t.labels().empty() || t.os_families_size() > 0;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::SubmitJobResponse> AdminHandlers::SubmitJob(
+    absl::string_view authorization, const v1::SubmitJobRequest& request) {
+  RETURN_IF_ERROR(auth_.RequireAdmin(authorization));
+  v1::JobSpec spec = request.spec();
+  RETURN_IF_ERROR(ValidateJobSpec(spec));
+  if (!spec.target().all() && !HasCriteria(spec.target())) {
+    return absl::InvalidArgumentError(
+        "target: empty selector; set all or at least one criterion");
+  }
+  const absl::CivilDay today =
+      absl::ToCivilDay(clock_.Now(), absl::UTCTimeZone());
+
+  std::vector<store::DeviceRow> devices;
+  std::vector<store::NewTask> tasks;
+  v1::SubmitJobResponse response;
+  RETURN_IF_ERROR(store_.Read([&](store::Connection& db) -> absl::Status {
+    // Target.
+    const store::DeviceQuery query = TargetQuery(spec.target());
+    ASSIGN_OR_RETURN(devices, store::QueryDevices(db, query));
+    for (const std::string& id : spec.target().device_ids()) {
+      ASSIGN_OR_RETURN(std::optional<store::DeviceRow> d,
+                       store::GetDevice(db, id));
+      if (!d) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("target.device_ids: no device \"", id, "\""));
+      }
+    }
+    if (devices.empty()) {
+      return absl::InvalidArgumentError("target: matches no device");
+    }
+    // Artifacts.
+    v1::JobParameters* p = spec.mutable_parameters();
+    RETURN_IF_ERROR(CheckArtifact(db, p->onboarding_script_id(),
+                                  v1::ARTIFACT_KIND_ONBOARDING_SCRIPT,
+                                  "onboarding_script_id")
+                        .status());
+    ASSIGN_OR_RETURN(std::optional<v1::Artifact> offboarding,
+                     CheckArtifact(db, p->offboarding_script_id(),
+                                   v1::ARTIFACT_KIND_OFFBOARDING_SCRIPT,
+                                   "offboarding_script_id"));
+    if (offboarding && !offboarding->valid_until().empty()) {
+      absl::CivilDay valid_until;
+      if (absl::ParseCivilTime(offboarding->valid_until(), &valid_until)) {
+        absl::Status fresh = CheckNotExpired(valid_until, today);
+        if (!fresh.ok()) {
+          return absl::Status(fresh.code(),
+                              absl::StrCat("parameters.offboarding_script_id: ",
+                                           fresh.message()));
+        }
+      }
+    }
+    RETURN_IF_ERROR(CheckArtifact(db, p->install_script_id(),
+                                  v1::ARTIFACT_KIND_INSTALL_SCRIPT,
+                                  "install_script_id")
+                        .status());
+    RETURN_IF_ERROR(CheckArtifact(db, p->installer_msi_id(),
+                                  v1::ARTIFACT_KIND_INSTALLER_MSI,
+                                  "installer_msi_id")
+                        .status());
+    bool downlevel = false;
+    for (const store::DeviceRow& d : devices) {
+      downlevel = downlevel || UsesUnifiedAgentInstaller(d.facts.os_family());
+    }
+    if (downlevel) {
+      if (p->install_script_id().empty()) {
+        ASSIGN_OR_RETURN(
+            std::optional<v1::Artifact> newest,
+            store::NewestArtifact(db, v1::ARTIFACT_KIND_INSTALL_SCRIPT));
+        if (newest) p->set_install_script_id(newest->id());
+      }
+      if (p->installer_msi_id().empty()) {
+        ASSIGN_OR_RETURN(
+            std::optional<v1::Artifact> newest,
+            store::NewestArtifact(db, v1::ARTIFACT_KIND_INSTALLER_MSI));
+        if (newest) p->set_installer_msi_id(newest->id());
+      }
+    }
+    // Plans.
+    ASSIGN_OR_RETURN(PlanInputs inputs, store::PlanInputsForSpec(db, spec));
+    for (const store::DeviceRow& d : devices) {
+      absl::StatusOr<v1::Plan> plan = BuildPlan(inputs, d.facts);
+      store::NewTask task;
+      task.device_id = d.id;
+      if (plan.ok()) {
+        task.plan = *std::move(plan);
+      } else if (absl::IsFailedPrecondition(plan.status())) {
+        // The device cannot run this kind: its task ends failed at once.
+        task.state = v1::TASK_STATE_FAILED;
+        task.message = std::string(plan.status().message());
+      } else {
+        return absl::Status(plan.status().code(),
+                            absl::StrCat(plan.status().message(), " (device ",
+                                         d.facts.hostname(), ")"));
+      }
+      if (request.dry_run()) {
+        v1::DevicePlan* dp = response.add_plans();
+        dp->set_device_id(d.id);
+        dp->set_hostname(d.facts.hostname());
+        dp->set_os_family(d.facts.os_family());
+        *dp->mutable_plan() = task.plan;
+        if (task.state == v1::TASK_STATE_FAILED) {
+          dp->mutable_plan()->add_warnings(
+              absl::StrCat("cannot run: ", task.message));
+        }
+      }
+      tasks.push_back(std::move(task));
+    }
+    return absl::OkStatus();
+  }));
+  response.set_targeted(static_cast<uint32_t>(devices.size()));
+  if (request.dry_run()) return response;
+
+  v1::Job job;
+  job.set_id(absl::StrCat("job-", RandomHex(6)));
+  *job.mutable_spec() = spec;
+  job.set_created_by("admin");
+  std::vector<std::string> wake;
+  for (store::NewTask& t : tasks) {
+    t.id = absl::StrCat("task-", RandomHex(8));
+    if (t.state == v1::TASK_STATE_QUEUED) wake.push_back(t.device_id);
+  }
+  const int64_t now = store::ToMicros(clock_.Now());
+  store::WriteEffects effects;
+  RETURN_IF_ERROR(store_.Write([&](store::Connection& db) -> absl::Status {
+    return store::InsertJob(db, job, tasks, now, &effects);
+  }));
+  LogEvent(absl::StrCat("job ", job.id(), " submitted: ", spec.kind(), " on ",
+                        tasks.size(), " devices (", wake.size(), " queued)"));
+  hub_.Publish(effects);
+  if (hub_.waker() != nullptr && !wake.empty()) {
+    const uint32_t m = spec.policy().max_in_flight();
+    hub_.waker()->Wake(wake, m == 0 ? 0 : static_cast<size_t>(m) * 2);
+  }
+  ASSIGN_OR_RETURN(*response.mutable_job(), ReadJob(job.id(), true));
+  return response;
+}
+
+}  // namespace mdefleet::service

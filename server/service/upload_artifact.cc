@@ -1,0 +1,83 @@
+// AdminHandlers::UploadArtifact: a client stream of header + chunks,
+// validated and stored content-addressed.
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/civil_time.h"
+#include "common/artifact_validation.h"
+#include "common/sha256.h"
+#include "common/status_macros.h"
+#include "server/service/admin_handlers.h"
+#include "server/service/log.h"
+#include "server/store/artifacts.h"
+#include "server/store/time_util.h"
+
+namespace mdefleet::service {
+
+absl::StatusOr<v1::Artifact> AdminHandlers::UploadArtifact(
+    absl::string_view authorization,
+    absl::FunctionRef<bool(v1::UploadArtifactRequest*)> read) {
+  RETURN_IF_ERROR(auth_.RequireAdmin(authorization));
+  v1::UploadArtifactRequest message;
+  if (!read(&message) || !message.has_header()) {
+    return absl::InvalidArgumentError(
+        "header: the first message must carry the artifact header");
+  }
+  const v1::UploadArtifactRequest::Header header = message.header();
+  if (header.kind() == v1::ARTIFACT_KIND_UNSPECIFIED) {
+    return absl::InvalidArgumentError("header.kind: required");
+  }
+  if (header.name().empty()) {
+    return absl::InvalidArgumentError("header.name: required");
+  }
+  std::string content;
+  Sha256 hash;
+  while (read(&message)) {
+    if (message.has_header()) {
+      return absl::InvalidArgumentError("header: sent twice");
+    }
+    if (content.size() + message.chunk().size() > kMaxArtifactSize) {
+      return absl::InvalidArgumentError(
+          "content: larger than the 512 MiB artifact limit");
+    }
+    hash.Update(message.chunk());
+    content.append(message.chunk());
+  }
+  const absl::CivilDay today =
+      absl::ToCivilDay(clock_.Now(), absl::UTCTimeZone());
+  ASSIGN_OR_RETURN(
+      ValidatedArtifact validated,
+      ValidateArtifact(header.kind(), header.name(), content, today));
+  v1::Artifact artifact;
+  artifact.set_id(hash.FinishHex());
+  artifact.set_kind(header.kind());
+  artifact.set_name(header.name());
+  artifact.set_size(content.size());
+  artifact.set_secret(validated.secret);
+  if (validated.valid_until) {
+    artifact.set_valid_until(absl::FormatCivilTime(*validated.valid_until));
+  }
+  store::SetTimestamp(store::ToMicros(clock_.Now()),
+                      artifact.mutable_uploaded_at());
+  std::optional<v1::Artifact> existing;
+  RETURN_IF_ERROR(store_.Write([&](store::Connection& db) -> absl::Status {
+    ASSIGN_OR_RETURN(existing, store::GetArtifact(db, artifact.id()));
+    if (existing) {
+      if (existing->kind() != artifact.kind()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "content: identical to artifact ", existing->id(),
+            " already uploaded as ", ArtifactKindName(existing->kind())));
+      }
+      return absl::OkStatus();
+    }
+    return store::InsertArtifact(db, artifact, content);
+  }));
+  if (existing) return *existing;
+  LogEvent(absl::StrCat("artifact ", artifact.id(),
+                        " uploaded: ", ArtifactKindName(artifact.kind()), " ",
+                        artifact.name(), ", ", artifact.size(), " bytes"));
+  return artifact;
+}
+
+}  // namespace mdefleet::service

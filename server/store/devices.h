@@ -1,0 +1,75 @@
+// The device inventory: enrollment, fact refreshes and filtered queries.
+#ifndef MDEFLEET_SERVER_STORE_DEVICES_H_
+#define MDEFLEET_SERVER_STORE_DEVICES_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "mdefleet/v1/types.pb.h"
+#include "server/store/sqlite.h"
+
+namespace mdefleet::store {
+
+struct DeviceRow {
+  std::string id;
+  v1::DeviceFacts facts;  // os_family and mde_state as stored (derived)
+  int64_t enrolled_at = 0;
+  int64_t last_seen_at = 0;
+};
+
+// Every set criterion must match (AND). Empty/zero means "any".
+struct DeviceQuery {
+  std::vector<std::string> device_ids;
+  std::vector<v1::OsFamily> os_families;
+  std::map<std::string, std::string> labels;
+  v1::MdeState mde_state = v1::MDE_STATE_UNSPECIFIED;
+  std::optional<int64_t> seen_since;   // last_seen_at >= this
+  std::optional<int64_t> seen_before;  // last_seen_at <= this
+  std::string hostname_glob;
+  // Keyset paging in (hostname, id) order: rows strictly after this key.
+  std::optional<std::pair<std::string, std::string>> after;
+  int64_t limit = -1;  // -1: no limit
+};
+
+struct EnrollResult {
+  std::string device_id;
+  bool new_device = false;
+};
+
+// Enrolls a host: a known host_identity keeps its device id and gets the new
+// token hash; otherwise a device `new_id` is created. `facts` must already
+// carry the derived os_family and mde_state.
+[[nodiscard]] absl::StatusOr<EnrollResult> EnrollDevice(
+    Connection& db, const v1::DeviceFacts& facts, absl::string_view token_hash,
+    absl::string_view new_id, int64_t now);
+
+// The device a token hash belongs to, nullopt when none.
+[[nodiscard]] absl::StatusOr<std::optional<std::string>> DeviceIdForToken(
+    Connection& db, absl::string_view token_hash);
+
+// Records a heartbeat; replaces facts and labels when `facts` is set and
+// differs from what is stored.
+[[nodiscard]] absl::Status RefreshDevice(Connection& db,
+                                         absl::string_view device_id,
+                                         const v1::DeviceFacts* facts,
+                                         int64_t now);
+
+[[nodiscard]] absl::StatusOr<std::optional<DeviceRow>> GetDevice(
+    Connection& db, absl::string_view device_id);
+
+[[nodiscard]] absl::StatusOr<std::vector<DeviceRow>> QueryDevices(
+    Connection& db, const DeviceQuery& query);
+
+// Number of devices matching (paging and limit ignored).
+[[nodiscard]] absl::StatusOr<int64_t> CountDevices(Connection& db,
+                                                   const DeviceQuery& query);
+
+}  // namespace mdefleet::store
+
+#endif  // MDEFLEET_SERVER_STORE_DEVICES_H_

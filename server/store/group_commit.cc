@@ -1,0 +1,62 @@
+#include "server/store/group_commit.h"
+
+#include "server/store/transaction.h"
+
+namespace mdefleet::store {
+
+absl::Status GroupCommitter::Write(WriteFn fn) {
+  Request request(fn);
+  std::unique_lock<std::mutex> lock(mu_);
+  queue_.push_back(&request);
+  while (!request.done) {
+    if (leader_active_) {
+      cv_.wait(lock);
+      continue;
+    }
+    leader_active_ = true;
+    std::deque<Request*> batch;
+    while (!queue_.empty() && batch.size() < max_batch_) {
+      batch.push_back(queue_.front());
+      queue_.pop_front();
+    }
+    lock.unlock();
+    RunBatch(batch);
+    lock.lock();
+    for (Request* r : batch) r->done = true;
+    leader_active_ = false;
+    cv_.notify_all();
+  }
+  return request.result;
+}
+
+void GroupCommitter::RunBatch(std::deque<Request*>& batch) {
+  ScopedTransaction tx(db_);
+  if (!tx.status().ok()) {
+    for (Request* r : batch) r->result = tx.status();
+    return;
+  }
+  for (Request* r : batch) {
+    Savepoint savepoint(db_, "mdf_write");
+    if (!savepoint.status().ok()) {
+      r->result = savepoint.status();
+      continue;
+    }
+    r->result = r->fn(db_);
+    if (r->result.ok()) r->result = savepoint.Release();
+  }
+  absl::Status committed = tx.Commit();
+  if (!committed.ok()) {
+    for (Request* r : batch) r->result = committed;
+    return;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  ++stats_.batches;
+  stats_.writes += batch.size();
+}
+
+GroupCommitter::Stats GroupCommitter::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stats_;
+}
+
+}  // namespace mdefleet::store

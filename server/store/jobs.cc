@@ -1,0 +1,263 @@
+#include "server/store/jobs.h"
+
+#include <map>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "server/store/time_util.h"
+
+namespace mdefleet::store {
+namespace {
+
+constexpr char kJobColumns[] =
+    "SELECT id, spec, state, state_reason, created_by, created_at, "
+    "finished_at, total, queued, leased, running, succeeded, failed, skipped, "
+    "cancelled, timed_out FROM jobs";
+
+absl::StatusOr<v1::Job> ReadJob(const Statement& st) {
+  v1::Job job;
+  job.set_id(st.ColumnText(0));
+  if (!job.mutable_spec()->ParseFromString(st.ColumnBlob(1))) {
+    return absl::DataLossError(absl::StrCat("job ", job.id(), ": bad spec"));
+  }
+  job.set_state(static_cast<v1::JobState>(st.ColumnInt(2)));
+  job.set_state_reason(st.ColumnText(3));
+  job.set_created_by(st.ColumnText(4));
+  SetTimestamp(st.ColumnInt(5), job.mutable_created_at());
+  SetOptionalTimestamp(st.ColumnOptionalInt(6),
+                       [&] { return job.mutable_finished_at(); });
+  v1::TaskCounts* c = job.mutable_counts();
+  c->set_total(static_cast<uint32_t>(st.ColumnInt(7)));
+  c->set_queued(static_cast<uint32_t>(st.ColumnInt(8)));
+  c->set_leased(static_cast<uint32_t>(st.ColumnInt(9)));
+  c->set_running(static_cast<uint32_t>(st.ColumnInt(10)));
+  c->set_succeeded(static_cast<uint32_t>(st.ColumnInt(11)));
+  c->set_failed(static_cast<uint32_t>(st.ColumnInt(12)));
+  c->set_skipped(static_cast<uint32_t>(st.ColumnInt(13)));
+  c->set_cancelled(static_cast<uint32_t>(st.ColumnInt(14)));
+  c->set_timed_out(static_cast<uint32_t>(st.ColumnInt(15)));
+  return job;
+}
+
+}  // namespace
+
+absl::Status InsertJob(Connection& db, const v1::Job& job,
+                       const std::vector<NewTask>& tasks, int64_t now,
+                       WriteEffects* effects) {
+  int64_t queued = 0, failed = 0;
+  for (const NewTask& t : tasks) {
+    (t.state == v1::TASK_STATE_QUEUED ? queued : failed) += 1;
+  }
+  {
+    ASSIGN_OR_RETURN(
+        CachedStatement st,
+        db.Prepare("INSERT INTO jobs (id, kind, spec, state, created_by, "
+                   "created_at, max_in_flight, total, queued, failed) VALUES "
+                   "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
+    st->Bind(1, job.id());
+    st->Bind(2, job.spec().kind());
+    st->BindBlob(3, job.spec().SerializeAsString());
+    st->Bind(4, static_cast<int64_t>(v1::JOB_STATE_PENDING));
+    st->Bind(5, job.created_by());
+    st->Bind(6, now);
+    st->Bind(7, static_cast<int64_t>(job.spec().policy().max_in_flight()));
+    st->Bind(8, static_cast<int64_t>(tasks.size()));
+    st->Bind(9, queued);
+    st->Bind(10, failed);
+    RETURN_IF_ERROR(st->Run());
+  }
+  ASSIGN_OR_RETURN(
+      CachedStatement task_st,
+      db.Prepare("INSERT INTO tasks (id, job_id, device_id, state, attempt, "
+                 "plan, message, created_at, finished_at) VALUES (?1, ?2, ?3, "
+                 "?4, 1, ?5, ?6, ?7, ?8)"));
+  ASSIGN_OR_RETURN(
+      CachedStatement step_st,
+      db.Prepare("INSERT INTO steps (task_id, job_id, attempt, idx, name, "
+                 "state) VALUES (?1, ?2, 1, ?3, ?4, 1)"));
+  for (const NewTask& t : tasks) {
+    task_st->Bind(1, t.id);
+    task_st->Bind(2, job.id());
+    task_st->Bind(3, t.device_id);
+    task_st->Bind(4, static_cast<int64_t>(t.state));
+    task_st->BindBlob(5, t.plan.SerializeAsString());
+    task_st->Bind(6, t.message);
+    task_st->Bind(7, now);
+    if (IsTerminal(t.state)) {
+      task_st->Bind(8, now);
+    } else {
+      task_st->BindNull(8);
+    }
+    RETURN_IF_ERROR(task_st->Run());
+    task_st->Reset();
+    if (t.state != v1::TASK_STATE_QUEUED) continue;
+    for (int i = 0; i < t.plan.steps_size(); ++i) {
+      step_st->Bind(1, t.id);
+      step_st->Bind(2, job.id());
+      step_st->Bind(3, static_cast<int64_t>(i));
+      step_st->Bind(4, t.plan.steps(i).name());
+      RETURN_IF_ERROR(step_st->Run());
+      step_st->Reset();
+    }
+  }
+  effects->changed_jobs.insert(job.id());
+  return MaybeFinishJob(db, job.id(), now, effects);
+}
+
+absl::StatusOr<std::optional<v1::Job>> GetJob(Connection& db,
+                                              absl::string_view job_id) {
+  static const std::string sql = absl::StrCat(kJobColumns, " WHERE id = ?1");
+  ASSIGN_OR_RETURN(CachedStatement st, db.Prepare(sql.c_str()));
+  st->Bind(1, job_id);
+  ASSIGN_OR_RETURN(bool row, st->Step());
+  if (!row) return std::nullopt;
+  ASSIGN_OR_RETURN(v1::Job job, ReadJob(*st));
+  return job;
+}
+
+absl::Status FillFailingSteps(Connection& db, v1::Job* job, int limit) {
+  ASSIGN_OR_RETURN(
+      CachedStatement st,
+      db.Prepare("SELECT name, message, count(*) AS n FROM steps WHERE "
+                 "job_id = ?1 AND state = 4 GROUP BY name, message ORDER BY "
+                 "n DESC, min(idx) LIMIT ?2"));
+  st->Bind(1, job->id());
+  st->Bind(2, static_cast<int64_t>(limit));
+  job->clear_failing_steps();
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, st->Step());
+    if (!row) break;
+    v1::StepFailure* f = job->add_failing_steps();
+    f->set_step_name(st->ColumnText(0));
+    f->set_message(st->ColumnText(1));
+    f->set_count(static_cast<uint32_t>(st->ColumnInt(2)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status FillStepSummary(Connection& db, v1::Job* job) {
+  ASSIGN_OR_RETURN(
+      CachedStatement st,
+      db.Prepare("SELECT name, state, count(*), min(idx) FROM steps WHERE "
+                 "job_id = ?1 GROUP BY name, state"));
+  st->Bind(1, job->id());
+  // Ordered by the first position the step name takes in a plan.
+  std::map<std::pair<int64_t, std::string>, v1::StepSummary> by_position;
+  std::map<std::string, int64_t> position;
+  struct Row {
+    std::string name;
+    int64_t state, count, idx;
+  };
+  std::vector<Row> rows;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, st->Step());
+    if (!row) break;
+    Row r{st->ColumnText(0), st->ColumnInt(1), st->ColumnInt(2),
+          st->ColumnInt(3)};
+    auto [it, inserted] = position.emplace(r.name, r.idx);
+    if (!inserted && r.idx < it->second) it->second = r.idx;
+    rows.push_back(std::move(r));
+  }
+  for (const Row& r : rows) {
+    v1::StepSummary& s = by_position[{position[r.name], r.name}];
+    s.set_step_name(r.name);
+    const auto n = static_cast<uint32_t>(r.count);
+    switch (static_cast<v1::StepState>(r.state)) {
+      case v1::STEP_STATE_PENDING:
+        s.set_pending(s.pending() + n);
+        break;
+      case v1::STEP_STATE_RUNNING:
+        s.set_running(s.running() + n);
+        break;
+      case v1::STEP_STATE_SUCCEEDED:
+        s.set_succeeded(s.succeeded() + n);
+        break;
+      case v1::STEP_STATE_FAILED:
+        s.set_failed(s.failed() + n);
+        break;
+      case v1::STEP_STATE_SKIPPED:
+        s.set_skipped(s.skipped() + n);
+        break;
+      default:
+        break;
+    }
+  }
+  job->clear_step_summary();
+  for (auto& [key, summary] : by_position) {
+    *job->add_step_summary() = std::move(summary);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<v1::Job>> ListJobs(Connection& db,
+                                              v1::JobState state,
+                                              int64_t limit) {
+  static const std::string sql = absl::StrCat(
+      kJobColumns, " WHERE ?1 = 0 OR state = ?1 ORDER BY rowid DESC LIMIT ?2");
+  ASSIGN_OR_RETURN(CachedStatement st, db.Prepare(sql.c_str()));
+  st->Bind(1, static_cast<int64_t>(state));
+  st->Bind(2, limit);
+  std::vector<v1::Job> jobs;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, st->Step());
+    if (!row) break;
+    ASSIGN_OR_RETURN(v1::Job job, ReadJob(*st));
+    jobs.push_back(std::move(job));
+  }
+  return jobs;
+}
+
+absl::Status CancelJob(Connection& db, absl::string_view job_id,
+                       absl::string_view reason, int64_t now,
+                       WriteEffects* effects) {
+  {
+    ASSIGN_OR_RETURN(CachedStatement st,
+                     db.Prepare("SELECT state FROM jobs WHERE id = ?1"));
+    st->Bind(1, job_id);
+    ASSIGN_OR_RETURN(bool row, st->Step());
+    if (!row) {
+      return absl::NotFoundError(
+          absl::StrCat("job_id: no job \"", job_id, "\""));
+    }
+    auto state = static_cast<v1::JobState>(st->ColumnInt(0));
+    if (IsTerminal(state)) {
+      std::string name = v1::JobState_Name(state).substr(10);
+      return absl::FailedPreconditionError(
+          absl::StrCat("job_id: job ", job_id, " already ended (",
+                       absl::AsciiStrToLower(name), ")"));
+    }
+  }
+  {
+    ASSIGN_OR_RETURN(
+        CachedStatement st,
+        db.Prepare("UPDATE steps SET state = 5, message = 'not run: job "
+                   "cancelled' WHERE state = 1 AND task_id IN (SELECT id FROM "
+                   "tasks WHERE job_id = ?1 AND state = 1)"));
+    st->Bind(1, job_id);
+    RETURN_IF_ERROR(st->Run());
+  }
+  {
+    ASSIGN_OR_RETURN(
+        CachedStatement st,
+        db.Prepare("UPDATE tasks SET state = 7, message = 'job cancelled', "
+                   "finished_at = ?2 WHERE job_id = ?1 AND state = 1"));
+    st->Bind(1, job_id);
+    st->Bind(2, now);
+    RETURN_IF_ERROR(st->Run());
+  }
+  ASSIGN_OR_RETURN(
+      CachedStatement st,
+      db.Prepare(
+          "UPDATE jobs SET state = 6, state_reason = ?2, finished_at = "
+          "?3, cancelled = cancelled + queued, queued = 0 WHERE id = ?1"));
+  st->Bind(1, job_id);
+  st->Bind(2, reason);
+  st->Bind(3, now);
+  RETURN_IF_ERROR(st->Run());
+  effects->changed_jobs.insert(std::string(job_id));
+  effects->finished_jobs.insert(std::string(job_id));
+  return absl::OkStatus();
+}
+
+}  // namespace mdefleet::store

@@ -1,0 +1,193 @@
+#include "server/store/lease.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/plan/plan.h"
+#include "common/random.h"
+#include "common/status_macros.h"
+#include "server/store/planning.h"
+
+namespace mdefleet::store {
+namespace {
+
+constexpr int kMaxPlanFailuresPerPoll = 64;
+
+void SetDuration(absl::Duration d, google::protobuf::Duration* out) {
+  out->set_seconds(absl::ToInt64Seconds(d));
+  out->set_nanos(static_cast<int32_t>(
+      absl::ToInt64Nanoseconds(d - absl::Seconds(out->seconds()))));
+}
+
+// A held, live lease of this device, renewed; nullopt when there is none.
+absl::StatusOr<std::optional<v1::LeasedTask>> Redeliver(
+    Connection& db, absl::string_view device_id, int64_t now,
+    absl::Duration lease_duration, WriteEffects* effects) {
+  while (true) {
+    ASSIGN_OR_RETURN(
+        CachedStatement st,
+        db.Prepare(
+            "SELECT t.id, t.job_id, t.attempt, t.lease_id, t.plan, "
+            "j.kind, j.state, t.state FROM tasks t JOIN jobs j ON j.id "
+            "= t.job_id WHERE t.device_id = ?1 AND t.state IN (2, 3) "
+            "AND t.lease_expires_at > ?2 ORDER BY t.created_at LIMIT 1"));
+    st->Bind(1, device_id);
+    st->Bind(2, now);
+    ASSIGN_OR_RETURN(bool row, st->Step());
+    if (!row) return std::nullopt;
+    v1::LeasedTask task;
+    task.set_task_id(st->ColumnText(0));
+    task.set_job_id(st->ColumnText(1));
+    task.set_attempt(static_cast<uint32_t>(st->ColumnInt(2)));
+    task.set_lease_id(st->ColumnText(3));
+    if (!task.mutable_plan()->ParseFromString(st->ColumnBlob(4))) {
+      return absl::DataLossError(
+          absl::StrCat("task ", task.task_id(), ": unreadable plan"));
+    }
+    task.set_kind(st->ColumnText(5));
+    const auto job_state = static_cast<v1::JobState>(st->ColumnInt(6));
+    const auto task_state = static_cast<v1::TaskState>(st->ColumnInt(7));
+    st->Reset();
+    if (job_state == v1::JOB_STATE_CANCELLED) {
+      // The device is asking for work, so it is not running this task.
+      TaskKey key{task.task_id(), task.job_id(), task_state, task.attempt()};
+      RETURN_IF_ERROR(EndTask(db, key,
+                              {.to = v1::TASK_STATE_CANCELLED,
+                               .message = "job cancelled",
+                               .pending_message = "not run: job cancelled",
+                               .running_message = "job cancelled"},
+                              now, effects));
+      continue;
+    }
+    ASSIGN_OR_RETURN(CachedStatement renew,
+                     db.Prepare("UPDATE tasks SET lease_expires_at = ?2 "
+                                "WHERE id = ?1"));
+    renew->Bind(1, task.task_id());
+    renew->Bind(2, now + absl::ToInt64Microseconds(lease_duration));
+    RETURN_IF_ERROR(renew->Run());
+    SetDuration(lease_duration, task.mutable_lease_duration());
+    return task;
+  }
+}
+
+struct Candidate {
+  std::string task_id;
+  std::string job_id;
+  int64_t attempt;
+  v1::JobSpec spec;
+  v1::JobState job_state;
+};
+
+absl::StatusOr<std::optional<Candidate>> NextQueued(
+    Connection& db, absl::string_view device_id) {
+  ASSIGN_OR_RETURN(
+      CachedStatement st,
+      db.Prepare("SELECT t.id, t.job_id, t.attempt, j.spec, j.state FROM "
+                 "tasks t JOIN jobs j ON j.id = t.job_id WHERE t.device_id = "
+                 "?1 AND t.state = 1 AND j.state IN (1, 2) AND "
+                 "(j.max_in_flight = 0 OR j.leased + j.running < "
+                 "j.max_in_flight) ORDER BY j.rowid LIMIT 1"));
+  st->Bind(1, device_id);
+  ASSIGN_OR_RETURN(bool row, st->Step());
+  if (!row) return std::nullopt;
+  Candidate c;
+  c.task_id = st->ColumnText(0);
+  c.job_id = st->ColumnText(1);
+  c.attempt = st->ColumnInt(2);
+  if (!c.spec.ParseFromString(st->ColumnBlob(3))) {
+    return absl::DataLossError(absl::StrCat("job ", c.job_id, ": bad spec"));
+  }
+  c.job_state = static_cast<v1::JobState>(st->ColumnInt(4));
+  return c;
+}
+
+absl::Status ReplaceSteps(Connection& db, const Candidate& c,
+                          const v1::Plan& plan) {
+  {
+    ASSIGN_OR_RETURN(CachedStatement st,
+                     db.Prepare("DELETE FROM steps WHERE task_id = ?1 AND "
+                                "attempt = ?2"));
+    st->Bind(1, c.task_id);
+    st->Bind(2, c.attempt);
+    RETURN_IF_ERROR(st->Run());
+  }
+  ASSIGN_OR_RETURN(
+      CachedStatement st,
+      db.Prepare("INSERT INTO steps (task_id, job_id, attempt, idx, name, "
+                 "state) VALUES (?1, ?2, ?3, ?4, ?5, 1)"));
+  for (int i = 0; i < plan.steps_size(); ++i) {
+    st->Bind(1, c.task_id);
+    st->Bind(2, c.job_id);
+    st->Bind(3, c.attempt);
+    st->Bind(4, static_cast<int64_t>(i));
+    st->Bind(5, plan.steps(i).name());
+    RETURN_IF_ERROR(st->Run());
+    st->Reset();
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<v1::LeasedTask>> LeaseTaskForDevice(
+    Connection& db, absl::string_view device_id, const v1::DeviceFacts& facts,
+    int64_t now, absl::Duration lease_duration, WriteEffects* effects) {
+  ASSIGN_OR_RETURN(std::optional<v1::LeasedTask> held,
+                   Redeliver(db, device_id, now, lease_duration, effects));
+  if (held) return held;
+
+  for (int tries = 0; tries < kMaxPlanFailuresPerPoll; ++tries) {
+    ASSIGN_OR_RETURN(std::optional<Candidate> next, NextQueued(db, device_id));
+    if (!next) return std::nullopt;
+    absl::StatusOr<v1::Plan> plan = [&]() -> absl::StatusOr<v1::Plan> {
+      ASSIGN_OR_RETURN(PlanInputs inputs, PlanInputsForSpec(db, next->spec));
+      return BuildPlan(inputs, facts);
+    }();
+    TaskKey key{next->task_id, next->job_id, v1::TASK_STATE_QUEUED,
+                next->attempt};
+    if (!plan.ok()) {
+      RETURN_IF_ERROR(
+          EndTask(db, key,
+                  {.to = v1::TASK_STATE_FAILED,
+                   .message = std::string(plan.status().message()),
+                   .pending_message = "not run: the device cannot run this job",
+                   .running_message = {}},
+                  now, effects));
+      continue;
+    }
+    const std::string lease_id = RandomHex(16);
+    {
+      ASSIGN_OR_RETURN(
+          CachedStatement st,
+          db.Prepare("UPDATE tasks SET state = 2, lease_id = ?2, "
+                     "lease_expires_at = ?3, plan = ?4, started_at = ?5 "
+                     "WHERE id = ?1"));
+      st->Bind(1, next->task_id);
+      st->Bind(2, lease_id);
+      st->Bind(3, now + absl::ToInt64Microseconds(lease_duration));
+      st->BindBlob(4, plan->SerializeAsString());
+      st->Bind(5, now);
+      RETURN_IF_ERROR(st->Run());
+    }
+    RETURN_IF_ERROR(ReplaceSteps(db, *next, *plan));
+    RETURN_IF_ERROR(MoveTaskCounter(db, next->job_id, v1::TASK_STATE_QUEUED,
+                                    v1::TASK_STATE_LEASED));
+    if (next->job_state == v1::JOB_STATE_PENDING) {
+      ASSIGN_OR_RETURN(CachedStatement st,
+                       db.Prepare("UPDATE jobs SET state = 2 WHERE id = ?1"));
+      st->Bind(1, next->job_id);
+      RETURN_IF_ERROR(st->Run());
+    }
+    effects->changed_jobs.insert(next->job_id);
+    v1::LeasedTask task;
+    task.set_task_id(next->task_id);
+    task.set_job_id(next->job_id);
+    task.set_attempt(static_cast<uint32_t>(next->attempt));
+    task.set_lease_id(lease_id);
+    task.set_kind(next->spec.kind());
+    *task.mutable_plan() = std::move(*plan);
+    SetDuration(lease_duration, task.mutable_lease_duration());
+    return task;
+  }
+  return std::nullopt;
+}
+
+}  // namespace mdefleet::store

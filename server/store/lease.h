@@ -1,0 +1,28 @@
+// Leasing: which task a polling device gets.
+#ifndef MDEFLEET_SERVER_STORE_LEASE_H_
+#define MDEFLEET_SERVER_STORE_LEASE_H_
+
+#include <optional>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "mdefleet/v1/runner.pb.h"
+#include "server/store/sqlite.h"
+#include "server/store/task_transitions.h"
+
+namespace mdefleet::store {
+
+// In the caller's transaction: re-delivers a live lease the device still
+// holds (same lease id, lease renewed); otherwise leases the next QUEUED task
+// of a PENDING/RUNNING job for the device, oldest job first, respecting the
+// job's max_in_flight, planned with BuildPlan from `facts`. A task the device
+// cannot run (BuildPlan error) ends FAILED with that message and the next one
+// is tried. At most one task; nullopt when there is no work.
+[[nodiscard]] absl::StatusOr<std::optional<v1::LeasedTask>> LeaseTaskForDevice(
+    Connection& db, absl::string_view device_id, const v1::DeviceFacts& facts,
+    int64_t now, absl::Duration lease_duration, WriteEffects* effects);
+
+}  // namespace mdefleet::store
+
+#endif  // MDEFLEET_SERVER_STORE_LEASE_H_

@@ -1,0 +1,219 @@
+#include "server/store/step_reports.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "mdefleet/v1/plan.pb.h"
+#include "server/store/time_util.h"
+
+namespace mdefleet::store {
+namespace {
+
+constexpr size_t kMaxOutputTail = 4096;
+constexpr size_t kMaxMessage = 2048;
+
+struct TaskRow {
+  std::string job_id;
+  std::string device_id;
+  v1::TaskState state;
+  int64_t attempt;
+  std::string lease_id;
+  int64_t lease_expires_at;
+  v1::JobState job_state;
+};
+
+absl::Status LeaseLost(absl::string_view task_id, absl::string_view why) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      "lease lost: task ", task_id, " ", why, "; stop working on it"));
+}
+
+absl::string_view Tail(absl::string_view text, size_t max) {
+  return text.size() <= max ? text : text.substr(text.size() - max);
+}
+
+bool IsFinalStepState(v1::StepState s) {
+  return s == v1::STEP_STATE_SUCCEEDED || s == v1::STEP_STATE_FAILED ||
+         s == v1::STEP_STATE_SKIPPED;
+}
+
+std::string StateWord(v1::TaskState s) {
+  std::string name = v1::TaskState_Name(s);
+  for (char& c : name) c = static_cast<char>(std::tolower(c));
+  return name.substr(std::string("task_state_").size());
+}
+
+}  // namespace
+
+absl::StatusOr<ReportOutcome> ApplyStepReport(
+    Connection& db, absl::string_view device_id,
+    const v1::ReportStepRequest& report, int64_t now,
+    absl::Duration lease_duration, WriteEffects* effects) {
+  const std::string& task_id = report.task_id();
+  if (task_id.empty()) {
+    return absl::InvalidArgumentError("task_id: required");
+  }
+  if (report.state() != v1::STEP_STATE_RUNNING &&
+      !IsFinalStepState(report.state())) {
+    return absl::InvalidArgumentError(
+        "state: must be RUNNING, SUCCEEDED, FAILED or SKIPPED");
+  }
+  const v1::TaskState end_state = report.task_state();
+  if (end_state != v1::TASK_STATE_UNSPECIFIED &&
+      end_state != v1::TASK_STATE_SUCCEEDED &&
+      end_state != v1::TASK_STATE_FAILED &&
+      end_state != v1::TASK_STATE_SKIPPED) {
+    return absl::InvalidArgumentError(
+        "task_state: must be SUCCEEDED, FAILED or SKIPPED when set");
+  }
+  if (end_state != v1::TASK_STATE_UNSPECIFIED &&
+      !IsFinalStepState(report.state())) {
+    return absl::InvalidArgumentError(
+        "task_state: only a finished step can end the task");
+  }
+
+  TaskRow task;
+  {
+    ASSIGN_OR_RETURN(
+        CachedStatement st,
+        db.Prepare("SELECT t.job_id, t.device_id, t.state, t.attempt, "
+                   "coalesce(t.lease_id, ''), coalesce(t.lease_expires_at, 0), "
+                   "j.state FROM tasks t JOIN jobs j ON j.id = t.job_id WHERE "
+                   "t.id = ?1"));
+    st->Bind(1, task_id);
+    ASSIGN_OR_RETURN(bool row, st->Step());
+    if (!row) return LeaseLost(task_id, "does not exist");
+    task = TaskRow{st->ColumnText(0),
+                   st->ColumnText(1),
+                   static_cast<v1::TaskState>(st->ColumnInt(2)),
+                   st->ColumnInt(3),
+                   st->ColumnText(4),
+                   st->ColumnInt(5),
+                   static_cast<v1::JobState>(st->ColumnInt(6))};
+  }
+  if (task.device_id != device_id) {
+    return LeaseLost(task_id, "is not assigned to this device");
+  }
+  if (task.lease_id.empty() || task.lease_id != report.lease_id() ||
+      task.attempt != static_cast<int64_t>(report.attempt())) {
+    return LeaseLost(task_id, "is held under another lease");
+  }
+
+  // The step as stored.
+  v1::StepState stored_state = v1::STEP_STATE_UNSPECIFIED;
+  {
+    ASSIGN_OR_RETURN(CachedStatement st,
+                     db.Prepare("SELECT state FROM steps WHERE task_id = ?1 "
+                                "AND attempt = ?2 AND idx = ?3"));
+    st->Bind(1, task_id);
+    st->Bind(2, task.attempt);
+    st->Bind(3, static_cast<int64_t>(report.step_index()));
+    ASSIGN_OR_RETURN(bool row, st->Step());
+    if (!row) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "step_index: task ", task_id, " has no step ", report.step_index()));
+    }
+    stored_state = static_cast<v1::StepState>(st->ColumnInt(0));
+  }
+  ReportOutcome outcome;
+  outcome.cancel = task.job_state == v1::JOB_STATE_CANCELLED;
+  // Idempotency: a repeated report (also after it ended the task) or a late
+  // RUNNING after the step finished changes nothing.
+  if (stored_state == report.state() ||
+      (report.state() == v1::STEP_STATE_RUNNING &&
+       IsFinalStepState(stored_state))) {
+    outcome.repeat = true;
+    if (IsTerminal(task.state) && stored_state != report.state()) {
+      return LeaseLost(
+          task_id, absl::StrCat("already ended (", StateWord(task.state), ")"));
+    }
+    return outcome;
+  }
+  if (IsTerminal(task.state)) {
+    return LeaseLost(
+        task_id, absl::StrCat("already ended (", StateWord(task.state), ")"));
+  }
+  if (task.lease_expires_at <= now) {
+    return LeaseLost(task_id, "lease expired");
+  }
+
+  // Record the step.
+  {
+    ASSIGN_OR_RETURN(
+        CachedStatement st,
+        db.Prepare("UPDATE steps SET state = ?4, started_at = "
+                   "coalesce(?5, started_at, ?9), finished_at = ?6, exit_code "
+                   "= ?7, message = ?8, output_tail = ?10 WHERE task_id = ?1 "
+                   "AND attempt = ?2 AND idx = ?3"));
+    st->Bind(1, task_id);
+    st->Bind(2, task.attempt);
+    st->Bind(3, static_cast<int64_t>(report.step_index()));
+    st->Bind(4, static_cast<int64_t>(report.state()));
+    st->Bind(5, TimestampMicros(report.started_at()));
+    if (IsFinalStepState(report.state())) {
+      st->Bind(6, TimestampMicros(report.finished_at()).value_or(now));
+    } else {
+      st->BindNull(6);
+    }
+    if (report.has_exit_code()) {
+      st->Bind(7, static_cast<int64_t>(report.exit_code()));
+    } else {
+      st->BindNull(7);
+    }
+    st->Bind(8, Tail(report.message(), kMaxMessage));
+    st->Bind(9, now);
+    st->Bind(10, Tail(report.output_tail(), kMaxOutputTail));
+    RETURN_IF_ERROR(st->Run());
+  }
+  // The holder is alive: renew, and LEASED -> RUNNING.
+  {
+    ASSIGN_OR_RETURN(
+        CachedStatement st,
+        db.Prepare("UPDATE tasks SET state = 3, lease_expires_at = ?2 WHERE "
+                   "id = ?1"));
+    st->Bind(1, task_id);
+    st->Bind(2, now + absl::ToInt64Microseconds(lease_duration));
+    RETURN_IF_ERROR(st->Run());
+  }
+  if (task.state == v1::TASK_STATE_LEASED) {
+    RETURN_IF_ERROR(MoveTaskCounter(db, task.job_id, v1::TASK_STATE_LEASED,
+                                    v1::TASK_STATE_RUNNING));
+    task.state = v1::TASK_STATE_RUNNING;
+    effects->changed_jobs.insert(task.job_id);
+  }
+
+  TaskKey key{task_id, task.job_id, task.state, task.attempt};
+  if (end_state != v1::TASK_STATE_UNSPECIFIED) {
+    std::string message;
+    if (end_state != v1::TASK_STATE_SUCCEEDED) {
+      std::string step_name;
+      ASSIGN_OR_RETURN(CachedStatement st,
+                       db.Prepare("SELECT name FROM steps WHERE task_id = ?1 "
+                                  "AND attempt = ?2 AND idx = ?3"));
+      st->Bind(1, task_id);
+      st->Bind(2, task.attempt);
+      st->Bind(3, static_cast<int64_t>(report.step_index()));
+      ASSIGN_OR_RETURN(bool row, st->Step());
+      if (row) step_name = st->ColumnText(0);
+      message =
+          absl::StrCat(step_name, ": ", Tail(report.message(), kMaxMessage));
+    }
+    RETURN_IF_ERROR(
+        EndTask(db, key,
+                {.to = end_state,
+                 .message = message,
+                 .pending_message = "not run: an earlier step ended the task",
+                 .running_message = {}},
+                now, effects));
+  } else if (outcome.cancel && IsFinalStepState(report.state())) {
+    RETURN_IF_ERROR(EndTask(db, key,
+                            {.to = v1::TASK_STATE_CANCELLED,
+                             .message = "job cancelled",
+                             .pending_message = "not run: job cancelled",
+                             .running_message = {}},
+                            now, effects));
+  } else {
+    effects->changed_jobs.insert(task.job_id);
+  }
+  return outcome;
+}
+
+}  // namespace mdefleet::store

@@ -1,0 +1,109 @@
+#include "server/store/store.h"
+
+#include <sys/stat.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/job_spec_validation.h"
+#include "common/status_macros.h"
+#include "server/store/migrations.h"
+
+namespace mdefleet::store {
+namespace {
+
+bool FileExists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+// mdf_glob(pattern, text): case-insensitive shell glob, as targets use.
+void GlobFunction(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  const unsigned char* pattern = sqlite3_value_text(argv[0]);
+  const unsigned char* text = sqlite3_value_text(argv[1]);
+  if (pattern == nullptr || text == nullptr) {
+    sqlite3_result_int(ctx, 0);
+    return;
+  }
+  bool match =
+      GlobMatches(absl::string_view(reinterpret_cast<const char*>(pattern),
+                                    sqlite3_value_bytes(argv[0])),
+                  absl::string_view(reinterpret_cast<const char*>(text),
+                                    sqlite3_value_bytes(argv[1])));
+  sqlite3_result_int(ctx, match ? 1 : 0);
+}
+
+absl::Status Configure(Connection& db) {
+  RETURN_IF_ERROR(db.Exec("PRAGMA busy_timeout = 10000"));
+  RETURN_IF_ERROR(db.Exec("PRAGMA foreign_keys = ON"));
+  RETURN_IF_ERROR(db.Exec("PRAGMA synchronous = FULL"));
+  int rc = sqlite3_create_function_v2(
+      db.raw(), "mdf_glob", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nullptr,
+      &GlobFunction, nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return db.LastError("register mdf_glob");
+  return absl::OkStatus();
+}
+
+absl::Status Explain(const std::string& path, absl::Status status) {
+  return absl::Status(status.code(),
+                      absl::StrCat(path, ": ", status.message()));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
+                                                   OpenMode mode,
+                                                   const Clock& clock) {
+  const bool exists = FileExists(path);
+  if (mode == OpenMode::kCreate && exists) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path,
+                     ": already exists; init creates a new database and never "
+                     "overwrites one"));
+  }
+  if (mode == OpenMode::kExisting && !exists) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        path, ": no such database; create it with `mdefleet-server init --db ",
+        path, "`"));
+  }
+  int flags = SQLITE_OPEN_READWRITE;
+  if (mode == OpenMode::kCreate) flags |= SQLITE_OPEN_CREATE;
+
+  std::unique_ptr<Store> store(new Store());
+  store->path_ = path;
+  ASSIGN_OR_RETURN(store->writer_, Connection::Open(path, flags));
+  absl::Status configured = Configure(*store->writer_);
+  if (!configured.ok()) {
+    if (absl::IsDataLoss(configured)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(path,
+                       ": not an mdefleet database: the file is not an "
+                       "SQLite database"));
+    }
+    return Explain(path, configured);
+  }
+  // Identity and version before anything writes to the file.
+  absl::StatusOr<int> version = SchemaVersion(*store->writer_);
+  if (!version.ok()) return Explain(path, version.status());
+  if (mode == OpenMode::kExisting && *version == 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path,
+                     ": not an mdefleet database: it is empty; create one with "
+                     "`mdefleet-server init`"));
+  }
+  absl::Status wal = store->writer_->Exec("PRAGMA journal_mode = WAL");
+  if (!wal.ok()) return Explain(path, wal);
+  absl::Status migrated = Migrate(*store->writer_, clock);
+  if (!migrated.ok()) return Explain(path, migrated);
+
+  ASSIGN_OR_RETURN(store->reader_,
+                   Connection::Open(path, SQLITE_OPEN_READWRITE));
+  RETURN_IF_ERROR(Configure(*store->reader_));
+  store->committer_ = std::make_unique<GroupCommitter>(*store->writer_);
+  return store;
+}
+
+absl::Status Store::Read(absl::FunctionRef<absl::Status(Connection&)> fn) {
+  std::lock_guard<std::mutex> lock(read_mu_);
+  return fn(*reader_);
+}
+
+}  // namespace mdefleet::store

@@ -1,0 +1,55 @@
+// The server's SQLite store: one write connection behind a group committer
+// and one read connection, on a WAL database with synchronous=FULL.
+#ifndef MDEFLEET_SERVER_STORE_STORE_H_
+#define MDEFLEET_SERVER_STORE_STORE_H_
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/clock.h"
+#include "server/store/group_commit.h"
+#include "server/store/sqlite.h"
+
+namespace mdefleet::store {
+
+enum class OpenMode {
+  kCreate,    // init: the file must not exist; it is created and migrated
+  kExisting,  // serve: the file must exist; missing migrations are applied
+};
+
+class Store {
+ public:
+  // Opens (or creates) the database, checks its identity and schema version
+  // and applies missing migrations. FailedPrecondition with an operator-facing
+  // message for a missing/existing file, a foreign file or a newer schema.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Store>> Open(
+      const std::string& path, OpenMode mode, const Clock& clock);
+
+  // Runs `fn` in a shared write transaction (group commit; see
+  // GroupCommitter). Durable when Ok is returned; nothing of fn's changes is
+  // kept when fn fails.
+  [[nodiscard]] absl::Status Write(WriteFn fn) { return committer_->Write(fn); }
+
+  // Runs `fn` on the read connection (serialised with other readers).
+  [[nodiscard]] absl::Status Read(
+      absl::FunctionRef<absl::Status(Connection&)> fn);
+
+  GroupCommitter::Stats write_stats() const { return committer_->stats(); }
+  const std::string& path() const { return path_; }
+
+ private:
+  Store() = default;
+  std::string path_;
+  std::unique_ptr<Connection> writer_;
+  std::unique_ptr<Connection> reader_;
+  std::unique_ptr<GroupCommitter> committer_;
+  std::mutex read_mu_;
+};
+
+}  // namespace mdefleet::store
+
+#endif  // MDEFLEET_SERVER_STORE_STORE_H_
