@@ -1,0 +1,156 @@
+#include "runner/client/grpc_runner_api.h"
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+
+namespace mdefleet::runner {
+namespace {
+
+constexpr absl::Duration kUnaryTimeout = absl::Seconds(30);
+constexpr absl::Duration kPollMargin = absl::Seconds(15);
+constexpr absl::Duration kFetchTimeout = absl::Minutes(10);
+
+}  // namespace
+
+absl::Status FromGrpc(const grpc::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                      status.error_message());
+}
+
+GrpcRunnerApi::GrpcRunnerApi(const std::string& server_address) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(16 << 20);
+  auto channel = grpc::CreateCustomChannel(
+      server_address, grpc::InsecureChannelCredentials(), args);
+  stub_ = v1::RunnerService::NewStub(channel);
+}
+
+void GrpcRunnerApi::SetDeviceToken(std::string token) {
+  absl::MutexLock lock(&mu_);
+  token_ = std::move(token);
+}
+
+void GrpcRunnerApi::Prepare(grpc::ClientContext* context,
+                            absl::string_view credential,
+                            absl::Duration timeout) {
+  context->AddMetadata("authorization", absl::StrCat("Bearer ", credential));
+  absl::MutexLock lock(&mu_);
+  if (cancelled_) timeout = absl::ZeroDuration();
+  context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  in_flight_ = context;
+}
+
+void GrpcRunnerApi::Done() {
+  absl::MutexLock lock(&mu_);
+  in_flight_ = nullptr;
+}
+
+void GrpcRunnerApi::CancelPending() {
+  absl::MutexLock lock(&mu_);
+  cancelled_ = true;
+  if (in_flight_ != nullptr) in_flight_->TryCancel();
+}
+
+absl::StatusOr<v1::EnrollResponse> GrpcRunnerApi::Enroll(
+    absl::string_view enrollment_secret, const v1::EnrollRequest& request) {
+  grpc::ClientContext context;
+  Prepare(&context, enrollment_secret, kUnaryTimeout);
+  v1::EnrollResponse response;
+  grpc::Status status = stub_->Enroll(&context, request, &response);
+  Done();
+  if (!status.ok()) return FromGrpc(status);
+  return response;
+}
+
+absl::StatusOr<v1::PollTasksResponse> GrpcRunnerApi::PollTasks(
+    const v1::PollTasksRequest& request) {
+  grpc::ClientContext context;
+  std::string token;
+  {
+    absl::MutexLock lock(&mu_);
+    token = token_;
+  }
+  const absl::Duration wait = absl::Seconds(request.max_wait().seconds()) +
+                              absl::Nanoseconds(request.max_wait().nanos());
+  Prepare(&context, token, wait + kPollMargin);
+  v1::PollTasksResponse response;
+  grpc::Status status = stub_->PollTasks(&context, request, &response);
+  Done();
+  if (!status.ok()) return FromGrpc(status);
+  return response;
+}
+
+absl::StatusOr<v1::ReportStepResponse> GrpcRunnerApi::ReportStep(
+    const v1::ReportStepRequest& request) {
+  grpc::ClientContext context;
+  std::string token;
+  {
+    absl::MutexLock lock(&mu_);
+    token = token_;
+  }
+  Prepare(&context, token, kUnaryTimeout);
+  v1::ReportStepResponse response;
+  grpc::Status status = stub_->ReportStep(&context, request, &response);
+  Done();
+  if (!status.ok()) return FromGrpc(status);
+  return response;
+}
+
+absl::StatusOr<std::string> GrpcRunnerApi::FetchArtifact(
+    absl::string_view task_id, absl::string_view lease_id,
+    absl::string_view artifact_id) {
+  grpc::ClientContext context;
+  std::string token;
+  {
+    absl::MutexLock lock(&mu_);
+    token = token_;
+  }
+  Prepare(&context, token, kFetchTimeout);
+  v1::FetchArtifactRequest request;
+  request.set_task_id(std::string(task_id));
+  request.set_lease_id(std::string(lease_id));
+  request.set_artifact_id(std::string(artifact_id));
+  auto reader = stub_->FetchArtifact(&context, request);
+  std::string content;
+  v1::ArtifactChunk chunk;
+  absl::Status problem;
+  uint64_t announced = 0;
+  while (reader->Read(&chunk)) {
+    if (!problem.ok()) continue;  // drain
+    announced = chunk.total_size();
+    if (chunk.total_size() > kMaxArtifactBytes) {
+      problem = absl::ResourceExhaustedError(
+          absl::StrCat("artifact is ", chunk.total_size(),
+                       " bytes; the runner accepts at "
+                       "most ",
+                       kMaxArtifactBytes));
+      context.TryCancel();
+    } else if (chunk.offset() != content.size()) {
+      problem = absl::DataLossError(absl::StrCat("artifact chunk at offset ",
+                                                 chunk.offset(), ", expected ",
+                                                 content.size()));
+      context.TryCancel();
+    } else {
+      content += chunk.data();
+      if (content.size() > chunk.total_size()) {
+        problem = absl::DataLossError("artifact is larger than announced");
+        context.TryCancel();
+      }
+    }
+  }
+  grpc::Status status = reader->Finish();
+  Done();
+  if (!problem.ok()) return problem;
+  if (!status.ok()) return FromGrpc(status);
+  if (announced != content.size()) {
+    return absl::DataLossError(absl::StrCat("artifact stream ended after ",
+                                            content.size(), " of ", announced,
+                                            " bytes"));
+  }
+  return content;
+}
+
+}  // namespace mdefleet::runner

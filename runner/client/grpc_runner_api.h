@@ -1,0 +1,90 @@
+// RunnerService over gRPC: enrollment, long-poll, step reports and artifact
+// downloads, with the bearer credential in the "authorization" metadata.
+// The only place in the runner that knows about gRPC.
+#ifndef MDEFLEET_RUNNER_CLIENT_GRPC_RUNNER_API_H_
+#define MDEFLEET_RUNNER_CLIENT_GRPC_RUNNER_API_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "grpcpp/grpcpp.h"
+#include "mdefleet/v1/runner.grpc.pb.h"
+#include "runner/client/task_runner.h"
+#include "runner/executor/artifact_fetcher.h"
+
+namespace mdefleet::runner {
+
+// grpc::Status -> absl::Status (same codes, same message).
+absl::Status FromGrpc(const grpc::Status& status);
+
+class GrpcRunnerApi : public StepReporter {
+ public:
+  // Largest artifact the runner accepts (md4ws.msi is ~100 MB).
+  static constexpr uint64_t kMaxArtifactBytes = 512ull << 20;
+
+  // A channel to `server_address` (host:port). Plaintext for now; TLS comes
+  // with the Windows deployment.
+  explicit GrpcRunnerApi(const std::string& server_address);
+
+  // Enroll with the enrollment secret (never logged).
+  absl::StatusOr<v1::EnrollResponse> Enroll(absl::string_view enrollment_secret,
+                                            const v1::EnrollRequest& request);
+  // The device token used by every later call.
+  void SetDeviceToken(std::string token);
+
+  // Long-poll; the RPC deadline is `max_wait` plus a margin. CancelPending()
+  // from another thread ends it early with Cancelled.
+  absl::StatusOr<v1::PollTasksResponse> PollTasks(
+      const v1::PollTasksRequest& request);
+
+  absl::StatusOr<v1::ReportStepResponse> ReportStep(
+      const v1::ReportStepRequest& request) override;
+
+  // The whole artifact, for a task the device holds. ResourceExhausted above
+  // kMaxArtifactBytes; DataLoss when chunks do not add up.
+  absl::StatusOr<std::string> FetchArtifact(absl::string_view task_id,
+                                            absl::string_view lease_id,
+                                            absl::string_view artifact_id);
+
+  // Cancels the RPC in flight (if any), e.g. on shutdown.
+  void CancelPending();
+
+ private:
+  // Prepares `context` with the credential and deadline; registers it as the
+  // in-flight call.
+  void Prepare(grpc::ClientContext* context, absl::string_view credential,
+               absl::Duration timeout);
+  void Done();
+
+  std::unique_ptr<v1::RunnerService::Stub> stub_;
+  absl::Mutex mu_;
+  std::string token_ ABSL_GUARDED_BY(mu_);
+  grpc::ClientContext* in_flight_ ABSL_GUARDED_BY(mu_) = nullptr;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// ArtifactFetcher for one leased task.
+class GrpcArtifactFetcher : public ArtifactFetcher {
+ public:
+  GrpcArtifactFetcher(GrpcRunnerApi& api, std::string task_id,
+                      std::string lease_id)
+      : api_(api),
+        task_id_(std::move(task_id)),
+        lease_id_(std::move(lease_id)) {}
+  absl::StatusOr<std::string> Fetch(absl::string_view artifact_id) override {
+    return api_.FetchArtifact(task_id_, lease_id_, artifact_id);
+  }
+
+ private:
+  GrpcRunnerApi& api_;
+  std::string task_id_;
+  std::string lease_id_;
+};
+
+}  // namespace mdefleet::runner
+
+#endif  // MDEFLEET_RUNNER_CLIENT_GRPC_RUNNER_API_H_

@@ -1,0 +1,24 @@
+#include "runner/client/log.h"
+
+#include <cstdio>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+
+namespace mdefleet::runner {
+
+void LogLine(absl::string_view line) {
+  static absl::Mutex mu(absl::kConstInit);
+  const std::string text =
+      absl::StrCat(absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),
+                                    absl::UTCTimeZone()),
+                   " mdefleet-runner: ", line, "\n");
+  absl::MutexLock lock(&mu);
+  std::fwrite(text.data(), 1, text.size(), stderr);
+  std::fflush(stderr);
+}
+
+}  // namespace mdefleet::runner

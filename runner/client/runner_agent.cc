@@ -1,0 +1,133 @@
+#include "runner/client/runner_agent.h"
+
+#include "absl/strings/str_cat.h"
+#include "runner/client/backoff.h"
+#include "runner/client/identity_store.h"
+#include "runner/client/log.h"
+#include "runner/client/task_runner.h"
+#include "runner/facts/fact_collector.h"
+
+namespace mdefleet::runner {
+namespace {
+
+google::protobuf::Duration ToProtoDuration(absl::Duration d) {
+  google::protobuf::Duration out;
+  out.set_seconds(absl::ToInt64Seconds(d));
+  return out;
+}
+
+bool IsTransient(const absl::Status& s) {
+  return absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s) ||
+         absl::IsResourceExhausted(s) || absl::IsAborted(s) ||
+         absl::IsInternal(s) || absl::IsUnknown(s);
+}
+
+}  // namespace
+
+RunnerAgent::RunnerAgent(Host& host, RunnerAgentOptions options)
+    : host_(host), options_(std::move(options)), api_(options_.server_address) {
+  auto os = host_.GetOsInfo();
+  name_ = os.ok() ? os->hostname : "runner";
+}
+
+void RunnerAgent::Stop() {
+  stop_.Notify();
+  api_.CancelPending();
+}
+
+absl::Status RunnerAgent::EnsureEnrolled() {
+  auto stored = LoadIdentity(host_);
+  if (!stored.ok()) return stored.status();
+  if (stored->has_value()) {
+    api_.SetDeviceToken((*stored)->device_token);
+    LogLine(absl::StrCat(name_, ": using enrollment as device ",
+                         (*stored)->device_id));
+    return absl::OkStatus();
+  }
+  Backoff backoff(absl::Seconds(1), options_.max_backoff, options_.seed);
+  while (!stop_.HasBeenNotified()) {
+    auto facts = CollectFacts(host_, options_.labels);
+    if (!facts.ok()) return facts.status();
+    v1::EnrollRequest request;
+    *request.mutable_facts() = *facts;
+    auto response = api_.Enroll(options_.enrollment_secret, request);
+    if (response.ok()) {
+      RunnerIdentity id{response->device_id(), response->device_token()};
+      if (absl::Status s = SaveIdentity(host_, id); !s.ok()) {
+        return absl::InternalError(
+            absl::StrCat("enrolled as ", id.device_id,
+                         " but cannot store the identity: ", s.message()));
+      }
+      api_.SetDeviceToken(id.device_token);
+      LogLine(absl::StrCat(name_, ": enrolled as device ", id.device_id));
+      return absl::OkStatus();
+    }
+    if (!IsTransient(response.status())) {
+      return absl::Status(
+          response.status().code(),
+          absl::StrCat("enrollment refused by ", options_.server_address, ": ",
+                       response.status().message(),
+                       " (check the enrollment secret)"));
+    }
+    const absl::Duration wait = backoff.Next();
+    LogLine(absl::StrCat(
+        name_, ": server unavailable for enrollment (",
+        response.status().message(), "); retrying in ",
+        absl::FormatDuration(absl::Trunc(wait, absl::Milliseconds(1)))));
+    if (SleepOrStop(wait)) break;
+  }
+  return absl::CancelledError("stopped before enrolling");
+}
+
+absl::Status RunnerAgent::Run() {
+  if (absl::Status s = EnsureEnrolled(); !s.ok()) {
+    if (absl::IsCancelled(s)) return absl::OkStatus();
+    return s;
+  }
+  Backoff backoff(absl::Milliseconds(500), options_.max_backoff,
+                  options_.seed + 1);
+  TaskRunnerOptions task_options;
+  task_options.clock = options_.clock;
+  task_options.stop = &stop_;
+  task_options.collect_facts = [this] {
+    return CollectFacts(host_, options_.labels);
+  };
+  while (!stop_.HasBeenNotified()) {
+    v1::PollTasksRequest request;
+    auto facts = CollectFacts(host_, options_.labels);
+    if (facts.ok()) {
+      *request.mutable_facts() = *std::move(facts);
+    } else {
+      LogLine(absl::StrCat(
+          name_, ": cannot collect facts: ", facts.status().message()));
+    }
+    *request.mutable_max_wait() = ToProtoDuration(options_.poll_wait);
+    auto response = api_.PollTasks(request);
+    if (stop_.HasBeenNotified()) break;
+    if (!response.ok()) {
+      const absl::Duration wait = backoff.Next();
+      LogLine(absl::StrCat(
+          name_, ": poll failed (",
+          absl::StatusCodeToString(response.status().code()), ": ",
+          response.status().message(), "); retrying in ",
+          absl::FormatDuration(absl::Trunc(wait, absl::Milliseconds(1)))));
+      if (SleepOrStop(wait)) break;
+      continue;
+    }
+    backoff.Reset();
+    for (const v1::LeasedTask& task : response->tasks()) {
+      LogLine(absl::StrCat(name_, ": task ", task.task_id(), " (", task.kind(),
+                           ", attempt ", task.attempt(), ", ",
+                           task.plan().steps_size(), " steps) started"));
+      GrpcArtifactFetcher fetcher(api_, task.task_id(), task.lease_id());
+      TaskOutcome outcome = RunTask(task, host_, fetcher, api_, task_options);
+      LogLine(absl::StrCat(name_, ": task ", task.task_id(),
+                           " ended: ", outcome.summary));
+      if (stop_.HasBeenNotified()) break;
+    }
+  }
+  LogLine(absl::StrCat(name_, ": stopped"));
+  return absl::OkStatus();
+}
+
+}  // namespace mdefleet::runner

@@ -1,0 +1,61 @@
+// The runner's main loop for one host: enroll once (identity kept in the
+// state directory), then long-poll for tasks, run each one, report every
+// step; back off while the server is unreachable; stop on request.
+#ifndef MDEFLEET_RUNNER_CLIENT_RUNNER_AGENT_H_
+#define MDEFLEET_RUNNER_CLIENT_RUNNER_AGENT_H_
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "runner/client/grpc_runner_api.h"
+#include "runner/host/host.h"
+
+namespace mdefleet::runner {
+
+struct RunnerAgentOptions {
+  std::string server_address;
+  std::string enrollment_secret;  // secret: never logged
+  std::map<std::string, std::string> labels;
+  absl::Duration poll_wait = absl::Seconds(30);
+  absl::Duration max_backoff = absl::Seconds(30);
+  Clock* clock = Clock::Real();
+  uint64_t seed = 1;  // backoff jitter
+};
+
+class RunnerAgent {
+ public:
+  RunnerAgent(Host& host, RunnerAgentOptions options);
+
+  // Runs until Stop(). Returns an error only when the runner cannot work at
+  // all (enrollment refused, unusable state directory).
+  absl::Status Run();
+
+  // Asks Run() to return soon: cancels the poll in flight; a task being run
+  // stops between steps (its journal lets it resume later).
+  void Stop();
+
+  // Log prefix: the host name once known.
+  const std::string& name() const { return name_; }
+
+ private:
+  absl::Status EnsureEnrolled();
+  // Sleeps `d` unless stopped first; true when stopped.
+  bool SleepOrStop(absl::Duration d) {
+    return stop_.WaitForNotificationWithTimeout(d);
+  }
+
+  Host& host_;
+  RunnerAgentOptions options_;
+  GrpcRunnerApi api_;
+  absl::Notification stop_;
+  std::string name_;
+};
+
+}  // namespace mdefleet::runner
+
+#endif  // MDEFLEET_RUNNER_CLIENT_RUNNER_AGENT_H_

@@ -1,0 +1,263 @@
+#include "runner/client/task_runner.h"
+
+#include <algorithm>
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "runner/client/backoff.h"
+#include "runner/executor/action_policy.h"
+#include "runner/executor/step_executor.h"
+#include "runner/journal/journal.h"
+
+namespace mdefleet::runner {
+namespace {
+
+google::protobuf::Timestamp ToProto(absl::Time t) {
+  google::protobuf::Timestamp ts;
+  const int64_t nanos = absl::ToUnixNanos(t);
+  ts.set_seconds(nanos / 1000000000);
+  ts.set_nanos(static_cast<int32_t>(nanos % 1000000000));
+  return ts;
+}
+
+enum class Sent { kAcked, kCancel, kLeaseLost, kRefused, kInterrupted };
+
+bool IsTransient(absl::StatusCode code) {
+  return code == absl::StatusCode::kUnavailable ||
+         code == absl::StatusCode::kDeadlineExceeded ||
+         code == absl::StatusCode::kResourceExhausted ||
+         code == absl::StatusCode::kAborted;
+}
+
+// Sends one report, retrying transient errors within the retry budget.
+Sent Send(StepReporter& reporter, const v1::ReportStepRequest& request,
+          const TaskRunnerOptions& opts, std::string* why) {
+  Backoff backoff(opts.report_retry_initial, absl::Seconds(30),
+                  request.step_index() * 7919 + request.state());
+  const absl::Time deadline = opts.clock->Now() + opts.report_retry_budget;
+  for (;;) {
+    auto response = reporter.ReportStep(request);
+    if (response.ok()) return response->cancel() ? Sent::kCancel : Sent::kAcked;
+    *why = std::string(response.status().message());
+    if (absl::IsFailedPrecondition(response.status())) return Sent::kLeaseLost;
+    if (!IsTransient(response.status().code())) {
+      *why = response.status().ToString();
+      return Sent::kRefused;
+    }
+    const absl::Time now = opts.clock->Now();
+    if (now >= deadline) return Sent::kInterrupted;
+    const absl::Duration wait = std::min(backoff.Next(), deadline - now);
+    if (opts.stop != nullptr) {
+      if (opts.stop->WaitForNotificationWithTimeout(wait)) {
+        return Sent::kInterrupted;
+      }
+    } else {
+      absl::SleepFor(wait);
+    }
+  }
+}
+
+class Run {
+ public:
+  Run(const v1::LeasedTask& task, Host& host, ArtifactFetcher& fetcher,
+      StepReporter& reporter, const TaskRunnerOptions& opts)
+      : task_(task),
+        host_(host),
+        fetcher_(fetcher),
+        reporter_(reporter),
+        opts_(opts) {}
+
+  TaskOutcome Go();
+
+ private:
+  TaskOutcome End(TaskEnd end, std::string summary, bool cleanup) {
+    if (cleanup) {
+      if (journal_) journal_->Remove().IgnoreError();
+      if (!work_dir_.empty()) host_.DeletePath(work_dir_).IgnoreError();
+    }
+    TaskOutcome out;
+    out.end = end;
+    out.summary = std::move(summary);
+    return out;
+  }
+  // Maps a failed send to the outcome.
+  TaskOutcome Stopped(Sent sent, const std::string& why, uint32_t index) {
+    switch (sent) {
+      case Sent::kCancel:
+        return End(TaskEnd::kCancelled, "cancelled by the server; stopped",
+                   true);
+      case Sent::kLeaseLost:
+        return End(TaskEnd::kLeaseLost,
+                   absl::StrCat("lease lost (", why, "); task abandoned"),
+                   true);
+      case Sent::kRefused:
+        return End(TaskEnd::kRejected,
+                   absl::StrCat("report refused (", why, "); task abandoned"),
+                   true);
+      case Sent::kInterrupted:
+      case Sent::kAcked:
+        break;
+    }
+    return End(TaskEnd::kInterrupted,
+               absl::StrCat("interrupted at step ", index,
+                            why.empty() ? "" : absl::StrCat(" (", why, ")"),
+                            "; will resume when the task is delivered again"),
+               false);
+  }
+  v1::ReportStepRequest Base(uint32_t index) const {
+    v1::ReportStepRequest r;
+    r.set_task_id(task_.task_id());
+    r.set_attempt(task_.attempt());
+    r.set_lease_id(task_.lease_id());
+    r.set_step_index(index);
+    return r;
+  }
+
+  const v1::LeasedTask& task_;
+  Host& host_;
+  ArtifactFetcher& fetcher_;
+  StepReporter& reporter_;
+  const TaskRunnerOptions& opts_;
+  std::optional<TaskJournal> journal_;
+  std::string work_dir_;
+};
+
+TaskOutcome Run::Go() {
+  auto work_dir = TaskWorkDirectory(host_.StateDirectory(), task_.task_id());
+  if (!work_dir.ok()) {
+    return End(TaskEnd::kRejected, std::string(work_dir.status().message()),
+               false);
+  }
+  auto journal = TaskJournal::Open(host_, task_.task_id(), task_.attempt());
+  if (!journal.ok()) {
+    return End(
+        TaskEnd::kRejected,
+        absl::StrCat("cannot open the journal: ", journal.status().message()),
+        false);
+  }
+  journal_.emplace(*std::move(journal));
+  work_dir_ = *work_dir;
+  std::optional<std::string> setup_error;
+  if (absl::Status s = host_.CreateDirectories(work_dir_); !s.ok()) {
+    setup_error = absl::StrCat("cannot create the work directory ", work_dir_,
+                               ": ", s.message());
+  }
+  StepExecutor executor(host_, fetcher_, *opts_.clock, work_dir_);
+  const int n = task_.plan().steps_size();
+  if (n == 0) {
+    return End(TaskEnd::kRejected, "the plan has no steps", true);
+  }
+  bool all_skip_actions = true;
+  std::string why;
+  for (int i = 0; i < n; ++i) {
+    const uint32_t index = static_cast<uint32_t>(i);
+    const v1::PlannedStep& step = task_.plan().steps(i);
+    std::optional<JournalEntry> entry = journal_->Get(index);
+    if (entry && entry->phase == StepPhase::kAcknowledged) {
+      if (entry->report.state() != v1::STEP_STATE_SKIPPED) {
+        all_skip_actions = false;
+      }
+      if (entry->report.task_state() != v1::TASK_STATE_UNSPECIFIED) {
+        TaskOutcome out =
+            End(TaskEnd::kCompleted, "already reported as ended", true);
+        out.task_state = entry->report.task_state();
+        return out;
+      }
+      continue;
+    }
+    v1::ReportStepRequest final_report;
+    if (entry && entry->phase == StepPhase::kExecuted) {
+      // Ran before the restart but the server never acknowledged it: send
+      // the recorded result again, never run it again.
+      final_report = entry->report;
+    } else {
+      if (opts_.stop != nullptr && opts_.stop->HasBeenNotified()) {
+        return Stopped(Sent::kInterrupted, "runner stopping", index);
+      }
+      StepResult result;
+      if (entry && !step.rerun_safe()) {
+        result.state = v1::STEP_STATE_FAILED;
+        result.message = std::string(kNotRerunMessage);
+        result.started_at = result.finished_at = opts_.clock->Now();
+      } else {
+        v1::ReportStepRequest running = Base(index);
+        running.set_state(v1::STEP_STATE_RUNNING);
+        *running.mutable_started_at() = ToProto(opts_.clock->Now());
+        if (absl::Status s = journal_->MarkStarted(index, running); !s.ok()) {
+          return Stopped(Sent::kInterrupted,
+                         absl::StrCat("journal: ", s.message()), index);
+        }
+        Sent sent = Send(reporter_, running, opts_, &why);
+        if (sent != Sent::kAcked) return Stopped(sent, why, index);
+        if (setup_error) {
+          result.state = v1::STEP_STATE_FAILED;
+          result.message = *setup_error;
+          result.started_at = result.finished_at = opts_.clock->Now();
+        } else {
+          result = executor.Execute(step);
+        }
+      }
+      if (result.state != v1::STEP_STATE_SKIPPED) all_skip_actions = false;
+      final_report = Base(index);
+      final_report.set_state(result.state);
+      if (result.exit_code) final_report.set_exit_code(*result.exit_code);
+      final_report.set_message(result.message);
+      final_report.set_output_tail(result.output_tail);
+      *final_report.mutable_started_at() = ToProto(result.started_at);
+      *final_report.mutable_finished_at() = ToProto(result.finished_at);
+      if (result.state == v1::STEP_STATE_FAILED) {
+        final_report.set_task_state(v1::TASK_STATE_FAILED);
+      } else if (result.skips_task) {
+        final_report.set_task_state(v1::TASK_STATE_SKIPPED);
+      } else if (i == n - 1) {
+        final_report.set_task_state(all_skip_actions
+                                        ? v1::TASK_STATE_SKIPPED
+                                        : v1::TASK_STATE_SUCCEEDED);
+      }
+      if (absl::Status s = journal_->MarkExecuted(index, final_report);
+          !s.ok()) {
+        return Stopped(Sent::kInterrupted,
+                       absl::StrCat("journal: ", s.message()), index);
+      }
+    }
+    if (final_report.state() != v1::STEP_STATE_SKIPPED)
+      all_skip_actions = false;
+    final_report.set_lease_id(task_.lease_id());
+    const bool ending = final_report.task_state() != v1::TASK_STATE_UNSPECIFIED;
+    if (ending && opts_.collect_facts) {
+      auto facts = opts_.collect_facts();
+      if (facts.ok()) *final_report.mutable_facts() = *std::move(facts);
+    }
+    Sent sent = Send(reporter_, final_report, opts_, &why);
+    if (sent == Sent::kCancel) {
+      // The server recorded the report and cancelled the job: stop here.
+      return Stopped(sent, why, index);
+    }
+    if (sent != Sent::kAcked) return Stopped(sent, why, index);
+    if (absl::Status s = journal_->MarkAcknowledged(index); !s.ok()) {
+      return Stopped(Sent::kInterrupted, absl::StrCat("journal: ", s.message()),
+                     index);
+    }
+    if (ending) {
+      TaskOutcome out = End(
+          TaskEnd::kCompleted,
+          absl::StrCat(v1::TaskState_Name(final_report.task_state()),
+                       " at step ", step.name(), ": ", final_report.message()),
+          true);
+      out.task_state = final_report.task_state();
+      return out;
+    }
+  }
+  return End(TaskEnd::kRejected, "plan ended without an ending step", true);
+}
+
+}  // namespace
+
+TaskOutcome RunTask(const v1::LeasedTask& task, Host& host,
+                    ArtifactFetcher& fetcher, StepReporter& reporter,
+                    const TaskRunnerOptions& options) {
+  return Run(task, host, fetcher, reporter, options).Go();
+}
+
+}  // namespace mdefleet::runner

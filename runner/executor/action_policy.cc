@@ -1,0 +1,195 @@
+#include "runner/executor/action_policy.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+#include "common/mde_constants.h"
+#include "runner/host/windows_path.h"
+
+namespace mdefleet::runner {
+namespace {
+
+struct ProgramEntry {
+  v1::Program program;
+  absl::string_view path;
+};
+
+constexpr ProgramEntry kPrograms[] = {
+    {v1::PROGRAM_POWERSHELL,
+     "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\PowerShell.exe"},
+    {v1::PROGRAM_CMD_SCRIPT, "C:\\Windows\\System32\\cmd.exe"},
+    {v1::PROGRAM_MSIEXEC, "C:\\Windows\\System32\\msiexec.exe"},
+    {v1::PROGRAM_SC, "C:\\Windows\\System32\\sc.exe"},
+    {v1::PROGRAM_NETSH, "C:\\Windows\\System32\\netsh.exe"},
+    {v1::PROGRAM_MPCMDRUN, "C:\\Program Files\\Windows Defender\\MpCmdRun.exe"},
+};
+
+// Allowed registry roots. A root ending in '\\' is a prefix; otherwise the
+// key must equal it or continue with '\\'.
+constexpr absl::string_view kRegistryRoots[] = {
+    "SOFTWARE\\Policies\\Microsoft\\",
+    "SOFTWARE\\Microsoft\\Windows Advanced Threat Protection",
+    "SYSTEM\\CurrentControlSet\\Services\\HealthService",
+};
+
+constexpr absl::string_view kMdeDataDirectory =
+    "C:\\ProgramData\\Microsoft\\Windows Defender Advanced Threat Protection";
+
+bool IsPlainName(absl::string_view name) {
+  if (name.empty() || name == "." || name == ".." || name.size() > 200) {
+    return false;
+  }
+  for (char c : name) {
+    if (static_cast<unsigned char>(c) < 0x20) return false;
+    if (absl::string_view("\\/:*?\"<>|").find(c) != absl::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The script a PowerShell/cmd action runs must be a fetched artifact.
+absl::Status CheckScriptInWorkDir(absl::string_view script,
+                                  absl::string_view work_dir,
+                                  absl::string_view program) {
+  if (!IsWithinWindowsDirectory(script, work_dir) ||
+      SameWindowsPath(script, work_dir)) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        program,
+        " may only run a script fetched into the task's work "
+        "directory (",
+        work_dir, "), not \"", script, "\"; refused, nothing run"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ProgramPath(v1::Program program) {
+  for (const auto& p : kPrograms) {
+    if (p.program == program) return std::string(p.path);
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("program ",
+                   v1::Program_Name(program).empty()
+                       ? absl::StrCat(static_cast<int>(program))
+                       : v1::Program_Name(program),
+                   " is not on the runner's allow-list; refused, nothing run"));
+}
+
+std::string ExpandWorkDir(absl::string_view text, absl::string_view work_dir) {
+  return absl::StrReplaceAll(text, {{kWorkDirVariable, work_dir}});
+}
+
+absl::StatusOr<ProcessRequest> BuildProcessRequest(
+    const v1::RunProcessAction& action, absl::string_view work_dir) {
+  auto path = ProgramPath(action.program());
+  if (!path.ok()) return path.status();
+  ProcessRequest req;
+  req.program = *path;
+  req.working_directory = std::string(work_dir);
+  req.timeout = absl::Minutes(30);
+  if (action.has_timeout()) {
+    const absl::Duration t = absl::Seconds(action.timeout().seconds()) +
+                             absl::Nanoseconds(action.timeout().nanos());
+    if (t > absl::ZeroDuration()) req.timeout = t;
+  }
+  std::vector<std::string> args;
+  for (const auto& a : action.args())
+    args.push_back(ExpandWorkDir(a, work_dir));
+  switch (action.program()) {
+    case v1::PROGRAM_POWERSHELL: {
+      if (args.empty()) {
+        return absl::InvalidArgumentError(
+            "PowerShell needs the script to run as its first argument");
+      }
+      if (absl::Status s =
+              CheckScriptInWorkDir(args[0], work_dir, "PowerShell");
+          !s.ok()) {
+        return s;
+      }
+      req.args = {"-NoProfile", "-NonInteractive", "-ExecutionPolicy",
+                  "RemoteSigned", "-File"};
+      break;
+    }
+    case v1::PROGRAM_CMD_SCRIPT: {
+      if (args.size() != 1) {
+        return absl::InvalidArgumentError(
+            "cmd.exe runs exactly one script (one argument)");
+      }
+      if (absl::Status s = CheckScriptInWorkDir(args[0], work_dir, "cmd.exe");
+          !s.ok()) {
+        return s;
+      }
+      req.args = {"/c"};
+      break;
+    }
+    default:
+      break;
+  }
+  req.args.insert(req.args.end(), args.begin(), args.end());
+  return req;
+}
+
+absl::Status CheckRegistryKeyAllowed(absl::string_view key) {
+  bool allowed = false;
+  const bool well_formed = !key.empty() && !absl::StrContains(key, "\\\\") &&
+                           !absl::StartsWith(key, "\\") &&
+                           !absl::EndsWith(key, "\\") &&
+                           !absl::StrContains(key, "/");
+  if (well_formed) {
+    for (absl::string_view root : kRegistryRoots) {
+      if (absl::EndsWith(root, "\\")) {
+        allowed |=
+            key.size() > root.size() && absl::StartsWithIgnoreCase(key, root);
+      } else {
+        allowed |=
+            absl::EqualsIgnoreCase(key, root) ||
+            (key.size() > root.size() &&
+             absl::StartsWithIgnoreCase(key, root) && key[root.size()] == '\\');
+      }
+    }
+  }
+  if (allowed) return absl::OkStatus();
+  return absl::PermissionDeniedError(
+      absl::StrCat("registry key \"HKLM\\", key,
+                   "\" is outside the runner's allowed roots (HKLM\\",
+                   absl::StrJoin(kRegistryRoots, ", HKLM\\"),
+                   "); refused, nothing changed"));
+}
+
+absl::Status CheckDeletablePath(absl::string_view path,
+                                absl::string_view work_dir) {
+  if (IsWithinWindowsDirectory(path, work_dir) ||
+      (IsWithinWindowsDirectory(path, kMdeDataDirectory) &&
+       !SameWindowsPath(path, kMdeDataDirectory))) {
+    return absl::OkStatus();
+  }
+  return absl::PermissionDeniedError(
+      absl::StrCat("path \"", path,
+                   "\" is outside what the runner may delete (the task's "
+                   "work directory and folders under ",
+                   kMdeDataDirectory, "); refused, nothing deleted"));
+}
+
+absl::Status CheckArtifactFileName(absl::string_view file_name) {
+  if (IsPlainName(file_name)) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("artifact file name \"", file_name,
+                   "\" is not a plain file name; refused"));
+}
+
+absl::StatusOr<std::string> TaskWorkDirectory(absl::string_view state_dir,
+                                              absl::string_view task_id) {
+  if (!IsPlainName(task_id)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("task id \"", task_id, "\" is not a plain name"));
+  }
+  return JoinWindowsPath(JoinWindowsPath(state_dir, "work"), task_id);
+}
+
+}  // namespace mdefleet::runner

@@ -1,0 +1,398 @@
+#include "runner/executor/step_executor.h"
+
+#include <algorithm>
+#include <variant>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "common/sha256.h"
+#include "runner/executor/action_policy.h"
+#include "runner/host/windows_path.h"
+
+namespace mdefleet::runner {
+namespace {
+
+StepResult Succeeded(std::string message) {
+  StepResult r;
+  r.state = v1::STEP_STATE_SUCCEEDED;
+  r.message = std::move(message);
+  return r;
+}
+
+StepResult Failed(std::string message, std::string detail = "") {
+  StepResult r;
+  r.state = v1::STEP_STATE_FAILED;
+  r.message = std::move(message);
+  r.output_tail = std::move(detail);
+  return r;
+}
+
+StepResult Mismatch(v1::OnMismatch on_mismatch, absl::string_view configured,
+                    std::string fallback, std::string detail) {
+  StepResult r;
+  r.message =
+      configured.empty() ? std::move(fallback) : std::string(configured);
+  r.output_tail = std::move(detail);
+  if (on_mismatch == v1::ON_MISMATCH_SKIP_TASK) {
+    r.state = v1::STEP_STATE_SKIPPED;
+    r.skips_task = true;
+  } else {
+    r.state = v1::STEP_STATE_FAILED;
+  }
+  return r;
+}
+
+std::string StateName(v1::ServiceState s) {
+  return std::string(
+      absl::StripPrefix(v1::ServiceState_Name(s), "SERVICE_STATE_"));
+}
+
+std::string RegistryName(absl::string_view key, absl::string_view name) {
+  return name.empty() ? absl::StrCat("HKLM\\", key)
+                      : absl::StrCat("HKLM\\", key, "\\", name);
+}
+
+absl::Duration FromProto(const google::protobuf::Duration& d,
+                         absl::Duration fallback) {
+  const absl::Duration out =
+      absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
+  return out > absl::ZeroDuration() ? out : fallback;
+}
+
+// Length of the UTF-8 sequence starting with `c`, 0 if `c` cannot start one.
+size_t Utf8Length(unsigned char c) {
+  if (c < 0x80) return 1;
+  if ((c & 0xE0) == 0xC0) return c >= 0xC2 ? 2 : 0;
+  if ((c & 0xF0) == 0xE0) return 3;
+  if ((c & 0xF8) == 0xF0) return c <= 0xF4 ? 4 : 0;
+  return 0;
+}
+
+}  // namespace
+
+std::string TailUtf8(absl::string_view text, size_t max_bytes) {
+  if (text.size() > max_bytes) {
+    text = text.substr(text.size() - max_bytes);
+    // Skip continuation bytes of a sequence cut at the front.
+    while (!text.empty() &&
+           (static_cast<unsigned char>(text[0]) & 0xC0) == 0x80) {
+      text.remove_prefix(1);
+    }
+  }
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    const size_t len = Utf8Length(static_cast<unsigned char>(text[i]));
+    bool ok = len > 0 && i + len <= text.size();
+    for (size_t j = 1; ok && j < len; ++j) {
+      ok = (static_cast<unsigned char>(text[i + j]) & 0xC0) == 0x80;
+    }
+    if (ok) {
+      out.append(text.data() + i, len);
+      i += len;
+    } else {
+      out.push_back('?');
+      ++i;
+    }
+  }
+  return out;
+}
+
+StepResult StepExecutor::Execute(const v1::PlannedStep& step) {
+  const absl::Time started = clock_.Now();
+  const v1::Action& action = step.action();
+  StepResult r;
+  switch (action.kind_case()) {
+    case v1::Action::kRunProcess:
+      r = RunProcess(action.run_process());
+      break;
+    case v1::Action::kSetRegistryValue:
+      r = SetRegistryValue(action.set_registry_value());
+      break;
+    case v1::Action::kDeleteRegistryValue:
+      r = DeleteRegistryValue(action.delete_registry_value());
+      break;
+    case v1::Action::kCheckRegistry:
+      r = CheckRegistry(action.check_registry());
+      break;
+    case v1::Action::kCheckService:
+      r = CheckService(action.check_service());
+      break;
+    case v1::Action::kWaitServiceState:
+      r = WaitServiceState(action.wait_service_state());
+      break;
+    case v1::Action::kFetchArtifact:
+      r = FetchArtifact(action.fetch_artifact());
+      break;
+    case v1::Action::kCheckUrl:
+      r = CheckUrl(action.check_url());
+      break;
+    case v1::Action::kDeleteDirectoryContents:
+      r = DeleteDirectoryContents(action.delete_directory_contents());
+      break;
+    case v1::Action::kReboot:
+      r = Reboot(action.reboot());
+      break;
+    case v1::Action::kSkip:
+      r.state = v1::STEP_STATE_SKIPPED;
+      r.message = action.skip().reason();
+      break;
+    case v1::Action::KIND_NOT_SET:
+      r = Failed(absl::StrCat(
+          "step \"", step.name(),
+          "\" has no action this runner knows (a newer plan?); nothing run"));
+      break;
+  }
+  r.output_tail = TailUtf8(r.output_tail, kOutputTailBytes);
+  r.message = TailUtf8(r.message, kOutputTailBytes);
+  r.started_at = started;
+  r.finished_at = clock_.Now();
+  return r;
+}
+
+StepResult StepExecutor::RunProcess(const v1::RunProcessAction& a) {
+  auto program = ProgramPath(a.program());
+  const std::string display =
+      !a.display_name().empty()
+          ? a.display_name()
+          : (program.ok() ? WindowsBaseName(*program) : "program");
+  auto request = BuildProcessRequest(a, work_dir_);
+  if (!request.ok()) {
+    return Failed(absl::StrCat(display, ": ", request.status().message()));
+  }
+  auto result = host_.RunProcess(*request);
+  if (!result.ok()) {
+    return Failed(absl::StrCat(
+        display, " could not be started: ", result.status().message()));
+  }
+  StepResult r;
+  r.output_tail = TailUtf8(
+      absl::StrCat(result->stdout_text, result->stderr_text), kOutputTailBytes);
+  if (result->timed_out) {
+    r.state = v1::STEP_STATE_FAILED;
+    r.message =
+        absl::StrCat(display, " timed out after ",
+                     absl::FormatDuration(request->timeout), " and was killed");
+    return r;
+  }
+  const int code = result->exit_code;
+  r.exit_code = code;
+  bool success = a.success_exit_codes().empty() ? code == 0 : false;
+  for (int ok_code : a.success_exit_codes()) success |= ok_code == code;
+  auto meaning = a.exit_code_meanings().find(code);
+  r.message = absl::StrCat(display, " exit ", code);
+  if (code != 0 && meaning != a.exit_code_meanings().end()) {
+    absl::StrAppend(&r.message, ": ", meaning->second);
+  }
+  r.state = success ? v1::STEP_STATE_SUCCEEDED : v1::STEP_STATE_FAILED;
+  return r;
+}
+
+StepResult StepExecutor::SetRegistryValue(const v1::SetRegistryValueAction& a) {
+  if (absl::Status s = CheckRegistryKeyAllowed(a.key()); !s.ok()) {
+    return Failed(std::string(s.message()));
+  }
+  RegistryData data;
+  switch (a.value().value_case()) {
+    case v1::RegistryValue::kSz:
+      data = a.value().sz();
+      break;
+    case v1::RegistryValue::kDword:
+      data = a.value().dword();
+      break;
+    case v1::RegistryValue::VALUE_NOT_SET:
+      return Failed(absl::StrCat("set ", RegistryName(a.key(), a.name()),
+                                 ": the plan gives no value"));
+  }
+  if (absl::Status s = host_.WriteValue(a.key(), a.name(), data); !s.ok()) {
+    return Failed(absl::StrCat("cannot set ", RegistryName(a.key(), a.name()),
+                               ": ", s.message()));
+  }
+  return Succeeded(absl::StrCat("set ", RegistryName(a.key(), a.name()), " = ",
+                                DescribeRegistryData(data)));
+}
+
+StepResult StepExecutor::DeleteRegistryValue(
+    const v1::DeleteRegistryValueAction& a) {
+  if (absl::Status s = CheckRegistryKeyAllowed(a.key()); !s.ok()) {
+    return Failed(std::string(s.message()));
+  }
+  auto before = host_.ReadValue(a.key(), a.name());
+  if (!before.ok()) {
+    return Failed(absl::StrCat("cannot read ", RegistryName(a.key(), a.name()),
+                               ": ", before.status().message()));
+  }
+  if (absl::Status s = host_.DeleteValue(a.key(), a.name()); !s.ok()) {
+    return Failed(absl::StrCat(
+        "cannot delete ", RegistryName(a.key(), a.name()), ": ", s.message()));
+  }
+  return Succeeded(
+      absl::StrCat(before->has_value() ? "deleted " : "already absent: ",
+                   RegistryName(a.key(), a.name())));
+}
+
+StepResult StepExecutor::CheckRegistry(const v1::CheckRegistryAction& a) {
+  if (absl::Status s = CheckRegistryKeyAllowed(a.key()); !s.ok()) {
+    return Failed(std::string(s.message()));
+  }
+  const std::string where = RegistryName(a.key(), a.name());
+  bool present = false;
+  std::optional<RegistryData> data;
+  if (a.name().empty()) {
+    auto exists = host_.KeyExists(a.key());
+    if (!exists.ok()) {
+      return Failed(
+          absl::StrCat("cannot read ", where, ": ", exists.status().message()));
+    }
+    present = *exists;
+  } else {
+    auto value = host_.ReadValue(a.key(), a.name());
+    if (!value.ok()) {
+      return Failed(
+          absl::StrCat("cannot read ", where, ": ", value.status().message()));
+    }
+    data = *value;
+    present = data.has_value();
+  }
+  const std::string found =
+      data ? DescribeRegistryData(*data) : (present ? "present" : "absent");
+  const uint32_t* dword = data ? std::get_if<uint32_t>(&*data) : nullptr;
+  const std::string* sz = data ? std::get_if<std::string>(&*data) : nullptr;
+  bool match = false;
+  std::string expected;
+  switch (a.expect_case()) {
+    case v1::CheckRegistryAction::kAbsent:
+      match = !present;
+      expected = "absent";
+      break;
+    case v1::CheckRegistryAction::kPresent:
+      match = present;
+      expected = "present";
+      break;
+    case v1::CheckRegistryAction::kDwordEquals:
+      match = dword && *dword == a.dword_equals();
+      expected = absl::StrCat("REG_DWORD ", a.dword_equals());
+      break;
+    case v1::CheckRegistryAction::kDwordNotEquals:
+      match = !(dword && *dword == a.dword_not_equals());
+      expected = absl::StrCat("not REG_DWORD ", a.dword_not_equals());
+      break;
+    case v1::CheckRegistryAction::kSzEquals:
+      match = sz && *sz == a.sz_equals();
+      expected = absl::StrCat("REG_SZ \"", a.sz_equals(), "\"");
+      break;
+    case v1::CheckRegistryAction::EXPECT_NOT_SET:
+      return Failed(
+          absl::StrCat("check ", where, ": the plan gives no expectation"));
+  }
+  const std::string observed = absl::StrCat(where, " is ", found);
+  if (match) return Succeeded(observed);
+  return Mismatch(a.on_mismatch(), a.mismatch_message(),
+                  absl::StrCat(observed, ", expected ", expected), observed);
+}
+
+StepResult StepExecutor::CheckService(const v1::CheckServiceAction& a) {
+  auto state = host_.QueryService(a.name());
+  if (!state.ok()) {
+    return Failed(absl::StrCat("cannot query service ", a.name(), ": ",
+                               state.status().message()));
+  }
+  const std::string observed =
+      absl::StrCat("service ", a.name(), " is ", StateName(*state));
+  for (int accepted : a.accept()) {
+    if (accepted == *state) return Succeeded(observed);
+  }
+  std::vector<std::string> accepted;
+  for (int s : a.accept()) {
+    accepted.push_back(StateName(static_cast<v1::ServiceState>(s)));
+  }
+  return Mismatch(
+      a.on_mismatch(), a.mismatch_message(),
+      absl::StrCat(observed, ", expected ", absl::StrJoin(accepted, " or ")),
+      observed);
+}
+
+StepResult StepExecutor::WaitServiceState(const v1::WaitServiceStateAction& a) {
+  const absl::Duration timeout = FromProto(a.timeout(), absl::Minutes(2));
+  auto state = host_.WaitServiceState(a.name(), a.state(), timeout);
+  if (state.ok()) {
+    return Succeeded(
+        absl::StrCat("service ", a.name(), " is ", StateName(*state)));
+  }
+  const std::string detail(state.status().message());
+  if (!a.mismatch_message().empty() &&
+      absl::IsDeadlineExceeded(state.status())) {
+    return Failed(a.mismatch_message(), detail);
+  }
+  return Failed(absl::StrCat("service ", a.name(), " did not reach ",
+                             StateName(a.state()), ": ", detail),
+                detail);
+}
+
+StepResult StepExecutor::FetchArtifact(const v1::FetchArtifactAction& a) {
+  if (absl::Status s = CheckArtifactFileName(a.file_name()); !s.ok()) {
+    return Failed(std::string(s.message()));
+  }
+  const std::string expected = absl::AsciiStrToLower(a.artifact_id());
+  const std::string path = JoinWindowsPath(work_dir_, a.file_name());
+  auto content = fetcher_.Fetch(a.artifact_id());
+  if (!content.ok()) {
+    return Failed(absl::StrCat("cannot fetch ", a.file_name(), " (artifact ",
+                               a.artifact_id(),
+                               "): ", content.status().message()));
+  }
+  if (absl::Status s = host_.WriteFile(path, *content); !s.ok()) {
+    return Failed(absl::StrCat("cannot write ", path, ": ", s.message()));
+  }
+  content->clear();
+  // Verify what is on disk: that is what the next steps will use.
+  auto on_disk = host_.ReadFile(path);
+  const std::string actual = on_disk.ok() ? Sha256Hex(*on_disk) : "";
+  if (!on_disk.ok() || actual != expected) {
+    absl::Status deleted = host_.DeletePath(path);
+    return Failed(absl::StrCat(
+        "artifact ", a.file_name(), ": SHA-256 mismatch (expected ", expected,
+        ", got ",
+        on_disk.ok() ? actual : std::string(on_disk.status().message()), "); ",
+        deleted.ok() ? "file deleted" : "file could NOT be deleted",
+        ", not used"));
+  }
+  return Succeeded(absl::StrCat("fetched ", a.file_name(), " (",
+                                on_disk->size(), " bytes, SHA-256 verified)"));
+}
+
+StepResult StepExecutor::CheckUrl(const v1::CheckUrlAction& a) {
+  absl::Status s = host_.CheckUrl(a.url());
+  if (s.ok()) return Succeeded(absl::StrCat(a.url(), " is reachable"));
+  const std::string detail(s.message());
+  if (!a.mismatch_message().empty()) {
+    return Failed(absl::StrCat(a.mismatch_message(), ": ", detail), detail);
+  }
+  return Failed(absl::StrCat("cannot reach ", a.url(), ": ", detail), detail);
+}
+
+StepResult StepExecutor::DeleteDirectoryContents(
+    const v1::DeleteDirectoryContentsAction& a) {
+  const std::string path = ExpandWorkDir(a.path(), work_dir_);
+  if (absl::Status s = CheckDeletablePath(path, work_dir_); !s.ok()) {
+    return Failed(std::string(s.message()));
+  }
+  if (absl::Status s = host_.DeleteDirectoryContents(path); !s.ok()) {
+    return Failed(absl::StrCat("cannot delete the contents of ", path, ": ",
+                               s.message()));
+  }
+  return Succeeded(absl::StrCat("deleted the contents of ", path));
+}
+
+StepResult StepExecutor::Reboot(const v1::RebootAction& a) {
+  const absl::Duration delay = FromProto(a.delay(), absl::ZeroDuration());
+  if (absl::Status s = host_.Reboot(a.reason(), delay); !s.ok()) {
+    return Failed(absl::StrCat("cannot schedule a reboot: ", s.message()));
+  }
+  return Succeeded(absl::StrCat("reboot scheduled in ",
+                                absl::FormatDuration(delay), ": ", a.reason()));
+}
+
+}  // namespace mdefleet::runner

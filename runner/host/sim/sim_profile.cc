@@ -1,0 +1,145 @@
+#include "runner/host/sim/sim_profile.h"
+
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "common/os_family.h"
+
+namespace mdefleet::runner::sim {
+namespace {
+
+struct OsName {
+  absl::string_view name;
+  v1::OsFamily family;
+};
+constexpr OsName kOsNames[] = {
+    {"ws2012r2", v1::OS_FAMILY_WS2012R2}, {"ws2016", v1::OS_FAMILY_WS2016},
+    {"ws2019", v1::OS_FAMILY_WS2019},     {"ws2022", v1::OS_FAMILY_WS2022},
+    {"ws2025", v1::OS_FAMILY_WS2025},
+};
+
+}  // namespace
+
+bool IsGuid(absl::string_view text) {
+  if (text.size() != 36) return false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (text[i] != '-') return false;
+    } else if (!absl::ascii_isxdigit(static_cast<unsigned char>(text[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+absl::StatusOr<SimProfile> ParseSimProfile(absl::string_view spec) {
+  std::vector<std::string> parts =
+      absl::StrSplit(absl::AsciiStrToLower(spec), '+');
+  SimProfile p;
+  for (const auto& os : kOsNames) {
+    if (parts[0] == os.name) p.os = os.family;
+  }
+  if (p.os == v1::OS_FAMILY_UNSPECIFIED) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "simulate profile \"", spec, "\": unknown OS \"", parts[0],
+        "\"; expected ws2012r2, ws2016, ws2019, ws2022 or ws2025"));
+  }
+  for (size_t i = 1; i < parts.size(); ++i) {
+    absl::string_view opt = parts[i];
+    if (opt == "mma") {
+      p.mma_workspaces.push_back(std::string(kDefaultMmaWorkspace));
+    } else if (absl::ConsumePrefix(&opt, "mma=")) {
+      if (!IsGuid(opt)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("simulate profile \"", spec, "\": mma workspace \"",
+                         opt, "\" is not a GUID"));
+      }
+      p.mma_workspaces.push_back(std::string(opt));
+    } else if (opt == "av") {
+      p.third_party_av = true;
+    } else if (opt == "passive") {
+      p.passive = true;
+    } else if (opt == "noconn") {
+      p.no_connectivity = true;
+    } else if (opt == "reboot") {
+      p.reboot_pending = true;
+    } else if (opt == "onboarded") {
+      p.onboarded = true;
+    } else if (opt == "installed") {
+      p.installed = true;
+    } else if (absl::ConsumePrefix(&opt, "exit=")) {
+      int code = 0;
+      if (!absl::SimpleAtoi(opt, &code) || code < 0 || code > 255) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("simulate profile \"", spec, "\": exit code \"", opt,
+                         "\" is not a number in 0..255"));
+      }
+      p.forced_install_exit = code;
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "simulate profile \"", spec, "\": unknown option \"", opt,
+          "\"; expected mma, mma=<GUID>, av, passive, noconn, exit=N, "
+          "reboot, onboarded or installed"));
+    }
+  }
+  if (p.installed && !UsesUnifiedAgentInstaller(p.os)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "simulate profile \"", spec,
+        "\": \"installed\" applies to ws2012r2/ws2016 only (2019+ have the "
+        "sensor built in)"));
+  }
+  return p;
+}
+
+std::string FormatSimProfile(const SimProfile& p) {
+  std::string out;
+  for (const auto& os : kOsNames) {
+    if (os.family == p.os) out = std::string(os.name);
+  }
+  for (const auto& ws : p.mma_workspaces) {
+    if (ws == kDefaultMmaWorkspace) {
+      out += "+mma";
+    } else {
+      absl::StrAppend(&out, "+mma=", ws);
+    }
+  }
+  if (p.third_party_av) out += "+av";
+  if (p.passive) out += "+passive";
+  if (p.no_connectivity) out += "+noconn";
+  if (p.forced_install_exit)
+    absl::StrAppend(&out, "+exit=", *p.forced_install_exit);
+  if (p.reboot_pending) out += "+reboot";
+  if (p.onboarded) out += "+onboarded";
+  if (p.installed) out += "+installed";
+  return out;
+}
+
+FleetMember FleetMemberAt(int index, int seed) {
+  static constexpr v1::OsFamily kCycle[] = {
+      v1::OS_FAMILY_WS2012R2, v1::OS_FAMILY_WS2016, v1::OS_FAMILY_WS2019,
+      v1::OS_FAMILY_WS2022};
+  static constexpr absl::string_view kSites[] = {"tokyo", "osaka", "nagoya"};
+  const int i = index + seed;
+  FleetMember m;
+  m.profile.os = kCycle[i % 4];
+  const bool downlevel = UsesUnifiedAgentInstaller(m.profile.os);
+  if (i % 5 == 0 && downlevel) {
+    m.profile.mma_workspaces.push_back(std::string(kDefaultMmaWorkspace));
+  }
+  if (i % 7 == 0) {
+    m.profile.third_party_av = true;
+    if (!downlevel) m.profile.passive = true;
+  }
+  m.hostname = absl::StrFormat(
+      "SIM-%s-%04d", absl::AsciiStrToUpper(OsFamilyName(m.profile.os)), index);
+  m.labels["site"] = std::string(kSites[i % 3]);
+  m.labels["role"] = i % 2 == 0 ? "web" : "db";
+  m.labels["sim"] = "yes";
+  return m;
+}
+
+}  // namespace mdefleet::runner::sim

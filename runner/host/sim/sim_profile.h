@@ -1,0 +1,61 @@
+// Simulated Windows Server profiles ("ws2016+mma+av") and the deterministic
+// fleet mix used by --simulate-fleet.
+#ifndef MDEFLEET_RUNNER_HOST_SIM_SIM_PROFILE_H_
+#define MDEFLEET_RUNNER_HOST_SIM_SIM_PROFILE_H_
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "mdefleet/v1/types.pb.h"
+
+namespace mdefleet::runner::sim {
+
+// The MMA workspace a plain "mma" option reports to.
+inline constexpr absl::string_view kDefaultMmaWorkspace =
+    "11111111-2222-3333-4444-555555555555";
+
+// What a simulated server looks like when it is first created.
+struct SimProfile {
+  v1::OsFamily os = v1::OS_FAMILY_UNSPECIFIED;
+  std::vector<std::string> mma_workspaces;  // "mma" / "mma=<GUID>" (repeatable)
+  bool third_party_av = false;              // "av": CSFalconService running
+  bool passive = false;          // "passive": ForceDefenderPassiveMode=1 preset
+  bool no_connectivity = false;  // "noconn"
+  std::optional<int> forced_install_exit;  // "exit=N": Install.ps1 exits N
+  bool reboot_pending = false;             // "reboot"
+  bool onboarded = false;  // "onboarded" (implies installed downlevel)
+  bool installed = false;  // "installed": md4ws present (2012 R2/2016)
+};
+
+// Parses "<os>[+opt...]", os in ws2012r2|ws2016|ws2019|ws2022|ws2025, options
+// mma, mma=<GUID>, av, passive, noconn, exit=N, reboot, onboarded, installed.
+// InvalidArgument naming the bad part otherwise.
+absl::StatusOr<SimProfile> ParseSimProfile(absl::string_view spec);
+
+// Canonical spec for a profile, e.g. "ws2016+mma+av" (round-trips).
+std::string FormatSimProfile(const SimProfile& profile);
+
+// Whether `text` is a GUID in 8-4-4-4-12 hex form.
+bool IsGuid(absl::string_view text);
+
+// One device of a simulated fleet.
+struct FleetMember {
+  std::string hostname;  // SIM-<OS>-<NNNN>, e.g. SIM-2019-0006
+  SimProfile profile;
+  std::map<std::string, std::string> labels;  // site, role, sim=yes
+};
+
+// Device `index` (0-based) of the fleet mix: OS cycles ws2012r2, ws2016,
+// ws2019, ws2022; every 5th (index % 5 == 0) on 2012 R2/2016 gets MMA; every
+// 7th gets a third-party AV (and on 2019+ passive mode, as if set by GPO);
+// labels site=tokyo|osaka|nagoya by index % 3, role=web|db by index % 2,
+// sim=yes. `seed` shifts the mix (0 = the documented one).
+FleetMember FleetMemberAt(int index, int seed = 0);
+
+}  // namespace mdefleet::runner::sim
+
+#endif  // MDEFLEET_RUNNER_HOST_SIM_SIM_PROFILE_H_

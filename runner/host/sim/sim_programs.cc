@@ -1,0 +1,365 @@
+#include "runner/host/sim/sim_programs.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "common/install_ps1.h"
+#include "common/mde_constants.h"
+#include "runner/host/sim/sim_scripts.h"
+#include "runner/host/windows_path.h"
+
+namespace mdefleet::runner::sim {
+namespace {
+
+namespace ps1 = install_ps1;
+
+ProcessResult Exit(int code, std::string out, std::string err = "") {
+  ProcessResult r;
+  r.exit_code = code;
+  r.stdout_text = std::move(out);
+  r.stderr_text = std::move(err);
+  return r;
+}
+
+// Absolute paths stay; relative ones are relative to `base_dir`.
+std::string Resolve(absl::string_view path, absl::string_view base_dir) {
+  if (path.size() >= 2 && path[1] == ':') return NormalizeWindowsPath(path);
+  return JoinWindowsPath(base_dir, path);
+}
+
+// ---- cmd.exe /c <script> ----
+
+absl::StatusOr<ProcessResult> RunCmd(SimMachine& m, const SimFiles& files,
+                                     const ProcessRequest& req) {
+  if (req.args.size() != 2 || !absl::EqualsIgnoreCase(req.args[0], "/c")) {
+    return Exit(1, "",
+                "simulated cmd.exe: only \"cmd.exe /c <script>\" is "
+                "modelled\r\n");
+  }
+  const std::string script = Resolve(req.args[1], req.working_directory);
+  auto content = files.Read(script);
+  if (!content.ok()) {
+    if (absl::IsNotFound(content.status())) {
+      return Exit(1, "", "The system cannot find the file specified.\r\n");
+    }
+    return Exit(1, "", "Access is denied.\r\n");
+  }
+  switch (ClassifyScript(*content)) {
+    case ScriptKind::kOnboarding:
+      return RunOnboardingScript(m);
+    case ScriptKind::kOffboarding:
+      return RunOffboardingScript(m);
+    case ScriptKind::kOther:
+      break;
+  }
+  return Exit(1, "",
+              absl::StrCat("simulated cmd.exe: cannot interpret ",
+                           WindowsBaseName(script),
+                           ": only the MDE onboarding/offboarding scripts are "
+                           "modelled\r\n"));
+}
+
+// ---- PowerShell.exe ... -File Install.ps1 [switches] ----
+
+struct InstallArgs {
+  std::string script;  // the -File path
+  std::optional<std::string> onboarding;
+  std::optional<std::string> offboarding;
+  std::optional<std::string> remove_mma;
+  bool uninstall = false;
+  bool passive = false;
+};
+
+class InstallPs1 {
+ public:
+  InstallPs1(SimMachine& m, const SimFiles& files) : m_(m), files_(files) {}
+
+  ProcessResult Run(const InstallArgs& a);
+
+ private:
+  void Info(absl::string_view line) {
+    absl::StrAppend(&out_, "[INFO] ", line, "\r\n");
+  }
+  ProcessResult Fail(int code, absl::string_view detail) {
+    absl::string_view meaning = "unknown";
+    for (const auto& c : ps1::kExitCodes) {
+      if (c.code == code) meaning = c.meaning;
+    }
+    absl::StrAppend(&err_, "[ERROR] ", detail, " (exit ", code, ": ", meaning,
+                    ")\r\n");
+    return Exit(code, out_, err_);
+  }
+  // Reads a script switch's file: NotFound / wrong kind give the exit codes.
+  std::optional<ProcessResult> CheckScript(const std::string& path,
+                                           ScriptKind want, int not_found,
+                                           int wrong, absl::string_view what);
+  bool SensorInstalled() const {
+    return m_.ServiceState(mde::kSenseService) != v1::SERVICE_STATE_ABSENT;
+  }
+
+  SimMachine& m_;
+  const SimFiles& files_;
+  std::string out_, err_;
+};
+
+std::optional<ProcessResult> InstallPs1::CheckScript(const std::string& path,
+                                                     ScriptKind want,
+                                                     int not_found, int wrong,
+                                                     absl::string_view what) {
+  auto content = files_.Read(path);
+  if (!content.ok()) {
+    return Fail(not_found, absl::StrCat(what, " ", path, " not found"));
+  }
+  if (ClassifyScript(*content) != want) {
+    return Fail(wrong, absl::StrCat(path, " is not an ", what));
+  }
+  return std::nullopt;
+}
+
+ProcessResult InstallPs1::Run(const InstallArgs& a) {
+  const std::string dir = WindowsDirName(a.script);
+  Info(absl::StrCat("Install.ps1 (simulated) running from ", dir));
+  if (m_.profile.forced_install_exit) {
+    const int code = *m_.profile.forced_install_exit;
+    if (code == 0) return Exit(0, out_, err_);
+    return Fail(code, "forced by the simulated profile");
+  }
+  const v1::OsFamily os = m_.profile.os;
+  if (os != v1::OS_FAMILY_WS2012R2 && os != v1::OS_FAMILY_WS2016) {
+    return Fail(ps1::kUnsupportedVersion,
+                "this script is for Windows Server 2012 R2 and 2016; 2019 and "
+                "later have the sensor built in");
+  }
+  auto msi = files_.Exists(JoinWindowsPath(dir, mde::kInstallerMsiFileName));
+  if (!msi.ok() || !*msi) {
+    return Fail(ps1::kMsiNotFound, absl::StrCat(mde::kInstallerMsiFileName,
+                                                " not found in ", dir));
+  }
+  if (m_.RebootPending()) {
+    return Fail(ps1::kPendingReboot, "a reboot is pending");
+  }
+  if (a.uninstall && (a.onboarding || a.remove_mma || a.passive)) {
+    return Fail(ps1::kInvalidParameter,
+                "-Uninstall cannot be combined with -OnboardingScript, "
+                "-RemoveMMA or -Passive");
+  }
+  if (a.onboarding) {
+    if (auto r = CheckScript(*a.onboarding, ScriptKind::kOnboarding,
+                             ps1::kOnboardingScriptNotFound,
+                             ps1::kOnboardingFailed, "onboarding script")) {
+      return *r;
+    }
+  }
+  if (a.offboarding) {
+    if (auto r = CheckScript(*a.offboarding, ScriptKind::kOffboarding,
+                             ps1::kOffboardingScriptNotFound,
+                             ps1::kOffboardingFailed, "offboarding script")) {
+      return *r;
+    }
+  }
+
+  if (a.uninstall) {
+    if (!SensorInstalled()) {
+      return Fail(ps1::kAlreadyUninstalled,
+                  "Microsoft Defender for Endpoint is not installed");
+    }
+    if (a.offboarding) {
+      Info("Offboarding with " + WindowsBaseName(*a.offboarding));
+      ProcessResult off = RunOffboardingScript(m_);
+      absl::StrAppend(&out_, off.stdout_text);
+      absl::StrAppend(&err_, off.stderr_text);
+      if (off.exit_code != 0) {
+        return Fail(ps1::kOffboardingFailed, "the offboarding script failed");
+      }
+    }
+    Info("Uninstalling md4ws.msi (msiexec /x)");
+    m_.RemoveService(mde::kSenseService);
+    if (os == v1::OS_FAMILY_WS2012R2) {
+      m_.RemoveService(mde::kDefenderAvService);
+    }
+    m_.registry.DeleteValue(mde::kAtpKey, "InstallLocation");
+    Info("Microsoft Defender for Endpoint was uninstalled");
+    return Exit(0, out_, err_);
+  }
+
+  if (m_.profile.no_connectivity) {
+    return Fail(ps1::kNoConnectivity,
+                "cannot reach https://go.microsoft.com: check the proxy and "
+                "firewall");
+  }
+
+  if (a.remove_mma) {
+    const std::string key =
+        absl::StrCat(mde::kMmaManagementGroupsKey, "\\",
+                     mde::kMmaWorkspacePrefix, *a.remove_mma);
+    if (m_.registry.KeyExists(key)) {
+      m_.registry.DeleteKey(key);
+      Info(absl::StrCat("Removed workspace ", *a.remove_mma,
+                        " from the Microsoft Monitoring Agent"));
+    } else {
+      Info(absl::StrCat("[WARN] workspace ", *a.remove_mma,
+                        " is not configured in the Microsoft Monitoring "
+                        "Agent"));
+    }
+    if (m_.registry.Subkeys(mde::kMmaManagementGroupsKey).empty() &&
+        m_.ServiceState(mde::kMmaService) != v1::SERVICE_STATE_ABSENT) {
+      m_.RemoveService(mde::kMmaService);
+      m_.registry.DeleteKey(kHealthServiceKey);
+      Info("No workspace left: removed the Microsoft Monitoring Agent");
+    }
+  }
+
+  if (a.passive) {
+    m_.registry.Write(mde::kAtpPolicyKey, mde::kForcePassiveModeValue,
+                      uint32_t{1});
+    Info("ForceDefenderPassiveMode set to 1");
+  }
+  if (!SensorInstalled()) {
+    Info("Installing md4ws.msi (msiexec /i)");
+    if (os == v1::OS_FAMILY_WS2012R2) {
+      m_.SetService(mde::kDefenderAvService, v1::SERVICE_STATE_RUNNING);
+    }
+    m_.SetService(mde::kSenseService, v1::SERVICE_STATE_STOPPED);
+    m_.registry.Write(mde::kAtpKey, "InstallLocation",
+                      std::string("C:\\Program Files\\Windows Defender "
+                                  "Advanced Threat Protection\\"));
+    Info("md4ws.msi installed");
+  } else {
+    Info("Microsoft Defender for Endpoint is already installed");
+  }
+
+  if (a.onboarding) {
+    Info("Onboarding with " + WindowsBaseName(*a.onboarding));
+    ProcessResult on = RunOnboardingScript(m_);
+    absl::StrAppend(&out_, on.stdout_text);
+    absl::StrAppend(&err_, on.stderr_text);
+    if (on.exit_code != 0) {
+      return Fail(ps1::kOnboardingFailed, "the onboarding script failed");
+    }
+  }
+  return Exit(0, out_, err_);
+}
+
+absl::StatusOr<ProcessResult> RunPowerShell(SimMachine& m,
+                                            const SimFiles& files,
+                                            const ProcessRequest& req) {
+  // PowerShell's own switches, up to -File <path>.
+  size_t i = 0;
+  std::optional<std::string> file;
+  while (i < req.args.size()) {
+    const std::string& arg = req.args[i];
+    if (absl::EqualsIgnoreCase(arg, "-File")) {
+      if (i + 1 >= req.args.size()) {
+        return Exit(-196608, "", "Missing the argument to -File.\r\n");
+      }
+      file = Resolve(req.args[i + 1], req.working_directory);
+      i += 2;
+      break;
+    }
+    if (absl::EqualsIgnoreCase(arg, "-ExecutionPolicy")) {
+      i += 2;
+    } else {
+      ++i;  // -NoProfile, -NonInteractive
+    }
+  }
+  if (!file) {
+    return Exit(1, "",
+                "simulated PowerShell: only -File <script> is modelled\r\n");
+  }
+  auto exists = files.Exists(*file);
+  if (!exists.ok() || !*exists) {
+    return Exit(-196608, "",
+                absl::StrCat("The argument '", *file,
+                             "' to the -File parameter does not exist. Provide "
+                             "the path to an existing '.ps1' file as an "
+                             "argument to the -File parameter.\r\n"));
+  }
+  if (!absl::EqualsIgnoreCase(WindowsBaseName(*file),
+                              mde::kInstallScriptFileName)) {
+    return Exit(1, "",
+                absl::StrCat("simulated PowerShell: cannot interpret ",
+                             WindowsBaseName(*file),
+                             ": only Install.ps1 is modelled\r\n"));
+  }
+  InstallArgs a;
+  a.script = *file;
+  const std::string dir = WindowsDirName(*file);
+  for (; i < req.args.size(); ++i) {
+    const std::string& sw = req.args[i];
+    auto value = [&]() -> std::optional<std::string> {
+      if (i + 1 >= req.args.size() || absl::StartsWith(req.args[i + 1], "-")) {
+        return std::nullopt;
+      }
+      return req.args[++i];
+    };
+    auto invalid = [&](absl::string_view why) {
+      return Exit(
+          ps1::kInvalidParameter, "",
+          absl::StrCat("[ERROR] ", why, " (exit 6: invalid parameter)\r\n"));
+    };
+    if (absl::EqualsIgnoreCase(sw, "-OnboardingScript") ||
+        absl::EqualsIgnoreCase(sw, "-OffboardingScript") ||
+        absl::EqualsIgnoreCase(sw, "-RemoveMMA")) {
+      auto v = value();
+      if (!v) return invalid(absl::StrCat(sw, " needs a value"));
+      if (absl::EqualsIgnoreCase(sw, "-RemoveMMA")) {
+        if (!IsGuid(*v)) {
+          return invalid(
+              absl::StrCat("-RemoveMMA: \"", *v, "\" is not a GUID"));
+        }
+        a.remove_mma = *v;
+      } else if (absl::EqualsIgnoreCase(sw, "-OnboardingScript")) {
+        a.onboarding = Resolve(*v, dir);
+      } else {
+        a.offboarding = Resolve(*v, dir);
+      }
+    } else if (absl::EqualsIgnoreCase(sw, "-Uninstall")) {
+      a.uninstall = true;
+    } else if (absl::EqualsIgnoreCase(sw, "-Passive")) {
+      a.passive = true;
+    } else if (absl::EqualsIgnoreCase(sw, "-NoMSILog") ||
+               absl::EqualsIgnoreCase(sw, "-NoEtl")) {
+      // Logging switches: no effect on the simulated machine.
+    } else {
+      return invalid(absl::StrCat(
+          "A parameter cannot be found that matches parameter name '",
+          absl::StripPrefix(sw, "-"), "'"));
+    }
+  }
+  return InstallPs1(m, files).Run(a);
+}
+
+}  // namespace
+
+ProgramWeight WeightOf(const ProcessRequest& request) {
+  if (absl::EqualsIgnoreCase(WindowsBaseName(request.program),
+                             "PowerShell.exe")) {
+    return ProgramWeight::kInstaller;
+  }
+  if (absl::EqualsIgnoreCase(WindowsBaseName(request.program), "cmd.exe")) {
+    return ProgramWeight::kScript;
+  }
+  return ProgramWeight::kQuick;
+}
+
+absl::StatusOr<ProcessResult> RunSimProgram(SimMachine& machine,
+                                            const SimFiles& files,
+                                            const ProcessRequest& request) {
+  if (SameWindowsPath(request.program, kCmdPath)) {
+    return RunCmd(machine, files, request);
+  }
+  if (SameWindowsPath(request.program, kPowerShellPath)) {
+    return RunPowerShell(machine, files, request);
+  }
+  return absl::NotFoundError(absl::StrCat(
+      "cannot start ", request.program,
+      ": the simulated server has no such program (modelled: cmd.exe, "
+      "PowerShell.exe)"));
+}
+
+}  // namespace mdefleet::runner::sim

@@ -1,0 +1,114 @@
+// SimulatedHost: a Host that is a faithful model of one Windows Server, for
+// tests, demos and load simulation on Linux. Registry and services are in
+// memory (and saved under the root directory so the machine survives a runner
+// restart); files live in a real directory ("C:\\x" -> "<root>/C/x"); programs
+// are modelled by runner/host/sim/sim_programs.h.
+#ifndef MDEFLEET_RUNNER_HOST_SIM_SIMULATED_HOST_H_
+#define MDEFLEET_RUNNER_HOST_SIM_SIMULATED_HOST_H_
+
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "common/clock.h"
+#include "runner/host/host.h"
+#include "runner/host/sim/sim_files.h"
+#include "runner/host/sim/sim_machine.h"
+#include "runner/host/sim/sim_profile.h"
+
+namespace mdefleet::runner::sim {
+
+struct SimulatedHostOptions {
+  // Linux directory holding the simulated disks and the machine state file.
+  std::string root_dir;
+  SimProfile profile;
+  std::string hostname;
+  std::string domain = "corp.contoso.com";
+  // Simulated run time of Install.ps1 and of the .cmd scripts (each varies
+  // by +-jitter), so progress is visible. Zero in tests.
+  absl::Duration installer_delay = absl::Milliseconds(800);
+  absl::Duration script_delay = absl::Milliseconds(300);
+  double jitter = 0.25;
+  uint32_t seed = 1;
+  Clock* clock = Clock::Real();
+};
+
+class SimulatedHost : public Host {
+ public:
+  // Creates the host. When <root_dir>/sim-machine.state exists the machine is
+  // loaded from it (a restarted runner sees the server as it left it) and the
+  // profile only matters for a fresh machine.
+  static absl::StatusOr<std::unique_ptr<SimulatedHost>> Create(
+      SimulatedHostOptions options);
+
+  // Host:
+  absl::StatusOr<std::optional<RegistryData>> ReadValue(
+      absl::string_view key, absl::string_view name) override;
+  absl::Status WriteValue(absl::string_view key, absl::string_view name,
+                          const RegistryData& data) override;
+  absl::Status DeleteValue(absl::string_view key,
+                           absl::string_view name) override;
+  absl::StatusOr<bool> KeyExists(absl::string_view key) override;
+  absl::StatusOr<std::vector<std::string>> ListSubkeys(
+      absl::string_view key) override;
+  absl::Status DeleteKey(absl::string_view key) override;
+  absl::StatusOr<v1::ServiceState> QueryService(
+      absl::string_view name) override;
+  absl::StatusOr<v1::ServiceState> WaitServiceState(
+      absl::string_view name, v1::ServiceState state,
+      absl::Duration timeout) override;
+  absl::StatusOr<ProcessResult> RunProcess(
+      const ProcessRequest& request) override;
+  absl::StatusOr<std::string> ReadFile(absl::string_view path) override;
+  absl::Status WriteFile(absl::string_view path,
+                         absl::string_view content) override;
+  absl::Status CreateDirectories(absl::string_view path) override;
+  absl::Status DeleteDirectoryContents(absl::string_view path) override;
+  absl::Status DeletePath(absl::string_view path) override;
+  absl::StatusOr<bool> FileExists(absl::string_view path) override;
+  absl::Status CheckUrl(absl::string_view url) override;
+  absl::StatusOr<OsInfo> GetOsInfo() override;
+  absl::Status Reboot(absl::string_view reason, absl::Duration delay) override;
+  absl::StatusOr<std::string> ProtectSecret(
+      absl::string_view plaintext) override;
+  absl::StatusOr<std::string> UnprotectSecret(
+      absl::string_view protected_data) override;
+  std::string StateDirectory() const override;
+
+  // ---- Inspection (the model's own facts, not part of Host) ----
+
+  // How many times `program` was started with exactly `args` (also counts
+  // runs that failed or timed out), across restarts of this machine.
+  int ExecutionCount(absl::string_view program,
+                     const std::vector<std::string>& args) const;
+  // Total program starts.
+  int TotalExecutions() const;
+  // Reboots requested, oldest first.
+  std::vector<RebootRecord> Reboots() const;
+  // Installs or removes a service / sets its state (e.g. a GPO starting it).
+  void SetServiceState(absl::string_view name, v1::ServiceState state);
+  // Linux path backing Windows path `path`.
+  absl::StatusOr<std::string> LinuxPath(absl::string_view path) const;
+  const SimProfile& profile() const { return profile_; }
+
+ private:
+  SimulatedHost(SimulatedHostOptions options, SimMachine machine);
+  // Writes the machine state file. Must hold mu_.
+  absl::Status SaveLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Duration DelayFor(const ProcessRequest& request);
+
+  const SimulatedHostOptions options_;
+  const SimProfile profile_;
+  const SimFiles files_;
+  mutable absl::Mutex mu_;
+  SimMachine machine_ ABSL_GUARDED_BY(mu_);
+  std::mt19937 rng_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace mdefleet::runner::sim
+
+#endif  // MDEFLEET_RUNNER_HOST_SIM_SIMULATED_HOST_H_

@@ -1,0 +1,78 @@
+// The runner's local journal: per task attempt, what happened to each step,
+// kept in the state directory (through Host files, replaced atomically on
+// every change) so a runner that crashes or reboots mid-task resumes at the
+// right step and never runs a step twice unless the plan says it may:
+//   started       the step was about to run (it may or may not have run)
+//   executed      it ran; its final report is recorded but not acknowledged
+//   acknowledged  the server has the final report
+#ifndef MDEFLEET_RUNNER_JOURNAL_JOURNAL_H_
+#define MDEFLEET_RUNNER_JOURNAL_JOURNAL_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "mdefleet/v1/runner.pb.h"
+#include "runner/host/host.h"
+
+namespace mdefleet::runner {
+
+enum class StepPhase { kStarted, kExecuted, kAcknowledged };
+
+struct JournalEntry {
+  StepPhase phase = StepPhase::kStarted;
+  // The final report (state, exit code, message, tail, times, task_state);
+  // for kStarted only started_at is set. Never holds facts or lease ids.
+  v1::ReportStepRequest report;
+};
+
+class TaskJournal {
+ public:
+  // Opens (loading what an earlier run recorded) the journal of `task_id`,
+  // `attempt` under <state dir>\journal. DataLoss for a corrupt file.
+  static absl::StatusOr<TaskJournal> Open(Host& host, absl::string_view task_id,
+                                          uint32_t attempt);
+
+  // The entry of step `index`, if any.
+  std::optional<JournalEntry> Get(uint32_t index) const;
+  // Whether any step has an entry (the task was begun before).
+  bool empty() const { return entries_.empty(); }
+
+  // Records and persists a phase change before the runner acts on it.
+  [[nodiscard]] absl::Status MarkStarted(uint32_t index,
+                                         const v1::ReportStepRequest& running);
+  [[nodiscard]] absl::Status MarkExecuted(uint32_t index,
+                                          const v1::ReportStepRequest& final);
+  [[nodiscard]] absl::Status MarkAcknowledged(uint32_t index);
+
+  // Deletes the journal file (the task is over).
+  [[nodiscard]] absl::Status Remove();
+
+  const std::string& path() const { return path_; }
+
+ private:
+  TaskJournal(Host& host, std::string path, std::string task_id,
+              uint32_t attempt)
+      : host_(&host),
+        path_(std::move(path)),
+        task_id_(std::move(task_id)),
+        attempt_(attempt) {}
+  absl::Status Save();
+
+  Host* host_;
+  std::string path_;
+  std::string task_id_;
+  uint32_t attempt_;
+  std::map<uint32_t, JournalEntry> entries_;
+};
+
+// Path of the journal directory (<state dir>\journal).
+std::string JournalDirectory(const Host& host);
+
+}  // namespace mdefleet::runner
+
+#endif  // MDEFLEET_RUNNER_JOURNAL_JOURNAL_H_

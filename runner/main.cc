@@ -1,0 +1,261 @@
+// mdefleet-runner: the agent that runs on every Windows Server. On Linux it
+// runs against simulated servers (--simulate PROFILE, --simulate-fleet N).
+//
+//   mdefleet-runner --server HOST:PORT (--enrollment-secret S |
+//       --enrollment-secret-file PATH) --state-dir DIR [--labels k=v,k=v]
+//       [--poll-wait 30s] (--simulate PROFILE | --simulate-fleet N
+//       [--fleet-seed N]) [--sim-delay-ms N]
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/time.h"
+#include "common/os_family.h"
+#include "common/sha256.h"
+#include "runner/client/log.h"
+#include "runner/client/runner_agent.h"
+#include "runner/host/sim/sim_profile.h"
+#include "runner/host/sim/simulated_host.h"
+
+namespace mdefleet::runner {
+namespace {
+
+struct Flags {
+  std::string server;
+  std::string enrollment_secret;
+  std::string enrollment_secret_file;
+  std::string state_dir;
+  std::string labels;
+  std::string poll_wait = "30s";
+  std::string simulate;
+  int simulate_fleet = 0;
+  int fleet_seed = 0;
+  int sim_delay_ms = 800;
+};
+
+absl::StatusOr<std::map<std::string, std::string>> ParseLabels(
+    absl::string_view text) {
+  std::map<std::string, std::string> labels;
+  for (absl::string_view item : absl::StrSplit(text, ',', absl::SkipEmpty())) {
+    std::pair<std::string, std::string> kv = absl::StrSplit(item, '=');
+    absl::StripAsciiWhitespace(&kv.first);
+    absl::StripAsciiWhitespace(&kv.second);
+    if (kv.first.empty() || item.find('=') == absl::string_view::npos) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--labels: \"", item, "\" is not key=value"));
+    }
+    labels[kv.first] = kv.second;
+  }
+  return labels;
+}
+
+absl::StatusOr<std::string> ReadSecret(const Flags& f) {
+  if (!f.enrollment_secret.empty()) return f.enrollment_secret;
+  std::ifstream in(f.enrollment_secret_file, std::ios::binary);
+  if (!in) {
+    return absl::NotFoundError(absl::StrCat(
+        "--enrollment-secret-file: cannot read ", f.enrollment_secret_file));
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string secret(absl::StripAsciiWhitespace(ss.str()));
+  if (secret.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--enrollment-secret-file: ", f.enrollment_secret_file, " is empty"));
+  }
+  return secret;
+}
+
+// One simulated server and its agent.
+struct Device {
+  std::unique_ptr<sim::SimulatedHost> host;
+  std::unique_ptr<RunnerAgent> agent;
+};
+
+absl::StatusOr<Device> MakeDevice(const Flags& f, const std::string& root,
+                                  const std::string& hostname,
+                                  const sim::SimProfile& profile,
+                                  std::map<std::string, std::string> labels,
+                                  const std::string& secret,
+                                  absl::Duration poll_wait, uint32_t seed) {
+  sim::SimulatedHostOptions o;
+  o.root_dir = root;
+  o.profile = profile;
+  o.hostname = hostname;
+  o.installer_delay = absl::Milliseconds(f.sim_delay_ms);
+  o.script_delay = absl::Milliseconds(f.sim_delay_ms) * 3 / 8;
+  o.seed = seed;
+  auto host = sim::SimulatedHost::Create(std::move(o));
+  if (!host.ok()) return host.status();
+  RunnerAgentOptions a;
+  a.server_address = f.server;
+  a.enrollment_secret = secret;
+  a.labels = std::move(labels);
+  a.poll_wait = poll_wait;
+  a.seed = seed;
+  Device d;
+  d.host = *std::move(host);
+  d.agent = std::make_unique<RunnerAgent>(*d.host, std::move(a));
+  return d;
+}
+
+int Main(int argc, char** argv) {
+  Flags f;
+  CLI::App app{
+      "mdefleet-runner: runs mdefleet tasks on Windows Servers "
+      "(here: simulated ones)"};
+  app.add_option("--server", f.server, "mdefleet-server address HOST:PORT")
+      ->required();
+  auto* secret_opt =
+      app.add_option("--enrollment-secret", f.enrollment_secret,
+                     "runner enrollment secret (mdf_enroll_...)");
+  auto* secret_file_opt =
+      app.add_option("--enrollment-secret-file", f.enrollment_secret_file,
+                     "file holding the enrollment secret");
+  secret_opt->excludes(secret_file_opt);
+  app.add_option("--state-dir", f.state_dir,
+                 "state directory (identity, journal, simulated disks)")
+      ->required();
+  app.add_option("--labels", f.labels, "labels k=v,k=v (site, ou, role)");
+  app.add_option("--poll-wait", f.poll_wait,
+                 "long-poll wait, e.g. 30s (the server caps it)");
+  auto* sim_opt = app.add_option("--simulate", f.simulate,
+                                 "run one simulated server: <os>[+opt...], "
+                                 "e.g. ws2016+mma+av");
+  auto* fleet_opt = app.add_option("--simulate-fleet", f.simulate_fleet,
+                                   "run N simulated servers in one process")
+                        ->check(CLI::Range(1, 100000));
+  sim_opt->excludes(fleet_opt);
+  app.add_option("--fleet-seed", f.fleet_seed, "shifts the fleet mix")
+      ->check(CLI::Range(0, 1000000));
+  app.add_option("--sim-delay-ms", f.sim_delay_ms,
+                 "simulated Install.ps1 run time in ms (scripts: 3/8 of it)")
+      ->check(CLI::Range(0, 600000));
+  CLI11_PARSE(app, argc, argv);
+
+  auto fail = [](absl::string_view message) {
+    std::fprintf(stderr, "mdefleet-runner: %s\n", std::string(message).c_str());
+    return 2;
+  };
+  if (f.enrollment_secret.empty() == f.enrollment_secret_file.empty()) {
+    return fail(
+        "give exactly one of --enrollment-secret or --enrollment-secret-file");
+  }
+  if (f.simulate.empty() && f.simulate_fleet == 0) {
+    return fail(
+        "this build has no Windows host; give --simulate PROFILE or "
+        "--simulate-fleet N");
+  }
+  absl::Duration poll_wait;
+  if (!absl::ParseDuration(f.poll_wait, &poll_wait) ||
+      poll_wait <= absl::ZeroDuration()) {
+    return fail(absl::StrCat("--poll-wait: \"", f.poll_wait,
+                             "\" is not a positive duration like 30s"));
+  }
+  auto labels = ParseLabels(f.labels);
+  if (!labels.ok()) return fail(labels.status().message());
+  auto secret = ReadSecret(f);
+  if (!secret.ok()) return fail(secret.status().message());
+  std::error_code ec;
+  std::filesystem::create_directories(f.state_dir, ec);
+  if (ec) {
+    return fail(absl::StrCat("--state-dir: cannot create ", f.state_dir, ": ",
+                             ec.message()));
+  }
+  const std::string state_dir =
+      std::filesystem::absolute(f.state_dir).lexically_normal().string();
+
+  // Block the stop signals in every thread; one thread waits for them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  std::vector<Device> devices;
+  if (!f.simulate.empty()) {
+    auto profile = sim::ParseSimProfile(f.simulate);
+    if (!profile.ok()) return fail(profile.status().message());
+    // A stable host name per state directory, so several single-server
+    // runners on one machine are distinct devices.
+    uint32_t number = 0;
+    if (!absl::SimpleHexAtoi(Sha256Hex(state_dir).substr(0, 6), &number)) {
+      number = 0;
+    }
+    const std::string hostname = absl::StrFormat(
+        "SIM-%s-%04d", absl::AsciiStrToUpper(OsFamilyName(profile->os)),
+        number % 10000);
+    auto device = MakeDevice(f, state_dir, hostname, *profile, *labels, *secret,
+                             poll_wait, number);
+    if (!device.ok()) return fail(device.status().message());
+    devices.push_back(*std::move(device));
+  } else {
+    for (int i = 0; i < f.simulate_fleet; ++i) {
+      sim::FleetMember m = sim::FleetMemberAt(i, f.fleet_seed);
+      std::map<std::string, std::string> device_labels = m.labels;
+      for (const auto& [k, v] : *labels) device_labels[k] = v;
+      auto device = MakeDevice(f, absl::StrCat(state_dir, "/", m.hostname),
+                               m.hostname, m.profile, device_labels, *secret,
+                               poll_wait, static_cast<uint32_t>(i + 1));
+      if (!device.ok()) return fail(device.status().message());
+      devices.push_back(*std::move(device));
+    }
+  }
+  LogLine(absl::StrCat("starting ", devices.size(), " simulated server(s); ",
+                       "server ", f.server, ", state in ", state_dir));
+
+  std::atomic<bool> all_done{false};
+  std::thread signal_thread([&devices, &all_done, signals] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    if (all_done.load()) return;
+    LogLine(absl::StrCat("signal ", sig, ": stopping"));
+    for (auto& d : devices) d.agent->Stop();
+  });
+
+  std::vector<absl::Status> results(devices.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < devices.size(); ++i) {
+    threads.emplace_back([&devices, &results, i] {
+      results[i] = devices[i].agent->Run();
+      if (!results[i].ok()) {
+        LogLine(
+            absl::StrCat(devices[i].agent->name(), ": ", results[i].message()));
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  int rc = 0;
+  for (const auto& r : results) {
+    if (!r.ok()) rc = 1;
+  }
+  // Every runner ended (error or stop): release the signal thread.
+  all_done.store(true);
+  kill(getpid(), SIGTERM);  // blocked everywhere: only sigwait sees it
+  signal_thread.join();
+  return rc;
+}
+
+}  // namespace
+}  // namespace mdefleet::runner
+
+int main(int argc, char** argv) { return mdefleet::runner::Main(argc, argv); }

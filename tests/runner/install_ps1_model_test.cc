@@ -1,0 +1,293 @@
+// The simulated programs: cmd.exe running the onboarding/offboarding scripts
+// and Install.ps1 with each documented exit code path.
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/mde_constants.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/runner/test_support.h"
+
+namespace mdefleet::runner {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::kCmd;
+using testing::kPowerShell;
+using testing::MakeSim;
+using testing::TempDir;
+
+constexpr char kDir[] = "C:\\ProgramData\\mdefleet\\work\\t1";
+constexpr char kWs[] = "11111111-2222-3333-4444-555555555555";
+
+std::string P(absl::string_view name) { return absl::StrCat(kDir, "\\", name); }
+
+// A simulated server with Install.ps1, md4ws.msi and both scripts in kDir.
+class Programs : public ::testing::Test {
+ protected:
+  std::unique_ptr<sim::SimulatedHost> Host(const std::string& spec,
+                                           bool with_msi = true) {
+    auto host = MakeSim(spec, dir_.path() + "/" + std::to_string(n_++));
+    EXPECT_TRUE(host->CreateDirectories(kDir).ok());
+    EXPECT_TRUE(
+        host->WriteFile(P("Install.ps1"), testing::InstallPs1Content()).ok());
+    if (with_msi) {
+      EXPECT_TRUE(host->WriteFile(P("md4ws.msi"), testing::MsiContent()).ok());
+    }
+    EXPECT_TRUE(
+        host->WriteFile(P("onboard.cmd"), testing::OnboardingScriptContent())
+            .ok());
+    EXPECT_TRUE(
+        host->WriteFile(P("offboard.cmd"), testing::OffboardingScriptContent())
+            .ok());
+    return host;
+  }
+  static ProcessResult Install(sim::SimulatedHost& host,
+                               std::vector<std::string> switches) {
+    std::vector<std::string> args = {
+        "-NoProfile",   "-NonInteractive", "-ExecutionPolicy",
+        "RemoteSigned", "-File",           P("Install.ps1")};
+    args.insert(args.end(), switches.begin(), switches.end());
+    auto r = host.RunProcess(testing::Req(kPowerShell, args));
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? *r : ProcessResult{-999, "", "", false};
+  }
+  static ProcessResult Cmd(sim::SimulatedHost& host,
+                           const std::string& script) {
+    auto r = host.RunProcess(testing::Req(kCmd, {"/c", script}));
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? *r : ProcessResult{-999, "", "", false};
+  }
+  static std::optional<uint32_t> OnboardingState(sim::SimulatedHost& host) {
+    auto v = host.ReadValue(mde::kAtpStatusKey, mde::kOnboardingStateValue);
+    if (!v.ok() || !v->has_value()) return std::nullopt;
+    return std::get<uint32_t>(**v);
+  }
+
+  TempDir dir_;
+  int n_ = 0;
+};
+
+TEST_F(Programs, OnboardingScriptOnboards2019) {
+  auto host = Host("ws2019");
+  ProcessResult r = Cmd(*host, P("onboard.cmd"));
+  EXPECT_EQ(r.exit_code, 0) << r.stderr_text;
+  EXPECT_THAT(r.stdout_text, HasSubstr("Successfully onboarded"));
+  EXPECT_EQ(OnboardingState(*host), 1u);
+  EXPECT_EQ(*host->QueryService("Sense"), v1::SERVICE_STATE_RUNNING);
+  EXPECT_TRUE(host->ReadValue(mde::kAtpKey, mde::kSenseGuidValue)->has_value());
+  EXPECT_TRUE(host->ReadValue(mde::kAtpPolicyKey, mde::kOnboardingInfoValue)
+                  ->has_value());
+  EXPECT_EQ(host->ExecutionCount(kCmd, {"/c", P("onboard.cmd")}), 1);
+}
+
+TEST_F(Programs, OnboardingScriptFailsWithoutSense) {
+  auto host = Host("ws2016");
+  ProcessResult r = Cmd(*host, P("onboard.cmd"));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(r.stderr_text, HasSubstr("Sense"));
+  EXPECT_FALSE(OnboardingState(*host).has_value());
+}
+
+TEST_F(Programs, OffboardingScriptOffboards) {
+  auto host = Host("ws2022+onboarded");
+  ProcessResult r = Cmd(*host, P("offboard.cmd"));
+  EXPECT_EQ(r.exit_code, 0) << r.stderr_text;
+  EXPECT_EQ(OnboardingState(*host), 0u);
+  EXPECT_EQ(*host->QueryService("Sense"), v1::SERVICE_STATE_STOPPED);
+}
+
+TEST_F(Programs, MissingOrUnknownScript) {
+  auto host = Host("ws2019");
+  ProcessResult missing = Cmd(*host, P("nope.cmd"));
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_THAT(missing.stderr_text,
+              HasSubstr("The system cannot find the file specified."));
+  ASSERT_TRUE(host->WriteFile(P("other.cmd"), "echo hi").ok());
+  EXPECT_NE(Cmd(*host, P("other.cmd")).exit_code, 0);
+  EXPECT_EQ(*host->QueryService("Sense"), v1::SERVICE_STATE_STOPPED);
+}
+
+TEST_F(Programs, InstallPs1InstallsAndOnboards2016) {
+  auto host = Host("ws2016");
+  ProcessResult r = Install(*host, {"-OnboardingScript", P("onboard.cmd")});
+  EXPECT_EQ(r.exit_code, 0) << r.stderr_text;
+  EXPECT_EQ(*host->QueryService("Sense"), v1::SERVICE_STATE_RUNNING);
+  EXPECT_EQ(OnboardingState(*host), 1u);
+}
+
+TEST_F(Programs, InstallPs1InstallOnlyLeavesSenseStopped) {
+  auto host = Host("ws2012r2");
+  ProcessResult r = Install(*host, {});
+  EXPECT_EQ(r.exit_code, 0) << r.stderr_text;
+  EXPECT_EQ(*host->QueryService("Sense"), v1::SERVICE_STATE_STOPPED);
+  EXPECT_EQ(*host->QueryService("WinDefend"), v1::SERVICE_STATE_RUNNING);
+  EXPECT_FALSE(OnboardingState(*host).has_value());
+}
+
+TEST_F(Programs, InstallPs1PassiveSetsForcePassiveMode) {
+  auto host = Host("ws2016+av");
+  EXPECT_EQ(Install(*host, {"-Passive"}).exit_code, 0);
+  auto v = host->ReadValue(mde::kAtpPolicyKey, mde::kForcePassiveModeValue);
+  ASSERT_TRUE(v.ok() && v->has_value());
+  EXPECT_EQ(std::get<uint32_t>(**v), 1u);
+}
+
+TEST_F(Programs, InstallPs1RemoveMma) {
+  auto host = Host("ws2016+mma+mma=aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee");
+  const std::string key =
+      absl::StrCat(mde::kMmaManagementGroupsKey, "\\AOI-", kWs);
+  EXPECT_EQ(
+      Install(*host, {"-RemoveMMA", kWs, "-OnboardingScript", P("onboard.cmd")})
+          .exit_code,
+      0);
+  EXPECT_FALSE(*host->KeyExists(key));
+  // Another workspace is left: MMA stays.
+  EXPECT_EQ(*host->QueryService("HealthService"), v1::SERVICE_STATE_RUNNING);
+  EXPECT_EQ(OnboardingState(*host), 1u);
+  EXPECT_EQ(
+      Install(*host, {"-RemoveMMA", "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"})
+          .exit_code,
+      0);
+  EXPECT_EQ(*host->QueryService("HealthService"), v1::SERVICE_STATE_ABSENT);
+}
+
+TEST_F(Programs, InstallPs1UninstallOffboardsAndRemovesSense) {
+  auto host = Host("ws2016+onboarded");
+  ProcessResult r =
+      Install(*host, {"-Uninstall", "-OffboardingScript", P("offboard.cmd")});
+  EXPECT_EQ(r.exit_code, 0) << r.stderr_text;
+  EXPECT_EQ(*host->QueryService("Sense"), v1::SERVICE_STATE_ABSENT);
+  EXPECT_EQ(OnboardingState(*host), 0u);
+  // Again: already uninstalled.
+  EXPECT_EQ(Install(*host, {"-Uninstall"}).exit_code, 17);
+}
+
+struct ExitCase {
+  const char* name;
+  const char* spec;
+  bool with_msi;
+  std::vector<std::string> switches;
+  int exit_code;
+};
+
+class InstallPs1ExitCodes : public Programs,
+                            public ::testing::WithParamInterface<ExitCase> {};
+
+TEST_P(InstallPs1ExitCodes, DocumentedExitCode) {
+  const ExitCase& c = GetParam();
+  auto host = Host(c.spec, c.with_msi);
+  std::vector<std::string> switches;
+  for (const auto& s : c.switches) {
+    switches.push_back(absl::StartsWith(s, "-") || s == kWs ? s : P(s));
+  }
+  ProcessResult r = Install(*host, switches);
+  EXPECT_EQ(r.exit_code, c.exit_code) << r.stdout_text << r.stderr_text;
+  if (c.exit_code != 0) {
+    EXPECT_FALSE(r.stderr_text.empty());
+    const bool fresh_downlevel = (absl::StartsWith(c.spec, "ws2012r2") ||
+                                  absl::StartsWith(c.spec, "ws2016")) &&
+                                 !absl::StrContains(c.spec, "installed") &&
+                                 !absl::StrContains(c.spec, "onboarded");
+    // A failed run installs nothing.
+    if (fresh_downlevel) {
+      EXPECT_EQ(*host->QueryService("Sense"), v1::SERVICE_STATE_ABSENT);
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Paths, InstallPs1ExitCodes,
+    ::testing::Values(
+        ExitCase{"forced3", "ws2016+exit=3", true, {}, 3},
+        ExitCase{"forced4", "ws2016+exit=4", true, {}, 4},
+        ExitCase{"unsupported2019", "ws2019", true, {}, 11},
+        ExitCase{"unsupported2025", "ws2025", true, {}, 11},
+        ExitCase{"msiMissing", "ws2016", false, {}, 16},
+        ExitCase{"pendingReboot", "ws2016+reboot", true, {}, 12},
+        ExitCase{"onboardingMissing",
+                 "ws2016",
+                 true,
+                 {"-OnboardingScript", "missing.cmd"},
+                 30},
+        ExitCase{"onboardingWrong",
+                 "ws2016",
+                 true,
+                 {"-OnboardingScript", "offboard.cmd"},
+                 31},
+        ExitCase{"offboardingMissing",
+                 "ws2016+onboarded",
+                 true,
+                 {"-Uninstall", "-OffboardingScript", "missing.cmd"},
+                 32},
+        ExitCase{"offboardingWrong",
+                 "ws2016+onboarded",
+                 true,
+                 {"-Uninstall", "-OffboardingScript", "onboard.cmd"},
+                 33},
+        ExitCase{"alreadyUninstalled", "ws2012r2", true, {"-Uninstall"}, 17},
+        ExitCase{"noConnectivity",
+                 "ws2016+noconn",
+                 true,
+                 {"-OnboardingScript", "onboard.cmd"},
+                 4},
+        ExitCase{"badGuid", "ws2016+mma", true, {"-RemoveMMA", "-Passive"}, 6},
+        ExitCase{"unknownSwitch", "ws2016", true, {"-Frobnicate"}, 6},
+        ExitCase{"installedOk", "ws2016+installed", true, {}, 0}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST_F(Programs, NoConnectivityChangesNothing) {
+  auto host = Host("ws2016+noconn+mma");
+  ProcessResult r = Install(
+      *host, {"-RemoveMMA", kWs, "-OnboardingScript", P("onboard.cmd")});
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_THAT(r.stderr_text, HasSubstr("no internet connectivity"));
+  EXPECT_EQ(*host->QueryService("Sense"), v1::SERVICE_STATE_ABSENT);
+  EXPECT_TRUE(*host->KeyExists(
+      absl::StrCat(mde::kMmaManagementGroupsKey, "\\AOI-", kWs)));
+}
+
+TEST_F(Programs, MissingScriptFileForPowerShell) {
+  auto host = Host("ws2016");
+  auto r = host->RunProcess(
+      testing::Req(kPowerShell, {"-NoProfile", "-File", P("Nope.ps1")}));
+  ASSERT_TRUE(r.ok());
+  EXPECT_NE(r->exit_code, 0);
+  EXPECT_THAT(r->stderr_text, HasSubstr("does not exist"));
+}
+
+TEST_F(Programs, ExecutionsAreCountedPerCommandLine) {
+  auto host = Host("ws2016");
+  Install(*host, {});
+  Install(*host, {});
+  Install(*host, {"-Passive"});
+  std::vector<std::string> plain = {
+      "-NoProfile",   "-NonInteractive", "-ExecutionPolicy",
+      "RemoteSigned", "-File",           P("Install.ps1")};
+  EXPECT_EQ(host->ExecutionCount(kPowerShell, plain), 2);
+  EXPECT_EQ(host->TotalExecutions(), 3);
+}
+
+TEST_F(Programs, TimeoutKillsASlowProgram) {
+  TempDir dir;
+  auto profile = sim::ParseSimProfile("ws2016");
+  sim::SimulatedHostOptions o;
+  o.root_dir = dir.path();
+  o.profile = *profile;
+  o.hostname = "SLOW";
+  o.installer_delay = absl::Milliseconds(200);
+  o.jitter = 0;
+  auto host = *sim::SimulatedHost::Create(std::move(o));
+  ASSERT_TRUE(host->CreateDirectories(kDir).ok());
+  ASSERT_TRUE(host->WriteFile(P("Install.ps1"), "x").ok());
+  auto r = host->RunProcess(testing::Req(
+      kPowerShell, {"-File", P("Install.ps1")}, absl::Milliseconds(20)));
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->timed_out);
+  EXPECT_EQ(*host->QueryService("Sense"), v1::SERVICE_STATE_ABSENT);
+}
+
+}  // namespace
+}  // namespace mdefleet::runner

@@ -1,0 +1,260 @@
+// Whole plans from BuildPlan, executed on simulated servers through the task
+// runner (journal + executor + a recording reporter): the product's paths.
+#include <string>
+#include <vector>
+
+#include "common/mde_constants.h"
+#include "common/plan/plan.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "runner/client/task_runner.h"
+#include "runner/facts/fact_collector.h"
+#include "runner/journal/journal.h"
+#include "tests/runner/test_support.h"
+
+namespace mdefleet::runner {
+namespace {
+
+using ::testing::ElementsAre;
+using testing::FakeFetcher;
+using ::testing::HasSubstr;
+using testing::MakeSim;
+using testing::RecordingReporter;
+using testing::TempDir;
+
+constexpr char kWs[] = "11111111-2222-3333-4444-555555555555";
+
+class PlanExecution : public ::testing::Test {
+ protected:
+  void Device(const std::string& spec) {
+    host_ = MakeSim(spec, dir_.path() + "/" + std::to_string(n_++));
+    inputs_.install_script =
+        ArtifactRef{fetcher_.Add(testing::InstallPs1Content()), "Install.ps1"};
+    inputs_.installer_msi =
+        ArtifactRef{fetcher_.Add(testing::MsiContent()), "md4ws.msi"};
+    inputs_.onboarding_script =
+        ArtifactRef{fetcher_.Add(testing::OnboardingScriptContent()),
+                    "WindowsDefenderATPOnboardingScript.cmd"};
+    inputs_.offboarding_script =
+        ArtifactRef{fetcher_.Add(testing::OffboardingScriptContent()),
+                    testing::kOffboardingName};
+  }
+  // Plans `kind` with fresh facts and runs it; returns the outcome.
+  TaskOutcome Run(const std::string& kind) {
+    reporter_.requests.clear();
+    auto facts = CollectFacts(*host_, {});
+    EXPECT_TRUE(facts.ok()) << facts.status();
+    inputs_.kind = kind;
+    auto plan = BuildPlan(inputs_, *facts);
+    EXPECT_TRUE(plan.ok()) << plan.status();
+    task_ = v1::LeasedTask();
+    task_.set_task_id("task-" + std::to_string(n_++));
+    task_.set_attempt(1);
+    task_.set_lease_id("lease-1");
+    task_.set_kind(kind);
+    *task_.mutable_plan() = *plan;
+    TaskRunnerOptions options;
+    options.collect_facts = [this] { return CollectFacts(*host_, {}); };
+    options.report_retry_budget = absl::ZeroDuration();
+    return RunTask(task_, *host_, fetcher_, reporter_, options);
+  }
+  std::vector<std::string> ReportedSteps() const {
+    std::vector<std::string> names;
+    for (const auto& r : reporter_.Finals()) {
+      names.push_back(task_.plan().steps(r.step_index()).name());
+    }
+    return names;
+  }
+  const v1::ReportStepRequest& Last() const {
+    return reporter_.requests.back();
+  }
+  std::string WorkDir() const {
+    return "C:\\ProgramData\\mdefleet\\work\\" + task_.task_id();
+  }
+  void ExpectAllSucceeded() {
+    for (const auto& r : reporter_.Finals()) {
+      EXPECT_EQ(r.state(), v1::STEP_STATE_SUCCEEDED)
+          << task_.plan().steps(r.step_index()).name() << ": " << r.message();
+    }
+  }
+
+  TempDir dir_;
+  int n_ = 0;
+  std::unique_ptr<sim::SimulatedHost> host_;
+  FakeFetcher fetcher_;
+  RecordingReporter reporter_;
+  PlanInputs inputs_;
+  v1::LeasedTask task_;
+};
+
+TEST_F(PlanExecution, OnboardWs2016ThroughInstallPs1) {
+  Device("ws2016");
+  TaskOutcome out = Run("onboard");
+  EXPECT_EQ(out.end, TaskEnd::kCompleted) << out.summary;
+  EXPECT_EQ(out.task_state, v1::TASK_STATE_SUCCEEDED) << out.summary;
+  EXPECT_THAT(ReportedSteps(),
+              ElementsAre("precheck_not_onboarded", "fetch_install_ps1",
+                          "fetch_md4ws_msi", "fetch_onboarding_script",
+                          "run_install_ps1", "verify_sense_running",
+                          "verify_onboarding_state"));
+  ExpectAllSucceeded();
+  // Every step was reported RUNNING first, then final.
+  EXPECT_EQ(reporter_.requests.size(), 14u);
+  EXPECT_EQ(reporter_.requests[0].state(), v1::STEP_STATE_RUNNING);
+  EXPECT_EQ(Last().task_state(), v1::TASK_STATE_SUCCEEDED);
+  EXPECT_EQ(Last().facts().mde_state(), v1::MDE_STATE_ONBOARDED);
+  const auto run_step = reporter_.Finals()[4];
+  EXPECT_EQ(run_step.message(), "Install.ps1 exit 0");
+  EXPECT_EQ(run_step.exit_code(), 0);
+  EXPECT_EQ(
+      host_->ExecutionCount(
+          testing::kPowerShell,
+          {"-NoProfile", "-NonInteractive", "-ExecutionPolicy", "RemoteSigned",
+           "-File", WorkDir() + "\\Install.ps1", "-OnboardingScript",
+           WorkDir() + "\\WindowsDefenderATPOnboardingScript.cmd"}),
+      1);
+  // The work dir (onboarding script = secret) and the journal are gone.
+  EXPECT_FALSE(*host_->FileExists(WorkDir()));
+  EXPECT_FALSE(*host_->FileExists(JournalDirectory(*host_) + "\\" +
+                                  task_.task_id() + ".1.journal"));
+}
+
+TEST_F(PlanExecution, OnboardWs2019RunsTheScriptDirectly) {
+  Device("ws2019");
+  TaskOutcome out = Run("onboard");
+  EXPECT_EQ(out.task_state, v1::TASK_STATE_SUCCEEDED) << out.summary;
+  EXPECT_THAT(ReportedSteps(),
+              ElementsAre("precheck_not_onboarded", "precheck_connectivity",
+                          "fetch_onboarding_script", "run_onboarding_script",
+                          "verify_sense_running", "verify_onboarding_state"));
+  ExpectAllSucceeded();
+  EXPECT_EQ(host_->TotalExecutions(), 1);
+  EXPECT_EQ(*host_->QueryService("Sense"), v1::SERVICE_STATE_RUNNING);
+}
+
+TEST_F(PlanExecution, OnboardTwiceSkipsTheSecondTime) {
+  Device("ws2022");
+  EXPECT_EQ(Run("onboard").task_state, v1::TASK_STATE_SUCCEEDED);
+  TaskOutcome again = Run("onboard");
+  EXPECT_EQ(again.task_state, v1::TASK_STATE_SKIPPED);
+  ASSERT_EQ(reporter_.Finals().size(), 1u);
+  EXPECT_EQ(reporter_.Finals()[0].state(), v1::STEP_STATE_SKIPPED);
+  EXPECT_THAT(reporter_.Finals()[0].message(), HasSubstr("already onboarded"));
+  EXPECT_EQ(host_->TotalExecutions(), 1);
+}
+
+TEST_F(PlanExecution, MigrateMmaRemovesTheWorkspace) {
+  Device("ws2016+mma");
+  inputs_.workspace_id = kWs;
+  TaskOutcome out = Run("migrate_mma");
+  EXPECT_EQ(out.task_state, v1::TASK_STATE_SUCCEEDED) << out.summary;
+  EXPECT_THAT(
+      ReportedSteps(),
+      ElementsAre("precheck_mma_workspace_present", "fetch_install_ps1",
+                  "fetch_md4ws_msi", "fetch_onboarding_script",
+                  "run_install_ps1", "verify_sense_running",
+                  "verify_onboarding_state", "verify_workspace_removed"));
+  ExpectAllSucceeded();
+  auto facts = CollectFacts(*host_, {});
+  EXPECT_EQ(facts->mma_workspaces_size(), 0);
+  EXPECT_EQ(facts->mde_state(), v1::MDE_STATE_ONBOARDED);
+}
+
+TEST_F(PlanExecution, OffboardWs2016UninstallsSense) {
+  Device("ws2016+onboarded");
+  TaskOutcome out = Run("offboard");
+  EXPECT_EQ(out.task_state, v1::TASK_STATE_SUCCEEDED) << out.summary;
+  ExpectAllSucceeded();
+  EXPECT_EQ(*host_->QueryService("Sense"), v1::SERVICE_STATE_ABSENT);
+  EXPECT_EQ(Last().facts().mde_state(), v1::MDE_STATE_NOT_INSTALLED);
+}
+
+TEST_F(PlanExecution, OffboardWs2019StopsSense) {
+  Device("ws2019+onboarded");
+  TaskOutcome out = Run("offboard");
+  EXPECT_EQ(out.task_state, v1::TASK_STATE_SUCCEEDED) << out.summary;
+  EXPECT_THAT(ReportedSteps(),
+              ElementsAre("precheck_onboarded", "fetch_offboarding_script",
+                          "run_offboarding_script", "verify_sense_stopped",
+                          "verify_offboarded"));
+  ExpectAllSucceeded();
+  EXPECT_EQ(Last().facts().onboarding_state(), 0);
+  EXPECT_EQ(Last().facts().sense_state(), v1::SERVICE_STATE_STOPPED);
+}
+
+TEST_F(PlanExecution, NoConnectivityFailsInstallPs1WithExit4) {
+  Device("ws2016+noconn");
+  TaskOutcome out = Run("onboard");
+  EXPECT_EQ(out.task_state, v1::TASK_STATE_FAILED);
+  const auto& last = Last();
+  EXPECT_EQ(task_.plan().steps(last.step_index()).name(), "run_install_ps1");
+  EXPECT_EQ(last.state(), v1::STEP_STATE_FAILED);
+  EXPECT_EQ(last.exit_code(), 4);
+  EXPECT_THAT(last.message(),
+              HasSubstr("Install.ps1 exit 4: no internet connectivity"));
+  EXPECT_THAT(last.output_tail(), HasSubstr("[ERROR]"));
+  EXPECT_EQ(last.task_state(), v1::TASK_STATE_FAILED);
+  // Later steps are not reported (the server marks them skipped).
+  EXPECT_EQ(ReportedSteps().back(), "run_install_ps1");
+}
+
+TEST_F(PlanExecution, ThirdPartyAvWithoutPassiveFailsThePrecheck) {
+  Device("ws2019+av");
+  TaskOutcome out = Run("onboard");
+  EXPECT_EQ(out.task_state, v1::TASK_STATE_FAILED);
+  EXPECT_EQ(task_.plan().steps(Last().step_index()).name(),
+            "precheck_passive_mode");
+  EXPECT_THAT(Last().message(),
+              HasSubstr("run set_passive_mode before onboarding"));
+  EXPECT_EQ(host_->TotalExecutions(), 0);
+}
+
+TEST_F(PlanExecution, InstallOn2019IsSkipped) {
+  Device("ws2019");
+  TaskOutcome out = Run("install");
+  EXPECT_EQ(out.task_state, v1::TASK_STATE_SKIPPED);
+  EXPECT_EQ(Last().state(), v1::STEP_STATE_SKIPPED);
+}
+
+TEST_F(PlanExecution, InstallOn2012R2WithAvInstallsPassive) {
+  Device("ws2012r2+av");
+  TaskOutcome out = Run("install");
+  EXPECT_EQ(out.task_state, v1::TASK_STATE_SUCCEEDED) << out.summary;
+  auto facts = CollectFacts(*host_, {});
+  EXPECT_TRUE(facts->sensor_installed());
+  EXPECT_TRUE(facts->passive_mode_forced());
+}
+
+TEST_F(PlanExecution, TamperedArtifactIsRefusedBeforeUse) {
+  Device("ws2016");
+  // The server (or the network) serves other bytes under Install.ps1's id.
+  fetcher_.AddWithId(inputs_.install_script->id, "Invoke-Evil");
+  TaskOutcome out = Run("onboard");
+  EXPECT_EQ(out.task_state, v1::TASK_STATE_FAILED);
+  EXPECT_EQ(task_.plan().steps(Last().step_index()).name(),
+            "fetch_install_ps1");
+  EXPECT_THAT(Last().message(), HasSubstr("SHA-256 mismatch"));
+  EXPECT_EQ(host_->TotalExecutions(), 0);
+}
+
+TEST_F(PlanExecution, HandBuiltPlanWithADisallowedKeyFails) {
+  Device("ws2019");
+  task_.set_task_id("hand-1");
+  task_.set_attempt(1);
+  task_.set_lease_id("l");
+  auto* step = task_.mutable_plan()->add_steps();
+  step->set_name("set_run_key");
+  auto* set = step->mutable_action()->mutable_set_registry_value();
+  set->set_key("SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run");
+  set->set_name("x");
+  set->mutable_value()->set_sz("C:\\x.exe");
+  TaskRunnerOptions options;
+  options.report_retry_budget = absl::ZeroDuration();
+  TaskOutcome out = RunTask(task_, *host_, fetcher_, reporter_, options);
+  EXPECT_EQ(out.task_state, v1::TASK_STATE_FAILED);
+  EXPECT_THAT(Last().message(),
+              HasSubstr("outside the runner's allowed roots"));
+}
+
+}  // namespace
+}  // namespace mdefleet::runner
