@@ -1,0 +1,95 @@
+// An in-process AdminService for the CLI tests: records what mdefleetctl
+// sent (token, requests, upload chunks) and answers from canned data.
+#ifndef MDEFLEET_TESTS_CLI_FAKE_ADMIN_SERVICE_H_
+#define MDEFLEET_TESTS_CLI_FAKE_ADMIN_SERVICE_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "mdefleet/v1/admin.grpc.pb.h"
+
+namespace mdefleet::cli::testing {
+
+class FakeAdminService final : public v1::AdminService::Service {
+ public:
+  static constexpr char kToken[] = "mdf_admin_fake-token-for-tests";
+
+  // Everything guarded by mu; tests read after the CLI call returned.
+  std::mutex mu;
+  std::vector<std::string> authorizations;  // one per call
+  std::vector<std::string> methods;         // one per call
+
+  std::vector<v1::Device> devices;  // served in pages of the requested size
+  std::vector<v1::ListDevicesRequest> list_devices_requests;
+
+  std::vector<v1::SubmitJobRequest> submit_requests;
+  v1::SubmitJobResponse submit_response;
+  grpc::Status submit_status;
+
+  // WatchJob streams these, then ends; GetJob answers `final_job`.
+  std::vector<v1::Job> watch_updates;
+  v1::Job final_job;
+
+  std::vector<v1::UploadArtifactRequest> upload_messages;
+  grpc::Status upload_status;  // returned after reading the whole stream
+
+  std::vector<v1::Task> tasks;  // ListTasks pages of 2
+
+  grpc::Status ListDevices(grpc::ServerContext* context,
+                           const v1::ListDevicesRequest* request,
+                           v1::ListDevicesResponse* response) override;
+  grpc::Status GetDevice(grpc::ServerContext* context,
+                         const v1::GetDeviceRequest* request,
+                         v1::Device* response) override;
+  grpc::Status SubmitJob(grpc::ServerContext* context,
+                         const v1::SubmitJobRequest* request,
+                         v1::SubmitJobResponse* response) override;
+  grpc::Status GetJob(grpc::ServerContext* context,
+                      const v1::GetJobRequest* request,
+                      v1::Job* response) override;
+  grpc::Status ListJobs(grpc::ServerContext* context,
+                        const v1::ListJobsRequest* request,
+                        v1::ListJobsResponse* response) override;
+  grpc::Status ListTasks(grpc::ServerContext* context,
+                         const v1::ListTasksRequest* request,
+                         v1::ListTasksResponse* response) override;
+  grpc::Status WatchJob(grpc::ServerContext* context,
+                        const v1::WatchJobRequest* request,
+                        grpc::ServerWriter<v1::Job>* writer) override;
+  grpc::Status CancelJob(grpc::ServerContext* context,
+                         const v1::CancelJobRequest* request,
+                         v1::Job* response) override;
+  grpc::Status UploadArtifact(
+      grpc::ServerContext* context,
+      grpc::ServerReader<v1::UploadArtifactRequest>* reader,
+      v1::Artifact* response) override;
+  grpc::Status ListArtifacts(grpc::ServerContext* context,
+                             const v1::ListArtifactsRequest* request,
+                             v1::ListArtifactsResponse* response) override;
+
+ private:
+  // Records the call; UNAUTHENTICATED unless the bearer token is kToken.
+  grpc::Status Authorize(grpc::ServerContext* context, const char* method);
+};
+
+// The fake on 127.0.0.1 with a port chosen by the kernel.
+class FakeServer {
+ public:
+  FakeServer();
+  ~FakeServer();
+  FakeAdminService& service() { return service_; }
+  std::string address() const;
+
+ private:
+  FakeAdminService service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+};
+
+}  // namespace mdefleet::cli::testing
+
+#endif  // MDEFLEET_TESTS_CLI_FAKE_ADMIN_SERVICE_H_

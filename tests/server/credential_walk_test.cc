@@ -1,0 +1,275 @@
+// Starts the real mdefleet-server on 127.0.0.1:0 with a temp database and
+// walks every method of every service from the proto descriptors with no
+// credential and with wrong ones: each is refused with UNAUTHENTICATED and the
+// database is unchanged. Also: an oversized message is refused with
+// RESOURCE_EXHAUSTED, and no credential ever appears in the server's log.
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "google/protobuf/descriptor.h"
+#include "gtest/gtest.h"
+#include "mdefleet/v1/admin.grpc.pb.h"
+#include "mdefleet/v1/runner.grpc.pb.h"
+
+namespace {
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string ValueOf(const std::string& text, const std::string& key) {
+  size_t at = text.find(key);
+  if (at == std::string::npos) return "";
+  size_t end = text.find('\n', at);
+  return text.substr(at + key.size(), end - at - key.size());
+}
+
+// Every row of every table (read through a separate connection).
+std::string DumpDatabase(const std::string& path) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
+            SQLITE_OK);
+  std::unique_ptr<sqlite3, decltype(&sqlite3_close)> closer(db, sqlite3_close);
+  std::string out;
+  std::vector<std::string> tables;
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(db,
+                     "SELECT name FROM sqlite_schema WHERE type = 'table' "
+                     "ORDER BY name",
+                     -1, &st, nullptr);
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    tables.push_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+  }
+  sqlite3_finalize(st);
+  EXPECT_GE(tables.size(), 9u);
+  for (const std::string& table : tables) {
+    absl::StrAppend(&out, "[", table, "]\n");
+    const std::string sql = absl::StrCat("SELECT * FROM ", table);
+    sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      for (int c = 0; c < sqlite3_column_count(st); ++c) {
+        const void* blob = sqlite3_column_blob(st, c);
+        int n = sqlite3_column_bytes(st, c);
+        absl::StrAppend(&out,
+                        blob ? std::string(static_cast<const char*>(blob), n)
+                             : std::string("NULL"),
+                        "|");
+      }
+      out += "\n";
+    }
+    sqlite3_finalize(st);
+  }
+  return out;
+}
+
+// One call of any method with a raw serialized request.
+grpc::Status RawCall(const std::shared_ptr<grpc::Channel>& channel,
+                     const std::string& method, const std::string& request,
+                     const std::string& authorization) {
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(20));
+  if (!authorization.empty()) {
+    context.AddMetadata("authorization", authorization);
+  }
+  grpc::CompletionQueue cq;
+  std::unique_ptr<grpc::GenericClientAsyncReaderWriter> call =
+      stub.PrepareCall(&context, method, &cq);
+  void* tag = nullptr;
+  bool ok = false;
+  auto step = [&](intptr_t id) {
+    EXPECT_TRUE(cq.Next(&tag, &ok));
+    EXPECT_EQ(reinterpret_cast<intptr_t>(tag), id);
+    return ok;
+  };
+  call->StartCall(reinterpret_cast<void*>(1));
+  step(1);
+  grpc::Slice slice(request);
+  grpc::ByteBuffer buffer(&slice, 1);
+  call->Write(buffer, reinterpret_cast<void*>(2));
+  step(2);
+  call->WritesDone(reinterpret_cast<void*>(3));
+  step(3);
+  grpc::ByteBuffer response;
+  call->Read(&response, reinterpret_cast<void*>(4));
+  step(4);
+  grpc::Status status;
+  call->Finish(&status, reinterpret_cast<void*>(5));
+  step(5);
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
+  return status;
+}
+
+class CredentialWalkTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/mdefleet-walk.XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    db_ = dir_ + "/mdefleet.db";
+    const std::string init = absl::StrCat(MDEFLEET_SERVER_BIN, " init --db ",
+                                          db_, " 2>", dir_, "/init.err");
+    FILE* pipe = popen(init.c_str(), "r");
+    ASSERT_NE(pipe, nullptr);
+    char line[512];
+    std::string out;
+    while (fgets(line, sizeof line, pipe) != nullptr) out += line;
+    ASSERT_EQ(pclose(pipe), 0) << ReadFile(dir_ + "/init.err");
+    admin_token_ = ValueOf(out, "admin_token=");
+    enrollment_secret_ = ValueOf(out, "enrollment_secret=");
+    ASSERT_FALSE(admin_token_.empty());
+    ASSERT_FALSE(enrollment_secret_.empty());
+
+    const std::string port_file = dir_ + "/port";
+    pid_ = fork();
+    ASSERT_GE(pid_, 0);
+    if (pid_ == 0) {
+      freopen((dir_ + "/server.log").c_str(), "w", stderr);
+      freopen("/dev/null", "w", stdout);
+      execl(MDEFLEET_SERVER_BIN, MDEFLEET_SERVER_BIN, "serve", "--db",
+            db_.c_str(), "--listen", "127.0.0.1:0", "--port-file",
+            port_file.c_str(), "--poll-timeout", "2s",
+            static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    std::string port;
+    for (int i = 0; i < 200 && port.empty(); ++i) {
+      port = std::string(absl::StripAsciiWhitespace(ReadFile(port_file)));
+      if (port.empty()) absl::SleepFor(absl::Milliseconds(50));
+    }
+    ASSERT_FALSE(port.empty()) << ReadFile(dir_ + "/server.log");
+    grpc::ChannelArguments args;
+    args.SetMaxSendMessageSize(64 << 20);
+    channel_ =
+        grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", port),
+                                  grpc::InsecureChannelCredentials(), args);
+
+    // One enrolled device, so the database has rows a refused call could
+    // touch (last_seen_at, facts, token hash).
+    auto runner = mdefleet::v1::RunnerService::NewStub(channel_);
+    grpc::ClientContext context;
+    context.AddMetadata("authorization",
+                        absl::StrCat("Bearer ", enrollment_secret_));
+    mdefleet::v1::EnrollRequest enroll;
+    enroll.mutable_facts()->set_hostname("WALK-2019-01");
+    enroll.mutable_facts()->set_host_identity("walk-guid");
+    enroll.mutable_facts()->set_os_version("10.0.17763.1");
+    mdefleet::v1::EnrollResponse enrolled;
+    grpc::Status status = runner->Enroll(&context, enroll, &enrolled);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    device_token_ = enrolled.device_token();
+  }
+
+  void TearDown() override {
+    channel_.reset();
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      int status = 0;
+      waitpid(pid_, &status, 0);
+      if (getenv("WALK_DEBUG")) std::cerr << ReadFile(dir_ + "/server.log");
+      EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+          << "server did not shut down cleanly";
+    }
+    std::error_code ignored;
+    if (!dir_.empty()) std::filesystem::remove_all(dir_, ignored);
+  }
+
+  std::string dir_, db_, admin_token_, enrollment_secret_, device_token_;
+  pid_t pid_ = -1;
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
+TEST_F(CredentialWalkTest, EveryMethodRefusesMissingAndWrongCredentials) {
+  // Make sure the generated descriptors are linked in.
+  ASSERT_NE(mdefleet::v1::EnrollRequest::descriptor(), nullptr);
+  ASSERT_NE(mdefleet::v1::ListDevicesRequest::descriptor(), nullptr);
+  const google::protobuf::DescriptorPool* pool =
+      google::protobuf::DescriptorPool::generated_pool();
+  const std::string before = DumpDatabase(db_);
+  int walked = 0;
+  for (const char* service_name :
+       {"mdefleet.v1.RunnerService", "mdefleet.v1.AdminService"}) {
+    const google::protobuf::ServiceDescriptor* service =
+        pool->FindServiceByName(service_name);
+    ASSERT_NE(service, nullptr) << service_name;
+    const bool admin = std::string(service_name) == "mdefleet.v1.AdminService";
+    for (int m = 0; m < service->method_count(); ++m) {
+      const google::protobuf::MethodDescriptor* method = service->method(m);
+      const std::string path =
+          absl::StrCat("/", service->full_name(), "/", method->name());
+      const bool enroll = method->name() == "Enroll";
+      // The valid credentials of the other roles are wrong here too.
+      std::vector<std::string> wrong = {
+          "",
+          "Bearer",
+          "Basic dXNlcjpwYXNz",
+          "Bearer not-a-token",
+          "Bearer mdf_admin_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+          "Bearer mdf_dev_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+          "Bearer mdf_enroll_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"};
+      if (!admin) wrong.push_back(absl::StrCat("Bearer ", admin_token_));
+      if (admin || !enroll) {
+        wrong.push_back(absl::StrCat("Bearer ", enrollment_secret_));
+      }
+      if (admin || enroll)
+        wrong.push_back(absl::StrCat("Bearer ", device_token_));
+      for (const std::string& credential : wrong) {
+        grpc::Status status = RawCall(channel_, path, "", credential);
+        EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED)
+            << path << " with \"" << credential.substr(0, 20)
+            << "...\": " << status.error_message();
+      }
+      ++walked;
+    }
+  }
+  EXPECT_EQ(walked, 4 + 10);
+  EXPECT_EQ(DumpDatabase(db_), before) << "a refused call changed the database";
+
+  // The walk is not vacuous: the right credential gets through.
+  grpc::Status ok = RawCall(channel_, "/mdefleet.v1.AdminService/ListDevices",
+                            "", absl::StrCat("Bearer ", admin_token_));
+  EXPECT_TRUE(ok.ok()) << ok.error_message();
+
+  const std::string log = ReadFile(dir_ + "/server.log");
+  EXPECT_EQ(log.find(admin_token_), std::string::npos);
+  EXPECT_EQ(log.find(enrollment_secret_), std::string::npos);
+  EXPECT_EQ(log.find(device_token_), std::string::npos);
+  EXPECT_NE(log.find("listening on 127.0.0.1:"), std::string::npos) << log;
+}
+
+TEST_F(CredentialWalkTest, AnOversizedMessageIsRefusedAndChangesNothing) {
+  const std::string before = DumpDatabase(db_);
+  mdefleet::v1::SubmitJobRequest huge;
+  huge.mutable_spec()->set_kind(std::string(5 << 20, 'x'));
+  grpc::Status status =
+      RawCall(channel_, "/mdefleet.v1.AdminService/SubmitJob",
+              huge.SerializeAsString(), absl::StrCat("Bearer ", admin_token_));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+      << status.error_message();
+  EXPECT_EQ(DumpDatabase(db_), before);
+}
+
+}  // namespace

@@ -1,0 +1,122 @@
+// The long-poll: waits without work, wakes on work for that device, ends at
+// the deadline of the injected clock.
+#include "server/service/long_poll.h"
+
+#include <future>
+
+#include "gtest/gtest.h"
+#include "tests/server/test_env.h"
+
+namespace mdefleet::testing {
+namespace {
+
+using Result = absl::StatusOr<v1::PollTasksResponse>;
+
+class LongPollTest : public ::testing::Test {
+ protected:
+  LongPollTest() { env_.hub().set_waker(&poller_); }
+  ~LongPollTest() override {
+    poller_.Stop();
+    env_.hub().set_waker(nullptr);
+  }
+
+  std::future<Result> StartPoll(const EnrolledDevice& d) {
+    auto promise = std::make_shared<std::promise<Result>>();
+    std::future<Result> future = promise->get_future();
+    poller_.Poll(d.bearer, v1::PollTasksRequest(),
+                 [promise](Result r) { promise->set_value(std::move(r)); });
+    return future;
+  }
+  void WaitUntilWaiting(size_t n) {
+    for (int i = 0; i < 200 && poller_.waiting() < n; ++i) {
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    ASSERT_EQ(poller_.waiting(), n);
+  }
+  std::string Submit(uint32_t max_in_flight) {
+    v1::SubmitJobRequest r;
+    r.mutable_spec()->set_kind("onboard");
+    r.mutable_spec()->mutable_parameters()->set_onboarding_script_id(
+        script_.id());
+    r.mutable_spec()->mutable_target()->set_all(true);
+    r.mutable_spec()->mutable_policy()->set_max_in_flight(max_in_flight);
+    auto job = env_.admin().SubmitJob(env_.admin_bearer(), r);
+    EXPECT_TRUE(job.ok()) << job.status();
+    return job.ok() ? job->job().id() : "";
+  }
+
+  TestEnv env_;
+  service::LongPoller poller_{env_.runner(), env_.clock(), 2};
+  v1::Artifact script_ =
+      env_.Upload(v1::ARTIFACT_KIND_ONBOARDING_SCRIPT,
+                  "WindowsDefenderATPOnboardingScript.cmd", OnboardingScript());
+};
+
+TEST_F(LongPollTest, WaitsAndEndsEmptyAtTheDeadline) {
+  EnrolledDevice d = env_.Enroll(MakeFacts("A-2019", "2019"));
+  std::future<Result> f = StartPoll(d);
+  WaitUntilWaiting(1);
+  EXPECT_EQ(f.wait_for(std::chrono::milliseconds(200)),
+            std::future_status::timeout);
+  env_.clock().Advance(absl::Seconds(31));
+  ASSERT_EQ(f.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  Result r = f.get();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->tasks_size(), 0);
+  EXPECT_EQ(poller_.waiting(), 0u);
+}
+
+TEST_F(LongPollTest, ASubmittedJobWakesTheWaitingDevice) {
+  EnrolledDevice d = env_.Enroll(MakeFacts("A-2019", "2019"));
+  std::future<Result> f = StartPoll(d);
+  WaitUntilWaiting(1);
+  const std::string job_id = Submit(0);
+  ASSERT_EQ(f.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  Result r = f.get();
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->tasks_size(), 1);
+  EXPECT_EQ(r->tasks(0).job_id(), job_id);
+}
+
+TEST_F(LongPollTest, AFreedSlotWakesAnotherWaitingDevice) {
+  EnrolledDevice a = env_.Enroll(MakeFacts("A-2019", "2019"));
+  EnrolledDevice b = env_.Enroll(MakeFacts("B-2019", "2019"));
+  Submit(1);
+  v1::PollTasksResponse pa = env_.Poll(a);
+  ASSERT_EQ(pa.tasks_size(), 1);
+  std::future<Result> fb = StartPoll(b);
+  WaitUntilWaiting(1);
+  EXPECT_EQ(fb.wait_for(std::chrono::milliseconds(200)),
+            std::future_status::timeout);
+  RunTaskToEnd(env_, a, pa.tasks(0));
+  ASSERT_EQ(fb.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  Result r = fb.get();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->tasks_size(), 1);
+}
+
+TEST_F(LongPollTest, AWrongTokenIsRefusedAtOnce) {
+  EnrolledDevice bad{"", "", "Bearer mdf_dev_wrong"};
+  std::future<Result> f = StartPoll(bad);
+  ASSERT_EQ(f.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_EQ(f.get().status().code(), absl::StatusCode::kUnauthenticated);
+}
+
+TEST_F(LongPollTest, CancelAndStopCompleteWaitingPolls) {
+  EnrolledDevice a = env_.Enroll(MakeFacts("A-2019", "2019"));
+  EnrolledDevice b = env_.Enroll(MakeFacts("B-2019", "2019"));
+  auto promise = std::make_shared<std::promise<Result>>();
+  auto call = poller_.Poll(a.bearer, v1::PollTasksRequest(),
+                           [promise](Result r) { promise->set_value(r); });
+  std::future<Result> fb = StartPoll(b);
+  WaitUntilWaiting(2);
+  poller_.Cancel(call);
+  EXPECT_EQ(promise->get_future().get().status().code(),
+            absl::StatusCode::kCancelled);
+  poller_.Stop();
+  ASSERT_EQ(fb.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_TRUE(fb.get().ok());
+}
+
+}  // namespace
+}  // namespace mdefleet::testing

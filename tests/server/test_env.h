@@ -1,0 +1,128 @@
+// Shared fixtures for the server tests: a temp database, a fake clock, the
+// handlers wired as in serve (without gRPC), and helpers.
+#ifndef MDEFLEET_TESTS_SERVER_TEST_ENV_H_
+#define MDEFLEET_TESTS_SERVER_TEST_ENV_H_
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "mdefleet/v1/admin.pb.h"
+#include "mdefleet/v1/runner.pb.h"
+#include "server/auth/authenticator.h"
+#include "server/service/admin_handlers.h"
+#include "server/service/event_hub.h"
+#include "server/service/lease_reaper.h"
+#include "server/service/runner_handlers.h"
+#include "server/store/store.h"
+
+namespace mdefleet::testing {
+
+class FakeClock : public Clock {
+ public:
+  explicit FakeClock(absl::Time start) : now_(start) {}
+  absl::Time Now() const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return now_;
+  }
+  void Advance(absl::Duration d) {
+    std::lock_guard<std::mutex> lock(mu_);
+    now_ += d;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  absl::Time now_;
+};
+
+// A fresh directory under $TEST_TMPDIR or /tmp, removed on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+struct EnrolledDevice {
+  std::string id;
+  std::string token;
+  std::string bearer;  // "Bearer <token>"
+};
+
+// 2024-03-01 12:00 UTC.
+absl::Time TestEpoch();
+
+// Facts of a simulated Windows Server: os is one of 2012r2, 2016, 2019,
+// 2022 or an explicit version such as "6.1.7601".
+v1::DeviceFacts MakeFacts(absl::string_view hostname, absl::string_view os);
+
+// Sample artifact contents that pass validation.
+std::string OnboardingScript(size_t padding = 0);
+std::string OffboardingScript();
+std::string InstallScript();
+std::string InstallerMsi();
+
+class TestEnv {
+ public:
+  explicit TestEnv(service::RunnerOptions runner_options = {});
+  ~TestEnv();
+
+  store::Store& store() { return *store_; }
+  FakeClock& clock() { return clock_; }
+  service::RunnerHandlers& runner() { return *runner_; }
+  service::AdminHandlers& admin() { return *admin_; }
+  service::EventHub& hub() { return *hub_; }
+  service::LeaseReaper& reaper() { return *reaper_; }
+  const std::string& admin_bearer() const { return admin_bearer_; }
+  const std::string& enroll_bearer() const { return enroll_bearer_; }
+  const std::string& db_path() const { return db_path_; }
+
+  EnrolledDevice Enroll(const v1::DeviceFacts& facts);
+  // Uploads content; fails the test on error.
+  v1::Artifact Upload(v1::ArtifactKind kind, absl::string_view name,
+                      absl::string_view content);
+  absl::StatusOr<v1::Artifact> TryUpload(v1::ArtifactKind kind,
+                                         absl::string_view name,
+                                         absl::string_view content);
+  v1::PollTasksResponse Poll(const EnrolledDevice& device);
+
+  // Every row of every table, for "nothing changed" checks.
+  std::string Snapshot();
+  int64_t Count(absl::string_view table);
+  // Fails the test when a job's counters disagree with its tasks.
+  void ExpectCountersMatchTasks(absl::string_view job_id);
+
+ private:
+  TempDir dir_;
+  std::string db_path_;
+  FakeClock clock_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<auth::Authenticator> auth_;
+  std::unique_ptr<service::EventHub> hub_;
+  std::unique_ptr<service::RunnerHandlers> runner_;
+  std::unique_ptr<service::AdminHandlers> admin_;
+  std::unique_ptr<service::LeaseReaper> reaper_;
+  std::string admin_bearer_;
+  std::string enroll_bearer_;
+};
+
+// Reports every step of a leased task SUCCEEDED (RUNNING first), the last
+// one ending the task with `end`.
+void RunTaskToEnd(TestEnv& env, const EnrolledDevice& device,
+                  const v1::LeasedTask& task,
+                  v1::TaskState end = v1::TASK_STATE_SUCCEEDED);
+
+v1::ReportStepRequest Report(const v1::LeasedTask& task, uint32_t step,
+                             v1::StepState state);
+
+}  // namespace mdefleet::testing
+
+#endif  // MDEFLEET_TESTS_SERVER_TEST_ENV_H_
