@@ -1,0 +1,202 @@
+#include "tests/e2e/e2e_environment.h"
+
+#include <signal.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "common/status_macros.h"
+#include "mdefleet/v1/admin.pb.h"
+
+namespace mdefleet::testing {
+namespace {
+
+void WriteFile(const std::string& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << content;
+}
+
+std::string ValueOf(const std::string& text, absl::string_view key) {
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    if (absl::ConsumePrefix(&line, key)) return std::string(line);
+  }
+  return "";
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<E2eEnvironment>> E2eEnvironment::Start() {
+  std::unique_ptr<E2eEnvironment> env(new E2eEnvironment());
+  std::string tmpl = (std::filesystem::temp_directory_path() /
+                      "mdefleet-e2e.XXXXXX")
+                         .string();
+  if (mkdtemp(tmpl.data()) == nullptr) {
+    return absl::InternalError("mkdtemp failed");
+  }
+  env->dir_ = tmpl;
+  const std::string db = env->dir_ + "/mdefleet.db";
+  ProcessOutput init = RunCommand({MDEFLEET_SERVER_BIN, "init", "--db", db},
+                                  env->dir_ + "/init");
+  if (init.exit_code != 0) {
+    return absl::InternalError(absl::StrCat("init failed: ", init.err));
+  }
+  env->admin_token_ = ValueOf(init.out, "admin_token=");
+  std::string secret = ValueOf(init.out, "enrollment_secret=");
+  if (env->admin_token_.empty() || secret.empty()) {
+    return absl::InternalError(absl::StrCat("init printed no credentials: ",
+                                            init.out));
+  }
+  env->enrollment_secret_path_ = env->dir_ + "/enrollment-secret";
+  WriteFile(env->enrollment_secret_path_, secret);
+
+  const std::string port_file = env->dir_ + "/port";
+  ASSIGN_OR_RETURN(ChildProcess server,
+                   ChildProcess::Start({MDEFLEET_SERVER_BIN, "serve", "--db",
+                                        db, "--listen", "127.0.0.1:0",
+                                        "--port-file", port_file,
+                                        "--poll-timeout", "5s"},
+                                       env->dir_ + "/server"));
+  env->server_ = std::make_unique<ChildProcess>(std::move(server));
+  absl::Time deadline = absl::Now() + absl::Seconds(20);
+  std::string port;
+  while (absl::Now() < deadline) {
+    port = std::string(absl::StripAsciiWhitespace(ReadWholeFile(port_file)));
+    if (!port.empty()) break;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  if (port.empty()) {
+    return absl::InternalError(
+        absl::StrCat("server did not listen: ", env->server_log()));
+  }
+  env->server_address_ = absl::StrCat("127.0.0.1:", port);
+  return env;
+}
+
+E2eEnvironment::~E2eEnvironment() {
+  for (auto& runner : runners_) runner->Stop(SIGTERM, absl::Seconds(5));
+  if (server_) server_->Stop(SIGTERM, absl::Seconds(10));
+  if (!dir_.empty() && getenv("MDEFLEET_KEEP_E2E") == nullptr) {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+}
+
+std::string E2eEnvironment::server_log() const {
+  return ReadWholeFile(dir_ + "/server.err") +
+         ReadWholeFile(dir_ + "/server.out");
+}
+
+absl::Status E2eEnvironment::StartRunner(const std::string& profile) {
+  const int index = static_cast<int>(runners_.size());
+  const std::string state_dir = absl::StrCat(dir_, "/runner", index);
+  std::filesystem::create_directories(state_dir);
+  ASSIGN_OR_RETURN(
+      ChildProcess runner,
+      ChildProcess::Start(
+          {MDEFLEET_RUNNER_BIN, "--server", server_address_,
+           "--enrollment-secret-file", enrollment_secret_path_, "--state-dir",
+           state_dir, "--poll-wait", "5s", "--simulate", profile},
+          absl::StrCat(dir_, "/runner", index)));
+  runners_.push_back(std::make_unique<ChildProcess>(std::move(runner)));
+  return absl::OkStatus();
+}
+
+absl::Status E2eEnvironment::WaitForDevices(int count, absl::Duration timeout) {
+  absl::Time deadline = absl::Now() + timeout;
+  v1::ListDevicesResponse devices;
+  while (absl::Now() < deadline) {
+    devices.Clear();
+    if (CtlJson({"devices", "list"}, &devices).ok() &&
+        devices.devices_size() >= count) {
+      return absl::OkStatus();
+    }
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  return absl::DeadlineExceededError(
+      absl::StrCat("only ", devices.devices_size(), " of ", count,
+                   " devices enrolled; server log:\n", server_log()));
+}
+
+ProcessOutput E2eEnvironment::Ctl(const std::vector<std::string>& args,
+                                  const std::vector<std::string>& env) {
+  std::vector<std::string> argv = {MDEFLEET_CTL_BIN};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<std::string> full_env = {
+      absl::StrCat("MDEFLEET_SERVER=", server_address_),
+      absl::StrCat("MDEFLEET_TOKEN=", admin_token_)};
+  // A caller's variable replaces the default of the same name (getenv would
+  // return the first of two duplicates).
+  for (const std::string& entry : env) {
+    std::string key = entry.substr(0, entry.find('=') + 1);
+    std::erase_if(full_env, [&](const std::string& existing) {
+      return existing.starts_with(key);
+    });
+    full_env.push_back(entry);
+  }
+  return RunCommand(argv, absl::StrCat(dir_, "/ctl", command_count_++),
+                    full_env, absl::Seconds(180));
+}
+
+absl::Status E2eEnvironment::CtlJson(const std::vector<std::string>& args,
+                                     google::protobuf::Message* message) {
+  std::vector<std::string> with_json = args;
+  with_json.push_back("-o");
+  with_json.push_back("json");
+  ProcessOutput out = Ctl(with_json);
+  if (out.exit_code != 0) {
+    return absl::InternalError(absl::StrCat("mdefleetctl ",
+                                            absl::StrJoin(args, " "),
+                                            " failed: ", out.err));
+  }
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = false;
+  auto status =
+      google::protobuf::util::JsonStringToMessage(out.out, message, options);
+  if (!status.ok()) {
+    return absl::InternalError(absl::StrCat("bad JSON from mdefleetctl: ",
+                                            status.ToString(), "\n", out.out));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> E2eEnvironment::Upload(const std::string& path,
+                                                   const std::string& kind) {
+  v1::Artifact artifact;
+  RETURN_IF_ERROR(
+      CtlJson({"artifacts", "upload", path, "--kind", kind}, &artifact));
+  return artifact.id();
+}
+
+absl::StatusOr<std::string> E2eEnvironment::UploadOnboardingArtifacts() {
+  const std::string samples = std::string(MDEFLEET_SOURCE_DIR) + "/deploy/samples";
+  // A stand-in md4ws.msi: the OLE compound file header, then filler.
+  std::string msi("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8);
+  msi.append(4096, '\0');
+  const std::string msi_path = dir_ + "/md4ws.msi";
+  WriteFile(msi_path, msi);
+  RETURN_IF_ERROR(Upload(samples + "/Install.ps1", "install_script").status());
+  RETURN_IF_ERROR(Upload(msi_path, "installer_msi").status());
+  return Upload(samples + "/WindowsDefenderATPOnboardingScript.cmd",
+                "onboarding_script");
+}
+
+std::string E2eEnvironment::WriteOffboardingScript(
+    const std::string& valid_until) {
+  const std::string tmpl = ReadWholeFile(
+      std::string(MDEFLEET_SOURCE_DIR) +
+      "/deploy/samples/WindowsDefenderATPOffboardingScript_valid_until_"
+      "TEMPLATE.cmd");
+  const std::string path = absl::StrCat(
+      dir_, "/WindowsDefenderATPOffboardingScript_valid_until_", valid_until,
+      ".cmd");
+  WriteFile(path, tmpl);
+  return path;
+}
+
+}  // namespace mdefleet::testing
