@@ -82,38 +82,19 @@ absl::Duration RunnerHandlers::PollWait(
 
 absl::StatusOr<v1::PollTasksResponse> RunnerHandlers::PollOnce(
     absl::string_view device_id, const v1::PollTasksRequest& request) {
-  const bool has_facts = HasFacts(request.facts());
-  v1::DeviceFacts facts;
-  if (has_facts) facts = WithDerivedFacts(request.facts());
-  const int64_t now = store::ToMicros(clock_.Now());
-  std::optional<v1::LeasedTask> task;
-  store::WriteEffects effects;
-  RETURN_IF_ERROR(store_.Write([&](store::Connection& db) -> absl::Status {
-    ASSIGN_OR_RETURN(std::optional<store::DeviceRow> device,
-                     store::GetDevice(db, device_id));
-    if (!device)
-      return absl::UnauthenticatedError("authorization: unknown device");
-    if (has_facts) {
-      // The stored identity is what enrollment matched on; keep it.
-      facts.set_host_identity(device->facts.host_identity());
-    } else {
-      facts = device->facts;
-    }
-    RETURN_IF_ERROR(
-        store::RefreshDevice(db, device_id, has_facts ? &facts : nullptr, now));
-    ASSIGN_OR_RETURN(
-        task, store::LeaseTaskForDevice(db, device_id, facts, now,
-                                        options_.lease_duration, &effects));
-    return absl::OkStatus();
-  }));
-  hub_.Publish(effects);
-  v1::PollTasksResponse response;
-  if (task) *response.add_tasks() = std::move(*task);
-  return response;
+  std::optional<v1::DeviceFacts> reported;
+  if (HasFacts(request.facts())) reported = WithDerivedFacts(request.facts());
+  return Lease(device_id, /*refresh=*/true, std::move(reported));
 }
 
 absl::StatusOr<v1::PollTasksResponse> RunnerHandlers::TryLease(
     absl::string_view device_id) {
+  return Lease(device_id, /*refresh=*/false, std::nullopt);
+}
+
+absl::StatusOr<v1::PollTasksResponse> RunnerHandlers::Lease(
+    absl::string_view device_id, bool refresh,
+    std::optional<v1::DeviceFacts> reported) {
   const int64_t now = store::ToMicros(clock_.Now());
   std::optional<v1::LeasedTask> task;
   store::WriteEffects effects;
@@ -122,8 +103,18 @@ absl::StatusOr<v1::PollTasksResponse> RunnerHandlers::TryLease(
                      store::GetDevice(db, device_id));
     if (!device)
       return absl::UnauthenticatedError("authorization: unknown device");
+    v1::DeviceFacts facts = device->facts;
+    if (reported) {
+      // The stored identity is what enrollment matched on; keep it.
+      reported->set_host_identity(device->facts.host_identity());
+      facts = *reported;
+    }
+    if (refresh) {
+      RETURN_IF_ERROR(store::RefreshDevice(db, device_id,
+                                           reported ? &facts : nullptr, now));
+    }
     ASSIGN_OR_RETURN(
-        task, store::LeaseTaskForDevice(db, device_id, device->facts, now,
+        task, store::LeaseTaskForDevice(db, device_id, facts, now,
                                         options_.lease_duration, &effects));
     return absl::OkStatus();
   }));

@@ -3,6 +3,7 @@
 #ifndef MDEFLEET_SERVER_SERVICE_RUNNER_HANDLERS_H_
 #define MDEFLEET_SERVER_SERVICE_RUNNER_HANDLERS_H_
 
+#include <optional>
 #include <string>
 
 #include "absl/functional/function_ref.h"
@@ -73,6 +74,12 @@ class RunnerHandlers {
   const RunnerOptions& options() const { return options_; }
 
  private:
+  // Leases at most one task for `device_id` with its stored facts, or with
+  // `reported` ones; `refresh` also records last-seen (and `reported`).
+  [[nodiscard]] absl::StatusOr<v1::PollTasksResponse> Lease(
+      absl::string_view device_id, bool refresh,
+      std::optional<v1::DeviceFacts> reported);
+
   store::Store& store_;
   const Clock& clock_;
   auth::Authenticator& auth_;

@@ -363,16 +363,19 @@ absl::Status SimulatedHost::Reboot(absl::string_view reason,
 
 // ---- Secrets ----
 
+// The simulated DPAPI machine key: derived from MachineGuid, so a state
+// directory copied to another simulated machine cannot be decrypted.
+std::string SimulatedHost::SecretKey() {
+  absl::MutexLock lock(&mu_);
+  auto guid =
+      machine_.registry.Read(mde::kCryptographyKey, mde::kMachineGuidValue);
+  return Sha256Hex(absl::StrCat("simulated-dpapi/",
+                                guid ? DescribeRegistryData(*guid) : ""));
+}
+
 absl::StatusOr<std::string> SimulatedHost::ProtectSecret(
     absl::string_view plaintext) {
-  std::string key;
-  {
-    absl::MutexLock lock(&mu_);
-    auto guid =
-        machine_.registry.Read(mde::kCryptographyKey, mde::kMachineGuidValue);
-    key = Sha256Hex(absl::StrCat("simulated-dpapi/",
-                                 guid ? DescribeRegistryData(*guid) : ""));
-  }
+  const std::string key = SecretKey();
   const std::string nonce = RandomHex(16);
   const std::string cipher =
       Xor(plaintext, Keystream(key, nonce, plaintext.size()));
@@ -384,14 +387,7 @@ absl::StatusOr<std::string> SimulatedHost::ProtectSecret(
 
 absl::StatusOr<std::string> SimulatedHost::UnprotectSecret(
     absl::string_view protected_data) {
-  std::string key;
-  {
-    absl::MutexLock lock(&mu_);
-    auto guid =
-        machine_.registry.Read(mde::kCryptographyKey, mde::kMachineGuidValue);
-    key = Sha256Hex(absl::StrCat("simulated-dpapi/",
-                                 guid ? DescribeRegistryData(*guid) : ""));
-  }
+  const std::string key = SecretKey();
   absl::string_view rest = protected_data;
   std::vector<std::string> parts;
   std::string cipher;

@@ -99,6 +99,7 @@ class SimulatedHost : public Host {
   SimulatedHost(SimulatedHostOptions options, SimMachine machine);
   // Writes the machine state file. Must hold mu_.
   absl::Status SaveLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::string SecretKey() ABSL_LOCKS_EXCLUDED(mu_);
   absl::Duration DelayFor(const ProcessRequest& request);
 
   const SimulatedHostOptions options_;
