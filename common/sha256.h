@@ -1,4 +1,5 @@
-// SHA-256 (OpenSSL on Linux; the Windows build provides its own sha256.cc).
+// SHA-256: OpenSSL on Linux (common/openssl/), Windows CNG on Windows
+// (common/windows/); CMake picks one.
 #ifndef MDEFLEET_COMMON_SHA256_H_
 #define MDEFLEET_COMMON_SHA256_H_
 

@@ -1,7 +1,20 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages mdefleet builds and tests with. Idempotent:
 # does nothing (not even `apt-get update`) when everything is already present.
+#
+# Usage: deploy/install-deps.sh [--windows]
+#   --windows  also what the Windows runner's cross build and Wine tests need:
+#              mingw-w64, Wine, GoogleTest's sources, and Debian's source
+#              packages of Abseil and Protocol Buffers (built for Windows by
+#              cmake/windows_cross.cmake; Debian has no mingw builds of them).
 set -euo pipefail
+
+windows=0
+case "${1:-}" in
+  --windows) windows=1 ;;
+  "") ;;
+  *) echo "install-deps.sh: unknown option $1" >&2; exit 2 ;;
+esac
 
 packages=(
   build-essential cmake ninja-build pkg-config
@@ -9,16 +22,45 @@ packages=(
   libabsl-dev libsqlite3-dev libssl-dev libgtest-dev libgmock-dev libcli11-dev
   sqlite3
 )
+if [ "$windows" -eq 1 ]; then
+  packages+=(g++-mingw-w64-x86-64-posix wine wine64 googletest dpkg-dev)
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}" >&2
+  $sudo apt-get update -q
+  $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+[ "$windows" -eq 1 ] || exit 0
 
-sudo=""
-if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-echo "installing: ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -q
-$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+# Sources of the same Abseil and Protocol Buffers releases as the Linux
+# packages (protoc's generated code must match the Windows libprotobuf).
+src_dir=/var/cache/mdefleet/debian-src
+have_sources() {
+  compgen -G "$src_dir/abseil-[0-9]*/CMakeLists.txt" >/dev/null &&
+    compgen -G "$src_dir/protobuf-[0-9]*/CMakeLists.txt" >/dev/null
+}
+have_sources && exit 0
+src_list=/etc/apt/sources.list.d/mdefleet-debian-src.sources
+if [ ! -f "$src_list" ]; then
+  echo "adding Debian's source package index ($src_list)" >&2
+  $sudo tee "$src_list" >/dev/null <<'SOURCES'
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: bookworm bookworm-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SOURCES
+  $sudo apt-get update -q
+fi
+$sudo mkdir -p "$src_dir"
+(cd "$src_dir" && $sudo apt-get source -q abseil protobuf)
+have_sources || { echo "install-deps.sh: abseil/protobuf sources missing in $src_dir" >&2; exit 1; }

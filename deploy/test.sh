@@ -3,7 +3,7 @@
 # every test through CTest. `.ci/run` calls exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-deploy/install-deps.sh
+deploy/install-deps.sh --windows
 deploy/build.sh
 build_dir="${MDEFLEET_BUILD_DIR:-build}"
 ctest --test-dir "$build_dir" --output-on-failure -j"$(nproc)" --timeout 600 "$@"

@@ -1,0 +1,108 @@
+# The Windows side of the runner, built on Linux with mingw-w64 and tested
+# under Wine, as part of the normal build and CTest run:
+#   1. Abseil and Protocol Buffers for Windows, from Debian's source packages
+#      (fetched by `deploy/install-deps.sh --windows` with `apt-get source`),
+#      built once into <build>/win64-deps;
+#   2. this source tree again, cross-built into <build>/win64 (runner only:
+#      common, host, executor, WindowsHost, service glue and their tests);
+#   3. CTest runs each Windows test executable under Wine, in a Wine prefix
+#      of its own under <build>/wineprefix.
+# Off (with a message saying why) when mingw-w64, Wine or the sources are
+# missing; `deploy/test.sh` installs all three.
+include(ExternalProject)
+
+set(MDEFLEET_DEBIAN_SRC /var/cache/mdefleet/debian-src CACHE PATH
+    "Debian source packages of abseil and protobuf (apt-get source)")
+find_program(MDEFLEET_MINGW_CXX x86_64-w64-mingw32-g++-posix)
+find_program(MDEFLEET_WINE_PROGRAM NAMES wine64 wine)
+file(GLOB _absl_src LIST_DIRECTORIES true
+     ${MDEFLEET_DEBIAN_SRC}/abseil-[0-9]*)
+file(GLOB _protobuf_src LIST_DIRECTORIES true
+     ${MDEFLEET_DEBIAN_SRC}/protobuf-[0-9]*)
+
+set(_why "")
+if(NOT MDEFLEET_MINGW_CXX)
+  set(_why "x86_64-w64-mingw32-g++-posix not found")
+elseif(NOT _absl_src OR NOT _protobuf_src)
+  set(_why "no abseil/protobuf sources in ${MDEFLEET_DEBIAN_SRC}")
+endif()
+option(MDEFLEET_WINDOWS_CROSS
+       "Cross-build the Windows runner code with mingw-w64 and test it under Wine"
+       ON)
+if(NOT MDEFLEET_WINDOWS_CROSS)
+  return()
+endif()
+if(_why)
+  message(WARNING "Windows cross build skipped: ${_why}. "
+                  "Run deploy/install-deps.sh --windows to enable it.")
+  return()
+endif()
+
+set(_toolchain ${PROJECT_SOURCE_DIR}/cmake/mingw-w64-x86_64.cmake)
+set(_deps ${CMAKE_BINARY_DIR}/win64-deps)
+set(_cross_args
+  -DCMAKE_TOOLCHAIN_FILE=${_toolchain}
+  -DCMAKE_BUILD_TYPE=Release
+  -DCMAKE_CXX_STANDARD=20
+  -DCMAKE_INSTALL_PREFIX=${_deps}
+  -DCMAKE_FIND_ROOT_PATH=${_deps})
+
+ExternalProject_Add(win64_absl
+  SOURCE_DIR ${_absl_src}
+  BINARY_DIR ${CMAKE_BINARY_DIR}/win64-deps-build/absl
+  INSTALL_DIR ${_deps}
+  CMAKE_GENERATOR Ninja
+  CMAKE_ARGS ${_cross_args} -DABSL_PROPAGATE_CXX_STD=ON -DBUILD_TESTING=OFF
+             -DABSL_ENABLE_INSTALL=ON
+  LOG_CONFIGURE ON LOG_BUILD ON LOG_INSTALL ON LOG_OUTPUT_ON_FAILURE ON)
+
+# libprotobuf only: code is generated with the Linux protoc of the same
+# release, so the Windows protoc is not needed.
+ExternalProject_Add(win64_protobuf
+  SOURCE_DIR ${_protobuf_src}
+  BINARY_DIR ${CMAKE_BINARY_DIR}/win64-deps-build/protobuf
+  INSTALL_DIR ${_deps}
+  CMAKE_GENERATOR Ninja
+  CMAKE_ARGS ${_cross_args} -Dprotobuf_BUILD_TESTS=OFF
+             -Dprotobuf_BUILD_PROTOC_BINARIES=OFF -Dprotobuf_BUILD_LIBPROTOC=OFF
+             -Dprotobuf_WITH_ZLIB=OFF -Dprotobuf_BUILD_SHARED_LIBS=OFF
+  LOG_CONFIGURE ON LOG_BUILD ON LOG_INSTALL ON LOG_OUTPUT_ON_FAILURE ON)
+
+set(MDEFLEET_WIN64_BINARY_DIR ${CMAKE_BINARY_DIR}/win64)
+ExternalProject_Add(win64
+  SOURCE_DIR ${PROJECT_SOURCE_DIR}
+  BINARY_DIR ${MDEFLEET_WIN64_BINARY_DIR}
+  CMAKE_GENERATOR Ninja
+  CMAKE_ARGS -DCMAKE_TOOLCHAIN_FILE=${_toolchain}
+             -DCMAKE_BUILD_TYPE=Release
+             -DCMAKE_FIND_ROOT_PATH=${_deps}
+             -DMDEFLEET_HOST_PROTOC=${Protobuf_PROTOC_EXECUTABLE}
+  DEPENDS win64_absl win64_protobuf
+  BUILD_ALWAYS ON  # our sources change; ninja decides what to rebuild
+  INSTALL_COMMAND ""
+  USES_TERMINAL_BUILD ON)
+
+# The Windows test executables the cross tree builds, run under Wine by CTest.
+set(MDEFLEET_WINE_TESTS
+  tests/common/common_test
+  tests/runner/windows/windows_host_test
+  tests/runner/service/runner_service_test)
+if(MDEFLEET_WINE_PROGRAM)
+  set(_prefix ${CMAKE_BINARY_DIR}/wineprefix)
+  set(_wine_env WINEPREFIX=${_prefix} WINEDEBUG=-all WINEDLLOVERRIDES=mscoree,mshtml=)
+  # A new prefix takes seconds to create; do it once before the tests.
+  add_test(NAME wine.prefix COMMAND ${MDEFLEET_WINE_PROGRAM} wineboot --init)
+  set_tests_properties(wine.prefix PROPERTIES
+    ENVIRONMENT "${_wine_env}" FIXTURES_SETUP wine LABELS wine TIMEOUT 300)
+  foreach(exe IN LISTS MDEFLEET_WINE_TESTS)
+    get_filename_component(name ${exe} NAME)
+    add_test(NAME wine.${name}
+      COMMAND ${MDEFLEET_WINE_PROGRAM} ${MDEFLEET_WIN64_BINARY_DIR}/${exe}.exe
+              --gtest_brief=1)
+    set_tests_properties(wine.${name} PROPERTIES
+      ENVIRONMENT "${_wine_env}" FIXTURES_REQUIRED wine LABELS wine
+      TIMEOUT 600)
+  endforeach()
+else()
+  message(WARNING "wine not found: the Windows tests are built but not run")
+endif()
