@@ -101,7 +101,7 @@ if(MDEFLEET_WINE_PROGRAM)
               --gtest_brief=1)
     set_tests_properties(wine.${name} PROPERTIES
       ENVIRONMENT "${_wine_env}" FIXTURES_REQUIRED wine LABELS wine
-      TIMEOUT 600)
+      TIMEOUT 600 RESOURCE_LOCK wineprefix)  # they share HKLM in the prefix
   endforeach()
 else()
   message(WARNING "wine not found: the Windows tests are built but not run")

@@ -57,6 +57,14 @@ absl::Status CheckName(absl::string_view name) {
       return Invalid("name", "contains control characters");
     }
   }
+  // cmd.exe expands % and ! even inside quotes, so a script with them in its
+  // name cannot be run safely; refuse it here rather than at run time.
+  if (name.find_first_of("%!\"<>|*?") != absl::string_view::npos) {
+    return Invalid("name", absl::StrCat("\"", name,
+                                        "\" contains a character Windows or "
+                                        "cmd.exe treats specially "
+                                        "(% ! \" < > | * ?); rename the file"));
+  }
   if (name == "." || name == ".." || absl::StrContains(name, "/") ||
       absl::StrContains(name, "\\") || absl::StrContains(name, ":")) {
     return Invalid("name", absl::StrCat("\"", name,

@@ -161,7 +161,8 @@ TEST(ValidateArtifactTest, UnspecifiedKind) {
 
 TEST(ValidateArtifactTest, NameMustBeAPlainFileName) {
   for (const char* name :
-       {"", "..", "C:\\tmp\\x.cmd", "dir/x.cmd", "..\\x.cmd", "a\nb.cmd"}) {
+       {"", "..", "C:\\tmp\\x.cmd", "dir/x.cmd", "..\\x.cmd", "a\nb.cmd",
+        "100%.cmd", "run!.cmd", "a\"b.cmd", "a|b.cmd"}) {
     ErrorOn(ValidateArtifact(v1::ARTIFACT_KIND_ONBOARDING_SCRIPT, name,
                              kOnboarding, kToday),
             "name");

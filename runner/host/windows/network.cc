@@ -1,0 +1,140 @@
+#include "runner/host/windows/network.h"
+
+#include <windows.h>
+// windows.h first: this needs its types.
+#include <winhttp.h>
+
+#include <algorithm>
+#include <memory>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "runner/host/windows/unique_handle.h"
+#include "runner/host/windows/wide_string.h"
+#include "runner/host/windows/win_error.h"
+
+namespace mdefleet::runner::win {
+namespace {
+
+struct InternetCloser {
+  void operator()(HINTERNET h) const { WinHttpCloseHandle(h); }
+};
+using UniqueInternet = std::unique_ptr<void, InternetCloser>;
+
+// What an operator should look at for a WinHTTP error.
+absl::string_view Meaning(DWORD error) {
+  switch (error) {
+    case ERROR_WINHTTP_NAME_NOT_RESOLVED:
+      return "DNS: the host name (or the proxy's) does not resolve";
+    case ERROR_WINHTTP_CANNOT_CONNECT:
+      return "TCP: the connection was refused or could not be made "
+             "(firewall, proxy)";
+    case ERROR_WINHTTP_TIMEOUT:
+      return "timed out (firewall dropping packets, proxy)";
+    case ERROR_WINHTTP_CONNECTION_ERROR:
+      return "the connection was reset (TLS inspection or a proxy may be "
+             "interfering)";
+    case ERROR_WINHTTP_SECURE_FAILURE:
+    case ERROR_WINHTTP_SECURE_CHANNEL_ERROR:
+    case ERROR_WINHTTP_SECURE_INVALID_CA:
+    case ERROR_WINHTTP_SECURE_CERT_CN_INVALID:
+    case ERROR_WINHTTP_SECURE_CERT_DATE_INVALID:
+    case ERROR_WINHTTP_SECURE_INVALID_CERT:
+    case ERROR_WINHTTP_SECURE_CERT_REVOKED:
+    case ERROR_WINHTTP_SECURE_CERT_REV_FAILED:
+      return "TLS: the certificate or handshake was refused (TLS inspection, "
+             "missing root CA, CRL unreachable)";
+    case ERROR_WINHTTP_INVALID_SERVER_RESPONSE:
+      return "the server's answer was not HTTP";
+    default:
+      return "";
+  }
+}
+
+// "system WinHTTP proxy: host:port" or "no system WinHTTP proxy".
+std::string ProxyDescription() {
+  WINHTTP_PROXY_INFO proxy = {};
+  if (!WinHttpGetDefaultProxyConfiguration(&proxy)) {
+    return "system WinHTTP proxy unknown";
+  }
+  UniqueLocal<wchar_t> name(proxy.lpszProxy);
+  UniqueLocal<wchar_t> bypass(proxy.lpszProxyBypass);
+  if (proxy.dwAccessType == WINHTTP_ACCESS_TYPE_NAMED_PROXY &&
+      proxy.lpszProxy != nullptr) {
+    return absl::StrCat("system WinHTTP proxy: ", WideToUtf8(proxy.lpszProxy));
+  }
+  return "no system WinHTTP proxy";
+}
+
+absl::Status Failure(absl::string_view url, DWORD error) {
+  const absl::string_view meaning = Meaning(error);
+  return absl::UnavailableError(
+      absl::StrCat("cannot reach ", url, ": ", Win32ErrorName(error),
+                   meaning.empty() ? "" : absl::StrCat(" - ", meaning), " (",
+                   ProxyDescription(), ")"));
+}
+
+int TimeoutMillis(absl::Duration timeout) {
+  return static_cast<int>(std::clamp<int64_t>(
+      absl::ToInt64Milliseconds(timeout), 1, 10 * 60 * 1000));
+}
+
+}  // namespace
+
+absl::Status CheckUrlReachable(absl::string_view url,
+                               const UrlCheckOptions& options) {
+  const bool https = absl::StartsWithIgnoreCase(url, "https://");
+  const bool http = absl::StartsWithIgnoreCase(url, "http://");
+  if (!https && !(http && options.allow_http)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", url, "\" is not an https:// URL"));
+  }
+  if (absl::Status s = CheckNoNul(url, "URL"); !s.ok()) return s;
+  const std::wstring wide = Utf8ToWide(url);
+  URL_COMPONENTS parts = {};
+  parts.dwStructSize = sizeof(parts);
+  // -1: point into `wide` instead of copying.
+  parts.dwHostNameLength = static_cast<DWORD>(-1);
+  parts.dwUrlPathLength = static_cast<DWORD>(-1);
+  parts.dwExtraInfoLength = static_cast<DWORD>(-1);
+  if (!WinHttpCrackUrl(wide.c_str(), static_cast<DWORD>(wide.size()), 0,
+                       &parts) ||
+      parts.dwHostNameLength == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", url, "\" is not a valid URL"));
+  }
+  const std::wstring host(parts.lpszHostName, parts.dwHostNameLength);
+  std::wstring path(parts.lpszUrlPath, parts.dwUrlPathLength);
+  path.append(parts.lpszExtraInfo, parts.dwExtraInfoLength);
+  if (path.empty()) path = L"/";
+
+  // WINHTTP_ACCESS_TYPE_DEFAULT_PROXY: the proxy of `netsh winhttp`, as the
+  // sensor uses (not the logged-on user's Internet Options).
+  UniqueInternet session(
+      WinHttpOpen(L"mdefleet-runner", WINHTTP_ACCESS_TYPE_DEFAULT_PROXY,
+                  WINHTTP_NO_PROXY_NAME, WINHTTP_NO_PROXY_BYPASS, 0));
+  if (!session) return Failure(url, GetLastError());
+  const int ms = TimeoutMillis(options.timeout);
+  WinHttpSetTimeouts(session.get(), ms, ms, ms, ms);
+  UniqueInternet connection(
+      WinHttpConnect(session.get(), host.c_str(), parts.nPort, 0));
+  if (!connection) return Failure(url, GetLastError());
+  UniqueInternet request(WinHttpOpenRequest(
+      connection.get(), L"GET", path.c_str(), nullptr, WINHTTP_NO_REFERER,
+      WINHTTP_DEFAULT_ACCEPT_TYPES,
+      parts.nScheme == INTERNET_SCHEME_HTTPS ? WINHTTP_FLAG_SECURE : 0));
+  if (!request) return Failure(url, GetLastError());
+  // A redirect is an answer too; following it would test another server.
+  DWORD disable = WINHTTP_DISABLE_REDIRECTS;
+  WinHttpSetOption(request.get(), WINHTTP_OPTION_DISABLE_FEATURE, &disable,
+                   sizeof(disable));
+  if (!WinHttpSendRequest(request.get(), WINHTTP_NO_ADDITIONAL_HEADERS, 0,
+                          WINHTTP_NO_REQUEST_DATA, 0, 0, 0) ||
+      !WinHttpReceiveResponse(request.get(), nullptr)) {
+    return Failure(url, GetLastError());
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace mdefleet::runner::win
