@@ -32,6 +32,11 @@ inline constexpr int kNotOnboarded = 34;
 inline constexpr int kNotOffboarded = 35;
 inline constexpr int kMsiUsedByAnotherProcess = 36;
 
+// Codes a later attempt may cure: the network comes back, the device
+// restarts, the other installer finishes. Every other code is final.
+inline constexpr int kRetryableExitCodes[] = {kNoConnectivity, kPendingReboot,
+                                              kMsiUsedByAnotherProcess};
+
 struct ExitCodeMeaning {
   int code;
   absl::string_view meaning;

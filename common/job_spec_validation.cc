@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/plan/plan.h"
+#include "common/rollout_policy.h"
 #include "common/status_macros.h"
 
 namespace mdefleet {
@@ -141,7 +142,7 @@ absl::Status ValidateJobSpec(const v1::JobSpec& spec) {
         absl::StrCat("must be at most ", kMaxInFlightLimit, " (got ",
                      spec.policy().max_in_flight(), "); 0 means no limit"));
   }
-  return absl::OkStatus();
+  return ValidateRolloutPolicy(spec.policy());
 }
 
 bool IsGuid(absl::string_view text) {

@@ -10,8 +10,10 @@ namespace mdefleet {
 
 // InvalidArgument naming the field ("kind: unknown job kind \"foo\"; expected
 // one of install, onboard, migrate_mma, offboard", "parameters.workspace_id:
-// malformed GUID ...", "target: empty selector ...") or Ok. Checks syntax and
-// the parameters each kind requires; artifact existence is the server's job.
+// malformed GUID ...", "target: empty selector ...") or Ok. Checks syntax,
+// the parameters each kind requires and the rollout policy
+// (ValidateRolloutPolicy); artifact existence and the policy's fit to the
+// target are the server's job.
 absl::Status ValidateJobSpec(const v1::JobSpec& spec);
 
 // True for a GUID in 8-4-4-4-12 hex form, braces optional.

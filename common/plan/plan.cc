@@ -71,6 +71,16 @@ const std::vector<std::string>& KnownJobKinds() {
   return *kinds;
 }
 
+v1::FailureClass ClassifyStepFailure(const v1::PlannedStep& step,
+                                     std::optional<int32_t> exit_code) {
+  if (exit_code.has_value() && step.action().has_run_process()) {
+    for (int32_t code : step.action().run_process().retryable_exit_codes()) {
+      if (code == *exit_code) return v1::FAILURE_CLASS_RETRYABLE;
+    }
+  }
+  return step.failure_class();
+}
+
 absl::StatusOr<v1::Plan> BuildPlan(const PlanInputs& inputs,
                                    const v1::DeviceFacts& facts) {
   bool known = false;

@@ -3,6 +3,7 @@
 #ifndef MDEFLEET_COMMON_PLAN_PLAN_H_
 #define MDEFLEET_COMMON_PLAN_PLAN_H_
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -43,6 +44,12 @@ const std::vector<std::string>& KnownJobKinds();
 // the device needs is missing, e.g. no Install.ps1 for a 2016 device.
 absl::StatusOr<v1::Plan> BuildPlan(const PlanInputs& inputs,
                                    const v1::DeviceFacts& facts);
+
+// How a failure of `step` is classified for retries: RETRYABLE when the step
+// ran a program that exited with one of its retryable_exit_codes, otherwise
+// the step's failure_class (FINAL unless the plan says otherwise).
+v1::FailureClass ClassifyStepFailure(const v1::PlannedStep& step,
+                                     std::optional<int32_t> exit_code);
 
 }  // namespace mdefleet
 

@@ -139,10 +139,10 @@ void AddWaitService(v1::Plan* plan, absl::string_view name,
 void AddCheckUrl(v1::Plan* plan, absl::string_view name,
                  absl::string_view description, absl::string_view url,
                  absl::string_view mismatch_message) {
-  v1::CheckUrlAction* check =
-      AddStep(plan, name, description, /*rerun_safe=*/true)
-          ->mutable_action()
-          ->mutable_check_url();
+  v1::PlannedStep* step = AddStep(plan, name, description, /*rerun_safe=*/true);
+  // No connectivity now may be connectivity later.
+  step->set_failure_class(v1::FAILURE_CLASS_RETRYABLE);
+  v1::CheckUrlAction* check = step->mutable_action()->mutable_check_url();
   check->set_url(std::string(url));
   check->set_mismatch_message(std::string(mismatch_message));
 }
@@ -150,10 +150,11 @@ void AddCheckUrl(v1::Plan* plan, absl::string_view name,
 void AddFetch(v1::Plan* plan, absl::string_view name,
               absl::string_view description, const ArtifactRef& ref,
               absl::string_view file_name) {
+  v1::PlannedStep* step = AddStep(plan, name, description, /*rerun_safe=*/true);
+  // A download that failed (network, server busy) may work later.
+  step->set_failure_class(v1::FAILURE_CLASS_RETRYABLE);
   v1::FetchArtifactAction* fetch =
-      AddStep(plan, name, description, /*rerun_safe=*/true)
-          ->mutable_action()
-          ->mutable_fetch_artifact();
+      step->mutable_action()->mutable_fetch_artifact();
   fetch->set_artifact_id(ref.id);
   fetch->set_file_name(std::string(file_name));
 }
@@ -170,6 +171,9 @@ void AddRunInstallPs1(v1::Plan* plan, absl::string_view description,
   SetDuration(kInstallPs1Timeout, run->mutable_timeout());
   for (const install_ps1::ExitCodeMeaning& m : install_ps1::kExitCodes) {
     (*run->mutable_exit_code_meanings())[m.code] = std::string(m.meaning);
+  }
+  for (int code : install_ps1::kRetryableExitCodes) {
+    run->add_retryable_exit_codes(code);
   }
   run->set_display_name(std::string(mde::kInstallScriptFileName));
 }

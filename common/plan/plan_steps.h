@@ -80,17 +80,20 @@ void AddWaitService(v1::Plan* plan, absl::string_view name,
                     absl::string_view service_name, v1::ServiceState state,
                     absl::string_view mismatch_message);
 
+// check_url; its failure is RETRYABLE (connectivity may come back).
 void AddCheckUrl(v1::Plan* plan, absl::string_view name,
                  absl::string_view description, absl::string_view url,
                  absl::string_view mismatch_message);
 
-// fetch_artifact of `ref` into the working directory as `file_name`.
+// fetch_artifact of `ref` into the working directory as `file_name`; its
+// failure is RETRYABLE.
 void AddFetch(v1::Plan* plan, absl::string_view name,
               absl::string_view description, const ArtifactRef& ref,
               absl::string_view file_name);
 
 // run_process of PowerShell "${work_dir}\Install.ps1" <switches...>, with the
-// documented exit-code meanings and the Install.ps1 timeout.
+// documented exit-code meanings, the Install.ps1 timeout and its retryable
+// exit codes (install_ps1::kRetryableExitCodes; every other failure FINAL).
 void AddRunInstallPs1(v1::Plan* plan, absl::string_view description,
                       const std::vector<std::string>& switches);
 

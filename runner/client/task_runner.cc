@@ -38,7 +38,11 @@ Sent Send(StepReporter& reporter, const v1::ReportStepRequest& request,
   const absl::Time deadline = opts.clock->Now() + opts.report_retry_budget;
   for (;;) {
     auto response = reporter.ReportStep(request);
-    if (response.ok()) return response->cancel() ? Sent::kCancel : Sent::kAcked;
+    if (response.ok()) {
+      if (!response->cancel()) return Sent::kAcked;
+      *why = response->cancel_reason();
+      return Sent::kCancel;
+    }
     *why = std::string(response.status().message());
     if (absl::IsFailedPrecondition(response.status())) return Sent::kLeaseLost;
     if (!IsTransient(response.status().code())) {
@@ -85,7 +89,10 @@ class Run {
   TaskOutcome Stopped(Sent sent, const std::string& why, uint32_t index) {
     switch (sent) {
       case Sent::kCancel:
-        return End(TaskEnd::kCancelled, "cancelled by the server; stopped",
+        return End(TaskEnd::kCancelled,
+                   absl::StrCat("cancelled by the server",
+                                why.empty() ? "" : absl::StrCat(" (", why, ")"),
+                                "; stopped at step ", index),
                    true);
       case Sent::kLeaseLost:
         return End(TaskEnd::kLeaseLost,
@@ -104,6 +111,28 @@ class Run {
                             why.empty() ? "" : absl::StrCat(" (", why, ")"),
                             "; will resume when the task is delivered again"),
                false);
+  }
+  // The job was cancelled before step `index` ran: it is reported SKIPPED
+  // (not run) so the server ends the task now, then the task stops.
+  TaskOutcome NotRunCancelled(uint32_t index, const std::string& reason) {
+    v1::ReportStepRequest skipped = Base(index);
+    skipped.set_state(v1::STEP_STATE_SKIPPED);
+    skipped.set_message(
+        absl::StrCat("not run: the job was cancelled",
+                     reason.empty() ? "" : absl::StrCat(" (", reason, ")")));
+    const google::protobuf::Timestamp now = ToProto(opts_.clock->Now());
+    *skipped.mutable_started_at() = now;
+    *skipped.mutable_finished_at() = now;
+    if (absl::Status s = journal_->MarkExecuted(index, skipped); !s.ok()) {
+      return Stopped(Sent::kInterrupted, absl::StrCat("journal: ", s.message()),
+                     index);
+    }
+    std::string why;
+    const Sent sent = Send(reporter_, skipped, opts_, &why);
+    if (sent != Sent::kAcked && sent != Sent::kCancel) {
+      return Stopped(sent, why, index);
+    }
+    return Stopped(Sent::kCancel, reason, index);
   }
   v1::ReportStepRequest Base(uint32_t index) const {
     v1::ReportStepRequest r;
@@ -189,6 +218,7 @@ TaskOutcome Run::Go() {
                          absl::StrCat("journal: ", s.message()), index);
         }
         Sent sent = Send(reporter_, running, opts_, &why);
+        if (sent == Sent::kCancel) return NotRunCancelled(index, why);
         if (sent != Sent::kAcked) return Stopped(sent, why, index);
         if (setup_error) {
           result.state = v1::STEP_STATE_FAILED;

@@ -45,6 +45,8 @@ enum class TaskEnd {
   kCompleted,    // the ending report was acknowledged (see task_state)
   kLeaseLost,    // a report was refused with FAILED_PRECONDITION: abandoned
   kCancelled,    // the server said cancel: stopped after the current step
+                 // (told so when reporting a step RUNNING, the runner does
+                 // not run it and reports it SKIPPED: not run)
   kInterrupted,  // shutdown or the server unreachable: journal kept, resumes
                  // when the task is delivered again
   kRejected,     // the task cannot be run here at all (bad id, no journal)

@@ -26,23 +26,24 @@ absl::StatusOr<std::string> TokenWithPrefix(absl::string_view authorization,
   return token;
 }
 
-absl::Status RequireCredential(store::Store& store,
-                               absl::string_view authorization,
-                               absl::string_view prefix,
-                               store::CredentialKind kind,
-                               absl::string_view what) {
+// The credential's name.
+absl::StatusOr<std::string> RequireCredential(store::Store& store,
+                                              absl::string_view authorization,
+                                              absl::string_view prefix,
+                                              store::CredentialKind kind,
+                                              absl::string_view what) {
   ASSIGN_OR_RETURN(std::string token,
                    TokenWithPrefix(authorization, prefix, what));
   const std::string hash = Sha256Hex(token);
-  std::optional<store::CredentialKind> found;
+  std::optional<store::CredentialRow> found;
   RETURN_IF_ERROR(store.Read([&](store::Connection& db) -> absl::Status {
     ASSIGN_OR_RETURN(found, store::FindCredential(db, hash));
     return absl::OkStatus();
   }));
-  if (!found || *found != kind) {
+  if (!found || found->kind != kind) {
     return Refused(absl::StrCat("not a valid ", what));
   }
-  return absl::OkStatus();
+  return found->name;
 }
 
 }  // namespace
@@ -60,7 +61,8 @@ absl::StatusOr<std::string> BearerToken(absl::string_view authorization) {
   return std::string(authorization.substr(kBearer.size()));
 }
 
-absl::Status Authenticator::RequireAdmin(absl::string_view authorization) {
+absl::StatusOr<std::string> Authenticator::AuthenticateAdmin(
+    absl::string_view authorization) {
   return RequireCredential(store_, authorization, kAdminPrefix,
                            store::CredentialKind::kAdmin, "admin token");
 }
@@ -68,7 +70,8 @@ absl::Status Authenticator::RequireAdmin(absl::string_view authorization) {
 absl::Status Authenticator::RequireEnrollment(absl::string_view authorization) {
   return RequireCredential(store_, authorization, kEnrollmentPrefix,
                            store::CredentialKind::kEnrollment,
-                           "enrollment secret");
+                           "enrollment secret")
+      .status();
 }
 
 absl::StatusOr<std::string> Authenticator::RequireDevice(

@@ -26,7 +26,13 @@ class Authenticator {
   explicit Authenticator(store::Store& store) : store_(store) {}
 
   // Ok for the admin token; Unauthenticated otherwise.
-  [[nodiscard]] absl::Status RequireAdmin(absl::string_view authorization);
+  [[nodiscard]] absl::Status RequireAdmin(absl::string_view authorization) {
+    return AuthenticateAdmin(authorization).status();
+  }
+  // The name of the admin credential (who acts, for the audit log);
+  // Unauthenticated otherwise.
+  [[nodiscard]] absl::StatusOr<std::string> AuthenticateAdmin(
+      absl::string_view authorization);
   // Ok for the enrollment secret; Unauthenticated otherwise.
   [[nodiscard]] absl::Status RequireEnrollment(absl::string_view authorization);
   // The device id a device token belongs to; Unauthenticated otherwise.

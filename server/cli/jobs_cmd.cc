@@ -8,6 +8,7 @@
 #include "server/cli/format.h"
 #include "server/cli/jobs_watch.h"
 #include "server/cli/progress.h"
+#include "server/cli/rollout_format.h"
 #include "server/cli/table.h"
 #include "server/cli/target_parser.h"
 
@@ -35,14 +36,14 @@ std::string RenderJob(const v1::Job& job) {
   Table header({"FIELD", "VALUE"});
   header.AddRow({"id", job.id()});
   header.AddRow({"kind", job.spec().kind()});
-  header.AddRow({"state", job.state_reason().empty()
-                              ? JobStateName(job.state())
-                              : absl::StrCat(JobStateName(job.state()), ": ",
-                                             job.state_reason())});
+  header.AddRow({"state", JobStateWithReason(job)});
   header.AddRow({"target", DescribeTarget(job.spec().target())});
   if (job.spec().policy().max_in_flight() > 0) {
     header.AddRow(
         {"max in flight", absl::StrCat(job.spec().policy().max_in_flight())});
+  }
+  for (const auto& [field, value] : RolloutRows(job)) {
+    header.AddRow({field, value});
   }
   header.AddRow({"created", absl::StrCat(FormatTimestamp(job.created_at()),
                                          job.created_by().empty() ? "" : " by ",
@@ -104,7 +105,7 @@ absl::Status RunJobsList(CommandEnv& env, const std::string& state,
   for (size_t i = 3; i <= 6; ++i) table.SetAlign(i, Table::Align::kRight);
   for (const v1::Job& job : response.jobs()) {
     const v1::TaskCounts& c = job.counts();
-    table.AddRow({job.id(), job.spec().kind(), JobStateName(job.state()),
+    table.AddRow({job.id(), job.spec().kind(), JobStateLabel(job),
                   absl::StrCat(FinishedTasks(c), "/", c.total()),
                   absl::StrCat(c.succeeded()), absl::StrCat(c.failed()),
                   absl::StrCat(c.skipped()), FormatTimestamp(job.created_at()),
@@ -155,23 +156,52 @@ absl::Status RunJobsTasks(CommandEnv& env, const std::string& job_id,
   return absl::OkStatus();
 }
 
-absl::Status RunJobsCancel(CommandEnv& env, const std::string& job_id) {
+absl::Status RunJobsControl(CommandEnv& env, JobControl control,
+                            const std::string& job_id,
+                            const std::string& reason) {
   auto connection = env.connection();
   if (!connection.ok()) return connection.status();
   const Connection& conn = **connection;
-  v1::CancelJobRequest request;
-  request.set_job_id(job_id);
   v1::Job job;
   auto context = conn.NewContext();
-  absl::Status status =
-      conn.Check(conn.admin().CancelJob(context.get(), request, &job));
+  grpc::Status rpc;
+  switch (control) {
+    case JobControl::kCancel: {
+      v1::CancelJobRequest request;
+      request.set_job_id(job_id);
+      request.set_reason(reason);
+      rpc = conn.admin().CancelJob(context.get(), request, &job);
+      break;
+    }
+    case JobControl::kPause: {
+      v1::PauseJobRequest request;
+      request.set_job_id(job_id);
+      request.set_reason(reason);
+      rpc = conn.admin().PauseJob(context.get(), request, &job);
+      break;
+    }
+    case JobControl::kResume: {
+      v1::ResumeJobRequest request;
+      request.set_job_id(job_id);
+      request.set_reason(reason);
+      rpc = conn.admin().ResumeJob(context.get(), request, &job);
+      break;
+    }
+    case JobControl::kRetryFailed: {
+      v1::RetryFailedRequest request;
+      request.set_job_id(job_id);
+      request.set_reason(reason);
+      rpc = conn.admin().RetryFailed(context.get(), request, &job);
+      break;
+    }
+  }
+  absl::Status status = conn.Check(rpc);
   if (!status.ok()) return status;
   if (env.json()) {
     env.PrintJson(job);
   } else {
-    env.out() << "job " << job.id() << " " << JobStateName(job.state());
-    if (!job.state_reason().empty()) env.out() << ": " << job.state_reason();
-    env.out() << " (" << RenderCounts(job.counts()) << ")\n";
+    env.out() << "job " << job.id() << " " << JobStateWithReason(job) << " ("
+              << RenderCounts(job.counts()) << ")\n";
   }
   return absl::OkStatus();
 }
@@ -205,8 +235,31 @@ void AddJobsCommands(CLI::App& app, Command* selected) {
                      "md4ws.msi: artifact id or file (default: newest)");
   submit->add_option("--workspace-id", submit_options->workspace_id,
                      "MMA workspace GUID (migrate_mma)");
-  submit->add_option("--max-in-flight", submit_options->max_in_flight,
+  PolicyFlags& policy = submit_options->policy;
+  submit->add_option("--max-in-flight", policy.max_in_flight,
                      "Tasks leased or running at once (0 = no limit)");
+  submit->add_option("--canary", policy.canary,
+                     "Run on N devices first; go on when none failed");
+  submit->add_flag("--canary-approval", policy.canary_approval,
+                   "After the canaries succeeded, wait for `jobs resume`");
+  submit->add_option("--wave-size", policy.wave_size,
+                     "Leases per wave after the canaries: N or P% of the "
+                     "targeted devices (default: no waves)");
+  submit->add_option("--wave-interval", policy.wave_interval,
+                     "Wait between the end of a wave and the next (e.g. 30m)");
+  submit->add_option("--max-failures", policy.max_failures,
+                     "Failures tolerated (N or P%); one more pauses the job");
+  submit->add_option("--task-timeout", policy.task_timeout,
+                     "Lease of each task: a runner silent this long loses it "
+                     "(default: the server's --lease-duration)");
+  submit->add_option("--deadline", policy.deadline,
+                     "After this (duration from now, or an RFC 3339 time) "
+                     "queued tasks expire");
+  submit->add_option("--retries", policy.retries,
+                     "Automatic retries of a task whose failure is retryable "
+                     "(no connectivity, pending reboot, lost lease)");
+  submit->add_option("--retry-backoff", policy.retry_backoff,
+                     "Wait before the first retry, doubling (default 1m)");
   submit->add_flag("--dry-run", submit_options->dry_run,
                    "Show the targeted devices and their planned steps; store "
                    "nothing");
@@ -248,7 +301,7 @@ void AddJobsCommands(CLI::App& app, Command* selected) {
   tasks->add_option("ID", *tasks_id, "Job id")->required();
   tasks->add_option("--state", *tasks_state,
                     "queued, leased, running, succeeded, failed, skipped, "
-                    "cancelled, timed_out");
+                    "cancelled, timed_out, expired");
   tasks->callback([tasks_id, tasks_state, selected] {
     *selected = [tasks_id, tasks_state](CommandEnv& env) {
       return RunJobsTasks(env, *tasks_id, *tasks_state);
@@ -266,14 +319,37 @@ void AddJobsCommands(CLI::App& app, Command* selected) {
     };
   });
 
-  auto cancel_id = std::make_shared<std::string>();
-  CLI::App* cancel = jobs->add_subcommand("cancel", "Cancel a job");
-  cancel->add_option("ID", *cancel_id, "Job id")->required();
-  cancel->callback([cancel_id, selected] {
-    *selected = [cancel_id](CommandEnv& env) {
-      return RunJobsCancel(env, *cancel_id);
-    };
-  });
+  const struct {
+    const char* name;
+    const char* help;
+    JobControl control;
+  } controls[] = {
+      {"cancel",
+       "Cancel a job: queued tasks end, running ones stop after their "
+       "current step",
+       JobControl::kCancel},
+      {"pause", "Pause a job: nothing more is leased; running tasks finish",
+       JobControl::kPause},
+      {"resume", "Resume a paused job (also approves it after its canaries)",
+       JobControl::kResume},
+      {"retry-failed",
+       "Queue the job's failed and timed-out tasks again as a new attempt",
+       JobControl::kRetryFailed},
+  };
+  for (const auto& c : controls) {
+    auto id = std::make_shared<std::string>();
+    auto reason = std::make_shared<std::string>();
+    CLI::App* command = jobs->add_subcommand(c.name, c.help);
+    command->add_option("ID", *id, "Job id")->required();
+    command->add_option("--reason", *reason,
+                        "Why (kept in the job's state and the audit log)");
+    const JobControl control = c.control;
+    command->callback([id, reason, control, selected] {
+      *selected = [id, reason, control](CommandEnv& env) {
+        return RunJobsControl(env, control, *id, *reason);
+      };
+    });
+  }
 }
 
 }  // namespace mdefleet::cli

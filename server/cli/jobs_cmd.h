@@ -1,5 +1,6 @@
-// `mdefleetctl jobs get|list|tasks|cancel` and the registration of the whole
-// `jobs` group (submit: jobs_submit.h, watch: jobs_watch.h).
+// `mdefleetctl jobs get|list|tasks|cancel|pause|resume|retry-failed` and the
+// registration of the whole `jobs` group (submit: jobs_submit.h, watch:
+// jobs_watch.h).
 #ifndef MDEFLEET_SERVER_CLI_JOBS_CMD_H_
 #define MDEFLEET_SERVER_CLI_JOBS_CMD_H_
 
@@ -24,7 +25,14 @@ absl::Status RunJobsList(CommandEnv& env, const std::string& state,
 // One row per device; -o json prints every Task with its steps.
 absl::Status RunJobsTasks(CommandEnv& env, const std::string& job_id,
                           const std::string& state);
-absl::Status RunJobsCancel(CommandEnv& env, const std::string& job_id);
+enum class JobControl { kCancel, kPause, kResume, kRetryFailed };
+
+// Cancel, pause, resume or retry-failed one job, with an optional reason;
+// prints the job as it is afterwards. A refusal (e.g. resuming a job that is
+// not paused) is the server's FAILED_PRECONDITION message: exit 1.
+absl::Status RunJobsControl(CommandEnv& env, JobControl control,
+                            const std::string& job_id,
+                            const std::string& reason);
 
 // Adds the `jobs` command group; the chosen command lands in `selected`.
 void AddJobsCommands(CLI::App& app, Command* selected);

@@ -40,7 +40,9 @@ absl::StatusOr<v1::SubmitJobRequest> BuildSubmitRequest(
   auto target = ParseTargets(options.targets);
   if (!target.ok()) return target.status();
   *spec.mutable_target() = *std::move(target);
-  spec.mutable_policy()->set_max_in_flight(options.max_in_flight);
+  auto policy = BuildRolloutPolicy(options.policy);
+  if (!policy.ok()) return policy.status();
+  *spec.mutable_policy() = *std::move(policy);
   spec.mutable_parameters()->set_workspace_id(options.workspace_id);
   request.set_dry_run(options.dry_run);
 
@@ -100,9 +102,13 @@ std::string RenderDryRun(const v1::SubmitJobRequest& request,
 }
 
 absl::Status RunJobsSubmit(CommandEnv& env, const JobsSubmitOptions& options) {
-  // Local checks first: a bad --target must not need a server or a token.
+  // Local checks first: a bad --target or policy flag must not need a
+  // server or a token.
   if (auto target = ParseTargets(options.targets); !target.ok()) {
     return target.status();
+  }
+  if (auto policy = BuildRolloutPolicy(options.policy); !policy.ok()) {
+    return policy.status();
   }
   ArtifactUploader upload =
       [&env](const std::string& path,

@@ -1,5 +1,5 @@
-// `mdefleetctl jobs submit KIND --target ... [artifact flags] [--dry-run]
-// [--watch]`.
+// `mdefleetctl jobs submit KIND --target ... [artifact flags] [policy flags]
+// [--dry-run] [--watch]`.
 #ifndef MDEFLEET_SERVER_CLI_JOBS_SUBMIT_H_
 #define MDEFLEET_SERVER_CLI_JOBS_SUBMIT_H_
 
@@ -12,6 +12,7 @@
 #include "mdefleet/v1/admin.pb.h"
 #include "server/cli/artifact_ref.h"
 #include "server/cli/command.h"
+#include "server/cli/policy_flags.h"
 
 namespace mdefleet::cli {
 
@@ -23,14 +24,15 @@ struct JobsSubmitOptions {
   std::string install_script;
   std::string installer;
   std::string workspace_id;
-  uint32_t max_in_flight = 0;
+  PolicyFlags policy;  // --canary, --max-in-flight, --wave-size, ...
   bool dry_run = false;
   bool watch = false;
 };
 
-// The SubmitJob request: targets parsed (usage errors name --target), each
-// artifact flag resolved through `upload` (files) or taken as an id. The
-// kind and the parameters are checked by the server, which names the field.
+// The SubmitJob request: targets and policy flags parsed (usage errors name
+// the flag) before each artifact flag is resolved through `upload` (files) or
+// taken as an id. The kind and the parameters are checked by the server,
+// which names the field.
 absl::StatusOr<v1::SubmitJobRequest> BuildSubmitRequest(
     const JobsSubmitOptions& options, const ArtifactUploader& upload);
 

@@ -10,6 +10,7 @@
 #include "server/cli/duration.h"
 #include "server/cli/format.h"
 #include "server/cli/progress.h"
+#include "server/cli/rollout_format.h"
 
 namespace mdefleet::cli {
 namespace {
@@ -89,6 +90,7 @@ absl::StatusOr<v1::Job> FollowJob(const Connection& connection,
                                   std::ostream& out, const Clock& clock) {
   JobStream stream(connection, job_id);
   FailureTracker failures;
+  RolloutTracker rollout;
   std::optional<v1::Job> last;
   bool printed_since_change = true;
   const absl::Time start = clock.Now();
@@ -117,6 +119,9 @@ absl::StatusOr<v1::Job> FollowJob(const Connection& connection,
       printed_since_change = false;
       if (display.enabled) {
         std::vector<std::string> fresh = failures.NewFailures(*last);
+        for (std::string& line : rollout.Changes(*last)) {
+          fresh.push_back(std::move(line));
+        }
         if (!fresh.empty() && display.redraw) out << kClearLine;
         for (const std::string& line : fresh) out << line << "\n";
         if (display.redraw || !fresh.empty()) print_line(*last);
@@ -144,9 +149,7 @@ absl::StatusOr<v1::Job> FollowJob(const Connection& connection,
 }
 
 void PrintJobOutcome(const v1::Job& job, std::ostream& out) {
-  out << "job " << job.id() << " " << JobStateName(job.state());
-  if (!job.state_reason().empty()) out << ": " << job.state_reason();
-  out << "\n";
+  out << "job " << job.id() << " " << JobStateWithReason(job) << "\n";
   out << "tasks: " << job.counts().total() << " total, "
       << RenderCounts(job.counts()) << "\n";
   const std::string summary = RenderStepSummary(job);

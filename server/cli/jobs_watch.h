@@ -1,7 +1,9 @@
 // `mdefleetctl jobs watch ID` (also `jobs submit --watch`): follows
 // AdminService.WatchJob with a live progress bar on a terminal, or a
-// progress line every few seconds otherwise, prints failing steps as they
-// appear and ends with the per-step summary.
+// progress line every few seconds otherwise, prints failing steps and
+// rollout changes (paused with the reason, resumed, a wave opening) as they
+// appear and ends with the per-step summary. A paused job keeps the watch
+// open until it is resumed and ends.
 #ifndef MDEFLEET_SERVER_CLI_JOBS_WATCH_H_
 #define MDEFLEET_SERVER_CLI_JOBS_WATCH_H_
 

@@ -41,7 +41,7 @@ std::string Truncate(std::string text, size_t columns) {
 
 uint32_t FinishedTasks(const v1::TaskCounts& c) {
   return c.succeeded() + c.failed() + c.skipped() + c.cancelled() +
-         c.timed_out();
+         c.timed_out() + c.expired();
 }
 
 std::string RenderCounts(const v1::TaskCounts& c) {
@@ -49,8 +49,9 @@ std::string RenderCounts(const v1::TaskCounts& c) {
   const std::pair<const char*, uint32_t> states[] = {
       {"succeeded", c.succeeded()}, {"failed", c.failed()},
       {"skipped", c.skipped()},     {"timed_out", c.timed_out()},
-      {"cancelled", c.cancelled()}, {"running", c.running()},
-      {"leased", c.leased()},       {"queued", c.queued()},
+      {"expired", c.expired()},     {"cancelled", c.cancelled()},
+      {"running", c.running()},     {"leased", c.leased()},
+      {"queued", c.queued()},
   };
   std::vector<std::string> parts;
   for (const auto& [name, count] : states) {

@@ -14,7 +14,7 @@
 namespace mdefleet::cli {
 
 // Tasks that reached a final state (succeeded, failed, skipped, cancelled,
-// timed out).
+// timed out, expired).
 uint32_t FinishedTasks(const v1::TaskCounts& counts);
 
 // "succeeded 18, failed 1, skipped 1, running 3, queued 27": the non-zero

@@ -37,6 +37,16 @@ absl::StatusOr<absl::Duration> NonNegative(const google::protobuf::Duration& d,
   return out;
 }
 
+// A wave's opening time is shown only while it is ahead.
+void DropPastWaveOpening(int64_t now, v1::Job* job) {
+  if (!job->rollout().has_wave_opens_at()) return;
+  std::optional<int64_t> at =
+      store::TimestampMicros(job->rollout().wave_opens_at());
+  if (!at.has_value() || *at <= now) {
+    job->mutable_rollout()->clear_wave_opens_at();
+  }
+}
+
 v1::Device ToDevice(const store::DeviceRow& row, int64_t online_since) {
   v1::Device d;
   d.set_id(row.id);
@@ -136,16 +146,23 @@ absl::StatusOr<v1::Job> AdminHandlers::ReadJob(absl::string_view job_id,
                                                bool details) {
   if (job_id.empty()) return absl::InvalidArgumentError("job_id: required");
   std::optional<v1::Job> job;
+  const int64_t now = store::ToMicros(clock_.Now());
+  const int64_t online_since =
+      now - absl::ToInt64Microseconds(options_.online_window);
   RETURN_IF_ERROR(store_.Read([&](store::Connection& db) -> absl::Status {
     ASSIGN_OR_RETURN(job, store::GetJob(db, job_id));
     if (!job) return absl::OkStatus();
     RETURN_IF_ERROR(store::FillFailingSteps(db, &*job));
-    if (details) RETURN_IF_ERROR(store::FillStepSummary(db, &*job));
+    if (details) {
+      RETURN_IF_ERROR(store::FillStepSummary(db, &*job));
+      RETURN_IF_ERROR(store::FillRolloutCounts(db, &*job, now, online_since));
+    }
     return absl::OkStatus();
   }));
   if (!job) {
     return absl::NotFoundError(absl::StrCat("job_id: no job \"", job_id, "\""));
   }
+  DropPastWaveOpening(now, &*job);
   return *std::move(job);
 }
 
@@ -166,7 +183,11 @@ absl::StatusOr<v1::ListJobsResponse> AdminHandlers::ListJobs(
     return absl::OkStatus();
   }));
   v1::ListJobsResponse response;
-  for (v1::Job& job : jobs) *response.add_jobs() = std::move(job);
+  const int64_t now = store::ToMicros(clock_.Now());
+  for (v1::Job& job : jobs) {
+    DropPastWaveOpening(now, &job);
+    *response.add_jobs() = std::move(job);
+  }
   return response;
 }
 
@@ -221,24 +242,6 @@ absl::Status AdminHandlers::WatchJob(
     if (cancelled()) return absl::CancelledError("watch cancelled");
     ASSIGN_OR_RETURN(job, ReadJob(request.job_id(), false));
   }
-}
-
-absl::StatusOr<v1::Job> AdminHandlers::CancelJob(
-    absl::string_view authorization, const v1::CancelJobRequest& request) {
-  RETURN_IF_ERROR(auth_.RequireAdmin(authorization));
-  if (request.job_id().empty()) {
-    return absl::InvalidArgumentError("job_id: required");
-  }
-  const int64_t now = store::ToMicros(clock_.Now());
-  store::WriteEffects effects;
-  RETURN_IF_ERROR(store_.Write([&](store::Connection& db) -> absl::Status {
-    return store::CancelJob(db, request.job_id(), "cancelled by admin", now,
-                            &effects);
-  }));
-  LogEvent(absl::StrCat("job ", request.job_id(), " cancelled"));
-  effects.finished_jobs.clear();  // logged above
-  hub_.Publish(effects);
-  return ReadJob(request.job_id(), true);
 }
 
 absl::StatusOr<v1::ListArtifactsResponse> AdminHandlers::ListArtifacts(

@@ -16,6 +16,7 @@
 #include "mdefleet/v1/admin.pb.h"
 #include "server/auth/authenticator.h"
 #include "server/service/event_hub.h"
+#include "server/store/job_controls.h"
 #include "server/store/store.h"
 
 namespace mdefleet::service {
@@ -60,8 +61,18 @@ class AdminHandlers {
       absl::string_view authorization, const v1::WatchJobRequest& request,
       absl::FunctionRef<bool(const v1::Job&)> write,
       absl::FunctionRef<bool()> cancelled);
+  // Job controls (job_controls.cc). Each writes an audit row (the token's
+  // name, the action, the job, ok or refused with why) in the transaction of
+  // the action; a refusal (FailedPrecondition/NotFound naming job_id)
+  // changes nothing else. Unauthenticated calls are not audited.
   [[nodiscard]] absl::StatusOr<v1::Job> CancelJob(
       absl::string_view authorization, const v1::CancelJobRequest& request);
+  [[nodiscard]] absl::StatusOr<v1::Job> PauseJob(
+      absl::string_view authorization, const v1::PauseJobRequest& request);
+  [[nodiscard]] absl::StatusOr<v1::Job> ResumeJob(
+      absl::string_view authorization, const v1::ResumeJobRequest& request);
+  [[nodiscard]] absl::StatusOr<v1::Job> RetryFailed(
+      absl::string_view authorization, const v1::RetryFailedRequest& request);
   // Reads the stream through `read` (false at its end): a header, then
   // content chunks. Content-addressed: the same bytes again return the stored
   // artifact.
@@ -72,7 +83,20 @@ class AdminHandlers {
       absl::string_view authorization, const v1::ListArtifactsRequest& request);
 
  private:
+  // The job; with `details` also the per-step summary and the GetJob-only
+  // rollout counts.
   absl::StatusOr<v1::Job> ReadJob(absl::string_view job_id, bool details);
+
+  // A control action on a job: authenticates, runs `action` in a write (its
+  // changes rolled back when it fails), appends the audit row either way,
+  // publishes the effects, and answers the job as it is now.
+  using ControlFn = absl::FunctionRef<absl::Status(
+      store::Connection&, const store::ControlRequest&, int64_t,
+      store::WriteEffects*, std::string* detail)>;
+  absl::StatusOr<v1::Job> RunControl(absl::string_view authorization,
+                                     absl::string_view action,
+                                     absl::string_view job_id,
+                                     absl::string_view reason, ControlFn fn);
 
   store::Store& store_;
   const Clock& clock_;

@@ -6,21 +6,23 @@
 #include "server/store/jobs.h"
 
 namespace mdefleet::service {
-namespace {
-
-std::string JobStateWord(v1::JobState s) {
-  std::string name = v1::JobState_Name(s);
-  for (char& c : name) c = static_cast<char>(std::tolower(c));
-  return name.substr(std::string("job_state_").size());
-}
-
-}  // namespace
+using store::JobStateWord;
 
 void EventHub::Publish(const store::WriteEffects& effects) {
   if (!effects.changed_jobs.empty()) {
     std::lock_guard<std::mutex> lock(mu_);
     for (const std::string& job : effects.changed_jobs) ++versions_[job];
     cv_.notify_all();
+  }
+  for (const std::string& job_id : effects.paused_jobs) {
+    std::optional<v1::Job> job;
+    absl::Status read = store_.Read([&](store::Connection& db) -> absl::Status {
+      ASSIGN_OR_RETURN(job, store::GetJob(db, job_id));
+      return absl::OkStatus();
+    });
+    if (read.ok() && job && job->state() == v1::JOB_STATE_PAUSED) {
+      LogEvent(absl::StrCat("job ", job_id, " ", job->state_reason()));
+    }
   }
   for (const std::string& job_id : effects.finished_jobs) {
     std::optional<v1::Job> job;
@@ -34,7 +36,7 @@ void EventHub::Publish(const store::WriteEffects& effects) {
           "job ", job_id, " finished: ", JobStateWord(job->state()), " (",
           c.succeeded(), " succeeded, ", c.failed(), " failed, ", c.skipped(),
           " skipped, ", c.cancelled(), " cancelled, ", c.timed_out(),
-          " timed out of ", c.total(), ")"));
+          " timed out, ", c.expired(), " expired of ", c.total(), ")"));
     }
   }
   if (waker_ == nullptr) return;

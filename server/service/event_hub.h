@@ -33,8 +33,9 @@ class EventHub {
   DeviceWaker* waker() const { return waker_; }
 
   // Publishes what a committed write changed: bumps job versions for
-  // watchers, logs finished jobs, and for every freed max_in_flight slot wakes
-  // a few waiting devices with queued tasks in that job.
+  // watchers, logs paused and finished jobs, and for every job that may lease
+  // more now (freed_slots) wakes about twice as many waiting devices with
+  // queued tasks in that job.
   void Publish(const store::WriteEffects& effects);
 
   // Current change version of a job (0 before any change).

@@ -71,6 +71,27 @@ grpc::Status GrpcAdminService::CancelJob(grpc::ServerContext* context,
                response);
 }
 
+grpc::Status GrpcAdminService::PauseJob(grpc::ServerContext* context,
+                                        const v1::PauseJobRequest* request,
+                                        v1::Job* response) {
+  return Reply(handlers_.PauseJob(AuthorizationOf(*context), *request),
+               response);
+}
+
+grpc::Status GrpcAdminService::ResumeJob(grpc::ServerContext* context,
+                                         const v1::ResumeJobRequest* request,
+                                         v1::Job* response) {
+  return Reply(handlers_.ResumeJob(AuthorizationOf(*context), *request),
+               response);
+}
+
+grpc::Status GrpcAdminService::RetryFailed(
+    grpc::ServerContext* context, const v1::RetryFailedRequest* request,
+    v1::Job* response) {
+  return Reply(handlers_.RetryFailed(AuthorizationOf(*context), *request),
+               response);
+}
+
 grpc::Status GrpcAdminService::UploadArtifact(
     grpc::ServerContext* context,
     grpc::ServerReader<v1::UploadArtifactRequest>* reader,

@@ -36,6 +36,15 @@ class GrpcAdminService final : public v1::AdminService::Service {
   grpc::Status CancelJob(grpc::ServerContext* context,
                          const v1::CancelJobRequest* request,
                          v1::Job* response) override;
+  grpc::Status PauseJob(grpc::ServerContext* context,
+                        const v1::PauseJobRequest* request,
+                        v1::Job* response) override;
+  grpc::Status ResumeJob(grpc::ServerContext* context,
+                         const v1::ResumeJobRequest* request,
+                         v1::Job* response) override;
+  grpc::Status RetryFailed(grpc::ServerContext* context,
+                           const v1::RetryFailedRequest* request,
+                           v1::Job* response) override;
   grpc::Status UploadArtifact(
       grpc::ServerContext* context,
       grpc::ServerReader<v1::UploadArtifactRequest>* reader,

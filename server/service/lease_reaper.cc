@@ -4,6 +4,7 @@
 #include "common/status_macros.h"
 #include "server/service/log.h"
 #include "server/store/lease_expiry.h"
+#include "server/store/rollout_timers.h"
 #include "server/store/time_util.h"
 
 namespace mdefleet::service {
@@ -23,9 +24,54 @@ absl::StatusOr<int> LeaseReaper::RunOnce() {
     total += expired;
     if (expired < kBatch) break;
   }
-  if (total > 0)
-    LogEvent(absl::StrCat(total, " task lease(s) expired: timed out"));
+  if (total > 0) {
+    LogEvent(
+        absl::StrCat(total, " task lease(s) expired: retried or timed out"));
+  }
   return total;
+}
+
+absl::StatusOr<int> LeaseReaper::ExpireDeadlinesOnce() {
+  const int64_t now = store::ToMicros(clock_.Now());
+  int expired = 0;
+  store::WriteEffects effects;
+  RETURN_IF_ERROR(store_.Write([&](store::Connection& db) -> absl::Status {
+    ASSIGN_OR_RETURN(expired, store::ExpireDeadlines(db, now, &effects));
+    return absl::OkStatus();
+  }));
+  hub_.Publish(effects);
+  if (expired > 0) {
+    LogEvent(absl::StrCat(expired,
+                          " queued task(s) expired: their job's deadline "
+                          "passed"));
+  }
+  return expired;
+}
+
+absl::StatusOr<int> LeaseReaper::WakeOpenedWavesOnce() {
+  const int64_t now = store::ToMicros(clock_.Now());
+  std::vector<std::pair<std::string, int>> opened;
+  RETURN_IF_ERROR(store_.Read([&](store::Connection& db) -> absl::Status {
+    ASSIGN_OR_RETURN(opened, store::WavesOpened(db, waves_checked_until_, now));
+    return absl::OkStatus();
+  }));
+  waves_checked_until_ = now;
+  store::WriteEffects effects;
+  for (const auto& [job_id, wake] : opened) {
+    effects.freed_slots[job_id] += wake;
+    effects.changed_jobs.insert(job_id);
+  }
+  hub_.Publish(effects);
+  return static_cast<int>(opened.size());
+}
+
+absl::Status LeaseReaper::Tick() {
+  absl::Status leases = RunOnce().status();
+  absl::Status deadlines = ExpireDeadlinesOnce().status();
+  absl::Status waves = WakeOpenedWavesOnce().status();
+  if (!leases.ok()) return leases;
+  if (!deadlines.ok()) return deadlines;
+  return waves;
 }
 
 void LeaseReaper::Start(absl::Duration interval) {
@@ -35,9 +81,9 @@ void LeaseReaper::Start(absl::Duration interval) {
       cv_.wait_for(lock, absl::ToChronoNanoseconds(interval));
       if (stopping_) break;
       lock.unlock();
-      absl::StatusOr<int> reaped = RunOnce();
-      if (!reaped.ok()) {
-        LogEvent(absl::StrCat("lease reaper: ", reaped.status().message()));
+      absl::Status ticked = Tick();
+      if (!ticked.ok()) {
+        LogEvent(absl::StrCat("lease reaper: ", ticked.message()));
       }
       lock.lock();
     }

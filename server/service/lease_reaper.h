@@ -1,4 +1,6 @@
-// Times out tasks whose lease expired (the runner stopped reporting).
+// The server's periodic upkeep of the queue: expired leases (the runner
+// stopped reporting: retried or timed out), job deadlines (queued tasks
+// expire) and waves whose --wave-interval ended (their devices are woken).
 #ifndef MDEFLEET_SERVER_SERVICE_LEASE_REAPER_H_
 #define MDEFLEET_SERVER_SERVICE_LEASE_REAPER_H_
 
@@ -20,10 +22,17 @@ class LeaseReaper {
       : store_(store), clock_(clock), hub_(hub) {}
   ~LeaseReaper() { Stop(); }
 
-  // Times out every lease expired at the clock's now; returns how many.
+  // Handles every lease expired at the clock's now; returns how many.
   [[nodiscard]] absl::StatusOr<int> RunOnce();
+  // Expires the queued tasks of jobs past their deadline; returns how many.
+  [[nodiscard]] absl::StatusOr<int> ExpireDeadlinesOnce();
+  // Wakes the waiting devices of jobs whose wave opened since the last call;
+  // returns how many jobs.
+  [[nodiscard]] absl::StatusOr<int> WakeOpenedWavesOnce();
+  // All three.
+  [[nodiscard]] absl::Status Tick();
 
-  // Runs RunOnce every `interval` on a background thread until Stop().
+  // Runs Tick every `interval` on a background thread until Stop().
   void Start(absl::Duration interval);
   void Stop();
 
@@ -34,6 +43,7 @@ class LeaseReaper {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;
+  int64_t waves_checked_until_ = 0;  // micros; 0: never (from the start)
   std::thread thread_;
 };
 

@@ -148,6 +148,12 @@ absl::StatusOr<v1::ReportStepResponse> RunnerHandlers::ReportStep(
   hub_.Publish(effects);
   v1::ReportStepResponse response;
   response.set_cancel(outcome.cancel);
+  response.set_cancel_reason(outcome.cancel_reason);
+  if (outcome.retried) {
+    LogEvent(absl::StrCat("task ", request.task_id(), " attempt ",
+                          request.attempt(),
+                          " failed with a retryable failure: queued again"));
+  }
   return response;
 }
 

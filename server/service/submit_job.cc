@@ -11,10 +11,12 @@
 #include "common/os_family.h"
 #include "common/plan/plan.h"
 #include "common/random.h"
+#include "common/rollout_policy.h"
 #include "common/status_macros.h"
 #include "server/service/admin_handlers.h"
 #include "server/service/log.h"
 #include "server/store/artifacts.h"
+#include "server/store/audit.h"
 #include "server/store/devices.h"
 #include "server/store/jobs.h"
 #include "server/store/planning.h"
@@ -75,22 +77,41 @@ bool HasCriteria(const v1::TargetSelector& t) {
          !t.labels().empty() || t.os_families_size() > 0;
 }
 
+// When an offboarding script valid until `day` (inclusive, UTC) expires.
+absl::Time EndOfDay(absl::CivilDay day) {
+  return absl::FromCivil(day + 1, absl::UTCTimeZone());
+}
+
+// How many devices to wake at submit: what the first wave (or canary) and
+// max_in_flight let lease at once, twice (some lose the race); 0: all.
+size_t InitialWake(const ResolvedPolicy& p) {
+  int64_t first = p.canary > 0 ? p.canary : p.wave_size;
+  if (p.max_in_flight > 0 && (first == 0 || p.max_in_flight < first)) {
+    first = p.max_in_flight;
+  }
+  return static_cast<size_t>(first) * 2;
+}
+
 }  // namespace
 
 absl::StatusOr<v1::SubmitJobResponse> AdminHandlers::SubmitJob(
     absl::string_view authorization, const v1::SubmitJobRequest& request) {
-  RETURN_IF_ERROR(auth_.RequireAdmin(authorization));
+  ASSIGN_OR_RETURN(const std::string actor,
+                   auth_.AuthenticateAdmin(authorization));
   v1::JobSpec spec = request.spec();
   RETURN_IF_ERROR(ValidateJobSpec(spec));
   if (!spec.target().all() && !HasCriteria(spec.target())) {
     return absl::InvalidArgumentError(
         "target: empty selector; set all or at least one criterion");
   }
+  const absl::Time submitted_at = clock_.Now();
   const absl::CivilDay today =
-      absl::ToCivilDay(clock_.Now(), absl::UTCTimeZone());
+      absl::ToCivilDay(submitted_at, absl::UTCTimeZone());
 
   std::vector<store::DeviceRow> devices;
   std::vector<store::NewTask> tasks;
+  std::optional<absl::Time> script_expiry;
+  ResolvedPolicy policy;
   v1::SubmitJobResponse response;
   RETURN_IF_ERROR(store_.Read([&](store::Connection& db) -> absl::Status {
     // Target.
@@ -126,8 +147,14 @@ absl::StatusOr<v1::SubmitJobResponse> AdminHandlers::SubmitJob(
                               absl::StrCat("parameters.offboarding_script_id: ",
                                            fresh.message()));
         }
+        script_expiry = EndOfDay(valid_until);
       }
     }
+    // The policy against the target and the clock.
+    ASSIGN_OR_RETURN(policy,
+                     ResolveRolloutPolicy(spec.mutable_policy(),
+                                          static_cast<int64_t>(devices.size()),
+                                          submitted_at, script_expiry));
     RETURN_IF_ERROR(CheckArtifact(db, p->install_script_id(),
                                   v1::ARTIFACT_KIND_INSTALL_SCRIPT,
                                   "install_script_id")
@@ -161,6 +188,8 @@ absl::StatusOr<v1::SubmitJobResponse> AdminHandlers::SubmitJob(
       store::NewTask task;
       task.device_id = d.id;
       if (plan.ok()) {
+        RETURN_IF_ERROR(
+            CheckTaskTimeoutFitsPlan(spec.policy(), *plan, d.facts.hostname()));
         task.plan = *std::move(plan);
       } else if (absl::IsFailedPrecondition(plan.status())) {
         // The device cannot run this kind: its task ends failed at once.
@@ -192,23 +221,32 @@ absl::StatusOr<v1::SubmitJobResponse> AdminHandlers::SubmitJob(
   v1::Job job;
   job.set_id(absl::StrCat("job-", RandomHex(6)));
   *job.mutable_spec() = spec;
-  job.set_created_by("admin");
+  job.set_created_by(actor);
   std::vector<std::string> wake;
   for (store::NewTask& t : tasks) {
     t.id = absl::StrCat("task-", RandomHex(8));
     if (t.state == v1::TASK_STATE_QUEUED) wake.push_back(t.device_id);
   }
-  const int64_t now = store::ToMicros(clock_.Now());
+  const int64_t now = store::ToMicros(submitted_at);
   store::WriteEffects effects;
   RETURN_IF_ERROR(store_.Write([&](store::Connection& db) -> absl::Status {
-    return store::InsertJob(db, job, tasks, now, &effects);
+    RETURN_IF_ERROR(store::InsertJob(db, job, tasks, policy, now, &effects));
+    return store::AppendAudit(
+        db,
+        {.at = now,
+         .actor = actor,
+         .action = "submit_job",
+         .job_id = job.id(),
+         .outcome = "ok",
+         .detail = absl::StrCat(spec.kind(), " on ", tasks.size(),
+                                tasks.size() == 1 ? " device" : " devices")});
   }));
-  LogEvent(absl::StrCat("job ", job.id(), " submitted: ", spec.kind(), " on ",
-                        tasks.size(), " devices (", wake.size(), " queued)"));
+  LogEvent(absl::StrCat("job ", job.id(), " submitted by ", actor, ": ",
+                        spec.kind(), " on ", tasks.size(), " devices (",
+                        wake.size(), " queued)"));
   hub_.Publish(effects);
   if (hub_.waker() != nullptr && !wake.empty()) {
-    const uint32_t m = spec.policy().max_in_flight();
-    hub_.waker()->Wake(wake, m == 0 ? 0 : static_cast<size_t>(m) * 2);
+    hub_.waker()->Wake(wake, InitialWake(policy));
   }
   ASSIGN_OR_RETURN(*response.mutable_job(), ReadJob(job.id(), true));
   return response;

@@ -24,16 +24,18 @@ absl::Status InsertCredential(Connection& db, CredentialKind kind,
   return st->Run();
 }
 
-absl::StatusOr<std::optional<CredentialKind>> FindCredential(
+absl::StatusOr<std::optional<CredentialRow>> FindCredential(
     Connection& db, absl::string_view token_hash) {
   ASSIGN_OR_RETURN(
       CachedStatement st,
-      db.Prepare("SELECT kind FROM credentials WHERE token_hash = ?1"));
+      db.Prepare("SELECT kind, name FROM credentials WHERE token_hash = ?1"));
   st->Bind(1, token_hash);
   ASSIGN_OR_RETURN(bool row, st->Step());
   if (!row) return std::nullopt;
-  return st->ColumnText(0) == "admin" ? CredentialKind::kAdmin
-                                      : CredentialKind::kEnrollment;
+  return CredentialRow{st->ColumnText(0) == "admin"
+                           ? CredentialKind::kAdmin
+                           : CredentialKind::kEnrollment,
+                       st->ColumnText(1)};
 }
 
 }  // namespace mdefleet::store

@@ -19,8 +19,13 @@ enum class CredentialKind { kAdmin, kEnrollment };
                                             absl::string_view token_hash,
                                             int64_t now_micros);
 
-// The kind of the credential with this hash, nullopt when there is none.
-[[nodiscard]] absl::StatusOr<std::optional<CredentialKind>> FindCredential(
+struct CredentialRow {
+  CredentialKind kind = CredentialKind::kAdmin;
+  std::string name;  // who acts with it (audit log, created_by)
+};
+
+// The credential with this hash, nullopt when there is none.
+[[nodiscard]] absl::StatusOr<std::optional<CredentialRow>> FindCredential(
     Connection& db, absl::string_view token_hash);
 
 }  // namespace mdefleet::store

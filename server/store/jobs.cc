@@ -2,9 +2,9 @@
 
 #include <map>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "server/store/rollout.h"
 #include "server/store/time_util.h"
 
 namespace mdefleet::store {
@@ -13,7 +13,9 @@ namespace {
 constexpr char kJobColumns[] =
     "SELECT id, spec, state, state_reason, created_by, created_at, "
     "finished_at, total, queued, leased, running, succeeded, failed, skipped, "
-    "cancelled, timed_out FROM jobs";
+    "cancelled, timed_out, expired, wave, wave_leased, canary, wave_size, "
+    "wave_opens_at, pause_cause, deadline_at, deadline_capped, max_failures "
+    "FROM jobs";
 
 absl::StatusOr<v1::Job> ReadJob(const Statement& st) {
   v1::Job job;
@@ -37,13 +39,31 @@ absl::StatusOr<v1::Job> ReadJob(const Statement& st) {
   c->set_skipped(static_cast<uint32_t>(st.ColumnInt(13)));
   c->set_cancelled(static_cast<uint32_t>(st.ColumnInt(14)));
   c->set_timed_out(static_cast<uint32_t>(st.ColumnInt(15)));
+  c->set_expired(static_cast<uint32_t>(st.ColumnInt(16)));
+  v1::RolloutStatus* r = job.mutable_rollout();
+  const int64_t wave = st.ColumnInt(17);
+  r->set_wave(static_cast<uint32_t>(wave));
+  r->set_wave_leased(static_cast<uint32_t>(st.ColumnInt(18)));
+  r->set_wave_size(
+      static_cast<uint32_t>(wave == 0 ? st.ColumnInt(19) : st.ColumnInt(20)));
+  if (st.ColumnInt(21) > 0 && !IsTerminal(job.state())) {
+    SetTimestamp(st.ColumnInt(21), r->mutable_wave_opens_at());
+  }
+  r->set_pause_cause(static_cast<v1::PauseCause>(st.ColumnInt(22)));
+  SetOptionalTimestamp(st.ColumnOptionalInt(23),
+                       [&] { return r->mutable_deadline(); });
+  r->set_deadline_capped(st.ColumnInt(24) != 0);
+  if (std::optional<int64_t> m = st.ColumnOptionalInt(25)) {
+    r->set_max_failures(static_cast<uint32_t>(*m));
+  }
   return job;
 }
 
 }  // namespace
 
 absl::Status InsertJob(Connection& db, const v1::Job& job,
-                       const std::vector<NewTask>& tasks, int64_t now,
+                       const std::vector<NewTask>& tasks,
+                       const ResolvedPolicy& policy, int64_t now,
                        WriteEffects* effects) {
   int64_t queued = 0, failed = 0;
   for (const NewTask& t : tasks) {
@@ -53,18 +73,37 @@ absl::Status InsertJob(Connection& db, const v1::Job& job,
     ASSIGN_OR_RETURN(
         CachedStatement st,
         db.Prepare("INSERT INTO jobs (id, kind, spec, state, created_by, "
-                   "created_at, max_in_flight, total, queued, failed) VALUES "
-                   "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
+                   "created_at, max_in_flight, total, queued, failed, "
+                   "lease_micros, deadline_at, deadline_capped, max_failures, "
+                   "retries, retry_backoff_micros, canary, canary_approval, "
+                   "wave_size, wave_interval_micros, wave) VALUES (?1, ?2, "
+                   "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
+                   "?16, ?17, ?18, ?19, ?20, ?21)"));
     st->Bind(1, job.id());
     st->Bind(2, job.spec().kind());
     st->BindBlob(3, job.spec().SerializeAsString());
     st->Bind(4, static_cast<int64_t>(v1::JOB_STATE_PENDING));
     st->Bind(5, job.created_by());
     st->Bind(6, now);
-    st->Bind(7, static_cast<int64_t>(job.spec().policy().max_in_flight()));
+    st->Bind(7, policy.max_in_flight);
     st->Bind(8, static_cast<int64_t>(tasks.size()));
     st->Bind(9, queued);
     st->Bind(10, failed);
+    st->Bind(11, absl::ToInt64Microseconds(policy.task_timeout));
+    if (policy.deadline.has_value()) {
+      st->Bind(12, ToMicros(*policy.deadline));
+    } else {
+      st->BindNull(12);
+    }
+    st->Bind(13, int64_t{policy.deadline_capped ? 1 : 0});
+    st->Bind(14, policy.max_failures);
+    st->Bind(15, policy.retries);
+    st->Bind(16, absl::ToInt64Microseconds(policy.retry_backoff));
+    st->Bind(17, policy.canary);
+    st->Bind(18, int64_t{policy.canary_approval ? 1 : 0});
+    st->Bind(19, policy.wave_size);
+    st->Bind(20, absl::ToInt64Microseconds(policy.wave_interval));
+    st->Bind(21, int64_t{policy.canary > 0 ? 0 : 1});
     RETURN_IF_ERROR(st->Run());
   }
   ASSIGN_OR_RETURN(
@@ -102,6 +141,9 @@ absl::Status InsertJob(Connection& db, const v1::Job& job,
     }
   }
   effects->changed_jobs.insert(job.id());
+  // Devices that cannot run the kind at all may already exceed the threshold.
+  ASSIGN_OR_RETURN(JobRollout rollout, ReadRollout(db, job.id()));
+  RETURN_IF_ERROR(MaybePauseForFailures(db, rollout, now, effects));
   return MaybeFinishJob(db, job.id(), now, effects);
 }
 
@@ -120,8 +162,8 @@ absl::Status FillFailingSteps(Connection& db, v1::Job* job, int limit) {
   ASSIGN_OR_RETURN(
       CachedStatement st,
       db.Prepare("SELECT name, message, count(*) AS n FROM steps WHERE "
-                 "job_id = ?1 AND state = 4 GROUP BY name, message ORDER BY "
-                 "n DESC, min(idx) LIMIT ?2"));
+                 "job_id = ?1 AND state = 4 AND superseded = 0 GROUP BY name, "
+                 "message ORDER BY n DESC, min(idx) LIMIT ?2"));
   st->Bind(1, job->id());
   st->Bind(2, static_cast<int64_t>(limit));
   job->clear_failing_steps();
@@ -140,7 +182,7 @@ absl::Status FillStepSummary(Connection& db, v1::Job* job) {
   ASSIGN_OR_RETURN(
       CachedStatement st,
       db.Prepare("SELECT name, state, count(*), min(idx) FROM steps WHERE "
-                 "job_id = ?1 GROUP BY name, state"));
+                 "job_id = ?1 AND superseded = 0 GROUP BY name, state"));
   st->Bind(1, job->id());
   // Ordered by the first position the step name takes in a plan.
   std::map<std::pair<int64_t, std::string>, v1::StepSummary> by_position;
@@ -190,6 +232,31 @@ absl::Status FillStepSummary(Connection& db, v1::Job* job) {
   return absl::OkStatus();
 }
 
+absl::Status FillRolloutCounts(Connection& db, v1::Job* job, int64_t now,
+                               int64_t online_since) {
+  {
+    ASSIGN_OR_RETURN(
+        CachedStatement st,
+        db.Prepare("SELECT count(*) FROM tasks t JOIN devices d ON d.id = "
+                   "t.device_id WHERE t.job_id = ?1 AND t.state = 1 AND "
+                   "d.last_seen_at < ?2"));
+    st->Bind(1, job->id());
+    st->Bind(2, online_since);
+    ASSIGN_OR_RETURN(bool row, st->Step());
+    job->mutable_rollout()->set_queued_offline(
+        row ? static_cast<uint32_t>(st->ColumnInt(0)) : 0);
+  }
+  ASSIGN_OR_RETURN(CachedStatement st,
+                   db.Prepare("SELECT count(*) FROM tasks WHERE job_id = ?1 "
+                              "AND state = 1 AND not_before > ?2"));
+  st->Bind(1, job->id());
+  st->Bind(2, now);
+  ASSIGN_OR_RETURN(bool row, st->Step());
+  job->mutable_rollout()->set_retry_waiting(
+      row ? static_cast<uint32_t>(st->ColumnInt(0)) : 0);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<v1::Job>> ListJobs(Connection& db,
                                               v1::JobState state,
                                               int64_t limit) {
@@ -206,58 +273,6 @@ absl::StatusOr<std::vector<v1::Job>> ListJobs(Connection& db,
     jobs.push_back(std::move(job));
   }
   return jobs;
-}
-
-absl::Status CancelJob(Connection& db, absl::string_view job_id,
-                       absl::string_view reason, int64_t now,
-                       WriteEffects* effects) {
-  {
-    ASSIGN_OR_RETURN(CachedStatement st,
-                     db.Prepare("SELECT state FROM jobs WHERE id = ?1"));
-    st->Bind(1, job_id);
-    ASSIGN_OR_RETURN(bool row, st->Step());
-    if (!row) {
-      return absl::NotFoundError(
-          absl::StrCat("job_id: no job \"", job_id, "\""));
-    }
-    auto state = static_cast<v1::JobState>(st->ColumnInt(0));
-    if (IsTerminal(state)) {
-      std::string name = v1::JobState_Name(state).substr(10);
-      return absl::FailedPreconditionError(
-          absl::StrCat("job_id: job ", job_id, " already ended (",
-                       absl::AsciiStrToLower(name), ")"));
-    }
-  }
-  {
-    ASSIGN_OR_RETURN(
-        CachedStatement st,
-        db.Prepare("UPDATE steps SET state = 5, message = 'not run: job "
-                   "cancelled' WHERE state = 1 AND task_id IN (SELECT id FROM "
-                   "tasks WHERE job_id = ?1 AND state = 1)"));
-    st->Bind(1, job_id);
-    RETURN_IF_ERROR(st->Run());
-  }
-  {
-    ASSIGN_OR_RETURN(
-        CachedStatement st,
-        db.Prepare("UPDATE tasks SET state = 7, message = 'job cancelled', "
-                   "finished_at = ?2 WHERE job_id = ?1 AND state = 1"));
-    st->Bind(1, job_id);
-    st->Bind(2, now);
-    RETURN_IF_ERROR(st->Run());
-  }
-  ASSIGN_OR_RETURN(
-      CachedStatement st,
-      db.Prepare(
-          "UPDATE jobs SET state = 6, state_reason = ?2, finished_at = "
-          "?3, cancelled = cancelled + queued, queued = 0 WHERE id = ?1"));
-  st->Bind(1, job_id);
-  st->Bind(2, reason);
-  st->Bind(3, now);
-  RETURN_IF_ERROR(st->Run());
-  effects->changed_jobs.insert(std::string(job_id));
-  effects->finished_jobs.insert(std::string(job_id));
-  return absl::OkStatus();
 }
 
 }  // namespace mdefleet::store

@@ -1,4 +1,5 @@
-// Jobs: bulk submission, reads from the counters, summaries, cancellation.
+// Jobs: bulk submission, reads from the counters, summaries. The controls
+// (cancel, pause, ...) are in job_controls.h.
 #ifndef MDEFLEET_SERVER_STORE_JOBS_H_
 #define MDEFLEET_SERVER_STORE_JOBS_H_
 
@@ -10,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/rollout_policy.h"
 #include "mdefleet/v1/jobs.pb.h"
 #include "mdefleet/v1/plan.pb.h"
 #include "server/store/sqlite.h"
@@ -27,35 +29,37 @@ struct NewTask {
   std::string message;
 };
 
-// Inserts the job (spec with artifact ids resolved), its tasks and their
-// pending steps in the caller's transaction, with the counters set. `job`
-// supplies id, spec, created_by and created_at. Ends the job at once when no
-// task is left to run.
+// Inserts the job (spec with artifact ids resolved), its resolved rollout
+// policy, its tasks and their pending steps in the caller's transaction, with
+// the counters set. `job` supplies id, spec, created_by and created_at. Ends
+// the job at once when no task is left to run, and pauses it when tasks that
+// failed at planning already exceed max_failures.
 [[nodiscard]] absl::Status InsertJob(Connection& db, const v1::Job& job,
                                      const std::vector<NewTask>& tasks,
-                                     int64_t now, WriteEffects* effects);
+                                     const ResolvedPolicy& policy, int64_t now,
+                                     WriteEffects* effects);
 
-// The job with counts from its counters; nullopt when unknown.
+// The job with counts from its counters and its rollout status (without the
+// GetJob-only counts); nullopt when unknown.
 [[nodiscard]] absl::StatusOr<std::optional<v1::Job>> GetJob(
     Connection& db, absl::string_view job_id);
 
-// The top `limit` failing (step, message) pairs by count.
+// The top `limit` failing (step, message) pairs by count (current attempts).
 [[nodiscard]] absl::Status FillFailingSteps(Connection& db, v1::Job* job,
                                             int limit = 5);
-// Per step name, how many tasks are in each step state.
+// Per step name, how many tasks are in each step state (current attempts).
 [[nodiscard]] absl::Status FillStepSummary(Connection& db, v1::Job* job);
+
+// rollout.queued_offline (queued tasks whose device was last seen before
+// `online_since`) and rollout.retry_waiting (queued retries not due at
+// `now`). Scans the job's queued tasks: GetJob only.
+[[nodiscard]] absl::Status FillRolloutCounts(Connection& db, v1::Job* job,
+                                             int64_t now, int64_t online_since);
 
 // Newest first; state UNSPECIFIED means any.
 [[nodiscard]] absl::StatusOr<std::vector<v1::Job>> ListJobs(Connection& db,
                                                             v1::JobState state,
                                                             int64_t limit);
-
-// Cancels a job: the job becomes CANCELLED, its queued tasks CANCELLED (steps
-// skipped); leased/running tasks learn it from their next report.
-// NotFound / FailedPrecondition (already final) naming job_id.
-[[nodiscard]] absl::Status CancelJob(Connection& db, absl::string_view job_id,
-                                     absl::string_view reason, int64_t now,
-                                     WriteEffects* effects);
 
 }  // namespace mdefleet::store
 

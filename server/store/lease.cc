@@ -5,6 +5,7 @@
 #include "common/random.h"
 #include "common/status_macros.h"
 #include "server/store/planning.h"
+#include "server/store/rollout.h"
 
 namespace mdefleet::store {
 namespace {
@@ -17,18 +18,23 @@ void SetDuration(absl::Duration d, google::protobuf::Duration* out) {
       absl::ToInt64Nanoseconds(d - absl::Seconds(out->seconds()))));
 }
 
+// The job's own lease duration (--task-timeout), else the server's.
+absl::Duration LeaseFor(int64_t job_lease_micros, absl::Duration fallback) {
+  return job_lease_micros > 0 ? absl::Microseconds(job_lease_micros) : fallback;
+}
+
 // A held, live lease of this device, renewed; nullopt when there is none.
 absl::StatusOr<std::optional<v1::LeasedTask>> Redeliver(
     Connection& db, absl::string_view device_id, int64_t now,
-    absl::Duration lease_duration, WriteEffects* effects) {
+    absl::Duration server_lease, WriteEffects* effects) {
   while (true) {
     ASSIGN_OR_RETURN(
         CachedStatement st,
         db.Prepare(
             "SELECT t.id, t.job_id, t.attempt, t.lease_id, t.plan, "
-            "j.kind, j.state, t.state FROM tasks t JOIN jobs j ON j.id "
-            "= t.job_id WHERE t.device_id = ?1 AND t.state IN (2, 3) "
-            "AND t.lease_expires_at > ?2 ORDER BY t.created_at LIMIT 1"));
+            "j.kind, j.state, t.state, j.lease_micros FROM tasks t JOIN jobs "
+            "j ON j.id = t.job_id WHERE t.device_id = ?1 AND t.state IN (2, "
+            "3) AND t.lease_expires_at > ?2 ORDER BY t.created_at LIMIT 1"));
     st->Bind(1, device_id);
     st->Bind(2, now);
     ASSIGN_OR_RETURN(bool row, st->Step());
@@ -45,6 +51,8 @@ absl::StatusOr<std::optional<v1::LeasedTask>> Redeliver(
     task.set_kind(st->ColumnText(5));
     const auto job_state = static_cast<v1::JobState>(st->ColumnInt(6));
     const auto task_state = static_cast<v1::TaskState>(st->ColumnInt(7));
+    const absl::Duration lease_duration =
+        LeaseFor(st->ColumnInt(8), server_lease);
     st->Reset();
     if (job_state == v1::JOB_STATE_CANCELLED) {
       // The device is asking for work, so it is not running this task.
@@ -74,18 +82,33 @@ struct Candidate {
   int64_t attempt;
   v1::JobSpec spec;
   v1::JobState job_state;
+  bool counted;  // already counts in the job's current wave (a retry)
+  int64_t wave;  // the job's current wave
+  int64_t lease_micros;
 };
 
-absl::StatusOr<std::optional<Candidate>> NextQueued(
-    Connection& db, absl::string_view device_id) {
+// The device's next queued task that its job lets it lease now: the job is
+// PENDING/RUNNING, its deadline has not passed, max_in_flight has room, its
+// current wave is open and has a slot left (or the task already holds one),
+// and the task's retry backoff is over. One index range on tasks
+// (device_id, state) and a read of each candidate's job by its unique id.
+absl::StatusOr<std::optional<Candidate>> NextQueued(Connection& db,
+                                                    absl::string_view device_id,
+                                                    int64_t now) {
   ASSIGN_OR_RETURN(
       CachedStatement st,
-      db.Prepare("SELECT t.id, t.job_id, t.attempt, j.spec, j.state FROM "
-                 "tasks t JOIN jobs j ON j.id = t.job_id WHERE t.device_id = "
-                 "?1 AND t.state = 1 AND j.state IN (1, 2) AND "
-                 "(j.max_in_flight = 0 OR j.leased + j.running < "
-                 "j.max_in_flight) ORDER BY j.rowid LIMIT 1"));
+      db.Prepare(
+          "SELECT t.id, t.job_id, t.attempt, j.spec, j.state, "
+          "coalesce(t.wave = j.wave, 0), j.wave, j.lease_micros FROM tasks t "
+          "JOIN jobs j ON j.id = t.job_id WHERE t.device_id = ?1 AND t.state "
+          "= 1 AND t.not_before <= ?2 AND j.state IN (1, 2) AND "
+          "(j.max_in_flight = 0 OR j.leased + j.running < j.max_in_flight) "
+          "AND j.wave_opens_at <= ?2 AND (j.deadline_at IS NULL OR "
+          "j.deadline_at > ?2) AND (t.wave = j.wave OR (j.wave = 0 AND "
+          "j.wave_leased < j.canary) OR (j.wave > 0 AND (j.wave_size = 0 OR "
+          "j.wave_leased < j.wave_size))) ORDER BY j.rowid LIMIT 1"));
   st->Bind(1, device_id);
+  st->Bind(2, now);
   ASSIGN_OR_RETURN(bool row, st->Step());
   if (!row) return std::nullopt;
   Candidate c;
@@ -96,6 +119,9 @@ absl::StatusOr<std::optional<Candidate>> NextQueued(
     return absl::DataLossError(absl::StrCat("job ", c.job_id, ": bad spec"));
   }
   c.job_state = static_cast<v1::JobState>(st->ColumnInt(4));
+  c.counted = st->ColumnInt(5) != 0;
+  c.wave = st->ColumnInt(6);
+  c.lease_micros = st->ColumnInt(7);
   return c;
 }
 
@@ -129,14 +155,17 @@ absl::Status ReplaceSteps(Connection& db, const Candidate& c,
 
 absl::StatusOr<std::optional<v1::LeasedTask>> LeaseTaskForDevice(
     Connection& db, absl::string_view device_id, const v1::DeviceFacts& facts,
-    int64_t now, absl::Duration lease_duration, WriteEffects* effects) {
+    int64_t now, absl::Duration server_lease, WriteEffects* effects) {
   ASSIGN_OR_RETURN(std::optional<v1::LeasedTask> held,
-                   Redeliver(db, device_id, now, lease_duration, effects));
+                   Redeliver(db, device_id, now, server_lease, effects));
   if (held) return held;
 
   for (int tries = 0; tries < kMaxPlanFailuresPerPoll; ++tries) {
-    ASSIGN_OR_RETURN(std::optional<Candidate> next, NextQueued(db, device_id));
+    ASSIGN_OR_RETURN(std::optional<Candidate> next,
+                     NextQueued(db, device_id, now));
     if (!next) return std::nullopt;
+    const absl::Duration lease_duration =
+        LeaseFor(next->lease_micros, server_lease);
     absl::StatusOr<v1::Plan> plan = [&]() -> absl::StatusOr<v1::Plan> {
       ASSIGN_OR_RETURN(PlanInputs inputs, PlanInputsForSpec(db, next->spec));
       return BuildPlan(inputs, facts);
@@ -158,18 +187,20 @@ absl::StatusOr<std::optional<v1::LeasedTask>> LeaseTaskForDevice(
       ASSIGN_OR_RETURN(
           CachedStatement st,
           db.Prepare("UPDATE tasks SET state = 2, lease_id = ?2, "
-                     "lease_expires_at = ?3, plan = ?4, started_at = ?5 "
-                     "WHERE id = ?1"));
+                     "lease_expires_at = ?3, plan = ?4, started_at = ?5, "
+                     "wave = ?6 WHERE id = ?1"));
       st->Bind(1, next->task_id);
       st->Bind(2, lease_id);
       st->Bind(3, now + absl::ToInt64Microseconds(lease_duration));
       st->BindBlob(4, plan->SerializeAsString());
       st->Bind(5, now);
+      st->Bind(6, next->wave);
       RETURN_IF_ERROR(st->Run());
     }
     RETURN_IF_ERROR(ReplaceSteps(db, *next, *plan));
     RETURN_IF_ERROR(MoveTaskCounter(db, next->job_id, v1::TASK_STATE_QUEUED,
                                     v1::TASK_STATE_LEASED));
+    RETURN_IF_ERROR(OnTaskLeased(db, next->job_id, next->counted));
     if (next->job_state == v1::JOB_STATE_PENDING) {
       ASSIGN_OR_RETURN(CachedStatement st,
                        db.Prepare("UPDATE jobs SET state = 2 WHERE id = ?1"));

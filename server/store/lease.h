@@ -15,13 +15,15 @@ namespace mdefleet::store {
 
 // In the caller's transaction: re-delivers a live lease the device still
 // holds (same lease id, lease renewed); otherwise leases the next QUEUED task
-// of a PENDING/RUNNING job for the device, oldest job first, respecting the
-// job's max_in_flight, planned with BuildPlan from `facts`. A task the device
-// cannot run (BuildPlan error) ends FAILED with that message and the next one
-// is tried. At most one task; nullopt when there is no work.
+// of a PENDING/RUNNING job for the device, oldest job first, as the job's
+// rollout allows (max_in_flight, wave budget and opening time, deadline,
+// retry backoff: see rollout.h), planned with BuildPlan from `facts`. A task
+// the device cannot run (BuildPlan error) ends FAILED with that message and
+// the next one is tried. Leases last the job's task timeout, else
+// `server_lease`. At most one task; nullopt when there is no work.
 [[nodiscard]] absl::StatusOr<std::optional<v1::LeasedTask>> LeaseTaskForDevice(
     Connection& db, absl::string_view device_id, const v1::DeviceFacts& facts,
-    int64_t now, absl::Duration lease_duration, WriteEffects* effects);
+    int64_t now, absl::Duration server_lease, WriteEffects* effects);
 
 }  // namespace mdefleet::store
 

@@ -10,10 +10,14 @@ namespace mdefleet::store {
 
 inline constexpr char kLeaseExpiredMessage[] =
     "lease expired: the runner stopped reporting";
+inline constexpr char kCancelledLeaseExpiredMessage[] =
+    "job cancelled; the runner stopped reporting";
 
-// Ends up to `limit` LEASED/RUNNING tasks whose lease expired at or before
-// `now` as TIMED_OUT (running steps FAILED, pending ones SKIPPED), with the
-// counters and jobs updated. Returns how many were timed out.
+// Handles up to `limit` LEASED/RUNNING tasks whose lease expired at or before
+// `now` (running steps FAILED, pending ones SKIPPED): a task of a cancelled
+// job ends CANCELLED; one whose job allows another automatic retry is queued
+// again (a lost lease is retryable); the others end TIMED_OUT. Counters and
+// jobs are updated. Returns how many leases expired.
 [[nodiscard]] absl::StatusOr<int> ExpireLeases(Connection& db, int64_t now,
                                                int limit,
                                                WriteEffects* effects);

@@ -1,8 +1,10 @@
 #include "server/store/step_reports.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/plan/plan.h"
 #include "common/status_macros.h"
 #include "mdefleet/v1/plan.pb.h"
+#include "server/store/retries.h"
 #include "server/store/time_util.h"
 
 namespace mdefleet::store {
@@ -19,6 +21,8 @@ struct TaskRow {
   std::string lease_id;
   int64_t lease_expires_at;
   v1::JobState job_state;
+  std::string job_reason;
+  int64_t job_lease_micros;
 };
 
 absl::Status LeaseLost(absl::string_view task_id, absl::string_view why) {
@@ -35,10 +39,26 @@ bool IsFinalStepState(v1::StepState s) {
          s == v1::STEP_STATE_SKIPPED;
 }
 
-std::string StateWord(v1::TaskState s) {
-  std::string name = v1::TaskState_Name(s);
-  for (char& c : name) c = static_cast<char>(std::tolower(c));
-  return name.substr(std::string("task_state_").size());
+// The class of the failure a report ends the task with, from the task's
+// stored plan and the reported exit code.
+absl::StatusOr<v1::FailureClass> ClassifyReportedFailure(
+    Connection& db, const v1::ReportStepRequest& report) {
+  ASSIGN_OR_RETURN(CachedStatement st,
+                   db.Prepare("SELECT plan FROM tasks WHERE id = ?1"));
+  st->Bind(1, report.task_id());
+  ASSIGN_OR_RETURN(bool row, st->Step());
+  v1::Plan plan;
+  if (!row || !plan.ParseFromString(st->ColumnBlob(0))) {
+    return absl::DataLossError(
+        absl::StrCat("task ", report.task_id(), ": unreadable plan"));
+  }
+  if (report.step_index() >= static_cast<uint32_t>(plan.steps_size())) {
+    return v1::FAILURE_CLASS_FINAL;
+  }
+  std::optional<int32_t> exit_code;
+  if (report.has_exit_code()) exit_code = report.exit_code();
+  return ClassifyStepFailure(plan.steps(static_cast<int>(report.step_index())),
+                             exit_code);
 }
 
 }  // namespace
@@ -76,8 +96,8 @@ absl::StatusOr<ReportOutcome> ApplyStepReport(
         CachedStatement st,
         db.Prepare("SELECT t.job_id, t.device_id, t.state, t.attempt, "
                    "coalesce(t.lease_id, ''), coalesce(t.lease_expires_at, 0), "
-                   "j.state FROM tasks t JOIN jobs j ON j.id = t.job_id WHERE "
-                   "t.id = ?1"));
+                   "j.state, j.state_reason, j.lease_micros FROM tasks t JOIN "
+                   "jobs j ON j.id = t.job_id WHERE t.id = ?1"));
     st->Bind(1, task_id);
     ASSIGN_OR_RETURN(bool row, st->Step());
     if (!row) return LeaseLost(task_id, "does not exist");
@@ -87,7 +107,9 @@ absl::StatusOr<ReportOutcome> ApplyStepReport(
                    st->ColumnInt(3),
                    st->ColumnText(4),
                    st->ColumnInt(5),
-                   static_cast<v1::JobState>(st->ColumnInt(6))};
+                   static_cast<v1::JobState>(st->ColumnInt(6)),
+                   st->ColumnText(7),
+                   st->ColumnInt(8)};
   }
   if (task.device_id != device_id) {
     return LeaseLost(task_id, "is not assigned to this device");
@@ -115,6 +137,7 @@ absl::StatusOr<ReportOutcome> ApplyStepReport(
   }
   ReportOutcome outcome;
   outcome.cancel = task.job_state == v1::JOB_STATE_CANCELLED;
+  if (outcome.cancel) outcome.cancel_reason = task.job_reason;
   // Idempotency: a repeated report (also after it ended the task) or a late
   // RUNNING after the step finished changes nothing.
   if (stored_state == report.state() ||
@@ -122,14 +145,14 @@ absl::StatusOr<ReportOutcome> ApplyStepReport(
        IsFinalStepState(stored_state))) {
     outcome.repeat = true;
     if (IsTerminal(task.state) && stored_state != report.state()) {
-      return LeaseLost(
-          task_id, absl::StrCat("already ended (", StateWord(task.state), ")"));
+      return LeaseLost(task_id, absl::StrCat("already ended (",
+                                             TaskStateWord(task.state), ")"));
     }
     return outcome;
   }
   if (IsTerminal(task.state)) {
-    return LeaseLost(
-        task_id, absl::StrCat("already ended (", StateWord(task.state), ")"));
+    return LeaseLost(task_id, absl::StrCat("already ended (",
+                                           TaskStateWord(task.state), ")"));
   }
   if (task.lease_expires_at <= now) {
     return LeaseLost(task_id, "lease expired");
@@ -169,8 +192,11 @@ absl::StatusOr<ReportOutcome> ApplyStepReport(
         CachedStatement st,
         db.Prepare("UPDATE tasks SET state = 3, lease_expires_at = ?2 WHERE "
                    "id = ?1"));
+    const absl::Duration lease = task.job_lease_micros > 0
+                                     ? absl::Microseconds(task.job_lease_micros)
+                                     : lease_duration;
     st->Bind(1, task_id);
-    st->Bind(2, now + absl::ToInt64Microseconds(lease_duration));
+    st->Bind(2, now + absl::ToInt64Microseconds(lease));
     RETURN_IF_ERROR(st->Run());
   }
   if (task.state == v1::TASK_STATE_LEASED) {
@@ -196,6 +222,27 @@ absl::StatusOr<ReportOutcome> ApplyStepReport(
       message =
           absl::StrCat(step_name, ": ", Tail(report.message(), kMaxMessage));
     }
+    if (end_state == v1::TASK_STATE_FAILED && !outcome.cancel) {
+      ASSIGN_OR_RETURN(std::optional<RetrySlot> retry,
+                       AutomaticRetry(db, key, now));
+      if (retry.has_value()) {
+        ASSIGN_OR_RETURN(v1::FailureClass failure,
+                         ClassifyReportedFailure(db, report));
+        if (failure == v1::FAILURE_CLASS_RETRYABLE) {
+          RETURN_IF_ERROR(RequeueTask(
+              db, key,
+              {.automatic = true,
+               .not_before = retry->at,
+               .message = absl::StrCat("attempt ", task.attempt, " failed (",
+                                       message, "); ", RetryNote(*retry)),
+               .pending_message = "not run: an earlier step failed; retrying",
+               .running_message = {}},
+              now, effects));
+          outcome.retried = true;
+          return outcome;
+        }
+      }
+    }
     RETURN_IF_ERROR(
         EndTask(db, key,
                 {.to = end_state,
@@ -204,12 +251,14 @@ absl::StatusOr<ReportOutcome> ApplyStepReport(
                  .running_message = {}},
                 now, effects));
   } else if (outcome.cancel && IsFinalStepState(report.state())) {
-    RETURN_IF_ERROR(EndTask(db, key,
-                            {.to = v1::TASK_STATE_CANCELLED,
-                             .message = "job cancelled",
-                             .pending_message = "not run: job cancelled",
-                             .running_message = {}},
-                            now, effects));
+    RETURN_IF_ERROR(EndTask(
+        db, key,
+        {.to = v1::TASK_STATE_CANCELLED,
+         .message = absl::StrCat("stopped after step ", report.step_index(),
+                                 ": ", task.job_reason),
+         .pending_message = "not run: job cancelled",
+         .running_message = {}},
+        now, effects));
   } else {
     effects->changed_jobs.insert(task.job_id);
   }

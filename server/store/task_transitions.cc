@@ -2,13 +2,15 @@
 
 #include <array>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "server/store/rollout.h"
 
 namespace mdefleet::store {
 namespace {
 
-constexpr int kStates = 9;
+constexpr int kStates = 10;  // TaskState values, UNSPECIFIED included
 
 // "UPDATE jobs SET <from> = <from> - 1, <to> = <to> + 1 WHERE id = ?1", one
 // string per pair so each is a stable key for the statement cache.
@@ -33,6 +35,7 @@ const std::string& MoveSql(v1::TaskState from, v1::TaskState to) {
 void WriteEffects::Merge(WriteEffects&& other) {
   changed_jobs.merge(other.changed_jobs);
   finished_jobs.merge(other.finished_jobs);
+  paused_jobs.merge(other.paused_jobs);
   for (const auto& [job, n] : other.freed_slots) freed_slots[job] += n;
   wake_devices.insert(wake_devices.end(), other.wake_devices.begin(),
                       other.wake_devices.end());
@@ -45,6 +48,7 @@ bool IsTerminal(v1::TaskState state) {
     case v1::TASK_STATE_SKIPPED:
     case v1::TASK_STATE_CANCELLED:
     case v1::TASK_STATE_TIMED_OUT:
+    case v1::TASK_STATE_EXPIRED:
       return true;
     default:
       return false;
@@ -81,9 +85,21 @@ const char* CounterColumn(v1::TaskState state) {
       return "cancelled";
     case v1::TASK_STATE_TIMED_OUT:
       return "timed_out";
+    case v1::TASK_STATE_EXPIRED:
+      return "expired";
     default:
       return "total";  // never moved; guarded by callers
   }
+}
+
+std::string TaskStateWord(v1::TaskState state) {
+  return absl::AsciiStrToLower(
+      v1::TaskState_Name(state).substr(std::string("TASK_STATE_").size()));
+}
+
+std::string JobStateWord(v1::JobState state) {
+  return absl::AsciiStrToLower(
+      v1::JobState_Name(state).substr(std::string("JOB_STATE_").size()));
 }
 
 absl::Status MoveTaskCounter(Connection& db, absl::string_view job_id,
@@ -100,6 +116,14 @@ absl::Status MoveTaskCounter(Connection& db, absl::string_view job_id,
 absl::Status EndTask(Connection& db, const TaskKey& task,
                      const EndTaskOptions& options, int64_t now,
                      WriteEffects* effects) {
+  std::optional<int64_t> wave;
+  {
+    ASSIGN_OR_RETURN(CachedStatement st,
+                     db.Prepare("SELECT wave FROM tasks WHERE id = ?1"));
+    st->Bind(1, task.id);
+    ASSIGN_OR_RETURN(bool row, st->Step());
+    if (row) wave = st->ColumnOptionalInt(0);
+  }
   {
     ASSIGN_OR_RETURN(CachedStatement st,
                      db.Prepare("UPDATE tasks SET state = ?2, message = ?3, "
@@ -144,18 +168,20 @@ absl::Status EndTask(Connection& db, const TaskKey& task,
       effects->freed_slots[task.job_id] += 1;
     }
   }
+  RETURN_IF_ERROR(
+      OnTaskEnded(db, task, wave, options.to, options.message, now, effects));
   return MaybeFinishJob(db, task.job_id, now, effects);
 }
 
 absl::Status MaybeFinishJob(Connection& db, absl::string_view job_id,
                             int64_t now, WriteEffects* effects) {
-  int64_t total = 0, done = 0, failed = 0, timed_out = 0;
+  int64_t total = 0, done = 0, failed = 0, timed_out = 0, expired = 0;
   {
     ASSIGN_OR_RETURN(
         CachedStatement st,
         db.Prepare("SELECT state, total, succeeded + failed + skipped + "
-                   "cancelled + timed_out, failed, timed_out FROM jobs WHERE "
-                   "id = ?1"));
+                   "cancelled + timed_out + expired, failed, timed_out, "
+                   "expired FROM jobs WHERE id = ?1"));
     st->Bind(1, job_id);
     ASSIGN_OR_RETURN(bool row, st->Step());
     if (!row) return absl::NotFoundError(absl::StrCat("no job ", job_id));
@@ -166,18 +192,25 @@ absl::Status MaybeFinishJob(Connection& db, absl::string_view job_id,
     done = st->ColumnInt(2);
     failed = st->ColumnInt(3);
     timed_out = st->ColumnInt(4);
+    expired = st->ColumnInt(5);
   }
   if (done < total) return absl::OkStatus();
   v1::JobState state = v1::JOB_STATE_SUCCEEDED;
   std::string reason = absl::StrCat("all ", total, " tasks finished");
-  if (failed + timed_out > 0) {
+  if (expired > 0) {
+    state = v1::JOB_STATE_EXPIRED;
+    reason = absl::StrCat("deadline passed: ", expired, " of ", total,
+                          " tasks expired before their device ran them (",
+                          failed, " failed, ", timed_out, " timed out)");
+  } else if (failed + timed_out > 0) {
     state = v1::JOB_STATE_FAILED;
     reason = absl::StrCat(failed, " failed and ", timed_out, " timed out of ",
                           total, " tasks");
   }
   ASSIGN_OR_RETURN(CachedStatement st,
                    db.Prepare("UPDATE jobs SET state = ?2, state_reason = ?3, "
-                              "finished_at = ?4 WHERE id = ?1"));
+                              "finished_at = ?4, pause_cause = 0 WHERE id = "
+                              "?1"));
   st->Bind(1, job_id);
   st->Bind(2, static_cast<int64_t>(state));
   st->Bind(3, reason);

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -18,10 +19,14 @@ namespace mdefleet::store {
 
 // What a write changed, for the notifications sent after it committed.
 struct WriteEffects {
-  std::set<std::string> changed_jobs;      // job progress/state changed
-  std::set<std::string> finished_jobs;     // reached a final state
-  std::map<std::string, int> freed_slots;  // job -> max_in_flight slots freed
-  std::vector<std::string> wake_devices;   // devices that got work
+  std::set<std::string> changed_jobs;   // job progress/state changed
+  std::set<std::string> finished_jobs;  // reached a final state
+  std::set<std::string> paused_jobs;    // paused by the rollout policy
+  // job -> how many more of its tasks may be leased now (a max_in_flight slot
+  // freed, a wave opened, the job resumed): about twice as many waiting
+  // devices with queued tasks in it are woken.
+  std::map<std::string, int> freed_slots;
+  std::vector<std::string> wake_devices;  // devices that got work
   void Merge(WriteEffects&& other);
 };
 
@@ -45,6 +50,10 @@ struct TaskKey {
   int64_t attempt = 1;
 };
 
+// The job's name for a task state ("timed_out").
+std::string TaskStateWord(v1::TaskState state);
+std::string JobStateWord(v1::JobState state);
+
 struct EndTaskOptions {
   v1::TaskState to = v1::TASK_STATE_FAILED;
   std::string message;          // task message
@@ -53,14 +62,16 @@ struct EndTaskOptions {
   std::string running_message;
 };
 
-// Ends a task: state, message, finished_at, remaining steps, counters, and
+// Ends a task: state, message, finished_at, remaining steps, counters, the
+// rollout (wave accounting, canary and failure threshold: see rollout.h), and
 // the job when all its tasks are final. Records effects.
 [[nodiscard]] absl::Status EndTask(Connection& db, const TaskKey& task,
                                    const EndTaskOptions& options, int64_t now,
                                    WriteEffects* effects);
 
-// Ends a PENDING/RUNNING job when every task is final: SUCCEEDED when none
-// failed or timed out, else FAILED with a reason.
+// Ends a PENDING/RUNNING/PAUSED job when every task is final: EXPIRED when
+// its deadline expired some, else SUCCEEDED when none failed or timed out,
+// else FAILED, with a reason.
 [[nodiscard]] absl::Status MaybeFinishJob(Connection& db,
                                           absl::string_view job_id, int64_t now,
                                           WriteEffects* effects);

@@ -60,9 +60,10 @@ absl::StatusOr<TaskPage> ListTasks(Connection& db, absl::string_view job_id,
       CachedStatement st,
       db.Prepare("SELECT t.rowid, t.id, t.job_id, t.device_id, d.hostname, "
                  "t.state, t.attempt, t.message, t.created_at, t.started_at, "
-                 "t.finished_at, t.plan FROM tasks t JOIN devices d ON d.id = "
-                 "t.device_id WHERE t.job_id = ?1 AND (?2 = 0 OR t.state = ?2) "
-                 "AND t.rowid > ?3 ORDER BY t.rowid LIMIT ?4"));
+                 "t.finished_at, t.plan, t.not_before FROM tasks t JOIN "
+                 "devices d ON d.id = t.device_id WHERE t.job_id = ?1 AND (?2 "
+                 "= 0 OR t.state = ?2) AND t.rowid > ?3 ORDER BY t.rowid "
+                 "LIMIT ?4"));
   st->Bind(1, job_id);
   st->Bind(2, static_cast<int64_t>(state));
   st->Bind(3, after);
@@ -91,6 +92,9 @@ absl::StatusOr<TaskPage> ListTasks(Connection& db, absl::string_view job_id,
                          [&] { return t.mutable_started_at(); });
     SetOptionalTimestamp(st->ColumnOptionalInt(10),
                          [&] { return t.mutable_finished_at(); });
+    if (t.state() == v1::TASK_STATE_QUEUED && st->ColumnInt(12) > 0) {
+      SetTimestamp(st->ColumnInt(12), t.mutable_not_before());
+    }
     v1::Plan plan;
     if (!plan.ParseFromString(st->ColumnBlob(11))) {
       return absl::DataLossError(absl::StrCat("task ", t.id(), ": bad plan"));

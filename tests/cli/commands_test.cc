@@ -521,7 +521,7 @@ TEST_F(CommandsTest, JobsListAndCancel) {
   EXPECT_THAT(list.out, HasSubstr("1/4"));
   Result cancel = Run({"jobs", "cancel", "j1"});
   ASSERT_EQ(cancel.exit_code, 0) << cancel.err;
-  EXPECT_THAT(cancel.out, HasSubstr("job j1 cancelled: cancelled by admin"));
+  EXPECT_THAT(cancel.out, HasSubstr("job j1 cancelled by admin"));
 }
 
 TEST_F(CommandsTest, JobsTasksFollowsPages) {

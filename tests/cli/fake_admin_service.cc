@@ -129,15 +129,50 @@ grpc::Status FakeAdminService::WatchJob(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
+grpc::Status FakeAdminService::AnswerControl(
+    const char* method, const std::string& job_id, const std::string& reason,
+    v1::JobState state, const std::string& state_reason, v1::Job* response) {
+  std::lock_guard<std::mutex> lock(mu);
+  controls.push_back({method, job_id, reason});
+  if (!control_status.ok()) return control_status;
+  *response = final_job;
+  response->set_state(state);
+  response->set_state_reason(
+      reason.empty() ? state_reason : absl::StrCat(state_reason, ": ", reason));
+  return grpc::Status::OK;
+}
+
 grpc::Status FakeAdminService::CancelJob(grpc::ServerContext* context,
                                          const v1::CancelJobRequest* request,
                                          v1::Job* response) {
   if (auto s = Authorize(context, "CancelJob"); !s.ok()) return s;
-  std::lock_guard<std::mutex> lock(mu);
-  *response = final_job;
-  response->set_state(v1::JOB_STATE_CANCELLED);
-  response->set_state_reason("cancelled by admin");
-  return grpc::Status::OK;
+  return AnswerControl("CancelJob", request->job_id(), request->reason(),
+                       v1::JOB_STATE_CANCELLED, "cancelled by admin", response);
+}
+
+grpc::Status FakeAdminService::PauseJob(grpc::ServerContext* context,
+                                        const v1::PauseJobRequest* request,
+                                        v1::Job* response) {
+  if (auto s = Authorize(context, "PauseJob"); !s.ok()) return s;
+  return AnswerControl("PauseJob", request->job_id(), request->reason(),
+                       v1::JOB_STATE_PAUSED, "paused by admin", response);
+}
+
+grpc::Status FakeAdminService::ResumeJob(grpc::ServerContext* context,
+                                         const v1::ResumeJobRequest* request,
+                                         v1::Job* response) {
+  if (auto s = Authorize(context, "ResumeJob"); !s.ok()) return s;
+  return AnswerControl("ResumeJob", request->job_id(), request->reason(),
+                       v1::JOB_STATE_RUNNING, "resumed by admin", response);
+}
+
+grpc::Status FakeAdminService::RetryFailed(
+    grpc::ServerContext* context, const v1::RetryFailedRequest* request,
+    v1::Job* response) {
+  if (auto s = Authorize(context, "RetryFailed"); !s.ok()) return s;
+  return AnswerControl("RetryFailed", request->job_id(), request->reason(),
+                       v1::JOB_STATE_RUNNING,
+                       "retrying 1 task (retry-failed by admin)", response);
 }
 
 grpc::Status FakeAdminService::UploadArtifact(

@@ -39,6 +39,16 @@ class FakeAdminService final : public v1::AdminService::Service {
 
   std::vector<v1::Task> tasks;  // ListTasks pages of 2
 
+  // Cancel/Pause/Resume/RetryFailed: what was asked, and the answer
+  // (`final_job` in the state the control leads to, or `control_status`).
+  struct Control {
+    std::string method;
+    std::string job_id;
+    std::string reason;
+  };
+  std::vector<Control> controls;
+  grpc::Status control_status;
+
   grpc::Status ListDevices(grpc::ServerContext* context,
                            const v1::ListDevicesRequest* request,
                            v1::ListDevicesResponse* response) override;
@@ -63,6 +73,15 @@ class FakeAdminService final : public v1::AdminService::Service {
   grpc::Status CancelJob(grpc::ServerContext* context,
                          const v1::CancelJobRequest* request,
                          v1::Job* response) override;
+  grpc::Status PauseJob(grpc::ServerContext* context,
+                        const v1::PauseJobRequest* request,
+                        v1::Job* response) override;
+  grpc::Status ResumeJob(grpc::ServerContext* context,
+                         const v1::ResumeJobRequest* request,
+                         v1::Job* response) override;
+  grpc::Status RetryFailed(grpc::ServerContext* context,
+                           const v1::RetryFailedRequest* request,
+                           v1::Job* response) override;
   grpc::Status UploadArtifact(
       grpc::ServerContext* context,
       grpc::ServerReader<v1::UploadArtifactRequest>* reader,
@@ -74,6 +93,11 @@ class FakeAdminService final : public v1::AdminService::Service {
  private:
   // Records the call; UNAUTHENTICATED unless the bearer token is kToken.
   grpc::Status Authorize(grpc::ServerContext* context, const char* method);
+  // Records a control and answers final_job moved to `state` with `reason`.
+  grpc::Status AnswerControl(const char* method, const std::string& job_id,
+                             const std::string& reason, v1::JobState state,
+                             const std::string& state_reason,
+                             v1::Job* response);
 };
 
 // The fake on 127.0.0.1 with a port chosen by the kernel.

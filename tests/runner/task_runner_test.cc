@@ -182,6 +182,28 @@ TEST_F(TaskRunnerRestart, CancelStopsAfterTheCurrentStep) {
   EXPECT_EQ(InstallRuns(), 0);
 }
 
+TEST_F(TaskRunnerRestart, CancelBeforeAStepRunsReportsItNotRun) {
+  RecordingReporter reporter;
+  // Steps 0-3 report RUNNING and a result (8 reports); the 9th is the
+  // RUNNING of run_install_ps1, answered "cancel".
+  reporter.cancel_after_reports = 2 * kRunInstallPs1 + 1;
+  reporter.cancel_reason = "cancelled by admin: change freeze";
+  TaskOutcome out = Run(reporter);
+  EXPECT_EQ(out.end, TaskEnd::kCancelled);
+  EXPECT_THAT(out.summary, HasSubstr("cancelled by admin: change freeze"));
+  EXPECT_EQ(InstallRuns(), 0) << "the cancelled step must not run";
+  ASSERT_EQ(reporter.requests.size(), 2 * kRunInstallPs1 + 2);
+  const v1::ReportStepRequest& last = reporter.requests.back();
+  EXPECT_EQ(last.step_index(), kRunInstallPs1);
+  EXPECT_EQ(last.state(), v1::STEP_STATE_SKIPPED);
+  EXPECT_EQ(last.message(),
+            "not run: the job was cancelled (cancelled by admin: change "
+            "freeze)");
+  EXPECT_EQ(last.task_state(), v1::TASK_STATE_UNSPECIFIED);
+  EXPECT_FALSE(
+      *host_->FileExists("C:\\ProgramData\\mdefleet\\work\\t-restart"));
+}
+
 TEST_F(TaskRunnerRestart, StopBetweenStepsKeepsTheJournal) {
   absl::Notification stop;
   RecordingReporter reporter;

@@ -143,6 +143,7 @@ class RecordingReporter : public StepReporter {
     response.set_cancel(cancel_after_reports > 0 &&
                         static_cast<int>(requests.size()) >=
                             cancel_after_reports);
+    if (response.cancel()) response.set_cancel_reason(cancel_reason);
     return response;
   }
   // Final (non-RUNNING) reports in order.
@@ -156,7 +157,8 @@ class RecordingReporter : public StepReporter {
 
   std::vector<v1::ReportStepRequest> requests;
   std::function<absl::Status(const v1::ReportStepRequest&)> fail;
-  int cancel_after_reports = 0;
+  int cancel_after_reports = 0;  // answer cancel from this report on
+  std::string cancel_reason;
 };
 
 }  // namespace mdefleet::runner::testing

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "gtest/gtest.h"
+#include "server/store/jobs.h"
 #include "server/store/store.h"
 #include "tests/server/test_env.h"
 
@@ -50,6 +51,11 @@ TEST(MigrationsTest, EmbeddedListMatchesFilesAndIsContiguous) {
         << files[i] << " changed since the build embedded it";
   }
   EXPECT_EQ(LatestSchemaVersion(), static_cast<int>(files.size()));
+}
+
+TEST(MigrationsTest, TheCurrentSchemaIsVersion2) {
+  EXPECT_EQ(LatestSchemaVersion(), 2);
+  EXPECT_STREQ(EmbeddedMigrations().back().file, "0002_rollout_policy.sql");
 }
 
 class StoreOpenTest : public ::testing::Test {
@@ -166,6 +172,58 @@ TEST_F(StoreOpenTest, MigrateAppliesOnlyMissingVersionsEachRecorded) {
   EXPECT_TRUE(Migrate(**raw, clock_).ok());
   auto reopened = Store::Open(Path("m.db"), OpenMode::kExisting, clock_);
   EXPECT_TRUE(reopened.ok()) << reopened.status();
+}
+
+// A version-1 database with a queued job, as the previous release left it,
+// opened by this server: migrated to version 2 with the job intact and
+// behaving as before (no canary, one wave, no deadline or threshold).
+TEST_F(StoreOpenTest, AVersion1DatabaseMigratesKeepingItsJobs) {
+  const std::string path = Path("v1.db");
+  {
+    auto raw =
+        Connection::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    ASSERT_TRUE(raw.ok());
+    Connection& db = **raw;
+    ASSERT_TRUE(db.Exec(EmbeddedMigrations()[0].sql).ok());
+    v1::JobSpec spec;
+    spec.set_kind("install");
+    spec.mutable_target()->set_all(true);
+    spec.mutable_policy()->set_max_in_flight(3);
+    auto st = db.PrepareOnce(
+        "INSERT INTO jobs (id, kind, spec, state, created_by, created_at, "
+        "max_in_flight, total, queued) VALUES ('job-old', 'install', ?1, 2, "
+        "'admin', 1, 3, 1, 1)");
+    ASSERT_TRUE(st.ok());
+    (*st)->BindBlob(1, spec.SerializeAsString());
+    ASSERT_TRUE((*st)->Run().ok());
+    ASSERT_TRUE(db.Exec("INSERT INTO schema_migrations VALUES (1, "
+                        "'0001_initial.sql', 0); PRAGMA journal_mode = WAL")
+                    .ok());
+  }
+  auto store = Store::Open(path, OpenMode::kExisting, clock_);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ(QueryInt(**store, "SELECT max(version) FROM schema_migrations"), 2);
+  EXPECT_EQ(QueryInt(**store,
+                     "SELECT count(*) FROM jobs WHERE wave = 1 AND canary = 0 "
+                     "AND wave_size = 0 AND deadline_at IS NULL AND "
+                     "max_failures IS NULL AND retries = 0 AND expired = 0 "
+                     "AND lease_micros = 0 AND wave_opens_at = 0"),
+            1);
+  EXPECT_EQ(QueryInt(**store, "SELECT count(*) FROM audit_log"), 0);
+  std::optional<v1::Job> job;
+  ASSERT_TRUE((*store)
+                  ->Read([&](Connection& db) -> absl::Status {
+                    ASSIGN_OR_RETURN(job, GetJob(db, "job-old"));
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  ASSERT_TRUE(job.has_value());
+  EXPECT_EQ(job->state(), v1::JOB_STATE_RUNNING);
+  EXPECT_EQ(job->spec().policy().max_in_flight(), 3u);
+  EXPECT_EQ(job->counts().queued(), 1u);
+  EXPECT_EQ(job->rollout().wave(), 1u);
+  EXPECT_FALSE(job->rollout().has_max_failures());
+  EXPECT_FALSE(job->rollout().has_deadline());
 }
 
 }  // namespace

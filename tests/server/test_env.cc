@@ -218,6 +218,8 @@ void TestEnv::ExpectCountersMatchTasks(absl::string_view job_id) {
                        "t.job_id = j.id AND t.state = 7) "
                        "AND j.timed_out = (SELECT count(*) FROM tasks t WHERE "
                        "t.job_id = j.id AND t.state = 8) "
+                       "AND j.expired = (SELECT count(*) FROM tasks t WHERE "
+                       "t.job_id = j.id AND t.state = 9) "
                        "FROM jobs j WHERE j.id = ?1"));
     st->Bind(1, job_id);
     ASSIGN_OR_RETURN(bool row, st->Step());

@@ -94,7 +94,8 @@ class TestEnv {
                                          absl::string_view content);
   v1::PollTasksResponse Poll(const EnrolledDevice& device);
 
-  // Every row of every table, for "nothing changed" checks.
+  // Every row of every table but the append-only audit_log (refusals are
+  // audited), for "nothing changed" checks.
   std::string Snapshot();
   int64_t Count(absl::string_view table);
   // Fails the test when a job's counters disagree with its tasks.

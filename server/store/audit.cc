@@ -1,0 +1,39 @@
+#include "server/store/audit.h"
+
+#include "common/status_macros.h"
+
+namespace mdefleet::store {
+
+absl::Status AppendAudit(Connection& db, const AuditEntry& entry) {
+  ASSIGN_OR_RETURN(
+      CachedStatement st,
+      db.Prepare("INSERT INTO audit_log (at, actor, action, job_id, outcome, "
+                 "detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+  st->Bind(1, entry.at);
+  st->Bind(2, entry.actor);
+  st->Bind(3, entry.action);
+  st->Bind(4, entry.job_id);
+  st->Bind(5, entry.outcome);
+  st->Bind(6, entry.detail);
+  return st->Run();
+}
+
+absl::StatusOr<std::vector<AuditEntry>> AuditForJob(Connection& db,
+                                                    absl::string_view job_id) {
+  ASSIGN_OR_RETURN(
+      CachedStatement st,
+      db.Prepare("SELECT at, actor, action, job_id, outcome, detail FROM "
+                 "audit_log WHERE job_id = ?1 ORDER BY id"));
+  st->Bind(1, job_id);
+  std::vector<AuditEntry> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, st->Step());
+    if (!row) break;
+    out.push_back(AuditEntry{st->ColumnInt(0), st->ColumnText(1),
+                             st->ColumnText(2), st->ColumnText(3),
+                             st->ColumnText(4), st->ColumnText(5)});
+  }
+  return out;
+}
+
+}  // namespace mdefleet::store

@@ -1,0 +1,110 @@
+#include "server/store/retries.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "common/rollout_policy.h"
+#include "common/status_macros.h"
+#include "server/store/time_util.h"
+
+namespace mdefleet::store {
+
+std::string RetryNote(const RetrySlot& retry) {
+  return absl::StrCat(
+      "retry ", retry.number, " of ", retry.of, " at ",
+      absl::FormatTime("%Y-%m-%d %H:%M:%SZ", FromMicros(retry.at),
+                       absl::UTCTimeZone()));
+}
+
+absl::StatusOr<std::optional<RetrySlot>> AutomaticRetry(Connection& db,
+                                                        const TaskKey& task,
+                                                        int64_t now) {
+  ASSIGN_OR_RETURN(
+      CachedStatement st,
+      db.Prepare("SELECT j.state, j.retries, j.retry_backoff_micros, "
+                 "j.deadline_at, t.retries_used FROM tasks t JOIN jobs j ON "
+                 "j.id = t.job_id WHERE t.id = ?1"));
+  st->Bind(1, task.id);
+  ASSIGN_OR_RETURN(bool row, st->Step());
+  if (!row) return std::nullopt;
+  const auto state = static_cast<v1::JobState>(st->ColumnInt(0));
+  const int64_t retries = st->ColumnInt(1);
+  const int64_t backoff_micros = st->ColumnInt(2);
+  const std::optional<int64_t> deadline = st->ColumnOptionalInt(3);
+  const int64_t used = st->ColumnInt(4);
+  if (state != v1::JOB_STATE_PENDING && state != v1::JOB_STATE_RUNNING &&
+      state != v1::JOB_STATE_PAUSED) {
+    return std::nullopt;
+  }
+  if (used >= retries) return std::nullopt;
+  const absl::Duration backoff = backoff_micros > 0
+                                     ? absl::Microseconds(backoff_micros)
+                                     : kDefaultRetryBackoff;
+  const int64_t at =
+      now + absl::ToInt64Microseconds(RetryDelay(backoff, used + 1));
+  if (deadline.has_value() && at >= *deadline) return std::nullopt;
+  return RetrySlot{at, used + 1, retries};
+}
+
+absl::Status RequeueTask(Connection& db, const TaskKey& task,
+                         const RequeueOptions& options, int64_t now,
+                         WriteEffects* effects) {
+  if (!options.running_message.empty()) {
+    ASSIGN_OR_RETURN(
+        CachedStatement st,
+        db.Prepare("UPDATE steps SET state = 4, message = ?3, finished_at = "
+                   "?4 WHERE task_id = ?1 AND attempt = ?2 AND state = 2"));
+    st->Bind(1, task.id);
+    st->Bind(2, task.attempt);
+    st->Bind(3, options.running_message);
+    st->Bind(4, now);
+    RETURN_IF_ERROR(st->Run());
+  }
+  {
+    ASSIGN_OR_RETURN(
+        CachedStatement st,
+        db.Prepare("UPDATE steps SET state = CASE state WHEN 1 THEN 5 ELSE "
+                   "state END, message = CASE state WHEN 1 THEN ?3 ELSE "
+                   "message END, superseded = 1 WHERE task_id = ?1 AND "
+                   "attempt = ?2"));
+    st->Bind(1, task.id);
+    st->Bind(2, task.attempt);
+    st->Bind(3, options.pending_message);
+    RETURN_IF_ERROR(st->Run());
+  }
+  {
+    ASSIGN_OR_RETURN(
+        CachedStatement st,
+        db.Prepare("INSERT INTO steps (task_id, job_id, attempt, idx, name, "
+                   "state) SELECT task_id, job_id, ?3, idx, name, 1 FROM "
+                   "steps WHERE task_id = ?1 AND attempt = ?2"));
+    st->Bind(1, task.id);
+    st->Bind(2, task.attempt);
+    st->Bind(3, task.attempt + 1);
+    RETURN_IF_ERROR(st->Run());
+  }
+  {
+    ASSIGN_OR_RETURN(
+        CachedStatement st,
+        db.Prepare("UPDATE tasks SET state = 1, attempt = attempt + 1, "
+                   "lease_id = NULL, lease_expires_at = NULL, not_before = "
+                   "?2, message = ?3, started_at = NULL, finished_at = NULL, "
+                   "retries_used = CASE WHEN ?4 THEN retries_used + 1 ELSE 0 "
+                   "END, wave = CASE WHEN ?4 THEN wave ELSE NULL END WHERE id "
+                   "= ?1"));
+    st->Bind(1, task.id);
+    st->Bind(2, options.not_before);
+    st->Bind(3, options.message);
+    st->Bind(4, int64_t{options.automatic ? 1 : 0});
+    RETURN_IF_ERROR(st->Run());
+  }
+  RETURN_IF_ERROR(
+      MoveTaskCounter(db, task.job_id, task.state, v1::TASK_STATE_QUEUED));
+  effects->changed_jobs.insert(task.job_id);
+  if (task.state == v1::TASK_STATE_LEASED ||
+      task.state == v1::TASK_STATE_RUNNING) {
+    effects->freed_slots[task.job_id] += 1;  // its max_in_flight slot
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace mdefleet::store
