@@ -113,6 +113,19 @@ absl::Status MoveTaskCounter(Connection& db, absl::string_view job_id,
   return st->Run();
 }
 
+absl::Status FailRunningSteps(Connection& db, const TaskKey& task,
+                              absl::string_view message, int64_t now) {
+  ASSIGN_OR_RETURN(
+      CachedStatement st,
+      db.Prepare("UPDATE steps SET state = 4, message = ?3, finished_at = "
+                 "?4 WHERE task_id = ?1 AND attempt = ?2 AND state = 2"));
+  st->Bind(1, task.id);
+  st->Bind(2, task.attempt);
+  st->Bind(3, message);
+  st->Bind(4, now);
+  return st->Run();
+}
+
 absl::Status EndTask(Connection& db, const TaskKey& task,
                      const EndTaskOptions& options, int64_t now,
                      WriteEffects* effects) {
@@ -135,15 +148,7 @@ absl::Status EndTask(Connection& db, const TaskKey& task,
     RETURN_IF_ERROR(st->Run());
   }
   if (!options.running_message.empty()) {
-    ASSIGN_OR_RETURN(
-        CachedStatement st,
-        db.Prepare("UPDATE steps SET state = 4, message = ?3, finished_at = "
-                   "?4 WHERE task_id = ?1 AND attempt = ?2 AND state = 2"));
-    st->Bind(1, task.id);
-    st->Bind(2, task.attempt);
-    st->Bind(3, options.running_message);
-    st->Bind(4, now);
-    RETURN_IF_ERROR(st->Run());
+    RETURN_IF_ERROR(FailRunningSteps(db, task, options.running_message, now));
   }
   {
     ASSIGN_OR_RETURN(

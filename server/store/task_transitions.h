@@ -62,6 +62,12 @@ struct EndTaskOptions {
   std::string running_message;
 };
 
+// Marks the RUNNING steps of `task`'s attempt FAILED with `message` (a lease
+// that expired or a task that ended while a step was running).
+[[nodiscard]] absl::Status FailRunningSteps(Connection& db, const TaskKey& task,
+                                            absl::string_view message,
+                                            int64_t now);
+
 // Ends a task: state, message, finished_at, remaining steps, counters, the
 // rollout (wave accounting, canary and failure threshold: see rollout.h), and
 // the job when all its tasks are final. Records effects.
