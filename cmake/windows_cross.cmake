@@ -91,7 +91,12 @@ if(MDEFLEET_WINE_PROGRAM)
   set(_prefix ${CMAKE_BINARY_DIR}/wineprefix)
   set(_wine_env WINEPREFIX=${_prefix} WINEDEBUG=-all WINEDLLOVERRIDES=mscoree,mshtml=)
   # A new prefix takes seconds to create; do it once before the tests.
-  add_test(NAME wine.prefix COMMAND ${MDEFLEET_WINE_PROGRAM} wineboot --init)
+  # Wait for that Wine session to end (wineserver -w): the session that
+  # creates a prefix keeps its own services.exe, and services installed by
+  # the tests would vanish between connections.
+  find_program(MDEFLEET_WINESERVER wineserver)
+  add_test(NAME wine.prefix
+    COMMAND sh -c "'${MDEFLEET_WINE_PROGRAM}' wineboot --init && '${MDEFLEET_WINESERVER}' -w")
   set_tests_properties(wine.prefix PROPERTIES
     ENVIRONMENT "${_wine_env}" FIXTURES_SETUP wine LABELS wine TIMEOUT 300)
   foreach(exe IN LISTS MDEFLEET_WINE_TESTS)

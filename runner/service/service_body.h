@@ -24,7 +24,10 @@ class ServiceBody {
   // Run is called), then returns promptly. Called at most once, after a
   // successful Prepare, on a thread other than the one requesting the stop.
   // OK is a clean stop; an error means the service failed (on Windows the
-  // service control manager's failure actions then apply).
+  // service control manager's failure actions then apply). To wait for the
+  // stop, use a std::stop_callback (e.g. notifying an absl::Notification):
+  // condition_variable_any::wait(lock, stop_token, pred) of mingw-w64's
+  // libstdc++ sometimes never wakes (seen under Wine).
   [[nodiscard]] virtual absl::Status Run(std::stop_token stop) = 0;
 };
 

@@ -1,7 +1,5 @@
 #include "runner/service/service_lifecycle.h"
 
-#include <condition_variable>
-#include <mutex>
 #include <stop_token>
 #include <string>
 #include <thread>
@@ -42,11 +40,11 @@ class FakeBody : public ServiceBody {
     ++run_calls;
     running.Notify();
     if (!run_returns_immediately) {
-      std::mutex mu;
-      std::condition_variable_any cv;
-      std::unique_lock<std::mutex> lock(mu);
-      cv.wait(lock, stop, [] { return false; });
-      lock.unlock();
+      // absl::Notification, not condition_variable_any::wait(stop_token):
+      // the latter hangs now and then with mingw-w64's libstdc++ under Wine.
+      absl::Notification stopped;
+      std::stop_callback on_stop(stop, [&stopped] { stopped.Notify(); });
+      stopped.WaitForNotification();
       absl::SleepFor(linger_after_stop);
     }
     return run_result;

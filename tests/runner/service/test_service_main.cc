@@ -13,17 +13,16 @@
 // hosted (e.g. not started by the service control manager).
 #include <windows.h>
 
-#include <condition_variable>
 #include <cstdio>
 #include <fstream>
 #include <memory>
-#include <mutex>
 #include <stop_token>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "runner/service/service_body.h"
@@ -81,11 +80,11 @@ class TestBody : public ServiceBody {
     if (mode_ == "fail-run") {
       return absl::UnavailableError("test: the server is unreachable");
     }
-    std::mutex mu;
-    std::condition_variable_any cv;
-    std::unique_lock<std::mutex> lock(mu);
-    cv.wait(lock, stop, [] { return false; });
-    lock.unlock();
+    // absl::Notification, not condition_variable_any::wait(stop_token):
+    // the latter hangs now and then with mingw-w64's libstdc++ under Wine.
+    absl::Notification stopped;
+    std::stop_callback on_stop(stop, [&stopped] { stopped.Notify(); });
+    stopped.WaitForNotification();
     absl::SleepFor(absl::Milliseconds(300));  // finishing a step
     Mark("stopped");
     return absl::OkStatus();
