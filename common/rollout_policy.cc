@@ -251,7 +251,7 @@ absl::Status CheckTaskTimeoutFitsPlan(const v1::RolloutPolicy& policy,
         absl::StrCat(absl::FormatDuration(timeout), " is shorter than step ",
                      step, " on ", device, " may run (",
                      absl::FormatDuration(longest),
-                     "): the lease would be lost while the step runs"));
+                     "): the task timeout would cut the step short"));
   }
   return absl::OkStatus();
 }

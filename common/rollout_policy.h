@@ -62,8 +62,8 @@ struct ResolvedPolicy {
 
 // InvalidArgument (policy.task_timeout) when the task timeout is shorter than
 // a step's own timeout in `plan` (the plan of `device`, named in the
-// message): the lease would be lost while the step still runs. Ok when no
-// task timeout is set.
+// message): the task timeout would end the task while that step may still
+// legitimately run (an MSI install). Ok when no task timeout is set.
 [[nodiscard]] absl::Status CheckTaskTimeoutFitsPlan(
     const v1::RolloutPolicy& policy, const v1::Plan& plan,
     absl::string_view device);

@@ -4,7 +4,7 @@
 //   mdefleet-runner --server HOST:PORT (--enrollment-secret S |
 //       --enrollment-secret-file PATH) --state-dir DIR [--labels k=v,k=v]
 //       [--poll-wait 30s] (--simulate PROFILE | --simulate-fleet N
-//       [--fleet-seed N]) [--sim-delay-ms N]
+//       [--fleet-seed N] [--fleet-first N]) [--sim-delay-ms N]
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -49,6 +49,7 @@ struct Flags {
   std::string simulate;
   int simulate_fleet = 0;
   int fleet_seed = 0;
+  int fleet_first = 0;
   int sim_delay_ms = 800;
 };
 
@@ -147,6 +148,10 @@ int Main(int argc, char** argv) {
   sim_opt->excludes(fleet_opt);
   app.add_option("--fleet-seed", f.fleet_seed, "shifts the fleet mix")
       ->check(CLI::Range(0, 1000000));
+  app.add_option("--fleet-first", f.fleet_first,
+                 "number of the fleet's first server, so several fleet "
+                 "processes have distinct host names")
+      ->check(CLI::Range(0, 1000000));
   app.add_option("--sim-delay-ms", f.sim_delay_ms,
                  "simulated Install.ps1 run time in ms (scripts: 3/8 of it)")
       ->check(CLI::Range(0, 600000));
@@ -209,7 +214,7 @@ int Main(int argc, char** argv) {
     if (!device.ok()) return fail(device.status().message());
     devices.push_back(*std::move(device));
   } else {
-    for (int i = 0; i < f.simulate_fleet; ++i) {
+    for (int i = f.fleet_first; i < f.fleet_first + f.simulate_fleet; ++i) {
       sim::FleetMember m = sim::FleetMemberAt(i, f.fleet_seed);
       std::map<std::string, std::string> device_labels = m.labels;
       for (const auto& [k, v] : *labels) device_labels[k] = v;

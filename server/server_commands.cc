@@ -23,6 +23,7 @@
 #include "server/service/long_poll.h"
 #include "server/service/runner_handlers.h"
 #include "server/store/credentials.h"
+#include "server/store/lease_expiry.h"
 #include "server/store/migrations.h"
 #include "server/store/store.h"
 #include "server/store/time_util.h"
@@ -87,6 +88,21 @@ absl::Status RunServe(const ServeOptions& options) {
   LogEvent(absl::StrCat("started: database ", options.db_path,
                         " (schema version ", store::LatestSchemaVersion(),
                         ")"));
+  int extended = 0;
+  RETURN_IF_ERROR(db->Write([&](store::Connection& c) -> absl::Status {
+    ASSIGN_OR_RETURN(extended,
+                     store::ExtendLeasesAfterRestart(
+                         c, store::ToMicros(clock.Now()),
+                         options.lease_duration));
+    return absl::OkStatus();
+  }));
+  if (extended > 0) {
+    LogEvent(absl::StrCat("gave ", extended,
+                          " task(s) in flight a fresh lease of ",
+                          absl::FormatDuration(options.lease_duration),
+                          " (their runners could not report while the server "
+                          "was down)"));
+  }
   auth::Authenticator authenticator(*db);
   service::EventHub hub(*db);
   service::RunnerHandlers runner(*db, clock, authenticator, hub,

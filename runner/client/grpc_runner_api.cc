@@ -40,18 +40,23 @@ void GrpcRunnerApi::Prepare(grpc::ClientContext* context,
   absl::MutexLock lock(&mu_);
   if (cancelled_) timeout = absl::ZeroDuration();
   context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
-  in_flight_ = context;
+  in_flight_.insert(context);
 }
 
-void GrpcRunnerApi::Done() {
+void GrpcRunnerApi::Done(grpc::ClientContext* context) {
   absl::MutexLock lock(&mu_);
-  in_flight_ = nullptr;
+  in_flight_.erase(context);
+}
+
+std::string GrpcRunnerApi::Token() {
+  absl::MutexLock lock(&mu_);
+  return token_;
 }
 
 void GrpcRunnerApi::CancelPending() {
   absl::MutexLock lock(&mu_);
   cancelled_ = true;
-  if (in_flight_ != nullptr) in_flight_->TryCancel();
+  for (grpc::ClientContext* context : in_flight_) context->TryCancel();
 }
 
 absl::StatusOr<v1::EnrollResponse> GrpcRunnerApi::Enroll(
@@ -60,7 +65,7 @@ absl::StatusOr<v1::EnrollResponse> GrpcRunnerApi::Enroll(
   Prepare(&context, enrollment_secret, kUnaryTimeout);
   v1::EnrollResponse response;
   grpc::Status status = stub_->Enroll(&context, request, &response);
-  Done();
+  Done(&context);
   if (!status.ok()) return FromGrpc(status);
   return response;
 }
@@ -68,17 +73,13 @@ absl::StatusOr<v1::EnrollResponse> GrpcRunnerApi::Enroll(
 absl::StatusOr<v1::PollTasksResponse> GrpcRunnerApi::PollTasks(
     const v1::PollTasksRequest& request) {
   grpc::ClientContext context;
-  std::string token;
-  {
-    absl::MutexLock lock(&mu_);
-    token = token_;
-  }
+  const std::string token = Token();
   const absl::Duration wait = absl::Seconds(request.max_wait().seconds()) +
                               absl::Nanoseconds(request.max_wait().nanos());
   Prepare(&context, token, wait + kPollMargin);
   v1::PollTasksResponse response;
   grpc::Status status = stub_->PollTasks(&context, request, &response);
-  Done();
+  Done(&context);
   if (!status.ok()) return FromGrpc(status);
   return response;
 }
@@ -86,15 +87,22 @@ absl::StatusOr<v1::PollTasksResponse> GrpcRunnerApi::PollTasks(
 absl::StatusOr<v1::ReportStepResponse> GrpcRunnerApi::ReportStep(
     const v1::ReportStepRequest& request) {
   grpc::ClientContext context;
-  std::string token;
-  {
-    absl::MutexLock lock(&mu_);
-    token = token_;
-  }
+  const std::string token = Token();
   Prepare(&context, token, kUnaryTimeout);
   v1::ReportStepResponse response;
   grpc::Status status = stub_->ReportStep(&context, request, &response);
-  Done();
+  Done(&context);
+  if (!status.ok()) return FromGrpc(status);
+  return response;
+}
+
+absl::StatusOr<v1::HeartbeatResponse> GrpcRunnerApi::Heartbeat(
+    const v1::HeartbeatRequest& request) {
+  grpc::ClientContext context;
+  Prepare(&context, Token(), kUnaryTimeout);
+  v1::HeartbeatResponse response;
+  grpc::Status status = stub_->Heartbeat(&context, request, &response);
+  Done(&context);
   if (!status.ok()) return FromGrpc(status);
   return response;
 }
@@ -103,11 +111,7 @@ absl::StatusOr<std::string> GrpcRunnerApi::FetchArtifact(
     absl::string_view task_id, absl::string_view lease_id,
     absl::string_view artifact_id) {
   grpc::ClientContext context;
-  std::string token;
-  {
-    absl::MutexLock lock(&mu_);
-    token = token_;
-  }
+  const std::string token = Token();
   Prepare(&context, token, kFetchTimeout);
   v1::FetchArtifactRequest request;
   request.set_task_id(std::string(task_id));
@@ -142,7 +146,7 @@ absl::StatusOr<std::string> GrpcRunnerApi::FetchArtifact(
     }
   }
   grpc::Status status = reader->Finish();
-  Done();
+  Done(&context);
   if (!problem.ok()) return problem;
   if (!status.ok()) return FromGrpc(status);
   if (announced != content.size()) {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -43,6 +44,8 @@ class GrpcRunnerApi : public StepReporter {
 
   absl::StatusOr<v1::ReportStepResponse> ReportStep(
       const v1::ReportStepRequest& request) override;
+  absl::StatusOr<v1::HeartbeatResponse> Heartbeat(
+      const v1::HeartbeatRequest& request) override;
 
   // The whole artifact, for a task the device holds. ResourceExhausted above
   // kMaxArtifactBytes; DataLoss when chunks do not add up.
@@ -50,20 +53,21 @@ class GrpcRunnerApi : public StepReporter {
                                             absl::string_view lease_id,
                                             absl::string_view artifact_id);
 
-  // Cancels the RPC in flight (if any), e.g. on shutdown.
+  // Cancels the RPCs in flight (if any), e.g. on shutdown.
   void CancelPending();
 
  private:
-  // Prepares `context` with the credential and deadline; registers it as the
-  // in-flight call.
+  // Prepares `context` with the credential and deadline; registers it as an
+  // in-flight call (heartbeats run beside fetches).
   void Prepare(grpc::ClientContext* context, absl::string_view credential,
                absl::Duration timeout);
-  void Done();
+  void Done(grpc::ClientContext* context);
+  std::string Token();
 
   std::unique_ptr<v1::RunnerService::Stub> stub_;
   absl::Mutex mu_;
   std::string token_ ABSL_GUARDED_BY(mu_);
-  grpc::ClientContext* in_flight_ ABSL_GUARDED_BY(mu_) = nullptr;
+  absl::flat_hash_set<grpc::ClientContext*> in_flight_ ABSL_GUARDED_BY(mu_);
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
 };
 

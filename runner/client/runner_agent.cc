@@ -4,6 +4,7 @@
 #include "runner/client/backoff.h"
 #include "runner/client/identity_store.h"
 #include "runner/client/log.h"
+#include "runner/client/stale_journals.h"
 #include "runner/client/task_runner.h"
 #include "runner/facts/fact_collector.h"
 
@@ -115,6 +116,13 @@ absl::Status RunnerAgent::Run() {
       continue;
     }
     backoff.Reset();
+    std::set<LiveAttempt> live;
+    for (const v1::LeasedTask& task : response->tasks()) {
+      live.insert({task.task_id(), task.attempt()});
+    }
+    for (const std::string& line : SettleStaleJournals(host_, api_, live)) {
+      LogLine(absl::StrCat(name_, ": ", line));
+    }
     for (const v1::LeasedTask& task : response->tasks()) {
       LogLine(absl::StrCat(name_, ": task ", task.task_id(), " (", task.kind(),
                            ", attempt ", task.attempt(), ", ",

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "runner/client/backoff.h"
+#include "runner/client/lease_keeper.h"
 #include "runner/executor/action_policy.h"
 #include "runner/executor/step_executor.h"
 #include "runner/journal/journal.h"
@@ -70,7 +71,13 @@ class Run {
         host_(host),
         fetcher_(fetcher),
         reporter_(reporter),
-        opts_(opts) {}
+        opts_(opts),
+        heartbeat_interval_(
+            opts.heartbeat_interval > absl::ZeroDuration()
+                ? opts.heartbeat_interval
+                : HeartbeatInterval(
+                      absl::Seconds(task.lease_duration().seconds()) +
+                      absl::Nanoseconds(task.lease_duration().nanos()))) {}
 
   TaskOutcome Go();
 
@@ -150,6 +157,7 @@ class Run {
   const TaskRunnerOptions& opts_;
   std::optional<TaskJournal> journal_;
   std::string work_dir_;
+  absl::Duration heartbeat_interval_;
 };
 
 TaskOutcome Run::Go() {
@@ -205,26 +213,35 @@ TaskOutcome Run::Go() {
         return Stopped(Sent::kInterrupted, "runner stopping", index);
       }
       StepResult result;
+      bool interrupted = false;
       if (entry && !step.rerun_safe()) {
         result.state = v1::STEP_STATE_FAILED;
         result.message = std::string(kNotRerunMessage);
-        result.started_at = result.finished_at = opts_.clock->Now();
+        // When it was started, before the restart.
+        result.started_at =
+            absl::FromUnixSeconds(entry->report.started_at().seconds()) +
+            absl::Nanoseconds(entry->report.started_at().nanos());
+        result.finished_at = opts_.clock->Now();
+        interrupted = true;
       } else {
+        // RUNNING is acknowledged before the journal says "started", so a
+        // step is only ever marked as possibly run once the server knows.
         v1::ReportStepRequest running = Base(index);
         running.set_state(v1::STEP_STATE_RUNNING);
         *running.mutable_started_at() = ToProto(opts_.clock->Now());
+        Sent sent = Send(reporter_, running, opts_, &why);
+        if (sent == Sent::kCancel) return NotRunCancelled(index, why);
+        if (sent != Sent::kAcked) return Stopped(sent, why, index);
         if (absl::Status s = journal_->MarkStarted(index, running); !s.ok()) {
           return Stopped(Sent::kInterrupted,
                          absl::StrCat("journal: ", s.message()), index);
         }
-        Sent sent = Send(reporter_, running, opts_, &why);
-        if (sent == Sent::kCancel) return NotRunCancelled(index, why);
-        if (sent != Sent::kAcked) return Stopped(sent, why, index);
         if (setup_error) {
           result.state = v1::STEP_STATE_FAILED;
           result.message = *setup_error;
           result.started_at = result.finished_at = opts_.clock->Now();
         } else {
+          LeaseKeeper keeper(reporter_, task_, index, heartbeat_interval_);
           result = executor.Execute(step);
         }
       }
@@ -234,6 +251,7 @@ TaskOutcome Run::Go() {
       if (result.exit_code) final_report.set_exit_code(*result.exit_code);
       final_report.set_message(result.message);
       final_report.set_output_tail(result.output_tail);
+      final_report.set_interrupted(interrupted);
       *final_report.mutable_started_at() = ToProto(result.started_at);
       *final_report.mutable_finished_at() = ToProto(result.finished_at);
       if (result.state == v1::STEP_STATE_FAILED) {

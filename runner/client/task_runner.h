@@ -26,6 +26,10 @@ class StepReporter {
   // DeadlineExceeded: transient (retry). Anything else: give up the task.
   virtual absl::StatusOr<v1::ReportStepResponse> ReportStep(
       const v1::ReportStepRequest& request) = 0;
+  // RunnerService.Heartbeat: keeps the lease alive while a step runs. Called
+  // from a thread of its own, concurrently with artifact fetches.
+  virtual absl::StatusOr<v1::HeartbeatResponse> Heartbeat(
+      const v1::HeartbeatRequest& request) = 0;
 };
 
 struct TaskRunnerOptions {
@@ -38,6 +42,9 @@ struct TaskRunnerOptions {
   absl::Duration report_retry_initial = absl::Milliseconds(500);
   // Set when the runner is shutting down: stop between steps.
   absl::Notification* stop = nullptr;
+  // Heartbeat period while a step runs; zero: a quarter of the task's
+  // lease_duration.
+  absl::Duration heartbeat_interval = absl::ZeroDuration();
 };
 
 // How the task run ended for this runner.

@@ -152,6 +152,11 @@ class Host {
   // Whether a file or directory exists at `path`.
   virtual absl::StatusOr<bool> FileExists(absl::string_view path) = 0;
 
+  // Names of the files and directories directly inside directory `path`,
+  // sorted. Absent directory: empty.
+  virtual absl::StatusOr<std::vector<std::string>> ListDirectory(
+      absl::string_view path) = 0;
+
   // ---- Network ----
 
   // Whether an HTTPS GET of `url` gets any HTTP answer (as the sensor's

@@ -120,7 +120,6 @@ absl::Status TaskJournal::MarkStarted(uint32_t index,
   e.phase = StepPhase::kStarted;
   e.report = running;
   e.report.clear_facts();
-  e.report.clear_lease_id();
   return Save();
 }
 
@@ -130,7 +129,6 @@ absl::Status TaskJournal::MarkExecuted(uint32_t index,
   e.phase = StepPhase::kExecuted;
   e.report = final;
   e.report.clear_facts();
-  e.report.clear_lease_id();
   return Save();
 }
 

@@ -25,8 +25,9 @@ enum class StepPhase { kStarted, kExecuted, kAcknowledged };
 
 struct JournalEntry {
   StepPhase phase = StepPhase::kStarted;
-  // The final report (state, exit code, message, tail, times, task_state);
-  // for kStarted only started_at is set. Never holds facts or lease ids.
+  // The final report (state, exit code, message, tail, times, task_state,
+  // lease id: a buffered result can be delivered later, see
+  // stale_journals.h); for kStarted the RUNNING report. Never holds facts.
   v1::ReportStepRequest report;
 };
 
@@ -41,6 +42,8 @@ class TaskJournal {
   std::optional<JournalEntry> Get(uint32_t index) const;
   // Whether any step has an entry (the task was begun before).
   bool empty() const { return entries_.empty(); }
+  // Every entry by step index.
+  const std::map<uint32_t, JournalEntry>& entries() const { return entries_; }
 
   // Records and persists a phase change before the runner acts on it.
   [[nodiscard]] absl::Status MarkStarted(uint32_t index,

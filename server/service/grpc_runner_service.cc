@@ -74,6 +74,16 @@ grpc::Status GrpcRunnerService::ReportStep(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
+grpc::Status GrpcRunnerService::Heartbeat(grpc::ServerContext* context,
+                                          const v1::HeartbeatRequest* request,
+                                          v1::HeartbeatResponse* response) {
+  absl::StatusOr<v1::HeartbeatResponse> result =
+      handlers_.Heartbeat(AuthorizationOf(*context), *request);
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  *response = *std::move(result);
+  return grpc::Status::OK;
+}
+
 grpc::Status GrpcRunnerService::FetchArtifact(
     grpc::ServerContext* context, const v1::FetchArtifactRequest* request,
     grpc::ServerWriter<v1::ArtifactChunk>* writer) {

@@ -25,6 +25,9 @@ class GrpcRunnerService final
   grpc::Status ReportStep(grpc::ServerContext* context,
                           const v1::ReportStepRequest* request,
                           v1::ReportStepResponse* response) override;
+  grpc::Status Heartbeat(grpc::ServerContext* context,
+                         const v1::HeartbeatRequest* request,
+                         v1::HeartbeatResponse* response) override;
   grpc::Status FetchArtifact(
       grpc::ServerContext* context, const v1::FetchArtifactRequest* request,
       grpc::ServerWriter<v1::ArtifactChunk>* writer) override;

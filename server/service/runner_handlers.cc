@@ -13,6 +13,8 @@
 #include "server/service/log.h"
 #include "server/store/artifacts.h"
 #include "server/store/devices.h"
+#include "server/store/heartbeat.h"
+#include "server/store/held_lease.h"
 #include "server/store/lease.h"
 #include "server/store/step_reports.h"
 #include "server/store/time_util.h"
@@ -22,11 +24,6 @@ namespace {
 
 bool HasFacts(const v1::DeviceFacts& facts) {
   return !facts.hostname().empty() || !facts.os_version().empty();
-}
-
-absl::Status LeaseLost(absl::string_view task_id, absl::string_view why) {
-  return absl::FailedPreconditionError(
-      absl::StrCat("lease lost: task ", task_id, " ", why));
 }
 
 }  // namespace
@@ -157,6 +154,25 @@ absl::StatusOr<v1::ReportStepResponse> RunnerHandlers::ReportStep(
   return response;
 }
 
+absl::StatusOr<v1::HeartbeatResponse> RunnerHandlers::Heartbeat(
+    absl::string_view authorization, const v1::HeartbeatRequest& request) {
+  ASSIGN_OR_RETURN(std::string device_id, auth_.RequireDevice(authorization));
+  const int64_t now = store::ToMicros(clock_.Now());
+  store::HeartbeatOutcome outcome;
+  RETURN_IF_ERROR(store_.Write([&](store::Connection& db) -> absl::Status {
+    ASSIGN_OR_RETURN(outcome,
+                     store::ApplyHeartbeat(db, device_id, request, now,
+                                           options_.lease_duration));
+    return store::RefreshDevice(db, device_id, nullptr, now);
+  }));
+  v1::HeartbeatResponse response;
+  response.set_cancel(outcome.cancel);
+  response.set_cancel_reason(outcome.cancel_reason);
+  response.mutable_lease_remaining()->set_seconds(
+      absl::ToInt64Seconds(outcome.lease_remaining));
+  return response;
+}
+
 absl::Status RunnerHandlers::FetchArtifact(
     absl::string_view authorization, const v1::FetchArtifactRequest& request,
     absl::FunctionRef<bool(const v1::ArtifactChunk&)> write) {
@@ -171,12 +187,12 @@ absl::Status RunnerHandlers::FetchArtifact(
             "coalesce(lease_expires_at, 0), plan FROM tasks WHERE id = ?1"));
     st->Bind(1, request.task_id());
     ASSIGN_OR_RETURN(bool row, st->Step());
-    if (!row) return LeaseLost(request.task_id(), "does not exist");
+    if (!row) return store::LeaseLost(request.task_id(), "does not exist");
     const auto state = static_cast<v1::TaskState>(st->ColumnInt(1));
     if (st->ColumnText(0) != device_id ||
         (state != v1::TASK_STATE_LEASED && state != v1::TASK_STATE_RUNNING) ||
         st->ColumnText(2) != request.lease_id() || st->ColumnInt(3) <= now) {
-      return LeaseLost(request.task_id(), "is not held by this device");
+      return store::LeaseLost(request.task_id(), "is not held by this device");
     }
     v1::Plan plan;
     if (!plan.ParseFromString(st->ColumnBlob(4))) {

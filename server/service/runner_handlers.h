@@ -64,6 +64,11 @@ class RunnerHandlers {
   [[nodiscard]] absl::StatusOr<v1::ReportStepResponse> ReportStep(
       absl::string_view authorization, const v1::ReportStepRequest& request);
 
+  // Renews the lease of a task whose step is still running; also marks the
+  // device as seen (it does not poll while it works).
+  [[nodiscard]] absl::StatusOr<v1::HeartbeatResponse> Heartbeat(
+      absl::string_view authorization, const v1::HeartbeatRequest& request);
+
   // Streams the artifact in 64 KiB chunks through `write` (false: the client
   // went away). Only for a device holding a live lease on a task whose plan
   // fetches that artifact.

@@ -4,6 +4,7 @@
 #include "common/plan/plan.h"
 #include "common/random.h"
 #include "common/status_macros.h"
+#include "server/store/held_lease.h"
 #include "server/store/planning.h"
 #include "server/store/rollout.h"
 
@@ -18,11 +19,6 @@ void SetDuration(absl::Duration d, google::protobuf::Duration* out) {
       absl::ToInt64Nanoseconds(d - absl::Seconds(out->seconds()))));
 }
 
-// The job's own lease duration (--task-timeout), else the server's.
-absl::Duration LeaseFor(int64_t job_lease_micros, absl::Duration fallback) {
-  return job_lease_micros > 0 ? absl::Microseconds(job_lease_micros) : fallback;
-}
-
 // A held, live lease of this device, renewed; nullopt when there is none.
 absl::StatusOr<std::optional<v1::LeasedTask>> Redeliver(
     Connection& db, absl::string_view device_id, int64_t now,
@@ -32,8 +28,8 @@ absl::StatusOr<std::optional<v1::LeasedTask>> Redeliver(
         CachedStatement st,
         db.Prepare(
             "SELECT t.id, t.job_id, t.attempt, t.lease_id, t.plan, "
-            "j.kind, j.state, t.state, j.lease_micros FROM tasks t JOIN jobs "
-            "j ON j.id = t.job_id WHERE t.device_id = ?1 AND t.state IN (2, "
+            "j.kind, j.state, t.state, j.lease_micros, coalesce(t.started_at, "
+            "0) FROM tasks t JOIN jobs j ON j.id = t.job_id WHERE t.device_id = ?1 AND t.state IN (2, "
             "3) AND t.lease_expires_at > ?2 ORDER BY t.created_at LIMIT 1"));
     st->Bind(1, device_id);
     st->Bind(2, now);
@@ -51,8 +47,8 @@ absl::StatusOr<std::optional<v1::LeasedTask>> Redeliver(
     task.set_kind(st->ColumnText(5));
     const auto job_state = static_cast<v1::JobState>(st->ColumnInt(6));
     const auto task_state = static_cast<v1::TaskState>(st->ColumnInt(7));
-    const absl::Duration lease_duration =
-        LeaseFor(st->ColumnInt(8), server_lease);
+    const int64_t task_timeout = st->ColumnInt(8);
+    const int64_t started_at = st->ColumnInt(9);
     st->Reset();
     if (job_state == v1::JOB_STATE_CANCELLED) {
       // The device is asking for work, so it is not running this task.
@@ -69,9 +65,10 @@ absl::StatusOr<std::optional<v1::LeasedTask>> Redeliver(
                      db.Prepare("UPDATE tasks SET lease_expires_at = ?2 "
                                 "WHERE id = ?1"));
     renew->Bind(1, task.task_id());
-    renew->Bind(2, now + absl::ToInt64Microseconds(lease_duration));
+    renew->Bind(2, RenewedLeaseExpiry(now, server_lease, started_at,
+                                      task_timeout));
     RETURN_IF_ERROR(renew->Run());
-    SetDuration(lease_duration, task.mutable_lease_duration());
+    SetDuration(server_lease, task.mutable_lease_duration());
     return task;
   }
 }
@@ -164,8 +161,6 @@ absl::StatusOr<std::optional<v1::LeasedTask>> LeaseTaskForDevice(
     ASSIGN_OR_RETURN(std::optional<Candidate> next,
                      NextQueued(db, device_id, now));
     if (!next) return std::nullopt;
-    const absl::Duration lease_duration =
-        LeaseFor(next->lease_micros, server_lease);
     absl::StatusOr<v1::Plan> plan = [&]() -> absl::StatusOr<v1::Plan> {
       ASSIGN_OR_RETURN(PlanInputs inputs, PlanInputsForSpec(db, next->spec));
       return BuildPlan(inputs, facts);
@@ -191,7 +186,8 @@ absl::StatusOr<std::optional<v1::LeasedTask>> LeaseTaskForDevice(
                      "wave = ?6 WHERE id = ?1"));
       st->Bind(1, next->task_id);
       st->Bind(2, lease_id);
-      st->Bind(3, now + absl::ToInt64Microseconds(lease_duration));
+      st->Bind(3, RenewedLeaseExpiry(now, server_lease, now,
+                                     next->lease_micros));
       st->BindBlob(4, plan->SerializeAsString());
       st->Bind(5, now);
       st->Bind(6, next->wave);
@@ -215,7 +211,7 @@ absl::StatusOr<std::optional<v1::LeasedTask>> LeaseTaskForDevice(
     task.set_lease_id(lease_id);
     task.set_kind(next->spec.kind());
     *task.mutable_plan() = std::move(*plan);
-    SetDuration(lease_duration, task.mutable_lease_duration());
+    SetDuration(server_lease, task.mutable_lease_duration());
     return task;
   }
   return std::nullopt;

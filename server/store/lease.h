@@ -19,8 +19,9 @@ namespace mdefleet::store {
 // rollout allows (max_in_flight, wave budget and opening time, deadline,
 // retry backoff: see rollout.h), planned with BuildPlan from `facts`. A task
 // the device cannot run (BuildPlan error) ends FAILED with that message and
-// the next one is tried. Leases last the job's task timeout, else
-// `server_lease`. At most one task; nullopt when there is no work.
+// the next one is tried. Leases last `server_lease` (renewed by reports and
+// heartbeats), never past the job's task timeout. At most one task; nullopt
+// when there is no work.
 [[nodiscard]] absl::StatusOr<std::optional<v1::LeasedTask>> LeaseTaskForDevice(
     Connection& db, absl::string_view device_id, const v1::DeviceFacts& facts,
     int64_t now, absl::Duration server_lease, WriteEffects* effects);

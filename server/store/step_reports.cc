@@ -4,6 +4,7 @@
 #include "common/plan/plan.h"
 #include "common/status_macros.h"
 #include "mdefleet/v1/plan.pb.h"
+#include "server/store/held_lease.h"
 #include "server/store/retries.h"
 #include "server/store/time_util.h"
 
@@ -12,23 +13,6 @@ namespace {
 
 constexpr size_t kMaxOutputTail = 4096;
 constexpr size_t kMaxMessage = 2048;
-
-struct TaskRow {
-  std::string job_id;
-  std::string device_id;
-  v1::TaskState state;
-  int64_t attempt;
-  std::string lease_id;
-  int64_t lease_expires_at;
-  v1::JobState job_state;
-  std::string job_reason;
-  int64_t job_lease_micros;
-};
-
-absl::Status LeaseLost(absl::string_view task_id, absl::string_view why) {
-  return absl::FailedPreconditionError(absl::StrCat(
-      "lease lost: task ", task_id, " ", why, "; stop working on it"));
-}
 
 absl::string_view Tail(absl::string_view text, size_t max) {
   return text.size() <= max ? text : text.substr(text.size() - max);
@@ -43,6 +27,8 @@ bool IsFinalStepState(v1::StepState s) {
 // stored plan and the reported exit code.
 absl::StatusOr<v1::FailureClass> ClassifyReportedFailure(
     Connection& db, const v1::ReportStepRequest& report) {
+  // Not run again after a runner restart: another attempt may run it.
+  if (report.interrupted()) return v1::FAILURE_CLASS_RETRYABLE;
   ASSIGN_OR_RETURN(CachedStatement st,
                    db.Prepare("SELECT plan FROM tasks WHERE id = ?1"));
   st->Bind(1, report.task_id());
@@ -90,34 +76,9 @@ absl::StatusOr<ReportOutcome> ApplyStepReport(
         "task_state: only a finished step can end the task");
   }
 
-  TaskRow task;
-  {
-    ASSIGN_OR_RETURN(
-        CachedStatement st,
-        db.Prepare("SELECT t.job_id, t.device_id, t.state, t.attempt, "
-                   "coalesce(t.lease_id, ''), coalesce(t.lease_expires_at, 0), "
-                   "j.state, j.state_reason, j.lease_micros FROM tasks t JOIN "
-                   "jobs j ON j.id = t.job_id WHERE t.id = ?1"));
-    st->Bind(1, task_id);
-    ASSIGN_OR_RETURN(bool row, st->Step());
-    if (!row) return LeaseLost(task_id, "does not exist");
-    task = TaskRow{st->ColumnText(0),
-                   st->ColumnText(1),
-                   static_cast<v1::TaskState>(st->ColumnInt(2)),
-                   st->ColumnInt(3),
-                   st->ColumnText(4),
-                   st->ColumnInt(5),
-                   static_cast<v1::JobState>(st->ColumnInt(6)),
-                   st->ColumnText(7),
-                   st->ColumnInt(8)};
-  }
-  if (task.device_id != device_id) {
-    return LeaseLost(task_id, "is not assigned to this device");
-  }
-  if (task.lease_id.empty() || task.lease_id != report.lease_id() ||
-      task.attempt != static_cast<int64_t>(report.attempt())) {
-    return LeaseLost(task_id, "is held under another lease");
-  }
+  ASSIGN_OR_RETURN(HeldLease task,
+                   LoadHeldLease(db, task_id, device_id, report.lease_id(),
+                                 static_cast<int64_t>(report.attempt())));
 
   // The step as stored.
   v1::StepState stored_state = v1::STEP_STATE_UNSPECIFIED;
@@ -155,7 +116,10 @@ absl::StatusOr<ReportOutcome> ApplyStepReport(
                                            TaskStateWord(task.state), ")"));
   }
   if (task.lease_expires_at <= now) {
-    return LeaseLost(task_id, "lease expired");
+    return LeaseLost(task_id, TaskTimeoutReached(now, task.started_at,
+                                                 task.task_timeout_micros)
+                                  ? "reached its task timeout"
+                                  : "lease expired");
   }
 
   // Record the step.
@@ -192,11 +156,9 @@ absl::StatusOr<ReportOutcome> ApplyStepReport(
         CachedStatement st,
         db.Prepare("UPDATE tasks SET state = 3, lease_expires_at = ?2 WHERE "
                    "id = ?1"));
-    const absl::Duration lease = task.job_lease_micros > 0
-                                     ? absl::Microseconds(task.job_lease_micros)
-                                     : lease_duration;
     st->Bind(1, task_id);
-    st->Bind(2, now + absl::ToInt64Microseconds(lease));
+    st->Bind(2, RenewedLeaseExpiry(now, lease_duration, task.started_at,
+                                   task.task_timeout_micros));
     RETURN_IF_ERROR(st->Run());
   }
   if (task.state == v1::TASK_STATE_LEASED) {

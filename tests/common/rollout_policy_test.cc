@@ -175,8 +175,8 @@ TEST(CheckTaskTimeoutFitsPlanTest, TheLeaseMustOutlastTheLongestStep) {
   *p.mutable_task_timeout() = Seconds(600);
   EXPECT_EQ(CheckTaskTimeoutFitsPlan(p, plan, "WEB-01").message(),
             "policy.task_timeout: 10m is shorter than step run_install_ps1 on "
-            "WEB-01 may run (30m): the lease would be lost while the step "
-            "runs (--task-timeout)");
+            "WEB-01 may run (30m): the task timeout would cut the step short "
+            "(--task-timeout)");
 }
 
 // Install.ps1 exit 4 (no connectivity), 12 (pending reboot) and 36 (MSI in

@@ -31,7 +31,8 @@ std::string ValueOf(const std::string& text, absl::string_view key) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<E2eEnvironment>> E2eEnvironment::Start() {
+absl::StatusOr<std::unique_ptr<E2eEnvironment>> E2eEnvironment::Start(
+    std::vector<std::string> serve_args) {
   std::unique_ptr<E2eEnvironment> env(new E2eEnvironment());
   std::string tmpl = (std::filesystem::temp_directory_path() /
                       "mdefleet-e2e.XXXXXX")
@@ -40,9 +41,11 @@ absl::StatusOr<std::unique_ptr<E2eEnvironment>> E2eEnvironment::Start() {
     return absl::InternalError("mkdtemp failed");
   }
   env->dir_ = tmpl;
-  const std::string db = env->dir_ + "/mdefleet.db";
-  ProcessOutput init = RunCommand({MDEFLEET_SERVER_BIN, "init", "--db", db},
-                                  env->dir_ + "/init");
+  env->serve_args_ = std::move(serve_args);
+  env->db_path_ = env->dir_ + "/mdefleet.db";
+  ProcessOutput init =
+      RunCommand({MDEFLEET_SERVER_BIN, "init", "--db", env->db_path_},
+                 env->dir_ + "/init");
   if (init.exit_code != 0) {
     return absl::InternalError(absl::StrCat("init failed: ", init.err));
   }
@@ -54,15 +57,25 @@ absl::StatusOr<std::unique_ptr<E2eEnvironment>> E2eEnvironment::Start() {
   }
   env->enrollment_secret_path_ = env->dir_ + "/enrollment-secret";
   WriteFile(env->enrollment_secret_path_, secret);
+  RETURN_IF_ERROR(env->StartServer("127.0.0.1:0"));
+  return env;
+}
 
-  const std::string port_file = env->dir_ + "/port";
-  ASSIGN_OR_RETURN(ChildProcess server,
-                   ChildProcess::Start({MDEFLEET_SERVER_BIN, "serve", "--db",
-                                        db, "--listen", "127.0.0.1:0",
-                                        "--port-file", port_file,
-                                        "--poll-timeout", "5s"},
-                                       env->dir_ + "/server"));
-  env->server_ = std::make_unique<ChildProcess>(std::move(server));
+absl::Status E2eEnvironment::StartServer(const std::string& listen) {
+  const std::string port_file = dir_ + "/port";
+  std::filesystem::remove(port_file);
+  std::vector<std::string> argv = {MDEFLEET_SERVER_BIN, "serve",
+                                   "--db",              db_path_,
+                                   "--listen",          listen,
+                                   "--port-file",       port_file,
+                                   "--poll-timeout",    "5s"};
+  argv.insert(argv.end(), serve_args_.begin(), serve_args_.end());
+  // Each start logs to a file of its own; server_log() reads the first.
+  const std::string log = server_ ? absl::StrCat(dir_, "/server-restart-",
+                                                 ++server_restarts_)
+                                  : dir_ + "/server";
+  ASSIGN_OR_RETURN(ChildProcess server, ChildProcess::Start(argv, log));
+  server_ = std::make_unique<ChildProcess>(std::move(server));
   absl::Time deadline = absl::Now() + absl::Seconds(20);
   std::string port;
   while (absl::Now() < deadline) {
@@ -71,15 +84,25 @@ absl::StatusOr<std::unique_ptr<E2eEnvironment>> E2eEnvironment::Start() {
     absl::SleepFor(absl::Milliseconds(50));
   }
   if (port.empty()) {
-    return absl::InternalError(
-        absl::StrCat("server did not listen: ", env->server_log()));
+    return absl::InternalError(absl::StrCat(
+        "server did not listen: ", ReadWholeFile(log + ".err")));
   }
-  env->server_address_ = absl::StrCat("127.0.0.1:", port);
-  return env;
+  server_address_ = absl::StrCat("127.0.0.1:", port);
+  return absl::OkStatus();
+}
+
+void E2eEnvironment::KillServer() {
+  if (server_) server_->Stop(SIGKILL, absl::Seconds(10));
+}
+
+absl::Status E2eEnvironment::RestartServer() {
+  return StartServer(server_address_);
 }
 
 E2eEnvironment::~E2eEnvironment() {
-  for (auto& runner : runners_) runner->Stop(SIGTERM, absl::Seconds(5));
+  for (auto& runner : runners_) {
+    if (runner) runner->Stop(SIGTERM, absl::Seconds(5));
+  }
   if (server_) server_->Stop(SIGTERM, absl::Seconds(10));
   if (!dir_.empty() && getenv("MDEFLEET_KEEP_E2E") == nullptr) {
     std::error_code ignored;
@@ -94,17 +117,49 @@ std::string E2eEnvironment::server_log() const {
 
 absl::Status E2eEnvironment::StartRunner(const std::string& profile) {
   const int index = static_cast<int>(runners_.size());
-  const std::string state_dir = absl::StrCat(dir_, "/runner", index);
-  std::filesystem::create_directories(state_dir);
+  runner_argv_.push_back({MDEFLEET_RUNNER_BIN, "--server", server_address_,
+                          "--enrollment-secret-file", enrollment_secret_path_,
+                          "--state-dir", runner_state_dir(index),
+                          "--poll-wait", "5s", "--simulate", profile});
+  runners_.push_back(nullptr);
+  return LaunchRunner(index);
+}
+
+absl::StatusOr<int> E2eEnvironment::StartFleet(
+    int n, int first, const std::vector<std::string>& extra_args) {
+  const int index = static_cast<int>(runners_.size());
+  std::vector<std::string> argv = {
+      MDEFLEET_RUNNER_BIN,      "--server",
+      server_address_,          "--enrollment-secret-file",
+      enrollment_secret_path_,  "--state-dir",
+      runner_state_dir(index),  "--poll-wait",
+      "5s",                     "--simulate-fleet",
+      absl::StrCat(n),          "--fleet-first",
+      absl::StrCat(first)};
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  runner_argv_.push_back(std::move(argv));
+  runners_.push_back(nullptr);
+  RETURN_IF_ERROR(LaunchRunner(index));
+  return index;
+}
+
+absl::Status E2eEnvironment::LaunchRunner(int index) {
+  std::filesystem::create_directories(runner_state_dir(index));
   ASSIGN_OR_RETURN(
       ChildProcess runner,
-      ChildProcess::Start(
-          {MDEFLEET_RUNNER_BIN, "--server", server_address_,
-           "--enrollment-secret-file", enrollment_secret_path_, "--state-dir",
-           state_dir, "--poll-wait", "5s", "--simulate", profile},
-          absl::StrCat(dir_, "/runner", index)));
-  runners_.push_back(std::make_unique<ChildProcess>(std::move(runner)));
+      ChildProcess::Start(runner_argv_[index],
+                          absl::StrCat(dir_, "/runner", index, "-",
+                                       runner_launches_++)));
+  runners_[index] = std::make_unique<ChildProcess>(std::move(runner));
   return absl::OkStatus();
+}
+
+void E2eEnvironment::KillRunner(int index) {
+  if (runners_[index]) runners_[index]->Stop(SIGKILL, absl::Seconds(10));
+}
+
+absl::Status E2eEnvironment::RestartRunner(int index) {
+  return LaunchRunner(index);
 }
 
 absl::Status E2eEnvironment::WaitForDevices(int count, absl::Duration timeout) {

@@ -18,12 +18,30 @@ namespace mdefleet::testing {
 
 class E2eEnvironment {
  public:
-  // Initialises a database in a new temp folder and starts the server.
-  static absl::StatusOr<std::unique_ptr<E2eEnvironment>> Start();
+  // Initialises a database in a new temp folder and starts the server, with
+  // `serve_args` added to `mdefleet-server serve`.
+  static absl::StatusOr<std::unique_ptr<E2eEnvironment>> Start(
+      std::vector<std::string> serve_args = {});
   ~E2eEnvironment();
+
+  // Kills the server with SIGKILL, as a crash or power loss would.
+  void KillServer();
+  // Starts the server again on the same database and port.
+  absl::Status RestartServer();
 
   // Starts one `mdefleet-runner --simulate PROFILE` process.
   absl::Status StartRunner(const std::string& profile);
+  // Starts `mdefleet-runner --simulate-fleet n --fleet-first first` (servers
+  // named ...-<first> to ...-<first+n-1>); returns the runner's index.
+  absl::StatusOr<int> StartFleet(int n, int first,
+                                 const std::vector<std::string>& extra_args);
+  // Kills runner `index` with SIGKILL (mid-step, journal as it is).
+  void KillRunner(int index);
+  // Starts runner `index` again with the same arguments and state directory.
+  absl::Status RestartRunner(int index);
+  std::string runner_state_dir(int index) const {
+    return absl::StrCat(dir_, "/runner", index);
+  }
   // Waits until `count` devices are enrolled.
   absl::Status WaitForDevices(int count, absl::Duration timeout);
 
@@ -58,9 +76,17 @@ class E2eEnvironment {
   std::string server_address_;
   std::string admin_token_;
   std::string enrollment_secret_path_;
+  absl::Status StartServer(const std::string& listen);
+  absl::Status LaunchRunner(int index);
+
+  std::vector<std::string> serve_args_;
+  std::string db_path_;
   std::unique_ptr<ChildProcess> server_;
   std::vector<std::unique_ptr<ChildProcess>> runners_;
+  std::vector<std::vector<std::string>> runner_argv_;
   int command_count_ = 0;
+  int server_restarts_ = 0;
+  int runner_launches_ = 0;
 };
 
 }  // namespace mdefleet::testing

@@ -122,13 +122,21 @@ TEST_F(TaskRunnerRestart, ExecutedButNotAcknowledgedIsResentNotRerun) {
 }
 
 TEST_F(TaskRunnerRestart, StartedUnsafeStepIsReportedFailedNotRerun) {
+  // The crash window: the server acknowledged RUNNING and the journal says
+  // "started"; the program may or may not have run (the runner died in it).
   RecordingReporter first;
-  // The crash window: journal says "started", the program may or may not
-  // have run. (Here it did not: the RUNNING report failed.)
   first.fail = FailOn(kRunInstallPs1, v1::STEP_STATE_RUNNING,
                       absl::UnavailableError("server went away"));
   EXPECT_EQ(Run(first).end, TaskEnd::kInterrupted);
-  EXPECT_EQ(InstallRuns(), 0);
+  {
+    auto journal = TaskJournal::Open(*host_, "t-restart", 1);
+    ASSERT_TRUE(journal.ok());
+    v1::ReportStepRequest running;
+    running.set_task_id("t-restart");
+    running.set_step_index(kRunInstallPs1);
+    running.set_state(v1::STEP_STATE_RUNNING);
+    ASSERT_TRUE(journal->MarkStarted(kRunInstallPs1, running).ok());
+  }
 
   Boot();
   RecordingReporter second;
@@ -141,7 +149,29 @@ TEST_F(TaskRunnerRestart, StartedUnsafeStepIsReportedFailedNotRerun) {
   EXPECT_EQ(second.requests[0].state(), v1::STEP_STATE_FAILED);
   EXPECT_EQ(second.requests[0].message(), kNotRerunMessage);
   EXPECT_EQ(second.requests[0].task_state(), v1::TASK_STATE_FAILED);
+  // Retryable: a later attempt may run it (never this one).
+  EXPECT_TRUE(second.requests[0].interrupted());
   EXPECT_TRUE(second.requests[0].has_facts());
+}
+
+TEST_F(TaskRunnerRestart, StepWhoseRunningWasNeverAcknowledgedRunsAfterRestart) {
+  // RUNNING is acknowledged before the journal marks the step started, so a
+  // step whose RUNNING report never got through certainly did not run.
+  RecordingReporter first;
+  first.fail = FailOn(kRunInstallPs1, v1::STEP_STATE_RUNNING,
+                      absl::UnavailableError("server went away"));
+  EXPECT_EQ(Run(first).end, TaskEnd::kInterrupted);
+  EXPECT_EQ(InstallRuns(), 0);
+
+  Boot();
+  RecordingReporter second;
+  TaskOutcome out = Run(second);
+  EXPECT_EQ(out.task_state, v1::TASK_STATE_SUCCEEDED) << out.summary;
+  EXPECT_EQ(InstallRuns(), 1);
+  ASSERT_FALSE(second.requests.empty());
+  EXPECT_EQ(second.requests[0].step_index(), kRunInstallPs1);
+  EXPECT_EQ(second.requests[0].state(), v1::STEP_STATE_RUNNING);
+  EXPECT_FALSE(second.Finals().front().interrupted());
 }
 
 TEST_F(TaskRunnerRestart, StartedRerunSafeStepIsRunAgain) {

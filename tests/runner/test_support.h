@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/strings/str_cat.h"
 #include "common/sha256.h"
 #include "gtest/gtest.h"
@@ -43,18 +44,21 @@ class TempDir {
   std::string path_;
 };
 
-// A simulated server for `spec` rooted in `root`, with no simulated delays.
+// A simulated server for `spec` rooted in `root`, with no simulated delays
+// unless `installer_delay` says how long Install.ps1 takes.
 inline std::unique_ptr<sim::SimulatedHost> MakeSim(
     const std::string& spec, const std::string& root,
-    const std::string& hostname = "SIM-TEST-0001") {
+    const std::string& hostname = "SIM-TEST-0001",
+    absl::Duration installer_delay = absl::ZeroDuration()) {
   auto profile = sim::ParseSimProfile(spec);
   EXPECT_TRUE(profile.ok()) << profile.status();
   sim::SimulatedHostOptions o;
   o.root_dir = root;
   o.profile = *profile;
   o.hostname = hostname;
-  o.installer_delay = absl::ZeroDuration();
+  o.installer_delay = installer_delay;
   o.script_delay = absl::ZeroDuration();
+  o.jitter = 0;
   auto host = sim::SimulatedHost::Create(std::move(o));
   EXPECT_TRUE(host.ok()) << host.status();
   return host.ok() ? *std::move(host) : nullptr;
@@ -146,6 +150,18 @@ class RecordingReporter : public StepReporter {
     if (response.cancel()) response.set_cancel_reason(cancel_reason);
     return response;
   }
+  // Heartbeats come from the step's LeaseKeeper thread.
+  absl::StatusOr<v1::HeartbeatResponse> Heartbeat(
+      const v1::HeartbeatRequest& request) override {
+    absl::MutexLock lock(&heartbeat_mu);
+    heartbeats.push_back(request);
+    if (heartbeat_status.ok()) return v1::HeartbeatResponse();
+    return heartbeat_status;
+  }
+  int HeartbeatCount() {
+    absl::MutexLock lock(&heartbeat_mu);
+    return static_cast<int>(heartbeats.size());
+  }
   // Final (non-RUNNING) reports in order.
   std::vector<v1::ReportStepRequest> Finals() const {
     std::vector<v1::ReportStepRequest> out;
@@ -159,6 +175,9 @@ class RecordingReporter : public StepReporter {
   std::function<absl::Status(const v1::ReportStepRequest&)> fail;
   int cancel_after_reports = 0;  // answer cancel from this report on
   std::string cancel_reason;
+  absl::Mutex heartbeat_mu;
+  std::vector<v1::HeartbeatRequest> heartbeats ABSL_GUARDED_BY(heartbeat_mu);
+  absl::Status heartbeat_status;
 };
 
 }  // namespace mdefleet::runner::testing

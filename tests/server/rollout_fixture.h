@@ -117,6 +117,18 @@ class RolloutTest : public ::testing::Test {
     return env_.runner().ReportStep(device.bearer, failed);
   }
 
+  // A heartbeat for step `index` of `task`.
+  absl::StatusOr<v1::HeartbeatResponse> Heartbeat(const EnrolledDevice& device,
+                                                  const v1::LeasedTask& task,
+                                                  uint32_t index = 0) {
+    v1::HeartbeatRequest r;
+    r.set_task_id(task.task_id());
+    r.set_attempt(task.attempt());
+    r.set_lease_id(task.lease_id());
+    r.set_step_index(index);
+    return env_.runner().Heartbeat(device.bearer, r);
+  }
+
   // Reports the first step SKIPPED, ending the task skipped.
   void Skip(const EnrolledDevice& device, const v1::LeasedTask& task) {
     v1::ReportStepRequest skipped = Report(task, 0, v1::STEP_STATE_SKIPPED);

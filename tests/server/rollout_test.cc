@@ -8,6 +8,7 @@
 #include "gmock/gmock.h"
 #include "server/store/lease_expiry.h"
 #include "server/store/rollout_timers.h"
+#include "server/store/time_util.h"
 #include "tests/server/rollout_fixture.h"
 
 namespace mdefleet::testing {
@@ -318,8 +319,12 @@ TEST_F(RolloutTest, TheDeadlineExpiresQueuedTasksAndTheJob) {
   job = Job(job_id);
   EXPECT_EQ(job.rollout().queued_offline(), 2u);
 
-  // Past the deadline nothing is leased, even before the reaper runs.
-  env_.clock().Advance(absl::Minutes(56));
+  // Past the deadline nothing is leased, even before the reaper runs. The
+  // running task's runner heartbeats meanwhile.
+  for (int i = 0; i < 7; ++i) {
+    env_.clock().Advance(absl::Minutes(8));
+    ASSERT_TRUE(Heartbeat(devices_[0], *running).ok());
+  }
   EXPECT_FALSE(Lease(devices_[1]).has_value());
   auto expired = env_.reaper().ExpireDeadlinesOnce();
   ASSERT_TRUE(expired.ok());
@@ -468,6 +473,27 @@ TEST_F(RetryTest, FinalFailuresAreNeverRetried) {
   EXPECT_EQ(Job(job_id).state(), v1::JOB_STATE_FAILED);
 }
 
+TEST_F(RetryTest, AStepNotRerunAfterARunnerRestartIsRetryable) {
+  const std::string job_id = Submit(Retries(3));
+  auto first = Lease(devices_[0]);
+  ASSERT_TRUE(first.has_value());
+  // The runner died inside Install.ps1 and did not run it again: whatever
+  // the step's own class, another attempt may run it.
+  const uint32_t index = StepIndex(*first, "run_install_ps1");
+  ASSERT_TRUE(env_.runner()
+                  .ReportStep(devices_[0].bearer,
+                              Report(*first, index, v1::STEP_STATE_RUNNING))
+                  .ok());
+  v1::ReportStepRequest failed =
+      Report(*first, index, v1::STEP_STATE_FAILED);
+  failed.set_interrupted(true);
+  failed.set_task_state(v1::TASK_STATE_FAILED);
+  ASSERT_TRUE(env_.runner().ReportStep(devices_[0].bearer, failed).ok());
+  v1::Task task = TaskOf(job_id, devices_[0]);
+  EXPECT_EQ(task.state(), v1::TASK_STATE_QUEUED);
+  EXPECT_EQ(task.attempt(), 2u);
+}
+
 TEST_F(RetryTest, AFailedPrecheckIsFinal) {
   devices_.clear();
   v1::DeviceFacts mma = MakeFacts("MMA-2016", "2016");
@@ -532,23 +558,98 @@ TEST_F(RetryTest, NoRetryStartsAfterTheDeadline) {
   EXPECT_EQ(TaskOf(job_id, devices_[0]).state(), v1::TASK_STATE_FAILED);
 }
 
-TEST_F(RolloutTest, TheTaskTimeoutIsTheJobsLeaseDuration) {
+TEST_F(RolloutTest, HeartbeatsKeepALeaseAliveUntilTheTaskTimeout) {
   Fleet(1);
   v1::RolloutPolicy policy;
   *policy.mutable_task_timeout() = ProtoMinutes(30);
   const std::string job_id = Submit(policy);
   auto lease = Lease(devices_[0]);
   ASSERT_TRUE(lease.has_value());
-  EXPECT_EQ(lease->lease_duration().seconds(), 30 * 60);
+  EXPECT_EQ(lease->lease_duration().seconds(), 10 * 60) << "the server's";
   ASSERT_TRUE(env_.runner()
                   .ReportStep(devices_[0].bearer,
                               Report(*lease, 0, v1::STEP_STATE_RUNNING))
                   .ok());
-  env_.clock().Advance(absl::Minutes(20));  // past the server's 10 minutes
-  EXPECT_EQ(*env_.reaper().RunOnce(), 0);
-  env_.clock().Advance(absl::Minutes(10) + absl::Seconds(1));
+  // A 25-minute step, heartbeating every 5 minutes: past the server's
+  // 10-minute lease, the lease holds.
+  for (int i = 0; i < 5; ++i) {
+    env_.clock().Advance(absl::Minutes(5));
+    auto beat = Heartbeat(devices_[0], *lease);
+    ASSERT_TRUE(beat.ok()) << beat.status();
+    EXPECT_FALSE(beat->cancel());
+    EXPECT_EQ(*env_.reaper().RunOnce(), 0);
+  }
+  // The renewed lease never reaches past the task timeout (30 m from lease).
+  auto beat = Heartbeat(devices_[0], *lease);
+  ASSERT_TRUE(beat.ok());
+  EXPECT_EQ(beat->lease_remaining().seconds(), 5 * 60);
+  env_.clock().Advance(absl::Minutes(5) + absl::Seconds(1));
   EXPECT_EQ(*env_.reaper().RunOnce(), 1);
-  EXPECT_EQ(TaskOf(job_id, devices_[0]).state(), v1::TASK_STATE_TIMED_OUT);
+  v1::Task task = TaskOf(job_id, devices_[0]);
+  EXPECT_EQ(task.state(), v1::TASK_STATE_TIMED_OUT);
+  EXPECT_EQ(task.message(), std::string(store::kTaskTimeoutMessage) + " (30m)");
+  auto late = Heartbeat(devices_[0], *lease);
+  EXPECT_TRUE(absl::IsFailedPrecondition(late.status())) << late.status();
+  EXPECT_THAT(late.status().message(), HasSubstr("already ended (timed_out)"));
+}
+
+TEST_F(RolloutTest, ASilentRunnerLosesItsLeaseAfterTheServersLeaseDuration) {
+  Fleet(1);
+  v1::RolloutPolicy policy;
+  *policy.mutable_task_timeout() = ProtoMinutes(60);
+  policy.set_retries(1);
+  const std::string job_id = Submit(policy);
+  auto lease = Lease(devices_[0]);
+  ASSERT_TRUE(lease.has_value());
+  env_.clock().Advance(absl::Minutes(10) + absl::Seconds(1));
+  auto beat = Heartbeat(devices_[0], *lease);
+  EXPECT_TRUE(absl::IsFailedPrecondition(beat.status())) << beat.status();
+  EXPECT_THAT(beat.status().message(), HasSubstr("lease expired"));
+  EXPECT_EQ(*env_.reaper().RunOnce(), 1);
+  v1::Task task = TaskOf(job_id, devices_[0]);
+  EXPECT_EQ(task.state(), v1::TASK_STATE_QUEUED) << "a lost lease is retried";
+  EXPECT_EQ(task.attempt(), 2u);
+}
+
+TEST_F(RolloutTest, HeartbeatsOfAnotherLeaseOrDeviceAreRefused) {
+  Fleet(2);
+  Submit(v1::RolloutPolicy());
+  auto lease = Lease(devices_[0]);
+  ASSERT_TRUE(lease.has_value());
+  v1::LeasedTask forged = *lease;
+  forged.set_lease_id("not-the-lease");
+  EXPECT_THAT(Heartbeat(devices_[0], forged).status().message(),
+              HasSubstr("is held under another lease"));
+  EXPECT_THAT(Heartbeat(devices_[1], *lease).status().message(),
+              HasSubstr("is not assigned to this device"));
+  v1::HeartbeatRequest empty;
+  EXPECT_EQ(env_.runner().Heartbeat(devices_[0].bearer, empty).status(),
+            absl::InvalidArgumentError("task_id: required"));
+  EXPECT_TRUE(absl::IsUnauthenticated(
+      env_.runner().Heartbeat("Bearer nope", empty).status()));
+}
+
+TEST_F(RolloutTest, AServerRestartGivesTasksInFlightAFreshLease) {
+  Fleet(1);
+  Submit(v1::RolloutPolicy());
+  auto lease = Lease(devices_[0]);
+  ASSERT_TRUE(lease.has_value());
+  // The server was down for 30 minutes: the lease ran out meanwhile.
+  env_.clock().Advance(absl::Minutes(30));
+  int extended = 0;
+  ASSERT_TRUE(env_.store()
+                  .Write([&](store::Connection& db) -> absl::Status {
+                    auto n = store::ExtendLeasesAfterRestart(
+                        db, store::ToMicros(env_.clock().Now()),
+                        absl::Minutes(10));
+                    if (!n.ok()) return n.status();
+                    extended = *n;
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  EXPECT_EQ(extended, 1);
+  EXPECT_EQ(*env_.reaper().RunOnce(), 0);
+  EXPECT_TRUE(Heartbeat(devices_[0], *lease).ok());
 }
 
 TEST_F(RolloutTest, PolicyThatCannotWorkIsRefusedNamingTheFlag) {
@@ -580,8 +681,8 @@ TEST_F(RolloutTest, PolicyThatCannotWorkIsRefusedNamingTheFlag) {
          *p->mutable_task_timeout() = ProtoMinutes(5);
        },
        "policy.task_timeout: 5m is shorter than step run_onboarding_script on "
-       "DEV-2019-00 may run (10m): the lease would be lost while the step "
-       "runs (--task-timeout)"},
+       "DEV-2019-00 may run (10m): the task timeout would cut the step short "
+       "(--task-timeout)"},
       {[](v1::RolloutPolicy* p) { p->mutable_deadline()->set_seconds(1); },
        "policy.deadline: 1970-01-01T00:00:01Z is not in the future (now "
        "2024-03-01T12:00:00Z) (--deadline)"},

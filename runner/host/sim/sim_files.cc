@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -145,6 +146,21 @@ absl::StatusOr<bool> SimFiles::Exists(absl::string_view path) const {
   bool exists = fs::exists(*mapped, ec);
   if (ec) return FromErrorCode(ec, "cannot stat", path);
   return exists;
+}
+
+absl::StatusOr<std::vector<std::string>> SimFiles::List(
+    absl::string_view path) const {
+  auto mapped = Map(path);
+  if (!mapped.ok()) return mapped.status();
+  std::vector<std::string> names;
+  std::error_code ec;
+  if (!fs::exists(*mapped, ec)) return names;
+  for (const auto& entry : fs::directory_iterator(*mapped, ec)) {
+    names.push_back(entry.path().filename().string());
+  }
+  if (ec) return FromErrorCode(ec, "cannot list", path);
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 }  // namespace mdefleet::runner::sim

@@ -27,6 +27,8 @@ class SimFiles {
   absl::Status DeleteContents(absl::string_view path) const;
   absl::Status Delete(absl::string_view path) const;
   absl::StatusOr<bool> Exists(absl::string_view path) const;
+  // Sorted entry names of directory `path`; empty when absent.
+  absl::StatusOr<std::vector<std::string>> List(absl::string_view path) const;
 
   const std::string& root() const { return root_; }
 

@@ -191,8 +191,11 @@ std::string SerializeMachine(const SimMachine& m) {
                     absl::ToInt64Nanoseconds(rb.delay), "\t", B64(rb.reason),
                     "\n");
   }
-  for (const auto& [key, count] : m.executions) {
-    absl::StrAppend(&out, "exec\t", B64(key), "\t", count, "\n");
+  for (const auto& [key, times] : m.executions) {
+    for (absl::Time t : times) {
+      absl::StrAppend(&out, "run\t", B64(key), "\t", absl::ToUnixNanos(t),
+                      "\n");
+    }
   }
   return out;
 }
@@ -249,10 +252,10 @@ absl::StatusOr<SimMachine> ParseMachine(absl::string_view text) {
       if (!reason.ok()) return bad();
       m.reboots.push_back(
           {*reason, absl::Nanoseconds(n2), absl::FromUnixNanos(n1)});
-    } else if (kind == "exec" && f.size() == 3 && absl::SimpleAtoi(f[2], &n1)) {
+    } else if (kind == "run" && f.size() == 3 && absl::SimpleAtoi(f[2], &n1)) {
       auto key = UnB64(f[1]);
       if (!key.ok()) return bad();
-      m.executions[*key] = static_cast<int>(n1);
+      m.executions[*key].push_back(absl::FromUnixNanos(n1));
     } else {
       return bad();
     }

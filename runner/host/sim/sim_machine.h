@@ -43,8 +43,8 @@ struct SimMachine {
   std::map<std::string, std::pair<std::string, v1::ServiceState>> services;
   absl::Time boot_time;
   std::vector<RebootRecord> reboots;
-  // Program executions by ExecutionKey(program, args).
-  std::map<std::string, int> executions;
+  // Start times of program executions by ExecutionKey(program, args).
+  std::map<std::string, std::vector<absl::Time>> executions;
   uint64_t random_state = 0;  // deterministic GUIDs for senseGuid
 
   // Service helpers (names case-insensitive).

@@ -229,7 +229,8 @@ absl::StatusOr<ProcessResult> SimulatedHost::RunProcess(
     const ProcessRequest& request) {
   {
     absl::MutexLock lock(&mu_);
-    ++machine_.executions[ExecutionKey(request.program, request.args)];
+    machine_.executions[ExecutionKey(request.program, request.args)]
+        .push_back(options_.clock->Now());
     if (absl::Status s = SaveLocked(); !s.ok()) return s;
   }
   const absl::Duration delay = DelayFor(request);
@@ -249,16 +250,22 @@ absl::StatusOr<ProcessResult> SimulatedHost::RunProcess(
 
 int SimulatedHost::ExecutionCount(absl::string_view program,
                                   const std::vector<std::string>& args) const {
+  return static_cast<int>(ExecutionTimes(program, args).size());
+}
+
+std::vector<absl::Time> SimulatedHost::ExecutionTimes(
+    absl::string_view program, const std::vector<std::string>& args) const {
   absl::MutexLock lock(&mu_);
   auto it = machine_.executions.find(ExecutionKey(program, args));
-  return it == machine_.executions.end() ? 0 : it->second;
+  if (it == machine_.executions.end()) return {};
+  return it->second;
 }
 
 int SimulatedHost::TotalExecutions() const {
   absl::MutexLock lock(&mu_);
-  int total = 0;
-  for (const auto& [key, count] : machine_.executions) total += count;
-  return total;
+  size_t total = 0;
+  for (const auto& [key, times] : machine_.executions) total += times.size();
+  return static_cast<int>(total);
 }
 
 std::vector<RebootRecord> SimulatedHost::Reboots() const {
@@ -286,6 +293,10 @@ absl::Status SimulatedHost::DeletePath(absl::string_view path) {
 }
 absl::StatusOr<bool> SimulatedHost::FileExists(absl::string_view path) {
   return files_.Exists(path);
+}
+absl::StatusOr<std::vector<std::string>> SimulatedHost::ListDirectory(
+    absl::string_view path) {
+  return files_.List(path);
 }
 absl::StatusOr<std::string> SimulatedHost::LinuxPath(
     absl::string_view path) const {

@@ -70,6 +70,8 @@ class SimulatedHost : public Host {
   absl::Status DeleteDirectoryContents(absl::string_view path) override;
   absl::Status DeletePath(absl::string_view path) override;
   absl::StatusOr<bool> FileExists(absl::string_view path) override;
+  absl::StatusOr<std::vector<std::string>> ListDirectory(
+      absl::string_view path) override;
   absl::Status CheckUrl(absl::string_view url) override;
   absl::StatusOr<OsInfo> GetOsInfo() override;
   absl::Status Reboot(absl::string_view reason, absl::Duration delay) override;
@@ -85,6 +87,9 @@ class SimulatedHost : public Host {
   // runs that failed or timed out), across restarts of this machine.
   int ExecutionCount(absl::string_view program,
                      const std::vector<std::string>& args) const;
+  // When each of those starts happened, oldest first.
+  std::vector<absl::Time> ExecutionTimes(
+      absl::string_view program, const std::vector<std::string>& args) const;
   // Total program starts.
   int TotalExecutions() const;
   // Reboots requested, oldest first.

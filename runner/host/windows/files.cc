@@ -441,6 +441,30 @@ absl::Status DeletePathTree(absl::string_view path) {
   return RemoveDirectoryEntry(full, *attributes);
 }
 
+absl::StatusOr<std::vector<std::string>> ListDirectoryNames(
+    absl::string_view path) {
+  ASSIGN_OR_RETURN(std::wstring full, ToExtendedPath(path));
+  std::vector<std::string> names;
+  WIN32_FIND_DATAW entry;
+  UniqueFindHandle find(FindFirstFileExW(Child(full, L"*").c_str(),
+                                         FindExInfoBasic, &entry,
+                                         FindExSearchNameMatch, nullptr, 0));
+  if (find.get() == INVALID_HANDLE_VALUE) {
+    const DWORD error = GetLastError();
+    if (error == ERROR_FILE_NOT_FOUND || error == ERROR_PATH_NOT_FOUND) {
+      return names;
+    }
+    return Win32ErrorStatus(error, absl::StrCat("cannot list ", path));
+  }
+  do {
+    const std::wstring_view name = entry.cFileName;
+    if (name == L"." || name == L"..") continue;
+    names.push_back(WideToUtf8(name));
+  } while (FindNextFileW(find.get(), &entry));
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
 absl::StatusOr<bool> PathExists(absl::string_view path) {
   ASSIGN_OR_RETURN(std::wstring full, ToExtendedPath(path));
   ASSIGN_OR_RETURN(std::optional<DWORD> attributes, Attributes(full));

@@ -8,6 +8,7 @@
 #define MDEFLEET_RUNNER_HOST_WINDOWS_FILES_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -61,6 +62,11 @@ absl::StatusOr<std::string> ReadWholeFile(absl::string_view path);
 
 // Whether a file or directory exists at `path`.
 absl::StatusOr<bool> PathExists(absl::string_view path);
+
+// Sorted names of the entries directly inside directory `path` (UTF-8).
+// Absent directory: empty.
+absl::StatusOr<std::vector<std::string>> ListDirectoryNames(
+    absl::string_view path);
 
 // Creates directory `path` (and its parents) with kStateDirectorySddl. When
 // it already exists, the protected DACL is applied again (and inherited by

@@ -134,6 +134,11 @@ absl::StatusOr<bool> WindowsHost::FileExists(absl::string_view path) {
   return PathExists(path);
 }
 
+absl::StatusOr<std::vector<std::string>> WindowsHost::ListDirectory(
+    absl::string_view path) {
+  return ListDirectoryNames(path);
+}
+
 // ---- Network ----
 
 absl::Status WindowsHost::CheckUrl(absl::string_view url) {

@@ -85,6 +85,8 @@ class WindowsHost final : public Host {
   absl::Status DeleteDirectoryContents(absl::string_view path) override;
   absl::Status DeletePath(absl::string_view path) override;
   absl::StatusOr<bool> FileExists(absl::string_view path) override;
+  absl::StatusOr<std::vector<std::string>> ListDirectory(
+      absl::string_view path) override;
   absl::Status CheckUrl(absl::string_view url) override;
   absl::StatusOr<OsInfo> GetOsInfo() override;
   // Restarts the machine (reboot.h), or only records the request in dry-run

@@ -126,6 +126,10 @@ class FailingHost : public Host {
                          absl::string_view content) override {
     return inner_.WriteFile(path, content);
   }
+  absl::StatusOr<std::vector<std::string>> ListDirectory(
+      absl::string_view path) override {
+    return inner_.ListDirectory(path);
+  }
   absl::Status CreateDirectories(absl::string_view path) override {
     return inner_.CreateDirectories(path);
   }
