@@ -8,6 +8,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/numbers.h"
 #include "server/cli/artifacts_cmd.h"
+#include "server/cli/audit_cmd.h"
 #include "server/cli/devices_cmd.h"
 #include "server/cli/errors.h"
 #include "server/cli/jobs_cmd.h"
@@ -64,6 +65,7 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out,
   AddDevicesCommands(app, &selected);
   AddJobsCommands(app, &selected);
   AddArtifactsCommands(app, &selected);
+  AddAuditCommands(app, &selected);
 
   std::vector<const char*> argv = {"mdefleetctl"};
   for (const std::string& arg : args) argv.push_back(arg.c_str());

@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "server/cli/errors.h"
 
 namespace mdefleet::cli {
@@ -73,6 +74,39 @@ absl::StatusOr<absl::Duration> ParseCliDuration(absl::string_view text,
     return Bad(flag, text, "too long");
   }
   return total;
+}
+
+std::optional<absl::Time> ParseRfc3339(absl::string_view text) {
+  absl::Time at;
+  std::string ignored;
+  if (!absl::ParseTime(absl::RFC3339_full, absl::StripAsciiWhitespace(text),
+                       &at, &ignored)) {
+    return std::nullopt;
+  }
+  return at;
+}
+
+absl::StatusOr<absl::Time> ParseCliTimeOrAgo(absl::string_view text,
+                                             absl::string_view flag,
+                                             absl::Time now) {
+  if (absl::StatusOr<absl::Duration> ago = ParseCliDuration(text, flag);
+      ago.ok()) {
+    return now - *ago;
+  }
+  if (std::optional<absl::Time> at = ParseRfc3339(text)) return *at;
+  return UsageError(absl::StrCat(
+      flag, " \"", text,
+      "\": expected a duration before now (24h, 7d) or an RFC 3339 time "
+      "(2024-05-01T18:00:00Z)"));
+}
+
+google::protobuf::Timestamp ToProtoTimestamp(absl::Time t) {
+  google::protobuf::Timestamp out;
+  const int64_t seconds = absl::ToUnixSeconds(t);
+  out.set_seconds(seconds);
+  out.set_nanos(static_cast<int32_t>(
+      absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(seconds))));
+  return out;
 }
 
 google::protobuf::Duration ToProtoDuration(absl::Duration d) {

@@ -1,6 +1,7 @@
 #include "server/cli/policy_flags.h"
 
 #include <cmath>
+#include <optional>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -89,8 +90,6 @@ absl::StatusOr<v1::RolloutPolicy> BuildRolloutPolicy(const PolicyFlags& f) {
     *policy.mutable_task_timeout() = *d;
   }
   if (!f.deadline.empty()) {
-    absl::Time at;
-    std::string ignored;
     if (absl::StatusOr<absl::Duration> d =
             ParseCliDuration(f.deadline, "--deadline");
         d.ok()) {
@@ -98,13 +97,8 @@ absl::StatusOr<v1::RolloutPolicy> BuildRolloutPolicy(const PolicyFlags& f) {
         return Bad("--deadline", f.deadline, "must be later than now");
       }
       *policy.mutable_deadline_after() = ToProtoDuration(*d);
-    } else if (absl::ParseTime(absl::RFC3339_full,
-                               absl::StripAsciiWhitespace(f.deadline), &at,
-                               &ignored)) {
-      const int64_t seconds = absl::ToUnixSeconds(at);
-      policy.mutable_deadline()->set_seconds(seconds);
-      policy.mutable_deadline()->set_nanos(static_cast<int32_t>(
-          absl::ToInt64Nanoseconds(at - absl::FromUnixSeconds(seconds))));
+    } else if (std::optional<absl::Time> at = ParseRfc3339(f.deadline)) {
+      *policy.mutable_deadline() = ToProtoTimestamp(*at);
     } else {
       return Bad("--deadline", f.deadline,
                  "expected a duration from now (48h, 7d) or an RFC 3339 time "

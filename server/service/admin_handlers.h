@@ -81,6 +81,12 @@ class AdminHandlers {
       absl::FunctionRef<bool(v1::UploadArtifactRequest*)> read);
   [[nodiscard]] absl::StatusOr<v1::ListArtifactsResponse> ListArtifacts(
       absl::string_view authorization, const v1::ListArtifactsRequest& request);
+  // The audit log, newest first, one page (audit_log.cc). Read-only and not
+  // audited. InvalidArgument names the field of a bad filter ("outcome:
+  // expected ok, refused or error", "since: must be before until",
+  // "page_size: at most 1000", "page_token: malformed").
+  [[nodiscard]] absl::StatusOr<v1::ListAuditLogResponse> ListAuditLog(
+      absl::string_view authorization, const v1::ListAuditLogRequest& request);
 
  private:
   // The job; with `details` also the per-step summary and the GetJob-only

@@ -111,4 +111,11 @@ grpc::Status GrpcAdminService::ListArtifacts(
                response);
 }
 
+grpc::Status GrpcAdminService::ListAuditLog(
+    grpc::ServerContext* context, const v1::ListAuditLogRequest* request,
+    v1::ListAuditLogResponse* response) {
+  return Reply(handlers_.ListAuditLog(AuthorizationOf(*context), *request),
+               response);
+}
+
 }  // namespace mdefleet::service

@@ -52,6 +52,9 @@ class GrpcAdminService final : public v1::AdminService::Service {
   grpc::Status ListArtifacts(grpc::ServerContext* context,
                              const v1::ListArtifactsRequest* request,
                              v1::ListArtifactsResponse* response) override;
+  grpc::Status ListAuditLog(grpc::ServerContext* context,
+                            const v1::ListAuditLogRequest* request,
+                            v1::ListAuditLogResponse* response) override;
 
  private:
   AdminHandlers& handlers_;

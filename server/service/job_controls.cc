@@ -17,15 +17,15 @@ constexpr size_t kMaxReason = 512;
 
 // A refusal is the caller's doing (unknown job, a state that does not allow
 // the action, a bad request); anything else is the server's failure.
-const char* Outcome(const absl::Status& status) {
-  if (status.ok()) return "ok";
+absl::string_view Outcome(const absl::Status& status) {
+  if (status.ok()) return store::kAuditOk;
   switch (status.code()) {
     case absl::StatusCode::kFailedPrecondition:
     case absl::StatusCode::kNotFound:
     case absl::StatusCode::kInvalidArgument:
-      return "refused";
+      return store::kAuditRefused;
     default:
-      return "error";
+      return store::kAuditError;
   }
 }
 
@@ -60,8 +60,8 @@ absl::StatusOr<v1::Job> AdminHandlers::RunControl(
     return store::AppendAudit(db, {.at = now,
                                    .actor = actor,
                                    .action = std::string(action),
-                                   .job_id = std::string(job_id),
-                                   .outcome = Outcome(outcome),
+                                   .target = std::string(job_id),
+                                   .outcome = std::string(Outcome(outcome)),
                                    .detail = detail});
   }));
   if (!outcome.ok()) {
@@ -78,7 +78,7 @@ absl::StatusOr<v1::Job> AdminHandlers::RunControl(
 absl::StatusOr<v1::Job> AdminHandlers::CancelJob(
     absl::string_view authorization, const v1::CancelJobRequest& request) {
   return RunControl(
-      authorization, "cancel_job", request.job_id(), request.reason(),
+      authorization, store::kAuditCancelJob, request.job_id(), request.reason(),
       [](store::Connection& db, const store::ControlRequest& r, int64_t now,
          store::WriteEffects* effects,
          std::string*) { return store::CancelJob(db, r, now, effects); });
@@ -87,7 +87,7 @@ absl::StatusOr<v1::Job> AdminHandlers::CancelJob(
 absl::StatusOr<v1::Job> AdminHandlers::PauseJob(
     absl::string_view authorization, const v1::PauseJobRequest& request) {
   return RunControl(
-      authorization, "pause_job", request.job_id(), request.reason(),
+      authorization, store::kAuditPauseJob, request.job_id(), request.reason(),
       [](store::Connection& db, const store::ControlRequest& r, int64_t now,
          store::WriteEffects* effects,
          std::string*) { return store::PauseJob(db, r, now, effects); });
@@ -96,7 +96,7 @@ absl::StatusOr<v1::Job> AdminHandlers::PauseJob(
 absl::StatusOr<v1::Job> AdminHandlers::ResumeJob(
     absl::string_view authorization, const v1::ResumeJobRequest& request) {
   return RunControl(
-      authorization, "resume_job", request.job_id(), request.reason(),
+      authorization, store::kAuditResumeJob, request.job_id(), request.reason(),
       [](store::Connection& db, const store::ControlRequest& r, int64_t now,
          store::WriteEffects* effects,
          std::string*) { return store::ResumeJob(db, r, now, effects); });
@@ -105,7 +105,8 @@ absl::StatusOr<v1::Job> AdminHandlers::ResumeJob(
 absl::StatusOr<v1::Job> AdminHandlers::RetryFailed(
     absl::string_view authorization, const v1::RetryFailedRequest& request) {
   return RunControl(
-      authorization, "retry_failed", request.job_id(), request.reason(),
+      authorization, store::kAuditRetryFailed, request.job_id(),
+      request.reason(),
       [](store::Connection& db, const store::ControlRequest& r, int64_t now,
          store::WriteEffects* effects, std::string* detail) -> absl::Status {
         ASSIGN_OR_RETURN(int queued,

@@ -235,9 +235,9 @@ absl::StatusOr<v1::SubmitJobResponse> AdminHandlers::SubmitJob(
         db,
         {.at = now,
          .actor = actor,
-         .action = "submit_job",
-         .job_id = job.id(),
-         .outcome = "ok",
+         .action = std::string(store::kAuditSubmitJob),
+         .target = job.id(),
+         .outcome = std::string(store::kAuditOk),
          .detail = absl::StrCat(spec.kind(), " on ", tasks.size(),
                                 tasks.size() == 1 ? " device" : " devices")});
   }));

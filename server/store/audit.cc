@@ -12,19 +12,19 @@ absl::Status AppendAudit(Connection& db, const AuditEntry& entry) {
   st->Bind(1, entry.at);
   st->Bind(2, entry.actor);
   st->Bind(3, entry.action);
-  st->Bind(4, entry.job_id);
+  st->Bind(4, entry.target);
   st->Bind(5, entry.outcome);
   st->Bind(6, entry.detail);
   return st->Run();
 }
 
-absl::StatusOr<std::vector<AuditEntry>> AuditForJob(Connection& db,
-                                                    absl::string_view job_id) {
+absl::StatusOr<std::vector<AuditEntry>> AuditForTarget(
+    Connection& db, absl::string_view target) {
   ASSIGN_OR_RETURN(
       CachedStatement st,
       db.Prepare("SELECT at, actor, action, job_id, outcome, detail FROM "
                  "audit_log WHERE job_id = ?1 ORDER BY id"));
-  st->Bind(1, job_id);
+  st->Bind(1, target);
   std::vector<AuditEntry> out;
   while (true) {
     ASSIGN_OR_RETURN(bool row, st->Step());

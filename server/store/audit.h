@@ -1,5 +1,5 @@
-// The append-only audit log of operator actions on jobs (table audit_log:
-// triggers refuse UPDATE and DELETE).
+// The append-only audit log of operator actions (table audit_log: triggers
+// refuse UPDATE and DELETE). Reading it with filters: audit_query.h.
 #ifndef MDEFLEET_SERVER_STORE_AUDIT_H_
 #define MDEFLEET_SERVER_STORE_AUDIT_H_
 
@@ -14,23 +14,42 @@
 
 namespace mdefleet::store {
 
+// The audited actions. A new audited action is a new name here (the
+// ListAuditLog filter accepts exactly these, or their verbs) and new rows.
+inline constexpr absl::string_view kAuditSubmitJob = "submit_job";
+inline constexpr absl::string_view kAuditPauseJob = "pause_job";
+inline constexpr absl::string_view kAuditResumeJob = "resume_job";
+inline constexpr absl::string_view kAuditRetryFailed = "retry_failed";
+inline constexpr absl::string_view kAuditCancelJob = "cancel_job";
+inline constexpr absl::string_view kAuditActions[] = {
+    kAuditSubmitJob, kAuditPauseJob, kAuditResumeJob, kAuditRetryFailed,
+    kAuditCancelJob};
+
+// Outcomes (the CHECK constraint of audit_log.outcome).
+inline constexpr absl::string_view kAuditOk = "ok";
+inline constexpr absl::string_view kAuditRefused = "refused";
+inline constexpr absl::string_view kAuditError = "error";
+
 struct AuditEntry {
   int64_t at = 0;
   std::string actor;   // the credential's name
-  std::string action;  // submit_job, pause_job, resume_job, retry_failed, ...
-  std::string job_id;
-  // "ok"; "refused" (the job's state or the request did not allow it);
+  std::string action;  // one of kAuditActions
+  // The object acted on: a job id for the job actions. Stored in the column
+  // audit_log.job_id, named when jobs were the only targets.
+  std::string target;
+  // "ok"; "refused" (the target's state or the request did not allow it);
   // "error" (the server failed to act). detail says why.
-  std::string outcome = "ok";
+  std::string outcome = std::string(kAuditOk);
   std::string detail;  // the reason the operator gave, or the refusal
 };
 
 // Appends one row in the caller's transaction.
 [[nodiscard]] absl::Status AppendAudit(Connection& db, const AuditEntry& entry);
 
-// The rows about `job_id`, oldest first (tests; a CLI comes later).
-[[nodiscard]] absl::StatusOr<std::vector<AuditEntry>> AuditForJob(
-    Connection& db, absl::string_view job_id);
+// The rows about `target`, oldest first (tests; operators use
+// QueryAudit).
+[[nodiscard]] absl::StatusOr<std::vector<AuditEntry>> AuditForTarget(
+    Connection& db, absl::string_view target);
 
 }  // namespace mdefleet::store
 

@@ -59,5 +59,44 @@ TEST(FormatShortDurationTest, PicksTwoLargestUnits) {
   EXPECT_EQ(FormatShortDuration(-absl::Seconds(3)), "0s");
 }
 
+TEST(ParseRfc3339Test, UtcAndOffsets) {
+  EXPECT_EQ(ParseRfc3339("2024-05-01T12:00:00Z"),
+            absl::FromUnixSeconds(1714564800));
+  EXPECT_EQ(ParseRfc3339(" 2024-05-01T14:00:00+02:00 "),
+            absl::FromUnixSeconds(1714564800));
+  EXPECT_EQ(ParseRfc3339("2024-05-01T12:00:00.5Z"),
+            absl::FromUnixMillis(1714564800500));
+  EXPECT_EQ(ParseRfc3339("2024-05-01"), std::nullopt);
+  EXPECT_EQ(ParseRfc3339("24h"), std::nullopt);
+}
+
+TEST(ParseCliTimeOrAgoTest, ADurationCountsBackFromNow) {
+  const absl::Time now = absl::FromUnixSeconds(1714564800);
+  EXPECT_EQ(*ParseCliTimeOrAgo("24h", "--since", now), now - absl::Hours(24));
+  EXPECT_EQ(*ParseCliTimeOrAgo("1h30m", "--since", now),
+            now - absl::Minutes(90));
+  EXPECT_EQ(*ParseCliTimeOrAgo("0", "--until", now), now);
+  EXPECT_EQ(*ParseCliTimeOrAgo("2024-04-30T00:00:00Z", "--since", now),
+            absl::FromUnixSeconds(1714435200));
+  for (const char* bad : {"", "yesterday", "-1h", "2024-05-01", "5x"}) {
+    auto t = ParseCliTimeOrAgo(bad, "--since", now);
+    ASSERT_FALSE(t.ok()) << bad;
+    EXPECT_TRUE(IsUsageError(t.status())) << bad;
+    EXPECT_THAT(std::string(t.status().message()),
+                HasSubstr("--since \"" + std::string(bad) +
+                          "\": expected a duration before now"))
+        << bad;
+  }
+}
+
+TEST(ToProtoTimestampTest, SecondsAndNanos) {
+  auto ts = ToProtoTimestamp(absl::FromUnixMillis(1714564800250));
+  EXPECT_EQ(ts.seconds(), 1714564800);
+  EXPECT_EQ(ts.nanos(), 250000000);
+  auto before_epoch = ToProtoTimestamp(absl::FromUnixMillis(-1500));
+  EXPECT_EQ(before_epoch.seconds(), -2);
+  EXPECT_EQ(before_epoch.nanos(), 500000000);
+}
+
 }  // namespace
 }  // namespace mdefleet::cli

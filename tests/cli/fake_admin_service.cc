@@ -214,6 +214,30 @@ grpc::Status FakeAdminService::ListArtifacts(
   return grpc::Status::OK;
 }
 
+grpc::Status FakeAdminService::ListAuditLog(
+    grpc::ServerContext* context, const v1::ListAuditLogRequest* request,
+    v1::ListAuditLogResponse* response) {
+  if (auto s = Authorize(context, "ListAuditLog"); !s.ok()) return s;
+  std::lock_guard<std::mutex> lock(mu);
+  audit_requests.push_back(*request);
+  if (!audit_status.ok()) return audit_status;
+  size_t start = 0;
+  if (!request->page_token().empty() &&
+      !absl::SimpleAtoi(request->page_token(), &start)) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "page_token: malformed");
+  }
+  const size_t size = request->page_size() == 0 ? 100 : request->page_size();
+  const size_t end = std::min(audit_entries.size(), start + size);
+  for (size_t i = start; i < end; ++i) {
+    *response->add_entries() = audit_entries[i];
+  }
+  if (end < audit_entries.size()) {
+    response->set_next_page_token(absl::StrCat(end));
+  }
+  return grpc::Status::OK;
+}
+
 FakeServer::FakeServer() {
   grpc::ServerBuilder builder;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),

@@ -49,6 +49,12 @@ class FakeAdminService final : public v1::AdminService::Service {
   std::vector<Control> controls;
   grpc::Status control_status;
 
+  // ListAuditLog: the requests, and `audit_entries` (newest first) served in
+  // pages of the requested size, unless `audit_status` is an error.
+  std::vector<v1::ListAuditLogRequest> audit_requests;
+  std::vector<v1::AuditEntry> audit_entries;
+  grpc::Status audit_status;
+
   grpc::Status ListDevices(grpc::ServerContext* context,
                            const v1::ListDevicesRequest* request,
                            v1::ListDevicesResponse* response) override;
@@ -89,6 +95,9 @@ class FakeAdminService final : public v1::AdminService::Service {
   grpc::Status ListArtifacts(grpc::ServerContext* context,
                              const v1::ListArtifactsRequest* request,
                              v1::ListArtifactsResponse* response) override;
+  grpc::Status ListAuditLog(grpc::ServerContext* context,
+                            const v1::ListAuditLogRequest* request,
+                            v1::ListAuditLogResponse* response) override;
 
  private:
   // Records the call; UNAUTHENTICATED unless the bearer token is kToken.

@@ -1,9 +1,7 @@
 // Rollout safety with the real binaries: a failure threshold that pauses a
 // rollout on a fleet where 20% of the servers cannot reach the Defender
 // cloud, and a canary that waits for approval. Controls go through
-// mdefleetctl; the audit rows are read from the server's database.
-#include <sqlite3.h>
-
+// mdefleetctl, and so does reading their audit log (`audit list`).
 #include <functional>
 #include <string>
 #include <vector>
@@ -18,6 +16,7 @@
 namespace mdefleet::testing {
 namespace {
 
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
@@ -39,34 +38,18 @@ v1::Job WaitForJob(E2eEnvironment& env, const std::string& id,
   return job;
 }
 
-// (action, actor, outcome) of every audit row about `job_id`.
-std::vector<std::string> AuditRows(const std::string& db_path,
-                                   const std::string& job_id) {
-  sqlite3* db = nullptr;
-  EXPECT_EQ(
-      sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
-      SQLITE_OK);
+// "action actor outcome" of each entry, as listed (newest first).
+std::vector<std::string> Summaries(const v1::ListAuditLogResponse& log) {
   std::vector<std::string> rows;
-  sqlite3_stmt* st = nullptr;
-  EXPECT_EQ(sqlite3_prepare_v2(db,
-                               "SELECT action, actor, outcome FROM audit_log "
-                               "WHERE job_id = ?1 ORDER BY id",
-                               -1, &st, nullptr),
-            SQLITE_OK);
-  sqlite3_bind_text(st, 1, job_id.c_str(), -1, SQLITE_TRANSIENT);
-  while (sqlite3_step(st) == SQLITE_ROW) {
-    rows.push_back(absl::StrCat(
-        reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), " ",
-        reinterpret_cast<const char*>(sqlite3_column_text(st, 1)), " ",
-        reinterpret_cast<const char*>(sqlite3_column_text(st, 2))));
+  for (const v1::AuditEntry& e : log.entries()) {
+    rows.push_back(absl::StrCat(e.action(), " ", e.actor(), " ", e.outcome()));
   }
-  sqlite3_finalize(st);
-  sqlite3_close(db);
   return rows;
 }
 
 TEST(EndToEndRollout,
      FailuresOverTheThresholdPauseTheRolloutAndLeaseNothingMore) {
+  const int64_t started = absl::ToUnixSeconds(absl::Now());
   auto env_or = E2eEnvironment::Start();
   ASSERT_TRUE(env_or.ok()) << env_or.status();
   E2eEnvironment& env = **env_or;
@@ -130,10 +113,51 @@ TEST(EndToEndRollout,
   EXPECT_EQ(resume.exit_code, 1);
   EXPECT_THAT(resume.err, HasSubstr("already ended (cancelled)"));
 
-  EXPECT_THAT(AuditRows(env.dir() + "/mdefleet.db", id),
-              ::testing::ElementsAre(
-                  "submit_job admin ok", "pause_job admin refused",
-                  "cancel_job admin ok", "resume_job admin refused"));
+  // `audit list` shows who did what and when, refusals included.
+  v1::ListAuditLogResponse log;
+  ASSERT_TRUE(env.CtlJson({"audit", "list", "--job", id}, &log).ok());
+  EXPECT_THAT(Summaries(log),
+              ElementsAre("resume_job admin refused", "cancel_job admin ok",
+                          "pause_job admin refused", "submit_job admin ok"));
+  const int64_t now = absl::ToUnixSeconds(absl::Now());
+  for (const v1::AuditEntry& e : log.entries()) {
+    EXPECT_EQ(e.target(), id);
+    EXPECT_GE(e.time().seconds(), started - 1) << e.ShortDebugString();
+    EXPECT_LE(e.time().seconds(), now + 1) << e.ShortDebugString();
+  }
+  ASSERT_EQ(log.entries_size(), 4);
+  EXPECT_LE(log.entries(3).time().seconds(), log.entries(0).time().seconds());
+  EXPECT_THAT(log.entries(0).detail(), HasSubstr("already ended (cancelled)"));
+  EXPECT_EQ(log.entries(1).detail(), "proxy misconfigured");
+  EXPECT_THAT(log.entries(2).detail(), HasSubstr(" is already paused"));
+  EXPECT_EQ(log.entries(3).detail(), "onboard on 10 devices");
+
+  ProcessOutput refused = env.Ctl(
+      {"audit", "list", "--job", id, "--outcome", "refused", "--since", "1h"});
+  ASSERT_EQ(refused.exit_code, 0) << refused.err;
+  EXPECT_THAT(refused.out,
+              StartsWith("TIME                  ACTOR  ACTION      TARGET"));
+  EXPECT_THAT(refused.out, HasSubstr("  admin  resume_job  " + id +
+                                     "  refused  job_id: job " + id +
+                                     " already ended (cancelled)"));
+  EXPECT_THAT(refused.out,
+              HasSubstr("  admin  pause_job   " + id +
+                        "  refused  job_id: job " + id + " is already paused"));
+  EXPECT_THAT(refused.out, HasSubstr("\n2 entries\n"));
+  v1::ListAuditLogResponse pauses;
+  ASSERT_TRUE(
+      env.CtlJson({"audit", "list", "--action", "pause", "--actor", "admin"},
+                  &pauses)
+          .ok());
+  EXPECT_THAT(Summaries(pauses), ElementsAre("pause_job admin refused"));
+  // A bad filter is refused naming the field, by the CLI or the server.
+  ProcessOutput bad = env.Ctl({"audit", "list", "--action", "paws"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_THAT(bad.err, HasSubstr("error: invalid request: action: \"paws\" "
+                                 "is not an audited action"));
+  ProcessOutput usage = env.Ctl({"audit", "list", "--outcome", "maybe"});
+  EXPECT_EQ(usage.exit_code, 2);
+  EXPECT_THAT(usage.err, HasSubstr("--outcome \"maybe\""));
 }
 
 TEST(EndToEndRollout, ACanaryWaitsForApprovalThenTheRestFollows) {
@@ -163,6 +187,14 @@ TEST(EndToEndRollout, ACanaryWaitsForApprovalThenTheRestFollows) {
       env.Ctl({"jobs", "resume", id, "--reason", "canary verified"});
   ASSERT_EQ(resume.exit_code, 0) << resume.err;
   EXPECT_THAT(resume.out, HasSubstr("resumed by admin: canary verified"));
+  v1::ListAuditLogResponse resumes;
+  ASSERT_TRUE(
+      env.CtlJson({"audit", "list", "--job", id, "--action", "resume_job"},
+                  &resumes)
+          .ok());
+  ASSERT_EQ(resumes.entries_size(), 1);
+  EXPECT_EQ(resumes.entries(0).outcome(), "ok");
+  EXPECT_EQ(resumes.entries(0).detail(), "canary verified");
   // The watch follows the rest to the end and exits 0.
   ProcessOutput watch = env.Ctl({"jobs", "watch", id});
   EXPECT_EQ(watch.exit_code, 0) << watch.out << watch.err;

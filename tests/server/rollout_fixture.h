@@ -141,7 +141,7 @@ class RolloutTest : public ::testing::Test {
     std::vector<store::AuditEntry> rows;
     EXPECT_TRUE(env_.store()
                     .Read([&](store::Connection& db) -> absl::Status {
-                      auto read = store::AuditForJob(db, job_id);
+                      auto read = store::AuditForTarget(db, job_id);
                       if (!read.ok()) return read.status();
                       rows = *std::move(read);
                       return absl::OkStatus();
