@@ -15,6 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "common/sha256.h"
 #include "gtest/gtest.h"
 #include "mdefleet/v1/runner.pb.h"
@@ -43,10 +44,29 @@ class TempDir {
   std::string path_;
 };
 
-// A simulated server for `spec` rooted in `root`, with no simulated delays.
+// A settable clock.
+class FakeClock : public Clock {
+ public:
+  explicit FakeClock(absl::Time start) : now_(start) {}
+  absl::Time Now() const override {
+    absl::MutexLock lock(&mu_);
+    return now_;
+  }
+  void Advance(absl::Duration d) {
+    absl::MutexLock lock(&mu_);
+    now_ += d;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  absl::Time now_;
+};
+
+// A simulated server for `spec` rooted in `root`, with no simulated delays,
+// reading `clock` (the real one when null).
 inline std::unique_ptr<sim::SimulatedHost> MakeSim(
     const std::string& spec, const std::string& root,
-    const std::string& hostname = "SIM-TEST-0001") {
+    const std::string& hostname = "SIM-TEST-0001", Clock* clock = nullptr) {
   auto profile = sim::ParseSimProfile(spec);
   EXPECT_TRUE(profile.ok()) << profile.status();
   sim::SimulatedHostOptions o;
@@ -55,6 +75,7 @@ inline std::unique_ptr<sim::SimulatedHost> MakeSim(
   o.hostname = hostname;
   o.installer_delay = absl::ZeroDuration();
   o.script_delay = absl::ZeroDuration();
+  if (clock != nullptr) o.clock = clock;
   auto host = sim::SimulatedHost::Create(std::move(o));
   EXPECT_TRUE(host.ok()) << host.status();
   return host.ok() ? *std::move(host) : nullptr;
