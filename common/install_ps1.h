@@ -37,6 +37,10 @@ inline constexpr int kMsiUsedByAnotherProcess = 36;
 inline constexpr int kRetryableExitCodes[] = {kNoConnectivity, kPendingReboot,
                                               kMsiUsedByAnotherProcess};
 
+// Codes that mean "restart the machine, then run Install.ps1 again": the
+// runner does so itself (RunProcessAction.reboot_exit_codes).
+inline constexpr int kRebootExitCodes[] = {kPendingReboot};
+
 struct ExitCodeMeaning {
   int code;
   absl::string_view meaning;

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/maintenance_window.h"
 
 namespace mdefleet {
 namespace {
@@ -174,6 +175,9 @@ absl::Status ValidateRolloutPolicy(const v1::RolloutPolicy& policy) {
                      "only applies to retries; set --retries N");
     }
   }
+  if (auto windows = ParsePolicyWindows(policy); !windows.ok()) {
+    return windows.status();
+  }
   return absl::OkStatus();
 }
 
@@ -231,6 +235,12 @@ absl::StatusOr<ResolvedPolicy> ResolveRolloutPolicy(
       (!out.deadline.has_value() || *script_expiry < *out.deadline)) {
     out.deadline = *script_expiry;
     out.deadline_capped = true;
+  }
+  // Maintenance windows are stored in their canonical form.
+  for (v1::MaintenanceWindow& w : *policy->mutable_maintenance_windows()) {
+    auto parsed = ParseMaintenanceWindow(w.spec(), "--maintenance-window");
+    if (!parsed.ok()) return parsed.status();
+    w.set_spec(FormatMaintenanceWindow(*parsed));
   }
   out.retries = policy->retries();
   if (policy->has_retry_backoff()) {

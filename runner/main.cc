@@ -113,6 +113,8 @@ absl::StatusOr<Device> MakeDevice(const Flags& f, const std::string& root,
   a.labels = std::move(labels);
   a.poll_wait = poll_wait;
   a.seed = seed;
+  // A simulated restart takes as long as a simulated Install.ps1 run.
+  a.simulated_restart = absl::Milliseconds(f.sim_delay_ms);
   Device d;
   d.host = *std::move(host);
   d.agent = std::make_unique<RunnerAgent>(*d.host, std::move(a));

@@ -59,7 +59,8 @@ void AddWarnings(v1::OsFamily family, const v1::DeviceFacts& facts,
   if (facts.reboot_pending() && RunsInstallPs1(*plan)) {
     plan->add_warnings(
         "a reboot is pending: Install.ps1 exits 12 until the device "
-        "restarts; reboot it first");
+        "restarts; the runner restarts it (in the job's maintenance window, "
+        "if it has one) and runs Install.ps1 again");
   }
 }
 

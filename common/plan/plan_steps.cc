@@ -175,6 +175,9 @@ void AddRunInstallPs1(v1::Plan* plan, absl::string_view description,
   for (int code : install_ps1::kRetryableExitCodes) {
     run->add_retryable_exit_codes(code);
   }
+  for (int code : install_ps1::kRebootExitCodes) {
+    run->add_reboot_exit_codes(code);
+  }
   run->set_display_name(std::string(mde::kInstallScriptFileName));
 }
 

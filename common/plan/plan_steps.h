@@ -93,7 +93,9 @@ void AddFetch(v1::Plan* plan, absl::string_view name,
 
 // run_process of PowerShell "${work_dir}\Install.ps1" <switches...>, with the
 // documented exit-code meanings, the Install.ps1 timeout and its retryable
-// exit codes (install_ps1::kRetryableExitCodes; every other failure FINAL).
+// exit codes (install_ps1::kRetryableExitCodes; every other failure FINAL)
+// and its reboot exit code (12: the runner restarts the machine and runs it
+// again).
 void AddRunInstallPs1(v1::Plan* plan, absl::string_view description,
                       const std::vector<std::string>& switches);
 

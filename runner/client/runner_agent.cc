@@ -5,6 +5,7 @@
 #include "runner/client/identity_store.h"
 #include "runner/client/log.h"
 #include "runner/client/stale_journals.h"
+#include "runner/client/reboot_resume.h"
 #include "runner/client/task_runner.h"
 #include "runner/facts/fact_collector.h"
 
@@ -80,6 +81,24 @@ absl::Status RunnerAgent::EnsureEnrolled() {
   return absl::CancelledError("stopped before enrolling");
 }
 
+void RunnerAgent::AwaitRestart(const TaskOutcome& outcome) {
+  if (options_.simulated_restart.has_value()) {
+    // The simulated machine restarts at once; this is how long it is down.
+    const absl::Duration down = *options_.simulated_restart;
+    LogLine(absl::StrCat(name_, ": simulating the restart (",
+                         absl::FormatDuration(down), ")"));
+    if (SleepOrStop(down)) return;
+    LogLine(absl::StrCat(name_, ": restarted (simulated)"));
+    return;
+  }
+  const absl::Duration wait = outcome.reboot_delay + kRebootGrace;
+  LogLine(absl::StrCat(name_, ": waiting up to ", absl::FormatDuration(wait),
+                       " for the machine to restart"));
+  if (SleepOrStop(wait)) return;
+  LogLine(absl::StrCat(name_, ": the machine did not restart within ",
+                       absl::FormatDuration(wait), "; polling again"));
+}
+
 absl::Status RunnerAgent::Run() {
   if (absl::Status s = EnsureEnrolled(); !s.ok()) {
     if (absl::IsCancelled(s)) return absl::OkStatus();
@@ -132,6 +151,11 @@ absl::Status RunnerAgent::Run() {
       LogLine(absl::StrCat(name_, ": task ", task.task_id(),
                            " ended: ", outcome.summary));
       if (stop_.HasBeenNotified()) break;
+      if (outcome.end == TaskEnd::kRebooting) {
+        // Other tasks of this poll are delivered again after the restart.
+        AwaitRestart(outcome);
+        break;
+      }
     }
   }
   LogLine(absl::StrCat(name_, ": stopped"));

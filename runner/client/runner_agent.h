@@ -6,6 +6,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -13,6 +14,7 @@
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "runner/client/grpc_runner_api.h"
+#include "runner/client/task_runner.h"
 #include "runner/host/host.h"
 
 namespace mdefleet::runner {
@@ -25,6 +27,15 @@ struct RunnerAgentOptions {
   absl::Duration max_backoff = absl::Seconds(30);
   Clock* clock = Clock::Real();
   uint64_t seed = 1;  // backoff jitter
+  // When a task restarts the machine (TaskEnd::kRebooting). Unset (a real
+  // host): wait for the machine to go down, i.e. for Stop() from the service
+  // being stopped at shutdown, for the restart delay plus kRebootGrace; if it
+  // does not, go on polling (the task then fails: the boot time did not
+  // change). Set (simulated hosts, whose Reboot() only moves the boot time):
+  // simulate the restart, i.e. wait this long (whatever the restart delay),
+  // then go on as a freshly started runner, which gets the task again while
+  // its lease lives.
+  std::optional<absl::Duration> simulated_restart;
 };
 
 class RunnerAgent {
@@ -44,6 +55,9 @@ class RunnerAgent {
 
  private:
   absl::Status EnsureEnrolled();
+  // After a task asked for a restart: waits for it (see
+  // RunnerAgentOptions::simulated_restart); returns early on Stop().
+  void AwaitRestart(const TaskOutcome& outcome);
   // Sleeps `d` unless stopped first; true when stopped.
   bool SleepOrStop(absl::Duration d) {
     return stop_.WaitForNotificationWithTimeout(d);

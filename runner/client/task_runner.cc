@@ -7,6 +7,7 @@
 #include "absl/time/clock.h"
 #include "runner/client/backoff.h"
 #include "runner/client/lease_keeper.h"
+#include "runner/client/reboot_resume.h"
 #include "runner/executor/action_policy.h"
 #include "runner/executor/step_executor.h"
 #include "runner/journal/journal.h"
@@ -141,6 +142,39 @@ class Run {
     }
     return Stopped(Sent::kCancel, reason, index);
   }
+  // A RUNNING report of step `index` with a progress message (waiting for a
+  // maintenance window, rebooting); remembers how it went for Rebooted().
+  ProgressAnswer ReportProgress(uint32_t index, absl::string_view message) {
+    v1::ReportStepRequest r = Base(index);
+    r.set_state(v1::STEP_STATE_RUNNING);
+    r.set_message(std::string(message));
+    progress_sent_ = Send(reporter_, r, opts_, &progress_why_);
+    if (progress_sent_ == Sent::kAcked) return ProgressAnswer::kOk;
+    if (progress_sent_ == Sent::kCancel) return ProgressAnswer::kCancel;
+    return ProgressAnswer::kStop;
+  }
+  // The outcome when a restart-related step ends the run (rebooting,
+  // cancelled, stopped); nullopt to go on with the step.
+  std::optional<TaskOutcome> Rebooted(const RebootStep& r, uint32_t index) {
+    switch (r.next) {
+      case RebootStep::Next::kRebooting: {
+        TaskOutcome out = End(TaskEnd::kRebooting, r.summary, false);
+        out.reboot_delay = r.delay;
+        return out;
+      }
+      case RebootStep::Next::kCancelled:
+        return NotRunCancelled(index, progress_why_);
+      case RebootStep::Next::kStopped:
+        return progress_sent_ != Sent::kAcked
+                   ? Stopped(progress_sent_, progress_why_, index)
+                   : Stopped(Sent::kInterrupted, r.summary, index);
+      case RebootStep::Next::kNormal:
+      case RebootStep::Next::kRunAgain:
+      case RebootStep::Next::kReport:
+        break;
+    }
+    return std::nullopt;
+  }
   v1::ReportStepRequest Base(uint32_t index) const {
     v1::ReportStepRequest r;
     r.set_task_id(task_.task_id());
@@ -158,6 +192,8 @@ class Run {
   std::optional<TaskJournal> journal_;
   std::string work_dir_;
   absl::Duration heartbeat_interval_;
+  Sent progress_sent_ = Sent::kAcked;
+  std::string progress_why_;
 };
 
 TaskOutcome Run::Go() {
@@ -181,6 +217,7 @@ TaskOutcome Run::Go() {
                                ": ", s.message());
   }
   StepExecutor executor(host_, fetcher_, *opts_.clock, work_dir_);
+  RebootResume reboots(host_, *journal_, task_, opts_);
   const int n = task_.plan().steps_size();
   if (n == 0) {
     return End(TaskEnd::kRejected, "the plan has no steps", true);
@@ -214,7 +251,15 @@ TaskOutcome Run::Go() {
       }
       StepResult result;
       bool interrupted = false;
-      if (entry && !step.rerun_safe()) {
+      const ProgressReporter progress = [&](absl::string_view message) {
+        return ReportProgress(index, message);
+      };
+      const RebootStep resumed = reboots.Resume(index, step, progress);
+      if (auto out = Rebooted(resumed, index)) return *std::move(out);
+      if (resumed.next == RebootStep::Next::kReport) {
+        result = resumed.result;
+      } else if (entry && !step.rerun_safe() &&
+                 resumed.next != RebootStep::Next::kRunAgain) {
         result.state = v1::STEP_STATE_FAILED;
         result.message = std::string(kNotRerunMessage);
         // When it was started, before the restart.
@@ -241,8 +286,16 @@ TaskOutcome Run::Go() {
           result.message = *setup_error;
           result.started_at = result.finished_at = opts_.clock->Now();
         } else {
-          LeaseKeeper keeper(reporter_, task_, index, heartbeat_interval_);
-          result = executor.Execute(step);
+          RebootStep reboot;
+          {
+            // Heartbeats cover the step and a maintenance-window wait.
+            LeaseKeeper keeper(reporter_, task_, index, heartbeat_interval_);
+            if (!RestartsByItself(step)) result = executor.Execute(step);
+            // Restarts the step asks for (may wait for a maintenance window).
+            reboot = reboots.AfterStep(index, step, result, progress);
+          }
+          if (auto out = Rebooted(reboot, index)) return *std::move(out);
+          if (reboot.next == RebootStep::Next::kReport) result = reboot.result;
         }
       }
       if (result.state != v1::STEP_STATE_SKIPPED) all_skip_actions = false;

@@ -45,6 +45,10 @@ struct TaskRunnerOptions {
   // Heartbeat period while a step runs; zero: a quarter of the task's
   // lease_duration.
   absl::Duration heartbeat_interval = absl::ZeroDuration();
+  // How the runner waits (for a maintenance window): `d` or until `stop`,
+  // true when stopped. Unset: on `stop` in real time. Tests pass one that
+  // advances their fake clock.
+  std::function<bool(absl::Duration d)> sleep;
 };
 
 // How the task run ended for this runner.
@@ -57,12 +61,16 @@ enum class TaskEnd {
   kInterrupted,  // shutdown or the server unreachable: journal kept, resumes
                  // when the task is delivered again
   kRejected,     // the task cannot be run here at all (bad id, no journal)
+  kRebooting,    // a step restarts the machine (see reboot_resume.h): the
+                 // journal is kept; the runner waits for the machine to go
+                 // down (reboot_delay) and continues after the restart
 };
 
 struct TaskOutcome {
   TaskEnd end = TaskEnd::kInterrupted;
   v1::TaskState task_state = v1::TASK_STATE_UNSPECIFIED;  // when kCompleted
   std::string summary;  // one line for the log (no secrets)
+  absl::Duration reboot_delay = absl::ZeroDuration();  // when kRebooting
 };
 
 // Message of a step found "started" but not "executed" after a restart and

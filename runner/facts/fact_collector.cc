@@ -36,6 +36,7 @@ absl::StatusOr<v1::DeviceFacts> CollectFacts(
   f.set_os_build(os.build);
   f.set_os_family(OsFamilyFromVersion(os.version));
   f.set_reboot_pending(os.reboot_pending);
+  f.set_utc_offset_minutes(os.utc_offset_minutes);
   f.set_host_identity(os.machine_identity);
   if (os.boot_time != absl::InfinitePast()) {
     const int64_t nanos = absl::ToUnixNanos(os.boot_time);

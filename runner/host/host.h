@@ -64,6 +64,8 @@ struct OsInfo {
   std::string domain;    // AD domain, "" in a workgroup
   bool reboot_pending = false;  // CBS / Windows Update / pending renames
   absl::Time boot_time = absl::InfinitePast();
+  // Local time minus UTC in minutes, daylight saving included (UTC+9: 540).
+  int utc_offset_minutes = 0;
   // Stable machine identity: HKLM\SOFTWARE\Microsoft\Cryptography MachineGuid.
   std::string machine_identity;
 };
@@ -165,7 +167,8 @@ class Host {
 
   // ---- Operating system ----
 
-  // Product, version, build, names, reboot-pending flag, boot time, identity.
+  // Product, version, build, names, reboot-pending flag, boot time, UTC
+  // offset, identity.
   virtual absl::StatusOr<OsInfo> GetOsInfo() = 0;
 
   // Schedules a restart of the machine after `delay`, recording `reason` as

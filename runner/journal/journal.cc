@@ -34,6 +34,68 @@ std::optional<StepPhase> ParsePhase(absl::string_view s) {
   return std::nullopt;
 }
 
+constexpr absl::string_view kRebootRecord = "reboot";
+
+absl::string_view RebootPhaseName(RebootPhase p) {
+  switch (p) {
+    case RebootPhase::kWaiting:
+      return "waiting";
+    case RebootPhase::kRequested:
+      return "requested";
+    case RebootPhase::kScheduled:
+      return "scheduled";
+    case RebootPhase::kDone:
+      return "done";
+  }
+  return "done";
+}
+
+std::optional<RebootPhase> ParseRebootPhase(absl::string_view s) {
+  for (RebootPhase p : {RebootPhase::kWaiting, RebootPhase::kRequested,
+                        RebootPhase::kScheduled, RebootPhase::kDone}) {
+    if (RebootPhaseName(p) == s) return p;
+  }
+  return std::nullopt;
+}
+
+int64_t TimeField(absl::Time t) {
+  return t == absl::InfinitePast() ? 0 : absl::ToUnixNanos(t);
+}
+
+absl::Time FromTimeField(int64_t nanos) {
+  return nanos == 0 ? absl::InfinitePast() : absl::FromUnixNanos(nanos);
+}
+
+// "reboot <step> <phase> <boot ns> <requested ns> <delay ns> <count>
+// <base64 reason>"
+std::string FormatReboot(const JournalReboot& r) {
+  return absl::StrCat(
+      kRebootRecord, " ", r.step_index, " ", RebootPhaseName(r.phase), " ",
+      TimeField(r.boot_time_before), " ", TimeField(r.requested_at), " ",
+      absl::ToInt64Nanoseconds(r.delay), " ", r.count, " ",
+      absl::Base64Escape(r.reason), "\n");
+}
+
+std::optional<JournalReboot> ParseReboot(
+    const std::vector<absl::string_view>& f) {
+  JournalReboot r;
+  int64_t boot = 0;
+  int64_t requested = 0;
+  int64_t delay = 0;
+  auto phase = f.size() == 8 ? ParseRebootPhase(f[2]) : std::nullopt;
+  if (!phase || !absl::SimpleAtoi(f[1], &r.step_index) ||
+      !absl::SimpleAtoi(f[3], &boot) || !absl::SimpleAtoi(f[4], &requested) ||
+      !absl::SimpleAtoi(f[5], &delay) || !absl::SimpleAtoi(f[6], &r.count) ||
+      !absl::Base64Unescape(f[7], &r.reason)) {
+    return std::nullopt;
+  }
+  r.phase = *phase;
+  r.boot_time_before = FromTimeField(boot);
+  r.requested_at = FromTimeField(requested);
+  r.delay = absl::Nanoseconds(delay);
+  return r;
+}
+
 bool IsPlainName(absl::string_view s) {
   if (s.empty() || s == "." || s == "..") return false;
   for (char c : s) {
@@ -83,6 +145,13 @@ absl::StatusOr<TaskJournal> TaskJournal::Open(Host& host,
       header = true;
       continue;
     }
+    if (!f.empty() && f[0] == kRebootRecord) {
+      journal.reboot_ = ParseReboot(f);
+      if (!journal.reboot_) {
+        return corrupt(absl::StrCat("bad record \"", line.substr(0, 40), "\""));
+      }
+      continue;
+    }
     uint32_t index = 0;
     std::string bytes;
     auto phase = f.size() == 3 ? ParsePhase(f[1]) : std::nullopt;
@@ -111,6 +180,7 @@ absl::Status TaskJournal::Save() {
     absl::StrAppend(&out, index, " ", PhaseName(entry.phase), " ",
                     absl::Base64Escape(entry.report.SerializeAsString()), "\n");
   }
+  if (reboot_) absl::StrAppend(&out, FormatReboot(*reboot_));
   return host_->WriteFile(path_, out);
 }
 
@@ -139,6 +209,11 @@ absl::Status TaskJournal::MarkAcknowledged(uint32_t index) {
         absl::StrCat("journal: step ", index, " acknowledged before it ran"));
   }
   it->second.phase = StepPhase::kAcknowledged;
+  return Save();
+}
+
+absl::Status TaskJournal::SetReboot(const JournalReboot& reboot) {
+  reboot_ = reboot;
   return Save();
 }
 

@@ -5,6 +5,9 @@
 //   started       the step was about to run (it may or may not have run)
 //   executed      it ran; its final report is recorded but not acknowledged
 //   acknowledged  the server has the final report
+// and, per task attempt, the restart a step asked for (see JournalReboot), so
+// that the runner started after the restart knows where it was and can check
+// that the machine really restarted.
 #ifndef MDEFLEET_RUNNER_JOURNAL_JOURNAL_H_
 #define MDEFLEET_RUNNER_JOURNAL_JOURNAL_H_
 
@@ -16,6 +19,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "mdefleet/v1/runner.pb.h"
 #include "runner/host/host.h"
 
@@ -29,6 +33,27 @@ struct JournalEntry {
   // lease id: a buffered result can be delivered later, see
   // stale_journals.h); for kStarted the RUNNING report. Never holds facts.
   v1::ReportStepRequest report;
+};
+
+// Where a restart asked for by step `step_index` stands.
+enum class RebootPhase {
+  kWaiting,    // waiting for a maintenance window; nothing requested yet
+  kRequested,  // about to ask the host to restart (it may or may not have)
+  kScheduled,  // the host accepted the restart at requested_at
+  kDone,       // over: the machine restarted, or the step ended without it
+};
+
+// The latest restart of a task attempt. `count` counts the restarts this
+// attempt asked for (this one included, once requested), so it survives
+// into later restarts and bounds them.
+struct JournalReboot {
+  uint32_t step_index = 0;
+  RebootPhase phase = RebootPhase::kWaiting;
+  absl::Time boot_time_before = absl::InfinitePast();  // boot time at request
+  absl::Time requested_at = absl::InfinitePast();      // kScheduled
+  absl::Duration delay = absl::ZeroDuration();         // restart delay
+  int count = 0;
+  std::string reason;  // "Install.ps1 exit 12: pending reboot: ..."
 };
 
 class TaskJournal {
@@ -52,6 +77,12 @@ class TaskJournal {
                                           const v1::ReportStepRequest& final);
   [[nodiscard]] absl::Status MarkAcknowledged(uint32_t index);
 
+  // The attempt's latest restart, if a step asked for one.
+  const std::optional<JournalReboot>& reboot() const { return reboot_; }
+  // Records and persists `reboot` (replacing the previous one) before the
+  // runner acts on it.
+  [[nodiscard]] absl::Status SetReboot(const JournalReboot& reboot);
+
   // Deletes the journal file (the task is over).
   [[nodiscard]] absl::Status Remove();
 
@@ -71,6 +102,7 @@ class TaskJournal {
   std::string task_id_;
   uint32_t attempt_;
   std::map<uint32_t, JournalEntry> entries_;
+  std::optional<JournalReboot> reboot_;
 };
 
 // Path of the journal directory (<state dir>\journal).

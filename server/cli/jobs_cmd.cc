@@ -260,6 +260,15 @@ void AddJobsCommands(CLI::App& app, Command* selected) {
                      "(no connectivity, pending reboot, lost lease)");
   submit->add_option("--retry-backoff", policy.retry_backoff,
                      "Wait before the first retry, doubling (default 1m)");
+  submit->add_option("--maintenance-window", policy.maintenance_windows,
+                     "Device local time when steps that restart the machine "
+                     "may run, e.g. \"Sat 01:00-05:00\", \"Mon-Fri "
+                     "22:00-02:00\", \"daily 03:00-04:00\" (repeatable, or "
+                     "comma-separated)");
+  submit->add_option("--maintenance-window-scope",
+                     policy.maintenance_window_scope,
+                     "reboot (default): only steps that restart wait for a "
+                     "window; task: tasks also start only in a window");
   submit->add_flag("--dry-run", submit_options->dry_run,
                    "Show the targeted devices and their planned steps; store "
                    "nothing");

@@ -8,6 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
+#include "absl/strings/str_split.h"
+#include "common/maintenance_window.h"
 #include "common/rollout_policy.h"
 #include "server/cli/duration.h"
 #include "server/cli/errors.h"
@@ -110,6 +112,29 @@ absl::StatusOr<v1::RolloutPolicy> BuildRolloutPolicy(const PolicyFlags& f) {
     auto d = DurationFlag(f.retry_backoff, "--retry-backoff", false);
     if (!d.ok()) return d.status();
     *policy.mutable_retry_backoff() = *d;
+  }
+  for (const std::string& flag : f.maintenance_windows) {
+    for (absl::string_view text : absl::StrSplit(flag, ',')) {
+      auto window = ParseMaintenanceWindow(text, "--maintenance-window");
+      if (!window.ok()) return UsageError(window.status().message());
+      policy.add_maintenance_windows()->set_spec(
+          FormatMaintenanceWindow(*window));
+    }
+  }
+  if (!f.maintenance_window_scope.empty()) {
+    const std::string scope = absl::AsciiStrToLower(
+        absl::StripAsciiWhitespace(f.maintenance_window_scope));
+    if (scope == "task") {
+      policy.set_maintenance_scope(v1::MAINTENANCE_SCOPE_WHOLE_TASK);
+    } else if (scope != "reboot") {
+      return Bad("--maintenance-window-scope", f.maintenance_window_scope,
+                 "expected reboot (only steps that restart the machine wait "
+                 "for a window) or task (tasks start only in a window)");
+    }
+    if (policy.maintenance_windows_size() == 0) {
+      return Bad("--maintenance-window-scope", f.maintenance_window_scope,
+                 "needs --maintenance-window");
+    }
   }
   if (absl::Status s = ValidateRolloutPolicy(policy); !s.ok()) {
     return UsageError(s.message());

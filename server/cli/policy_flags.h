@@ -1,6 +1,7 @@
 // The rollout-policy flags of `jobs submit`: --canary, --canary-approval,
 // --max-in-flight, --wave-size, --wave-interval, --max-failures,
-// --task-timeout, --deadline, --retries, --retry-backoff. Parsed and checked
+// --task-timeout, --deadline, --retries, --retry-backoff,
+// --maintenance-window, --maintenance-window-scope. Parsed and checked
 // locally (usage errors naming the flag) before anything is sent; the server
 // checks them again against the target and its clock.
 #ifndef MDEFLEET_SERVER_CLI_POLICY_FLAGS_H_
@@ -8,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -27,6 +29,9 @@ struct PolicyFlags {
   std::string deadline;       // duration from now, or an RFC 3339 time
   uint32_t retries = 0;
   std::string retry_backoff;  // duration
+  // "Sat 01:00-05:00"; each may also be a comma-separated list.
+  std::vector<std::string> maintenance_windows;
+  std::string maintenance_window_scope;  // reboot | task
 };
 
 // "N" (a number of devices) or "P%" (a percentage of the targeted devices,

@@ -125,6 +125,18 @@ std::vector<std::pair<std::string, std::string>> RolloutRows(
         absl::StrCat(p.retries(), " per task for retryable failures (backoff ",
                      FormatShortDuration(backoff), ", doubling)"));
   }
+  if (p.maintenance_windows_size() > 0) {
+    std::vector<std::string> windows;
+    for (const v1::MaintenanceWindow& w : p.maintenance_windows()) {
+      windows.push_back(w.spec());
+    }
+    rows.emplace_back(
+        "maintenance",
+        absl::StrCat(absl::StrJoin(windows, ", "), " (device local time); ",
+                     p.maintenance_scope() == v1::MAINTENANCE_SCOPE_WHOLE_TASK
+                         ? "tasks start, and restart the machine, only then"
+                         : "steps that restart the machine wait for it"));
+  }
   if ((p.canary() > 0 || p.has_wave_size()) && !IsFinal(job.state())) {
     rows.emplace_back("rollout", WavePosition(job));
   }

@@ -28,7 +28,8 @@ std::string JobStateWithReason(const v1::Job& job);
 
 // (field, value) rows for the policy the job was submitted with and its
 // rollout position: canary, waves, max failures, task timeout, deadline,
-// retries, rollout, waiting. Rows that do not apply are left out.
+// retries, maintenance windows, rollout, waiting. Rows that do not apply are
+// left out.
 std::vector<std::pair<std::string, std::string>> RolloutRows(
     const v1::Job& job);
 

@@ -5,6 +5,7 @@
 #include "common/random.h"
 #include "common/status_macros.h"
 #include "server/store/held_lease.h"
+#include "server/store/maintenance_lease.h"
 #include "server/store/planning.h"
 #include "server/store/rollout.h"
 
@@ -29,8 +30,9 @@ absl::StatusOr<std::optional<v1::LeasedTask>> Redeliver(
         db.Prepare(
             "SELECT t.id, t.job_id, t.attempt, t.lease_id, t.plan, "
             "j.kind, j.state, t.state, j.lease_micros, coalesce(t.started_at, "
-            "0) FROM tasks t JOIN jobs j ON j.id = t.job_id WHERE t.device_id = ?1 AND t.state IN (2, "
-            "3) AND t.lease_expires_at > ?2 ORDER BY t.created_at LIMIT 1"));
+            "0) FROM tasks t JOIN jobs j ON j.id = t.job_id WHERE t.device_id "
+            "= ?1 AND t.state IN (2, 3) AND t.lease_expires_at > ?2 ORDER BY "
+            "t.created_at LIMIT 1"));
     st->Bind(1, device_id);
     st->Bind(2, now);
     ASSIGN_OR_RETURN(bool row, st->Step());
@@ -89,9 +91,12 @@ struct Candidate {
 // current wave is open and has a slot left (or the task already holds one),
 // and the task's retry backoff is over. One index range on tasks
 // (device_id, state) and a read of each candidate's job by its unique id.
-absl::StatusOr<std::optional<Candidate>> NextQueued(Connection& db,
-                                                    absl::string_view device_id,
-                                                    int64_t now) {
+// Candidates whose job lets tasks start only in a maintenance window that is
+// closed in the device's local time are passed over
+// (InMaintenanceWindowForLease).
+absl::StatusOr<std::optional<Candidate>> NextQueued(
+    Connection& db, absl::string_view device_id, const v1::DeviceFacts& facts,
+    int64_t now) {
   ASSIGN_OR_RETURN(
       CachedStatement st,
       db.Prepare(
@@ -103,23 +108,26 @@ absl::StatusOr<std::optional<Candidate>> NextQueued(Connection& db,
           "AND j.wave_opens_at <= ?2 AND (j.deadline_at IS NULL OR "
           "j.deadline_at > ?2) AND (t.wave = j.wave OR (j.wave = 0 AND "
           "j.wave_leased < j.canary) OR (j.wave > 0 AND (j.wave_size = 0 OR "
-          "j.wave_leased < j.wave_size))) ORDER BY j.rowid LIMIT 1"));
+          "j.wave_leased < j.wave_size))) ORDER BY j.rowid"));
   st->Bind(1, device_id);
   st->Bind(2, now);
-  ASSIGN_OR_RETURN(bool row, st->Step());
-  if (!row) return std::nullopt;
-  Candidate c;
-  c.task_id = st->ColumnText(0);
-  c.job_id = st->ColumnText(1);
-  c.attempt = st->ColumnInt(2);
-  if (!c.spec.ParseFromString(st->ColumnBlob(3))) {
-    return absl::DataLossError(absl::StrCat("job ", c.job_id, ": bad spec"));
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, st->Step());
+    if (!row) return std::nullopt;
+    Candidate c;
+    c.task_id = st->ColumnText(0);
+    c.job_id = st->ColumnText(1);
+    c.attempt = st->ColumnInt(2);
+    if (!c.spec.ParseFromString(st->ColumnBlob(3))) {
+      return absl::DataLossError(absl::StrCat("job ", c.job_id, ": bad spec"));
+    }
+    c.job_state = static_cast<v1::JobState>(st->ColumnInt(4));
+    c.counted = st->ColumnInt(5) != 0;
+    c.wave = st->ColumnInt(6);
+    c.lease_micros = st->ColumnInt(7);
+    if (!InMaintenanceWindowForLease(c.spec.policy(), facts, now)) continue;
+    return c;
   }
-  c.job_state = static_cast<v1::JobState>(st->ColumnInt(4));
-  c.counted = st->ColumnInt(5) != 0;
-  c.wave = st->ColumnInt(6);
-  c.lease_micros = st->ColumnInt(7);
-  return c;
 }
 
 absl::Status ReplaceSteps(Connection& db, const Candidate& c,
@@ -155,11 +163,14 @@ absl::StatusOr<std::optional<v1::LeasedTask>> LeaseTaskForDevice(
     int64_t now, absl::Duration server_lease, WriteEffects* effects) {
   ASSIGN_OR_RETURN(std::optional<v1::LeasedTask> held,
                    Redeliver(db, device_id, now, server_lease, effects));
-  if (held) return held;
+  if (held) {
+    RETURN_IF_ERROR(AttachMaintenanceWindows(db, &*held));
+    return held;
+  }
 
   for (int tries = 0; tries < kMaxPlanFailuresPerPoll; ++tries) {
     ASSIGN_OR_RETURN(std::optional<Candidate> next,
-                     NextQueued(db, device_id, now));
+                     NextQueued(db, device_id, facts, now));
     if (!next) return std::nullopt;
     absl::StatusOr<v1::Plan> plan = [&]() -> absl::StatusOr<v1::Plan> {
       ASSIGN_OR_RETURN(PlanInputs inputs, PlanInputsForSpec(db, next->spec));
@@ -212,6 +223,7 @@ absl::StatusOr<std::optional<v1::LeasedTask>> LeaseTaskForDevice(
     task.set_kind(next->spec.kind());
     *task.mutable_plan() = std::move(*plan);
     SetDuration(server_lease, task.mutable_lease_duration());
+    CopyMaintenanceWindows(next->spec.policy(), &task);
     return task;
   }
   return std::nullopt;

@@ -82,10 +82,11 @@ absl::StatusOr<ReportOutcome> ApplyStepReport(
 
   // The step as stored.
   v1::StepState stored_state = v1::STEP_STATE_UNSPECIFIED;
+  std::string stored_message;
   {
     ASSIGN_OR_RETURN(CachedStatement st,
-                     db.Prepare("SELECT state FROM steps WHERE task_id = ?1 "
-                                "AND attempt = ?2 AND idx = ?3"));
+                     db.Prepare("SELECT state, message FROM steps WHERE "
+                                "task_id = ?1 AND attempt = ?2 AND idx = ?3"));
     st->Bind(1, task_id);
     st->Bind(2, task.attempt);
     st->Bind(3, static_cast<int64_t>(report.step_index()));
@@ -95,13 +96,19 @@ absl::StatusOr<ReportOutcome> ApplyStepReport(
           "step_index: task ", task_id, " has no step ", report.step_index()));
     }
     stored_state = static_cast<v1::StepState>(st->ColumnInt(0));
+    stored_message = st->ColumnText(1);
   }
   ReportOutcome outcome;
   outcome.cancel = task.job_state == v1::JOB_STATE_CANCELLED;
   if (outcome.cancel) outcome.cancel_reason = task.job_reason;
   // Idempotency: a repeated report (also after it ended the task) or a late
-  // RUNNING after the step finished changes nothing.
-  if (stored_state == report.state() ||
+  // RUNNING after the step finished changes nothing. A RUNNING report with a
+  // new message for a running step is progress ("waiting for the
+  // maintenance window ...", "rebooting (...)"): recorded like a report.
+  const bool progress = stored_state == v1::STEP_STATE_RUNNING &&
+                        report.state() == v1::STEP_STATE_RUNNING &&
+                        report.message() != stored_message;
+  if ((stored_state == report.state() && !progress) ||
       (report.state() == v1::STEP_STATE_RUNNING &&
        IsFinalStepState(stored_state))) {
     outcome.repeat = true;

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "common/clock.h"
 #include "server/cli/app.h"
 #include "server/cli/policy_flags.h"
@@ -155,6 +156,61 @@ TEST_F(RolloutCommandsTest, BadPolicyFlagsAreUsageErrorsNamingTheFlag) {
         << ::testing::PrintToString(flags);
   }
   EXPECT_EQ(Calls(), 0u) << "nothing was sent";
+}
+
+TEST_F(RolloutCommandsTest, MaintenanceWindowFlags) {
+  Result r = Run({"jobs", "submit", "onboard", "--target", "all",
+                  "--maintenance-window", "saturday 01:00-05:00",
+                  "--maintenance-window", "Sun 23:00-02:00,daily 03:00-04:00",
+                  "--maintenance-window-scope", "task"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  {
+    std::lock_guard<std::mutex> lock(fake().mu);
+    const v1::RolloutPolicy& p = fake().submit_requests[0].spec().policy();
+    ASSERT_EQ(p.maintenance_windows_size(), 3);
+    EXPECT_EQ(p.maintenance_windows(0).spec(), "Sat 01:00-05:00");
+    EXPECT_EQ(p.maintenance_windows(1).spec(), "Sun 23:00-02:00");
+    EXPECT_EQ(p.maintenance_windows(2).spec(), "daily 03:00-04:00");
+    EXPECT_EQ(p.maintenance_scope(), v1::MAINTENANCE_SCOPE_WHOLE_TASK);
+  }
+  const std::vector<std::pair<std::vector<std::string>, std::string>> bad = {
+      {{"--maintenance-window", "Sat 1am-5am"},
+       "--maintenance-window \"Sat 1am-5am\": \"1am-5am\" is not a time "
+       "range HH:MM-HH:MM"},
+      {{"--maintenance-window", "Someday 01:00-02:00"},
+       "--maintenance-window \"Someday 01:00-02:00\": unknown day"},
+      {{"--maintenance-window", "Sat 01:00-05:00", "--maintenance-window-scope",
+        "always"},
+       "--maintenance-window-scope \"always\": expected reboot"},
+      {{"--maintenance-window-scope", "task"},
+       "--maintenance-window-scope \"task\": needs --maintenance-window"},
+  };
+  for (const auto& [flags, message] : bad) {
+    std::vector<std::string> args = {"jobs", "submit", "onboard", "--target",
+                                     "all"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    Result bad_run = Run(args);
+    EXPECT_EQ(bad_run.exit_code, 2) << ::testing::PrintToString(flags);
+    EXPECT_THAT(bad_run.err, HasSubstr("error: " + message))
+        << ::testing::PrintToString(flags);
+    if (absl::StartsWith(message, "--maintenance-window \"")) {
+      EXPECT_THAT(bad_run.err, HasSubstr("e.g. \"Sat 01:00-05:00\""))
+          << ::testing::PrintToString(flags);
+    }
+  }
+  EXPECT_EQ(Calls(), 1u) << "only the good submit was sent";
+}
+
+TEST_F(RolloutCommandsTest, JobsGetShowsTheMaintenanceWindows) {
+  fake()
+      .final_job.mutable_spec()
+      ->mutable_policy()
+      ->add_maintenance_windows()
+      ->set_spec("Sat 01:00-05:00");
+  Result r = Run({"jobs", "get", "job-1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("Sat 01:00-05:00 (device local time); steps "
+                               "that restart the machine wait for it"));
 }
 
 TEST_F(RolloutCommandsTest, ServerRefusalsOfThePolicyExitOne) {

@@ -94,6 +94,15 @@ TEST_P(InstallDownlevelTest, ExitCodeMeaningsCoverEveryDocumentedCode) {
   EXPECT_EQ(meanings.count(0), 0u);
 }
 
+TEST_P(InstallDownlevelTest, PendingRebootMeansRestartThenRunAgain) {
+  auto plan = BuildPlan(InputsFor("install"), FactsFor(GetParam()));
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  const v1::RunProcessAction& run =
+      Step(*plan, "run_install_ps1").action().run_process();
+  ASSERT_EQ(run.reboot_exit_codes_size(), 1);
+  EXPECT_EQ(run.reboot_exit_codes(0), install_ps1::kPendingReboot);
+}
+
 TEST_P(InstallDownlevelTest, MissingInstallScriptIsInvalidArgument) {
   PlanInputs inputs = InputsFor("install");
   inputs.install_script.reset();

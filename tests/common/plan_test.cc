@@ -118,6 +118,7 @@ TEST(BuildPlanTest, WarnsAboutPendingRebootOnlyWhenInstallPs1Runs) {
   ASSERT_TRUE(plan.ok()) << plan.status();
   ASSERT_EQ(plan->warnings_size(), 1);
   EXPECT_THAT(plan->warnings(0), HasSubstr("Install.ps1 exits 12"));
+  EXPECT_THAT(plan->warnings(0), HasSubstr("the runner restarts it"));
 
   facts = FactsFor(v1::OS_FAMILY_WS2019);
   facts.set_reboot_pending(true);

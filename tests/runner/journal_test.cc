@@ -10,6 +10,38 @@ namespace {
 using testing::MakeSim;
 using testing::TempDir;
 
+TEST(TaskJournal, PersistsTheRebootRecord) {
+  TempDir dir;
+  auto host = MakeSim("ws2019", dir.path());
+  JournalReboot reboot;
+  reboot.step_index = 4;
+  reboot.phase = RebootPhase::kScheduled;
+  reboot.boot_time_before = absl::FromUnixSeconds(1700000000);
+  reboot.requested_at = absl::FromUnixSeconds(1700003600);
+  reboot.delay = absl::Seconds(30);
+  reboot.count = 2;
+  reboot.reason = "Install.ps1 exit 12: pending reboot: reboot, then run again";
+  {
+    auto j = TaskJournal::Open(*host, "t1", 1);
+    ASSERT_TRUE(j.ok()) << j.status();
+    EXPECT_FALSE(j->reboot().has_value());
+    ASSERT_TRUE(j->SetReboot(reboot).ok());
+  }
+  auto j = TaskJournal::Open(*host, "t1", 1);
+  ASSERT_TRUE(j.ok()) << j.status();
+  ASSERT_TRUE(j->reboot().has_value());
+  const JournalReboot& r = *j->reboot();
+  EXPECT_EQ(r.step_index, 4u);
+  EXPECT_EQ(r.phase, RebootPhase::kScheduled);
+  EXPECT_EQ(r.boot_time_before, reboot.boot_time_before);
+  EXPECT_EQ(r.requested_at, reboot.requested_at);
+  EXPECT_EQ(r.delay, absl::Seconds(30));
+  EXPECT_EQ(r.count, 2);
+  EXPECT_EQ(r.reason, reboot.reason);
+  // Another attempt has its own journal.
+  EXPECT_FALSE(TaskJournal::Open(*host, "t1", 2)->reboot().has_value());
+}
+
 TEST(TaskJournal, PersistsPhasesAcrossReopen) {
   TempDir dir;
   auto host = MakeSim("ws2019", dir.path());

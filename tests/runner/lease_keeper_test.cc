@@ -73,7 +73,7 @@ TEST(LeaseKeeper, StopsAtALostLeaseAndKeepsGoingThroughTransientErrors) {
 // the heartbeats name the install step, and nothing else differs.
 TEST(TaskRunnerHeartbeats, ASlowStepIsCoveredByHeartbeats) {
   TempDir dir;
-  auto host = MakeSim("ws2016", dir.path(), "SIM-SLOW-0001",
+  auto host = MakeSim("ws2016", dir.path(), "SIM-SLOW-0001", nullptr,
                       absl::Milliseconds(600));
   FakeFetcher fetcher;
   PlanInputs inputs;

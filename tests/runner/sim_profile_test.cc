@@ -22,6 +22,20 @@ TEST(SimProfile, ParsesOsAndOptions) {
   EXPECT_EQ(FormatSimProfile(*p), "ws2016+mma+av+passive+noconn+exit=4+reboot");
 }
 
+TEST(SimProfile, TimeZoneAndIgnoredReboots) {
+  auto p = ParseSimProfile("ws2019+noreboot+tz=-5:30");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_TRUE(p->reboot_ignored);
+  EXPECT_EQ(p->utc_offset_minutes, -330);
+  EXPECT_EQ(FormatSimProfile(*p), "ws2019+noreboot+tz=-5:30");
+  for (const char* bad : {"ws2019+tz=", "ws2019+tz=15", "ws2019+tz=9:60",
+                          "ws2019+tz=0900", "ws2019+tz=x"}) {
+    EXPECT_THAT(ParseSimProfile(bad).status().message(),
+                HasSubstr("is not a UTC offset"))
+        << bad;
+  }
+}
+
 TEST(SimProfile, MmaWithExplicitWorkspace) {
   auto p = ParseSimProfile("ws2012r2+mma=AAAAAAAA-BBBB-CCCC-DDDD-EEEEEEEEEEEE");
   ASSERT_TRUE(p.ok()) << p.status();

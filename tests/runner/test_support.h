@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "common/sha256.h"
 #include "gtest/gtest.h"
 #include "mdefleet/v1/runner.pb.h"
@@ -44,11 +44,30 @@ class TempDir {
   std::string path_;
 };
 
-// A simulated server for `spec` rooted in `root`, with no simulated delays
-// unless `installer_delay` says how long Install.ps1 takes.
+// A settable clock.
+class FakeClock : public Clock {
+ public:
+  explicit FakeClock(absl::Time start) : now_(start) {}
+  absl::Time Now() const override {
+    absl::MutexLock lock(&mu_);
+    return now_;
+  }
+  void Advance(absl::Duration d) {
+    absl::MutexLock lock(&mu_);
+    now_ += d;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  absl::Time now_;
+};
+
+// A simulated server for `spec` rooted in `root`, reading `clock` (the real
+// one when null), with no simulated delays unless `installer_delay` says how
+// long Install.ps1 takes.
 inline std::unique_ptr<sim::SimulatedHost> MakeSim(
     const std::string& spec, const std::string& root,
-    const std::string& hostname = "SIM-TEST-0001",
+    const std::string& hostname = "SIM-TEST-0001", Clock* clock = nullptr,
     absl::Duration installer_delay = absl::ZeroDuration()) {
   auto profile = sim::ParseSimProfile(spec);
   EXPECT_TRUE(profile.ok()) << profile.status();
@@ -59,6 +78,7 @@ inline std::unique_ptr<sim::SimulatedHost> MakeSim(
   o.installer_delay = installer_delay;
   o.script_delay = absl::ZeroDuration();
   o.jitter = 0;
+  if (clock != nullptr) o.clock = clock;
   auto host = sim::SimulatedHost::Create(std::move(o));
   EXPECT_TRUE(host.ok()) << host.status();
   return host.ok() ? *std::move(host) : nullptr;

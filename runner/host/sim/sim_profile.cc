@@ -22,6 +22,33 @@ constexpr OsName kOsNames[] = {
     {"ws2025", v1::OS_FAMILY_WS2025},
 };
 
+// "9", "-5:30", "5:45" (hours east of UTC, at most 14 either way; "+"
+// separates profile options, so east has no sign) -> minutes.
+std::optional<int> ParseUtcOffset(absl::string_view text) {
+  const bool west = absl::ConsumePrefix(&text, "-");
+  std::vector<absl::string_view> parts = absl::StrSplit(text, ':');
+  int h = 0;
+  int m = 0;
+  if (parts.size() > 2 || parts[0].empty() || parts[0].size() > 2 ||
+      !absl::ascii_isdigit(static_cast<unsigned char>(parts[0][0])) ||
+      !absl::SimpleAtoi(parts[0], &h) ||
+      (parts.size() == 2 &&
+       (parts[1].size() != 2 ||
+        !absl::ascii_isdigit(static_cast<unsigned char>(parts[1][0])) ||
+        !absl::SimpleAtoi(parts[1], &m) || m > 59)) ||
+      h * 60 + m > 14 * 60) {
+    return std::nullopt;
+  }
+  return (west ? -1 : 1) * (h * 60 + m);
+}
+
+std::string FormatOffset(int minutes) {
+  const int a = minutes < 0 ? -minutes : minutes;
+  std::string out = absl::StrCat(minutes < 0 ? "-" : "", a / 60);
+  if (a % 60 != 0) absl::StrAppend(&out, absl::StrFormat(":%02d", a % 60));
+  return out;
+}
+
 }  // namespace
 
 bool IsGuid(absl::string_view text) {
@@ -67,6 +94,16 @@ absl::StatusOr<SimProfile> ParseSimProfile(absl::string_view spec) {
       p.no_connectivity = true;
     } else if (opt == "reboot") {
       p.reboot_pending = true;
+    } else if (opt == "noreboot") {
+      p.reboot_ignored = true;
+    } else if (absl::ConsumePrefix(&opt, "tz=")) {
+      auto offset = ParseUtcOffset(opt);
+      if (!offset.has_value()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("simulate profile \"", spec, "\": time zone \"", opt,
+                         "\" is not a UTC offset in hours like 9, -5 or 5:30"));
+      }
+      p.utc_offset_minutes = *offset;
     } else if (opt == "onboarded") {
       p.onboarded = true;
     } else if (opt == "installed") {
@@ -83,7 +120,7 @@ absl::StatusOr<SimProfile> ParseSimProfile(absl::string_view spec) {
       return absl::InvalidArgumentError(absl::StrCat(
           "simulate profile \"", spec, "\": unknown option \"", opt,
           "\"; expected mma, mma=<GUID>, av, passive, noconn, exit=N, "
-          "reboot, onboarded or installed"));
+          "reboot, noreboot, onboarded, installed or tz=H[:MM]"));
     }
   }
   if (p.installed && !UsesUnifiedAgentInstaller(p.os)) {
@@ -113,6 +150,10 @@ std::string FormatSimProfile(const SimProfile& p) {
   if (p.forced_install_exit)
     absl::StrAppend(&out, "+exit=", *p.forced_install_exit);
   if (p.reboot_pending) out += "+reboot";
+  if (p.reboot_ignored) out += "+noreboot";
+  if (p.utc_offset_minutes != 0) {
+    absl::StrAppend(&out, "+tz=", FormatOffset(p.utc_offset_minutes));
+  }
   if (p.onboarded) out += "+onboarded";
   if (p.installed) out += "+installed";
   return out;

@@ -29,10 +29,16 @@ struct SimProfile {
   bool reboot_pending = false;             // "reboot"
   bool onboarded = false;  // "onboarded" (implies installed downlevel)
   bool installed = false;  // "installed": md4ws present (2012 R2/2016)
+  // "noreboot": restart requests are accepted but never carried out (as when
+  // an administrator aborts them with shutdown /a): the boot time stays.
+  bool reboot_ignored = false;
+  // "tz=9" / "tz=-5:30": local time minus UTC, in minutes.
+  int utc_offset_minutes = 0;
 };
 
 // Parses "<os>[+opt...]", os in ws2012r2|ws2016|ws2019|ws2022|ws2025, options
-// mma, mma=<GUID>, av, passive, noconn, exit=N, reboot, onboarded, installed.
+// mma, mma=<GUID>, av, passive, noconn, exit=N, reboot, noreboot, onboarded,
+// installed, tz=H[:MM] (hours east of UTC; west: tz=-H[:MM]).
 // InvalidArgument naming the bad part otherwise.
 absl::StatusOr<SimProfile> ParseSimProfile(absl::string_view spec);
 

@@ -354,6 +354,7 @@ absl::StatusOr<OsInfo> SimulatedHost::GetOsInfo() {
   info.domain = machine_.Domain();
   info.reboot_pending = machine_.RebootPending();
   info.boot_time = machine_.boot_time;
+  info.utc_offset_minutes = profile_.utc_offset_minutes;
   auto guid = r.Read(mde::kCryptographyKey, mde::kMachineGuidValue);
   if (guid && std::holds_alternative<std::string>(*guid)) {
     info.machine_identity = std::get<std::string>(*guid);
@@ -366,6 +367,8 @@ absl::Status SimulatedHost::Reboot(absl::string_view reason,
   absl::MutexLock lock(&mu_);
   const absl::Time now = options_.clock->Now();
   machine_.reboots.push_back({std::string(reason), delay, now});
+  // "noreboot": the request is recorded, the restart never happens.
+  if (profile_.reboot_ignored) return SaveLocked();
   machine_.boot_time = now + delay;
   machine_.registry.DeleteKey(mde::kCbsRebootPendingKey);
   machine_.registry.DeleteKey(mde::kWuRebootRequiredKey);

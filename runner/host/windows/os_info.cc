@@ -96,6 +96,23 @@ absl::StatusOr<bool> RebootPending() {
   return cbs || wu || renames;
 }
 
+// Local time minus UTC in minutes: -(Bias + StandardBias or DaylightBias,
+// whichever is in effect now). Windows defines UTC = local time + bias.
+absl::StatusOr<int> UtcOffsetMinutes() {
+  DYNAMIC_TIME_ZONE_INFORMATION tz = {};
+  const DWORD id = GetDynamicTimeZoneInformation(&tz);
+  if (id == TIME_ZONE_ID_INVALID) {
+    return LastErrorStatus("GetDynamicTimeZoneInformation");
+  }
+  LONG bias = tz.Bias;
+  if (id == TIME_ZONE_ID_DAYLIGHT) {
+    bias += tz.DaylightBias;
+  } else if (id == TIME_ZONE_ID_STANDARD) {
+    bias += tz.StandardBias;
+  }
+  return static_cast<int>(-bias);
+}
+
 }  // namespace
 
 std::optional<FileVersion> ReadFileVersion(absl::string_view path) {
@@ -139,6 +156,7 @@ absl::StatusOr<OsInfo> CollectOsInfo() {
   const absl::Duration uptime = absl::Milliseconds(GetTickCount64());
   info.boot_time =
       absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now() - uptime));
+  ASSIGN_OR_RETURN(info.utc_offset_minutes, UtcOffsetMinutes());
   ASSIGN_OR_RETURN(
       std::optional<RegistryData> guid,
       ReadRegistryValue(mde::kCryptographyKey, mde::kMachineGuidValue));

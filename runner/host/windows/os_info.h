@@ -35,6 +35,8 @@ std::optional<FileVersion> ReadFileVersion(absl::string_view path);
 // - reboot_pending: the CBS RebootPending key, the Windows Update
 //   RebootRequired key, or a non-empty PendingFileRenameOperations;
 // - boot_time: now minus GetTickCount64(), to the second;
+// - utc_offset_minutes: -(Bias + DaylightBias or StandardBias, whichever is
+//   in effect) from GetDynamicTimeZoneInformation;
 // - machine_identity: MachineGuid under HKLM\SOFTWARE\Microsoft\Cryptography.
 absl::StatusOr<OsInfo> CollectOsInfo();
 

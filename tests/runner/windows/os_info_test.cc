@@ -78,6 +78,30 @@ TEST_F(OsInfoTest, FactsAreSane) {
             absl::Seconds(1));
 }
 
+// The UTC offset is what the clock says: local time minus UTC.
+TEST_F(OsInfoTest, UtcOffsetMatchesTheLocalClock) {
+  auto info = host_->GetOsInfo();
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_GE(info->utc_offset_minutes, -12 * 60);
+  EXPECT_LE(info->utc_offset_minutes, 14 * 60);
+  SYSTEMTIME utc = {};
+  SYSTEMTIME local = {};
+  GetSystemTime(&utc);
+  GetLocalTime(&local);
+  FILETIME utc_ft = {};
+  FILETIME local_ft = {};
+  ASSERT_TRUE(SystemTimeToFileTime(&utc, &utc_ft));
+  ASSERT_TRUE(SystemTimeToFileTime(&local, &local_ft));
+  auto ticks = [](const FILETIME& ft) {
+    return (static_cast<int64_t>(ft.dwHighDateTime) << 32) |
+           static_cast<int64_t>(ft.dwLowDateTime);
+  };
+  // 100 ns ticks -> minutes, rounded to the nearest quarter hour.
+  const int64_t minutes = (ticks(local_ft) - ticks(utc_ft)) / 600000000;
+  const int64_t rounded = (minutes + (minutes >= 0 ? 7 : -7)) / 15 * 15;
+  EXPECT_EQ(info->utc_offset_minutes, rounded);
+}
+
 TEST_F(OsInfoTest, PendingRebootMarkersAreSeen) {
   if (!testing::RunningUnderWine()) {
     GTEST_SKIP() << "writes the real Component Based Servicing key; runs "
