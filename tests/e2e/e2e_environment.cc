@@ -115,12 +115,15 @@ std::string E2eEnvironment::server_log() const {
          ReadWholeFile(dir_ + "/server.out");
 }
 
-absl::Status E2eEnvironment::StartRunner(const std::string& profile) {
+absl::Status E2eEnvironment::StartRunner(
+    const std::string& profile, const std::vector<std::string>& extra_args) {
   const int index = static_cast<int>(runners_.size());
   runner_argv_.push_back({MDEFLEET_RUNNER_BIN, "--server", server_address_,
                           "--enrollment-secret-file", enrollment_secret_path_,
                           "--state-dir", runner_state_dir(index),
                           "--poll-wait", "5s", "--simulate", profile});
+  runner_argv_.back().insert(runner_argv_.back().end(), extra_args.begin(),
+                             extra_args.end());
   runners_.push_back(nullptr);
   return LaunchRunner(index);
 }

@@ -204,5 +204,36 @@ TEST(EndToEndRollout, ACanaryWaitsForApprovalThenTheRestFollows) {
   EXPECT_EQ(job.counts().succeeded(), 3u);
 }
 
+// An Install.ps1 that runs three times longer than the server's lease: the
+// runner's heartbeats keep the lease, so the step is not taken for a dead
+// runner, the task succeeds in its first attempt and nothing is retried.
+TEST(EndToEndRollout, HeartbeatsKeepASlowInstallsLeaseAlive) {
+  auto env_or = E2eEnvironment::Start({"--lease-duration", "2s"});
+  ASSERT_TRUE(env_or.ok()) << env_or.status();
+  E2eEnvironment& env = **env_or;
+  ASSERT_TRUE(env.StartRunner("ws2016", {"--sim-delay-ms", "6000"}).ok());
+  ASSERT_TRUE(env.WaitForDevices(1, absl::Seconds(60)).ok());
+  auto onboarding = env.UploadOnboardingArtifacts();
+  ASSERT_TRUE(onboarding.ok()) << onboarding.status();
+  v1::SubmitJobResponse submitted;
+  ASSERT_TRUE(env.CtlJson({"jobs", "submit", "onboard", "--target", "all",
+                           "--onboarding-script", *onboarding, "--retries",
+                           "2"},
+                          &submitted)
+                  .ok());
+  const std::string id = submitted.job().id();
+  v1::Job job = WaitForJob(env, id, [](const v1::Job& j) {
+    return j.state() == v1::JOB_STATE_SUCCEEDED ||
+           j.state() == v1::JOB_STATE_FAILED;
+  });
+  EXPECT_EQ(job.state(), v1::JOB_STATE_SUCCEEDED) << job.ShortDebugString();
+  v1::ListTasksResponse tasks;
+  ASSERT_TRUE(env.CtlJson({"jobs", "tasks", id}, &tasks).ok());
+  ASSERT_EQ(tasks.tasks_size(), 1);
+  EXPECT_EQ(tasks.tasks(0).attempt(), 1u) << "the lease was never lost";
+  EXPECT_THAT(env.server_log(),
+              ::testing::Not(HasSubstr("task lease(s) expired")));
+}
+
 }  // namespace
 }  // namespace mdefleet::testing
