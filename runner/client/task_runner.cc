@@ -254,7 +254,12 @@ TaskOutcome Run::Go() {
       const ProgressReporter progress = [&](absl::string_view message) {
         return ReportProgress(index, message);
       };
-      const RebootStep resumed = reboots.Resume(index, step, progress);
+      RebootStep resumed;
+      {
+        // Waiting for a restart that has not happened yet keeps the lease.
+        LeaseKeeper keeper(reporter_, task_, index, heartbeat_interval_);
+        resumed = reboots.Resume(index, step, progress);
+      }
       if (auto out = Rebooted(resumed, index)) return *std::move(out);
       if (resumed.next == RebootStep::Next::kReport) {
         result = resumed.result;

@@ -122,7 +122,7 @@ TEST(Chaos, RolloutSurvivesServerAndRunnerKills) {
   ASSERT_TRUE(onboarding.ok()) << onboarding.status();
   ProcessOutput submit = env.Ctl(
       {"jobs", "submit", "onboard", "--target", "all", "--onboarding-script",
-       *onboarding, "--max-in-flight", "20", "--retries", "6",
+       *onboarding, "--max-in-flight", "15", "--retries", "6",
        "--retry-backoff", "1s", "-o", "json"});
   ASSERT_EQ(submit.exit_code, 0) << submit.err;
   Db db(db_path);
@@ -136,10 +136,10 @@ TEST(Chaos, RolloutSurvivesServerAndRunnerKills) {
   std::shuffle(events.begin(), events.end(), rng);
   int runner_kills_mid_step = 0;
   for (char event : events) {
-    absl::SleepFor(uniform_ms(500, 2500));
+    absl::SleepFor(uniform_ms(300, 1500));
     if (event == 'S') {
       env.KillServer();
-      absl::SleepFor(uniform_ms(100, 1000));
+      absl::SleepFor(uniform_ms(100, 800));
       ASSERT_TRUE(env.RestartServer().ok());
       continue;
     }
@@ -159,7 +159,7 @@ TEST(Chaos, RolloutSurvivesServerAndRunnerKills) {
       ++runner_kills_mid_step;
     }
     env.KillRunner(fleet);
-    absl::SleepFor(uniform_ms(100, 1000));
+    absl::SleepFor(uniform_ms(100, 800));
     ASSERT_TRUE(env.RestartRunner(fleet).ok());
   }
 
