@@ -135,6 +135,20 @@ TEST_F(FilesTest, CreateDirectoriesMakesParentsAndIsIdempotent) {
             absl::StatusCode::kFailedPrecondition);
 }
 
+TEST_F(FilesTest, ListDirectoryNamesEntriesSortedAndAbsentIsEmpty) {
+  // The journal directory's shape: "<task>.<attempt>.journal" files.
+  ASSERT_TRUE(host_->WriteFile(Data("t-2.1.journal"), "x").ok());
+  ASSERT_TRUE(host_->WriteFile(Data("t-1.3.journal"), "y").ok());
+  ASSERT_TRUE(host_->CreateDirectories(Data("sub")).ok());
+  auto names = host_->ListDirectory(Data());
+  ASSERT_TRUE(names.ok()) << names.status();
+  EXPECT_EQ(*names, (std::vector<std::string>{"sub", "t-1.3.journal",
+                                              "t-2.1.journal"}));
+  auto absent = host_->ListDirectory(Data("missing"));
+  ASSERT_TRUE(absent.ok()) << absent.status();
+  EXPECT_TRUE(absent->empty());
+}
+
 TEST_F(FilesTest, DeleteDirectoryContentsKeepsTheFolder) {
   // The shape of ...\Windows Defender Advanced Threat Protection\Cyber.
   const std::string cyber = Data("Cyber");
