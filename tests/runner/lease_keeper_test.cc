@@ -76,18 +76,7 @@ TEST(TaskRunnerHeartbeats, ASlowStepIsCoveredByHeartbeats) {
   auto host = MakeSim("ws2016", dir.path(), "SIM-SLOW-0001", nullptr,
                       absl::Milliseconds(600));
   FakeFetcher fetcher;
-  PlanInputs inputs;
-  inputs.kind = "onboard";
-  inputs.install_script =
-      ArtifactRef{fetcher.Add(testing::InstallPs1Content()), "Install.ps1"};
-  inputs.installer_msi =
-      ArtifactRef{fetcher.Add(testing::MsiContent()), "md4ws.msi"};
-  inputs.onboarding_script =
-      ArtifactRef{fetcher.Add(testing::OnboardingScriptContent()),
-                  "WindowsDefenderATPOnboardingScript.cmd"};
-  auto facts = CollectFacts(*host, {});
-  ASSERT_TRUE(facts.ok());
-  auto plan = BuildPlan(inputs, *facts);
+  auto plan = testing::OnboardPlan(*host, fetcher);
   ASSERT_TRUE(plan.ok()) << plan.status();
   v1::LeasedTask task;
   task.set_task_id("t-slow");

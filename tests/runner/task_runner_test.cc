@@ -32,18 +32,7 @@ class TaskRunnerRestart : public ::testing::Test {
  protected:
   void SetUp() override {
     Boot();
-    PlanInputs inputs;
-    inputs.kind = "onboard";
-    inputs.install_script =
-        ArtifactRef{fetcher_.Add(testing::InstallPs1Content()), "Install.ps1"};
-    inputs.installer_msi =
-        ArtifactRef{fetcher_.Add(testing::MsiContent()), "md4ws.msi"};
-    inputs.onboarding_script =
-        ArtifactRef{fetcher_.Add(testing::OnboardingScriptContent()),
-                    "WindowsDefenderATPOnboardingScript.cmd"};
-    auto facts = CollectFacts(*host_, {});
-    ASSERT_TRUE(facts.ok());
-    auto plan = BuildPlan(inputs, *facts);
+    auto plan = testing::OnboardPlan(*host_, fetcher_);
     ASSERT_TRUE(plan.ok()) << plan.status();
     ASSERT_EQ(plan->steps(kRunInstallPs1).name(), "run_install_ps1");
     ASSERT_FALSE(plan->steps(kRunInstallPs1).rerun_safe());

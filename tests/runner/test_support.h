@@ -16,11 +16,13 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/plan/plan.h"
 #include "common/sha256.h"
 #include "gtest/gtest.h"
 #include "mdefleet/v1/runner.pb.h"
 #include "runner/client/task_runner.h"
 #include "runner/executor/artifact_fetcher.h"
+#include "runner/facts/fact_collector.h"
 #include "runner/host/sim/simulated_host.h"
 
 namespace mdefleet::runner::testing {
@@ -199,6 +201,23 @@ class RecordingReporter : public StepReporter {
   std::vector<v1::HeartbeatRequest> heartbeats ABSL_GUARDED_BY(heartbeat_mu);
   absl::Status heartbeat_status;
 };
+
+// The plan of an onboard job for `host` (its facts as collected now), with
+// the stand-in Install.ps1, md4ws.msi and onboarding script added to
+// `fetcher`.
+inline absl::StatusOr<v1::Plan> OnboardPlan(Host& host, FakeFetcher& fetcher) {
+  PlanInputs inputs;
+  inputs.kind = "onboard";
+  inputs.install_script =
+      ArtifactRef{fetcher.Add(InstallPs1Content()), "Install.ps1"};
+  inputs.installer_msi = ArtifactRef{fetcher.Add(MsiContent()), "md4ws.msi"};
+  inputs.onboarding_script =
+      ArtifactRef{fetcher.Add(OnboardingScriptContent()),
+                  "WindowsDefenderATPOnboardingScript.cmd"};
+  auto facts = CollectFacts(host, {});
+  if (!facts.ok()) return facts.status();
+  return BuildPlan(inputs, *facts);
+}
 
 }  // namespace mdefleet::runner::testing
 
