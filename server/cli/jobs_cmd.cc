@@ -250,8 +250,8 @@ void AddJobsCommands(CLI::App& app, Command* selected) {
   submit->add_option("--max-failures", policy.max_failures,
                      "Failures tolerated (N or P%); one more pauses the job");
   submit->add_option("--task-timeout", policy.task_timeout,
-                     "Lease of each task: a runner silent this long loses it "
-                     "(default: the server's --lease-duration)");
+                     "Longest one attempt of a task may take; then it ends "
+                     "timed_out (default: no limit)");
   submit->add_option("--deadline", policy.deadline,
                      "After this (duration from now, or an RFC 3339 time) "
                      "queued tasks expire");
