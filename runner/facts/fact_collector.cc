@@ -2,11 +2,13 @@
 
 #include <variant>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "common/mde_constants.h"
 #include "common/os_family.h"
+#include "common/sha256.h"
 #include "common/status_macros.h"
 
 namespace mdefleet::runner {
@@ -57,7 +59,10 @@ absl::StatusOr<v1::DeviceFacts> CollectFacts(
   ASSIGN_OR_RETURN(std::optional<RegistryData> guid,
                    host.ReadValue(mde::kAtpKey, mde::kSenseGuidValue));
   if (guid && std::holds_alternative<std::string>(*guid)) {
-    f.set_sense_guid(std::get<std::string>(*guid));
+    // Hashed: the server only compares it; lowercase so that spelling
+    // differences do not hide a clone.
+    f.set_sense_guid_sha256(
+        Sha256Hex(absl::AsciiStrToLower(std::get<std::string>(*guid))));
   }
   ASSIGN_OR_RETURN(
       std::optional<uint32_t> passive,

@@ -198,7 +198,7 @@ absl::Status RunDevicesGet(CommandEnv& env, const std::string& device_id) {
   table.AddRow({"third-party av", OrDash(f.third_party_av())});
   table.AddRow({"passive mode forced", f.passive_mode_forced() ? "yes" : "no"});
   table.AddRow({"reboot pending", f.reboot_pending() ? "yes" : "no"});
-  table.AddRow({"sense guid", OrDash(f.sense_guid())});
+  table.AddRow({"senseGuid sha256", OrDash(f.sense_guid_sha256())});
   table.AddRow({"runner version", OrDash(f.runner_version())});
   table.AddRow({"enrolled", FormatTimestamp(device.enrolled_at())});
   table.AddRow(

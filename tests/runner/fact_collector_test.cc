@@ -63,7 +63,7 @@ TEST(FactCollector, Onboarded2016) {
   EXPECT_TRUE(f.sensor_installed());
   EXPECT_EQ(f.sense_state(), v1::SERVICE_STATE_RUNNING);
   EXPECT_EQ(f.onboarding_state(), 1);
-  EXPECT_FALSE(f.sense_guid().empty());
+  EXPECT_EQ(f.sense_guid_sha256().size(), 64u);
   EXPECT_EQ(f.mde_state(), v1::MDE_STATE_ONBOARDED);
 }
 
