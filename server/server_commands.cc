@@ -23,6 +23,7 @@
 #include "server/service/long_poll.h"
 #include "server/service/runner_handlers.h"
 #include "server/store/credentials.h"
+#include "server/store/devices.h"
 #include "server/store/lease_expiry.h"
 #include "server/store/migrations.h"
 #include "server/store/store.h"
@@ -89,13 +90,19 @@ absl::Status RunServe(const ServeOptions& options) {
                         " (schema version ", store::LatestSchemaVersion(),
                         ")"));
   int extended = 0;
+  int64_t renewed_needs = 0;
   RETURN_IF_ERROR(db->Write([&](store::Connection& c) -> absl::Status {
     ASSIGN_OR_RETURN(extended,
                      store::ExtendLeasesAfterRestart(
                          c, store::ToMicros(clock.Now()),
                          options.lease_duration));
+    ASSIGN_OR_RETURN(renewed_needs, store::RecomputeStaleNeeds(c));
     return absl::OkStatus();
   }));
+  if (renewed_needs > 0) {
+    LogEvent(absl::StrCat("recomputed the needs of ", renewed_needs,
+                          " device(s) with this version's rules"));
+  }
   if (extended > 0) {
     LogEvent(absl::StrCat("gave ", extended,
                           " task(s) in flight a fresh lease of ",

@@ -11,6 +11,7 @@
 #include "server/cli/audit_cmd.h"
 #include "server/cli/devices_cmd.h"
 #include "server/cli/errors.h"
+#include "server/cli/fleet_cmd.h"
 #include "server/cli/jobs_cmd.h"
 
 namespace mdefleet::cli {
@@ -62,6 +63,7 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out,
       ->capture_default_str();
 
   Command selected;
+  AddFleetCommands(app, &selected);
   AddDevicesCommands(app, &selected);
   AddJobsCommands(app, &selected);
   AddArtifactsCommands(app, &selected);

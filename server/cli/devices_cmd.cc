@@ -43,6 +43,50 @@ std::string OrDash(const std::string& text) {
   return text.empty() ? "-" : text;
 }
 
+std::string NeedIds(const v1::Device& device) {
+  std::vector<std::string> ids;
+  for (const v1::DeviceNeed& need : device.needs()) ids.push_back(need.need());
+  return absl::StrJoin(ids, ",");
+}
+
+std::string FeatureStateName(v1::FeatureState state) {
+  switch (state) {
+    case v1::FEATURE_STATE_ON:
+      return "on";
+    case v1::FEATURE_STATE_OFF:
+      return "off";
+    default:
+      return "unknown";
+  }
+}
+
+std::string AvModeName(v1::AvMode mode) {
+  switch (mode) {
+    case v1::AV_MODE_ACTIVE:
+      return "active";
+    case v1::AV_MODE_PASSIVE:
+      return "passive";
+    case v1::AV_MODE_DISABLED:
+      return "disabled (WinDefend not running)";
+    case v1::AV_MODE_NOT_INSTALLED:
+      return "not installed";
+    default:
+      return "unknown";
+  }
+}
+
+std::string CloudConnection(const v1::CloudConnectionCheck& check) {
+  if (!check.has_checked_at()) return "never checked (run health_check)";
+  return absl::StrCat(check.ok() ? "ok" : "FAILED",
+                      check.error_code().empty()
+                          ? ""
+                          : absl::StrCat(" ", check.error_code()),
+                      check.message().empty()
+                          ? ""
+                          : absl::StrCat(": ", check.message()),
+                      " (", FormatTimestamp(check.checked_at()), ")");
+}
+
 }  // namespace
 
 absl::StatusOr<v1::ListDevicesRequest> BuildListDevicesRequest(
@@ -86,6 +130,12 @@ absl::StatusOr<v1::ListDevicesRequest> BuildListDevicesRequest(
     *request.mutable_unseen_for() = ToProtoDuration(*d);
   }
   request.set_hostname_glob(options.hostname);
+  request.set_needs(options.needs);
+  if (!options.offline_for.empty()) {
+    auto d = ParseCliDuration(options.offline_for, "--offline-for");
+    if (!d.ok()) return d.status();
+    *request.mutable_offline_for() = ToProtoDuration(*d);
+  }
   request.set_page_size(options.limit > 0 ? std::min(options.limit, kPageSize)
                                           : kPageSize);
   return request;
@@ -135,7 +185,7 @@ absl::Status RunDevicesList(CommandEnv& env,
   }
   const absl::Time now = env.clock().Now();
   Table table({"ID", "HOSTNAME", "OS", "MDE STATE", "MMA", "THIRD-PARTY AV",
-               "LAST SEEN", "LABELS"});
+               "LAST SEEN", "NEEDS", "LABELS"});
   for (const v1::Device& device : all.devices()) {
     const v1::DeviceFacts& f = device.facts();
     table.AddRow({device.id(), f.hostname(), OsFamilyName(f.os_family()),
@@ -146,7 +196,7 @@ absl::Status RunDevicesList(CommandEnv& env,
                   OrDash(f.third_party_av()),
                   absl::StrCat(FormatAgo(device.last_seen_at(), now),
                                device.online() ? "" : " (offline)"),
-                  Labels(f)});
+                  OrDash(NeedIds(device)), Labels(f)});
   }
   env.out() << table.Render();
   const uint32_t total = std::max<uint32_t>(all.total(), all.devices_size());
@@ -199,6 +249,27 @@ absl::Status RunDevicesGet(CommandEnv& env, const std::string& device_id) {
   table.AddRow({"passive mode forced", f.passive_mode_forced() ? "yes" : "no"});
   table.AddRow({"reboot pending", f.reboot_pending() ? "yes" : "no"});
   table.AddRow({"senseGuid sha256", OrDash(f.sense_guid_sha256())});
+  table.AddRow({"clone of", device.clone_of_size() > 0
+                                ? absl::StrJoin(device.clone_of(), ", ")
+                                : "-"});
+  table.AddRow({"mde machine id", OrDash(f.mde_machine_id())});
+  table.AddRow({"org id", OrDash(f.org_id())});
+  table.AddRow({"defender av", AvModeName(f.av_mode())});
+  table.AddRow(
+      {"tamper protection",
+       absl::StrCat(FeatureStateName(f.tamper_protection()),
+                    f.tamper_protection_source().empty()
+                        ? ""
+                        : absl::StrCat(" (source ",
+                                       f.tamper_protection_source(), ")"))});
+  table.AddRow({"cloud protection", FeatureStateName(f.cloud_protection())});
+  table.AddRow({"cloud connection", CloudConnection(f.cloud_connection())});
+  const v1::ProxySettings& proxy = f.proxy();
+  table.AddRow({"edr proxy", OrDash(proxy.edr_proxy())});
+  table.AddRow({"av proxy", OrDash(proxy.av_proxy())});
+  table.AddRow({"winhttp proxy", proxy.winhttp_proxy().empty()
+                                     ? "direct"
+                                     : proxy.winhttp_proxy()});
   table.AddRow({"runner version", OrDash(f.runner_version())});
   table.AddRow({"enrolled", FormatTimestamp(device.enrolled_at())});
   table.AddRow(
@@ -206,6 +277,13 @@ absl::Status RunDevicesGet(CommandEnv& env, const std::string& device_id) {
                                  FormatAgo(device.last_seen_at(), now), ")")});
   table.AddRow({"online", device.online() ? "yes" : "no"});
   env.out() << table.Render();
+  if (device.needs_size() > 0) {
+    Table needs({"NEEDS", "JOB", "WHAT TO DO"});
+    for (const v1::DeviceNeed& need : device.needs()) {
+      needs.AddRow({need.need(), OrDash(need.job_kind()), need.advice()});
+    }
+    env.out() << "\n" << needs.Render();
+  }
   return absl::OkStatus();
 }
 
@@ -228,6 +306,14 @@ void AddDevicesCommands(CLI::App& app, Command* selected) {
                    "Last seen at least this long ago (e.g. 1h, 7d)");
   list->add_option("--hostname", list_options->hostname,
                    "Hostname glob, case-insensitive (e.g. 'WEB-*')");
+  list->add_option("--needs", list_options->needs,
+                   "Only devices this job kind would help (see `fleet "
+                   "summary`): install, onboard, migrate_mma, health_check, "
+                   "set_passive_mode, configure_proxy, image_prep, "
+                   "api_offboard");
+  list->add_option("--offline-for", list_options->offline_for,
+                   "With --needs api_offboard: unseen at least this long "
+                   "(default 7d)");
   list->add_option("--limit", list_options->limit,
                    "At most N devices (default: all)");
   list->callback([list_options, selected] {

@@ -20,6 +20,8 @@ struct DevicesListOptions {
   std::string seen_within;  // --seen-within DUR
   std::string unseen_for;   // --unseen-for DUR
   std::string hostname;     // --hostname GLOB
+  std::string needs;        // --needs JOB_KIND
+  std::string offline_for;  // --offline-for DUR (with --needs api_offboard)
   uint32_t limit = 0;       // --limit N, 0 = all
 };
 

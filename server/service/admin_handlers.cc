@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/device_needs.h"
 #include "common/status_macros.h"
 #include "server/service/log.h"
 #include "server/store/artifacts.h"
@@ -47,13 +48,24 @@ void DropPastWaveOpening(int64_t now, v1::Job* job) {
   }
 }
 
-v1::Device ToDevice(const store::DeviceRow& row, int64_t online_since) {
+v1::Device ToDevice(const store::DeviceRow& row, int64_t online_since,
+                    int64_t offline_before) {
   v1::Device d;
   d.set_id(row.id);
   *d.mutable_facts() = row.facts;
   store::SetTimestamp(row.enrolled_at, d.mutable_enrolled_at());
   store::SetTimestamp(row.last_seen_at, d.mutable_last_seen_at());
   d.set_online(row.last_seen_at >= online_since);
+  for (const std::string& id : row.clone_of) d.add_clone_of(id);
+  uint32_t needs = row.needs;
+  if (!row.clone_of.empty()) needs |= kNeedCloned;
+  const bool onboarded =
+      row.facts.mde_state() == v1::MDE_STATE_ONBOARDED ||
+      row.facts.mde_state() == v1::MDE_STATE_SENSE_NOT_RUNNING;
+  if (onboarded && row.last_seen_at < offline_before) needs |= kNeedOffline;
+  for (v1::DeviceNeed& need : DescribeNeeds(needs)) {
+    *d.add_needs() = std::move(need);
+  }
   return d;
 }
 
@@ -88,6 +100,16 @@ absl::StatusOr<v1::ListDevicesResponse> AdminHandlers::ListDevices(
     query.seen_before = now - absl::ToInt64Microseconds(d);
   }
   query.hostname_glob = request.hostname_glob();
+  absl::Duration offline_for = kDefaultOfflineFor;
+  if (request.has_offline_for()) {
+    ASSIGN_OR_RETURN(offline_for,
+                     NonNegative(request.offline_for(), "offline_for"));
+  }
+  const int64_t offline_before = now - absl::ToInt64Microseconds(offline_for);
+  if (!request.needs().empty()) {
+    ASSIGN_OR_RETURN(query.needs_any, NeedsHelpedBy(request.needs(), "needs"));
+    query.offline_before = offline_before;
+  }
   if (!request.page_token().empty()) {
     std::string decoded;
     if (!absl::WebSafeBase64Unescape(request.page_token(), &decoded) ||
@@ -111,7 +133,7 @@ absl::StatusOr<v1::ListDevicesResponse> AdminHandlers::ListDevices(
   const int64_t online_since =
       now - absl::ToInt64Microseconds(options_.online_window);
   for (size_t i = 0; i < rows.size() && i < page_size; ++i) {
-    *response.add_devices() = ToDevice(rows[i], online_since);
+    *response.add_devices() = ToDevice(rows[i], online_since, offline_before);
   }
   if (rows.size() > page_size) {
     const store::DeviceRow& last = rows[page_size - 1];
@@ -138,8 +160,8 @@ absl::StatusOr<v1::Device> AdminHandlers::GetDevice(
         absl::StrCat("device_id: no device \"", request.device_id(), "\""));
   }
   const int64_t now = store::ToMicros(clock_.Now());
-  return ToDevice(*row,
-                  now - absl::ToInt64Microseconds(options_.online_window));
+  return ToDevice(*row, now - absl::ToInt64Microseconds(options_.online_window),
+                  now - absl::ToInt64Microseconds(kDefaultOfflineFor));
 }
 
 absl::StatusOr<v1::Job> AdminHandlers::ReadJob(absl::string_view job_id,

@@ -21,6 +21,10 @@
 
 namespace mdefleet::service {
 
+// A device unseen this long needs offboarding through the API (default of
+// GetFleetSummaryRequest.offline_for / ListDevicesRequest.offline_for).
+inline constexpr absl::Duration kDefaultOfflineFor = absl::Hours(24 * 7);
+
 struct AdminOptions {
   absl::Duration online_window = absl::Seconds(90);
   // WatchJob re-reads at most this often while a job changes.
@@ -44,6 +48,10 @@ class AdminHandlers {
   // NotFound "device_id: no device \"x\"".
   [[nodiscard]] absl::StatusOr<v1::Device> GetDevice(
       absl::string_view authorization, const v1::GetDeviceRequest& request);
+  // Counts by OS family x MDE state and by need (fleet_summary.cc).
+  [[nodiscard]] absl::StatusOr<v1::FleetSummary> GetFleetSummary(
+      absl::string_view authorization,
+      const v1::GetFleetSummaryRequest& request);
   // Validates, resolves target and artifacts, plans every device; stores the
   // job and its tasks in one transaction unless dry_run. Errors name the
   // field and store nothing.

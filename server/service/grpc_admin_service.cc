@@ -28,6 +28,13 @@ grpc::Status GrpcAdminService::GetDevice(grpc::ServerContext* context,
                response);
 }
 
+grpc::Status GrpcAdminService::GetFleetSummary(
+    grpc::ServerContext* context, const v1::GetFleetSummaryRequest* request,
+    v1::FleetSummary* response) {
+  return Reply(handlers_.GetFleetSummary(AuthorizationOf(*context), *request),
+               response);
+}
+
 grpc::Status GrpcAdminService::SubmitJob(grpc::ServerContext* context,
                                          const v1::SubmitJobRequest* request,
                                          v1::SubmitJobResponse* response) {

@@ -15,6 +15,9 @@ class GrpcAdminService final : public v1::AdminService::Service {
   grpc::Status ListDevices(grpc::ServerContext* context,
                            const v1::ListDevicesRequest* request,
                            v1::ListDevicesResponse* response) override;
+  grpc::Status GetFleetSummary(grpc::ServerContext* context,
+                               const v1::GetFleetSummaryRequest* request,
+                               v1::FleetSummary* response) override;
   grpc::Status GetDevice(grpc::ServerContext* context,
                          const v1::GetDeviceRequest* request,
                          v1::Device* response) override;

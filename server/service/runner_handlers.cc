@@ -4,6 +4,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/os_family.h"
 #include "common/random.h"
 #include "common/sha256.h"
@@ -24,6 +25,17 @@ namespace {
 
 bool HasFacts(const v1::DeviceFacts& facts) {
   return !facts.hostname().empty() || !facts.os_version().empty();
+}
+
+// Logged once, when a device starts reporting a senseGuid others report.
+void LogNewClone(absl::string_view device_id, absl::string_view hostname,
+                 const std::vector<std::string>& others) {
+  if (others.empty()) return;
+  LogEvent(absl::StrCat(
+      "device ", device_id, " (", hostname,
+      ") reports the same senseGuid as ", absl::StrJoin(others, ", "),
+      ": cloned from one image without image preparation; Defender flags "
+      "this as spoofing (CVE-2022-23278): run image_prep on the clones"));
 }
 
 }  // namespace
@@ -62,6 +74,7 @@ absl::StatusOr<v1::EnrollResponse> RunnerHandlers::Enroll(
       result.new_device ? "enrolled device " : "re-enrolled device ",
       result.device_id, " ", facts.hostname(), " (",
       OsFamilyName(facts.os_family()), ")"));
+  LogNewClone(result.device_id, facts.hostname(), result.new_clone_of);
   v1::EnrollResponse response;
   response.set_device_id(result.device_id);
   response.set_device_token(token);
@@ -95,7 +108,9 @@ absl::StatusOr<v1::PollTasksResponse> RunnerHandlers::Lease(
   const int64_t now = store::ToMicros(clock_.Now());
   std::optional<v1::LeasedTask> task;
   store::WriteEffects effects;
+  std::vector<std::string> new_clone_of;
   RETURN_IF_ERROR(store_.Write([&](store::Connection& db) -> absl::Status {
+    new_clone_of.clear();  // a retried transaction starts over
     ASSIGN_OR_RETURN(std::optional<store::DeviceRow> device,
                      store::GetDevice(db, device_id));
     if (!device)
@@ -107,8 +122,8 @@ absl::StatusOr<v1::PollTasksResponse> RunnerHandlers::Lease(
       facts = *reported;
     }
     if (refresh) {
-      RETURN_IF_ERROR(store::RefreshDevice(db, device_id,
-                                           reported ? &facts : nullptr, now));
+      RETURN_IF_ERROR(store::RefreshDevice(
+          db, device_id, reported ? &facts : nullptr, now, &new_clone_of));
     }
     ASSIGN_OR_RETURN(
         task, store::LeaseTaskForDevice(db, device_id, facts, now,
@@ -116,6 +131,7 @@ absl::StatusOr<v1::PollTasksResponse> RunnerHandlers::Lease(
     return absl::OkStatus();
   }));
   hub_.Publish(effects);
+  if (reported) LogNewClone(device_id, reported->hostname(), new_clone_of);
   v1::PollTasksResponse response;
   if (task) *response.add_tasks() = std::move(*task);
   return response;
@@ -130,7 +146,9 @@ absl::StatusOr<v1::ReportStepResponse> RunnerHandlers::ReportStep(
   if (has_facts) facts = WithDerivedFacts(request.facts());
   store::ReportOutcome outcome;
   store::WriteEffects effects;
+  std::vector<std::string> new_clone_of;
   RETURN_IF_ERROR(store_.Write([&](store::Connection& db) -> absl::Status {
+    new_clone_of.clear();
     ASSIGN_OR_RETURN(outcome,
                      store::ApplyStepReport(db, device_id, request, now,
                                             options_.lease_duration, &effects));
@@ -138,11 +156,13 @@ absl::StatusOr<v1::ReportStepResponse> RunnerHandlers::ReportStep(
       ASSIGN_OR_RETURN(std::optional<store::DeviceRow> device,
                        store::GetDevice(db, device_id));
       if (device) facts.set_host_identity(device->facts.host_identity());
-      RETURN_IF_ERROR(store::RefreshDevice(db, device_id, &facts, now));
+      RETURN_IF_ERROR(
+          store::RefreshDevice(db, device_id, &facts, now, &new_clone_of));
     }
     return absl::OkStatus();
   }));
   hub_.Publish(effects);
+  LogNewClone(device_id, facts.hostname(), new_clone_of);
   v1::ReportStepResponse response;
   response.set_cancel(outcome.cancel);
   response.set_cancel_reason(outcome.cancel_reason);

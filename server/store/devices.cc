@@ -1,7 +1,11 @@
 #include "server/store/devices.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "common/device_needs.h"
 #include "common/status_macros.h"
 
 namespace mdefleet::store {
@@ -37,6 +41,16 @@ absl::Status ReplaceLabels(Connection& db, absl::string_view device_id,
   }
   return absl::OkStatus();
 }
+
+// True for a device that shares its senseGuid hash with another one.
+constexpr char kClonedTerm[] =
+    "(d.sense_guid_sha256 <> '' AND EXISTS (SELECT 1 FROM devices o WHERE "
+    "o.sense_guid_sha256 = d.sense_guid_sha256 AND o.id <> d.id))";
+
+// Ids of the other devices with d's senseGuid hash, comma-separated.
+constexpr char kCloneOfColumn[] =
+    "(SELECT group_concat(o.id) FROM devices o WHERE d.sense_guid_sha256 <> "
+    "'' AND o.sense_guid_sha256 = d.sense_guid_sha256 AND o.id <> d.id)";
 
 // WHERE clause (without "WHERE") and its parameters for a query.
 std::string WhereClause(const DeviceQuery& q, std::vector<Param>& params,
@@ -81,6 +95,23 @@ std::string WhereClause(const DeviceQuery& q, std::vector<Param>& params,
     terms.push_back(
         absl::StrCat("mdf_glob(", add(q.hostname_glob), ", d.hostname)"));
   }
+  if (q.needs_any != 0) {
+    std::vector<std::string> any;
+    const uint32_t fact_bits = q.needs_any & ~(kNeedCloned | kNeedOffline);
+    if (fact_bits != 0) {
+      any.push_back(absl::StrCat("(d.needs & ",
+                                 add(static_cast<int64_t>(fact_bits)),
+                                 ") <> 0"));
+    }
+    if (q.needs_any & kNeedCloned) any.push_back(kClonedTerm);
+    if (q.needs_any & kNeedOffline) {
+      any.push_back(absl::StrCat(
+          "(d.last_seen_at < ", add(q.offline_before), " AND d.mde_state IN (",
+          static_cast<int>(v1::MDE_STATE_ONBOARDED), ",",
+          static_cast<int>(v1::MDE_STATE_SENSE_NOT_RUNNING), "))"));
+    }
+    terms.push_back(absl::StrCat("(", absl::StrJoin(any, " OR "), ")"));
+  }
   if (with_paging && q.after) {
     std::string h = add(q.after->first);
     std::string i = add(q.after->second);
@@ -113,12 +144,57 @@ absl::StatusOr<DeviceRow> ReadRow(const Statement& st) {
   row.facts.set_mde_state(static_cast<v1::MdeState>(st.ColumnInt(3)));
   row.enrolled_at = st.ColumnInt(4);
   row.last_seen_at = st.ColumnInt(5);
+  row.needs = static_cast<uint32_t>(st.ColumnInt(6));
+  const std::string clones = st.ColumnText(7);
+  if (!clones.empty()) {
+    row.clone_of = absl::StrSplit(clones, ',');
+    std::sort(row.clone_of.begin(), row.clone_of.end());
+  }
   return row;
 }
 
-constexpr char kSelectColumns[] =
-    "SELECT d.id, d.facts, d.os_family, d.mde_state, d.enrolled_at, "
-    "d.last_seen_at FROM devices d";
+const std::string& SelectColumns() {
+  static const auto* sql = new std::string(absl::StrCat(
+      "SELECT d.id, d.facts, d.os_family, d.mde_state, d.enrolled_at, "
+      "d.last_seen_at, d.needs, ",
+      kCloneOfColumn, " FROM devices d"));
+  return *sql;
+}
+
+// Other devices already reporting `sense_hash`, sorted.
+absl::StatusOr<std::vector<std::string>> DevicesWithSenseHash(
+    Connection& db, absl::string_view sense_hash,
+    absl::string_view except_id) {
+  std::vector<std::string> ids;
+  if (sense_hash.empty()) return ids;
+  ASSIGN_OR_RETURN(CachedStatement st,
+                   db.Prepare("SELECT id FROM devices WHERE "
+                              "sense_guid_sha256 = ?1 AND id <> ?2 "
+                              "ORDER BY id"));
+  st->Bind(1, sense_hash);
+  st->Bind(2, except_id);
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, st->Step());
+    if (!row) break;
+    ids.push_back(st->ColumnText(0));
+  }
+  return ids;
+}
+
+// Stores the columns derived from `facts`: the needs mask and the senseGuid
+// hash clones are found by.
+absl::Status StoreDerived(Connection& db, absl::string_view device_id,
+                          const v1::DeviceFacts& facts) {
+  ASSIGN_OR_RETURN(
+      CachedStatement st,
+      db.Prepare("UPDATE devices SET needs = ?2, needs_rules = ?3, "
+                 "sense_guid_sha256 = ?4 WHERE id = ?1"));
+  st->Bind(1, device_id);
+  st->Bind(2, static_cast<int64_t>(FactNeeds(facts)));
+  st->Bind(3, static_cast<int64_t>(kNeedRulesVersion));
+  st->Bind(4, facts.sense_guid_sha256());
+  return st->Run();
+}
 
 }  // namespace
 
@@ -171,6 +247,10 @@ absl::StatusOr<EnrollResult> EnrollDevice(Connection& db,
     RETURN_IF_ERROR(upd->Run());
   }
   RETURN_IF_ERROR(ReplaceLabels(db, result.device_id, facts));
+  ASSIGN_OR_RETURN(result.new_clone_of,
+                   DevicesWithSenseHash(db, facts.sense_guid_sha256(),
+                                        result.device_id));
+  RETURN_IF_ERROR(StoreDerived(db, result.device_id, facts));
   return result;
 }
 
@@ -185,13 +265,16 @@ absl::StatusOr<std::optional<std::string>> DeviceIdForToken(
 }
 
 absl::Status RefreshDevice(Connection& db, absl::string_view device_id,
-                           const v1::DeviceFacts* facts, int64_t now) {
+                           const v1::DeviceFacts* facts, int64_t now,
+                           std::vector<std::string>* new_clone_of) {
   bool facts_changed = false;
+  bool sense_hash_changed = false;
   std::string blob;
   if (facts != nullptr) {
     blob = facts->SerializeAsString();
     ASSIGN_OR_RETURN(CachedStatement st,
-                     db.Prepare("SELECT facts FROM devices WHERE id = ?1"));
+                     db.Prepare("SELECT facts, sense_guid_sha256 FROM devices "
+                                "WHERE id = ?1"));
     st->Bind(1, device_id);
     ASSIGN_OR_RETURN(bool row, st->Step());
     if (!row) {
@@ -199,6 +282,7 @@ absl::Status RefreshDevice(Connection& db, absl::string_view device_id,
           absl::StrCat("device_id: no device \"", device_id, "\""));
     }
     facts_changed = st->ColumnBlob(0) != blob;
+    sense_hash_changed = st->ColumnText(1) != facts->sense_guid_sha256();
   }
   if (!facts_changed) {
     ASSIGN_OR_RETURN(CachedStatement st,
@@ -222,16 +306,45 @@ absl::Status RefreshDevice(Connection& db, absl::string_view device_id,
     st->Bind(6, now);
     RETURN_IF_ERROR(st->Run());
   }
+  RETURN_IF_ERROR(StoreDerived(db, device_id, *facts));
+  if (sense_hash_changed && new_clone_of != nullptr) {
+    ASSIGN_OR_RETURN(*new_clone_of,
+                     DevicesWithSenseHash(db, facts->sense_guid_sha256(),
+                                          device_id));
+  }
   return ReplaceLabels(db, device_id, *facts);
+}
+
+absl::StatusOr<int64_t> RecomputeStaleNeeds(Connection& db) {
+  std::vector<std::pair<std::string, v1::DeviceFacts>> stale;
+  {
+    ASSIGN_OR_RETURN(CachedStatement st,
+                     db.Prepare("SELECT id, facts FROM devices WHERE "
+                                "needs_rules < ?1"));
+    st->Bind(1, static_cast<int64_t>(kNeedRulesVersion));
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, st->Step());
+      if (!row) break;
+      v1::DeviceFacts facts;
+      if (!facts.ParseFromString(st->ColumnBlob(1))) {
+        return absl::DataLossError(
+            absl::StrCat("device ", st->ColumnText(0), ": unreadable facts"));
+      }
+      stale.emplace_back(st->ColumnText(0), std::move(facts));
+    }
+  }
+  for (const auto& [id, facts] : stale) {
+    RETURN_IF_ERROR(StoreDerived(db, id, facts));
+  }
+  return static_cast<int64_t>(stale.size());
 }
 
 absl::StatusOr<std::optional<DeviceRow>> GetDevice(
     Connection& db, absl::string_view device_id) {
-  ASSIGN_OR_RETURN(
-      CachedStatement st,
-      db.Prepare(
-          "SELECT d.id, d.facts, d.os_family, d.mde_state, "
-          "d.enrolled_at, d.last_seen_at FROM devices d WHERE d.id = ?1"));
+  // Keyed by pointer in the statement cache: the string must live forever.
+  static const auto* sql =
+      new std::string(absl::StrCat(SelectColumns(), " WHERE d.id = ?1"));
+  ASSIGN_OR_RETURN(CachedStatement st, db.Prepare(sql->c_str()));
   st->Bind(1, device_id);
   ASSIGN_OR_RETURN(bool row, st->Step());
   if (!row) return std::nullopt;
@@ -243,7 +356,7 @@ absl::StatusOr<std::vector<DeviceRow>> QueryDevices(Connection& db,
                                                     const DeviceQuery& query) {
   std::vector<Param> params;
   std::string sql =
-      absl::StrCat(kSelectColumns, " WHERE ", WhereClause(query, params, true),
+      absl::StrCat(SelectColumns(), " WHERE ", WhereClause(query, params, true),
                    " ORDER BY d.hostname COLLATE NOCASE, d.id");
   if (query.limit >= 0) absl::StrAppend(&sql, " LIMIT ", query.limit);
   ASSIGN_OR_RETURN(std::unique_ptr<Statement> st, db.PrepareOnce(sql));

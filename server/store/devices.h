@@ -21,6 +21,9 @@ struct DeviceRow {
   v1::DeviceFacts facts;  // os_family and mde_state as stored (derived)
   int64_t enrolled_at = 0;
   int64_t last_seen_at = 0;
+  uint32_t needs = 0;  // FactNeeds of the stored facts (common/device_needs.h)
+  // Other devices reporting the same senseGuid hash, sorted.
+  std::vector<std::string> clone_of;
 };
 
 // Every set criterion must match (AND). Empty/zero means "any".
@@ -32,6 +35,11 @@ struct DeviceQuery {
   std::optional<int64_t> seen_since;   // last_seen_at >= this
   std::optional<int64_t> seen_before;  // last_seen_at <= this
   std::string hostname_glob;
+  // Devices with any of these needs (NeedBit mask); 0: any device.
+  // kNeedCloned matches devices sharing a senseGuid hash; kNeedOffline
+  // matches onboarded devices last seen before offline_before.
+  uint32_t needs_any = 0;
+  int64_t offline_before = 0;
   // Keyset paging in (hostname, id) order: rows strictly after this key.
   std::optional<std::pair<std::string, std::string>> after;
   int64_t limit = -1;  // -1: no limit
@@ -40,6 +48,8 @@ struct DeviceQuery {
 struct EnrollResult {
   std::string device_id;
   bool new_device = false;
+  // Devices that already reported this device's senseGuid (a clone appeared).
+  std::vector<std::string> new_clone_of;
 };
 
 // Enrolls a host: a known host_identity keeps its device id and gets the new
@@ -53,12 +63,17 @@ struct EnrollResult {
 [[nodiscard]] absl::StatusOr<std::optional<std::string>> DeviceIdForToken(
     Connection& db, absl::string_view token_hash);
 
-// Records a heartbeat; replaces facts and labels when `facts` is set and
-// differs from what is stored.
-[[nodiscard]] absl::Status RefreshDevice(Connection& db,
-                                         absl::string_view device_id,
-                                         const v1::DeviceFacts* facts,
-                                         int64_t now);
+// Records a heartbeat; replaces facts, labels and the derived needs when
+// `facts` is set and differs from what is stored. When the refresh gives the
+// device a senseGuid hash other devices already report, their ids go to
+// `new_clone_of` (if not null): the moment a clone appears.
+[[nodiscard]] absl::Status RefreshDevice(
+    Connection& db, absl::string_view device_id, const v1::DeviceFacts* facts,
+    int64_t now, std::vector<std::string>* new_clone_of = nullptr);
+
+// Recomputes the stored needs of devices whose mask was computed by older
+// rules (kNeedRulesVersion). Returns how many rows changed.
+[[nodiscard]] absl::StatusOr<int64_t> RecomputeStaleNeeds(Connection& db);
 
 [[nodiscard]] absl::StatusOr<std::optional<DeviceRow>> GetDevice(
     Connection& db, absl::string_view device_id);

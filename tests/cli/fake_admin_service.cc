@@ -44,6 +44,16 @@ grpc::Status FakeAdminService::ListDevices(
   return grpc::Status::OK;
 }
 
+grpc::Status FakeAdminService::GetFleetSummary(
+    grpc::ServerContext* context, const v1::GetFleetSummaryRequest* request,
+    v1::FleetSummary* response) {
+  if (auto s = Authorize(context, "GetFleetSummary"); !s.ok()) return s;
+  std::lock_guard<std::mutex> lock(mu);
+  summary_requests.push_back(*request);
+  *response = fleet_summary;
+  return grpc::Status::OK;
+}
+
 grpc::Status FakeAdminService::GetDevice(grpc::ServerContext* context,
                                          const v1::GetDeviceRequest* request,
                                          v1::Device* response) {

@@ -55,6 +55,11 @@ class FakeAdminService final : public v1::AdminService::Service {
   std::vector<v1::AuditEntry> audit_entries;
   grpc::Status audit_status;
 
+  v1::FleetSummary fleet_summary;
+  std::vector<v1::GetFleetSummaryRequest> summary_requests;
+  grpc::Status GetFleetSummary(grpc::ServerContext* context,
+                               const v1::GetFleetSummaryRequest* request,
+                               v1::FleetSummary* response) override;
   grpc::Status ListDevices(grpc::ServerContext* context,
                            const v1::ListDevicesRequest* request,
                            v1::ListDevicesResponse* response) override;

@@ -53,9 +53,23 @@ TEST(MigrationsTest, EmbeddedListMatchesFilesAndIsContiguous) {
   EXPECT_EQ(LatestSchemaVersion(), static_cast<int>(files.size()));
 }
 
-TEST(MigrationsTest, TheCurrentSchemaIsVersion2) {
-  EXPECT_EQ(LatestSchemaVersion(), 2);
-  EXPECT_STREQ(EmbeddedMigrations().back().file, "0002_rollout_policy.sql");
+// Every migrations/*.sql file is embedded, in order, numbered 1..N.
+TEST(MigrationsTest, EveryMigrationFileIsEmbeddedInOrder) {
+  std::vector<std::string> files;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(MDEFLEET_MIGRATIONS_DIR)) {
+    if (entry.path().extension() == ".sql") {
+      files.push_back(entry.path().filename().string());
+    }
+  }
+  std::sort(files.begin(), files.end());
+  ASSERT_FALSE(files.empty());
+  EXPECT_EQ(LatestSchemaVersion(), static_cast<int>(files.size()));
+  ASSERT_EQ(EmbeddedMigrations().size(), files.size());
+  for (size_t i = 0; i < files.size(); ++i) {
+    EXPECT_EQ(EmbeddedMigrations()[i].file, files[i]);
+    EXPECT_EQ(EmbeddedMigrations()[i].version, static_cast<int>(i + 1));
+  }
 }
 
 class StoreOpenTest : public ::testing::Test {
@@ -202,7 +216,8 @@ TEST_F(StoreOpenTest, AVersion1DatabaseMigratesKeepingItsJobs) {
   }
   auto store = Store::Open(path, OpenMode::kExisting, clock_);
   ASSERT_TRUE(store.ok()) << store.status();
-  EXPECT_EQ(QueryInt(**store, "SELECT max(version) FROM schema_migrations"), 2);
+  EXPECT_EQ(QueryInt(**store, "SELECT max(version) FROM schema_migrations"),
+            LatestSchemaVersion());
   EXPECT_EQ(QueryInt(**store,
                      "SELECT count(*) FROM jobs WHERE wave = 1 AND canary = 0 "
                      "AND wave_size = 0 AND deadline_at IS NULL AND "

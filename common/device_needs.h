@@ -1,0 +1,63 @@
+// What a device needs, derived from its facts: the fleet summary's "devices
+// needing action" and `devices list --needs KIND`. One table (AllNeeds) says
+// what each need means and which job kind provides it, so the summary, the
+// device view and the --needs filter cannot disagree.
+#ifndef MDEFLEET_COMMON_DEVICE_NEEDS_H_
+#define MDEFLEET_COMMON_DEVICE_NEEDS_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "mdefleet/v1/types.pb.h"
+
+namespace mdefleet {
+
+// Bits of a need mask. Values are stored in the database (devices.needs):
+// never renumber, only append.
+enum NeedBit : uint32_t {
+  kNeedNotInstalled = 1u << 0,
+  kNeedNotOnboarded = 1u << 1,
+  kNeedSenseNotRunning = 1u << 2,
+  kNeedMmaReporting = 1u << 3,
+  kNeedCloudProtectionOff = 1u << 4,
+  kNeedTamperProtectionOff = 1u << 5,
+  kNeedPassiveModeMissing = 1u << 6,
+  kNeedProxyMismatch = 1u << 7,
+  kNeedHealthUnknown = 1u << 8,
+  // Not derived from one device's facts: the server sets them.
+  kNeedCloned = 1u << 9,   // another device reports the same senseGuid
+  kNeedOffline = 1u << 10,  // onboarded, runner unseen for the offline window
+};
+
+// Bumped whenever FactNeeds changes meaning, so the server recomputes the
+// stored masks of devices that do not report again (offline ones).
+inline constexpr int kNeedRulesVersion = 1;
+
+struct NeedInfo {
+  NeedBit bit;
+  absl::string_view id;           // stable: "not_onboarded"
+  absl::string_view description;  // "not onboarded to Defender for Endpoint"
+  absl::string_view job_kind;     // the job that helps
+  absl::string_view advice;       // what to do, one line
+};
+
+// Every need, in the order the fleet summary shows them.
+const std::vector<NeedInfo>& AllNeeds();
+
+// The needs that follow from one device's facts alone (not kNeedCloned,
+// kNeedOffline). `facts` must carry the derived os_family and mde_state.
+uint32_t FactNeeds(const v1::DeviceFacts& facts);
+
+// The needs of `mask` as proto messages, in AllNeeds order.
+std::vector<v1::DeviceNeed> DescribeNeeds(uint32_t mask);
+
+// The needs job `kind` helps with. InvalidArgument naming `field` when no
+// need points at `kind` (listing the kinds that have needs).
+absl::StatusOr<uint32_t> NeedsHelpedBy(absl::string_view kind,
+                                       absl::string_view field);
+
+}  // namespace mdefleet
+
+#endif  // MDEFLEET_COMMON_DEVICE_NEEDS_H_
