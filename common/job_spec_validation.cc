@@ -59,9 +59,12 @@ absl::Status ValidateParameters(absl::string_view kind,
       "onboarding_script_id", p.onboarding_script_id(), onboards, onboards,
       kind, "--onboarding-script", "onboard and migrate_mma"));
   const bool offboards = kind == "offboard";
+  // image_prep needs it only for devices that are onboarded (the plan says
+  // so per device).
+  const bool may_offboard = offboards || kind == "image_prep";
   RETURN_IF_ERROR(CheckArtifactParam(
-      "offboarding_script_id", p.offboarding_script_id(), offboards, offboards,
-      kind, "--offboarding-script", "offboard"));
+      "offboarding_script_id", p.offboarding_script_id(), offboards,
+      may_offboard, kind, "--offboarding-script", "offboard and image_prep"));
   // Install.ps1 and md4ws.msi serve every kind on 2012 R2/2016; when empty
   // the server uses the newest uploaded ones.
   RETURN_IF_ERROR(CheckArtifactParam("install_script_id", p.install_script_id(),

@@ -9,7 +9,7 @@
 namespace mdefleet {
 
 // InvalidArgument naming the field ("kind: unknown job kind \"foo\"; expected
-// one of install, onboard, migrate_mma, offboard", "parameters.workspace_id:
+// one of install, onboard, ...", "parameters.workspace_id:
 // malformed GUID ...", "target: empty selector ...") or Ok. Checks syntax,
 // the parameters each kind requires and the rollout policy
 // (ValidateRolloutPolicy); artifact existence and the policy's fit to the

@@ -65,6 +65,42 @@ inline constexpr absl::string_view kThirdPartyAvServices[] = {
     "SepMasterService", // Symantec Endpoint Protection
 };
 
+// Defender Antivirus (issue 5: av_mode, tamper protection, cloud protection).
+// PassiveMode (DWORD, 1 = Defender Antivirus runs in passive mode) as
+// Defender records its running mode.
+inline constexpr absl::string_view kDefenderKey =
+    "SOFTWARE\\Microsoft\\Windows Defender";
+inline constexpr absl::string_view kPassiveModeValue = "PassiveMode";
+// TamperProtection (DWORD): bit 0 set = on (1 and 5 on, 0 and 4 off);
+// TamperProtectionSource (DWORD): who turned it on.
+inline constexpr absl::string_view kDefenderFeaturesKey =
+    "SOFTWARE\\Microsoft\\Windows Defender\\Features";
+inline constexpr absl::string_view kTamperProtectionValue = "TamperProtection";
+inline constexpr absl::string_view kTamperProtectionSourceValue =
+    "TamperProtectionSource";
+// Cloud-delivered protection (MAPSReporting, Get-MpPreference): the policy
+// value (Group Policy "Join Microsoft MAPS") overrides the local preference;
+// both are named SpynetReporting; 0 = off, 1 basic, 2 advanced. Absent in
+// both: on (cloud protection is on by default, seed 003).
+inline constexpr absl::string_view kSpynetPolicyKey =
+    "SOFTWARE\\Policies\\Microsoft\\Windows Defender\\Spynet";
+inline constexpr absl::string_view kSpynetKey =
+    "SOFTWARE\\Microsoft\\Windows Defender\\Spynet";
+inline constexpr absl::string_view kSpynetReportingValue = "SpynetReporting";
+// Tenant the sensor reports to (REG_SZ GUID) under kAtpStatusKey.
+inline constexpr absl::string_view kOrgIdValue = "OrgId";
+// MpCmdRun -ValidateMapsConnection (seed 003).
+inline constexpr absl::string_view kMpCmdRunPath =
+    "C:\\Program Files\\Windows Defender\\MpCmdRun.exe";
+inline constexpr absl::string_view kValidateMapsSwitch =
+    "-ValidateMapsConnection";
+inline constexpr absl::string_view kMapsConnectionOk =
+    "ValidateMapsConnection successfully established a connection to MAPS";
+inline constexpr absl::string_view kHresultAccessDenied = "0x80070005";
+inline constexpr absl::string_view kHresultMapsDisabled = "0x80508015";
+inline constexpr absl::string_view kHresultServiceDisabled = "0x800106BA";
+inline constexpr absl::string_view kHresultUnsupportedCommand = "0x80070667";
+
 // Files.
 inline constexpr absl::string_view kCyberDirectory =
     "C:\\ProgramData\\Microsoft\\Windows Defender Advanced Threat "

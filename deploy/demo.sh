@@ -79,6 +79,9 @@ done
 [ "$enrolled" -ge "$devices" ] || { echo "only $enrolled of $devices devices enrolled; see $work/fleet.log" >&2; exit 1; }
 "$ctl_bin" devices list
 
+step "The fleet at a glance: MDE state by OS family, and what needs doing"
+"$ctl_bin" fleet summary
+
 step "Uploading artifacts (stand-ins for Microsoft's Install.ps1, md4ws.msi and the onboarding script)"
 deploy/samples/make-md4ws-msi.sh "$work"
 "$ctl_bin" artifacts upload deploy/samples/Install.ps1 --kind install_script
@@ -107,6 +110,7 @@ job_id="$("$ctl_bin" jobs list --limit 1 -o json | first_id)"
 "$ctl_bin" jobs get "$job_id"
 
 step "Fleet state"
+"$ctl_bin" fleet summary
 onboarded=$(count_ids devices list --mde-state onboarded)
 elapsed=$(( $(date +%s) - start_time ))
 echo "$onboarded of $devices devices onboarded (demo took ${elapsed}s including the build)"

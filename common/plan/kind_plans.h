@@ -17,6 +17,9 @@ absl::StatusOr<v1::Plan> BuildInstallPlan(const PlanContext& ctx);
 absl::StatusOr<v1::Plan> BuildOnboardPlan(const PlanContext& ctx);
 absl::StatusOr<v1::Plan> BuildMigrateMmaPlan(const PlanContext& ctx);
 absl::StatusOr<v1::Plan> BuildOffboardPlan(const PlanContext& ctx);
+absl::StatusOr<v1::Plan> BuildImagePrepPlan(const PlanContext& ctx);
+absl::StatusOr<v1::Plan> BuildSetPassiveModePlan(const PlanContext& ctx);
+absl::StatusOr<v1::Plan> BuildHealthCheckPlan(const PlanContext& ctx);
 
 // The onboarding script, or InvalidArgument on
 // parameters.onboarding_script_id naming `kind`.

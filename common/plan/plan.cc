@@ -39,6 +39,11 @@ absl::StatusOr<v1::Plan> BuildForKind(const PlanContext& ctx) {
   if (kind == "onboard") return plan_internal::BuildOnboardPlan(ctx);
   if (kind == "migrate_mma") return plan_internal::BuildMigrateMmaPlan(ctx);
   if (kind == "offboard") return plan_internal::BuildOffboardPlan(ctx);
+  if (kind == "image_prep") return plan_internal::BuildImagePrepPlan(ctx);
+  if (kind == "set_passive_mode") {
+    return plan_internal::BuildSetPassiveModePlan(ctx);
+  }
+  if (kind == "health_check") return plan_internal::BuildHealthCheckPlan(ctx);
   return UnknownKind(kind);
 }
 
@@ -68,7 +73,15 @@ void AddWarnings(v1::OsFamily family, const v1::DeviceFacts& facts,
 
 const std::vector<std::string>& KnownJobKinds() {
   static const auto* kinds = new std::vector<std::string>{
-      "install", "onboard", "migrate_mma", "offboard"};
+      // One per line: several kinds are added at once (issue 5).
+      "install",
+      "onboard",
+      "migrate_mma",
+      "offboard",
+      "image_prep",
+      "set_passive_mode",
+      "health_check",
+  };
   return *kinds;
 }
 

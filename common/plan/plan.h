@@ -27,7 +27,7 @@ struct ArtifactRef {
 
 // Job parameters with artifact ids resolved by the server.
 struct PlanInputs {
-  std::string kind;  // install | onboard | migrate_mma | offboard
+  std::string kind;  // a KnownJobKinds() entry
   std::string workspace_id;
   std::optional<ArtifactRef> install_script;  // Install.ps1
   std::optional<ArtifactRef> installer_msi;   // md4ws.msi

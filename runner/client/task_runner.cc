@@ -223,6 +223,9 @@ TaskOutcome Run::Go() {
     return End(TaskEnd::kRejected, "the plan has no steps", true);
   }
   bool all_skip_actions = true;
+  // A continue_on_failure step failed: the task goes on and ends FAILED. On
+  // a resumed run the journal's acknowledged reports say so again.
+  bool any_failed = false;
   std::string why;
   for (int i = 0; i < n; ++i) {
     const uint32_t index = static_cast<uint32_t>(i);
@@ -232,6 +235,7 @@ TaskOutcome Run::Go() {
       if (entry->report.state() != v1::STEP_STATE_SKIPPED) {
         all_skip_actions = false;
       }
+      if (entry->report.state() == v1::STEP_STATE_FAILED) any_failed = true;
       if (entry->report.task_state() != v1::TASK_STATE_UNSPECIFIED) {
         TaskOutcome out =
             End(TaskEnd::kCompleted, "already reported as ended", true);
@@ -313,11 +317,17 @@ TaskOutcome Run::Go() {
       *final_report.mutable_started_at() = ToProto(result.started_at);
       *final_report.mutable_finished_at() = ToProto(result.finished_at);
       if (result.state == v1::STEP_STATE_FAILED) {
-        final_report.set_task_state(v1::TASK_STATE_FAILED);
+        any_failed = true;
+        // A finding (continue_on_failure) lets the next steps run.
+        if (!step.continue_on_failure() || i == n - 1) {
+          final_report.set_task_state(v1::TASK_STATE_FAILED);
+        }
       } else if (result.skips_task) {
-        final_report.set_task_state(v1::TASK_STATE_SKIPPED);
+        final_report.set_task_state(any_failed ? v1::TASK_STATE_FAILED
+                                               : v1::TASK_STATE_SKIPPED);
       } else if (i == n - 1) {
-        final_report.set_task_state(all_skip_actions
+        final_report.set_task_state(any_failed ? v1::TASK_STATE_FAILED
+                                    : all_skip_actions
                                         ? v1::TASK_STATE_SKIPPED
                                         : v1::TASK_STATE_SUCCEEDED);
       }

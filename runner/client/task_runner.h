@@ -1,8 +1,11 @@
 // Runs one leased task: for each planned step, journal -> report RUNNING ->
 // execute -> journal -> report the final state, so a crash at any point
 // resumes correctly (see runner/journal/journal.h). The report that ends the
-// task carries task_state and fresh facts. Independent of gRPC: reports go
-// through the StepReporter seam.
+// task carries task_state and fresh facts. A failed step marked
+// continue_on_failure (a health finding) does not end the task: the next
+// steps run and the task ends FAILED with its last step (journal-safe: a
+// resumed run learns earlier failures from the journal). Independent of
+// gRPC: reports go through the StepReporter seam.
 #ifndef MDEFLEET_RUNNER_CLIENT_TASK_RUNNER_H_
 #define MDEFLEET_RUNNER_CLIENT_TASK_RUNNER_H_
 

@@ -36,6 +36,15 @@ constexpr absl::string_view kRegistryRoots[] = {
     "SYSTEM\\CurrentControlSet\\Services\\HealthService",
 };
 
+// Keys checks may also read (never write): Defender Antivirus' own state
+// (running mode, tamper protection, cloud protection) and the pending-reboot
+// markers health_check reports.
+constexpr absl::string_view kReadOnlyRegistryRoots[] = {
+    "SOFTWARE\\Microsoft\\Windows Defender",
+    "SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Component Based Servicing",
+    "SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\WindowsUpdate",
+};
+
 constexpr absl::string_view kMdeDataDirectory =
     "C:\\ProgramData\\Microsoft\\Windows Defender Advanced Threat Protection";
 
@@ -135,26 +144,43 @@ absl::StatusOr<ProcessRequest> BuildProcessRequest(
   return req;
 }
 
-absl::Status CheckRegistryKeyAllowed(absl::string_view key) {
-  bool allowed = false;
-  const bool well_formed = !key.empty() && !absl::StrContains(key, "\\\\") &&
-                           !absl::StartsWith(key, "\\") &&
-                           !absl::EndsWith(key, "\\") &&
-                           !absl::StrContains(key, "/");
-  if (well_formed) {
-    for (absl::string_view root : kRegistryRoots) {
-      if (absl::EndsWith(root, "\\")) {
-        allowed |=
-            key.size() > root.size() && absl::StartsWithIgnoreCase(key, root);
-      } else {
-        allowed |=
-            absl::EqualsIgnoreCase(key, root) ||
-            (key.size() > root.size() &&
-             absl::StartsWithIgnoreCase(key, root) && key[root.size()] == '\\');
+namespace {
+
+bool WellFormedKey(absl::string_view key) {
+  return !key.empty() && !absl::StrContains(key, "\\\\") &&
+         !absl::StartsWith(key, "\\") && !absl::EndsWith(key, "\\") &&
+         !absl::StrContains(key, "/");
+}
+
+// Whether `key` is under one of `roots`: a root ending in '\\' is a prefix;
+// otherwise the key equals it or continues with '\\'.
+template <size_t N>
+bool UnderRoots(absl::string_view key, const absl::string_view (&roots)[N]) {
+  if (!WellFormedKey(key)) return false;
+  for (absl::string_view root : roots) {
+    if (absl::EndsWith(root, "\\")) {
+      if (key.size() > root.size() && absl::StartsWithIgnoreCase(key, root)) {
+        return true;
       }
+    } else if (absl::EqualsIgnoreCase(key, root) ||
+               (key.size() > root.size() &&
+                absl::StartsWithIgnoreCase(key, root) &&
+                key[root.size()] == '\\')) {
+      return true;
     }
   }
-  if (allowed) return absl::OkStatus();
+  return false;
+}
+
+}  // namespace
+
+absl::Status CheckRegistryReadAllowed(absl::string_view key) {
+  if (UnderRoots(key, kReadOnlyRegistryRoots)) return absl::OkStatus();
+  return CheckRegistryKeyAllowed(key);
+}
+
+absl::Status CheckRegistryKeyAllowed(absl::string_view key) {
+  if (UnderRoots(key, kRegistryRoots)) return absl::OkStatus();
   return absl::PermissionDeniedError(
       absl::StrCat("registry key \"HKLM\\", key,
                    "\" is outside the runner's allowed roots (HKLM\\",

@@ -41,6 +41,13 @@ std::string ExpandWorkDir(absl::string_view text, absl::string_view work_dir);
 // PermissionDenied naming the key and the allowed roots otherwise.
 absl::Status CheckRegistryKeyAllowed(absl::string_view key);
 
+// For checks, which only read: OK for what CheckRegistryKeyAllowed allows
+// and also under SOFTWARE\Microsoft\Windows Defender and the pending-reboot
+// keys under SOFTWARE\Microsoft\Windows\CurrentVersion (Component Based
+// Servicing, WindowsUpdate); PermissionDenied (naming the writable roots)
+// otherwise.
+absl::Status CheckRegistryReadAllowed(absl::string_view key);
+
 // OK when `path` is inside the task's work dir or the MDE data folder
 // (C:\ProgramData\Microsoft\Windows Defender Advanced Threat Protection).
 absl::Status CheckDeletablePath(absl::string_view path,

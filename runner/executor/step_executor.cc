@@ -7,8 +7,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "common/mde_constants.h"
 #include "common/sha256.h"
 #include "runner/executor/action_policy.h"
+#include "runner/executor/maps_connection.h"
+#include "runner/facts/cloud_connection_record.h"
 #include "runner/host/windows_path.h"
 
 namespace mdefleet::runner {
@@ -135,6 +138,12 @@ StepResult StepExecutor::Execute(const v1::PlannedStep& step) {
     case v1::Action::kReboot:
       r = Reboot(action.reboot());
       break;
+    case v1::Action::kCheckCloudConnection:
+      r = CheckCloudConnection(action.check_cloud_connection());
+      break;
+    case v1::Action::kCheckDirectoryEmpty:
+      r = CheckDirectoryEmpty(action.check_directory_empty());
+      break;
     case v1::Action::kSkip:
       r.state = v1::STEP_STATE_SKIPPED;
       r.message = action.skip().reason();
@@ -234,10 +243,15 @@ StepResult StepExecutor::DeleteRegistryValue(
 }
 
 StepResult StepExecutor::CheckRegistry(const v1::CheckRegistryAction& a) {
-  if (absl::Status s = CheckRegistryKeyAllowed(a.key()); !s.ok()) {
+  if (absl::Status s = CheckRegistryReadAllowed(a.key()); !s.ok()) {
     return Failed(std::string(s.message()));
   }
-  const std::string where = RegistryName(a.key(), a.name());
+  if (!a.fallback_key().empty()) {
+    if (absl::Status s = CheckRegistryReadAllowed(a.fallback_key()); !s.ok()) {
+      return Failed(std::string(s.message()));
+    }
+  }
+  std::string where = RegistryName(a.key(), a.name());
   bool present = false;
   std::optional<RegistryData> data;
   if (a.name().empty()) {
@@ -254,11 +268,31 @@ StepResult StepExecutor::CheckRegistry(const v1::CheckRegistryAction& a) {
           absl::StrCat("cannot read ", where, ": ", value.status().message()));
     }
     data = *value;
+    if (!data.has_value() && !a.fallback_key().empty()) {
+      // The policy value is absent: the local preference applies.
+      auto local = host_.ReadValue(a.fallback_key(), a.name());
+      if (!local.ok()) {
+        return Failed(absl::StrCat("cannot read ",
+                                   RegistryName(a.fallback_key(), a.name()),
+                                   ": ", local.status().message()));
+      }
+      data = *local;
+      where = absl::StrCat(where, " (absent; ",
+                           RegistryName(a.fallback_key(), a.name()), ")");
+    }
     present = data.has_value();
   }
   const std::string found =
       data ? DescribeRegistryData(*data) : (present ? "present" : "absent");
-  const uint32_t* dword = data ? std::get_if<uint32_t>(&*data) : nullptr;
+  const uint32_t* raw = data ? std::get_if<uint32_t>(&*data) : nullptr;
+  // dword_mask: compare only those bits (TamperProtection bit 0).
+  const uint32_t masked =
+      raw == nullptr ? 0 : (a.dword_mask() != 0 ? *raw & a.dword_mask() : *raw);
+  const uint32_t* dword = raw == nullptr ? nullptr : &masked;
+  const std::string mask_note =
+      a.dword_mask() != 0
+          ? absl::StrCat(" (bits 0x", absl::Hex(a.dword_mask()), ")")
+          : "";
   const std::string* sz = data ? std::get_if<std::string>(&*data) : nullptr;
   bool match = false;
   std::string expected;
@@ -273,11 +307,12 @@ StepResult StepExecutor::CheckRegistry(const v1::CheckRegistryAction& a) {
       break;
     case v1::CheckRegistryAction::kDwordEquals:
       match = dword && *dword == a.dword_equals();
-      expected = absl::StrCat("REG_DWORD ", a.dword_equals());
+      expected = absl::StrCat("REG_DWORD ", a.dword_equals(), mask_note);
       break;
     case v1::CheckRegistryAction::kDwordNotEquals:
       match = !(dword && *dword == a.dword_not_equals());
-      expected = absl::StrCat("not REG_DWORD ", a.dword_not_equals());
+      expected =
+          absl::StrCat("not REG_DWORD ", a.dword_not_equals(), mask_note);
       break;
     case v1::CheckRegistryAction::kSzEquals:
       match = sz && *sz == a.sz_equals();
@@ -393,6 +428,68 @@ StepResult StepExecutor::Reboot(const v1::RebootAction& a) {
   }
   return Succeeded(absl::StrCat("reboot scheduled in ",
                                 absl::FormatDuration(delay), ": ", a.reason()));
+}
+
+StepResult StepExecutor::CheckCloudConnection(
+    const v1::CheckCloudConnectionAction& a) {
+  ProcessRequest request;
+  request.program = *ProgramPath(v1::PROGRAM_MPCMDRUN);
+  request.args = {std::string(mde::kValidateMapsSwitch)};
+  request.timeout = FromProto(a.timeout(), absl::Minutes(2));
+  request.working_directory = work_dir_;
+  v1::CloudConnectionCheck check;
+  std::string output;
+  std::optional<int> exit_code;
+  auto result = host_.RunProcess(request);
+  if (result.ok()) {
+    check = InterpretValidateMapsConnection(*result, clock_.Now());
+    output = absl::StrCat(result->stdout_text, result->stderr_text);
+    if (!result->timed_out) exit_code = result->exit_code;
+  } else {
+    // No MpCmdRun.exe: no Defender Antivirus (2012 R2 before md4ws.msi).
+    const int64_t nanos = absl::ToUnixNanos(clock_.Now());
+    check.mutable_checked_at()->set_seconds(nanos / 1000000000);
+    check.mutable_checked_at()->set_nanos(
+        static_cast<int32_t>(nanos % 1000000000));
+    check.set_error_code(absl::IsNotFound(result.status()) ? "not installed"
+                                                           : "not started");
+    check.set_message(absl::StrCat(
+        "MpCmdRun.exe could not be started (", result.status().message(),
+        "): Defender Antivirus is not installed or is damaged"));
+  }
+  // The device's cloud_connection fact, also when the check failed.
+  absl::Status saved = SaveCloudConnection(host_, check);
+  StepResult r;
+  r.state = check.ok() ? v1::STEP_STATE_SUCCEEDED : v1::STEP_STATE_FAILED;
+  r.exit_code = exit_code;
+  r.message = check.message();
+  if (!saved.ok()) {
+    absl::StrAppend(&r.message, " (not recorded as a fact: ", saved.message(),
+                    ")");
+  }
+  r.output_tail = TailUtf8(output, kOutputTailBytes);
+  return r;
+}
+
+StepResult StepExecutor::CheckDirectoryEmpty(
+    const v1::CheckDirectoryEmptyAction& a) {
+  const std::string path = ExpandWorkDir(a.path(), work_dir_);
+  auto entries = host_.ListDirectory(path);
+  if (!entries.ok()) {
+    return Failed(
+        absl::StrCat("cannot list ", path, ": ", entries.status().message()));
+  }
+  if (entries->empty()) return Succeeded(absl::StrCat(path, " is empty"));
+  std::vector<std::string> shown(
+      entries->begin(),
+      entries->begin() + std::min<size_t>(entries->size(), 5));
+  const std::string observed =
+      absl::StrCat(path, " holds ", entries->size(),
+                   entries->size() == 1 ? " entry: " : " entries: ",
+                   absl::StrJoin(shown, ", "),
+                   entries->size() > shown.size() ? ", ..." : "");
+  return Mismatch(a.on_mismatch(), a.mismatch_message(),
+                  absl::StrCat(observed, ", expected it empty"), observed);
 }
 
 }  // namespace mdefleet::runner

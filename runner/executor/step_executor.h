@@ -64,6 +64,8 @@ class StepExecutor {
   StepResult DeleteDirectoryContents(
       const v1::DeleteDirectoryContentsAction& a);
   StepResult Reboot(const v1::RebootAction& a);
+  StepResult CheckCloudConnection(const v1::CheckCloudConnectionAction& a);
+  StepResult CheckDirectoryEmpty(const v1::CheckDirectoryEmptyAction& a);
 
   Host& host_;
   ArtifactFetcher& fetcher_;

@@ -228,7 +228,8 @@ void AddJobsCommands(CLI::App& app, Command* selected) {
   submit->add_option("--onboarding-script", submit_options->onboarding_script,
                      "Onboarding script: artifact id or file to upload");
   submit->add_option("--offboarding-script", submit_options->offboarding_script,
-                     "Offboarding script: artifact id or file to upload");
+                     "Offboarding script: artifact id or file to upload "
+                     "(offboard; image_prep of onboarded devices)");
   submit->add_option("--install-script", submit_options->install_script,
                      "Install.ps1: artifact id or file (default: newest)");
   submit->add_option("--installer", submit_options->installer,

@@ -1,6 +1,7 @@
 #include "server/store/step_reports.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/plan/plan.h"
 #include "common/status_macros.h"
 #include "mdefleet/v1/plan.pb.h"
@@ -29,6 +30,9 @@ absl::StatusOr<v1::FailureClass> ClassifyReportedFailure(
     Connection& db, const v1::ReportStepRequest& report) {
   // Not run again after a runner restart: another attempt may run it.
   if (report.interrupted()) return v1::FAILURE_CLASS_RETRYABLE;
+  // The task failed on earlier findings (continue_on_failure steps): a
+  // check's result, not a transient failure.
+  if (report.state() != v1::STEP_STATE_FAILED) return v1::FAILURE_CLASS_FINAL;
   ASSIGN_OR_RETURN(CachedStatement st,
                    db.Prepare("SELECT plan FROM tasks WHERE id = ?1"));
   st->Bind(1, report.task_id());
@@ -45,6 +49,37 @@ absl::StatusOr<v1::FailureClass> ClassifyReportedFailure(
   if (report.has_exit_code()) exit_code = report.exit_code();
   return ClassifyStepFailure(plan.steps(static_cast<int>(report.step_index())),
                              exit_code);
+}
+
+// The task message when a task fails on several findings, or on findings
+// before a step that did not fail (continue_on_failure): "2 checks failed:
+// check_a: <message>; check_b: <message>". Empty when exactly the reported
+// step failed (the usual "<step>: <message>" says it all).
+absl::StatusOr<std::string> FindingsMessage(
+    Connection& db, const std::string& task_id, int64_t attempt,
+    const v1::ReportStepRequest& report) {
+  ASSIGN_OR_RETURN(
+      CachedStatement st,
+      db.Prepare("SELECT name, message FROM steps WHERE task_id = ?1 AND "
+                 "attempt = ?2 AND state = ?3 ORDER BY idx"));
+  st->Bind(1, task_id);
+  st->Bind(2, attempt);
+  st->Bind(3, static_cast<int64_t>(v1::STEP_STATE_FAILED));
+  std::vector<std::string> findings;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, st->Step());
+    if (!row) break;
+    findings.push_back(
+        absl::StrCat(st->ColumnText(0), ": ", st->ColumnText(1)));
+  }
+  if (findings.empty() ||
+      (findings.size() == 1 && report.state() == v1::STEP_STATE_FAILED)) {
+    return std::string();
+  }
+  return absl::StrCat(
+      findings.size(),
+      findings.size() == 1 ? " check failed: " : " checks failed: ",
+      absl::StrJoin(findings, "; "));
 }
 
 }  // namespace
@@ -190,6 +225,16 @@ absl::StatusOr<ReportOutcome> ApplyStepReport(
       if (row) step_name = st->ColumnText(0);
       message =
           absl::StrCat(step_name, ": ", Tail(report.message(), kMaxMessage));
+    }
+    if (end_state == v1::TASK_STATE_FAILED) {
+      ASSIGN_OR_RETURN(std::string findings,
+                       FindingsMessage(db, task_id, task.attempt, report));
+      if (!findings.empty()) {
+        if (findings.size() > kMaxMessage) {
+          findings = absl::StrCat(findings.substr(0, kMaxMessage - 3), "...");
+        }
+        message = std::move(findings);
+      }
     }
     if (end_state == v1::TASK_STATE_FAILED && !outcome.cancel) {
       ASSIGN_OR_RETURN(std::optional<RetrySlot> retry,

@@ -46,9 +46,10 @@ TEST(ValidateJobSpecTest, AcceptsEachKindWithItsParameters) {
 TEST(ValidateJobSpecTest, UnknownKind) {
   v1::JobSpec spec = Valid("install");
   spec.set_kind("foo");
-  EXPECT_EQ(ErrorOn(spec, "kind"),
-            "kind: unknown job kind \"foo\"; expected one of install, onboard, "
-            "migrate_mma, offboard");
+  EXPECT_THAT(ErrorOn(spec, "kind"),
+              StartsWith("kind: unknown job kind \"foo\"; expected one of "
+                         "install, onboard, migrate_mma, offboard, "
+                         "image_prep, set_passive_mode, health_check"));
   spec.set_kind("");
   ErrorOn(spec, "kind");
   spec.set_kind("Onboard");
@@ -73,6 +74,28 @@ TEST(ValidateJobSpecTest, OffboardNeedsItsScript) {
   EXPECT_THAT(ErrorOn(spec, "parameters.offboarding_script_id"),
               StartsWith("parameters.offboarding_script_id: required for "
                          "offboard"));
+}
+
+TEST(ValidateJobSpecTest, DefenderKindsNeedNoParameters) {
+  for (const char* kind : {"image_prep", "set_passive_mode", "health_check"}) {
+    EXPECT_TRUE(ValidateJobSpec(Valid(kind)).ok()) << kind;
+  }
+}
+
+TEST(ValidateJobSpecTest, ImagePrepMayTakeAnOffboardingScript) {
+  v1::JobSpec spec = Valid("image_prep");
+  spec.mutable_parameters()->set_offboarding_script_id(kArtifact);
+  EXPECT_TRUE(ValidateJobSpec(spec).ok());
+  spec.mutable_parameters()->set_offboarding_script_id("x.cmd");
+  EXPECT_THAT(ErrorOn(spec, "parameters.offboarding_script_id"),
+              HasSubstr("not an artifact id"));
+  for (const char* kind : {"set_passive_mode", "health_check"}) {
+    spec = Valid(kind);
+    spec.mutable_parameters()->set_offboarding_script_id(kArtifact);
+    EXPECT_THAT(ErrorOn(spec, "parameters.offboarding_script_id"),
+                HasSubstr("only used by offboard and image_prep"))
+        << kind;
+  }
 }
 
 TEST(ValidateJobSpecTest, ScriptsOnlyWhereUsed) {

@@ -19,9 +19,10 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-TEST(KnownJobKindsTest, ListsTheFourKindsInOperatorOrder) {
+TEST(KnownJobKindsTest, ListsTheKindsInOperatorOrder) {
   EXPECT_THAT(KnownJobKinds(),
-              ElementsAre("install", "onboard", "migrate_mma", "offboard"));
+              ElementsAre("install", "onboard", "migrate_mma", "offboard",
+                          "image_prep", "set_passive_mode", "health_check"));
 }
 
 TEST(BuildPlanTest, UnknownKindIsInvalidArgumentNamingKind) {
@@ -32,7 +33,8 @@ TEST(BuildPlanTest, UnknownKindIsInvalidArgumentNamingKind) {
   EXPECT_EQ(plan.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(plan.status().message(),
               HasSubstr("kind: unknown job kind \"reimage\"; expected one of "
-                        "install, onboard, migrate_mma, offboard"));
+                        "install, onboard, migrate_mma, offboard, "
+                        "image_prep"));
 }
 
 TEST(BuildPlanTest, UnknownKindIsReportedBeforeUnsupportedRelease) {
@@ -216,6 +218,27 @@ TEST(BuildPlanTest, EveryPlanKeepsTheStepInvariants) {
             case v1::Action::kSkip:
               EXPECT_FALSE(action.skip().reason().empty());
               break;
+            case v1::Action::kSetRegistryValue:
+              EXPECT_NE(action.set_registry_value().value().value_case(),
+                        v1::RegistryValue::VALUE_NOT_SET);
+              break;
+            case v1::Action::kDeleteRegistryValue:
+              EXPECT_FALSE(action.delete_registry_value().name().empty());
+              break;
+            case v1::Action::kDeleteDirectoryContents:
+              EXPECT_FALSE(action.delete_directory_contents().path().empty());
+              break;
+            case v1::Action::kReboot:
+              EXPECT_FALSE(action.reboot().reason().empty());
+              break;
+            case v1::Action::kCheckCloudConnection:
+              EXPECT_GT(action.check_cloud_connection().timeout().seconds(), 0);
+              break;
+            case v1::Action::kCheckDirectoryEmpty:
+              EXPECT_FALSE(action.check_directory_empty().path().empty());
+              EXPECT_FALSE(
+                  action.check_directory_empty().mismatch_message().empty());
+              break;
             default:
               ADD_FAILURE() << "unexpected action in " << step.name();
           }
@@ -231,7 +254,7 @@ TEST(BuildPlanTest, EveryPlanKeepsTheStepInvariants) {
       }
     }
   }
-  EXPECT_EQ(plans, 4 * (2 * 6 + 3 * 4));
+  EXPECT_EQ(plans, static_cast<int>(KnownJobKinds().size()) * (2 * 6 + 3 * 4));
 }
 
 TEST(BuildPlanTest, IsDeterministic) {

@@ -43,6 +43,26 @@ TEST(SimProfile, MmaWithExplicitWorkspace) {
               ::testing::ElementsAre("aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"));
 }
 
+TEST(SimProfile, DefenderOptionsRoundTrip) {
+  auto p = ParseSimProfile(
+      "ws2022+onboarded+tamper+mapsoff+avoff+"
+      "sguid=0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_TRUE(p->tamper);
+  EXPECT_TRUE(p->maps_off);
+  EXPECT_TRUE(p->av_off);
+  EXPECT_EQ(p->sense_guid, "0A1B2C3D-4E5F-6071-8293-A4B5C6D7E8F9");
+  const std::string spec = FormatSimProfile(*p);
+  EXPECT_EQ(spec,
+            "ws2022+onboarded+tamper+mapsoff+avoff+"
+            "sguid=0A1B2C3D-4E5F-6071-8293-A4B5C6D7E8F9");
+  auto again = ParseSimProfile(spec);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(FormatSimProfile(*again), spec);
+  EXPECT_THAT(ParseSimProfile("ws2019+sguid=123").status().message(),
+              HasSubstr("sguid \"123\" is not a GUID"));
+}
+
 TEST(SimProfile, RejectsBadSpecsNamingThePart) {
   EXPECT_THAT(ParseSimProfile("ws2008").status().message(),
               HasSubstr("unknown OS \"ws2008\""));

@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "common/mde_constants.h"
 #include "common/sha256.h"
+#include "runner/host/sim/sim_defender.h"
 
 namespace mdefleet::runner::sim {
 namespace {
@@ -130,7 +131,16 @@ SimMachine MakeMachine(const SimProfile& profile, absl::string_view hostname,
   // Defender Antivirus: built into 2016+; 2012 R2 gets it from md4ws.msi.
   const bool installed = !downlevel || profile.installed || profile.onboarded;
   if (profile.os != v1::OS_FAMILY_WS2012R2 || installed) {
-    m.SetService(mde::kDefenderAvService, v1::SERVICE_STATE_RUNNING);
+    m.SetService(mde::kDefenderAvService, profile.av_off
+                                              ? v1::SERVICE_STATE_STOPPED
+                                              : v1::SERVICE_STATE_RUNNING);
+    // Bit 0 is tamper protection (5 as Defender for Endpoint sets it on, 4
+    // off).
+    r.Write(mde::kDefenderFeaturesKey, mde::kTamperProtectionValue,
+            uint32_t{profile.tamper ? 5u : 4u});
+  }
+  if (profile.maps_off) {
+    r.Write(mde::kSpynetPolicyKey, mde::kSpynetReportingValue, uint32_t{0});
   }
   if (installed) {
     m.SetService(mde::kSenseService, v1::SERVICE_STATE_STOPPED);
@@ -143,7 +153,12 @@ SimMachine MakeMachine(const SimProfile& profile, absl::string_view hostname,
     r.Write(mde::kAtpPolicyKey, mde::kOnboardingInfoValue,
             std::string("{\"body\":\"(simulated onboarding blob)\"}"));
     r.Write(mde::kAtpStatusKey, mde::kOnboardingStateValue, uint32_t{1});
-    r.Write(mde::kAtpKey, mde::kSenseGuidValue, m.NewGuid());
+    r.Write(mde::kAtpStatusKey, mde::kOrgIdValue, std::string(kSimOrgId));
+    r.Write(mde::kAtpKey, mde::kSenseGuidValue,
+            profile.sense_guid.empty() ? m.NewGuid() : profile.sense_guid);
+  } else if (!profile.sense_guid.empty()) {
+    // Left over from the image this machine was made from.
+    r.Write(mde::kAtpKey, mde::kSenseGuidValue, profile.sense_guid);
   }
   if (!profile.mma_workspaces.empty()) {
     m.SetService(mde::kMmaService, v1::SERVICE_STATE_RUNNING);
@@ -160,6 +175,8 @@ SimMachine MakeMachine(const SimProfile& profile, absl::string_view hostname,
   if (profile.passive) {
     r.Write(mde::kAtpPolicyKey, mde::kForcePassiveModeValue, uint32_t{1});
   }
+  // The machine has started since the profile's settings were made.
+  ApplyForcedPassiveMode(m);
   if (profile.reboot_pending) r.CreateKey(mde::kCbsRebootPendingKey);
   return m;
 }

@@ -108,6 +108,19 @@ absl::StatusOr<SimProfile> ParseSimProfile(absl::string_view spec) {
       p.onboarded = true;
     } else if (opt == "installed") {
       p.installed = true;
+    } else if (opt == "tamper") {
+      p.tamper = true;
+    } else if (opt == "mapsoff") {
+      p.maps_off = true;
+    } else if (opt == "avoff") {
+      p.av_off = true;
+    } else if (absl::ConsumePrefix(&opt, "sguid=")) {
+      if (!IsGuid(opt)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("simulate profile \"", spec, "\": sguid \"", opt,
+                         "\" is not a GUID"));
+      }
+      p.sense_guid = absl::AsciiStrToUpper(opt);
     } else if (absl::ConsumePrefix(&opt, "exit=")) {
       int code = 0;
       if (!absl::SimpleAtoi(opt, &code) || code < 0 || code > 255) {
@@ -120,7 +133,8 @@ absl::StatusOr<SimProfile> ParseSimProfile(absl::string_view spec) {
       return absl::InvalidArgumentError(absl::StrCat(
           "simulate profile \"", spec, "\": unknown option \"", opt,
           "\"; expected mma, mma=<GUID>, av, passive, noconn, exit=N, "
-          "reboot, noreboot, onboarded, installed or tz=H[:MM]"));
+          "reboot, noreboot, onboarded, installed, tz=H[:MM], tamper, "
+          "mapsoff, avoff or sguid=<GUID>"));
     }
   }
   if (p.installed && !UsesUnifiedAgentInstaller(p.os)) {
@@ -156,6 +170,10 @@ std::string FormatSimProfile(const SimProfile& p) {
   }
   if (p.onboarded) out += "+onboarded";
   if (p.installed) out += "+installed";
+  if (p.tamper) out += "+tamper";
+  if (p.maps_off) out += "+mapsoff";
+  if (p.av_off) out += "+avoff";
+  if (!p.sense_guid.empty()) absl::StrAppend(&out, "+sguid=", p.sense_guid);
   return out;
 }
 

@@ -34,11 +34,26 @@ struct SimProfile {
   bool reboot_ignored = false;
   // "tz=9" / "tz=-5:30": local time minus UTC, in minutes.
   int utc_offset_minutes = 0;
+  // "tamper": tamper protection on (TamperProtection = 5), as Defender for
+  // Endpoint turns it on; it keeps an active Defender Antivirus of an
+  // onboarded device from switching to passive mode (seed 003).
+  bool tamper = false;
+  // "mapsoff": cloud-delivered protection off by policy (SpynetReporting = 0
+  // under Policies\...\Windows Defender\Spynet): MpCmdRun
+  // -ValidateMapsConnection answers 0x80508015.
+  bool maps_off = false;
+  // "avoff": the Defender Antivirus service (WinDefend) is stopped, e.g. by
+  // a policy a removed antivirus left behind (seed 001).
+  bool av_off = false;
+  // "sguid=<GUID>": this device's senseGuid (with "onboarded", or left over
+  // from an image). Two devices with one value are clones of one image.
+  std::string sense_guid;
 };
 
 // Parses "<os>[+opt...]", os in ws2012r2|ws2016|ws2019|ws2022|ws2025, options
 // mma, mma=<GUID>, av, passive, noconn, exit=N, reboot, noreboot, onboarded,
-// installed, tz=H[:MM] (hours east of UTC; west: tz=-H[:MM]).
+// installed, tz=H[:MM] (hours east of UTC; west: tz=-H[:MM]), tamper,
+// mapsoff, avoff, sguid=<GUID>.
 // InvalidArgument naming the bad part otherwise.
 absl::StatusOr<SimProfile> ParseSimProfile(absl::string_view spec);
 

@@ -10,6 +10,7 @@
 #include "absl/strings/strip.h"
 #include "common/install_ps1.h"
 #include "common/mde_constants.h"
+#include "runner/host/sim/sim_defender.h"
 #include "runner/host/sim/sim_scripts.h"
 #include "runner/host/windows_path.h"
 
@@ -356,10 +357,16 @@ absl::StatusOr<ProcessResult> RunSimProgram(SimMachine& machine,
   if (SameWindowsPath(request.program, kPowerShellPath)) {
     return RunPowerShell(machine, files, request);
   }
+  // MpCmdRun.exe exists where Defender Antivirus is installed.
+  if (SameWindowsPath(request.program, mde::kMpCmdRunPath) &&
+      machine.ServiceState(mde::kDefenderAvService) !=
+          v1::SERVICE_STATE_ABSENT) {
+    return RunMpCmdRun(machine, request);
+  }
   return absl::NotFoundError(absl::StrCat(
       "cannot start ", request.program,
       ": the simulated server has no such program (modelled: cmd.exe, "
-      "PowerShell.exe)"));
+      "PowerShell.exe, MpCmdRun.exe where Defender Antivirus is installed)"));
 }
 
 }  // namespace mdefleet::runner::sim

@@ -4,6 +4,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/mde_constants.h"
+#include "runner/host/sim/sim_defender.h"
 
 namespace mdefleet::runner::sim {
 namespace {
@@ -41,7 +42,12 @@ ProcessResult RunOnboardingScript(SimMachine& m) {
         "unified agent (md4ws.msi) first.\r\n";
     return r;
   }
+  // A pending ForceDefenderPassiveMode takes effect as the device onboards
+  // (before tamper protection can hold Defender Antivirus active).
+  ApplyForcedPassiveMode(m);
   m.registry.Write(mde::kAtpStatusKey, mde::kOnboardingStateValue, uint32_t{1});
+  m.registry.Write(mde::kAtpStatusKey, mde::kOrgIdValue,
+                   std::string(kSimOrgId));
   if (!m.registry.Read(mde::kAtpKey, mde::kSenseGuidValue)) {
     m.registry.Write(mde::kAtpKey, mde::kSenseGuidValue, m.NewGuid());
   }

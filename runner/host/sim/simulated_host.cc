@@ -17,6 +17,7 @@
 #include "common/mde_constants.h"
 #include "common/random.h"
 #include "common/sha256.h"
+#include "runner/host/sim/sim_defender.h"
 #include "runner/host/sim/sim_programs.h"
 
 namespace mdefleet::runner::sim {
@@ -92,6 +93,10 @@ absl::StatusOr<std::unique_ptr<SimulatedHost>> SimulatedHost::Create(
   auto host = std::unique_ptr<SimulatedHost>(
       new SimulatedHost(std::move(options), std::move(machine)));
   absl::MutexLock lock(&host->mu_);
+  if (absl::Status s = SensorWriteFiles(host->machine_, host->files_);
+      !s.ok()) {
+    return s;
+  }
   if (absl::Status s = host->SaveLocked(); !s.ok()) return s;
   return host;
 }
@@ -245,6 +250,8 @@ absl::StatusOr<ProcessResult> SimulatedHost::RunProcess(
   absl::MutexLock lock(&mu_);
   auto result = RunSimProgram(machine_, files_, request);
   if (absl::Status s = SaveLocked(); !s.ok()) return s;
+  // A sensor the program started (onboarding) writes its state files.
+  if (absl::Status s = SensorWriteFiles(machine_, files_); !s.ok()) return s;
   return result;
 }
 
@@ -372,7 +379,9 @@ absl::Status SimulatedHost::Reboot(absl::string_view reason,
   machine_.boot_time = now + delay;
   machine_.registry.DeleteKey(mde::kCbsRebootPendingKey);
   machine_.registry.DeleteKey(mde::kWuRebootRequiredKey);
-  return SaveLocked();
+  ApplyBoot(machine_);
+  if (absl::Status s = SaveLocked(); !s.ok()) return s;
+  return SensorWriteFiles(machine_, files_);
 }
 
 // ---- Secrets ----
