@@ -137,6 +137,28 @@ TEST(EndToEndDefender, HealthCheckRecordsFindingsAndUpdatesFacts) {
     EXPECT_EQ(f.tamper_protection(), v1::FEATURE_STATE_ON);
     EXPECT_EQ(f.av_mode(), v1::AV_MODE_ACTIVE);
   }
+
+  // The fleet summary shows the two devices with cloud protection off, and
+  // --needs health_check lists exactly them (the healthy one was checked).
+  v1::FleetSummary summary;
+  ASSERT_TRUE(env.CtlJson({"fleet", "summary"}, &summary).ok());
+  std::map<std::string, uint32_t> needs;
+  for (const auto& n : summary.needs()) needs[n.need().need()] = n.devices();
+  EXPECT_EQ(needs["cloud_protection_off"], 2u) << summary.ShortDebugString();
+  EXPECT_EQ(needs["health_unknown"], 0u);
+  EXPECT_EQ(needs["tamper_protection_off"], 0u);
+  v1::ListDevicesResponse to_fix;
+  ASSERT_TRUE(
+      env.CtlJson({"devices", "list", "--needs", "health_check"}, &to_fix)
+          .ok());
+  std::vector<std::string> hosts;
+  for (const auto& d : to_fix.devices()) {
+    hosts.push_back(d.facts().hostname().substr(0, 8));
+  }
+  EXPECT_THAT(hosts, ::testing::ElementsAre("SIM-2016", "SIM-2022"));
+  ProcessOutput table = env.Ctl({"fleet", "summary"});
+  EXPECT_THAT(table.out,
+              HasSubstr("cloud-delivered protection is off (MAPSReporting = 0)"));
 }
 
 }  // namespace
