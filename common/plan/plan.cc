@@ -39,6 +39,7 @@ absl::StatusOr<v1::Plan> BuildForKind(const PlanContext& ctx) {
   if (kind == "onboard") return plan_internal::BuildOnboardPlan(ctx);
   if (kind == "migrate_mma") return plan_internal::BuildMigrateMmaPlan(ctx);
   if (kind == "offboard") return plan_internal::BuildOffboardPlan(ctx);
+  if (kind == "api_offboard") return plan_internal::BuildApiOffboardPlan(ctx);
   return UnknownKind(kind);
 }
 
@@ -68,7 +69,7 @@ void AddWarnings(v1::OsFamily family, const v1::DeviceFacts& facts,
 
 const std::vector<std::string>& KnownJobKinds() {
   static const auto* kinds = new std::vector<std::string>{
-      "install", "onboard", "migrate_mma", "offboard"};
+      "install", "onboard", "migrate_mma", "offboard", "api_offboard"};
   return *kinds;
 }
 

@@ -19,9 +19,9 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-TEST(KnownJobKindsTest, ListsTheFourKindsInOperatorOrder) {
-  EXPECT_THAT(KnownJobKinds(),
-              ElementsAre("install", "onboard", "migrate_mma", "offboard"));
+TEST(KnownJobKindsTest, ListsTheKindsInOperatorOrder) {
+  EXPECT_THAT(KnownJobKinds(), ElementsAre("install", "onboard", "migrate_mma",
+                                           "offboard", "api_offboard"));
 }
 
 TEST(BuildPlanTest, UnknownKindIsInvalidArgumentNamingKind) {
@@ -32,7 +32,8 @@ TEST(BuildPlanTest, UnknownKindIsInvalidArgumentNamingKind) {
   EXPECT_EQ(plan.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(plan.status().message(),
               HasSubstr("kind: unknown job kind \"reimage\"; expected one of "
-                        "install, onboard, migrate_mma, offboard"));
+                        "install, onboard, migrate_mma, offboard, "
+                        "api_offboard"));
 }
 
 TEST(BuildPlanTest, UnknownKindIsReportedBeforeUnsupportedRelease) {
@@ -231,7 +232,8 @@ TEST(BuildPlanTest, EveryPlanKeepsTheStepInvariants) {
       }
     }
   }
-  EXPECT_EQ(plans, 4 * (2 * 6 + 3 * 4));
+  EXPECT_EQ(plans,
+            static_cast<int>(KnownJobKinds().size()) * (2 * 6 + 3 * 4));
 }
 
 TEST(BuildPlanTest, IsDeterministic) {

@@ -53,9 +53,9 @@ TEST(MigrationsTest, EmbeddedListMatchesFilesAndIsContiguous) {
   EXPECT_EQ(LatestSchemaVersion(), static_cast<int>(files.size()));
 }
 
-TEST(MigrationsTest, TheCurrentSchemaIsVersion2) {
-  EXPECT_EQ(LatestSchemaVersion(), 2);
-  EXPECT_STREQ(EmbeddedMigrations().back().file, "0002_rollout_policy.sql");
+TEST(MigrationsTest, TheCurrentSchemaIsVersion4) {
+  EXPECT_EQ(LatestSchemaVersion(), 4);
+  EXPECT_STREQ(EmbeddedMigrations().back().file, "0004_defender_api.sql");
 }
 
 class StoreOpenTest : public ::testing::Test {

@@ -88,6 +88,13 @@ bool SimMachine::RebootPending() const {
          registry.KeyExists(mde::kWuRebootRequiredKey);
 }
 
+std::string SimMachine::NewMachineId() {
+  // 40 hex characters like Defender's; from the host name so that every
+  // simulated server registers with its own id.
+  return Sha256Hex(absl::StrCat(Hostname(), "/senseId/", random_state))
+      .substr(0, 40);
+}
+
 std::string SimMachine::NewGuid() {
   ++random_state;
   return GuidFromHash(absl::StrCat(Hostname(), "/guid/", random_state));
@@ -144,6 +151,7 @@ SimMachine MakeMachine(const SimProfile& profile, absl::string_view hostname,
             std::string("{\"body\":\"(simulated onboarding blob)\"}"));
     r.Write(mde::kAtpStatusKey, mde::kOnboardingStateValue, uint32_t{1});
     r.Write(mde::kAtpKey, mde::kSenseGuidValue, m.NewGuid());
+    r.Write(mde::kAtpKey, mde::kSenseIdValue, m.NewMachineId());
   }
   if (!profile.mma_workspaces.empty()) {
     m.SetService(mde::kMmaService, v1::SERVICE_STATE_RUNNING);
