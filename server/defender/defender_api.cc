@@ -56,7 +56,7 @@ bool IsFinalActionStatus(absl::string_view status) {
 }
 
 std::optional<absl::Duration> RetryAfterOf(const absl::Status& status) {
-  std::optional<absl::Cord> p = status.GetPayload(kRetryAfterPayload);
+  absl::optional<absl::Cord> p = status.GetPayload(kRetryAfterPayload);
   if (!p) return std::nullopt;
   int64_t seconds = 0;
   if (!absl::SimpleAtoi(std::string(*p), &seconds)) return kDefaultRetryAfter;

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -46,10 +47,13 @@ FakeDefenderApi::~FakeDefenderApi() { Stop(); }
 
 absl::StatusOr<std::string> FakeDefenderApi::Start() {
   Install();
+  // Stop() waits for idle keep-alive connections: keep that short.
+  server_->set_keep_alive_timeout(1);
   const int port = server_->bind_to_any_port("127.0.0.1");
   if (port <= 0) return absl::UnavailableError("fake Defender API: no port");
   thread_ = std::thread([this] { server_->listen_after_bind(); });
-  server_->wait_until_ready();
+  // Bound already: connections wait in the backlog until it accepts.
+  while (!server_->is_running()) absl::SleepFor(absl::Milliseconds(1));
   return absl::StrCat("http://127.0.0.1:", port);
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/sha256.h"
@@ -157,7 +158,7 @@ TEST_F(WorkerTest, RunnersNeverLeaseApiOffboardTasks) {
   SetUpWorld(2);
   Submit();
   for (const EnrolledDevice& d : devices_) {
-    EXPECT_FALSE(env_->Poll(d).has_task());
+    EXPECT_EQ(env_->Poll(d).tasks_size(), 0);
   }
 }
 
