@@ -12,8 +12,8 @@ SlidingWindowLimiter::SlidingWindowLimiter(std::vector<Window> windows)
 }
 
 SlidingWindowLimiter SlidingWindowLimiter::DefenderApi() {
-  return SlidingWindowLimiter({{absl::Seconds(60), 100},
-                               {absl::Seconds(3600), 1500}});
+  return SlidingWindowLimiter(
+      {{absl::Seconds(60), 100}, {absl::Seconds(3600), 1500}});
 }
 
 void SlidingWindowLimiter::Restore(const std::vector<absl::Time>& calls,

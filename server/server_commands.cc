@@ -13,13 +13,13 @@
 #include "common/random.h"
 #include "common/sha256.h"
 #include "common/sliding_window_limiter.h"
+#include "common/status_macros.h"
+#include "server/auth/authenticator.h"
 #include "server/defender/curl_http_client.h"
 #include "server/defender/defender_api.h"
 #include "server/defender/defender_config.h"
 #include "server/defender/offboard_worker.h"
 #include "server/defender/token_source.h"
-#include "common/status_macros.h"
-#include "server/auth/authenticator.h"
 #include "server/service/admin_handlers.h"
 #include "server/service/event_hub.h"
 #include "server/service/grpc_admin_service.h"
@@ -96,10 +96,9 @@ absl::Status RunServe(const ServeOptions& options) {
                         ")"));
   int extended = 0;
   RETURN_IF_ERROR(db->Write([&](store::Connection& c) -> absl::Status {
-    ASSIGN_OR_RETURN(extended,
-                     store::ExtendLeasesAfterRestart(
-                         c, store::ToMicros(clock.Now()),
-                         options.lease_duration));
+    ASSIGN_OR_RETURN(
+        extended, store::ExtendLeasesAfterRestart(
+                      c, store::ToMicros(clock.Now()), options.lease_duration));
     return absl::OkStatus();
   }));
   if (extended > 0) {
@@ -114,18 +113,17 @@ absl::Status RunServe(const ServeOptions& options) {
       defender::LoadDefenderConfig(
           options.defender_api_url, options.defender_login_url,
           options.defender_tenant_id, options.defender_client_id,
-          options.defender_client_secret_file,
-          options.defender_poll_interval));
+          options.defender_client_secret_file, options.defender_poll_interval));
   auth::Authenticator authenticator(*db);
   service::EventHub hub(*db);
   service::RunnerHandlers runner(*db, clock, authenticator, hub,
                                  {.lease_duration = options.lease_duration,
                                   .poll_timeout = options.poll_timeout});
-  service::AdminHandlers admin(*db, clock, authenticator, hub,
-                               {.online_window = options.online_window,
-                                .watch_interval = absl::Milliseconds(200),
-                                .defender_api_configured =
-                                    defender_config.configured()});
+  service::AdminHandlers admin(
+      *db, clock, authenticator, hub,
+      {.online_window = options.online_window,
+       .watch_interval = absl::Milliseconds(200),
+       .defender_api_configured = defender_config.configured()});
   service::LongPoller poller(runner, clock);
   hub.set_waker(&poller);
   service::LeaseReaper reaper(*db, clock, hub);
@@ -158,10 +156,9 @@ absl::Status RunServe(const ServeOptions& options) {
                                     defender_config.poll_interval});
     RETURN_IF_ERROR(offboarder->Recover());
     offboarder->Start();
-    LogEvent(absl::StrCat("api_offboard: Defender API ",
-                          defender_config.api_url, " as client ",
-                          defender_config.client_id, " of tenant ",
-                          defender_config.tenant_id));
+    LogEvent(absl::StrCat(
+        "api_offboard: Defender API ", defender_config.api_url, " as client ",
+        defender_config.client_id, " of tenant ", defender_config.tenant_id));
   }
   const std::string host = options.listen.substr(0, options.listen.rfind(':'));
   LogEvent(absl::StrCat("listening on ", host, ":", port));

@@ -88,8 +88,9 @@ absl::StatusOr<HttpResponse> DefenderApi::Call(HttpRequest request) {
   request.headers.emplace_back("Accept", "application/json");
   absl::StatusOr<HttpResponse> response = http_.Send(request);
   if (!response.ok()) {
-    absl::Status s = absl::UnavailableError(absl::StrCat(
-        "Defender API: ", tokens_.Redact(std::string(response.status().message()))));
+    absl::Status s = absl::UnavailableError(
+        absl::StrCat("Defender API: ",
+                     tokens_.Redact(std::string(response.status().message()))));
     s.SetPayload(kNoAnswerPayload, absl::Cord("1"));
     return s;
   }
@@ -132,8 +133,10 @@ absl::Status DefenderApi::Interpret(const HttpResponse& response,
           "id (--defender-tenant-id, --defender-client-id)"));
     case 403:
       return absl::PermissionDeniedError(absl::StrCat(
-          prefix, said, ": the Entra app lacks the WindowsDefenderATP "
-          "application permission ", permission,
+          prefix, said,
+          ": the Entra app lacks the WindowsDefenderATP "
+          "application permission ",
+          permission,
           " (with admin consent), or the tenant does not allow the action"));
     case 404:
       return absl::NotFoundError(absl::StrCat(
@@ -145,13 +148,13 @@ absl::Status DefenderApi::Interpret(const HttpResponse& response,
           absl::StrCat(prefix, said, " (Too Many Requests)"));
       auto it = response.headers.find("retry-after");
       int64_t seconds = 0;
-      s.SetPayload(kRetryAfterPayload,
-                   absl::Cord(it != response.headers.end() &&
-                                      absl::SimpleAtoi(it->second, &seconds) &&
-                                      seconds >= 0
-                                  ? absl::StrCat(seconds)
-                                  : absl::StrCat(absl::ToInt64Seconds(
-                                        kDefaultRetryAfter))));
+      s.SetPayload(
+          kRetryAfterPayload,
+          absl::Cord(
+              it != response.headers.end() &&
+                      absl::SimpleAtoi(it->second, &seconds) && seconds >= 0
+                  ? absl::StrCat(seconds)
+                  : absl::StrCat(absl::ToInt64Seconds(kDefaultRetryAfter))));
       return s;
     }
     default:
@@ -177,8 +180,8 @@ absl::StatusOr<MachineAction> DefenderApi::Offboard(
   absl::StatusOr<HttpResponse> response = Call(std::move(request));
   if (!response.ok()) return response.status();
   const std::string what = absl::StrCat("offboard ", machine_id);
-  if (absl::Status s = Interpret(*response, what, "Machine.Offboard",
-                                 machine_id);
+  if (absl::Status s =
+          Interpret(*response, what, "Machine.Offboard", machine_id);
       !s.ok()) {
     return s;
   }
@@ -193,16 +196,17 @@ absl::StatusOr<MachineAction> DefenderApi::Offboard(
 
 absl::StatusOr<std::vector<MachineAction>> DefenderApi::ListOffboardActions(
     absl::Time created_since, absl::string_view machine_id) {
-  std::string filter = absl::StrCat("type eq 'Offboard' and ",
-                                    "creationDateTimeUtc ge ",
-                                    ODataTime(created_since));
+  std::string filter =
+      absl::StrCat("type eq 'Offboard' and ", "creationDateTimeUtc ge ",
+                   ODataTime(created_since));
   if (!machine_id.empty()) {
     absl::StrAppend(&filter, " and machineId eq '", machine_id, "'");
   }
   HttpRequest request;
   request.method = "GET";
-  request.url = absl::StrCat(api_url_, "/api/machineactions?$filter=",
-                             UrlEncode(filter), "&$top=10000");
+  request.url =
+      absl::StrCat(api_url_, "/api/machineactions?$filter=", UrlEncode(filter),
+                   "&$top=10000");
   absl::StatusOr<HttpResponse> response = Call(std::move(request));
   if (!response.ok()) return response.status();
   if (absl::Status s = Interpret(*response, "list machine actions",

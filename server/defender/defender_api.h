@@ -59,8 +59,8 @@ class DefenderApi {
 
  private:
   absl::StatusOr<HttpResponse> Call(HttpRequest request);
-  absl::Status Interpret(const HttpResponse& response,
-                         absl::string_view what, absl::string_view permission,
+  absl::Status Interpret(const HttpResponse& response, absl::string_view what,
+                         absl::string_view permission,
                          absl::string_view machine_id);
 
   HttpClient& http_;

@@ -99,9 +99,8 @@ absl::StatusOr<DefenderConfig> LoadDefenderConfig(
   }
   std::ifstream in{std::string(client_secret_file)};
   if (!in) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--defender-client-secret-file: cannot read ",
-                     client_secret_file));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--defender-client-secret-file: cannot read ", client_secret_file));
   }
   std::stringstream content;
   content << in.rdbuf();

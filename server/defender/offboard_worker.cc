@@ -54,7 +54,8 @@ OffboardWorker::~OffboardWorker() { Stop(); }
 absl::Status OffboardWorker::Recover() {
   const absl::Time now = clock_.Now();
   absl::Duration longest = absl::ZeroDuration();
-  for (const auto& w : limiter_.windows()) longest = std::max(longest, w.length);
+  for (const auto& w : limiter_.windows())
+    longest = std::max(longest, w.length);
   std::vector<int64_t> calls;
   RETURN_IF_ERROR(store_.Write([&](store::Connection& db) -> absl::Status {
     ASSIGN_OR_RETURN(calls, store::LoadApiCalls(db, ToMicros(now - longest)));
@@ -112,23 +113,22 @@ absl::Status OffboardWorker::Step(const Tracked& t, int index,
 }
 
 absl::Status OffboardWorker::EndTask(Tracked& t, v1::TaskState to,
-                                     absl::string_view message,
-                                     int failed_step,
+                                     absl::string_view message, int failed_step,
                                      absl::string_view step_message) {
   const int64_t now = ToMicros(clock_.Now());
   store::WriteEffects effects;
   RETURN_IF_ERROR(store_.Write([&](store::Connection& db) -> absl::Status {
     effects = {};
     if (failed_step >= 0) {
-      RETURN_IF_ERROR(store::SetApiStep(
-          db, t.task, failed_step,
-          to == v1::TASK_STATE_SUCCEEDED ? v1::STEP_STATE_SUCCEEDED
-                                         : v1::STEP_STATE_FAILED,
-          step_message, now));
+      RETURN_IF_ERROR(store::SetApiStep(db, t.task, failed_step,
+                                        to == v1::TASK_STATE_SUCCEEDED
+                                            ? v1::STEP_STATE_SUCCEEDED
+                                            : v1::STEP_STATE_FAILED,
+                                        step_message, now));
     }
-    const std::string not_run =
-        to == v1::TASK_STATE_CANCELLED ? "not run: job cancelled"
-                                       : "not run: an earlier step failed";
+    const std::string not_run = to == v1::TASK_STATE_CANCELLED
+                                    ? "not run: job cancelled"
+                                    : "not run: an earlier step failed";
     return store::EndTask(db, t.task.key(),
                           {.to = to,
                            .message = std::string(message),
@@ -193,10 +193,10 @@ absl::Status OffboardWorker::SyncRunning(absl::Time now) {
         ToMicros(now) >= t.task.started_at + t.task.task_timeout) {
       RETURN_IF_ERROR(EndTask(
           t, v1::TASK_STATE_TIMED_OUT,
-          absl::StrCat("task timeout (",
-                       absl::FormatDuration(
-                           absl::Microseconds(t.task.task_timeout)),
-                       ") reached: ", action),
+          absl::StrCat(
+              "task timeout (",
+              absl::FormatDuration(absl::Microseconds(t.task.task_timeout)),
+              ") reached: ", action),
           -1, ""));
     }
   }
@@ -236,18 +236,17 @@ absl::Status OffboardWorker::OnAction(Tracked& t, const MachineAction& action,
         action.status == "TimeOut"
             ? ": the device did not contact Defender in time; if it is gone "
               "for good it turns Inactive after 7 days anyway"
-            : action.status == "Cancelled"
-                  ? ": cancelled in Defender (Action center)"
-                  : ": Defender could not offboard the device; see the "
-                    "Action center");
+        : action.status == "Cancelled"
+            ? ": cancelled in Defender (Action center)"
+            : ": Defender could not offboard the device; see the "
+              "Action center");
     return EndTask(t, v1::TASK_STATE_FAILED, message, kWaitStep, message);
   }
   if (first || t.task.action_status != action.status) {
     t.task.action_status = action.status;
     if (!first) {
       RETURN_IF_ERROR(store_.Write([&](store::Connection& db) {
-        return store::RecordMachineAction(db, t.task, action.id,
-                                          action.status);
+        return store::RecordMachineAction(db, t.task, action.id, action.status);
       }));
     }
     RETURN_IF_ERROR(
@@ -262,8 +261,7 @@ absl::Status OffboardWorker::OnCallError(Tracked& t, const absl::Status& error,
   const std::string message(error.message());
   const int step = t.task.step;
   if (absl::IsResourceExhausted(error)) {
-    const absl::Duration wait =
-        RetryAfterOf(error).value_or(absl::Seconds(60));
+    const absl::Duration wait = RetryAfterOf(error).value_or(absl::Seconds(60));
     limiter_.BlockUntil(now + wait);
     t.not_before = now + wait;
     return Step(t, step, v1::STEP_STATE_RUNNING,
@@ -288,8 +286,8 @@ absl::Status OffboardWorker::OnCallError(Tracked& t, const absl::Status& error,
     ++t.failures;
     if (NoAnswer(error) && t.next == Next::kRequest) t.next = Next::kLookup;
     if (t.failures >= options_.max_attempts) {
-      const std::string m = absl::StrCat(message, " (gave up after ",
-                                         t.failures, " tries)");
+      const std::string m =
+          absl::StrCat(message, " (gave up after ", t.failures, " tries)");
       return EndTask(t, v1::TASK_STATE_FAILED, m, step, m);
     }
     absl::Duration backoff = options_.first_backoff;
@@ -309,10 +307,9 @@ absl::Status OffboardWorker::Lookup(Tracked& t) {
   absl::Time started;
   int64_t id = 0;
   RETURN_IF_ERROR(BeginCall(&started, &id));
-  absl::StatusOr<std::vector<MachineAction>> actions =
-      api_.ListOffboardActions(
-          FromMicros(t.task.requested_at) - options_.lookup_margin,
-          t.task.machine_id);
+  absl::StatusOr<std::vector<MachineAction>> actions = api_.ListOffboardActions(
+      FromMicros(t.task.requested_at) - options_.lookup_margin,
+      t.task.machine_id);
   RETURN_IF_ERROR(EndCall(started, id));
   if (!actions.ok()) {
     return OnCallError(t, actions.status(), "looking up");
@@ -348,8 +345,8 @@ absl::Status OffboardWorker::Request(Tracked& t) {
   RETURN_IF_ERROR(EndCall(started, id));
   if (!action.ok()) return OnCallError(t, action.status(), "asking");
   LogEvent(absl::StrCat("api_offboard: task ", t.task.task_id, " (",
-                        t.task.hostname, "): machine action ", action->id,
-                        " (", action->status, ")"));
+                        t.task.hostname, "): machine action ", action->id, " (",
+                        action->status, ")"));
   return OnAction(t, *action, "created");
 }
 
@@ -399,16 +396,15 @@ absl::Status OffboardWorker::Poll(absl::Time now) {
       for (const std::string& id : ids) {
         Tracked& t = running_.at(id);
         const std::string m = absl::StrCat(
-            "the offboarding was requested (machine action ",
-            t.task.action_id, ") but its outcome cannot be read: ",
-            actions.status().message());
+            "the offboarding was requested (machine action ", t.task.action_id,
+            ") but its outcome cannot be read: ", actions.status().message());
         RETURN_IF_ERROR(EndTask(t, v1::TASK_STATE_FAILED, m, kWaitStep, m));
       }
       return absl::OkStatus();
     }
-    LogEvent(absl::StrCat("api_offboard: following machine actions: ",
-                          actions.status().message(), "; next try in ",
-                          Seconds(next_poll_ - clock_.Now())));
+    LogEvent(absl::StrCat(
+        "api_offboard: following machine actions: ", actions.status().message(),
+        "; next try in ", Seconds(next_poll_ - clock_.Now())));
     return absl::OkStatus();
   }
   std::map<std::string, const MachineAction*> by_id;
@@ -577,9 +573,8 @@ void OffboardWorker::Start() {
       }
       lock.lock();
       if (stop_) break;
-      const absl::Duration wait =
-          std::clamp(*next - clock_.Now(), absl::Milliseconds(10),
-                     options_.tick);
+      const absl::Duration wait = std::clamp(
+          *next - clock_.Now(), absl::Milliseconds(10), options_.tick);
       cv_.wait_for(lock, absl::ToChronoMilliseconds(wait),
                    [this] { return stop_ || woken_; });
       woken_ = false;

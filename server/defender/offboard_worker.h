@@ -60,9 +60,8 @@ class OffboardWorker {
  public:
   // All references must outlive the worker. `hub` may be null (tests).
   OffboardWorker(store::Store& store, const Clock& clock,
-                 service::EventHub* hub, DefenderApi& api,
-                 TokenSource& tokens, SlidingWindowLimiter limiter,
-                 WorkerOptions options);
+                 service::EventHub* hub, DefenderApi& api, TokenSource& tokens,
+                 SlidingWindowLimiter limiter, WorkerOptions options);
   ~OffboardWorker();
 
   // Loads the persisted call log into the limiter and clears stale waiting
@@ -107,9 +106,8 @@ class OffboardWorker {
                            absl::string_view step_message_prefix);
   absl::Status OnAction(Tracked& t, const MachineAction& action,
                         absl::string_view how);
-  absl::Status EndTask(Tracked& t, v1::TaskState to,
-                       absl::string_view message, int failed_step,
-                       absl::string_view step_message);
+  absl::Status EndTask(Tracked& t, v1::TaskState to, absl::string_view message,
+                       int failed_step, absl::string_view step_message);
   absl::Status Step(const Tracked& t, int index, v1::StepState state,
                     absl::string_view message);
 

@@ -55,9 +55,9 @@ absl::StatusOr<std::string> TokenSource::Token() {
   token_.clear();
   HttpRequest request;
   request.method = "POST";
-  request.url = absl::StrCat(config_.login_url, "/",
-                             UrlEncode(config_.tenant_id),
-                             "/oauth2/v2.0/token");
+  request.url =
+      absl::StrCat(config_.login_url, "/", UrlEncode(config_.tenant_id),
+                   "/oauth2/v2.0/token");
   request.headers = {{"Content-Type", "application/x-www-form-urlencoded"},
                      {"Accept", "application/json"}};
   request.body = absl::StrCat(
@@ -86,8 +86,8 @@ absl::StatusOr<std::string> TokenSource::Token() {
     }
     detail = Redact(detail);
     if (response->status >= 500) {
-      return absl::UnavailableError(absl::StrCat(
-          "the token endpoint failed (", detail, "); will retry"));
+      return absl::UnavailableError(
+          absl::StrCat("the token endpoint failed (", detail, "); will retry"));
     }
     if (response->status == 429) {
       return absl::ResourceExhaustedError(absl::StrCat(

@@ -84,9 +84,9 @@ absl::StatusOr<std::vector<StartableApiTask>> ListStartableApiTasks(
 }
 
 absl::StatusOr<std::optional<ApiTask>> StartApiTask(Connection& db,
-                                                   absl::string_view task_id,
-                                                   int64_t now,
-                                                   WriteEffects* effects) {
+                                                    absl::string_view task_id,
+                                                    int64_t now,
+                                                    WriteEffects* effects) {
   ApiTask task;
   v1::JobSpec spec;
   v1::DeviceFacts facts;
@@ -133,19 +133,19 @@ absl::StatusOr<std::optional<ApiTask>> StartApiTask(Connection& db,
   const TaskKey queued{task.task_id, task.job_id, v1::TASK_STATE_QUEUED,
                        task.attempt};
   if (!plan.ok()) {
-    RETURN_IF_ERROR(EndTask(
-        db, queued,
-        {.to = v1::TASK_STATE_FAILED,
-         .message = std::string(plan.status().message()),
-         .pending_message = "not run: the device cannot run this job",
-         .running_message = {}},
-        now, effects));
+    RETURN_IF_ERROR(
+        EndTask(db, queued,
+                {.to = v1::TASK_STATE_FAILED,
+                 .message = std::string(plan.status().message()),
+                 .pending_message = "not run: the device cannot run this job",
+                 .running_message = {}},
+                now, effects));
     return std::nullopt;
   }
   if (plan->steps_size() > 0 && plan->steps(0).action().has_skip()) {
     const std::string& reason = plan->steps(0).action().skip().reason();
-    RETURN_IF_ERROR(InsertSteps(db, task.task_id, task.job_id, task.attempt,
-                                *plan));
+    RETURN_IF_ERROR(
+        InsertSteps(db, task.task_id, task.job_id, task.attempt, *plan));
     RETURN_IF_ERROR(EndTask(db, queued,
                             {.to = v1::TASK_STATE_SKIPPED,
                              .message = reason,
@@ -306,9 +306,8 @@ absl::StatusOr<std::vector<int64_t>> LoadApiCalls(Connection& db,
     st->Bind(1, since);
     RETURN_IF_ERROR(st->Run());
   }
-  ASSIGN_OR_RETURN(
-      CachedStatement st,
-      db.Prepare("SELECT at FROM defender_api_calls ORDER BY at"));
+  ASSIGN_OR_RETURN(CachedStatement st,
+                   db.Prepare("SELECT at FROM defender_api_calls ORDER BY at"));
   std::vector<int64_t> calls;
   while (true) {
     ASSIGN_OR_RETURN(bool row, st->Step());
@@ -338,8 +337,7 @@ absl::Status SetJobApiWaiting(Connection& db, absl::string_view job_id,
   return st->Run();
 }
 
-absl::Status ClearApiWaiting(Connection& db,
-                             absl::string_view message_prefix) {
+absl::Status ClearApiWaiting(Connection& db, absl::string_view message_prefix) {
   {
     ASSIGN_OR_RETURN(
         CachedStatement st,

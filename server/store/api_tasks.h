@@ -85,12 +85,11 @@ struct ApiTask {
                                           int64_t requested_at);
 
 // The rate limit's call log (defender_api_calls).
-[[nodiscard]] absl::StatusOr<int64_t> InsertApiCall(Connection& db,
-                                                    int64_t at);
+[[nodiscard]] absl::StatusOr<int64_t> InsertApiCall(Connection& db, int64_t at);
 [[nodiscard]] absl::Status MoveApiCall(Connection& db, int64_t id, int64_t at);
 // Deletes calls before `since` and returns the times of the others.
-[[nodiscard]] absl::StatusOr<std::vector<int64_t>> LoadApiCalls(
-    Connection& db, int64_t since);
+[[nodiscard]] absl::StatusOr<std::vector<int64_t>> LoadApiCalls(Connection& db,
+                                                                int64_t since);
 
 // The message of a task that is still QUEUED ("waiting for ...", or "").
 [[nodiscard]] absl::Status SetQueuedTaskMessage(Connection& db,

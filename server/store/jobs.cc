@@ -258,9 +258,8 @@ absl::Status FillRolloutCounts(Connection& db, v1::Job* job, int64_t now,
   if (IsServerExecutedKind(job->spec().kind())) {
     // The server does this work: whether the device is online is moot.
     job->mutable_rollout()->set_queued_offline(0);
-    ASSIGN_OR_RETURN(
-        CachedStatement waiting,
-        db.Prepare("SELECT api_waiting FROM jobs WHERE id = ?1"));
+    ASSIGN_OR_RETURN(CachedStatement waiting,
+                     db.Prepare("SELECT api_waiting FROM jobs WHERE id = ?1"));
     waiting->Bind(1, job->id());
     ASSIGN_OR_RETURN(bool found, waiting->Step());
     job->mutable_rollout()->set_api_waiting(

@@ -23,9 +23,9 @@ TEST_P(ApiOffboardPlanTest, RequestsAndFollowsTheMachineAction) {
   ASSERT_TRUE(plan.ok()) << plan.status();
   EXPECT_THAT(StepNames(*plan),
               ElementsAre("request_offboard", "wait_machine_action"));
-  EXPECT_THAT(Step(*plan, "request_offboard").description(),
-              HasSubstr(absl::StrCat("/api/machines/", kMachineId,
-                                     "/offboard")));
+  EXPECT_THAT(
+      Step(*plan, "request_offboard").description(),
+      HasSubstr(absl::StrCat("/api/machines/", kMachineId, "/offboard")));
   // Executed by the server: nothing a runner could run.
   for (const v1::PlannedStep& step : plan->steps()) {
     EXPECT_EQ(step.action().kind_case(), v1::Action::KIND_NOT_SET);
@@ -42,8 +42,7 @@ TEST_P(ApiOffboardPlanTest, SkipsADeviceWithoutMachineId) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllReleases, ApiOffboardPlanTest,
-                         ::testing::ValuesIn(AllFamilies()),
-                         FamilyParamName);
+                         ::testing::ValuesIn(AllFamilies()), FamilyParamName);
 
 TEST(ApiOffboardPlanTest, RefusesAMalformedMachineId) {
   for (const char* id : {"1e5bc9d7", "../../api/machines/x/offboard/xxxxxx",

@@ -27,19 +27,24 @@ constexpr int kDevices = 250;
 std::vector<std::string> DefenderFlags(const FakeDefenderOptions& o,
                                        const std::string& url,
                                        const std::string& secret_file) {
-  return {"--defender-api-url",        url,
-          "--defender-login-url",      url,
-          "--defender-tenant-id",      o.tenant_id,
-          "--defender-client-id",      o.client_id,
-          "--defender-client-secret-file", secret_file,
-          "--defender-poll-interval",  "5s"};
+  return {"--defender-api-url",
+          url,
+          "--defender-login-url",
+          url,
+          "--defender-tenant-id",
+          o.tenant_id,
+          "--defender-client-id",
+          o.client_id,
+          "--defender-client-secret-file",
+          secret_file,
+          "--defender-poll-interval",
+          "5s"};
 }
 
 TEST(ApiOffboardE2eTest, BurstOf250KeepsTheRateLimitAndSucceeds) {
   FakeDefenderOptions options;
   options.complete_after = absl::Seconds(6);
-  options.scheduled = {{3, 429}, {40, 503}, {41, 500}, {150, 429},
-                       {220, 502}};
+  options.scheduled = {{3, 429}, {40, 503}, {41, 500}, {150, 429}, {220, 502}};
   FakeDefenderApi fake(options, *Clock::Real());
   auto url = fake.Start();
   ASSERT_TRUE(url.ok()) << url.status();
@@ -99,10 +104,10 @@ TEST(ApiOffboardE2eTest, BurstOf250KeepsTheRateLimitAndSucceeds) {
   EXPECT_EQ(fake.actions().size(), static_cast<size_t>(kDevices));
   int posts = 0;
   for (const auto& c : fake.calls()) posts += c.method == "POST";
-  std::printf("api_offboard e2e: %d devices, %zu API calls (%d POST), max "
-              "%d calls in any 60 s, %d token request(s)\n",
-              kDevices, fake.calls().size(), posts, max_minute,
-              fake.token_requests());
+  std::printf(
+      "api_offboard e2e: %d devices, %zu API calls (%d POST), max "
+      "%d calls in any 60 s, %d token request(s)\n",
+      kDevices, fake.calls().size(), posts, max_minute, fake.token_requests());
 
   // Secrets stay out of the log and the job's output.
   const std::string log = env.server_log();

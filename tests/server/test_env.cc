@@ -105,10 +105,10 @@ TestEnv::TestEnv(service::RunnerOptions runner_options,
                                                       *hub_, runner_options);
   admin_ = std::make_unique<service::AdminHandlers>(
       *store_, clock_, *auth_, *hub_,
-      service::AdminOptions{.online_window = absl::Seconds(90),
-                            .watch_interval = absl::Milliseconds(1),
-                            .defender_api_configured =
-                                defender_api_configured});
+      service::AdminOptions{
+          .online_window = absl::Seconds(90),
+          .watch_interval = absl::Milliseconds(1),
+          .defender_api_configured = defender_api_configured});
   reaper_ = std::make_unique<service::LeaseReaper>(*store_, clock_, *hub_);
 }
 

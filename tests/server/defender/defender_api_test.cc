@@ -105,17 +105,17 @@ TEST_F(DefenderApiTest, WrongSecretIsUnauthenticatedAndRedacted) {
   Start();
   auto r = api_->Offboard(kMachine, "retired");
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnauthenticated);
-  EXPECT_THAT(r.status().message(),
-              AllOf(HasSubstr("AADSTS7000215"),
-                    Not(HasSubstr(config_.client_secret))));
+  EXPECT_THAT(
+      r.status().message(),
+      AllOf(HasSubstr("AADSTS7000215"), Not(HasSubstr(config_.client_secret))));
   EXPECT_EQ(tokens_->Redact("x wrong~Secret.value-1234567890 y"),
             "x [redacted] y");
 }
 
 TEST(DefenderConfigTest, NothingConfiguredLeavesApiOffboardOff) {
   auto c = defender::LoadDefenderConfig(defender::kDefaultApiUrl,
-                                        defender::kDefaultLoginUrl, "", "",
-                                        "", absl::Seconds(30));
+                                        defender::kDefaultLoginUrl, "", "", "",
+                                        absl::Seconds(30));
   ASSERT_TRUE(c.ok());
   EXPECT_FALSE(c->configured());
 }
@@ -131,8 +131,7 @@ TEST(DefenderConfigTest, PartialOrBadFlagsNameTheFlag) {
       "11111111-2222-3333-4444-555555555555",
       "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", "/nonexistent",
       absl::Seconds(30));
-  EXPECT_THAT(plain_http.status().message(),
-              HasSubstr("--defender-api-url"));
+  EXPECT_THAT(plain_http.status().message(), HasSubstr("--defender-api-url"));
   auto no_file = defender::LoadDefenderConfig(
       defender::kDefaultApiUrl, defender::kDefaultLoginUrl,
       "11111111-2222-3333-4444-555555555555",

@@ -72,9 +72,8 @@ std::string FakeDefenderApi::StatusOf(const Action& a) const {
 std::string FakeDefenderApi::ActionJson(const Action& a) const {
   return absl::StrCat(
       R"({"id":")", a.id, R"(","type":"Offboard","scope":null,)",
-      R"("requestor":"mdefleet-test-app","requestorComment":)",
-      "\"", a.comment, "\",", R"("status":")", StatusOf(a),
-      R"(","machineId":")", a.machine_id,
+      R"("requestor":"mdefleet-test-app","requestorComment":)", "\"", a.comment,
+      "\",", R"("status":")", StatusOf(a), R"(","machineId":")", a.machine_id,
       R"(","computerDnsName":"fake-host","creationDateTimeUtc":")",
       Iso(a.created), R"(","lastUpdateDateTimeUtc":")", Iso(clock_.Now()),
       R"(","relatedFileInfo":null})");
@@ -82,108 +81,110 @@ std::string FakeDefenderApi::ActionJson(const Action& a) const {
 
 void FakeDefenderApi::Install() {
   // Token endpoint (not counted as an API call).
-  server_->Post(R"(/([^/]+)/oauth2/v2\.0/token)", [this](
-                                                      const httplib::Request&
-                                                          req,
-                                                      httplib::Response& res) {
-    std::lock_guard<std::mutex> lock(mu_);
-    ++token_requests_;
-    httplib::Params form;
-    httplib::detail::parse_query_text(req.body, form);
-    auto get = [&](const char* k) {
-      auto it = form.find(k);
-      return it == form.end() ? std::string() : it->second;
-    };
-    auto refuse = [&](int status, const std::string& error,
-                      const std::string& description) {
-      res.status = status;
-      res.set_content(absl::StrCat(R"({"error":")", error,
-                                   R"(","error_description":")", description,
-                                   R"(\r\nTrace ID: fake"})"),
-                      "application/json");
-    };
-    if (req.matches[1] != options_.tenant_id) {
-      return refuse(400, "invalid_request",
-                    "AADSTS90002: Tenant not found.");
-    }
-    if (!absl::StartsWith(req.get_header_value("Content-Type"),
-                          "application/x-www-form-urlencoded")) {
-      errors_.push_back("token: Content-Type is not form-urlencoded");
-      return refuse(400, "invalid_request", "AADSTS900144: bad body");
-    }
-    if (get("grant_type") != "client_credentials" || get("scope") != kScope) {
-      errors_.push_back(absl::StrCat("token: grant_type \"",
-                                     get("grant_type"), "\" scope \"",
-                                     get("scope"), "\""));
-      return refuse(400, "invalid_scope", "AADSTS70011: invalid scope.");
-    }
-    if (get("client_id") != options_.client_id) {
-      return refuse(400, "unauthorized_client",
-                    "AADSTS700016: Application not found in the directory.");
-    }
-    if (get("client_secret") != options_.client_secret) {
-      return refuse(401, "invalid_client",
-                    "AADSTS7000215: Invalid client secret provided.");
-    }
-    const std::string token =
-        absl::StrCat("eyFakeToken.", token_requests_, ".", next_id_++);
-    tokens_[token] = clock_.Now() + options_.token_lifetime;
-    res.set_content(
-        absl::StrCat(R"({"token_type":"Bearer","expires_in":)",
-                     absl::ToInt64Seconds(options_.token_lifetime),
-                     R"(,"ext_expires_in":3599,"access_token":")", token,
-                     R"("})"),
-        "application/json");
-  });
+  server_->Post(
+      R"(/([^/]+)/oauth2/v2\.0/token)",
+      [this](const httplib::Request& req, httplib::Response& res) {
+        std::lock_guard<std::mutex> lock(mu_);
+        ++token_requests_;
+        httplib::Params form;
+        httplib::detail::parse_query_text(req.body, form);
+        auto get = [&](const char* k) {
+          auto it = form.find(k);
+          return it == form.end() ? std::string() : it->second;
+        };
+        auto refuse = [&](int status, const std::string& error,
+                          const std::string& description) {
+          res.status = status;
+          res.set_content(
+              absl::StrCat(R"({"error":")", error, R"(","error_description":")",
+                           description, R"(\r\nTrace ID: fake"})"),
+              "application/json");
+        };
+        if (req.matches[1] != options_.tenant_id) {
+          return refuse(400, "invalid_request",
+                        "AADSTS90002: Tenant not found.");
+        }
+        if (!absl::StartsWith(req.get_header_value("Content-Type"),
+                              "application/x-www-form-urlencoded")) {
+          errors_.push_back("token: Content-Type is not form-urlencoded");
+          return refuse(400, "invalid_request", "AADSTS900144: bad body");
+        }
+        if (get("grant_type") != "client_credentials" ||
+            get("scope") != kScope) {
+          errors_.push_back(absl::StrCat("token: grant_type \"",
+                                         get("grant_type"), "\" scope \"",
+                                         get("scope"), "\""));
+          return refuse(400, "invalid_scope", "AADSTS70011: invalid scope.");
+        }
+        if (get("client_id") != options_.client_id) {
+          return refuse(
+              400, "unauthorized_client",
+              "AADSTS700016: Application not found in the directory.");
+        }
+        if (get("client_secret") != options_.client_secret) {
+          return refuse(401, "invalid_client",
+                        "AADSTS7000215: Invalid client secret provided.");
+        }
+        const std::string token =
+            absl::StrCat("eyFakeToken.", token_requests_, ".", next_id_++);
+        tokens_[token] = clock_.Now() + options_.token_lifetime;
+        res.set_content(
+            absl::StrCat(R"({"token_type":"Bearer","expires_in":)",
+                         absl::ToInt64Seconds(options_.token_lifetime),
+                         R"(,"ext_expires_in":3599,"access_token":")", token,
+                         R"("})"),
+            "application/json");
+      });
 
   // Every API call: recorded, authenticated, possibly scheduled to fail.
   auto api = [this](auto handler) {
-    return [this, handler](const httplib::Request& req,
-                           httplib::Response& res) {
-      std::lock_guard<std::mutex> lock(mu_);
-      const absl::Time now = clock_.Now();
-      calls_.push_back({now, req.method, req.path, 0});
-      const int number = static_cast<int>(calls_.size());
-      auto finish = [&] { calls_.back().status = res.status; };
-      int in_minute = 0;
-      for (const Call& c : calls_) in_minute += c.at >= now - absl::Seconds(60);
-      if (in_minute > options_.per_minute_limit) {
-        ++violations_;
-        res.status = 429;
-        res.set_header("Retry-After", "60");
-        res.set_content(ErrorJson("TooManyRequests", "quota exceeded"),
-                        "application/json");
-        return finish();
-      }
-      const std::string auth = req.get_header_value("Authorization");
-      absl::string_view token = auth;
-      if (!absl::ConsumePrefix(&token, "Bearer ") ||
-          !tokens_.count(std::string(token)) ||
-          tokens_[std::string(token)] <= now) {
-        errors_.push_back(absl::StrCat(req.method, " ", req.path,
-                                       ": no live bearer token"));
-        res.status = 401;
-        res.set_content(ErrorJson("Unauthorized", "invalid token"),
-                        "application/json");
-        return finish();
-      }
-      if (auto it = options_.scheduled.find(number);
-          it != options_.scheduled.end()) {
-        res.status = it->second;
-        if (it->second == 429) {
-          res.set_header("Retry-After",
-                         absl::StrCat(options_.retry_after_seconds));
-          res.set_content(ErrorJson("TooManyRequests", "scheduled 429"),
-                          "application/json");
-        } else {
-          res.set_content(ErrorJson("InternalServerError", ""),
-                          "application/json");
-        }
-        return finish();
-      }
-      handler(req, res, now);
-      finish();
-    };
+    return
+        [this, handler](const httplib::Request& req, httplib::Response& res) {
+          std::lock_guard<std::mutex> lock(mu_);
+          const absl::Time now = clock_.Now();
+          calls_.push_back({now, req.method, req.path, 0});
+          const int number = static_cast<int>(calls_.size());
+          auto finish = [&] { calls_.back().status = res.status; };
+          int in_minute = 0;
+          for (const Call& c : calls_)
+            in_minute += c.at >= now - absl::Seconds(60);
+          if (in_minute > options_.per_minute_limit) {
+            ++violations_;
+            res.status = 429;
+            res.set_header("Retry-After", "60");
+            res.set_content(ErrorJson("TooManyRequests", "quota exceeded"),
+                            "application/json");
+            return finish();
+          }
+          const std::string auth = req.get_header_value("Authorization");
+          absl::string_view token = auth;
+          if (!absl::ConsumePrefix(&token, "Bearer ") ||
+              !tokens_.count(std::string(token)) ||
+              tokens_[std::string(token)] <= now) {
+            errors_.push_back(absl::StrCat(req.method, " ", req.path,
+                                           ": no live bearer token"));
+            res.status = 401;
+            res.set_content(ErrorJson("Unauthorized", "invalid token"),
+                            "application/json");
+            return finish();
+          }
+          if (auto it = options_.scheduled.find(number);
+              it != options_.scheduled.end()) {
+            res.status = it->second;
+            if (it->second == 429) {
+              res.set_header("Retry-After",
+                             absl::StrCat(options_.retry_after_seconds));
+              res.set_content(ErrorJson("TooManyRequests", "scheduled 429"),
+                              "application/json");
+            } else {
+              res.set_content(ErrorJson("InternalServerError", ""),
+                              "application/json");
+            }
+            return finish();
+          }
+          handler(req, res, now);
+          finish();
+        };
   };
 
   server_->Post(
@@ -201,8 +202,7 @@ void FakeDefenderApi::Install() {
         }
         google::protobuf::Struct body;
         std::string comment;
-        if (google::protobuf::util::JsonStringToMessage(req.body, &body)
-                .ok()) {
+        if (google::protobuf::util::JsonStringToMessage(req.body, &body).ok()) {
           auto it = body.fields().find("Comment");  // case-sensitive
           if (it != body.fields().end() && it->second.has_string_value()) {
             comment = it->second.string_value();
@@ -227,7 +227,8 @@ void FakeDefenderApi::Install() {
         }
         for (const Action& a : actions_) {
           const std::string s = StatusOf(a);
-          if (a.machine_id == machine && (s == "Pending" || s == "InProgress")) {
+          if (a.machine_id == machine &&
+              (s == "Pending" || s == "InProgress")) {
             res.status = 400;
             res.set_content(ErrorJson("ActiveRequestAlreadyExists",
                                       "Action is already in progress"),
@@ -247,9 +248,8 @@ void FakeDefenderApi::Install() {
       }));
 
   server_->Get(
-      R"(/api/machineactions)",
-      api([this](const httplib::Request& req, httplib::Response& res,
-                 absl::Time) {
+      R"(/api/machineactions)", api([this](const httplib::Request& req,
+                                           httplib::Response& res, absl::Time) {
         // Understands the filters api_offboard sends: type eq 'Offboard',
         // creationDateTimeUtc ge <time>, machineId eq '<id>'.
         const std::string filter = req.get_param_value("$filter");

@@ -51,8 +51,8 @@ class WorkerTest : public ::testing::Test {
     config_.tenant_id = options.tenant_id;
     config_.client_id = options.client_id;
     config_.client_secret = secret_.empty() ? options.client_secret : secret_;
-    tokens_ = std::make_unique<defender::TokenSource>(http_, env_->clock(),
-                                                      config_);
+    tokens_ =
+        std::make_unique<defender::TokenSource>(http_, env_->clock(), config_);
     api_ = std::make_unique<defender::DefenderApi>(http_, *tokens_,
                                                    config_.api_url);
     NewWorker();
@@ -95,16 +95,15 @@ class WorkerTest : public ::testing::Test {
     request.set_page_size(5000);
     auto r = env_->admin().ListTasks(env_->admin_bearer(), request);
     EXPECT_TRUE(r.ok()) << r.status();
-    return r.ok() ? std::vector<v1::Task>(r->tasks().begin(),
-                                          r->tasks().end())
+    return r.ok() ? std::vector<v1::Task>(r->tasks().begin(), r->tasks().end())
                   : std::vector<v1::Task>();
   }
 
   // Runs passes, moving the clock `step` each time, until the job is final
   // or `limit` of simulated time passed. Calls `each` after every pass.
-  v1::Job RunUntilFinal(const std::string& job_id, absl::Duration step,
-                        absl::Duration limit,
-                        const std::function<void()>& each = [] {}) {
+  v1::Job RunUntilFinal(
+      const std::string& job_id, absl::Duration step, absl::Duration limit,
+      const std::function<void()>& each = [] {}) {
     const absl::Time end = env_->clock().Now() + limit;
     while (env_->clock().Now() < end) {
       absl::StatusOr<absl::Time> next = worker_->RunOnce();
@@ -131,8 +130,7 @@ class WorkerTest : public ::testing::Test {
 TEST_F(WorkerTest, OffboardsEveryDeviceAndFollowsItsMachineAction) {
   SetUpWorld(3);
   const std::string job_id = Submit();
-  const v1::Job job =
-      RunUntilFinal(job_id, absl::Seconds(1), absl::Minutes(2));
+  const v1::Job job = RunUntilFinal(job_id, absl::Seconds(1), absl::Minutes(2));
   EXPECT_EQ(job.state(), v1::JOB_STATE_SUCCEEDED) << job.state_reason();
   EXPECT_EQ(job.counts().succeeded(), 3u);
   EXPECT_THAT(fake_->errors(), ::testing::IsEmpty());
@@ -188,8 +186,8 @@ TEST_F(WorkerTest, BurstOf250StaysWithinTheRateLimitAndShowsTheWaiting) {
   const std::string job_id = Submit();
   uint32_t most_waiting = 0;
   bool saw_message = false;
-  const v1::Job job = RunUntilFinal(
-      job_id, absl::Seconds(1), absl::Minutes(10), [&] {
+  const v1::Job job =
+      RunUntilFinal(job_id, absl::Seconds(1), absl::Minutes(10), [&] {
         const v1::Job j = Job(job_id);
         most_waiting = std::max(most_waiting, j.rollout().api_waiting());
         if (!saw_message && j.rollout().api_waiting() > 0) {
@@ -211,11 +209,11 @@ TEST_F(WorkerTest, BurstOf250StaysWithinTheRateLimitAndShowsTheWaiting) {
   EXPECT_GE(most_waiting, 100u);
   EXPECT_TRUE(saw_message);
   env_->ExpectCountersMatchTasks(job_id);
-  std::printf("burst of 250: %zu API calls, max %d in 60 s, finished after "
-              "%s of simulated time\n",
-              fake_->calls().size(),
-              fake_->MaxCallsInWindow(absl::Seconds(60)),
-              absl::FormatDuration(env_->clock().Now() - TestEpoch()).c_str());
+  std::printf(
+      "burst of 250: %zu API calls, max %d in 60 s, finished after "
+      "%s of simulated time\n",
+      fake_->calls().size(), fake_->MaxCallsInWindow(absl::Seconds(60)),
+      absl::FormatDuration(env_->clock().Now() - TestEpoch()).c_str());
 }
 
 TEST_F(WorkerTest, RetriesServerErrorsAndHonoursRetryAfter) {
@@ -229,8 +227,7 @@ TEST_F(WorkerTest, RetriesServerErrorsAndHonoursRetryAfter) {
   ASSERT_EQ(tasks.size(), 1u);
   EXPECT_THAT(tasks[0].steps(0).message(),
               AllOf(HasSubstr("429"), HasSubstr("waiting 7s (Retry-After)")));
-  const v1::Job job =
-      RunUntilFinal(job_id, absl::Seconds(1), absl::Minutes(2));
+  const v1::Job job = RunUntilFinal(job_id, absl::Seconds(1), absl::Minutes(2));
   EXPECT_EQ(job.state(), v1::JOB_STATE_SUCCEEDED) << job.state_reason();
   const auto calls = fake_->calls();
   ASSERT_GE(calls.size(), 4u);
@@ -243,8 +240,7 @@ TEST_F(WorkerTest, UnknownMachineFailsWithInterpretedMessage) {
   options.known_machines = {MachineIdFor("srv-000")};
   SetUpWorld(2, options);
   const std::string job_id = Submit();
-  const v1::Job job =
-      RunUntilFinal(job_id, absl::Seconds(1), absl::Minutes(2));
+  const v1::Job job = RunUntilFinal(job_id, absl::Seconds(1), absl::Minutes(2));
   EXPECT_EQ(job.state(), v1::JOB_STATE_FAILED);
   EXPECT_EQ(job.counts().succeeded(), 1u);
   EXPECT_EQ(job.counts().failed(), 1u);
@@ -264,8 +260,7 @@ TEST_F(WorkerTest, WrongSecretFailsWithoutRevealingIt) {
   secret_ = "wrong~Secret.value-should-never-be-shown";
   SetUpWorld(1);
   const std::string job_id = Submit();
-  const v1::Job job =
-      RunUntilFinal(job_id, absl::Seconds(1), absl::Minutes(1));
+  const v1::Job job = RunUntilFinal(job_id, absl::Seconds(1), absl::Minutes(1));
   EXPECT_EQ(job.state(), v1::JOB_STATE_FAILED);
   const std::vector<v1::Task> tasks = Tasks(job_id);
   ASSERT_EQ(tasks.size(), 1u);
@@ -280,8 +275,7 @@ TEST_F(WorkerTest, WrongSecretFailsWithoutRevealingIt) {
 TEST_F(WorkerTest, DeviceWithoutMachineIdIsSkippedWithTheReason) {
   SetUpWorld(1, {}, /*with_machine_ids=*/false);
   const std::string job_id = Submit();
-  const v1::Job job =
-      RunUntilFinal(job_id, absl::Seconds(1), absl::Minutes(1));
+  const v1::Job job = RunUntilFinal(job_id, absl::Seconds(1), absl::Minutes(1));
   EXPECT_EQ(job.state(), v1::JOB_STATE_SUCCEEDED);
   EXPECT_EQ(job.counts().skipped(), 1u);
   EXPECT_THAT(Tasks(job_id)[0].message(), HasSubstr("no Defender machine id"));
@@ -309,8 +303,7 @@ TEST_F(WorkerTest, AfterACrashMidRequestTheActionIsAdoptedNotRequestedTwice) {
   ASSERT_TRUE(api_->Offboard(started->machine_id, started->comment).ok());
   env_->clock().Advance(absl::Seconds(3));
   NewWorker();  // the restarted server
-  const v1::Job job =
-      RunUntilFinal(job_id, absl::Seconds(1), absl::Minutes(1));
+  const v1::Job job = RunUntilFinal(job_id, absl::Seconds(1), absl::Minutes(1));
   EXPECT_EQ(job.state(), v1::JOB_STATE_SUCCEEDED) << job.state_reason();
   EXPECT_EQ(fake_->actions().size(), 1u);
   int posts = 0;
@@ -331,8 +324,7 @@ TEST_F(WorkerTest, TheRateLimitHoldsAcrossARestart) {
   NewWorker();  // restarted: the 100 calls of 10 s ago still count
   ASSERT_TRUE(worker_->RunOnce().ok());
   EXPECT_EQ(fake_->calls().size(), 100u);
-  const v1::Job job =
-      RunUntilFinal(job_id, absl::Seconds(1), absl::Minutes(5));
+  const v1::Job job = RunUntilFinal(job_id, absl::Seconds(1), absl::Minutes(5));
   EXPECT_EQ(job.state(), v1::JOB_STATE_SUCCEEDED) << job.state_reason();
   EXPECT_LE(fake_->MaxCallsInWindow(absl::Seconds(60)), 100);
   EXPECT_EQ(fake_->violations(), 0);
