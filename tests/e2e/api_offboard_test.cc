@@ -10,8 +10,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "mdefleet/v1/admin.pb.h"
 #include "tests/e2e/e2e_environment.h"
 #include "tests/server/defender/fake_defender_api.h"
 

@@ -202,7 +202,8 @@ TEST_F(StoreOpenTest, AVersion1DatabaseMigratesKeepingItsJobs) {
   }
   auto store = Store::Open(path, OpenMode::kExisting, clock_);
   ASSERT_TRUE(store.ok()) << store.status();
-  EXPECT_EQ(QueryInt(**store, "SELECT max(version) FROM schema_migrations"), 2);
+  EXPECT_EQ(QueryInt(**store, "SELECT max(version) FROM schema_migrations"),
+            LatestSchemaVersion());
   EXPECT_EQ(QueryInt(**store,
                      "SELECT count(*) FROM jobs WHERE wave = 1 AND canary = 0 "
                      "AND wave_size = 0 AND deadline_at IS NULL AND "
