@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/api_offboard.h"
 #include "common/plan/plan.h"
 #include "common/rollout_policy.h"
 #include "common/status_macros.h"
@@ -71,6 +72,7 @@ absl::Status ValidateParameters(absl::string_view kind,
                                      false, true, kind, "", ""));
   RETURN_IF_ERROR(CheckArtifactParam("installer_msi_id", p.installer_msi_id(),
                                      false, true, kind, "", ""));
+  RETURN_IF_ERROR(ValidateOffboardComment(kind, p.comment()));
   const std::string& ws = p.workspace_id();
   if (kind == "migrate_mma") {
     if (ws.empty()) {

@@ -23,6 +23,9 @@ inline constexpr absl::string_view kOnboardingStateValue = "OnboardingState";
 inline constexpr absl::string_view kAtpKey =
     "SOFTWARE\\Microsoft\\Windows Advanced Threat Protection";
 inline constexpr absl::string_view kSenseGuidValue = "senseGuid";
+// The Defender machine id (40 hex characters) the portal and the API use;
+// written when the sensor registers, kept after offboarding.
+inline constexpr absl::string_view kSenseIdValue = "senseId";
 // Policy key written by onboarding/offboarding scripts; also holds
 // ForceDefenderPassiveMode and PreferStaticProxyForHttpRequest.
 inline constexpr absl::string_view kAtpPolicyKey =

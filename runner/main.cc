@@ -50,6 +50,7 @@ struct Flags {
   int simulate_fleet = 0;
   int fleet_seed = 0;
   int fleet_first = 0;
+  bool fleet_onboarded = false;
   int sim_delay_ms = 800;
 };
 
@@ -154,6 +155,9 @@ int Main(int argc, char** argv) {
                  "number of the fleet's first server, so several fleet "
                  "processes have distinct host names")
       ->check(CLI::Range(0, 1000000));
+  app.add_flag("--fleet-onboarded", f.fleet_onboarded,
+               "every fleet server starts onboarded to MDE (with a Defender "
+               "machine id), e.g. to try api_offboard");
   app.add_option("--sim-delay-ms", f.sim_delay_ms,
                  "simulated Install.ps1 run time in ms (scripts: 3/8 of it)")
       ->check(CLI::Range(0, 600000));
@@ -218,6 +222,7 @@ int Main(int argc, char** argv) {
   } else {
     for (int i = f.fleet_first; i < f.fleet_first + f.simulate_fleet; ++i) {
       sim::FleetMember m = sim::FleetMemberAt(i, f.fleet_seed);
+      m.profile.onboarded = m.profile.onboarded || f.fleet_onboarded;
       std::map<std::string, std::string> device_labels = m.labels;
       for (const auto& [k, v] : *labels) device_labels[k] = v;
       auto device = MakeDevice(f, absl::StrCat(state_dir, "/", m.hostname),

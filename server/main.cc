@@ -74,6 +74,29 @@ int main(int argc, char** argv) {
                    "A device seen within this is online")
       ->check(duration)
       ->capture_default_str();
+  std::string defender_poll = "30s";
+  serve
+      ->add_option("--defender-api-url", serve_options.defender_api_url,
+                   "Defender for Endpoint API base URL (api_offboard)")
+      ->capture_default_str();
+  serve
+      ->add_option("--defender-login-url", serve_options.defender_login_url,
+                   "Microsoft Entra login base URL (OAuth token endpoint)")
+      ->capture_default_str();
+  serve->add_option("--defender-tenant-id", serve_options.defender_tenant_id,
+                    "Entra tenant id of the api_offboard app");
+  serve->add_option("--defender-client-id", serve_options.defender_client_id,
+                    "Application (client) id of the Entra app with "
+                    "Machine.Offboard and Machine.Read.All");
+  serve->add_option("--defender-client-secret-file",
+                    serve_options.defender_client_secret_file,
+                    "File holding the app's client secret (kept out of the "
+                    "process list)");
+  serve
+      ->add_option("--defender-poll-interval", defender_poll,
+                   "How often outstanding machine actions are looked up")
+      ->check(duration)
+      ->capture_default_str();
 
   CLI11_PARSE(app, argc, argv);
 
@@ -90,6 +113,7 @@ int main(int argc, char** argv) {
     serve_options.lease_duration = ParseOrDie(lease);
     serve_options.poll_timeout = ParseOrDie(poll);
     serve_options.online_window = ParseOrDie(online);
+    serve_options.defender_poll_interval = ParseOrDie(defender_poll);
     status = mdefleet::RunServe(serve_options);
   }
   if (!status.ok()) {

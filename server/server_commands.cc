@@ -12,8 +12,14 @@
 #include "common/clock.h"
 #include "common/random.h"
 #include "common/sha256.h"
+#include "common/sliding_window_limiter.h"
 #include "common/status_macros.h"
 #include "server/auth/authenticator.h"
+#include "server/defender/curl_http_client.h"
+#include "server/defender/defender_api.h"
+#include "server/defender/defender_config.h"
+#include "server/defender/offboard_worker.h"
+#include "server/defender/token_source.h"
 #include "server/service/admin_handlers.h"
 #include "server/service/event_hub.h"
 #include "server/service/grpc_admin_service.h"
@@ -110,14 +116,22 @@ absl::Status RunServe(const ServeOptions& options) {
                           " (their runners could not report while the server "
                           "was down)"));
   }
+  ASSIGN_OR_RETURN(
+      const defender::DefenderConfig defender_config,
+      defender::LoadDefenderConfig(
+          options.defender_api_url, options.defender_login_url,
+          options.defender_tenant_id, options.defender_client_id,
+          options.defender_client_secret_file, options.defender_poll_interval));
   auth::Authenticator authenticator(*db);
   service::EventHub hub(*db);
   service::RunnerHandlers runner(*db, clock, authenticator, hub,
                                  {.lease_duration = options.lease_duration,
                                   .poll_timeout = options.poll_timeout});
-  service::AdminHandlers admin(*db, clock, authenticator, hub,
-                               {.online_window = options.online_window,
-                                .watch_interval = absl::Milliseconds(200)});
+  service::AdminHandlers admin(
+      *db, clock, authenticator, hub,
+      {.online_window = options.online_window,
+       .watch_interval = absl::Milliseconds(200),
+       .defender_api_configured = defender_config.configured()});
   service::LongPoller poller(runner, clock);
   hub.set_waker(&poller);
   service::LeaseReaper reaper(*db, clock, hub);
@@ -137,6 +151,23 @@ absl::Status RunServe(const ServeOptions& options) {
         absl::StrCat("--listen: cannot listen on ", options.listen));
   }
   reaper.Start(std::min(absl::Seconds(5), options.lease_duration / 4));
+  // api_offboard: the server runs those tasks itself.
+  defender::CurlHttpClient http;
+  defender::TokenSource tokens(http, clock, defender_config);
+  defender::DefenderApi defender_api(http, tokens, defender_config.api_url);
+  std::unique_ptr<defender::OffboardWorker> offboarder;
+  if (defender_config.configured()) {
+    offboarder = std::make_unique<defender::OffboardWorker>(
+        *db, clock, &hub, defender_api, tokens,
+        SlidingWindowLimiter::DefenderApi(),
+        defender::WorkerOptions{.poll_interval =
+                                    defender_config.poll_interval});
+    RETURN_IF_ERROR(offboarder->Recover());
+    offboarder->Start();
+    LogEvent(absl::StrCat(
+        "api_offboard: Defender API ", defender_config.api_url, " as client ",
+        defender_config.client_id, " of tenant ", defender_config.tenant_id));
+  }
   const std::string host = options.listen.substr(0, options.listen.rfind(':'));
   LogEvent(absl::StrCat("listening on ", host, ":", port));
   if (!options.port_file.empty()) {
@@ -154,6 +185,7 @@ absl::Status RunServe(const ServeOptions& options) {
                         ": shutting down"));
   poller.Stop();  // answers waiting polls so Shutdown need not wait for them
   reaper.Stop();
+  if (offboarder != nullptr) offboarder->Stop();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(3));
   server->Wait();
   LogEvent("stopped");

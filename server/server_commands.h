@@ -20,6 +20,14 @@ struct ServeOptions {
   absl::Duration lease_duration = absl::Minutes(10);
   absl::Duration poll_timeout = absl::Seconds(30);
   absl::Duration online_window = absl::Seconds(90);
+  // api_offboard (see server/defender/defender_config.h): all three of
+  // tenant, client id and secret file, or none (api_offboard refused).
+  std::string defender_api_url = "https://api.securitycenter.microsoft.com";
+  std::string defender_login_url = "https://login.microsoftonline.com";
+  std::string defender_tenant_id;
+  std::string defender_client_id;
+  std::string defender_client_secret_file;
+  absl::Duration defender_poll_interval = absl::Seconds(30);
 };
 
 // Serves until SIGTERM/SIGINT, then shuts down gracefully. The caller must

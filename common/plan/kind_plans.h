@@ -20,6 +20,8 @@ absl::StatusOr<v1::Plan> BuildOffboardPlan(const PlanContext& ctx);
 absl::StatusOr<v1::Plan> BuildImagePrepPlan(const PlanContext& ctx);
 absl::StatusOr<v1::Plan> BuildSetPassiveModePlan(const PlanContext& ctx);
 absl::StatusOr<v1::Plan> BuildHealthCheckPlan(const PlanContext& ctx);
+// Server-executed (server/defender): request_offboard, wait_machine_action.
+absl::StatusOr<v1::Plan> BuildApiOffboardPlan(const PlanContext& ctx);
 
 // The onboarding script, or InvalidArgument on
 // parameters.onboarding_script_id naming `kind`.

@@ -44,6 +44,7 @@ absl::StatusOr<v1::Plan> BuildForKind(const PlanContext& ctx) {
     return plan_internal::BuildSetPassiveModePlan(ctx);
   }
   if (kind == "health_check") return plan_internal::BuildHealthCheckPlan(ctx);
+  if (kind == "api_offboard") return plan_internal::BuildApiOffboardPlan(ctx);
   return UnknownKind(kind);
 }
 
@@ -81,6 +82,7 @@ const std::vector<std::string>& KnownJobKinds() {
       "image_prep",
       "set_passive_mode",
       "health_check",
+      "api_offboard",
   };
   return *kinds;
 }

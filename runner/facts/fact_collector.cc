@@ -65,6 +65,12 @@ absl::StatusOr<v1::DeviceFacts> CollectFacts(
     f.set_sense_guid_sha256(
         Sha256Hex(absl::AsciiStrToLower(std::get<std::string>(*guid))));
   }
+  ASSIGN_OR_RETURN(std::optional<RegistryData> sense_id,
+                   host.ReadValue(mde::kAtpKey, mde::kSenseIdValue));
+  if (sense_id && std::holds_alternative<std::string>(*sense_id)) {
+    f.set_mde_machine_id(
+        absl::AsciiStrToLower(std::get<std::string>(*sense_id)));
+  }
   ASSIGN_OR_RETURN(
       std::optional<uint32_t> passive,
       ReadDword(host, mde::kAtpPolicyKey, mde::kForcePassiveModeValue));

@@ -236,6 +236,9 @@ void AddJobsCommands(CLI::App& app, Command* selected) {
                      "md4ws.msi: artifact id or file (default: newest)");
   submit->add_option("--workspace-id", submit_options->workspace_id,
                      "MMA workspace GUID (migrate_mma)");
+  submit->add_option("--comment", submit_options->comment,
+                     "Comment kept with the Defender machine action "
+                     "(api_offboard; required there)");
   PolicyFlags& policy = submit_options->policy;
   submit->add_option("--max-in-flight", policy.max_in_flight,
                      "Tasks leased or running at once (0 = no limit)");

@@ -44,6 +44,7 @@ absl::StatusOr<v1::SubmitJobRequest> BuildSubmitRequest(
   if (!policy.ok()) return policy.status();
   *spec.mutable_policy() = *std::move(policy);
   spec.mutable_parameters()->set_workspace_id(options.workspace_id);
+  spec.mutable_parameters()->set_comment(options.comment);
   request.set_dry_run(options.dry_run);
 
   const ArtifactFlag flags[] = {

@@ -24,6 +24,7 @@ struct JobsSubmitOptions {
   std::string install_script;
   std::string installer;
   std::string workspace_id;
+  std::string comment;  // api_offboard: the Defender API's Comment
   PolicyFlags policy;  // --canary, --max-in-flight, --wave-size, ...
   bool dry_run = false;
   bool watch = false;

@@ -146,6 +146,11 @@ std::vector<std::pair<std::string, std::string>> RolloutRows(
         absl::StrCat(Plural(r.queued_offline(), "queued task", "queued tasks"),
                      " on offline devices"));
   }
+  if (r.api_waiting() > 0) {
+    waiting.push_back(absl::StrCat(
+        Plural(r.api_waiting(), "task", "tasks"),
+        " waiting for the Defender API rate limit (100 calls/min, 1500/h)"));
+  }
   if (r.retry_waiting() > 0) {
     waiting.push_back(absl::StrCat(Plural(r.retry_waiting(), "task", "tasks"),
                                    " waiting to retry"));

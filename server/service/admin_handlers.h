@@ -29,6 +29,8 @@ struct AdminOptions {
   absl::Duration online_window = absl::Seconds(90);
   // WatchJob re-reads at most this often while a job changes.
   absl::Duration watch_interval = absl::Milliseconds(200);
+  // The server was started with Defender API credentials (api_offboard).
+  bool defender_api_configured = false;
 };
 
 inline constexpr uint64_t kMaxArtifactSize = 512ull << 20;  // 512 MiB

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/civil_time.h"
+#include "common/api_offboard.h"
 #include "common/artifact_validation.h"
 #include "common/job_spec_validation.h"
 #include "common/os_family.h"
@@ -100,6 +101,13 @@ absl::StatusOr<v1::SubmitJobResponse> AdminHandlers::SubmitJob(
                    auth_.AuthenticateAdmin(authorization));
   v1::JobSpec spec = request.spec();
   RETURN_IF_ERROR(ValidateJobSpec(spec));
+  if (IsServerExecutedKind(spec.kind()) && !options_.defender_api_configured) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "kind: ", spec.kind(),
+        " calls the Defender API, and this server has no credentials for "
+        "it: ",
+        kApiOffboardHowToConfigure));
+  }
   if (!spec.target().all() && !HasCriteria(spec.target())) {
     return absl::InvalidArgumentError(
         "target: empty selector; set all or at least one criterion");

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "common/api_offboard.h"
 #include "common/status_macros.h"
 #include "server/store/rollout.h"
 #include "server/store/time_util.h"
@@ -254,6 +255,16 @@ absl::Status FillRolloutCounts(Connection& db, v1::Job* job, int64_t now,
   ASSIGN_OR_RETURN(bool row, st->Step());
   job->mutable_rollout()->set_retry_waiting(
       row ? static_cast<uint32_t>(st->ColumnInt(0)) : 0);
+  if (IsServerExecutedKind(job->spec().kind())) {
+    // The server does this work: whether the device is online is moot.
+    job->mutable_rollout()->set_queued_offline(0);
+    ASSIGN_OR_RETURN(CachedStatement waiting,
+                     db.Prepare("SELECT api_waiting FROM jobs WHERE id = ?1"));
+    waiting->Bind(1, job->id());
+    ASSIGN_OR_RETURN(bool found, waiting->Step());
+    job->mutable_rollout()->set_api_waiting(
+        found ? static_cast<uint32_t>(waiting->ColumnInt(0)) : 0);
+  }
   return absl::OkStatus();
 }
 

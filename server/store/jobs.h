@@ -51,8 +51,10 @@ struct NewTask {
 [[nodiscard]] absl::Status FillStepSummary(Connection& db, v1::Job* job);
 
 // rollout.queued_offline (queued tasks whose device was last seen before
-// `online_since`) and rollout.retry_waiting (queued retries not due at
-// `now`). Scans the job's queued tasks: GetJob only.
+// `online_since`; 0 for server-executed kinds) and rollout.retry_waiting
+// (queued retries not due at `now`), and for api_offboard
+// rollout.api_waiting (kept by the server's worker). Scans the job's queued
+// tasks: GetJob only.
 [[nodiscard]] absl::Status FillRolloutCounts(Connection& db, v1::Job* job,
                                              int64_t now, int64_t online_since);
 

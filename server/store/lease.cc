@@ -93,7 +93,8 @@ struct Candidate {
 // (device_id, state) and a read of each candidate's job by its unique id.
 // Candidates whose job lets tasks start only in a maintenance window that is
 // closed in the device's local time are passed over
-// (InMaintenanceWindowForLease).
+// (InMaintenanceWindowForLease). Tasks of server-executed kinds
+// (api_offboard: server/store/api_tasks.h) are never leased to a device.
 absl::StatusOr<std::optional<Candidate>> NextQueued(
     Connection& db, absl::string_view device_id, const v1::DeviceFacts& facts,
     int64_t now) {
@@ -103,7 +104,8 @@ absl::StatusOr<std::optional<Candidate>> NextQueued(
           "SELECT t.id, t.job_id, t.attempt, j.spec, j.state, "
           "coalesce(t.wave = j.wave, 0), j.wave, j.lease_micros FROM tasks t "
           "JOIN jobs j ON j.id = t.job_id WHERE t.device_id = ?1 AND t.state "
-          "= 1 AND t.not_before <= ?2 AND j.state IN (1, 2) AND "
+          "= 1 AND t.not_before <= ?2 AND j.state IN (1, 2) AND j.kind != "
+          "'api_offboard' AND "
           "(j.max_in_flight = 0 OR j.leased + j.running < j.max_in_flight) "
           "AND j.wave_opens_at <= ?2 AND (j.deadline_at IS NULL OR "
           "j.deadline_at > ?2) AND (t.wave = j.wave OR (j.wave = 0 AND "

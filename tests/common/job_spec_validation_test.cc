@@ -25,6 +25,9 @@ v1::JobSpec Valid(const std::string& kind) {
   }
   if (kind == "migrate_mma")
     spec.mutable_parameters()->set_workspace_id(kWorkspace);
+  if (kind == "api_offboard") {
+    spec.mutable_parameters()->set_comment("decommissioned, CHG0042");
+  }
   spec.mutable_target()->set_all(true);
   return spec;
 }
@@ -38,7 +41,8 @@ std::string ErrorOn(const v1::JobSpec& spec, const std::string& field) {
 }
 
 TEST(ValidateJobSpecTest, AcceptsEachKindWithItsParameters) {
-  for (const char* kind : {"install", "onboard", "migrate_mma", "offboard"}) {
+  for (const char* kind :
+       {"install", "onboard", "migrate_mma", "offboard", "api_offboard"}) {
     EXPECT_TRUE(ValidateJobSpec(Valid(kind)).ok()) << kind;
   }
 }
@@ -49,7 +53,8 @@ TEST(ValidateJobSpecTest, UnknownKind) {
   EXPECT_THAT(ErrorOn(spec, "kind"),
               StartsWith("kind: unknown job kind \"foo\"; expected one of "
                          "install, onboard, migrate_mma, offboard, "
-                         "image_prep, set_passive_mode, health_check"));
+                         "image_prep, set_passive_mode, health_check, "
+                         "api_offboard"));
   spec.set_kind("");
   ErrorOn(spec, "kind");
   spec.set_kind("Onboard");
@@ -261,6 +266,34 @@ TEST(GlobMatchesTest, Patterns) {
   EXPECT_FALSE(GlobMatches("web-01", "web"));
   // No catastrophic backtracking.
   EXPECT_FALSE(GlobMatches("*a*a*a*a*a*a*a*a*b", std::string(2000, 'a')));
+}
+
+TEST(ValidateJobSpecTest, ApiOffboardNeedsAComment) {
+  v1::JobSpec spec = Valid("api_offboard");
+  spec.mutable_parameters()->clear_comment();
+  EXPECT_THAT(ErrorOn(spec, "parameters.comment"),
+              HasSubstr("required for api_offboard (--comment)"));
+  spec.mutable_parameters()->set_comment("   ");
+  ErrorOn(spec, "parameters.comment");
+}
+
+TEST(ValidateJobSpecTest, ApiOffboardCommentIsBounded) {
+  v1::JobSpec spec = Valid("api_offboard");
+  spec.mutable_parameters()->set_comment(std::string(1000, 'x'));
+  EXPECT_TRUE(ValidateJobSpec(spec).ok());
+  spec.mutable_parameters()->set_comment(std::string(1001, 'x'));
+  EXPECT_EQ(ErrorOn(spec, "parameters.comment"),
+            "parameters.comment: 1001 characters; at most 1000");
+  spec.mutable_parameters()->set_comment("line one\nline two");
+  EXPECT_THAT(ErrorOn(spec, "parameters.comment"),
+              HasSubstr("control characters"));
+}
+
+TEST(ValidateJobSpecTest, CommentOnlyForApiOffboard) {
+  v1::JobSpec spec = Valid("offboard");
+  spec.mutable_parameters()->set_comment("why");
+  EXPECT_EQ(ErrorOn(spec, "parameters.comment"),
+            "parameters.comment: only used by api_offboard");
 }
 
 }  // namespace

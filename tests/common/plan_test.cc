@@ -22,7 +22,8 @@ using ::testing::IsEmpty;
 TEST(KnownJobKindsTest, ListsTheKindsInOperatorOrder) {
   EXPECT_THAT(KnownJobKinds(),
               ElementsAre("install", "onboard", "migrate_mma", "offboard",
-                          "image_prep", "set_passive_mode", "health_check"));
+                          "image_prep", "set_passive_mode", "health_check",
+                          "api_offboard"));
 }
 
 TEST(BuildPlanTest, UnknownKindIsInvalidArgumentNamingKind) {

@@ -65,6 +65,21 @@ TEST(FactCollector, Onboarded2016) {
   EXPECT_EQ(f.onboarding_state(), 1);
   EXPECT_EQ(f.sense_guid_sha256().size(), 64u);
   EXPECT_EQ(f.mde_state(), v1::MDE_STATE_ONBOARDED);
+  // senseId: the Defender machine id api_offboard addresses.
+  EXPECT_EQ(f.mde_machine_id().size(), 40u);
+  EXPECT_EQ(f.mde_machine_id().find_first_not_of("0123456789abcdef"),
+            std::string::npos);
+}
+
+TEST(FactCollector, MachineIdIsPerHostAndAbsentBeforeOnboarding) {
+  TempDir a, b, c;
+  const std::string id_a =
+      Collect("ws2019+onboarded", a.path()).mde_machine_id();
+  auto other = MakeSim("ws2019+onboarded", b.path(), "SIM-FACTS-0002");
+  auto facts = CollectFacts(*other, {});
+  ASSERT_TRUE(facts.ok());
+  EXPECT_NE(facts->mde_machine_id(), id_a);
+  EXPECT_EQ(Collect("ws2019", c.path()).mde_machine_id(), "");
 }
 
 TEST(FactCollector, Installed2016NotOnboarded) {

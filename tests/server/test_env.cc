@@ -76,7 +76,9 @@ std::string InstallerMsi() {
          std::string(1024, '\0');
 }
 
-TestEnv::TestEnv(service::RunnerOptions runner_options) : clock_(TestEpoch()) {
+TestEnv::TestEnv(service::RunnerOptions runner_options,
+                 bool defender_api_configured)
+    : clock_(TestEpoch()) {
   db_path_ = absl::StrCat(dir_.path(), "/mdefleet.db");
   absl::StatusOr<std::unique_ptr<store::Store>> opened =
       store::Store::Open(db_path_, store::OpenMode::kCreate, clock_);
@@ -103,8 +105,10 @@ TestEnv::TestEnv(service::RunnerOptions runner_options) : clock_(TestEpoch()) {
                                                       *hub_, runner_options);
   admin_ = std::make_unique<service::AdminHandlers>(
       *store_, clock_, *auth_, *hub_,
-      service::AdminOptions{.online_window = absl::Seconds(90),
-                            .watch_interval = absl::Milliseconds(1)});
+      service::AdminOptions{
+          .online_window = absl::Seconds(90),
+          .watch_interval = absl::Milliseconds(1),
+          .defender_api_configured = defender_api_configured});
   reaper_ = std::make_unique<service::LeaseReaper>(*store_, clock_, *hub_);
 }
 

@@ -72,7 +72,10 @@ std::string InstallerMsi();
 
 class TestEnv {
  public:
-  explicit TestEnv(service::RunnerOptions runner_options = {});
+  // `defender_api_configured`: as if serve had Defender API credentials
+  // (api_offboard accepted).
+  explicit TestEnv(service::RunnerOptions runner_options = {},
+                   bool defender_api_configured = false);
   ~TestEnv();
 
   store::Store& store() { return *store_; }

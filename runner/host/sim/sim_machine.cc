@@ -89,6 +89,13 @@ bool SimMachine::RebootPending() const {
          registry.KeyExists(mde::kWuRebootRequiredKey);
 }
 
+std::string SimMachine::NewMachineId() {
+  // 40 hex characters like Defender's; from the host name so that every
+  // simulated server registers with its own id.
+  return Sha256Hex(absl::StrCat(Hostname(), "/senseId/", random_state))
+      .substr(0, 40);
+}
+
 std::string SimMachine::NewGuid() {
   ++random_state;
   return GuidFromHash(absl::StrCat(Hostname(), "/guid/", random_state));
@@ -156,6 +163,7 @@ SimMachine MakeMachine(const SimProfile& profile, absl::string_view hostname,
     r.Write(mde::kAtpStatusKey, mde::kOrgIdValue, std::string(kSimOrgId));
     r.Write(mde::kAtpKey, mde::kSenseGuidValue,
             profile.sense_guid.empty() ? m.NewGuid() : profile.sense_guid);
+    r.Write(mde::kAtpKey, mde::kSenseIdValue, m.NewMachineId());
   } else if (!profile.sense_guid.empty()) {
     // Left over from the image this machine was made from.
     r.Write(mde::kAtpKey, mde::kSenseGuidValue, profile.sense_guid);

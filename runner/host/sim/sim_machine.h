@@ -59,6 +59,8 @@ struct SimMachine {
 
   // A fresh GUID (deterministic from random_state).
   std::string NewGuid();
+  // A Defender machine id (senseId): 40 lowercase hex characters.
+  std::string NewMachineId();
 };
 
 // Key for SimMachine::executions: program and args joined with '\x1f'.

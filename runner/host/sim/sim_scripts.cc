@@ -51,6 +51,11 @@ ProcessResult RunOnboardingScript(SimMachine& m) {
   if (!m.registry.Read(mde::kAtpKey, mde::kSenseGuidValue)) {
     m.registry.Write(mde::kAtpKey, mde::kSenseGuidValue, m.NewGuid());
   }
+  // The sensor registers with Defender and gets its machine id; offboarding
+  // keeps it, as Windows does.
+  if (!m.registry.Read(mde::kAtpKey, mde::kSenseIdValue)) {
+    m.registry.Write(mde::kAtpKey, mde::kSenseIdValue, m.NewMachineId());
+  }
   m.SetService(mde::kSenseService, v1::SERVICE_STATE_RUNNING);
   absl::StrAppend(&r.stdout_text,
                   "Successfully onboarded machine to Microsoft Defender for "

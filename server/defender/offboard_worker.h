@@ -1,0 +1,144 @@
+// Executes api_offboard tasks in the server: starts queued tasks as their
+// job's rollout allows and the Defender API rate limit has room, POSTs the
+// offboarding, follows the machine actions with one list call per poll
+// interval, and records every step like a runner would. The rate limit is
+// server-wide and persisted (defender_api_calls), so it holds across
+// restarts; tasks the limit holds back stay QUEUED with the message
+// "waiting for the Defender API rate limit (N ahead)" and are counted in
+// the job's rollout.api_waiting.
+//
+// Crash safety: the task starts (RUNNING, request_offboard RUNNING, a
+// defender_actions row with requested_at) in one transaction before the POST
+// is sent; the machine action id is recorded when the answer comes back. A
+// RUNNING task without an action id after a restart, or after a request that
+// got no answer, may have reached Defender: the worker first lists the
+// machine's Offboard actions created since requested_at (minus a clock-skew
+// margin) and adopts the newest, and only POSTs again when there is none. A
+// POST answered 400 ActiveRequestAlreadyExists is looked up the same way.
+#ifndef MDEFLEET_SERVER_DEFENDER_OFFBOARD_WORKER_H_
+#define MDEFLEET_SERVER_DEFENDER_OFFBOARD_WORKER_H_
+
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "common/sliding_window_limiter.h"
+#include "server/defender/defender_api.h"
+#include "server/service/event_hub.h"
+#include "server/store/api_tasks.h"
+#include "server/store/store.h"
+
+namespace mdefleet::defender {
+
+struct WorkerOptions {
+  // Outstanding machine actions are looked up this often (one call).
+  absl::Duration poll_interval = absl::Seconds(30);
+  // After a 5xx or no answer: first backoff, doubling up to max_backoff;
+  // the task fails after max_attempts tries of one call.
+  absl::Duration first_backoff = absl::Seconds(2);
+  absl::Duration max_backoff = absl::Minutes(5);
+  int max_attempts = 6;
+  // Looking up a request that may have reached Defender: actions created
+  // this long before it count too (clocks differ).
+  absl::Duration lookup_margin = absl::Minutes(10);
+  // Idle check interval, and how often waiting messages are refreshed.
+  absl::Duration tick = absl::Seconds(1);
+  // Queued tasks given a "N ahead" message per pass (the rest get "N+").
+  int waiting_messages_limit = 1000;
+  // What a call counts as in the persisted log until its answer is back:
+  // its start plus this (the latest Defender could have received it).
+  absl::Duration call_timeout = absl::Seconds(30);
+};
+
+class OffboardWorker {
+ public:
+  // All references must outlive the worker. `hub` may be null (tests).
+  OffboardWorker(store::Store& store, const Clock& clock,
+                 service::EventHub* hub, DefenderApi& api, TokenSource& tokens,
+                 SlidingWindowLimiter limiter, WorkerOptions options);
+  ~OffboardWorker();
+
+  // Loads the persisted call log into the limiter and clears stale waiting
+  // messages. Call once before RunOnce/Start.
+  [[nodiscard]] absl::Status Recover();
+
+  // One pass at the clock's now: cancellations and timeouts, the poll when
+  // due, retries due, new tasks while the limiter has room, waiting
+  // messages. Returns when the next pass has something to do.
+  [[nodiscard]] absl::StatusOr<absl::Time> RunOnce();
+
+  // A thread calling RunOnce until Stop; Wake makes it look now (a job was
+  // submitted, resumed...).
+  void Start();
+  void Stop();
+  void Wake();
+
+  const SlidingWindowLimiter& limiter() const { return limiter_; }
+
+ private:
+  enum class Next { kRequest, kLookup, kWait };
+  struct Tracked {
+    store::ApiTask task;
+    Next next = Next::kRequest;
+    absl::Time not_before = absl::InfinitePast();
+    int failures = 0;      // 5xx / no answer in a row
+    int unauthorized = 0;  // 401s
+  };
+
+  absl::Status SyncRunning(absl::Time now);
+  absl::Status Poll(absl::Time now);
+  absl::Status Advance(Tracked& t);
+  absl::Status Request(Tracked& t);
+  absl::Status Lookup(Tracked& t);
+  absl::Status StartQueued(absl::Time now);
+  absl::Status UpdateWaiting(
+      const std::vector<store::StartableApiTask>& waiting, absl::Time now);
+
+  // The outcome of one API call for a task that failed: retry later, or end
+  // the task FAILED with the message.
+  absl::Status OnCallError(Tracked& t, const absl::Status& error,
+                           absl::string_view step_message_prefix);
+  absl::Status OnAction(Tracked& t, const MachineAction& action,
+                        absl::string_view how);
+  absl::Status EndTask(Tracked& t, v1::TaskState to, absl::string_view message,
+                       int failed_step, absl::string_view step_message);
+  absl::Status Step(const Tracked& t, int index, v1::StepState state,
+                    absl::string_view message);
+
+  // The limiter lets a call start now.
+  bool HasRoom() const;
+  // Takes a slot and records the call (ResourceExhausted: no room); EndCall
+  // moves it to when the answer came back.
+  absl::Status BeginCall(absl::Time* started, int64_t* id);
+  absl::Status EndCall(absl::Time started, int64_t id);
+
+  store::Store& store_;
+  const Clock& clock_;
+  service::EventHub* hub_;
+  DefenderApi& api_;
+  TokenSource& tokens_;
+  SlidingWindowLimiter limiter_;
+  WorkerOptions options_;
+
+  std::map<std::string, Tracked> running_;  // by task id
+  absl::Time next_poll_ = absl::InfinitePast();
+  absl::Time next_waiting_refresh_ = absl::InfinitePast();
+  std::map<std::string, std::string> waiting_messages_;  // task -> message
+  std::map<std::string, int64_t> waiting_counts_;        // job -> count
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  bool woken_ = false;
+  std::thread thread_;
+};
+
+}  // namespace mdefleet::defender
+
+#endif  // MDEFLEET_SERVER_DEFENDER_OFFBOARD_WORKER_H_

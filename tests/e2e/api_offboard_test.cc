@@ -1,0 +1,145 @@
+// api_offboard with the real processes: mdefleet-server (with Defender API
+// credentials) offboards 250 onboarded simulated servers through the fake
+// Defender API, which answers some calls 429 and 5xx, and the fake's own log
+// proves that no 60-second window ever held more than 100 calls. With the
+// real limits this takes about three minutes.
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "mdefleet/v1/admin.pb.h"
+#include "tests/e2e/e2e_environment.h"
+#include "tests/server/defender/fake_defender_api.h"
+
+namespace mdefleet::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+
+constexpr int kDevices = 250;
+
+std::vector<std::string> DefenderFlags(const FakeDefenderOptions& o,
+                                       const std::string& url,
+                                       const std::string& secret_file) {
+  return {"--defender-api-url",
+          url,
+          "--defender-login-url",
+          url,
+          "--defender-tenant-id",
+          o.tenant_id,
+          "--defender-client-id",
+          o.client_id,
+          "--defender-client-secret-file",
+          secret_file,
+          "--defender-poll-interval",
+          "5s"};
+}
+
+TEST(ApiOffboardE2eTest, BurstOf250KeepsTheRateLimitAndSucceeds) {
+  FakeDefenderOptions options;
+  options.complete_after = absl::Seconds(6);
+  options.scheduled = {{3, 429}, {40, 503}, {41, 500}, {150, 429}, {220, 502}};
+  FakeDefenderApi fake(options, *Clock::Real());
+  auto url = fake.Start();
+  ASSERT_TRUE(url.ok()) << url.status();
+  const std::string secret_file =
+      absl::StrCat(::testing::TempDir(), "/defender-secret-", getpid());
+  std::ofstream(secret_file) << options.client_secret << "\n";
+
+  auto started =
+      E2eEnvironment::Start(DefenderFlags(options, *url, secret_file));
+  ASSERT_TRUE(started.ok()) << started.status();
+  E2eEnvironment& env = **started;
+  ASSERT_TRUE(env.StartFleet(kDevices, 0, {"--fleet-onboarded"}).ok());
+  ASSERT_TRUE(env.WaitForDevices(kDevices, absl::Seconds(180)).ok());
+
+  // Refused without a comment, before anything is stored.
+  ProcessOutput no_comment =
+      env.Ctl({"jobs", "submit", "api_offboard", "--target", "all"});
+  EXPECT_NE(no_comment.exit_code, 0);
+  EXPECT_THAT(no_comment.err, HasSubstr("parameters.comment"));
+
+  v1::SubmitJobResponse submitted;
+  ASSERT_TRUE(env.CtlJson({"jobs", "submit", "api_offboard", "--target", "all",
+                           "--comment", "decommissioned with the old DC"},
+                          &submitted)
+                  .ok());
+  const std::string id = submitted.job().id();
+
+  uint32_t most_waiting = 0;
+  std::string waiting_line;
+  v1::Job job;
+  const absl::Time deadline = absl::Now() + absl::Minutes(8);
+  while (absl::Now() < deadline) {
+    if (env.CtlJson({"jobs", "get", id}, &job).ok()) {
+      if (job.rollout().api_waiting() > most_waiting) {
+        most_waiting = job.rollout().api_waiting();
+        ProcessOutput text = env.Ctl({"jobs", "get", id});
+        for (absl::string_view line : absl::StrSplit(text.out, '\n')) {
+          if (absl::StrContains(line, "Defender API rate limit")) {
+            waiting_line = std::string(line);
+          }
+        }
+      }
+      if (job.state() >= v1::JOB_STATE_SUCCEEDED) break;
+    }
+    absl::SleepFor(absl::Seconds(2));
+  }
+  EXPECT_EQ(job.state(), v1::JOB_STATE_SUCCEEDED) << job.state_reason();
+  EXPECT_EQ(job.counts().succeeded(), static_cast<uint32_t>(kDevices));
+  EXPECT_GE(most_waiting, 100u);
+  EXPECT_THAT(waiting_line, HasSubstr("waiting for the Defender API rate"));
+
+  // The fake's log: every call checked, none over the limit.
+  const int max_minute = fake.MaxCallsInWindow(absl::Seconds(60));
+  EXPECT_LE(max_minute, 100);
+  EXPECT_EQ(fake.violations(), 0);
+  EXPECT_THAT(fake.errors(), IsEmpty());
+  EXPECT_EQ(fake.actions().size(), static_cast<size_t>(kDevices));
+  int posts = 0;
+  for (const auto& c : fake.calls()) posts += c.method == "POST";
+  std::printf(
+      "api_offboard e2e: %d devices, %zu API calls (%d POST), max "
+      "%d calls in any 60 s, %d token request(s)\n",
+      kDevices, fake.calls().size(), posts, max_minute, fake.token_requests());
+
+  // Secrets stay out of the log and the job's output.
+  const std::string log = env.server_log();
+  EXPECT_THAT(log, HasSubstr("api_offboard"));
+  EXPECT_THAT(log, Not(HasSubstr(options.client_secret)));
+  for (const std::string& token : fake.issued_tokens()) {
+    EXPECT_THAT(log, Not(HasSubstr(token)));
+  }
+  ProcessOutput tasks = env.Ctl({"jobs", "tasks", id, "-o", "json"});
+  EXPECT_THAT(tasks.out, Not(HasSubstr(options.client_secret)));
+  EXPECT_THAT(tasks.out, HasSubstr("wait_machine_action"));
+}
+
+TEST(ApiOffboardE2eTest, RefusedWhenTheServerHasNoCredentials) {
+  auto started = E2eEnvironment::Start();
+  ASSERT_TRUE(started.ok()) << started.status();
+  E2eEnvironment& env = **started;
+  ASSERT_TRUE(env.StartRunner("ws2019+onboarded").ok());
+  ASSERT_TRUE(env.WaitForDevices(1, absl::Seconds(60)).ok());
+  ProcessOutput out = env.Ctl({"jobs", "submit", "api_offboard", "--target",
+                               "all", "--comment", "retired"});
+  EXPECT_NE(out.exit_code, 0);
+  EXPECT_THAT(out.err, HasSubstr("--defender-tenant-id"));
+  EXPECT_THAT(out.err, HasSubstr("Machine.Offboard"));
+  v1::ListDevicesResponse devices;
+  ASSERT_TRUE(env.CtlJson({"devices", "list"}, &devices).ok());
+  ASSERT_EQ(devices.devices_size(), 1);
+  // The onboarded simulated server reports its Defender machine id.
+  EXPECT_EQ(devices.devices(0).facts().mde_machine_id().size(), 40u);
+}
+
+}  // namespace
+}  // namespace mdefleet::testing

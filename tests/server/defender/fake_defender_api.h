@@ -1,0 +1,106 @@
+// A local stand-in for the Defender for Endpoint API and the Entra token
+// endpoint, over real HTTP (cpp-httplib) on 127.0.0.1. It checks every
+// request as the real services would (client credentials and scope at the
+// token endpoint; a live bearer token, method, path, Content-Type and the
+// case-sensitive "Comment" at the API), answers 429 (with Retry-After) or a
+// 5xx on the calls a test schedules, enforces 100 calls per 60 s itself,
+// completes machine actions after a delay, and records every call's time.
+#ifndef MDEFLEET_TESTS_SERVER_DEFENDER_FAKE_DEFENDER_API_H_
+#define MDEFLEET_TESTS_SERVER_DEFENDER_FAKE_DEFENDER_API_H_
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace mdefleet::testing {
+
+struct FakeDefenderOptions {
+  std::string tenant_id = "11111111-2222-3333-4444-555555555555";
+  std::string client_id = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
+  std::string client_secret = "fake~Secret.value-0123456789";
+  absl::Duration token_lifetime = absl::Hours(1);
+  // A new action is Pending, InProgress after half of this, then
+  // final_status.
+  absl::Duration complete_after = absl::Seconds(2);
+  std::string final_status = "Succeeded";
+  // Machines Defender knows; empty: every 40-hex id.
+  std::set<std::string> known_machines;
+  // API call number (1-based; token requests not counted) -> HTTP status to
+  // answer instead of processing it (429 gets Retry-After).
+  std::map<int, int> scheduled;
+  int retry_after_seconds = 2;
+  // Answer 429 when a call would make more than this in 60 s (as the real
+  // API does; the test then finds it in violations()).
+  int per_minute_limit = 100;
+};
+
+class FakeDefenderApi {
+ public:
+  struct Call {
+    absl::Time at;  // when it was received
+    std::string method;
+    std::string path;  // without the query
+    int status = 0;
+  };
+  struct Action {
+    std::string id;
+    std::string machine_id;
+    std::string comment;
+    absl::Time created;
+  };
+
+  // `clock` times the calls and the actions' progress.
+  FakeDefenderApi(FakeDefenderOptions options, const Clock& clock);
+  ~FakeDefenderApi();
+
+  // Listens on 127.0.0.1:<free port>; returns the base URL.
+  absl::StatusOr<std::string> Start();
+  void Stop();
+
+  std::vector<Call> calls() const;          // API calls only
+  std::vector<std::string> errors() const;  // requests that broke a rule
+  // Calls that found the per-minute limit used up (answered 429 by the
+  // fake itself, not by the schedule).
+  int violations() const;
+  std::vector<Action> actions() const;
+  std::vector<std::string> issued_tokens() const;
+  int token_requests() const;
+  // Largest number of calls in any 60 s window (closed) of the call log.
+  int MaxCallsInWindow(absl::Duration window) const;
+
+  const FakeDefenderOptions& options() const { return options_; }
+
+ private:
+  void Install();
+  std::string StatusOf(const Action& a) const;
+  std::string ActionJson(const Action& a) const;
+
+  FakeDefenderOptions options_;
+  const Clock& clock_;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+  mutable std::mutex mu_;
+  std::vector<Call> calls_;
+  std::vector<std::string> errors_;
+  int violations_ = 0;
+  std::vector<Action> actions_;
+  std::map<std::string, absl::Time> tokens_;  // token -> expiry
+  int token_requests_ = 0;
+  int next_id_ = 1;
+};
+
+}  // namespace mdefleet::testing
+
+#endif  // MDEFLEET_TESTS_SERVER_DEFENDER_FAKE_DEFENDER_API_H_
