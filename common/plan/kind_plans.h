@@ -17,6 +17,8 @@ absl::StatusOr<v1::Plan> BuildInstallPlan(const PlanContext& ctx);
 absl::StatusOr<v1::Plan> BuildOnboardPlan(const PlanContext& ctx);
 absl::StatusOr<v1::Plan> BuildMigrateMmaPlan(const PlanContext& ctx);
 absl::StatusOr<v1::Plan> BuildOffboardPlan(const PlanContext& ctx);
+absl::StatusOr<v1::Plan> BuildConfigureProxyPlan(const PlanContext& ctx);
+absl::StatusOr<v1::Plan> BuildConnectivityTestPlan(const PlanContext& ctx);
 
 // The onboarding script, or InvalidArgument on
 // parameters.onboarding_script_id naming `kind`.

@@ -39,6 +39,12 @@ absl::StatusOr<v1::Plan> BuildForKind(const PlanContext& ctx) {
   if (kind == "onboard") return plan_internal::BuildOnboardPlan(ctx);
   if (kind == "migrate_mma") return plan_internal::BuildMigrateMmaPlan(ctx);
   if (kind == "offboard") return plan_internal::BuildOffboardPlan(ctx);
+  if (kind == "configure_proxy") {
+    return plan_internal::BuildConfigureProxyPlan(ctx);
+  }
+  if (kind == "connectivity_test") {
+    return plan_internal::BuildConnectivityTestPlan(ctx);
+  }
   return UnknownKind(kind);
 }
 
@@ -68,7 +74,8 @@ void AddWarnings(v1::OsFamily family, const v1::DeviceFacts& facts,
 
 const std::vector<std::string>& KnownJobKinds() {
   static const auto* kinds = new std::vector<std::string>{
-      "install", "onboard", "migrate_mma", "offboard"};
+      "install",         "onboard",          "migrate_mma", "offboard",
+      "configure_proxy", "connectivity_test"};
   return *kinds;
 }
 

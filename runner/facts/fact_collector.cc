@@ -10,6 +10,7 @@
 #include "common/os_family.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
+#include "runner/facts/proxy_facts.h"
 
 namespace mdefleet::runner {
 namespace {
@@ -91,6 +92,7 @@ absl::StatusOr<v1::DeviceFacts> CollectFacts(
       break;
     }
   }
+  ASSIGN_OR_RETURN(*f.mutable_proxy(), CollectProxyFacts(host));
   f.set_mde_state(DeriveMdeState(f));
   return f;
 }

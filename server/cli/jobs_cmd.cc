@@ -235,6 +235,10 @@ void AddJobsCommands(CLI::App& app, Command* selected) {
                      "md4ws.msi: artifact id or file (default: newest)");
   submit->add_option("--workspace-id", submit_options->workspace_id,
                      "MMA workspace GUID (migrate_mma)");
+  submit->add_option("--url-list", submit_options->url_list,
+                     "connectivity_test: URL list, artifact id or file to "
+                     "upload");
+  AddProxyFlags(submit, &submit_options->proxy);
   PolicyFlags& policy = submit_options->policy;
   submit->add_option("--max-in-flight", policy.max_in_flight,
                      "Tasks leased or running at once (0 = no limit)");

@@ -11,6 +11,7 @@
 #include "common/status_macros.h"
 #include "runner/host/windows/files.h"
 #include "runner/host/windows/network.h"
+#include "runner/host/windows/winhttp_proxy.h"
 #include "runner/host/windows/os_info.h"
 #include "runner/host/windows/processes.h"
 #include "runner/host/windows/reboot.h"
@@ -141,10 +142,16 @@ absl::StatusOr<std::vector<std::string>> WindowsHost::ListDirectory(
 
 // ---- Network ----
 
-absl::Status WindowsHost::CheckUrl(absl::string_view url) {
+absl::Status WindowsHost::CheckUrl(absl::string_view url,
+                                   absl::string_view proxy) {
   UrlCheckOptions options;
   options.allow_http = options_.allow_http_for_test;
+  options.proxy = std::string(proxy);
   return CheckUrlReachable(url, options);
+}
+
+absl::StatusOr<WinHttpProxy> WindowsHost::GetWinHttpProxy() {
+  return ReadWinHttpProxy();
 }
 
 // ---- Operating system ----
