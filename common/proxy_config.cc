@@ -444,13 +444,13 @@ v1::ProxySettings ApplyProxyConfig(const v1::ProxySettings& before,
 }
 
 std::vector<std::string> ProxyDisagreements(const v1::ProxySettings& s) {
-  SeenProxy edr{"the EDR sensor proxy (TelemetryProxyServer)"};
+  SeenProxy edr{"the EDR sensor proxy (TelemetryProxyServer)", false, "", ""};
   if (!s.edr_proxy().empty()) {
     edr.set = true;
     edr.endpoint = ProxyEndpoint(s.edr_proxy());
     edr.shown = s.edr_proxy();
   }
-  SeenProxy av{"the Defender Antivirus proxy (ProxyServer)"};
+  SeenProxy av{"the Defender Antivirus proxy (ProxyServer)", false, "", ""};
   if (!s.av_proxy().empty()) {
     av.set = true;
     av.endpoint = ProxyEndpoint(s.av_proxy());
@@ -460,7 +460,7 @@ std::vector<std::string> ProxyDisagreements(const v1::ProxySettings& s) {
     av.name = "the Defender Antivirus proxy (ProxyPacUrl)";
     av.shown = absl::StrCat("the PAC file ", s.av_proxy_pac_url());
   }
-  SeenProxy winhttp{"the system WinHTTP proxy"};
+  SeenProxy winhttp{"the system WinHTTP proxy", false, "", ""};
   if (!s.winhttp_proxy().empty()) {
     winhttp.set = true;
     winhttp.endpoint = ProxyEndpoint(s.winhttp_proxy());

@@ -48,7 +48,7 @@ TEST(ValidateJobSpecTest, UnknownKind) {
   spec.set_kind("foo");
   EXPECT_EQ(ErrorOn(spec, "kind"),
             "kind: unknown job kind \"foo\"; expected one of install, onboard, "
-            "migrate_mma, offboard");
+            "migrate_mma, offboard, configure_proxy, connectivity_test");
   spec.set_kind("");
   ErrorOn(spec, "kind");
   spec.set_kind("Onboard");
