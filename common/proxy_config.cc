@@ -142,8 +142,8 @@ absl::StatusOr<int> ParsePort(absl::string_view text) {
 // "<local>;*.corp;10.*": ';'-separated entries without spaces or quotes.
 absl::Status CheckBypassList(absl::string_view list) {
   if (list.size() > proxy::kMaxSettingLength) {
-    return Bad(absl::StrCat("longer than ", proxy::kMaxSettingLength,
-                            " characters"));
+    return Bad(
+        absl::StrCat("longer than ", proxy::kMaxSettingLength, " characters"));
   }
   int index = 0;
   for (absl::string_view entry : absl::StrSplit(list, ';')) {
@@ -171,8 +171,8 @@ absl::string_view HttpScheme(absl::string_view url) {
 
 absl::Status CheckPacUrl(absl::string_view url) {
   if (url.size() > proxy::kMaxSettingLength) {
-    return Bad(absl::StrCat("longer than ", proxy::kMaxSettingLength,
-                            " characters"));
+    return Bad(
+        absl::StrCat("longer than ", proxy::kMaxSettingLength, " characters"));
   }
   const absl::string_view scheme = HttpScheme(url);
   if (scheme.empty()) {
@@ -184,8 +184,7 @@ absl::Status CheckPacUrl(absl::string_view url) {
     return Bad("contains a space or a control character");
   }
   absl::string_view rest = url.substr(scheme.size());
-  const absl::string_view authority =
-      rest.substr(0, rest.find_first_of("/?#"));
+  const absl::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
   if (authority.empty()) return Bad(absl::StrCat("\"", url, "\" has no host"));
   if (absl::StrContains(authority, '@')) {
     return Bad("must not carry a user name or password");
@@ -200,8 +199,8 @@ bool HasAnySetting(const v1::ProxyConfig& c) {
   return !c.edr_proxy().empty() || c.prefer_static_proxy() ||
          !c.av_proxy().empty() || !c.av_proxy_pac_url().empty() ||
          !c.av_proxy_bypass().empty() || c.has_ssl_options() ||
-         c.winhttp() != v1::WINHTTP_PROXY_LEAVE ||
-         !c.winhttp_proxy().empty() || !c.winhttp_bypass().empty();
+         c.winhttp() != v1::WINHTTP_PROXY_LEAVE || !c.winhttp_proxy().empty() ||
+         !c.winhttp_bypass().empty();
 }
 
 absl::Status ValidateClear(const v1::ProxyConfig& c) {
@@ -232,10 +231,10 @@ std::string Endpoint(const HostPort& hp) {
 }
 
 struct SeenProxy {
-  absl::string_view name;      // "the EDR sensor proxy (TelemetryProxyServer)"
+  absl::string_view name;  // "the EDR sensor proxy (TelemetryProxyServer)"
   bool set = false;
-  std::string endpoint;        // "" for a PAC file (not comparable)
-  std::string shown;           // as the operator would recognise it
+  std::string endpoint;  // "" for a PAC file (not comparable)
+  std::string shown;     // as the operator would recognise it
 };
 
 std::string Describe(const SeenProxy& p) {
@@ -274,9 +273,10 @@ absl::StatusOr<HostPort> ParseHostPort(absl::string_view text) {
     }
     absl::string_view after = text.substr(close + 1);
     if (!absl::ConsumePrefix(&after, ":")) {
-      return Bad(absl::StrCat("\"", text, "\" has no port after ']'; expected "
-                                          "[address]:port (e.g. "
-                                          "[fd00::6]:8080)"));
+      return Bad(absl::StrCat("\"", text,
+                              "\" has no port after ']'; expected "
+                              "[address]:port (e.g. "
+                              "[fd00::6]:8080)"));
     }
     out.host = std::string(text.substr(0, close + 1));
     port = after;
@@ -347,7 +347,8 @@ absl::Status ValidateProxyConfig(const v1::ProxyConfig& c) {
         "ssl_options or winhttp, or clear");
   }
   if (!c.edr_proxy().empty()) {
-    RETURN_IF_ERROR(InField("edr_proxy", ParseHostPort(c.edr_proxy()).status()));
+    RETURN_IF_ERROR(
+        InField("edr_proxy", ParseHostPort(c.edr_proxy()).status()));
   }
   if (!c.av_proxy().empty()) {
     RETURN_IF_ERROR(
@@ -500,8 +501,8 @@ std::vector<std::string> ProxyDisagreements(const v1::ProxySettings& s) {
       const SeenProxy& b = *all[j];
       if (a.set && b.set && !a.endpoint.empty() && !b.endpoint.empty() &&
           a.endpoint != b.endpoint) {
-        out.push_back(absl::StrCat("proxies disagree: ", Describe(a),
-                                   " but ", Describe(b)));
+        out.push_back(absl::StrCat("proxies disagree: ", Describe(a), " but ",
+                                   Describe(b)));
       }
     }
   }

@@ -28,8 +28,8 @@ std::string Quote(absl::string_view url) {
 
 absl::Status CheckUrl(int line, absl::string_view url) {
   if (url.size() > kMaxUrlLength) {
-    return LineError(line, absl::StrCat("URL longer than ", kMaxUrlLength,
-                                        " characters"));
+    return LineError(
+        line, absl::StrCat("URL longer than ", kMaxUrlLength, " characters"));
   }
   if (!absl::StartsWithIgnoreCase(url, "https://")) {
     // Quoted only when it is a URL of another scheme: a wrong file (an
@@ -57,18 +57,18 @@ absl::Status CheckUrl(int line, absl::string_view url) {
     return LineError(line, absl::StrCat(Quote(url), " has no host"));
   }
   if (absl::StrContains(authority, '@')) {
-    return LineError(line, absl::StrCat(Quote(url),
-                                        " carries a user name or password"));
+    return LineError(
+        line, absl::StrCat(Quote(url), " carries a user name or password"));
   }
   // The host (and port, 443 when none) as a proxy endpoint is checked the
   // same way.
   const bool has_port =
       authority.back() != ']' && absl::StrContains(authority, ':');
-  auto host_port = ParseHostPort(
-      has_port ? std::string(authority) : absl::StrCat(authority, ":443"));
+  auto host_port = ParseHostPort(has_port ? std::string(authority)
+                                          : absl::StrCat(authority, ":443"));
   if (!host_port.ok()) {
-    return LineError(line, absl::StrCat(Quote(url), ": ",
-                                        host_port.status().message()));
+    return LineError(
+        line, absl::StrCat(Quote(url), ": ", host_port.status().message()));
   }
   return absl::OkStatus();
 }
@@ -84,8 +84,10 @@ absl::StatusOr<std::vector<std::string>> ParseUrlList(
   }
   if (content.size() > kMaxUrlListBytes) {
     return absl::InvalidArgumentError(
-        absl::StrCat("content: ", content.size(), " bytes; a URL list may have "
-                     "at most ", kMaxUrlListBytes, " bytes"));
+        absl::StrCat("content: ", content.size(),
+                     " bytes; a URL list may have "
+                     "at most ",
+                     kMaxUrlListBytes, " bytes"));
   }
   absl::ConsumePrefix(&content, kUtf8Bom);
   std::vector<std::string> urls;

@@ -111,19 +111,18 @@ v1::CheckRegistryAction* AddVerify(const ManagedValue& v,
 }
 
 void AddVerifySet(const Setting& s, v1::Plan* plan) {
-  v1::CheckRegistryAction* check = AddVerify(
-      *s.value,
-      absl::StrCat("Read back ", Where(*s.value), " (expect ", Shown(s.data),
-                   ")"),
-      plan);
+  v1::CheckRegistryAction* check =
+      AddVerify(*s.value,
+                absl::StrCat("Read back ", Where(*s.value), " (expect ",
+                             Shown(s.data), ")"),
+                plan);
   if (s.data.has_sz()) {
     check->set_sz_equals(s.data.sz());
   } else {
     check->set_dword_equals(s.data.dword());
   }
-  check->set_mismatch_message(absl::StrCat(Where(*s.value),
-                                           " does not read back as ",
-                                           Shown(s.data), kGpoHint));
+  check->set_mismatch_message(absl::StrCat(
+      Where(*s.value), " does not read back as ", Shown(s.data), kGpoHint));
 }
 
 v1::RunProcessAction* AddNetsh(v1::Plan* plan, absl::string_view name,
@@ -230,8 +229,8 @@ void BuildClear(const v1::ProxyConfig& c, v1::Plan* plan) {
     AddWinHttpSteps(c, plan, &winhttp_verify);
   }
   for (const ManagedValue* v : kAllValues) {
-    v1::CheckRegistryAction* check = AddVerify(
-        *v, absl::StrCat("Check that ", Where(*v), " is gone"), plan);
+    v1::CheckRegistryAction* check =
+        AddVerify(*v, absl::StrCat("Check that ", Where(*v), " is gone"), plan);
     check->set_absent(true);
     check->set_mismatch_message(
         absl::StrCat(Where(*v), " is still present after deletion", kGpoHint));

@@ -74,8 +74,8 @@ void AddWarnings(v1::OsFamily family, const v1::DeviceFacts& facts,
 
 const std::vector<std::string>& KnownJobKinds() {
   static const auto* kinds = new std::vector<std::string>{
-      "install",         "onboard",          "migrate_mma", "offboard",
-      "configure_proxy", "connectivity_test"};
+      "install",  "onboard",         "migrate_mma",
+      "offboard", "configure_proxy", "connectivity_test"};
   return *kinds;
 }
 

@@ -34,7 +34,7 @@ struct PlanInputs {
   std::optional<ArtifactRef> installer_msi;   // md4ws.msi
   std::optional<ArtifactRef> onboarding_script;
   std::optional<ArtifactRef> offboarding_script;
-  v1::ProxyConfig proxy;          // configure_proxy
+  v1::ProxyConfig proxy;  // configure_proxy
   // connectivity_test: the URLs of parameters.url_list_id, read by the
   // server (common/url_list.h); empty when the job has no URL list.
   std::vector<std::string> urls;

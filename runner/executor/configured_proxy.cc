@@ -12,12 +12,11 @@ absl::StatusOr<ConfiguredProxy> ResolveConfiguredProxy(Host& host) {
   absl::StatusOr<std::optional<RegistryData>> edr = host.ReadValue(
       proxy::kDataCollectionKey, proxy::kTelemetryProxyServerValue);
   if (!edr.ok()) {
-    return absl::Status(
-        edr.status().code(),
-        absl::StrCat("cannot read the EDR static proxy (HKLM\\",
-                     proxy::kDataCollectionKey, "\\",
-                     proxy::kTelemetryProxyServerValue,
-                     "): ", edr.status().message()));
+    return absl::Status(edr.status().code(),
+                        absl::StrCat("cannot read the EDR static proxy (HKLM\\",
+                                     proxy::kDataCollectionKey, "\\",
+                                     proxy::kTelemetryProxyServerValue,
+                                     "): ", edr.status().message()));
   }
   ConfiguredProxy out;
   if (*edr && std::holds_alternative<std::string>(**edr)) {
@@ -25,9 +24,9 @@ absl::StatusOr<ConfiguredProxy> ResolveConfiguredProxy(Host& host) {
         absl::StripAsciiWhitespace(std::get<std::string>(**edr)));
     if (!value.empty()) {
       out.check_url_proxy = value;
-      out.description = absl::StrCat(
-          "through proxy ", value, " (EDR static proxy, ",
-          proxy::kTelemetryProxyServerValue, ")");
+      out.description =
+          absl::StrCat("through proxy ", value, " (EDR static proxy, ",
+                       proxy::kTelemetryProxyServerValue, ")");
       return out;
     }
   }

@@ -382,9 +382,9 @@ StepResult StepExecutor::CheckUrl(const v1::CheckUrlAction& a) {
   }
   absl::Status s = host_.CheckUrl(a.url(), proxy);
   if (s.ok()) {
-    return Succeeded(how.empty() ? absl::StrCat(a.url(), " is reachable")
-                                 : absl::StrCat(a.url(), " is reachable ",
-                                                how));
+    return Succeeded(how.empty()
+                         ? absl::StrCat(a.url(), " is reachable")
+                         : absl::StrCat(a.url(), " is reachable ", how));
   }
   const std::string detail(s.message());
   if (!a.mismatch_message().empty()) {
@@ -412,21 +412,20 @@ StepResult StepExecutor::CheckWinHttpProxy(
     return absl::StrCat(proxy, bypass.empty() ? "" : " (bypass ", bypass,
                         bypass.empty() ? "" : ")");
   };
-  const std::string observed =
-      absl::StrCat("system WinHTTP proxy: ",
-                   describe(current->proxy, current->bypass));
+  const std::string observed = absl::StrCat(
+      "system WinHTTP proxy: ", describe(current->proxy, current->bypass));
   // Windows compares host names case-insensitively; netsh keeps the case.
-  const bool match =
-      absl::EqualsIgnoreCase(current->proxy, a.proxy()) &&
-      (a.proxy().empty() || absl::EqualsIgnoreCase(current->bypass, a.bypass()));
+  const bool match = absl::EqualsIgnoreCase(current->proxy, a.proxy()) &&
+                     (a.proxy().empty() ||
+                      absl::EqualsIgnoreCase(current->bypass, a.bypass()));
   if (match) return Succeeded(observed);
   if (!a.mismatch_message().empty()) {
     return Failed(absl::StrCat(a.mismatch_message(), " (", observed, ")"),
                   observed);
   }
-  return Failed(absl::StrCat(observed, ", expected ",
-                             describe(a.proxy(), a.bypass())),
-                observed);
+  return Failed(
+      absl::StrCat(observed, ", expected ", describe(a.proxy(), a.bypass())),
+      observed);
 }
 
 StepResult StepExecutor::DeleteDirectoryContents(

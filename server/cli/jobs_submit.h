@@ -27,7 +27,7 @@ struct JobsSubmitOptions {
   std::string workspace_id;
   std::string url_list;  // connectivity_test: ID or FILE
   ProxyFlags proxy;      // configure_proxy
-  PolicyFlags policy;  // --canary, --max-in-flight, --wave-size, ...
+  PolicyFlags policy;    // --canary, --max-in-flight, --wave-size, ...
   bool dry_run = false;
   bool watch = false;
 };

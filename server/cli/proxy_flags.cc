@@ -64,8 +64,8 @@ absl::StatusOr<std::optional<v1::ProxyConfig>> BuildProxyConfig(
   } else if (winhttp == "reset") {
     c.set_winhttp(v1::WINHTTP_PROXY_RESET);
   } else if (!winhttp.empty()) {
-    return UsageError(absl::StrCat("--winhttp \"", f.winhttp,
-                                   "\": expected set or reset"));
+    return UsageError(
+        absl::StrCat("--winhttp \"", f.winhttp, "\": expected set or reset"));
   }
   if (c.ByteSizeLong() == 0) return std::nullopt;
   return c;

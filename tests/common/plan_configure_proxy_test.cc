@@ -63,8 +63,9 @@ TEST_P(ConfigureProxyTest, SetsEveryValueThenReadsEachBack) {
   EXPECT_EQ(edr.key(), kDataCollection);
   EXPECT_EQ(edr.name(), "TelemetryProxyServer");
   EXPECT_EQ(edr.value().sz(), "10.0.0.6:8080");
-  const auto& auth =
-      Step(*plan, "set_disable_enterprise_auth_proxy").action().set_registry_value();
+  const auto& auth = Step(*plan, "set_disable_enterprise_auth_proxy")
+                         .action()
+                         .set_registry_value();
   EXPECT_EQ(auth.key(), kDataCollection);
   EXPECT_EQ(auth.name(), "DisableEnterpriseAuthProxy");
   EXPECT_EQ(auth.value().dword(), 1u);
@@ -77,18 +78,17 @@ TEST_P(ConfigureProxyTest, SetsEveryValueThenReadsEachBack) {
   EXPECT_EQ(av.key(), kDefender);
   EXPECT_EQ(av.name(), "ProxyServer");
   EXPECT_EQ(av.value().sz(), "http://10.0.0.6:8080");
-  EXPECT_EQ(Step(*plan, "set_av_proxy_pac_url")
-                .action()
-                .set_registry_value()
-                .name(),
-            "ProxyPacUrl");
+  EXPECT_EQ(
+      Step(*plan, "set_av_proxy_pac_url").action().set_registry_value().name(),
+      "ProxyPacUrl");
   EXPECT_EQ(Step(*plan, "set_av_proxy_bypass")
                 .action()
                 .set_registry_value()
                 .value()
                 .sz(),
             "<local>;*.corp");
-  const auto& ssl = Step(*plan, "set_ssl_options").action().set_registry_value();
+  const auto& ssl =
+      Step(*plan, "set_ssl_options").action().set_registry_value();
   EXPECT_EQ(ssl.key(), kSpynet);
   EXPECT_EQ(ssl.name(), "SSLOptions");
   EXPECT_TRUE(ssl.value().has_dword());
@@ -100,8 +100,7 @@ TEST_P(ConfigureProxyTest, SetsEveryValueThenReadsEachBack) {
   // WinHTTP defaults to the EDR proxy.
   EXPECT_THAT(netsh.action().run_process().args(),
               ElementsAre("winhttp", "set", "proxy",
-                          "proxy-server=10.0.0.6:8080",
-                          "bypass-list=<local>"));
+                          "proxy-server=10.0.0.6:8080", "bypass-list=<local>"));
 
   const auto& verify_edr =
       Step(*plan, "verify_edr_proxy").action().check_registry();
@@ -114,11 +113,9 @@ TEST_P(ConfigureProxyTest, SetsEveryValueThenReadsEachBack) {
                 .check_registry()
                 .dword_equals(),
             0u);
-  EXPECT_EQ(Step(*plan, "verify_ssl_options")
-                .action()
-                .check_registry()
-                .expect_case(),
-            v1::CheckRegistryAction::kDwordEquals);
+  EXPECT_EQ(
+      Step(*plan, "verify_ssl_options").action().check_registry().expect_case(),
+      v1::CheckRegistryAction::kDwordEquals);
   const auto& verify_winhttp =
       Step(*plan, "verify_winhttp_proxy").action().check_winhttp_proxy();
   EXPECT_EQ(verify_winhttp.proxy(), "10.0.0.6:8080");
@@ -143,9 +140,9 @@ TEST_P(ConfigureProxyTest, SetsOnlyWhatIsGiven) {
   ASSERT_TRUE(plan.ok()) << plan.status();
   EXPECT_THAT(StepNames(*plan),
               ElementsAre("set_winhttp_proxy", "verify_winhttp_proxy"));
-  EXPECT_THAT(Step(*plan, "set_winhttp_proxy").action().run_process().args(),
-              ElementsAre("winhttp", "set", "proxy",
-                          "proxy-server=[fd00::6]:3128"));
+  EXPECT_THAT(
+      Step(*plan, "set_winhttp_proxy").action().run_process().args(),
+      ElementsAre("winhttp", "set", "proxy", "proxy-server=[fd00::6]:3128"));
 }
 
 TEST_P(ConfigureProxyTest, ClearRemovesEveryManagedValueAndChecksItIsGone) {
@@ -156,25 +153,27 @@ TEST_P(ConfigureProxyTest, ClearRemovesEveryManagedValueAndChecksItIsGone) {
   ASSERT_TRUE(plan.ok()) << plan.status();
   EXPECT_THAT(
       StepNames(*plan),
-      ElementsAre(
-          "delete_edr_proxy", "delete_disable_enterprise_auth_proxy",
-          "delete_prefer_static_proxy", "delete_av_proxy",
-          "delete_av_proxy_pac_url", "delete_av_proxy_bypass",
-          "delete_ssl_options", "reset_winhttp_proxy", "verify_edr_proxy",
-          "verify_disable_enterprise_auth_proxy", "verify_prefer_static_proxy",
-          "verify_av_proxy", "verify_av_proxy_pac_url",
-          "verify_av_proxy_bypass", "verify_ssl_options",
-          "verify_winhttp_proxy"));
+      ElementsAre("delete_edr_proxy", "delete_disable_enterprise_auth_proxy",
+                  "delete_prefer_static_proxy", "delete_av_proxy",
+                  "delete_av_proxy_pac_url", "delete_av_proxy_bypass",
+                  "delete_ssl_options", "reset_winhttp_proxy",
+                  "verify_edr_proxy", "verify_disable_enterprise_auth_proxy",
+                  "verify_prefer_static_proxy", "verify_av_proxy",
+                  "verify_av_proxy_pac_url", "verify_av_proxy_bypass",
+                  "verify_ssl_options", "verify_winhttp_proxy"));
   const auto& del =
       Step(*plan, "delete_ssl_options").action().delete_registry_value();
   EXPECT_EQ(del.key(), kSpynet);
   EXPECT_EQ(del.name(), "SSLOptions");
-  EXPECT_TRUE(Step(*plan, "verify_av_proxy").action().check_registry().absent());
+  EXPECT_TRUE(
+      Step(*plan, "verify_av_proxy").action().check_registry().absent());
   EXPECT_THAT(Step(*plan, "reset_winhttp_proxy").action().run_process().args(),
               ElementsAre("winhttp", "reset", "proxy"));
-  EXPECT_EQ(
-      Step(*plan, "verify_winhttp_proxy").action().check_winhttp_proxy().proxy(),
-      "");
+  EXPECT_EQ(Step(*plan, "verify_winhttp_proxy")
+                .action()
+                .check_winhttp_proxy()
+                .proxy(),
+            "");
 
   // Without winhttp RESET the system proxy is left alone.
   c.clear_winhttp();

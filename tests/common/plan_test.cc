@@ -249,8 +249,7 @@ TEST(BuildPlanTest, EveryPlanKeepsTheStepInvariants) {
       }
     }
   }
-  EXPECT_EQ(plans,
-            static_cast<int>(KnownJobKinds().size()) * (2 * 6 + 3 * 4));
+  EXPECT_EQ(plans, static_cast<int>(KnownJobKinds().size()) * (2 * 6 + 3 * 4));
 }
 
 TEST(BuildPlanTest, IsDeterministic) {

@@ -108,8 +108,7 @@ TEST(ValidateProxyConfigTest, EveryFieldThroughValidateJobSpec) {
   const std::vector<FieldCase> cases = {
       {"edr ok", [](v1::ProxyConfig* c) { c->set_edr_proxy("10.0.0.6:8080"); },
        ""},
-      {"edr no port",
-       [](v1::ProxyConfig* c) { c->set_edr_proxy("10.0.0.6"); },
+      {"edr no port", [](v1::ProxyConfig* c) { c->set_edr_proxy("10.0.0.6"); },
        "parameters.proxy.edr_proxy: \"10.0.0.6\" has no port"},
       {"edr scheme",
        [](v1::ProxyConfig* c) { c->set_edr_proxy("http://10.0.0.6:8080"); },
@@ -120,8 +119,7 @@ TEST(ValidateProxyConfigTest, EveryFieldThroughValidateJobSpec) {
       {"prefer static alone",
        [](v1::ProxyConfig* c) { c->set_prefer_static_proxy(true); }, ""},
       {"av ok",
-       [](v1::ProxyConfig* c) { c->set_av_proxy("http://10.0.0.6:8080"); },
-       ""},
+       [](v1::ProxyConfig* c) { c->set_av_proxy("http://10.0.0.6:8080"); }, ""},
       {"av without scheme",
        [](v1::ProxyConfig* c) { c->set_av_proxy("10.0.0.6:8080"); },
        "parameters.proxy.av_proxy: \"10.0.0.6:8080\" must start with "
@@ -205,8 +203,7 @@ TEST(ValidateProxyConfigTest, EveryFieldThroughValidateJobSpec) {
        },
        "parameters.proxy.winhttp_bypass: only used with winhttp SET"},
       {"winhttp reset alone",
-       [](v1::ProxyConfig* c) { c->set_winhttp(v1::WINHTTP_PROXY_RESET); },
-       ""},
+       [](v1::ProxyConfig* c) { c->set_winhttp(v1::WINHTTP_PROXY_RESET); }, ""},
       {"winhttp unknown value",
        [](v1::ProxyConfig* c) {
          c->set_winhttp(static_cast<v1::WinHttpProxyChange>(7));
@@ -250,8 +247,7 @@ TEST(ValidateProxyConfigTest, EveryFieldThroughValidateJobSpec) {
       EXPECT_TRUE(spec.ok()) << c.name << ": " << spec;
     } else {
       EXPECT_EQ(direct.code(), absl::StatusCode::kInvalidArgument) << c.name;
-      EXPECT_THAT(std::string(direct.message()), StartsWith(c.error))
-          << c.name;
+      EXPECT_THAT(std::string(direct.message()), StartsWith(c.error)) << c.name;
       EXPECT_EQ(spec, direct) << c.name;
     }
   }
@@ -312,7 +308,7 @@ TEST(ApplyProxyConfigTest, SetsClearsAndLeavesTheRest) {
   v1::ProxySettings after = ApplyProxyConfig(before, set);
   EXPECT_EQ(after.edr_proxy(), "10.0.0.6:8080");
   EXPECT_TRUE(after.disable_enterprise_auth_proxy());
-  EXPECT_EQ(after.av_proxy(), "http://old:80");  // not given: left
+  EXPECT_EQ(after.av_proxy(), "http://old:80");       // not given: left
   EXPECT_EQ(after.winhttp_proxy(), "10.0.0.6:8080");  // defaults to EDR
   EXPECT_EQ(after.winhttp_bypass(), "<local>");
   EXPECT_EQ(after.ssl_options(), 1u);
@@ -347,15 +343,14 @@ v1::ProxySettings Settings(const std::string& edr, const std::string& av,
 
 TEST(ProxyDisagreementsTest, NoneWhenAllAgreeOrNoneIsSet) {
   EXPECT_THAT(ProxyDisagreements({}), IsEmpty());
-  EXPECT_THAT(ProxyDisagreements(Settings("10.0.0.6:8080",
-                                          "http://10.0.0.6:8080",
-                                          "10.0.0.6:8080")),
+  EXPECT_THAT(ProxyDisagreements(Settings(
+                  "10.0.0.6:8080", "http://10.0.0.6:8080", "10.0.0.6:8080")),
               IsEmpty());
   // Case and WinHTTP's per-scheme form do not matter.
-  EXPECT_THAT(ProxyDisagreements(Settings("Proxy.Corp:3128",
-                                          "https://proxy.corp:3128/",
-                                          "http=x:1;https=proxy.corp:3128")),
-              IsEmpty());
+  EXPECT_THAT(
+      ProxyDisagreements(Settings("Proxy.Corp:3128", "https://proxy.corp:3128/",
+                                  "http=x:1;https=proxy.corp:3128")),
+      IsEmpty());
   // A PAC file is set but cannot be compared.
   v1::ProxySettings pac = Settings("10.0.0.6:8080", "", "10.0.0.6:8080");
   pac.set_av_proxy_pac_url("http://wpad/proxy.pac");

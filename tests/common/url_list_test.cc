@@ -25,10 +25,10 @@ TEST(ParseUrlListTest, KeepsUrlsInOrderSkippingCommentsBlanksAndDuplicates) {
       "HTTPS://[fd00::1]:8443/x?y=1\n"
       "https://10.0.0.6/\n");
   ASSERT_TRUE(urls.ok()) << urls.status();
-  EXPECT_THAT(*urls, ElementsAre("https://winatp-gw-cus.microsoft.com/test",
-                                 "https://us-v20.events.data.microsoft.com/ping",
-                                 "HTTPS://[fd00::1]:8443/x?y=1",
-                                 "https://10.0.0.6/"));
+  EXPECT_THAT(*urls,
+              ElementsAre("https://winatp-gw-cus.microsoft.com/test",
+                          "https://us-v20.events.data.microsoft.com/ping",
+                          "HTTPS://[fd00::1]:8443/x?y=1", "https://10.0.0.6/"));
 }
 
 TEST(ParseUrlListTest, NamesTheBadLine) {
@@ -45,7 +45,8 @@ TEST(ParseUrlListTest, NamesTheBadLine) {
            {"https://a.example # comment\n",
             "content: line 1: \"https://a.example # comment\" contains a "
             "space"},
-           {"https:///path\n", "content: line 1: \"https:///path\" has no host"},
+           {"https:///path\n",
+            "content: line 1: \"https:///path\" has no host"},
            {"https://user:pw@a.example/\n",
             "content: line 1: \"https://user:pw@a.example/\" carries a user"},
            {"https://a.example:99999/\n",
@@ -85,14 +86,14 @@ TEST(ValidateArtifactUrlListTest, RefusedAtUploadNamingTheLine) {
                                "https://winatp-gw-cus.microsoft.com/test\n",
                                today)
                   .ok());
-  EXPECT_EQ(ValidateArtifact(v1::ARTIFACT_KIND_URL_LIST, "urls.txt",
-                             "# list\nhttps://a.example\nftp://b.example\n",
-                             today)
-                .status()
-                .message(),
-            "content: line 3: \"ftp://b.example\" is not an https:// URL (the "
-            "sensor connects over HTTPS only; one URL per line, '#' starts a "
-            "comment)");
+  EXPECT_EQ(
+      ValidateArtifact(v1::ARTIFACT_KIND_URL_LIST, "urls.txt",
+                       "# list\nhttps://a.example\nftp://b.example\n", today)
+          .status()
+          .message(),
+      "content: line 3: \"ftp://b.example\" is not an https:// URL (the "
+      "sensor connects over HTTPS only; one URL per line, '#' starts a "
+      "comment)");
   EXPECT_THAT(ValidateArtifact(v1::ARTIFACT_KIND_URL_LIST, "urls.txt",
                                std::string("https://a\0b", 11), today)
                   .status()

@@ -32,8 +32,8 @@ void WriteText(const std::string& path, const std::string& text) {
 
 // Submits `args` (after "jobs submit"), waits for the job to end and returns
 // its tasks. `ok` says whether the watch must succeed.
-v1::ListTasksResponse RunJob(E2eEnvironment& env,
-                             std::vector<std::string> args, bool ok) {
+v1::ListTasksResponse RunJob(E2eEnvironment& env, std::vector<std::string> args,
+                             bool ok) {
   args.insert(args.begin(), {"jobs", "submit"});
   v1::SubmitJobResponse submitted;
   absl::Status s = env.CtlJson(args, &submitted);
@@ -64,8 +64,8 @@ TEST(ProxyEndToEnd, ConfigureProxySetThenClearReadsEveryValueBack) {
       << env.server_log();
 
   // Refused at submit, naming the field; nothing stored.
-  ProcessOutput bad = env.Ctl({"jobs", "submit", "configure_proxy",
-                               "--target", "all", "--av-proxy", kProxy});
+  ProcessOutput bad = env.Ctl({"jobs", "submit", "configure_proxy", "--target",
+                               "all", "--av-proxy", kProxy});
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_THAT(bad.err, HasSubstr("parameters.proxy.av_proxy: \"10.0.0.6:8080\" "
                                  "must start with http:// or https://"));
@@ -76,13 +76,13 @@ TEST(ProxyEndToEnd, ConfigureProxySetThenClearReadsEveryValueBack) {
   EXPECT_THAT(dry.out, HasSubstr("warning: after configure_proxy: Defender "
                                  "Antivirus proxy (ProxyServer) not set"));
 
-  v1::ListTasksResponse set = RunJob(
-      env,
-      {"configure_proxy", "--target", "all", "--edr-proxy", kProxy,
-       "--prefer-static-proxy", "--av-proxy", "http://10.0.0.6:8080",
-       "--av-proxy-bypass", "<local>", "--ssl-options", "0", "--winhttp",
-       "set", "--winhttp-bypass", "<local>;*.corp"},
-      true);
+  v1::ListTasksResponse set =
+      RunJob(env,
+             {"configure_proxy", "--target", "all", "--edr-proxy", kProxy,
+              "--prefer-static-proxy", "--av-proxy", "http://10.0.0.6:8080",
+              "--av-proxy-bypass", "<local>", "--ssl-options", "0", "--winhttp",
+              "set", "--winhttp-bypass", "<local>;*.corp"},
+             true);
   ASSERT_EQ(set.tasks_size(), 2);
   for (const v1::Task& task : set.tasks()) {
     ExpectAllStepsSucceeded(task);
@@ -141,8 +141,9 @@ TEST(ProxyEndToEnd, UrlListThatIsNotHttpsIsRefusedAtUpload) {
   ASSERT_TRUE(env_or.ok()) << env_or.status();
   E2eEnvironment& env = **env_or;
   const std::string path = env.dir() + "/bad-urls.txt";
-  WriteText(path, "# endpoints\nhttps://winatp-gw-cus.microsoft.com/test\n"
-                  "http://crl.microsoft.com/pki/crl/\n");
+  WriteText(path,
+            "# endpoints\nhttps://winatp-gw-cus.microsoft.com/test\n"
+            "http://crl.microsoft.com/pki/crl/\n");
   ProcessOutput upload =
       env.Ctl({"artifacts", "upload", path, "--kind", "url_list"});
   EXPECT_NE(upload.exit_code, 0);
@@ -150,10 +151,10 @@ TEST(ProxyEndToEnd, UrlListThatIsNotHttpsIsRefusedAtUpload) {
               HasSubstr("content: line 3: \"http://crl.microsoft.com/pki/"
                         "crl/\" is not an https:// URL"));
   // The sample in deploy/ is accepted.
-  EXPECT_TRUE(env.Upload(std::string(MDEFLEET_SOURCE_DIR) +
-                             "/deploy/samples/urls.txt",
-                         "url_list")
-                  .ok());
+  EXPECT_TRUE(
+      env.Upload(std::string(MDEFLEET_SOURCE_DIR) + "/deploy/samples/urls.txt",
+                 "url_list")
+          .ok());
 }
 
 TEST(ProxyEndToEnd, ConnectivityTestFailsWithoutTheProxyThenPasses) {

@@ -75,8 +75,8 @@ TEST(ProxyFacts, AValueOfTheWrongTypeIsNotAProxy) {
   ASSERT_TRUE(host->WriteValue(proxy::kDataCollectionKey,
                                proxy::kTelemetryProxyServerValue, uint32_t{1})
                   .ok());
-  ASSERT_TRUE(host->WriteValue(proxy::kSpynetPolicyKey,
-                               proxy::kSslOptionsValue, std::string("2"))
+  ASSERT_TRUE(host->WriteValue(proxy::kSpynetPolicyKey, proxy::kSslOptionsValue,
+                               std::string("2"))
                   .ok());
   auto p = CollectProxyFacts(*host);
   ASSERT_TRUE(p.ok()) << p.status();

@@ -49,8 +49,9 @@ class ProxyStepsTest : public ::testing::Test {
     return executor_->Execute(step);
   }
   void SetEdrProxy(const std::string& proxy) {
-    ASSERT_TRUE(host_->WriteValue(proxy::kDataCollectionKey,
-                                  proxy::kTelemetryProxyServerValue, proxy)
+    ASSERT_TRUE(host_
+                    ->WriteValue(proxy::kDataCollectionKey,
+                                 proxy::kTelemetryProxyServerValue, proxy)
                     .ok());
   }
   void Netsh(std::vector<std::string> args) {

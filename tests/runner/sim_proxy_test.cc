@@ -81,9 +81,9 @@ TEST(SimNetsh, SetShowResetWithTheRealOutput) {
             "\r\nCurrent WinHTTP proxy settings:\r\n\r\n"
             "    Direct access (no proxy server).\r\n\r\n");
 
-  auto set = host->RunProcess(Req(
-      kNetsh, {"winhttp", "set", "proxy", "proxy-server=10.0.0.6:8080",
-               "bypass-list=<local>;*.corp"}));
+  auto set = host->RunProcess(
+      Req(kNetsh, {"winhttp", "set", "proxy", "proxy-server=10.0.0.6:8080",
+                   "bypass-list=<local>;*.corp"}));
   ASSERT_TRUE(set.ok()) << set.status();
   EXPECT_EQ(set->exit_code, 0);
   EXPECT_EQ(set->stdout_text,
@@ -124,8 +124,7 @@ TEST(SimNetsh, SyntaxErrorsExitOne) {
   EXPECT_EQ(unknown->exit_code, 1);
   EXPECT_EQ(unknown->stdout_text,
             "The following command was not found: winhttp bogus proxy.\r\n");
-  EXPECT_EQ(host->RunProcess(Req(kNetsh, {"interface", "show"}))->exit_code,
-            1);
+  EXPECT_EQ(host->RunProcess(Req(kNetsh, {"interface", "show"}))->exit_code, 1);
   EXPECT_EQ(host->GetWinHttpProxy()->proxy, "");
 }
 

@@ -191,9 +191,8 @@ ProcessResult InstallPs1::Run(const InstallArgs& a) {
 
   // Its connectivity test goes out as the sensor will: through the EDR
   // static proxy, else the system WinHTTP proxy.
-  if (absl::Status net =
-          SimConnect(m_, "https://go.microsoft.com", "go.microsoft.com",
-                     SimSensorProxy(m_));
+  if (absl::Status net = SimConnect(m_, "https://go.microsoft.com",
+                                    "go.microsoft.com", SimSensorProxy(m_));
       !net.ok()) {
     return Fail(ps1::kNoConnectivity,
                 absl::StrCat(net.message(), ": check the proxy and firewall"));

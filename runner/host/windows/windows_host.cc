@@ -11,7 +11,6 @@
 #include "common/status_macros.h"
 #include "runner/host/windows/files.h"
 #include "runner/host/windows/network.h"
-#include "runner/host/windows/winhttp_proxy.h"
 #include "runner/host/windows/os_info.h"
 #include "runner/host/windows/processes.h"
 #include "runner/host/windows/reboot.h"
@@ -20,6 +19,7 @@
 #include "runner/host/windows/services.h"
 #include "runner/host/windows/wide_string.h"
 #include "runner/host/windows/win_error.h"
+#include "runner/host/windows/winhttp_proxy.h"
 #include "runner/host/windows_path.h"
 
 namespace mdefleet::runner::win {

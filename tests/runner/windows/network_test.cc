@@ -115,11 +115,11 @@ TEST_F(NetworkTest, AnyHttpAnswerIsReachable) {
   // The sensor's test URL answers with an error status too; what counts is
   // that an HTTP server answered.
   listener.ServeOnce("404 Not Found");
-  EXPECT_TRUE(host_
-                  ->CheckUrl(absl::StrCat("http://127.0.0.1:", listener.port(),
-                                          "/test"),
-                            "")
-                  .ok());
+  EXPECT_TRUE(
+      host_
+          ->CheckUrl(
+              absl::StrCat("http://127.0.0.1:", listener.port(), "/test"), "")
+          .ok());
   listener.Close();
 }
 
@@ -127,8 +127,9 @@ TEST_F(NetworkTest, ARedirectIsAnAnswerAndIsNotFollowed) {
   Listener listener;
   listener.ServeOnce("302 Found\r\nLocation: http://127.0.0.1:1/elsewhere");
   EXPECT_TRUE(
-      host_->CheckUrl(absl::StrCat("http://127.0.0.1:", listener.port(), "/"),
-                      "")
+      host_
+          ->CheckUrl(absl::StrCat("http://127.0.0.1:", listener.port(), "/"),
+                     "")
           .ok());
   listener.Close();
 }
@@ -145,8 +146,9 @@ TEST_F(NetworkTest, ClosedPortIsUnavailableNamingTheError) {
   EXPECT_THAT(s.message(), HasSubstr(url));
   EXPECT_THAT(s.message(), HasSubstr("ERROR_WINHTTP_CANNOT_CONNECT"));
   // What the request went through: the system proxy or none.
-  EXPECT_THAT(s.message(), ::testing::AnyOf(HasSubstr("no proxy: direct access"),
-                                            HasSubstr("system WinHTTP proxy")));
+  EXPECT_THAT(s.message(),
+              ::testing::AnyOf(HasSubstr("no proxy: direct access"),
+                               HasSubstr("system WinHTTP proxy")));
 }
 
 TEST_F(NetworkTest, UnresolvableNameIsUnavailable) {
@@ -190,7 +192,8 @@ TEST_F(NetworkTest, OnlyHttpsByDefault) {
   EXPECT_EQ(CheckUrlReachable("http://127.0.0.1/", product).code(),
             absl::StatusCode::kInvalidArgument);
   for (const char* bad : {"ftp://x/", "https://", "not a url"}) {
-    EXPECT_EQ(host_->CheckUrl(bad, "").code(), absl::StatusCode::kInvalidArgument)
+    EXPECT_EQ(host_->CheckUrl(bad, "").code(),
+              absl::StatusCode::kInvalidArgument)
         << bad;
   }
 }

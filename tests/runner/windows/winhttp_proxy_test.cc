@@ -31,7 +31,8 @@ bool SetSystemProxy(const std::wstring& proxy, const std::wstring& bypass) {
   WINHTTP_PROXY_INFO info = {};
   info.dwAccessType = proxy.empty() ? WINHTTP_ACCESS_TYPE_NO_PROXY
                                     : WINHTTP_ACCESS_TYPE_NAMED_PROXY;
-  info.lpszProxy = proxy.empty() ? nullptr : const_cast<wchar_t*>(proxy.c_str());
+  info.lpszProxy =
+      proxy.empty() ? nullptr : const_cast<wchar_t*>(proxy.c_str());
   info.lpszProxyBypass =
       bypass.empty() ? nullptr : const_cast<wchar_t*>(bypass.c_str());
   return WinHttpSetDefaultProxyConfiguration(&info) != FALSE;
@@ -51,8 +52,8 @@ class WinHttpProxyTest : public ::testing::Test {
     host_ = *std::move(host);
   }
   void TearDown() override {
-    EXPECT_TRUE(SetSystemProxy(Utf8ToWide(saved_.proxy),
-                               Utf8ToWide(saved_.bypass)));
+    EXPECT_TRUE(
+        SetSystemProxy(Utf8ToWide(saved_.proxy), Utf8ToWide(saved_.bypass)));
   }
 
   WinHttpProxy saved_;
@@ -109,8 +110,8 @@ TEST_F(WinHttpProxyTest, CheckUrlWithoutAProxyUsesTheSystemProxy) {
   });
   ASSERT_TRUE(SetSystemProxy(Utf8ToWide(proxy), L"<local>;127.0.0.1"));
   absl::Status s = host_->CheckUrl("http://mde-endpoint.invalid/test", "");
-  ASSERT_TRUE(SetSystemProxy(Utf8ToWide(saved_.proxy),
-                             Utf8ToWide(saved_.bypass)));
+  ASSERT_TRUE(
+      SetSystemProxy(Utf8ToWide(saved_.proxy), Utf8ToWide(saved_.bypass)));
   if (!s.ok()) {
     // Unblock the accept() so the thread ends.
     closesocket(listener);
