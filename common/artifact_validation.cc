@@ -14,6 +14,7 @@
 #include "absl/strings/strip.h"
 #include "common/mde_constants.h"
 #include "common/status_macros.h"
+#include "common/url_list.h"
 
 namespace mdefleet {
 namespace {
@@ -186,24 +187,8 @@ absl::Status ValidateMsi(absl::string_view content) {
 }
 
 absl::Status ValidateUrlList(absl::string_view content) {
-  RETURN_IF_ERROR(CheckText(content, "one URL per line"));
-  int line_number = 0;
-  bool any = false;
-  for (absl::string_view line : absl::StrSplit(content, '\n')) {
-    ++line_number;
-    line = absl::StripAsciiWhitespace(line);
-    if (line.empty() || absl::StartsWith(line, "#")) continue;
-    if (!absl::StartsWithIgnoreCase(line, "https://") &&
-        !absl::StartsWithIgnoreCase(line, "http://")) {
-      return Invalid("content",
-                     absl::StrCat("line ", line_number,
-                                  " is not a URL (must start with https:// or "
-                                  "http://)"));
-    }
-    any = true;
-  }
-  if (!any) return Invalid("content", "no URLs (only comments or blank lines)");
-  return absl::OkStatus();
+  RETURN_IF_ERROR(CheckText(content, "one https:// URL per line"));
+  return ParseUrlList(content).status();
 }
 
 // Two digits or four at `s`, as a number; false if not all digits.

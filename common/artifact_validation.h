@@ -23,7 +23,8 @@ struct ValidatedArtifact {
 // OnboardingInfo marker, an offboarding script the
 // 696C1FA1-4030-4FA4-8713-FAF9B2EA7C0A marker and a
 // "_valid_until_YYYY-MM-DD" name that is not already past `today`; Install.ps1
-// must look like a PowerShell script; md4ws.msi must be an OLE compound file.
+// must look like a PowerShell script; md4ws.msi must be an OLE compound file;
+// a URL list must hold https:// URLs only (common/url_list.h, line named).
 // InvalidArgument naming the field ("content", "name", "kind") otherwise.
 // Never quotes the content in an error (scripts are secrets).
 absl::StatusOr<ValidatedArtifact> ValidateArtifact(v1::ArtifactKind kind,

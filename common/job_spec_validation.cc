@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "common/api_offboard.h"
 #include "common/plan/plan.h"
+#include "common/proxy_config.h"
 #include "common/rollout_policy.h"
 #include "common/status_macros.h"
 
@@ -53,6 +54,25 @@ absl::Status CheckArtifactParam(absl::string_view field, absl::string_view id,
   return absl::OkStatus();
 }
 
+// configure_proxy's proxy settings and connectivity_test's URL list.
+absl::Status ValidateProxyAndUrlList(absl::string_view kind,
+                                     const v1::JobParameters& p) {
+  if (kind == "configure_proxy") {
+    if (!p.has_proxy()) {
+      return Invalid("parameters.proxy",
+                     "required for configure_proxy (--edr-proxy, --av-proxy, "
+                     "--winhttp, ... or --clear-proxy)");
+    }
+    RETURN_IF_ERROR(ValidateProxyConfig(p.proxy()));
+  } else if (p.has_proxy()) {
+    return Invalid("parameters.proxy", "only used by configure_proxy");
+  }
+  const bool tests_urls = kind == "connectivity_test";
+  return CheckArtifactParam("url_list_id", p.url_list_id(), tests_urls,
+                            tests_urls, kind, "--url-list",
+                            "connectivity_test");
+}
+
 absl::Status ValidateParameters(absl::string_view kind,
                                 const v1::JobParameters& p) {
   const bool onboards = kind == "onboard" || kind == "migrate_mma";
@@ -88,7 +108,7 @@ absl::Status ValidateParameters(absl::string_view kind,
                                 "\"; expected "
                                 "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"));
   }
-  return absl::OkStatus();
+  return ValidateProxyAndUrlList(kind, p);
 }
 
 absl::Status ValidateTarget(const v1::TargetSelector& t) {

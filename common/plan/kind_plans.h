@@ -22,6 +22,8 @@ absl::StatusOr<v1::Plan> BuildSetPassiveModePlan(const PlanContext& ctx);
 absl::StatusOr<v1::Plan> BuildHealthCheckPlan(const PlanContext& ctx);
 // Server-executed (server/defender): request_offboard, wait_machine_action.
 absl::StatusOr<v1::Plan> BuildApiOffboardPlan(const PlanContext& ctx);
+absl::StatusOr<v1::Plan> BuildConfigureProxyPlan(const PlanContext& ctx);
+absl::StatusOr<v1::Plan> BuildConnectivityTestPlan(const PlanContext& ctx);
 
 // The onboarding script, or InvalidArgument on
 // parameters.onboarding_script_id naming `kind`.

@@ -45,6 +45,12 @@ absl::StatusOr<v1::Plan> BuildForKind(const PlanContext& ctx) {
   }
   if (kind == "health_check") return plan_internal::BuildHealthCheckPlan(ctx);
   if (kind == "api_offboard") return plan_internal::BuildApiOffboardPlan(ctx);
+  if (kind == "configure_proxy") {
+    return plan_internal::BuildConfigureProxyPlan(ctx);
+  }
+  if (kind == "connectivity_test") {
+    return plan_internal::BuildConnectivityTestPlan(ctx);
+  }
   return UnknownKind(kind);
 }
 
@@ -74,15 +80,16 @@ void AddWarnings(v1::OsFamily family, const v1::DeviceFacts& facts,
 
 const std::vector<std::string>& KnownJobKinds() {
   static const auto* kinds = new std::vector<std::string>{
-      // One per line: several kinds are added at once (issue 5).
       "install",
       "onboard",
       "migrate_mma",
       "offboard",
+      "api_offboard",
       "image_prep",
+      "configure_proxy",
       "set_passive_mode",
       "health_check",
-      "api_offboard",
+      "connectivity_test",
   };
   return *kinds;
 }

@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "mdefleet/v1/jobs.pb.h"
 #include "mdefleet/v1/plan.pb.h"
 #include "mdefleet/v1/types.pb.h"
 
@@ -33,6 +34,10 @@ struct PlanInputs {
   std::optional<ArtifactRef> installer_msi;   // md4ws.msi
   std::optional<ArtifactRef> onboarding_script;
   std::optional<ArtifactRef> offboarding_script;
+  v1::ProxyConfig proxy;  // configure_proxy
+  // connectivity_test: the URLs of parameters.url_list_id, read by the
+  // server (common/url_list.h); empty when the job has no URL list.
+  std::vector<std::string> urls;
 };
 
 // The job kinds BuildPlan knows, in the order operators see them.

@@ -4,6 +4,7 @@
 #include <variant>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
@@ -12,6 +13,7 @@
 #include "runner/executor/action_policy.h"
 #include "runner/executor/maps_connection.h"
 #include "runner/facts/cloud_connection_record.h"
+#include "runner/executor/configured_proxy.h"
 #include "runner/host/windows_path.h"
 
 namespace mdefleet::runner {
@@ -131,6 +133,9 @@ StepResult StepExecutor::Execute(const v1::PlannedStep& step) {
       break;
     case v1::Action::kCheckUrl:
       r = CheckUrl(action.check_url());
+      break;
+    case v1::Action::kCheckWinhttpProxy:
+      r = CheckWinHttpProxy(action.check_winhttp_proxy());
       break;
     case v1::Action::kDeleteDirectoryContents:
       r = DeleteDirectoryContents(action.delete_directory_contents());
@@ -399,13 +404,63 @@ StepResult StepExecutor::FetchArtifact(const v1::FetchArtifactAction& a) {
 }
 
 StepResult StepExecutor::CheckUrl(const v1::CheckUrlAction& a) {
-  absl::Status s = host_.CheckUrl(a.url());
-  if (s.ok()) return Succeeded(absl::StrCat(a.url(), " is reachable"));
+  std::string proxy;
+  std::string how;
+  if (a.via_configured_proxy()) {
+    auto configured = ResolveConfiguredProxy(host_);
+    if (!configured.ok()) {
+      return Failed(absl::StrCat("cannot check ", a.url(), ": ",
+                                 configured.status().message()));
+    }
+    proxy = configured->check_url_proxy;
+    how = configured->description;
+  }
+  absl::Status s = host_.CheckUrl(a.url(), proxy);
+  if (s.ok()) {
+    return Succeeded(how.empty()
+                         ? absl::StrCat(a.url(), " is reachable")
+                         : absl::StrCat(a.url(), " is reachable ", how));
+  }
   const std::string detail(s.message());
   if (!a.mismatch_message().empty()) {
     return Failed(absl::StrCat(a.mismatch_message(), ": ", detail), detail);
   }
+  if (!how.empty()) {
+    // The host's message starts with the same "cannot reach <url>: ".
+    absl::string_view why = detail;
+    absl::ConsumePrefix(&why, absl::StrCat("cannot reach ", a.url(), ": "));
+    return Failed(absl::StrCat("cannot reach ", a.url(), " ", how, ": ", why),
+                  detail);
+  }
   return Failed(absl::StrCat("cannot reach ", a.url(), ": ", detail), detail);
+}
+
+StepResult StepExecutor::CheckWinHttpProxy(
+    const v1::CheckWinHttpProxyAction& a) {
+  auto current = host_.GetWinHttpProxy();
+  if (!current.ok()) {
+    return Failed(absl::StrCat("cannot read the system WinHTTP proxy: ",
+                               current.status().message()));
+  }
+  auto describe = [](absl::string_view proxy, absl::string_view bypass) {
+    if (proxy.empty()) return std::string("direct access");
+    return absl::StrCat(proxy, bypass.empty() ? "" : " (bypass ", bypass,
+                        bypass.empty() ? "" : ")");
+  };
+  const std::string observed = absl::StrCat(
+      "system WinHTTP proxy: ", describe(current->proxy, current->bypass));
+  // Windows compares host names case-insensitively; netsh keeps the case.
+  const bool match = absl::EqualsIgnoreCase(current->proxy, a.proxy()) &&
+                     (a.proxy().empty() ||
+                      absl::EqualsIgnoreCase(current->bypass, a.bypass()));
+  if (match) return Succeeded(observed);
+  if (!a.mismatch_message().empty()) {
+    return Failed(absl::StrCat(a.mismatch_message(), " (", observed, ")"),
+                  observed);
+  }
+  return Failed(
+      absl::StrCat(observed, ", expected ", describe(a.proxy(), a.bypass())),
+      observed);
 }
 
 StepResult StepExecutor::DeleteDirectoryContents(

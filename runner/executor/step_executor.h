@@ -61,6 +61,7 @@ class StepExecutor {
   StepResult WaitServiceState(const v1::WaitServiceStateAction& a);
   StepResult FetchArtifact(const v1::FetchArtifactAction& a);
   StepResult CheckUrl(const v1::CheckUrlAction& a);
+  StepResult CheckWinHttpProxy(const v1::CheckWinHttpProxyAction& a);
   StepResult DeleteDirectoryContents(
       const v1::DeleteDirectoryContentsAction& a);
   StepResult Reboot(const v1::RebootAction& a);

@@ -11,6 +11,7 @@
 #include "common/sha256.h"
 #include "common/status_macros.h"
 #include "runner/facts/defender_facts.h"
+#include "runner/facts/proxy_facts.h"
 
 namespace mdefleet::runner {
 namespace {
@@ -99,6 +100,7 @@ absl::StatusOr<v1::DeviceFacts> CollectFacts(
     }
   }
   RETURN_IF_ERROR(CollectDefenderFacts(host, &f));
+  ASSIGN_OR_RETURN(*f.mutable_proxy(), CollectProxyFacts(host));
   f.set_mde_state(DeriveMdeState(f));
   return f;
 }

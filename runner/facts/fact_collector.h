@@ -18,7 +18,8 @@ std::string RunnerVersion();
 
 // Reads OS facts, the Sense service and OnboardingState, senseGuid, MMA
 // (HealthService and its AOI-<workspace> management groups), third-party AV
-// services, ForceDefenderPassiveMode and the machine identity. `labels` come
+// services, ForceDefenderPassiveMode, the three proxies (proxy_facts.h) and
+// the machine identity. `labels` come
 // from the runner's configuration. os_family and mde_state are derived with
 // common/os_family.h (the server derives them again). Errors only when the
 // host cannot answer (an absent value is a fact, not an error).

@@ -55,6 +55,12 @@ struct ProcessResult {
   bool timed_out = false;  // killed (with its process tree) at the timeout
 };
 
+// The system-wide WinHTTP proxy (`netsh winhttp set proxy`).
+struct WinHttpProxy {
+  std::string proxy;   // "10.0.0.6:8080" or "http=a:80;https=b:443"; "" direct
+  std::string bypass;  // "<local>;*.corp"; "" none
+};
+
 // Facts about the operating system and the machine.
 struct OsInfo {
   std::string product;   // "Windows Server 2019 Datacenter"
@@ -162,8 +168,16 @@ class Host {
   // ---- Network ----
 
   // Whether an HTTPS GET of `url` gets any HTTP answer (as the sensor's
-  // connectivity test does). The error says why not (DNS, TCP, TLS, proxy).
-  virtual absl::Status CheckUrl(absl::string_view url) = 0;
+  // connectivity test does). `proxy` "host:port" sends it through that proxy;
+  // "" uses what WinHTTP uses by default: the system WinHTTP proxy (netsh),
+  // else direct access. The error says why not (DNS, TCP, TLS, proxy) and
+  // names the proxy used.
+  virtual absl::Status CheckUrl(absl::string_view url,
+                                absl::string_view proxy) = 0;
+
+  // The system WinHTTP proxy (`netsh winhttp show proxy`); an empty proxy
+  // means direct access.
+  virtual absl::StatusOr<WinHttpProxy> GetWinHttpProxy() = 0;
 
   // ---- Operating system ----
 

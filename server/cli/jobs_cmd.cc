@@ -239,6 +239,10 @@ void AddJobsCommands(CLI::App& app, Command* selected) {
   submit->add_option("--comment", submit_options->comment,
                      "Comment kept with the Defender machine action "
                      "(api_offboard; required there)");
+  submit->add_option("--url-list", submit_options->url_list,
+                     "connectivity_test: URL list, artifact id or file to "
+                     "upload");
+  AddProxyFlags(submit, &submit_options->proxy);
   PolicyFlags& policy = submit_options->policy;
   submit->add_option("--max-in-flight", policy.max_in_flight,
                      "Tasks leased or running at once (0 = no limit)");

@@ -46,6 +46,9 @@ absl::StatusOr<v1::SubmitJobRequest> BuildSubmitRequest(
   spec.mutable_parameters()->set_workspace_id(options.workspace_id);
   spec.mutable_parameters()->set_comment(options.comment);
   request.set_dry_run(options.dry_run);
+  auto proxy = BuildProxyConfig(options.proxy);
+  if (!proxy.ok()) return proxy.status();
+  if (proxy->has_value()) *spec.mutable_parameters()->mutable_proxy() = **proxy;
 
   const ArtifactFlag flags[] = {
       {"--onboarding-script", &options.onboarding_script,
@@ -59,6 +62,8 @@ absl::StatusOr<v1::SubmitJobRequest> BuildSubmitRequest(
        &v1::JobParameters::mutable_install_script_id},
       {"--installer", &options.installer, v1::ARTIFACT_KIND_INSTALLER_MSI,
        &v1::JobParameters::mutable_installer_msi_id},
+      {"--url-list", &options.url_list, v1::ARTIFACT_KIND_URL_LIST,
+       &v1::JobParameters::mutable_url_list_id},
   };
   for (const ArtifactFlag& flag : flags) {
     if (flag.value->empty()) continue;

@@ -13,6 +13,7 @@
 #include "server/cli/artifact_ref.h"
 #include "server/cli/command.h"
 #include "server/cli/policy_flags.h"
+#include "server/cli/proxy_flags.h"
 
 namespace mdefleet::cli {
 
@@ -24,8 +25,10 @@ struct JobsSubmitOptions {
   std::string install_script;
   std::string installer;
   std::string workspace_id;
-  std::string comment;  // api_offboard: the Defender API's Comment
-  PolicyFlags policy;  // --canary, --max-in-flight, --wave-size, ...
+  std::string comment;   // api_offboard: the Defender API's Comment
+  std::string url_list;  // connectivity_test: ID or FILE
+  ProxyFlags proxy;      // configure_proxy
+  PolicyFlags policy;    // --canary, --max-in-flight, --wave-size, ...
   bool dry_run = false;
   bool watch = false;
 };

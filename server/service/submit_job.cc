@@ -163,6 +163,9 @@ absl::StatusOr<v1::SubmitJobResponse> AdminHandlers::SubmitJob(
                      ResolveRolloutPolicy(spec.mutable_policy(),
                                           static_cast<int64_t>(devices.size()),
                                           submitted_at, script_expiry));
+    RETURN_IF_ERROR(CheckArtifact(db, p->url_list_id(),
+                                  v1::ARTIFACT_KIND_URL_LIST, "url_list_id")
+                        .status());
     RETURN_IF_ERROR(CheckArtifact(db, p->install_script_id(),
                                   v1::ARTIFACT_KIND_INSTALL_SCRIPT,
                                   "install_script_id")

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/mde_constants.h"
 #include "common/status_macros.h"
+#include "common/url_list.h"
 #include "server/store/artifacts.h"
 
 namespace mdefleet::store {
@@ -20,6 +21,32 @@ absl::StatusOr<std::optional<ArtifactRef>> Ref(Connection& db,
   }
   return ArtifactRef{
       id, fixed_name.empty() ? artifact->name() : std::string(fixed_name)};
+}
+
+// The URLs of URL list `id` (connectivity_test), parsed as at upload.
+absl::StatusOr<std::vector<std::string>> UrlsOf(Connection& db,
+                                                const std::string& id) {
+  if (id.empty()) return std::vector<std::string>{};
+  ASSIGN_OR_RETURN(std::optional<ArtifactLocation> where,
+                   LocateArtifact(db, id));
+  if (!where) {
+    return absl::NotFoundError(
+        absl::StrCat("parameters.url_list_id: no artifact ", id));
+  }
+  if (where->size > static_cast<int64_t>(kMaxUrlListBytes)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "parameters.url_list_id: artifact ", id, " is ", where->size,
+        " bytes, too large for a URL list (at most ", kMaxUrlListBytes, ")"));
+  }
+  ASSIGN_OR_RETURN(std::string content,
+                   ReadArtifactBytes(db, *where, 0, where->size));
+  absl::StatusOr<std::vector<std::string>> urls = ParseUrlList(content);
+  if (!urls.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("parameters.url_list_id: artifact ", id,
+                     " is not a URL list: ", urls.status().message()));
+  }
+  return urls;
 }
 
 }  // namespace
@@ -41,6 +68,8 @@ absl::StatusOr<PlanInputs> PlanInputsForSpec(Connection& db,
                        mde::kOnboardingScriptFileName));
   ASSIGN_OR_RETURN(inputs.offboarding_script, Ref(db, p.offboarding_script_id(),
                                                   "offboarding_script_id", ""));
+  inputs.proxy = p.proxy();
+  ASSIGN_OR_RETURN(inputs.urls, UrlsOf(db, p.url_list_id()));
   return inputs;
 }
 

@@ -12,7 +12,8 @@ namespace mdefleet::store {
 // PlanInputs for `spec`: each artifact id set in the parameters becomes an
 // ArtifactRef with the file name the plan needs on the device (Install.ps1,
 // md4ws.msi, the onboarding script's fixed name, the offboarding script's
-// own name). NotFound naming the parameter when an artifact is gone.
+// own name); the proxy settings; the URLs of the URL list. NotFound naming
+// the parameter when an artifact is gone.
 [[nodiscard]] absl::StatusOr<PlanInputs> PlanInputsForSpec(
     Connection& db, const v1::JobSpec& spec);
 

@@ -217,17 +217,26 @@ TEST(ValidateArtifactTest, InstallScript) {
 TEST(ValidateArtifactTest, UrlList) {
   EXPECT_TRUE(ValidateArtifact(v1::ARTIFACT_KIND_URL_LIST, "urls.txt",
                                "# MDE endpoints\n\nhttps://winatp-gw-cus."
-                               "microsoft.com/test\r\nhttp://crl.microsoft.com"
+                               "microsoft.com/test\r\nhttps://crl.microsoft.com"
                                "\n",
                                kToday)
                   .ok());
+  // Line 2 is quoted as the bad URL it is: a URL list is not a secret.
+  EXPECT_EQ(
+      ErrorOn(ValidateArtifact(v1::ARTIFACT_KIND_URL_LIST, "urls.txt",
+                               "https://a.example\nhttp://a.example\n", kToday),
+              "content"),
+      "content: line 2: \"http://a.example\" is not an https:// URL "
+      "(the sensor connects over HTTPS only; one URL per line, '#' "
+      "starts a comment)");
+  // A line that is not a URL (a wrong file) is not quoted.
   EXPECT_EQ(
       ErrorOn(ValidateArtifact(
                   v1::ARTIFACT_KIND_URL_LIST, "urls.txt",
                   std::string("https://a.example\n") + kSecret + "\n", kToday),
               "content"),
-      "content: line 2 is not a URL (must start with https:// or "
-      "http://)");
+      "content: line 2: is not an https:// URL (the sensor connects over "
+      "HTTPS only; one URL per line, '#' starts a comment)");
   ErrorOn(ValidateArtifact(v1::ARTIFACT_KIND_URL_LIST, "urls.txt",
                            "# only a comment\n", kToday),
           "content");

@@ -53,8 +53,8 @@ TEST(ValidateJobSpecTest, UnknownKind) {
   EXPECT_THAT(ErrorOn(spec, "kind"),
               StartsWith("kind: unknown job kind \"foo\"; expected one of "
                          "install, onboard, migrate_mma, offboard, "
-                         "image_prep, set_passive_mode, health_check, "
-                         "api_offboard"));
+                         "api_offboard, image_prep, configure_proxy, "
+                         "set_passive_mode, health_check, connectivity_test"));
   spec.set_kind("");
   ErrorOn(spec, "kind");
   spec.set_kind("Onboard");

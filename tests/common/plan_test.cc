@@ -22,8 +22,9 @@ using ::testing::IsEmpty;
 TEST(KnownJobKindsTest, ListsTheKindsInOperatorOrder) {
   EXPECT_THAT(KnownJobKinds(),
               ElementsAre("install", "onboard", "migrate_mma", "offboard",
-                          "image_prep", "set_passive_mode", "health_check",
-                          "api_offboard"));
+                          "api_offboard", "image_prep", "configure_proxy",
+                          "set_passive_mode", "health_check",
+                          "connectivity_test"));
 }
 
 TEST(BuildPlanTest, UnknownKindIsInvalidArgumentNamingKind) {
@@ -35,7 +36,7 @@ TEST(BuildPlanTest, UnknownKindIsInvalidArgumentNamingKind) {
   EXPECT_THAT(plan.status().message(),
               HasSubstr("kind: unknown job kind \"reimage\"; expected one of "
                         "install, onboard, migrate_mma, offboard, "
-                        "image_prep"));
+                        "api_offboard, image_prep"));
 }
 
 TEST(BuildPlanTest, UnknownKindIsReportedBeforeUnsupportedRelease) {
@@ -187,8 +188,10 @@ TEST(BuildPlanTest, EveryPlanKeepsTheStepInvariants) {
           const v1::Action& action = step.action();
           ASSERT_NE(action.kind_case(), v1::Action::KIND_NOT_SET)
               << step.name();
+          // netsh winhttp set/reset proxy is idempotent.
           EXPECT_EQ(step.rerun_safe(),
-                    action.kind_case() != v1::Action::kRunProcess)
+                    action.kind_case() != v1::Action::kRunProcess ||
+                        action.run_process().program() == v1::PROGRAM_NETSH)
               << step.name();
           switch (action.kind_case()) {
             case v1::Action::kCheckRegistry:
@@ -206,7 +209,20 @@ TEST(BuildPlanTest, EveryPlanKeepsTheStepInvariants) {
               EXPECT_EQ(action.wait_service_state().timeout().seconds(), 120);
               break;
             case v1::Action::kCheckUrl:
-              EXPECT_FALSE(action.check_url().mismatch_message().empty());
+              // Through the configured proxy the runner names URL and proxy.
+              EXPECT_TRUE(!action.check_url().mismatch_message().empty() ||
+                          action.check_url().via_configured_proxy());
+              break;
+            case v1::Action::kSetRegistryValue:
+              EXPECT_NE(action.set_registry_value().value().value_case(),
+                        v1::RegistryValue::VALUE_NOT_SET);
+              break;
+            case v1::Action::kDeleteRegistryValue:
+              EXPECT_FALSE(action.delete_registry_value().name().empty());
+              break;
+            case v1::Action::kCheckWinhttpProxy:
+              EXPECT_FALSE(
+                  action.check_winhttp_proxy().mismatch_message().empty());
               break;
             case v1::Action::kFetchArtifact:
               EXPECT_EQ(action.fetch_artifact().artifact_id().size(), 64u);

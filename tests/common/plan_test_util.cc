@@ -61,6 +61,13 @@ PlanInputs InputsFor(const std::string& kind) {
   inputs.offboarding_script =
       ArtifactRef{std::string(64, 'd'), kOffboardingName};
   if (kind == "migrate_mma") inputs.workspace_id = kWorkspace;
+  if (kind == "configure_proxy") {
+    // The three proxies agreeing: no plan warning.
+    inputs.proxy.set_edr_proxy(kProxy);
+    inputs.proxy.set_av_proxy(std::string("http://") + kProxy);
+    inputs.proxy.set_winhttp(v1::WINHTTP_PROXY_SET);
+  }
+  if (kind == "connectivity_test") inputs.urls = {kUrl1, kUrl2};
   return inputs;
 }
 

@@ -19,6 +19,11 @@ inline constexpr char kOtherWorkspace[] =
 inline constexpr char kOffboardingName[] =
     "WindowsDefenderATPOffboardingScript_valid_until_2030-01-31.cmd";
 
+// configure_proxy's proxy in InputsFor, and connectivity_test's URLs.
+inline constexpr char kProxy[] = "10.0.0.6:8080";
+inline constexpr char kUrl1[] = "https://winatp-gw-cus.microsoft.com/test";
+inline constexpr char kUrl2[] = "https://us-v20.events.data.microsoft.com/ping";
+
 // Every supported release.
 const std::vector<v1::OsFamily>& AllFamilies();
 
@@ -27,7 +32,8 @@ const std::vector<v1::OsFamily>& AllFamilies();
 v1::DeviceFacts FactsFor(v1::OsFamily family);
 
 // Inputs for `kind` with every artifact set (distinct valid ids) and, for
-// migrate_mma, kWorkspace.
+// migrate_mma, kWorkspace; configure_proxy sets kProxy as EDR, AV and WinHTTP
+// proxy; connectivity_test checks kUrl1 and kUrl2.
 PlanInputs InputsFor(const std::string& kind);
 
 // Readable names for tests parameterised by release ("2012r2", "2019").

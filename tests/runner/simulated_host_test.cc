@@ -115,10 +115,12 @@ TEST(SimulatedHost, OsInfoPerRelease) {
 TEST(SimulatedHost, NoConnectivityFailsCheckUrlClearly) {
   TempDir dir;
   auto ok = MakeSim("ws2019", dir.path() + "/a");
-  EXPECT_TRUE(ok->CheckUrl("https://winatp-gw-cus.microsoft.com/test").ok());
-  EXPECT_FALSE(ok->CheckUrl("http://plain.example").ok());
+  EXPECT_TRUE(
+      ok->CheckUrl("https://winatp-gw-cus.microsoft.com/test", "").ok());
+  EXPECT_FALSE(ok->CheckUrl("http://plain.example", "").ok());
   auto noconn = MakeSim("ws2019+noconn", dir.path() + "/b");
-  absl::Status s = noconn->CheckUrl("https://winatp-gw-cus.microsoft.com/test");
+  absl::Status s =
+      noconn->CheckUrl("https://winatp-gw-cus.microsoft.com/test", "");
   EXPECT_TRUE(absl::IsUnavailable(s));
   EXPECT_THAT(s.message(), HasSubstr("winatp-gw-cus.microsoft.com"));
   EXPECT_THAT(s.message(), HasSubstr("no internet connectivity"));

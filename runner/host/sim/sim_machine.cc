@@ -207,6 +207,10 @@ std::string SerializeMachine(const SimMachine& m) {
       }
     }
   }
+  if (!m.winhttp_proxy.empty()) {
+    absl::StrAppend(&out, "winhttp\t", B64(m.winhttp_proxy), "\t",
+                    B64(m.winhttp_bypass), "\n");
+  }
   for (const auto& [lower, svc] : m.services) {
     absl::StrAppend(&out, "svc\t", B64(svc.first), "\t",
                     static_cast<int>(svc.second), "\n");
@@ -265,6 +269,12 @@ absl::StatusOr<SimMachine> ParseMachine(absl::string_view text) {
         if (!absl::SimpleAtoi(f[3], &dw)) return bad();
         m.registry.Write(*key, *name, dw);
       }
+    } else if (kind == "winhttp" && f.size() == 3) {
+      auto proxy = UnB64(f[1]);
+      auto bypass = UnB64(f[2]);
+      if (!proxy.ok() || !bypass.ok()) return bad();
+      m.winhttp_proxy = *proxy;
+      m.winhttp_bypass = *bypass;
     } else if (kind == "svc" && f.size() == 3 && absl::SimpleAtoi(f[2], &n1)) {
       auto name = UnB64(f[1]);
       if (!name.ok() || !v1::ServiceState_IsValid(static_cast<int>(n1))) {

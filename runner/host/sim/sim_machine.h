@@ -46,6 +46,11 @@ struct SimMachine {
   // Start times of program executions by ExecutionKey(program, args).
   std::map<std::string, std::vector<absl::Time>> executions;
   uint64_t random_state = 0;  // deterministic GUIDs for senseGuid
+  // The system WinHTTP proxy (`netsh winhttp set proxy`); "" direct access.
+  // Windows keeps it as binary WinHttpSettings, which SimRegistry cannot
+  // hold, so it is a field of its own.
+  std::string winhttp_proxy;
+  std::string winhttp_bypass;
 
   // Service helpers (names case-insensitive).
   v1::ServiceState ServiceState(absl::string_view name) const;

@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "common/os_family.h"
+#include "common/proxy_config.h"
 
 namespace mdefleet::runner::sim {
 namespace {
@@ -104,6 +105,12 @@ absl::StatusOr<SimProfile> ParseSimProfile(absl::string_view spec) {
                          "\" is not a UTC offset in hours like 9, -5 or 5:30"));
       }
       p.utc_offset_minutes = *offset;
+    } else if (absl::ConsumePrefix(&opt, "proxy=")) {
+      if (absl::Status s = ParseHostPort(opt).status(); !s.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "simulate profile \"", spec, "\": proxy: ", s.message()));
+      }
+      p.proxy = std::string(opt);
     } else if (opt == "onboarded") {
       p.onboarded = true;
     } else if (opt == "installed") {
@@ -134,7 +141,7 @@ absl::StatusOr<SimProfile> ParseSimProfile(absl::string_view spec) {
           "simulate profile \"", spec, "\": unknown option \"", opt,
           "\"; expected mma, mma=<GUID>, av, passive, noconn, exit=N, "
           "reboot, noreboot, onboarded, installed, tz=H[:MM], tamper, "
-          "mapsoff, avoff or sguid=<GUID>"));
+          "mapsoff, avoff, sguid=<GUID> or proxy=host:port"));
     }
   }
   if (p.installed && !UsesUnifiedAgentInstaller(p.os)) {
@@ -174,6 +181,7 @@ std::string FormatSimProfile(const SimProfile& p) {
   if (p.maps_off) out += "+mapsoff";
   if (p.av_off) out += "+avoff";
   if (!p.sense_guid.empty()) absl::StrAppend(&out, "+sguid=", p.sense_guid);
+  if (!p.proxy.empty()) absl::StrAppend(&out, "+proxy=", p.proxy);
   return out;
 }
 

@@ -48,12 +48,17 @@ struct SimProfile {
   // "sguid=<GUID>": this device's senseGuid (with "onboarded", or left over
   // from an image). Two devices with one value are clones of one image.
   std::string sense_guid;
+  // "proxy=host:port": the network's only way out is this proxy. Direct
+  // connections (CheckUrl with no proxy and no WinHTTP proxy set, Install.ps1's
+  // connectivity test likewise) fail; through it they succeed. Without it
+  // the device has direct access and no proxy exists on its network.
+  std::string proxy;
 };
 
 // Parses "<os>[+opt...]", os in ws2012r2|ws2016|ws2019|ws2022|ws2025, options
 // mma, mma=<GUID>, av, passive, noconn, exit=N, reboot, noreboot, onboarded,
 // installed, tz=H[:MM] (hours east of UTC; west: tz=-H[:MM]), tamper,
-// mapsoff, avoff, sguid=<GUID>.
+// mapsoff, avoff, sguid=<GUID>, proxy=host:port.
 // InvalidArgument naming the bad part otherwise.
 absl::StatusOr<SimProfile> ParseSimProfile(absl::string_view spec);
 

@@ -11,6 +11,8 @@
 #include "common/install_ps1.h"
 #include "common/mde_constants.h"
 #include "runner/host/sim/sim_defender.h"
+#include "runner/host/sim/sim_netsh.h"
+#include "runner/host/sim/sim_network.h"
 #include "runner/host/sim/sim_scripts.h"
 #include "runner/host/windows_path.h"
 
@@ -188,10 +190,13 @@ ProcessResult InstallPs1::Run(const InstallArgs& a) {
     return Exit(0, out_, err_);
   }
 
-  if (m_.profile.no_connectivity) {
+  // Its connectivity test goes out as the sensor will: through the EDR
+  // static proxy, else the system WinHTTP proxy.
+  if (absl::Status net = SimConnect(m_, "https://go.microsoft.com",
+                                    "go.microsoft.com", SimSensorProxy(m_));
+      !net.ok()) {
     return Fail(ps1::kNoConnectivity,
-                "cannot reach https://go.microsoft.com: check the proxy and "
-                "firewall");
+                absl::StrCat(net.message(), ": check the proxy and firewall"));
   }
 
   if (a.remove_mma) {
@@ -363,10 +368,14 @@ absl::StatusOr<ProcessResult> RunSimProgram(SimMachine& machine,
           v1::SERVICE_STATE_ABSENT) {
     return RunMpCmdRun(machine, request);
   }
+  if (SameWindowsPath(request.program, kNetshPath)) {
+    return RunSimNetsh(machine, request);
+  }
   return absl::NotFoundError(absl::StrCat(
       "cannot start ", request.program,
       ": the simulated server has no such program (modelled: cmd.exe, "
-      "PowerShell.exe, MpCmdRun.exe where Defender Antivirus is installed)"));
+      "PowerShell.exe, netsh.exe, MpCmdRun.exe where Defender Antivirus is "
+      "installed)"));
 }
 
 }  // namespace mdefleet::runner::sim

@@ -18,6 +18,7 @@
 #include "common/random.h"
 #include "common/sha256.h"
 #include "runner/host/sim/sim_defender.h"
+#include "runner/host/sim/sim_network.h"
 #include "runner/host/sim/sim_programs.h"
 
 namespace mdefleet::runner::sim {
@@ -312,19 +313,21 @@ absl::StatusOr<std::string> SimulatedHost::LinuxPath(
 
 // ---- Network ----
 
-absl::Status SimulatedHost::CheckUrl(absl::string_view url) {
+absl::Status SimulatedHost::CheckUrl(absl::string_view url,
+                                     absl::string_view proxy) {
   absl::string_view rest = url;
   if (!absl::ConsumePrefix(&rest, "https://") || rest.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("\"", url, "\" is not an https:// URL"));
   }
-  const std::string host(rest.substr(0, rest.find_first_of("/:")));
-  if (profile_.no_connectivity) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot connect to ", host,
-                     ":443: connection timed out (no internet connectivity)"));
-  }
-  return absl::OkStatus();
+  const std::string host(rest.substr(0, rest.find_first_of("/:?#")));
+  absl::MutexLock lock(&mu_);
+  return SimConnect(machine_, url, host, proxy);
+}
+
+absl::StatusOr<WinHttpProxy> SimulatedHost::GetWinHttpProxy() {
+  absl::MutexLock lock(&mu_);
+  return WinHttpProxy{machine_.winhttp_proxy, machine_.winhttp_bypass};
 }
 
 // ---- OS ----

@@ -72,7 +72,9 @@ class SimulatedHost : public Host {
   absl::StatusOr<bool> FileExists(absl::string_view path) override;
   absl::StatusOr<std::vector<std::string>> ListDirectory(
       absl::string_view path) override;
-  absl::Status CheckUrl(absl::string_view url) override;
+  absl::Status CheckUrl(absl::string_view url,
+                        absl::string_view proxy) override;
+  absl::StatusOr<WinHttpProxy> GetWinHttpProxy() override;
   absl::StatusOr<OsInfo> GetOsInfo() override;
   absl::Status Reboot(absl::string_view reason, absl::Duration delay) override;
   absl::StatusOr<std::string> ProtectSecret(

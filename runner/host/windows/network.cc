@@ -13,6 +13,7 @@
 #include "runner/host/windows/unique_handle.h"
 #include "runner/host/windows/wide_string.h"
 #include "runner/host/windows/win_error.h"
+#include "runner/host/windows/winhttp_proxy.h"
 
 namespace mdefleet::runner::win {
 namespace {
@@ -52,27 +53,23 @@ absl::string_view Meaning(DWORD error) {
   }
 }
 
-// "system WinHTTP proxy: host:port" or "no system WinHTTP proxy".
-std::string ProxyDescription() {
-  WINHTTP_PROXY_INFO proxy = {};
-  if (!WinHttpGetDefaultProxyConfiguration(&proxy)) {
-    return "system WinHTTP proxy unknown";
-  }
-  UniqueLocal<wchar_t> name(proxy.lpszProxy);
-  UniqueLocal<wchar_t> bypass(proxy.lpszProxyBypass);
-  if (proxy.dwAccessType == WINHTTP_ACCESS_TYPE_NAMED_PROXY &&
-      proxy.lpszProxy != nullptr) {
-    return absl::StrCat("system WinHTTP proxy: ", WideToUtf8(proxy.lpszProxy));
-  }
-  return "no system WinHTTP proxy";
+// "proxy host:port", "system WinHTTP proxy host:port" or "no proxy: direct
+// access": what the request went through.
+std::string ProxyDescription(const UrlCheckOptions& options) {
+  if (!options.proxy.empty()) return absl::StrCat("proxy ", options.proxy);
+  absl::StatusOr<WinHttpProxy> system = ReadWinHttpProxy();
+  if (!system.ok()) return "system WinHTTP proxy unknown";
+  if (system->proxy.empty()) return "no proxy: direct access";
+  return absl::StrCat("system WinHTTP proxy ", system->proxy);
 }
 
-absl::Status Failure(absl::string_view url, DWORD error) {
+absl::Status Failure(absl::string_view url, DWORD error,
+                     const UrlCheckOptions& options) {
   const absl::string_view meaning = Meaning(error);
   return absl::UnavailableError(
       absl::StrCat("cannot reach ", url, ": ", Win32ErrorName(error),
                    meaning.empty() ? "" : absl::StrCat(" - ", meaning), " (",
-                   ProxyDescription(), ")"));
+                   ProxyDescription(options), ")"));
 }
 
 int TimeoutMillis(absl::Duration timeout) {
@@ -109,22 +106,30 @@ absl::Status CheckUrlReachable(absl::string_view url,
   path.append(parts.lpszExtraInfo, parts.dwExtraInfoLength);
   if (path.empty()) path = L"/";
 
+  if (!options.proxy.empty()) {
+    if (absl::Status s = CheckNoNul(options.proxy, "proxy"); !s.ok()) return s;
+  }
+  const std::wstring proxy = Utf8ToWide(options.proxy);
+  // A named proxy as the sensor uses its TelemetryProxyServer; otherwise
   // WINHTTP_ACCESS_TYPE_DEFAULT_PROXY: the proxy of `netsh winhttp`, as the
-  // sensor uses (not the logged-on user's Internet Options).
+  // sensor falls back to (not the logged-on user's Internet Options).
   UniqueInternet session(
-      WinHttpOpen(L"mdefleet-runner", WINHTTP_ACCESS_TYPE_DEFAULT_PROXY,
-                  WINHTTP_NO_PROXY_NAME, WINHTTP_NO_PROXY_BYPASS, 0));
-  if (!session) return Failure(url, GetLastError());
+      proxy.empty()
+          ? WinHttpOpen(L"mdefleet-runner", WINHTTP_ACCESS_TYPE_DEFAULT_PROXY,
+                        WINHTTP_NO_PROXY_NAME, WINHTTP_NO_PROXY_BYPASS, 0)
+          : WinHttpOpen(L"mdefleet-runner", WINHTTP_ACCESS_TYPE_NAMED_PROXY,
+                        proxy.c_str(), WINHTTP_NO_PROXY_BYPASS, 0));
+  if (!session) return Failure(url, GetLastError(), options);
   const int ms = TimeoutMillis(options.timeout);
   WinHttpSetTimeouts(session.get(), ms, ms, ms, ms);
   UniqueInternet connection(
       WinHttpConnect(session.get(), host.c_str(), parts.nPort, 0));
-  if (!connection) return Failure(url, GetLastError());
+  if (!connection) return Failure(url, GetLastError(), options);
   UniqueInternet request(WinHttpOpenRequest(
       connection.get(), L"GET", path.c_str(), nullptr, WINHTTP_NO_REFERER,
       WINHTTP_DEFAULT_ACCEPT_TYPES,
       parts.nScheme == INTERNET_SCHEME_HTTPS ? WINHTTP_FLAG_SECURE : 0));
-  if (!request) return Failure(url, GetLastError());
+  if (!request) return Failure(url, GetLastError(), options);
   // A redirect is an answer too; following it would test another server.
   DWORD disable = WINHTTP_DISABLE_REDIRECTS;
   WinHttpSetOption(request.get(), WINHTTP_OPTION_DISABLE_FEATURE, &disable,
@@ -132,7 +137,7 @@ absl::Status CheckUrlReachable(absl::string_view url,
   if (!WinHttpSendRequest(request.get(), WINHTTP_NO_ADDITIONAL_HEADERS, 0,
                           WINHTTP_NO_REQUEST_DATA, 0, 0, 0) ||
       !WinHttpReceiveResponse(request.get(), nullptr)) {
-    return Failure(url, GetLastError());
+    return Failure(url, GetLastError(), options);
   }
   return absl::OkStatus();
 }

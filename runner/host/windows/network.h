@@ -4,6 +4,8 @@
 #ifndef MDEFLEET_RUNNER_HOST_WINDOWS_NETWORK_H_
 #define MDEFLEET_RUNNER_HOST_WINDOWS_NETWORK_H_
 
+#include <string>
+
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -16,12 +18,16 @@ struct UrlCheckOptions {
   bool allow_http = false;
   // Limit for each of name resolution, connect, send and receive.
   absl::Duration timeout = absl::Seconds(15);
+  // "host:port": through this proxy (WINHTTP_ACCESS_TYPE_NAMED_PROXY, as
+  // the sensor uses its TelemetryProxyServer); "": the system WinHTTP proxy,
+  // else direct.
+  std::string proxy;
 };
 
 // GETs `url` (redirects not followed) and succeeds on any HTTP answer, as the
 // sensor's connectivity test does. Errors: InvalidArgument for a URL that is
 // not https:// (or http:// when allowed); Unavailable naming the WinHTTP
-// error, what it means (DNS, TCP, TLS, timeout) and the system proxy in use.
+// error, what it means (DNS, TCP, TLS, timeout) and the proxy in use.
 [[nodiscard]] absl::Status CheckUrlReachable(absl::string_view url,
                                              const UrlCheckOptions& options);
 

@@ -19,6 +19,7 @@
 #include "runner/host/windows/services.h"
 #include "runner/host/windows/wide_string.h"
 #include "runner/host/windows/win_error.h"
+#include "runner/host/windows/winhttp_proxy.h"
 #include "runner/host/windows_path.h"
 
 namespace mdefleet::runner::win {
@@ -141,10 +142,16 @@ absl::StatusOr<std::vector<std::string>> WindowsHost::ListDirectory(
 
 // ---- Network ----
 
-absl::Status WindowsHost::CheckUrl(absl::string_view url) {
+absl::Status WindowsHost::CheckUrl(absl::string_view url,
+                                   absl::string_view proxy) {
   UrlCheckOptions options;
   options.allow_http = options_.allow_http_for_test;
+  options.proxy = std::string(proxy);
   return CheckUrlReachable(url, options);
+}
+
+absl::StatusOr<WinHttpProxy> WindowsHost::GetWinHttpProxy() {
+  return ReadWinHttpProxy();
 }
 
 // ---- Operating system ----

@@ -87,7 +87,9 @@ class WindowsHost final : public Host {
   absl::StatusOr<bool> FileExists(absl::string_view path) override;
   absl::StatusOr<std::vector<std::string>> ListDirectory(
       absl::string_view path) override;
-  absl::Status CheckUrl(absl::string_view url) override;
+  absl::Status CheckUrl(absl::string_view url,
+                        absl::string_view proxy) override;
+  absl::StatusOr<WinHttpProxy> GetWinHttpProxy() override;
   absl::StatusOr<OsInfo> GetOsInfo() override;
   // Restarts the machine (reboot.h), or only records the request in dry-run
   // mode.

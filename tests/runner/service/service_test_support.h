@@ -142,8 +142,12 @@ class FailingHost : public Host {
   absl::StatusOr<bool> FileExists(absl::string_view path) override {
     return inner_.FileExists(path);
   }
-  absl::Status CheckUrl(absl::string_view url) override {
-    return inner_.CheckUrl(url);
+  absl::Status CheckUrl(absl::string_view url,
+                        absl::string_view proxy) override {
+    return inner_.CheckUrl(url, proxy);
+  }
+  absl::StatusOr<WinHttpProxy> GetWinHttpProxy() override {
+    return inner_.GetWinHttpProxy();
   }
   absl::StatusOr<OsInfo> GetOsInfo() override { return inner_.GetOsInfo(); }
   absl::Status Reboot(absl::string_view reason, absl::Duration delay) override {

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "runner/host/windows/windows_host.h"
@@ -60,6 +61,10 @@ class Listener {
         if (n <= 0) break;
         request.append(buffer, n);
       }
+      {
+        absl::MutexLock lock(&mu_);
+        request_ = request;
+      }
       const std::string response =
           absl::StrCat("HTTP/1.1 ", status_line,
                        "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
@@ -76,8 +81,15 @@ class Listener {
   }
 
   int port() const { return port_; }
+  // What the last client sent (request line and headers).
+  std::string request() const {
+    absl::MutexLock lock(&mu_);
+    return request_;
+  }
 
  private:
+  mutable absl::Mutex mu_;
+  std::string request_;
   SOCKET socket_ = INVALID_SOCKET;
   int port_ = 0;
   std::thread server_;
@@ -103,10 +115,11 @@ TEST_F(NetworkTest, AnyHttpAnswerIsReachable) {
   // The sensor's test URL answers with an error status too; what counts is
   // that an HTTP server answered.
   listener.ServeOnce("404 Not Found");
-  EXPECT_TRUE(host_
-                  ->CheckUrl(absl::StrCat("http://127.0.0.1:", listener.port(),
-                                          "/test"))
-                  .ok());
+  EXPECT_TRUE(
+      host_
+          ->CheckUrl(
+              absl::StrCat("http://127.0.0.1:", listener.port(), "/test"), "")
+          .ok());
   listener.Close();
 }
 
@@ -114,7 +127,9 @@ TEST_F(NetworkTest, ARedirectIsAnAnswerAndIsNotFollowed) {
   Listener listener;
   listener.ServeOnce("302 Found\r\nLocation: http://127.0.0.1:1/elsewhere");
   EXPECT_TRUE(
-      host_->CheckUrl(absl::StrCat("http://127.0.0.1:", listener.port(), "/"))
+      host_
+          ->CheckUrl(absl::StrCat("http://127.0.0.1:", listener.port(), "/"),
+                     "")
           .ok());
   listener.Close();
 }
@@ -126,17 +141,53 @@ TEST_F(NetworkTest, ClosedPortIsUnavailableNamingTheError) {
     port = listener.port();
   }
   const std::string url = absl::StrCat("http://127.0.0.1:", port, "/test");
-  absl::Status s = host_->CheckUrl(url);
+  absl::Status s = host_->CheckUrl(url, "");
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(s.message(), HasSubstr(url));
   EXPECT_THAT(s.message(), HasSubstr("ERROR_WINHTTP_CANNOT_CONNECT"));
-  EXPECT_THAT(s.message(), HasSubstr("system WinHTTP proxy"));
+  // What the request went through: the system proxy or none.
+  EXPECT_THAT(s.message(),
+              ::testing::AnyOf(HasSubstr("no proxy: direct access"),
+                               HasSubstr("system WinHTTP proxy")));
 }
 
 TEST_F(NetworkTest, UnresolvableNameIsUnavailable) {
-  absl::Status s = host_->CheckUrl("https://no-such-host.invalid/test");
+  absl::Status s = host_->CheckUrl("https://no-such-host.invalid/test", "");
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(s.message(), HasSubstr("ERROR_WINHTTP_"));
+}
+
+// The sensor's static proxy: WINHTTP_ACCESS_TYPE_NAMED_PROXY. The listener
+// plays the proxy; the URL's host does not resolve, so an answer can only
+// have come through it, and it sees the absolute URL a proxy gets.
+TEST_F(NetworkTest, ThroughANamedProxy) {
+  Listener proxy;
+  proxy.ServeOnce("200 OK");
+  const std::string via = absl::StrCat("127.0.0.1:", proxy.port());
+  absl::Status s = host_->CheckUrl("http://mde-endpoint.invalid/test", via);
+  proxy.Close();
+  EXPECT_TRUE(s.ok()) << s;
+  // The absolute form a proxy gets (Wine adds ":80", Windows does not).
+  EXPECT_THAT(
+      proxy.request(),
+      ::testing::AllOf(::testing::StartsWith("GET http://mde-endpoint.invalid"),
+                       HasSubstr("/test HTTP/1.1\r\n"),
+                       HasSubstr("\r\nHost: mde-endpoint.invalid\r\n")));
+}
+
+TEST_F(NetworkTest, AProxyThatIsNotThereIsNamed) {
+  int port = 0;
+  {
+    Listener listener;
+    port = listener.port();
+  }
+  const std::string via = absl::StrCat("127.0.0.1:", port);
+  absl::Status s = host_->CheckUrl("http://mde-endpoint.invalid/test", via);
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(s.message(), HasSubstr("cannot reach "
+                                     "http://mde-endpoint.invalid/test: "
+                                     "ERROR_WINHTTP_"));
+  EXPECT_THAT(s.message(), HasSubstr(absl::StrCat("(proxy ", via, ")")));
 }
 
 TEST_F(NetworkTest, OnlyHttpsByDefault) {
@@ -144,7 +195,8 @@ TEST_F(NetworkTest, OnlyHttpsByDefault) {
   EXPECT_EQ(CheckUrlReachable("http://127.0.0.1/", product).code(),
             absl::StatusCode::kInvalidArgument);
   for (const char* bad : {"ftp://x/", "https://", "not a url"}) {
-    EXPECT_EQ(host_->CheckUrl(bad).code(), absl::StatusCode::kInvalidArgument)
+    EXPECT_EQ(host_->CheckUrl(bad, "").code(),
+              absl::StatusCode::kInvalidArgument)
         << bad;
   }
 }

@@ -1,0 +1,51 @@
+// connectivity_test (seed 001, the MDEClientAnalyzer connectivity check):
+// an HTTPS GET of every URL of the operator's list through the proxy the
+// device is configured with (the EDR static proxy, else the system WinHTTP
+// proxy, read when the step runs), one step per URL. Every URL is tried and
+// recorded (continue_on_failure); the task fails at the end if any failed,
+// each failed step naming its URL and the proxy used. The same on every
+// release.
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/plan/kind_plans.h"
+#include "common/proxy_config.h"
+
+namespace mdefleet::plan_internal {
+
+absl::StatusOr<v1::Plan> BuildConnectivityTestPlan(const PlanContext& ctx) {
+  if (ctx.inputs.urls.empty()) {
+    return absl::InvalidArgumentError(
+        "parameters.url_list_id: a URL list is required for "
+        "connectivity_test; upload one with `mdefleetctl artifacts upload "
+        "--kind url_list urls.txt` (sample: deploy/samples/urls.txt) and "
+        "pass --url-list");
+  }
+  v1::Plan plan;
+  // Names sort in order: check_url_01 ... check_url_99 (check_url_001 when
+  // a list is longer).
+  const int width = ctx.inputs.urls.size() >= 100 ? 3 : 2;
+  int index = 0;
+  for (const std::string& url : ctx.inputs.urls) {
+    ++index;
+    v1::PlannedStep* step =
+        AddStep(&plan, absl::StrFormat("check_url_%0*d", width, index),
+                absl::StrCat("HTTPS GET ", url,
+                             " through the device's configured proxy"),
+                /*rerun_safe=*/true);
+    // A finding, not a fault to retry: the report is the result.
+    step->set_failure_class(v1::FAILURE_CLASS_FINAL);
+    step->set_continue_on_failure(true);
+    v1::CheckUrlAction* check = step->mutable_action()->mutable_check_url();
+    check->set_url(url);
+    check->set_via_configured_proxy(true);
+  }
+  // A failure is easier to read knowing the proxies already disagree.
+  for (const std::string& line : ProxyDisagreements(ctx.facts.proxy())) {
+    plan.add_warnings(line);
+  }
+  return plan;
+}
+
+}  // namespace mdefleet::plan_internal
