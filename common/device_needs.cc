@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/os_family.h"
+#include "common/proxy_config.h"
 
 namespace mdefleet {
 namespace {
@@ -104,6 +105,7 @@ uint32_t FactNeeds(const v1::DeviceFacts& f) {
       f.av_mode() != v1::AV_MODE_PASSIVE) {
     mask |= kNeedPassiveModeMissing;
   }
+  if (!ProxyDisagreements(f.proxy()).empty()) mask |= kNeedProxyMismatch;
   if (Onboarded(f) && !f.cloud_connection().has_checked_at()) {
     mask |= kNeedHealthUnknown;
   }

@@ -33,7 +33,7 @@ enum NeedBit : uint32_t {
 
 // Bumped whenever FactNeeds changes meaning, so the server recomputes the
 // stored masks of devices that do not report again (offline ones).
-inline constexpr int kNeedRulesVersion = 1;
+inline constexpr int kNeedRulesVersion = 1;  // bump when FactNeeds changes
 
 struct NeedInfo {
   NeedBit bit;

@@ -75,6 +75,17 @@ TEST(DeviceNeeds, ThirdPartyAvWithoutPassiveMode) {
   EXPECT_EQ(FactNeeds(f), kNeedNotOnboarded);
 }
 
+TEST(DeviceNeeds, ProxiesThatDisagree) {
+  v1::DeviceFacts f = Facts(v1::OS_FAMILY_WS2022, true);
+  f.mutable_proxy()->set_edr_proxy("proxy.corp:8080");
+  f.mutable_proxy()->set_av_proxy("http://proxy.corp:8080");
+  f.mutable_proxy()->set_winhttp_proxy("proxy.corp:8080");
+  EXPECT_EQ(FactNeeds(f), 0u);
+  f.mutable_proxy()->set_winhttp_proxy("");
+  EXPECT_EQ(FactNeeds(f), kNeedProxyMismatch);
+  EXPECT_EQ(*NeedsHelpedBy("configure_proxy", "needs"), kNeedProxyMismatch);
+}
+
 TEST(DeviceNeeds, SenseStoppedAndNeverChecked) {
   v1::DeviceFacts f = Facts(v1::OS_FAMILY_WS2019, true);
   f.set_sense_state(v1::SERVICE_STATE_STOPPED);

@@ -235,13 +235,6 @@ TEST(BuildPlanTest, EveryPlanKeepsTheStepInvariants) {
             case v1::Action::kSkip:
               EXPECT_FALSE(action.skip().reason().empty());
               break;
-            case v1::Action::kSetRegistryValue:
-              EXPECT_NE(action.set_registry_value().value().value_case(),
-                        v1::RegistryValue::VALUE_NOT_SET);
-              break;
-            case v1::Action::kDeleteRegistryValue:
-              EXPECT_FALSE(action.delete_registry_value().name().empty());
-              break;
             case v1::Action::kDeleteDirectoryContents:
               EXPECT_FALSE(action.delete_directory_contents().path().empty());
               break;
