@@ -358,6 +358,15 @@ absl::Status OffboardWorker::Advance(Tracked& t) {
   return t.next == Next::kLookup ? Lookup(t) : Request(t);
 }
 
+std::vector<std::string> OffboardWorker::WaitingIds() const {
+  // Copied out: ending a task erases it from running_.
+  std::vector<std::string> ids;
+  for (const auto& [id, t] : running_) {
+    if (t.next == Next::kWait) ids.push_back(id);
+  }
+  return ids;
+}
+
 absl::Status OffboardWorker::Poll(absl::Time now) {
   absl::Time since = absl::InfiniteFuture();
   size_t waiting = 0;
@@ -389,11 +398,7 @@ absl::Status OffboardWorker::Poll(absl::Time now) {
     if (absl::IsPermissionDenied(actions.status()) ||
         absl::IsUnauthenticated(actions.status())) {
       // Nothing to wait for: the outcome cannot be read.
-      std::vector<std::string> ids;
-      for (const auto& [id, t] : running_) {
-        if (t.next == Next::kWait) ids.push_back(id);
-      }
-      for (const std::string& id : ids) {
+      for (const std::string& id : WaitingIds()) {
         Tracked& t = running_.at(id);
         const std::string m = absl::StrCat(
             "the offboarding was requested (machine action ", t.task.action_id,
@@ -409,11 +414,7 @@ absl::Status OffboardWorker::Poll(absl::Time now) {
   }
   std::map<std::string, const MachineAction*> by_id;
   for (const MachineAction& a : *actions) by_id[a.id] = &a;
-  std::vector<std::string> ids;
-  for (const auto& [id, t] : running_) {
-    if (t.next == Next::kWait) ids.push_back(id);
-  }
-  for (const std::string& id : ids) {
+  for (const std::string& id : WaitingIds()) {
     Tracked& t = running_.at(id);
     auto it = by_id.find(t.task.action_id);
     if (it == by_id.end()) continue;

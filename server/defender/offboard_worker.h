@@ -22,6 +22,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <vector>
 #include <thread>
 
 #include "absl/status/status.h"
@@ -93,6 +94,8 @@ class OffboardWorker {
 
   absl::Status SyncRunning(absl::Time now);
   absl::Status Poll(absl::Time now);
+  // Ids of the tasks following a machine action (next == kWait).
+  std::vector<std::string> WaitingIds() const;
   absl::Status Advance(Tracked& t);
   absl::Status Request(Tracked& t);
   absl::Status Lookup(Tracked& t);

@@ -181,8 +181,16 @@ absl::StatusOr<std::vector<std::string>> DevicesWithSenseHash(
   return ids;
 }
 
-// Stores the columns derived from `facts`: the needs mask and the senseGuid
-// hash clones are found by.
+// Binds the columns derived from `facts` (needs, needs_rules,
+// sense_guid_sha256: the needs mask and the hash clones are found by) to
+// parameters first..first+2, so they are written with the facts.
+void BindDerived(Statement& st, int first, const v1::DeviceFacts& facts) {
+  st.Bind(first, static_cast<int64_t>(FactNeeds(facts)));
+  st.Bind(first + 1, static_cast<int64_t>(kNeedRulesVersion));
+  st.Bind(first + 2, facts.sense_guid_sha256());
+}
+
+// Rewrites the derived columns of one device (rules changed).
 absl::Status StoreDerived(Connection& db, absl::string_view device_id,
                           const v1::DeviceFacts& facts) {
   ASSIGN_OR_RETURN(
@@ -190,9 +198,7 @@ absl::Status StoreDerived(Connection& db, absl::string_view device_id,
       db.Prepare("UPDATE devices SET needs = ?2, needs_rules = ?3, "
                  "sense_guid_sha256 = ?4 WHERE id = ?1"));
   st->Bind(1, device_id);
-  st->Bind(2, static_cast<int64_t>(FactNeeds(facts)));
-  st->Bind(3, static_cast<int64_t>(kNeedRulesVersion));
-  st->Bind(4, facts.sense_guid_sha256());
+  BindDerived(*st, 2, facts);
   return st->Run();
 }
 
@@ -221,7 +227,8 @@ absl::StatusOr<EnrollResult> EnrollDevice(Connection& db,
         db.Prepare(
             "INSERT INTO devices (id, token_hash, host_identity, "
             "hostname, os_family, mde_state, facts, enrolled_at, "
-            "last_seen_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)"));
+            "last_seen_at, needs, needs_rules, sense_guid_sha256) VALUES "
+            "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?11)"));
     ins->Bind(1, result.device_id);
     ins->Bind(2, token_hash);
     ins->Bind(3, facts.host_identity());
@@ -230,13 +237,15 @@ absl::StatusOr<EnrollResult> EnrollDevice(Connection& db,
     ins->Bind(6, static_cast<int64_t>(facts.mde_state()));
     ins->BindBlob(7, blob);
     ins->Bind(8, now);
+    BindDerived(*ins, 9, facts);
     RETURN_IF_ERROR(ins->Run());
   } else {
     ASSIGN_OR_RETURN(
         CachedStatement upd,
         db.Prepare("UPDATE devices SET token_hash = ?2, hostname = ?3, "
                    "os_family = ?4, mde_state = ?5, facts = ?6, "
-                   "last_seen_at = ?7 WHERE id = ?1"));
+                   "last_seen_at = ?7, needs = ?8, needs_rules = ?9, "
+                   "sense_guid_sha256 = ?10 WHERE id = ?1"));
     upd->Bind(1, result.device_id);
     upd->Bind(2, token_hash);
     upd->Bind(3, facts.hostname());
@@ -244,13 +253,13 @@ absl::StatusOr<EnrollResult> EnrollDevice(Connection& db,
     upd->Bind(5, static_cast<int64_t>(facts.mde_state()));
     upd->BindBlob(6, blob);
     upd->Bind(7, now);
+    BindDerived(*upd, 8, facts);
     RETURN_IF_ERROR(upd->Run());
   }
   RETURN_IF_ERROR(ReplaceLabels(db, result.device_id, facts));
   ASSIGN_OR_RETURN(result.new_clone_of,
                    DevicesWithSenseHash(db, facts.sense_guid_sha256(),
                                         result.device_id));
-  RETURN_IF_ERROR(StoreDerived(db, result.device_id, facts));
   return result;
 }
 
@@ -296,17 +305,17 @@ absl::Status RefreshDevice(Connection& db, absl::string_view device_id,
     ASSIGN_OR_RETURN(
         CachedStatement st,
         db.Prepare("UPDATE devices SET hostname = ?2, os_family = ?3, "
-                   "mde_state = ?4, facts = ?5, last_seen_at = ?6 WHERE "
-                   "id = ?1"));
+                   "mde_state = ?4, facts = ?5, last_seen_at = ?6, needs = ?7, "
+                   "needs_rules = ?8, sense_guid_sha256 = ?9 WHERE id = ?1"));
     st->Bind(1, device_id);
     st->Bind(2, facts->hostname());
     st->Bind(3, static_cast<int64_t>(facts->os_family()));
     st->Bind(4, static_cast<int64_t>(facts->mde_state()));
     st->BindBlob(5, blob);
     st->Bind(6, now);
+    BindDerived(*st, 7, *facts);
     RETURN_IF_ERROR(st->Run());
   }
-  RETURN_IF_ERROR(StoreDerived(db, device_id, *facts));
   if (sense_hash_changed && new_clone_of != nullptr) {
     ASSIGN_OR_RETURN(*new_clone_of,
                      DevicesWithSenseHash(db, facts->sense_guid_sha256(),
