@@ -67,14 +67,12 @@ absl::Status RunInit(const std::string& db_path) {
   ::umask(old_mask);
   if (!opened.ok()) return opened.status();
   store::Store& db = **opened;
-  const std::string admin = RandomToken(auth::kAdminPrefix, 32);
+  const std::string admin = RandomToken(auth::kApiPrefix, 32);
   const std::string enroll = RandomToken(auth::kEnrollmentPrefix, 32);
   const int64_t now = store::ToMicros(clock.Now());
   RETURN_IF_ERROR(db.Write([&](store::Connection& c) -> absl::Status {
-    RETURN_IF_ERROR(store::InsertCredential(c, store::CredentialKind::kAdmin,
-                                            "admin", Sha256Hex(admin), now));
-    return store::InsertCredential(c, store::CredentialKind::kEnrollment,
-                                   "runners", Sha256Hex(enroll), now);
+    return store::InsertBootstrapCredentials(c, Sha256Hex(admin),
+                                             Sha256Hex(enroll), now);
   }));
   std::printf("admin_token=%s\nenrollment_secret=%s\n", admin.c_str(),
               enroll.c_str());
@@ -122,7 +120,7 @@ absl::Status RunServe(const ServeOptions& options) {
           options.defender_api_url, options.defender_login_url,
           options.defender_tenant_id, options.defender_client_id,
           options.defender_client_secret_file, options.defender_poll_interval));
-  auth::Authenticator authenticator(*db);
+  auth::Authenticator authenticator(*db, clock);
   service::EventHub hub(*db);
   service::RunnerHandlers runner(*db, clock, authenticator, hub,
                                  {.lease_duration = options.lease_duration,

@@ -8,6 +8,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/numbers.h"
 #include "server/cli/artifacts_cmd.h"
+#include "server/cli/access_cmd.h"
 #include "server/cli/audit_cmd.h"
 #include "server/cli/devices_cmd.h"
 #include "server/cli/errors.h"
@@ -68,6 +69,7 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out,
   AddJobsCommands(app, &selected);
   AddArtifactsCommands(app, &selected);
   AddAuditCommands(app, &selected);
+  AddAccessCommands(app, &selected);
 
   std::vector<const char*> argv = {"mdefleetctl"};
   for (const std::string& arg : args) argv.push_back(arg.c_str());

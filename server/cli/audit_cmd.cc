@@ -94,9 +94,11 @@ absl::Status RunAuditList(CommandEnv& env, const AuditListOptions& options) {
     env.PrintJson(all);
     return absl::OkStatus();
   }
-  Table table({"TIME", "ACTOR", "ACTION", "TARGET", "OUTCOME", "DETAIL"});
+  Table table(
+      {"TIME", "ACTOR", "ROLE", "ACTION", "TARGET", "OUTCOME", "DETAIL"});
   for (const v1::AuditEntry& e : all.entries()) {
-    table.AddRow({FormatTimestamp(e.time()), e.actor(), e.action(), e.target(),
+    table.AddRow({FormatTimestamp(e.time()), e.actor(),
+                  e.role().empty() ? "-" : e.role(), e.action(), e.target(),
                   e.outcome(), e.detail()});
   }
   env.out() << table.Render();
@@ -112,7 +114,9 @@ absl::Status RunAuditList(CommandEnv& env, const AuditListOptions& options) {
 
 void AddAuditCommands(CLI::App& app, Command* selected) {
   CLI::App* audit = app.add_subcommand(
-      "audit", "The audit log: who did what to which job, and when");
+      "audit",
+      "The audit log: who (token and role) did what to which target, when, "
+      "and whether it was done");
   audit->require_subcommand(1);
 
   auto options = std::make_shared<AuditListOptions>();
@@ -121,9 +125,14 @@ void AddAuditCommands(CLI::App& app, Command* selected) {
   list->add_option("--actor", options->actor,
                    "Only this credential's entries (e.g. admin)");
   list->add_option("--action", options->action,
-                   "submit_job, pause_job, resume_job, retry_failed, "
-                   "cancel_job, or a verb (pause, retry-failed)");
-  list->add_option("--job", options->job, "Only entries about this job id");
+                   "An audited action (submit_job, pause_job, resume_job, "
+                   "retry_failed, cancel_job, upload_artifact, create_token, "
+                   "revoke_token, rotate_token, create_enrollment_secret, "
+                   "expire_enrollment_secret, revoke_enrollment_secret, "
+                   "revoke_device) or a verb (pause, revoke)");
+  list->add_option("--job,--target", options->job,
+                   "Only entries about this target (a job id, device id, "
+                   "token or secret name)");
   list->add_option("--outcome", options->outcome, "ok, refused or error");
   list->add_option("--since", options->since,
                    "At or after: a duration ago (24h, 7d) or an RFC 3339 time");

@@ -77,14 +77,11 @@ std::string AvModeName(v1::AvMode mode) {
 
 std::string CloudConnection(const v1::CloudConnectionCheck& check) {
   if (!check.has_checked_at()) return "never checked (run health_check)";
-  return absl::StrCat(check.ok() ? "ok" : "FAILED",
-                      check.error_code().empty()
-                          ? ""
-                          : absl::StrCat(" ", check.error_code()),
-                      check.message().empty()
-                          ? ""
-                          : absl::StrCat(": ", check.message()),
-                      " (", FormatTimestamp(check.checked_at()), ")");
+  return absl::StrCat(
+      check.ok() ? "ok" : "FAILED",
+      check.error_code().empty() ? "" : absl::StrCat(" ", check.error_code()),
+      check.message().empty() ? "" : absl::StrCat(": ", check.message()), " (",
+      FormatTimestamp(check.checked_at()), ")");
 }
 
 }  // namespace
@@ -249,6 +246,20 @@ absl::Status RunDevicesGet(CommandEnv& env, const std::string& device_id) {
   table.AddRow({"passive mode forced", f.passive_mode_forced() ? "yes" : "no"});
   table.AddRow({"reboot pending", f.reboot_pending() ? "yes" : "no"});
   table.AddRow({"senseGuid sha256", OrDash(f.sense_guid_sha256())});
+  if (device.has_revoked_at()) {
+    table.AddRow(
+        {"revoked",
+         absl::StrCat(FormatTimestamp(device.revoked_at()),
+                      device.revoked_reason().empty()
+                          ? ""
+                          : absl::StrCat(": ", device.revoked_reason()))});
+  }
+  if (device.has_runner_clone_seen_at()) {
+    table.AddRow({"runner copied",
+                  absl::StrCat("its token came from another host, last at ",
+                               FormatTimestamp(device.runner_clone_seen_at()),
+                               " (refused)")});
+  }
   table.AddRow({"clone of", device.clone_of_size() > 0
                                 ? absl::StrJoin(device.clone_of(), ", ")
                                 : "-"});
@@ -329,6 +340,40 @@ void AddDevicesCommands(CLI::App& app, Command* selected) {
   get->callback([device_id, selected] {
     *selected = [device_id](CommandEnv& env) {
       return RunDevicesGet(env, *device_id);
+    };
+  });
+  struct RevokeOptions {
+    std::string device_id;
+    std::string reason;
+  };
+  auto revoke = std::make_shared<RevokeOptions>();
+  CLI::App* rev = devices->add_subcommand(
+      "revoke",
+      "Revoke a device (admin): its token stops working, its host cannot "
+      "enroll again, its unfinished tasks are cancelled");
+  rev->add_option("ID", revoke->device_id, "Device id")->required();
+  rev->add_option("--reason", revoke->reason, "Why (kept in the audit log)");
+  rev->callback([revoke, selected] {
+    *selected = [revoke](CommandEnv& env) -> absl::Status {
+      if (revoke->device_id.empty()) return UsageError("device ID is empty");
+      auto connection = env.connection();
+      if (!connection.ok()) return connection.status();
+      const Connection& conn = **connection;
+      v1::RevokeDeviceRequest request;
+      request.set_device_id(revoke->device_id);
+      request.set_reason(revoke->reason);
+      v1::Device device;
+      auto context = conn.NewContext();
+      absl::Status status = conn.Check(
+          conn.admin().RevokeDevice(context.get(), request, &device));
+      if (!status.ok()) return status;
+      if (env.json()) {
+        env.PrintJson(device);
+        return absl::OkStatus();
+      }
+      env.out() << "revoked device " << device.id() << " ("
+                << device.facts().hostname() << ")\n";
+      return absl::OkStatus();
     };
   });
 }

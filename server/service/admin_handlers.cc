@@ -11,6 +11,7 @@
 #include "common/status_macros.h"
 #include "server/service/log.h"
 #include "server/store/artifacts.h"
+#include "server/store/device_access.h"
 #include "server/store/devices.h"
 #include "server/store/jobs.h"
 #include "server/store/tasks_query.h"
@@ -73,7 +74,7 @@ v1::Device ToDevice(const store::DeviceRow& row, int64_t online_since,
 
 absl::StatusOr<v1::ListDevicesResponse> AdminHandlers::ListDevices(
     absl::string_view authorization, const v1::ListDevicesRequest& request) {
-  RETURN_IF_ERROR(auth_.RequireAdmin(authorization));
+  RETURN_IF_ERROR(Authorize(authorization, "ListDevices").status());
   const int64_t now = store::ToMicros(clock_.Now());
   store::DeviceQuery query;
   if (request.os_family() != v1::OS_FAMILY_UNSPECIFIED) {
@@ -146,13 +147,16 @@ absl::StatusOr<v1::ListDevicesResponse> AdminHandlers::ListDevices(
 
 absl::StatusOr<v1::Device> AdminHandlers::GetDevice(
     absl::string_view authorization, const v1::GetDeviceRequest& request) {
-  RETURN_IF_ERROR(auth_.RequireAdmin(authorization));
+  RETURN_IF_ERROR(Authorize(authorization, "GetDevice").status());
   if (request.device_id().empty()) {
     return absl::InvalidArgumentError("device_id: required");
   }
   std::optional<store::DeviceRow> row;
+  store::DeviceAccess access;
   RETURN_IF_ERROR(store_.Read([&](store::Connection& db) -> absl::Status {
     ASSIGN_OR_RETURN(row, store::GetDevice(db, request.device_id()));
+    if (!row) return absl::OkStatus();
+    ASSIGN_OR_RETURN(access, store::GetDeviceAccess(db, request.device_id()));
     return absl::OkStatus();
   }));
   if (!row) {
@@ -160,8 +164,18 @@ absl::StatusOr<v1::Device> AdminHandlers::GetDevice(
         absl::StrCat("device_id: no device \"", request.device_id(), "\""));
   }
   const int64_t now = store::ToMicros(clock_.Now());
-  return ToDevice(*row, now - absl::ToInt64Microseconds(options_.online_window),
-                  now - absl::ToInt64Microseconds(kDefaultOfflineFor));
+  v1::Device device =
+      ToDevice(*row, now - absl::ToInt64Microseconds(options_.online_window),
+               now - absl::ToInt64Microseconds(kDefaultOfflineFor));
+  if (access.revoked_at) {
+    store::SetTimestamp(*access.revoked_at, device.mutable_revoked_at());
+    device.set_revoked_reason(access.revoked_reason);
+  }
+  if (access.runner_clone_seen_at) {
+    store::SetTimestamp(*access.runner_clone_seen_at,
+                        device.mutable_runner_clone_seen_at());
+  }
+  return device;
 }
 
 absl::StatusOr<v1::Job> AdminHandlers::ReadJob(absl::string_view job_id,
@@ -190,13 +204,13 @@ absl::StatusOr<v1::Job> AdminHandlers::ReadJob(absl::string_view job_id,
 
 absl::StatusOr<v1::Job> AdminHandlers::GetJob(
     absl::string_view authorization, const v1::GetJobRequest& request) {
-  RETURN_IF_ERROR(auth_.RequireAdmin(authorization));
+  RETURN_IF_ERROR(Authorize(authorization, "GetJob").status());
   return ReadJob(request.job_id(), /*details=*/true);
 }
 
 absl::StatusOr<v1::ListJobsResponse> AdminHandlers::ListJobs(
     absl::string_view authorization, const v1::ListJobsRequest& request) {
-  RETURN_IF_ERROR(auth_.RequireAdmin(authorization));
+  RETURN_IF_ERROR(Authorize(authorization, "ListJobs").status());
   const int64_t limit =
       request.limit() == 0 ? 50 : std::min<int64_t>(request.limit(), 1000);
   std::vector<v1::Job> jobs;
@@ -215,7 +229,7 @@ absl::StatusOr<v1::ListJobsResponse> AdminHandlers::ListJobs(
 
 absl::StatusOr<v1::ListTasksResponse> AdminHandlers::ListTasks(
     absl::string_view authorization, const v1::ListTasksRequest& request) {
-  RETURN_IF_ERROR(auth_.RequireAdmin(authorization));
+  RETURN_IF_ERROR(Authorize(authorization, "ListTasks").status());
   RETURN_IF_ERROR(ReadJob(request.job_id(), false).status());
   int64_t after = 0;
   if (!request.page_token().empty() &&
@@ -241,7 +255,7 @@ absl::Status AdminHandlers::WatchJob(
     absl::string_view authorization, const v1::WatchJobRequest& request,
     absl::FunctionRef<bool(const v1::Job&)> write,
     absl::FunctionRef<bool()> cancelled) {
-  RETURN_IF_ERROR(auth_.RequireAdmin(authorization));
+  RETURN_IF_ERROR(Authorize(authorization, "WatchJob").status());
   uint64_t version = hub_.JobVersion(request.job_id());
   ASSIGN_OR_RETURN(v1::Job job, ReadJob(request.job_id(), false));
   std::string sent;
@@ -268,7 +282,7 @@ absl::Status AdminHandlers::WatchJob(
 
 absl::StatusOr<v1::ListArtifactsResponse> AdminHandlers::ListArtifacts(
     absl::string_view authorization, const v1::ListArtifactsRequest& request) {
-  RETURN_IF_ERROR(auth_.RequireAdmin(authorization));
+  RETURN_IF_ERROR(Authorize(authorization, "ListArtifacts").status());
   std::vector<v1::Artifact> artifacts;
   RETURN_IF_ERROR(store_.Read([&](store::Connection& db) -> absl::Status {
     ASSIGN_OR_RETURN(artifacts, store::ListArtifacts(db, request.kind()));

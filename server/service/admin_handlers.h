@@ -1,6 +1,6 @@
 // AdminService logic, testable without gRPC: each method takes the
-// "authorization" metadata value first and checks the admin token before
-// anything else.
+// "authorization" metadata value first and checks the token and the role the
+// method requires (access.proto) before anything else.
 #ifndef MDEFLEET_SERVER_SERVICE_ADMIN_HANDLERS_H_
 #define MDEFLEET_SERVER_SERVICE_ADMIN_HANDLERS_H_
 
@@ -98,19 +98,76 @@ class AdminHandlers {
   [[nodiscard]] absl::StatusOr<v1::ListAuditLogResponse> ListAuditLog(
       absl::string_view authorization, const v1::ListAuditLogRequest& request);
 
+  // Tokens, enrollment secrets and device revocation (access_admin.cc).
+  // Each is audited like the job controls. Errors name the field.
+  [[nodiscard]] absl::StatusOr<v1::CreateTokenResponse> CreateToken(
+      absl::string_view authorization, const v1::CreateTokenRequest& request);
+  [[nodiscard]] absl::StatusOr<v1::ListTokensResponse> ListTokens(
+      absl::string_view authorization, const v1::ListTokensRequest& request);
+  [[nodiscard]] absl::StatusOr<v1::ApiToken> RevokeToken(
+      absl::string_view authorization, const v1::RevokeTokenRequest& request);
+  [[nodiscard]] absl::StatusOr<v1::CreateTokenResponse> RotateToken(
+      absl::string_view authorization, const v1::RotateTokenRequest& request);
+  [[nodiscard]] absl::StatusOr<v1::CreateEnrollmentSecretResponse>
+  CreateEnrollmentSecret(absl::string_view authorization,
+                         const v1::CreateEnrollmentSecretRequest& request);
+  [[nodiscard]] absl::StatusOr<v1::ListEnrollmentSecretsResponse>
+  ListEnrollmentSecrets(absl::string_view authorization,
+                        const v1::ListEnrollmentSecretsRequest& request);
+  [[nodiscard]] absl::StatusOr<v1::EnrollmentSecret> ExpireEnrollmentSecret(
+      absl::string_view authorization,
+      const v1::ExpireEnrollmentSecretRequest& request);
+  [[nodiscard]] absl::StatusOr<v1::EnrollmentSecret> RevokeEnrollmentSecret(
+      absl::string_view authorization,
+      const v1::RevokeEnrollmentSecretRequest& request);
+  [[nodiscard]] absl::StatusOr<v1::Device> RevokeDevice(
+      absl::string_view authorization, const v1::RevokeDeviceRequest& request);
+
  private:
   // The job; with `details` also the per-step summary and the GetJob-only
   // rollout counts.
   absl::StatusOr<v1::Job> ReadJob(absl::string_view job_id, bool details);
 
-  // A control action on a job: authenticates, runs `action` in a write (its
-  // changes rolled back when it fails), appends the audit row either way,
-  // publishes the effects, and answers the job as it is now.
+  // SubmitJob after Authorize (submit_job.cc).
+  absl::StatusOr<v1::SubmitJobResponse> SubmitAuthorizedJob(
+      const auth::Principal& who, const v1::SubmitJobRequest& request);
+
+  // The caller, when its token is valid and its role allows AdminService.
+  // `method`. A role refusal of an audited method is audited (target: what
+  // the call was about, when known).
+  absl::StatusOr<auth::Principal> Authorize(absl::string_view authorization,
+                                            absl::string_view method,
+                                            absl::string_view target = "");
+
+  // Appends the audit row of a failed call of `method` (outside any other
+  // write) and logs it; returns `failure`.
+  absl::Status AuditFailure(const auth::Principal& who,
+                            absl::string_view method, absl::string_view target,
+                            const absl::Status& failure);
+
+  // UploadArtifact after Authorize (upload_artifact.cc).
+  absl::StatusOr<v1::Artifact> UploadAuthorizedArtifact(
+      const auth::Principal& who,
+      absl::FunctionRef<bool(v1::UploadArtifactRequest*)> read);
+
+  // An audited action of `method` on `target`: authorizes, runs `fn` in a
+  // write (its changes rolled back when it fails), appends the audit row
+  // (who, role, outcome, `detail` or why it failed) in that write either way,
+  // and logs it. Returns fn's status.
+  using AuditedFn =
+      absl::FunctionRef<absl::Status(store::Connection&, const auth::Principal&,
+                                     int64_t now, std::string* detail)>;
+  absl::Status RunAudited(absl::string_view authorization,
+                          absl::string_view method, absl::string_view target,
+                          std::string detail, AuditedFn fn);
+
+  // A control action on a job (RunAudited), then publishes the effects and
+  // answers the job as it is now.
   using ControlFn = absl::FunctionRef<absl::Status(
       store::Connection&, const store::ControlRequest&, int64_t,
       store::WriteEffects*, std::string* detail)>;
   absl::StatusOr<v1::Job> RunControl(absl::string_view authorization,
-                                     absl::string_view action,
+                                     absl::string_view method,
                                      absl::string_view job_id,
                                      absl::string_view reason, ControlFn fn);
 

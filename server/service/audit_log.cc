@@ -96,6 +96,7 @@ v1::AuditEntry ToProto(const store::AuditRow& row) {
   out.set_target(row.entry.target);
   out.set_outcome(row.entry.outcome);
   out.set_detail(row.entry.detail);
+  out.set_role(row.entry.role);
   return out;
 }
 
@@ -103,7 +104,7 @@ v1::AuditEntry ToProto(const store::AuditRow& row) {
 
 absl::StatusOr<v1::ListAuditLogResponse> AdminHandlers::ListAuditLog(
     absl::string_view authorization, const v1::ListAuditLogRequest& request) {
-  RETURN_IF_ERROR(auth_.RequireAdmin(authorization));
+  RETURN_IF_ERROR(Authorize(authorization, "ListAuditLog").status());
   store::AuditFilter filter;
   RETURN_IF_ERROR(CheckLength(request.actor(), "actor"));
   filter.actor = request.actor();

@@ -11,7 +11,7 @@ namespace mdefleet::service {
 absl::StatusOr<v1::FleetSummary> AdminHandlers::GetFleetSummary(
     absl::string_view authorization,
     const v1::GetFleetSummaryRequest& request) {
-  RETURN_IF_ERROR(auth_.RequireAdmin(authorization));
+  RETURN_IF_ERROR(Authorize(authorization, "GetFleetSummary").status());
   absl::Duration offline_for = kDefaultOfflineFor;
   if (request.has_offline_for()) {
     offline_for = absl::Seconds(request.offline_for().seconds()) +

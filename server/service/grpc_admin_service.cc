@@ -125,4 +125,75 @@ grpc::Status GrpcAdminService::ListAuditLog(
                response);
 }
 
+grpc::Status GrpcAdminService::CreateToken(
+    grpc::ServerContext* context, const v1::CreateTokenRequest* request,
+    v1::CreateTokenResponse* response) {
+  return Reply(handlers_.CreateToken(AuthorizationOf(*context), *request),
+               response);
+}
+
+grpc::Status GrpcAdminService::ListTokens(grpc::ServerContext* context,
+                                          const v1::ListTokensRequest* request,
+                                          v1::ListTokensResponse* response) {
+  return Reply(handlers_.ListTokens(AuthorizationOf(*context), *request),
+               response);
+}
+
+grpc::Status GrpcAdminService::RevokeToken(
+    grpc::ServerContext* context, const v1::RevokeTokenRequest* request,
+    v1::ApiToken* response) {
+  return Reply(handlers_.RevokeToken(AuthorizationOf(*context), *request),
+               response);
+}
+
+grpc::Status GrpcAdminService::RotateToken(
+    grpc::ServerContext* context, const v1::RotateTokenRequest* request,
+    v1::CreateTokenResponse* response) {
+  return Reply(handlers_.RotateToken(AuthorizationOf(*context), *request),
+               response);
+}
+
+grpc::Status GrpcAdminService::CreateEnrollmentSecret(
+    grpc::ServerContext* context,
+    const v1::CreateEnrollmentSecretRequest* request,
+    v1::CreateEnrollmentSecretResponse* response) {
+  return Reply(
+      handlers_.CreateEnrollmentSecret(AuthorizationOf(*context), *request),
+      response);
+}
+
+grpc::Status GrpcAdminService::ListEnrollmentSecrets(
+    grpc::ServerContext* context,
+    const v1::ListEnrollmentSecretsRequest* request,
+    v1::ListEnrollmentSecretsResponse* response) {
+  return Reply(
+      handlers_.ListEnrollmentSecrets(AuthorizationOf(*context), *request),
+      response);
+}
+
+grpc::Status GrpcAdminService::ExpireEnrollmentSecret(
+    grpc::ServerContext* context,
+    const v1::ExpireEnrollmentSecretRequest* request,
+    v1::EnrollmentSecret* response) {
+  return Reply(
+      handlers_.ExpireEnrollmentSecret(AuthorizationOf(*context), *request),
+      response);
+}
+
+grpc::Status GrpcAdminService::RevokeEnrollmentSecret(
+    grpc::ServerContext* context,
+    const v1::RevokeEnrollmentSecretRequest* request,
+    v1::EnrollmentSecret* response) {
+  return Reply(
+      handlers_.RevokeEnrollmentSecret(AuthorizationOf(*context), *request),
+      response);
+}
+
+grpc::Status GrpcAdminService::RevokeDevice(
+    grpc::ServerContext* context, const v1::RevokeDeviceRequest* request,
+    v1::Device* response) {
+  return Reply(handlers_.RevokeDevice(AuthorizationOf(*context), *request),
+               response);
+}
+
 }  // namespace mdefleet::service

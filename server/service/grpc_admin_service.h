@@ -58,6 +58,37 @@ class GrpcAdminService final : public v1::AdminService::Service {
   grpc::Status ListAuditLog(grpc::ServerContext* context,
                             const v1::ListAuditLogRequest* request,
                             v1::ListAuditLogResponse* response) override;
+  grpc::Status CreateToken(grpc::ServerContext* context,
+                           const v1::CreateTokenRequest* request,
+                           v1::CreateTokenResponse* response) override;
+  grpc::Status ListTokens(grpc::ServerContext* context,
+                          const v1::ListTokensRequest* request,
+                          v1::ListTokensResponse* response) override;
+  grpc::Status RevokeToken(grpc::ServerContext* context,
+                           const v1::RevokeTokenRequest* request,
+                           v1::ApiToken* response) override;
+  grpc::Status RotateToken(grpc::ServerContext* context,
+                           const v1::RotateTokenRequest* request,
+                           v1::CreateTokenResponse* response) override;
+  grpc::Status CreateEnrollmentSecret(
+      grpc::ServerContext* context,
+      const v1::CreateEnrollmentSecretRequest* request,
+      v1::CreateEnrollmentSecretResponse* response) override;
+  grpc::Status ListEnrollmentSecrets(
+      grpc::ServerContext* context,
+      const v1::ListEnrollmentSecretsRequest* request,
+      v1::ListEnrollmentSecretsResponse* response) override;
+  grpc::Status ExpireEnrollmentSecret(
+      grpc::ServerContext* context,
+      const v1::ExpireEnrollmentSecretRequest* request,
+      v1::EnrollmentSecret* response) override;
+  grpc::Status RevokeEnrollmentSecret(
+      grpc::ServerContext* context,
+      const v1::RevokeEnrollmentSecretRequest* request,
+      v1::EnrollmentSecret* response) override;
+  grpc::Status RevokeDevice(grpc::ServerContext* context,
+                            const v1::RevokeDeviceRequest* request,
+                            v1::Device* response) override;
 
  private:
   AdminHandlers& handlers_;

@@ -13,6 +13,7 @@
 #include "mdefleet/v1/plan.pb.h"
 #include "server/service/log.h"
 #include "server/store/artifacts.h"
+#include "server/store/device_access.h"
 #include "server/store/devices.h"
 #include "server/store/heartbeat.h"
 #include "server/store/held_lease.h"
@@ -23,6 +24,13 @@
 namespace mdefleet::service {
 namespace {
 
+// The labels an enrollment secret fixed win over what the runner claims.
+void ApplyScopeLabels(const std::map<std::string, std::string>& scope,
+                      v1::DeviceFacts* facts) {
+  for (const auto& [key, value] : scope)
+    (*facts->mutable_labels())[key] = value;
+}
+
 bool HasFacts(const v1::DeviceFacts& facts) {
   return !facts.hostname().empty() || !facts.os_version().empty();
 }
@@ -32,8 +40,8 @@ void LogNewClone(absl::string_view device_id, absl::string_view hostname,
                  const std::vector<std::string>& others) {
   if (others.empty()) return;
   LogEvent(absl::StrCat(
-      "device ", device_id, " (", hostname,
-      ") reports the same senseGuid as ", absl::StrJoin(others, ", "),
+      "device ", device_id, " (", hostname, ") reports the same senseGuid as ",
+      absl::StrJoin(others, ", "),
       ": cloned from one image without image preparation; Defender flags "
       "this as spoofing (CVE-2022-23278): run image_prep on the clones"));
 }
@@ -51,11 +59,21 @@ v1::DeviceFacts WithDerivedFacts(const v1::DeviceFacts& facts) {
 
 absl::StatusOr<v1::EnrollResponse> RunnerHandlers::Enroll(
     absl::string_view authorization, const v1::EnrollRequest& request) {
-  RETURN_IF_ERROR(auth_.RequireEnrollment(authorization));
+  ASSIGN_OR_RETURN(const auth::EnrollmentGrant grant,
+                   auth_.RequireEnrollment(authorization));
   v1::DeviceFacts facts = WithDerivedFacts(request.facts());
   if (facts.hostname().empty()) {
     return absl::InvalidArgumentError("facts.hostname: required");
   }
+  for (const auto& [key, value] : grant.scope_labels) {
+    auto claimed = facts.labels().find(key);
+    if (claimed != facts.labels().end() && claimed->second != value) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("facts.labels[", key, "]: the enrollment secret \"",
+                       grant.name, "\" is scoped to ", key, "=", value));
+    }
+  }
+  ApplyScopeLabels(grant.scope_labels, &facts);
   if (facts.host_identity().empty()) {
     // No machine identity reported: the hostname stands in for it.
     facts.set_host_identity(
@@ -67,8 +85,16 @@ absl::StatusOr<v1::EnrollResponse> RunnerHandlers::Enroll(
   const int64_t now = store::ToMicros(clock_.Now());
   store::EnrollResult result;
   RETURN_IF_ERROR(store_.Write([&](store::Connection& db) -> absl::Status {
+    ASSIGN_OR_RETURN(std::optional<store::HostStanding> standing,
+                     store::StandingOfHost(db, facts.host_identity()));
+    if (standing && standing->revoked) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "authorization: this host is device ", standing->device_id,
+          ", which an admin revoked; it cannot enroll again"));
+    }
     ASSIGN_OR_RETURN(result, store::EnrollDevice(db, facts, hash, new_id, now));
-    return absl::OkStatus();
+    return store::SetDeviceScopeLabels(db, result.device_id,
+                                       grant.scope_labels);
   }));
   LogEvent(absl::StrCat(
       result.new_device ? "enrolled device " : "re-enrolled device ",
@@ -109,16 +135,33 @@ absl::StatusOr<v1::PollTasksResponse> RunnerHandlers::Lease(
   std::optional<v1::LeasedTask> task;
   store::WriteEffects effects;
   std::vector<std::string> new_clone_of;
+  bool copied_runner = false;
+  bool first_copy = false;
   RETURN_IF_ERROR(store_.Write([&](store::Connection& db) -> absl::Status {
     new_clone_of.clear();  // a retried transaction starts over
+    copied_runner = false;
     ASSIGN_OR_RETURN(std::optional<store::DeviceRow> device,
                      store::GetDevice(db, device_id));
     if (!device)
       return absl::UnauthenticatedError("authorization: unknown device");
     v1::DeviceFacts facts = device->facts;
     if (reported) {
+      if (!reported->host_identity().empty() &&
+          reported->host_identity() != device->facts.host_identity()) {
+        // The token came from another machine: a copied state directory.
+        // Recorded (committed) and refused, never served.
+        copied_runner = true;
+        ASSIGN_OR_RETURN(
+            first_copy,
+            store::RecordRunnerClone(
+                db, device_id, Sha256Hex(reported->host_identity()), now));
+        return absl::OkStatus();
+      }
       // The stored identity is what enrollment matched on; keep it.
       reported->set_host_identity(device->facts.host_identity());
+      ASSIGN_OR_RETURN(store::DeviceAccess access,
+                       store::GetDeviceAccess(db, device_id));
+      ApplyScopeLabels(access.scope_labels, &*reported);
       facts = *reported;
     }
     if (refresh) {
@@ -130,6 +173,19 @@ absl::StatusOr<v1::PollTasksResponse> RunnerHandlers::Lease(
                                         options_.lease_duration, &effects));
     return absl::OkStatus();
   }));
+  if (copied_runner) {
+    if (first_copy) {
+      LogEvent(absl::StrCat(
+          "device ", device_id, ": its token was presented by another host (",
+          reported->hostname(),
+          "): a copied runner state directory; its calls are refused"));
+    }
+    return absl::PermissionDeniedError(absl::StrCat(
+        "authorization: the token of device ", device_id,
+        " belongs to another host; this runner's state directory was copied "
+        "from it: delete the state directory and restart the runner to "
+        "enroll this host"));
+  }
   hub_.Publish(effects);
   if (reported) LogNewClone(device_id, reported->hostname(), new_clone_of);
   v1::PollTasksResponse response;
@@ -156,6 +212,9 @@ absl::StatusOr<v1::ReportStepResponse> RunnerHandlers::ReportStep(
       ASSIGN_OR_RETURN(std::optional<store::DeviceRow> device,
                        store::GetDevice(db, device_id));
       if (device) facts.set_host_identity(device->facts.host_identity());
+      ASSIGN_OR_RETURN(store::DeviceAccess access,
+                       store::GetDeviceAccess(db, device_id));
+      ApplyScopeLabels(access.scope_labels, &facts);
       RETURN_IF_ERROR(
           store::RefreshDevice(db, device_id, &facts, now, &new_clone_of));
     }
@@ -180,9 +239,8 @@ absl::StatusOr<v1::HeartbeatResponse> RunnerHandlers::Heartbeat(
   const int64_t now = store::ToMicros(clock_.Now());
   store::HeartbeatOutcome outcome;
   RETURN_IF_ERROR(store_.Write([&](store::Connection& db) -> absl::Status {
-    ASSIGN_OR_RETURN(outcome,
-                     store::ApplyHeartbeat(db, device_id, request, now,
-                                           options_.lease_duration));
+    ASSIGN_OR_RETURN(outcome, store::ApplyHeartbeat(db, device_id, request, now,
+                                                    options_.lease_duration));
     return store::RefreshDevice(db, device_id, nullptr, now);
   }));
   v1::HeartbeatResponse response;

@@ -14,6 +14,7 @@
 #include "common/random.h"
 #include "common/rollout_policy.h"
 #include "common/status_macros.h"
+#include "server/auth/access_policy.h"
 #include "server/service/admin_handlers.h"
 #include "server/service/log.h"
 #include "server/store/artifacts.h"
@@ -97,8 +98,19 @@ size_t InitialWake(const ResolvedPolicy& p) {
 
 absl::StatusOr<v1::SubmitJobResponse> AdminHandlers::SubmitJob(
     absl::string_view authorization, const v1::SubmitJobRequest& request) {
-  ASSIGN_OR_RETURN(const std::string actor,
-                   auth_.AuthenticateAdmin(authorization));
+  ASSIGN_OR_RETURN(const auth::Principal who,
+                   Authorize(authorization, "SubmitJob"));
+  absl::StatusOr<v1::SubmitJobResponse> submitted =
+      SubmitAuthorizedJob(who, request);
+  if (submitted.ok() || request.dry_run()) return submitted;
+  // A refused submission is audited too (a stored one is audited in the
+  // transaction that stores it).
+  return AuditFailure(who, "SubmitJob", "", submitted.status());
+}
+
+absl::StatusOr<v1::SubmitJobResponse> AdminHandlers::SubmitAuthorizedJob(
+    const auth::Principal& who, const v1::SubmitJobRequest& request) {
+  const std::string& actor = who.name;
   v1::JobSpec spec = request.spec();
   RETURN_IF_ERROR(ValidateJobSpec(spec));
   if (IsServerExecutedKind(spec.kind()) && !options_.defender_api_configured) {
@@ -243,14 +255,14 @@ absl::StatusOr<v1::SubmitJobResponse> AdminHandlers::SubmitJob(
   RETURN_IF_ERROR(store_.Write([&](store::Connection& db) -> absl::Status {
     RETURN_IF_ERROR(store::InsertJob(db, job, tasks, policy, now, &effects));
     return store::AppendAudit(
-        db,
-        {.at = now,
-         .actor = actor,
-         .action = std::string(store::kAuditSubmitJob),
-         .target = job.id(),
-         .outcome = std::string(store::kAuditOk),
-         .detail = absl::StrCat(spec.kind(), " on ", tasks.size(),
-                                tasks.size() == 1 ? " device" : " devices")});
+        db, {.at = now,
+             .actor = actor,
+             .action = std::string(store::kAuditSubmitJob),
+             .target = job.id(),
+             .outcome = std::string(store::kAuditOk),
+             .detail = absl::StrCat(spec.kind(), " on ", tasks.size(),
+                                    tasks.size() == 1 ? " device" : " devices"),
+             .role = std::string(auth::RoleName(who.role))});
   }));
   LogEvent(absl::StrCat("job ", job.id(), " submitted by ", actor, ": ",
                         spec.kind(), " on ", tasks.size(), " devices (",

@@ -8,9 +8,11 @@
 #include "common/artifact_validation.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
+#include "server/auth/access_policy.h"
 #include "server/service/admin_handlers.h"
 #include "server/service/log.h"
 #include "server/store/artifacts.h"
+#include "server/store/audit.h"
 #include "server/store/time_util.h"
 
 namespace mdefleet::service {
@@ -18,7 +20,18 @@ namespace mdefleet::service {
 absl::StatusOr<v1::Artifact> AdminHandlers::UploadArtifact(
     absl::string_view authorization,
     absl::FunctionRef<bool(v1::UploadArtifactRequest*)> read) {
-  RETURN_IF_ERROR(auth_.RequireAdmin(authorization));
+  ASSIGN_OR_RETURN(const auth::Principal who,
+                   Authorize(authorization, "UploadArtifact"));
+  absl::StatusOr<v1::Artifact> uploaded = UploadAuthorizedArtifact(who, read);
+  if (!uploaded.ok()) {
+    return AuditFailure(who, "UploadArtifact", "", uploaded.status());
+  }
+  return uploaded;
+}
+
+absl::StatusOr<v1::Artifact> AdminHandlers::UploadAuthorizedArtifact(
+    const auth::Principal& who,
+    absl::FunctionRef<bool(v1::UploadArtifactRequest*)> read) {
   v1::UploadArtifactRequest message;
   if (!read(&message) || !message.has_header()) {
     return absl::InvalidArgumentError(
@@ -71,7 +84,17 @@ absl::StatusOr<v1::Artifact> AdminHandlers::UploadArtifact(
       }
       return absl::OkStatus();
     }
-    return store::InsertArtifact(db, artifact, content);
+    RETURN_IF_ERROR(store::InsertArtifact(db, artifact, content));
+    return store::AppendAudit(
+        db, {.at = store::ToMicros(clock_.Now()),
+             .actor = who.name,
+             .action = std::string(store::kAuditUploadArtifact),
+             .target = artifact.id(),
+             .outcome = std::string(store::kAuditOk),
+             .detail =
+                 absl::StrCat(ArtifactKindName(artifact.kind()), " ",
+                              artifact.name(), ", ", artifact.size(), " bytes"),
+             .role = std::string(auth::RoleName(who.role))});
   }));
   if (existing) return *existing;
   LogEvent(absl::StrCat("artifact ", artifact.id(),

@@ -8,13 +8,14 @@ absl::Status AppendAudit(Connection& db, const AuditEntry& entry) {
   ASSIGN_OR_RETURN(
       CachedStatement st,
       db.Prepare("INSERT INTO audit_log (at, actor, action, job_id, outcome, "
-                 "detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+                 "detail, role) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
   st->Bind(1, entry.at);
   st->Bind(2, entry.actor);
   st->Bind(3, entry.action);
   st->Bind(4, entry.target);
   st->Bind(5, entry.outcome);
   st->Bind(6, entry.detail);
+  st->Bind(7, entry.role);
   return st->Run();
 }
 
@@ -22,8 +23,8 @@ absl::StatusOr<std::vector<AuditEntry>> AuditForTarget(
     Connection& db, absl::string_view target) {
   ASSIGN_OR_RETURN(
       CachedStatement st,
-      db.Prepare("SELECT at, actor, action, job_id, outcome, detail FROM "
-                 "audit_log WHERE job_id = ?1 ORDER BY id"));
+      db.Prepare("SELECT at, actor, action, job_id, outcome, detail, role "
+                 "FROM audit_log WHERE job_id = ?1 ORDER BY id"));
   st->Bind(1, target);
   std::vector<AuditEntry> out;
   while (true) {
@@ -31,7 +32,8 @@ absl::StatusOr<std::vector<AuditEntry>> AuditForTarget(
     if (!row) break;
     out.push_back(AuditEntry{st->ColumnInt(0), st->ColumnText(1),
                              st->ColumnText(2), st->ColumnText(3),
-                             st->ColumnText(4), st->ColumnText(5)});
+                             st->ColumnText(4), st->ColumnText(5),
+                             st->ColumnText(6)});
   }
   return out;
 }

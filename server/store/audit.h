@@ -21,9 +21,33 @@ inline constexpr absl::string_view kAuditPauseJob = "pause_job";
 inline constexpr absl::string_view kAuditResumeJob = "resume_job";
 inline constexpr absl::string_view kAuditRetryFailed = "retry_failed";
 inline constexpr absl::string_view kAuditCancelJob = "cancel_job";
+inline constexpr absl::string_view kAuditUploadArtifact = "upload_artifact";
+inline constexpr absl::string_view kAuditCreateToken = "create_token";
+inline constexpr absl::string_view kAuditRevokeToken = "revoke_token";
+inline constexpr absl::string_view kAuditRotateToken = "rotate_token";
+inline constexpr absl::string_view kAuditCreateEnrollmentSecret =
+    "create_enrollment_secret";
+inline constexpr absl::string_view kAuditExpireEnrollmentSecret =
+    "expire_enrollment_secret";
+inline constexpr absl::string_view kAuditRevokeEnrollmentSecret =
+    "revoke_enrollment_secret";
+inline constexpr absl::string_view kAuditRevokeDevice = "revoke_device";
+// Every audited AdminService method's action (AuditAction of its name; a
+// test checks the two agree).
 inline constexpr absl::string_view kAuditActions[] = {
-    kAuditSubmitJob, kAuditPauseJob, kAuditResumeJob, kAuditRetryFailed,
-    kAuditCancelJob};
+    kAuditSubmitJob,
+    kAuditPauseJob,
+    kAuditResumeJob,
+    kAuditRetryFailed,
+    kAuditCancelJob,
+    kAuditUploadArtifact,
+    kAuditCreateToken,
+    kAuditRevokeToken,
+    kAuditRotateToken,
+    kAuditCreateEnrollmentSecret,
+    kAuditExpireEnrollmentSecret,
+    kAuditRevokeEnrollmentSecret,
+    kAuditRevokeDevice};
 
 // Outcomes (the CHECK constraint of audit_log.outcome).
 inline constexpr absl::string_view kAuditOk = "ok";
@@ -41,6 +65,7 @@ struct AuditEntry {
   // "error" (the server failed to act). detail says why.
   std::string outcome = std::string(kAuditOk);
   std::string detail;  // the reason the operator gave, or the refusal
+  std::string role;    // the credential's role (viewer, operator, admin)
 };
 
 // Appends one row in the caller's transaction.

@@ -11,13 +11,15 @@ namespace {
 // on (job_id, id), so a page costs the rows it skips, not the pages before.
 // ?3 matches an action or its verb ("pause" matches "pause_job").
 constexpr char kQueryAll[] =
-    "SELECT id, at, actor, action, job_id, outcome, detail FROM audit_log "
+    "SELECT id, at, actor, action, job_id, outcome, detail, role FROM "
+    "audit_log "
     "WHERE id < ?1 AND (?2 = '' OR actor = ?2) AND (?3 = '' OR action = ?3 "
     "OR substr(action, 1, length(?3) + 1) = ?3 || '_') AND (?4 = '' OR "
     "outcome = ?4) AND (?5 IS NULL OR at >= ?5) AND (?6 IS NULL OR at < ?6) "
     "ORDER BY id DESC LIMIT ?7";
 constexpr char kQueryByTarget[] =
-    "SELECT id, at, actor, action, job_id, outcome, detail FROM audit_log "
+    "SELECT id, at, actor, action, job_id, outcome, detail, role FROM "
+    "audit_log "
     "WHERE id < ?1 AND (?2 = '' OR actor = ?2) AND (?3 = '' OR action = ?3 "
     "OR substr(action, 1, length(?3) + 1) = ?3 || '_') AND (?4 = '' OR "
     "outcome = ?4) AND (?5 IS NULL OR at >= ?5) AND (?6 IS NULL OR at < ?6) "
@@ -50,7 +52,8 @@ absl::StatusOr<AuditPage> QueryAudit(Connection& db, const AuditFilter& filter,
     page.rows.push_back(AuditRow{
         st->ColumnInt(0),
         AuditEntry{st->ColumnInt(1), st->ColumnText(2), st->ColumnText(3),
-                   st->ColumnText(4), st->ColumnText(5), st->ColumnText(6)}});
+                   st->ColumnText(4), st->ColumnText(5), st->ColumnText(6),
+                   st->ColumnText(7)}});
   }
   return page;
 }

@@ -263,16 +263,6 @@ absl::StatusOr<EnrollResult> EnrollDevice(Connection& db,
   return result;
 }
 
-absl::StatusOr<std::optional<std::string>> DeviceIdForToken(
-    Connection& db, absl::string_view token_hash) {
-  ASSIGN_OR_RETURN(CachedStatement st,
-                   db.Prepare("SELECT id FROM devices WHERE token_hash = ?1"));
-  st->Bind(1, token_hash);
-  ASSIGN_OR_RETURN(bool row, st->Step());
-  if (!row) return std::nullopt;
-  return st->ColumnText(0);
-}
-
 absl::Status RefreshDevice(Connection& db, absl::string_view device_id,
                            const v1::DeviceFacts* facts, int64_t now,
                            std::vector<std::string>* new_clone_of) {

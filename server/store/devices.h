@@ -59,9 +59,6 @@ struct EnrollResult {
     Connection& db, const v1::DeviceFacts& facts, absl::string_view token_hash,
     absl::string_view new_id, int64_t now);
 
-// The device a token hash belongs to, nullopt when none.
-[[nodiscard]] absl::StatusOr<std::optional<std::string>> DeviceIdForToken(
-    Connection& db, absl::string_view token_hash);
 
 // Records a heartbeat; replaces facts, labels and the derived needs when
 // `facts` is set and differs from what is stored. When the refresh gives the

@@ -97,16 +97,17 @@ TEST_F(AuditCommandsTest, ListPrintsOneRowPerEntryNewestFirst) {
   Result r = Run({"audit", "list"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out,
-            "TIME                  ACTOR   ACTION      TARGET      OUTCOME  "
-            "DETAIL\n"
-            "2024-05-01 11:59:00Z  ci-bot  resume_job  job-1f2e3d  refused  "
-            "job_id: job job-1f2e3d already ended (cancelled); there is "
-            "nothing to resume\n"
-            "2024-05-01 11:00:00Z  admin   cancel_job  job-1f2e3d  ok       "
-            "proxy misconfigured\n"
-            "2024-05-01 10:00:00Z  admin   pause_job   job-1f2e3d  ok\n"
-            "2024-04-30 11:00:00Z  admin   submit_job  job-1f2e3d  ok       "
-            "onboard on 10 devices\n"
+            "TIME                  ACTOR   ROLE  ACTION      TARGET      "
+            "OUTCOME  DETAIL\n"
+            "2024-05-01 11:59:00Z  ci-bot  -     resume_job  job-1f2e3d  "
+            "refused  job_id: job job-1f2e3d already ended (cancelled); "
+            "there is nothing to resume\n"
+            "2024-05-01 11:00:00Z  admin   -     cancel_job  job-1f2e3d  "
+            "ok       proxy misconfigured\n"
+            "2024-05-01 10:00:00Z  admin   -     pause_job   job-1f2e3d  "
+            "ok\n"
+            "2024-04-30 11:00:00Z  admin   -     submit_job  job-1f2e3d  "
+            "ok       onboard on 10 devices\n"
             "4 entries\n");
   const std::vector<v1::ListAuditLogRequest> requests = Requests();
   ASSERT_EQ(requests.size(), 1u);
@@ -126,7 +127,8 @@ TEST_F(AuditCommandsTest, FlagsBecomeTheRequest) {
                   "retry-failed", "--job", "job-1", "--outcome", "refused",
                   "--since", "24h", "--until", "2024-05-01T11:30:00Z"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out, "TIME  ACTOR  ACTION  TARGET  OUTCOME  DETAIL\n0 entries\n");
+  EXPECT_EQ(r.out,
+            "TIME  ACTOR  ROLE  ACTION  TARGET  OUTCOME  DETAIL\n0 entries\n");
   const std::vector<v1::ListAuditLogRequest> requests = Requests();
   ASSERT_EQ(requests.size(), 1u);
   const v1::ListAuditLogRequest& sent = requests[0];

@@ -62,7 +62,8 @@ class AuditLogTest : public RolloutTest {
               .action = r.action,
               .target = r.target,
               .outcome = r.outcome,
-              .detail = r.detail});
+              .detail = r.detail,
+              .role = "admin"});
     }
   }
 
@@ -172,7 +173,8 @@ TEST_F(AuditLogTest, PagesNeitherSkipNorRepeatRows) {
             .action = "pause_job",
             .target = i % 2 == 0 ? "job-even" : "job-odd",
             .outcome = "ok",
-            .detail = absl::StrCat(i)});
+            .detail = absl::StrCat(i),
+            .role = "admin"});
   }
   for (const char* target_name : {"", "job-even"}) {
     const std::string target = target_name;
@@ -195,7 +197,8 @@ TEST_F(AuditLogTest, PagesNeitherSkipNorRepeatRows) {
                 .action = "resume_job",
                 .target = target.empty() ? "job-odd" : target,
                 .outcome = "ok",
-                .detail = "appended while paging"});
+                .detail = "appended while paging",
+                .role = "admin"});
       }
     } while (before != 0);
     std::vector<std::string> expected;
@@ -269,7 +272,8 @@ TEST_F(AuditLogTest, PageTokensLeadThroughEveryRowOnce) {
             .action = "submit_job",
             .target = absl::StrCat("job-", i),
             .outcome = "ok",
-            .detail = ""});
+            .detail = "",
+            .role = "admin"});
   }
   v1::ListAuditLogRequest request;
   request.set_page_size(3);
@@ -298,7 +302,8 @@ TEST_F(AuditLogTest, PageTokensLeadThroughEveryRowOnce) {
             .action = "cancel_job",
             .target = "job-z",
             .outcome = "ok",
-            .detail = ""});
+            .detail = "",
+            .role = "admin"});
   }
   auto first = List({});
   ASSERT_TRUE(first.ok());

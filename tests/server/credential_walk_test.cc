@@ -15,16 +15,19 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/descriptor.h"
 #include "gtest/gtest.h"
+#include "mdefleet/v1/access.pb.h"
 #include "mdefleet/v1/admin.grpc.pb.h"
 #include "mdefleet/v1/runner.grpc.pb.h"
 
@@ -245,7 +248,7 @@ TEST_F(CredentialWalkTest, EveryMethodRefusesMissingAndWrongCredentials) {
       ++walked;
     }
   }
-  EXPECT_EQ(walked, 5 + 15);  // runner methods + admin methods
+  EXPECT_EQ(walked, 5 + 24);  // runner methods + admin methods
   EXPECT_EQ(DumpDatabase(db_), before) << "a refused call changed the database";
 
   // The walk is not vacuous: the right credential gets through.
@@ -270,6 +273,265 @@ TEST_F(CredentialWalkTest, AnOversizedMessageIsRefusedAndChangesNothing) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
       << status.error_message();
   EXPECT_EQ(DumpDatabase(db_), before);
+}
+
+// The role table of docs/SECURITY.md: method -> (role, audited), read from
+// its rows "| `Method` | role | yes/no |".
+std::map<std::string, std::pair<std::string, bool>> DocumentedRoles() {
+  std::map<std::string, std::pair<std::string, bool>> out;
+  std::istringstream doc(ReadFile(MDEFLEET_SECURITY_DOC));
+  std::string line;
+  while (std::getline(doc, line)) {
+    if (line.rfind("| `", 0) != 0) continue;
+    std::vector<std::string> cells = absl::StrSplit(line, '|');
+    if (cells.size() < 5) continue;
+    const std::string method(
+        absl::StripAsciiWhitespace(absl::StripAsciiWhitespace(cells[1])));
+    const std::string name = method.substr(1, method.size() - 2);  // `..`
+    out[name] = {std::string(absl::StripAsciiWhitespace(cells[2])),
+                 absl::StripAsciiWhitespace(cells[3]) == "yes"};
+  }
+  return out;
+}
+
+std::string RoleWord(mdefleet::v1::Role role) {
+  switch (role) {
+    case mdefleet::v1::ROLE_VIEWER:
+      return "viewer";
+    case mdefleet::v1::ROLE_OPERATOR:
+      return "operator";
+    case mdefleet::v1::ROLE_ADMIN:
+      return "admin";
+    default:
+      return "none";
+  }
+}
+
+class RoleWalkTest : public CredentialWalkTest {
+ protected:
+  // A new token of `role` (through the API, as an admin would).
+  std::string CreateToken(const std::string& name, mdefleet::v1::Role role) {
+    auto admin = mdefleet::v1::AdminService::NewStub(channel_);
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", absl::StrCat("Bearer ", admin_token_));
+    mdefleet::v1::CreateTokenRequest request;
+    request.set_name(name);
+    request.set_role(role);
+    mdefleet::v1::CreateTokenResponse response;
+    grpc::Status status = admin->CreateToken(&context, request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response.value();
+  }
+
+  std::vector<const google::protobuf::MethodDescriptor*> AdminMethods() {
+    std::vector<const google::protobuf::MethodDescriptor*> out;
+    const google::protobuf::ServiceDescriptor* service =
+        google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+            "mdefleet.v1.AdminService");
+    for (int m = 0; m < service->method_count(); ++m) {
+      out.push_back(service->method(m));
+    }
+    return out;
+  }
+};
+
+TEST_F(RoleWalkTest, EachRoleGetsExactlyWhatTheDocumentedTableSays) {
+  const auto documented = DocumentedRoles();
+  const std::map<mdefleet::v1::Role, std::string> tokens = {
+      {mdefleet::v1::ROLE_VIEWER,
+       CreateToken("dashboard", mdefleet::v1::ROLE_VIEWER)},
+      {mdefleet::v1::ROLE_OPERATOR,
+       CreateToken("ops", mdefleet::v1::ROLE_OPERATOR)},
+      {mdefleet::v1::ROLE_ADMIN,
+       CreateToken("second-admin", mdefleet::v1::ROLE_ADMIN)}};
+  int denied = 0, allowed = 0;
+  for (const google::protobuf::MethodDescriptor* method : AdminMethods()) {
+    const mdefleet::v1::Role required =
+        method->options().GetExtension(mdefleet::v1::required_role);
+    const bool audited = method->options().GetExtension(mdefleet::v1::audited);
+    ASSERT_NE(required, mdefleet::v1::ROLE_UNSPECIFIED)
+        << method->name() << " declares no required_role";
+    auto row = documented.find(method->name());
+    ASSERT_NE(row, documented.end())
+        << method->name() << " is missing from the table in docs/SECURITY.md";
+    EXPECT_EQ(row->second.first, RoleWord(required))
+        << method->name() << ": docs/SECURITY.md disagrees with admin.proto";
+    EXPECT_EQ(row->second.second, audited)
+        << method->name() << ": audited column disagrees with admin.proto";
+    const std::string path =
+        absl::StrCat("/mdefleet.v1.AdminService/", method->name());
+    for (const auto& [role, token] : tokens) {
+      // An empty request: refused by the role check, or else by validation
+      // (never a change), but never UNAUTHENTICATED.
+      grpc::Status status =
+          RawCall(channel_, path, "", absl::StrCat("Bearer ", token));
+      if (role < required) {
+        EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+            << path << " as " << RoleWord(role) << ": "
+            << status.error_message();
+        EXPECT_NE(status.error_message().find(RoleWord(required)),
+                  std::string::npos)
+            << status.error_message();
+        ++denied;
+      } else {
+        EXPECT_NE(status.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+            << path << " as " << RoleWord(role) << ": "
+            << status.error_message();
+        EXPECT_NE(status.error_code(), grpc::StatusCode::UNAUTHENTICATED)
+            << path << " as " << RoleWord(role);
+        ++allowed;
+      }
+    }
+  }
+  EXPECT_EQ(documented.size(), AdminMethods().size())
+      << "docs/SECURITY.md lists methods the proto does not have";
+  EXPECT_GT(denied, 10);
+  EXPECT_GT(allowed, 10);
+
+  // Role refusals of audited methods were audited, with the role.
+  auto admin = mdefleet::v1::AdminService::NewStub(channel_);
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", absl::StrCat("Bearer ", admin_token_));
+  mdefleet::v1::ListAuditLogRequest request;
+  request.set_actor("dashboard");
+  request.set_outcome("refused");
+  request.set_page_size(1000);
+  mdefleet::v1::ListAuditLogResponse audit;
+  ASSERT_TRUE(admin->ListAuditLog(&context, request, &audit).ok());
+  int audited_methods = 0;
+  for (const google::protobuf::MethodDescriptor* method : AdminMethods()) {
+    if (method->options().GetExtension(mdefleet::v1::audited)) {
+      ++audited_methods;
+    }
+  }
+  EXPECT_EQ(audit.entries_size(), audited_methods);
+  for (const auto& entry : audit.entries()) {
+    EXPECT_EQ(entry.role(), "viewer");
+    EXPECT_NE(entry.detail().find("role"), std::string::npos) << entry.detail();
+  }
+}
+
+TEST_F(RoleWalkTest, RevokedTokensAreRefusedByEveryMethod) {
+  const std::string ops = CreateToken("ops", mdefleet::v1::ROLE_OPERATOR);
+  auto admin = mdefleet::v1::AdminService::NewStub(channel_);
+  {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", absl::StrCat("Bearer ", admin_token_));
+    mdefleet::v1::RevokeTokenRequest request;
+    request.set_token("ops");
+    mdefleet::v1::ApiToken revoked;
+    grpc::Status status = admin->RevokeToken(&context, request, &revoked);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(revoked.state(), "revoked");
+  }
+  for (const google::protobuf::MethodDescriptor* method : AdminMethods()) {
+    grpc::Status status = RawCall(
+        channel_, absl::StrCat("/mdefleet.v1.AdminService/", method->name()),
+        "", absl::StrCat("Bearer ", ops));
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED)
+        << method->name() << ": " << status.error_message();
+  }
+}
+
+TEST_F(RoleWalkTest, TheBootstrapAdminTokenRotates) {
+  auto admin = mdefleet::v1::AdminService::NewStub(channel_);
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", absl::StrCat("Bearer ", admin_token_));
+  mdefleet::v1::RotateTokenRequest request;
+  request.set_token("admin");
+  mdefleet::v1::CreateTokenResponse rotated;
+  grpc::Status status = admin->RotateToken(&context, request, &rotated);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(rotated.token().role(), mdefleet::v1::ROLE_ADMIN);
+  EXPECT_EQ(RawCall(channel_, "/mdefleet.v1.AdminService/ListDevices", "",
+                    absl::StrCat("Bearer ", admin_token_))
+                .error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_TRUE(RawCall(channel_, "/mdefleet.v1.AdminService/ListTokens", "",
+                      absl::StrCat("Bearer ", rotated.value()))
+                  .ok());
+  EXPECT_EQ(ReadFile(dir_ + "/server.log").find(rotated.value()),
+            std::string::npos);
+}
+
+TEST_F(RoleWalkTest, ARevokedDeviceGetsNothingAndCannotEnrollAgain) {
+  auto admin = mdefleet::v1::AdminService::NewStub(channel_);
+  std::string device_id;
+  {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", absl::StrCat("Bearer ", admin_token_));
+    mdefleet::v1::ListDevicesResponse devices;
+    ASSERT_TRUE(admin->ListDevices(&context, {}, &devices).ok());
+    ASSERT_EQ(devices.devices_size(), 1);
+    device_id = devices.devices(0).id();
+  }
+  {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", absl::StrCat("Bearer ", admin_token_));
+    mdefleet::v1::RevokeDeviceRequest request;
+    request.set_device_id(device_id);
+    request.set_reason("decommissioned");
+    mdefleet::v1::Device revoked;
+    grpc::Status status = admin->RevokeDevice(&context, request, &revoked);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_TRUE(revoked.has_revoked_at());
+  }
+  const google::protobuf::ServiceDescriptor* runner =
+      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+          "mdefleet.v1.RunnerService");
+  for (int m = 0; m < runner->method_count(); ++m) {
+    if (runner->method(m)->name() == "Enroll") continue;
+    grpc::Status status = RawCall(
+        channel_,
+        absl::StrCat("/mdefleet.v1.RunnerService/", runner->method(m)->name()),
+        "", absl::StrCat("Bearer ", device_token_));
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+        << runner->method(m)->name() << ": " << status.error_message();
+  }
+  auto stub = mdefleet::v1::RunnerService::NewStub(channel_);
+  grpc::ClientContext context;
+  context.AddMetadata("authorization",
+                      absl::StrCat("Bearer ", enrollment_secret_));
+  mdefleet::v1::EnrollRequest enroll;
+  enroll.mutable_facts()->set_hostname("WALK-2019-01");
+  enroll.mutable_facts()->set_host_identity("walk-guid");
+  enroll.mutable_facts()->set_os_version("10.0.17763.1");
+  mdefleet::v1::EnrollResponse enrolled;
+  grpc::Status status = stub->Enroll(&context, enroll, &enrolled);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+      << status.error_message();
+}
+
+TEST_F(RoleWalkTest, ATokenFromAnotherHostIsFlaggedNotServed) {
+  auto stub = mdefleet::v1::RunnerService::NewStub(channel_);
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", absl::StrCat("Bearer ", device_token_));
+  mdefleet::v1::PollTasksRequest poll;
+  poll.mutable_facts()->set_hostname("WALK-2019-02");
+  poll.mutable_facts()->set_host_identity("another-machine-guid");
+  poll.mutable_facts()->set_os_version("10.0.17763.1");
+  poll.mutable_max_wait()->set_seconds(0);
+  mdefleet::v1::PollTasksResponse response;
+  grpc::Status status = stub->PollTasks(&context, poll, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+      << status.error_message();
+
+  auto admin = mdefleet::v1::AdminService::NewStub(channel_);
+  grpc::ClientContext list_context;
+  list_context.AddMetadata("authorization",
+                           absl::StrCat("Bearer ", admin_token_));
+  mdefleet::v1::ListDevicesResponse devices;
+  ASSERT_TRUE(admin->ListDevices(&list_context, {}, &devices).ok());
+  ASSERT_EQ(devices.devices_size(), 1);
+  grpc::ClientContext get_context;
+  get_context.AddMetadata("authorization",
+                          absl::StrCat("Bearer ", admin_token_));
+  mdefleet::v1::GetDeviceRequest get;
+  get.set_device_id(devices.devices(0).id());
+  mdefleet::v1::Device device;
+  ASSERT_TRUE(admin->GetDevice(&get_context, get, &device).ok());
+  EXPECT_TRUE(device.has_runner_clone_seen_at());
+  EXPECT_EQ(device.facts().hostname(), "WALK-2019-01") << "facts were taken";
 }
 
 }  // namespace

@@ -153,8 +153,9 @@ class RolloutTest : public ::testing::Test {
   TestEnv env_;
   std::vector<EnrolledDevice> devices_;
   v1::Artifact script_ =
-      env_.Upload(v1::ARTIFACT_KIND_ONBOARDING_SCRIPT,
-                  "WindowsDefenderATPOnboardingScript.cmd", OnboardingScript());
+      env_.SeedArtifact(v1::ARTIFACT_KIND_ONBOARDING_SCRIPT,
+                        "WindowsDefenderATPOnboardingScript.cmd",
+                        OnboardingScript());
 };
 
 inline google::protobuf::Duration ProtoMinutes(int64_t minutes) {

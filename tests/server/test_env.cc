@@ -4,10 +4,13 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "common/artifact_validation.h"
 #include "common/random.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
 #include "gtest/gtest.h"
+#include "server/store/artifacts.h"
 #include "server/store/credentials.h"
 #include "server/store/time_util.h"
 
@@ -91,15 +94,13 @@ TestEnv::TestEnv(service::RunnerOptions runner_options,
   const std::string enroll = RandomToken("mdf_enroll_", 32);
   absl::Status written =
       store_->Write([&](store::Connection& db) -> absl::Status {
-        RETURN_IF_ERROR(store::InsertCredential(
-            db, store::CredentialKind::kAdmin, "admin", Sha256Hex(admin), 0));
-        return store::InsertCredential(db, store::CredentialKind::kEnrollment,
-                                       "runners", Sha256Hex(enroll), 0);
+        return store::InsertBootstrapCredentials(db, Sha256Hex(admin),
+                                                 Sha256Hex(enroll), 0);
       });
   EXPECT_TRUE(written.ok()) << written;
   admin_bearer_ = absl::StrCat("Bearer ", admin);
   enroll_bearer_ = absl::StrCat("Bearer ", enroll);
-  auth_ = std::make_unique<auth::Authenticator>(*store_);
+  auth_ = std::make_unique<auth::Authenticator>(*store_, clock_);
   hub_ = std::make_unique<service::EventHub>(*store_);
   runner_ = std::make_unique<service::RunnerHandlers>(*store_, clock_, *auth_,
                                                       *hub_, runner_options);
@@ -148,6 +149,32 @@ v1::Artifact TestEnv::Upload(v1::ArtifactKind kind, absl::string_view name,
   absl::StatusOr<v1::Artifact> artifact = TryUpload(kind, name, content);
   EXPECT_TRUE(artifact.ok()) << artifact.status();
   return artifact.ok() ? *artifact : v1::Artifact();
+}
+
+v1::Artifact TestEnv::SeedArtifact(v1::ArtifactKind kind,
+                                   absl::string_view name,
+                                   absl::string_view content) {
+  absl::StatusOr<ValidatedArtifact> validated = ValidateArtifact(
+      kind, name, content, absl::ToCivilDay(clock_.Now(), absl::UTCTimeZone()));
+  EXPECT_TRUE(validated.ok()) << validated.status();
+  v1::Artifact artifact;
+  artifact.set_id(Sha256Hex(content));
+  artifact.set_kind(kind);
+  artifact.set_name(std::string(name));
+  artifact.set_size(content.size());
+  if (validated.ok()) {
+    artifact.set_secret(validated->secret);
+    if (validated->valid_until) {
+      artifact.set_valid_until(absl::FormatCivilTime(*validated->valid_until));
+    }
+  }
+  store::SetTimestamp(store::ToMicros(clock_.Now()),
+                      artifact.mutable_uploaded_at());
+  absl::Status stored = store_->Write([&](store::Connection& db) {
+    return store::InsertArtifact(db, artifact, content);
+  });
+  EXPECT_TRUE(stored.ok()) << stored;
+  return artifact;
 }
 
 v1::PollTasksResponse TestEnv::Poll(const EnrolledDevice& device) {

@@ -92,6 +92,10 @@ class TestEnv {
   // Uploads content; fails the test on error.
   v1::Artifact Upload(v1::ArtifactKind kind, absl::string_view name,
                       absl::string_view content);
+  // Stores an artifact as an earlier upload would have (no audit row): a
+  // fixture's starting state.
+  v1::Artifact SeedArtifact(v1::ArtifactKind kind, absl::string_view name,
+                            absl::string_view content);
   absl::StatusOr<v1::Artifact> TryUpload(v1::ArtifactKind kind,
                                          absl::string_view name,
                                          absl::string_view content);

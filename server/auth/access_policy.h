@@ -1,0 +1,35 @@
+// Which role each AdminService method requires and whether it is audited,
+// read from the proto descriptors (access.proto's method options): the proto
+// is the one place the policy is written down.
+#ifndef MDEFLEET_SERVER_AUTH_ACCESS_POLICY_H_
+#define MDEFLEET_SERVER_AUTH_ACCESS_POLICY_H_
+
+#include <optional>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "mdefleet/v1/access.pb.h"
+
+namespace mdefleet::auth {
+
+// The role AdminService.`method` requires; ROLE_UNSPECIFIED for an unknown
+// method or one that declares none (refused to every caller).
+v1::Role RequiredRole(absl::string_view method);
+
+// AdminService.`method` changes state: its calls are audited.
+bool IsAudited(absl::string_view method);
+
+// True when `held` includes `required` (admin > operator > viewer).
+bool RoleAllows(v1::Role held, v1::Role required);
+
+// "viewer", "operator", "admin"; "none" otherwise.
+absl::string_view RoleName(v1::Role role);
+// The role named `name` (as RoleName), nullopt otherwise.
+std::optional<v1::Role> ParseRole(absl::string_view name);
+
+// The audit log's action for a method: SubmitJob -> submit_job.
+std::string AuditAction(absl::string_view method);
+
+}  // namespace mdefleet::auth
+
+#endif  // MDEFLEET_SERVER_AUTH_ACCESS_POLICY_H_
