@@ -159,6 +159,19 @@ absl::Status RunInit(const InitOptions& options) {
 
 absl::Status RunServe(const ServeOptions& options) {
   const Clock& clock = *Clock::Real();
+  // Refused before the database is touched: a bad transport flag changes
+  // nothing.
+  ASSIGN_OR_RETURN(
+      const server_tls::ServeTls tls,
+      server_tls::LoadServeTls({.listen = options.listen,
+                                .tls_dir = server_tls::TlsDirectory(
+                                    options.db_path, options.tls_dir),
+                                .tls_dir_given = !options.tls_dir.empty(),
+                                .tls_cert = options.tls_cert,
+                                .tls_key = options.tls_key,
+                                .plaintext = options.plaintext,
+                                .mtls = options.mtls},
+                               clock.Now()));
   ASSIGN_OR_RETURN(
       std::unique_ptr<store::Store> db,
       store::Store::Open(options.db_path, store::OpenMode::kExisting, clock));
@@ -192,18 +205,6 @@ absl::Status RunServe(const ServeOptions& options) {
           options.defender_api_url, options.defender_login_url,
           options.defender_tenant_id, options.defender_client_id,
           options.defender_client_secret_file, options.defender_poll_interval));
-  ASSIGN_OR_RETURN(
-      const server_tls::ServeTls tls,
-      server_tls::LoadServeTls(
-          {.listen = options.listen,
-           .tls_dir = server_tls::TlsDirectory(options.db_path,
-                                               options.tls_dir),
-           .tls_dir_given = !options.tls_dir.empty(),
-           .tls_cert = options.tls_cert,
-           .tls_key = options.tls_key,
-           .plaintext = options.plaintext,
-           .mtls = options.mtls},
-          clock.Now()));
   auth::Authenticator authenticator(*db);
   service::EventHub hub(*db);
   service::RunnerHandlers runner(
@@ -254,8 +255,8 @@ absl::Status RunServe(const ServeOptions& options) {
         defender_config.client_id, " of tenant ", defender_config.tenant_id));
   }
   const std::string host = options.listen.substr(0, options.listen.rfind(':'));
-  LogEvent(absl::StrCat("listening on ", host, ":", port, ": ",
-                        tls.description));
+  LogEvent(
+      absl::StrCat("listening on ", host, ":", port, ": ", tls.description));
   if (!options.port_file.empty()) {
     RETURN_IF_ERROR(WritePortFile(options.port_file, port));
   }

@@ -28,9 +28,9 @@ absl::Status SetRandomSerial(X509& cert) {
   std::string bytes = RandomBytes(16);
   bytes[0] = static_cast<char>(static_cast<unsigned char>(bytes[0]) & 0x7f);
   bytes[0] = static_cast<char>(static_cast<unsigned char>(bytes[0]) | 0x01);
-  UniqueBignum serial(BN_bin2bn(reinterpret_cast<const unsigned char*>(
-                                    bytes.data()),
-                                static_cast<int>(bytes.size()), nullptr));
+  UniqueBignum serial(
+      BN_bin2bn(reinterpret_cast<const unsigned char*>(bytes.data()),
+                static_cast<int>(bytes.size()), nullptr));
   if (serial == nullptr ||
       BN_to_ASN1_INTEGER(serial.get(), X509_get_serialNumber(&cert)) ==
           nullptr) {
@@ -69,8 +69,8 @@ absl::StatusOr<UniqueX509> NewCertificate(absl::string_view common_name,
                     absl::ToTimeT(now + validity)) == nullptr) {
     return Failed("cannot set the certificate validity");
   }
-  RETURN_IF_ERROR(SetSubjectName(*X509_get_subject_name(cert.get()),
-                                 common_name));
+  RETURN_IF_ERROR(
+      SetSubjectName(*X509_get_subject_name(cert.get()), common_name));
   const X509_NAME* issuer_name = issuer != nullptr
                                      ? X509_get_subject_name(issuer)
                                      : X509_get_subject_name(cert.get());
@@ -91,8 +91,8 @@ absl::Status AddExtension(X509& cert, const X509* issuer, int nid,
                  &cert, nullptr, nullptr, 0);
   UniqueX509Extension ext(X509V3_EXT_conf_nid(nullptr, &ctx, nid, value));
   if (ext == nullptr || X509_add_ext(&cert, ext.get(), -1) != 1) {
-    return Failed(absl::StrCat("cannot add the certificate extension ",
-                               OBJ_nid2sn(nid)));
+    return Failed(
+        absl::StrCat("cannot add the certificate extension ", OBJ_nid2sn(nid)));
   }
   return absl::OkStatus();
 }
@@ -222,14 +222,14 @@ absl::StatusOr<KeyAndCertificate> CertificateAuthority::IssueServerCertificate(
   }
   ASSIGN_OR_RETURN(UniqueEvpPkey key, NewEcKey());
   ASSIGN_OR_RETURN(UniqueX509 cert,
-                   NewCertificate(names.front().value, *key,
-                                  certificate_.get(), now, kServerValidity));
-  RETURN_IF_ERROR(AddExtension(*cert, certificate_.get(),
-                               NID_basic_constraints, "critical,CA:FALSE"));
+                   NewCertificate(names.front().value, *key, certificate_.get(),
+                                  now, kServerValidity));
+  RETURN_IF_ERROR(AddExtension(*cert, certificate_.get(), NID_basic_constraints,
+                               "critical,CA:FALSE"));
   RETURN_IF_ERROR(AddExtension(*cert, certificate_.get(), NID_key_usage,
                                "critical,digitalSignature"));
-  RETURN_IF_ERROR(AddExtension(*cert, certificate_.get(), NID_ext_key_usage,
-                               "serverAuth"));
+  RETURN_IF_ERROR(
+      AddExtension(*cert, certificate_.get(), NID_ext_key_usage, "serverAuth"));
   RETURN_IF_ERROR(AddKeyIdentifiers(*cert, certificate_.get()));
   RETURN_IF_ERROR(AddSubjectAltNames(*cert, *alt_names));
   RETURN_IF_ERROR(Sign(*cert, *key_));
@@ -255,12 +255,12 @@ absl::StatusOr<std::string> CertificateAuthority::IssueClientCertificate(
   ASSIGN_OR_RETURN(UniqueX509 cert,
                    NewCertificate(device_id, *public_key, certificate_.get(),
                                   now, kClientValidity));
-  RETURN_IF_ERROR(AddExtension(*cert, certificate_.get(),
-                               NID_basic_constraints, "critical,CA:FALSE"));
+  RETURN_IF_ERROR(AddExtension(*cert, certificate_.get(), NID_basic_constraints,
+                               "critical,CA:FALSE"));
   RETURN_IF_ERROR(AddExtension(*cert, certificate_.get(), NID_key_usage,
                                "critical,digitalSignature"));
-  RETURN_IF_ERROR(AddExtension(*cert, certificate_.get(), NID_ext_key_usage,
-                               "clientAuth"));
+  RETURN_IF_ERROR(
+      AddExtension(*cert, certificate_.get(), NID_ext_key_usage, "clientAuth"));
   RETURN_IF_ERROR(AddKeyIdentifiers(*cert, certificate_.get()));
   RETURN_IF_ERROR(AddSubjectAltNames(*cert, *alt_names));
   RETURN_IF_ERROR(Sign(*cert, *key_));

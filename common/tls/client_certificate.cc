@@ -21,12 +21,11 @@ std::string DeviceUri(absl::string_view device_id) {
 }
 
 absl::Status ValidateDeviceId(absl::string_view device_id) {
-  const bool ok =
-      !device_id.empty() && device_id.size() <= 64 &&
-      std::all_of(device_id.begin(), device_id.end(), [](char c) {
-        return absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
-               c == '-' || c == '_' || c == '.';
-      });
+  const bool ok = !device_id.empty() && device_id.size() <= 64 &&
+                  std::all_of(device_id.begin(), device_id.end(), [](char c) {
+                    return absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
+                           c == '-' || c == '_' || c == '.';
+                  });
   if (!ok) {
     return absl::InvalidArgumentError(absl::StrCat(
         "device id \"", absl::CHexEscape(device_id.substr(0, 80)),
@@ -83,8 +82,8 @@ absl::StatusOr<std::string> DeviceIdOfCertificate(
     absl::string_view certificate_pem) {
   ASSIGN_OR_RETURN(UniqueX509 cert,
                    ParseCertificatePem(certificate_pem, "client certificate"));
-  UniqueGeneralNames names(static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(
-      cert.get(), NID_subject_alt_name, nullptr, nullptr)));
+  UniqueGeneralNames names(static_cast<GENERAL_NAMES*>(
+      X509_get_ext_d2i(cert.get(), NID_subject_alt_name, nullptr, nullptr)));
   ClearOpenSslErrors();  // an absent extension is not an error here
   std::vector<std::string> ids;
   for (int i = 0; names != nullptr && i < sk_GENERAL_NAME_num(names.get());
@@ -100,9 +99,9 @@ absl::StatusOr<std::string> DeviceIdOfCertificate(
     }
   }
   if (ids.size() != 1) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "client certificate: expected one ", kDeviceUriPrefix,
-        "<device id> name, found ", ids.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("client certificate: expected one ", kDeviceUriPrefix,
+                     "<device id> name, found ", ids.size()));
   }
   RETURN_IF_ERROR(ValidateDeviceId(ids.front()));
   return ids.front();

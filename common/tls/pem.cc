@@ -33,8 +33,7 @@ template <typename T, typename Write>
 absl::StatusOr<std::string> ToPem(const T& object, Write write,
                                   absl::string_view what) {
   UniqueBio bio(BIO_new(BIO_s_mem()));
-  if (bio == nullptr ||
-      write(bio.get(), const_cast<T*>(&object)) != 1) {
+  if (bio == nullptr || write(bio.get(), const_cast<T*>(&object)) != 1) {
     return OpenSslError(absl::StatusCode::kInternal,
                         absl::StrCat("cannot write ", what, " as PEM"));
   }
@@ -52,7 +51,8 @@ absl::StatusOr<UniqueX509> ParseCertificatePem(absl::string_view pem,
   if (cert == nullptr) {
     return OpenSslError(
         absl::StatusCode::kInvalidArgument,
-        absl::StrCat(what, ": no PEM certificate (-----BEGIN CERTIFICATE-----)"));
+        absl::StrCat(what,
+                     ": no PEM certificate (-----BEGIN CERTIFICATE-----)"));
   }
   return cert;
 }
@@ -60,10 +60,10 @@ absl::StatusOr<UniqueX509> ParseCertificatePem(absl::string_view pem,
 absl::StatusOr<UniqueEvpPkey> ParsePrivateKeyPem(absl::string_view pem,
                                                  absl::string_view what) {
   UniqueBio bio = ReadBio(pem);
-  UniqueEvpPkey key(bio == nullptr
-                        ? nullptr
-                        : PEM_read_bio_PrivateKey(bio.get(), nullptr,
-                                                  NoPassphrase, nullptr));
+  UniqueEvpPkey key(
+      bio == nullptr
+          ? nullptr
+          : PEM_read_bio_PrivateKey(bio.get(), nullptr, NoPassphrase, nullptr));
   if (key == nullptr) {
     return OpenSslError(
         absl::StatusCode::kInvalidArgument,
@@ -77,10 +77,10 @@ absl::StatusOr<UniqueEvpPkey> ParsePrivateKeyPem(absl::string_view pem,
 absl::StatusOr<UniqueX509Req> ParseCsrPem(absl::string_view pem,
                                           absl::string_view what) {
   UniqueBio bio = ReadBio(pem);
-  UniqueX509Req csr(bio == nullptr ? nullptr
-                                   : PEM_read_bio_X509_REQ(bio.get(), nullptr,
-                                                           NoPassphrase,
-                                                           nullptr));
+  UniqueX509Req csr(
+      bio == nullptr
+          ? nullptr
+          : PEM_read_bio_X509_REQ(bio.get(), nullptr, NoPassphrase, nullptr));
   if (csr == nullptr) {
     return OpenSslError(
         absl::StatusCode::kInvalidArgument,
@@ -126,9 +126,9 @@ absl::Status CheckKeyPair(absl::string_view cert_pem, absl::string_view key_pem,
   ASSIGN_OR_RETURN(UniqueEvpPkey key, ParsePrivateKeyPem(key_pem, key_what));
   if (X509_check_private_key(cert.get(), key.get()) != 1) {
     ClearOpenSslErrors();
-    return absl::InvalidArgumentError(
-        absl::StrCat(key_what, ": is not the private key of the certificate in ",
-                     cert_what));
+    return absl::InvalidArgumentError(absl::StrCat(
+        key_what, ": is not the private key of the certificate in ",
+        cert_what));
   }
   ASSIGN_OR_RETURN(const absl::Time not_after, NotAfter(*cert));
   if (not_after <= now) {

@@ -24,8 +24,8 @@ namespace mdefleet::tls {
 [[nodiscard]] absl::StatusOr<UniqueEvpPkey> ParsePrivateKeyPem(
     absl::string_view pem, absl::string_view what);
 // A certificate signing request. InvalidArgument when there is none.
-[[nodiscard]] absl::StatusOr<UniqueX509Req> ParseCsrPem(
-    absl::string_view pem, absl::string_view what);
+[[nodiscard]] absl::StatusOr<UniqueX509Req> ParseCsrPem(absl::string_view pem,
+                                                        absl::string_view what);
 
 [[nodiscard]] absl::StatusOr<std::string> CertificateToPem(const X509& cert);
 // Unencrypted PKCS#8: a secret; store it with mode 0600.

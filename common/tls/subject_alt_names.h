@@ -31,8 +31,8 @@ struct SubjectAltName {
 // machine can connect by any local name: localhost, 127.0.0.1, ::1 and
 // `hostname` (skipped when empty or not a DNS name), then `extra`, without
 // duplicates.
-std::vector<SubjectAltName> ServerNames(absl::string_view hostname,
-                                        const std::vector<SubjectAltName>& extra);
+std::vector<SubjectAltName> ServerNames(
+    absl::string_view hostname, const std::vector<SubjectAltName>& extra);
 
 }  // namespace mdefleet::tls
 

@@ -69,9 +69,8 @@ grpc::ServerUnaryReactor* GrpcRunnerService::PollTasks(
 grpc::Status GrpcRunnerService::ReportStep(grpc::ServerContext* context,
                                            const v1::ReportStepRequest* request,
                                            v1::ReportStepResponse* response) {
-  absl::StatusOr<v1::ReportStepResponse> result =
-      handlers_.ReportStep(AuthorizationOf(*context), *request,
-                           PeerOf(*context));
+  absl::StatusOr<v1::ReportStepResponse> result = handlers_.ReportStep(
+      AuthorizationOf(*context), *request, PeerOf(*context));
   if (!result.ok()) return ToGrpcStatus(result.status());
   *response = *std::move(result);
   return grpc::Status::OK;
@@ -80,9 +79,8 @@ grpc::Status GrpcRunnerService::ReportStep(grpc::ServerContext* context,
 grpc::Status GrpcRunnerService::Heartbeat(grpc::ServerContext* context,
                                           const v1::HeartbeatRequest* request,
                                           v1::HeartbeatResponse* response) {
-  absl::StatusOr<v1::HeartbeatResponse> result =
-      handlers_.Heartbeat(AuthorizationOf(*context), *request,
-                          PeerOf(*context));
+  absl::StatusOr<v1::HeartbeatResponse> result = handlers_.Heartbeat(
+      AuthorizationOf(*context), *request, PeerOf(*context));
   if (!result.ok()) return ToGrpcStatus(result.status());
   *response = *std::move(result);
   return grpc::Status::OK;

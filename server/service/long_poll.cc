@@ -25,8 +25,7 @@ LongPoller::~LongPoller() { Stop(); }
 
 std::shared_ptr<PollCall> LongPoller::Poll(std::string authorization,
                                            v1::PollTasksRequest request,
-                                           PollDone done,
-                                           PeerIdentity peer) {
+                                           PollDone done, PeerIdentity peer) {
   auto call = std::make_shared<PollCall>(std::move(done));
   call->authorization = std::move(authorization);
   call->peer = std::move(peer);

@@ -20,8 +20,7 @@ bool Exists(const std::string& path) {
 
 absl::Status CheckFlags(const ServeTlsOptions& options) {
   if (options.plaintext &&
-      (!options.tls_cert.empty() || !options.tls_key.empty() ||
-       options.mtls)) {
+      (!options.tls_cert.empty() || !options.tls_key.empty() || options.mtls)) {
     return absl::InvalidArgumentError(
         "--plaintext: cannot be combined with --tls-cert, --tls-key or "
         "--mtls");
@@ -60,8 +59,8 @@ absl::Status LoadServerPair(const ServeTlsOptions& options,
   }
   ASSIGN_OR_RETURN(tls.certificate_pem, ReadPemFile(cert_path, cert_what));
   ASSIGN_OR_RETURN(tls.key_pem, ReadPemFile(key_path, key_what));
-  RETURN_IF_ERROR(tls::CheckKeyPair(tls.certificate_pem, tls.key_pem,
-                                    cert_what, key_what, now));
+  RETURN_IF_ERROR(tls::CheckKeyPair(tls.certificate_pem, tls.key_pem, cert_what,
+                                    key_what, now));
   tls.enabled = true;
   tls.description = absl::StrCat("TLS with the certificate ", cert_path);
   return absl::OkStatus();
@@ -75,19 +74,21 @@ absl::Status LoadClientCa(const TlsDirPaths& paths, ServeTls& tls) {
                     "certificates");
     return absl::OkStatus();
   }
-  ASSIGN_OR_RETURN(tls.client_ca_pem, ReadPemFile(paths.ca_cert, paths.ca_cert));
+  ASSIGN_OR_RETURN(tls.client_ca_pem,
+                   ReadPemFile(paths.ca_cert, paths.ca_cert));
   RETURN_IF_ERROR(
       tls::ParseCertificatePem(tls.client_ca_pem, paths.ca_cert).status());
   if (!Exists(paths.ca_key)) {
-    absl::StrAppend(&tls.description, "; runner client certificates verified "
-                                      "against ", paths.ca_cert,
-                    " (no ca.key: none issued at enrollment)");
+    absl::StrAppend(&tls.description,
+                    "; runner client certificates verified "
+                    "against ",
+                    paths.ca_cert, " (no ca.key: none issued at enrollment)");
     return absl::OkStatus();
   }
   ASSIGN_OR_RETURN(std::string ca_key, ReadPemFile(paths.ca_key, paths.ca_key));
-  ASSIGN_OR_RETURN(tls.issuer,
-                   tls::CertificateAuthority::Load(tls.client_ca_pem, ca_key,
-                                                   paths.ca_cert, paths.ca_key));
+  ASSIGN_OR_RETURN(
+      tls.issuer, tls::CertificateAuthority::Load(tls.client_ca_pem, ca_key,
+                                                  paths.ca_cert, paths.ca_key));
   absl::StrAppend(&tls.description,
                   "; runner client certificates issued at enrollment and "
                   "verified against ",

@@ -17,13 +17,13 @@
 namespace mdefleet::server_tls {
 
 struct ServeTlsOptions {
-  std::string listen{};    // --listen
-  std::string tls_dir{};   // the TLS directory (see TlsDirectory)
+  std::string listen{};        // --listen
+  std::string tls_dir{};       // the TLS directory (see TlsDirectory)
   bool tls_dir_given = false;  // --tls-dir was passed: it must exist
-  std::string tls_cert{};  // --tls-cert, overrides <tls_dir>/server.pem
-  std::string tls_key{};   // --tls-key, overrides <tls_dir>/server.key
-  bool plaintext = false;  // --plaintext
-  bool mtls = false;       // --mtls
+  std::string tls_cert{};      // --tls-cert, overrides <tls_dir>/server.pem
+  std::string tls_key{};       // --tls-key, overrides <tls_dir>/server.key
+  bool plaintext = false;      // --plaintext
+  bool mtls = false;           // --mtls
 };
 
 struct ServeTls {

@@ -25,8 +25,8 @@ constexpr char kCaCommonName[] = "mdefleet CA";
 // file: a key is never overwritten).
 absl::Status WriteNewFile(const std::string& path, const std::string& content,
                           mode_t mode) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-                        mode);
+  const int fd =
+      ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) {
     return absl::FailedPreconditionError(
         absl::StrCat("cannot create ", path, ": ", std::strerror(errno)));
@@ -89,8 +89,8 @@ absl::StatusOr<std::string> ReadPemFile(const std::string& path,
                                         const std::string& what) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    return absl::NotFoundError(absl::StrCat(what, ": cannot read ", path, ": ",
-                                            std::strerror(errno)));
+    return absl::NotFoundError(
+        absl::StrCat(what, ": cannot read ", path, ": ", std::strerror(errno)));
   }
   std::stringstream content;
   content << in.rdbuf();

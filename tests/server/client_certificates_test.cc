@@ -17,8 +17,8 @@
 namespace mdefleet::testing {
 namespace {
 
-using ::testing::HasSubstr;
 using service::PeerIdentity;
+using ::testing::HasSubstr;
 
 PeerIdentity TlsWithout() { return {.tls = true}; }
 PeerIdentity TlsAs(const std::string& device_id) {
@@ -29,11 +29,13 @@ PeerIdentity TlsAs(const std::string& device_id) {
 
 TEST(CheckClientCertificateTest, Rules) {
   EXPECT_TRUE(service::CheckClientCertificate("dev-1", {}, false).ok());
-  EXPECT_TRUE(service::CheckClientCertificate("dev-1", TlsWithout(), false).ok());
-  EXPECT_TRUE(service::CheckClientCertificate("dev-1", TlsAs("dev-1"), true).ok());
+  EXPECT_TRUE(
+      service::CheckClientCertificate("dev-1", TlsWithout(), false).ok());
+  EXPECT_TRUE(
+      service::CheckClientCertificate("dev-1", TlsAs("dev-1"), true).ok());
 
-  absl::Status other = service::CheckClientCertificate("dev-1", TlsAs("dev-2"),
-                                                       false);
+  absl::Status other =
+      service::CheckClientCertificate("dev-1", TlsAs("dev-2"), false);
   EXPECT_EQ(other.code(), absl::StatusCode::kUnauthenticated);
   EXPECT_THAT(other.message(),
               HasSubstr("client certificate belongs to another device"));
@@ -70,9 +72,8 @@ class ClientCertificatesTest : public ::testing::Test {
 
 TEST_F(ClientCertificatesTest, EnrollOverTlsIssuesACertificateForTheDevice) {
   TestEnv env({.client_ca = ca_.get()});
-  auto enrolled = env.runner().Enroll(env.enroll_bearer(),
-                                      EnrollWithCsr("WEB-2019-01"),
-                                      TlsWithout());
+  auto enrolled = env.runner().Enroll(
+      env.enroll_bearer(), EnrollWithCsr("WEB-2019-01"), TlsWithout());
   ASSERT_TRUE(enrolled.ok()) << enrolled.status();
   ASSERT_FALSE(enrolled->client_certificate_pem().empty());
   auto id = tls::DeviceIdOfCertificate(enrolled->client_certificate_pem());
@@ -116,7 +117,8 @@ TEST_F(ClientCertificatesTest, AnotherDevicesCertificateIsRefusedEverywhere) {
   auto poll = env.runner().AuthenticateDevice(a.bearer, as_b);
   EXPECT_EQ(poll.status().code(), absl::StatusCode::kUnauthenticated);
   EXPECT_THAT(poll.status().message(), HasSubstr("another device"));
-  auto report = env.runner().ReportStep(a.bearer, v1::ReportStepRequest(), as_b);
+  auto report =
+      env.runner().ReportStep(a.bearer, v1::ReportStepRequest(), as_b);
   EXPECT_EQ(report.status().code(), absl::StatusCode::kUnauthenticated);
   auto beat = env.runner().Heartbeat(a.bearer, v1::HeartbeatRequest(), as_b);
   EXPECT_EQ(beat.status().code(), absl::StatusCode::kUnauthenticated);
@@ -138,12 +140,12 @@ TEST_F(ClientCertificatesTest, MtlsRefusesCallsWithoutCertificate) {
   auto missing = env.runner().AuthenticateDevice(a.bearer, TlsWithout());
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kUnauthenticated);
   EXPECT_THAT(missing.status().message(), HasSubstr("--mtls"));
-  auto beat = env.runner().Heartbeat(a.bearer, v1::HeartbeatRequest(),
-                                     TlsWithout());
+  auto beat =
+      env.runner().Heartbeat(a.bearer, v1::HeartbeatRequest(), TlsWithout());
   EXPECT_EQ(beat.status().code(), absl::StatusCode::kUnauthenticated);
   // A wrong token is still a wrong token, whatever the certificate.
-  auto wrong = env.runner().AuthenticateDevice("Bearer mdf_dev_wrong",
-                                               TlsAs(a.id));
+  auto wrong =
+      env.runner().AuthenticateDevice("Bearer mdf_dev_wrong", TlsAs(a.id));
   EXPECT_EQ(wrong.status().code(), absl::StatusCode::kUnauthenticated);
   EXPECT_TRUE(env.runner().AuthenticateDevice(a.bearer, TlsAs(a.id)).ok());
 }

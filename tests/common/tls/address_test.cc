@@ -38,8 +38,8 @@ TEST(AddressTest, LocalAddresses) {
   }
   for (absl::string_view address :
        {"0.0.0.0:0", "[::]:7443", ":7443", "10.0.0.5:7443",
-        "mdefleet.corp:7443", "ipv4:127.0.0.1:1,10.0.0.1:2", "ipv4:",
-        "dns:///mdefleet.corp:1"}) {
+        "mdefleet.corp:7443", "ipv4:127.0.0.1:1,10.0.0.1:2",
+        "ipv4:", "dns:///mdefleet.corp:1"}) {
     EXPECT_FALSE(IsLocalAddress(address)) << address;
   }
 }

@@ -2,10 +2,10 @@
 
 #include <openssl/x509.h>
 
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
 #include "common/tls/client_certificate.h"
 #include "common/tls/pem.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 #include "tests/common/tls/tls_test_util.h"
 
 namespace mdefleet::tls {
@@ -60,9 +60,8 @@ TEST(CertificateAuthorityTest, TwoCasHaveDifferentKeys) {
 TEST(CertificateAuthorityTest, SavedAndLoadedCaStillSigns) {
   auto ca = NewCa();
   ASSERT_NE(ca, nullptr);
-  auto loaded = CertificateAuthority::Load(*ca->CertificatePem(),
-                                           *ca->PrivateKeyPem(), "ca.pem",
-                                           "ca.key");
+  auto loaded = CertificateAuthority::Load(
+      *ca->CertificatePem(), *ca->PrivateKeyPem(), "ca.pem", "ca.key");
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   auto server = (*loaded)->IssueServerCertificate(Names(), TestNow());
   ASSERT_TRUE(server.ok()) << server.status();
@@ -85,9 +84,8 @@ TEST(CertificateAuthorityTest, LoadRefusesAKeyOfAnotherCa) {
 
 TEST(CertificateAuthorityTest, LoadRefusesGarbageAndNonCaCertificates) {
   auto ca = NewCa();
-  auto garbage = CertificateAuthority::Load("not a certificate",
-                                            *ca->PrivateKeyPem(), "ca.pem",
-                                            "ca.key");
+  auto garbage = CertificateAuthority::Load(
+      "not a certificate", *ca->PrivateKeyPem(), "ca.pem", "ca.key");
   ASSERT_FALSE(garbage.ok());
   EXPECT_THAT(garbage.status().message(), HasSubstr("ca.pem: no PEM"));
 
@@ -112,7 +110,8 @@ TEST(CertificateAuthorityTest, ServerCertificateCarriesEveryName) {
   EXPECT_TRUE(CertificateMatchesIp(pem, "10.0.0.5"));
   EXPECT_FALSE(CertificateMatchesHost(pem, "other.corp.example"));
   EXPECT_FALSE(CertificateMatchesIp(pem, "10.0.0.6"));
-  EXPECT_TRUE(CheckKeyPair(pem, server->key_pem, "cert", "key", TestNow()).ok());
+  EXPECT_TRUE(
+      CheckKeyPair(pem, server->key_pem, "cert", "key", TestNow()).ok());
   // Valid about two years; not a client certificate.
   EXPECT_EQ(VerifyChain(pem, *ca->CertificatePem(), X509_PURPOSE_SSL_SERVER,
                         TestNow() + absl::Hours(24 * 700)),
@@ -147,8 +146,8 @@ TEST(CertificateAuthorityTest, ClientCertificateNamesTheDevice) {
   auto ca = NewCa();
   auto request = CreateKeyAndCsr("SIM-2019-0001");
   ASSERT_TRUE(request.ok()) << request.status();
-  auto cert = ca->IssueClientCertificate(request->csr_pem, "dev-0123abcd",
-                                         TestNow());
+  auto cert =
+      ca->IssueClientCertificate(request->csr_pem, "dev-0123abcd", TestNow());
   ASSERT_TRUE(cert.ok()) << cert.status();
   EXPECT_EQ(CommonName(*cert), "dev-0123abcd");
   auto id = DeviceIdOfCertificate(*cert);
@@ -177,14 +176,14 @@ TEST(CertificateAuthorityTest, ClientCertificateRefusesBadRequests) {
 
   auto mine = CreateKeyAndCsr("a");
   auto theirs = CreateKeyAndCsr("b");
-  const std::string forged = CsrWithMismatchedKey(mine->key_pem,
-                                                  theirs->key_pem);
+  const std::string forged =
+      CsrWithMismatchedKey(mine->key_pem, theirs->key_pem);
   auto refused = ca->IssueClientCertificate(forged, "dev-1", TestNow());
   ASSERT_FALSE(refused.ok());
   EXPECT_THAT(refused.status().message(), HasSubstr("does not verify"));
 
-  auto bad_id = ca->IssueClientCertificate(mine->csr_pem, "dev 1,CN=x",
-                                           TestNow());
+  auto bad_id =
+      ca->IssueClientCertificate(mine->csr_pem, "dev 1,CN=x", TestNow());
   ASSERT_FALSE(bad_id.ok());
   EXPECT_THAT(bad_id.status().message(), HasSubstr("device id"));
 }

@@ -1,8 +1,8 @@
 #include "common/tls/client_certificate.h"
 
+#include "common/tls/certificate_authority.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "common/tls/certificate_authority.h"
 #include "tests/common/tls/tls_test_util.h"
 
 namespace mdefleet::tls {
@@ -30,8 +30,7 @@ TEST(ClientCertificateTest, EveryRequestHasItsOwnKey) {
 TEST(ClientCertificateTest, CsrWithAMismatchedKeyIsRefused) {
   auto a = CreateKeyAndCsr("a");
   auto b = CreateKeyAndCsr("b");
-  absl::Status status =
-      VerifyCsr(CsrWithMismatchedKey(a->key_pem, b->key_pem));
+  absl::Status status = VerifyCsr(CsrWithMismatchedKey(a->key_pem, b->key_pem));
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(status.message(), HasSubstr("csr_pem"));
   EXPECT_THAT(status.message(), HasSubstr("does not verify"));
@@ -39,8 +38,9 @@ TEST(ClientCertificateTest, CsrWithAMismatchedKeyIsRefused) {
 
 TEST(ClientCertificateTest, GarbageCsrIsRefused) {
   for (absl::string_view garbage :
-       {"", "hello", "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n"
-                     "-----END CERTIFICATE REQUEST-----\n"}) {
+       {"", "hello",
+        "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n"
+        "-----END CERTIFICATE REQUEST-----\n"}) {
     absl::Status status = VerifyCsr(garbage);
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << garbage;
     EXPECT_THAT(status.message(), HasSubstr("csr_pem")) << garbage;

@@ -1,8 +1,8 @@
 #include "common/tls/pem.h"
 
+#include "common/tls/certificate_authority.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "common/tls/certificate_authority.h"
 #include "tests/common/tls/tls_test_util.h"
 
 namespace mdefleet::tls {
@@ -35,8 +35,8 @@ TEST_F(PemTest, MatchingPairIsAccepted) {
 
 TEST_F(PemTest, KeyOfAnotherCertificateIsRefused) {
   absl::Status status =
-      CheckKeyPair(server_.certificate_pem, *ca_->PrivateKeyPem(),
-                   "--tls-cert", "--tls-key", TestNow());
+      CheckKeyPair(server_.certificate_pem, *ca_->PrivateKeyPem(), "--tls-cert",
+                   "--tls-key", TestNow());
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(status.message(),
               HasSubstr("--tls-key: is not the private key of the "
@@ -48,7 +48,8 @@ TEST_F(PemTest, ExpiredCertificateIsRefused) {
   absl::Status status =
       CheckKeyPair(server_.certificate_pem, server_.key_pem, "--tls-cert",
                    "--tls-key", TestNow() + absl::Hours(24 * 800));
-  EXPECT_THAT(status.message(), HasSubstr("--tls-cert: the certificate expired"));
+  EXPECT_THAT(status.message(),
+              HasSubstr("--tls-cert: the certificate expired"));
 }
 
 TEST_F(PemTest, GarbageIsRefusedNamingTheFlag) {

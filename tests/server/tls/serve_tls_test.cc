@@ -121,10 +121,9 @@ TEST_F(ServeTlsTest, OperatorPairWithoutCaHasNoClientCertificates) {
   TempDir other;
   const std::string dir = other.path() + "/tls";
   const TlsDirPaths mine = PathsIn(dir_);
-  auto material = PrepareTls({.dir = dir,
-                              .cert_file = mine.server_cert,
-                              .key_file = mine.server_key},
-                             TestEpoch());
+  auto material = PrepareTls(
+      {.dir = dir, .cert_file = mine.server_cert, .key_file = mine.server_key},
+      TestEpoch());
   ASSERT_TRUE(material.ok()) << material.status();
   ASSERT_TRUE(WriteTlsDir(dir, *material).ok());
   ServeTlsOptions options = {.listen = "0.0.0.0:0", .tls_dir = dir};

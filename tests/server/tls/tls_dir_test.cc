@@ -69,9 +69,9 @@ TEST(TlsDirTest, CreatesCaAndServerCertificateWithTheNames) {
   auto ca_pem = ReadPemFile(paths.ca_cert, "ca");
   auto ca_key = ReadPemFile(paths.ca_key, "key");
   ASSERT_TRUE(ca_pem.ok() && ca_key.ok());
-  EXPECT_TRUE(tls::CertificateAuthority::Load(*ca_pem, *ca_key, "ca.pem",
-                                              "ca.key")
-                  .ok());
+  EXPECT_TRUE(
+      tls::CertificateAuthority::Load(*ca_pem, *ca_key, "ca.pem", "ca.key")
+          .ok());
   EXPECT_TRUE(tls::CheckKeyPair(*ReadPemFile(paths.server_cert, "c"),
                                 *ReadPemFile(paths.server_key, "k"), "c", "k",
                                 TestEpoch())
