@@ -54,9 +54,11 @@ step "Initialising the server database in $work"
 chmod 600 "$work/credentials"
 admin_token="$(sed -n 's/^admin_token=//p' "$work/credentials")"
 sed -n 's/^enrollment_secret=//p' "$work/credentials" >"$work/enrollment-secret"
+ca_cert="$(sed -n 's/^ca_certificate=//p' "$work/credentials")"
 echo "admin token and enrollment secret written to $work/credentials (mode 600)"
+echo "TLS: private CA and server certificate in $work/mdefleet.db.tls; clients pin $ca_cert"
 
-step "Starting mdefleet-server on 127.0.0.1"
+step "Starting mdefleet-server on 127.0.0.1 (TLS)"
 "$server_bin" serve --db "$work/mdefleet.db" --listen 127.0.0.1:0 \
   --port-file "$work/port" >"$work/server.log" 2>&1 &
 pids+=($!)
@@ -64,10 +66,12 @@ for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.1; done
 [ -s "$work/port" ] || { echo "server did not start; see $work/server.log" >&2; cat "$work/server.log" >&2; exit 1; }
 export MDEFLEET_SERVER="127.0.0.1:$(cat "$work/port")"
 export MDEFLEET_TOKEN="$admin_token"
+export MDEFLEET_CA_CERT="$ca_cert"  # mdefleetctl trusts only this CA
 echo "listening on $MDEFLEET_SERVER"
 
 step "Starting a simulated fleet of $devices Windows servers (2012 R2, 2016, 2019, 2022)"
-"$runner_bin" --server "$MDEFLEET_SERVER" --enrollment-secret-file "$work/enrollment-secret" \
+"$runner_bin" --server "$MDEFLEET_SERVER" --ca-cert "$ca_cert" \
+  --enrollment-secret-file "$work/enrollment-secret" \
   --state-dir "$work/fleet" --simulate-fleet "$devices" >"$work/fleet.log" 2>&1 &
 pids+=($!)
 enrolled=0
@@ -119,7 +123,7 @@ if [ "$keep_running" -eq 1 ]; then
   cat <<MSG
 
 Server and fleet keep running (pids ${pids[*]}). Try:
-  export MDEFLEET_SERVER=$MDEFLEET_SERVER
+  export MDEFLEET_SERVER=$MDEFLEET_SERVER MDEFLEET_CA_CERT=$ca_cert
   export MDEFLEET_TOKEN=\$(sed -n 's/^admin_token=//p' $work/credentials)
   $ctl_bin devices list
   $ctl_bin jobs list

@@ -1,8 +1,8 @@
 // mdefleet-runner: the agent that runs on every Windows Server. On Linux it
 // runs against simulated servers (--simulate PROFILE, --simulate-fleet N).
 //
-//   mdefleet-runner --server HOST:PORT (--enrollment-secret S |
-//       --enrollment-secret-file PATH) --state-dir DIR [--labels k=v,k=v]
+//   mdefleet-runner --server HOST:PORT [--ca-cert FILE] (--enrollment-secret S
+//       | --enrollment-secret-file PATH) --state-dir DIR [--labels k=v,k=v]
 //       [--poll-wait 30s] (--simulate PROFILE | --simulate-fleet N
 //       [--fleet-seed N] [--fleet-first N]) [--sim-delay-ms N]
 #include <pthread.h>
@@ -31,6 +31,9 @@
 #include "absl/time/time.h"
 #include "common/os_family.h"
 #include "common/sha256.h"
+#include "common/tls/address.h"
+#include "common/tls/client_certificate.h"
+#include "common/tls/pem.h"
 #include "runner/client/log.h"
 #include "runner/client/runner_agent.h"
 #include "runner/host/sim/sim_profile.h"
@@ -41,6 +44,7 @@ namespace {
 
 struct Flags {
   std::string server;
+  std::string ca_cert;
   std::string enrollment_secret;
   std::string enrollment_secret_file;
   std::string state_dir;
@@ -87,6 +91,42 @@ absl::StatusOr<std::string> ReadSecret(const Flags& f) {
   return secret;
 }
 
+// The PEM of --ca-cert ("" without it). Without it the server must be on
+// loopback: the enrollment secret and device token must not cross the
+// network in clear.
+absl::StatusOr<std::string> ReadCaCert(const Flags& f) {
+  if (f.ca_cert.empty()) {
+    if (!tls::IsLocalAddress(f.server)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--server ", f.server,
+          " is not a loopback address: pass --ca-cert with the server's CA "
+          "certificate (ca.pem from mdefleet-server init); the enrollment "
+          "secret and device token must not cross the network in plaintext"));
+    }
+    return std::string();
+  }
+  std::ifstream in(f.ca_cert, std::ios::binary);
+  if (!in) {
+    return absl::NotFoundError(
+        absl::StrCat("--ca-cert: cannot read ", f.ca_cert));
+  }
+  std::stringstream pem;
+  pem << in.rdbuf();
+  absl::Status parsed =
+      tls::ParseCertificatePem(pem.str(), "--ca-cert").status();
+  if (!parsed.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(parsed.message(), " in ", f.ca_cert));
+  }
+  return pem.str();
+}
+
+absl::StatusOr<ClientKeyRequest> MakeClientKey(const std::string& name) {
+  absl::StatusOr<tls::KeyAndCsr> made = tls::CreateKeyAndCsr(name);
+  if (!made.ok()) return made.status();
+  return ClientKeyRequest{std::move(made->key_pem), std::move(made->csr_pem)};
+}
+
 // One simulated server and its agent.
 struct Device {
   std::unique_ptr<sim::SimulatedHost> host;
@@ -98,6 +138,7 @@ absl::StatusOr<Device> MakeDevice(const Flags& f, const std::string& root,
                                   const sim::SimProfile& profile,
                                   std::map<std::string, std::string> labels,
                                   const std::string& secret,
+                                  const std::string& ca_cert_pem,
                                   absl::Duration poll_wait, uint32_t seed) {
   sim::SimulatedHostOptions o;
   o.root_dir = root;
@@ -110,6 +151,8 @@ absl::StatusOr<Device> MakeDevice(const Flags& f, const std::string& root,
   if (!host.ok()) return host.status();
   RunnerAgentOptions a;
   a.server_address = f.server;
+  a.ca_cert_pem = ca_cert_pem;
+  a.make_client_key = MakeClientKey;
   a.enrollment_secret = secret;
   a.labels = std::move(labels);
   a.poll_wait = poll_wait;
@@ -129,6 +172,10 @@ int Main(int argc, char** argv) {
       "(here: simulated ones)"};
   app.add_option("--server", f.server, "mdefleet-server address HOST:PORT")
       ->required();
+  app.add_option("--ca-cert", f.ca_cert,
+                 "CA certificate (PEM) the server's certificate must be "
+                 "issued by (ca.pem from mdefleet-server init); without it "
+                 "plaintext, to a loopback server only");
   auto* secret_opt =
       app.add_option("--enrollment-secret", f.enrollment_secret,
                      "runner enrollment secret (mdf_enroll_...)");
@@ -186,6 +233,8 @@ int Main(int argc, char** argv) {
   if (!labels.ok()) return fail(labels.status().message());
   auto secret = ReadSecret(f);
   if (!secret.ok()) return fail(secret.status().message());
+  auto ca_cert_pem = ReadCaCert(f);
+  if (!ca_cert_pem.ok()) return fail(ca_cert_pem.status().message());
   std::error_code ec;
   std::filesystem::create_directories(f.state_dir, ec);
   if (ec) {
@@ -216,7 +265,7 @@ int Main(int argc, char** argv) {
         "SIM-%s-%04d", absl::AsciiStrToUpper(OsFamilyName(profile->os)),
         number % 10000);
     auto device = MakeDevice(f, state_dir, hostname, *profile, *labels, *secret,
-                             poll_wait, number);
+                             *ca_cert_pem, poll_wait, number);
     if (!device.ok()) return fail(device.status().message());
     devices.push_back(*std::move(device));
   } else {
@@ -225,15 +274,20 @@ int Main(int argc, char** argv) {
       m.profile.onboarded = m.profile.onboarded || f.fleet_onboarded;
       std::map<std::string, std::string> device_labels = m.labels;
       for (const auto& [k, v] : *labels) device_labels[k] = v;
-      auto device = MakeDevice(f, absl::StrCat(state_dir, "/", m.hostname),
-                               m.hostname, m.profile, device_labels, *secret,
-                               poll_wait, static_cast<uint32_t>(i + 1));
+      auto device =
+          MakeDevice(f, absl::StrCat(state_dir, "/", m.hostname), m.hostname,
+                     m.profile, device_labels, *secret, *ca_cert_pem, poll_wait,
+                     static_cast<uint32_t>(i + 1));
       if (!device.ok()) return fail(device.status().message());
       devices.push_back(*std::move(device));
     }
   }
   LogLine(absl::StrCat("starting ", devices.size(), " simulated server(s); ",
-                       "server ", f.server, ", state in ", state_dir));
+                       "server ", f.server,
+                       f.ca_cert.empty()
+                           ? " (plaintext, loopback)"
+                           : absl::StrCat(" (TLS, CA ", f.ca_cert, ")"),
+                       ", state in ", state_dir));
 
   std::atomic<bool> all_done{false};
   std::thread signal_thread([&devices, &all_done, signals] {

@@ -41,12 +41,27 @@ int main(int argc, char** argv) {
       "SQLite store"};
   app.require_subcommand(1);
 
-  std::string init_db;
+  mdefleet::InitOptions init_options;
   CLI::App* init = app.add_subcommand(
       "init",
-      "Create a database and print the admin token and enrollment "
-      "secret (once)");
-  init->add_option("--db", init_db, "Database file to create")->required();
+      "Create a database, a private CA and a server certificate; print the "
+      "admin token, enrollment secret and CA certificate path (once)");
+  init->add_option("--db", init_options.db_path, "Database file to create")
+      ->required();
+  init->add_option("--tls-dir", init_options.tls_dir,
+                   "Directory to create for the CA and server certificate "
+                   "(default: <db>.tls)");
+  init->add_option("--san", init_options.sans,
+                   "Extra DNS name or IP address of the server certificate "
+                   "(repeatable; localhost, 127.0.0.1, ::1 and the hostname "
+                   "are always in)");
+  auto* init_cert = init->add_option(
+      "--tls-cert", init_options.tls_cert,
+      "Your own server certificate (PEM, with --tls-key) instead of a new CA");
+  auto* init_key = init->add_option("--tls-key", init_options.tls_key,
+                                    "Private key of --tls-cert (PEM)");
+  init_cert->needs(init_key);
+  init_key->needs(init_cert);
 
   mdefleet::ServeOptions serve_options;
   std::string lease = "10m", poll = "30s", online = "90s";
@@ -59,6 +74,23 @@ int main(int argc, char** argv) {
       ->required();
   serve->add_option("--port-file", serve_options.port_file,
                     "Write the bound port here once listening");
+  serve->add_option("--tls-dir", serve_options.tls_dir,
+                    "TLS directory made by init (default: <db>.tls)");
+  auto* serve_cert = serve->add_option(
+      "--tls-cert", serve_options.tls_cert,
+      "Server certificate (PEM) instead of the TLS directory's server.pem");
+  auto* serve_key = serve->add_option("--tls-key", serve_options.tls_key,
+                                      "Private key of --tls-cert (PEM)");
+  serve_cert->needs(serve_key);
+  serve_key->needs(serve_cert);
+  auto* plaintext = serve->add_flag(
+      "--plaintext", serve_options.plaintext,
+      "Serve without TLS (only on a loopback --listen address)");
+  auto* mtls = serve->add_flag(
+      "--mtls", serve_options.mtls,
+      "Require runners to present the client certificate issued at "
+      "enrollment");
+  plaintext->excludes(serve_cert)->excludes(mtls);
   serve
       ->add_option("--lease-duration", lease,
                    "How long a task lease lasts without reports")
@@ -102,7 +134,7 @@ int main(int argc, char** argv) {
 
   absl::Status status;
   if (*init) {
-    status = mdefleet::RunInit(init_db);
+    status = mdefleet::RunInit(init_options);
   } else {
     // Block the shutdown signals in every thread; serve waits for them.
     sigset_t signals;

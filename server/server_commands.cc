@@ -3,8 +3,10 @@
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 
@@ -34,6 +36,8 @@
 #include "server/store/migrations.h"
 #include "server/store/store.h"
 #include "server/store/time_util.h"
+#include "server/tls/serve_tls.h"
+#include "server/tls/tls_dir.h"
 
 namespace mdefleet {
 namespace {
@@ -57,10 +61,61 @@ absl::Status WritePortFile(const std::string& path, int port) {
   return absl::OkStatus();
 }
 
+std::string Hostname() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0) return "";
+  return name;
+}
+
+std::string AbsolutePath(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::path absolute = std::filesystem::absolute(path, ec);
+  return ec ? path : absolute.lexically_normal().string();
+}
+
+// What init tells the operator about the TLS directory it made (stderr).
+void DescribeTlsDir(const std::string& dir,
+                    const server_tls::TlsMaterial& material) {
+  const server_tls::TlsDirPaths paths = server_tls::PathsIn(dir);
+  if (material.ca_cert_pem.empty()) {
+    std::fprintf(
+        stderr,
+        "mdefleet-server: copied your certificate and key to %s and %s. "
+        "Runners and mdefleetctl must pin the CA that issued it (--ca-cert). "
+        "There is no mdefleet CA, so runners get no client certificates and "
+        "serve --mtls is unavailable.\n",
+        paths.server_cert.c_str(), paths.server_key.c_str());
+    return;
+  }
+  std::string names;
+  for (const std::string& name : material.server_names) {
+    absl::StrAppend(&names, names.empty() ? "" : ", ", name);
+  }
+  std::fprintf(
+      stderr,
+      "mdefleet-server: created the TLS directory %s: a private CA (ca.pem, "
+      "ca.key) and a server certificate (server.pem, server.key) for %s. Give "
+      "ca.pem to runners and mdefleetctl (--ca-cert); keep ca.key secret: it "
+      "can issue certificates for the server and any runner. Other names: "
+      "init --san.\n",
+      dir.c_str(), names.c_str());
+}
+
 }  // namespace
 
-absl::Status RunInit(const std::string& db_path) {
+absl::Status RunInit(const InitOptions& options) {
   const Clock& clock = *Clock::Real();
+  const std::string& db_path = options.db_path;
+  const std::string tls_dir =
+      server_tls::TlsDirectory(db_path, options.tls_dir);
+  // Made in memory first: a bad --san or --tls-cert writes nothing.
+  ASSIGN_OR_RETURN(const server_tls::TlsMaterial tls,
+                   server_tls::PrepareTls({.dir = tls_dir,
+                                           .sans = options.sans,
+                                           .cert_file = options.tls_cert,
+                                           .key_file = options.tls_key,
+                                           .hostname = Hostname()},
+                                          clock.Now()));
   const mode_t old_mask = ::umask(077);  // the database holds secrets' hashes
   absl::StatusOr<std::unique_ptr<store::Store>> opened =
       store::Store::Open(db_path, store::OpenMode::kCreate, clock);
@@ -74,19 +129,47 @@ absl::Status RunInit(const std::string& db_path) {
     return store::InsertBootstrapCredentials(c, Sha256Hex(admin),
                                              Sha256Hex(enroll), now);
   }));
+  if (absl::Status written = server_tls::WriteTlsDir(tls_dir, tls);
+      !written.ok()) {
+    return absl::Status(
+        written.code(),
+        absl::StrCat(written.message(), ". The database ", db_path,
+                     " was created but is unusable without its credentials: "
+                     "remove it and ",
+                     tls_dir, ", then run init again"));
+  }
+  // Scripts parse these lines: the first two keep their order and form.
   std::printf("admin_token=%s\nenrollment_secret=%s\n", admin.c_str(),
               enroll.c_str());
+  if (!tls.ca_cert_pem.empty()) {
+    std::printf("ca_certificate=%s\n",
+                AbsolutePath(server_tls::PathsIn(tls_dir).ca_cert).c_str());
+  }
   std::fflush(stdout);
   std::fprintf(stderr,
                "mdefleet-server: created %s (schema version %d). The admin "
                "token and enrollment secret above are shown once; only their "
                "hashes are stored. Keep them safe.\n",
                db_path.c_str(), store::LatestSchemaVersion());
+  DescribeTlsDir(tls_dir, tls);
   return absl::OkStatus();
 }
 
 absl::Status RunServe(const ServeOptions& options) {
   const Clock& clock = *Clock::Real();
+  // Refused before the database is touched: a bad transport flag changes
+  // nothing.
+  ASSIGN_OR_RETURN(
+      const server_tls::ServeTls tls,
+      server_tls::LoadServeTls({.listen = options.listen,
+                                .tls_dir = server_tls::TlsDirectory(
+                                    options.db_path, options.tls_dir),
+                                .tls_dir_given = !options.tls_dir.empty(),
+                                .tls_cert = options.tls_cert,
+                                .tls_key = options.tls_key,
+                                .plaintext = options.plaintext,
+                                .mtls = options.mtls},
+                               clock.Now()));
   ASSIGN_OR_RETURN(
       std::unique_ptr<store::Store> db,
       store::Store::Open(options.db_path, store::OpenMode::kExisting, clock));
@@ -122,9 +205,12 @@ absl::Status RunServe(const ServeOptions& options) {
           options.defender_client_secret_file, options.defender_poll_interval));
   auth::Authenticator authenticator(*db, clock);
   service::EventHub hub(*db);
-  service::RunnerHandlers runner(*db, clock, authenticator, hub,
-                                 {.lease_duration = options.lease_duration,
-                                  .poll_timeout = options.poll_timeout});
+  service::RunnerHandlers runner(
+      *db, clock, authenticator, hub,
+      {.lease_duration = options.lease_duration,
+       .poll_timeout = options.poll_timeout,
+       .client_ca = tls.issuer.get(),
+       .require_client_certificate = tls.require_client_certificate});
   service::AdminHandlers admin(
       *db, clock, authenticator, hub,
       {.online_window = options.online_window,
@@ -138,8 +224,8 @@ absl::Status RunServe(const ServeOptions& options) {
   service::GrpcAdminService admin_service(admin);
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
-                           &port);
+  builder.AddListeningPort(options.listen,
+                           server_tls::ServerCredentialsFor(tls), &port);
   builder.SetMaxReceiveMessageSize(kMaxReceiveMessageSize);
   builder.RegisterService(&runner_service);
   builder.RegisterService(&admin_service);
@@ -167,7 +253,8 @@ absl::Status RunServe(const ServeOptions& options) {
         defender_config.client_id, " of tenant ", defender_config.tenant_id));
   }
   const std::string host = options.listen.substr(0, options.listen.rfind(':'));
-  LogEvent(absl::StrCat("listening on ", host, ":", port));
+  LogEvent(
+      absl::StrCat("listening on ", host, ":", port, ": ", tls.description));
   if (!options.port_file.empty()) {
     RETURN_IF_ERROR(WritePortFile(options.port_file, port));
   }

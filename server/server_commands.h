@@ -3,20 +3,38 @@
 #define MDEFLEET_SERVER_SERVER_COMMANDS_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 
 namespace mdefleet {
 
-// Creates the database (refusing an existing file), applies the migrations
-// and prints "admin_token=..." and "enrollment_secret=..." on stdout, once.
-[[nodiscard]] absl::Status RunInit(const std::string& db_path);
+struct InitOptions {
+  std::string db_path;
+  std::string tls_dir;            // --tls-dir; empty: <db_path>.tls
+  std::vector<std::string> sans;  // --san: extra names of the server cert
+  std::string tls_cert;           // --tls-cert/--tls-key: the operator's pair
+  std::string tls_key;
+};
+
+// Creates the database (refusing an existing file), applies the migrations,
+// creates the TLS directory (server/tls/tls_dir.h: a new CA and server
+// certificate, or the operator's pair) and prints "admin_token=...",
+// "enrollment_secret=..." and, with a CA, "ca_certificate=<path>" on stdout,
+// once. Bad TLS flags are refused before anything is written.
+[[nodiscard]] absl::Status RunInit(const InitOptions& options);
 
 struct ServeOptions {
   std::string db_path;
   std::string listen;     // HOST:PORT; port 0 picks one
   std::string port_file;  // written with the bound port once listening
+  // Transport security (server/tls/serve_tls.h).
+  std::string tls_dir;   // --tls-dir; empty: <db_path>.tls
+  std::string tls_cert;  // --tls-cert/--tls-key override the directory's
+  std::string tls_key;
+  bool plaintext = false;  // --plaintext (loopback only)
+  bool mtls = false;       // --mtls: runners must present client certificates
   absl::Duration lease_duration = absl::Minutes(10);
   absl::Duration poll_timeout = absl::Seconds(30);
   absl::Duration online_window = absl::Seconds(90);

@@ -20,12 +20,45 @@ absl::Status FromGrpc(const grpc::Status& status) {
                       status.error_message());
 }
 
-GrpcRunnerApi::GrpcRunnerApi(const std::string& server_address) {
+GrpcRunnerApi::GrpcRunnerApi(std::string server_address,
+                             ChannelSecurity security)
+    : server_address_(std::move(server_address)),
+      ca_cert_pem_(security.ca_cert_pem) {
+  Connect(security);
+}
+
+void GrpcRunnerApi::Connect(const ChannelSecurity& security) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(16 << 20);
-  auto channel = grpc::CreateCustomChannel(
-      server_address, grpc::InsecureChannelCredentials(), args);
-  stub_ = v1::RunnerService::NewStub(channel);
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  if (security.ca_cert_pem.empty()) {
+    credentials = grpc::InsecureChannelCredentials();
+  } else {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = security.ca_cert_pem;  // the only trusted root
+    if (!security.client_key_pem.empty() &&
+        !security.client_certificate_pem.empty()) {
+      ssl.pem_private_key = security.client_key_pem;
+      ssl.pem_cert_chain = security.client_certificate_pem;
+    }
+    credentials = grpc::SslCredentials(ssl);
+  }
+  std::shared_ptr<v1::RunnerService::Stub> stub = v1::RunnerService::NewStub(
+      grpc::CreateCustomChannel(server_address_, credentials, args));
+  absl::MutexLock lock(&mu_);
+  stub_ = std::move(stub);
+}
+
+void GrpcRunnerApi::UseClientCertificate(std::string key_pem,
+                                         std::string certificate_pem) {
+  Connect({.ca_cert_pem = ca_cert_pem_,
+           .client_key_pem = std::move(key_pem),
+           .client_certificate_pem = std::move(certificate_pem)});
+}
+
+std::shared_ptr<v1::RunnerService::Stub> GrpcRunnerApi::CurrentStub() {
+  absl::MutexLock lock(&mu_);
+  return stub_;
 }
 
 void GrpcRunnerApi::SetDeviceToken(std::string token) {
@@ -64,7 +97,7 @@ absl::StatusOr<v1::EnrollResponse> GrpcRunnerApi::Enroll(
   grpc::ClientContext context;
   Prepare(&context, enrollment_secret, kUnaryTimeout);
   v1::EnrollResponse response;
-  grpc::Status status = stub_->Enroll(&context, request, &response);
+  grpc::Status status = CurrentStub()->Enroll(&context, request, &response);
   Done(&context);
   if (!status.ok()) return FromGrpc(status);
   return response;
@@ -78,7 +111,7 @@ absl::StatusOr<v1::PollTasksResponse> GrpcRunnerApi::PollTasks(
                               absl::Nanoseconds(request.max_wait().nanos());
   Prepare(&context, token, wait + kPollMargin);
   v1::PollTasksResponse response;
-  grpc::Status status = stub_->PollTasks(&context, request, &response);
+  grpc::Status status = CurrentStub()->PollTasks(&context, request, &response);
   Done(&context);
   if (!status.ok()) return FromGrpc(status);
   return response;
@@ -90,7 +123,7 @@ absl::StatusOr<v1::ReportStepResponse> GrpcRunnerApi::ReportStep(
   const std::string token = Token();
   Prepare(&context, token, kUnaryTimeout);
   v1::ReportStepResponse response;
-  grpc::Status status = stub_->ReportStep(&context, request, &response);
+  grpc::Status status = CurrentStub()->ReportStep(&context, request, &response);
   Done(&context);
   if (!status.ok()) return FromGrpc(status);
   return response;
@@ -101,7 +134,7 @@ absl::StatusOr<v1::HeartbeatResponse> GrpcRunnerApi::Heartbeat(
   grpc::ClientContext context;
   Prepare(&context, Token(), kUnaryTimeout);
   v1::HeartbeatResponse response;
-  grpc::Status status = stub_->Heartbeat(&context, request, &response);
+  grpc::Status status = CurrentStub()->Heartbeat(&context, request, &response);
   Done(&context);
   if (!status.ok()) return FromGrpc(status);
   return response;
@@ -117,7 +150,8 @@ absl::StatusOr<std::string> GrpcRunnerApi::FetchArtifact(
   request.set_task_id(std::string(task_id));
   request.set_lease_id(std::string(lease_id));
   request.set_artifact_id(std::string(artifact_id));
-  auto reader = stub_->FetchArtifact(&context, request);
+  std::shared_ptr<v1::RunnerService::Stub> stub = CurrentStub();
+  auto reader = stub->FetchArtifact(&context, request);
   std::string content;
   v1::ArtifactChunk chunk;
   absl::Status problem;

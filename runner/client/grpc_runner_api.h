@@ -22,14 +22,32 @@ namespace mdefleet::runner {
 // grpc::Status -> absl::Status (same codes, same message).
 absl::Status FromGrpc(const grpc::Status& status);
 
+// How the runner's channel is secured.
+struct ChannelSecurity {
+  // PEM of the only CA the server's certificate may chain to (--ca-cert, or
+  // CaCertificatePath by policy); empty: plaintext.
+  std::string ca_cert_pem{};
+  // The client certificate issued at enrollment and its key (secret),
+  // presented to the server when both are set (TLS only).
+  std::string client_key_pem{};
+  std::string client_certificate_pem{};
+};
+
 class GrpcRunnerApi : public StepReporter {
  public:
   // Largest artifact the runner accepts (md4ws.msi is ~100 MB).
   static constexpr uint64_t kMaxArtifactBytes = 512ull << 20;
 
-  // A channel to `server_address` (host:port). Plaintext for now; TLS comes
-  // with the Windows deployment.
-  explicit GrpcRunnerApi(const std::string& server_address);
+  // A channel to `server_address` (host:port): TLS pinned to
+  // security.ca_cert_pem when set, else plaintext.
+  GrpcRunnerApi(std::string server_address, ChannelSecurity security);
+
+  // Whether the channel uses TLS.
+  bool tls() const { return !ca_cert_pem_.empty(); }
+
+  // From now on, presents this client certificate (a new TLS channel). Call
+  // before other threads use the API (after enrollment, or at start).
+  void UseClientCertificate(std::string key_pem, std::string certificate_pem);
 
   // Enroll with the enrollment secret (never logged).
   absl::StatusOr<v1::EnrollResponse> Enroll(absl::string_view enrollment_secret,
@@ -63,9 +81,13 @@ class GrpcRunnerApi : public StepReporter {
                absl::Duration timeout);
   void Done(grpc::ClientContext* context);
   std::string Token();
+  std::shared_ptr<v1::RunnerService::Stub> CurrentStub();
+  void Connect(const ChannelSecurity& security);
 
-  std::unique_ptr<v1::RunnerService::Stub> stub_;
+  const std::string server_address_;
+  const std::string ca_cert_pem_;
   absl::Mutex mu_;
+  std::shared_ptr<v1::RunnerService::Stub> stub_ ABSL_GUARDED_BY(mu_);
   std::string token_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_set<grpc::ClientContext*> in_flight_ ABSL_GUARDED_BY(mu_);
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;

@@ -58,4 +58,56 @@ absl::Status SaveIdentity(Host& host, const RunnerIdentity& identity) {
                    absl::Base64Escape(protected_token), "\n"));
 }
 
+std::string ClientKeyPath(const Host& host) {
+  return JoinWindowsPath(host.StateDirectory(), "client.key");
+}
+
+std::string ClientCertificatePath(const Host& host) {
+  return JoinWindowsPath(host.StateDirectory(), "client.pem");
+}
+
+absl::StatusOr<std::optional<ClientCertificate>> LoadClientCertificate(
+    Host& host) {
+  const std::string key_path = ClientKeyPath(host);
+  const std::string cert_path = ClientCertificatePath(host);
+  auto protected_key = host.ReadFile(key_path);
+  auto certificate = host.ReadFile(cert_path);
+  if (absl::IsNotFound(protected_key.status()) &&
+      absl::IsNotFound(certificate.status())) {
+    return std::nullopt;
+  }
+  if (!protected_key.ok() || !certificate.ok()) {
+    return absl::DataLossError(absl::StrCat(
+        key_path, " and ", cert_path,
+        " go together and one is missing or unreadable; delete both and the "
+        "identity file to enroll again"));
+  }
+  std::string decoded;
+  if (!absl::Base64Unescape(absl::StripAsciiWhitespace(*protected_key),
+                            &decoded)) {
+    return absl::DataLossError(absl::StrCat(key_path, " is not base64"));
+  }
+  auto key = host.UnprotectSecret(decoded);
+  if (!key.ok()) {
+    return absl::DataLossError(
+        absl::StrCat(key_path, ": cannot unprotect the client key (",
+                     key.status().message(), "); delete it, ", cert_path,
+                     " and the identity file to enroll "
+                     "again"));
+  }
+  return ClientCertificate{*std::move(key), *std::move(certificate)};
+}
+
+absl::Status SaveClientCertificate(Host& host,
+                                   const ClientCertificate& certificate) {
+  RETURN_IF_ERROR(host.CreateDirectories(host.StateDirectory()));
+  ASSIGN_OR_RETURN(std::string protected_key,
+                   host.ProtectSecret(certificate.key_pem));
+  RETURN_IF_ERROR(
+      host.WriteFile(ClientKeyPath(host),
+                     absl::StrCat(absl::Base64Escape(protected_key), "\n")));
+  return host.WriteFile(ClientCertificatePath(host),
+                        certificate.certificate_pem);
+}
+
 }  // namespace mdefleet::runner

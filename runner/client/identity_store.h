@@ -1,6 +1,7 @@
-// The runner's enrollment identity (device id + device token), kept in the
-// state directory. The token is stored only as ProtectSecret output (DPAPI on
-// Windows), never in clear.
+// The runner's enrollment identity (device id + device token) and its TLS
+// client certificate, kept in the state directory. The token and the client
+// private key are stored only as ProtectSecret output (DPAPI on Windows),
+// never in clear.
 #ifndef MDEFLEET_RUNNER_CLIENT_IDENTITY_STORE_H_
 #define MDEFLEET_RUNNER_CLIENT_IDENTITY_STORE_H_
 
@@ -26,6 +27,28 @@ absl::StatusOr<std::optional<RunnerIdentity>> LoadIdentity(Host& host);
 
 // Stores `identity` (creating the state directory if needed), atomically.
 absl::Status SaveIdentity(Host& host, const RunnerIdentity& identity);
+
+// The client certificate issued at enrollment over TLS, and its key.
+struct ClientCertificate {
+  std::string key_pem;  // secret: never log
+  std::string certificate_pem;
+};
+
+// <state dir>\client.key (protected) and <state dir>\client.pem.
+std::string ClientKeyPath(const Host& host);
+std::string ClientCertificatePath(const Host& host);
+
+// The stored client certificate; nullopt when there is none (enrolled over
+// plaintext, or by a server without a CA key). DataLoss when only one of the
+// two files exists or the key cannot be unprotected.
+absl::StatusOr<std::optional<ClientCertificate>> LoadClientCertificate(
+    Host& host);
+
+// Stores `certificate` (creating the state directory if needed), replacing
+// an earlier one. Saved before the identity that goes with it, so that an
+// identity never points at a missing certificate.
+absl::Status SaveClientCertificate(Host& host,
+                                   const ClientCertificate& certificate);
 
 }  // namespace mdefleet::runner
 

@@ -27,7 +27,9 @@ bool IsTransient(const absl::Status& s) {
 }  // namespace
 
 RunnerAgent::RunnerAgent(Host& host, RunnerAgentOptions options)
-    : host_(host), options_(std::move(options)), api_(options_.server_address) {
+    : host_(host),
+      options_(std::move(options)),
+      api_(options_.server_address, {.ca_cert_pem = options_.ca_cert_pem}) {
   auto os = host_.GetOsInfo();
   name_ = os.ok() ? os->hostname : "runner";
 }
@@ -37,23 +39,79 @@ void RunnerAgent::Stop() {
   api_.CancelPending();
 }
 
+absl::Status RunnerAgent::LoadStoredClientCertificate() {
+  if (!api_.tls()) return absl::OkStatus();
+  auto stored = LoadClientCertificate(host_);
+  if (!stored.ok()) return stored.status();
+  if (!stored->has_value()) {
+    LogLine(absl::StrCat(
+        name_,
+        ": no client certificate (enrolled without TLS, or the server has no "
+        "CA key); a server with --mtls refuses this runner until it enrolls "
+        "again over TLS"));
+    return absl::OkStatus();
+  }
+  api_.UseClientCertificate((*stored)->key_pem, (*stored)->certificate_pem);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<ClientKeyRequest>> RunnerAgent::NewClientKey() {
+  if (!api_.tls() || !options_.make_client_key) return std::nullopt;
+  auto key = options_.make_client_key(name_);
+  if (!key.ok()) {
+    return absl::InternalError(absl::StrCat(
+        "cannot make a client key for enrollment: ", key.status().message()));
+  }
+  return *std::move(key);
+}
+
+absl::Status RunnerAgent::AdoptClientCertificate(
+    const std::optional<ClientKeyRequest>& key,
+    const v1::EnrollResponse& response) {
+  if (!key.has_value()) return absl::OkStatus();
+  if (response.client_certificate_pem().empty()) {
+    LogLine(absl::StrCat(name_,
+                         ": the server issued no client certificate (it has "
+                         "no CA key); going on without one"));
+    return absl::OkStatus();
+  }
+  const ClientCertificate certificate{key->key_pem,
+                                      response.client_certificate_pem()};
+  if (absl::Status s = SaveClientCertificate(host_, certificate); !s.ok()) {
+    return absl::InternalError(absl::StrCat(
+        "enrolled as ", response.device_id(),
+        " but cannot store the client certificate: ", s.message()));
+  }
+  api_.UseClientCertificate(certificate.key_pem, certificate.certificate_pem);
+  return absl::OkStatus();
+}
+
 absl::Status RunnerAgent::EnsureEnrolled() {
   auto stored = LoadIdentity(host_);
   if (!stored.ok()) return stored.status();
   if (stored->has_value()) {
     api_.SetDeviceToken((*stored)->device_token);
+    if (absl::Status s = LoadStoredClientCertificate(); !s.ok()) return s;
     LogLine(absl::StrCat(name_, ": using enrollment as device ",
                          (*stored)->device_id));
     return absl::OkStatus();
   }
+  auto client_key = NewClientKey();
+  if (!client_key.ok()) return client_key.status();
   Backoff backoff(absl::Seconds(1), options_.max_backoff, options_.seed);
   while (!stop_.HasBeenNotified()) {
     auto facts = CollectFacts(host_, options_.labels);
     if (!facts.ok()) return facts.status();
     v1::EnrollRequest request;
     *request.mutable_facts() = *facts;
+    if (client_key->has_value()) request.set_csr_pem((*client_key)->csr_pem);
     auto response = api_.Enroll(options_.enrollment_secret, request);
     if (response.ok()) {
+      // The certificate first: an identity never points at a missing one.
+      if (absl::Status s = AdoptClientCertificate(*client_key, *response);
+          !s.ok()) {
+        return s;
+      }
       RunnerIdentity id{response->device_id(), response->device_token()};
       if (absl::Status s = SaveIdentity(host_, id); !s.ok()) {
         return absl::InternalError(
@@ -61,7 +119,11 @@ absl::Status RunnerAgent::EnsureEnrolled() {
                          " but cannot store the identity: ", s.message()));
       }
       api_.SetDeviceToken(id.device_token);
-      LogLine(absl::StrCat(name_, ": enrolled as device ", id.device_id));
+      LogLine(
+          absl::StrCat(name_, ": enrolled as device ", id.device_id,
+                       response->client_certificate_pem().empty()
+                           ? ""
+                           : " (client certificate in the state directory)"));
       return absl::OkStatus();
     }
     if (!IsTransient(response.status())) {

@@ -4,12 +4,14 @@
 #ifndef MDEFLEET_RUNNER_CLIENT_RUNNER_AGENT_H_
 #define MDEFLEET_RUNNER_CLIENT_RUNNER_AGENT_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
@@ -19,8 +21,24 @@
 
 namespace mdefleet::runner {
 
+// A private key for the runner's TLS client certificate and a certificate
+// signing request for it (EnrollRequest.csr_pem).
+struct ClientKeyRequest {
+  std::string key_pem;  // secret: never logged
+  std::string csr_pem;
+};
+
 struct RunnerAgentOptions {
   std::string server_address;
+  // PEM of the only CA the server's certificate may chain to; empty:
+  // plaintext (the caller allows that only for a loopback server).
+  std::string ca_cert_pem;
+  // Makes a ClientKeyRequest (`name`: the host name, informational) when the
+  // runner enrolls over TLS, so that the server issues it a client
+  // certificate. Unset: none is asked for. Injected because the key and CSR
+  // come from OpenSSL, which only the Linux build links.
+  std::function<absl::StatusOr<ClientKeyRequest>(const std::string& name)>
+      make_client_key;
   std::string enrollment_secret;  // secret: never logged
   std::map<std::string, std::string> labels;
   absl::Duration poll_wait = absl::Seconds(30);
@@ -55,6 +73,14 @@ class RunnerAgent {
 
  private:
   absl::Status EnsureEnrolled();
+  // Presents the stored client certificate, if any (TLS only).
+  absl::Status LoadStoredClientCertificate();
+  // The key and CSR to enroll with over TLS; nullopt when none is asked for.
+  absl::StatusOr<std::optional<ClientKeyRequest>> NewClientKey();
+  // Stores and presents the certificate the server issued with `key`.
+  absl::Status AdoptClientCertificate(
+      const std::optional<ClientKeyRequest>& key,
+      const v1::EnrollResponse& response);
   // After a task asked for a restart: waits for it (see
   // RunnerAgentOptions::simulated_restart); returns early on Stop().
   void AwaitRestart(const TaskOutcome& outcome);

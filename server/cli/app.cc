@@ -54,6 +54,11 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out,
                  "Admin token (prefer MDEFLEET_TOKEN or --token-file: "
                  "command lines are visible to other users)")
       ->envname("MDEFLEET_TOKEN");
+  app.add_option("--ca-cert", connection.ca_cert,
+                 "CA certificate (PEM) the server's certificate must be "
+                 "issued by: ca.pem from mdefleet-server init. Without it "
+                 "the CLI talks plaintext, to a loopback --server only")
+      ->envname("MDEFLEET_CA_CERT");
   app.add_option("--token-file", connection.token_file,
                  "File whose first line is the admin token");
   app.add_option("-o,--output", output, "Output format: table or json")

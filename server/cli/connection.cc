@@ -2,11 +2,14 @@
 
 #include <chrono>
 #include <fstream>
+#include <sstream>
 #include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/tls/address.h"
+#include "common/tls/pem.h"
 #include "server/cli/duration.h"
 #include "server/cli/errors.h"
 
@@ -50,6 +53,37 @@ absl::StatusOr<std::string> ResolveToken(const ConnectionOptions& options) {
   return token;
 }
 
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ChannelCredentialsFor(
+    const ConnectionOptions& options) {
+  if (options.ca_cert.empty()) {
+    if (!tls::IsLocalAddress(options.server)) {
+      return UsageError(absl::StrCat(
+          "--server ", options.server,
+          " is not a loopback address: pass --ca-cert (or set "
+          "MDEFLEET_CA_CERT) with the server's CA certificate (ca.pem from "
+          "mdefleet-server init); the admin token must not cross the network "
+          "in plaintext"));
+    }
+    return grpc::InsecureChannelCredentials();
+  }
+  std::ifstream in(options.ca_cert, std::ios::binary);
+  if (!in) {
+    return absl::NotFoundError(
+        absl::StrCat("--ca-cert: cannot read \"", options.ca_cert, "\""));
+  }
+  std::stringstream pem;
+  pem << in.rdbuf();
+  absl::Status parsed =
+      tls::ParseCertificatePem(pem.str(), "--ca-cert").status();
+  if (!parsed.ok()) {
+    return UsageError(
+        absl::StrCat(parsed.message(), " in \"", options.ca_cert, "\""));
+  }
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = pem.str();
+  return grpc::SslCredentials(ssl);
+}
+
 absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
     const ConnectionOptions& options) {
   if (absl::StripAsciiWhitespace(options.server).empty()) {
@@ -65,29 +99,31 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(kMaxReceiveBytes);
   args.SetUserAgentPrefix("mdefleetctl");
-  // TLS is not part of this release: the server listens on loopback or a
-  // management network (see README).
-  auto channel = grpc::CreateCustomChannel(
-      options.server, grpc::InsecureChannelCredentials(), args);
-  return std::unique_ptr<Connection>(new Connection(
-      std::move(channel), options.server, *std::move(token), *timeout));
+  auto credentials = ChannelCredentialsFor(options);
+  if (!credentials.ok()) return credentials.status();
+  auto channel =
+      grpc::CreateCustomChannel(options.server, *std::move(credentials), args);
+  return std::unique_ptr<Connection>(
+      new Connection(std::move(channel), options.server, *std::move(token),
+                     *timeout, options.ca_cert));
 }
 
 std::unique_ptr<Connection> Connection::ForChannelForTest(
     std::shared_ptr<grpc::Channel> channel, std::string server,
     std::string token, absl::Duration timeout) {
   return std::unique_ptr<Connection>(new Connection(
-      std::move(channel), std::move(server), std::move(token), timeout));
+      std::move(channel), std::move(server), std::move(token), timeout, ""));
 }
 
 Connection::Connection(std::shared_ptr<grpc::Channel> channel,
                        std::string server, std::string token,
-                       absl::Duration timeout)
+                       absl::Duration timeout, std::string ca_cert)
     : channel_(std::move(channel)),
       stub_(v1::AdminService::NewStub(channel_)),
       server_(std::move(server)),
       token_(std::move(token)),
-      timeout_(timeout) {}
+      timeout_(timeout),
+      ca_cert_(std::move(ca_cert)) {}
 
 std::unique_ptr<grpc::ClientContext> Connection::NewContext(
     bool with_deadline) const {
@@ -107,7 +143,7 @@ std::unique_ptr<grpc::ClientContext> Connection::NewContextWithDeadline(
 }
 
 absl::Status Connection::Check(const grpc::Status& status) const {
-  return FromRpcStatus(status, server_);
+  return WithTransportHint(FromRpcStatus(status, server_), ca_cert_);
 }
 
 }  // namespace mdefleet::cli

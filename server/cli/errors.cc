@@ -92,4 +92,20 @@ absl::Status FromRpcStatus(const grpc::Status& status,
   return absl::Status(code, text);
 }
 
+absl::Status WithTransportHint(const absl::Status& status,
+                               absl::string_view ca_cert) {
+  if (!absl::IsUnavailable(status)) return status;
+  if (ca_cert.empty()) {
+    return absl::UnavailableError(absl::StrCat(
+        status.message(),
+        " (if the server serves TLS, pass --ca-cert or set MDEFLEET_CA_CERT "
+        "to its CA certificate, ca.pem from mdefleet-server init)"));
+  }
+  return absl::UnavailableError(
+      absl::StrCat(status.message(),
+                   " (if the server is up: the TLS handshake fails when "
+                   "its certificate was not issued by the CA in --ca-cert ",
+                   ca_cert, ", or does not name the host in --server)"));
+}
+
 }  // namespace mdefleet::cli

@@ -34,6 +34,12 @@ int ExitCodeFor(const absl::Status& status);
 absl::Status FromRpcStatus(const grpc::Status& status,
                            absl::string_view server);
 
+// `status` with, when it is Unavailable, the likely TLS cause: with
+// --ca-cert `ca_cert`, a server certificate from another CA (or for another
+// name); without, a server that serves TLS. Other statuses unchanged.
+absl::Status WithTransportHint(const absl::Status& status,
+                               absl::string_view ca_cert);
+
 }  // namespace mdefleet::cli
 
 #endif  // MDEFLEET_SERVER_CLI_ERRORS_H_

@@ -3,6 +3,7 @@
 #include <memory>
 #include <mutex>
 
+#include "server/service/grpc_peer.h"
 #include "server/service/grpc_status.h"
 
 namespace mdefleet::service {
@@ -26,7 +27,8 @@ class PollReactor final : public grpc::ServerUnaryReactor {
           } else {
             Finish(ToGrpcStatus(result.status()));
           }
-        });
+        },
+        PeerOf(*context));
   }
 
   void OnCancel() override {
@@ -52,7 +54,7 @@ grpc::Status GrpcRunnerService::Enroll(grpc::ServerContext* context,
                                        const v1::EnrollRequest* request,
                                        v1::EnrollResponse* response) {
   absl::StatusOr<v1::EnrollResponse> result =
-      handlers_.Enroll(AuthorizationOf(*context), *request);
+      handlers_.Enroll(AuthorizationOf(*context), *request, PeerOf(*context));
   if (!result.ok()) return ToGrpcStatus(result.status());
   *response = *std::move(result);
   return grpc::Status::OK;
@@ -67,8 +69,8 @@ grpc::ServerUnaryReactor* GrpcRunnerService::PollTasks(
 grpc::Status GrpcRunnerService::ReportStep(grpc::ServerContext* context,
                                            const v1::ReportStepRequest* request,
                                            v1::ReportStepResponse* response) {
-  absl::StatusOr<v1::ReportStepResponse> result =
-      handlers_.ReportStep(AuthorizationOf(*context), *request);
+  absl::StatusOr<v1::ReportStepResponse> result = handlers_.ReportStep(
+      AuthorizationOf(*context), *request, PeerOf(*context));
   if (!result.ok()) return ToGrpcStatus(result.status());
   *response = *std::move(result);
   return grpc::Status::OK;
@@ -77,8 +79,8 @@ grpc::Status GrpcRunnerService::ReportStep(grpc::ServerContext* context,
 grpc::Status GrpcRunnerService::Heartbeat(grpc::ServerContext* context,
                                           const v1::HeartbeatRequest* request,
                                           v1::HeartbeatResponse* response) {
-  absl::StatusOr<v1::HeartbeatResponse> result =
-      handlers_.Heartbeat(AuthorizationOf(*context), *request);
+  absl::StatusOr<v1::HeartbeatResponse> result = handlers_.Heartbeat(
+      AuthorizationOf(*context), *request, PeerOf(*context));
   if (!result.ok()) return ToGrpcStatus(result.status());
   *response = *std::move(result);
   return grpc::Status::OK;
@@ -89,7 +91,8 @@ grpc::Status GrpcRunnerService::FetchArtifact(
     grpc::ServerWriter<v1::ArtifactChunk>* writer) {
   return ToGrpcStatus(handlers_.FetchArtifact(
       AuthorizationOf(*context), *request,
-      [&](const v1::ArtifactChunk& chunk) { return writer->Write(chunk); }));
+      [&](const v1::ArtifactChunk& chunk) { return writer->Write(chunk); },
+      PeerOf(*context)));
 }
 
 }  // namespace mdefleet::service

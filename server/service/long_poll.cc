@@ -25,9 +25,10 @@ LongPoller::~LongPoller() { Stop(); }
 
 std::shared_ptr<PollCall> LongPoller::Poll(std::string authorization,
                                            v1::PollTasksRequest request,
-                                           PollDone done) {
+                                           PollDone done, PeerIdentity peer) {
   auto call = std::make_shared<PollCall>(std::move(done));
   call->authorization = std::move(authorization);
+  call->peer = std::move(peer);
   call->deadline = clock_.Now() + handlers_.PollWait(request);
   call->request = std::move(request);
   {
@@ -90,7 +91,7 @@ void LongPoller::Run(const WorkItem& item) {
   absl::StatusOr<v1::PollTasksResponse> result;
   if (item.first) {
     absl::StatusOr<std::string> device =
-        handlers_.AuthenticateDevice(call->authorization);
+        handlers_.AuthenticateDevice(call->authorization, call->peer);
     if (!device.ok()) {
       call->Complete(device.status());
       return;

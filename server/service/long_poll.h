@@ -20,6 +20,7 @@
 #include "common/clock.h"
 #include "mdefleet/v1/runner.pb.h"
 #include "server/service/event_hub.h"
+#include "server/service/peer_identity.h"
 #include "server/service/runner_handlers.h"
 
 namespace mdefleet::service {
@@ -41,6 +42,7 @@ class PollCall {
   std::string device_id;  // set once authenticated
   absl::Time deadline;
   std::string authorization;
+  PeerIdentity peer;
   v1::PollTasksRequest request;
 };
 
@@ -56,9 +58,11 @@ class LongPoller : public DeviceWaker {
   LongPoller& operator=(const LongPoller&) = delete;
 
   // Starts a poll; `done` is called exactly once, on a worker or timer thread
-  // (or here after Stop()). Unauthenticated polls complete with that error.
+  // (or here after Stop()). Unauthenticated polls complete with that error,
+  // as do polls whose `peer` may not act for the token's device.
   std::shared_ptr<PollCall> Poll(std::string authorization,
-                                 v1::PollTasksRequest request, PollDone done);
+                                 v1::PollTasksRequest request, PollDone done,
+                                 PeerIdentity peer = {});
   // The client went away: completes with Cancelled if still pending.
   void Cancel(const std::shared_ptr<PollCall>& call);
 

@@ -11,6 +11,7 @@
 #include "common/status_macros.h"
 #include "google/protobuf/util/time_util.h"
 #include "mdefleet/v1/plan.pb.h"
+#include "server/service/client_certificates.h"
 #include "server/service/log.h"
 #include "server/store/artifacts.h"
 #include "server/store/device_access.h"
@@ -57,10 +58,20 @@ v1::DeviceFacts WithDerivedFacts(const v1::DeviceFacts& facts) {
   return out;
 }
 
+absl::StatusOr<std::string> RunnerHandlers::AuthenticateDevice(
+    absl::string_view authorization, const PeerIdentity& peer) {
+  ASSIGN_OR_RETURN(std::string device_id, auth_.RequireDevice(authorization));
+  RETURN_IF_ERROR(CheckClientCertificate(device_id, peer,
+                                         options_.require_client_certificate));
+  return device_id;
+}
+
 absl::StatusOr<v1::EnrollResponse> RunnerHandlers::Enroll(
-    absl::string_view authorization, const v1::EnrollRequest& request) {
+    absl::string_view authorization, const v1::EnrollRequest& request,
+    const PeerIdentity& peer) {
   ASSIGN_OR_RETURN(const auth::EnrollmentGrant grant,
                    auth_.RequireEnrollment(authorization));
+  RETURN_IF_ERROR(CheckEnrollmentCsr(options_.client_ca, peer, request));
   v1::DeviceFacts facts = WithDerivedFacts(request.facts());
   if (facts.hostname().empty()) {
     return absl::InvalidArgumentError("facts.hostname: required");
@@ -104,6 +115,9 @@ absl::StatusOr<v1::EnrollResponse> RunnerHandlers::Enroll(
   v1::EnrollResponse response;
   response.set_device_id(result.device_id);
   response.set_device_token(token);
+  ASSIGN_OR_RETURN(*response.mutable_client_certificate_pem(),
+                   IssueEnrollmentCertificate(options_.client_ca, peer, request,
+                                              result.device_id, clock_.Now()));
   return response;
 }
 
@@ -194,8 +208,10 @@ absl::StatusOr<v1::PollTasksResponse> RunnerHandlers::Lease(
 }
 
 absl::StatusOr<v1::ReportStepResponse> RunnerHandlers::ReportStep(
-    absl::string_view authorization, const v1::ReportStepRequest& request) {
-  ASSIGN_OR_RETURN(std::string device_id, auth_.RequireDevice(authorization));
+    absl::string_view authorization, const v1::ReportStepRequest& request,
+    const PeerIdentity& peer) {
+  ASSIGN_OR_RETURN(std::string device_id,
+                   AuthenticateDevice(authorization, peer));
   const int64_t now = store::ToMicros(clock_.Now());
   const bool has_facts = HasFacts(request.facts());
   v1::DeviceFacts facts;
@@ -234,8 +250,10 @@ absl::StatusOr<v1::ReportStepResponse> RunnerHandlers::ReportStep(
 }
 
 absl::StatusOr<v1::HeartbeatResponse> RunnerHandlers::Heartbeat(
-    absl::string_view authorization, const v1::HeartbeatRequest& request) {
-  ASSIGN_OR_RETURN(std::string device_id, auth_.RequireDevice(authorization));
+    absl::string_view authorization, const v1::HeartbeatRequest& request,
+    const PeerIdentity& peer) {
+  ASSIGN_OR_RETURN(std::string device_id,
+                   AuthenticateDevice(authorization, peer));
   const int64_t now = store::ToMicros(clock_.Now());
   store::HeartbeatOutcome outcome;
   RETURN_IF_ERROR(store_.Write([&](store::Connection& db) -> absl::Status {
@@ -253,8 +271,10 @@ absl::StatusOr<v1::HeartbeatResponse> RunnerHandlers::Heartbeat(
 
 absl::Status RunnerHandlers::FetchArtifact(
     absl::string_view authorization, const v1::FetchArtifactRequest& request,
-    absl::FunctionRef<bool(const v1::ArtifactChunk&)> write) {
-  ASSIGN_OR_RETURN(std::string device_id, auth_.RequireDevice(authorization));
+    absl::FunctionRef<bool(const v1::ArtifactChunk&)> write,
+    const PeerIdentity& peer) {
+  ASSIGN_OR_RETURN(std::string device_id,
+                   AuthenticateDevice(authorization, peer));
   const int64_t now = store::ToMicros(clock_.Now());
   std::optional<store::ArtifactLocation> where;
   RETURN_IF_ERROR(store_.Read([&](store::Connection& db) -> absl::Status {

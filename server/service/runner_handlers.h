@@ -12,9 +12,11 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "common/tls/certificate_authority.h"
 #include "mdefleet/v1/runner.pb.h"
 #include "server/auth/authenticator.h"
 #include "server/service/event_hub.h"
+#include "server/service/peer_identity.h"
 #include "server/store/store.h"
 
 namespace mdefleet::service {
@@ -22,6 +24,12 @@ namespace mdefleet::service {
 struct RunnerOptions {
   absl::Duration lease_duration = absl::Minutes(10);
   absl::Duration poll_timeout = absl::Seconds(30);  // cap of max_wait
+  // Signs the client certificate a runner asks for when it enrolls over TLS
+  // (EnrollRequest.csr_pem); null: none is issued (no CA key, e.g. the
+  // operator's own server certificate).
+  const tls::CertificateAuthority* client_ca = nullptr;
+  // serve --mtls: every runner RPC but Enroll needs a client certificate.
+  bool require_client_certificate = false;
 };
 
 inline constexpr size_t kArtifactChunkSize = 64 * 1024;
@@ -37,16 +45,20 @@ class RunnerHandlers {
         hub_(hub),
         options_(options) {}
 
-  // Enrollment secret + facts -> device id and a new device token. The same
-  // host_identity keeps its device id; only the token's hash is stored.
-  [[nodiscard]] absl::StatusOr<v1::EnrollResponse> Enroll(
-      absl::string_view authorization, const v1::EnrollRequest& request);
+  // `peer` (every method): what TLS says about the caller; the default is a
+  // call without a client certificate. See client_certificates.h.
 
-  // The device a token belongs to (the first thing a poll does).
+  // Enrollment secret + facts -> device id and a new device token. The same
+  // host_identity keeps its device id; only the token's hash is stored. Over
+  // TLS with a CSR, also a client certificate for the device.
+  [[nodiscard]] absl::StatusOr<v1::EnrollResponse> Enroll(
+      absl::string_view authorization, const v1::EnrollRequest& request,
+      const PeerIdentity& peer = {});
+
+  // The device a token belongs to (the first thing a poll does), when the
+  // peer's client certificate, if any, is that device's.
   [[nodiscard]] absl::StatusOr<std::string> AuthenticateDevice(
-      absl::string_view authorization) {
-    return auth_.RequireDevice(authorization);
-  }
+      absl::string_view authorization, const PeerIdentity& peer = {});
 
   // One poll attempt for an authenticated device: refreshes last-seen and
   // facts (when sent), then leases at most one task.
@@ -62,19 +74,22 @@ class RunnerHandlers {
   absl::Duration PollWait(const v1::PollTasksRequest& request) const;
 
   [[nodiscard]] absl::StatusOr<v1::ReportStepResponse> ReportStep(
-      absl::string_view authorization, const v1::ReportStepRequest& request);
+      absl::string_view authorization, const v1::ReportStepRequest& request,
+      const PeerIdentity& peer = {});
 
   // Renews the lease of a task whose step is still running; also marks the
   // device as seen (it does not poll while it works).
   [[nodiscard]] absl::StatusOr<v1::HeartbeatResponse> Heartbeat(
-      absl::string_view authorization, const v1::HeartbeatRequest& request);
+      absl::string_view authorization, const v1::HeartbeatRequest& request,
+      const PeerIdentity& peer = {});
 
   // Streams the artifact in 64 KiB chunks through `write` (false: the client
   // went away). Only for a device holding a live lease on a task whose plan
   // fetches that artifact.
   [[nodiscard]] absl::Status FetchArtifact(
       absl::string_view authorization, const v1::FetchArtifactRequest& request,
-      absl::FunctionRef<bool(const v1::ArtifactChunk&)> write);
+      absl::FunctionRef<bool(const v1::ArtifactChunk&)> write,
+      const PeerIdentity& peer = {});
 
   const RunnerOptions& options() const { return options_; }
 

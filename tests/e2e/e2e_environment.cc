@@ -32,7 +32,7 @@ std::string ValueOf(const std::string& text, absl::string_view key) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<E2eEnvironment>> E2eEnvironment::Start(
-    std::vector<std::string> serve_args) {
+    std::vector<std::string> serve_args, Transport transport) {
   std::unique_ptr<E2eEnvironment> env(new E2eEnvironment());
   std::string tmpl = (std::filesystem::temp_directory_path() /
                       "mdefleet-e2e.XXXXXX")
@@ -54,6 +54,16 @@ absl::StatusOr<std::unique_ptr<E2eEnvironment>> E2eEnvironment::Start(
   if (env->admin_token_.empty() || secret.empty()) {
     return absl::InternalError(absl::StrCat("init printed no credentials: ",
                                             init.out));
+  }
+  if (transport == Transport::kTls) {
+    env->ca_cert_path_ = ValueOf(init.out, "ca_certificate=");
+    if (env->ca_cert_path_.empty()) {
+      return absl::InternalError(
+          absl::StrCat("init printed no ca_certificate=: ", init.out));
+    }
+  } else {
+    // Loopback only: what most tests need, and the cheapest.
+    env->serve_args_.insert(env->serve_args_.begin(), "--plaintext");
   }
   env->enrollment_secret_path_ = env->dir_ + "/enrollment-secret";
   WriteFile(env->enrollment_secret_path_, secret);
@@ -110,6 +120,10 @@ E2eEnvironment::~E2eEnvironment() {
   }
 }
 
+std::string E2eEnvironment::enrollment_secret() const {
+  return ReadWholeFile(enrollment_secret_path_);
+}
+
 std::string E2eEnvironment::server_log() const {
   return ReadWholeFile(dir_ + "/server.err") +
          ReadWholeFile(dir_ + "/server.out");
@@ -122,6 +136,10 @@ absl::Status E2eEnvironment::StartRunner(
                           "--enrollment-secret-file", enrollment_secret_path_,
                           "--state-dir", runner_state_dir(index),
                           "--poll-wait", "5s", "--simulate", profile});
+  if (!ca_cert_path_.empty()) {
+    runner_argv_.back().insert(runner_argv_.back().end(),
+                               {"--ca-cert", ca_cert_path_});
+  }
   runner_argv_.back().insert(runner_argv_.back().end(), extra_args.begin(),
                              extra_args.end());
   runners_.push_back(nullptr);
@@ -139,6 +157,9 @@ absl::StatusOr<int> E2eEnvironment::StartFleet(
       "5s",                     "--simulate-fleet",
       absl::StrCat(n),          "--fleet-first",
       absl::StrCat(first)};
+  if (!ca_cert_path_.empty()) {
+    argv.insert(argv.end(), {"--ca-cert", ca_cert_path_});
+  }
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   runner_argv_.push_back(std::move(argv));
   runners_.push_back(nullptr);
@@ -188,6 +209,9 @@ ProcessOutput E2eEnvironment::Ctl(const std::vector<std::string>& args,
   std::vector<std::string> full_env = {
       absl::StrCat("MDEFLEET_SERVER=", server_address_),
       absl::StrCat("MDEFLEET_TOKEN=", admin_token_)};
+  if (!ca_cert_path_.empty()) {
+    full_env.push_back(absl::StrCat("MDEFLEET_CA_CERT=", ca_cert_path_));
+  }
   // A caller's variable replaces the default of the same name (getenv would
   // return the first of two duplicates).
   for (const std::string& entry : env) {

@@ -1,6 +1,8 @@
 // A real mdefleet deployment for end-to-end tests: a temp folder with the
 // SQLite database, the mdefleet-server process on 127.0.0.1:0, simulated
-// runner processes, and mdefleetctl invocations.
+// runner processes, and mdefleetctl invocations. Plaintext on loopback by
+// default (serve --plaintext); with Transport::kTls the server serves the
+// certificate init made and mdefleetctl and the runners pin init's CA.
 #ifndef MDEFLEET_TESTS_E2E_E2E_ENVIRONMENT_H_
 #define MDEFLEET_TESTS_E2E_E2E_ENVIRONMENT_H_
 
@@ -18,10 +20,13 @@ namespace mdefleet::testing {
 
 class E2eEnvironment {
  public:
+  enum class Transport { kPlaintext, kTls };
+
   // Initialises a database in a new temp folder and starts the server, with
   // `serve_args` added to `mdefleet-server serve`.
   static absl::StatusOr<std::unique_ptr<E2eEnvironment>> Start(
-      std::vector<std::string> serve_args = {});
+      std::vector<std::string> serve_args = {},
+      Transport transport = Transport::kPlaintext);
   ~E2eEnvironment();
 
   // Kills the server with SIGKILL, as a crash or power loss would.
@@ -48,7 +53,8 @@ class E2eEnvironment {
   absl::Status WaitForDevices(int count, absl::Duration timeout);
 
   // Runs mdefleetctl with the server address and admin token in its
-  // environment (MDEFLEET_SERVER / MDEFLEET_TOKEN), plus `env`.
+  // environment (MDEFLEET_SERVER / MDEFLEET_TOKEN, and MDEFLEET_CA_CERT with
+  // TLS), plus `env`.
   ProcessOutput Ctl(const std::vector<std::string>& args,
                     const std::vector<std::string>& env = {});
 
@@ -69,6 +75,10 @@ class E2eEnvironment {
   const std::string& dir() const { return dir_; }
   const std::string& server_address() const { return server_address_; }
   const std::string& admin_token() const { return admin_token_; }
+  const std::string& db_path() const { return db_path_; }
+  // init's ca_certificate= path (TLS); "" for plaintext.
+  const std::string& ca_cert_path() const { return ca_cert_path_; }
+  std::string enrollment_secret() const;
   std::string server_log() const;
 
  private:
@@ -78,6 +88,7 @@ class E2eEnvironment {
   std::string server_address_;
   std::string admin_token_;
   std::string enrollment_secret_path_;
+  std::string ca_cert_path_;  // TLS only
   absl::Status StartServer(const std::string& listen);
   absl::Status LaunchRunner(int index);
 

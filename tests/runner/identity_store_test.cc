@@ -41,5 +41,42 @@ TEST(IdentityStore, ForeignOrBrokenFileIsDataLoss) {
   EXPECT_TRUE(absl::IsDataLoss(LoadIdentity(*host).status()));
 }
 
+TEST(IdentityStore, ClientKeyIsStoredProtectedBesideTheCertificate) {
+  TempDir dir;
+  auto host = MakeSim("ws2019", dir.path());
+  EXPECT_FALSE(LoadClientCertificate(*host)->has_value());
+  const ClientCertificate certificate{
+      "-----BEGIN PRIVATE KEY-----\nZZZtopSecretKeyZZZ\n-----END PRIVATE "
+      "KEY-----\n",
+      "-----BEGIN CERTIFICATE-----\nQUJD\n-----END CERTIFICATE-----\n"};
+  ASSERT_TRUE(SaveClientCertificate(*host, certificate).ok());
+  std::ifstream key(*host->LinuxPath(ClientKeyPath(*host)));
+  std::stringstream key_text;
+  key_text << key.rdbuf();
+  EXPECT_EQ(key_text.str().find("topSecret"), std::string::npos);
+  EXPECT_EQ(key_text.str().find("PRIVATE KEY"), std::string::npos);
+  std::ifstream cert(*host->LinuxPath(ClientCertificatePath(*host)));
+  std::stringstream cert_text;
+  cert_text << cert.rdbuf();
+  EXPECT_EQ(cert_text.str(), certificate.certificate_pem);
+
+  auto loaded = LoadClientCertificate(*host);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  ASSERT_TRUE(loaded->has_value());
+  EXPECT_EQ((*loaded)->key_pem, certificate.key_pem);
+  EXPECT_EQ((*loaded)->certificate_pem, certificate.certificate_pem);
+}
+
+TEST(IdentityStore, HalfAClientCertificateIsDataLoss) {
+  TempDir dir;
+  auto host = MakeSim("ws2019", dir.path());
+  ASSERT_TRUE(host->CreateDirectories(host->StateDirectory()).ok());
+  ASSERT_TRUE(host->WriteFile(ClientCertificatePath(*host), "pem").ok());
+  EXPECT_TRUE(absl::IsDataLoss(LoadClientCertificate(*host).status()));
+  ASSERT_TRUE(host->WriteFile(ClientKeyPath(*host), "bm9wZQ==\n").ok());
+  // A key another machine protected (or garbage) cannot be unprotected.
+  EXPECT_TRUE(absl::IsDataLoss(LoadClientCertificate(*host).status()));
+}
+
 }  // namespace
 }  // namespace mdefleet::runner

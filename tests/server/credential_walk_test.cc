@@ -1,4 +1,4 @@
-// Starts the real mdefleet-server on 127.0.0.1:0 with a temp database and
+// Starts the real mdefleet-server on 127.0.0.1:0 (TLS) with a temp database and
 // walks every method of every service from the proto descriptors with no
 // credential and with wrong ones: each is refused with UNAUTHENTICATED and the
 // database is unchanged. Also: an oversized message is refused with
@@ -143,6 +143,9 @@ class CredentialWalkTest : public ::testing::Test {
     ASSERT_EQ(pclose(pipe), 0) << ReadFile(dir_ + "/init.err");
     admin_token_ = ValueOf(out, "admin_token=");
     enrollment_secret_ = ValueOf(out, "enrollment_secret=");
+    // Served as deployed: TLS with the certificate init made, pinned here.
+    const std::string ca_cert = ReadFile(ValueOf(out, "ca_certificate="));
+    ASSERT_FALSE(ca_cert.empty()) << out;
     ASSERT_FALSE(admin_token_.empty());
     ASSERT_FALSE(enrollment_secret_.empty());
 
@@ -166,9 +169,10 @@ class CredentialWalkTest : public ::testing::Test {
     ASSERT_FALSE(port.empty()) << ReadFile(dir_ + "/server.log");
     grpc::ChannelArguments args;
     args.SetMaxSendMessageSize(64 << 20);
-    channel_ =
-        grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", port),
-                                  grpc::InsecureChannelCredentials(), args);
+    grpc::SslCredentialsOptions tls;
+    tls.pem_root_certs = ca_cert;
+    channel_ = grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", port),
+                                         grpc::SslCredentials(tls), args);
 
     // One enrolled device, so the database has rows a refused call could
     // touch (last_seen_at, facts, token hash).

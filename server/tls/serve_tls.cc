@@ -1,0 +1,166 @@
+#include "server/tls/serve_tls.h"
+
+#include <grpcpp/security/server_credentials.h>
+
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "common/tls/address.h"
+#include "common/tls/pem.h"
+#include "server/tls/tls_dir.h"
+
+namespace mdefleet::server_tls {
+namespace {
+
+bool Exists(const std::string& path) {
+  std::error_code ec;
+  return std::filesystem::exists(path, ec);
+}
+
+absl::Status CheckFlags(const ServeTlsOptions& options) {
+  if (options.plaintext &&
+      (!options.tls_cert.empty() || !options.tls_key.empty() || options.mtls)) {
+    return absl::InvalidArgumentError(
+        "--plaintext: cannot be combined with --tls-cert, --tls-key or "
+        "--mtls");
+  }
+  if (options.tls_cert.empty() != options.tls_key.empty()) {
+    return absl::InvalidArgumentError(
+        "--tls-cert and --tls-key come together: the server certificate and "
+        "its private key");
+  }
+  if (options.tls_dir_given) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(options.tls_dir, ec)) {
+      return absl::NotFoundError(absl::StrCat(
+          "--tls-dir: ", options.tls_dir,
+          " is not a directory (init creates it next to the database)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// The server's own certificate and key: from the flags, else from the
+// directory; none: TLS is off.
+absl::Status LoadServerPair(const ServeTlsOptions& options,
+                            const TlsDirPaths& paths, absl::Time now,
+                            ServeTls& tls) {
+  std::string cert_what = "--tls-cert";
+  std::string key_what = "--tls-key";
+  std::string cert_path = options.tls_cert;
+  std::string key_path = options.tls_key;
+  if (cert_path.empty()) {
+    if (!Exists(paths.server_cert) && !Exists(paths.server_key)) {
+      return absl::OkStatus();
+    }
+    cert_what = cert_path = paths.server_cert;
+    key_what = key_path = paths.server_key;
+  }
+  ASSIGN_OR_RETURN(tls.certificate_pem, ReadPemFile(cert_path, cert_what));
+  ASSIGN_OR_RETURN(tls.key_pem, ReadPemFile(key_path, key_what));
+  RETURN_IF_ERROR(tls::CheckKeyPair(tls.certificate_pem, tls.key_pem, cert_what,
+                                    key_what, now));
+  tls.enabled = true;
+  tls.description = absl::StrCat("TLS with the certificate ", cert_path);
+  return absl::OkStatus();
+}
+
+// mdefleet's CA, to verify (ca.pem) and issue (ca.key) client certificates.
+absl::Status LoadClientCa(const TlsDirPaths& paths, ServeTls& tls) {
+  if (!Exists(paths.ca_cert)) {
+    absl::StrAppend(&tls.description,
+                    "; no CA in the TLS directory: runners get no client "
+                    "certificates");
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(tls.client_ca_pem,
+                   ReadPemFile(paths.ca_cert, paths.ca_cert));
+  RETURN_IF_ERROR(
+      tls::ParseCertificatePem(tls.client_ca_pem, paths.ca_cert).status());
+  if (!Exists(paths.ca_key)) {
+    absl::StrAppend(&tls.description,
+                    "; runner client certificates verified "
+                    "against ",
+                    paths.ca_cert, " (no ca.key: none issued at enrollment)");
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(std::string ca_key, ReadPemFile(paths.ca_key, paths.ca_key));
+  ASSIGN_OR_RETURN(
+      tls.issuer, tls::CertificateAuthority::Load(tls.client_ca_pem, ca_key,
+                                                  paths.ca_cert, paths.ca_key));
+  absl::StrAppend(&tls.description,
+                  "; runner client certificates issued at enrollment and "
+                  "verified against ",
+                  paths.ca_cert);
+  return absl::OkStatus();
+}
+
+absl::Status CheckPlaintextListen(const ServeTlsOptions& options,
+                                  const TlsDirPaths& paths) {
+  if (tls::IsLocalAddress(options.listen)) return absl::OkStatus();
+  if (options.plaintext) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--listen ", options.listen,
+        ": --plaintext is allowed only on a loopback address (127.0.0.1, "
+        "::1, localhost): over a network the admin token, enrollment secret "
+        "and device tokens would travel in clear. Drop --plaintext to serve "
+        "TLS, or listen on 127.0.0.1"));
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--listen ", options.listen,
+      ": refusing to serve plaintext gRPC on a non-loopback address (tokens "
+      "would cross the network in clear), and there is no server certificate: ",
+      paths.server_cert,
+      " does not exist. Run `mdefleet-server init` (it creates the TLS "
+      "directory), pass --tls-cert and --tls-key, or listen on 127.0.0.1"));
+}
+
+}  // namespace
+
+absl::StatusOr<ServeTls> LoadServeTls(const ServeTlsOptions& options,
+                                      absl::Time now) {
+  RETURN_IF_ERROR(CheckFlags(options));
+  const TlsDirPaths paths = PathsIn(options.tls_dir);
+  ServeTls tls;
+  if (!options.plaintext) {
+    RETURN_IF_ERROR(LoadServerPair(options, paths, now, tls));
+  }
+  if (!tls.enabled) {
+    if (options.mtls) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "--mtls: needs TLS, and there is no server certificate (",
+          paths.server_cert, " does not exist; pass --tls-dir or run init)"));
+    }
+    RETURN_IF_ERROR(CheckPlaintextListen(options, paths));
+    tls.description = "plaintext gRPC (loopback only)";
+    return tls;
+  }
+  RETURN_IF_ERROR(LoadClientCa(paths, tls));
+  if (options.mtls) {
+    if (tls.client_ca_pem.empty()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "--mtls: needs mdefleet's CA to verify runner certificates, and ",
+          paths.ca_cert,
+          " does not exist (init with --tls-cert/--tls-key creates no CA)"));
+    }
+    tls.require_client_certificate = true;
+    absl::StrAppend(&tls.description,
+                    "; --mtls: runners must present their certificate");
+  }
+  return tls;
+}
+
+std::shared_ptr<grpc::ServerCredentials> ServerCredentialsFor(
+    const ServeTls& tls) {
+  if (!tls.enabled) return grpc::InsecureServerCredentials();
+  grpc::SslServerCredentialsOptions options(
+      tls.client_ca_pem.empty()
+          ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+          : GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY);
+  options.pem_root_certs = tls.client_ca_pem;
+  options.pem_key_cert_pairs.push_back({tls.key_pem, tls.certificate_pem});
+  return grpc::SslServerCredentials(options);
+}
+
+}  // namespace mdefleet::server_tls

@@ -1,0 +1,141 @@
+// serve's transport decision: TLS from the TLS directory or the flags,
+// client certificates with the CA, plaintext only on loopback.
+#include "server/tls/serve_tls.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "server/tls/tls_dir.h"
+#include "tests/server/test_env.h"
+
+namespace mdefleet::server_tls {
+namespace {
+
+using ::mdefleet::testing::TempDir;
+using ::mdefleet::testing::TestEpoch;
+using ::testing::HasSubstr;
+
+class ServeTlsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = tmp_.path() + "/m.db.tls";
+    auto material = PrepareTls({.dir = dir_}, TestEpoch());
+    ASSERT_TRUE(material.ok()) << material.status();
+    ASSERT_TRUE(WriteTlsDir(dir_, *material).ok());
+  }
+  ServeTlsOptions Options(const std::string& listen) {
+    return {.listen = listen, .tls_dir = dir_};
+  }
+
+  TempDir tmp_;
+  std::string dir_;
+};
+
+TEST_F(ServeTlsTest, UsesTheDirectoryWithClientCertificates) {
+  auto tls = LoadServeTls(Options("0.0.0.0:7443"), TestEpoch());
+  ASSERT_TRUE(tls.ok()) << tls.status();
+  EXPECT_TRUE(tls->enabled);
+  EXPECT_FALSE(tls->client_ca_pem.empty());
+  EXPECT_NE(tls->issuer, nullptr);
+  EXPECT_FALSE(tls->require_client_certificate);
+  EXPECT_THAT(tls->description, HasSubstr("issued at enrollment"));
+  EXPECT_NE(ServerCredentialsFor(*tls), nullptr);
+}
+
+TEST_F(ServeTlsTest, MtlsRequiresClientCertificates) {
+  ServeTlsOptions options = Options("0.0.0.0:7443");
+  options.mtls = true;
+  auto tls = LoadServeTls(options, TestEpoch());
+  ASSERT_TRUE(tls.ok()) << tls.status();
+  EXPECT_TRUE(tls->require_client_certificate);
+}
+
+TEST_F(ServeTlsTest, PlaintextOnlyOnLoopback) {
+  ServeTlsOptions options = Options("127.0.0.1:0");
+  options.plaintext = true;
+  auto loopback = LoadServeTls(options, TestEpoch());
+  ASSERT_TRUE(loopback.ok()) << loopback.status();
+  EXPECT_FALSE(loopback->enabled);
+
+  options.listen = "0.0.0.0:0";
+  auto everywhere = LoadServeTls(options, TestEpoch());
+  ASSERT_FALSE(everywhere.ok());
+  EXPECT_THAT(everywhere.status().message(),
+              HasSubstr("--listen 0.0.0.0:0: --plaintext is allowed only on "
+                        "a loopback address"));
+}
+
+TEST_F(ServeTlsTest, NoCertificateMeansLoopbackOnly) {
+  ServeTlsOptions options = Options("[::]:7443");
+  options.tls_dir = tmp_.path() + "/missing.tls";  // an old database
+  auto refused = LoadServeTls(options, TestEpoch());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.status().message(), HasSubstr("--listen [::]:7443"));
+  EXPECT_THAT(refused.status().message(), HasSubstr("--tls-cert"));
+
+  options.listen = "localhost:0";
+  auto loopback = LoadServeTls(options, TestEpoch());
+  ASSERT_TRUE(loopback.ok()) << loopback.status();
+  EXPECT_FALSE(loopback->enabled);
+  EXPECT_THAT(loopback->description, HasSubstr("loopback only"));
+
+  options.mtls = true;
+  EXPECT_THAT(LoadServeTls(options, TestEpoch()).status().message(),
+              HasSubstr("--mtls: needs TLS"));
+
+  options.mtls = false;
+  options.tls_dir_given = true;
+  EXPECT_THAT(LoadServeTls(options, TestEpoch()).status().message(),
+              HasSubstr("--tls-dir"));
+}
+
+TEST_F(ServeTlsTest, FlagsOverrideTheDirectoryCertificate) {
+  const TlsDirPaths paths = PathsIn(dir_);
+  ServeTlsOptions options = Options("0.0.0.0:0");
+  options.tls_cert = paths.server_cert;
+  options.tls_key = paths.ca_key;  // not its key
+  auto mismatch = LoadServeTls(options, TestEpoch());
+  ASSERT_FALSE(mismatch.ok());
+  EXPECT_THAT(mismatch.status().message(),
+              HasSubstr("--tls-key: is not the private key of the "
+                        "certificate in --tls-cert"));
+
+  options.tls_key = paths.server_key;
+  auto ok = LoadServeTls(options, TestEpoch());
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_TRUE(ok->enabled);
+}
+
+TEST_F(ServeTlsTest, ConflictingFlagsAreRefused) {
+  ServeTlsOptions options = Options("127.0.0.1:0");
+  options.plaintext = true;
+  options.mtls = true;
+  EXPECT_THAT(LoadServeTls(options, TestEpoch()).status().message(),
+              HasSubstr("--plaintext"));
+  options = Options("127.0.0.1:0");
+  options.tls_cert = PathsIn(dir_).server_cert;
+  EXPECT_THAT(LoadServeTls(options, TestEpoch()).status().message(),
+              HasSubstr("--tls-cert and --tls-key"));
+}
+
+TEST_F(ServeTlsTest, OperatorPairWithoutCaHasNoClientCertificates) {
+  TempDir other;
+  const std::string dir = other.path() + "/tls";
+  const TlsDirPaths mine = PathsIn(dir_);
+  auto material = PrepareTls(
+      {.dir = dir, .cert_file = mine.server_cert, .key_file = mine.server_key},
+      TestEpoch());
+  ASSERT_TRUE(material.ok()) << material.status();
+  ASSERT_TRUE(WriteTlsDir(dir, *material).ok());
+  ServeTlsOptions options = {.listen = "0.0.0.0:0", .tls_dir = dir};
+  auto tls = LoadServeTls(options, TestEpoch());
+  ASSERT_TRUE(tls.ok()) << tls.status();
+  EXPECT_TRUE(tls->enabled);
+  EXPECT_TRUE(tls->client_ca_pem.empty());
+  EXPECT_EQ(tls->issuer, nullptr);
+  options.mtls = true;
+  EXPECT_THAT(LoadServeTls(options, TestEpoch()).status().message(),
+              HasSubstr("--mtls: needs mdefleet's CA"));
+}
+
+}  // namespace
+}  // namespace mdefleet::server_tls
