@@ -136,7 +136,7 @@ TEST(EndToEndRollout,
       {"audit", "list", "--job", id, "--outcome", "refused", "--since", "1h"});
   ASSERT_EQ(refused.exit_code, 0) << refused.err;
   EXPECT_THAT(refused.out,
-              StartsWith("TIME                  ACTOR  ACTION      TARGET"));
+              StartsWith("TIME                  ACTOR  ROLE   ACTION      TARGET"));
   EXPECT_THAT(refused.out, HasSubstr("  admin  resume_job  " + id +
                                      "  refused  job_id: job " + id +
                                      " already ended (cancelled)"));
