@@ -37,26 +37,6 @@ bool RoleAllows(v1::Role held, v1::Role required) {
   return static_cast<int>(held) >= static_cast<int>(required);
 }
 
-absl::string_view RoleName(v1::Role role) {
-  switch (role) {
-    case v1::ROLE_VIEWER:
-      return "viewer";
-    case v1::ROLE_OPERATOR:
-      return "operator";
-    case v1::ROLE_ADMIN:
-      return "admin";
-    default:
-      return "none";
-  }
-}
-
-std::optional<v1::Role> ParseRole(absl::string_view name) {
-  for (v1::Role role : {v1::ROLE_VIEWER, v1::ROLE_OPERATOR, v1::ROLE_ADMIN}) {
-    if (absl::EqualsIgnoreCase(name, RoleName(role))) return role;
-  }
-  return std::nullopt;
-}
-
 std::string AuditAction(absl::string_view method) {
   std::string out;
   for (char c : method) {

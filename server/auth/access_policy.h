@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "common/roles.h"
 #include "mdefleet/v1/access.pb.h"
 
 namespace mdefleet::auth {
@@ -22,10 +23,9 @@ bool IsAudited(absl::string_view method);
 // True when `held` includes `required` (admin > operator > viewer).
 bool RoleAllows(v1::Role held, v1::Role required);
 
-// "viewer", "operator", "admin"; "none" otherwise.
-absl::string_view RoleName(v1::Role role);
-// The role named `name` (as RoleName), nullopt otherwise.
-std::optional<v1::Role> ParseRole(absl::string_view name);
+// Role names: common/roles.h.
+using ::mdefleet::ParseRole;
+using ::mdefleet::RoleName;
 
 // The audit log's action for a method: SubmitJob -> submit_job.
 std::string AuditAction(absl::string_view method);

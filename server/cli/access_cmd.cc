@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/roles.h"
 #include "server/cli/duration.h"
 #include "server/cli/errors.h"
 #include "server/cli/format.h"
@@ -17,19 +19,6 @@ namespace {
 
 std::string TimeOrDash(bool set, const google::protobuf::Timestamp& ts) {
   return set ? FormatTimestamp(ts) : "-";
-}
-
-std::string RoleWord(v1::Role role) {
-  switch (role) {
-    case v1::ROLE_VIEWER:
-      return "viewer";
-    case v1::ROLE_OPERATOR:
-      return "operator";
-    case v1::ROLE_ADMIN:
-      return "admin";
-    default:
-      return "-";
-  }
 }
 
 absl::Status SetExpiry(const std::string& text,
@@ -57,9 +46,12 @@ template <typename Tokens>
 void PrintTokens(CommandEnv& env, const Tokens& all) {
   Table table({"ID", "NAME", "ROLE", "STATE", "CREATED", "BY", "EXPIRES"});
   for (const v1::ApiToken& t : all) {
-    table.AddRow({absl::StrCat(t.id()), t.name(), RoleWord(t.role()), t.state(),
-                  FormatTimestamp(t.created_at()), t.created_by(),
-                  TimeOrDash(t.has_expires_at(), t.expires_at())});
+    table.AddRow(
+        {absl::StrCat(t.id()), t.name(),
+         std::string(t.role() == v1::ROLE_UNSPECIFIED ? "-"
+                                                      : RoleName(t.role())),
+         t.state(), FormatTimestamp(t.created_at()), t.created_by(),
+         TimeOrDash(t.has_expires_at(), t.expires_at())});
   }
   env.out() << table.Render();
 }
@@ -301,17 +293,12 @@ absl::StatusOr<v1::CreateTokenRequest> BuildCreateTokenRequest(
     const TokenCreateOptions& options) {
   v1::CreateTokenRequest request;
   request.set_name(options.name);
-  const std::string role = absl::AsciiStrToLower(options.role);
-  if (role == "viewer") {
-    request.set_role(v1::ROLE_VIEWER);
-  } else if (role == "operator") {
-    request.set_role(v1::ROLE_OPERATOR);
-  } else if (role == "admin") {
-    request.set_role(v1::ROLE_ADMIN);
-  } else {
+  const std::optional<v1::Role> role = ParseRole(options.role);
+  if (!role) {
     return UsageError(absl::StrCat("--role \"", options.role,
                                    "\": expected viewer, operator or admin"));
   }
+  request.set_role(*role);
   absl::Status s = SetExpiry(options.expires_in, request.mutable_expires_in());
   if (!s.ok()) return s;
   return request;

@@ -3,6 +3,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/roles.h"
 #include "common/status_macros.h"
 
 namespace mdefleet::store {
@@ -25,33 +26,13 @@ const char* KindName(CredentialKind kind) {
   return kind == CredentialKind::kApi ? "admin" : "enrollment";
 }
 
-const char* RoleColumn(v1::Role role) {
-  switch (role) {
-    case v1::ROLE_VIEWER:
-      return "viewer";
-    case v1::ROLE_OPERATOR:
-      return "operator";
-    case v1::ROLE_ADMIN:
-      return "admin";
-    default:
-      return nullptr;
-  }
-}
-
-v1::Role RoleOfColumn(absl::string_view text) {
-  if (text == "viewer") return v1::ROLE_VIEWER;
-  if (text == "operator") return v1::ROLE_OPERATOR;
-  if (text == "admin") return v1::ROLE_ADMIN;
-  return v1::ROLE_UNSPECIFIED;
-}
-
 CredentialRow ReadRow(const Statement& st) {
   CredentialRow row;
   row.id = st.ColumnInt(0);
   row.kind = st.ColumnText(1) == "admin" ? CredentialKind::kApi
                                          : CredentialKind::kEnrollment;
   row.name = st.ColumnText(2);
-  row.role = RoleOfColumn(st.ColumnText(3));
+  row.role = ParseRole(st.ColumnText(3)).value_or(v1::ROLE_UNSPECIFIED);
   row.token_hash = st.ColumnText(4);
   row.created_by = st.ColumnText(5);
   row.created_at = st.ColumnInt(6);
@@ -92,9 +73,9 @@ absl::StatusOr<int64_t> InsertCredential(Connection& db,
                  "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id"));
   st->Bind(1, KindName(credential.kind));
   st->Bind(2, credential.name);
-  if (const char* role = RoleColumn(credential.role);
-      role != nullptr && credential.kind == CredentialKind::kApi) {
-    st->Bind(3, role);
+  if (credential.kind == CredentialKind::kApi &&
+      ParseRole(RoleName(credential.role)).has_value()) {
+    st->Bind(3, RoleName(credential.role));
   } else {
     st->BindNull(3);
   }
