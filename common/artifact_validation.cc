@@ -19,9 +19,6 @@
 namespace mdefleet {
 namespace {
 
-// Upper bound on an uploaded file name, as on NTFS.
-constexpr size_t kMaxNameLength = 255;
-
 constexpr absl::string_view kValidUntilTag = "_valid_until_";
 constexpr absl::string_view kMsiMagic("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8);
 
@@ -49,9 +46,9 @@ absl::Status Invalid(absl::string_view field, absl::string_view what) {
 absl::Status CheckName(absl::string_view name) {
   if (name.empty())
     return Invalid("name", "empty; give the original file name");
-  if (name.size() > kMaxNameLength) {
-    return Invalid("name",
-                   absl::StrCat("longer than ", kMaxNameLength, " characters"));
+  if (name.size() > kMaxArtifactNameLength) {
+    return Invalid("name", absl::StrCat("longer than ", kMaxArtifactNameLength,
+                                        " characters; shorten it"));
   }
   for (char c : name) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {

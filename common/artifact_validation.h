@@ -3,6 +3,7 @@
 #ifndef MDEFLEET_COMMON_ARTIFACT_VALIDATION_H_
 #define MDEFLEET_COMMON_ARTIFACT_VALIDATION_H_
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include "absl/strings/string_view.h"
@@ -13,6 +14,13 @@
 #include "mdefleet/v1/types.pb.h"
 
 namespace mdefleet {
+
+// Longest artifact file name. The runner keeps an offboarding script under
+// its uploaded name in the task's work directory and refuses longer names
+// there (CheckArtifactFileName in runner/executor/action_policy.h), so that
+// the script's path stays within MAX_PATH; a script the runner would refuse
+// is refused at upload.
+inline constexpr size_t kMaxArtifactNameLength = 200;
 
 struct ValidatedArtifact {
   bool secret = false;                        // onboarding scripts

@@ -2,19 +2,24 @@
 # Installs the Debian 12 packages mdefleet builds and tests with. Idempotent:
 # does nothing (not even `apt-get update`) when everything is already present.
 #
-# Usage: deploy/install-deps.sh [--windows]
+# Usage: deploy/install-deps.sh [--windows] [--fuzz]
 #   --windows  also what the Windows runner's cross build and Wine tests need:
 #              mingw-w64, Wine, GoogleTest's sources, and Debian's source
 #              packages of Abseil and Protocol Buffers (built for Windows by
 #              cmake/windows_cross.cmake; Debian has no mingw builds of them).
+#   --fuzz     also what the libFuzzer targets need (tests/fuzz,
+#              cmake/fuzz.cmake): clang and its runtime libraries.
 set -euo pipefail
 
 windows=0
-case "${1:-}" in
-  --windows) windows=1 ;;
-  "") ;;
-  *) echo "install-deps.sh: unknown option $1" >&2; exit 2 ;;
-esac
+fuzz=0
+for arg in "$@"; do
+  case "$arg" in
+    --windows) windows=1 ;;
+    --fuzz) fuzz=1 ;;
+    *) echo "install-deps.sh: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
 
 packages=(
   build-essential cmake ninja-build pkg-config
@@ -26,6 +31,12 @@ packages=(
 )
 if [ "$windows" -eq 1 ]; then
   packages+=(g++-mingw-w64-x86-64-posix wine wine64 googletest dpkg-dev)
+fi
+if [ "$fuzz" -eq 1 ]; then
+  # clang-14 builds the fuzzers; libclang-rt-14-dev holds libFuzzer
+  # (libclang_rt.fuzzer*.a) and the ASan/UBSan runtimes, which clang-14 only
+  # recommends; llvm-14 brings llvm-symbolizer for readable crash stacks.
+  packages+=(clang-14 libclang-rt-14-dev llvm-14)
 fi
 
 sudo=""

@@ -1,9 +1,24 @@
 #!/usr/bin/env bash
 # One command: installs what it needs on Debian 12, builds everything and runs
-# every test through CTest. `.ci/run` calls exactly this.
+# every test through CTest, then builds the libFuzzer targets with clang and
+# runs each for a bounded time from its checked-in corpus. `.ci/run` calls
+# exactly this.
+#
+# MDEFLEET_FUZZ_SECONDS: how long each fuzzer runs (default 60; 0 skips them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-deploy/install-deps.sh --windows
+deploy/install-deps.sh --windows --fuzz
 deploy/build.sh
 build_dir="${MDEFLEET_BUILD_DIR:-build}"
 ctest --test-dir "$build_dir" --output-on-failure -j"$(nproc)" --timeout 600 "$@"
+
+# Fuzzing (docs/testing.md): a separate clang tree of the fuzzers only.
+fuzz_seconds="${MDEFLEET_FUZZ_SECONDS:-60}"
+if [ "$fuzz_seconds" -gt 0 ]; then
+  fuzz_dir="$build_dir/fuzz"
+  cmake -S . -B "$fuzz_dir" -G Ninja -DMDEFLEET_FUZZ=ON \
+    -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 \
+    -DMDEFLEET_FUZZ_SECONDS="$fuzz_seconds" >/dev/null
+  cmake --build "$fuzz_dir" -j"$(nproc)"
+  ctest --test-dir "$fuzz_dir" --output-on-failure -j"$(nproc)"
+fi

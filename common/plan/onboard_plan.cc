@@ -4,7 +4,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/job_spec_validation.h"
 #include "common/mde_constants.h"
 #include "common/os_family.h"
 #include "common/plan/kind_plans.h"
@@ -12,6 +14,23 @@
 
 namespace mdefleet::plan_internal {
 namespace {
+
+// Each workspace the device reports becomes the name of a registry key to
+// check, so it must be a GUID as MMA's AOI-<workspace> management groups are:
+// the facts come from the device and are not trusted. Otherwise the precheck
+// names a key the runner refuses to read, and the task fails saying so.
+absl::Status CheckReportedWorkspaces(const PlanContext& ctx) {
+  for (const std::string& ws : ctx.facts.mma_workspaces()) {
+    if (!IsGuid(ws)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the device reports MMA workspace \"", ws.substr(0, 64),
+          "\", which is not a workspace GUID, so whether MMA reports to it "
+          "cannot be checked; see the management groups under HKLM\\",
+          mde::kMmaManagementGroupsKey, " on the device"));
+    }
+  }
+  return absl::OkStatus();
+}
 
 // Prechecks every release gets, then the release-specific ones.
 void AddOnboardPrechecks(const PlanContext& ctx, v1::Plan* plan) {
@@ -93,6 +112,9 @@ void AddVerifyOnboarded(v1::Plan* plan) {
 
 absl::StatusOr<v1::Plan> BuildOnboardPlan(const PlanContext& ctx) {
   ASSIGN_OR_RETURN(ArtifactRef script, RequireOnboardingScript(ctx));
+  if (UsesUnifiedAgentInstaller(ctx.family)) {
+    RETURN_IF_ERROR(CheckReportedWorkspaces(ctx));
+  }
   v1::Plan plan;
   AddOnboardPrechecks(ctx, &plan);
   if (UsesUnifiedAgentInstaller(ctx.family)) {

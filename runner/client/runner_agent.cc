@@ -1,10 +1,13 @@
 #include "runner/client/runner_agent.h"
 
+#include <memory>
+#include <optional>
+
 #include "absl/strings/str_cat.h"
 #include "runner/client/backoff.h"
 #include "runner/client/identity_store.h"
 #include "runner/client/log.h"
-#include "runner/client/stale_journals.h"
+#include "runner/client/poll_response.h"
 #include "runner/client/reboot_resume.h"
 #include "runner/client/task_runner.h"
 #include "runner/facts/fact_collector.h"
@@ -197,28 +200,18 @@ absl::Status RunnerAgent::Run() {
       continue;
     }
     backoff.Reset();
-    std::set<LiveAttempt> live;
-    for (const v1::LeasedTask& task : response->tasks()) {
-      live.insert({task.task_id(), task.attempt()});
-    }
-    for (const std::string& line : SettleStaleJournals(host_, api_, live)) {
-      LogLine(absl::StrCat(name_, ": ", line));
-    }
-    for (const v1::LeasedTask& task : response->tasks()) {
-      LogLine(absl::StrCat(name_, ": task ", task.task_id(), " (", task.kind(),
-                           ", attempt ", task.attempt(), ", ",
-                           task.plan().steps_size(), " steps) started"));
-      GrpcArtifactFetcher fetcher(api_, task.task_id(), task.lease_id());
-      TaskOutcome outcome = RunTask(task, host_, fetcher, api_, task_options);
-      LogLine(absl::StrCat(name_, ": task ", task.task_id(),
-                           " ended: ", outcome.summary));
-      if (stop_.HasBeenNotified()) break;
-      if (outcome.end == TaskEnd::kRebooting) {
-        // Other tasks of this poll are delivered again after the restart.
-        AwaitRestart(outcome);
-        break;
-      }
-    }
+    std::optional<TaskOutcome> rebooting = HandlePollResponse(
+        *response, host_, api_,
+        [this](const v1::LeasedTask& task) {
+          return std::make_unique<GrpcArtifactFetcher>(api_, task.task_id(),
+                                                       task.lease_id());
+        },
+        task_options,
+        [this](absl::string_view line) {
+          LogLine(absl::StrCat(name_, ": ", line));
+        });
+    // Other tasks of this poll are delivered again after the restart.
+    if (rebooting.has_value()) AwaitRestart(*rebooting);
   }
   LogLine(absl::StrCat(name_, ": stopped"));
   return absl::OkStatus();

@@ -7,6 +7,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "common/artifact_validation.h"
 #include "common/mde_constants.h"
 #include "runner/host/windows_path.h"
 
@@ -49,7 +50,8 @@ constexpr absl::string_view kMdeDataDirectory =
     "C:\\ProgramData\\Microsoft\\Windows Defender Advanced Threat Protection";
 
 bool IsPlainName(absl::string_view name) {
-  if (name.empty() || name == "." || name == ".." || name.size() > 200) {
+  if (name.empty() || name == "." || name == ".." ||
+      name.size() > kMaxArtifactNameLength) {
     return false;
   }
   for (char c : name) {

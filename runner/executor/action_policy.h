@@ -54,7 +54,8 @@ absl::Status CheckDeletablePath(absl::string_view path,
                                 absl::string_view work_dir);
 
 // OK when `file_name` is a plain file name (no separators, not "." or "..",
-// no characters Windows forbids).
+// no characters Windows forbids) of at most kMaxArtifactNameLength
+// characters (common/artifact_validation.h: upload refuses longer ones).
 absl::Status CheckArtifactFileName(absl::string_view file_name);
 
 // <state dir>\work\<task_id>; InvalidArgument for a task id that is not a

@@ -172,6 +172,22 @@ TEST(ValidateArtifactTest, NameMustBeAPlainFileName) {
           "name");
 }
 
+// Found by tests/fuzz/plan_fuzzer: a 201- to 255-character offboarding
+// script name was accepted here, and the runner then refused to fetch the
+// script under it, so every offboard task failed on the device.
+TEST(ValidateArtifactTest, NameNoLongerThanTheRunnerAccepts) {
+  const std::string suffix = "_valid_until_2025-03-15.cmd";
+  const std::string longest =
+      std::string(kMaxArtifactNameLength - suffix.size(), 'a') + suffix;
+  EXPECT_TRUE(ValidateArtifact(v1::ARTIFACT_KIND_OFFBOARDING_SCRIPT, longest,
+                               kOffboarding, kToday)
+                  .ok());
+  EXPECT_THAT(ErrorOn(ValidateArtifact(v1::ARTIFACT_KIND_OFFBOARDING_SCRIPT,
+                                       "a" + longest, kOffboarding, kToday),
+                      "name"),
+              HasSubstr("longer than 200 characters"));
+}
+
 TEST(ValidateArtifactTest, Msi) {
   EXPECT_TRUE(ValidateArtifact(v1::ARTIFACT_KIND_INSTALLER_MSI, "md4ws.msi",
                                Msi(), kToday)

@@ -118,6 +118,20 @@ TEST_P(OnboardDownlevelTest, EachMmaWorkspaceGetsAFailingPrecheck) {
               HasSubstr(kOtherWorkspace));
 }
 
+// Found by tests/fuzz/plan_fuzzer: a reported workspace that is not a GUID
+// made a precheck on a registry key the runner refuses to read.
+TEST_P(OnboardDownlevelTest, AReportedWorkspaceThatIsNotAGuidFailsThePlan) {
+  v1::DeviceFacts facts = FactsFor(GetParam());
+  facts.set_mma_installed(true);
+  facts.add_mma_workspaces(kWorkspace);
+  facts.add_mma_workspaces("11111111-2222-3333-4444-55555555555/");
+  auto plan = BuildPlan(InputsFor("onboard"), facts);
+  EXPECT_EQ(plan.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(plan.status().message(),
+              HasSubstr("MMA workspace \"11111111-2222-3333-4444-55555555555/"
+                        "\", which is not a workspace GUID"));
+}
+
 TEST_P(OnboardDownlevelTest, AlreadyOnboardedSkipsAtTheFirstStep) {
   v1::DeviceFacts facts = FactsFor(GetParam());
   facts.set_sensor_installed(true);

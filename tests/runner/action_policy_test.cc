@@ -1,5 +1,8 @@
 #include "runner/executor/action_policy.h"
 
+#include <string>
+
+#include "common/artifact_validation.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -99,6 +102,11 @@ TEST(ActionPolicy, NamesAndWorkDir) {
   EXPECT_FALSE(CheckArtifactFileName("..").ok());
   EXPECT_FALSE(CheckArtifactFileName("a\\b").ok());
   EXPECT_FALSE(CheckArtifactFileName("C:x").ok());
+  // Every name upload accepts (common/artifact_validation.h), no longer.
+  EXPECT_TRUE(
+      CheckArtifactFileName(std::string(kMaxArtifactNameLength, 'a')).ok());
+  EXPECT_FALSE(
+      CheckArtifactFileName(std::string(kMaxArtifactNameLength + 1, 'a')).ok());
   EXPECT_EQ(*TaskWorkDirectory("C:\\ProgramData\\mdefleet", "t-1"),
             "C:\\ProgramData\\mdefleet\\work\\t-1");
   EXPECT_FALSE(TaskWorkDirectory("C:\\ProgramData\\mdefleet", "..").ok());
