@@ -106,6 +106,22 @@ int main(int argc, char** argv) {
                    "A device seen within this is online")
       ->check(duration)
       ->capture_default_str();
+  serve
+      ->add_option("--max-enrollments-per-minute",
+                   serve_options.peer_limits.enrollments_per_minute,
+                   "Enroll calls one address may make per minute (bursts up "
+                   "to this many; 0: no limit). Raise it when many runners "
+                   "reach the server through one NAT or proxy address")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  serve
+      ->add_option("--max-auth-failures-per-minute",
+                   serve_options.peer_limits.auth_failures_per_minute,
+                   "Calls with an unknown, revoked or expired credential one "
+                   "address may make per minute before all its calls are "
+                   "refused until the budget refills (0: no limit)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   std::string defender_poll = "30s";
   serve
       ->add_option("--defender-api-url", serve_options.defender_api_url,

@@ -220,8 +220,9 @@ absl::Status RunServe(const ServeOptions& options) {
   hub.set_waker(&poller);
   service::LeaseReaper reaper(*db, clock, hub);
 
-  service::GrpcRunnerService runner_service(runner, poller);
-  service::GrpcAdminService admin_service(admin);
+  service::PeerGuard peer_guard(clock, options.peer_limits);
+  service::GrpcRunnerService runner_service(runner, poller, peer_guard);
+  service::GrpcAdminService admin_service(admin, peer_guard);
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(options.listen,

@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "server/service/peer_guard.h"
 
 namespace mdefleet {
 
@@ -38,6 +39,8 @@ struct ServeOptions {
   absl::Duration lease_duration = absl::Minutes(10);
   absl::Duration poll_timeout = absl::Seconds(30);
   absl::Duration online_window = absl::Seconds(90);
+  // Per-address Enroll and failed-authentication budgets (peer_guard.h).
+  service::PeerLimits peer_limits{};
   // api_offboard (see server/defender/defender_config.h): all three of
   // tenant, client id and secret file, or none (api_offboard refused).
   std::string defender_api_url = "https://api.securitycenter.microsoft.com";

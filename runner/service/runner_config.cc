@@ -12,6 +12,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/labels.h"
+#include "common/status_macros.h"
 #include "runner/host/windows_path.h"
 
 namespace mdefleet::runner {
@@ -398,28 +400,19 @@ absl::StatusOr<std::map<std::string, std::string>> ParseRunnerLabels(
         absl::StripAsciiWhitespace(item.substr(0, eq));
     const absl::string_view value =
         absl::StripAsciiWhitespace(item.substr(eq + 1));
-    if (key.empty() || key.size() > 63 ||
-        !std::all_of(key.begin(), key.end(), [](char c) {
-          return absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
-                 c == '_' || c == '.' || c == '-';
-        })) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "label key \"", key,
-          "\" must be 1-63 characters of letters, digits, '_', '.', '-'"));
+    if (absl::Status ok = CheckLabelKey(key); !ok.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("label \"", key, "\": ", ok.message()));
     }
-    if (value.empty() || value.size() > 128 ||
-        !std::all_of(value.begin(), value.end(), [](char c) {
-          const unsigned char u = static_cast<unsigned char>(c);
-          return u >= 0x20 && u != 0x7f && c != '=';
-        })) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "label ", key,
-          " needs a value of 1-128 printable characters without '=' or ','"));
-    }
+    RETURN_IF_ERROR(CheckLabelValue(key, value));
     if (!labels.emplace(std::string(key), std::string(value)).second) {
       return absl::InvalidArgumentError(
           absl::StrCat("label ", key, " is given twice"));
     }
+  }
+  if (labels.size() > kMaxLabels) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(labels.size(), " labels, at most ", kMaxLabels));
   }
   return labels;
 }

@@ -21,8 +21,10 @@ std::string TimeOrDash(bool set, const google::protobuf::Timestamp& ts) {
   return set ? FormatTimestamp(ts) : "-";
 }
 
-absl::Status SetExpiry(const std::string& text,
-                       google::protobuf::Duration* out) {
+// Sets `request`'s expires_in from --expires-in; leaves it unset (never
+// expires) when the flag was not given.
+template <typename Request>
+absl::Status SetExpiry(const std::string& text, Request& request) {
   if (text.empty()) return absl::OkStatus();
   auto d = ParseCliDuration(text, "--expires-in");
   if (!d.ok()) return d.status();
@@ -31,7 +33,7 @@ absl::Status SetExpiry(const std::string& text,
         "--expires-in: must be positive (leave it out for a "
         "credential that never expires)");
   }
-  *out = ToProtoDuration(*d);
+  *request.mutable_expires_in() = ToProtoDuration(*d);
   return absl::OkStatus();
 }
 
@@ -299,7 +301,7 @@ absl::StatusOr<v1::CreateTokenRequest> BuildCreateTokenRequest(
                                    "\": expected viewer, operator or admin"));
   }
   request.set_role(*role);
-  absl::Status s = SetExpiry(options.expires_in, request.mutable_expires_in());
+  absl::Status s = SetExpiry(options.expires_in, request);
   if (!s.ok()) return s;
   return request;
 }
@@ -320,7 +322,7 @@ absl::StatusOr<v1::CreateEnrollmentSecretRequest> BuildCreateSecretRequest(
     }
     (*request.mutable_labels())[key] = label.substr(eq + 1);
   }
-  absl::Status s = SetExpiry(options.expires_in, request.mutable_expires_in());
+  absl::Status s = SetExpiry(options.expires_in, request);
   if (!s.ok()) return s;
   return request;
 }

@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/labels.h"
 #include "common/random.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
@@ -20,9 +21,6 @@ namespace mdefleet::service {
 namespace {
 
 constexpr size_t kMaxNameLength = 64;
-constexpr size_t kMaxScopeLabels = 16;
-constexpr size_t kMaxLabelKeyLength = 64;
-constexpr size_t kMaxLabelValueLength = 256;
 constexpr size_t kMaxRevokeReason = 512;
 constexpr size_t kTokenBytes = 32;  // 256 bits from the OS CSPRNG
 
@@ -52,29 +50,6 @@ absl::StatusOr<std::optional<int64_t>> ExpiryOf(
         absl::StrCat(field, ": must be positive and at most 100 years"));
   }
   return std::optional<int64_t>(now + micros);
-}
-
-absl::Status CheckScopeLabels(
-    const google::protobuf::Map<std::string, std::string>& labels) {
-  if (labels.size() > kMaxScopeLabels) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("labels: at most ", kMaxScopeLabels));
-  }
-  for (const auto& [key, value] : labels) {
-    if (key.empty() || key.size() > kMaxLabelKeyLength ||
-        key.find_first_of("=\n") != std::string::npos) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("labels: a key must have 1-", kMaxLabelKeyLength,
-                       " characters and no '=' or newline"));
-    }
-    if (value.size() > kMaxLabelValueLength ||
-        value.find('\n') != std::string::npos) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("labels[", key, "]: at most ", kMaxLabelValueLength,
-                       " characters and no newline"));
-    }
-  }
-  return absl::OkStatus();
 }
 
 std::string StateOf(const store::CredentialRow& row, int64_t now) {
@@ -275,7 +250,7 @@ AdminHandlers::CreateEnrollmentSecret(
       [&](store::Connection& db, const auth::Principal& who, int64_t now,
           std::string*) -> absl::Status {
         RETURN_IF_ERROR(CheckName(request.name()));
-        RETURN_IF_ERROR(CheckScopeLabels(request.labels()));
+        RETURN_IF_ERROR(CheckLabels(request.labels(), "labels"));
         ASSIGN_OR_RETURN(std::optional<int64_t> expires,
                          ExpiryOf(request.has_expires_in(),
                                   request.expires_in(), now, "expires_in"));

@@ -5,12 +5,14 @@
 
 #include "mdefleet/v1/admin.grpc.pb.h"
 #include "server/service/admin_handlers.h"
+#include "server/service/peer_guard.h"
 
 namespace mdefleet::service {
 
 class GrpcAdminService final : public v1::AdminService::Service {
  public:
-  explicit GrpcAdminService(AdminHandlers& handlers) : handlers_(handlers) {}
+  GrpcAdminService(AdminHandlers& handlers, PeerGuard& guard)
+      : handlers_(handlers), guard_(guard) {}
 
   grpc::Status ListDevices(grpc::ServerContext* context,
                            const v1::ListDevicesRequest* request,
@@ -92,6 +94,7 @@ class GrpcAdminService final : public v1::AdminService::Service {
 
  private:
   AdminHandlers& handlers_;
+  PeerGuard& guard_;
 };
 
 }  // namespace mdefleet::service

@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <mutex>
+#include <string>
 
 #include "server/service/grpc_peer.h"
 #include "server/service/grpc_status.h"
@@ -13,14 +14,22 @@ namespace {
 // completes it; deletes itself when gRPC is done with it.
 class PollReactor final : public grpc::ServerUnaryReactor {
  public:
-  PollReactor(LongPoller& poller, grpc::CallbackServerContext* context,
+  PollReactor(LongPoller& poller, PeerGuard& guard,
+              grpc::CallbackServerContext* context,
               const v1::PollTasksRequest* request,
               v1::PollTasksResponse* response)
       : poller_(poller) {
+    const std::string peer = context->peer();
+    if (absl::Status admitted = guard.Admit(peer); !admitted.ok()) {
+      Finish(ToGrpcStatus(admitted));
+      return;
+    }
     std::lock_guard<std::mutex> lock(mu_);
     call_ = poller_.Poll(
         AuthorizationOf(*context), *request,
-        [this, response](absl::StatusOr<v1::PollTasksResponse> result) {
+        [this, response, &guard,
+         peer](absl::StatusOr<v1::PollTasksResponse> result) {
+          guard.Observe(peer, result.status());
           if (result.ok()) {
             *response = *std::move(result);
             Finish(grpc::Status::OK);
@@ -54,7 +63,10 @@ grpc::Status GrpcRunnerService::Enroll(grpc::ServerContext* context,
                                        const v1::EnrollRequest* request,
                                        v1::EnrollResponse* response) {
   absl::StatusOr<v1::EnrollResponse> result =
-      handlers_.Enroll(AuthorizationOf(*context), *request, PeerOf(*context));
+      guard_.RunEnrollment(context->peer(), [&] {
+        return handlers_.Enroll(AuthorizationOf(*context), *request,
+                                PeerOf(*context));
+      });
   if (!result.ok()) return ToGrpcStatus(result.status());
   *response = *std::move(result);
   return grpc::Status::OK;
@@ -63,14 +75,17 @@ grpc::Status GrpcRunnerService::Enroll(grpc::ServerContext* context,
 grpc::ServerUnaryReactor* GrpcRunnerService::PollTasks(
     grpc::CallbackServerContext* context, const v1::PollTasksRequest* request,
     v1::PollTasksResponse* response) {
-  return new PollReactor(poller_, context, request, response);
+  return new PollReactor(poller_, guard_, context, request, response);
 }
 
 grpc::Status GrpcRunnerService::ReportStep(grpc::ServerContext* context,
                                            const v1::ReportStepRequest* request,
                                            v1::ReportStepResponse* response) {
-  absl::StatusOr<v1::ReportStepResponse> result = handlers_.ReportStep(
-      AuthorizationOf(*context), *request, PeerOf(*context));
+  absl::StatusOr<v1::ReportStepResponse> result =
+      guard_.Run(context->peer(), [&] {
+        return handlers_.ReportStep(AuthorizationOf(*context), *request,
+                                    PeerOf(*context));
+      });
   if (!result.ok()) return ToGrpcStatus(result.status());
   *response = *std::move(result);
   return grpc::Status::OK;
@@ -79,8 +94,11 @@ grpc::Status GrpcRunnerService::ReportStep(grpc::ServerContext* context,
 grpc::Status GrpcRunnerService::Heartbeat(grpc::ServerContext* context,
                                           const v1::HeartbeatRequest* request,
                                           v1::HeartbeatResponse* response) {
-  absl::StatusOr<v1::HeartbeatResponse> result = handlers_.Heartbeat(
-      AuthorizationOf(*context), *request, PeerOf(*context));
+  absl::StatusOr<v1::HeartbeatResponse> result =
+      guard_.Run(context->peer(), [&] {
+        return handlers_.Heartbeat(AuthorizationOf(*context), *request,
+                                   PeerOf(*context));
+      });
   if (!result.ok()) return ToGrpcStatus(result.status());
   *response = *std::move(result);
   return grpc::Status::OK;
@@ -89,10 +107,12 @@ grpc::Status GrpcRunnerService::Heartbeat(grpc::ServerContext* context,
 grpc::Status GrpcRunnerService::FetchArtifact(
     grpc::ServerContext* context, const v1::FetchArtifactRequest* request,
     grpc::ServerWriter<v1::ArtifactChunk>* writer) {
-  return ToGrpcStatus(handlers_.FetchArtifact(
-      AuthorizationOf(*context), *request,
-      [&](const v1::ArtifactChunk& chunk) { return writer->Write(chunk); },
-      PeerOf(*context)));
+  return ToGrpcStatus(guard_.Run(context->peer(), [&] {
+    return handlers_.FetchArtifact(
+        AuthorizationOf(*context), *request,
+        [&](const v1::ArtifactChunk& chunk) { return writer->Write(chunk); },
+        PeerOf(*context));
+  }));
 }
 
 }  // namespace mdefleet::service

@@ -5,6 +5,7 @@
 
 #include "mdefleet/v1/runner.grpc.pb.h"
 #include "server/service/long_poll.h"
+#include "server/service/peer_guard.h"
 #include "server/service/runner_handlers.h"
 
 namespace mdefleet::service {
@@ -13,8 +14,9 @@ class GrpcRunnerService final
     : public v1::RunnerService::WithCallbackMethod_PollTasks<
           v1::RunnerService::Service> {
  public:
-  GrpcRunnerService(RunnerHandlers& handlers, LongPoller& poller)
-      : handlers_(handlers), poller_(poller) {}
+  GrpcRunnerService(RunnerHandlers& handlers, LongPoller& poller,
+                    PeerGuard& guard)
+      : handlers_(handlers), poller_(poller), guard_(guard) {}
 
   grpc::Status Enroll(grpc::ServerContext* context,
                       const v1::EnrollRequest* request,
@@ -35,6 +37,7 @@ class GrpcRunnerService final
  private:
   RunnerHandlers& handlers_;
   LongPoller& poller_;
+  PeerGuard& guard_;
 };
 
 }  // namespace mdefleet::service

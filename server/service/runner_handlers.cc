@@ -12,6 +12,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "mdefleet/v1/plan.pb.h"
 #include "server/service/client_certificates.h"
+#include "server/service/fact_limits.h"
 #include "server/service/log.h"
 #include "server/store/artifacts.h"
 #include "server/store/device_access.h"
@@ -72,6 +73,7 @@ absl::StatusOr<v1::EnrollResponse> RunnerHandlers::Enroll(
   ASSIGN_OR_RETURN(const auth::EnrollmentGrant grant,
                    auth_.RequireEnrollment(authorization));
   RETURN_IF_ERROR(CheckEnrollmentCsr(options_.client_ca, peer, request));
+  RETURN_IF_ERROR(CheckDeviceFacts(request.facts(), "facts"));
   v1::DeviceFacts facts = WithDerivedFacts(request.facts());
   if (facts.hostname().empty()) {
     return absl::InvalidArgumentError("facts.hostname: required");
@@ -133,7 +135,10 @@ absl::Duration RunnerHandlers::PollWait(
 absl::StatusOr<v1::PollTasksResponse> RunnerHandlers::PollOnce(
     absl::string_view device_id, const v1::PollTasksRequest& request) {
   std::optional<v1::DeviceFacts> reported;
-  if (HasFacts(request.facts())) reported = WithDerivedFacts(request.facts());
+  if (HasFacts(request.facts())) {
+    RETURN_IF_ERROR(CheckDeviceFacts(request.facts(), "facts"));
+    reported = WithDerivedFacts(request.facts());
+  }
   return Lease(device_id, /*refresh=*/true, std::move(reported));
 }
 
@@ -214,6 +219,7 @@ absl::StatusOr<v1::ReportStepResponse> RunnerHandlers::ReportStep(
                    AuthenticateDevice(authorization, peer));
   const int64_t now = store::ToMicros(clock_.Now());
   const bool has_facts = HasFacts(request.facts());
+  if (has_facts) RETURN_IF_ERROR(CheckDeviceFacts(request.facts(), "facts"));
   v1::DeviceFacts facts;
   if (has_facts) facts = WithDerivedFacts(request.facts());
   store::ReportOutcome outcome;

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -79,6 +80,15 @@ absl::Status E2eEnvironment::StartServer(const std::string& listen) {
                                    "--listen",          listen,
                                    "--port-file",       port_file,
                                    "--poll-timeout",    "5s"};
+  // A simulated fleet enrolls hundreds of runners from 127.0.0.1: no
+  // per-address budgets unless a test sets them.
+  for (const char* limit :
+       {"--max-enrollments-per-minute", "--max-auth-failures-per-minute"}) {
+    if (std::find(serve_args_.begin(), serve_args_.end(), limit) ==
+        serve_args_.end()) {
+      argv.insert(argv.end(), {limit, "0"});
+    }
+  }
   argv.insert(argv.end(), serve_args_.begin(), serve_args_.end());
   // Each start logs to a file of its own; server_log() reads the first.
   const std::string log = server_ ? absl::StrCat(dir_, "/server-restart-",

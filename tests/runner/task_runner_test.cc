@@ -6,6 +6,9 @@
 // RunTask call.
 #include "runner/client/task_runner.h"
 
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -190,6 +193,42 @@ TEST_F(TaskRunnerRestart, LostLeaseStopsAndCleansUp) {
   EXPECT_FALSE(
       *host_->FileExists("C:\\ProgramData\\mdefleet\\work\\t-restart"));
   EXPECT_TRUE(TaskJournal::Open(*host_, "t-restart", 1)->empty());
+}
+
+// The onboarding script carries tenant secrets: it is on disk only while its
+// task runs.
+TEST_F(TaskRunnerRestart, TheOnboardingScriptIsDeletedWhenTheTaskEnds) {
+  const std::string script = testing::OnboardingScriptContent();
+  const std::string work = "C:\\ProgramData\\mdefleet\\work\\t-restart";
+  // Every file under the simulated machine's root holding the script.
+  auto copies_on_disk = [&] {
+    int copies = 0;
+    for (const auto& entry :
+         std::filesystem::recursive_directory_iterator(dir_.path())) {
+      if (!entry.is_regular_file()) continue;
+      std::ifstream in(entry.path(), std::ios::binary);
+      const std::string content((std::istreambuf_iterator<char>(in)),
+                                std::istreambuf_iterator<char>());
+      copies += content.find(script) != std::string::npos;
+    }
+    return copies;
+  };
+  int copies_while_running = 0;
+  RecordingReporter reporter;
+  reporter.fail = [&](const v1::ReportStepRequest& r) {
+    if (r.step_index() == kRunInstallPs1 &&
+        r.state() == v1::STEP_STATE_RUNNING) {
+      copies_while_running = copies_on_disk();
+    }
+    return absl::OkStatus();
+  };
+  TaskOutcome out = Run(reporter);
+  EXPECT_EQ(out.end, TaskEnd::kCompleted) << out.summary;
+  EXPECT_EQ(out.task_state, v1::TASK_STATE_SUCCEEDED);
+  EXPECT_EQ(copies_while_running, 1) << "the check would see a copy";
+  EXPECT_EQ(copies_on_disk(), 0);
+  EXPECT_FALSE(*host_->FileExists(work));
+  // Lost leases and cancels remove the work directory too (tests below).
 }
 
 TEST_F(TaskRunnerRestart, CancelStopsAfterTheCurrentStep) {

@@ -25,6 +25,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "gmock/gmock.h"
 #include "google/protobuf/descriptor.h"
 #include "gtest/gtest.h"
 #include "mdefleet/v1/access.pb.h"
@@ -128,6 +129,12 @@ grpc::Status RawCall(const std::shared_ptr<grpc::Channel>& channel,
 
 class CredentialWalkTest : public ::testing::Test {
  protected:
+  // The walk makes hundreds of refused calls from 127.0.0.1: without limits.
+  virtual std::vector<std::string> PeerLimits() const {
+    return {"--max-enrollments-per-minute", "0",
+            "--max-auth-failures-per-minute", "0"};
+  }
+
   void SetUp() override {
     char tmpl[] = "/tmp/mdefleet-walk.XXXXXX";
     ASSERT_NE(mkdtemp(tmpl), nullptr);
@@ -155,10 +162,15 @@ class CredentialWalkTest : public ::testing::Test {
     if (pid_ == 0) {
       freopen((dir_ + "/server.log").c_str(), "w", stderr);
       freopen("/dev/null", "w", stdout);
-      execl(MDEFLEET_SERVER_BIN, MDEFLEET_SERVER_BIN, "serve", "--db",
-            db_.c_str(), "--listen", "127.0.0.1:0", "--port-file",
-            port_file.c_str(), "--poll-timeout", "2s",
-            static_cast<char*>(nullptr));
+      std::vector<std::string> args = {
+          MDEFLEET_SERVER_BIN, "serve",       "--db",        db_,
+          "--listen",          "127.0.0.1:0", "--port-file", port_file,
+          "--poll-timeout",    "2s"};
+      for (const std::string& limit : PeerLimits()) args.push_back(limit);
+      std::vector<char*> argv;
+      for (std::string& arg : args) argv.push_back(arg.data());
+      argv.push_back(nullptr);
+      execv(MDEFLEET_SERVER_BIN, argv.data());
       _exit(127);
     }
     std::string port;
@@ -539,3 +551,79 @@ TEST_F(RoleWalkTest, ATokenFromAnotherHostIsFlaggedNotServed) {
 }
 
 }  // namespace
+
+// The per-peer budgets, with the defaults' behaviour at small numbers.
+class PeerLimitTest : public CredentialWalkTest {
+ protected:
+  std::vector<std::string> PeerLimits() const override {
+    return {"--max-enrollments-per-minute", "3",
+            "--max-auth-failures-per-minute", "5"};
+  }
+
+  grpc::Status ListDevices(const std::string& token) {
+    auto admin = mdefleet::v1::AdminService::NewStub(channel_);
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", absl::StrCat("Bearer ", token));
+    mdefleet::v1::ListDevicesResponse response;
+    return admin->ListDevices(&context, {}, &response);
+  }
+
+  grpc::Status Enroll(const std::string& hostname) {
+    auto runner = mdefleet::v1::RunnerService::NewStub(channel_);
+    grpc::ClientContext context;
+    context.AddMetadata("authorization",
+                        absl::StrCat("Bearer ", enrollment_secret_));
+    mdefleet::v1::EnrollRequest enroll;
+    enroll.mutable_facts()->set_hostname(hostname);
+    enroll.mutable_facts()->set_host_identity(hostname + "-guid");
+    enroll.mutable_facts()->set_os_version("10.0.17763.1");
+    mdefleet::v1::EnrollResponse enrolled;
+    return runner->Enroll(&context, enroll, &enrolled);
+  }
+};
+
+TEST_F(PeerLimitTest, AnAddressOverItsFailedAuthenticationsIsRefused) {
+  const std::string guess = "mdf_api_guessAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(ListDevices(guess).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED)
+        << i;
+  }
+  grpc::Status refused = ListDevices(guess);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(
+      refused.error_message(),
+      ::testing::AllOf(::testing::HasSubstr("127.0.0.1"),
+                       ::testing::HasSubstr("retry in"),
+                       ::testing::HasSubstr("--max-auth-failures-per-minute")));
+  // Until the budget refills, the address gets nothing, not even with a good
+  // token: a guesser cannot probe between its refusals.
+  EXPECT_EQ(ListDevices(admin_token_).error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+  auto runner = mdefleet::v1::RunnerService::NewStub(channel_);
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", absl::StrCat("Bearer ", device_token_));
+  mdefleet::v1::PollTasksRequest poll;
+  poll.mutable_max_wait()->set_seconds(0);
+  mdefleet::v1::PollTasksResponse polled;
+  EXPECT_EQ(runner->PollTasks(&context, poll, &polled).error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+  const std::string log = ReadFile(dir_ + "/server.log");
+  EXPECT_THAT(log, ::testing::HasSubstr(
+                       "127.0.0.1: 5 failed authentications within a minute"));
+  EXPECT_THAT(log, ::testing::Not(::testing::HasSubstr(guess)));
+}
+
+TEST_F(PeerLimitTest, EnrollmentsFromOneAddressAreLimited) {
+  // SetUp enrolled one device: two more fit in the budget of three.
+  EXPECT_TRUE(Enroll("LIMIT-02").ok());
+  EXPECT_TRUE(Enroll("LIMIT-03").ok());
+  const std::string before = DumpDatabase(db_);
+  grpc::Status refused = Enroll("LIMIT-04");
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(refused.error_message(),
+              ::testing::HasSubstr("--max-enrollments-per-minute"));
+  EXPECT_EQ(DumpDatabase(db_), before) << "a refused Enroll changed something";
+  // Other calls of the address are not affected.
+  EXPECT_TRUE(ListDevices(admin_token_).ok());
+}

@@ -1,0 +1,47 @@
+#include "common/labels.h"
+
+#include <map>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace mdefleet {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(LabelsTest, KeysAndValuesFollowOneRule) {
+  EXPECT_TRUE(CheckLabelKey("site").ok());
+  EXPECT_TRUE(CheckLabelKey("k8s.io_zone-1").ok());
+  EXPECT_FALSE(CheckLabelKey("").ok());
+  EXPECT_FALSE(CheckLabelKey(std::string(64, 'k')).ok());
+  EXPECT_FALSE(CheckLabelKey("a b").ok());
+  EXPECT_FALSE(CheckLabelKey("a=b").ok());
+  EXPECT_TRUE(CheckLabelValue("site", "Paris DC 2 (north)").ok());
+  EXPECT_FALSE(CheckLabelValue("site", "").ok());
+  EXPECT_FALSE(CheckLabelValue("site", std::string(129, 'v')).ok());
+  EXPECT_FALSE(CheckLabelValue("site", "a,b").ok());
+  EXPECT_FALSE(CheckLabelValue("site", "a\nb").ok());
+}
+
+TEST(LabelsTest, ErrorsNameTheFieldButDoNotQuoteABadKey) {
+  const std::map<std::string, std::string> good = {{"site", "paris"}};
+  EXPECT_TRUE(CheckLabels(good, "labels").ok());
+  const std::map<std::string, std::string> bad_value = {{"site", "paris"},
+                                                        {"ou", "a=b"}};
+  EXPECT_THAT(CheckLabels(bad_value, "facts.labels").message(),
+              HasSubstr("facts.labels[ou]: label ou needs a value"));
+  const std::map<std::string, std::string> bad_key = {
+      {"site", "paris"}, {"\x1b[2Jforged", "x"}};
+  const std::string message(CheckLabels(bad_key, "facts.labels").message());
+  EXPECT_THAT(message, HasSubstr("facts.labels: a label key must be"));
+  EXPECT_EQ(message.find('\x1b'), std::string::npos);
+  std::map<std::string, std::string> many;
+  for (int i = 0; i < 33; ++i) many.emplace(absl::StrCat("k", i), "v");
+  EXPECT_THAT(CheckLabels(many, "labels").message(),
+              HasSubstr("labels: 33 labels, at most 32"));
+}
+
+}  // namespace
+}  // namespace mdefleet
