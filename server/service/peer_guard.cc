@@ -79,21 +79,23 @@ PeerGuard::Bucket& PeerGuard::BucketOf(const Budget& budget, Buckets& buckets,
     bucket.tokens = std::min(capacity, bucket.tokens + elapsed * rate);
     bucket.updated = now;
   };
-  auto found = buckets.find(key);
-  if (found != buckets.end()) {
+  auto found = buckets.by_peer.find(key);
+  if (found != buckets.by_peer.end()) {
     refill(found->second);
     return found->second;
   }
-  if (buckets.size() >= max_peers_) {
+  if (buckets.by_peer.size() >= max_peers_ &&
+      now - buckets.last_sweep >= absl::Seconds(1)) {
     // Forget the idle (full again) peers; they start full anyway.
-    absl::erase_if(buckets, [&](auto& entry) {
+    buckets.last_sweep = now;
+    absl::erase_if(buckets.by_peer, [&](auto& entry) {
       refill(entry.second);
       return entry.second.tokens >= capacity;
     });
   }
-  if (buckets.size() >= max_peers_) key = kOverflowKey;
-  auto [it, inserted] =
-      buckets.try_emplace(key, Bucket{.tokens = capacity, .updated = now});
+  if (buckets.by_peer.size() >= max_peers_) key = kOverflowKey;
+  auto [it, inserted] = buckets.by_peer.try_emplace(
+      key, Bucket{.tokens = capacity, .updated = now});
   if (!inserted) refill(it->second);
   return it->second;
 }

@@ -81,7 +81,12 @@ class PeerGuard {
     double tokens = 0;
     absl::Time updated;
   };
-  using Buckets = absl::flat_hash_map<std::string, Bucket>;
+  struct Buckets {
+    absl::flat_hash_map<std::string, Bucket> by_peer;
+    // When idle peers were last swept out of a full table: at most once a
+    // second, so a flood of new addresses costs no full scan per call.
+    absl::Time last_sweep = absl::InfinitePast();
+  };
   struct Budget {
     const char* what;  // for messages: "failed authentications"
     const char* flag;  // the serve flag that sets it
