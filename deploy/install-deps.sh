@@ -27,7 +27,7 @@ packages=(
   libabsl-dev libsqlite3-dev libssl-dev libgtest-dev libgmock-dev libcli11-dev
   sqlite3
   libcurl4-openssl-dev  # api_offboard: the server's Defender API client
-  libcpp-httplib-dev    # tests only: the fake Defender API
+  libcpp-httplib-dev    # serve --http-listen (HTTP API, /metrics); tests' fake Defender API
 )
 if [ "$windows" -eq 1 ]; then
   packages+=(g++-mingw-w64-x86-64-posix wine wine64 googletest dpkg-dev)

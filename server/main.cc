@@ -66,7 +66,8 @@ int main(int argc, char** argv) {
   mdefleet::ServeOptions serve_options;
   std::string lease = "10m", poll = "30s", online = "90s";
   const DurationValidator duration;
-  CLI::App* serve = app.add_subcommand("serve", "Serve the gRPC API");
+  CLI::App* serve = app.add_subcommand(
+      "serve", "Serve the gRPC API (and, with --http-listen, the HTTP API)");
   serve->add_option("--db", serve_options.db_path, "Database file")->required();
   serve
       ->add_option("--listen", serve_options.listen,
@@ -74,6 +75,14 @@ int main(int argc, char** argv) {
       ->required();
   serve->add_option("--port-file", serve_options.port_file,
                     "Write the bound port here once listening");
+  serve->add_option(
+      "--http-listen", serve_options.http_listen,
+      "HOST:PORT of the read-only HTTP/JSON API, /metrics and the dashboard "
+      "(port 0 picks a free port; off when not given). HTTPS with the gRPC "
+      "certificate; without TLS only on a loopback address");
+  auto* http_port_file =
+      serve->add_option("--http-port-file", serve_options.http_port_file,
+                        "Write the bound HTTP port here once listening");
   serve->add_option("--tls-dir", serve_options.tls_dir,
                     "TLS directory made by init (default: <db>.tls)");
   auto* serve_cert = serve->add_option(
@@ -91,6 +100,7 @@ int main(int argc, char** argv) {
       "Require runners to present the client certificate issued at "
       "enrollment");
   plaintext->excludes(serve_cert)->excludes(mtls);
+  http_port_file->needs(serve->get_option("--http-listen"));
   serve
       ->add_option("--lease-duration", lease,
                    "How long a task lease lasts without reports")

@@ -22,6 +22,8 @@
 #include "server/defender/defender_config.h"
 #include "server/defender/offboard_worker.h"
 #include "server/defender/token_source.h"
+#include "server/http/api_router.h"
+#include "server/http/http_server.h"
 #include "server/service/admin_handlers.h"
 #include "server/service/event_hub.h"
 #include "server/service/grpc_admin_service.h"
@@ -44,21 +46,27 @@ namespace {
 
 constexpr int kMaxReceiveMessageSize = 4 << 20;  // 4 MiB
 
-absl::Status WritePortFile(const std::string& path, int port) {
+absl::Status WritePortFile(const std::string& path, int port,
+                           absl::string_view flag = "--port-file") {
   const std::string tmp = absl::StrCat(path, ".tmp");
   {
     std::ofstream out(tmp, std::ios::trunc);
     out << port << "\n";
     if (!out.good()) {
       return absl::FailedPreconditionError(
-          absl::StrCat("--port-file: cannot write ", tmp));
+          absl::StrCat(flag, ": cannot write ", tmp));
     }
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     return absl::FailedPreconditionError(
-        absl::StrCat("--port-file: cannot rename ", tmp, " to ", path));
+        absl::StrCat(flag, ": cannot rename ", tmp, " to ", path));
   }
   return absl::OkStatus();
+}
+
+// The host of a HOST:PORT for the log line.
+std::string HostOf(const std::string& listen) {
+  return listen.substr(0, listen.rfind(':'));
 }
 
 std::string Hostname() {
@@ -162,6 +170,7 @@ absl::Status RunServe(const ServeOptions& options) {
   ASSIGN_OR_RETURN(
       const server_tls::ServeTls tls,
       server_tls::LoadServeTls({.listen = options.listen,
+                                .http_listen = options.http_listen,
                                 .tls_dir = server_tls::TlsDirectory(
                                     options.db_path, options.tls_dir),
                                 .tls_dir_given = !options.tls_dir.empty(),
@@ -179,10 +188,9 @@ absl::Status RunServe(const ServeOptions& options) {
   int extended = 0;
   int64_t renewed_needs = 0;
   RETURN_IF_ERROR(db->Write([&](store::Connection& c) -> absl::Status {
-    ASSIGN_OR_RETURN(extended,
-                     store::ExtendLeasesAfterRestart(
-                         c, store::ToMicros(clock.Now()),
-                         options.lease_duration));
+    ASSIGN_OR_RETURN(
+        extended, store::ExtendLeasesAfterRestart(
+                      c, store::ToMicros(clock.Now()), options.lease_duration));
     ASSIGN_OR_RETURN(renewed_needs, store::RecomputeStaleNeeds(c));
     return absl::OkStatus();
   }));
@@ -253,11 +261,34 @@ absl::Status RunServe(const ServeOptions& options) {
         "api_offboard: Defender API ", defender_config.api_url, " as client ",
         defender_config.client_id, " of tenant ", defender_config.tenant_id));
   }
-  const std::string host = options.listen.substr(0, options.listen.rfind(':'));
-  LogEvent(
-      absl::StrCat("listening on ", host, ":", port, ": ", tls.description));
+  LogEvent(absl::StrCat("listening on ", HostOf(options.listen), ":", port,
+                        ": ", tls.description));
   if (!options.port_file.empty()) {
     RETURN_IF_ERROR(WritePortFile(options.port_file, port));
+  }
+  // The HTTP/JSON read API: the same handlers, credentials and per-address
+  // budgets as gRPC, HTTPS with the gRPC port's certificate.
+  http::RouterOptions router_options;  // render_metrics, on_request: unset
+  http::ApiRouter router(admin, authenticator, peer_guard,
+                         std::move(router_options));
+  std::unique_ptr<http::HttpApiServer> http_server;
+  if (!options.http_listen.empty()) {
+    ASSIGN_OR_RETURN(
+        http_server,
+        http::HttpApiServer::Start(
+            {.listen = options.http_listen,
+             .certificate_pem = tls.enabled ? tls.certificate_pem : "",
+             .key_pem = tls.enabled ? tls.key_pem : ""},
+            router));
+    LogEvent(absl::StrCat("http: listening on ", HostOf(options.http_listen),
+                          ":", http_server->port(), ": ",
+                          http_server->tls()
+                              ? "HTTPS with the gRPC port's certificate"
+                              : "plaintext HTTP (loopback only)"));
+    if (!options.http_port_file.empty()) {
+      RETURN_IF_ERROR(WritePortFile(options.http_port_file, http_server->port(),
+                                    "--http-port-file"));
+    }
   }
 
   sigset_t signals;
@@ -269,6 +300,7 @@ absl::Status RunServe(const ServeOptions& options) {
   LogEvent(absl::StrCat("received ",
                         signal_number == SIGTERM ? "SIGTERM" : "SIGINT",
                         ": shutting down"));
+  if (http_server != nullptr) http_server->Stop();
   poller.Stop();  // answers waiting polls so Shutdown need not wait for them
   reaper.Stop();
   if (offboarder != nullptr) offboarder->Stop();

@@ -30,6 +30,10 @@ struct ServeOptions {
   std::string db_path;
   std::string listen;     // HOST:PORT; port 0 picks one
   std::string port_file;  // written with the bound port once listening
+  // The HTTP/JSON read API and dashboard (server/http): HOST:PORT, port 0
+  // picks one; "" (the default) serves no HTTP. TLS as the gRPC port.
+  std::string http_listen;
+  std::string http_port_file;  // written with the bound HTTP port
   // Transport security (server/tls/serve_tls.h).
   std::string tls_dir;   // --tls-dir; empty: <db_path>.tls
   std::string tls_cert;  // --tls-cert/--tls-key override the directory's

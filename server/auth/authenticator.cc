@@ -125,4 +125,9 @@ absl::StatusOr<std::string> Authenticator::RequireDevice(
   return device->device_id;
 }
 
+bool Authenticator::IsRunnerCredential(absl::string_view authorization) {
+  return RequireDevice(authorization).ok() ||
+         RequireEnrollment(authorization).ok();
+}
+
 }  // namespace mdefleet::auth

@@ -63,6 +63,12 @@ class Authenticator {
   // token, PermissionDenied for a revoked device.
   [[nodiscard]] absl::StatusOr<std::string> RequireDevice(
       absl::string_view authorization);
+  // True when the bearer value is a credential a runner uses that would be
+  // accepted now: the token of a device that is not revoked, or a usable
+  // enrollment secret. Lets an API that refuses it say "wrong kind of
+  // credential" (403) rather than "unknown credential" (401); unknown,
+  // revoked and expired values (and store errors) are false.
+  [[nodiscard]] bool IsRunnerCredential(absl::string_view authorization);
 
  private:
   store::Store& store_;

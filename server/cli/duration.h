@@ -9,14 +9,14 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/duration_text.h"
 #include "google/protobuf/duration.pb.h"
 #include "google/protobuf/timestamp.pb.h"
 
 namespace mdefleet::cli {
 
-// Parses a sequence of <number><unit> with units ms, s, m, h, d (24h) and w
-// (7d); numbers may have a fraction ("1.5h"). "0" alone is accepted. Negative
-// or unit-less values are refused. Errors are usage errors naming `flag`.
+// ParseDurationText (common/duration_text.h: units ms, s, m, h, d, w; "0"
+// alone; fractions) with its errors as usage errors naming `flag`.
 absl::StatusOr<absl::Duration> ParseCliDuration(absl::string_view text,
                                                 absl::string_view flag);
 
@@ -31,7 +31,7 @@ absl::StatusOr<absl::Time> ParseCliTimeOrAgo(absl::string_view text,
                                              absl::Time now);
 
 // The protobuf form of a non-negative duration.
-google::protobuf::Duration ToProtoDuration(absl::Duration d);
+using ::mdefleet::ToProtoDuration;
 
 // The protobuf form of a time.
 google::protobuf::Timestamp ToProtoTimestamp(absl::Time t);

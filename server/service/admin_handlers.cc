@@ -20,9 +20,6 @@
 namespace mdefleet::service {
 namespace {
 
-constexpr uint32_t kDefaultPageSize = 500;
-constexpr uint32_t kMaxPageSize = 5000;
-
 uint32_t PageSize(uint32_t requested) {
   if (requested == 0) return kDefaultPageSize;
   return std::min(requested, kMaxPageSize);
@@ -212,7 +209,9 @@ absl::StatusOr<v1::ListJobsResponse> AdminHandlers::ListJobs(
     absl::string_view authorization, const v1::ListJobsRequest& request) {
   RETURN_IF_ERROR(Authorize(authorization, "ListJobs").status());
   const int64_t limit =
-      request.limit() == 0 ? 50 : std::min<int64_t>(request.limit(), 1000);
+      request.limit() == 0
+          ? 50
+          : std::min<int64_t>(request.limit(), kMaxListJobsLimit);
   std::vector<v1::Job> jobs;
   RETURN_IF_ERROR(store_.Read([&](store::Connection& db) -> absl::Status {
     ASSIGN_OR_RETURN(jobs, store::ListJobs(db, request.state(), limit));

@@ -35,6 +35,12 @@ struct AdminOptions {
 
 inline constexpr uint64_t kMaxArtifactSize = 512ull << 20;  // 512 MiB
 
+// ListDevices and ListTasks pages: page_size 0 means the default; larger
+// values are capped at the maximum. ListJobs: limit 0 means 50, capped.
+inline constexpr uint32_t kDefaultPageSize = 500;
+inline constexpr uint32_t kMaxPageSize = 5000;
+inline constexpr uint32_t kMaxListJobsLimit = 1000;
+
 class AdminHandlers {
  public:
   AdminHandlers(store::Store& store, const Clock& clock,

@@ -96,21 +96,26 @@ absl::Status LoadClientCa(const TlsDirPaths& paths, ServeTls& tls) {
   return absl::OkStatus();
 }
 
+// `address` is the value of `flag` (--listen or --http-listen), served with
+// `protocol` ("gRPC", "HTTP") when there is no TLS.
 absl::Status CheckPlaintextListen(const ServeTlsOptions& options,
-                                  const TlsDirPaths& paths) {
-  if (tls::IsLocalAddress(options.listen)) return absl::OkStatus();
+                                  const TlsDirPaths& paths,
+                                  absl::string_view flag,
+                                  absl::string_view address,
+                                  absl::string_view protocol) {
+  if (tls::IsLocalAddress(address)) return absl::OkStatus();
   if (options.plaintext) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "--listen ", options.listen,
+        flag, " ", address,
         ": --plaintext is allowed only on a loopback address (127.0.0.1, "
         "::1, localhost): over a network the admin token, enrollment secret "
         "and device tokens would travel in clear. Drop --plaintext to serve "
         "TLS, or listen on 127.0.0.1"));
   }
   return absl::InvalidArgumentError(absl::StrCat(
-      "--listen ", options.listen,
-      ": refusing to serve plaintext gRPC on a non-loopback address (tokens "
-      "would cross the network in clear), and there is no server certificate: ",
+      flag, " ", address, ": refusing to serve plaintext ", protocol,
+      " on a non-loopback address (tokens would cross the network in clear), "
+      "and there is no server certificate: ",
       paths.server_cert,
       " does not exist. Run `mdefleet-server init` (it creates the TLS "
       "directory), pass --tls-cert and --tls-key, or listen on 127.0.0.1"));
@@ -132,7 +137,12 @@ absl::StatusOr<ServeTls> LoadServeTls(const ServeTlsOptions& options,
           "--mtls: needs TLS, and there is no server certificate (",
           paths.server_cert, " does not exist; pass --tls-dir or run init)"));
     }
-    RETURN_IF_ERROR(CheckPlaintextListen(options, paths));
+    RETURN_IF_ERROR(CheckPlaintextListen(options, paths, "--listen",
+                                         options.listen, "gRPC"));
+    if (!options.http_listen.empty()) {
+      RETURN_IF_ERROR(CheckPlaintextListen(options, paths, "--http-listen",
+                                           options.http_listen, "HTTP"));
+    }
     tls.description = "plaintext gRPC (loopback only)";
     return tls;
   }

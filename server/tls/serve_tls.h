@@ -18,6 +18,7 @@ namespace mdefleet::server_tls {
 
 struct ServeTlsOptions {
   std::string listen{};        // --listen
+  std::string http_listen{};   // --http-listen; "" when HTTP is off
   std::string tls_dir{};       // the TLS directory (see TlsDirectory)
   bool tls_dir_given = false;  // --tls-dir was passed: it must exist
   std::string tls_cert{};      // --tls-cert, overrides <tls_dir>/server.pem
@@ -47,8 +48,9 @@ struct ServeTls {
 //   server.key exist, each key checked against its certificate;
 // - <tls_dir>/ca.pem, when present, verifies runner client certificates and,
 //   with ca.key, signs them at enrollment; --mtls needs ca.pem.
-// Without TLS, a --listen address that is not loopback is refused: the
-// bearer tokens would cross the network in clear. Errors name the flag or
+// Without TLS, a --listen (or --http-listen: the HTTP API serves HTTPS with
+// the same certificate) address that is not loopback is refused: the bearer
+// tokens would cross the network in clear. Errors name the flag or
 // file and never quote key material.
 [[nodiscard]] absl::StatusOr<ServeTls> LoadServeTls(
     const ServeTlsOptions& options, absl::Time now);

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -28,6 +29,11 @@ std::string ValueOf(const std::string& text, absl::string_view key) {
     if (absl::ConsumePrefix(&line, key)) return std::string(line);
   }
   return "";
+}
+
+// The port a server wrote to `path`; "" until it has.
+std::string PortIn(const std::string& path) {
+  return std::string(absl::StripAsciiWhitespace(ReadWholeFile(path)));
 }
 
 }  // namespace
@@ -74,12 +80,25 @@ absl::StatusOr<std::unique_ptr<E2eEnvironment>> E2eEnvironment::Start(
 
 absl::Status E2eEnvironment::StartServer(const std::string& listen) {
   const std::string port_file = dir_ + "/port";
+  const std::string http_port_file = dir_ + "/http.port";
   std::filesystem::remove(port_file);
-  std::vector<std::string> argv = {MDEFLEET_SERVER_BIN, "serve",
-                                   "--db",              db_path_,
-                                   "--listen",          listen,
-                                   "--port-file",       port_file,
-                                   "--poll-timeout",    "5s"};
+  std::filesystem::remove(http_port_file);
+  // A restart keeps the HTTP port too.
+  const std::string http_listen = absl::StrCat("127.0.0.1:", http_port_);
+  std::vector<std::string> argv = {MDEFLEET_SERVER_BIN,
+                                   "serve",
+                                   "--db",
+                                   db_path_,
+                                   "--listen",
+                                   listen,
+                                   "--port-file",
+                                   port_file,
+                                   "--http-listen",
+                                   http_listen,
+                                   "--http-port-file",
+                                   http_port_file,
+                                   "--poll-timeout",
+                                   "5s"};
   // A simulated fleet enrolls hundreds of runners from 127.0.0.1: no
   // per-address budgets unless a test sets them.
   for (const char* limit :
@@ -97,18 +116,25 @@ absl::Status E2eEnvironment::StartServer(const std::string& listen) {
   ASSIGN_OR_RETURN(ChildProcess server, ChildProcess::Start(argv, log));
   server_ = std::make_unique<ChildProcess>(std::move(server));
   absl::Time deadline = absl::Now() + absl::Seconds(20);
-  std::string port;
+  std::string port, http_port;
   while (absl::Now() < deadline) {
-    port = std::string(absl::StripAsciiWhitespace(ReadWholeFile(port_file)));
-    if (!port.empty()) break;
+    // The HTTP port file is written after the gRPC one.
+    port = PortIn(port_file);
+    http_port = PortIn(http_port_file);
+    if (!port.empty() && !http_port.empty()) break;
     absl::SleepFor(absl::Milliseconds(50));
   }
-  if (port.empty()) {
+  if (port.empty() || !absl::SimpleAtoi(http_port, &http_port_)) {
     return absl::InternalError(absl::StrCat(
         "server did not listen: ", ReadWholeFile(log + ".err")));
   }
   server_address_ = absl::StrCat("127.0.0.1:", port);
   return absl::OkStatus();
+}
+
+std::string E2eEnvironment::http_base_url() const {
+  return absl::StrCat(ca_cert_path_.empty() ? "http" : "https",
+                      "://127.0.0.1:", http_port_);
 }
 
 void E2eEnvironment::KillServer() {

@@ -2,7 +2,9 @@
 // SQLite database, the mdefleet-server process on 127.0.0.1:0, simulated
 // runner processes, and mdefleetctl invocations. Plaintext on loopback by
 // default (serve --plaintext); with Transport::kTls the server serves the
-// certificate init made and mdefleetctl and the runners pin init's CA.
+// certificate init made and mdefleetctl and the runners pin init's CA. The
+// server also serves the HTTP API on 127.0.0.1:0 (--http-listen): plain HTTP
+// or, with kTls, HTTPS with the same certificate.
 #ifndef MDEFLEET_TESTS_E2E_E2E_ENVIRONMENT_H_
 #define MDEFLEET_TESTS_E2E_E2E_ENVIRONMENT_H_
 
@@ -74,6 +76,10 @@ class E2eEnvironment {
 
   const std::string& dir() const { return dir_; }
   const std::string& server_address() const { return server_address_; }
+  // The HTTP API's port and base URL ("http://127.0.0.1:PORT", or https://
+  // with Transport::kTls: pin ca_cert_path()).
+  int http_port() const { return http_port_; }
+  std::string http_base_url() const;
   const std::string& admin_token() const { return admin_token_; }
   const std::string& db_path() const { return db_path_; }
   // init's ca_certificate= path (TLS); "" for plaintext.
@@ -89,6 +95,7 @@ class E2eEnvironment {
   std::string admin_token_;
   std::string enrollment_secret_path_;
   std::string ca_cert_path_;  // TLS only
+  int http_port_ = 0;
   absl::Status StartServer(const std::string& listen);
   absl::Status LaunchRunner(int index);
 

@@ -82,6 +82,7 @@ class TestEnv {
   FakeClock& clock() { return clock_; }
   service::RunnerHandlers& runner() { return *runner_; }
   service::AdminHandlers& admin() { return *admin_; }
+  auth::Authenticator& authenticator() { return *auth_; }
   service::EventHub& hub() { return *hub_; }
   service::LeaseReaper& reaper() { return *reaper_; }
   const std::string& admin_bearer() const { return admin_bearer_; }

@@ -88,6 +88,37 @@ TEST_F(ServeTlsTest, NoCertificateMeansLoopbackOnly) {
               HasSubstr("--tls-dir"));
 }
 
+TEST_F(ServeTlsTest, HttpListenFollowsTheSameRule) {
+  // With TLS, the HTTP API may listen anywhere (it serves HTTPS).
+  ServeTlsOptions options = Options("0.0.0.0:7443");
+  options.http_listen = "0.0.0.0:8443";
+  auto tls = LoadServeTls(options, TestEpoch());
+  ASSERT_TRUE(tls.ok()) << tls.status();
+
+  // Without TLS, only on loopback, refused before anything starts.
+  options.listen = "127.0.0.1:0";
+  options.plaintext = true;
+  options.http_listen = "127.0.0.1:0";
+  EXPECT_TRUE(LoadServeTls(options, TestEpoch()).ok());
+  options.http_listen = "[::1]:0";
+  EXPECT_TRUE(LoadServeTls(options, TestEpoch()).ok());
+  options.http_listen = "0.0.0.0:8080";
+  auto refused = LoadServeTls(options, TestEpoch());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.status().message(),
+              HasSubstr("--http-listen 0.0.0.0:8080: --plaintext is allowed "
+                        "only on a loopback address"));
+
+  options.plaintext = false;
+  options.tls_dir = tmp_.path() + "/missing.tls";
+  options.http_listen = ":8080";
+  refused = LoadServeTls(options, TestEpoch());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.status().message(),
+              HasSubstr("--http-listen :8080: refusing to serve plaintext "
+                        "HTTP on a non-loopback address"));
+}
+
 TEST_F(ServeTlsTest, FlagsOverrideTheDirectoryCertificate) {
   const TlsDirPaths paths = PathsIn(dir_);
   ServeTlsOptions options = Options("0.0.0.0:0");
