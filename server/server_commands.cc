@@ -272,22 +272,41 @@ absl::Status RunServe(const ServeOptions& options) {
   http::ApiRouter router(admin, authenticator, peer_guard,
                          std::move(router_options));
   std::unique_ptr<http::HttpApiServer> http_server;
+  // Stops what runs, in order: new HTTP requests first (they read through
+  // the handlers), then waiting polls so Shutdown need not wait for them.
+  const auto stop_serving = [&] {
+    if (http_server != nullptr) http_server->Stop();
+    poller.Stop();
+    reaper.Stop();
+    if (offboarder != nullptr) offboarder->Stop();
+    server->Shutdown(std::chrono::system_clock::now() +
+                     std::chrono::seconds(3));
+    server->Wait();
+  };
   if (!options.http_listen.empty()) {
-    ASSIGN_OR_RETURN(
-        http_server,
+    absl::StatusOr<std::unique_ptr<http::HttpApiServer>> started =
         http::HttpApiServer::Start(
             {.listen = options.http_listen,
              .certificate_pem = tls.enabled ? tls.certificate_pem : "",
              .key_pem = tls.enabled ? tls.key_pem : ""},
-            router));
+            router);
+    if (!started.ok()) {
+      stop_serving();
+      return started.status();
+    }
+    http_server = *std::move(started);
     LogEvent(absl::StrCat("http: listening on ", HostOf(options.http_listen),
                           ":", http_server->port(), ": ",
                           http_server->tls()
                               ? "HTTPS with the gRPC port's certificate"
                               : "plaintext HTTP (loopback only)"));
     if (!options.http_port_file.empty()) {
-      RETURN_IF_ERROR(WritePortFile(options.http_port_file, http_server->port(),
-                                    "--http-port-file"));
+      if (absl::Status written = WritePortFile(
+              options.http_port_file, http_server->port(), "--http-port-file");
+          !written.ok()) {
+        stop_serving();
+        return written;
+      }
     }
   }
 
@@ -300,12 +319,7 @@ absl::Status RunServe(const ServeOptions& options) {
   LogEvent(absl::StrCat("received ",
                         signal_number == SIGTERM ? "SIGTERM" : "SIGINT",
                         ": shutting down"));
-  if (http_server != nullptr) http_server->Stop();
-  poller.Stop();  // answers waiting polls so Shutdown need not wait for them
-  reaper.Stop();
-  if (offboarder != nullptr) offboarder->Stop();
-  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(3));
-  server->Wait();
+  stop_serving();
   LogEvent("stopped");
   return absl::OkStatus();
 }

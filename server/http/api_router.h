@@ -20,6 +20,8 @@
 
 namespace mdefleet::http {
 
+// Both callbacks are called from the HTTP server's worker threads,
+// concurrently.
 struct RouterOptions {
   // The Prometheus text exposition of /metrics; empty: /metrics answers 404
   // "metrics are not enabled".

@@ -123,8 +123,7 @@ void ReadTheRolloutOverHttp(Transport transport) {
     if (Final(job) || ::testing::Test::HasFailure()) break;
     absl::SleepFor(absl::Milliseconds(300));
   }
-  ASSERT_TRUE(Final(job)) << job.ShortDebugString() << "\n"
-                          << env.server_log();
+  ASSERT_TRUE(Final(job)) << job.ShortDebugString() << "\n" << env.server_log();
   EXPECT_EQ(job.id(), id);
   EXPECT_EQ(job.counts().total(), submitted.job().counts().total());
   EXPECT_GE(job.step_summary_size(), 1);
@@ -169,9 +168,8 @@ void ReadTheRolloutOverHttp(Transport transport) {
   EXPECT_EQ(runner, 403) << runner_body;
   EXPECT_THAT(runner_body, HasSubstr("use a viewer token"));
   EXPECT_THAT(runner_body, ::testing::Not(HasSubstr(secret)));
-  auto [missing, missing_body] =
-      dashboard.Get("/api/v1/jobs/job-000000000000",
-                    absl::StrCat("Bearer ", viewer));
+  auto [missing, missing_body] = dashboard.Get("/api/v1/jobs/job-000000000000",
+                                               absl::StrCat("Bearer ", viewer));
   EXPECT_EQ(missing, 404) << missing_body;
   EXPECT_THAT(env.server_log(), ::testing::Not(HasSubstr(viewer)));
 }
@@ -194,6 +192,34 @@ TEST(EndToEndHttpApi, ARestartedServerServesHttpOnTheSamePort) {
   EXPECT_EQ(env.http_port(), port);
   Dashboard dashboard(env, env.admin_token());
   EXPECT_EQ(dashboard.Read<v1::FleetSummary>("/api/v1/summary").total(), 0u);
+}
+
+TEST(EndToEndHttpApi, BadHttpListenAddressesStopTheServerNamingTheFlag) {
+  auto env_or = E2eEnvironment::Start();
+  ASSERT_TRUE(env_or.ok()) << env_or.status();
+  E2eEnvironment& env = **env_or;
+  env.KillServer();  // its database is used by the refused starts below
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--plaintext", "--http-listen", "0.0.0.0:0"},
+       "--http-listen 0.0.0.0:0: --plaintext is allowed only on a loopback"},
+      {{"--plaintext", "--http-listen", "127.0.0.1"},
+       "--http-listen 127.0.0.1: expected HOST:PORT"},
+      {{"--plaintext", "--http-listen",
+        absl::StrCat("127.0.0.1:", env.http_port()), "--http-port-file",
+        env.dir() + "/missing/dir/http.port"},
+       "--http-port-file: cannot write"}};
+  int run = 0;
+  for (const auto& [flags, message] : cases) {
+    std::vector<std::string> argv = {
+        MDEFLEET_SERVER_BIN, "serve",    "--db",
+        env.db_path(),       "--listen", "127.0.0.1:0"};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    ProcessOutput refused =
+        RunCommand(argv, absl::StrCat(env.dir(), "/refused-", run++), {},
+                   absl::Seconds(30));
+    EXPECT_EQ(refused.exit_code, 1) << refused.err;
+    EXPECT_THAT(refused.err, HasSubstr(message));
+  }
 }
 
 }  // namespace
