@@ -101,7 +101,8 @@ bool ConfigureTls(SSL_CTX& ctx, TlsPair& pair) {
 HttpResponse LibraryError(int status) {
   switch (status) {
     case 400:
-      return ErrorReply(400, "INVALID_ARGUMENT", "request: malformed HTTP");
+      return ErrorReply(400, "INVALID_ARGUMENT",
+                        "request: malformed HTTP or an unknown method");
     case 413:
       return ErrorReply(413, "PAYLOAD_TOO_LARGE",
                         "request: the API takes no request body");
