@@ -39,11 +39,14 @@ Histogram::Histogram(std::vector<double> bounds)
     : bounds_(std::move(bounds)), counts_(bounds_.size() + 1, 0) {}
 
 void Histogram::Observe(double value) {
-  // NaN compares false with every bound and lands in +Inf, as in the
-  // Prometheus client libraries.
-  const size_t bucket = static_cast<size_t>(
-      std::lower_bound(bounds_.begin(), bounds_.end(), value) -
-      bounds_.begin());
+  // NaN is no bucket's "<=": it lands in +Inf only, as in the Prometheus
+  // client libraries (lower_bound alone would put it in the first bucket).
+  const size_t bucket =
+      std::isnan(value)
+          ? bounds_.size()
+          : static_cast<size_t>(
+                std::lower_bound(bounds_.begin(), bounds_.end(), value) -
+                bounds_.begin());
   absl::MutexLock lock(&mu_);
   ++counts_[bucket];
   sum_ += value;

@@ -17,18 +17,23 @@ constexpr std::array<v1::TaskState, 9> kCountedStates = {
 
 absl::Status CountDevices(Connection& db, int64_t online_since,
                           MetricsCounts& counts) {
-  ASSIGN_OR_RETURN(CachedStatement st, db.Prepare(kMetricsDevicesSql));
-  st->Bind(1, online_since);
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, st->Step());
-    if (!row) break;
-    const int64_t n = st->ColumnInt(2);
-    const int64_t online = st->ColumnInt(3);
-    counts.devices[{static_cast<v1::OsFamily>(st->ColumnInt(0)),
-                    static_cast<v1::MdeState>(st->ColumnInt(1))}] += n;
-    counts.runners_online += online;
-    counts.runners_offline += n - online;
+  int64_t total = 0;
+  {
+    ASSIGN_OR_RETURN(CachedStatement st, db.Prepare(kMetricsDevicesSql));
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, st->Step());
+      if (!row) break;
+      const int64_t n = st->ColumnInt(2);
+      counts.devices[{static_cast<v1::OsFamily>(st->ColumnInt(0)),
+                      static_cast<v1::MdeState>(st->ColumnInt(1))}] += n;
+      total += n;
+    }
   }
+  ASSIGN_OR_RETURN(CachedStatement st, db.Prepare(kMetricsOnlineSql));
+  st->Bind(1, online_since);
+  ASSIGN_OR_RETURN(bool row, st->Step());
+  counts.runners_online = row ? st->ColumnInt(0) : 0;
+  counts.runners_offline = total - counts.runners_online;
   return absl::OkStatus();
 }
 

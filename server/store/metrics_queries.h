@@ -1,6 +1,7 @@
 // Read-only counts behind the store-derived Prometheus gauges, computed at
 // every scrape. Each is one indexed query (migrations/0006_metrics_indexes
-// .sql) or reads the jobs' per-state task counters, never the tasks table.
+// .sql and earlier indexes) or reads the jobs' per-state task counters,
+// never the tasks table.
 #ifndef MDEFLEET_SERVER_STORE_METRICS_QUERIES_H_
 #define MDEFLEET_SERVER_STORE_METRICS_QUERIES_H_
 
@@ -32,10 +33,13 @@ struct MetricsCounts {
 };
 
 // The statements, named so tests can check their query plans.
-// Index-only over devices_by_os_mde_seen; ?1 is `online_since`.
+// Index-only over devices_by_os_mde.
 inline constexpr const char* kMetricsDevicesSql =
-    "SELECT os_family, mde_state, count(*), sum(last_seen_at >= ?1) "
-    "FROM devices GROUP BY os_family, mde_state";
+    "SELECT os_family, mde_state, count(*) FROM devices "
+    "GROUP BY os_family, mde_state";
+// A range of devices_by_last_seen; ?1 is `online_since`.
+inline constexpr const char* kMetricsOnlineSql =
+    "SELECT count(*) FROM devices WHERE last_seen_at >= ?1";
 // Index-only over jobs_by_state.
 inline constexpr const char* kMetricsJobsSql =
     "SELECT state, count(*) FROM jobs GROUP BY state";

@@ -324,8 +324,10 @@ absl::Status Parser::SampleLine(absl::string_view line) {
                                 ": \"le\" belongs on _bucket "
                                 "lines and only there"));
     }
-    if (!(sample.value >= 0)) {
-      return Error(absl::StrCat(sample.name, ": negative or NaN count/sum"));
+    // Counts are never negative; the sum may be anything (observations
+    // can be negative or NaN).
+    if (!absl::EndsWith(sample.name, "_sum") && !(sample.value >= 0)) {
+      return Error(absl::StrCat(sample.name, ": negative or NaN count"));
     }
   }
   if (f.type == "counter" && (sample.value < 0 || std::isnan(sample.value))) {

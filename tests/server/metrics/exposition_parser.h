@@ -54,7 +54,8 @@ struct Exposition {
 //   interleaving);
 // - no two samples with the same name and label set;
 // - a sample's name is its family's (histograms: _bucket, _sum, _count;
-//   summaries: the name, _sum, _count); counters are not negative;
+//   summaries: the name, _sum, _count); counters and histogram counts
+//   are not negative or NaN;
 // - histograms: every series has _bucket lines with an "le" label, le
 //   strictly increasing, counts cumulative (non-decreasing), a last bucket
 //   le="+Inf", a _sum, and a _count equal to the +Inf bucket.

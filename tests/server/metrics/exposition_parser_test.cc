@@ -141,8 +141,14 @@ TEST(ExpositionParserTest, RejectsInterleavedFamilies) {
                  "interleaved");
 }
 
-TEST(ExpositionParserTest, RejectsNegativeCounters) {
+TEST(ExpositionParserTest, RejectsNegativeCountersAndCounts) {
   ExpectRejected("# TYPE c counter\nc -1\n", "negative");
+  ExpectRejected("# TYPE c counter\nc NaN\n", "negative or NaN");
+  ExpectRejected("# TYPE h histogram\nh_bucket{le=\"+Inf\"} -1\n", "negative");
+  // A histogram's sum may be negative (negative observations).
+  EXPECT_TRUE(Parse("# TYPE h histogram\nh_bucket{le=\"+Inf\"} 1\n"
+                    "h_sum -2.5\nh_count 1\n")
+                  .ok());
 }
 
 constexpr absl::string_view kHistogramHead = "# TYPE h histogram\n";

@@ -2,6 +2,7 @@
 // rendered text (always accepted by the strict parser).
 #include "server/metrics/metrics_registry.h"
 
+#include <cmath>
 #include <thread>
 #include <vector>
 
@@ -58,6 +59,19 @@ TEST(MetricsRegistryTest, RendersCountersGaugesAndHistograms) {
   ASSERT_EQ(e.families.size(), 3u);
   EXPECT_EQ(e.families[0].name, "calls_total");
   EXPECT_EQ(e.families[2].name, "write_seconds");
+}
+
+TEST(MetricsRegistryTest, HistogramEdgesLandInTheRightBuckets) {
+  MetricsRegistry registry;
+  auto h = registry.AddHistogram("h", "", {1, 2});
+  ASSERT_TRUE(h.ok());
+  for (double v : {-5.0, 1.0, 1.5, 2.0, 2.5, std::nan("")}) (*h)->Observe(v);
+  const std::string text = registry.Render();
+  EXPECT_NE(text.find("h_bucket{le=\"1\"} 2\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("h_bucket{le=\"2\"} 4\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("h_bucket{le=\"+Inf\"} 6\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("h_sum NaN\n"), std::string::npos) << text;
+  EXPECT_TRUE(ParseExposition(text).ok()) << text;
 }
 
 TEST(MetricsRegistryTest, RefusesBadAndTakenNames) {

@@ -247,14 +247,19 @@ TEST_F(StoreCollectorTest, QueriesUseTheirIndexes) {
     EXPECT_TRUE(s.ok()) << s;
     return out;
   };
-  EXPECT_NE(plan(store::kMetricsDevicesSql)
-                .find("COVERING INDEX devices_by_os_mde_seen"),
-            std::string::npos)
+  EXPECT_NE(
+      plan(store::kMetricsDevicesSql).find("COVERING INDEX devices_by_os_mde"),
+      std::string::npos)
       << plan(store::kMetricsDevicesSql);
+  EXPECT_NE(plan(store::kMetricsOnlineSql)
+                .find("COVERING INDEX devices_by_last_seen"),
+            std::string::npos)
+      << plan(store::kMetricsOnlineSql);
   EXPECT_NE(plan(store::kMetricsJobsSql).find("COVERING INDEX jobs_by_state"),
             std::string::npos)
       << plan(store::kMetricsJobsSql);
-  EXPECT_NE(plan(store::kMetricsStepFailuresSql).find("steps_failed_by_name"),
+  EXPECT_NE(plan(store::kMetricsStepFailuresSql)
+                .find("COVERING INDEX steps_failed_by_name"),
             std::string::npos)
       << plan(store::kMetricsStepFailuresSql);
 }
