@@ -8,7 +8,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
@@ -24,6 +26,9 @@
 #include "server/defender/token_source.h"
 #include "server/http/api_router.h"
 #include "server/http/http_server.h"
+#include "server/metrics/metrics_registry.h"
+#include "server/metrics/server_metrics.h"
+#include "server/metrics/store_collector.h"
 #include "server/service/admin_handlers.h"
 #include "server/service/event_hub.h"
 #include "server/service/grpc_admin_service.h"
@@ -31,6 +36,7 @@
 #include "server/service/lease_reaper.h"
 #include "server/service/log.h"
 #include "server/service/long_poll.h"
+#include "server/service/rpc_metrics_interceptor.h"
 #include "server/service/runner_handlers.h"
 #include "server/store/credentials.h"
 #include "server/store/devices.h"
@@ -179,9 +185,17 @@ absl::Status RunServe(const ServeOptions& options) {
                                 .plaintext = options.plaintext,
                                 .mtls = options.mtls},
                                clock.Now()));
+  // Declared before everything it instruments, so it outlives them.
+  metrics::MetricsRegistry registry;
+  ASSIGN_OR_RETURN(const metrics::ServerMetrics instruments,
+                   metrics::ServerMetrics::Register(registry));
   ASSIGN_OR_RETURN(
       std::unique_ptr<store::Store> db,
-      store::Store::Open(options.db_path, store::OpenMode::kExisting, clock));
+      store::Store::Open(options.db_path, store::OpenMode::kExisting, clock,
+                         {.batch_size = instruments.sqlite_write_batch_size,
+                          .seconds = instruments.sqlite_write_seconds}));
+  RETURN_IF_ERROR(registry.AddCollector(
+      "store", metrics::StoreCollector(*db, clock, options.online_window)));
   LogEvent(absl::StrCat("started: database ", options.db_path,
                         " (schema version ", store::LatestSchemaVersion(),
                         ")"));
@@ -225,7 +239,8 @@ absl::Status RunServe(const ServeOptions& options) {
       {.online_window = options.online_window,
        .watch_interval = absl::Milliseconds(200),
        .defender_api_configured = defender_config.configured()});
-  service::LongPoller poller(runner, clock);
+  service::LongPoller poller(runner, clock, /*workers=*/4,
+                             instruments.long_polls_held);
   hub.set_waker(&poller);
   service::LeaseReaper reaper(*db, clock, hub);
 
@@ -239,6 +254,11 @@ absl::Status RunServe(const ServeOptions& options) {
   builder.SetMaxReceiveMessageSize(kMaxReceiveMessageSize);
   builder.RegisterService(&runner_service);
   builder.RegisterService(&admin_service);
+  builder.experimental().SetInterceptorCreators(
+      service::RpcMetricsInterceptors({.requests = instruments.rpc_requests,
+                                       .duration = instruments.rpc_duration},
+                                      {v1::RunnerService::service_full_name(),
+                                       v1::AdminService::service_full_name()}));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     return absl::UnavailableError(
@@ -269,9 +289,16 @@ absl::Status RunServe(const ServeOptions& options) {
   }
   // The HTTP/JSON read API: the same handlers, credentials and per-address
   // budgets as gRPC, HTTPS with the gRPC port's certificate.
-  http::RouterOptions router_options;  // render_metrics, on_request: unset
-  http::ApiRouter router(admin, authenticator, peer_guard,
-                         std::move(router_options));
+  metrics::Family<metrics::Counter, 2>* http_requests =
+      instruments.http_requests;
+  http::ApiRouter router(
+      admin, authenticator, peer_guard,
+      {.render_metrics = [&registry] { return registry.Render(); },
+       .on_request =
+           [http_requests](absl::string_view route, int status) {
+             http_requests->With({std::string(route), absl::StrCat(status)})
+                 .Increment();
+           }});
   std::unique_ptr<http::HttpApiServer> http_server;
   // Stops what runs, in order: new HTTP requests first (they read through
   // the handlers), then waiting polls so Shutdown need not wait for them.

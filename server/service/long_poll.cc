@@ -13,8 +13,8 @@ bool PollCall::Complete(absl::StatusOr<v1::PollTasksResponse> result) {
 }
 
 LongPoller::LongPoller(RunnerHandlers& handlers, const Clock& clock,
-                       int workers)
-    : handlers_(handlers), clock_(clock) {
+                       int workers, metrics::Gauge* held)
+    : handlers_(handlers), clock_(clock), held_(held) {
   for (int i = 0; i < workers; ++i) {
     threads_.emplace_back([this] { WorkerLoop(); });
   }
@@ -26,6 +26,15 @@ LongPoller::~LongPoller() { Stop(); }
 std::shared_ptr<PollCall> LongPoller::Poll(std::string authorization,
                                            v1::PollTasksRequest request,
                                            PollDone done, PeerIdentity peer) {
+  if (held_ != nullptr) {
+    // Every call completes exactly once, through `done`.
+    held_->Increment();
+    done = [held = held_, done = std::move(done)](
+               absl::StatusOr<v1::PollTasksResponse> result) {
+      held->Decrement();
+      done(std::move(result));
+    };
+  }
   auto call = std::make_shared<PollCall>(std::move(done));
   call->authorization = std::move(authorization);
   call->peer = std::move(peer);

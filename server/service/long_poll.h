@@ -19,6 +19,7 @@
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "mdefleet/v1/runner.pb.h"
+#include "server/metrics/gauge.h"
 #include "server/service/event_hub.h"
 #include "server/service/peer_identity.h"
 #include "server/service/runner_handlers.h"
@@ -52,7 +53,9 @@ class PollCall {
 // waits at their deadline (read from the injected clock) with no tasks.
 class LongPoller : public DeviceWaker {
  public:
-  LongPoller(RunnerHandlers& handlers, const Clock& clock, int workers = 4);
+  // `held` (may be null) counts the polls between Poll() and completion.
+  LongPoller(RunnerHandlers& handlers, const Clock& clock, int workers = 4,
+             metrics::Gauge* held = nullptr);
   ~LongPoller() override;
   LongPoller(const LongPoller&) = delete;
   LongPoller& operator=(const LongPoller&) = delete;
@@ -86,6 +89,7 @@ class LongPoller : public DeviceWaker {
 
   RunnerHandlers& handlers_;
   const Clock& clock_;
+  metrics::Gauge* const held_;
   mutable std::mutex mu_;
   std::condition_variable work_cv_;
   std::condition_variable timer_cv_;

@@ -1,5 +1,7 @@
 #include "server/store/group_commit.h"
 
+#include <chrono>
+
 #include "server/store/transaction.h"
 
 namespace mdefleet::store {
@@ -30,6 +32,9 @@ absl::Status GroupCommitter::Write(WriteFn fn) {
 }
 
 void GroupCommitter::RunBatch(std::deque<Request*>& batch) {
+  // Wall time of the whole transaction, fsync included: what a writer waits
+  // for once its batch has started.
+  const auto start = std::chrono::steady_clock::now();
   ScopedTransaction tx(db_);
   if (!tx.status().ok()) {
     for (Request* r : batch) r->result = tx.status();
@@ -45,6 +50,14 @@ void GroupCommitter::RunBatch(std::deque<Request*>& batch) {
     if (r->result.ok()) r->result = savepoint.Release();
   }
   absl::Status committed = tx.Commit();
+  if (metrics_.batch_size != nullptr) {
+    metrics_.batch_size->Observe(static_cast<double>(batch.size()));
+  }
+  if (metrics_.seconds != nullptr) {
+    metrics_.seconds->Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count());
+  }
   if (!committed.ok()) {
     for (Request* r : batch) r->result = committed;
     return;

@@ -9,9 +9,16 @@
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
+#include "server/metrics/histogram.h"
 #include "server/store/sqlite.h"
 
 namespace mdefleet::store {
+
+// Where a GroupCommitter reports each transaction it ran; either may be null.
+struct GroupCommitMetrics {
+  metrics::Histogram* batch_size = nullptr;  // writes in the transaction
+  metrics::Histogram* seconds = nullptr;     // BEGIN to COMMIT returned
+};
 
 using WriteFn = absl::FunctionRef<absl::Status(Connection&)>;
 
@@ -29,8 +36,9 @@ class GroupCommitter {
   };
 
   // `max_batch` bounds the writes in one transaction.
-  explicit GroupCommitter(Connection& db, size_t max_batch = 1024)
-      : db_(db), max_batch_(max_batch) {}
+  explicit GroupCommitter(Connection& db, size_t max_batch = 1024,
+                          GroupCommitMetrics metrics = {})
+      : db_(db), max_batch_(max_batch), metrics_(metrics) {}
 
   // Runs `fn` inside the shared transaction. Returns fn's error (its changes
   // rolled back), or the commit error, or Ok once durable.
@@ -49,6 +57,7 @@ class GroupCommitter {
 
   Connection& db_;
   const size_t max_batch_;
+  const GroupCommitMetrics metrics_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Request*> queue_;

@@ -49,9 +49,9 @@ absl::Status Explain(const std::string& path, absl::Status status) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
-                                                   OpenMode mode,
-                                                   const Clock& clock) {
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(
+    const std::string& path, OpenMode mode, const Clock& clock,
+    GroupCommitMetrics write_metrics) {
   const bool exists = FileExists(path);
   if (mode == OpenMode::kCreate && exists) {
     return absl::FailedPreconditionError(
@@ -97,7 +97,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
   ASSIGN_OR_RETURN(store->reader_,
                    Connection::Open(path, SQLITE_OPEN_READWRITE));
   RETURN_IF_ERROR(Configure(*store->reader_));
-  store->committer_ = std::make_unique<GroupCommitter>(*store->writer_);
+  store->committer_ = std::make_unique<GroupCommitter>(
+      *store->writer_, /*max_batch=*/1024, write_metrics);
   return store;
 }
 

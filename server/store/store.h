@@ -26,8 +26,10 @@ class Store {
   // Opens (or creates) the database, checks its identity and schema version
   // and applies missing migrations. FailedPrecondition with an operator-facing
   // message for a missing/existing file, a foreign file or a newer schema.
+  // `write_metrics` receives every group-commit transaction's size and time.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<Store>> Open(
-      const std::string& path, OpenMode mode, const Clock& clock);
+      const std::string& path, OpenMode mode, const Clock& clock,
+      GroupCommitMetrics write_metrics = {});
 
   // Runs `fn` in a shared write transaction (group commit; see
   // GroupCommitter). Durable when Ok is returned; nothing of fn's changes is

@@ -1,0 +1,67 @@
+// Counts and times every gRPC call of the server, whatever its kind (unary,
+// streaming, callback): a server interceptor sees each call's start and the
+// status it ends with, so the adapters stay unchanged and calls refused
+// before a handler runs (PeerGuard's limits) are counted too.
+#ifndef MDEFLEET_SERVER_SERVICE_RPC_METRICS_INTERCEPTOR_H_
+#define MDEFLEET_SERVER_SERVICE_RPC_METRICS_INTERCEPTOR_H_
+
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/support/server_interceptor.h>
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/string_view.h"
+#include "server/metrics/family.h"
+
+namespace mdefleet::service {
+
+// Where the interceptor records: requests{service,method,code} and
+// duration{service,method}.
+struct RpcMetrics {
+  metrics::Family<metrics::Counter, 3>* requests = nullptr;
+  metrics::Family<metrics::Histogram, 2>* duration = nullptr;
+};
+
+// "/mdefleet.v1.AdminService/GetJob" -> {"mdefleet.v1.AdminService",
+// "GetJob"}; a name without that shape -> {"", name}.
+std::pair<std::string, std::string> SplitGrpcMethod(absl::string_view method);
+
+// "OK", "NOT_FOUND", ... (the canonical names); unknown codes as numbers.
+std::string StatusCodeName(grpc::StatusCode code);
+
+// The "/service/Method" paths of every method of the named services (full
+// proto names, e.g. "mdefleet.v1.AdminService"), from the generated pool.
+absl::flat_hash_set<std::string> MethodPaths(
+    const std::vector<std::string>& services);
+
+class RpcMetricsInterceptorFactory
+    : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  // Both families must outlive the server. Calls to paths not in `known`
+  // are recorded as service="unknown", method="unknown": the path comes from
+  // the client, and labels must not take any value a caller sends.
+  RpcMetricsInterceptorFactory(RpcMetrics metrics,
+                               absl::flat_hash_set<std::string> known)
+      : metrics_(metrics), known_(std::move(known)) {}
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override;
+
+ private:
+  const RpcMetrics metrics_;
+  const absl::flat_hash_set<std::string> known_;
+};
+
+// For ServerBuilder::experimental().SetInterceptorCreators(): one factory
+// knowing the methods of `services`.
+std::vector<
+    std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+RpcMetricsInterceptors(RpcMetrics metrics,
+                       const std::vector<std::string>& services);
+
+}  // namespace mdefleet::service
+
+#endif  // MDEFLEET_SERVER_SERVICE_RPC_METRICS_INTERCEPTOR_H_
