@@ -104,6 +104,7 @@ class CheckFailure extends Error {}
 function fail(message) {
   throw new CheckFailure(message);
 }
+const distinct = (list) => [...new Set(list)].join(' | ');
 
 const browser = await chromium.launch({
   executablePath: opts.chromium,
@@ -178,6 +179,22 @@ async function assertNothingInjected(where) {
     return problems;
   });
   if (found.length) fail(`injected markup on the ${where} view: ${found.join('; ')}`);
+  if (cspMessages.length) {
+    fail(`CSP violation on the ${where} view (the page tried to run or load ` +
+         `something it must not): ${distinct(cspMessages)}`);
+  }
+}
+
+// Waits until `fn(arg)` holds in the page. On a timeout, reports injected
+// markup first when there is some (the likelier cause), else `what`.
+async function waitUntil(what, fn, arg) {
+  try {
+    await page.waitForFunction(fn, arg);
+  } catch (e) {
+    if (e.name !== 'TimeoutError') throw e;
+    await assertNothingInjected('current');
+    fail(`timed out after ${TIMEOUT_MS / 1000} s waiting until ${what}`);
+  }
 }
 
 async function readNumber(selector) {
@@ -197,7 +214,7 @@ try {
   refusing = true;
   await page.locator(testid('token-input')).fill('mdf_api_not_a_real_token_0000');
   await page.locator(testid('login-submit')).click();
-  await page.waitForFunction((sel) => {
+  await waitUntil('the login form says the token was refused (401)', (sel) => {
     const el = document.querySelector(sel);
     return el && !el.hidden && /401/.test(el.textContent);
   }, testid('login-message'));
@@ -211,7 +228,7 @@ try {
   step('the viewer token opens the dashboard');
   await page.locator(testid('token-input')).fill(opts.token);
   await page.locator(testid('login-submit')).click();
-  await page.waitForFunction((sel) => {
+  await waitUntil('the fleet summary counts devices', (sel) => {
     const el = document.querySelector(sel);
     return el && Number(el.textContent) > 0;
   }, testid('summary-total'));
@@ -249,20 +266,30 @@ try {
     fail('the job view is not linkable: its id is not in the URL hash');
   }
 
-  const first = await readNumber(`${testid('job-detail')} ${testid('job-finished')}`);
+  // Progress: the finished count, read every half second, grows from one
+  // read to a later one.
+  const finishedSel = `${testid('job-detail')} ${testid('job-finished')}`;
+  const first = await readNumber(finishedSel);
   step(`job detail shows ${first} finished task(s); waiting for progress`);
-  await page.waitForFunction(([sel, n]) => {
-    const el = document.querySelector(sel);
-    return el && Number(el.textContent) > n;
-  }, [`${testid('job-detail')} ${testid('job-finished')}`, first]);
-  const later = await readNumber(`${testid('job-detail')} ${testid('job-finished')}`);
+  let previous = first;
+  let later = first;
+  const progressDeadline = Date.now() + TIMEOUT_MS;
+  while (later <= previous) {
+    if (Date.now() > progressDeadline) {
+      fail(`progress did not advance: ${first} finished tasks for ` +
+           `${TIMEOUT_MS / 1000} s`);
+    }
+    previous = later;
+    await page.waitForTimeout(500);
+    later = await readNumber(finishedSel);
+  }
   if (!(await page.evaluate(() => window.__sameDocument === true))) {
     fail('the page reloaded to show progress');
   }
-  step(`progress advanced from ${first} to ${later} finished without a reload`);
+  step(`progress advanced from ${previous} to ${later} finished without a reload`);
 
   const expected = opts['expect-failing-step'];
-  await page.waitForFunction(([sel, name]) => {
+  await waitUntil(`the job view names a failing step ${expected || ''}`, ([sel, name]) => {
     return [...document.querySelectorAll(sel)].some(
         (e) => (name ? e.textContent === name : e.textContent.trim() !== ''));
   }, [`${testid('job-detail')} ${testid('failing-step-name')}`, expected || '']);
@@ -271,9 +298,9 @@ try {
   step(`failing step(s) shown: ${failing.join(', ')}`);
 
   step('the injection hostname is a task row as text');
-  await page.waitForFunction(([sel, xss]) => {
-    return [...document.querySelectorAll(sel)].some((e) => e.textContent === xss);
-  }, [`${testid('job-detail')} ${testid('task-hostname')}`, XSS]);
+  await waitUntil('a task row of the job shows the injection hostname as text',
+      ([sel, xss]) => [...document.querySelectorAll(sel)].some((e) => e.textContent === xss),
+      [`${testid('job-detail')} ${testid('task-hostname')}`, XSS]);
   await assertNothingInjected('job');
   await page.screenshot({path: sibling('-job'), fullPage: true});
 
@@ -291,9 +318,9 @@ try {
 
   step('the devices list and device view show the hostname as text');
   await page.locator(testid('nav-devices')).click();
-  await page.waitForFunction(([sel, xss]) => {
-    return [...document.querySelectorAll(sel)].some((e) => e.textContent === xss);
-  }, [testid('device-hostname-cell'), XSS]);
+  await waitUntil('the devices list shows the injection hostname as text',
+      ([sel, xss]) => [...document.querySelectorAll(sel)].some((e) => e.textContent === xss),
+      [testid('device-hostname-cell'), XSS]);
   await assertNothingInjected('devices');
   const deviceId = await page.evaluate(([sel, xss]) => {
     const cell = [...document.querySelectorAll(sel)].find((e) => e.textContent === xss);
@@ -321,17 +348,17 @@ try {
 
   const violations = await page.evaluate(() => window.__cspViolations || []);
   if (violations.length || cspMessages.length) {
-    fail(`CSP violations: ${[...violations, ...cspMessages].join(' | ')}`);
+    fail(`CSP violations: ${distinct([...violations, ...cspMessages])}`);
   }
-  if (dialogs.length) fail(`dialogs opened: ${dialogs.join(' | ')}`);
+  if (dialogs.length) fail(`dialogs opened: ${distinct(dialogs)}`);
   if (foreignRequests.length) {
-    fail(`requests left the server's origin: ${foreignRequests.join(', ')}`);
+    fail(`requests left the server's origin: ${distinct(foreignRequests)}`);
   }
   if (unexpectedRequests.length) {
-    fail(`unexpected requests: ${unexpectedRequests.join(', ')}`);
+    fail(`unexpected requests: ${distinct(unexpectedRequests)}`);
   }
-  if (pageErrors.length) fail(`uncaught exceptions: ${pageErrors.join(' | ')}`);
-  if (consoleErrors.length) fail(`console errors: ${consoleErrors.join(' | ')}`);
+  if (pageErrors.length) fail(`uncaught exceptions: ${distinct(pageErrors)}`);
+  if (consoleErrors.length) fail(`console errors: ${distinct(consoleErrors)}`);
   console.log(`dashboard check passed; screenshots: ${SHOT}, ${sibling('-job')}, ` +
               sibling('-device'));
 } catch (e) {
@@ -345,11 +372,17 @@ try {
                               ['dialogs', dialogs],
                               ['foreign requests', foreignRequests],
                               ['unexpected requests', unexpectedRequests]]) {
-    if (list.length) console.error(`  ${name}: ${list.join(' | ')}`);
+    if (!list.length) continue;
+    const counted = new Map();
+    for (const item of list) counted.set(item, (counted.get(item) || 0) + 1);
+    console.error(`  ${name}:`);
+    for (const [item, n] of counted) console.error(`    ${n > 1 ? `${n}× ` : ''}${item}`);
   }
   try {
-    const banner = await page.locator(testid('error-banner')).textContent({timeout: 1000});
-    if (banner) console.error(`  banner: ${banner}`);
+    const banner = page.locator(testid('error-banner'));
+    if (await banner.isVisible()) {
+      console.error(`  banner: ${await banner.textContent({timeout: 1000})}`);
+    }
     await page.screenshot({path: sibling('-failure'), fullPage: true, timeout: 5000});
     console.error(`  screenshot of the failure: ${sibling('-failure')}`);
   } catch (ignored) {
