@@ -2,21 +2,26 @@
 # Installs the Debian 12 packages mdefleet builds and tests with. Idempotent:
 # does nothing (not even `apt-get update`) when everything is already present.
 #
-# Usage: deploy/install-deps.sh [--windows] [--fuzz]
+# Usage: deploy/install-deps.sh [--windows] [--fuzz] [--browser]
 #   --windows  also what the Windows runner's cross build and Wine tests need:
 #              mingw-w64, Wine, GoogleTest's sources, and Debian's source
 #              packages of Abseil and Protocol Buffers (built for Windows by
 #              cmake/windows_cross.cmake; Debian has no mingw builds of them).
 #   --fuzz     also what the libFuzzer targets need (tests/fuzz,
 #              cmake/fuzz.cmake): clang and its runtime libraries.
+#   --browser  also what the dashboard's browser test needs (tests/browser):
+#              Chromium, and Node.js with npm when no `node`/`npm` is on the
+#              PATH (a newer Node.js already installed is kept).
 set -euo pipefail
 
 windows=0
 fuzz=0
+browser=0
 for arg in "$@"; do
   case "$arg" in
     --windows) windows=1 ;;
     --fuzz) fuzz=1 ;;
+    --browser) browser=1 ;;
     *) echo "install-deps.sh: unknown option $arg" >&2; exit 2 ;;
   esac
 done
@@ -37,6 +42,13 @@ if [ "$fuzz" -eq 1 ]; then
   # (libclang_rt.fuzzer*.a) and the ASan/UBSan runtimes, which clang-14 only
   # recommends; llvm-14 brings llvm-symbolizer for readable crash stacks.
   packages+=(clang-14 libclang-rt-14-dev llvm-14)
+fi
+if [ "$browser" -eq 1 ]; then
+  # Debian's Chromium, driven by playwright-core (tests/browser/package.json,
+  # installed by deploy/test.sh with `npm ci`).
+  packages+=(chromium)
+  command -v node >/dev/null 2>&1 || packages+=(nodejs)
+  command -v npm >/dev/null 2>&1 || packages+=(npm)
 fi
 
 sudo=""

@@ -7,7 +7,13 @@
 # MDEFLEET_FUZZ_SECONDS: how long each fuzzer runs (default 60; 0 skips them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-deploy/install-deps.sh --windows --fuzz
+deploy/install-deps.sh --windows --fuzz --browser
+# The dashboard's browser test drives Chromium with playwright-core, pinned in
+# tests/browser/package-lock.json. Installed here, with the other downloads,
+# so configuring and building stay offline; node_modules is not committed.
+npm ci --prefix tests/browser --no-audit --no-fund
+# ...and here it may not skip itself (it does where playwright-core is absent).
+export MDEFLEET_REQUIRE_BROWSER=1
 deploy/build.sh
 build_dir="${MDEFLEET_BUILD_DIR:-build}"
 ctest --test-dir "$build_dir" --output-on-failure -j"$(nproc)" --timeout 600 "$@"
