@@ -63,6 +63,7 @@ step "Starting mdefleet-server on 127.0.0.1 (TLS)"
 # fleet enrolls from one address per server; the default is 60 per minute).
 "$server_bin" serve --db "$work/mdefleet.db" --listen 127.0.0.1:0 \
   --port-file "$work/port" --max-enrollments-per-minute 0 \
+  --http-listen 127.0.0.1:0 --http-port-file "$work/http.port" \
   >"$work/server.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.1; done
@@ -71,6 +72,8 @@ export MDEFLEET_SERVER="127.0.0.1:$(cat "$work/port")"
 export MDEFLEET_TOKEN="$admin_token"
 export MDEFLEET_CA_CERT="$ca_cert"  # mdefleetctl trusts only this CA
 echo "listening on $MDEFLEET_SERVER"
+dashboard_url="https://127.0.0.1:$(cat "$work/http.port")/"
+echo "dashboard and HTTP/JSON API on $dashboard_url (same certificate)"
 
 step "Starting a simulated fleet of $devices Windows servers (2012 R2, 2016, 2019, 2022)"
 "$runner_bin" --server "$MDEFLEET_SERVER" --ca-cert "$ca_cert" \
@@ -118,6 +121,18 @@ job_id="$("$ctl_bin" jobs list --limit 1 -o json | first_id)"
 
 step "Fleet state"
 "$ctl_bin" fleet summary
+
+step "What dashboards read: a viewer token, the HTTP/JSON API and /metrics"
+viewer_token="$("$ctl_bin" tokens create demo-dashboard --role viewer --expires-in 1d -o json |
+  grep -o '"value": *"[^"]*"' | sed 's/.*"\([^"]*\)"$/\1/')"
+printf '%s\n' "$viewer_token" >"$work/viewer-token"
+chmod 600 "$work/viewer-token"
+curl -sS --fail --cacert "$ca_cert" -H @<(printf 'Authorization: Bearer %s\n' "$viewer_token") \
+  "${dashboard_url}api/v1/summary" | head -c 600
+echo " ..."
+curl -sS --fail --cacert "$ca_cert" -H @<(printf 'Authorization: Bearer %s\n' "$viewer_token") \
+  "${dashboard_url}metrics" | grep -E '^mdefleet_(jobs|runners|long_polls_held)' || true
+echo "viewer token for the dashboard at $dashboard_url: $work/viewer-token"
 onboarded=$(count_ids devices list --mde-state onboarded)
 elapsed=$(( $(date +%s) - start_time ))
 echo "$onboarded of $devices devices onboarded (demo took ${elapsed}s including the build)"
@@ -130,6 +145,8 @@ Server and fleet keep running (pids ${pids[*]}). Try:
   export MDEFLEET_TOKEN=\$(sed -n 's/^admin_token=//p' $work/credentials)
   $ctl_bin devices list
   $ctl_bin jobs list
+Dashboard: $dashboard_url (trust $ca_cert in the browser, or accept its
+certificate once; sign in with the token in $work/viewer-token)
 Stop with: kill ${pids[*]}; rm -rf $work
 MSG
 fi

@@ -31,6 +31,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libsqlite3-dev libssl-dev libgtest-dev libgmock-dev libcli11-dev
   sqlite3
+  curl  # demo.sh reads the HTTP API and /metrics with it
   libcurl4-openssl-dev  # api_offboard: the server's Defender API client
   libcpp-httplib-dev    # serve --http-listen (HTTP API, /metrics); tests' fake Defender API
 )

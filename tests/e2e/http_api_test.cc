@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -19,6 +20,7 @@
 #include "mdefleet/v1/admin.pb.h"
 #include "mdefleet/v1/http_api.pb.h"
 #include "tests/e2e/e2e_environment.h"
+#include "tests/server/metrics/exposition_parser.h"
 
 namespace mdefleet::testing {
 namespace {
@@ -172,6 +174,46 @@ void ReadTheRolloutOverHttp(Transport transport) {
                                                absl::StrCat("Bearer ", viewer));
   EXPECT_EQ(missing, 404) << missing_body;
   EXPECT_THAT(env.server_log(), ::testing::Not(HasSubstr(viewer)));
+
+  // /metrics parses under the strict exposition-format parser and agrees
+  // with what the API says about the same fleet and job.
+  auto [metrics_status, metrics_body] =
+      dashboard.Get("/metrics", absl::StrCat("Bearer ", viewer));
+  ASSERT_EQ(metrics_status, 200) << metrics_body;
+  absl::StatusOr<Exposition> parsed = ParseExposition(metrics_body);
+  ASSERT_TRUE(parsed.ok()) << parsed.status() << "\n" << metrics_body;
+  const ParsedFamily* devices = parsed->Family("mdefleet_devices");
+  ASSERT_NE(devices, nullptr);
+  double device_sum = 0;
+  for (const ParsedSample& sample : devices->samples) {
+    device_sum += sample.value;
+  }
+  EXPECT_EQ(device_sum, kDevices);
+  const std::string job_state = absl::AsciiStrToLower(
+      absl::StripPrefix(v1::JobState_Name(job.state()), "JOB_STATE_"));
+  EXPECT_EQ(parsed->Value("mdefleet_jobs", {{"state", job_state}}), 1.0);
+  EXPECT_EQ(parsed->Value("mdefleet_tasks",
+                          {{"job_kind", "onboard"}, {"state", "succeeded"}}),
+            static_cast<double>(job.counts().succeeded()));
+  EXPECT_EQ(parsed->Value("mdefleet_runners", {{"status", "online"}}),
+            static_cast<double>(kDevices));
+  EXPECT_GE(parsed
+                ->Value("mdefleet_rpc_requests_total",
+                        {{"service", "mdefleet.v1.RunnerService"},
+                         {"method", "PollTasks"},
+                         {"code", "OK"}})
+                .value_or(0),
+            kDevices);
+  EXPECT_GE(parsed
+                ->Value("mdefleet_http_requests_total",
+                        {{"route", "/api/v1/jobs/{id}"}, {"code", "200"}})
+                .value_or(0),
+            1);
+  EXPECT_GT(parsed->Value("mdefleet_sqlite_write_batch_size_count").value_or(0),
+            0);
+  auto [anonymous_metrics, anonymous_metrics_body] =
+      dashboard.Get("/metrics", "");
+  EXPECT_EQ(anonymous_metrics, 401) << anonymous_metrics_body;
 }
 
 TEST(EndToEndHttpApi, ADashboardReadsTheRolloutOverHttp) {
