@@ -5,6 +5,7 @@
 // canary string. Then every CLI output, every file the server and runners
 // wrote and every column of every database row is searched for each canary;
 // each may appear only where it is meant to be kept.
+#include <httplib.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -273,6 +274,31 @@ TEST(CanaryE2eTest, NoSecretAppearsOutsideWhereItIsKept) {
   ctl({"fleet", "summary"});
   ctl({"audit", "list"});
   ctl({"audit", "list", "-o", "json"});
+
+  // The HTTP/JSON API, /metrics and the dashboard, as a dashboard reads them.
+  httplib::Client http(env.http_base_url());
+  if (!env.ca_cert_path().empty()) {
+    http.set_ca_cert_path(env.ca_cert_path());
+    http.enable_server_certificate_verification(true);
+  }
+  const httplib::Headers bearer = {
+      {"Authorization", absl::StrCat("Bearer ", viewer_token)}};
+  std::vector<std::string> http_targets = {"/api/v1/summary", "/api/v1/jobs",
+                                           "/api/v1/devices", "/metrics",
+                                           "/", "/app.js"};
+  for (const v1::Job& job : jobs.jobs()) {
+    http_targets.push_back("/api/v1/jobs/" + job.id());
+    http_targets.push_back("/api/v1/jobs/" + job.id() + "/tasks");
+  }
+  for (const v1::Device& device : devices.devices()) {
+    http_targets.push_back("/api/v1/devices/" + device.id());
+  }
+  for (const std::string& target : http_targets) {
+    httplib::Result got = http.Get(target.c_str(), bearer);
+    ASSERT_TRUE(got) << target << ": " << httplib::to_string(got.error());
+    EXPECT_EQ(got->status, 200) << target << ": " << got->body;
+    scan.Search(absl::StrCat("HTTP GET ", target), got->body);
+  }
 
   // CLI output: a created value appears in its own create output only.
   for (const auto& [command, out] : outputs) {
