@@ -222,7 +222,8 @@ TEST_F(HttpServerTest, DashboardAndMetrics) {
   ASSERT_TRUE(page);
   EXPECT_EQ(page->status, 200);
   EXPECT_EQ(page->get_header_value("Content-Type"), "text/html; charset=utf-8");
-  EXPECT_THAT(page->body, HasSubstr("<script src=\"/app.js\""));
+  // The embedded page, with its script from the same origin (CSP).
+  EXPECT_THAT(page->body, HasSubstr("<script src=\"app.js\""));
   ExpectSecurityHeaders(*page);
   auto script = client.Get("/app.js");
   ASSERT_TRUE(script);
