@@ -132,7 +132,6 @@ curl -sS --fail --cacert "$ca_cert" -H @<(printf 'Authorization: Bearer %s\n' "$
 echo " ..."
 curl -sS --fail --cacert "$ca_cert" -H @<(printf 'Authorization: Bearer %s\n' "$viewer_token") \
   "${dashboard_url}metrics" | grep -E '^mdefleet_(jobs|runners|long_polls_held)' || true
-echo "viewer token for the dashboard at $dashboard_url: $work/viewer-token"
 onboarded=$(count_ids devices list --mde-state onboarded)
 elapsed=$(( $(date +%s) - start_time ))
 echo "$onboarded of $devices devices onboarded (demo took ${elapsed}s including the build)"

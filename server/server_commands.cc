@@ -202,10 +202,9 @@ absl::Status RunServe(const ServeOptions& options) {
   int extended = 0;
   int64_t renewed_needs = 0;
   RETURN_IF_ERROR(db->Write([&](store::Connection& c) -> absl::Status {
-    ASSIGN_OR_RETURN(extended,
-                     store::ExtendLeasesAfterRestart(
-                         c, store::ToMicros(clock.Now()),
-                         options.lease_duration));
+    ASSIGN_OR_RETURN(
+        extended, store::ExtendLeasesAfterRestart(
+                      c, store::ToMicros(clock.Now()), options.lease_duration));
     ASSIGN_OR_RETURN(renewed_needs, store::RecomputeStaleNeeds(c));
     return absl::OkStatus();
   }));

@@ -165,8 +165,7 @@ TEST(CanaryE2eTest, NoSecretAppearsOutsideWhereItIsKept) {
 
   // Every CLI call's output, searched at the end.
   std::vector<std::pair<std::string, ProcessOutput>> outputs;
-  auto ctl = [&](const std::vector<std::string>& args,
-                 bool may_fail = false) {
+  auto ctl = [&](const std::vector<std::string>& args, bool may_fail = false) {
     ProcessOutput out = env.Ctl(args);
     outputs.emplace_back(absl::StrJoin(args, " "), out);
     EXPECT_TRUE(may_fail || out.exit_code == 0)
@@ -283,9 +282,9 @@ TEST(CanaryE2eTest, NoSecretAppearsOutsideWhereItIsKept) {
   }
   const httplib::Headers bearer = {
       {"Authorization", absl::StrCat("Bearer ", viewer_token)}};
-  std::vector<std::string> http_targets = {"/api/v1/summary", "/api/v1/jobs",
-                                           "/api/v1/devices", "/metrics",
-                                           "/", "/app.js"};
+  std::vector<std::string> http_targets = {
+      "/api/v1/summary", "/api/v1/jobs", "/api/v1/devices", "/metrics", "/",
+      "/app.js"};
   for (const v1::Job& job : jobs.jobs()) {
     http_targets.push_back("/api/v1/jobs/" + job.id());
     http_targets.push_back("/api/v1/jobs/" + job.id() + "/tasks");
