@@ -2,7 +2,8 @@
 # under Wine, as part of the normal build and CTest run:
 #   1. Abseil and Protocol Buffers for Windows, from Debian's source packages
 #      (fetched by `deploy/install-deps.sh --windows` with `apt-get source`),
-#      built once into <build>/win64-deps;
+#      built once per machine into a cache outside the clone
+#      (/var/cache/mdefleet/win64-deps/<key>, see below) and reused;
 #   2. this source tree again, cross-built into <build>/win64 (runner only:
 #      common, host, executor, WindowsHost, service glue and their tests);
 #   3. CTest runs each Windows test executable under Wine, in a Wine prefix
@@ -39,34 +40,106 @@ if(_why)
 endif()
 
 set(_toolchain ${PROJECT_SOURCE_DIR}/cmake/mingw-w64-x86_64.cmake)
-set(_deps ${CMAKE_BINARY_DIR}/win64-deps)
-set(_cross_args
-  -DCMAKE_TOOLCHAIN_FILE=${_toolchain}
-  -DCMAKE_BUILD_TYPE=Release
-  -DCMAKE_CXX_STANDARD=20
-  -DCMAKE_INSTALL_PREFIX=${_deps}
-  -DCMAKE_FIND_ROOT_PATH=${_deps})
 
-ExternalProject_Add(win64_absl
-  SOURCE_DIR ${_absl_src}
-  BINARY_DIR ${CMAKE_BINARY_DIR}/win64-deps-build/absl
-  INSTALL_DIR ${_deps}
-  CMAKE_GENERATOR Ninja
-  CMAKE_ARGS ${_cross_args} -DABSL_PROPAGATE_CXX_STD=ON -DBUILD_TESTING=OFF
-             -DABSL_ENABLE_INSTALL=ON
-  LOG_CONFIGURE ON LOG_BUILD ON LOG_INSTALL ON LOG_OUTPUT_ON_FAILURE ON)
-
+# The Windows dependencies are expensive and change only with their source
+# packages and the toolchain, so they are built once per machine into a cache
+# outside the clone, keyed by exactly those: the source package folders (their
+# names carry the Debian versions), the mingw-w64 compiler's version, the
+# toolchain file and this file's build settings. A later clone (or a clean
+# build) on the same machine reuses them. Empty MDEFLEET_DEPS_CACHE: no cache.
+set(MDEFLEET_DEPS_CACHE /var/cache/mdefleet/win64-deps CACHE PATH
+    "Where the Windows dependencies built for a toolchain are kept and reused")
+execute_process(COMMAND ${MDEFLEET_MINGW_CXX} --version
+                OUTPUT_VARIABLE _mingw_version ERROR_QUIET)
+file(READ ${_toolchain} _toolchain_text)
+set(_absl_args -DABSL_PROPAGATE_CXX_STD=ON -DBUILD_TESTING=OFF
+               -DABSL_ENABLE_INSTALL=ON)
 # libprotobuf only: code is generated with the Linux protoc of the same
 # release, so the Windows protoc is not needed.
-ExternalProject_Add(win64_protobuf
-  SOURCE_DIR ${_protobuf_src}
-  BINARY_DIR ${CMAKE_BINARY_DIR}/win64-deps-build/protobuf
-  INSTALL_DIR ${_deps}
-  CMAKE_GENERATOR Ninja
-  CMAKE_ARGS ${_cross_args} -Dprotobuf_BUILD_TESTS=OFF
-             -Dprotobuf_BUILD_PROTOC_BINARIES=OFF -Dprotobuf_BUILD_LIBPROTOC=OFF
-             -Dprotobuf_WITH_ZLIB=OFF -Dprotobuf_BUILD_SHARED_LIBS=OFF
-  LOG_CONFIGURE ON LOG_BUILD ON LOG_INSTALL ON LOG_OUTPUT_ON_FAILURE ON)
+set(_protobuf_args -Dprotobuf_BUILD_TESTS=OFF
+    -Dprotobuf_BUILD_PROTOC_BINARIES=OFF -Dprotobuf_BUILD_LIBPROTOC=OFF
+    -Dprotobuf_WITH_ZLIB=OFF -Dprotobuf_BUILD_SHARED_LIBS=OFF)
+set(_common_args -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_STANDARD=20)
+set(_deps_settings "${_absl_src};${_absl_args};${_protobuf_src};"
+    "${_protobuf_args};${_common_args};${_mingw_version};${_toolchain_text}")
+string(SHA256 _deps_key "${_deps_settings}")
+string(SUBSTRING ${_deps_key} 0 16 _deps_key)
+
+set(_deps_cached FALSE)
+if(MDEFLEET_DEPS_CACHE)
+  # Not writable (a build as an unprivileged user): build without the cache.
+  execute_process(
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${MDEFLEET_DEPS_CACHE}
+    COMMAND ${CMAKE_COMMAND} -E touch ${MDEFLEET_DEPS_CACHE}/.writable
+    RESULT_VARIABLE _not_writable OUTPUT_QUIET ERROR_QUIET)
+  if(_not_writable)
+    message(STATUS "Windows dependencies: ${MDEFLEET_DEPS_CACHE} is not "
+                   "writable; building them in this tree only")
+    set(MDEFLEET_DEPS_CACHE "")
+  endif()
+endif()
+if(MDEFLEET_DEPS_CACHE)
+  set(_deps_cache_dir ${MDEFLEET_DEPS_CACHE}/${_deps_key})
+  if(EXISTS ${_deps_cache_dir}/.complete)
+    set(_deps_cached TRUE)
+  endif()
+endif()
+
+if(_deps_cached)
+  set(_deps ${_deps_cache_dir})
+  message(STATUS "Windows dependencies: reusing ${_deps}")
+  add_custom_target(win64_deps)
+else()
+  set(_deps ${CMAKE_BINARY_DIR}/win64-deps)
+  set(_cross_args
+    -DCMAKE_TOOLCHAIN_FILE=${_toolchain}
+    ${_common_args}
+    -DCMAKE_INSTALL_PREFIX=${_deps}
+    -DCMAKE_FIND_ROOT_PATH=${_deps})
+
+  ExternalProject_Add(win64_absl
+    SOURCE_DIR ${_absl_src}
+    BINARY_DIR ${CMAKE_BINARY_DIR}/win64-deps-build/absl
+    INSTALL_DIR ${_deps}
+    CMAKE_GENERATOR Ninja
+    CMAKE_ARGS ${_cross_args} ${_absl_args}
+    LOG_CONFIGURE ON LOG_BUILD ON LOG_INSTALL ON LOG_OUTPUT_ON_FAILURE ON)
+
+  ExternalProject_Add(win64_protobuf
+    SOURCE_DIR ${_protobuf_src}
+    BINARY_DIR ${CMAKE_BINARY_DIR}/win64-deps-build/protobuf
+    INSTALL_DIR ${_deps}
+    CMAKE_GENERATOR Ninja
+    CMAKE_ARGS ${_cross_args} ${_protobuf_args}
+    LOG_CONFIGURE ON LOG_BUILD ON LOG_INSTALL ON LOG_OUTPUT_ON_FAILURE ON)
+
+  # Once both are installed, publish a copy into the cache: copied to a
+  # private folder, then renamed into place, so a concurrent build never
+  # sees half a cache entry (the loser of a race keeps its own copy).
+  if(MDEFLEET_DEPS_CACHE)
+    set(_publish ${CMAKE_BINARY_DIR}/win64-deps-publish.cmake)
+    file(WRITE ${_publish} "
+      if(EXISTS \"${_deps_cache_dir}/.complete\")
+        return()
+      endif()
+      set(tmp \"${_deps_cache_dir}.tmp-\${PID}\")
+      file(REMOVE_RECURSE \"\${tmp}\")
+      file(COPY \"${_deps}/\" DESTINATION \"\${tmp}\")
+      file(WRITE \"\${tmp}/.complete\" \"${_deps_key}\")
+      file(RENAME \"\${tmp}\" \"${_deps_cache_dir}\" RESULT moved)
+      if(NOT moved STREQUAL \"0\")
+        file(REMOVE_RECURSE \"\${tmp}\")
+      endif()
+      message(STATUS \"Windows dependencies cached in ${_deps_cache_dir}\")
+    ")
+    add_custom_target(win64_deps
+      COMMAND ${CMAKE_COMMAND} -DPID=${_deps_key}-$$ -P ${_publish}
+      DEPENDS win64_absl win64_protobuf
+      VERBATIM)
+  else()
+    add_custom_target(win64_deps DEPENDS win64_absl win64_protobuf)
+  endif()
+endif()
 
 set(MDEFLEET_WIN64_BINARY_DIR ${CMAKE_BINARY_DIR}/win64)
 ExternalProject_Add(win64
@@ -77,7 +150,7 @@ ExternalProject_Add(win64
              -DCMAKE_BUILD_TYPE=Release
              -DCMAKE_FIND_ROOT_PATH=${_deps}
              -DMDEFLEET_HOST_PROTOC=${Protobuf_PROTOC_EXECUTABLE}
-  DEPENDS win64_absl win64_protobuf
+  DEPENDS win64_deps
   BUILD_ALWAYS ON  # our sources change; ninja decides what to rebuild
   INSTALL_COMMAND ""
   USES_TERMINAL_BUILD ON)
