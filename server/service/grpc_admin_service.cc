@@ -17,7 +17,7 @@ grpc::Status Reply(absl::StatusOr<Response> result, Response* response) {
 grpc::Status GrpcAdminService::ListDevices(
     grpc::ServerContext* context, const v1::ListDevicesRequest* request,
     v1::ListDevicesResponse* response) {
-  return Reply(guard_.Run(context->peer(),
+  return Reply(guard_.Run(context->peer(), AuthorizationOf(*context), CallKind::kApi,
                           [&] {
                             return handlers_.ListDevices(
                                 AuthorizationOf(*context), *request);
@@ -28,7 +28,7 @@ grpc::Status GrpcAdminService::ListDevices(
 grpc::Status GrpcAdminService::GetDevice(grpc::ServerContext* context,
                                          const v1::GetDeviceRequest* request,
                                          v1::Device* response) {
-  return Reply(guard_.Run(context->peer(),
+  return Reply(guard_.Run(context->peer(), AuthorizationOf(*context), CallKind::kApi,
                           [&] {
                             return handlers_.GetDevice(
                                 AuthorizationOf(*context), *request);
@@ -39,7 +39,7 @@ grpc::Status GrpcAdminService::GetDevice(grpc::ServerContext* context,
 grpc::Status GrpcAdminService::GetFleetSummary(
     grpc::ServerContext* context, const v1::GetFleetSummaryRequest* request,
     v1::FleetSummary* response) {
-  return Reply(guard_.Run(context->peer(),
+  return Reply(guard_.Run(context->peer(), AuthorizationOf(*context), CallKind::kApi,
                           [&] {
                             return handlers_.GetFleetSummary(
                                 AuthorizationOf(*context), *request);
@@ -50,7 +50,7 @@ grpc::Status GrpcAdminService::GetFleetSummary(
 grpc::Status GrpcAdminService::SubmitJob(grpc::ServerContext* context,
                                          const v1::SubmitJobRequest* request,
                                          v1::SubmitJobResponse* response) {
-  return Reply(guard_.Run(context->peer(),
+  return Reply(guard_.Run(context->peer(), AuthorizationOf(*context), CallKind::kApi,
                           [&] {
                             return handlers_.SubmitJob(
                                 AuthorizationOf(*context), *request);
@@ -61,7 +61,7 @@ grpc::Status GrpcAdminService::SubmitJob(grpc::ServerContext* context,
 grpc::Status GrpcAdminService::GetJob(grpc::ServerContext* context,
                                       const v1::GetJobRequest* request,
                                       v1::Job* response) {
-  return Reply(guard_.Run(context->peer(),
+  return Reply(guard_.Run(context->peer(), AuthorizationOf(*context), CallKind::kApi,
                           [&] {
                             return handlers_.GetJob(AuthorizationOf(*context),
                                                     *request);
@@ -72,7 +72,7 @@ grpc::Status GrpcAdminService::GetJob(grpc::ServerContext* context,
 grpc::Status GrpcAdminService::ListJobs(grpc::ServerContext* context,
                                         const v1::ListJobsRequest* request,
                                         v1::ListJobsResponse* response) {
-  return Reply(guard_.Run(context->peer(),
+  return Reply(guard_.Run(context->peer(), AuthorizationOf(*context), CallKind::kApi,
                           [&] {
                             return handlers_.ListJobs(AuthorizationOf(*context),
                                                       *request);
@@ -83,7 +83,7 @@ grpc::Status GrpcAdminService::ListJobs(grpc::ServerContext* context,
 grpc::Status GrpcAdminService::ListTasks(grpc::ServerContext* context,
                                          const v1::ListTasksRequest* request,
                                          v1::ListTasksResponse* response) {
-  return Reply(guard_.Run(context->peer(),
+  return Reply(guard_.Run(context->peer(), AuthorizationOf(*context), CallKind::kApi,
                           [&] {
                             return handlers_.ListTasks(
                                 AuthorizationOf(*context), *request);
@@ -94,7 +94,7 @@ grpc::Status GrpcAdminService::ListTasks(grpc::ServerContext* context,
 grpc::Status GrpcAdminService::WatchJob(grpc::ServerContext* context,
                                         const v1::WatchJobRequest* request,
                                         grpc::ServerWriter<v1::Job>* writer) {
-  return ToGrpcStatus(guard_.Run(context->peer(), [&] {
+  return ToGrpcStatus(guard_.Run(context->peer(), AuthorizationOf(*context), CallKind::kApi, [&] {
     return handlers_.WatchJob(
         AuthorizationOf(*context), *request,
         [&](const v1::Job& job) { return writer->Write(job); },
@@ -105,7 +105,7 @@ grpc::Status GrpcAdminService::WatchJob(grpc::ServerContext* context,
 grpc::Status GrpcAdminService::CancelJob(grpc::ServerContext* context,
                                          const v1::CancelJobRequest* request,
                                          v1::Job* response) {
-  return Reply(guard_.Run(context->peer(),
+  return Reply(guard_.Run(context->peer(), AuthorizationOf(*context), CallKind::kApi,
                           [&] {
                             return handlers_.CancelJob(
                                 AuthorizationOf(*context), *request);
@@ -116,7 +116,7 @@ grpc::Status GrpcAdminService::CancelJob(grpc::ServerContext* context,
 grpc::Status GrpcAdminService::PauseJob(grpc::ServerContext* context,
                                         const v1::PauseJobRequest* request,
                                         v1::Job* response) {
-  return Reply(guard_.Run(context->peer(),
+  return Reply(guard_.Run(context->peer(), AuthorizationOf(*context), CallKind::kApi,
                           [&] {
                             return handlers_.PauseJob(AuthorizationOf(*context),
                                                       *request);
@@ -127,7 +127,7 @@ grpc::Status GrpcAdminService::PauseJob(grpc::ServerContext* context,
 grpc::Status GrpcAdminService::ResumeJob(grpc::ServerContext* context,
                                          const v1::ResumeJobRequest* request,
                                          v1::Job* response) {
-  return Reply(guard_.Run(context->peer(),
+  return Reply(guard_.Run(context->peer(), AuthorizationOf(*context), CallKind::kApi,
                           [&] {
                             return handlers_.ResumeJob(
                                 AuthorizationOf(*context), *request);
@@ -138,7 +138,7 @@ grpc::Status GrpcAdminService::ResumeJob(grpc::ServerContext* context,
 grpc::Status GrpcAdminService::RetryFailed(
     grpc::ServerContext* context, const v1::RetryFailedRequest* request,
     v1::Job* response) {
-  return Reply(guard_.Run(context->peer(),
+  return Reply(guard_.Run(context->peer(), AuthorizationOf(*context), CallKind::kApi,
                           [&] {
                             return handlers_.RetryFailed(
                                 AuthorizationOf(*context), *request);
@@ -150,7 +150,7 @@ grpc::Status GrpcAdminService::UploadArtifact(
     grpc::ServerContext* context,
     grpc::ServerReader<v1::UploadArtifactRequest>* reader,
     v1::Artifact* response) {
-  return Reply(guard_.Run(context->peer(),
+  return Reply(guard_.Run(context->peer(), AuthorizationOf(*context), CallKind::kApi,
                           [&] {
                             return handlers_.UploadArtifact(
                                 AuthorizationOf(*context),
@@ -164,7 +164,7 @@ grpc::Status GrpcAdminService::UploadArtifact(
 grpc::Status GrpcAdminService::ListArtifacts(
     grpc::ServerContext* context, const v1::ListArtifactsRequest* request,
     v1::ListArtifactsResponse* response) {
-  return Reply(guard_.Run(context->peer(),
+  return Reply(guard_.Run(context->peer(), AuthorizationOf(*context), CallKind::kApi,
                           [&] {
                             return handlers_.ListArtifacts(
                                 AuthorizationOf(*context), *request);
@@ -175,7 +175,7 @@ grpc::Status GrpcAdminService::ListArtifacts(
 grpc::Status GrpcAdminService::ListAuditLog(
     grpc::ServerContext* context, const v1::ListAuditLogRequest* request,
     v1::ListAuditLogResponse* response) {
-  return Reply(guard_.Run(context->peer(),
+  return Reply(guard_.Run(context->peer(), AuthorizationOf(*context), CallKind::kApi,
                           [&] {
                             return handlers_.ListAuditLog(
                                 AuthorizationOf(*context), *request);
@@ -186,7 +186,7 @@ grpc::Status GrpcAdminService::ListAuditLog(
 grpc::Status GrpcAdminService::CreateToken(
     grpc::ServerContext* context, const v1::CreateTokenRequest* request,
     v1::CreateTokenResponse* response) {
-  return Reply(guard_.Run(context->peer(),
+  return Reply(guard_.Run(context->peer(), AuthorizationOf(*context), CallKind::kApi,
                           [&] {
                             return handlers_.CreateToken(
                                 AuthorizationOf(*context), *request);
@@ -197,7 +197,7 @@ grpc::Status GrpcAdminService::CreateToken(
 grpc::Status GrpcAdminService::ListTokens(grpc::ServerContext* context,
                                           const v1::ListTokensRequest* request,
                                           v1::ListTokensResponse* response) {
-  return Reply(guard_.Run(context->peer(),
+  return Reply(guard_.Run(context->peer(), AuthorizationOf(*context), CallKind::kApi,
                           [&] {
                             return handlers_.ListTokens(
                                 AuthorizationOf(*context), *request);
@@ -208,7 +208,7 @@ grpc::Status GrpcAdminService::ListTokens(grpc::ServerContext* context,
 grpc::Status GrpcAdminService::RevokeToken(
     grpc::ServerContext* context, const v1::RevokeTokenRequest* request,
     v1::ApiToken* response) {
-  return Reply(guard_.Run(context->peer(),
+  return Reply(guard_.Run(context->peer(), AuthorizationOf(*context), CallKind::kApi,
                           [&] {
                             return handlers_.RevokeToken(
                                 AuthorizationOf(*context), *request);
@@ -219,7 +219,7 @@ grpc::Status GrpcAdminService::RevokeToken(
 grpc::Status GrpcAdminService::RotateToken(
     grpc::ServerContext* context, const v1::RotateTokenRequest* request,
     v1::CreateTokenResponse* response) {
-  return Reply(guard_.Run(context->peer(),
+  return Reply(guard_.Run(context->peer(), AuthorizationOf(*context), CallKind::kApi,
                           [&] {
                             return handlers_.RotateToken(
                                 AuthorizationOf(*context), *request);
@@ -231,7 +231,7 @@ grpc::Status GrpcAdminService::CreateEnrollmentSecret(
     grpc::ServerContext* context,
     const v1::CreateEnrollmentSecretRequest* request,
     v1::CreateEnrollmentSecretResponse* response) {
-  return Reply(guard_.Run(context->peer(),
+  return Reply(guard_.Run(context->peer(), AuthorizationOf(*context), CallKind::kApi,
                           [&] {
                             return handlers_.CreateEnrollmentSecret(
                                 AuthorizationOf(*context), *request);
@@ -243,7 +243,7 @@ grpc::Status GrpcAdminService::ListEnrollmentSecrets(
     grpc::ServerContext* context,
     const v1::ListEnrollmentSecretsRequest* request,
     v1::ListEnrollmentSecretsResponse* response) {
-  return Reply(guard_.Run(context->peer(),
+  return Reply(guard_.Run(context->peer(), AuthorizationOf(*context), CallKind::kApi,
                           [&] {
                             return handlers_.ListEnrollmentSecrets(
                                 AuthorizationOf(*context), *request);
@@ -255,7 +255,7 @@ grpc::Status GrpcAdminService::ExpireEnrollmentSecret(
     grpc::ServerContext* context,
     const v1::ExpireEnrollmentSecretRequest* request,
     v1::EnrollmentSecret* response) {
-  return Reply(guard_.Run(context->peer(),
+  return Reply(guard_.Run(context->peer(), AuthorizationOf(*context), CallKind::kApi,
                           [&] {
                             return handlers_.ExpireEnrollmentSecret(
                                 AuthorizationOf(*context), *request);
@@ -267,7 +267,7 @@ grpc::Status GrpcAdminService::RevokeEnrollmentSecret(
     grpc::ServerContext* context,
     const v1::RevokeEnrollmentSecretRequest* request,
     v1::EnrollmentSecret* response) {
-  return Reply(guard_.Run(context->peer(),
+  return Reply(guard_.Run(context->peer(), AuthorizationOf(*context), CallKind::kApi,
                           [&] {
                             return handlers_.RevokeEnrollmentSecret(
                                 AuthorizationOf(*context), *request);
@@ -278,7 +278,7 @@ grpc::Status GrpcAdminService::RevokeEnrollmentSecret(
 grpc::Status GrpcAdminService::RevokeDevice(
     grpc::ServerContext* context, const v1::RevokeDeviceRequest* request,
     v1::Device* response) {
-  return Reply(guard_.Run(context->peer(),
+  return Reply(guard_.Run(context->peer(), AuthorizationOf(*context), CallKind::kApi,
                           [&] {
                             return handlers_.RevokeDevice(
                                 AuthorizationOf(*context), *request);

@@ -251,14 +251,23 @@ TEST_F(HttpServerTest, FailedAuthenticationsFromTheSocketAreRateLimited) {
     ASSERT_TRUE(guess);
     EXPECT_EQ(guess->status, 401);
   }
-  auto limited = client.Get("/api/v1/summary", ViewerHeaders());
+  auto limited = client.Get(
+      "/api/v1/summary",
+      httplib::Headers{{"Authorization", Bearer("mdf_api_guess2")}});
   ASSERT_TRUE(limited);
   EXPECT_EQ(limited->status, 429);
   EXPECT_THAT(ParseJson<v1::HttpError>(limited->body).message(),
               HasSubstr("--max-auth-failures-per-minute"));
-  // 127.0.0.1 is the same address to gRPC: its calls are refused too.
-  EXPECT_EQ(guard_.Admit("ipv4:127.0.0.1:1234").code(),
+  // 127.0.0.1 is the same address to gRPC: its failing calls are refused
+  // too; a viewer token from it still reads the API.
+  EXPECT_EQ(guard_
+                .Judge("ipv4:127.0.0.1:1234", "", service::CallKind::kApi,
+                       absl::UnauthenticatedError("no"))
+                .code(),
             absl::StatusCode::kResourceExhausted);
+  auto good = client.Get("/api/v1/summary", ViewerHeaders());
+  ASSERT_TRUE(good);
+  EXPECT_EQ(good->status, 200);
 }
 
 TEST_F(HttpServerTest, ListenAddressesAreChecked) {
