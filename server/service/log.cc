@@ -1,9 +1,14 @@
 #include "server/service/log.h"
 
+#include <grpc/support/log.h>
+
+#include <atomic>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -65,6 +70,39 @@ void LogLimiter::Log(absl::string_view line) {
   if (!summary.empty()) sink_(summary);
   if (!notice.empty()) sink_(notice);
   if (write) sink_(line);
+}
+
+namespace {
+
+std::atomic<LogLimiter*> grpc_log_limiter{nullptr};
+
+void LogGrpcLine(gpr_log_func_args* args) {
+  const char* file = args->file != nullptr ? args->file : "?";
+  if (const char* slash = std::strrchr(file, '/')) file = slash + 1;
+  const std::string line =
+      absl::StrCat("grpc: ", gpr_log_severity_string(args->severity), " ",
+                   file, ":", args->line, ": ",
+                   args->message != nullptr ? args->message : "");
+  LogLimiter* limiter = grpc_log_limiter.load();
+  if (limiter == nullptr ||
+      (args->message != nullptr &&
+       absl::StartsWith(args->message, "assertion failed"))) {
+    LogEvent(line);
+    return;
+  }
+  limiter->Log(line);
+}
+
+}  // namespace
+
+ScopedGrpcLogRouting::ScopedGrpcLogRouting(LogLimiter& limiter) {
+  grpc_log_limiter.store(&limiter);
+  gpr_set_log_function(LogGrpcLine);
+}
+
+ScopedGrpcLogRouting::~ScopedGrpcLogRouting() {
+  // Lines after this go straight to stderr (through LogEvent).
+  grpc_log_limiter.store(nullptr);
 }
 
 }  // namespace mdefleet

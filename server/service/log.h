@@ -46,6 +46,19 @@ class LogLimiter {
   int64_t suppressed_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
+// While alive, gRPC's own log lines (a failed TLS handshake, a malformed
+// HTTP/2 frame: one line per bad connection, which anyone who reaches the
+// port can cause) go through `limiter` as "grpc: <file>:<line>: <message>"
+// instead of straight to stderr; an assertion gRPC is about to abort on is
+// always written. One at a time per process.
+class ScopedGrpcLogRouting {
+ public:
+  explicit ScopedGrpcLogRouting(LogLimiter& limiter);
+  ~ScopedGrpcLogRouting();
+  ScopedGrpcLogRouting(const ScopedGrpcLogRouting&) = delete;
+  ScopedGrpcLogRouting& operator=(const ScopedGrpcLogRouting&) = delete;
+};
+
 }  // namespace mdefleet
 
 #endif  // MDEFLEET_SERVER_SERVICE_LOG_H_
