@@ -170,7 +170,7 @@ bool ParseDigits(absl::string_view s, int* out) {
 }  // namespace
 
 absl::Status CheckArtifactName(absl::string_view name,
-                                absl::string_view field) {
+                               absl::string_view field) {
   if (name.empty()) {
     return Invalid(field, "empty; give the original file name");
   }
@@ -201,11 +201,10 @@ absl::Status CheckArtifactName(absl::string_view name,
                                        "file"));
   }
   if (name.back() == '.' || name.back() == ' ') {
-    return Invalid(field,
-                   absl::StrCat("\"", name, "\" ends with a ",
-                                name.back() == '.' ? "dot" : "space",
-                                ", which Windows drops from file names; "
-                                "rename the file"));
+    return Invalid(field, absl::StrCat("\"", name, "\" ends with a ",
+                                       name.back() == '.' ? "dot" : "space",
+                                       ", which Windows drops from file names; "
+                                       "rename the file"));
   }
   // Windows opens the device, not a file, for these names, with or without
   // an extension and with spaces before the first dot.
@@ -217,9 +216,10 @@ absl::Status CheckArtifactName(absl::string_view name,
        (absl::StartsWith(base, "COM") || absl::StartsWith(base, "LPT")) &&
        absl::ascii_isdigit(static_cast<unsigned char>(base[3])));
   if (reserved) {
-    return Invalid(field, absl::StrCat("\"", name, "\" is a name Windows "
-                                       "reserves for a device (", base,
-                                       "); rename the file"));
+    return Invalid(field, absl::StrCat("\"", name,
+                                       "\" is a name Windows "
+                                       "reserves for a device (",
+                                       base, "); rename the file"));
   }
   return absl::OkStatus();
 }

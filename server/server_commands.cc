@@ -249,9 +249,8 @@ absl::Status RunServe(const ServeOptions& options) {
   // What callers without a valid credential make the server log (addresses
   // and credentials over their budgets, refused HTTP connections) is
   // rate-limited: a flood of garbage cannot fill the disk or drown the log.
-  LogLimiter failing_callers_log(clock, "failing callers",
-                                 kFailingCallerLinesPerMinute,
-                                 absl::Minutes(1));
+  LogLimiter failing_callers_log(
+      clock, "failing callers", kFailingCallerLinesPerMinute, absl::Minutes(1));
   LogLimiter grpc_log(clock, "gRPC transport errors",
                       kFailingCallerLinesPerMinute, absl::Minutes(1));
   const ScopedGrpcLogRouting grpc_log_routing(grpc_log);

@@ -228,9 +228,9 @@ HttpResponse ApiRouter::Answer(const HttpRequest& request, const Route& route,
             .content_type = std::string(asset->content_type),
             .body = std::string(asset->bytes)};
   }
-  absl::StatusOr<HttpResponse> answered =
-      guard_.Run(request.peer, request.authorization, service::CallKind::kApi,
-                 [&]() -> absl::StatusOr<HttpResponse> {
+  absl::StatusOr<HttpResponse> answered = guard_.Run(
+      request.peer, request.authorization, service::CallKind::kApi,
+      [&]() -> absl::StatusOr<HttpResponse> {
         RETURN_IF_ERROR(
             Authenticate(request.authorization, MethodOf(route.pattern)));
         ASSIGN_OR_RETURN(const QueryParams params, QueryParams::Parse(query));

@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <functional>
@@ -141,7 +142,6 @@ void Fill(HttpResponse response, httplib::Response& out) {
   out.set_content(response.body, response.content_type);
 }
 
-
 // How long the response to a request may take to be read by the client,
 // beyond the header deadline.
 constexpr absl::Duration kResponseTime = absl::Seconds(30);
@@ -241,9 +241,9 @@ bool AddressOf(int sock, bool peer, std::string& ip, int& port) {
   sockaddr_storage address{};
   socklen_t length = sizeof(address);
   const int got =
-      peer ? ::getpeername(sock, reinterpret_cast<sockaddr*>(&address), &length)
-           : ::getsockname(sock, reinterpret_cast<sockaddr*>(&address),
-                           &length);
+      peer
+          ? ::getpeername(sock, reinterpret_cast<sockaddr*>(&address), &length)
+          : ::getsockname(sock, reinterpret_cast<sockaddr*>(&address), &length);
   if (got != 0) return false;
   char host[NI_MAXHOST];
   char service[NI_MAXSERV];
@@ -317,8 +317,8 @@ class DeadlineStream final : public httplib::Stream {
     while (true) {
       if (ssl_ != nullptr) {
         ERR_clear_error();
-        const int n = SSL_write(ssl_, ptr, static_cast<int>(std::min<size_t>(
-                                               size, 1 << 30)));
+        const int n = SSL_write(
+            ssl_, ptr, static_cast<int>(std::min<size_t>(size, 1 << 30)));
         if (n > 0) return n;
         const int error = SSL_get_error(ssl_, n);
         if (error == SSL_ERROR_WANT_WRITE) {
@@ -355,8 +355,7 @@ class DeadlineStream final : public httplib::Stream {
 
   // Waits until `events` on the socket, giving up at `until` or `deadline`
   // (whichever comes first) or when the server stops.
-  bool Wait(short events, Clock::time_point until,
-            Clock::time_point deadline) {
+  bool Wait(short events, Clock::time_point until, Clock::time_point deadline) {
     const Clock::time_point end = std::min(until, deadline);
     while (true) {
       if (listener_ == INVALID_SOCKET) return false;  // stopping
@@ -433,7 +432,9 @@ class DeadlineStream final : public httplib::Stream {
 class BoundedServer final : public httplib::Server {
  public:
   BoundedServer(const HttpLimits& limits, SSL_CTX* ctx, LogLimiter& log)
-      : limits_(limits), ctx_(ctx), log_(log),
+      : limits_(limits),
+        ctx_(ctx),
+        log_(log),
         counts_(std::max<int64_t>(limits.connections_per_address, 1)) {
     new_task_queue = [this] {
       return new BoundedTaskQueue(
@@ -475,13 +476,14 @@ class BoundedServer final : public httplib::Server {
       return false;
     }
     using Clock = DeadlineStream::Clock;
-    const auto header_time = absl::ToChronoMicroseconds(limits_.header_deadline);
+    const auto header_time =
+        absl::ToChronoMicroseconds(limits_.header_deadline);
     const auto response_time =
         header_time + absl::ToChronoMicroseconds(kResponseTime);
     const std::chrono::microseconds read_timeout(read_timeout_sec_ * 1000000 +
                                                  read_timeout_usec_);
-    const std::chrono::microseconds write_timeout(
-        write_timeout_sec_ * 1000000 + write_timeout_usec_);
+    const std::chrono::microseconds write_timeout(write_timeout_sec_ * 1000000 +
+                                                  write_timeout_usec_);
     SSL* ssl = nullptr;
     const auto free_ssl = absl::MakeCleanup([&ssl] {
       if (ssl != nullptr) SSL_free(ssl);
@@ -570,8 +572,8 @@ absl::StatusOr<std::unique_ptr<HttpApiServer>> HttpApiServer::Start(
   auto impl = std::make_unique<Impl>();
   LogLimiter* log = options.log;
   if (log == nullptr) {
-    log = &impl->own_log.emplace(*Clock::Real(), "refused HTTP connections",
-                                 10, absl::Minutes(1));
+    log = &impl->own_log.emplace(*Clock::Real(), "refused HTTP connections", 10,
+                                 absl::Minutes(1));
   }
   SSL_CTX* ctx = nullptr;
   if (!options.certificate_pem.empty() || !options.key_pem.empty()) {

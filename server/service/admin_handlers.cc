@@ -258,10 +258,10 @@ absl::Status AdminHandlers::WatchJob(
                    Authorize(authorization, "WatchJob"));
   // Held until the stream ends, however it ends (the client's cancel is
   // seen within a second below).
-  ASSIGN_OR_RETURN(StreamSlots::Slot slot,
-                   watch_slots_.Acquire(absl::StrCat(who.credential_id),
-                                        absl::StrCat("token \"", who.name,
-                                                     "\"")));
+  ASSIGN_OR_RETURN(
+      StreamSlots::Slot slot,
+      watch_slots_.Acquire(absl::StrCat(who.credential_id),
+                           absl::StrCat("token \"", who.name, "\"")));
   uint64_t version = hub_.JobVersion(request.job_id());
   ASSIGN_OR_RETURN(v1::Job job, ReadJob(request.job_id(), false));
   std::string sent;

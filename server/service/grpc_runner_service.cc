@@ -30,9 +30,8 @@ class PollReactor final : public grpc::ServerUnaryReactor {
             *response = *std::move(result);
             Finish(grpc::Status::OK);
           } else {
-            Finish(ToGrpcStatus(guard.Judge(peer, authorization,
-                                            CallKind::kDevice,
-                                            result.status())));
+            Finish(ToGrpcStatus(guard.Judge(
+                peer, authorization, CallKind::kDevice, result.status())));
           }
         },
         PeerOf(*context));
@@ -60,9 +59,8 @@ class PollReactor final : public grpc::ServerUnaryReactor {
 grpc::Status GrpcRunnerService::Enroll(grpc::ServerContext* context,
                                        const v1::EnrollRequest* request,
                                        v1::EnrollResponse* response) {
-  absl::StatusOr<v1::EnrollResponse> result =
-      guard_.Run(context->peer(), AuthorizationOf(*context),
-                 CallKind::kEnrollment, [&] {
+  absl::StatusOr<v1::EnrollResponse> result = guard_.Run(
+      context->peer(), AuthorizationOf(*context), CallKind::kEnrollment, [&] {
         return handlers_.Enroll(AuthorizationOf(*context), *request,
                                 PeerOf(*context));
       });
@@ -80,9 +78,8 @@ grpc::ServerUnaryReactor* GrpcRunnerService::PollTasks(
 grpc::Status GrpcRunnerService::ReportStep(grpc::ServerContext* context,
                                            const v1::ReportStepRequest* request,
                                            v1::ReportStepResponse* response) {
-  absl::StatusOr<v1::ReportStepResponse> result =
-      guard_.Run(context->peer(), AuthorizationOf(*context),
-                 CallKind::kDevice, [&] {
+  absl::StatusOr<v1::ReportStepResponse> result = guard_.Run(
+      context->peer(), AuthorizationOf(*context), CallKind::kDevice, [&] {
         return handlers_.ReportStep(AuthorizationOf(*context), *request,
                                     PeerOf(*context));
       });
@@ -94,9 +91,8 @@ grpc::Status GrpcRunnerService::ReportStep(grpc::ServerContext* context,
 grpc::Status GrpcRunnerService::Heartbeat(grpc::ServerContext* context,
                                           const v1::HeartbeatRequest* request,
                                           v1::HeartbeatResponse* response) {
-  absl::StatusOr<v1::HeartbeatResponse> result =
-      guard_.Run(context->peer(), AuthorizationOf(*context),
-                 CallKind::kDevice, [&] {
+  absl::StatusOr<v1::HeartbeatResponse> result = guard_.Run(
+      context->peer(), AuthorizationOf(*context), CallKind::kDevice, [&] {
         return handlers_.Heartbeat(AuthorizationOf(*context), *request,
                                    PeerOf(*context));
       });
@@ -109,12 +105,14 @@ grpc::Status GrpcRunnerService::FetchArtifact(
     grpc::ServerContext* context, const v1::FetchArtifactRequest* request,
     grpc::ServerWriter<v1::ArtifactChunk>* writer) {
   return ToGrpcStatus(guard_.Run(context->peer(), AuthorizationOf(*context),
-                 CallKind::kDevice, [&] {
-    return handlers_.FetchArtifact(
-        AuthorizationOf(*context), *request,
-        [&](const v1::ArtifactChunk& chunk) { return writer->Write(chunk); },
-        PeerOf(*context));
-  }));
+                                 CallKind::kDevice, [&] {
+                                   return handlers_.FetchArtifact(
+                                       AuthorizationOf(*context), *request,
+                                       [&](const v1::ArtifactChunk& chunk) {
+                                         return writer->Write(chunk);
+                                       },
+                                       PeerOf(*context));
+                                 }));
 }
 
 }  // namespace mdefleet::service

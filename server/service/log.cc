@@ -40,13 +40,12 @@ void LogLimiter::Log(absl::string_view line) {
     const absl::Time now = clock_.Now();
     if (now - interval_start_ >= interval_) {
       if (suppressed_ > 0) {
-        summary = absl::StrCat(suppressed_, " log line(s) about ", what_,
-                               " suppressed since ",
-                               absl::FormatTime("%Y-%m-%dT%H:%M:%SZ",
-                                                interval_start_,
-                                                absl::UTCTimeZone()),
-                               " (at most ", max_lines_, " per ",
-                               absl::FormatDuration(interval_), ")");
+        summary = absl::StrCat(
+            suppressed_, " log line(s) about ", what_, " suppressed since ",
+            absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", interval_start_,
+                             absl::UTCTimeZone()),
+            " (at most ", max_lines_, " per ", absl::FormatDuration(interval_),
+            ")");
       }
       interval_start_ = now;
       lines_ = 0;
@@ -58,8 +57,8 @@ void LogLimiter::Log(absl::string_view line) {
     } else {
       if (suppressed_ == 0) {
         notice = absl::StrCat(
-            "more than ", max_lines_, " log lines about ", what_,
-            " within ", absl::FormatDuration(interval_),
+            "more than ", max_lines_, " log lines about ", what_, " within ",
+            absl::FormatDuration(interval_),
             ": further ones are suppressed until ",
             absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", interval_start_ + interval_,
                              absl::UTCTimeZone()));
@@ -79,10 +78,9 @@ std::atomic<LogLimiter*> grpc_log_limiter{nullptr};
 void LogGrpcLine(gpr_log_func_args* args) {
   const char* file = args->file != nullptr ? args->file : "?";
   if (const char* slash = std::strrchr(file, '/')) file = slash + 1;
-  const std::string line =
-      absl::StrCat("grpc: ", gpr_log_severity_string(args->severity), " ",
-                   file, ":", args->line, ": ",
-                   args->message != nullptr ? args->message : "");
+  const std::string line = absl::StrCat(
+      "grpc: ", gpr_log_severity_string(args->severity), " ", file, ":",
+      args->line, ": ", args->message != nullptr ? args->message : "");
   LogLimiter* limiter = grpc_log_limiter.load();
   if (limiter == nullptr ||
       (args->message != nullptr &&

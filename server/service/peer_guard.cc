@@ -36,9 +36,8 @@ std::string CredentialKey(absl::string_view authorization) {
       authorization.size() == kBearer.size()) {
     return "";
   }
-  return absl::StrCat("sha256:",
-                      Sha256Hex(authorization.substr(kBearer.size()))
-                          .substr(0, 16));
+  return absl::StrCat(
+      "sha256:", Sha256Hex(authorization.substr(kBearer.size())).substr(0, 16));
 }
 
 }  // namespace
@@ -47,8 +46,8 @@ std::string PeerKey(absl::string_view grpc_peer) {
   if (absl::ConsumePrefix(&grpc_peer, "ipv6:")) {
     // gRPC writes the brackets (and a zone's %) percent-encoded, as a URI.
     const std::string decoded = absl::StrReplaceAll(
-        grpc_peer, {{"%5B", "["}, {"%5b", "["}, {"%5D", "]"}, {"%5d", "]"},
-                    {"%25", "%"}});
+        grpc_peer,
+        {{"%5B", "["}, {"%5b", "["}, {"%5D", "]"}, {"%5d", "]"}, {"%25", "%"}});
     absl::string_view address = decoded;
     if (absl::ConsumePrefix(&address, "[")) {
       address = address.substr(0, address.find(']'));
@@ -87,11 +86,12 @@ PeerGuard::PeerGuard(const Clock& clock, PeerLimits limits, LogLimiter* log)
       enrollments_{.what = "failed enrollments",
                    .flag = "--max-enrollments-per-minute",
                    .per_minute = limits.enrollments_per_minute},
-      own_log_(log == nullptr ? std::make_optional<LogLimiter>(
-                                    clock, "callers over their budgets",
-                                    kLogLinesPerMinute, absl::Minutes(1))
-                              : std::nullopt),
-      log_(log == nullptr ? *own_log_ : *log) {}
+      log_(log) {
+  if (log_ == nullptr) {
+    log_ = &own_log_.emplace(clock, "callers over their budgets",
+                             kLogLinesPerMinute, absl::Minutes(1));
+  }
+}
 
 PeerGuard::Bucket& PeerGuard::BucketOf(const Budget& budget, Buckets& buckets,
                                        absl::string_view key, absl::Time now) {
@@ -128,12 +128,12 @@ absl::Status PeerGuard::Exhausted(const Budget& budget, absl::string_view who,
                                   absl::string_view per,
                                   const Bucket& bucket) const {
   const double wait = (1.0 - bucket.tokens) / RatePerSecond(budget.per_minute);
-  return absl::ResourceExhaustedError(absl::StrCat(
-      "too many ", budget.what, " ", who, ": retry in ",
-      static_cast<int64_t>(std::ceil(std::max(wait, 1.0))),
-      " s (the server allows ", budget.per_minute, " per minute ", per,
-      ": mdefleet-server serve ", budget.flag,
-      "; calls with a valid credential are not limited)"));
+  return absl::ResourceExhaustedError(
+      absl::StrCat("too many ", budget.what, " ", who, ": retry in ",
+                   static_cast<int64_t>(std::ceil(std::max(wait, 1.0))),
+                   " s (the server allows ", budget.per_minute, " per minute ",
+                   per, ": mdefleet-server serve ", budget.flag,
+                   "; calls with a valid credential are not limited)"));
 }
 
 std::optional<absl::Status> PeerGuard::Count(const Budget& budget,
@@ -162,8 +162,8 @@ std::optional<absl::Status> PeerGuard::Count(const Budget& budget,
       if (with.tokens >= 1.0) {
         with.tokens -= 1.0;
         if (with.tokens < 1.0) {
-          newly_exhausted.push_back(absl::StrCat(
-              "credential ", credential, " (last from ", address, ")"));
+          newly_exhausted.push_back(absl::StrCat("credential ", credential,
+                                                 " (last from ", address, ")"));
         }
       } else if (!refused) {
         refused = Exhausted(budget, "with this credential",
@@ -172,10 +172,11 @@ std::optional<absl::Status> PeerGuard::Count(const Budget& budget,
     }
   }
   for (const std::string& who : newly_exhausted) {
-    log_.Log(absl::StrCat(who, ": ", budget.per_minute, " ", budget.what,
-                          " within a minute; its failing calls are answered "
-                          "RESOURCE_EXHAUSTED until its budget refills (",
-                          budget.flag, "); valid credentials are not affected"));
+    log_->Log(absl::StrCat(who, ": ", budget.per_minute, " ", budget.what,
+                           " within a minute; its failing calls are answered "
+                           "RESOURCE_EXHAUSTED until its budget refills (",
+                           budget.flag,
+                           "); valid credentials are not affected"));
   }
   return refused;
 }

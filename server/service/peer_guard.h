@@ -129,7 +129,7 @@ class PeerGuard {
   const Budget auth_failures_;
   const Budget enrollments_;
   std::optional<LogLimiter> own_log_;
-  LogLimiter& log_;
+  LogLimiter* log_;
   absl::Mutex mu_;
   Buckets auth_by_address_ ABSL_GUARDED_BY(mu_);
   Buckets auth_by_credential_ ABSL_GUARDED_BY(mu_);

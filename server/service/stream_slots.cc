@@ -15,17 +15,17 @@ absl::StatusOr<StreamSlots::Slot> StreamSlots::Acquire(absl::string_view key,
                                                        absl::string_view who) {
   absl::MutexLock lock(&mu_);
   if (limits_.total > 0 && open_ >= limits_.total) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        what_, ": the server already serves ", open_, " ", what_,
-        " streams, its limit (mdefleet-server serve ", total_flag_,
-        "); retry when one ends"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat(what_, ": the server already serves ", open_, " ", what_,
+                     " streams, its limit (mdefleet-server serve ", total_flag_,
+                     "); retry when one ends"));
   }
   int64_t& mine = open_by_key_[key];
   if (limits_.per_credential > 0 && mine >= limits_.per_credential) {
     return absl::ResourceExhaustedError(absl::StrCat(
         what_, ": ", who, " already has ", mine, " open ", what_,
-        " streams, the limit per credential (mdefleet-server serve ",
-        per_flag_, "); close one first"));
+        " streams, the limit per credential (mdefleet-server serve ", per_flag_,
+        "); close one first"));
   }
   ++mine;
   ++open_;

@@ -184,13 +184,37 @@ TEST(CheckArtifactNameTest, TheNamesInUseAreAccepted) {
 }
 
 TEST(CheckArtifactNameTest, OnlyTheClosedSetIsAccepted) {
-  for (const char* name :
-       {"a&b.cmd", "a^b.cmd", "a(b.cmd", "a)b.cmd", "a;b.cmd", "a,b.cmd",
-        "a=b.cmd", "a+b.cmd", "a'b.cmd", "a`b.cmd", "a~b.cmd", "a[b].cmd",
-        "a{b}.cmd", "a$b.cmd", "a#b.cmd", "a@b.cmd", "100%.cmd", "run!.cmd",
-        "a\"b.cmd", "a|b.cmd", "a<b.cmd", "a>b.cmd", "a*b.cmd", "a?b.cmd",
-        "a/b.cmd", "a\\b.cmd", "C:x.cmd", "a\tb.cmd", "a\nb.cmd",
-        "caf\xC3\xA9.cmd", "\xE6\x97\xA5\xE6\x9C\xAC.cmd"}) {
+  for (const char* name : {"a&b.cmd",
+                           "a^b.cmd",
+                           "a(b.cmd",
+                           "a)b.cmd",
+                           "a;b.cmd",
+                           "a,b.cmd",
+                           "a=b.cmd",
+                           "a+b.cmd",
+                           "a'b.cmd",
+                           "a`b.cmd",
+                           "a~b.cmd",
+                           "a[b].cmd",
+                           "a{b}.cmd",
+                           "a$b.cmd",
+                           "a#b.cmd",
+                           "a@b.cmd",
+                           "100%.cmd",
+                           "run!.cmd",
+                           "a\"b.cmd",
+                           "a|b.cmd",
+                           "a<b.cmd",
+                           "a>b.cmd",
+                           "a*b.cmd",
+                           "a?b.cmd",
+                           "a/b.cmd",
+                           "a\\b.cmd",
+                           "C:x.cmd",
+                           "a\tb.cmd",
+                           "a\nb.cmd",
+                           "caf\xC3\xA9.cmd",
+                           "\xE6\x97\xA5\xE6\x9C\xAC.cmd"}) {
     absl::Status refused = CheckArtifactName(name);
     EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument) << name;
     EXPECT_THAT(refused.message(), StartsWith("name: contains ")) << name;

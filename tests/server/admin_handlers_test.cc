@@ -6,8 +6,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/util/time_util.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
 #include "tests/server/test_env.h"
 
@@ -330,10 +330,10 @@ TEST_F(AdminHandlersTest, WatchJobStreamsPerTokenAreCapped) {
   ASSERT_EQ(env_.admin().open_watch_streams(), kPerToken);
   absl::Status refused = watch_once(env_.admin_bearer());
   EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_THAT(std::string(refused.message()),
-              ::testing::AllOf(::testing::HasSubstr("already has 8 open"),
-                               ::testing::HasSubstr(
-                                   "--max-watch-streams-per-token")));
+  EXPECT_THAT(
+      std::string(refused.message()),
+      ::testing::AllOf(::testing::HasSubstr("already has 8 open"),
+                       ::testing::HasSubstr("--max-watch-streams-per-token")));
   // Another token has its own places.
   v1::CreateTokenRequest create;
   create.set_name("dashboard");

@@ -623,8 +623,7 @@ TEST_F(PeerLimitTest, FailedEnrollmentsFromOneAddressAreLimited) {
   // Enrollments the server refuses (here: no host name) are: three, then
   // RESOURCE_EXHAUSTED.
   for (int i = 0; i < 3; ++i) {
-    EXPECT_EQ(Enroll("").error_code(), grpc::StatusCode::INVALID_ARGUMENT)
-        << i;
+    EXPECT_EQ(Enroll("").error_code(), grpc::StatusCode::INVALID_ARGUMENT) << i;
   }
   const std::string before = DumpDatabase(db_);
   grpc::Status refused = Enroll("");

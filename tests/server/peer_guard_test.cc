@@ -4,7 +4,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/server/test_env.h"
@@ -85,11 +84,11 @@ TEST(PeerGuardTest, FailedAuthenticationsUseUpTheBudgetAndItRefills) {
                          absl::PermissionDeniedError("authorization: role"))
                   .code(),
               absl::StatusCode::kPermissionDenied);
-    EXPECT_EQ(
-        guard.Judge("ipv4:192.0.2.2:1", Bearer("x"), CallKind::kApi,
-                    absl::NotFoundError("job_id"))
-            .code(),
-        absl::StatusCode::kNotFound);
+    EXPECT_EQ(guard
+                  .Judge("ipv4:192.0.2.2:1", Bearer("x"), CallKind::kApi,
+                         absl::NotFoundError("job_id"))
+                  .code(),
+              absl::StatusCode::kNotFound);
   }
   EXPECT_EQ(guard
                 .Judge("ipv4:192.0.2.2:1", Bearer("other"), CallKind::kApi,
@@ -98,16 +97,16 @@ TEST(PeerGuardTest, FailedAuthenticationsUseUpTheBudgetAndItRefills) {
             absl::StatusCode::kUnauthenticated);
   // 3 per minute: one more every 20 s.
   g.clock.Advance(absl::Seconds(19));
-  EXPECT_EQ(guard.Judge(peer, Bearer("a"), CallKind::kApi, kUnauthenticated)
-                .code(),
-            absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(
+      guard.Judge(peer, Bearer("a"), CallKind::kApi, kUnauthenticated).code(),
+      absl::StatusCode::kResourceExhausted);
   g.clock.Advance(absl::Seconds(2));
-  EXPECT_EQ(guard.Judge(peer, Bearer("b"), CallKind::kApi, kUnauthenticated)
-                .code(),
-            absl::StatusCode::kUnauthenticated);
-  EXPECT_EQ(guard.Judge(peer, Bearer("c"), CallKind::kApi, kUnauthenticated)
-                .code(),
-            absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(
+      guard.Judge(peer, Bearer("b"), CallKind::kApi, kUnauthenticated).code(),
+      absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(
+      guard.Judge(peer, Bearer("c"), CallKind::kApi, kUnauthenticated).code(),
+      absl::StatusCode::kResourceExhausted);
   // A quiet minute restores the whole burst, and no more.
   g.clock.Advance(absl::Minutes(10));
   for (int i = 0; i < 3; ++i) {
@@ -143,13 +142,13 @@ TEST(PeerGuardTest, AGuesserAndAGoodClientBehindOneAddress) {
       }
     }
     // The admin and the runner: their calls succeed and stay successes.
-    absl::StatusOr<int> admin = guard.Run(
-        absl::StrCat(nat, 50000), Bearer("mdf_api_admin"), CallKind::kApi,
-        []() -> absl::StatusOr<int> { return 1; });
+    absl::StatusOr<int> admin =
+        guard.Run(absl::StrCat(nat, 50000), Bearer("mdf_api_admin"),
+                  CallKind::kApi, []() -> absl::StatusOr<int> { return 1; });
     ASSERT_TRUE(admin.ok()) << second;
-    absl::StatusOr<int> poll = guard.Run(
-        absl::StrCat(nat, 50001), Bearer("mdf_dev_runner"), CallKind::kDevice,
-        []() -> absl::StatusOr<int> { return 2; });
+    absl::StatusOr<int> poll =
+        guard.Run(absl::StrCat(nat, 50001), Bearer("mdf_dev_runner"),
+                  CallKind::kDevice, []() -> absl::StatusOr<int> { return 2; });
     ASSERT_TRUE(poll.ok()) << second;
     absl::Status enrolled =
         guard.Run(absl::StrCat(nat, 50002 + second), Bearer("mdf_enroll_good"),
@@ -188,9 +187,9 @@ TEST(PeerGuardTest, ACredentialThatKeepsFailingUsesUpItsOwnBudget) {
               absl::StatusCode::kPermissionDenied)
         << i;
   }
-  absl::Status refused = guard.Judge("ipv4:198.51.100.9:1",
-                                     Bearer("mdf_dev_revoked"),
-                                     CallKind::kDevice, revoked);
+  absl::Status refused =
+      guard.Judge("ipv4:198.51.100.9:1", Bearer("mdf_dev_revoked"),
+                  CallKind::kDevice, revoked);
   EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted);
   EXPECT_THAT(refused.message(), HasSubstr("with this credential: retry in"));
   EXPECT_THAT(refused.message(), Not(HasSubstr("mdf_dev_revoked")));
@@ -201,9 +200,9 @@ TEST(PeerGuardTest, ACredentialThatKeepsFailingUsesUpItsOwnBudget) {
                 .code(),
             absl::StatusCode::kUnauthenticated);
   // A valid device at the address of the revoked one.
-  absl::StatusOr<int> good = guard.Run(
-      "ipv4:198.51.100.0:3", Bearer("mdf_dev_good"), CallKind::kDevice,
-      []() -> absl::StatusOr<int> { return 7; });
+  absl::StatusOr<int> good =
+      guard.Run("ipv4:198.51.100.0:3", Bearer("mdf_dev_good"),
+                CallKind::kDevice, []() -> absl::StatusOr<int> { return 7; });
   EXPECT_TRUE(good.ok());
   // The log names the credential by a hash prefix, never by its value.
   ASSERT_EQ(g.lines.size(), 1u);
@@ -220,8 +219,9 @@ TEST(PeerGuardTest, WhatEachKindOfCallCounts) {
       "authorization: ListAuditLog needs the admin role");
   // An API token with a role too low is a valid credential: not counted.
   for (int i = 0; i < 5; ++i) {
-    EXPECT_EQ(guard.Judge("ipv4:192.0.2.5:1", Bearer("viewer"), CallKind::kApi,
-                          role_too_low)
+    EXPECT_EQ(guard
+                  .Judge("ipv4:192.0.2.5:1", Bearer("viewer"), CallKind::kApi,
+                         role_too_low)
                   .code(),
               absl::StatusCode::kPermissionDenied);
   }
@@ -259,9 +259,9 @@ TEST(PeerGuardTest, OnlyFailedEnrollmentsCount) {
                   .code(),
               absl::StatusCode::kInvalidArgument);
   }
-  absl::Status refused = guard.Judge("ipv4:192.0.2.1:1",
-                                     Bearer("mdf_enroll_site"),
-                                     CallKind::kEnrollment, bad_facts);
+  absl::Status refused =
+      guard.Judge("ipv4:192.0.2.1:1", Bearer("mdf_enroll_site"),
+                  CallKind::kEnrollment, bad_facts);
   EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted);
   EXPECT_THAT(refused.message(), HasSubstr("--max-enrollments-per-minute"));
   // Valid enrollments from that address still go through.
@@ -276,12 +276,12 @@ TEST(PeerGuardTest, OnlyFailedEnrollmentsCount) {
                 .code(),
             absl::StatusCode::kUnauthenticated);
   // Server-side failures are not the caller's.
-  EXPECT_EQ(guard
-                .Judge("ipv4:192.0.2.9:1", Bearer("mdf_enroll_site2"),
-                       CallKind::kEnrollment,
-                       absl::UnavailableError("database busy"))
-                .code(),
-            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(
+      guard
+          .Judge("ipv4:192.0.2.9:1", Bearer("mdf_enroll_site2"),
+                 CallKind::kEnrollment, absl::UnavailableError("database busy"))
+          .code(),
+      absl::StatusCode::kUnavailable);
 }
 
 TEST(PeerGuardTest, ZeroMeansNoLimit) {
@@ -290,8 +290,8 @@ TEST(PeerGuardTest, ZeroMeansNoLimit) {
              .max_peers = 100});
   for (int i = 0; i < 1000; ++i) {
     ASSERT_EQ(g.guard
-                  .Judge("ipv4:127.0.0.1:1", Bearer("x"),
-                         CallKind::kEnrollment, kUnauthenticated)
+                  .Judge("ipv4:127.0.0.1:1", Bearer("x"), CallKind::kEnrollment,
+                         kUnauthenticated)
                   .code(),
               absl::StatusCode::kUnauthenticated);
   }

@@ -330,9 +330,8 @@ TEST_F(ApiRouterTest, FailedAuthenticationsShareThePeerBudget) {
           401);
   }
   // Over budget: the address's failing requests get 429, on any port.
-  v1::HttpError limited =
-      Error(Get("/api/v1/summary", Bearer("mdf_api_guess_again"), attacker),
-            429);
+  v1::HttpError limited = Error(
+      Get("/api/v1/summary", Bearer("mdf_api_guess_again"), attacker), 429);
   EXPECT_EQ(limited.code(), "RESOURCE_EXHAUSTED");
   EXPECT_THAT(limited.message(), HasSubstr("--max-auth-failures-per-minute"));
   EXPECT_EQ(Error(Get("/api/v1/summary", "", attacker), 429).code(),

@@ -251,9 +251,9 @@ TEST_F(HttpServerTest, FailedAuthenticationsFromTheSocketAreRateLimited) {
     ASSERT_TRUE(guess);
     EXPECT_EQ(guess->status, 401);
   }
-  auto limited = client.Get(
-      "/api/v1/summary",
-      httplib::Headers{{"Authorization", Bearer("mdf_api_guess2")}});
+  auto limited =
+      client.Get("/api/v1/summary",
+                 httplib::Headers{{"Authorization", Bearer("mdf_api_guess2")}});
   ASSERT_TRUE(limited);
   EXPECT_EQ(limited->status, 429);
   EXPECT_THAT(ParseJson<v1::HttpError>(limited->body).message(),
