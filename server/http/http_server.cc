@@ -267,7 +267,7 @@ class DeadlineStream final : public httplib::Stream {
 
   DeadlineStream(int sock, SSL* ssl, std::chrono::microseconds read_timeout,
                  std::chrono::microseconds write_timeout,
-                 const std::atomic<httplib::socket_t>& listener)
+                 const std::atomic<socket_t>& listener)
       : sock_(sock),
         ssl_(ssl),
         read_timeout_(read_timeout),
@@ -351,7 +351,7 @@ class DeadlineStream final : public httplib::Stream {
       port = 0;
     }
   }
-  httplib::socket_t socket() const override { return sock_; }
+  socket_t socket() const override { return sock_; }
 
   // Waits until `events` on the socket, giving up at `until` or `deadline`
   // (whichever comes first) or when the server stops.
@@ -417,7 +417,7 @@ class DeadlineStream final : public httplib::Stream {
   SSL* const ssl_;
   const std::chrono::microseconds read_timeout_;
   const std::chrono::microseconds write_timeout_;
-  const std::atomic<httplib::socket_t>& listener_;
+  const std::atomic<socket_t>& listener_;
   Clock::time_point read_deadline_ = Clock::time_point::max();
   Clock::time_point write_deadline_ = Clock::time_point::max();
   char buffer_[4096];
@@ -447,7 +447,7 @@ class BoundedServer final : public httplib::Server {
   bool tls() const { return ctx_ != nullptr; }
 
  private:
-  bool process_and_close_socket(httplib::socket_t sock) override {
+  bool process_and_close_socket(socket_t sock) override {
     const auto close_socket = absl::MakeCleanup([sock] {
       ::shutdown(sock, SHUT_RDWR);
       ::close(sock);
