@@ -282,6 +282,10 @@ class DeadlineStream final : public httplib::Stream {
     write_deadline_ = write_deadline;
   }
 
+  // The current request ran out of time (the library then answers 400 or
+  // gives up): the connection is not worth keeping.
+  bool deadline_passed() const { return deadline_passed_; }
+
   // Bytes are waiting (buffered here, in TLS, or on the socket) within
   // `wait`; false when the server stops.
   bool WaitForRequest(std::chrono::microseconds wait) {
@@ -360,6 +364,7 @@ class DeadlineStream final : public httplib::Stream {
     while (true) {
       if (listener_ == INVALID_SOCKET) return false;  // stopping
       const Clock::time_point now = Clock::now();
+      if (now >= deadline) deadline_passed_ = true;
       if (now >= end) return false;
       const auto slice = std::min<Clock::duration>(
           end - now, absl::ToChronoMilliseconds(kWaitSlice));
@@ -420,6 +425,7 @@ class DeadlineStream final : public httplib::Stream {
   const std::atomic<socket_t>& listener_;
   Clock::time_point read_deadline_ = Clock::time_point::max();
   Clock::time_point write_deadline_ = Clock::time_point::max();
+  bool deadline_passed_ = false;
   char buffer_[4096];
   size_t begin_ = 0;
   size_t end_ = 0;
@@ -526,7 +532,7 @@ class BoundedServer final : public httplib::Server {
       bool connection_closed = false;
       ok = process_request(io, /*close_connection=*/left == 1,
                            connection_closed, nullptr);
-      if (!ok || connection_closed) break;
+      if (!ok || connection_closed || io.deadline_passed()) break;
     }
     if (ssl != nullptr) {
       ERR_clear_error();

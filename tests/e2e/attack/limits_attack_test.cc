@@ -182,12 +182,14 @@ TEST(LimitsAttack, AGuesserBehindOneAddressLocksOutNobodyElse) {
   std::atomic<bool> stop{false};
   std::atomic<int> exhausted{0};
   std::atomic<int> unauthenticated{0};
+  std::atomic<int> last_code{0};
   const absl::Time attack_start = absl::Now();
   std::thread guesser([&] {
     const absl::Time give_up = absl::Now() + absl::Seconds(150);
     for (int i = 0; !stop && absl::Now() < give_up; ++i) {
       const grpc::Status answer =
           ListDevices(channel, absl::StrCat("Bearer mdf_api_guess", i));
+      last_code = answer.error_code();
       if (answer.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
         ++exhausted;
       } else if (answer.error_code() == grpc::StatusCode::UNAUTHENTICATED) {
@@ -229,7 +231,8 @@ TEST(LimitsAttack, AGuesserBehindOneAddressLocksOutNobodyElse) {
   // minute), and refusals.
   const double minutes = absl::ToDoubleMinutes(absl::Now() - attack_start);
   EXPECT_LE(unauthenticated.load(), 5 + static_cast<int>(5 * minutes) + 1);
-  EXPECT_GT(exhausted.load(), 10);
+  EXPECT_GT(exhausted.load(), 0);
+  EXPECT_EQ(last_code.load(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   const std::string log = env.server_log();
   EXPECT_THAT(log, HasSubstr("address 127.0.0.1: 5 failed authentications"));
   EXPECT_THAT(log, ::testing::Not(HasSubstr("mdf_api_guess")));
@@ -403,13 +406,20 @@ TEST(LimitsAttack, WatchJobStreamFloodIsRefusedBeyondTheCap) {
   }
   EXPECT_EQ(viewer_opened.load(), 1);
   // The flood ends: its places are given back.
+  const absl::Time reopen_deadline = absl::Now() + absl::Seconds(30);
   release = true;
   for (std::thread& t : flood) t.join();
   viewer_watch.join();
   release = false;
+  // The server sees each cancel within a second or so: retry until then.
   std::atomic<int> reopened{0};
-  std::thread again([&] { watch(env.admin_token(), reopened); });
-  while (reopened == 0 && absl::Now() < deadline) {
+  std::thread again([&] {
+    while (reopened == 0 && absl::Now() < reopen_deadline) {
+      watch(env.admin_token(), reopened);
+      if (reopened == 0) absl::SleepFor(absl::Milliseconds(100));
+    }
+  });
+  while (reopened == 0 && absl::Now() < reopen_deadline) {
     absl::SleepFor(absl::Milliseconds(20));
   }
   EXPECT_EQ(reopened.load(), 1) << "a closed stream kept its place";
