@@ -43,35 +43,6 @@ absl::Status Invalid(absl::string_view field, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", what));
 }
 
-absl::Status CheckName(absl::string_view name) {
-  if (name.empty())
-    return Invalid("name", "empty; give the original file name");
-  if (name.size() > kMaxArtifactNameLength) {
-    return Invalid("name", absl::StrCat("longer than ", kMaxArtifactNameLength,
-                                        " characters; shorten it"));
-  }
-  for (char c : name) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-      return Invalid("name", "contains control characters");
-    }
-  }
-  // cmd.exe expands % and ! even inside quotes, so a script with them in its
-  // name cannot be run safely; refuse it here rather than at run time.
-  if (name.find_first_of("%!\"<>|*?") != absl::string_view::npos) {
-    return Invalid("name", absl::StrCat("\"", name,
-                                        "\" contains a character Windows or "
-                                        "cmd.exe treats specially "
-                                        "(% ! \" < > | * ?); rename the file"));
-  }
-  if (name == "." || name == ".." || absl::StrContains(name, "/") ||
-      absl::StrContains(name, "\\") || absl::StrContains(name, ":")) {
-    return Invalid("name", absl::StrCat("\"", name,
-                                        "\" is not a plain file name; give "
-                                        "the file name without a folder"));
-  }
-  return absl::OkStatus();
-}
-
 // Text: no NUL bytes, unless it starts with a UTF-16 byte order mark.
 absl::Status CheckText(absl::string_view content, absl::string_view expected) {
   if (absl::StartsWith(content, "\xFF\xFE") ||
@@ -198,6 +169,61 @@ bool ParseDigits(absl::string_view s, int* out) {
 
 }  // namespace
 
+absl::Status CheckArtifactName(absl::string_view name,
+                               absl::string_view field) {
+  if (name.empty()) {
+    return Invalid(field, "empty; give the original file name");
+  }
+  if (name.size() > kMaxArtifactNameLength) {
+    return Invalid(field, absl::StrCat("longer than ", kMaxArtifactNameLength,
+                                       " characters; shorten it"));
+  }
+  for (char c : name) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' &&
+        c != '_' && c != '-' && c != ' ') {
+      // Quoting the name would echo control characters: name the byte.
+      const bool printable = absl::ascii_isgraph(static_cast<unsigned char>(c));
+      return Invalid(
+          field,
+          absl::StrCat(
+              "contains ",
+              printable ? absl::StrCat("'", std::string(1, c), "'")
+                        : absl::StrFormat("the byte 0x%02X",
+                                          static_cast<unsigned char>(c)),
+              "; an artifact name may hold only ASCII letters, digits, '.', "
+              "'_', '-' and spaces (cmd.exe and Windows treat other "
+              "characters specially); rename the file"));
+    }
+  }
+  if (name.front() == ' ') {
+    return Invalid(field, absl::StrCat("\"", name,
+                                       "\" starts with a space; rename the "
+                                       "file"));
+  }
+  if (name.back() == '.' || name.back() == ' ') {
+    return Invalid(field, absl::StrCat("\"", name, "\" ends with a ",
+                                       name.back() == '.' ? "dot" : "space",
+                                       ", which Windows drops from file names; "
+                                       "rename the file"));
+  }
+  // Windows opens the device, not a file, for these names, with or without
+  // an extension and with spaces before the first dot.
+  std::string base = absl::AsciiStrToUpper(name.substr(0, name.find('.')));
+  while (!base.empty() && base.back() == ' ') base.pop_back();
+  const bool reserved =
+      base == "CON" || base == "PRN" || base == "AUX" || base == "NUL" ||
+      (base.size() == 4 &&
+       (absl::StartsWith(base, "COM") || absl::StartsWith(base, "LPT")) &&
+       absl::ascii_isdigit(static_cast<unsigned char>(base[3])));
+  if (reserved) {
+    return Invalid(field, absl::StrCat("\"", name,
+                                       "\" is a name Windows "
+                                       "reserves for a device (",
+                                       base, "); rename the file"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<absl::CivilDay> ParseValidUntil(absl::string_view name) {
   const std::string lower = absl::AsciiStrToLower(name);
   const size_t at = absl::string_view(lower).rfind(kValidUntilTag);
@@ -256,7 +282,7 @@ absl::StatusOr<ValidatedArtifact> ValidateArtifact(v1::ArtifactKind kind,
                                         "one of ",
                                         kKindList));
   }
-  RETURN_IF_ERROR(CheckName(name));
+  RETURN_IF_ERROR(CheckArtifactName(name));
   if (content.empty()) return Invalid("content", "empty file");
   ValidatedArtifact result;
   switch (kind) {

@@ -22,6 +22,18 @@ namespace mdefleet {
 // is refused at upload.
 inline constexpr size_t kMaxArtifactNameLength = 200;
 
+// OK when `name` is an artifact file name every part of mdefleet can hand
+// to Windows and cmd.exe as it is: 1 to kMaxArtifactNameLength characters
+// from a closed set (ASCII letters, digits, '.', '_', '-' and space), not
+// starting with a space, not ending with a dot or a space, and not a name
+// Windows reserves for a device (CON, PRN, AUX, NUL, COM0-9, LPT0-9, in any
+// case, also with an extension: "nul.txt", "Com1.cmd"). InvalidArgument
+// naming `field` and saying what is wrong otherwise. Used at upload, by the
+// plans that put the name on a command line and by the runner before it
+// writes a fetched file.
+[[nodiscard]] absl::Status CheckArtifactName(absl::string_view name,
+                                             absl::string_view field = "name");
+
 struct ValidatedArtifact {
   bool secret = false;                        // onboarding scripts
   std::optional<absl::CivilDay> valid_until;  // offboarding scripts

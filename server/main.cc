@@ -119,18 +119,42 @@ int main(int argc, char** argv) {
   serve
       ->add_option("--max-enrollments-per-minute",
                    serve_options.peer_limits.enrollments_per_minute,
-                   "Enroll calls one address may make per minute (bursts up "
-                   "to this many; 0: no limit). Raise it when many runners "
-                   "reach the server through one NAT or proxy address")
+                   "Failing Enroll calls (bad secret, refused facts, revoked "
+                   "host) one address, and one enrollment secret, may make "
+                   "per minute before further failing ones are answered "
+                   "RESOURCE_EXHAUSTED (0: no limit). Successful enrollments "
+                   "are not counted")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   serve
       ->add_option("--max-auth-failures-per-minute",
                    serve_options.peer_limits.auth_failures_per_minute,
-                   "Calls with an unknown, revoked or expired credential one "
-                   "address may make per minute before all its calls are "
-                   "refused until the budget refills (0: no limit)")
+                   "Calls refused for their credential (unknown, revoked, "
+                   "expired) one address, and one credential, may make per "
+                   "minute before further failing ones are answered "
+                   "RESOURCE_EXHAUSTED (0: no limit). Calls with a valid "
+                   "credential are never refused for it")
       ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  serve
+      ->add_option("--max-watch-streams-per-token",
+                   serve_options.watch_streams.per_credential,
+                   "WatchJob streams one API token may hold open at once "
+                   "(0: no limit)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  serve
+      ->add_option("--max-watch-streams", serve_options.watch_streams.total,
+                   "WatchJob streams the server holds open at once, all "
+                   "tokens together (0: no limit)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  serve
+      ->add_option("--http-max-connections-per-address",
+                   serve_options.http_limits.connections_per_address,
+                   "HTTP connections one address (IPv6: one /64) may hold "
+                   "open at once; further ones are closed at once")
+      ->check(CLI::PositiveNumber)
       ->capture_default_str();
   std::string defender_poll = "30s";
   serve

@@ -51,6 +51,8 @@ namespace mdefleet {
 namespace {
 
 constexpr int kMaxReceiveMessageSize = 4 << 20;  // 4 MiB
+// Log lines a minute about failing callers (server/service/log.h).
+constexpr int64_t kFailingCallerLinesPerMinute = 20;
 
 absl::Status WritePortFile(const std::string& path, int port,
                            absl::string_view flag = "--port-file") {
@@ -237,13 +239,23 @@ absl::Status RunServe(const ServeOptions& options) {
       *db, clock, authenticator, hub,
       {.online_window = options.online_window,
        .watch_interval = absl::Milliseconds(200),
-       .defender_api_configured = defender_config.configured()});
+       .defender_api_configured = defender_config.configured(),
+       .watch_streams = options.watch_streams});
   service::LongPoller poller(runner, clock, /*workers=*/4,
                              instruments.long_polls_held);
   hub.set_waker(&poller);
   service::LeaseReaper reaper(*db, clock, hub);
 
-  service::PeerGuard peer_guard(clock, options.peer_limits);
+  // What callers without a valid credential make the server log (addresses
+  // and credentials over their budgets, refused HTTP connections) is
+  // rate-limited: a flood of garbage cannot fill the disk or drown the log.
+  LogLimiter failing_callers_log(
+      clock, "failing callers", kFailingCallerLinesPerMinute, absl::Minutes(1));
+  LogLimiter grpc_log(clock, "gRPC transport errors",
+                      kFailingCallerLinesPerMinute, absl::Minutes(1));
+  const ScopedGrpcLogRouting grpc_log_routing(grpc_log);
+  service::PeerGuard peer_guard(clock, options.peer_limits,
+                                &failing_callers_log);
   service::GrpcRunnerService runner_service(runner, poller, peer_guard);
   service::GrpcAdminService admin_service(admin, peer_guard);
   grpc::ServerBuilder builder;
@@ -315,7 +327,9 @@ absl::Status RunServe(const ServeOptions& options) {
         http::HttpApiServer::Start(
             {.listen = options.http_listen,
              .certificate_pem = tls.enabled ? tls.certificate_pem : "",
-             .key_pem = tls.enabled ? tls.key_pem : ""},
+             .key_pem = tls.enabled ? tls.key_pem : "",
+             .limits = options.http_limits,
+             .log = &failing_callers_log},
             router);
     if (!started.ok()) {
       stop_serving();

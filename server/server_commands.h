@@ -7,7 +7,9 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "server/http/http_server.h"
 #include "server/service/peer_guard.h"
+#include "server/service/stream_slots.h"
 
 namespace mdefleet {
 
@@ -43,8 +45,13 @@ struct ServeOptions {
   absl::Duration lease_duration = absl::Minutes(10);
   absl::Duration poll_timeout = absl::Seconds(30);
   absl::Duration online_window = absl::Seconds(90);
-  // Per-address Enroll and failed-authentication budgets (peer_guard.h).
+  // Per-address and per-credential budgets for failing calls
+  // (peer_guard.h).
   service::PeerLimits peer_limits{};
+  // Open WatchJob streams per token and in all (stream_slots.h).
+  service::StreamLimits watch_streams{};
+  // HTTP connections per address and the header deadline (http_server.h).
+  http::HttpLimits http_limits{};
   // api_offboard (see server/defender/defender_config.h): all three of
   // tenant, client id and secret file, or none (api_offboard refused).
   std::string defender_api_url = "https://api.securitycenter.microsoft.com";

@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/artifact_validation.h"
 #include "common/mde_constants.h"
 #include "common/os_family.h"
 #include "common/plan/kind_plans.h"
@@ -18,18 +19,13 @@ namespace {
 constexpr absl::string_view kDefaultOffboardingFileName =
     "WindowsDefenderATPOffboardingScript.cmd";
 
-// The file name the script gets on the device: its uploaded name, which must
-// not leave the working directory.
+// The file name the script gets on the device: its uploaded name, which
+// cmd.exe runs, so it must be one upload accepts today (an artifact stored
+// by an older server with another name is refused, naming it).
 absl::StatusOr<std::string> OffboardingFileName(const ArtifactRef& script) {
   if (script.file_name.empty()) return std::string(kDefaultOffboardingFileName);
-  if (script.file_name == "." || script.file_name == ".." ||
-      absl::StrContains(script.file_name, "\\") ||
-      absl::StrContains(script.file_name, "/") ||
-      absl::StrContains(script.file_name, ":")) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("parameters.offboarding_script_id: artifact name \"",
-                     script.file_name, "\" is not a plain file name"));
-  }
+  RETURN_IF_ERROR(CheckArtifactName(
+      script.file_name, "parameters.offboarding_script_id: artifact name"));
   return script.file_name;
 }
 

@@ -205,10 +205,13 @@ absl::Status CheckDeletablePath(absl::string_view path,
 }
 
 absl::Status CheckArtifactFileName(absl::string_view file_name) {
-  if (IsPlainName(file_name)) return absl::OkStatus();
+  // The same closed set the server enforces at upload: the name ends up on
+  // a cmd.exe or PowerShell command line, so whoever answers in the
+  // server's place must not be able to smuggle anything through it.
+  absl::Status checked = CheckArtifactName(file_name, "artifact file name");
+  if (checked.ok()) return checked;
   return absl::InvalidArgumentError(
-      absl::StrCat("artifact file name \"", file_name,
-                   "\" is not a plain file name; refused"));
+      absl::StrCat(checked.message(), "; refused, nothing fetched"));
 }
 
 absl::StatusOr<std::string> TaskWorkDirectory(absl::string_view state_dir,

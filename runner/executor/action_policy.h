@@ -53,9 +53,10 @@ absl::Status CheckRegistryReadAllowed(absl::string_view key);
 absl::Status CheckDeletablePath(absl::string_view path,
                                 absl::string_view work_dir);
 
-// OK when `file_name` is a plain file name (no separators, not "." or "..",
-// no characters Windows forbids) of at most kMaxArtifactNameLength
-// characters (common/artifact_validation.h: upload refuses longer ones).
+// OK when `file_name` is a name upload accepts (CheckArtifactName in
+// common/artifact_validation.h: ASCII letters, digits, "._-" and space, at
+// most kMaxArtifactNameLength characters, no reserved device name, no
+// trailing dot or space); InvalidArgument saying why otherwise.
 absl::Status CheckArtifactFileName(absl::string_view file_name);
 
 // <state dir>\work\<task_id>; InvalidArgument for a task id that is not a

@@ -228,8 +228,9 @@ HttpResponse ApiRouter::Answer(const HttpRequest& request, const Route& route,
             .content_type = std::string(asset->content_type),
             .body = std::string(asset->bytes)};
   }
-  absl::StatusOr<HttpResponse> answered =
-      guard_.Run(request.peer, [&]() -> absl::StatusOr<HttpResponse> {
+  absl::StatusOr<HttpResponse> answered = guard_.Run(
+      request.peer, request.authorization, service::CallKind::kApi,
+      [&]() -> absl::StatusOr<HttpResponse> {
         RETURN_IF_ERROR(
             Authenticate(request.authorization, MethodOf(route.pattern)));
         ASSIGN_OR_RETURN(const QueryParams params, QueryParams::Parse(query));
@@ -253,7 +254,7 @@ absl::Status ApiRouter::Authenticate(absl::string_view authorization,
   }
   // A runner's credential is genuine but the wrong kind: say so (403)
   // rather than calling it unknown, and do not count it as a failed
-  // authentication (PeerGuard counts Unauthenticated only).
+  // authentication (PeerGuard counts Unauthenticated only for API calls).
   if (who.status().code() == absl::StatusCode::kUnauthenticated &&
       auth_.IsRunnerCredential(authorization)) {
     return absl::PermissionDeniedError(

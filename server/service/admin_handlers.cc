@@ -254,7 +254,14 @@ absl::Status AdminHandlers::WatchJob(
     absl::string_view authorization, const v1::WatchJobRequest& request,
     absl::FunctionRef<bool(const v1::Job&)> write,
     absl::FunctionRef<bool()> cancelled) {
-  RETURN_IF_ERROR(Authorize(authorization, "WatchJob").status());
+  ASSIGN_OR_RETURN(const auth::Principal who,
+                   Authorize(authorization, "WatchJob"));
+  // Held until the stream ends, however it ends (the client's cancel is
+  // seen within a second below).
+  ASSIGN_OR_RETURN(
+      StreamSlots::Slot slot,
+      watch_slots_.Acquire(absl::StrCat(who.credential_id),
+                           absl::StrCat("token \"", who.name, "\"")));
   uint64_t version = hub_.JobVersion(request.job_id());
   ASSIGN_OR_RETURN(v1::Job job, ReadJob(request.job_id(), false));
   std::string sent;

@@ -16,6 +16,7 @@
 #include "mdefleet/v1/admin.pb.h"
 #include "server/auth/authenticator.h"
 #include "server/service/event_hub.h"
+#include "server/service/stream_slots.h"
 #include "server/store/job_controls.h"
 #include "server/store/store.h"
 
@@ -31,6 +32,8 @@ struct AdminOptions {
   absl::Duration watch_interval = absl::Milliseconds(200);
   // The server was started with Defender API credentials (api_offboard).
   bool defender_api_configured = false;
+  // Open WatchJob streams per API token and in all (stream_slots.h).
+  StreamLimits watch_streams{};
 };
 
 inline constexpr uint64_t kMaxArtifactSize = 512ull << 20;  // 512 MiB
@@ -49,7 +52,9 @@ class AdminHandlers {
         clock_(clock),
         auth_(auth),
         hub_(hub),
-        options_(options) {}
+        options_(options),
+        watch_slots_(options.watch_streams, "WatchJob",
+                     "--max-watch-streams-per-token", "--max-watch-streams") {}
 
   [[nodiscard]] absl::StatusOr<v1::ListDevicesResponse> ListDevices(
       absl::string_view authorization, const v1::ListDevicesRequest& request);
@@ -73,6 +78,10 @@ class AdminHandlers {
       absl::string_view authorization, const v1::ListTasksRequest& request);
   // Writes the job now and after every change until it is final (then Ok),
   // the client goes away (`write` false or `cancelled` true: Cancelled).
+  // ResourceExhausted naming the flag when the token already has
+  // options.watch_streams.per_credential streams open, or the server
+  // options.watch_streams.total; a stream's place is given back when it
+  // returns.
   [[nodiscard]] absl::Status WatchJob(
       absl::string_view authorization, const v1::WatchJobRequest& request,
       absl::FunctionRef<bool(const v1::Job&)> write,
@@ -129,6 +138,9 @@ class AdminHandlers {
   [[nodiscard]] absl::StatusOr<v1::Device> RevokeDevice(
       absl::string_view authorization, const v1::RevokeDeviceRequest& request);
 
+  // WatchJob streams open now.
+  int64_t open_watch_streams() const { return watch_slots_.open(); }
+
  private:
   // The job; with `details` also the per-step summary and the GetJob-only
   // rollout counts.
@@ -182,6 +194,7 @@ class AdminHandlers {
   auth::Authenticator& auth_;
   EventHub& hub_;
   AdminOptions options_;
+  StreamSlots watch_slots_;
 };
 
 }  // namespace mdefleet::service

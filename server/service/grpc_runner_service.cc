@@ -19,22 +19,19 @@ class PollReactor final : public grpc::ServerUnaryReactor {
               const v1::PollTasksRequest* request,
               v1::PollTasksResponse* response)
       : poller_(poller) {
-    const std::string peer = context->peer();
-    if (absl::Status admitted = guard.Admit(peer); !admitted.ok()) {
-      Finish(ToGrpcStatus(admitted));
-      return;
-    }
+    std::string peer = context->peer();
+    std::string authorization = AuthorizationOf(*context);
     std::lock_guard<std::mutex> lock(mu_);
     call_ = poller_.Poll(
-        AuthorizationOf(*context), *request,
-        [this, response, &guard,
-         peer](absl::StatusOr<v1::PollTasksResponse> result) {
-          guard.Observe(peer, result.status());
+        authorization, *request,
+        [this, response, &guard, peer = std::move(peer),
+         authorization](absl::StatusOr<v1::PollTasksResponse> result) {
           if (result.ok()) {
             *response = *std::move(result);
             Finish(grpc::Status::OK);
           } else {
-            Finish(ToGrpcStatus(result.status()));
+            Finish(ToGrpcStatus(guard.Judge(
+                peer, authorization, CallKind::kDevice, result.status())));
           }
         },
         PeerOf(*context));
@@ -62,8 +59,8 @@ class PollReactor final : public grpc::ServerUnaryReactor {
 grpc::Status GrpcRunnerService::Enroll(grpc::ServerContext* context,
                                        const v1::EnrollRequest* request,
                                        v1::EnrollResponse* response) {
-  absl::StatusOr<v1::EnrollResponse> result =
-      guard_.RunEnrollment(context->peer(), [&] {
+  absl::StatusOr<v1::EnrollResponse> result = guard_.Run(
+      context->peer(), AuthorizationOf(*context), CallKind::kEnrollment, [&] {
         return handlers_.Enroll(AuthorizationOf(*context), *request,
                                 PeerOf(*context));
       });
@@ -81,8 +78,8 @@ grpc::ServerUnaryReactor* GrpcRunnerService::PollTasks(
 grpc::Status GrpcRunnerService::ReportStep(grpc::ServerContext* context,
                                            const v1::ReportStepRequest* request,
                                            v1::ReportStepResponse* response) {
-  absl::StatusOr<v1::ReportStepResponse> result =
-      guard_.Run(context->peer(), [&] {
+  absl::StatusOr<v1::ReportStepResponse> result = guard_.Run(
+      context->peer(), AuthorizationOf(*context), CallKind::kDevice, [&] {
         return handlers_.ReportStep(AuthorizationOf(*context), *request,
                                     PeerOf(*context));
       });
@@ -94,8 +91,8 @@ grpc::Status GrpcRunnerService::ReportStep(grpc::ServerContext* context,
 grpc::Status GrpcRunnerService::Heartbeat(grpc::ServerContext* context,
                                           const v1::HeartbeatRequest* request,
                                           v1::HeartbeatResponse* response) {
-  absl::StatusOr<v1::HeartbeatResponse> result =
-      guard_.Run(context->peer(), [&] {
+  absl::StatusOr<v1::HeartbeatResponse> result = guard_.Run(
+      context->peer(), AuthorizationOf(*context), CallKind::kDevice, [&] {
         return handlers_.Heartbeat(AuthorizationOf(*context), *request,
                                    PeerOf(*context));
       });
@@ -107,12 +104,15 @@ grpc::Status GrpcRunnerService::Heartbeat(grpc::ServerContext* context,
 grpc::Status GrpcRunnerService::FetchArtifact(
     grpc::ServerContext* context, const v1::FetchArtifactRequest* request,
     grpc::ServerWriter<v1::ArtifactChunk>* writer) {
-  return ToGrpcStatus(guard_.Run(context->peer(), [&] {
-    return handlers_.FetchArtifact(
-        AuthorizationOf(*context), *request,
-        [&](const v1::ArtifactChunk& chunk) { return writer->Write(chunk); },
-        PeerOf(*context));
-  }));
+  return ToGrpcStatus(guard_.Run(context->peer(), AuthorizationOf(*context),
+                                 CallKind::kDevice, [&] {
+                                   return handlers_.FetchArtifact(
+                                       AuthorizationOf(*context), *request,
+                                       [&](const v1::ArtifactChunk& chunk) {
+                                         return writer->Write(chunk);
+                                       },
+                                       PeerOf(*context));
+                                 }));
 }
 
 }  // namespace mdefleet::service

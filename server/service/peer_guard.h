@@ -1,13 +1,16 @@
-// Per-peer rate limits in front of the services: how many Enroll calls and
-// how many failed authentications one network peer gets per minute. A peer
-// over its failed-authentication budget is refused every call (even with a
-// good token) until the budget refills, so guessing tokens or enrollment
-// secrets costs a minute per few guesses. Peers are keyed by address without
-// the port; IPv6 peers by their /64, which one attacker typically holds.
+// Per-address and per-credential budgets for failing calls. A call is
+// authenticated first; only when it fails is it counted, against the
+// caller's address and against the credential it presented (a hash of the
+// bearer value). When either is over its budget the failure is answered
+// RESOURCE_EXHAUSTED ("retry in N s") instead of its own error, so clients
+// back off. A call with a valid credential is never refused here, whatever
+// others at its address (a NAT, a proxy) did. Addresses are keyed without
+// the port; IPv6 addresses by their /64, which one attacker typically holds.
 #ifndef MDEFLEET_SERVER_SERVICE_PEER_GUARD_H_
 #define MDEFLEET_SERVER_SERVICE_PEER_GUARD_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
@@ -17,16 +20,22 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "server/service/log.h"
 
 namespace mdefleet::service {
 
 struct PeerLimits {
-  // Calls per minute, with bursts of up to this many; 0 means no limit.
+  // Failing Enroll calls (a bad secret, refused facts or labels, a revoked
+  // host) per minute from one address and with one enrollment secret, with
+  // bursts of up to this many; successful enrollments are not counted.
+  // 0 means no limit.
   int64_t enrollments_per_minute = 60;
+  // Calls refused for their credential (unknown, revoked, expired, copied)
+  // per minute from one address and with one credential; 0: no limit.
   int64_t auth_failures_per_minute = 20;
-  // Peers tracked at most; beyond it, idle peers are forgotten first and
-  // then new peers share one bucket (memory stays bounded under a flood of
-  // source addresses).
+  // Keys tracked at most per table; beyond it, idle keys are forgotten first
+  // and then new keys share one bucket (memory stays bounded under a flood
+  // of source addresses or made-up credentials).
   size_t max_peers = 100000;
 };
 
@@ -34,6 +43,20 @@ struct PeerLimits {
 // is counted under: "10.0.0.5", "fd00:0:0:0::/64". Other forms are kept
 // whole minus a trailing ":port".
 std::string PeerKey(absl::string_view grpc_peer);
+
+// Which failures a kind of call counts.
+enum class CallKind {
+  // API calls (AdminService, the HTTP API): UNAUTHENTICATED only; a role
+  // too low is a valid credential's own refusal.
+  kApi,
+  // Runner calls with a device token: UNAUTHENTICATED, and
+  // PERMISSION_DENIED "authorization: ..." (a revoked or copied device).
+  kDevice,
+  // Enroll: as kDevice against the failed-authentication budget; every
+  // refusal the caller caused (also INVALID_ARGUMENT, FAILED_PRECONDITION)
+  // against the enrollment budget.
+  kEnrollment,
+};
 
 class PeerGuard {
   static const absl::Status& StatusOf(const absl::Status& status) {
@@ -45,35 +68,30 @@ class PeerGuard {
   }
 
  public:
-  PeerGuard(const Clock& clock, PeerLimits limits);
+  // Lines about budgets used up go to `log` (rate-limited); nullptr: a
+  // limiter of the guard's own writing to the server log.
+  PeerGuard(const Clock& clock, PeerLimits limits, LogLimiter* log = nullptr);
 
-  // RESOURCE_EXHAUSTED when `peer` has used up its failed-authentication
-  // budget: the message says when to retry and which serve flag sets it.
-  [[nodiscard]] absl::Status Admit(absl::string_view peer);
-  // Admit, then counts one enrollment against the peer's enrollment budget.
-  [[nodiscard]] absl::Status AdmitEnrollment(absl::string_view peer);
-  // Counts an UNAUTHENTICATED outcome against the peer's budget; other
-  // outcomes (including PERMISSION_DENIED: the caller proved who it is) are
-  // not failed authentications.
-  void Observe(absl::string_view peer, const absl::Status& outcome);
+  // Counts `outcome` of a call from `peer` presenting `authorization` (the
+  // raw "Bearer ..." value) if it is a failure `kind` counts, and returns
+  // what to answer: `outcome` itself, or RESOURCE_EXHAUSTED (saying when to
+  // retry and which serve flag sets the budget) when the address or the
+  // credential has used up its budget. OK outcomes are returned unchanged
+  // and cost nothing.
+  [[nodiscard]] absl::Status Judge(absl::string_view peer,
+                                   absl::string_view authorization,
+                                   CallKind kind, const absl::Status& outcome);
 
-  // Runs `call` (returning absl::Status or absl::StatusOr) for `peer`
-  // between Admit (or AdmitEnrollment) and Observe.
+  // Runs `call` (returning absl::Status or absl::StatusOr) and Judges its
+  // outcome.
   template <typename Call>
-  auto Run(absl::string_view peer, Call&& call) -> decltype(call()) {
-    if (absl::Status admitted = Admit(peer); !admitted.ok()) return admitted;
+  auto Run(absl::string_view peer, absl::string_view authorization,
+           CallKind kind, Call&& call) -> decltype(call()) {
     auto result = call();
-    Observe(peer, StatusOf(result));
-    return result;
-  }
-  template <typename Call>
-  auto RunEnrollment(absl::string_view peer, Call&& call) -> decltype(call()) {
-    if (absl::Status admitted = AdmitEnrollment(peer); !admitted.ok()) {
-      return admitted;
-    }
-    auto result = call();
-    Observe(peer, StatusOf(result));
-    return result;
+    if (result.ok()) return result;
+    absl::Status answer = Judge(peer, authorization, kind, StatusOf(result));
+    if (answer.code() == StatusOf(result).code()) return result;
+    return answer;
   }
 
  private:
@@ -82,9 +100,9 @@ class PeerGuard {
     absl::Time updated;
   };
   struct Buckets {
-    absl::flat_hash_map<std::string, Bucket> by_peer;
-    // When idle peers were last swept out of a full table: at most once a
-    // second, so a flood of new addresses costs no full scan per call.
+    absl::flat_hash_map<std::string, Bucket> by_key;
+    // When idle keys were last swept out of a full table: at most once a
+    // second, so a flood of new keys costs no full scan per call.
     absl::Time last_sweep = absl::InfinitePast();
   };
   struct Budget {
@@ -97,16 +115,26 @@ class PeerGuard {
   Bucket& BucketOf(const Budget& budget, Buckets& buckets,
                    absl::string_view key, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status Exhausted(const Budget& budget, absl::string_view key,
-                         const Bucket& bucket) const;
+  // Takes one token from the address's and the credential's buckets (when
+  // they have one) and returns the refusal for the first that is empty.
+  std::optional<absl::Status> Count(const Budget& budget, Buckets& by_address,
+                                    Buckets& by_credential,
+                                    absl::string_view address,
+                                    absl::string_view credential);
+  absl::Status Exhausted(const Budget& budget, absl::string_view who,
+                         absl::string_view per, const Bucket& bucket) const;
 
   const Clock& clock_;
   const size_t max_peers_;
   const Budget auth_failures_;
   const Budget enrollments_;
+  std::optional<LogLimiter> own_log_;
+  LogLimiter* log_;
   absl::Mutex mu_;
-  Buckets auth_failure_buckets_ ABSL_GUARDED_BY(mu_);
-  Buckets enrollment_buckets_ ABSL_GUARDED_BY(mu_);
+  Buckets auth_by_address_ ABSL_GUARDED_BY(mu_);
+  Buckets auth_by_credential_ ABSL_GUARDED_BY(mu_);
+  Buckets enroll_by_address_ ABSL_GUARDED_BY(mu_);
+  Buckets enroll_by_credential_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace mdefleet::service

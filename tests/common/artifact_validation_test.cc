@@ -172,6 +172,88 @@ TEST(ValidateArtifactTest, NameMustBeAPlainFileName) {
           "name");
 }
 
+TEST(CheckArtifactNameTest, TheNamesInUseAreAccepted) {
+  for (const char* name :
+       {"WindowsDefenderATPOffboardingScript_valid_until_2026-12-31.cmd",
+        "WindowsDefenderATPOnboardingScript.cmd", "Install.ps1", "md4ws.msi",
+        "urls.txt", "onboard.cmd", "Onboarding Script v2.cmd", ".cmd",
+        "CONSOLE.cmd", "NULL.txt", "COM10.cmd", "LPT.cmd", "xCON.cmd",
+        "a..b.cmd", "nul_valid_until_2030-01-01.cmd"}) {
+    EXPECT_TRUE(CheckArtifactName(name).ok()) << name;
+  }
+}
+
+TEST(CheckArtifactNameTest, OnlyTheClosedSetIsAccepted) {
+  for (const char* name : {"a&b.cmd",
+                           "a^b.cmd",
+                           "a(b.cmd",
+                           "a)b.cmd",
+                           "a;b.cmd",
+                           "a,b.cmd",
+                           "a=b.cmd",
+                           "a+b.cmd",
+                           "a'b.cmd",
+                           "a`b.cmd",
+                           "a~b.cmd",
+                           "a[b].cmd",
+                           "a{b}.cmd",
+                           "a$b.cmd",
+                           "a#b.cmd",
+                           "a@b.cmd",
+                           "100%.cmd",
+                           "run!.cmd",
+                           "a\"b.cmd",
+                           "a|b.cmd",
+                           "a<b.cmd",
+                           "a>b.cmd",
+                           "a*b.cmd",
+                           "a?b.cmd",
+                           "a/b.cmd",
+                           "a\\b.cmd",
+                           "C:x.cmd",
+                           "a\tb.cmd",
+                           "a\nb.cmd",
+                           "caf\xC3\xA9.cmd",
+                           "\xE6\x97\xA5\xE6\x9C\xAC.cmd"}) {
+    absl::Status refused = CheckArtifactName(name);
+    EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument) << name;
+    EXPECT_THAT(refused.message(), StartsWith("name: contains ")) << name;
+    EXPECT_THAT(refused.message(),
+                HasSubstr("ASCII letters, digits, '.', '_', '-' and spaces"));
+  }
+  // A control character is named by its byte, never written out.
+  EXPECT_THAT(CheckArtifactName("a\x1b]0;x\x07.cmd").message(),
+              HasSubstr("the byte 0x1B"));
+}
+
+TEST(CheckArtifactNameTest, NoReservedDeviceNamesNorTrailingDotsOrSpaces) {
+  for (const char* name :
+       {"CON", "con", "PRN", "AUX", "NUL", "nul.txt", "CON.cmd", "Con.Cmd",
+        "NUL.tar.gz", "COM1", "com9.cmd", "COM0.ps1", "LPT1", "lpt5.txt",
+        "CON .cmd", "AUX  .cmd"}) {
+    absl::Status refused = CheckArtifactName(name);
+    EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument) << name;
+    EXPECT_THAT(refused.message(), HasSubstr("reserves for a device")) << name;
+  }
+  for (const char* name : {"x.cmd.", "x.cmd ", "x.", "..", ".", "x.cmd..."}) {
+    absl::Status refused = CheckArtifactName(name);
+    EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument) << name;
+    EXPECT_THAT(refused.message(), HasSubstr("ends with a")) << name;
+  }
+  EXPECT_THAT(CheckArtifactName(" x.cmd").message(),
+              HasSubstr("starts with a space"));
+  EXPECT_THAT(CheckArtifactName("", "artifact file name").message(),
+              StartsWith("artifact file name: empty"));
+}
+
+TEST(CheckArtifactNameTest, UploadNamesTheField) {
+  for (const char* name : {"CON.cmd", "a&b.cmd", "x.cmd."}) {
+    ErrorOn(ValidateArtifact(v1::ARTIFACT_KIND_ONBOARDING_SCRIPT, name,
+                             kOnboarding, kToday),
+            "name");
+  }
+}
+
 // Found by tests/fuzz/plan_fuzzer: a 201- to 255-character offboarding
 // script name was accepted here, and the runner then refused to fetch the
 // script under it, so every offboard task failed on the device.

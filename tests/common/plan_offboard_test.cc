@@ -152,6 +152,21 @@ TEST(OffboardTest, ScriptNameCannotLeaveTheWorkingDirectory) {
   }
 }
 
+// An offboarding script stored before names were a closed set never reaches
+// cmd.exe under a name it would interpret.
+TEST(OffboardTest, ScriptNamesCmdWouldInterpretAreRefused) {
+  for (const char* name : {"a&b.cmd", "x.cmd.", "CON.cmd", "a^b.cmd",
+                           "a(b).cmd", "a;b.cmd", "nul", "x.cmd "}) {
+    PlanInputs inputs = InputsFor("offboard");
+    inputs.offboarding_script->file_name = name;
+    auto plan = BuildPlan(inputs, Onboarded(v1::OS_FAMILY_WS2019));
+    EXPECT_EQ(plan.status().code(), absl::StatusCode::kInvalidArgument) << name;
+    EXPECT_THAT(plan.status().message(),
+                HasSubstr("parameters.offboarding_script_id: artifact name"))
+        << name;
+  }
+}
+
 TEST(OffboardTest, UnnamedScriptGetsTheStandardName) {
   PlanInputs inputs = InputsFor("offboard");
   inputs.offboarding_script->file_name = "";

@@ -102,6 +102,21 @@ TEST(ActionPolicy, NamesAndWorkDir) {
   EXPECT_FALSE(CheckArtifactFileName("..").ok());
   EXPECT_FALSE(CheckArtifactFileName("a\\b").ok());
   EXPECT_FALSE(CheckArtifactFileName("C:x").ok());
+  // The closed set of upload (defence in depth against a spoofed server).
+  EXPECT_TRUE(
+      CheckArtifactFileName(
+          "WindowsDefenderATPOffboardingScript_valid_until_2026-12-31.cmd")
+          .ok());
+  EXPECT_TRUE(CheckArtifactFileName("Onboarding script 1.cmd").ok());
+  EXPECT_FALSE(CheckArtifactFileName("Onboarding script (1).cmd").ok());
+  for (const char* bad :
+       {"a&b.cmd", "x.cmd.", "x.cmd ", " x.cmd", "CON.cmd", "nul", "Com1.txt",
+        "LPT9", "a^b.cmd", "a;b.cmd", "a%b.cmd", "a!b.cmd"}) {
+    absl::Status refused = CheckArtifactFileName(bad);
+    EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_THAT(refused.message(), ::testing::HasSubstr("artifact file name"))
+        << bad;
+  }
   // Every name upload accepts (common/artifact_validation.h), no longer.
   EXPECT_TRUE(
       CheckArtifactFileName(std::string(kMaxArtifactNameLength, 'a')).ok());

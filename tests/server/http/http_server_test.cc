@@ -10,9 +10,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <fstream>
+#include <string>
+#include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/clock.h"
+#include "server/service/log.h"
 #include "gmock/gmock.h"
 #include "server/tls/tls_dir.h"
 #include "tests/server/http/http_fixture.h"
@@ -251,14 +257,111 @@ TEST_F(HttpServerTest, FailedAuthenticationsFromTheSocketAreRateLimited) {
     ASSERT_TRUE(guess);
     EXPECT_EQ(guess->status, 401);
   }
-  auto limited = client.Get("/api/v1/summary", ViewerHeaders());
+  auto limited =
+      client.Get("/api/v1/summary",
+                 httplib::Headers{{"Authorization", Bearer("mdf_api_guess2")}});
   ASSERT_TRUE(limited);
   EXPECT_EQ(limited->status, 429);
   EXPECT_THAT(ParseJson<v1::HttpError>(limited->body).message(),
               HasSubstr("--max-auth-failures-per-minute"));
-  // 127.0.0.1 is the same address to gRPC: its calls are refused too.
-  EXPECT_EQ(guard_.Admit("ipv4:127.0.0.1:1234").code(),
+  // 127.0.0.1 is the same address to gRPC: its failing calls are refused
+  // too; a viewer token from it still reads the API.
+  EXPECT_EQ(guard_
+                .Judge("ipv4:127.0.0.1:1234", "", service::CallKind::kApi,
+                       absl::UnauthenticatedError("no"))
+                .code(),
             absl::StatusCode::kResourceExhausted);
+  auto good = client.Get("/api/v1/summary", ViewerHeaders());
+  ASSERT_TRUE(good);
+  EXPECT_EQ(good->status, 200);
+}
+
+// A connection to `port` from `source` (any 127.0.0.0/8 address is this
+// machine's); -1 when it fails.
+int ConnectFrom(const char* source, int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in local{};
+  local.sin_family = AF_INET;
+  ::inet_pton(AF_INET, source, &local.sin_addr);
+  sockaddr_in remote{};
+  remote.sin_family = AF_INET;
+  remote.sin_port = htons(static_cast<uint16_t>(port));
+  remote.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof(local)) != 0 ||
+      ::connect(fd, reinterpret_cast<sockaddr*>(&remote), sizeof(remote)) !=
+          0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Slow-header connections from one address (a slowloris) take at most their
+// address's share of the workers and are closed at the header deadline;
+// another address is answered meanwhile.
+TEST_F(HttpServerTest, SlowHeadersFromOneAddressStarveNobody) {
+  server_.reset();
+  std::vector<std::string> logged;
+  absl::Mutex mu;
+  LogLimiter log(*Clock::Real(), "refused HTTP connections", 1000,
+                 absl::Minutes(1), [&](absl::string_view line) {
+                   absl::MutexLock lock(&mu);
+                   logged.emplace_back(line);
+                 });
+  auto started = http::HttpApiServer::Start(
+      {.listen = "127.0.0.1:0",
+       .limits = {.connections_per_address = 2,
+                  .header_deadline = absl::Seconds(2),
+                  .worker_threads = 4,
+                  .max_waiting = 8},
+       .log = &log},
+      router_);
+  ASSERT_TRUE(started.ok()) << started.status();
+  server_ = *std::move(started);
+  // Ten trickling connections from 127.0.0.2: more than the workers.
+  std::vector<int> slow;
+  for (int i = 0; i < 10; ++i) {
+    const int fd = ConnectFrom("127.0.0.2", server_->port());
+    ASSERT_GE(fd, 0);
+    const std::string start = "GET /api/v1/summary HTTP/1.1\r\nX-Slow: ";
+    ASSERT_EQ(::send(fd, start.data(), start.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(start.size()));
+    slow.push_back(fd);
+  }
+  const absl::Time began = absl::Now();
+  // Meanwhile, 127.0.0.1 is answered, quickly.
+  httplib::Client client = Client();
+  client.set_read_timeout(1);
+  for (int i = 0; i < 5; ++i) {
+    const absl::Time asked = absl::Now();
+    auto answer = client.Get("/api/v1/summary", ViewerHeaders());
+    ASSERT_TRUE(answer) << i;
+    EXPECT_EQ(answer->status, 200);
+    EXPECT_LT(absl::Now() - asked, absl::Milliseconds(900));
+    for (int fd : slow) (void)::send(fd, "a", 1, MSG_NOSIGNAL);
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  // Every slow connection is closed: eight at once (over the address's two),
+  // the two being served at the 2 s deadline.
+  for (int fd : slow) {
+    timeval timeout{.tv_sec = 5, .tv_usec = 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+    char buffer[512];
+    ssize_t n;
+    do {
+      n = ::recv(fd, buffer, sizeof(buffer), 0);
+    } while (n > 0);
+    // Closed (a reset when it closed with our bytes unread), not timed out.
+    EXPECT_TRUE(n == 0 || errno == ECONNRESET) << "not closed by the server";
+    ::close(fd);
+  }
+  EXPECT_LT(absl::Now() - began, absl::Seconds(4));
+  absl::MutexLock lock(&mu);
+  ASSERT_EQ(logged.size(), 8u);
+  EXPECT_THAT(logged[0],
+              HasSubstr("http: connection from 127.0.0.2 closed unserved: it "
+                        "already has 2 open (mdefleet-server serve "
+                        "--http-max-connections-per-address)"));
 }
 
 TEST_F(HttpServerTest, ListenAddressesAreChecked) {
