@@ -116,13 +116,14 @@ int main(int argc, char** argv) {
                    "than a third of it is left")
       ->check(CLI::Validator(
           [](std::string& text) -> std::string {
-            absl::StatusOr<absl::Duration> d = mdefleet::ParseDurationText(
-                text, "--client-certificate-lifetime");
+            absl::StatusOr<absl::Duration> d =
+                mdefleet::ParseDurationText(text, "duration");
             if (!d.ok()) return std::string(d.status().message());
             if (*d < mdefleet::tls::kMinClientValidity ||
                 *d > mdefleet::tls::kCaValidity) {
-              return "--client-certificate-lifetime: must be between 10s "
-                     "and ten years (the CA's own lifetime)";
+              return "must be between 10s and ten years (the CA's own "
+                     "lifetime), got \"" +
+                     text + "\"";
             }
             return "";
           },

@@ -380,10 +380,10 @@ TEST_F(ClientCertificatesTest, RenewalRefusesABadOrReusedKey) {
                         d.id, "'"));
                   })
                   .ok());
-  auto csr = tls::CreateKeyAndCsr("renewed");
-  ASSERT_TRUE(csr.ok());
+  auto fresh = tls::CreateKeyAndCsr("renewed");
+  ASSERT_TRUE(fresh.ok());
   v1::RenewClientCertificateRequest request;
-  request.set_csr_pem(csr->csr_pem);
+  request.set_csr_pem(fresh->csr_pem);
   auto unavailable = no_ca.runner().RenewClientCertificate(
       d.bearer, request, PeerPresenting(OtherCertificateFor(d.id)));
   EXPECT_EQ(unavailable.status().code(), absl::StatusCode::kFailedPrecondition);
