@@ -127,6 +127,14 @@ absl::StatusOr<ClientKeyRequest> MakeClientKey(const std::string& name) {
   return ClientKeyRequest{std::move(made->key_pem), std::move(made->csr_pem)};
 }
 
+absl::StatusOr<CertificateValidity> ReadCertificateValidity(
+    const std::string& certificate_pem) {
+  absl::StatusOr<tls::ClientCertificateInfo> info =
+      tls::ReadClientCertificate(certificate_pem);
+  if (!info.ok()) return info.status();
+  return CertificateValidity{info->not_before, info->not_after};
+}
+
 // One simulated server and its agent.
 struct Device {
   std::unique_ptr<sim::SimulatedHost> host;
@@ -153,6 +161,7 @@ absl::StatusOr<Device> MakeDevice(const Flags& f, const std::string& root,
   a.server_address = f.server;
   a.ca_cert_pem = ca_cert_pem;
   a.make_client_key = MakeClientKey;
+  a.certificate_validity = ReadCertificateValidity;
   a.enrollment_secret = secret;
   a.labels = std::move(labels);
   a.poll_wait = poll_wait;

@@ -8,6 +8,8 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/duration_text.h"
+#include "common/tls/certificate_authority.h"
 #include "server/server_commands.h"
 
 namespace {
@@ -98,8 +100,35 @@ int main(int argc, char** argv) {
   auto* mtls = serve->add_flag(
       "--mtls", serve_options.mtls,
       "Require runners to present the client certificate issued at "
-      "enrollment");
+      "enrollment (the default with TLS; kept for existing scripts)");
+  auto* token_only = serve->add_flag(
+      "--allow-token-only-runners", serve_options.allow_token_only_runners,
+      "Accept runner calls with a device token alone, without the device's "
+      "client certificate (a copied token then works from any host; logged "
+      "as a warning). For migrating runners that have no certificate");
   plaintext->excludes(serve_cert)->excludes(mtls);
+  mtls->excludes(token_only);
+  std::string client_certificate_lifetime = "366d";
+  serve
+      ->add_option("--client-certificate-lifetime", client_certificate_lifetime,
+                   "Lifetime of the client certificates issued to runners "
+                   "(e.g. 366d, 90d, 10m); runners renew theirs when less "
+                   "than a third of it is left")
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            absl::StatusOr<absl::Duration> d =
+                mdefleet::ParseDurationText(text, "duration");
+            if (!d.ok()) return std::string(d.status().message());
+            if (*d < mdefleet::tls::kMinClientValidity ||
+                *d > mdefleet::tls::kCaValidity) {
+              return "must be between 10s and ten years (the CA's own "
+                     "lifetime), got \"" +
+                     text + "\"";
+            }
+            return "";
+          },
+          "DURATION"))
+      ->capture_default_str();
   http_port_file->needs(serve->get_option("--http-listen"));
   serve
       ->add_option("--lease-duration", lease,
@@ -196,6 +225,8 @@ int main(int argc, char** argv) {
     serve_options.poll_timeout = ParseOrDie(poll);
     serve_options.online_window = ParseOrDie(online);
     serve_options.defender_poll_interval = ParseOrDie(defender_poll);
+    serve_options.client_certificate_lifetime = *mdefleet::ParseDurationText(
+        client_certificate_lifetime, "--client-certificate-lifetime");
     status = mdefleet::RunServe(serve_options);
   }
   if (!status.ok()) {

@@ -177,16 +177,18 @@ absl::Status RunServe(const ServeOptions& options) {
   // nothing.
   ASSIGN_OR_RETURN(
       const server_tls::ServeTls tls,
-      server_tls::LoadServeTls({.listen = options.listen,
-                                .http_listen = options.http_listen,
-                                .tls_dir = server_tls::TlsDirectory(
-                                    options.db_path, options.tls_dir),
-                                .tls_dir_given = !options.tls_dir.empty(),
-                                .tls_cert = options.tls_cert,
-                                .tls_key = options.tls_key,
-                                .plaintext = options.plaintext,
-                                .mtls = options.mtls},
-                               clock.Now()));
+      server_tls::LoadServeTls(
+          {.listen = options.listen,
+           .http_listen = options.http_listen,
+           .tls_dir =
+               server_tls::TlsDirectory(options.db_path, options.tls_dir),
+           .tls_dir_given = !options.tls_dir.empty(),
+           .tls_cert = options.tls_cert,
+           .tls_key = options.tls_key,
+           .plaintext = options.plaintext,
+           .mtls = options.mtls,
+           .allow_token_only_runners = options.allow_token_only_runners},
+          clock.Now()));
   // Declared before everything it instruments, so it outlives them.
   metrics::MetricsRegistry registry;
   ASSIGN_OR_RETURN(const metrics::ServerMetrics instruments,
@@ -234,7 +236,9 @@ absl::Status RunServe(const ServeOptions& options) {
       {.lease_duration = options.lease_duration,
        .poll_timeout = options.poll_timeout,
        .client_ca = tls.issuer.get(),
-       .require_client_certificate = tls.require_client_certificate});
+       .require_client_certificate = tls.require_client_certificate,
+       .client_certificate_lifetime = options.client_certificate_lifetime,
+       .certificate_renewals = instruments.client_certificate_renewals});
   service::AdminHandlers admin(
       *db, clock, authenticator, hub,
       {.online_window = options.online_window,
@@ -295,6 +299,16 @@ absl::Status RunServe(const ServeOptions& options) {
   }
   LogEvent(absl::StrCat("listening on ", HostOf(options.listen), ":", port,
                         ": ", tls.description));
+  LogEvent(absl::StrCat(
+      "runner authentication: ", tls.runner_authentication,
+      tls.issuer != nullptr
+          ? absl::StrCat(
+                "; client certificates issued for ",
+                absl::FormatDuration(options.client_certificate_lifetime),
+                ", renewed by runners before they "
+                "expire")
+          : ""));
+  if (!tls.warning.empty()) LogEvent(absl::StrCat("WARNING: ", tls.warning));
   if (!options.port_file.empty()) {
     RETURN_IF_ERROR(WritePortFile(options.port_file, port));
   }

@@ -41,7 +41,13 @@ struct ServeOptions {
   std::string tls_cert;  // --tls-cert/--tls-key override the directory's
   std::string tls_key;
   bool plaintext = false;  // --plaintext (loopback only)
-  bool mtls = false;       // --mtls: runners must present client certificates
+  bool mtls = false;       // --mtls: the default with TLS, kept for scripts
+  // --allow-token-only-runners: runner calls over TLS need no client
+  // certificate (a device token suffices); logged as a warning.
+  bool allow_token_only_runners = false;
+  // --client-certificate-lifetime: of the certificates issued to runners at
+  // enrollment and renewal.
+  absl::Duration client_certificate_lifetime = absl::Hours(24 * 366);
   absl::Duration lease_duration = absl::Minutes(10);
   absl::Duration poll_timeout = absl::Seconds(30);
   absl::Duration online_window = absl::Seconds(90);

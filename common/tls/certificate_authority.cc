@@ -2,6 +2,8 @@
 
 #include <openssl/x509v3.h>
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "common/random_bytes.h"
 #include "common/status_macros.h"
@@ -52,19 +54,20 @@ absl::Status SetSubjectName(X509_NAME& name, absl::string_view common_name) {
   return absl::OkStatus();
 }
 
-// Version 3, serial, validity, subject and public key; issuer from `issuer`
-// (nullptr: self-signed).
+// Version 3, serial, validity (from `now` - `backdate`), subject and public
+// key; issuer from `issuer` (nullptr: self-signed).
 absl::StatusOr<UniqueX509> NewCertificate(absl::string_view common_name,
                                           EVP_PKEY& public_key,
                                           const X509* issuer, absl::Time now,
-                                          absl::Duration validity) {
+                                          absl::Duration validity,
+                                          absl::Duration backdate = kBackdate) {
   UniqueX509 cert(X509_new());
   if (cert == nullptr || X509_set_version(cert.get(), 2) != 1) {
     return Failed("cannot create a certificate");
   }
   RETURN_IF_ERROR(SetRandomSerial(*cert));
   if (ASN1_TIME_set(X509_getm_notBefore(cert.get()),
-                    absl::ToTimeT(now - kBackdate)) == nullptr ||
+                    absl::ToTimeT(now - backdate)) == nullptr ||
       ASN1_TIME_set(X509_getm_notAfter(cert.get()),
                     absl::ToTimeT(now + validity)) == nullptr) {
     return Failed("cannot set the certificate validity");
@@ -159,6 +162,10 @@ absl::Status Sign(X509& cert, EVP_PKEY& key) {
 
 }  // namespace
 
+absl::Duration ClientBackdate(absl::Duration validity) {
+  return std::min(kBackdate, validity / 10);
+}
+
 absl::StatusOr<std::unique_ptr<CertificateAuthority>>
 CertificateAuthority::Create(absl::string_view common_name, absl::Time now) {
   ASSIGN_OR_RETURN(UniqueEvpPkey key, NewEcKey());
@@ -240,9 +247,15 @@ absl::StatusOr<KeyAndCertificate> CertificateAuthority::IssueServerCertificate(
 }
 
 absl::StatusOr<std::string> CertificateAuthority::IssueClientCertificate(
-    absl::string_view csr_pem, absl::string_view device_id,
-    absl::Time now) const {
+    absl::string_view csr_pem, absl::string_view device_id, absl::Time now,
+    absl::Duration validity) const {
   RETURN_IF_ERROR(ValidateDeviceId(device_id));
+  if (validity < kMinClientValidity || validity > kCaValidity) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "client certificate lifetime ", absl::FormatDuration(validity),
+        ": must be between ", absl::FormatDuration(kMinClientValidity),
+        " and ten years"));
+  }
   ASSIGN_OR_RETURN(UniqueX509Req csr, ParseVerifiedCsr(csr_pem));
   EVP_PKEY* public_key = X509_REQ_get0_pubkey(csr.get());
   if (public_key == nullptr) {
@@ -254,7 +267,7 @@ absl::StatusOr<std::string> CertificateAuthority::IssueClientCertificate(
   RETURN_IF_ERROR(PushIa5Name(*alt_names, GEN_URI, DeviceUri(device_id)));
   ASSIGN_OR_RETURN(UniqueX509 cert,
                    NewCertificate(device_id, *public_key, certificate_.get(),
-                                  now, kClientValidity));
+                                  now, validity, ClientBackdate(validity)));
   RETURN_IF_ERROR(AddExtension(*cert, certificate_.get(), NID_basic_constraints,
                                "critical,CA:FALSE"));
   RETURN_IF_ERROR(AddExtension(*cert, certificate_.get(), NID_key_usage,

@@ -21,7 +21,16 @@ namespace mdefleet::tls {
 // peer whose clock is a little behind accepts them at once.
 inline constexpr absl::Duration kCaValidity = absl::Hours(24 * 3653);
 inline constexpr absl::Duration kServerValidity = absl::Hours(24 * 731);
+// The default lifetime of a runner's client certificate (serve
+// --client-certificate-lifetime), and the shortest one allowed (tests).
 inline constexpr absl::Duration kClientValidity = absl::Hours(24 * 366);
+inline constexpr absl::Duration kMinClientValidity = absl::Seconds(10);
+
+// How long before `now` a client certificate of `validity` starts: an hour,
+// or a tenth of a short validity, so that the certificate's lifetime
+// (notAfter - notBefore), from which runners time their renewal, stays
+// close to `validity`.
+absl::Duration ClientBackdate(absl::Duration validity);
 
 struct KeyAndCertificate {
   std::string key_pem;  // secret: never log or print
@@ -57,13 +66,14 @@ class CertificateAuthority {
 
   // Signs the public key of `csr_pem` (whose signature must verify, see
   // VerifyCsr) into a clientAuth certificate for `device_id`: subject CN
-  // `device_id` and SAN URI DeviceUri(device_id), valid kClientValidity from
-  // `now`. The rest of the request's subject and extensions is ignored: the
-  // CA alone decides what the certificate says. InvalidArgument "csr_pem:
-  // ..." for a bad request. Safe to call from several threads.
+  // `device_id` and SAN URI DeviceUri(device_id), valid `validity` from
+  // `now` (kMinClientValidity to kCaValidity). The rest of the request's
+  // subject and extensions is ignored: the CA alone decides what the
+  // certificate says. InvalidArgument "csr_pem: ..." for a bad request.
+  // Safe to call from several threads.
   [[nodiscard]] absl::StatusOr<std::string> IssueClientCertificate(
-      absl::string_view csr_pem, absl::string_view device_id,
-      absl::Time now) const;
+      absl::string_view csr_pem, absl::string_view device_id, absl::Time now,
+      absl::Duration validity = kClientValidity) const;
 
  private:
   CertificateAuthority(UniqueX509 certificate, UniqueEvpPkey key)

@@ -3,6 +3,7 @@
 #include <openssl/x509v3.h>
 
 #include <algorithm>
+#include <ctime>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -10,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/sha256.h"
 #include "common/status_macros.h"
 #include "common/tls/openssl_handles.h"
 #include "common/tls/pem.h"
@@ -78,12 +80,12 @@ absl::Status VerifyCsr(absl::string_view csr_pem) {
   return ParseVerifiedCsr(csr_pem).status();
 }
 
-absl::StatusOr<std::string> DeviceIdOfCertificate(
-    absl::string_view certificate_pem) {
-  ASSIGN_OR_RETURN(UniqueX509 cert,
-                   ParseCertificatePem(certificate_pem, "client certificate"));
+namespace {
+
+// The device id of a parsed client certificate (see DeviceIdOfCertificate).
+absl::StatusOr<std::string> DeviceIdOf(const X509& cert) {
   UniqueGeneralNames names(static_cast<GENERAL_NAMES*>(
-      X509_get_ext_d2i(cert.get(), NID_subject_alt_name, nullptr, nullptr)));
+      X509_get_ext_d2i(&cert, NID_subject_alt_name, nullptr, nullptr)));
   ClearOpenSslErrors();  // an absent extension is not an error here
   std::vector<std::string> ids;
   for (int i = 0; names != nullptr && i < sk_GENERAL_NAME_num(names.get());
@@ -105,6 +107,84 @@ absl::StatusOr<std::string> DeviceIdOfCertificate(
   }
   RETURN_IF_ERROR(ValidateDeviceId(ids.front()));
   return ids.front();
+}
+
+// SHA-256 (hex) of `size` DER bytes that i2d wrote to `der` (freed here).
+absl::StatusOr<std::string> DigestDer(unsigned char* der, int size,
+                                      absl::string_view what) {
+  if (size <= 0 || der == nullptr) {
+    return OpenSslError(absl::StatusCode::kInvalidArgument,
+                        absl::StrCat("cannot encode the ", what));
+  }
+  std::string digest = Sha256Hex(absl::string_view(
+      reinterpret_cast<const char*>(der), static_cast<size_t>(size)));
+  OPENSSL_free(der);
+  return digest;
+}
+
+absl::StatusOr<std::string> PublicKeySha256(const EVP_PKEY& key) {
+  unsigned char* der = nullptr;
+  const int size = i2d_PUBKEY(&key, &der);
+  return DigestDer(der, size, "public key");
+}
+
+absl::StatusOr<absl::Time> AsnTime(const ASN1_TIME* time,
+                                   absl::string_view what) {
+  std::tm tm{};
+  if (time == nullptr || ASN1_TIME_to_tm(time, &tm) != 1) {
+    return OpenSslError(absl::StatusCode::kInvalidArgument,
+                        absl::StrCat("client certificate: unreadable ", what));
+  }
+  return absl::FromTimeT(timegm(&tm));
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> DeviceIdOfCertificate(
+    absl::string_view certificate_pem) {
+  ASSIGN_OR_RETURN(UniqueX509 cert,
+                   ParseCertificatePem(certificate_pem, "client certificate"));
+  return DeviceIdOf(*cert);
+}
+
+absl::StatusOr<ClientCertificateInfo> ReadClientCertificate(
+    absl::string_view certificate_pem) {
+  ASSIGN_OR_RETURN(UniqueX509 cert,
+                   ParseCertificatePem(certificate_pem, "client certificate"));
+  ClientCertificateInfo info;
+  ASSIGN_OR_RETURN(info.device_id, DeviceIdOf(*cert));
+  {
+    unsigned char* der = nullptr;
+    const int size = i2d_X509(cert.get(), &der);
+    ASSIGN_OR_RETURN(info.sha256, DigestDer(der, size, "client certificate"));
+  }
+  {
+    UniqueBignum serial(
+        ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert.get()), nullptr));
+    char* hex = serial != nullptr ? BN_bn2hex(serial.get()) : nullptr;
+    if (hex == nullptr) {
+      return OpenSslError(absl::StatusCode::kInvalidArgument,
+                          "client certificate: unreadable serial number");
+    }
+    info.serial = absl::AsciiStrToLower(hex);
+    OPENSSL_free(hex);
+  }
+  const EVP_PKEY* key = X509_get0_pubkey(cert.get());
+  if (key == nullptr) {
+    return OpenSslError(absl::StatusCode::kInvalidArgument,
+                        "client certificate: no public key");
+  }
+  ASSIGN_OR_RETURN(info.key_sha256, PublicKeySha256(*key));
+  ASSIGN_OR_RETURN(info.not_before,
+                   AsnTime(X509_get0_notBefore(cert.get()), "notBefore"));
+  ASSIGN_OR_RETURN(info.not_after,
+                   AsnTime(X509_get0_notAfter(cert.get()), "notAfter"));
+  return info;
+}
+
+absl::StatusOr<std::string> CsrKeySha256(absl::string_view csr_pem) {
+  ASSIGN_OR_RETURN(UniqueX509Req csr, ParseVerifiedCsr(csr_pem));
+  return PublicKeySha256(*X509_REQ_get0_pubkey(csr.get()));
 }
 
 }  // namespace mdefleet::tls

@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "common/tls/openssl_handles.h"
 
 namespace mdefleet::tls {
@@ -47,6 +48,29 @@ struct KeyAndCsr {
 // (or more than one) device URI. Does not verify the signature: TLS did.
 [[nodiscard]] absl::StatusOr<std::string> DeviceIdOfCertificate(
     absl::string_view certificate_pem);
+
+// What the server records of a client certificate it issued and reads of one
+// a caller presents. Nothing here is secret.
+struct ClientCertificateInfo {
+  std::string device_id;   // from the urn:mdefleet:device: SAN URI
+  std::string sha256;      // lowercase hex SHA-256 of the DER certificate
+  std::string serial;      // lowercase hex serial number
+  std::string key_sha256;  // lowercase hex SHA-256 of its public key (SPKI)
+  absl::Time not_before;
+  absl::Time not_after;
+};
+
+// DeviceIdOfCertificate plus the fingerprint, serial, public key digest and
+// validity of `certificate_pem`. InvalidArgument as DeviceIdOfCertificate.
+// Does not verify the signature: TLS did (or the server just made it).
+[[nodiscard]] absl::StatusOr<ClientCertificateInfo> ReadClientCertificate(
+    absl::string_view certificate_pem);
+
+// The lowercase hex SHA-256 of the public key (SPKI) of a CSR that passes
+// VerifyCsr (whose errors it returns): compared with
+// ClientCertificateInfo::key_sha256 to tell a new key from the current one.
+[[nodiscard]] absl::StatusOr<std::string> CsrKeySha256(
+    absl::string_view csr_pem);
 
 }  // namespace mdefleet::tls
 

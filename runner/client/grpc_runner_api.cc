@@ -140,6 +140,20 @@ absl::StatusOr<v1::HeartbeatResponse> GrpcRunnerApi::Heartbeat(
   return response;
 }
 
+absl::StatusOr<std::string> GrpcRunnerApi::RenewClientCertificate(
+    const std::string& csr_pem) {
+  grpc::ClientContext context;
+  Prepare(&context, Token(), kUnaryTimeout);
+  v1::RenewClientCertificateRequest request;
+  request.set_csr_pem(csr_pem);
+  v1::RenewClientCertificateResponse response;
+  grpc::Status status =
+      CurrentStub()->RenewClientCertificate(&context, request, &response);
+  Done(&context);
+  if (!status.ok()) return FromGrpc(status);
+  return std::move(*response.mutable_client_certificate_pem());
+}
+
 absl::StatusOr<std::string> GrpcRunnerApi::FetchArtifact(
     absl::string_view task_id, absl::string_view lease_id,
     absl::string_view artifact_id) {

@@ -71,6 +71,11 @@ class GrpcRunnerApi : public StepReporter {
                                             absl::string_view lease_id,
                                             absl::string_view artifact_id);
 
+  // A new client certificate for the key of `csr_pem`, with the device token
+  // and the certificate presented now (RenewClientCertificate).
+  absl::StatusOr<std::string> RenewClientCertificate(
+      const std::string& csr_pem);
+
   // Cancels the RPCs in flight (if any), e.g. on shutdown.
   void CancelPending();
 

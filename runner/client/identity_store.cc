@@ -66,8 +66,54 @@ std::string ClientCertificatePath(const Host& host) {
   return JoinWindowsPath(host.StateDirectory(), "client.pem");
 }
 
+std::string RenewedClientCertificatePath(const Host& host) {
+  return JoinWindowsPath(host.StateDirectory(), "client.renewed");
+}
+
+namespace {
+
+// client.renewed: "protected_key=<base64>\ncertificate=<base64 PEM>\n".
+absl::StatusOr<ClientCertificate> ParseRenewed(Host& host,
+                                               absl::string_view text,
+                                               const std::string& path) {
+  std::string protected_key, certificate;
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    line = absl::StripTrailingAsciiWhitespace(line);
+    bool ok = true;
+    if (absl::ConsumePrefix(&line, "protected_key=")) {
+      ok = absl::Base64Unescape(line, &protected_key);
+    } else if (absl::ConsumePrefix(&line, "certificate=")) {
+      ok = absl::Base64Unescape(line, &certificate);
+    }
+    if (!ok) return absl::DataLossError(absl::StrCat(path, " is not base64"));
+  }
+  if (protected_key.empty() || certificate.empty()) {
+    return absl::DataLossError(absl::StrCat(path, " is incomplete"));
+  }
+  auto key = host.UnprotectSecret(protected_key);
+  if (!key.ok()) {
+    return absl::DataLossError(
+        absl::StrCat(path, ": cannot unprotect the client key (",
+                     key.status().message(), ")"));
+  }
+  return ClientCertificate{*std::move(key), std::move(certificate)};
+}
+
+}  // namespace
+
 absl::StatusOr<std::optional<ClientCertificate>> LoadClientCertificate(
     Host& host) {
+  const std::string renewed_path = RenewedClientCertificatePath(host);
+  auto renewed_text = host.ReadFile(renewed_path);
+  if (renewed_text.ok()) {
+    ASSIGN_OR_RETURN(ClientCertificate renewed,
+                     ParseRenewed(host, *renewed_text, renewed_path));
+    // Finish the interrupted replacement.
+    RETURN_IF_ERROR(SaveClientCertificate(host, renewed));
+    RETURN_IF_ERROR(host.DeletePath(renewed_path));
+    return renewed;
+  }
+  if (!absl::IsNotFound(renewed_text.status())) return renewed_text.status();
   const std::string key_path = ClientKeyPath(host);
   const std::string cert_path = ClientCertificatePath(host);
   auto protected_key = host.ReadFile(key_path);
@@ -108,6 +154,25 @@ absl::Status SaveClientCertificate(Host& host,
                      absl::StrCat(absl::Base64Escape(protected_key), "\n")));
   return host.WriteFile(ClientCertificatePath(host),
                         certificate.certificate_pem);
+}
+
+}  // namespace mdefleet::runner
+
+namespace mdefleet::runner {
+
+absl::Status SaveRenewedClientCertificate(
+    Host& host, const ClientCertificate& certificate) {
+  RETURN_IF_ERROR(host.CreateDirectories(host.StateDirectory()));
+  ASSIGN_OR_RETURN(std::string protected_key,
+                   host.ProtectSecret(certificate.key_pem));
+  const std::string renewed_path = RenewedClientCertificatePath(host);
+  RETURN_IF_ERROR(host.WriteFile(
+      renewed_path,
+      absl::StrCat("protected_key=", absl::Base64Escape(protected_key),
+                   "\ncertificate=",
+                   absl::Base64Escape(certificate.certificate_pem), "\n")));
+  RETURN_IF_ERROR(SaveClientCertificate(host, certificate));
+  return host.DeletePath(renewed_path);
 }
 
 }  // namespace mdefleet::runner

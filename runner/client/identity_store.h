@@ -39,8 +39,10 @@ std::string ClientKeyPath(const Host& host);
 std::string ClientCertificatePath(const Host& host);
 
 // The stored client certificate; nullopt when there is none (enrolled over
-// plaintext, or by a server without a CA key). DataLoss when only one of the
-// two files exists or the key cannot be unprotected.
+// plaintext, or by a server without a CA key). A renewed pair left in
+// client.renewed by an interrupted SaveRenewedClientCertificate wins (and
+// its replacement is finished). DataLoss when only one of the two files
+// exists or the key cannot be unprotected.
 absl::StatusOr<std::optional<ClientCertificate>> LoadClientCertificate(
     Host& host);
 
@@ -49,6 +51,18 @@ absl::StatusOr<std::optional<ClientCertificate>> LoadClientCertificate(
 // identity never points at a missing certificate.
 absl::Status SaveClientCertificate(Host& host,
                                    const ClientCertificate& certificate);
+
+// <state dir>\client.renewed: a renewed certificate and its protected key in
+// one file, written (atomically) before client.key and client.pem are
+// replaced, so that a crash in between never leaves a key with another
+// key's certificate.
+std::string RenewedClientCertificatePath(const Host& host);
+
+// Stores a renewed certificate crash-safely: client.renewed first, then
+// client.key and client.pem, then client.renewed is deleted.
+// LoadClientCertificate finishes an interrupted replacement.
+absl::Status SaveRenewedClientCertificate(Host& host,
+                                          const ClientCertificate& certificate);
 
 }  // namespace mdefleet::runner
 

@@ -35,6 +35,25 @@ RunnerAgent::RunnerAgent(Host& host, RunnerAgentOptions options)
       api_(options_.server_address, {.ca_cert_pem = options_.ca_cert_pem}) {
   auto os = host_.GetOsInfo();
   name_ = os.ok() ? os->hostname : "runner";
+  renewer_ = std::make_unique<CertificateRenewer>(
+      name_, *options_.clock, MakeRenewalHooks(), options_.seed + 2);
+}
+
+RenewalHooks RunnerAgent::MakeRenewalHooks() {
+  RenewalHooks hooks;
+  hooks.make_key = options_.make_client_key;
+  hooks.renew = [this](const std::string& csr_pem) {
+    return api_.RenewClientCertificate(csr_pem);
+  };
+  hooks.validity = options_.certificate_validity;
+  hooks.save = [this](const ClientCertificate& certificate) {
+    return SaveRenewedClientCertificate(host_, certificate);
+  };
+  hooks.use = [this](const ClientCertificate& certificate) {
+    api_.UseClientCertificate(certificate.key_pem, certificate.certificate_pem);
+  };
+  hooks.log = [](absl::string_view line) { LogLine(line); };
+  return hooks;
 }
 
 void RunnerAgent::Stop() {
@@ -50,11 +69,12 @@ absl::Status RunnerAgent::LoadStoredClientCertificate() {
     LogLine(absl::StrCat(
         name_,
         ": no client certificate (enrolled without TLS, or the server has no "
-        "CA key); a server with --mtls refuses this runner until it enrolls "
-        "again over TLS"));
+        "CA key); a TLS server refuses this runner (unless it runs with "
+        "--allow-token-only-runners) until it enrolls again over TLS"));
     return absl::OkStatus();
   }
   api_.UseClientCertificate((*stored)->key_pem, (*stored)->certificate_pem);
+  renewer_->Track((*stored)->certificate_pem);
   return absl::OkStatus();
 }
 
@@ -86,6 +106,7 @@ absl::Status RunnerAgent::AdoptClientCertificate(
         " but cannot store the client certificate: ", s.message()));
   }
   api_.UseClientCertificate(certificate.key_pem, certificate.certificate_pem);
+  renewer_->Track(certificate.certificate_pem);
   return absl::OkStatus();
 }
 
@@ -178,6 +199,9 @@ absl::Status RunnerAgent::Run() {
     return CollectFacts(host_, options_.labels);
   };
   while (!stop_.HasBeenNotified()) {
+    // At start and between polls: renews the client certificate when a
+    // third of its lifetime is left.
+    renewer_->MaybeRenew();
     v1::PollTasksRequest request;
     auto facts = CollectFacts(host_, options_.labels);
     if (facts.ok()) {

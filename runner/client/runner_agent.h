@@ -15,18 +15,12 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "runner/client/certificate_renewal.h"
 #include "runner/client/grpc_runner_api.h"
 #include "runner/client/task_runner.h"
 #include "runner/host/host.h"
 
 namespace mdefleet::runner {
-
-// A private key for the runner's TLS client certificate and a certificate
-// signing request for it (EnrollRequest.csr_pem).
-struct ClientKeyRequest {
-  std::string key_pem;  // secret: never logged
-  std::string csr_pem;
-};
 
 struct RunnerAgentOptions {
   std::string server_address;
@@ -39,6 +33,12 @@ struct RunnerAgentOptions {
   // come from OpenSSL, which only the Linux build links.
   std::function<absl::StatusOr<ClientKeyRequest>(const std::string& name)>
       make_client_key;
+  // The validity of a client certificate (PEM), to renew it when a third of
+  // its lifetime is left (certificate_renewal.h). Unset: never renewed.
+  // Injected for the same reason as make_client_key.
+  std::function<absl::StatusOr<CertificateValidity>(
+      const std::string& certificate_pem)>
+      certificate_validity;
   std::string enrollment_secret;  // secret: never logged
   std::map<std::string, std::string> labels;
   absl::Duration poll_wait = absl::Seconds(30);
@@ -81,6 +81,8 @@ class RunnerAgent {
   absl::Status AdoptClientCertificate(
       const std::optional<ClientKeyRequest>& key,
       const v1::EnrollResponse& response);
+  // The renewal's view of the rest of the runner.
+  RenewalHooks MakeRenewalHooks();
   // After a task asked for a restart: waits for it (see
   // RunnerAgentOptions::simulated_restart); returns early on Stop().
   void AwaitRestart(const TaskOutcome& outcome);
@@ -94,6 +96,7 @@ class RunnerAgent {
   GrpcRunnerApi api_;
   absl::Notification stop_;
   std::string name_;
+  std::unique_ptr<CertificateRenewer> renewer_;
 };
 
 }  // namespace mdefleet::runner

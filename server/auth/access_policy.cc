@@ -37,6 +37,16 @@ bool RoleAllows(v1::Role held, v1::Role required) {
   return static_cast<int>(held) >= static_cast<int>(required);
 }
 
+RunnerCredential RunnerMethodCredential(absl::string_view method) {
+  if (method == "Enroll") return RunnerCredential::kEnrollmentSecret;
+  for (absl::string_view device_method :
+       {"PollTasks", "ReportStep", "Heartbeat", "FetchArtifact",
+        "RenewClientCertificate"}) {
+    if (method == device_method) return RunnerCredential::kDevice;
+  }
+  return RunnerCredential::kNone;
+}
+
 std::string AuditAction(absl::string_view method) {
   std::string out;
   for (char c : method) {

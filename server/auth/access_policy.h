@@ -27,6 +27,18 @@ bool RoleAllows(v1::Role held, v1::Role required);
 using ::mdefleet::ParseRole;
 using ::mdefleet::RoleName;
 
+// The credential each RunnerService method takes (runner methods take device
+// credentials, never API tokens).
+enum class RunnerCredential {
+  kNone,              // not a RunnerService method: refused to every caller
+  kEnrollmentSecret,  // Enroll
+  // Every other method: the device token and, over TLS, the device's current
+  // client certificate (unless serve --allow-token-only-runners;
+  // RenewClientCertificate needs the certificate in every mode).
+  kDevice,
+};
+RunnerCredential RunnerMethodCredential(absl::string_view method);
+
 // The audit log's action for a method: SubmitJob -> submit_job.
 std::string AuditAction(absl::string_view method);
 

@@ -102,7 +102,7 @@ absl::StatusOr<EnrollmentGrant> Authenticator::RequireEnrollment(
   return EnrollmentGrant{row.id, row.name, std::move(row.scope_labels)};
 }
 
-absl::StatusOr<std::string> Authenticator::RequireDevice(
+absl::StatusOr<store::DeviceCredential> Authenticator::RequireDeviceCredential(
     absl::string_view authorization) {
   ASSIGN_OR_RETURN(std::string token, BearerToken(authorization));
   if (!absl::StartsWith(token, kDevicePrefix)) {
@@ -122,7 +122,14 @@ absl::StatusOr<std::string> Authenticator::RequireDevice(
         absl::StrCat("authorization: device ", device->device_id,
                      " was revoked by an admin; it gets no work"));
   }
-  return device->device_id;
+  return *std::move(device);
+}
+
+absl::StatusOr<std::string> Authenticator::RequireDevice(
+    absl::string_view authorization) {
+  ASSIGN_OR_RETURN(store::DeviceCredential device,
+                   RequireDeviceCredential(authorization));
+  return std::move(device.device_id);
 }
 
 bool Authenticator::IsRunnerCredential(absl::string_view authorization) {

@@ -13,6 +13,7 @@
 #include "absl/strings/string_view.h"
 #include "common/clock.h"
 #include "mdefleet/v1/access.pb.h"
+#include "server/store/device_access.h"
 #include "server/store/store.h"
 
 namespace mdefleet::auth {
@@ -59,8 +60,12 @@ class Authenticator {
   // A usable enrollment secret; Unauthenticated otherwise.
   [[nodiscard]] absl::StatusOr<EnrollmentGrant> RequireEnrollment(
       absl::string_view authorization);
-  // The device id a device token belongs to; Unauthenticated for an unknown
-  // token, PermissionDenied for a revoked device.
+  // The device a device token belongs to, with the client certificates it
+  // is bound to (one indexed read); Unauthenticated for an unknown token,
+  // PermissionDenied for a revoked device.
+  [[nodiscard]] absl::StatusOr<store::DeviceCredential> RequireDeviceCredential(
+      absl::string_view authorization);
+  // RequireDeviceCredential's device id.
   [[nodiscard]] absl::StatusOr<std::string> RequireDevice(
       absl::string_view authorization);
   // True when the bearer value is a credential a runner uses that would be

@@ -46,6 +46,11 @@ absl::StatusOr<ServerMetrics> ServerMetrics::Register(
                         "PollTasks calls open now (waiting for work or being "
                         "answered)."));
   ASSIGN_OR_RETURN(
+      m.client_certificate_renewals,
+      registry.AddCounter("mdefleet_client_certificate_renewals_total",
+                          "Runner client certificates renewed "
+                          "(RenewClientCertificate)."));
+  ASSIGN_OR_RETURN(
       m.sqlite_write_batch_size,
       registry.AddHistogram("mdefleet_sqlite_write_batch_size",
                             "Writes carried by one group-commit transaction.",

@@ -28,6 +28,8 @@ struct ServerMetrics {
   Family<Counter, 2>* http_requests = nullptr;
   // mdefleet_long_polls_held
   Gauge* long_polls_held = nullptr;
+  // mdefleet_client_certificate_renewals_total
+  Counter* client_certificate_renewals = nullptr;
   // mdefleet_sqlite_write_batch_size, mdefleet_sqlite_write_seconds
   Histogram* sqlite_write_batch_size = nullptr;
   Histogram* sqlite_write_seconds = nullptr;

@@ -374,6 +374,10 @@ absl::StatusOr<v1::Device> AdminHandlers::RevokeDevice(
         return absl::OkStatus();
       }));
   hub_.Publish(effects);
+  // A poll the device holds open is answered now, with the refusal.
+  if (DeviceWaker* waker = hub_.waker(); waker != nullptr) {
+    waker->Wake({request.device_id()}, 0);
+  }
   v1::GetDeviceRequest get;
   get.set_device_id(request.device_id());
   return GetDevice(authorization, get);

@@ -5,7 +5,7 @@
 #include <memory>
 #include <string>
 
-#include "common/tls/client_certificate.h"
+#include "server/service/client_certificates.h"
 
 namespace mdefleet::service {
 
@@ -22,11 +22,8 @@ PeerIdentity PeerOf(const grpc::ServerContextBase& context) {
   const std::vector<grpc::string_ref> certs =
       auth->FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME);
   if (!peer.tls || certs.empty()) return peer;
-  peer.has_client_certificate = true;
-  absl::StatusOr<std::string> device = tls::DeviceIdOfCertificate(
+  return PeerPresenting(
       absl::string_view(certs.front().data(), certs.front().size()));
-  if (device.ok()) peer.certificate_device_id = *std::move(device);
-  return peer;
 }
 
 }  // namespace mdefleet::service

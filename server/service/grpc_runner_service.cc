@@ -115,4 +115,18 @@ grpc::Status GrpcRunnerService::FetchArtifact(
                                  }));
 }
 
+grpc::Status GrpcRunnerService::RenewClientCertificate(
+    grpc::ServerContext* context,
+    const v1::RenewClientCertificateRequest* request,
+    v1::RenewClientCertificateResponse* response) {
+  absl::StatusOr<v1::RenewClientCertificateResponse> result =
+      guard_.Run(context->peer(), [&] {
+        return handlers_.RenewClientCertificate(AuthorizationOf(*context),
+                                                *request, PeerOf(*context));
+      });
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  *response = *std::move(result);
+  return grpc::Status::OK;
+}
+
 }  // namespace mdefleet::service

@@ -33,6 +33,10 @@ class GrpcRunnerService final
   grpc::Status FetchArtifact(
       grpc::ServerContext* context, const v1::FetchArtifactRequest* request,
       grpc::ServerWriter<v1::ArtifactChunk>* writer) override;
+  grpc::Status RenewClientCertificate(
+      grpc::ServerContext* context,
+      const v1::RenewClientCertificateRequest* request,
+      v1::RenewClientCertificateResponse* response) override;
 
  private:
   RunnerHandlers& handlers_;

@@ -112,6 +112,19 @@ void LongPoller::Run(const WorkItem& item) {
     }
     result = handlers_.PollOnce(call->device_id, call->request);
   } else {
+    // Woken: authenticated again, as a new call would be, so that a device
+    // revoked (or whose token or certificate was replaced) while its poll
+    // waited gets the refusal at once, not a task.
+    absl::StatusOr<std::string> device =
+        handlers_.AuthenticateDevice(call->authorization, call->peer);
+    if (!device.ok() || *device != call->device_id) {
+      Unregister(call);
+      call->Complete(device.ok() ? absl::UnauthenticatedError(
+                                       "authorization: the token now belongs "
+                                       "to another device")
+                                 : device.status());
+      return;
+    }
     result = handlers_.TryLease(call->device_id);
   }
   const bool got_work = !result.ok() || result->tasks_size() > 0;

@@ -49,8 +49,10 @@ class PollCall {
 
 // Runs polls on a small worker pool (database work never runs on the gRPC
 // callback threads) and keeps the waiting ones in a registry keyed by device.
-// Wake() re-tries only the named devices that are waiting; a timer completes
-// waits at their deadline (read from the injected clock) with no tasks.
+// Wake() re-tries only the named devices that are waiting, each
+// authenticated again first (a device revoked meanwhile gets the refusal at
+// once); a timer completes waits at their deadline (read from the injected
+// clock) with no tasks.
 class LongPoller : public DeviceWaker {
  public:
   // `held` (may be null) counts the polls between Poll() and completion.

@@ -16,6 +16,7 @@
 #include "server/service/log.h"
 #include "server/store/artifacts.h"
 #include "server/store/device_access.h"
+#include "server/store/device_certificates.h"
 #include "server/store/devices.h"
 #include "server/store/heartbeat.h"
 #include "server/store/held_lease.h"
@@ -59,12 +60,91 @@ v1::DeviceFacts WithDerivedFacts(const v1::DeviceFacts& facts) {
   return out;
 }
 
+absl::Status RunnerHandlers::CheckCertificate(
+    const store::DeviceCredential& device, const PeerIdentity& peer,
+    bool required) {
+  const absl::Time now = clock_.Now();
+  ASSIGN_OR_RETURN(CertificateMatch match,
+                   MatchDeviceCertificate(device.device_id, device.certificates,
+                                          peer, required, now));
+  if (match != CertificateMatch::kNext && match != CertificateMatch::kAdopted) {
+    return absl::OkStatus();
+  }
+  // Once per renewal (or per device enrolled before certificates were
+  // recorded): checked again and recorded in one transaction.
+  RETURN_IF_ERROR(store_.Write([&](store::Connection& db) -> absl::Status {
+    ASSIGN_OR_RETURN(match, CheckDeviceCertificate(db, device.device_id, peer,
+                                                   required, now));
+    return absl::OkStatus();
+  }));
+  const std::string change =
+      DescribeCertificateChange(device.device_id, match, peer);
+  if (!change.empty()) LogEvent(change);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::string> RunnerHandlers::AuthenticateDevice(
     absl::string_view authorization, const PeerIdentity& peer) {
-  ASSIGN_OR_RETURN(std::string device_id, auth_.RequireDevice(authorization));
-  RETURN_IF_ERROR(CheckClientCertificate(device_id, peer,
-                                         options_.require_client_certificate));
-  return device_id;
+  ASSIGN_OR_RETURN(store::DeviceCredential device,
+                   auth_.RequireDeviceCredential(authorization));
+  RETURN_IF_ERROR(
+      CheckCertificate(device, peer, options_.require_client_certificate));
+  return std::move(device.device_id);
+}
+
+absl::StatusOr<v1::RenewClientCertificateResponse>
+RunnerHandlers::RenewClientCertificate(
+    absl::string_view authorization,
+    const v1::RenewClientCertificateRequest& request,
+    const PeerIdentity& peer) {
+  ASSIGN_OR_RETURN(store::DeviceCredential device,
+                   auth_.RequireDeviceCredential(authorization));
+  // The current certificate is the proof of the key, whatever the server's
+  // setting: a token alone never gets a certificate.
+  RETURN_IF_ERROR(CheckCertificate(device, peer, /*required=*/true));
+  const std::string& device_id = device.device_id;
+  if (options_.client_ca == nullptr || !peer.tls) {
+    return absl::FailedPreconditionError(
+        "this server cannot issue client certificates (no CA key in its TLS "
+        "directory)");
+  }
+  ASSIGN_OR_RETURN(const std::string key_sha256,
+                   tls::CsrKeySha256(request.csr_pem()));
+  if (key_sha256 == peer.certificate_key_sha256) {
+    return absl::InvalidArgumentError(
+        "csr_pem: the request is for the key of the current certificate; a "
+        "renewal needs a new key");
+  }
+  const absl::Time now = clock_.Now();
+  ASSIGN_OR_RETURN(std::string pem, options_.client_ca->IssueClientCertificate(
+                                        request.csr_pem(), device_id, now,
+                                        options_.client_certificate_lifetime));
+  ASSIGN_OR_RETURN(const tls::ClientCertificateInfo issued,
+                   tls::ReadClientCertificate(pem));
+  RETURN_IF_ERROR(store_.Write([&](store::Connection& db) -> absl::Status {
+    // Still the device's current certificate: a revocation, re-enrollment
+    // or renewal may have come in between.
+    ASSIGN_OR_RETURN(CertificateMatch match,
+                     CheckDeviceCertificate(db, device_id, peer,
+                                            /*required=*/true, now));
+    if (match != CertificateMatch::kCurrent) {
+      return absl::AbortedError("client certificate changed; renew again");
+    }
+    return store::SetNextCertificate(db, device_id, RecordOf(issued));
+  }));
+  if (options_.certificate_renewals != nullptr) {
+    options_.certificate_renewals->Increment();
+  }
+  LogEvent(absl::StrCat("device ", device_id,
+                        " renewed its client certificate: serial ",
+                        issued.serial, " valid until ",
+                        absl::FormatTime("%Y-%m-%d %H:%M:%S UTC",
+                                         issued.not_after, absl::UTCTimeZone()),
+                        "; the previous one (serial ", peer.certificate_serial,
+                        ") works until the new one is first presented"));
+  v1::RenewClientCertificateResponse response;
+  response.set_client_certificate_pem(std::move(pem));
+  return response;
 }
 
 absl::StatusOr<v1::EnrollResponse> RunnerHandlers::Enroll(
@@ -72,7 +152,8 @@ absl::StatusOr<v1::EnrollResponse> RunnerHandlers::Enroll(
     const PeerIdentity& peer) {
   ASSIGN_OR_RETURN(const auth::EnrollmentGrant grant,
                    auth_.RequireEnrollment(authorization));
-  RETURN_IF_ERROR(CheckEnrollmentCsr(options_.client_ca, peer, request));
+  RETURN_IF_ERROR(CheckEnrollmentCsr(options_.client_ca, peer, request,
+                                     options_.require_client_certificate));
   RETURN_IF_ERROR(CheckDeviceFacts(request.facts(), "facts"));
   v1::DeviceFacts facts = WithDerivedFacts(request.facts());
   if (facts.hostname().empty()) {
@@ -97,6 +178,7 @@ absl::StatusOr<v1::EnrollResponse> RunnerHandlers::Enroll(
   const std::string new_id = absl::StrCat("dev-", RandomHex(8));
   const int64_t now = store::ToMicros(clock_.Now());
   store::EnrollResult result;
+  std::optional<std::string> certificate;
   RETURN_IF_ERROR(store_.Write([&](store::Connection& db) -> absl::Status {
     ASSIGN_OR_RETURN(std::optional<store::HostStanding> standing,
                      store::StandingOfHost(db, facts.host_identity()));
@@ -106,8 +188,21 @@ absl::StatusOr<v1::EnrollResponse> RunnerHandlers::Enroll(
           ", which an admin revoked; it cannot enroll again"));
     }
     ASSIGN_OR_RETURN(result, store::EnrollDevice(db, facts, hash, new_id, now));
-    return store::SetDeviceScopeLabels(db, result.device_id,
-                                       grant.scope_labels);
+    RETURN_IF_ERROR(
+        store::SetDeviceScopeLabels(db, result.device_id, grant.scope_labels));
+    // The device is bound to the certificate issued now (or to none): an
+    // earlier one of a re-enrolled device stops working.
+    ASSIGN_OR_RETURN(certificate,
+                     IssueEnrollmentCertificate(
+                         options_.client_ca, peer, request, result.device_id,
+                         clock_.Now(), options_.client_certificate_lifetime));
+    std::optional<store::CertificateRecord> record;
+    if (certificate) {
+      ASSIGN_OR_RETURN(const tls::ClientCertificateInfo issued,
+                       tls::ReadClientCertificate(*certificate));
+      record = RecordOf(issued);
+    }
+    return store::SetCurrentCertificate(db, result.device_id, record, now);
   }));
   LogEvent(absl::StrCat(
       result.new_device ? "enrolled device " : "re-enrolled device ",
@@ -117,9 +212,7 @@ absl::StatusOr<v1::EnrollResponse> RunnerHandlers::Enroll(
   v1::EnrollResponse response;
   response.set_device_id(result.device_id);
   response.set_device_token(token);
-  ASSIGN_OR_RETURN(*response.mutable_client_certificate_pem(),
-                   IssueEnrollmentCertificate(options_.client_ca, peer, request,
-                                              result.device_id, clock_.Now()));
+  if (certificate) response.set_client_certificate_pem(*std::move(certificate));
   return response;
 }
 

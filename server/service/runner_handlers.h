@@ -15,6 +15,7 @@
 #include "common/tls/certificate_authority.h"
 #include "mdefleet/v1/runner.pb.h"
 #include "server/auth/authenticator.h"
+#include "server/metrics/counter.h"
 #include "server/service/event_hub.h"
 #include "server/service/peer_identity.h"
 #include "server/store/store.h"
@@ -25,11 +26,18 @@ struct RunnerOptions {
   absl::Duration lease_duration = absl::Minutes(10);
   absl::Duration poll_timeout = absl::Seconds(30);  // cap of max_wait
   // Signs the client certificate a runner asks for when it enrolls over TLS
-  // (EnrollRequest.csr_pem); null: none is issued (no CA key, e.g. the
-  // operator's own server certificate).
+  // (EnrollRequest.csr_pem) or renews it; null: none is issued (no CA key,
+  // e.g. the operator's own server certificate).
   const tls::CertificateAuthority* client_ca = nullptr;
-  // serve --mtls: every runner RPC but Enroll needs a client certificate.
+  // Every runner RPC but Enroll needs the device's client certificate, and
+  // Enroll over TLS a CSR: serve's default with TLS; off with
+  // --allow-token-only-runners and without TLS (--plaintext).
   bool require_client_certificate = false;
+  // Lifetime of the client certificates issued (serve
+  // --client-certificate-lifetime).
+  absl::Duration client_certificate_lifetime = tls::kClientValidity;
+  // Counts certificates issued by RenewClientCertificate (may be null).
+  metrics::Counter* certificate_renewals = nullptr;
 };
 
 inline constexpr size_t kArtifactChunkSize = 64 * 1024;
@@ -56,9 +64,23 @@ class RunnerHandlers {
       const PeerIdentity& peer = {});
 
   // The device a token belongs to (the first thing a poll does), when the
-  // peer's client certificate, if any, is that device's.
+  // peer's client certificate is that device's current one (or, the first
+  // time, its renewed one, which then becomes current), or absent and not
+  // required. One indexed read; a write only when the binding changes.
   [[nodiscard]] absl::StatusOr<std::string> AuthenticateDevice(
       absl::string_view authorization, const PeerIdentity& peer = {});
+
+  // A new client certificate for the device of the token and of the
+  // current certificate `peer` presents (required whatever the server's
+  // setting), for the new key of `request.csr_pem`. It is recorded as the
+  // device's renewed certificate: accepted at once, and current once
+  // presented. Unauthenticated as AuthenticateDevice; InvalidArgument
+  // "csr_pem: ..." for a bad request or the current certificate's key;
+  // FailedPrecondition when the server has no CA key.
+  [[nodiscard]] absl::StatusOr<v1::RenewClientCertificateResponse>
+  RenewClientCertificate(absl::string_view authorization,
+                         const v1::RenewClientCertificateRequest& request,
+                         const PeerIdentity& peer = {});
 
   // One poll attempt for an authenticated device: refreshes last-seen and
   // facts (when sent), then leases at most one task.
@@ -99,6 +121,12 @@ class RunnerHandlers {
   [[nodiscard]] absl::StatusOr<v1::PollTasksResponse> Lease(
       absl::string_view device_id, bool refresh,
       std::optional<v1::DeviceFacts> reported);
+  // The certificate check of every runner call (client_certificates.h):
+  // from the binding read with the token; through the store only when the
+  // binding changes (a renewed or adopted certificate).
+  [[nodiscard]] absl::Status CheckCertificate(
+      const store::DeviceCredential& device, const PeerIdentity& peer,
+      bool required);
 
   store::Store& store_;
   const Clock& clock_;

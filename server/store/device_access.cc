@@ -10,14 +10,20 @@ namespace mdefleet::store {
 
 absl::StatusOr<std::optional<DeviceCredential>> DeviceForToken(
     Connection& db, absl::string_view token_hash) {
-  ASSIGN_OR_RETURN(CachedStatement st,
-                   db.Prepare("SELECT id, token_hash, revoked_at IS NOT NULL "
-                              "FROM devices WHERE token_hash = ?1"));
+  ASSIGN_OR_RETURN(
+      CachedStatement st,
+      db.Prepare("SELECT id, token_hash, revoked_at IS NOT NULL, cert_sha256, "
+                 "next_cert_sha256 FROM devices WHERE token_hash = ?1"));
   st->Bind(1, token_hash);
   ASSIGN_OR_RETURN(bool row, st->Step());
   if (!row) return std::nullopt;
-  return DeviceCredential{st->ColumnText(0), st->ColumnText(1),
-                          st->ColumnInt(2) != 0};
+  DeviceCredential out;
+  out.device_id = st->ColumnText(0);
+  out.token_hash = st->ColumnText(1);
+  out.revoked = st->ColumnInt(2) != 0;
+  if (!st->ColumnIsNull(3)) out.certificates.current_sha256 = st->ColumnText(3);
+  out.certificates.next_sha256 = st->ColumnText(4);
+  return out;
 }
 
 absl::StatusOr<std::optional<HostStanding>> StandingOfHost(

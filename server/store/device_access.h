@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "server/store/device_certificates.h"
 #include "server/store/sqlite.h"
 #include "server/store/task_transitions.h"
 
@@ -20,9 +21,13 @@ struct DeviceCredential {
   std::string device_id;
   std::string token_hash;
   bool revoked = false;
+  // The client certificates it is bound to: every runner call checks the one
+  // it presents against these (server/service/client_certificates.h).
+  DeviceCertificates certificates;
 };
 
-// The device a token hash belongs to, nullopt when none.
+// The device a token hash belongs to, nullopt when none. One indexed read,
+// carrying what the per-call certificate check needs.
 [[nodiscard]] absl::StatusOr<std::optional<DeviceCredential>> DeviceForToken(
     Connection& db, absl::string_view token_hash);
 

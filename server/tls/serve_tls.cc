@@ -25,6 +25,11 @@ absl::Status CheckFlags(const ServeTlsOptions& options) {
         "--plaintext: cannot be combined with --tls-cert, --tls-key or "
         "--mtls");
   }
+  if (options.mtls && options.allow_token_only_runners) {
+    return absl::InvalidArgumentError(
+        "--mtls and --allow-token-only-runners contradict each other: --mtls "
+        "(the default with TLS) requires each runner's client certificate");
+  }
   if (options.tls_cert.empty() != options.tls_key.empty()) {
     return absl::InvalidArgumentError(
         "--tls-cert and --tls-key come together: the server certificate and "
@@ -144,20 +149,42 @@ absl::StatusOr<ServeTls> LoadServeTls(const ServeTlsOptions& options,
                                            options.http_listen, "HTTP"));
     }
     tls.description = "plaintext gRPC (loopback only)";
+    tls.runner_authentication =
+        "runners authenticate with their device token alone: there are no "
+        "client certificates without TLS (plaintext, loopback only)";
     return tls;
   }
   RETURN_IF_ERROR(LoadClientCa(paths, tls));
-  if (options.mtls) {
-    if (tls.client_ca_pem.empty()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "--mtls: needs mdefleet's CA to verify runner certificates, and ",
-          paths.ca_cert,
-          " does not exist (init with --tls-cert/--tls-key creates no CA)"));
-    }
-    tls.require_client_certificate = true;
-    absl::StrAppend(&tls.description,
-                    "; --mtls: runners must present their certificate");
+  if (options.allow_token_only_runners) {
+    tls.runner_authentication =
+        "runners present their client certificate if they have one, or their "
+        "device token alone (--allow-token-only-runners)";
+    tls.warning =
+        "--allow-token-only-runners: runner calls are accepted with a device "
+        "token alone, without the device's client certificate, so a copied "
+        "device token works from any host. Use it only while runners without "
+        "a certificate are upgraded or re-enrolled over TLS";
+    return tls;
   }
+  if (tls.client_ca_pem.empty() || tls.issuer == nullptr) {
+    const std::string missing =
+        tls.client_ca_pem.empty()
+            ? absl::StrCat(paths.ca_cert, " and ", paths.ca_key)
+            : paths.ca_key;
+    return absl::FailedPreconditionError(absl::StrCat(
+        "runner client certificates are required by default with TLS, and "
+        "this server cannot issue them: ",
+        missing,
+        " missing (init with --tls-cert/--tls-key creates no CA). Restore "
+        "mdefleet's CA in the TLS directory, or pass "
+        "--allow-token-only-runners to accept runners by their device token "
+        "alone (a copied token then works from any host)"));
+  }
+  tls.require_client_certificate = true;
+  tls.runner_authentication = absl::StrCat(
+      "runners must present their device's client certificate "
+      "on every call but Enroll",
+      options.mtls ? " (--mtls: the default)" : "");
   return tls;
 }
 

@@ -1,7 +1,7 @@
 // How `mdefleet-server serve` secures its port: TLS with the certificate of
 // the TLS directory (or --tls-cert/--tls-key), runner client certificates
-// verified against mdefleet's CA, optionally required (--mtls); plaintext only
-// on loopback.
+// issued by mdefleet's CA and required on every runner call (unless
+// --allow-token-only-runners); plaintext only on loopback.
 #ifndef MDEFLEET_SERVER_TLS_SERVE_TLS_H_
 #define MDEFLEET_SERVER_TLS_SERVE_TLS_H_
 
@@ -24,7 +24,8 @@ struct ServeTlsOptions {
   std::string tls_cert{};      // --tls-cert, overrides <tls_dir>/server.pem
   std::string tls_key{};       // --tls-key, overrides <tls_dir>/server.key
   bool plaintext = false;      // --plaintext
-  bool mtls = false;           // --mtls
+  bool mtls = false;  // --mtls (the default with TLS; kept for scripts)
+  bool allow_token_only_runners = false;  // --allow-token-only-runners
 };
 
 struct ServeTls {
@@ -36,9 +37,16 @@ struct ServeTls {
   std::string client_ca_pem;
   // Signs client certificates at enrollment (needs <tls_dir>/ca.key too).
   std::unique_ptr<tls::CertificateAuthority> issuer;
-  bool require_client_certificate = false;  // --mtls
+  // Runner calls need the device's client certificate: with TLS unless
+  // --allow-token-only-runners.
+  bool require_client_certificate = false;
   // One line for the log: what is served and how.
   std::string description;
+  // One line for the log: how runners authenticate.
+  std::string runner_authentication;
+  // Logged as a WARNING at start when not empty: a weaker choice the
+  // operator made explicitly (--allow-token-only-runners).
+  std::string warning;
 };
 
 // Decides and loads the transport security from the flags and the TLS
@@ -46,8 +54,14 @@ struct ServeTls {
 // - --plaintext: no TLS (refused together with --tls-cert/--tls-key/--mtls);
 // - else TLS when --tls-cert/--tls-key (both) or <tls_dir>/server.pem and
 //   server.key exist, each key checked against its certificate;
-// - <tls_dir>/ca.pem, when present, verifies runner client certificates and,
-//   with ca.key, signs them at enrollment; --mtls needs ca.pem.
+// - <tls_dir>/ca.pem verifies runner client certificates and ca.key signs
+//   them at enrollment and renewal. With TLS every runner call needs its
+//   device's certificate, so both must exist: without them serve refuses to
+//   start (naming the files and --allow-token-only-runners) unless
+//   --allow-token-only-runners is given, which accepts a device token alone
+//   and is logged as a warning. --mtls (the default now) is accepted and
+//   contradicts --allow-token-only-runners. Without TLS runners use their
+//   token alone (loopback only).
 // Without TLS, a --listen (or --http-listen: the HTTP API serves HTTPS with
 // the same certificate) address that is not loopback is refused: the bearer
 // tokens would cross the network in clear. Errors name the flag or

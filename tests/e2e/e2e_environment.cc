@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -41,9 +42,8 @@ std::string PortIn(const std::string& path) {
 absl::StatusOr<std::unique_ptr<E2eEnvironment>> E2eEnvironment::Start(
     std::vector<std::string> serve_args, Transport transport) {
   std::unique_ptr<E2eEnvironment> env(new E2eEnvironment());
-  std::string tmpl = (std::filesystem::temp_directory_path() /
-                      "mdefleet-e2e.XXXXXX")
-                         .string();
+  std::string tmpl =
+      (std::filesystem::temp_directory_path() / "mdefleet-e2e.XXXXXX").string();
   if (mkdtemp(tmpl.data()) == nullptr) {
     return absl::InternalError("mkdtemp failed");
   }
@@ -59,8 +59,8 @@ absl::StatusOr<std::unique_ptr<E2eEnvironment>> E2eEnvironment::Start(
   env->admin_token_ = ValueOf(init.out, "admin_token=");
   std::string secret = ValueOf(init.out, "enrollment_secret=");
   if (env->admin_token_.empty() || secret.empty()) {
-    return absl::InternalError(absl::StrCat("init printed no credentials: ",
-                                            init.out));
+    return absl::InternalError(
+        absl::StrCat("init printed no credentials: ", init.out));
   }
   if (transport == Transport::kTls) {
     env->ca_cert_path_ = ValueOf(init.out, "ca_certificate=");
@@ -85,27 +85,34 @@ absl::Status E2eEnvironment::StartServer(const std::string& listen) {
   std::filesystem::remove(http_port_file);
   // A restart keeps the HTTP port too.
   const std::string http_listen = absl::StrCat("127.0.0.1:", http_port_);
-  std::vector<std::string> argv = {MDEFLEET_SERVER_BIN, "serve",
-                                   "--db",              db_path_,
-                                   "--listen",          listen,
-                                   "--port-file",       port_file,
-                                   "--http-listen",     http_listen,
-                                   "--http-port-file",  http_port_file,
-                                   "--poll-timeout",    "5s"};
+  std::vector<std::string> argv = {MDEFLEET_SERVER_BIN,
+                                   "serve",
+                                   "--db",
+                                   db_path_,
+                                   "--listen",
+                                   listen,
+                                   "--port-file",
+                                   port_file,
+                                   "--http-listen",
+                                   http_listen,
+                                   "--http-port-file",
+                                   http_port_file};
   // A simulated fleet enrolls hundreds of runners from 127.0.0.1: no
-  // per-address budgets unless a test sets them.
-  for (const char* limit :
-       {"--max-enrollments-per-minute", "--max-auth-failures-per-minute"}) {
-    if (std::find(serve_args_.begin(), serve_args_.end(), limit) ==
+  // per-address budgets, and short polls, unless a test sets them.
+  for (const auto& [flag, value] : {std::pair<const char*, const char*>{
+                                        "--max-enrollments-per-minute", "0"},
+                                    {"--max-auth-failures-per-minute", "0"},
+                                    {"--poll-timeout", "5s"}}) {
+    if (std::find(serve_args_.begin(), serve_args_.end(), flag) ==
         serve_args_.end()) {
-      argv.insert(argv.end(), {limit, "0"});
+      argv.insert(argv.end(), {flag, value});
     }
   }
   argv.insert(argv.end(), serve_args_.begin(), serve_args_.end());
   // Each start logs to a file of its own; server_log() reads the first.
-  const std::string log = server_ ? absl::StrCat(dir_, "/server-restart-",
-                                                 ++server_restarts_)
-                                  : dir_ + "/server";
+  const std::string log =
+      server_ ? absl::StrCat(dir_, "/server-restart-", ++server_restarts_)
+              : dir_ + "/server";
   ASSIGN_OR_RETURN(ChildProcess server, ChildProcess::Start(argv, log));
   server_ = std::make_unique<ChildProcess>(std::move(server));
   absl::Time deadline = absl::Now() + absl::Seconds(20);
@@ -118,8 +125,8 @@ absl::Status E2eEnvironment::StartServer(const std::string& listen) {
     absl::SleepFor(absl::Milliseconds(50));
   }
   if (port.empty() || !absl::SimpleAtoi(http_port, &http_port_)) {
-    return absl::InternalError(absl::StrCat(
-        "server did not listen: ", ReadWholeFile(log + ".err")));
+    return absl::InternalError(
+        absl::StrCat("server did not listen: ", ReadWholeFile(log + ".err")));
   }
   server_address_ = absl::StrCat("127.0.0.1:", port);
   return absl::OkStatus();
@@ -163,8 +170,8 @@ absl::Status E2eEnvironment::StartRunner(
   const int index = static_cast<int>(runners_.size());
   runner_argv_.push_back({MDEFLEET_RUNNER_BIN, "--server", server_address_,
                           "--enrollment-secret-file", enrollment_secret_path_,
-                          "--state-dir", runner_state_dir(index),
-                          "--poll-wait", "5s", "--simulate", profile});
+                          "--state-dir", runner_state_dir(index), "--poll-wait",
+                          "5s", "--simulate", profile});
   if (!ca_cert_path_.empty()) {
     runner_argv_.back().insert(runner_argv_.back().end(),
                                {"--ca-cert", ca_cert_path_});
@@ -178,14 +185,19 @@ absl::Status E2eEnvironment::StartRunner(
 absl::StatusOr<int> E2eEnvironment::StartFleet(
     int n, int first, const std::vector<std::string>& extra_args) {
   const int index = static_cast<int>(runners_.size());
-  std::vector<std::string> argv = {
-      MDEFLEET_RUNNER_BIN,      "--server",
-      server_address_,          "--enrollment-secret-file",
-      enrollment_secret_path_,  "--state-dir",
-      runner_state_dir(index),  "--poll-wait",
-      "5s",                     "--simulate-fleet",
-      absl::StrCat(n),          "--fleet-first",
-      absl::StrCat(first)};
+  std::vector<std::string> argv = {MDEFLEET_RUNNER_BIN,
+                                   "--server",
+                                   server_address_,
+                                   "--enrollment-secret-file",
+                                   enrollment_secret_path_,
+                                   "--state-dir",
+                                   runner_state_dir(index),
+                                   "--poll-wait",
+                                   "5s",
+                                   "--simulate-fleet",
+                                   absl::StrCat(n),
+                                   "--fleet-first",
+                                   absl::StrCat(first)};
   if (!ca_cert_path_.empty()) {
     argv.insert(argv.end(), {"--ca-cert", ca_cert_path_});
   }
@@ -198,11 +210,10 @@ absl::StatusOr<int> E2eEnvironment::StartFleet(
 
 absl::Status E2eEnvironment::LaunchRunner(int index) {
   std::filesystem::create_directories(runner_state_dir(index));
-  ASSIGN_OR_RETURN(
-      ChildProcess runner,
-      ChildProcess::Start(runner_argv_[index],
-                          absl::StrCat(dir_, "/runner", index, "-",
-                                       runner_launches_++)));
+  ASSIGN_OR_RETURN(ChildProcess runner,
+                   ChildProcess::Start(runner_argv_[index],
+                                       absl::StrCat(dir_, "/runner", index, "-",
+                                                    runner_launches_++)));
   runners_[index] = std::make_unique<ChildProcess>(std::move(runner));
   return absl::OkStatus();
 }
@@ -261,17 +272,16 @@ absl::Status E2eEnvironment::CtlJson(const std::vector<std::string>& args,
   with_json.push_back("json");
   ProcessOutput out = Ctl(with_json);
   if (out.exit_code != 0) {
-    return absl::InternalError(absl::StrCat("mdefleetctl ",
-                                            absl::StrJoin(args, " "),
-                                            " failed: ", out.err));
+    return absl::InternalError(absl::StrCat(
+        "mdefleetctl ", absl::StrJoin(args, " "), " failed: ", out.err));
   }
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;
   auto status =
       google::protobuf::util::JsonStringToMessage(out.out, message, options);
   if (!status.ok()) {
-    return absl::InternalError(absl::StrCat("bad JSON from mdefleetctl: ",
-                                            status.ToString(), "\n", out.out));
+    return absl::InternalError(absl::StrCat(
+        "bad JSON from mdefleetctl: ", status.ToString(), "\n", out.out));
   }
   return absl::OkStatus();
 }
@@ -285,7 +295,8 @@ absl::StatusOr<std::string> E2eEnvironment::Upload(const std::string& path,
 }
 
 absl::StatusOr<std::string> E2eEnvironment::UploadOnboardingArtifacts() {
-  const std::string samples = std::string(MDEFLEET_SOURCE_DIR) + "/deploy/samples";
+  const std::string samples =
+      std::string(MDEFLEET_SOURCE_DIR) + "/deploy/samples";
   // A stand-in md4ws.msi: the OLE compound file header, then filler.
   std::string msi("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8);
   msi.append(4096, '\0');
@@ -303,9 +314,9 @@ std::string E2eEnvironment::WriteOffboardingScript(
       std::string(MDEFLEET_SOURCE_DIR) +
       "/deploy/samples/WindowsDefenderATPOffboardingScript_valid_until_"
       "TEMPLATE.cmd");
-  const std::string path = absl::StrCat(
-      dir_, "/WindowsDefenderATPOffboardingScript_valid_until_", valid_until,
-      ".cmd");
+  const std::string path =
+      absl::StrCat(dir_, "/WindowsDefenderATPOffboardingScript_valid_until_",
+                   valid_until, ".cmd");
   WriteFile(path, tmpl);
   return path;
 }

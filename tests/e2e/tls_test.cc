@@ -1,7 +1,8 @@
 // TLS with the real binaries: the CLI and runners pin init's CA and refuse a
 // server certificate from another CA; plaintext is refused off loopback on
 // both ends; runners enrolled over TLS present a client certificate bound to
-// their device, required with serve --mtls.
+// their device, required by default (serve --mtls is accepted and changes
+// nothing). The attacks on certificates: tests/e2e/attack/.
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -195,8 +196,10 @@ TEST(TlsTest, ClientCertificateIsBoundToItsDevice) {
 
   grpc::Status own = Poll(**env, a.token, &a);
   EXPECT_TRUE(own.ok()) << own.error_message();
-  grpc::Status none = Poll(**env, a.token, nullptr);  // allowed without --mtls
-  EXPECT_TRUE(none.ok()) << none.error_message();
+  // Required by default (no --mtls needed).
+  grpc::Status none = Poll(**env, a.token, nullptr);
+  EXPECT_EQ(none.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(none.error_message(), HasSubstr("enroll it again over TLS"));
   grpc::Status swapped = Poll(**env, a.token, &b);
   EXPECT_EQ(swapped.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_THAT(swapped.error_message(),

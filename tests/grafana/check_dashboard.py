@@ -34,6 +34,7 @@ GAUGES = {
 COUNTERS = {
     "mdefleet_rpc_requests_total": {"service", "method", "code"},
     "mdefleet_http_requests_total": {"route", "code"},
+    "mdefleet_client_certificate_renewals_total": set(),
 }
 HISTOGRAMS = {
     "mdefleet_rpc_duration_seconds": {"service", "method"},

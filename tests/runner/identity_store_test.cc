@@ -3,6 +3,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/escaping.h"
 #include "gtest/gtest.h"
 #include "tests/runner/test_support.h"
 
@@ -76,6 +77,61 @@ TEST(IdentityStore, HalfAClientCertificateIsDataLoss) {
   ASSERT_TRUE(host->WriteFile(ClientKeyPath(*host), "bm9wZQ==\n").ok());
   // A key another machine protected (or garbage) cannot be unprotected.
   EXPECT_TRUE(absl::IsDataLoss(LoadClientCertificate(*host).status()));
+}
+
+TEST(IdentityStore, ARenewedCertificateReplacesTheOldPairWhole) {
+  TempDir dir;
+  auto host = MakeSim("ws2019", dir.path());
+  const ClientCertificate old{"OLD-KEY", "OLD-CERT"};
+  const ClientCertificate renewed{"NEW-ZZZtopSecretKeyZZZ", "NEW-CERT"};
+  ASSERT_TRUE(SaveClientCertificate(*host, old).ok());
+  ASSERT_TRUE(SaveRenewedClientCertificate(*host, renewed).ok());
+  EXPECT_FALSE(*host->FileExists(RenewedClientCertificatePath(*host)));
+  auto loaded = LoadClientCertificate(*host);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  ASSERT_TRUE(loaded->has_value());
+  EXPECT_EQ((*loaded)->key_pem, renewed.key_pem);
+  EXPECT_EQ((*loaded)->certificate_pem, renewed.certificate_pem);
+}
+
+TEST(IdentityStore, ACrashDuringRenewalLeavesAWholePair) {
+  TempDir dir;
+  auto host = MakeSim("ws2019", dir.path());
+  const ClientCertificate old{"OLD-KEY", "OLD-CERT"};
+  const ClientCertificate renewed{"NEW-ZZZtopSecretKeyZZZ", "NEW-CERT"};
+  ASSERT_TRUE(SaveClientCertificate(*host, old).ok());
+  // As SaveRenewedClientCertificate leaves it when the process dies after
+  // its first write, then after replacing the key but not the certificate.
+  ASSERT_TRUE(SaveRenewedClientCertificate(*host, renewed).ok());
+  ASSERT_TRUE(SaveClientCertificate(*host, old).ok());
+  ASSERT_TRUE(
+      host->WriteFile(
+              RenewedClientCertificatePath(*host),
+              "protected_key=" +
+                  absl::Base64Escape(*host->ProtectSecret(renewed.key_pem)) +
+                  "\ncertificate=" +
+                  absl::Base64Escape(renewed.certificate_pem) + "\n")
+          .ok());
+  auto mapped = host->LinuxPath(RenewedClientCertificatePath(*host));
+  std::ifstream in(*mapped);
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_EQ(text.str().find("topSecret"), std::string::npos);
+  ASSERT_TRUE(
+      host->WriteFile(ClientKeyPath(*host),
+                      absl::Base64Escape(*host->ProtectSecret(renewed.key_pem)))
+          .ok());  // the key replaced, client.pem still the old certificate
+  auto loaded = LoadClientCertificate(*host);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  ASSERT_TRUE(loaded->has_value());
+  EXPECT_EQ((*loaded)->key_pem, renewed.key_pem);
+  EXPECT_EQ((*loaded)->certificate_pem, renewed.certificate_pem);
+  // The replacement was finished: the plain files hold the new pair.
+  EXPECT_FALSE(*host->FileExists(RenewedClientCertificatePath(*host)));
+  auto again = LoadClientCertificate(*host);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)->certificate_pem, renewed.certificate_pem);
+  EXPECT_EQ((*again)->key_pem, renewed.key_pem);
 }
 
 }  // namespace

@@ -25,12 +25,14 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "common/tls/client_certificate.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/descriptor.h"
 #include "gtest/gtest.h"
 #include "mdefleet/v1/access.pb.h"
 #include "mdefleet/v1/admin.grpc.pb.h"
 #include "mdefleet/v1/runner.grpc.pb.h"
+#include "server/auth/access_policy.h"
 
 namespace {
 
@@ -187,23 +189,44 @@ class CredentialWalkTest : public ::testing::Test {
                                          grpc::SslCredentials(tls), args);
 
     // One enrolled device, so the database has rows a refused call could
-    // touch (last_seen_at, facts, token hash).
+    // touch (last_seen_at, facts, token hash). It enrolls as a runner does,
+    // with a CSR; device_channel_ presents its client certificate.
     auto runner = mdefleet::v1::RunnerService::NewStub(channel_);
     grpc::ClientContext context;
     context.AddMetadata("authorization",
                         absl::StrCat("Bearer ", enrollment_secret_));
-    mdefleet::v1::EnrollRequest enroll;
-    enroll.mutable_facts()->set_hostname("WALK-2019-01");
+    mdefleet::v1::EnrollRequest enroll = EnrollRequest("WALK-2019-01");
     enroll.mutable_facts()->set_host_identity("walk-guid");
-    enroll.mutable_facts()->set_os_version("10.0.17763.1");
     mdefleet::v1::EnrollResponse enrolled;
     grpc::Status status = runner->Enroll(&context, enroll, &enrolled);
     ASSERT_TRUE(status.ok()) << status.error_message();
+    ASSERT_FALSE(enrolled.client_certificate_pem().empty());
     device_token_ = enrolled.device_token();
+    tls.pem_private_key = last_key_pem_;
+    tls.pem_cert_chain = enrolled.client_certificate_pem();
+    device_channel_ = grpc::CreateCustomChannel(
+        absl::StrCat("127.0.0.1:", port), grpc::SslCredentials(tls), args);
+  }
+
+  // An Enroll request as a runner sends it over TLS: facts and a CSR for a
+  // new key (kept in last_key_pem_).
+  mdefleet::v1::EnrollRequest EnrollRequest(const std::string& hostname) {
+    mdefleet::v1::EnrollRequest enroll;
+    enroll.mutable_facts()->set_hostname(hostname);
+    enroll.mutable_facts()->set_host_identity(hostname + "-guid");
+    enroll.mutable_facts()->set_os_version("10.0.17763.1");
+    auto key = mdefleet::tls::CreateKeyAndCsr(hostname);
+    EXPECT_TRUE(key.ok()) << key.status();
+    if (key.ok()) {
+      enroll.set_csr_pem(key->csr_pem);
+      last_key_pem_ = key->key_pem;
+    }
+    return enroll;
   }
 
   void TearDown() override {
     channel_.reset();
+    device_channel_.reset();
     if (pid_ > 0) {
       kill(pid_, SIGTERM);
       int status = 0;
@@ -217,8 +240,11 @@ class CredentialWalkTest : public ::testing::Test {
   }
 
   std::string dir_, db_, admin_token_, enrollment_secret_, device_token_;
+  std::string last_key_pem_;
   pid_t pid_ = -1;
   std::shared_ptr<grpc::Channel> channel_;
+  // Presents the enrolled device's client certificate.
+  std::shared_ptr<grpc::Channel> device_channel_;
 };
 
 TEST_F(CredentialWalkTest, EveryMethodRefusesMissingAndWrongCredentials) {
@@ -239,7 +265,15 @@ TEST_F(CredentialWalkTest, EveryMethodRefusesMissingAndWrongCredentials) {
       const google::protobuf::MethodDescriptor* method = service->method(m);
       const std::string path =
           absl::StrCat("/", service->full_name(), "/", method->name());
-      const bool enroll = method->name() == "Enroll";
+      const mdefleet::auth::RunnerCredential credential_kind =
+          mdefleet::auth::RunnerMethodCredential(method->name());
+      if (!admin) {
+        EXPECT_NE(credential_kind, mdefleet::auth::RunnerCredential::kNone)
+            << method->name()
+            << " is missing from RunnerMethodCredential (access_policy.cc)";
+      }
+      const bool enroll = credential_kind ==
+                          mdefleet::auth::RunnerCredential::kEnrollmentSecret;
       // The valid credentials of the other roles are wrong here too.
       std::vector<std::string> wrong = {
           "",
@@ -253,8 +287,9 @@ TEST_F(CredentialWalkTest, EveryMethodRefusesMissingAndWrongCredentials) {
       if (admin || !enroll) {
         wrong.push_back(absl::StrCat("Bearer ", enrollment_secret_));
       }
-      if (admin || enroll)
-        wrong.push_back(absl::StrCat("Bearer ", device_token_));
+      // For the device methods too: the device's own token without its
+      // client certificate (channel_ presents none).
+      wrong.push_back(absl::StrCat("Bearer ", device_token_));
       for (const std::string& credential : wrong) {
         grpc::Status status = RawCall(channel_, path, "", credential);
         EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED)
@@ -264,7 +299,7 @@ TEST_F(CredentialWalkTest, EveryMethodRefusesMissingAndWrongCredentials) {
       ++walked;
     }
   }
-  EXPECT_EQ(walked, 5 + 24);  // runner methods + admin methods
+  EXPECT_EQ(walked, 6 + 24);  // runner methods + admin methods
   EXPECT_EQ(DumpDatabase(db_), before) << "a refused call changed the database";
 
   // The walk is not vacuous: the right credential gets through.
@@ -497,8 +532,9 @@ TEST_F(RoleWalkTest, ARevokedDeviceGetsNothingAndCannotEnrollAgain) {
           "mdefleet.v1.RunnerService");
   for (int m = 0; m < runner->method_count(); ++m) {
     if (runner->method(m)->name() == "Enroll") continue;
+    // With its own certificate: the device proves who it is, and is refused.
     grpc::Status status = RawCall(
-        channel_,
+        device_channel_,
         absl::StrCat("/mdefleet.v1.RunnerService/", runner->method(m)->name()),
         "", absl::StrCat("Bearer ", device_token_));
     EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED)
@@ -508,10 +544,8 @@ TEST_F(RoleWalkTest, ARevokedDeviceGetsNothingAndCannotEnrollAgain) {
   grpc::ClientContext context;
   context.AddMetadata("authorization",
                       absl::StrCat("Bearer ", enrollment_secret_));
-  mdefleet::v1::EnrollRequest enroll;
-  enroll.mutable_facts()->set_hostname("WALK-2019-01");
+  mdefleet::v1::EnrollRequest enroll = EnrollRequest("WALK-2019-01");
   enroll.mutable_facts()->set_host_identity("walk-guid");
-  enroll.mutable_facts()->set_os_version("10.0.17763.1");
   mdefleet::v1::EnrollResponse enrolled;
   grpc::Status status = stub->Enroll(&context, enroll, &enrolled);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED)
@@ -519,7 +553,8 @@ TEST_F(RoleWalkTest, ARevokedDeviceGetsNothingAndCannotEnrollAgain) {
 }
 
 TEST_F(RoleWalkTest, ATokenFromAnotherHostIsFlaggedNotServed) {
-  auto stub = mdefleet::v1::RunnerService::NewStub(channel_);
+  // A copied state directory (token and key) used on another host.
+  auto stub = mdefleet::v1::RunnerService::NewStub(device_channel_);
   grpc::ClientContext context;
   context.AddMetadata("authorization", absl::StrCat("Bearer ", device_token_));
   mdefleet::v1::PollTasksRequest poll;
@@ -573,10 +608,7 @@ class PeerLimitTest : public CredentialWalkTest {
     grpc::ClientContext context;
     context.AddMetadata("authorization",
                         absl::StrCat("Bearer ", enrollment_secret_));
-    mdefleet::v1::EnrollRequest enroll;
-    enroll.mutable_facts()->set_hostname(hostname);
-    enroll.mutable_facts()->set_host_identity(hostname + "-guid");
-    enroll.mutable_facts()->set_os_version("10.0.17763.1");
+    mdefleet::v1::EnrollRequest enroll = EnrollRequest(hostname);
     mdefleet::v1::EnrollResponse enrolled;
     return runner->Enroll(&context, enroll, &enrolled);
   }
@@ -600,7 +632,7 @@ TEST_F(PeerLimitTest, AnAddressOverItsFailedAuthenticationsIsRefused) {
   // way; valid credentials from the same address are not (a NAT or proxy
   // address is shared by innocent callers).
   EXPECT_TRUE(ListDevices(admin_token_).ok());
-  auto runner = mdefleet::v1::RunnerService::NewStub(channel_);
+  auto runner = mdefleet::v1::RunnerService::NewStub(device_channel_);
   grpc::ClientContext context;
   context.AddMetadata("authorization", absl::StrCat("Bearer ", device_token_));
   mdefleet::v1::PollTasksRequest poll;

@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
@@ -20,6 +22,36 @@ namespace {
 using ::mdefleet::testing::FakeClock;
 using ::mdefleet::testing::TempDir;
 using ::mdefleet::testing::TestEpoch;
+
+// Migration numbers handed to branches of issue 16 developed side by side
+// (0007 re-enrollment, 0008 device certificates, ...): on a branch that
+// lacks one of them the numbers skip it. Once all are merged the files are
+// contiguous again and this list changes nothing; drop it then.
+constexpr int kNumbersOfParallelBranches[] = {7};
+
+// The version each of `files` (sorted NNNN_*.sql names) must have: 1, 2, 3,
+// ... skipping only a missing kNumbersOfParallelBranches number.
+std::vector<int> ExpectedVersions(const std::vector<std::string>& files) {
+  std::vector<int> present;
+  for (const std::string& file : files) {
+    present.push_back(std::stoi(file.substr(0, 4)));
+  }
+  auto is_present = [&](int v) {
+    return std::find(present.begin(), present.end(), v) != present.end();
+  };
+  auto is_parallel = [](int v) {
+    return std::find(std::begin(kNumbersOfParallelBranches),
+                     std::end(kNumbersOfParallelBranches),
+                     v) != std::end(kNumbersOfParallelBranches);
+  };
+  std::vector<int> expected;
+  int next = 1;
+  for (size_t i = 0; i < files.size(); ++i) {
+    while (is_parallel(next) && !is_present(next)) ++next;
+    expected.push_back(next++);
+  }
+  return expected;
+}
 
 std::string ReadFile(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -40,9 +72,10 @@ TEST(MigrationsTest, EmbeddedListMatchesFilesAndIsContiguous) {
   const auto& embedded = EmbeddedMigrations();
   ASSERT_EQ(embedded.size(), files.size());
   ASSERT_FALSE(files.empty());
+  const std::vector<int> expected = ExpectedVersions(files);
   for (size_t i = 0; i < files.size(); ++i) {
     EXPECT_EQ(embedded[i].file, files[i]);
-    EXPECT_EQ(embedded[i].version, static_cast<int>(i + 1))
+    EXPECT_EQ(embedded[i].version, expected[i])
         << files[i] << ": versions must be 1, 2, 3, ... without gaps";
     EXPECT_EQ(std::stoi(files[i].substr(0, 4)), embedded[i].version);
     EXPECT_EQ(
@@ -50,7 +83,7 @@ TEST(MigrationsTest, EmbeddedListMatchesFilesAndIsContiguous) {
         ReadFile(std::filesystem::path(MDEFLEET_MIGRATIONS_DIR) / files[i]))
         << files[i] << " changed since the build embedded it";
   }
-  EXPECT_EQ(LatestSchemaVersion(), static_cast<int>(files.size()));
+  EXPECT_EQ(LatestSchemaVersion(), expected.back());
 }
 
 // Every migrations/*.sql file is embedded, in order, numbered 1..N.
@@ -64,11 +97,12 @@ TEST(MigrationsTest, EveryMigrationFileIsEmbeddedInOrder) {
   }
   std::sort(files.begin(), files.end());
   ASSERT_FALSE(files.empty());
-  EXPECT_EQ(LatestSchemaVersion(), static_cast<int>(files.size()));
+  const std::vector<int> expected = ExpectedVersions(files);
+  EXPECT_EQ(LatestSchemaVersion(), expected.back());
   ASSERT_EQ(EmbeddedMigrations().size(), files.size());
   for (size_t i = 0; i < files.size(); ++i) {
     EXPECT_EQ(EmbeddedMigrations()[i].file, files[i]);
-    EXPECT_EQ(EmbeddedMigrations()[i].version, static_cast<int>(i + 1));
+    EXPECT_EQ(EmbeddedMigrations()[i].version, expected[i]);
   }
 }
 
@@ -97,7 +131,7 @@ TEST_F(StoreOpenTest, CreateAppliesEveryMigrationAndConfiguresSqlite) {
   auto store = Store::Open(Path("a.db"), OpenMode::kCreate, clock_);
   ASSERT_TRUE(store.ok()) << store.status();
   EXPECT_EQ(QueryInt(**store, "SELECT count(*) FROM schema_migrations"),
-            LatestSchemaVersion());
+            static_cast<int64_t>(EmbeddedMigrations().size()));
   EXPECT_EQ(QueryInt(**store, "SELECT max(version) FROM schema_migrations"),
             LatestSchemaVersion());
   EXPECT_EQ(QueryInt(**store,

@@ -188,5 +188,29 @@ TEST(CertificateAuthorityTest, ClientCertificateRefusesBadRequests) {
   EXPECT_THAT(bad_id.status().message(), HasSubstr("device id"));
 }
 
+TEST(CertificateAuthorityTest, ClientCertificateLifetimeIsChosenByTheServer) {
+  auto ca = NewCa();
+  auto request = CreateKeyAndCsr("SIM-2019-0001");
+  ASSERT_TRUE(request.ok()) << request.status();
+  auto cert = ca->IssueClientCertificate(request->csr_pem, "dev-1", TestNow(),
+                                         absl::Minutes(10));
+  ASSERT_TRUE(cert.ok()) << cert.status();
+  auto info = ReadClientCertificate(*cert);
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->not_after, TestNow() + absl::Minutes(10));
+  // Backdated by a tenth of a short lifetime (an hour for long ones), so a
+  // runner timing its renewal from notBefore sees about the lifetime asked.
+  EXPECT_EQ(info->not_before, TestNow() - absl::Minutes(1));
+  EXPECT_EQ(ClientBackdate(kClientValidity), absl::Hours(1));
+
+  for (absl::Duration bad : {absl::Seconds(9), kCaValidity + absl::Hours(1)}) {
+    auto refused =
+        ca->IssueClientCertificate(request->csr_pem, "dev-1", TestNow(), bad);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(refused.status().message(), HasSubstr("lifetime"));
+  }
+}
+
 }  // namespace
 }  // namespace mdefleet::tls

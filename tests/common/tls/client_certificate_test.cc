@@ -78,5 +78,33 @@ TEST(ClientCertificateTest, DeviceIds) {
   EXPECT_EQ(DeviceUri("dev-1"), "urn:mdefleet:device:dev-1");
 }
 
+TEST(ClientCertificateTest, ReadClientCertificateTellsWhatTheServerRecords) {
+  auto ca = CertificateAuthority::Create("test CA", TestNow());
+  ASSERT_TRUE(ca.ok()) << ca.status();
+  auto request = CreateKeyAndCsr("SIM-2019-0001");
+  ASSERT_TRUE(request.ok()) << request.status();
+  auto a = (*ca)->IssueClientCertificate(request->csr_pem, "dev-1", TestNow());
+  auto b = (*ca)->IssueClientCertificate(request->csr_pem, "dev-1", TestNow());
+  ASSERT_TRUE(a.ok() && b.ok());
+  auto info_a = ReadClientCertificate(*a);
+  auto info_b = ReadClientCertificate(*b);
+  ASSERT_TRUE(info_a.ok()) << info_a.status();
+  ASSERT_TRUE(info_b.ok()) << info_b.status();
+  EXPECT_EQ(info_a->device_id, "dev-1");
+  EXPECT_EQ(info_a->sha256.size(), 64u);
+  // Same device, same key, same dates: still two certificates (serials).
+  EXPECT_NE(info_a->sha256, info_b->sha256);
+  EXPECT_NE(info_a->serial, info_b->serial);
+  EXPECT_EQ(info_a->key_sha256, info_b->key_sha256);
+  EXPECT_EQ(info_a->key_sha256, *CsrKeySha256(request->csr_pem));
+  auto other = CreateKeyAndCsr("SIM-2019-0001");
+  EXPECT_NE(*CsrKeySha256(other->csr_pem), info_a->key_sha256);
+  EXPECT_EQ(info_a->not_after, TestNow() + kClientValidity);
+  EXPECT_EQ(info_a->not_before, TestNow() - absl::Hours(1));
+  EXPECT_FALSE(ReadClientCertificate("garbage").ok());
+  EXPECT_EQ(CsrKeySha256("garbage").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace mdefleet::tls

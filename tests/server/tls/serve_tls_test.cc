@@ -2,6 +2,8 @@
 // client certificates with the CA, plaintext only on loopback.
 #include "server/tls/serve_tls.h"
 
+#include <filesystem>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/tls/tls_dir.h"
@@ -36,17 +38,54 @@ TEST_F(ServeTlsTest, UsesTheDirectoryWithClientCertificates) {
   EXPECT_TRUE(tls->enabled);
   EXPECT_FALSE(tls->client_ca_pem.empty());
   EXPECT_NE(tls->issuer, nullptr);
-  EXPECT_FALSE(tls->require_client_certificate);
+  // Required by default: no flag needed.
+  EXPECT_TRUE(tls->require_client_certificate);
   EXPECT_THAT(tls->description, HasSubstr("issued at enrollment"));
+  EXPECT_THAT(tls->runner_authentication,
+              HasSubstr("must present their device's client certificate"));
+  EXPECT_TRUE(tls->warning.empty());
   EXPECT_NE(ServerCredentialsFor(*tls), nullptr);
 }
 
-TEST_F(ServeTlsTest, MtlsRequiresClientCertificates) {
+TEST_F(ServeTlsTest, MtlsIsTheDefaultAndStillAccepted) {
   ServeTlsOptions options = Options("0.0.0.0:7443");
   options.mtls = true;
   auto tls = LoadServeTls(options, TestEpoch());
   ASSERT_TRUE(tls.ok()) << tls.status();
   EXPECT_TRUE(tls->require_client_certificate);
+  EXPECT_THAT(tls->runner_authentication, HasSubstr("--mtls: the default"));
+}
+
+TEST_F(ServeTlsTest, TokenOnlyRunnersAreAnExplicitWarnedChoice) {
+  ServeTlsOptions options = Options("0.0.0.0:7443");
+  options.allow_token_only_runners = true;
+  auto tls = LoadServeTls(options, TestEpoch());
+  ASSERT_TRUE(tls.ok()) << tls.status();
+  EXPECT_FALSE(tls->require_client_certificate);
+  EXPECT_NE(tls->issuer, nullptr);  // certificates are still issued
+  EXPECT_THAT(tls->warning, HasSubstr("--allow-token-only-runners"));
+  EXPECT_THAT(tls->warning, HasSubstr("copied device token"));
+
+  options.mtls = true;
+  auto both = LoadServeTls(options, TestEpoch());
+  ASSERT_FALSE(both.ok());
+  EXPECT_THAT(both.status().message(), HasSubstr("contradict"));
+}
+
+TEST_F(ServeTlsTest, WithoutTheCaKeyServeRefusesUnlessTokenOnly) {
+  std::filesystem::remove(PathsIn(dir_).ca_key);
+  ServeTlsOptions options = Options("0.0.0.0:7443");
+  auto refused = LoadServeTls(options, TestEpoch());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(refused.status().message(), HasSubstr(PathsIn(dir_).ca_key));
+  EXPECT_THAT(refused.status().message(),
+              HasSubstr("--allow-token-only-runners"));
+  options.allow_token_only_runners = true;
+  auto token_only = LoadServeTls(options, TestEpoch());
+  ASSERT_TRUE(token_only.ok()) << token_only.status();
+  EXPECT_EQ(token_only->issuer, nullptr);
+  EXPECT_FALSE(token_only->client_ca_pem.empty());  // still verified
 }
 
 TEST_F(ServeTlsTest, PlaintextOnlyOnLoopback) {
@@ -55,6 +94,8 @@ TEST_F(ServeTlsTest, PlaintextOnlyOnLoopback) {
   auto loopback = LoadServeTls(options, TestEpoch());
   ASSERT_TRUE(loopback.ok()) << loopback.status();
   EXPECT_FALSE(loopback->enabled);
+  EXPECT_FALSE(loopback->require_client_certificate);
+  EXPECT_THAT(loopback->runner_authentication, HasSubstr("device token alone"));
 
   options.listen = "0.0.0.0:0";
   auto everywhere = LoadServeTls(options, TestEpoch());
@@ -158,14 +199,24 @@ TEST_F(ServeTlsTest, OperatorPairWithoutCaHasNoClientCertificates) {
   ASSERT_TRUE(material.ok()) << material.status();
   ASSERT_TRUE(WriteTlsDir(dir, *material).ok());
   ServeTlsOptions options = {.listen = "0.0.0.0:0", .tls_dir = dir};
+  // Runners could never get the certificate every call needs: refused,
+  // saying what to do.
+  auto refused = LoadServeTls(options, TestEpoch());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.status().message(),
+              HasSubstr("cannot issue them: " + PathsIn(dir).ca_cert));
+  EXPECT_THAT(refused.status().message(),
+              HasSubstr("--allow-token-only-runners"));
+  options.mtls = true;
+  EXPECT_FALSE(LoadServeTls(options, TestEpoch()).ok());
+  options.mtls = false;
+  options.allow_token_only_runners = true;
   auto tls = LoadServeTls(options, TestEpoch());
   ASSERT_TRUE(tls.ok()) << tls.status();
   EXPECT_TRUE(tls->enabled);
   EXPECT_TRUE(tls->client_ca_pem.empty());
   EXPECT_EQ(tls->issuer, nullptr);
-  options.mtls = true;
-  EXPECT_THAT(LoadServeTls(options, TestEpoch()).status().message(),
-              HasSubstr("--mtls: needs mdefleet's CA"));
+  EXPECT_FALSE(tls->require_client_certificate);
 }
 
 }  // namespace
