@@ -232,7 +232,14 @@ absl::Status RunServe(const ServeOptions& options) {
       {.lease_duration = options.lease_duration,
        .poll_timeout = options.poll_timeout,
        .client_ca = tls.issuer.get(),
-       .require_client_certificate = tls.require_client_certificate});
+       .require_client_certificate = tls.require_client_certificate,
+       .enrollments = instruments.enrollments});
+  // Every outcome is exported from the start (0 until it happens), so a
+  // dashboard's series do not appear out of nowhere.
+  for (service::EnrollOutcome outcome : service::kEnrollOutcomes) {
+    instruments.enrollments->With(
+        {std::string(service::EnrollOutcomeName(outcome))});
+  }
   service::AdminHandlers admin(
       *db, clock, authenticator, hub,
       {.online_window = options.online_window,
