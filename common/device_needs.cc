@@ -43,8 +43,7 @@ const std::vector<NeedInfo>& AllNeeds() {
        "2012 R2/2016: migrate_mma --workspace-id <GUID> removes the workspace "
        "and onboards; 2019+: remove the workspace from MMA by hand"},
       {kNeedCloudProtectionOff, "cloud_protection_off",
-       "cloud-delivered protection is off (MAPSReporting = 0)",
-       "health_check",
+       "cloud-delivered protection is off (MAPSReporting = 0)", "health_check",
        "turn on cloud-delivered protection by policy (Join Microsoft MAPS / "
        "MAPSReporting), then run health_check to confirm"},
       {kNeedTamperProtectionOff, "tamper_protection_off",
@@ -63,8 +62,7 @@ const std::vector<NeedInfo>& AllNeeds() {
        "onboarded, never health-checked (cloud connection unknown)",
        "health_check", "run health_check"},
       {kNeedCloned, "cloned",
-       "shares its senseGuid with another device (cloned image)",
-       "image_prep",
+       "shares its senseGuid with another device (cloned image)", "image_prep",
        "run image_prep on the clones, then onboard them again: Defender "
        "flags duplicates as spoofing (CVE-2022-23278)"},
       {kNeedOffline, "offline",
@@ -72,6 +70,19 @@ const std::vector<NeedInfo>& AllNeeds() {
        "api_offboard",
        "if the server is gone, offboard it through the Defender API "
        "(api_offboard)"},
+      {kNeedDuplicateIdentity, "duplicate_identity",
+       "enrolled with another device's host identity without proving it "
+       "holds that device",
+       "",
+       "its enrollment reported the host identity of another device (see "
+       "`devices get`: duplicate of) and got a new device instead of "
+       "taking that one over. If that server was reinstalled: `mdefleetctl "
+       "devices reset-identity <that device> --reason ...`, delete the "
+       "runner's identity and client.* in its state directory and restart "
+       "it (it enrolls as that device again), then revoke this one. "
+       "Otherwise someone with the enrollment secret is claiming that "
+       "device's identity: investigate, revoke this device and rotate the "
+       "secret"},
   };
   return *needs;
 }
@@ -93,8 +104,7 @@ uint32_t FactNeeds(const v1::DeviceFacts& f) {
     mask |= kNeedSenseNotRunning;
   }
   if (mma_reports) mask |= kNeedMmaReporting;
-  if (DefenderAvRuns(f) &&
-      f.cloud_protection() == v1::FEATURE_STATE_OFF) {
+  if (DefenderAvRuns(f) && f.cloud_protection() == v1::FEATURE_STATE_OFF) {
     mask |= kNeedCloudProtectionOff;
   }
   if (Onboarded(f) && DefenderAvRuns(f) &&
@@ -129,18 +139,38 @@ absl::StatusOr<uint32_t> NeedsHelpedBy(absl::string_view kind,
                                        absl::string_view field) {
   uint32_t mask = 0;
   std::vector<std::string> kinds;
+  std::vector<std::string> ids;
   for (const NeedInfo& n : AllNeeds()) {
-    if (n.job_kind == kind) mask |= n.bit;
-    if (std::find(kinds.begin(), kinds.end(), n.job_kind) == kinds.end()) {
+    if (!kind.empty() && (n.job_kind == kind || n.id == kind)) mask |= n.bit;
+    ids.emplace_back(n.id);
+    if (!n.job_kind.empty() &&
+        std::find(kinds.begin(), kinds.end(), n.job_kind) == kinds.end()) {
       kinds.emplace_back(n.job_kind);
     }
   }
   if (mask == 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": no device need is met by job kind \"", kind,
-        "\"; expected one of ", absl::StrJoin(kinds, ", ")));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": no device need is met by job kind \"", kind,
+                     "\"; expected one of ", absl::StrJoin(kinds, ", "),
+                     ", or the id of a need: ", absl::StrJoin(ids, ", ")));
   }
   return mask;
+}
+
+std::string DuplicateIdentityAdvice(absl::string_view holder) {
+  return absl::StrCat(
+      "its enrollment reported the host identity of device ", holder,
+      " without proving it holds that device, and got this new device "
+      "instead. If ",
+      holder, "'s server was reinstalled: `mdefleetctl devices reset-identity ",
+      holder,
+      " --reason ...`, delete the runner's identity and client.* in its "
+      "state directory and restart it (it enrolls as ",
+      holder,
+      " again), then revoke this device. Otherwise someone with the "
+      "enrollment secret is claiming ",
+      holder,
+      "'s identity: investigate, revoke this device and rotate the secret");
 }
 
 }  // namespace mdefleet

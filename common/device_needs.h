@@ -6,6 +6,7 @@
 #define MDEFLEET_COMMON_DEVICE_NEEDS_H_
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -27,8 +28,11 @@ enum NeedBit : uint32_t {
   kNeedProxyMismatch = 1u << 7,
   kNeedHealthUnknown = 1u << 8,
   // Not derived from one device's facts: the server sets them.
-  kNeedCloned = 1u << 9,   // another device reports the same senseGuid
+  kNeedCloned = 1u << 9,    // another device reports the same senseGuid
   kNeedOffline = 1u << 10,  // onboarded, runner unseen for the offline window
+  // Enrolled reporting another device's host identity without proving it
+  // holds that device (unrevoked; devices.duplicate_of).
+  kNeedDuplicateIdentity = 1u << 11,
 };
 
 // Bumped whenever FactNeeds changes meaning, so the server recomputes the
@@ -47,16 +51,22 @@ struct NeedInfo {
 const std::vector<NeedInfo>& AllNeeds();
 
 // The needs that follow from one device's facts alone (not kNeedCloned,
-// kNeedOffline). `facts` must carry the derived os_family and mde_state.
+// kNeedOffline, kNeedDuplicateIdentity). `facts` must carry the derived
+// os_family and mde_state.
 uint32_t FactNeeds(const v1::DeviceFacts& facts);
 
 // The needs of `mask` as proto messages, in AllNeeds order.
 std::vector<v1::DeviceNeed> DescribeNeeds(uint32_t mask);
 
-// The needs job `kind` helps with. InvalidArgument naming `field` when no
-// need points at `kind` (listing the kinds that have needs).
+// The needs job `kind` helps with, or the need whose id is `kind` (for
+// needs no job meets, e.g. "duplicate_identity"). InvalidArgument naming
+// `field` when neither (listing the job kinds and need ids).
 absl::StatusOr<uint32_t> NeedsHelpedBy(absl::string_view kind,
                                        absl::string_view field);
+
+// The advice of kNeedDuplicateIdentity for a device whose enrollment
+// reported the host identity of device `holder`.
+std::string DuplicateIdentityAdvice(absl::string_view holder);
 
 }  // namespace mdefleet
 

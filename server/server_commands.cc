@@ -238,7 +238,14 @@ absl::Status RunServe(const ServeOptions& options) {
        .client_ca = tls.issuer.get(),
        .require_client_certificate = tls.require_client_certificate,
        .client_certificate_lifetime = options.client_certificate_lifetime,
-       .certificate_renewals = instruments.client_certificate_renewals});
+       .certificate_renewals = instruments.client_certificate_renewals,
+       .enrollments = instruments.enrollments});
+  // Every outcome is exported from the start (0 until it happens), so a
+  // dashboard's series do not appear out of nowhere.
+  for (service::EnrollOutcome outcome : service::kEnrollOutcomes) {
+    instruments.enrollments->With(
+        {std::string(service::EnrollOutcomeName(outcome))});
+  }
   service::AdminHandlers admin(
       *db, clock, authenticator, hub,
       {.online_window = options.online_window,

@@ -75,6 +75,36 @@ std::string AvModeName(v1::AvMode mode) {
   }
 }
 
+// The enrollment history rows of `devices get`.
+void AddEnrollmentRows(const v1::DeviceEnrollment& e, Table& table) {
+  std::string enrollments = absl::StrCat(e.enrollments());
+  if (e.has_last_reenrolled_at()) {
+    absl::StrAppend(&enrollments, " (last re-enrolled ",
+                    FormatTimestamp(e.last_reenrolled_at()), ", by ",
+                    e.last_reenrolled_by(), ")");
+  }
+  table.AddRow({"enrollments", enrollments});
+  if (!e.duplicate_of().empty()) {
+    table.AddRow({"duplicate of",
+                  absl::StrCat(e.duplicate_of(),
+                               " (enrolled with its host identity without "
+                               "proof; see NEEDS)")});
+  }
+  if (e.has_pending_identity_reset()) {
+    const v1::IdentityReset& reset = e.pending_identity_reset();
+    table.AddRow(
+        {"identity reset",
+         absl::StrCat("by ", reset.reset_by(), " at ",
+                      FormatTimestamp(reset.reset_at()), ": ", reset.reason(),
+                      " (the next enrollment with this host identity takes "
+                      "the device over)")});
+  }
+  table.AddRow({"refused claims",
+                e.refused_claims() == 0
+                    ? std::string("0")
+                    : absl::StrCat(e.refused_claims(), " (latest below)")});
+}
+
 std::string CloudConnection(const v1::CloudConnectionCheck& check) {
   if (!check.has_checked_at()) return "never checked (run health_check)";
   return absl::StrCat(
@@ -246,6 +276,7 @@ absl::Status RunDevicesGet(CommandEnv& env, const std::string& device_id) {
   table.AddRow({"passive mode forced", f.passive_mode_forced() ? "yes" : "no"});
   table.AddRow({"reboot pending", f.reboot_pending() ? "yes" : "no"});
   table.AddRow({"senseGuid sha256", OrDash(f.sense_guid_sha256())});
+  table.AddRow({"host identity hash", OrDash(f.host_identity_sha256())});
   if (device.has_revoked_at()) {
     table.AddRow(
         {"revoked",
@@ -283,6 +314,7 @@ absl::Status RunDevicesGet(CommandEnv& env, const std::string& device_id) {
                                      : proxy.winhttp_proxy()});
   table.AddRow({"runner version", OrDash(f.runner_version())});
   table.AddRow({"enrolled", FormatTimestamp(device.enrolled_at())});
+  AddEnrollmentRows(device.enrollment(), table);
   table.AddRow(
       {"last seen", absl::StrCat(FormatTimestamp(device.last_seen_at()), " (",
                                  FormatAgo(device.last_seen_at(), now), ")")});
@@ -295,6 +327,66 @@ absl::Status RunDevicesGet(CommandEnv& env, const std::string& device_id) {
     }
     env.out() << "\n" << needs.Render();
   }
+  const v1::DeviceEnrollment& enrollment = device.enrollment();
+  if (enrollment.recent_refused_claims_size() > 0) {
+    Table claims({"REFUSED CLAIM", "ENROLLMENT SECRET", "HOST", "GOT", "WHY"});
+    for (const v1::RefusedClaim& claim : enrollment.recent_refused_claims()) {
+      claims.AddRow({FormatTimestamp(claim.at()), claim.enrollment_secret(),
+                     claim.hostname(),
+                     claim.new_device_id().empty()
+                         ? "nothing (refused)"
+                         : absl::StrCat("new device ", claim.new_device_id()),
+                     claim.reason()});
+    }
+    env.out() << "\n" << claims.Render();
+    if (enrollment.refused_claims() >
+        static_cast<uint32_t>(enrollment.recent_refused_claims_size())) {
+      env.out() << enrollment.recent_refused_claims_size() << " of "
+                << enrollment.refused_claims()
+                << " refused claims shown (newest first); all are in "
+                   "`mdefleetctl audit list --target "
+                << device.id() << "`\n";
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RunDevicesResetIdentity(CommandEnv& env,
+                                     const std::string& device_id,
+                                     const std::string& reason) {
+  if (device_id.empty()) return UsageError("device ID is empty");
+  if (absl::StripAsciiWhitespace(reason).empty()) {
+    return UsageError(
+        "--reason is required: say why this device's host may enroll as it "
+        "again without proof (e.g. --reason \"server reinstalled\"); it is "
+        "kept in the audit log");
+  }
+  auto connection = env.connection();
+  if (!connection.ok()) return connection.status();
+  const Connection& conn = **connection;
+  v1::ResetDeviceIdentityRequest request;
+  request.set_device_id(device_id);
+  request.set_reason(reason);
+  v1::Device device;
+  auto context = conn.NewContext();
+  absl::Status status = conn.Check(
+      conn.admin().ResetDeviceIdentity(context.get(), request, &device));
+  if (!status.ok()) return status;
+  if (env.json()) {
+    env.PrintJson(device);
+    return absl::OkStatus();
+  }
+  env.out() << "reset the identity of device " << device.id() << " ("
+            << device.facts().hostname()
+            << "): the next enrollment reporting its host identity takes it "
+               "over (same device id, a new token; once).\n"
+            << "Next: start the runner on the reinstalled server with an "
+               "empty state directory (or delete its identity and client.* "
+               "files) so that it enrolls; until then "
+            << device.id()
+            << " keeps working with its current runner.\n"
+               "Check with `mdefleetctl devices get "
+            << device.id() << "` (enrollments, identity reset).\n";
   return absl::OkStatus();
 }
 
@@ -321,7 +413,8 @@ void AddDevicesCommands(CLI::App& app, Command* selected) {
                    "Only devices this job kind would help (see `fleet "
                    "summary`): install, onboard, migrate_mma, health_check, "
                    "set_passive_mode, configure_proxy, image_prep, "
-                   "api_offboard");
+                   "api_offboard; or with this need (e.g. "
+                   "duplicate_identity)");
   list->add_option("--offline-for", list_options->offline_for,
                    "With --needs api_offboard: unseen at least this long "
                    "(default 7d)");
@@ -374,6 +467,22 @@ void AddDevicesCommands(CLI::App& app, Command* selected) {
       env.out() << "revoked device " << device.id() << " ("
                 << device.facts().hostname() << ")\n";
       return absl::OkStatus();
+    };
+  });
+
+  auto reset = std::make_shared<RevokeOptions>();
+  CLI::App* reset_identity = devices->add_subcommand(
+      "reset-identity",
+      "Let the next enrollment with the device's host identity take the "
+      "device over (admin; one use): for a reinstalled server, whose new "
+      "runner cannot prove it holds the device");
+  reset_identity->add_option("ID", reset->device_id, "Device id")->required();
+  reset_identity->add_option(
+      "--reason", reset->reason,
+      "Why (required; kept in the audit log), e.g. \"reinstalled\"");
+  reset_identity->callback([reset, selected] {
+    *selected = [reset](CommandEnv& env) {
+      return RunDevicesResetIdentity(env, reset->device_id, reset->reason);
     };
   });
 }

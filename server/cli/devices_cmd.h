@@ -1,4 +1,4 @@
-// `mdefleetctl devices list|get`: the inventory.
+// `mdefleetctl devices list|get|revoke|reset-identity`: the inventory.
 #ifndef MDEFLEET_SERVER_CLI_DEVICES_CMD_H_
 #define MDEFLEET_SERVER_CLI_DEVICES_CMD_H_
 
@@ -20,7 +20,7 @@ struct DevicesListOptions {
   std::string seen_within;  // --seen-within DUR
   std::string unseen_for;   // --unseen-for DUR
   std::string hostname;     // --hostname GLOB
-  std::string needs;        // --needs JOB_KIND
+  std::string needs;        // --needs JOB_KIND or NEED
   std::string offline_for;  // --offline-for DUR (with --needs api_offboard)
   uint32_t limit = 0;       // --limit N, 0 = all
 };
@@ -35,6 +35,13 @@ absl::Status RunDevicesList(CommandEnv& env, const DevicesListOptions& options);
 
 // Shows one device and its facts.
 absl::Status RunDevicesGet(CommandEnv& env, const std::string& device_id);
+
+// `devices reset-identity ID --reason TEXT` (admin): the next enrollment
+// reporting the device's host identity takes the device over. A usage error
+// (exit 2) for an empty ID or reason, before connecting.
+absl::Status RunDevicesResetIdentity(CommandEnv& env,
+                                     const std::string& device_id,
+                                     const std::string& reason);
 
 // Adds the `devices` command group; the chosen command lands in `selected`.
 void AddDevicesCommands(CLI::App& app, Command* selected);

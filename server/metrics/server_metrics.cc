@@ -41,6 +41,16 @@ absl::StatusOr<ServerMetrics> ServerMetrics::Register(
           "HTTP requests answered, by route pattern and HTTP status code.",
           {"route", "code"}));
   ASSIGN_OR_RETURN(
+      m.enrollments,
+      registry.AddCounterFamily<1>(
+          "mdefleet_enrollments_total",
+          "Enrollments that passed the enrollment secret and the request "
+          "checks, by outcome: new, reenrolled (proven), identity_reset "
+          "(taken over after reset-identity), duplicate_identity (claimed a "
+          "device's host identity without proof: a new device), "
+          "refused_scope, refused_revoked, refused_proof.",
+          {"outcome"}));
+  ASSIGN_OR_RETURN(
       m.long_polls_held,
       registry.AddGauge("mdefleet_long_polls_held",
                         "PollTasks calls open now (waiting for work or being "

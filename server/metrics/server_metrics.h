@@ -26,6 +26,9 @@ struct ServerMetrics {
   Family<Histogram, 2>* rpc_duration = nullptr;
   // mdefleet_http_requests_total{route,code}, for the HTTP server.
   Family<Counter, 2>* http_requests = nullptr;
+  // mdefleet_enrollments_total{outcome}, for RunnerService.Enroll (the
+  // outcomes: service::EnrollOutcomeName).
+  Family<Counter, 1>* enrollments = nullptr;
   // mdefleet_long_polls_held
   Gauge* long_polls_held = nullptr;
   // mdefleet_client_certificate_renewals_total

@@ -1,5 +1,6 @@
-// AdminHandlers for named API tokens, enrollment secrets and device
-// revocation: admin-only, each audited (never with a secret's value).
+// AdminHandlers for named API tokens, enrollment secrets, device revocation
+// and identity resets: admin-only, each audited (never with a secret's
+// value).
 #include <map>
 #include <optional>
 #include <string>
@@ -15,6 +16,7 @@
 #include "server/service/admin_handlers.h"
 #include "server/store/credentials.h"
 #include "server/store/device_access.h"
+#include "server/store/enrollment.h"
 #include "server/store/time_util.h"
 
 namespace mdefleet::service {
@@ -378,6 +380,46 @@ absl::StatusOr<v1::Device> AdminHandlers::RevokeDevice(
   if (DeviceWaker* waker = hub_.waker(); waker != nullptr) {
     waker->Wake({request.device_id()}, 0);
   }
+  v1::GetDeviceRequest get;
+  get.set_device_id(request.device_id());
+  return GetDevice(authorization, get);
+}
+
+absl::StatusOr<v1::Device> AdminHandlers::ResetDeviceIdentity(
+    absl::string_view authorization,
+    const v1::ResetDeviceIdentityRequest& request) {
+  RETURN_IF_ERROR(RunAudited(
+      authorization, "ResetDeviceIdentity", request.device_id(),
+      request.reason(),
+      [&](store::Connection& db, const auth::Principal& who, int64_t now,
+          std::string* detail) -> absl::Status {
+        if (request.device_id().empty()) {
+          return absl::InvalidArgumentError("device_id: required");
+        }
+        if (absl::StripAsciiWhitespace(request.reason()).empty()) {
+          return absl::InvalidArgumentError(
+              "reason: required (why the device's host may enroll as it "
+              "again without proof, e.g. \"server reinstalled\"); it is "
+              "kept in the audit log");
+        }
+        if (request.reason().size() > kMaxRevokeReason) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "reason: at most ", kMaxRevokeReason, " characters"));
+        }
+        for (char c : request.reason()) {
+          const auto u = static_cast<unsigned char>(c);
+          if (u < 0x20 || u == 0x7f) {
+            return absl::InvalidArgumentError(
+                "reason: control characters are not allowed");
+          }
+        }
+        RETURN_IF_ERROR(store::ResetDeviceIdentity(
+            db, request.device_id(), who.name, request.reason(), now));
+        *detail = absl::StrCat(
+            "the next enrollment reporting its host identity takes it over: ",
+            request.reason());
+        return absl::OkStatus();
+      }));
   v1::GetDeviceRequest get;
   get.set_device_id(request.device_id());
   return GetDevice(authorization, get);

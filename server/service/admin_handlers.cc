@@ -13,6 +13,7 @@
 #include "server/store/artifacts.h"
 #include "server/store/device_access.h"
 #include "server/store/devices.h"
+#include "server/store/enrollment.h"
 #include "server/store/jobs.h"
 #include "server/store/tasks_query.h"
 #include "server/store/time_util.h"
@@ -61,7 +62,13 @@ v1::Device ToDevice(const store::DeviceRow& row, int64_t online_since,
       row.facts.mde_state() == v1::MDE_STATE_ONBOARDED ||
       row.facts.mde_state() == v1::MDE_STATE_SENSE_NOT_RUNNING;
   if (onboarded && row.last_seen_at < offline_before) needs |= kNeedOffline;
+  if (!row.duplicate_of.empty() && !row.revoked) {
+    needs |= kNeedDuplicateIdentity;
+  }
   for (v1::DeviceNeed& need : DescribeNeeds(needs)) {
+    if (need.need() == "duplicate_identity") {
+      need.set_advice(DuplicateIdentityAdvice(row.duplicate_of));
+    }
     *d.add_needs() = std::move(need);
   }
   return d;
@@ -150,10 +157,13 @@ absl::StatusOr<v1::Device> AdminHandlers::GetDevice(
   }
   std::optional<store::DeviceRow> row;
   store::DeviceAccess access;
+  v1::DeviceEnrollment enrollment;
   RETURN_IF_ERROR(store_.Read([&](store::Connection& db) -> absl::Status {
     ASSIGN_OR_RETURN(row, store::GetDevice(db, request.device_id()));
     if (!row) return absl::OkStatus();
     ASSIGN_OR_RETURN(access, store::GetDeviceAccess(db, request.device_id()));
+    ASSIGN_OR_RETURN(enrollment,
+                     store::ReadDeviceEnrollment(db, request.device_id()));
     return absl::OkStatus();
   }));
   if (!row) {
@@ -172,6 +182,7 @@ absl::StatusOr<v1::Device> AdminHandlers::GetDevice(
     store::SetTimestamp(*access.runner_clone_seen_at,
                         device.mutable_runner_clone_seen_at());
   }
+  *device.mutable_enrollment() = std::move(enrollment);
   return device;
 }
 

@@ -113,7 +113,8 @@ class AdminHandlers {
   [[nodiscard]] absl::StatusOr<v1::ListAuditLogResponse> ListAuditLog(
       absl::string_view authorization, const v1::ListAuditLogRequest& request);
 
-  // Tokens, enrollment secrets and device revocation (access_admin.cc).
+  // Tokens, enrollment secrets, device revocation and identity resets
+  // (access_admin.cc).
   // Each is audited like the job controls. Errors name the field.
   [[nodiscard]] absl::StatusOr<v1::CreateTokenResponse> CreateToken(
       absl::string_view authorization, const v1::CreateTokenRequest& request);
@@ -137,6 +138,13 @@ class AdminHandlers {
       const v1::RevokeEnrollmentSecretRequest& request);
   [[nodiscard]] absl::StatusOr<v1::Device> RevokeDevice(
       absl::string_view authorization, const v1::RevokeDeviceRequest& request);
+  // Lets the next enrollment reporting the device's host identity take it
+  // over (one use). InvalidArgument for an empty device_id or reason;
+  // NotFound for an unknown device; FailedPrecondition for a revoked device,
+  // one without a host identity and a duplicate (store::ResetDeviceIdentity).
+  [[nodiscard]] absl::StatusOr<v1::Device> ResetDeviceIdentity(
+      absl::string_view authorization,
+      const v1::ResetDeviceIdentityRequest& request);
 
   // WatchJob streams open now.
   int64_t open_watch_streams() const { return watch_slots_.open(); }

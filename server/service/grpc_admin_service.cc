@@ -309,4 +309,15 @@ grpc::Status GrpcAdminService::RevokeDevice(
       response);
 }
 
+grpc::Status GrpcAdminService::ResetDeviceIdentity(
+    grpc::ServerContext* context, const v1::ResetDeviceIdentityRequest* request,
+    v1::Device* response) {
+  return Reply(guard_.Run(context->peer(),
+                          [&] {
+                            return handlers_.ResetDeviceIdentity(
+                                AuthorizationOf(*context), *request);
+                          }),
+               response);
+}
+
 }  // namespace mdefleet::service

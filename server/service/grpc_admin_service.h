@@ -91,6 +91,10 @@ class GrpcAdminService final : public v1::AdminService::Service {
   grpc::Status RevokeDevice(grpc::ServerContext* context,
                             const v1::RevokeDeviceRequest* request,
                             v1::Device* response) override;
+  grpc::Status ResetDeviceIdentity(
+      grpc::ServerContext* context,
+      const v1::ResetDeviceIdentityRequest* request,
+      v1::Device* response) override;
 
  private:
   AdminHandlers& handlers_;

@@ -2,12 +2,9 @@
 
 #include <optional>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/os_family.h"
-#include "common/random.h"
-#include "common/sha256.h"
 #include "common/status_macros.h"
 #include "google/protobuf/util/time_util.h"
 #include "mdefleet/v1/plan.pb.h"
@@ -38,7 +35,8 @@ bool HasFacts(const v1::DeviceFacts& facts) {
   return !facts.hostname().empty() || !facts.os_version().empty();
 }
 
-// Logged once, when a device starts reporting a senseGuid others report.
+}  // namespace
+
 void LogNewClone(absl::string_view device_id, absl::string_view hostname,
                  const std::vector<std::string>& others) {
   if (others.empty()) return;
@@ -48,8 +46,6 @@ void LogNewClone(absl::string_view device_id, absl::string_view hostname,
       ": cloned from one image without image preparation; Defender flags "
       "this as spoofing (CVE-2022-23278): run image_prep on the clones"));
 }
-
-}  // namespace
 
 v1::DeviceFacts WithDerivedFacts(const v1::DeviceFacts& facts) {
   v1::DeviceFacts out = facts;
@@ -147,75 +143,6 @@ RunnerHandlers::RenewClientCertificate(
   return response;
 }
 
-absl::StatusOr<v1::EnrollResponse> RunnerHandlers::Enroll(
-    absl::string_view authorization, const v1::EnrollRequest& request,
-    const PeerIdentity& peer) {
-  ASSIGN_OR_RETURN(const auth::EnrollmentGrant grant,
-                   auth_.RequireEnrollment(authorization));
-  RETURN_IF_ERROR(CheckEnrollmentCsr(options_.client_ca, peer, request,
-                                     options_.require_client_certificate));
-  RETURN_IF_ERROR(CheckDeviceFacts(request.facts(), "facts"));
-  v1::DeviceFacts facts = WithDerivedFacts(request.facts());
-  if (facts.hostname().empty()) {
-    return absl::InvalidArgumentError("facts.hostname: required");
-  }
-  for (const auto& [key, value] : grant.scope_labels) {
-    auto claimed = facts.labels().find(key);
-    if (claimed != facts.labels().end() && claimed->second != value) {
-      return absl::PermissionDeniedError(
-          absl::StrCat("facts.labels[", key, "]: the enrollment secret \"",
-                       grant.name, "\" is scoped to ", key, "=", value));
-    }
-  }
-  ApplyScopeLabels(grant.scope_labels, &facts);
-  if (facts.host_identity().empty()) {
-    // No machine identity reported: the hostname stands in for it.
-    facts.set_host_identity(
-        absl::StrCat("hostname:", absl::AsciiStrToLower(facts.hostname())));
-  }
-  const std::string token = RandomToken(auth::kDevicePrefix, 32);
-  const std::string hash = Sha256Hex(token);
-  const std::string new_id = absl::StrCat("dev-", RandomHex(8));
-  const int64_t now = store::ToMicros(clock_.Now());
-  store::EnrollResult result;
-  std::optional<std::string> certificate;
-  RETURN_IF_ERROR(store_.Write([&](store::Connection& db) -> absl::Status {
-    ASSIGN_OR_RETURN(std::optional<store::HostStanding> standing,
-                     store::StandingOfHost(db, facts.host_identity()));
-    if (standing && standing->revoked) {
-      return absl::PermissionDeniedError(absl::StrCat(
-          "authorization: this host is device ", standing->device_id,
-          ", which an admin revoked; it cannot enroll again"));
-    }
-    ASSIGN_OR_RETURN(result, store::EnrollDevice(db, facts, hash, new_id, now));
-    RETURN_IF_ERROR(
-        store::SetDeviceScopeLabels(db, result.device_id, grant.scope_labels));
-    // The device is bound to the certificate issued now (or to none): an
-    // earlier one of a re-enrolled device stops working.
-    ASSIGN_OR_RETURN(certificate,
-                     IssueEnrollmentCertificate(
-                         options_.client_ca, peer, request, result.device_id,
-                         clock_.Now(), options_.client_certificate_lifetime));
-    std::optional<store::CertificateRecord> record;
-    if (certificate) {
-      ASSIGN_OR_RETURN(const tls::ClientCertificateInfo issued,
-                       tls::ReadClientCertificate(*certificate));
-      record = RecordOf(issued);
-    }
-    return store::SetCurrentCertificate(db, result.device_id, record, now);
-  }));
-  LogEvent(absl::StrCat(
-      result.new_device ? "enrolled device " : "re-enrolled device ",
-      result.device_id, " ", facts.hostname(), " (",
-      OsFamilyName(facts.os_family()), ")"));
-  LogNewClone(result.device_id, facts.hostname(), result.new_clone_of);
-  v1::EnrollResponse response;
-  response.set_device_id(result.device_id);
-  response.set_device_token(token);
-  if (certificate) response.set_client_certificate_pem(*std::move(certificate));
-  return response;
-}
-
 absl::Duration RunnerHandlers::PollWait(
     const v1::PollTasksRequest& request) const {
   if (!request.has_max_wait()) return options_.poll_timeout;
@@ -231,6 +158,7 @@ absl::StatusOr<v1::PollTasksResponse> RunnerHandlers::PollOnce(
   if (HasFacts(request.facts())) {
     RETURN_IF_ERROR(CheckDeviceFacts(request.facts(), "facts"));
     reported = WithDerivedFacts(request.facts());
+    store::HashHostIdentity(&*reported);
   }
   return Lease(device_id, /*refresh=*/true, std::move(reported));
 }
@@ -258,19 +186,20 @@ absl::StatusOr<v1::PollTasksResponse> RunnerHandlers::Lease(
       return absl::UnauthenticatedError("authorization: unknown device");
     v1::DeviceFacts facts = device->facts;
     if (reported) {
-      if (!reported->host_identity().empty() &&
-          reported->host_identity() != device->facts.host_identity()) {
+      if (!reported->host_identity_sha256().empty() &&
+          reported->host_identity_sha256() !=
+              device->facts.host_identity_sha256()) {
         // The token came from another machine: a copied state directory.
         // Recorded (committed) and refused, never served.
         copied_runner = true;
         ASSIGN_OR_RETURN(
             first_copy,
-            store::RecordRunnerClone(
-                db, device_id, Sha256Hex(reported->host_identity()), now));
+            store::RecordRunnerClone(db, device_id,
+                                     reported->host_identity_sha256(), now));
         return absl::OkStatus();
       }
       // The stored identity is what enrollment matched on; keep it.
-      reported->set_host_identity(device->facts.host_identity());
+      reported->set_host_identity_sha256(device->facts.host_identity_sha256());
       ASSIGN_OR_RETURN(store::DeviceAccess access,
                        store::GetDeviceAccess(db, device_id));
       ApplyScopeLabels(access.scope_labels, &*reported);
@@ -314,7 +243,10 @@ absl::StatusOr<v1::ReportStepResponse> RunnerHandlers::ReportStep(
   const bool has_facts = HasFacts(request.facts());
   if (has_facts) RETURN_IF_ERROR(CheckDeviceFacts(request.facts(), "facts"));
   v1::DeviceFacts facts;
-  if (has_facts) facts = WithDerivedFacts(request.facts());
+  if (has_facts) {
+    facts = WithDerivedFacts(request.facts());
+    store::HashHostIdentity(&facts);
+  }
   store::ReportOutcome outcome;
   store::WriteEffects effects;
   std::vector<std::string> new_clone_of;
@@ -326,7 +258,9 @@ absl::StatusOr<v1::ReportStepResponse> RunnerHandlers::ReportStep(
     if (has_facts && !outcome.repeat) {
       ASSIGN_OR_RETURN(std::optional<store::DeviceRow> device,
                        store::GetDevice(db, device_id));
-      if (device) facts.set_host_identity(device->facts.host_identity());
+      if (device) {
+        facts.set_host_identity_sha256(device->facts.host_identity_sha256());
+      }
       ASSIGN_OR_RETURN(store::DeviceAccess access,
                        store::GetDeviceAccess(db, device_id));
       ApplyScopeLabels(access.scope_labels, &facts);

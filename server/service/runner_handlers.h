@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
@@ -16,6 +17,7 @@
 #include "mdefleet/v1/runner.pb.h"
 #include "server/auth/authenticator.h"
 #include "server/metrics/counter.h"
+#include "server/metrics/family.h"
 #include "server/service/event_hub.h"
 #include "server/service/peer_identity.h"
 #include "server/store/store.h"
@@ -38,7 +40,31 @@ struct RunnerOptions {
   absl::Duration client_certificate_lifetime = tls::kClientValidity;
   // Counts certificates issued by RenewClientCertificate (may be null).
   metrics::Counter* certificate_renewals = nullptr;
+  // mdefleet_enrollments_total{outcome}: one per Enroll call that got past
+  // the enrollment secret and the request checks; null: not counted.
+  metrics::Family<metrics::Counter, 1>* enrollments = nullptr;
 };
+
+// How an Enroll call ended (the outcome label of
+// mdefleet_enrollments_total; enroll.cc says when each happens).
+enum class EnrollOutcome {
+  kNew,                // a new device
+  kReenrolled,         // an existing device, proven by certificate or token
+  kIdentityReset,      // an existing device, after an admin's reset-identity
+  kDuplicateIdentity,  // a new device: it claimed another's identity
+  kRefusedScope,       // refused: another enrollment-secret scope
+  kRefusedRevoked,     // refused: the device claimed is revoked
+  kRefusedProof,       // refused: a proof that proves nothing (another host,
+                       // a wrong device token)
+};
+inline constexpr EnrollOutcome kEnrollOutcomes[] = {
+    EnrollOutcome::kNew,           EnrollOutcome::kReenrolled,
+    EnrollOutcome::kIdentityReset, EnrollOutcome::kDuplicateIdentity,
+    EnrollOutcome::kRefusedScope,  EnrollOutcome::kRefusedRevoked,
+    EnrollOutcome::kRefusedProof};
+// "new", "reenrolled", "identity_reset", "duplicate_identity",
+// "refused_scope", "refused_revoked", "refused_proof".
+absl::string_view EnrollOutcomeName(EnrollOutcome outcome);
 
 inline constexpr size_t kArtifactChunkSize = 64 * 1024;
 
@@ -56,9 +82,15 @@ class RunnerHandlers {
   // `peer` (every method): what TLS says about the caller; the default is a
   // call without a client certificate. See client_certificates.h.
 
-  // Enrollment secret + facts -> device id and a new device token. The same
-  // host_identity keeps its device id; only the token's hash is stored. Over
-  // TLS with a CSR, also a client certificate for the device.
+  // Enrollment secret + facts -> device id and a new device token (enroll.cc).
+  // An existing device id only for a caller proving it holds that device
+  // (enrollment_proof.h) within the secret's scope, or for the first
+  // enrollment after an admin reset that device's identity; any other
+  // enrollment reporting a known host identity gets a new device flagged
+  // duplicate_identity. Only the token's hash and the host identity's hash
+  // are stored. Over TLS with a CSR, also a client certificate for the
+  // device. PermissionDenied for a refused re-enrollment or takeover
+  // (audited).
   [[nodiscard]] absl::StatusOr<v1::EnrollResponse> Enroll(
       absl::string_view authorization, const v1::EnrollRequest& request,
       const PeerIdentity& peer = {});
@@ -128,6 +160,9 @@ class RunnerHandlers {
       const store::DeviceCredential& device, const PeerIdentity& peer,
       bool required);
 
+  // Adds one to mdefleet_enrollments_total{outcome}.
+  void CountEnrollment(EnrollOutcome outcome);
+
   store::Store& store_;
   const Clock& clock_;
   auth::Authenticator& auth_;
@@ -137,6 +172,11 @@ class RunnerHandlers {
 
 // Facts with the server-derived fields (os_family, os_build, mde_state) set.
 v1::DeviceFacts WithDerivedFacts(const v1::DeviceFacts& facts);
+
+// Logs, once, that a device started reporting a senseGuid that `others`
+// report (nothing when `others` is empty).
+void LogNewClone(absl::string_view device_id, absl::string_view hostname,
+                 const std::vector<std::string>& others);
 
 }  // namespace mdefleet::service
 

@@ -1,8 +1,13 @@
 #include "server/store/audit.h"
 
+#include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 
 namespace mdefleet::store {
+
+std::string EnrollmentActor(absl::string_view secret_name) {
+  return absl::StrCat("enrollment secret \"", secret_name, "\"");
+}
 
 absl::Status AppendAudit(Connection& db, const AuditEntry& entry) {
   ASSIGN_OR_RETURN(

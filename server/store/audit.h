@@ -32,8 +32,23 @@ inline constexpr absl::string_view kAuditExpireEnrollmentSecret =
 inline constexpr absl::string_view kAuditRevokeEnrollmentSecret =
     "revoke_enrollment_secret";
 inline constexpr absl::string_view kAuditRevokeDevice = "revoke_device";
-// Every audited AdminService method's action (AuditAction of its name; a
-// test checks the two agree).
+inline constexpr absl::string_view kAuditResetDeviceIdentity =
+    "reset_device_identity";
+// Enrollment (RunnerService.Enroll) into an existing device id, audited
+// with the enrollment secret as the actor (EnrollmentActor):
+// reenroll_device: the caller proved it holds the device (ok), or did but
+// the rules refused it (refused: another enrollment-secret scope, a revoked
+// device, another host); take_over_device: the first enrollment after an
+// admin's reset_device_identity (ok, or refused across scopes);
+// claim_host_identity: an enrollment reported a device's host identity
+// without proof (refused: it got a new device flagged duplicate_identity,
+// or nothing when that device is revoked).
+inline constexpr absl::string_view kAuditReenrollDevice = "reenroll_device";
+inline constexpr absl::string_view kAuditTakeOverDevice = "take_over_device";
+inline constexpr absl::string_view kAuditClaimHostIdentity =
+    "claim_host_identity";
+// Every audited action: each audited AdminService method's (AuditAction of
+// its name; a test checks the two agree), then the enrollment ones.
 inline constexpr absl::string_view kAuditActions[] = {
     kAuditSubmitJob,
     kAuditPauseJob,
@@ -47,12 +62,21 @@ inline constexpr absl::string_view kAuditActions[] = {
     kAuditCreateEnrollmentSecret,
     kAuditExpireEnrollmentSecret,
     kAuditRevokeEnrollmentSecret,
-    kAuditRevokeDevice};
+    kAuditRevokeDevice,
+    kAuditResetDeviceIdentity,
+    kAuditReenrollDevice,
+    kAuditTakeOverDevice,
+    kAuditClaimHostIdentity};
 
 // Outcomes (the CHECK constraint of audit_log.outcome).
 inline constexpr absl::string_view kAuditOk = "ok";
 inline constexpr absl::string_view kAuditRefused = "refused";
 inline constexpr absl::string_view kAuditError = "error";
+
+// The actor of the enrollment actions: `enrollment secret "<name>"`.
+std::string EnrollmentActor(absl::string_view secret_name);
+// Their role column.
+inline constexpr absl::string_view kAuditEnrollmentRole = "enrollment";
 
 struct AuditEntry {
   int64_t at = 0;
@@ -65,7 +89,9 @@ struct AuditEntry {
   // "error" (the server failed to act). detail says why.
   std::string outcome = std::string(kAuditOk);
   std::string detail;  // the reason the operator gave, or the refusal
-  std::string role;    // the credential's role (viewer, operator, admin)
+  // The credential's role (viewer, operator, admin), or "enrollment" for
+  // an enrollment secret.
+  std::string role;
 };
 
 // Appends one row in the caller's transaction.

@@ -26,23 +26,13 @@ absl::StatusOr<std::optional<DeviceCredential>> DeviceForToken(
   return out;
 }
 
-absl::StatusOr<std::optional<HostStanding>> StandingOfHost(
-    Connection& db, absl::string_view host_identity) {
-  ASSIGN_OR_RETURN(CachedStatement st,
-                   db.Prepare("SELECT id, revoked_at IS NOT NULL FROM devices "
-                              "WHERE host_identity = ?1"));
-  st->Bind(1, host_identity);
-  ASSIGN_OR_RETURN(bool row, st->Step());
-  if (!row) return std::nullopt;
-  return HostStanding{st->ColumnText(0), st->ColumnInt(1) != 0};
-}
-
 absl::StatusOr<DeviceAccess> GetDeviceAccess(Connection& db,
                                              absl::string_view device_id) {
   ASSIGN_OR_RETURN(
       CachedStatement st,
       db.Prepare("SELECT revoked_at, revoked_reason, scope_labels, "
-                 "host_identity, runner_clone_seen_at FROM devices WHERE "
+                 "host_identity_sha256, runner_clone_seen_at FROM devices "
+                 "WHERE "
                  "id = ?1"));
   st->Bind(1, device_id);
   ASSIGN_OR_RETURN(bool row, st->Step());
@@ -54,7 +44,7 @@ absl::StatusOr<DeviceAccess> GetDeviceAccess(Connection& db,
   out.revoked_at = st->ColumnOptionalInt(0);
   out.revoked_reason = st->ColumnText(1);
   out.scope_labels = DecodeScopeLabels(st->ColumnText(2));
-  out.host_identity = st->ColumnText(3);
+  out.host_identity_sha256 = st->ColumnText(3);
   out.runner_clone_seen_at = st->ColumnOptionalInt(4);
   return out;
 }

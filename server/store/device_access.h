@@ -1,5 +1,6 @@
 // A device's standing: its token, revocation, the labels its enrollment
 // secret fixed, and tokens presented from another host (cloned runners).
+// What enrollment needs of existing devices: enrollment.h.
 #ifndef MDEFLEET_SERVER_STORE_DEVICE_ACCESS_H_
 #define MDEFLEET_SERVER_STORE_DEVICE_ACCESS_H_
 
@@ -31,20 +32,11 @@ struct DeviceCredential {
 [[nodiscard]] absl::StatusOr<std::optional<DeviceCredential>> DeviceForToken(
     Connection& db, absl::string_view token_hash);
 
-// What enrollment needs to know of a host already enrolled: revoked hosts
-// cannot enroll again.
-struct HostStanding {
-  std::string device_id;
-  bool revoked = false;
-};
-[[nodiscard]] absl::StatusOr<std::optional<HostStanding>> StandingOfHost(
-    Connection& db, absl::string_view host_identity);
-
 struct DeviceAccess {
   std::optional<int64_t> revoked_at;
   std::string revoked_reason;
   std::map<std::string, std::string> scope_labels;
-  std::string host_identity;
+  std::string host_identity_sha256;
   std::optional<int64_t> runner_clone_seen_at;
 };
 // NotFound naming device_id when there is no such device.

@@ -6,6 +6,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/device_needs.h"
+#include "common/sha256.h"
 #include "common/status_macros.h"
 
 namespace mdefleet::store {
@@ -52,6 +53,11 @@ constexpr char kCloneOfColumn[] =
     "(SELECT group_concat(o.id) FROM devices o WHERE d.sense_guid_sha256 <> "
     "'' AND o.sense_guid_sha256 = d.sense_guid_sha256 AND o.id <> d.id)";
 
+// True for an unrevoked device enrolled with another device's host identity
+// without proof.
+constexpr char kDuplicateIdentityTerm[] =
+    "(d.duplicate_of <> '' AND d.revoked_at IS NULL)";
+
 // WHERE clause (without "WHERE") and its parameters for a query.
 std::string WhereClause(const DeviceQuery& q, std::vector<Param>& params,
                         bool with_paging) {
@@ -97,13 +103,16 @@ std::string WhereClause(const DeviceQuery& q, std::vector<Param>& params,
   }
   if (q.needs_any != 0) {
     std::vector<std::string> any;
-    const uint32_t fact_bits = q.needs_any & ~(kNeedCloned | kNeedOffline);
+    const uint32_t fact_bits =
+        q.needs_any & ~(kNeedCloned | kNeedOffline | kNeedDuplicateIdentity);
     if (fact_bits != 0) {
-      any.push_back(absl::StrCat("(d.needs & ",
-                                 add(static_cast<int64_t>(fact_bits)),
-                                 ") <> 0"));
+      any.push_back(absl::StrCat(
+          "(d.needs & ", add(static_cast<int64_t>(fact_bits)), ") <> 0"));
     }
     if (q.needs_any & kNeedCloned) any.push_back(kClonedTerm);
+    if (q.needs_any & kNeedDuplicateIdentity) {
+      any.push_back(kDuplicateIdentityTerm);
+    }
     if (q.needs_any & kNeedOffline) {
       any.push_back(absl::StrCat(
           "(d.last_seen_at < ", add(q.offline_before), " AND d.mde_state IN (",
@@ -150,6 +159,8 @@ absl::StatusOr<DeviceRow> ReadRow(const Statement& st) {
     row.clone_of = absl::StrSplit(clones, ',');
     std::sort(row.clone_of.begin(), row.clone_of.end());
   }
+  row.duplicate_of = st.ColumnText(8);
+  row.revoked = st.ColumnInt(9) != 0;
   return row;
 }
 
@@ -157,14 +168,14 @@ const std::string& SelectColumns() {
   static const auto* sql = new std::string(absl::StrCat(
       "SELECT d.id, d.facts, d.os_family, d.mde_state, d.enrolled_at, "
       "d.last_seen_at, d.needs, ",
-      kCloneOfColumn, " FROM devices d"));
+      kCloneOfColumn,
+      ", d.duplicate_of, d.revoked_at IS NOT NULL FROM devices d"));
   return *sql;
 }
 
 // Other devices already reporting `sense_hash`, sorted.
 absl::StatusOr<std::vector<std::string>> DevicesWithSenseHash(
-    Connection& db, absl::string_view sense_hash,
-    absl::string_view except_id) {
+    Connection& db, absl::string_view sense_hash, absl::string_view except_id) {
   std::vector<std::string> ids;
   if (sense_hash.empty()) return ids;
   ASSIGN_OR_RETURN(CachedStatement st,
@@ -204,62 +215,80 @@ absl::Status StoreDerived(Connection& db, absl::string_view device_id,
 
 }  // namespace
 
-absl::StatusOr<EnrollResult> EnrollDevice(Connection& db,
-                                          const v1::DeviceFacts& facts,
-                                          absl::string_view token_hash,
-                                          absl::string_view new_id,
-                                          int64_t now) {
+void HashHostIdentity(v1::DeviceFacts* facts) {
+  facts->set_host_identity_sha256(
+      facts->host_identity().empty() ? "" : Sha256Hex(facts->host_identity()));
+  facts->clear_host_identity();
+}
+
+absl::StatusOr<EnrollResult> CreateDevice(
+    Connection& db, const v1::DeviceFacts& facts, absl::string_view token_hash,
+    absl::string_view new_id, absl::string_view duplicate_of, int64_t now) {
   EnrollResult result;
+  result.device_id = std::string(new_id);
+  result.new_device = true;
   {
     ASSIGN_OR_RETURN(
-        CachedStatement find,
-        db.Prepare("SELECT id FROM devices WHERE host_identity = ?1"));
-    find->Bind(1, facts.host_identity());
-    ASSIGN_OR_RETURN(bool row, find->Step());
-    if (row) result.device_id = find->ColumnText(0);
-  }
-  const std::string blob = facts.SerializeAsString();
-  if (result.device_id.empty()) {
-    result.device_id = std::string(new_id);
-    result.new_device = true;
-    ASSIGN_OR_RETURN(
         CachedStatement ins,
-        db.Prepare(
-            "INSERT INTO devices (id, token_hash, host_identity, "
-            "hostname, os_family, mde_state, facts, enrolled_at, "
-            "last_seen_at, needs, needs_rules, sense_guid_sha256) VALUES "
-            "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?11)"));
+        db.Prepare("INSERT INTO devices (id, token_hash, host_identity_sha256, "
+                   "hostname, os_family, mde_state, facts, enrolled_at, "
+                   "last_seen_at, needs, needs_rules, sense_guid_sha256, "
+                   "duplicate_of) VALUES "
+                   "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?11, ?12)"));
     ins->Bind(1, result.device_id);
     ins->Bind(2, token_hash);
-    ins->Bind(3, facts.host_identity());
+    ins->Bind(3, facts.host_identity_sha256());
     ins->Bind(4, facts.hostname());
     ins->Bind(5, static_cast<int64_t>(facts.os_family()));
     ins->Bind(6, static_cast<int64_t>(facts.mde_state()));
-    ins->BindBlob(7, blob);
+    ins->BindBlob(7, facts.SerializeAsString());
     ins->Bind(8, now);
     BindDerived(*ins, 9, facts);
+    ins->Bind(12, duplicate_of);
     RETURN_IF_ERROR(ins->Run());
-  } else {
+  }
+  RETURN_IF_ERROR(ReplaceLabels(db, result.device_id, facts));
+  ASSIGN_OR_RETURN(
+      result.new_clone_of,
+      DevicesWithSenseHash(db, facts.sense_guid_sha256(), result.device_id));
+  return result;
+}
+
+absl::StatusOr<EnrollResult> ReenrollDevice(Connection& db,
+                                            absl::string_view device_id,
+                                            const v1::DeviceFacts& facts,
+                                            absl::string_view token_hash,
+                                            int64_t now) {
+  EnrollResult result;
+  result.device_id = std::string(device_id);
+  {
     ASSIGN_OR_RETURN(
         CachedStatement upd,
         db.Prepare("UPDATE devices SET token_hash = ?2, hostname = ?3, "
                    "os_family = ?4, mde_state = ?5, facts = ?6, "
                    "last_seen_at = ?7, needs = ?8, needs_rules = ?9, "
-                   "sense_guid_sha256 = ?10 WHERE id = ?1"));
+                   "sense_guid_sha256 = ?10, host_identity_sha256 = ?11, "
+                   "identity_reset_at = NULL, identity_reset_by = '', "
+                   "identity_reset_reason = '' WHERE id = ?1"));
     upd->Bind(1, result.device_id);
     upd->Bind(2, token_hash);
     upd->Bind(3, facts.hostname());
     upd->Bind(4, static_cast<int64_t>(facts.os_family()));
     upd->Bind(5, static_cast<int64_t>(facts.mde_state()));
-    upd->BindBlob(6, blob);
+    upd->BindBlob(6, facts.SerializeAsString());
     upd->Bind(7, now);
     BindDerived(*upd, 8, facts);
+    upd->Bind(11, facts.host_identity_sha256());
     RETURN_IF_ERROR(upd->Run());
   }
+  if (db.Changes() == 0) {
+    return absl::NotFoundError(
+        absl::StrCat("device_id: no device \"", device_id, "\""));
+  }
   RETURN_IF_ERROR(ReplaceLabels(db, result.device_id, facts));
-  ASSIGN_OR_RETURN(result.new_clone_of,
-                   DevicesWithSenseHash(db, facts.sense_guid_sha256(),
-                                        result.device_id));
+  ASSIGN_OR_RETURN(
+      result.new_clone_of,
+      DevicesWithSenseHash(db, facts.sense_guid_sha256(), result.device_id));
   return result;
 }
 
@@ -307,9 +336,9 @@ absl::Status RefreshDevice(Connection& db, absl::string_view device_id,
     RETURN_IF_ERROR(st->Run());
   }
   if (sense_hash_changed && new_clone_of != nullptr) {
-    ASSIGN_OR_RETURN(*new_clone_of,
-                     DevicesWithSenseHash(db, facts->sense_guid_sha256(),
-                                          device_id));
+    ASSIGN_OR_RETURN(
+        *new_clone_of,
+        DevicesWithSenseHash(db, facts->sense_guid_sha256(), device_id));
   }
   return ReplaceLabels(db, device_id, *facts);
 }

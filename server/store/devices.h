@@ -24,6 +24,10 @@ struct DeviceRow {
   uint32_t needs = 0;  // FactNeeds of the stored facts (common/device_needs.h)
   // Other devices reporting the same senseGuid hash, sorted.
   std::vector<std::string> clone_of;
+  // The device whose host identity this one's enrollment reported without
+  // proof ("" for a device holding its own identity).
+  std::string duplicate_of;
+  bool revoked = false;
 };
 
 // Every set criterion must match (AND). Empty/zero means "any".
@@ -37,7 +41,8 @@ struct DeviceQuery {
   std::string hostname_glob;
   // Devices with any of these needs (NeedBit mask); 0: any device.
   // kNeedCloned matches devices sharing a senseGuid hash; kNeedOffline
-  // matches onboarded devices last seen before offline_before.
+  // matches onboarded devices last seen before offline_before;
+  // kNeedDuplicateIdentity unrevoked devices with a duplicate_of.
   uint32_t needs_any = 0;
   int64_t offline_before = 0;
   // Keyset paging in (hostname, id) order: rows strictly after this key.
@@ -52,13 +57,28 @@ struct EnrollResult {
   std::vector<std::string> new_clone_of;
 };
 
-// Enrolls a host: a known host_identity keeps its device id and gets the new
-// token hash; otherwise a device `new_id` is created. `facts` must already
-// carry the derived os_family and mde_state.
-[[nodiscard]] absl::StatusOr<EnrollResult> EnrollDevice(
-    Connection& db, const v1::DeviceFacts& facts, absl::string_view token_hash,
-    absl::string_view new_id, int64_t now);
+// Replaces facts->host_identity (the raw MachineGuid a runner reports) with
+// its hash, host_identity_sha256 ("" for none); a host_identity_sha256 the
+// runner sent is overwritten. Called on every fact report as it arrives:
+// the raw value is never stored, logged or shown.
+void HashHostIdentity(v1::DeviceFacts* facts);
 
+// Creates device `new_id` for an enrolling host with the token hash.
+// `facts` must already carry the derived os_family and mde_state and the
+// hashed host identity. `duplicate_of`: the device whose host identity the
+// host reported without proving it holds it ("" for none).
+[[nodiscard]] absl::StatusOr<EnrollResult> CreateDevice(
+    Connection& db, const v1::DeviceFacts& facts, absl::string_view token_hash,
+    absl::string_view new_id, absl::string_view duplicate_of, int64_t now);
+
+// Enrolls a host into the existing device `device_id` (its proof, or an
+// identity reset, was checked by the caller): the new token hash, facts
+// (host identity hash included) and labels replace the old ones, and a
+// pending identity reset is used up. NotFound naming device_id when there
+// is no such device.
+[[nodiscard]] absl::StatusOr<EnrollResult> ReenrollDevice(
+    Connection& db, absl::string_view device_id, const v1::DeviceFacts& facts,
+    absl::string_view token_hash, int64_t now);
 
 // Records a heartbeat; replaces facts, labels and the derived needs when
 // `facts` is set and differs from what is stored. When the refresh gives the

@@ -33,7 +33,10 @@ absl::StatusOr<FleetCounts> CountFleet(Connection& db, int64_t online_since,
   std::vector<uint32_t> fact_bits;
   std::vector<std::string> sums;
   for (const NeedInfo& need : AllNeeds()) {
-    if (need.bit == kNeedCloned || need.bit == kNeedOffline) continue;
+    if (need.bit == kNeedCloned || need.bit == kNeedOffline ||
+        need.bit == kNeedDuplicateIdentity) {
+      continue;
+    }
     fact_bits.push_back(need.bit);
     sums.push_back(
         absl::StrCat("coalesce(sum((needs & ", need.bit, ") <> 0), 0)"));
@@ -51,6 +54,10 @@ absl::StatusOr<FleetCounts> CountFleet(Connection& db, int64_t online_since,
   DeviceQuery cloned;
   cloned.needs_any = kNeedCloned;
   ASSIGN_OR_RETURN(counts.needs[kNeedCloned], CountDevices(db, cloned));
+  DeviceQuery duplicates;
+  duplicates.needs_any = kNeedDuplicateIdentity;
+  ASSIGN_OR_RETURN(counts.needs[kNeedDuplicateIdentity],
+                   CountDevices(db, duplicates));
   DeviceQuery offline;
   offline.needs_any = kNeedOffline;
   offline.offline_before = offline_before;

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "server/store/migration_functions.h"
 #include "server/store/transaction.h"
 
 namespace mdefleet::store {
@@ -21,6 +22,51 @@ absl::StatusOr<int64_t> TableCount(Connection& db) {
                    db.Prepare("SELECT count(*) FROM sqlite_schema"));
   ASSIGN_OR_RETURN(bool row, st->Step());
   return row ? st->ColumnInt(0) : 0;
+}
+
+// The value of a boolean pragma (`pragma` is a literal: "PRAGMA x").
+absl::StatusOr<bool> PragmaOn(Connection& db, const char* pragma) {
+  ASSIGN_OR_RETURN(CachedStatement st, db.Prepare(pragma));
+  ASSIGN_OR_RETURN(bool row, st->Step());
+  return row && st->ColumnInt(0) != 0;
+}
+
+// FailedPrecondition naming the first row that breaks a foreign key.
+absl::Status CheckForeignKeys(Connection& db, const char* file) {
+  ASSIGN_OR_RETURN(CachedStatement st, db.Prepare("PRAGMA foreign_key_check"));
+  ASSIGN_OR_RETURN(bool row, st->Step());
+  if (!row) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrCat("migration ", file, " failed: a row of table ",
+                   st->ColumnText(0), " (rowid ", st->ColumnInt(1),
+                   ") refers to a missing row of ", st->ColumnText(2)));
+}
+
+// Applies the migrations after `current`; foreign keys are off (see
+// Migrate).
+absl::Status ApplyMigrations(Connection& db, const Clock& clock, int current) {
+  for (const EmbeddedMigration& m : EmbeddedMigrations()) {
+    if (m.version <= current) continue;
+    ScopedTransaction tx(db);
+    RETURN_IF_ERROR(tx.status());
+    absl::Status applied = db.Exec(m.sql);
+    if (!applied.ok()) {
+      return absl::InternalError(
+          absl::StrCat("migration ", m.file, " failed: ", applied.message()));
+    }
+    RETURN_IF_ERROR(CheckForeignKeys(db, m.file));
+    {
+      ASSIGN_OR_RETURN(CachedStatement st,
+                       db.Prepare("INSERT INTO schema_migrations (version, "
+                                  "name, applied_at) VALUES (?1, ?2, ?3)"));
+      st->Bind(1, static_cast<int64_t>(m.version));
+      st->Bind(2, m.file);
+      st->Bind(3, absl::ToUnixMicros(clock.Now()));
+      RETURN_IF_ERROR(st->Run());
+    }
+    RETURN_IF_ERROR(tx.Commit());
+  }
+  return absl::OkStatus();
 }
 
 absl::Status NotMdefleet(absl::string_view why) {
@@ -73,27 +119,32 @@ absl::Status Migrate(Connection& db, const Clock& clock) {
                      " is newer than this mdefleet-server supports (", latest,
                      "); upgrade the server"));
   }
-  for (const EmbeddedMigration& m : EmbeddedMigrations()) {
-    if (m.version <= current) continue;
-    ScopedTransaction tx(db);
-    RETURN_IF_ERROR(tx.status());
-    absl::Status applied = db.Exec(m.sql);
-    if (!applied.ok()) {
-      return absl::InternalError(
-          absl::StrCat("migration ", m.file, " failed: ", applied.message()));
-    }
-    {
-      ASSIGN_OR_RETURN(CachedStatement st,
-                       db.Prepare("INSERT INTO schema_migrations (version, "
-                                  "name, applied_at) VALUES (?1, ?2, ?3)"));
-      st->Bind(1, static_cast<int64_t>(m.version));
-      st->Bind(2, m.file);
-      st->Bind(3, absl::ToUnixMicros(clock.Now()));
-      RETURN_IF_ERROR(st->Run());
-    }
-    RETURN_IF_ERROR(tx.Commit());
+  if (current == latest) return absl::OkStatus();
+  RETURN_IF_ERROR(RegisterMigrationFunctions(db));
+  // A migration may rebuild a table (SQLite's way to change a constraint:
+  // create, copy, drop, rename), which must not cascade deletes or fail on
+  // references in between; each migration's transaction checks every
+  // foreign key before it commits instead. The pragma is a no-op inside a
+  // transaction, so it is switched here, around them.
+  ASSIGN_OR_RETURN(const bool foreign_keys,
+                   PragmaOn(db, "PRAGMA foreign_keys"));
+  if (foreign_keys) RETURN_IF_ERROR(db.Exec("PRAGMA foreign_keys = OFF"));
+  // What a migration replaces may be what must not stay on disk (0007
+  // replaces raw machine identities with hashes): freed pages are zeroed,
+  // and the checkpoint below takes the old pages out of the main file now.
+  ASSIGN_OR_RETURN(const bool secure_delete,
+                   PragmaOn(db, "PRAGMA secure_delete"));
+  RETURN_IF_ERROR(db.Exec("PRAGMA secure_delete = ON"));
+  absl::Status applied = ApplyMigrations(db, clock, current);
+  if (applied.ok()) applied = db.Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  absl::Status restored = db.Exec(
+      absl::StrCat("PRAGMA secure_delete = ", secure_delete ? "ON" : "OFF"));
+  if (applied.ok()) applied = restored;
+  if (foreign_keys) {
+    restored = db.Exec("PRAGMA foreign_keys = ON");
+    if (applied.ok()) applied = restored;
   }
-  return absl::OkStatus();
+  return applied;
 }
 
 }  // namespace mdefleet::store

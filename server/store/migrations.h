@@ -29,7 +29,13 @@ int LatestSchemaVersion();
 [[nodiscard]] absl::StatusOr<int> SchemaVersion(Connection& db);
 
 // Checks the database identity and applies missing migrations, each in its
-// own transaction that also records its version. FailedPrecondition
+// own transaction that also records its version. Before the first one it
+// registers the SQL functions migrations call (migration_functions.h) and
+// turns foreign keys off (so a migration may rebuild a table) until the
+// last one is done; each transaction checks every foreign key before it
+// commits (FailedPrecondition naming the table otherwise). Content a
+// migration replaces does not stay in the file: secure_delete is on while
+// migrating, and the WAL is checkpointed at the end. FailedPrecondition
 // "database schema version N is newer than this mdefleet-server supports (M);
 // upgrade the server" for a newer database.
 [[nodiscard]] absl::Status Migrate(Connection& db, const Clock& clock);

@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "common/clock.h"
+#include "common/sha256.h"
 #include "common/status_macros.h"
 #include "server/metrics/metrics_registry.h"
 #include "server/metrics/server_metrics.h"
@@ -82,16 +83,17 @@ absl::Status Populate(store::Store& db, int devices, int jobs) {
   return db.Write([&](store::Connection& c) -> absl::Status {
     ASSIGN_OR_RETURN(
         auto dev,
-        c.PrepareOnce("INSERT INTO devices (id, token_hash, host_identity, "
-                      "hostname, os_family, mde_state, facts, enrolled_at, "
-                      "last_seen_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, "
-                      "?8)"));
+        c.PrepareOnce(
+            "INSERT INTO devices (id, token_hash, host_identity_sha256, "
+            "hostname, os_family, mde_state, facts, enrolled_at, "
+            "last_seen_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, "
+            "?8)"));
     const std::string facts(1500, 'f');  // a serialized DeviceFacts' size
     for (int i = 0; i < devices; ++i) {
       const std::string id = absl::StrCat("dev", i);
       dev->Bind(1, id);
       dev->Bind(2, absl::StrCat("hash", i));
-      dev->Bind(3, absl::StrCat("host", i));
+      dev->Bind(3, Sha256Hex(absl::StrCat("host", i)));
       dev->Bind(4, absl::StrCat("SRV-", i));
       dev->Bind(5, int64_t{1 + i % 5});
       dev->Bind(6, int64_t{1 + i % 4});

@@ -94,7 +94,7 @@ function makeDevice(id, hostname, family, mde, labels, online) {
       senseState: onboarded ? 'SERVICE_STATE_RUNNING' : 'SERVICE_STATE_STOPPED',
       onboardingState: onboarded ? 1 : 0, mmaWorkspaces: [], mmaInstalled: false,
       thirdPartyAv: '', passiveModeForced: false, rebootPending: false,
-      mdeState: mde, bootTime: iso(started - 86400e3), hostIdentity: `guid-${id}`,
+      mdeState: mde, bootTime: iso(started - 86400e3), hostIdentitySha256: `${id}`.padEnd(64, '0'),
       utcOffsetMinutes: 60, mdeMachineId: '', orgId: '', senseGuidSha256: '',
       avMode: 'AV_MODE_ACTIVE', tamperProtection: 'FEATURE_STATE_ON',
       tamperProtectionSource: 'ATP', cloudProtection: 'FEATURE_STATE_ON',

@@ -570,6 +570,67 @@ TEST_F(CommandsTest, DevicesGet) {
   EXPECT_THAT(missing.err, HasSubstr("error: not found: device_id"));
 }
 
+TEST_F(CommandsTest, DevicesGetShowsTheEnrollmentHistory) {
+  v1::Device d;
+  d.set_id("dev-7");
+  d.mutable_facts()->set_hostname("WEB-2019-7");
+  d.mutable_facts()->set_host_identity_sha256(std::string(64, 'a'));
+  v1::DeviceEnrollment* e = d.mutable_enrollment();
+  e->set_enrollments(2);
+  e->mutable_last_reenrolled_at()->set_seconds(1700000000);
+  e->set_last_reenrolled_by("client certificate");
+  e->set_refused_claims(1);
+  v1::RefusedClaim* claim = e->add_recent_refused_claims();
+  claim->mutable_at()->set_seconds(1700000100);
+  claim->set_enrollment_secret("runners");
+  claim->set_hostname("WEB-2019-7");
+  claim->set_new_device_id("dev-8");
+  claim->set_reason(
+      "reported the host identity of device dev-7 without "
+      "proving it holds that device");
+  fake().devices.push_back(d);
+  Result r = Run({"devices", "get", "dev-7"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr(absl::StrCat("host identity hash   ",
+                                            std::string(64, 'a'))));
+  EXPECT_THAT(r.out, HasSubstr("enrollments          2 (last re-enrolled"));
+  EXPECT_THAT(r.out, HasSubstr("by client certificate)"));
+  EXPECT_THAT(r.out, HasSubstr("refused claims       1 (latest below)"));
+  EXPECT_THAT(r.out, HasSubstr("REFUSED CLAIM"));
+  EXPECT_THAT(r.out, HasSubstr("new device dev-8"));
+}
+
+TEST_F(CommandsTest, DevicesResetIdentityNeedsAReasonAndSaysWhatIsNext) {
+  v1::Device d;
+  d.set_id("dev-9");
+  d.mutable_facts()->set_hostname("APP-2022-9");
+  fake().devices.push_back(d);
+  Result no_reason = Run({"devices", "reset-identity", "dev-9"});
+  EXPECT_EQ(no_reason.exit_code, 2);
+  EXPECT_THAT(no_reason.err, HasSubstr("--reason is required"));
+  Result blank = Run({"devices", "reset-identity", "dev-9", "--reason", " "});
+  EXPECT_EQ(blank.exit_code, 2);
+  EXPECT_EQ(Calls(), 0u) << "refused before calling the server";
+
+  Result r =
+      Run({"devices", "reset-identity", "dev-9", "--reason", "reinstalled"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("reset the identity of device dev-9 "
+                               "(APP-2022-9): the next enrollment reporting "
+                               "its host identity takes it over"));
+  EXPECT_THAT(r.out, HasSubstr("empty state directory"));
+  {
+    std::lock_guard<std::mutex> lock(fake().mu);
+    ASSERT_EQ(fake().reset_requests.size(), 1u);
+    EXPECT_EQ(fake().reset_requests[0].device_id(), "dev-9");
+    EXPECT_EQ(fake().reset_requests[0].reason(), "reinstalled");
+  }
+  Result missing =
+      Run({"devices", "reset-identity", "dev-404", "--reason", "x"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_THAT(missing.err, HasSubstr("no device \"dev-404\""));
+}
+
 TEST_F(CommandsTest, HelpExitsZero) {
   Result r = RunRaw({"--help"});
   EXPECT_EQ(r.exit_code, 0);

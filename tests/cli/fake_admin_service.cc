@@ -70,6 +70,27 @@ grpc::Status FakeAdminService::GetDevice(grpc::ServerContext* context,
       absl::StrCat("device_id: no device \"", request->device_id(), "\""));
 }
 
+grpc::Status FakeAdminService::ResetDeviceIdentity(
+    grpc::ServerContext* context, const v1::ResetDeviceIdentityRequest* request,
+    v1::Device* response) {
+  if (auto s = Authorize(context, "ResetDeviceIdentity"); !s.ok()) return s;
+  std::lock_guard<std::mutex> lock(mu);
+  reset_requests.push_back(*request);
+  for (const v1::Device& d : devices) {
+    if (d.id() == request->device_id()) {
+      *response = d;
+      v1::IdentityReset* reset =
+          response->mutable_enrollment()->mutable_pending_identity_reset();
+      reset->set_reason(request->reason());
+      reset->set_reset_by("admin");
+      return grpc::Status::OK;
+    }
+  }
+  return grpc::Status(
+      grpc::StatusCode::NOT_FOUND,
+      absl::StrCat("device_id: no device \"", request->device_id(), "\""));
+}
+
 grpc::Status FakeAdminService::SubmitJob(grpc::ServerContext* context,
                                          const v1::SubmitJobRequest* request,
                                          v1::SubmitJobResponse* response) {

@@ -24,6 +24,7 @@ class FakeAdminService final : public v1::AdminService::Service {
   std::vector<std::string> methods;         // one per call
 
   std::vector<v1::Device> devices;  // served in pages of the requested size
+  std::vector<v1::ResetDeviceIdentityRequest> reset_requests;
   std::vector<v1::ListDevicesRequest> list_devices_requests;
 
   std::vector<v1::SubmitJobRequest> submit_requests;
@@ -66,6 +67,12 @@ class FakeAdminService final : public v1::AdminService::Service {
   grpc::Status GetDevice(grpc::ServerContext* context,
                          const v1::GetDeviceRequest* request,
                          v1::Device* response) override;
+  // Records the request; answers the device of `devices` with a pending
+  // identity reset, or NOT_FOUND.
+  grpc::Status ResetDeviceIdentity(
+      grpc::ServerContext* context,
+      const v1::ResetDeviceIdentityRequest* request,
+      v1::Device* response) override;
   grpc::Status SubmitJob(grpc::ServerContext* context,
                          const v1::SubmitJobRequest* request,
                          v1::SubmitJobResponse* response) override;

@@ -5,14 +5,18 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/sha256.h"
 #include "common/status_macros.h"
 #include "gtest/gtest.h"
 #include "server/store/jobs.h"
+#include "server/store/migration_functions.h"
 #include "server/store/store.h"
 #include "tests/server/test_env.h"
 
@@ -22,36 +26,6 @@ namespace {
 using ::mdefleet::testing::FakeClock;
 using ::mdefleet::testing::TempDir;
 using ::mdefleet::testing::TestEpoch;
-
-// Migration numbers handed to branches of issue 16 developed side by side
-// (0007 re-enrollment, 0008 device certificates, ...): on a branch that
-// lacks one of them the numbers skip it. Once all are merged the files are
-// contiguous again and this list changes nothing; drop it then.
-constexpr int kNumbersOfParallelBranches[] = {7};
-
-// The version each of `files` (sorted NNNN_*.sql names) must have: 1, 2, 3,
-// ... skipping only a missing kNumbersOfParallelBranches number.
-std::vector<int> ExpectedVersions(const std::vector<std::string>& files) {
-  std::vector<int> present;
-  for (const std::string& file : files) {
-    present.push_back(std::stoi(file.substr(0, 4)));
-  }
-  auto is_present = [&](int v) {
-    return std::find(present.begin(), present.end(), v) != present.end();
-  };
-  auto is_parallel = [](int v) {
-    return std::find(std::begin(kNumbersOfParallelBranches),
-                     std::end(kNumbersOfParallelBranches),
-                     v) != std::end(kNumbersOfParallelBranches);
-  };
-  std::vector<int> expected;
-  int next = 1;
-  for (size_t i = 0; i < files.size(); ++i) {
-    while (is_parallel(next) && !is_present(next)) ++next;
-    expected.push_back(next++);
-  }
-  return expected;
-}
 
 std::string ReadFile(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -72,10 +46,9 @@ TEST(MigrationsTest, EmbeddedListMatchesFilesAndIsContiguous) {
   const auto& embedded = EmbeddedMigrations();
   ASSERT_EQ(embedded.size(), files.size());
   ASSERT_FALSE(files.empty());
-  const std::vector<int> expected = ExpectedVersions(files);
   for (size_t i = 0; i < files.size(); ++i) {
     EXPECT_EQ(embedded[i].file, files[i]);
-    EXPECT_EQ(embedded[i].version, expected[i])
+    EXPECT_EQ(embedded[i].version, static_cast<int>(i) + 1)
         << files[i] << ": versions must be 1, 2, 3, ... without gaps";
     EXPECT_EQ(std::stoi(files[i].substr(0, 4)), embedded[i].version);
     EXPECT_EQ(
@@ -83,27 +56,7 @@ TEST(MigrationsTest, EmbeddedListMatchesFilesAndIsContiguous) {
         ReadFile(std::filesystem::path(MDEFLEET_MIGRATIONS_DIR) / files[i]))
         << files[i] << " changed since the build embedded it";
   }
-  EXPECT_EQ(LatestSchemaVersion(), expected.back());
-}
-
-// Every migrations/*.sql file is embedded, in order, numbered 1..N.
-TEST(MigrationsTest, EveryMigrationFileIsEmbeddedInOrder) {
-  std::vector<std::string> files;
-  for (const auto& entry :
-       std::filesystem::directory_iterator(MDEFLEET_MIGRATIONS_DIR)) {
-    if (entry.path().extension() == ".sql") {
-      files.push_back(entry.path().filename().string());
-    }
-  }
-  std::sort(files.begin(), files.end());
-  ASSERT_FALSE(files.empty());
-  const std::vector<int> expected = ExpectedVersions(files);
-  EXPECT_EQ(LatestSchemaVersion(), expected.back());
-  ASSERT_EQ(EmbeddedMigrations().size(), files.size());
-  for (size_t i = 0; i < files.size(); ++i) {
-    EXPECT_EQ(EmbeddedMigrations()[i].file, files[i]);
-    EXPECT_EQ(EmbeddedMigrations()[i].version, expected[i]);
-  }
+  EXPECT_EQ(LatestSchemaVersion(), static_cast<int>(files.size()));
 }
 
 class StoreOpenTest : public ::testing::Test {
@@ -273,6 +226,151 @@ TEST_F(StoreOpenTest, AVersion1DatabaseMigratesKeepingItsJobs) {
   EXPECT_EQ(job->rollout().wave(), 1u);
   EXPECT_FALSE(job->rollout().has_max_failures());
   EXPECT_FALSE(job->rollout().has_deadline());
+}
+
+// A version-6 database, as the previous release left it: raw machine GUIDs
+// and "hostname:" stand-ins as host identities, in the column and in the
+// facts blobs. Version 7 keeps only hashes (and no stand-ins), keeps every
+// row and reference, and lets a second device carry a held identity.
+TEST_F(StoreOpenTest, AVersion6DatabaseKeepsOnlyHostIdentityHashes) {
+  const std::string path = Path("v6.db");
+  const std::string guid = "4c4c4544-0042-3510-8052-b4c04f4e4d32";
+  {
+    auto raw =
+        Connection::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    ASSERT_TRUE(raw.ok());
+    Connection& db = **raw;
+    for (int i = 0; i < 6; ++i) {
+      ASSERT_TRUE(db.Exec(EmbeddedMigrations()[i].sql).ok()) << i;
+      ASSERT_TRUE(
+          db.Exec(absl::StrCat("INSERT INTO schema_migrations VALUES (", i + 1,
+                               ", '", EmbeddedMigrations()[i].file, "', 0)"))
+              .ok());
+    }
+    auto insert = db.PrepareOnce(
+        "INSERT INTO devices (id, token_hash, host_identity, hostname, "
+        "os_family, mde_state, facts, enrolled_at, last_seen_at, "
+        "scope_labels) VALUES (?1, ?2, ?3, ?4, 3, 2, ?5, 1, 2, 'site=tokyo')");
+    ASSERT_TRUE(insert.ok());
+    const std::vector<std::pair<std::string, std::string>> devices = {
+        {"dev-guid", guid}, {"dev-name", "hostname:web-02"}};
+    for (const auto& [id, identity] : devices) {
+      v1::DeviceFacts facts;
+      facts.set_hostname(id);
+      facts.set_host_identity(identity);
+      (*facts.mutable_labels())["site"] = "tokyo";
+      (*insert)->Bind(1, id);
+      (*insert)->Bind(2, absl::StrCat("hash-", id));
+      (*insert)->Bind(3, identity);
+      (*insert)->Bind(4, id);
+      (*insert)->BindBlob(5, facts.SerializeAsString());
+      ASSERT_TRUE((*insert)->Run().ok());
+      (*insert)->Reset();
+    }
+    ASSERT_TRUE(
+        db.Exec("INSERT INTO device_labels VALUES ('dev-guid', 'site', "
+                "'tokyo'); INSERT INTO jobs (id, kind, spec, state, "
+                "created_by, created_at) VALUES ('job-1', 'install', x'', 2, "
+                "'admin', 1); INSERT INTO tasks (id, job_id, device_id, "
+                "state, plan, created_at) VALUES ('task-1', 'job-1', "
+                "'dev-guid', 1, x'', 1); PRAGMA journal_mode = WAL")
+            .ok());
+  }
+  auto store = Store::Open(path, OpenMode::kExisting, clock_);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ(QueryInt(**store, "SELECT max(version) FROM schema_migrations"),
+            LatestSchemaVersion());
+  EXPECT_EQ(QueryInt(**store, "PRAGMA foreign_keys"), 1);
+  EXPECT_EQ(QueryInt(**store, "SELECT count(*) FROM devices"), 2);
+  EXPECT_EQ(QueryInt(**store, "SELECT count(*) FROM device_labels"), 1);
+  EXPECT_EQ(QueryInt(**store,
+                     "SELECT count(*) FROM tasks WHERE device_id = 'dev-guid'"),
+            1);
+  std::map<std::string, std::pair<std::string, v1::DeviceFacts>> rows;
+  ASSERT_TRUE((*store)
+                  ->Read([&](Connection& db) -> absl::Status {
+                    ASSIGN_OR_RETURN(
+                        std::unique_ptr<Statement> st,
+                        db.PrepareOnce("SELECT id, host_identity_sha256, "
+                                       "facts, scope_labels FROM devices"));
+                    while (true) {
+                      ASSIGN_OR_RETURN(bool row, st->Step());
+                      if (!row) break;
+                      v1::DeviceFacts facts;
+                      EXPECT_TRUE(facts.ParseFromString(st->ColumnBlob(2)));
+                      EXPECT_EQ(st->ColumnText(3), "site=tokyo");
+                      rows[st->ColumnText(0)] = {st->ColumnText(1), facts};
+                    }
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows["dev-guid"].first, Sha256Hex(guid));
+  EXPECT_EQ(rows["dev-guid"].second.host_identity_sha256(), Sha256Hex(guid));
+  EXPECT_EQ(rows["dev-guid"].second.host_identity(), "");
+  EXPECT_EQ(rows["dev-guid"].second.labels().at("site"), "tokyo");
+  EXPECT_EQ(rows["dev-name"].first, "");
+  EXPECT_EQ(rows["dev-name"].second.host_identity_sha256(), "");
+  EXPECT_EQ(rows["dev-name"].second.host_identity(), "");
+
+  // One holder per identity; a duplicate may carry it too.
+  ASSERT_TRUE((*store)
+                  ->Write([&](Connection& db) -> absl::Status {
+                    return db.Exec(absl::StrCat(
+                        "INSERT INTO devices (id, token_hash, "
+                        "host_identity_sha256, hostname, os_family, "
+                        "mde_state, facts, enrolled_at, last_seen_at, "
+                        "duplicate_of) VALUES ('dev-dup', 'h3', '",
+                        Sha256Hex(guid),
+                        "', 'x', 3, 2, x'', 1, 1, "
+                        "'dev-guid')"));
+                  })
+                  .ok());
+  absl::Status second_holder =
+      (*store)->Write([&](Connection& db) -> absl::Status {
+        return db.Exec(absl::StrCat(
+            "INSERT INTO devices (id, token_hash, host_identity_sha256, "
+            "hostname, os_family, mde_state, facts, enrolled_at, "
+            "last_seen_at) VALUES ('dev-two', 'h4', '",
+            Sha256Hex(guid), "', 'x', 3, 2, x'', 1, 1)"));
+      });
+  EXPECT_FALSE(second_holder.ok());
+  // Nothing of the raw values is left in the file, freed pages included.
+  store->reset();
+  for (const std::string& file : {path, path + "-wal"}) {
+    const std::string bytes = ReadFile(file);
+    EXPECT_EQ(bytes.find(guid), std::string::npos) << file;
+    EXPECT_EQ(bytes.find("hostname:web-02"), std::string::npos) << file;
+  }
+}
+
+TEST_F(StoreOpenTest, MigrationFunctionsHashAndRewriteFacts) {
+  auto raw = Connection::Open(Path("f.db"),
+                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  ASSERT_TRUE(raw.ok());
+  ASSERT_TRUE(RegisterMigrationFunctions(**raw).ok());
+  auto st = (*raw)->PrepareOnce(
+      "SELECT mdf_sha256_hex('abc'), mdf_sha256_hex(NULL) IS NULL, "
+      "mdf_facts_with_host_identity_sha256(?1, 'h')");
+  ASSERT_TRUE(st.ok());
+  v1::DeviceFacts facts;
+  facts.set_hostname("WEB-01");
+  facts.set_host_identity("raw-guid");
+  (*st)->BindBlob(1, facts.SerializeAsString());
+  auto row = (*st)->Step();
+  ASSERT_TRUE(row.ok() && *row);
+  EXPECT_EQ((*st)->ColumnText(0), Sha256Hex("abc"));
+  EXPECT_EQ((*st)->ColumnInt(1), 1);
+  v1::DeviceFacts out;
+  ASSERT_TRUE(out.ParseFromString((*st)->ColumnBlob(2)));
+  EXPECT_EQ(out.hostname(), "WEB-01");
+  EXPECT_EQ(out.host_identity(), "");
+  EXPECT_EQ(out.host_identity_sha256(), "h");
+
+  auto bad = (*raw)->PrepareOnce(
+      "SELECT mdf_facts_with_host_identity_sha256(x'ffffffff', 'h')");
+  ASSERT_TRUE(bad.ok());
+  EXPECT_FALSE((*bad)->Step().ok());
 }
 
 }  // namespace

@@ -88,20 +88,7 @@ TEST_F(RunnerHandlersTest, EnrollPollLeaseReportEndsJobSucceeded) {
   EXPECT_EQ(env_.Poll(dev).tasks_size(), 0);
 }
 
-TEST_F(RunnerHandlersTest, ReEnrollKeepsDeviceIdAndRotatesToken) {
-  v1::DeviceFacts facts = MakeFacts("DB-2016-01", "2016");
-  EnrolledDevice first = env_.Enroll(facts);
-  EnrolledDevice second = env_.Enroll(facts);
-  EXPECT_EQ(first.id, second.id);
-  EXPECT_NE(first.token, second.token);
-  EXPECT_TRUE(absl::StartsWith(first.token, "mdf_dev_"));
-  EXPECT_EQ(env_.Count("devices"), 1);
-  // The old token no longer works; the stored row never holds a token.
-  EXPECT_EQ(env_.runner().AuthenticateDevice(first.bearer).status().code(),
-            absl::StatusCode::kUnauthenticated);
-  EXPECT_TRUE(env_.runner().AuthenticateDevice(second.bearer).ok());
-  EXPECT_EQ(env_.Snapshot().find(second.token), std::string::npos);
-}
+// Re-enrollment (proof, duplicates, resets): enrollment_test.cc.
 
 TEST_F(RunnerHandlersTest, EnrollNeedsTheEnrollmentSecret) {
   v1::EnrollRequest r;

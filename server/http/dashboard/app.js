@@ -912,7 +912,7 @@
       return `UTC${m < 0 ? '−' : '+'}${pad(Math.floor(Math.abs(m) / 60))}:${pad(Math.abs(m) % 60)}`;
     }],
     ['runnerVersion', 'runner version'],
-    ['hostIdentity', 'host identity'],
+    ['hostIdentitySha256', 'host identity SHA-256'],
     ['senseGuidSha256', 'senseGuid SHA-256'],
   ];
   // "disableEnterpriseAuthProxy" -> "disable enterprise auth proxy".
