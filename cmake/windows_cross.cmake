@@ -68,8 +68,11 @@ string(SUBSTRING ${_deps_key} 0 16 _deps_key)
 set(_deps_cached FALSE)
 if(MDEFLEET_DEPS_CACHE)
   # Not writable (a build as an unprivileged user): build without the cache.
+  # (Two calls: the COMMANDs of one execute_process run as a pipeline.)
   execute_process(
     COMMAND ${CMAKE_COMMAND} -E make_directory ${MDEFLEET_DEPS_CACHE}
+    OUTPUT_QUIET ERROR_QUIET)
+  execute_process(
     COMMAND ${CMAKE_COMMAND} -E touch ${MDEFLEET_DEPS_CACHE}/.writable
     RESULT_VARIABLE _not_writable OUTPUT_QUIET ERROR_QUIET)
   if(_not_writable)
@@ -115,14 +118,15 @@ else()
 
   # Once both are installed, publish a copy into the cache: copied to a
   # private folder, then renamed into place, so a concurrent build never
-  # sees half a cache entry (the loser of a race keeps its own copy).
+  # sees half a cache entry (the loser of a race drops its copy).
   if(MDEFLEET_DEPS_CACHE)
     set(_publish ${CMAKE_BINARY_DIR}/win64-deps-publish.cmake)
     file(WRITE ${_publish} "
       if(EXISTS \"${_deps_cache_dir}/.complete\")
         return()
       endif()
-      set(tmp \"${_deps_cache_dir}.tmp-\${PID}\")
+      string(RANDOM LENGTH 16 suffix)
+      set(tmp \"${_deps_cache_dir}.tmp-\${suffix}\")
       file(REMOVE_RECURSE \"\${tmp}\")
       file(COPY \"${_deps}/\" DESTINATION \"\${tmp}\")
       file(WRITE \"\${tmp}/.complete\" \"${_deps_key}\")
@@ -133,7 +137,7 @@ else()
       message(STATUS \"Windows dependencies cached in ${_deps_cache_dir}\")
     ")
     add_custom_target(win64_deps
-      COMMAND ${CMAKE_COMMAND} -DPID=${_deps_key}-$$ -P ${_publish}
+      COMMAND ${CMAKE_COMMAND} -P ${_publish}
       DEPENDS win64_absl win64_protobuf
       VERBATIM)
   else()
