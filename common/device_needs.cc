@@ -72,6 +72,12 @@ const std::vector<NeedInfo>& AllNeeds() {
        "api_offboard",
        "if the server is gone, offboard it through the Defender API "
        "(api_offboard)"},
+      {kNeedDuplicateHostname, "duplicate_hostname",
+       "reports the same host name as another device", "",
+       "a device can report any host name: find the real host (devices get: "
+       "enrolled, labels, facts), revoke an impostor (devices revoke), and "
+       "target these devices by id (--target id:ID); host: targets that "
+       "select them are refused"},
   };
   return *needs;
 }
@@ -129,7 +135,13 @@ absl::StatusOr<uint32_t> NeedsHelpedBy(absl::string_view kind,
                                        absl::string_view field) {
   uint32_t mask = 0;
   std::vector<std::string> kinds;
+  std::vector<std::string> jobless;
   for (const NeedInfo& n : AllNeeds()) {
+    if (n.job_kind.empty()) {
+      if (n.id == kind) mask |= n.bit;
+      jobless.emplace_back(n.id);
+      continue;
+    }
     if (n.job_kind == kind) mask |= n.bit;
     if (std::find(kinds.begin(), kinds.end(), n.job_kind) == kinds.end()) {
       kinds.emplace_back(n.job_kind);
@@ -138,7 +150,10 @@ absl::StatusOr<uint32_t> NeedsHelpedBy(absl::string_view kind,
   if (mask == 0) {
     return absl::InvalidArgumentError(absl::StrCat(
         field, ": no device need is met by job kind \"", kind,
-        "\"; expected one of ", absl::StrJoin(kinds, ", ")));
+        "\"; expected one of ", absl::StrJoin(kinds, ", "),
+        jobless.empty() ? ""
+                        : absl::StrCat(" (or the need ",
+                                       absl::StrJoin(jobless, ", "), ")")));
   }
   return mask;
 }

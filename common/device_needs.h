@@ -29,6 +29,9 @@ enum NeedBit : uint32_t {
   // Not derived from one device's facts: the server sets them.
   kNeedCloned = 1u << 9,   // another device reports the same senseGuid
   kNeedOffline = 1u << 10,  // onboarded, runner unseen for the offline window
+  // Another device reports the same host name (ASCII case-insensitive). Set
+  // by the server, never stored (bit 11 is left to a parallel change).
+  kNeedDuplicateHostname = 1u << 12,
 };
 
 // Bumped whenever FactNeeds changes meaning, so the server recomputes the
@@ -47,14 +50,16 @@ struct NeedInfo {
 const std::vector<NeedInfo>& AllNeeds();
 
 // The needs that follow from one device's facts alone (not kNeedCloned,
-// kNeedOffline). `facts` must carry the derived os_family and mde_state.
+// kNeedOffline, kNeedDuplicateHostname). `facts` must carry the derived
+// os_family and mde_state.
 uint32_t FactNeeds(const v1::DeviceFacts& facts);
 
 // The needs of `mask` as proto messages, in AllNeeds order.
 std::vector<v1::DeviceNeed> DescribeNeeds(uint32_t mask);
 
-// The needs job `kind` helps with. InvalidArgument naming `field` when no
-// need points at `kind` (listing the kinds that have needs).
+// The needs job `kind` helps with, or the need whose id is `kind`
+// ("duplicate_hostname": needs no job kind fixes). InvalidArgument naming
+// `field` when neither matches (listing the kinds that have needs).
 absl::StatusOr<uint32_t> NeedsHelpedBy(absl::string_view kind,
                                        absl::string_view field);
 

@@ -263,6 +263,10 @@ absl::Status RunDevicesGet(CommandEnv& env, const std::string& device_id) {
   table.AddRow({"clone of", device.clone_of_size() > 0
                                 ? absl::StrJoin(device.clone_of(), ", ")
                                 : "-"});
+  if (device.hostname_shared_with_size() > 0) {
+    table.AddRow({"host name also reported by",
+                  absl::StrJoin(device.hostname_shared_with(), ", ")});
+  }
   table.AddRow({"mde machine id", OrDash(f.mde_machine_id())});
   table.AddRow({"org id", OrDash(f.org_id())});
   table.AddRow({"defender av", AvModeName(f.av_mode())});
@@ -321,7 +325,8 @@ void AddDevicesCommands(CLI::App& app, Command* selected) {
                    "Only devices this job kind would help (see `fleet "
                    "summary`): install, onboard, migrate_mma, health_check, "
                    "set_passive_mode, configure_proxy, image_prep, "
-                   "api_offboard");
+                   "api_offboard; or duplicate_hostname (devices reporting "
+                   "another device's host name)");
   list->add_option("--offline-for", list_options->offline_for,
                    "With --needs api_offboard: unseen at least this long "
                    "(default 7d)");
@@ -371,8 +376,8 @@ void AddDevicesCommands(CLI::App& app, Command* selected) {
         env.PrintJson(device);
         return absl::OkStatus();
       }
-      env.out() << "revoked device " << device.id() << " ("
-                << device.facts().hostname() << ")\n";
+      env.out() << "revoked device " << Inert(device.id()) << " ("
+                << Inert(device.facts().hostname()) << ")\n";
       return absl::OkStatus();
     };
   });

@@ -52,6 +52,18 @@ constexpr char kCloneOfColumn[] =
     "(SELECT group_concat(o.id) FROM devices o WHERE d.sense_guid_sha256 <> "
     "'' AND o.sense_guid_sha256 = d.sense_guid_sha256 AND o.id <> d.id)";
 
+// True for a device whose host name another device reports too. NOCASE
+// (ASCII) is the case folding host: globs use; devices_by_hostname serves
+// the lookup.
+constexpr char kDuplicateHostnameTerm[] =
+    "(d.hostname <> '' AND EXISTS (SELECT 1 FROM devices o WHERE "
+    "o.hostname COLLATE NOCASE = d.hostname AND o.id <> d.id))";
+
+// Ids of the other devices reporting d's host name, comma-separated.
+constexpr char kHostnameSharedWithColumn[] =
+    "(SELECT group_concat(o.id) FROM devices o WHERE d.hostname <> '' AND "
+    "o.hostname COLLATE NOCASE = d.hostname AND o.id <> d.id)";
+
 // WHERE clause (without "WHERE") and its parameters for a query.
 std::string WhereClause(const DeviceQuery& q, std::vector<Param>& params,
                         bool with_paging) {
@@ -97,13 +109,17 @@ std::string WhereClause(const DeviceQuery& q, std::vector<Param>& params,
   }
   if (q.needs_any != 0) {
     std::vector<std::string> any;
-    const uint32_t fact_bits = q.needs_any & ~(kNeedCloned | kNeedOffline);
+    const uint32_t fact_bits =
+        q.needs_any & ~(kNeedCloned | kNeedOffline | kNeedDuplicateHostname);
     if (fact_bits != 0) {
       any.push_back(absl::StrCat("(d.needs & ",
                                  add(static_cast<int64_t>(fact_bits)),
                                  ") <> 0"));
     }
     if (q.needs_any & kNeedCloned) any.push_back(kClonedTerm);
+    if (q.needs_any & kNeedDuplicateHostname) {
+      any.push_back(kDuplicateHostnameTerm);
+    }
     if (q.needs_any & kNeedOffline) {
       any.push_back(absl::StrCat(
           "(d.last_seen_at < ", add(q.offline_before), " AND d.mde_state IN (",
@@ -150,6 +166,11 @@ absl::StatusOr<DeviceRow> ReadRow(const Statement& st) {
     row.clone_of = absl::StrSplit(clones, ',');
     std::sort(row.clone_of.begin(), row.clone_of.end());
   }
+  const std::string same_name = st.ColumnText(8);
+  if (!same_name.empty()) {
+    row.hostname_shared_with = absl::StrSplit(same_name, ',');
+    std::sort(row.hostname_shared_with.begin(), row.hostname_shared_with.end());
+  }
   return row;
 }
 
@@ -157,7 +178,7 @@ const std::string& SelectColumns() {
   static const auto* sql = new std::string(absl::StrCat(
       "SELECT d.id, d.facts, d.os_family, d.mde_state, d.enrolled_at, "
       "d.last_seen_at, d.needs, ",
-      kCloneOfColumn, " FROM devices d"));
+      kCloneOfColumn, ", ", kHostnameSharedWithColumn, " FROM devices d"));
   return *sql;
 }
 

@@ -24,6 +24,9 @@ struct DeviceRow {
   uint32_t needs = 0;  // FactNeeds of the stored facts (common/device_needs.h)
   // Other devices reporting the same senseGuid hash, sorted.
   std::vector<std::string> clone_of;
+  // Other devices reporting the same host name (ASCII case-insensitive),
+  // sorted.
+  std::vector<std::string> hostname_shared_with;
 };
 
 // Every set criterion must match (AND). Empty/zero means "any".
@@ -37,7 +40,8 @@ struct DeviceQuery {
   std::string hostname_glob;
   // Devices with any of these needs (NeedBit mask); 0: any device.
   // kNeedCloned matches devices sharing a senseGuid hash; kNeedOffline
-  // matches onboarded devices last seen before offline_before.
+  // matches onboarded devices last seen before offline_before;
+  // kNeedDuplicateHostname devices sharing their host name.
   uint32_t needs_any = 0;
   int64_t offline_before = 0;
   // Keyset paging in (hostname, id) order: rows strictly after this key.

@@ -33,7 +33,10 @@ absl::StatusOr<FleetCounts> CountFleet(Connection& db, int64_t online_since,
   std::vector<uint32_t> fact_bits;
   std::vector<std::string> sums;
   for (const NeedInfo& need : AllNeeds()) {
-    if (need.bit == kNeedCloned || need.bit == kNeedOffline) continue;
+    if (need.bit == kNeedCloned || need.bit == kNeedOffline ||
+        need.bit == kNeedDuplicateHostname) {
+      continue;
+    }
     fact_bits.push_back(need.bit);
     sums.push_back(
         absl::StrCat("coalesce(sum((needs & ", need.bit, ") <> 0), 0)"));
@@ -51,6 +54,10 @@ absl::StatusOr<FleetCounts> CountFleet(Connection& db, int64_t online_since,
   DeviceQuery cloned;
   cloned.needs_any = kNeedCloned;
   ASSIGN_OR_RETURN(counts.needs[kNeedCloned], CountDevices(db, cloned));
+  DeviceQuery same_name;
+  same_name.needs_any = kNeedDuplicateHostname;
+  ASSIGN_OR_RETURN(counts.needs[kNeedDuplicateHostname],
+                   CountDevices(db, same_name));
   DeviceQuery offline;
   offline.needs_any = kNeedOffline;
   offline.offline_before = offline_before;
