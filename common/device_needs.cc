@@ -83,6 +83,12 @@ const std::vector<NeedInfo>& AllNeeds() {
        "Otherwise someone with the enrollment secret is claiming that "
        "device's identity: investigate, revoke this device and rotate the "
        "secret"},
+      {kNeedDuplicateHostname, "duplicate_hostname",
+       "reports the same host name as another device", "",
+       "a device can report any host name: find the real host (devices get: "
+       "enrolled, labels, facts), revoke an impostor (devices revoke), and "
+       "target these devices by id (--target id:ID); host: targets that "
+       "select them are refused"},
   };
   return *needs;
 }

@@ -33,6 +33,9 @@ enum NeedBit : uint32_t {
   // Enrolled reporting another device's host identity without proving it
   // holds that device (unrevoked; devices.duplicate_of).
   kNeedDuplicateIdentity = 1u << 11,
+  // Another device reports the same host name (ASCII case-insensitive). Set
+  // by the server, never stored.
+  kNeedDuplicateHostname = 1u << 12,
 };
 
 // Bumped whenever FactNeeds changes meaning, so the server recomputes the
@@ -51,16 +54,17 @@ struct NeedInfo {
 const std::vector<NeedInfo>& AllNeeds();
 
 // The needs that follow from one device's facts alone (not kNeedCloned,
-// kNeedOffline, kNeedDuplicateIdentity). `facts` must carry the derived
-// os_family and mde_state.
+// kNeedOffline, kNeedDuplicateIdentity, kNeedDuplicateHostname). `facts`
+// must carry the derived os_family and mde_state.
 uint32_t FactNeeds(const v1::DeviceFacts& facts);
 
 // The needs of `mask` as proto messages, in AllNeeds order.
 std::vector<v1::DeviceNeed> DescribeNeeds(uint32_t mask);
 
 // The needs job `kind` helps with, or the need whose id is `kind` (for
-// needs no job meets, e.g. "duplicate_identity"). InvalidArgument naming
-// `field` when neither (listing the job kinds and need ids).
+// needs no job meets, e.g. "duplicate_identity", "duplicate_hostname").
+// InvalidArgument naming `field` when neither (listing the job kinds and
+// need ids).
 absl::StatusOr<uint32_t> NeedsHelpedBy(absl::string_view kind,
                                        absl::string_view field);
 

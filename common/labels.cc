@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
+#include "common/inert_text.h"
 
 namespace mdefleet {
 namespace {
@@ -12,10 +13,7 @@ bool IsKeyCharacter(char c) {
          c == '.' || c == '-';
 }
 
-bool IsValueCharacter(char c) {
-  const unsigned char u = static_cast<unsigned char>(c);
-  return u >= 0x20 && u != 0x7f && c != '=' && c != ',';
-}
+bool IsValueCharacter(char c) { return c != '=' && c != ','; }
 
 }  // namespace
 
@@ -32,8 +30,11 @@ absl::Status CheckLabelKey(absl::string_view key) {
 }
 
 absl::Status CheckLabelValue(absl::string_view key, absl::string_view value) {
+  // Printable: valid UTF-8 without controls (C0, DEL, C1), line separators
+  // or bidirectional formatting characters (common/inert_text.h).
   if (value.empty() || value.size() > kMaxLabelValueLength ||
-      !std::all_of(value.begin(), value.end(), IsValueCharacter)) {
+      !std::all_of(value.begin(), value.end(), IsValueCharacter) ||
+      FirstRefusedCharacter(value, /*allow_line_breaks=*/false).has_value()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "label ", key, " needs a value of 1-", kMaxLabelValueLength,
         " printable characters without '=' or ',' (got ", value.size(),

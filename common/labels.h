@@ -18,7 +18,8 @@ inline constexpr size_t kMaxLabelValueLength = 128;
 
 // 1-63 characters of letters, digits, '_', '.', '-'.
 [[nodiscard]] absl::Status CheckLabelKey(absl::string_view key);
-// 1-128 printable characters without '=' or ','.
+// 1-128 bytes of printable UTF-8 (no C0/C1 controls, DEL, U+2028/U+2029 or
+// bidirectional formatting characters) without '=' or ','.
 [[nodiscard]] absl::Status CheckLabelValue(absl::string_view key,
                                            absl::string_view value);
 

@@ -7,8 +7,9 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/numbers.h"
-#include "server/cli/artifacts_cmd.h"
+#include "common/inert_text.h"
 #include "server/cli/access_cmd.h"
+#include "server/cli/artifacts_cmd.h"
 #include "server/cli/audit_cmd.h"
 #include "server/cli/devices_cmd.h"
 #include "server/cli/errors.h"
@@ -102,7 +103,8 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out,
   absl::Status status = selected(env);
   out.flush();
   if (!status.ok()) {
-    err << "error: " << status.message() << "\n";
+    // Server errors may quote what devices report (host names).
+    err << "error: " << InertText(status.message()) << "\n";
     if (IsUsageError(status)) {
       err << "Run with --help for more information.\n";
     }

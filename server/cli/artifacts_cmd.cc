@@ -47,7 +47,7 @@ absl::Status RunArtifactsUpload(CommandEnv& env, const std::string& file,
     env.PrintJson(*artifact);
     return absl::OkStatus();
   }
-  env.out() << "uploaded " << artifact->name() << " as "
+  env.out() << "uploaded " << Inert(artifact->name()) << " as "
             << ArtifactKindName(artifact->kind()) << " ("
             << FormatBytes(artifact->size()) << ")";
   if (!artifact->valid_until().empty()) {

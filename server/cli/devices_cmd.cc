@@ -294,6 +294,10 @@ absl::Status RunDevicesGet(CommandEnv& env, const std::string& device_id) {
   table.AddRow({"clone of", device.clone_of_size() > 0
                                 ? absl::StrJoin(device.clone_of(), ", ")
                                 : "-"});
+  if (device.hostname_shared_with_size() > 0) {
+    table.AddRow({"host name also reported by",
+                  absl::StrJoin(device.hostname_shared_with(), ", ")});
+  }
   table.AddRow({"mde machine id", OrDash(f.mde_machine_id())});
   table.AddRow({"org id", OrDash(f.org_id())});
   table.AddRow({"defender av", AvModeName(f.av_mode())});
@@ -414,7 +418,7 @@ void AddDevicesCommands(CLI::App& app, Command* selected) {
                    "summary`): install, onboard, migrate_mma, health_check, "
                    "set_passive_mode, configure_proxy, image_prep, "
                    "api_offboard; or with this need (e.g. "
-                   "duplicate_identity)");
+                   "duplicate_identity, duplicate_hostname)");
   list->add_option("--offline-for", list_options->offline_for,
                    "With --needs api_offboard: unseen at least this long "
                    "(default 7d)");
@@ -464,8 +468,8 @@ void AddDevicesCommands(CLI::App& app, Command* selected) {
         env.PrintJson(device);
         return absl::OkStatus();
       }
-      env.out() << "revoked device " << device.id() << " ("
-                << device.facts().hostname() << ")\n";
+      env.out() << "revoked device " << Inert(device.id()) << " ("
+                << Inert(device.facts().hostname()) << ")\n";
       return absl::OkStatus();
     };
   });

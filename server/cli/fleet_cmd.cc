@@ -71,8 +71,10 @@ std::string RenderFleetSummary(const v1::FleetSummary& summary) {
 
   Table needs({"NEEDS ACTION", "DEVICES", "JOB", "WHAT TO DO"});
   needs.SetAlign(1, Table::Align::kRight);
+  std::vector<std::string> jobless;  // needs listed by their id
   for (const v1::FleetSummary::NeedCount& need : summary.needs()) {
     if (need.devices() == 0) continue;
+    if (need.need().job_kind().empty()) jobless.push_back(need.need().need());
     std::string description = need.description();
     if (need.need().need() == "offline") {
       description = absl::StrCat(description, " (", Days(summary.offline_for()),
@@ -87,6 +89,10 @@ std::string RenderFleetSummary(const v1::FleetSummary& summary) {
   } else {
     absl::StrAppend(&out, needs.Render(),
                     "\nList them: mdefleetctl devices list --needs <JOB>\n");
+    for (const std::string& id : jobless) {
+      absl::StrAppend(&out, "No job fixes ", Inert(id),
+                      ": mdefleetctl devices list --needs ", Inert(id), "\n");
+    }
   }
   return out;
 }

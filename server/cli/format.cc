@@ -6,6 +6,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "common/inert_text.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
 #include "server/cli/duration.h"
@@ -127,7 +128,9 @@ std::string ToJson(const google::protobuf::Message& message) {
                         message.GetDescriptor()->full_name(), " as JSON\"}\n");
   }
   if (out.empty() || out.back() != '\n') out.push_back('\n');
-  return out;
+  return InertJson(std::move(out));
 }
+
+std::string Inert(absl::string_view text) { return InertText(text); }
 
 }  // namespace mdefleet::cli

@@ -40,8 +40,15 @@ std::string FormatAgo(const google::protobuf::Timestamp& ts, absl::Time now);
 std::string FormatBytes(uint64_t bytes);
 
 // The protobuf JSON mapping of `message` (lowerCamelCase names, enums by
-// name, zero values included), pretty-printed, with a final newline.
+// name, zero values included), pretty-printed, with a final newline. Besides
+// the C0 controls the printer escapes, DEL, C1 controls, U+2028/U+2029 and
+// bidi characters in strings are written as \uXXXX escapes (InertJson):
+// the same values, nothing raw on the terminal.
 std::string ToJson(const google::protobuf::Message& message);
+
+// One line of text that may hold what a device reported, made safe to print
+// (InertText, common/inert_text.h, one-line layout).
+std::string Inert(absl::string_view text);
 
 }  // namespace mdefleet::cli
 

@@ -200,7 +200,8 @@ absl::Status RunJobsControl(CommandEnv& env, JobControl control,
   if (env.json()) {
     env.PrintJson(job);
   } else {
-    env.out() << "job " << job.id() << " " << JobStateWithReason(job) << " ("
+    env.out() << "job " << Inert(job.id()) << " "
+              << Inert(JobStateWithReason(job)) << " ("
               << RenderCounts(job.counts()) << ")\n";
   }
   return absl::OkStatus();

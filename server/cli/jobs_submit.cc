@@ -3,10 +3,12 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/artifact_validation.h"
 #include "common/os_family.h"
 #include "server/cli/artifact_upload.h"
+#include "server/cli/format.h"
 #include "server/cli/jobs_watch.h"
 #include "server/cli/table.h"
 #include "server/cli/target_parser.h"
@@ -77,14 +79,14 @@ absl::StatusOr<v1::SubmitJobRequest> BuildSubmitRequest(
 std::string RenderDryRun(const v1::SubmitJobRequest& request,
                          const v1::SubmitJobResponse& response) {
   std::string out = absl::StrCat(
-      "dry run: ", request.spec().kind(), " would target ", response.targeted(),
-      response.targeted() == 1 ? " device" : " devices",
-      " (target: ", DescribeTarget(request.spec().target()),
+      "dry run: ", Inert(request.spec().kind()), " would target ",
+      response.targeted(), response.targeted() == 1 ? " device" : " devices",
+      " (target: ", Inert(DescribeTarget(request.spec().target())),
       "); nothing was stored\n");
   for (const v1::DevicePlan& plan : response.plans()) {
-    absl::StrAppend(&out, "\n", plan.hostname(), "  (",
-                    OsFamilyName(plan.os_family()), ", id ", plan.device_id(),
-                    ")\n");
+    absl::StrAppend(&out, "\n", Inert(plan.hostname()), "  (",
+                    OsFamilyName(plan.os_family()), ", id ",
+                    Inert(plan.device_id()), ")\n");
     if (plan.plan().steps_size() == 0) {
       absl::StrAppend(&out, "  no steps\n");
     } else {
@@ -97,12 +99,27 @@ std::string RenderDryRun(const v1::SubmitJobRequest& request,
       absl::StrAppend(&out, Indent(steps.Render(), "  "));
     }
     for (const std::string& warning : plan.plan().warnings()) {
-      absl::StrAppend(&out, "  warning: ", warning, "\n");
+      absl::StrAppend(&out, "  warning: ", Inert(warning), "\n");
     }
   }
   if (response.plans_size() < static_cast<int>(response.targeted())) {
     absl::StrAppend(&out, "\n(plans shown for ", response.plans_size(), " of ",
                     response.targeted(), " devices)\n");
+  }
+  const std::string conflicts = RenderHostnameConflicts(response);
+  if (!conflicts.empty()) absl::StrAppend(&out, "\n", conflicts);
+  return out;
+}
+
+std::string RenderHostnameConflicts(const v1::SubmitJobResponse& response) {
+  std::string out;
+  for (const v1::HostnameConflict& c : response.hostname_conflicts()) {
+    absl::StrAppend(
+        &out, "warning: host name \"", Inert(c.hostname()),
+        "\" is reported by ", c.device_ids_size(), " devices (",
+        Inert(absl::StrJoin(c.device_ids(), ", ")),
+        "): a device can report any name; check them with `mdefleetctl "
+        "devices get ID` (need duplicate_hostname)\n");
   }
   return out;
 }
@@ -148,6 +165,7 @@ absl::Status RunJobsSubmit(CommandEnv& env, const JobsSubmitOptions& options) {
     if (options.watch) env.err() << "--watch ignored: dry run\n";
     if (env.json()) {
       env.PrintJson(response);
+      env.err() << RenderHostnameConflicts(response);
     } else {
       env.out() << RenderDryRun(*request, response);
     }
@@ -158,18 +176,26 @@ absl::Status RunJobsSubmit(CommandEnv& env, const JobsSubmitOptions& options) {
     if (env.json()) {
       env.PrintJson(response);
     } else {
-      env.out() << "submitted job " << job.id() << ": "
-                << request->spec().kind() << " on " << response.targeted()
+      env.out() << "submitted job " << Inert(job.id()) << ": "
+                << Inert(request->spec().kind()) << " on "
+                << response.targeted()
                 << (response.targeted() == 1 ? " device" : " devices")
-                << " (target: " << DescribeTarget(request->spec().target())
-                << ")\n";
+                << " (target: "
+                << Inert(DescribeTarget(request->spec().target())) << ")\n"
+                << RenderHostnameConflicts(response);
     }
+    // In JSON the warnings are in the document (hostnameConflicts); a human
+    // watching still reads them on stderr.
+    if (env.json()) env.err() << RenderHostnameConflicts(response);
     return absl::OkStatus();
   }
   if (!env.json()) {
-    env.out() << "submitted job " << job.id() << ": " << request->spec().kind()
-              << " on " << response.targeted()
-              << (response.targeted() == 1 ? " device" : " devices") << "\n";
+    env.out() << "submitted job " << Inert(job.id()) << ": "
+              << Inert(request->spec().kind()) << " on " << response.targeted()
+              << (response.targeted() == 1 ? " device" : " devices") << "\n"
+              << RenderHostnameConflicts(response);
+  } else {
+    env.err() << RenderHostnameConflicts(response);
   }
   return WatchJobAndReport(env, job.id());
 }

@@ -44,9 +44,14 @@ absl::StatusOr<v1::SubmitJobRequest> BuildSubmitRequest(
 absl::Status RunJobsSubmit(CommandEnv& env, const JobsSubmitOptions& options);
 
 // Human output of a dry run: each device with its planned steps (name and
-// description) and plan warnings. Never includes step arguments.
+// description) and plan warnings, then the host name warnings. Never
+// includes step arguments.
 std::string RenderDryRun(const v1::SubmitJobRequest& request,
                          const v1::SubmitJobResponse& response);
+
+// One "warning: ..." line per host name that targeted devices share with
+// other devices (SubmitJobResponse.hostname_conflicts); "" when none.
+std::string RenderHostnameConflicts(const v1::SubmitJobResponse& response);
 
 }  // namespace mdefleet::cli
 

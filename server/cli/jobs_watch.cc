@@ -123,7 +123,7 @@ absl::StatusOr<v1::Job> FollowJob(const Connection& connection,
           fresh.push_back(std::move(line));
         }
         if (!fresh.empty() && display.redraw) out << kClearLine;
-        for (const std::string& line : fresh) out << line << "\n";
+        for (const std::string& line : fresh) out << Inert(line) << "\n";
         if (display.redraw || !fresh.empty()) print_line(*last);
       }
     }
@@ -149,7 +149,8 @@ absl::StatusOr<v1::Job> FollowJob(const Connection& connection,
 }
 
 void PrintJobOutcome(const v1::Job& job, std::ostream& out) {
-  out << "job " << job.id() << " " << JobStateWithReason(job) << "\n";
+  out << "job " << Inert(job.id()) << " " << Inert(JobStateWithReason(job))
+      << "\n";
   out << "tasks: " << job.counts().total() << " total, "
       << RenderCounts(job.counts()) << "\n";
   const std::string summary = RenderStepSummary(job);

@@ -15,9 +15,9 @@ constexpr size_t kMaxBarWidth = 30;
 constexpr size_t kMinBarWidth = 10;
 
 std::string FailureLine(const v1::StepFailure& failure) {
-  return absl::StrCat("  ", failure.step_name(), " (", failure.count(),
+  return absl::StrCat("  ", Inert(failure.step_name()), " (", failure.count(),
                       failure.count() == 1 ? " device" : " devices",
-                      "): ", failure.message());
+                      "): ", Inert(failure.message()));
 }
 
 std::string Truncate(std::string text, size_t columns) {

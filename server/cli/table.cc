@@ -3,15 +3,10 @@
 #include <algorithm>
 #include <utility>
 
+#include "common/inert_text.h"
+
 namespace mdefleet::cli {
 namespace {
-
-std::string OneLine(std::string cell) {
-  for (char& c : cell) {
-    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-  }
-  return cell;
-}
 
 void AppendLine(const std::vector<std::string>& cells,
                 const std::vector<size_t>& widths,
@@ -55,7 +50,7 @@ void Table::SetAlign(size_t column, Align align) {
 
 void Table::AddRow(std::vector<std::string> cells) {
   cells.resize(headers_.size());
-  for (std::string& cell : cells) cell = OneLine(std::move(cell));
+  for (std::string& cell : cells) cell = InertText(cell);
   rows_.push_back(std::move(cells));
 }
 

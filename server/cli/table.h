@@ -18,8 +18,11 @@ class Table {
   // Right-aligns column `column` (numbers). Out-of-range columns are ignored.
   void SetAlign(size_t column, Align align);
 
-  // Adds a row; missing cells print empty, extra cells are dropped. Newlines
-  // and tabs inside a cell print as spaces so rows stay on one line.
+  // Adds a row; missing cells print empty, extra cells are dropped. Cells
+  // often hold what devices report: each goes through InertText
+  // (common/inert_text.h), so line breaks, tabs, ESC and other controls,
+  // C1, U+2028/U+2029 and bidi characters print as visible escapes ("\n",
+  // "\x1b", "\u202e") and a row is always one line.
   void AddRow(std::vector<std::string> cells);
 
   size_t rows() const { return rows_.size(); }

@@ -4,6 +4,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "common/inert_text.h"
 #include "google/protobuf/util/json_util.h"
 #include "mdefleet/v1/http_api.pb.h"
 #include "server/service/log.h"
@@ -28,7 +29,10 @@ absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message) {
                                             ": ",
                                             std::string(printed.message())));
   }
-  return out;
+  // Devices choose host names, messages and output tails: C1 controls,
+  // U+2028/U+2029 and bidi characters go out as \uXXXX escapes (same
+  // values), so neither `curl` on a terminal nor a naive consumer acts on them.
+  return InertJson(std::move(out));
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/device_needs.h"
 #include "common/status_macros.h"
@@ -58,6 +59,10 @@ v1::Device ToDevice(const store::DeviceRow& row, int64_t online_since,
   for (const std::string& id : row.clone_of) d.add_clone_of(id);
   uint32_t needs = row.needs;
   if (!row.clone_of.empty()) needs |= kNeedCloned;
+  for (const std::string& id : row.hostname_shared_with) {
+    d.add_hostname_shared_with(id);
+  }
+  if (!row.hostname_shared_with.empty()) needs |= kNeedDuplicateHostname;
   const bool onboarded =
       row.facts.mde_state() == v1::MDE_STATE_ONBOARDED ||
       row.facts.mde_state() == v1::MDE_STATE_SENSE_NOT_RUNNING;
@@ -68,6 +73,11 @@ v1::Device ToDevice(const store::DeviceRow& row, int64_t online_since,
   for (v1::DeviceNeed& need : DescribeNeeds(needs)) {
     if (need.need() == "duplicate_identity") {
       need.set_advice(DuplicateIdentityAdvice(row.duplicate_of));
+    }
+    if (need.need() == "duplicate_hostname") {
+      need.set_advice(absl::StrCat(
+          "also reported by ", absl::StrJoin(row.hostname_shared_with, ", "),
+          ": ", need.advice()));
     }
     *d.add_needs() = std::move(need);
   }

@@ -1,9 +1,11 @@
 #include "server/service/fact_limits.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/inert_text.h"
 #include "common/labels.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
@@ -34,15 +36,15 @@ absl::Status CheckString(const FieldDescriptor& field, absl::string_view path,
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": ", value.size(), " characters, at most ", max));
   }
-  const bool free_text = IsFreeText(field);
-  for (char c : value) {
-    const unsigned char u = static_cast<unsigned char>(c);
-    const bool line_break = c == '\n' || c == '\r' || c == '\t';
-    if ((u < 0x20 || u == 0x7f) && !(free_text && line_break)) {
-      // Control characters would forge lines in logs and terminals.
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, ": control characters are not allowed"));
-    }
+  // Control characters would forge lines in logs and terminals; C1
+  // controls act like ESC on some terminals; U+2028/U+2029 break lines;
+  // bidirectional overrides make a name read as another. Outputs escape
+  // them all (common/inert_text.h); facts do not hold them at all.
+  if (std::optional<std::string> refused =
+          FirstRefusedCharacter(value, IsFreeText(field))) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": control and formatting characters are not allowed (", *refused,
+        ")"));
   }
   return absl::OkStatus();
 }

@@ -20,7 +20,9 @@ inline constexpr int kMaxFactEntries = 16;             // repeated fields
 
 // OK, or INVALID_ARGUMENT naming the first field over its bound (under
 // `field`, e.g. "facts"). Strings may not hold control characters (free
-// text may hold tabs and line breaks); labels follow common/labels.h.
+// text may hold tabs and line breaks), C1 controls, U+2028/U+2029 or
+// bidirectional formatting characters (common/inert_text.h,
+// FirstRefusedCharacter); labels follow common/labels.h.
 [[nodiscard]] absl::Status CheckDeviceFacts(const v1::DeviceFacts& facts,
                                             absl::string_view field);
 

@@ -15,6 +15,10 @@
 namespace mdefleet {
 
 // "2024-01-02T03:04:05Z mdefleet-server: <line>\n" to stderr, atomically.
+// `line` often quotes what devices report (host names, messages): it is
+// written through InertText (common/inert_text.h), so a control, line break,
+// C1, U+2028/U+2029 or bidi character in it shows as an escape and one event
+// is always exactly one line.
 void LogEvent(absl::string_view line);
 
 // Lines an unauthenticated caller can cause (failed authentications, refused

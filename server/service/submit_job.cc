@@ -1,8 +1,11 @@
 // AdminHandlers::SubmitJob: validation, target and artifact resolution,
 // planning, and the bulk insert.
+#include <algorithm>
+#include <map>
 #include <optional>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/civil_time.h"
@@ -79,6 +82,50 @@ bool HasCriteria(const v1::TargetSelector& t) {
          !t.labels().empty() || t.os_families_size() > 0;
 }
 
+// Targeted devices whose host name other devices report too, one entry per
+// name (ASCII case-insensitive), each with every device reporting it.
+std::vector<v1::HostnameConflict> HostnameConflicts(
+    const std::vector<store::DeviceRow>& devices) {
+  std::map<std::string, v1::HostnameConflict> by_name;
+  for (const store::DeviceRow& d : devices) {
+    if (d.hostname_shared_with.empty()) continue;
+    v1::HostnameConflict& c =
+        by_name[absl::AsciiStrToLower(d.facts.hostname())];
+    if (c.hostname().empty()) c.set_hostname(d.facts.hostname());
+    if (c.device_ids_size() > 0) continue;
+    std::vector<std::string> ids = d.hostname_shared_with;
+    ids.push_back(d.id);
+    std::sort(ids.begin(), ids.end());
+    for (std::string& id : ids) c.add_device_ids(std::move(id));
+  }
+  std::vector<v1::HostnameConflict> out;
+  for (auto& [name, conflict] : by_name) out.push_back(std::move(conflict));
+  return out;
+}
+
+// A host: target is a claim about names, and any device can report any
+// name: when it selects a device whose name another device reports too, the
+// operator must say which devices are meant, by id.
+absl::Status CheckHostTargetIsUnambiguous(
+    const v1::TargetSelector& target,
+    const std::vector<v1::HostnameConflict>& conflicts) {
+  if (target.hostname_glob().empty() || target.device_ids_size() > 0 ||
+      conflicts.empty()) {
+    return absl::OkStatus();
+  }
+  std::vector<std::string> parts;
+  for (const v1::HostnameConflict& c : conflicts) {
+    parts.push_back(absl::StrCat(c.hostname(), " (",
+                                 absl::StrJoin(c.device_ids(), ", "), ")"));
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "target.hostname_glob \"", target.hostname_glob(),
+      "\" selects devices whose host name another device reports too: ",
+      absl::StrJoin(parts, "; "),
+      ". A device can report any host name: check them (mdefleetctl devices "
+      "get ID) and name the ones you mean by id (--target id:<device-id>)"));
+}
+
 // When an offboarding script valid until `day` (inclusive, UTC) expires.
 absl::Time EndOfDay(absl::CivilDay day) {
   return absl::FromCivil(day + 1, absl::UTCTimeZone());
@@ -147,6 +194,12 @@ absl::StatusOr<v1::SubmitJobResponse> AdminHandlers::SubmitAuthorizedJob(
     }
     if (devices.empty()) {
       return absl::InvalidArgumentError("target: matches no device");
+    }
+    const std::vector<v1::HostnameConflict> conflicts =
+        HostnameConflicts(devices);
+    RETURN_IF_ERROR(CheckHostTargetIsUnambiguous(spec.target(), conflicts));
+    for (const v1::HostnameConflict& c : conflicts) {
+      *response.add_hostname_conflicts() = c;
     }
     // Artifacts.
     v1::JobParameters* p = spec.mutable_parameters();

@@ -58,6 +58,18 @@ constexpr char kCloneOfColumn[] =
 constexpr char kDuplicateIdentityTerm[] =
     "(d.duplicate_of <> '' AND d.revoked_at IS NULL)";
 
+// True for a device whose host name another device reports too. NOCASE
+// (ASCII) is the case folding host: globs use; devices_by_hostname serves
+// the lookup.
+constexpr char kDuplicateHostnameTerm[] =
+    "(d.hostname <> '' AND EXISTS (SELECT 1 FROM devices o WHERE "
+    "o.hostname COLLATE NOCASE = d.hostname AND o.id <> d.id))";
+
+// Ids of the other devices reporting d's host name, comma-separated.
+constexpr char kHostnameSharedWithColumn[] =
+    "(SELECT group_concat(o.id) FROM devices o WHERE d.hostname <> '' AND "
+    "o.hostname COLLATE NOCASE = d.hostname AND o.id <> d.id)";
+
 // WHERE clause (without "WHERE") and its parameters for a query.
 std::string WhereClause(const DeviceQuery& q, std::vector<Param>& params,
                         bool with_paging) {
@@ -104,7 +116,8 @@ std::string WhereClause(const DeviceQuery& q, std::vector<Param>& params,
   if (q.needs_any != 0) {
     std::vector<std::string> any;
     const uint32_t fact_bits =
-        q.needs_any & ~(kNeedCloned | kNeedOffline | kNeedDuplicateIdentity);
+        q.needs_any & ~(kNeedCloned | kNeedOffline | kNeedDuplicateIdentity |
+                        kNeedDuplicateHostname);
     if (fact_bits != 0) {
       any.push_back(absl::StrCat(
           "(d.needs & ", add(static_cast<int64_t>(fact_bits)), ") <> 0"));
@@ -112,6 +125,9 @@ std::string WhereClause(const DeviceQuery& q, std::vector<Param>& params,
     if (q.needs_any & kNeedCloned) any.push_back(kClonedTerm);
     if (q.needs_any & kNeedDuplicateIdentity) {
       any.push_back(kDuplicateIdentityTerm);
+    }
+    if (q.needs_any & kNeedDuplicateHostname) {
+      any.push_back(kDuplicateHostnameTerm);
     }
     if (q.needs_any & kNeedOffline) {
       any.push_back(absl::StrCat(
@@ -159,8 +175,13 @@ absl::StatusOr<DeviceRow> ReadRow(const Statement& st) {
     row.clone_of = absl::StrSplit(clones, ',');
     std::sort(row.clone_of.begin(), row.clone_of.end());
   }
-  row.duplicate_of = st.ColumnText(8);
-  row.revoked = st.ColumnInt(9) != 0;
+  row.duplicate_of = st.ColumnText(9);
+  row.revoked = st.ColumnInt(10) != 0;
+  const std::string same_name = st.ColumnText(8);
+  if (!same_name.empty()) {
+    row.hostname_shared_with = absl::StrSplit(same_name, ',');
+    std::sort(row.hostname_shared_with.begin(), row.hostname_shared_with.end());
+  }
   return row;
 }
 
@@ -168,7 +189,7 @@ const std::string& SelectColumns() {
   static const auto* sql = new std::string(absl::StrCat(
       "SELECT d.id, d.facts, d.os_family, d.mde_state, d.enrolled_at, "
       "d.last_seen_at, d.needs, ",
-      kCloneOfColumn,
+      kCloneOfColumn, ", ", kHostnameSharedWithColumn,
       ", d.duplicate_of, d.revoked_at IS NOT NULL FROM devices d"));
   return *sql;
 }

@@ -28,6 +28,9 @@ struct DeviceRow {
   // proof ("" for a device holding its own identity).
   std::string duplicate_of;
   bool revoked = false;
+  // Other devices reporting the same host name (ASCII case-insensitive),
+  // sorted.
+  std::vector<std::string> hostname_shared_with;
 };
 
 // Every set criterion must match (AND). Empty/zero means "any".
@@ -43,6 +46,7 @@ struct DeviceQuery {
   // kNeedCloned matches devices sharing a senseGuid hash; kNeedOffline
   // matches onboarded devices last seen before offline_before;
   // kNeedDuplicateIdentity unrevoked devices with a duplicate_of.
+  // kNeedDuplicateHostname devices sharing their host name.
   uint32_t needs_any = 0;
   int64_t offline_before = 0;
   // Keyset paging in (hostname, id) order: rows strictly after this key.

@@ -34,7 +34,8 @@ absl::StatusOr<FleetCounts> CountFleet(Connection& db, int64_t online_since,
   std::vector<std::string> sums;
   for (const NeedInfo& need : AllNeeds()) {
     if (need.bit == kNeedCloned || need.bit == kNeedOffline ||
-        need.bit == kNeedDuplicateIdentity) {
+        need.bit == kNeedDuplicateIdentity ||
+        need.bit == kNeedDuplicateHostname) {
       continue;
     }
     fact_bits.push_back(need.bit);
@@ -58,6 +59,10 @@ absl::StatusOr<FleetCounts> CountFleet(Connection& db, int64_t online_since,
   duplicates.needs_any = kNeedDuplicateIdentity;
   ASSIGN_OR_RETURN(counts.needs[kNeedDuplicateIdentity],
                    CountDevices(db, duplicates));
+  DeviceQuery same_name;
+  same_name.needs_any = kNeedDuplicateHostname;
+  ASSIGN_OR_RETURN(counts.needs[kNeedDuplicateHostname],
+                   CountDevices(db, same_name));
   DeviceQuery offline;
   offline.needs_any = kNeedOffline;
   offline.offline_before = offline_before;

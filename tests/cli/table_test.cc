@@ -36,7 +36,17 @@ TEST(TableTest, MissingExtraAndMultilineCells) {
   EXPECT_EQ(t.Render(),
             "A  B\n"
             "x\n"
-            "y  two lines and tab\n");
+            "y  two\\nlines\\tand tab\n");
+}
+
+TEST(TableTest, DeviceTextIsShownInertOnOneLine) {
+  Table t({"HOSTNAME", "MESSAGE"});
+  t.AddRow({"WEB\u202e01", "ok\x1b]0;pwned\x07\r\nWEB-02  ok\u0085"});
+  t.AddRow({"DB-01", "fine"});
+  EXPECT_EQ(t.Render(),
+            "HOSTNAME     MESSAGE\n"
+            "WEB\\u202e01  ok\\x1b]0;pwned\\x07\\r\\nWEB-02  ok\\u0085\n"
+            "DB-01        fine\n");
 }
 
 TEST(TableTest, WidthCountsUtf8CodePoints) {

@@ -103,7 +103,10 @@ TEST(DeviceNeeds, TableIsConsistent) {
     bits |= n.bit;
     EXPECT_FALSE(n.description.empty());
     EXPECT_FALSE(n.advice.empty());
-    ASSERT_TRUE(NeedsHelpedBy(n.job_kind, "needs").ok()) << n.job_kind;
+    // A need no job fixes is selected by its id.
+    const absl::string_view by = n.job_kind.empty() ? n.id : n.job_kind;
+    ASSERT_TRUE(NeedsHelpedBy(by, "needs").ok()) << by;
+    EXPECT_NE(*NeedsHelpedBy(by, "needs") & n.bit, 0u) << by;
   }
   EXPECT_EQ(DescribeNeeds(bits).size(), AllNeeds().size());
 }
@@ -113,6 +116,10 @@ TEST(DeviceNeeds, NeedsHelpedBy) {
   EXPECT_EQ(*NeedsHelpedBy("health_check", "needs"),
             kNeedSenseNotRunning | kNeedCloudProtectionOff |
                 kNeedTamperProtectionOff | kNeedHealthUnknown);
+  EXPECT_EQ(*NeedsHelpedBy("duplicate_hostname", "needs"),
+            kNeedDuplicateHostname);
+  EXPECT_FALSE(NeedsHelpedBy("", "needs").ok());
+  EXPECT_FALSE(NeedsHelpedBy("not_onboarded", "needs").ok());
   auto bad = NeedsHelpedBy("offboard", "--needs");
   ASSERT_FALSE(bad.ok());
   EXPECT_THAT(std::string(bad.status().message()),

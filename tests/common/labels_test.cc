@@ -23,6 +23,13 @@ TEST(LabelsTest, KeysAndValuesFollowOneRule) {
   EXPECT_FALSE(CheckLabelValue("site", std::string(129, 'v')).ok());
   EXPECT_FALSE(CheckLabelValue("site", "a,b").ok());
   EXPECT_FALSE(CheckLabelValue("site", "a\nb").ok());
+  EXPECT_TRUE(CheckLabelValue("site", "Zürich 東京").ok());
+  EXPECT_FALSE(CheckLabelValue("site", "a\x7f").ok());
+  EXPECT_FALSE(CheckLabelValue("site", "a\u0085b").ok());
+  EXPECT_FALSE(CheckLabelValue("site", "a\u2028b").ok());
+  EXPECT_FALSE(CheckLabelValue("site", "paris\u202e").ok());
+  EXPECT_FALSE(CheckLabelValue("site", "paris\u2066x\u2069").ok());
+  EXPECT_FALSE(CheckLabelValue("site", "bad\xff").ok());
 }
 
 TEST(LabelsTest, ErrorsNameTheFieldButDoNotQuoteABadKey) {

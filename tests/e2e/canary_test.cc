@@ -284,7 +284,7 @@ TEST(CanaryE2eTest, NoSecretAppearsOutsideWhereItIsKept) {
       {"Authorization", absl::StrCat("Bearer ", viewer_token)}};
   std::vector<std::string> http_targets = {
       "/api/v1/summary", "/api/v1/jobs", "/api/v1/devices", "/metrics", "/",
-      "/app.js"};
+      "/app.js",         "/inert.js"};
   for (const v1::Job& job : jobs.jobs()) {
     http_targets.push_back("/api/v1/jobs/" + job.id());
     http_targets.push_back("/api/v1/jobs/" + job.id() + "/tasks");

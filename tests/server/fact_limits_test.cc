@@ -22,6 +22,10 @@ TEST(FactLimitsTest, RealFactsPass) {
       "cannot reach the cloud:\r\n  0x80508015\tproxy");
   EXPECT_TRUE(Check(facts).ok()) << Check(facts);
   EXPECT_TRUE(Check(v1::DeviceFacts()).ok());
+  // Non-Latin scripts are not control or formatting characters.
+  v1::DeviceFacts intl = testing::MakeFacts("サーバー-東京-01", "2019");
+  (*intl.mutable_labels())["site"] = "Zürich — Ωmega";
+  EXPECT_TRUE(Check(intl).ok()) << Check(intl);
 }
 
 TEST(FactLimitsTest, EachBoundNamesTheField) {
@@ -51,10 +55,48 @@ TEST(FactLimitsTest, EachBoundNamesTheField) {
        [](v1::DeviceFacts& f) {
          f.set_hostname("WEB01\nenrolled device dev-0 ADMIN");
        },
-       "facts.hostname: control characters are not allowed"},
+       "facts.hostname: control and formatting characters are not allowed"},
       {"escape sequence",
        [](v1::DeviceFacts& f) { f.set_third_party_av("av\x1b[2J"); },
-       "facts.third_party_av: control characters"},
+       "facts.third_party_av: control and formatting characters"},
+      {"C1 control in the hostname",
+       [](v1::DeviceFacts& f) { f.set_hostname("WEB01\u009b2J"); },
+       "facts.hostname: control and formatting characters are not allowed "
+       "(\\u009b (C1 control character) at byte 5)"},
+      {"line separator in the hostname",
+       [](v1::DeviceFacts& f) { f.set_hostname("WEB01\u2028forged"); },
+       "facts.hostname: control and formatting characters are not allowed "
+       "(\\u2028"},
+      {"bidi override",
+       [](v1::DeviceFacts& f) { f.set_domain("corp\u202elive"); },
+       "facts.domain: control and formatting characters are not allowed "
+       "(\\u202e (bidirectional formatting character)"},
+      {"bidi isolate in free text",
+       [](v1::DeviceFacts& f) {
+         f.mutable_cloud_connection()->set_message("ok\n\u2067x\u2069");
+       },
+       "facts.cloud_connection.message: control and formatting characters"},
+      {"escape in free text",
+       [](v1::DeviceFacts& f) {
+         f.mutable_cloud_connection()->set_message("ok\n\x1b]0;x\x07");
+       },
+       "facts.cloud_connection.message: control and formatting characters"},
+      {"nested bidi mark",
+       [](v1::DeviceFacts& f) {
+         f.mutable_proxy()->set_av_proxy("http://p\u200f:8080");
+       },
+       "facts.proxy.av_proxy: control and formatting characters"},
+      {"repeated C1",
+       [](v1::DeviceFacts& f) { f.add_mma_workspaces("w\u0085"); },
+       "facts.mma_workspaces[0]: control and formatting characters"},
+      {"bidi label value",
+       [](v1::DeviceFacts& f) {
+         (*f.mutable_labels())["site"] = "paris\u202e";
+       },
+       "facts.labels[site]: label site needs a value of 1-128"},
+      {"C1 label value",
+       [](v1::DeviceFacts& f) { (*f.mutable_labels())["site"] = "\u0085"; },
+       "facts.labels[site]: label site needs a value"},
       {"too many entries",
        [](v1::DeviceFacts& f) {
          for (int i = 0; i < 17; ++i) f.add_mma_workspaces("w");

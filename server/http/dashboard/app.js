@@ -6,6 +6,9 @@
 // - every string from the API reaches the DOM as a text node (h() below turns
 //   strings into text nodes; nothing here assigns innerHTML, outerHTML or
 //   insertAdjacentHTML, calls document.write or eval);
+// - every such string and attribute value passes through inert() first, so
+//   controls, C1, U+2028/U+2029 and bidi overrides show as escapes ("\x1b",
+//   "\u202e") exactly as mdefleetctl shows them (common/inert_text.h);
 // - links are built only from "#/..." plus encodeURIComponent(id);
 // - the page runs under a CSP without 'unsafe-inline': no inline handlers or
 //   style attributes, only addEventListener and CSSOM (el.style.width).
@@ -22,9 +25,17 @@
 
   // ---------------------------------------------------------------- DOM ---
 
+  // Device text made inert (inert.js: the rules of common/inert_text.h).
+  const inert = globalThis.mdefleetInert.inert;
+  // A text node of inert text.
+  const inertNode = (s) => document.createTextNode(inert(s));
+  // Multi-line device text (output tails): lines kept, controls escaped.
+  const blockText = (s) => document.createTextNode(inert(s, true));
+
   // h('div', {class: 'x', testid: 'y'}, 'text', child, [more]) builds an
-  // element. Strings and numbers become text nodes; null/undefined/false are
-  // skipped. Attributes are set with setAttribute (never markup).
+  // element. Strings and numbers become inert text nodes; null/undefined/
+  // false are skipped. Attributes are set with setAttribute (never markup),
+  // their values made inert too.
   function h(tag, props, ...children) {
     const el = document.createElement(tag);
     if (props) {
@@ -36,12 +47,12 @@
           el.setAttribute('data-testid', value);
         } else if (key === 'data') {
           for (const [k, v] of Object.entries(value)) {
-            el.setAttribute('data-' + k, String(v));
+            el.setAttribute('data-' + k, inert(v));
           }
         } else if (key === 'href') {
           el.setAttribute('href', safeHref(value));
         } else {
-          el.setAttribute(key, String(value));
+          el.setAttribute(key, inert(value));
         }
       }
     }
@@ -57,7 +68,7 @@
       } else if (child instanceof Node) {
         el.appendChild(child);
       } else {
-        el.appendChild(document.createTextNode(String(child)));
+        el.appendChild(inertNode(child));
       }
     }
   }
@@ -483,8 +494,9 @@
           h('td', {title: need.advice || undefined},
             n.description || words(need.need || '')),
           h('td', null, need.jobKind ? h('code', null, need.jobKind) : '—'),
-          h('td', {class: 'num'}, count && need.jobKind ?
-              h('a', {href: hashWith('#/devices', {needs: need.jobKind})}, count) :
+          h('td', {class: 'num'}, count ?
+              h('a', {href: hashWith('#/devices', {needs: need.jobKind || need.need})},
+                count) :
               count));
       })));
   }
@@ -752,7 +764,7 @@
             exit ? h('span', {class: 'exit'}, exit) : null,
             s.message || '',
             s.outputTail ? h('details', {class: 'tail'}, h('summary', null, 'output'),
-                             h('pre', null, s.outputTail)) : null));
+                             h('pre', null, blockText(s.outputTail))) : null));
       })));
   }
 
@@ -781,7 +793,8 @@
     form.append(
       sel('os_family', 'OS', OS_FAMILIES.map((o) => [o, OS_LABELS[o]])),
       sel('mde_state', 'MDE state', MDE_STATES.map((s) => [s, words(s)])),
-      sel('needs', 'need', JOB_KINDS.map((k) => [k, `needs ${words(k)}`])),
+      sel('needs', 'need', JOB_KINDS.map((k) => [k, `needs ${words(k)}`]).concat(
+          [['duplicate_hostname', 'duplicate host name']])),
       sel('seen_within', 'seen', [['15m', 'seen in 15 min'], ['1h', 'seen in 1 h'],
                                   ['24h', 'seen in 24 h']]),
       sel('unseen_for', 'unseen', [['1h', 'unseen for 1 h'], ['24h', 'unseen for 24 h'],
@@ -966,7 +979,11 @@
           d.runnerCloneSeenAt ? [h('dt', null, 'copied runner seen'),
                                  h('dd', null, timeEl(d.runnerCloneSeenAt))] : null,
           (d.cloneOf || []).length ? [h('dt', null, 'clone of'),
-            h('dd', null, d.cloneOf.map((c) => h('a', {href: '#/devices/' + enc(c)}, c, ' ')))] : null)),
+            h('dd', null, d.cloneOf.map((c) => h('a', {href: '#/devices/' + enc(c)}, c, ' ')))] : null,
+          (d.hostnameSharedWith || []).length ? [h('dt', null, 'host name also reported by'),
+            h('dd', {testid: 'device-hostname-shared-with'},
+              d.hostnameSharedWith.map((c) => h('a', {href: '#/devices/' + enc(c)}, c, ' ')))] :
+              null)),
       h('div', {class: 'grid-2'},
         section('Needs', 'device-needs',
           needs.length ? h('ul', {class: 'needs-list'}, needs.map((n) =>
@@ -998,7 +1015,7 @@
 
   function showBanner(text) {
     const b = $('banner');
-    b.replaceChildren(text);
+    b.replaceChildren(inert(text));
     b.hidden = false;
   }
   function hideBanner() {
@@ -1011,7 +1028,7 @@
     $('view').hidden = true;
     $('sign-out').hidden = true;
     hideBanner();
-    $('login-message').replaceChildren(message || '');
+    $('login-message').replaceChildren(inert(message || ''));
     $('login-message').hidden = !message;
     $('token-input').value = '';
     $('token-input').focus();
@@ -1106,7 +1123,9 @@
       const text = `The server answered ${e.status} ${e.code}: ${e.message}`;
       showBanner(text);
       // A view that never loaded (an unknown id) says why in place.
-      for (const el of view.root.querySelectorAll('.loading')) el.replaceChildren(text);
+      for (const el of view.root.querySelectorAll('.loading')) {
+        el.replaceChildren(inert(text));
+      }
     } else {
       showBanner(`The dashboard failed to show this answer: ${e && e.message}`);
       console.error(e);

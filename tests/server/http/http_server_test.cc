@@ -236,6 +236,13 @@ TEST_F(HttpServerTest, DashboardAndMetrics) {
   EXPECT_EQ(script->status, 200);
   EXPECT_EQ(script->get_header_value("Content-Type"),
             "text/javascript; charset=utf-8");
+  // inert.js (device text made inert) loads first, from the same origin.
+  EXPECT_THAT(page->body, HasSubstr("<script src=\"inert.js\" defer></script>\n"
+                                    "  <script src=\"app.js\""));
+  auto inert = client.Get("/inert.js");
+  ASSERT_TRUE(inert);
+  EXPECT_EQ(inert->status, 200);
+  EXPECT_THAT(inert->body, HasSubstr("globalThis.mdefleetInert"));
 
   auto anonymous = client.Get("/metrics");
   ASSERT_TRUE(anonymous);
