@@ -312,12 +312,13 @@ grpc::Status GrpcAdminService::RevokeDevice(
 grpc::Status GrpcAdminService::ResetDeviceIdentity(
     grpc::ServerContext* context, const v1::ResetDeviceIdentityRequest* request,
     v1::Device* response) {
-  return Reply(guard_.Run(context->peer(),
-                          [&] {
-                            return handlers_.ResetDeviceIdentity(
-                                AuthorizationOf(*context), *request);
-                          }),
-               response);
+  return Reply(
+      guard_.Run(context->peer(), AuthorizationOf(*context), CallKind::kApi,
+                 [&] {
+                   return handlers_.ResetDeviceIdentity(
+                       AuthorizationOf(*context), *request);
+                 }),
+      response);
 }
 
 }  // namespace mdefleet::service

@@ -119,8 +119,8 @@ grpc::Status GrpcRunnerService::RenewClientCertificate(
     grpc::ServerContext* context,
     const v1::RenewClientCertificateRequest* request,
     v1::RenewClientCertificateResponse* response) {
-  absl::StatusOr<v1::RenewClientCertificateResponse> result =
-      guard_.Run(context->peer(), [&] {
+  absl::StatusOr<v1::RenewClientCertificateResponse> result = guard_.Run(
+      context->peer(), AuthorizationOf(*context), CallKind::kDevice, [&] {
         return handlers_.RenewClientCertificate(AuthorizationOf(*context),
                                                 *request, PeerOf(*context));
       });
