@@ -217,7 +217,8 @@ TEST(CheckArtifactNameTest, OnlyTheClosedSetIsAccepted) {
                            "\xE6\x97\xA5\xE6\x9C\xAC.cmd"}) {
     absl::Status refused = CheckArtifactName(name);
     EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument) << name;
-    EXPECT_THAT(refused.message(), StartsWith("name: contains ")) << name;
+    EXPECT_THAT(std::string(refused.message()), StartsWith("name: contains "))
+        << name;
     EXPECT_THAT(refused.message(),
                 HasSubstr("ASCII letters, digits, '.', '_', '-' and spaces"));
   }
@@ -242,8 +243,9 @@ TEST(CheckArtifactNameTest, NoReservedDeviceNamesNorTrailingDotsOrSpaces) {
   }
   EXPECT_THAT(CheckArtifactName(" x.cmd").message(),
               HasSubstr("starts with a space"));
-  EXPECT_THAT(CheckArtifactName("", "artifact file name").message(),
-              StartsWith("artifact file name: empty"));
+  EXPECT_THAT(
+      std::string(CheckArtifactName("", "artifact file name").message()),
+      StartsWith("artifact file name: empty"));
 }
 
 TEST(CheckArtifactNameTest, UploadNamesTheField) {

@@ -341,7 +341,7 @@ TEST_F(AdminHandlersTest, WatchJobStreamsPerTokenAreCapped) {
   auto viewer = env_.admin().CreateToken(env_.admin_bearer(), create);
   ASSERT_TRUE(viewer.ok()) << viewer.status();
   watchers.emplace_back([&] {
-    ended[kPerToken] = watch_once(absl::StrCat("Bearer ", viewer->token()));
+    ended[kPerToken] = watch_once(absl::StrCat("Bearer ", viewer->value()));
   });
   while (env_.admin().open_watch_streams() < kPerToken + 1 &&
          absl::Now() < deadline) {
@@ -395,8 +395,9 @@ TEST(StreamSlotsTest, PerKeyAndTotalLimits) {
   EXPECT_EQ(slots.open(), 1) << "a temporary slot is given back at once";
   service::StreamSlots unlimited({.per_credential = 0, .total = 0}, "W", "",
                                  "");
+  std::vector<service::StreamSlots::Slot> many;  // destroyed first
   for (int i = 0; i < 100; ++i) {
-    held.push_back(*unlimited.Acquire("a", "a"));
+    many.push_back(*unlimited.Acquire("a", "a"));
   }
   EXPECT_EQ(unlimited.open(), 100);
 }

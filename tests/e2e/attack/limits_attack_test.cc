@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -198,6 +199,11 @@ TEST(LimitsAttack, AGuesserBehindOneAddressLocksOutNobodyElse) {
       absl::SleepFor(absl::Milliseconds(50));
     }
   });
+  // Joined however the test ends (an ASSERT returns early).
+  auto stop_guessing = absl::MakeCleanup([&] {
+    stop = true;
+    guesser.join();
+  });
   const absl::Time deadline = absl::Now() + absl::Seconds(30);
   while (exhausted == 0 && absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(20));
@@ -225,8 +231,7 @@ TEST(LimitsAttack, AGuesserBehindOneAddressLocksOutNobodyElse) {
       << job.ShortDebugString();
   EXPECT_EQ(job.counts().total(), 2u) << job.ShortDebugString();
 
-  stop = true;
-  guesser.join();
+  std::move(stop_guessing).Invoke();
   // The guesser got its burst, then one answer per refilled token (5 a
   // minute), and refusals.
   const double minutes = absl::ToDoubleMinutes(absl::Now() - attack_start);

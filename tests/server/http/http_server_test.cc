@@ -18,8 +18,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/clock.h"
-#include "server/service/log.h"
 #include "gmock/gmock.h"
+#include "server/service/log.h"
 #include "server/tls/tls_dir.h"
 #include "tests/server/http/http_fixture.h"
 
