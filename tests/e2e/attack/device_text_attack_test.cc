@@ -349,17 +349,19 @@ TEST_F(DeviceTextAttackTest,
     // builds against the protos before the fix, to run the attack there).
     ProcessOutput json = CtlInert({"devices", "get", id, "-o", "json"});
     const size_t field = json.out.find("\"hostnameSharedWith\": [");
-    ASSERT_NE(field, std::string::npos) << json.out;
-    const std::string list =
-        json.out.substr(field, json.out.find(']', field) - field);
-    EXPECT_THAT(list, HasSubstr(absl::StrCat("\"", other, "\"")));
-    EXPECT_EQ(list.find("\"dev-"), list.rfind("\"dev-")) << list;
+    EXPECT_NE(field, std::string::npos) << json.out;
+    if (field != std::string::npos) {
+      const std::string list =
+          json.out.substr(field, json.out.find(']', field) - field);
+      EXPECT_THAT(list, HasSubstr(absl::StrCat("\"", other, "\"")));
+      EXPECT_EQ(list.find("\"dev-"), list.rfind("\"dev-")) << list;
+    }
     ProcessOutput shown = CtlInert({"devices", "get", id});
     EXPECT_THAT(shown.out, HasSubstr("duplicate_hostname"));
   }
   ProcessOutput listed =
       CtlInert({"devices", "list", "--needs", "duplicate_hostname"});
-  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_EQ(listed.exit_code, 0) << listed.err;
   EXPECT_THAT(listed.out, HasSubstr(real_id));
   EXPECT_THAT(listed.out, HasSubstr(impostor.id()));
   ProcessOutput summary = CtlInert({"fleet", "summary"});
