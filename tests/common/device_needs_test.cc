@@ -23,7 +23,8 @@ v1::DeviceFacts Facts(v1::OsFamily family, bool onboarded) {
   f.set_av_mode(v1::AV_MODE_ACTIVE);
   f.set_cloud_protection(v1::FEATURE_STATE_ON);
   f.set_tamper_protection(v1::FEATURE_STATE_ON);
-  if (onboarded) f.mutable_cloud_connection()->mutable_checked_at()->set_seconds(1);
+  if (onboarded)
+    f.mutable_cloud_connection()->mutable_checked_at()->set_seconds(1);
   return f;
 }
 
@@ -103,10 +104,13 @@ TEST(DeviceNeeds, TableIsConsistent) {
     bits |= n.bit;
     EXPECT_FALSE(n.description.empty());
     EXPECT_FALSE(n.advice.empty());
-    // A need no job fixes is selected by its id.
-    const absl::string_view by = n.job_kind.empty() ? n.id : n.job_kind;
-    ASSERT_TRUE(NeedsHelpedBy(by, "needs").ok()) << by;
-    EXPECT_NE(*NeedsHelpedBy(by, "needs") & n.bit, 0u) << by;
+    if (!n.job_kind.empty()) {
+      ASSERT_TRUE(NeedsHelpedBy(n.job_kind, "needs").ok()) << n.job_kind;
+    }
+    // Every need is also selected by its own id.
+    auto by_id = NeedsHelpedBy(n.id, "needs");
+    ASSERT_TRUE(by_id.ok()) << n.id;
+    EXPECT_NE(*by_id & n.bit, 0u) << n.id;
   }
   EXPECT_EQ(DescribeNeeds(bits).size(), AllNeeds().size());
 }
@@ -118,6 +122,8 @@ TEST(DeviceNeeds, NeedsHelpedBy) {
                 kNeedTamperProtectionOff | kNeedHealthUnknown);
   EXPECT_EQ(*NeedsHelpedBy("duplicate_hostname", "needs"),
             kNeedDuplicateHostname);
+  EXPECT_EQ(*NeedsHelpedBy("duplicate_identity", "needs"),
+            kNeedDuplicateIdentity);
   EXPECT_FALSE(NeedsHelpedBy("", "needs").ok());
   EXPECT_FALSE(NeedsHelpedBy("not_onboarded", "needs").ok());
   auto bad = NeedsHelpedBy("offboard", "--needs");
@@ -126,6 +132,17 @@ TEST(DeviceNeeds, NeedsHelpedBy) {
               ::testing::StartsWith("--needs: no device need is met by job "
                                     "kind \"offboard\"; expected one of "
                                     "install, onboard"));
+  EXPECT_THAT(std::string(bad.status().message()),
+              ::testing::HasSubstr("or the id of a need: not_installed"));
+  EXPECT_THAT(std::string(bad.status().message()),
+              ::testing::HasSubstr("duplicate_identity"));
+}
+
+TEST(DeviceNeeds, DuplicateIdentityAdviceNamesTheDevice) {
+  const std::string advice = DuplicateIdentityAdvice("dev-1f3a");
+  EXPECT_THAT(advice, ::testing::HasSubstr(
+                          "mdefleetctl devices reset-identity dev-1f3a"));
+  EXPECT_THAT(advice, ::testing::HasSubstr("investigate"));
 }
 
 }  // namespace

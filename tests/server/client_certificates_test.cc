@@ -295,7 +295,15 @@ TEST_F(ClientCertificatesTest,
 TEST_F(ClientCertificatesTest, ReEnrollmentReplacesTheCertificate) {
   TestEnv env(Required());
   TlsDevice first = EnrollOverTls(env, "WEB-2019-01");
-  TlsDevice again = EnrollOverTls(env, "WEB-2019-01");  // same host identity
+  // The same host enrolls again, proving the device with its certificate.
+  TlsDevice again;
+  auto enrolled = env.runner().Enroll(env.enroll_bearer(),
+                                      EnrollWithCsr("WEB-2019-01", &again.key_pem),
+                                      first.peer());
+  ASSERT_TRUE(enrolled.ok()) << enrolled.status();
+  again.device = {enrolled->device_id(), enrolled->device_token(),
+                  absl::StrCat("Bearer ", enrolled->device_token())};
+  again.certificate_pem = enrolled->client_certificate_pem();
   ASSERT_EQ(first.device.id, again.device.id);
   EXPECT_TRUE(
       env.runner().AuthenticateDevice(again.device.bearer, again.peer()).ok());

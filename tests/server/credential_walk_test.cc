@@ -215,7 +215,10 @@ class CredentialWalkTest : public ::testing::Test {
     enroll.mutable_facts()->set_hostname(hostname);
     enroll.mutable_facts()->set_host_identity(hostname + "-guid");
     enroll.mutable_facts()->set_os_version("10.0.17763.1");
-    auto key = mdefleet::tls::CreateKeyAndCsr(hostname);
+    // (A CSR names something even for the refused enrollment without a
+    // host name.)
+    auto key = mdefleet::tls::CreateKeyAndCsr(hostname.empty() ? "no-name"
+                                                               : hostname);
     EXPECT_TRUE(key.ok()) << key.status();
     if (key.ok()) {
       enroll.set_csr_pem(key->csr_pem);

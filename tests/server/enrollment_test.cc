@@ -14,9 +14,11 @@
 #include "common/sha256.h"
 #include "common/status_macros.h"
 #include "common/tls/certificate_authority.h"
+#include "common/tls/client_certificate.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/metrics/metrics_registry.h"
+#include "server/service/client_certificates.h"
 #include "server/service/enrollment_proof.h"
 #include "server/store/audit.h"
 #include "tests/server/test_env.h"
@@ -477,11 +479,24 @@ class TlsEnrollmentTest : public EnrollmentTest {
   static inline std::unique_ptr<tls::CertificateAuthority> ca_ = NewCa();
 };
 
+// Enrolls over TLS with a CSR as `peer`; the certificate issued is the one
+// the device then presents (PeerPresenting).
+absl::StatusOr<v1::EnrollResponse> EnrollWithCsr(
+    TestEnv& env, const v1::DeviceFacts& facts, const PeerIdentity& peer) {
+  v1::EnrollRequest request;
+  *request.mutable_facts() = facts;
+  auto csr = tls::CreateKeyAndCsr(facts.hostname());
+  if (!csr.ok()) return csr.status();
+  request.set_csr_pem(csr->csr_pem);
+  return env.runner().Enroll(env.enroll_bearer(), request, peer);
+}
+
 TEST_F(TlsEnrollmentTest, TheClientCertificateProvesTheDevice) {
   const v1::DeviceFacts facts = MakeFacts("WEB-2019-10", "2019");
-  auto first = Enroll(facts, "", TlsWithout());
+  auto first = EnrollWithCsr(env_, facts, TlsWithout());
   ASSERT_TRUE(first.ok()) << first.status();
-  auto again = Enroll(facts, "", TlsAs(first->device_id()));
+  auto again = EnrollWithCsr(env_, facts,
+                             PeerPresenting(first->client_certificate_pem()));
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(again->device_id(), first->device_id());
   EXPECT_EQ(Get(first->device_id()).enrollment().last_reenrolled_by(),
@@ -497,9 +512,11 @@ TEST_F(TlsEnrollmentTest, TheClientCertificateProvesTheDevice) {
   ASSERT_TRUE(claim.ok()) << claim.status();
   EXPECT_NE(claim->device_id(), first->device_id());
   // Another device's certificate proves that device, not this identity.
-  auto other = Enroll(MakeFacts("WEB-2019-11", "2019"), "", TlsWithout());
+  auto other =
+      EnrollWithCsr(env_, MakeFacts("WEB-2019-11", "2019"), TlsWithout());
   ASSERT_TRUE(other.ok());
-  auto swapped = Enroll(facts, "", TlsAs(other->device_id()));
+  auto swapped =
+      Enroll(facts, "", PeerPresenting(other->client_certificate_pem()));
   EXPECT_EQ(swapped.status().code(), absl::StatusCode::kPermissionDenied);
   // A certificate naming no known device proves nothing.
   auto unknown = Enroll(MakeFacts("WEB-2019-12", "2019"), "", TlsAs("dev-x"));
