@@ -125,7 +125,6 @@ TEST(DeviceNeeds, NeedsHelpedBy) {
   EXPECT_EQ(*NeedsHelpedBy("duplicate_identity", "needs"),
             kNeedDuplicateIdentity);
   EXPECT_FALSE(NeedsHelpedBy("", "needs").ok());
-  EXPECT_FALSE(NeedsHelpedBy("not_onboarded", "needs").ok());
   auto bad = NeedsHelpedBy("offboard", "--needs");
   ASSERT_FALSE(bad.ok());
   EXPECT_THAT(std::string(bad.status().message()),

@@ -26,6 +26,7 @@
 namespace mdefleet::testing {
 namespace {
 
+using ::mdefleet::service::PeerPresenting;
 using service::PeerIdentity;
 using ::testing::HasSubstr;
 
