@@ -91,7 +91,7 @@ let refusing = false;  // while the check tries a wrong token
 
 const basePath = base.pathname.endsWith('/') ? base.pathname :
     base.pathname.replace(/[^/]*$/, '');
-const allowedPaths = new Set(['', 'index.html', 'app.js', 'style.css']
+const allowedPaths = new Set(['', 'index.html', 'inert.js', 'app.js', 'style.css']
     .map((p) => basePath + p));
 
 function step(message) {
@@ -165,7 +165,8 @@ async function assertNothingInjected(where) {
     if (document.querySelector('img[src="x"], img')) problems.push('an <img> element');
     if (document.querySelector('#pwned')) problems.push('an element #pwned');
     const scripts = [...document.scripts].map((s) => s.getAttribute('src') || 'inline');
-    if (scripts.length !== 1 || !/(^|\/)app\.js$/.test(scripts[0])) {
+    if (scripts.length !== 2 || !/(^|\/)inert\.js$/.test(scripts[0]) ||
+        !/(^|\/)app\.js$/.test(scripts[1])) {
       problems.push(`scripts: ${scripts.join(', ')}`);
     }
     for (const el of document.querySelectorAll('*')) {
@@ -303,6 +304,24 @@ try {
       [`${testid('job-detail')} ${testid('task-hostname')}`, XSS]);
   await assertNothingInjected('job');
   await page.screenshot({path: sibling('-job'), fullPage: true});
+
+  step('device text is inert: controls and bidi overrides show as escapes');
+  // inert.js loaded under the page's CSP; no text node of the page holds a
+  // raw control, C1, U+2028/U+2029 or bidi character.
+  const inerted = await page.evaluate(
+      () => globalThis.mdefleetInert.inert('a\u202eb\x1b[2J\r\n\u0085'));
+  if (inerted !== 'a\\u202eb\\x1b[2J\\r\\n\\u0085') {
+    fail(`inert() in the page gave ${JSON.stringify(inerted)}`);
+  }
+  const raw = await page.evaluate(() => {
+    const bad = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/;
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      if (bad.test(n.data)) return n.data;
+    }
+    return null;
+  });
+  if (raw !== null) fail(`a raw control character in the page: ${JSON.stringify(raw)}`);
 
   step('an unreachable server shows the error banner, then recovers');
   outage = true;

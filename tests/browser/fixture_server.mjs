@@ -266,7 +266,7 @@ const json = (res, status, obj) =>
 const error = (res, status, code, message) => json(res, status, {code, message});
 
 const STATIC = {'/': 'index.html', '/index.html': 'index.html',
-                '/app.js': 'app.js', '/style.css': 'style.css'};
+                '/app.js': 'app.js', '/inert.js': 'inert.js', '/style.css': 'style.css'};
 const TYPES = {'.html': 'text/html; charset=utf-8',
                '.js': 'text/javascript; charset=utf-8',
                '.css': 'text/css; charset=utf-8'};
