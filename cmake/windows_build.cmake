@@ -1,21 +1,29 @@
 # Dependencies of a Windows build (runner only).
 #
-# mingw-w64 cross build from Linux: Abseil and Protocol Buffers were built for
-# Windows from Debian's source packages (cmake/windows_cross.cmake) and are
-# found through CMAKE_FIND_ROOT_PATH; protoc is the Linux one; GoogleTest is
-# built from Debian's /usr/src/googletest. gRPC is not available, so the
-# runner's gRPC client and the service executable are left out.
+# mingw-w64 cross build from Linux: Abseil, Protocol Buffers, OpenSSL, c-ares,
+# RE2 and gRPC were built for Windows from Debian's source packages
+# (cmake/windows_deps.cmake) and are found through CMAKE_FIND_ROOT_PATH;
+# protoc and grpc_cpp_plugin are the Linux ones of the same releases; zlib is
+# Debian's libz-mingw-w64-dev; GoogleTest is built from /usr/src/googletest.
 #
-# MSVC: everything comes from vcpkg (vcpkg.json), gRPC included.
+# MSVC: everything comes from vcpkg (vcpkg.json).
 find_package(absl CONFIG REQUIRED)
 find_package(Protobuf CONFIG REQUIRED)
-find_package(gRPC CONFIG QUIET)
+if(NOT MSVC)
+  # Static OpenSSL (adds ws2_32 and crypt32) and the static zlib, before
+  # gRPC's config looks for them.
+  set(OPENSSL_USE_STATIC_LIBS ON)
+  find_package(OpenSSL REQUIRED)
+  find_package(ZLIB REQUIRED)
+endif()
+find_package(gRPC CONFIG REQUIRED)
 find_package(CLI11 CONFIG QUIET)
 
 if(NOT TARGET protobuf::protoc)
   # Cross build: generate code with the build machine's protoc, which must be
   # the same release as the libprotobuf built for Windows.
   find_program(MDEFLEET_HOST_PROTOC protoc REQUIRED)
+  find_program(MDEFLEET_HOST_GRPC_CPP_PLUGIN grpc_cpp_plugin REQUIRED)
   add_executable(protobuf::protoc IMPORTED)
   set_target_properties(protobuf::protoc PROPERTIES
     IMPORTED_LOCATION ${MDEFLEET_HOST_PROTOC})

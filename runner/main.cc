@@ -32,9 +32,9 @@
 #include "common/os_family.h"
 #include "common/sha256.h"
 #include "common/tls/address.h"
-#include "common/tls/client_certificate.h"
 #include "common/tls/pem.h"
 #include "runner/client/log.h"
+#include "runner/client/openssl_client_key.h"
 #include "runner/client/runner_agent.h"
 #include "runner/host/sim/sim_profile.h"
 #include "runner/host/sim/simulated_host.h"
@@ -121,20 +121,6 @@ absl::StatusOr<std::string> ReadCaCert(const Flags& f) {
   return pem.str();
 }
 
-absl::StatusOr<ClientKeyRequest> MakeClientKey(const std::string& name) {
-  absl::StatusOr<tls::KeyAndCsr> made = tls::CreateKeyAndCsr(name);
-  if (!made.ok()) return made.status();
-  return ClientKeyRequest{std::move(made->key_pem), std::move(made->csr_pem)};
-}
-
-absl::StatusOr<CertificateValidity> ReadCertificateValidity(
-    const std::string& certificate_pem) {
-  absl::StatusOr<tls::ClientCertificateInfo> info =
-      tls::ReadClientCertificate(certificate_pem);
-  if (!info.ok()) return info.status();
-  return CertificateValidity{info->not_before, info->not_after};
-}
-
 // One simulated server and its agent.
 struct Device {
   std::unique_ptr<sim::SimulatedHost> host;
@@ -160,8 +146,8 @@ absl::StatusOr<Device> MakeDevice(const Flags& f, const std::string& root,
   RunnerAgentOptions a;
   a.server_address = f.server;
   a.ca_cert_pem = ca_cert_pem;
-  a.make_client_key = MakeClientKey;
-  a.certificate_validity = ReadCertificateValidity;
+  a.make_client_key = MakeOpenSslClientKey;
+  a.certificate_validity = ReadOpenSslCertificateValidity;
   a.enrollment_secret = secret;
   a.labels = std::move(labels);
   a.poll_wait = poll_wait;

@@ -1,13 +1,13 @@
 #include "common/tls/address.h"
 
-#include <arpa/inet.h>
-
+#include <algorithm>
 #include <array>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/tls/ip_text.h"
 
 namespace mdefleet::tls {
 namespace {
@@ -23,42 +23,27 @@ absl::string_view StripBrackets(absl::string_view text) {
 }  // namespace
 
 std::optional<std::string> CanonicalIp(absl::string_view text) {
-  const std::string ip(StripBrackets(text));
-  std::array<unsigned char, 16> bytes{};
-  std::array<char, INET6_ADDRSTRLEN> out{};
-  if (inet_pton(AF_INET, ip.c_str(), bytes.data()) == 1) {
-    if (inet_ntop(AF_INET, bytes.data(), out.data(), out.size()) == nullptr) {
-      return std::nullopt;
-    }
-    return std::string(out.data());
-  }
-  if (inet_pton(AF_INET6, ip.c_str(), bytes.data()) == 1) {
-    if (inet_ntop(AF_INET6, bytes.data(), out.data(), out.size()) == nullptr) {
-      return std::nullopt;
-    }
-    return std::string(out.data());
-  }
-  return std::nullopt;
+  const std::optional<IpBytes> ip = ParseIp(std::string(StripBrackets(text)));
+  if (!ip.has_value()) return std::nullopt;
+  std::string canonical = FormatIp(*ip);
+  if (canonical.empty()) return std::nullopt;
+  return canonical;
 }
 
 bool IsLoopbackHost(absl::string_view host) {
   host = StripBrackets(host);
   if (absl::EqualsIgnoreCase(host, "localhost")) return true;
-  const std::string ip(host);
-  std::array<unsigned char, 16> bytes{};
-  if (inet_pton(AF_INET, ip.c_str(), bytes.data()) == 1) {
-    return bytes[0] == 127;
-  }
-  if (inet_pton(AF_INET6, ip.c_str(), bytes.data()) == 1) {
-    static constexpr std::array<unsigned char, 16> kLoopback = {
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-    static constexpr std::array<unsigned char, 12> kV4Mapped = {
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    if (bytes == kLoopback) return true;
-    return std::equal(kV4Mapped.begin(), kV4Mapped.end(), bytes.begin()) &&
-           bytes[12] == 127;
-  }
-  return false;
+  const std::optional<IpBytes> ip = ParseIp(std::string(host));
+  if (!ip.has_value()) return false;
+  const auto& bytes = ip->bytes;
+  if (!ip->v6) return bytes[0] == 127;
+  static constexpr std::array<unsigned char, 16> kLoopback = {
+      0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  static constexpr std::array<unsigned char, 12> kV4Mapped = {
+      0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (bytes == kLoopback) return true;
+  return std::equal(kV4Mapped.begin(), kV4Mapped.end(), bytes.begin()) &&
+         bytes[12] == 127;
 }
 
 std::string HostOfAddress(absl::string_view address) {

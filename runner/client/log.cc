@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -9,8 +10,24 @@
 #include "absl/time/time.h"
 
 namespace mdefleet::runner {
+namespace {
+
+std::function<void(absl::string_view)>& Sink() {
+  static auto* sink = new std::function<void(absl::string_view)>();
+  return *sink;
+}
+
+}  // namespace
+
+void SetLogSink(std::function<void(absl::string_view line)> sink) {
+  Sink() = std::move(sink);
+}
 
 void LogLine(absl::string_view line) {
+  if (Sink()) {
+    Sink()(line);
+    return;
+  }
   static absl::Mutex mu(absl::kConstInit);
   const std::string text =
       absl::StrCat(absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),

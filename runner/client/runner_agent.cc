@@ -27,6 +27,20 @@ bool IsTransient(const absl::Status& s) {
          absl::IsInternal(s) || absl::IsUnknown(s);
 }
 
+// Stands in when the options name no observer.
+class NoObserver : public RunnerObserver {
+ public:
+  void Enrolled(absl::string_view, bool) override {}
+  void Contacted(absl::Time) override {}
+  void WorkingOn(absl::string_view, absl::string_view) override {}
+  void Failed(absl::string_view) override {}
+};
+
+RunnerObserver& ObserverOf(const RunnerAgentOptions& options) {
+  static NoObserver none;
+  return options.observer != nullptr ? *options.observer : none;
+}
+
 }  // namespace
 
 RunnerAgent::RunnerAgent(Host& host, RunnerAgentOptions options)
@@ -118,6 +132,7 @@ absl::Status RunnerAgent::EnsureEnrolled() {
     if (absl::Status s = LoadStoredClientCertificate(); !s.ok()) return s;
     LogLine(absl::StrCat(name_, ": using enrollment as device ",
                          (*stored)->device_id));
+    ObserverOf(options_).Enrolled((*stored)->device_id, /*newly=*/false);
     return absl::OkStatus();
   }
   auto client_key = NewClientKey();
@@ -148,15 +163,24 @@ absl::Status RunnerAgent::EnsureEnrolled() {
                        response->client_certificate_pem().empty()
                            ? ""
                            : " (client certificate in the state directory)"));
+      ObserverOf(options_).Contacted(options_.clock->Now());
+      ObserverOf(options_).Enrolled(id.device_id, /*newly=*/true);
       return absl::OkStatus();
     }
     if (!IsTransient(response.status())) {
+      ObserverOf(options_).Failed(absl::StrCat(
+          "enrollment refused by ", options_.server_address, ": ",
+          response.status().message()));
       return absl::Status(
           response.status().code(),
           absl::StrCat("enrollment refused by ", options_.server_address, ": ",
                        response.status().message(),
                        " (check the enrollment secret)"));
     }
+    ObserverOf(options_).Failed(
+        absl::StrCat("server ", options_.server_address,
+                     " unavailable for enrollment: ",
+                     response.status().message()));
     const absl::Duration wait = backoff.Next();
     LogLine(absl::StrCat(
         name_, ": server unavailable for enrollment (",
@@ -214,6 +238,10 @@ absl::Status RunnerAgent::Run() {
     auto response = api_.PollTasks(request);
     if (stop_.HasBeenNotified()) break;
     if (!response.ok()) {
+      ObserverOf(options_).Failed(absl::StrCat(
+          "poll of ", options_.server_address, " failed: ",
+          absl::StatusCodeToString(response.status().code()), ": ",
+          response.status().message()));
       const absl::Duration wait = backoff.Next();
       LogLine(absl::StrCat(
           name_, ": poll failed (",
@@ -224,6 +252,12 @@ absl::Status RunnerAgent::Run() {
       continue;
     }
     backoff.Reset();
+    RunnerObserver& observer = ObserverOf(options_);
+    observer.Contacted(options_.clock->Now());
+    if (!response->tasks().empty()) {
+      observer.WorkingOn(response->tasks(0).task_id(),
+                         response->tasks(0).kind());
+    }
     std::optional<TaskOutcome> rebooting = HandlePollResponse(
         *response, host_, api_,
         [this](const v1::LeasedTask& task) {
@@ -234,6 +268,7 @@ absl::Status RunnerAgent::Run() {
         [this](absl::string_view line) {
           LogLine(absl::StrCat(name_, ": ", line));
         });
+    if (!response->tasks().empty()) observer.WorkingOn("", "");
     // Other tasks of this poll are delivered again after the restart.
     if (rebooting.has_value()) AwaitRestart(*rebooting);
   }

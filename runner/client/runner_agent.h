@@ -17,6 +17,7 @@
 #include "common/clock.h"
 #include "runner/client/certificate_renewal.h"
 #include "runner/client/grpc_runner_api.h"
+#include "runner/client/runner_observer.h"
 #include "runner/client/task_runner.h"
 #include "runner/host/host.h"
 
@@ -54,6 +55,8 @@ struct RunnerAgentOptions {
   // then go on as a freshly started runner, which gets the task again while
   // its lease lives.
   std::optional<absl::Duration> simulated_restart;
+  // Told of enrollment, contact, tasks and failures; may be null. Not owned.
+  RunnerObserver* observer = nullptr;
 };
 
 class RunnerAgent {
