@@ -83,6 +83,7 @@ add_type_bits() {
   msibuild "$msi" -q "UPDATE CustomAction SET Type = $((type | bits)) WHERE Action = '$action'"
 }
 add_type_bits RunnerInstallRollback "$ROLLBACK"
+add_type_bits RunnerInstallRollbackSc "$ROLLBACK"
 add_type_bits RunnerUninstallRollback "$ROLLBACK"
 add_type_bits RunnerConfigure "$HIDE_TARGET"
 
@@ -95,6 +96,7 @@ msibuild "$msi" -q "UPDATE Property SET Value = '$secure;SERVER_ADDRESS;CA_CERT_
 # What the package must say, checked here so a new wixl cannot change it
 # unnoticed.
 for check in "RunnerInstallRollback $((18 | 0x40 | ROLLBACK | IN_SCRIPT | 0x800))" \
+  "RunnerInstallRollbackSc $((50 | 0x40 | ROLLBACK | IN_SCRIPT | 0x800))" \
   "RunnerUninstallRollback $((18 | 0x40 | ROLLBACK | IN_SCRIPT | 0x800))" \
   "RunnerConfigure $((18 | IN_SCRIPT | 0x800 | HIDE_TARGET))" \
   "RunnerInstall $((18 | IN_SCRIPT | 0x800))" \
