@@ -299,14 +299,15 @@ expect_service_running "after installing"
 product_registered "$work/v1.msi" || fail "version $version1 is not registered"
 pass "service mdefleet-runner RUNNING; product registered"
 
-# 4. Upgrade to version 2 without properties: the configuration and
-#    everything else under C:\ProgramData\mdefleet stay.
+# 4. Upgrade to version 2 without properties (but REMOVE_DATA=1, which an
+#    upgrade must ignore): the configuration and everything else under
+#    C:\ProgramData\mdefleet stay.
 echo "identity $RANDOM" >"$data/msi-test-marker"
 # The configuration must stay as it was; the runner's state may change as it
 # runs (journal, log rotation), but nothing may disappear.
 (cd "$data" && sha256sum runner.conf ca.pem msi-test-marker) >"$work/data-before-upgrade"
 (cd "$data" && find . -type f ! -name '*.log*' | sort) >"$work/data-files-before-upgrade"
-msi upgrade /i "$v2_msi" || { show "$work/upgrade.log"; fail "msiexec /i (upgrade to $version2)"; }
+msi upgrade /i "$v2_msi" REMOVE_DATA=1 || { show "$work/upgrade.log"; fail "msiexec /i (upgrade to $version2)"; }
 cmp -s "$installed" "$work/v2.exe" || fail "after the upgrade, $installed is not version 2's executable"
 product_registered "$work/v1.msi" && fail "after the upgrade, version $version1 is still registered"
 product_registered "$work/v2.msi" || fail "after the upgrade, version $version2 is not registered"
@@ -316,7 +317,7 @@ product_registered "$work/v2.msi" || fail "after the upgrade, version $version2 
 missing="$(comm -23 "$work/data-files-before-upgrade" "$work/data-files-after-upgrade")"
 [ -z "$missing" ] || fail "the upgrade removed from C:\\ProgramData\\mdefleet: $missing"
 expect_service_running "after the upgrade"
-pass "upgrade $version1 -> $version2: new executable, one product, C:\\ProgramData\\mdefleet unchanged, service RUNNING"
+pass "upgrade $version1 -> $version2 (given REMOVE_DATA=1): new executable, one product, C:\\ProgramData\\mdefleet unchanged, service RUNNING"
 
 # 5. The older version is refused over the newer one.
 if msi downgrade /i "$v1_msi"; then fail "installing $version1 over $version2 succeeded"; fi
