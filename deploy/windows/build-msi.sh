@@ -32,8 +32,10 @@ exe="$1"
 version="$2"
 out="$3"
 
-command -v wixl >/dev/null && command -v msibuild >/dev/null && command -v msiinfo >/dev/null ||
-  die "needs wixl, msibuild and msiinfo (apt-get install msitools; deploy/install-deps.sh --windows)"
+for tool in wixl msibuild msiinfo; do
+  command -v "$tool" >/dev/null ||
+    die "needs $tool (apt-get install msitools; deploy/install-deps.sh --windows)"
+done
 [ -f "$exe" ] || die "$exe: no such file"
 if [ "$version" = "-" ]; then
   version="$(sed -n 's/^project(mdefleet VERSION \([0-9.]*\).*/\1/p' "$here/../../CMakeLists.txt")"
@@ -50,6 +52,7 @@ uuid5() {
   local ns_hex name hash
   ns_hex="$(echo "$1" | tr -d '{}-' | tr 'A-F' 'a-f')"
   name="$2"
+  # shellcheck disable=SC2001,SC2059 # the format is the namespace's bytes as \xNN escapes
   hash="$({ printf "$(echo "$ns_hex" | sed 's/../\\x&/g')"; printf '%s' "$name"; } |
     sha1sum | cut -c1-32)"
   local variant=$(((0x${hash:16:1} & 0x3) | 0x8))
@@ -102,8 +105,9 @@ for check in "RunnerInstallRollback $((18 | 0x40 | ROLLBACK | IN_SCRIPT | 0x800)
   "RunnerInstall $((18 | IN_SCRIPT | 0x800))" \
   "RunnerUninstall $((18 | IN_SCRIPT | 0x800))" \
   "RunnerUninstallRemoveData $((18 | IN_SCRIPT | 0x800))"; do
-  set -- $check
-  [ "$(ca_type "$1")" = "$2" ] || die "custom action $1 has type $(ca_type "$1"), expected $2"
+  read -r action expected <<<"$check"
+  [ "$(ca_type "$action")" = "$expected" ] ||
+    die "custom action $action has type $(ca_type "$action"), expected $expected"
 done
 
 mkdir -p "$(dirname "$out")"

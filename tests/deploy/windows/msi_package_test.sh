@@ -208,8 +208,8 @@ service_query() { run_wine sc-query sc query mdefleet-runner; }
 service_exists() { service_query && grep -q "SERVICE_NAME: mdefleet-runner" "$work/sc-query.out"; }
 service_state() { service_query || true; sed -n 's/.*STATE *: *[0-9]* *\([A-Z_]*\).*/\1/p' "$work/sc-query.out"; }
 expect_service_running() {
-  local i state=""
-  for i in $(seq 1 60); do
+  local state=""
+  for _ in $(seq 1 60); do
     state="$(service_state)"
     [ "$state" = RUNNING ] && return 0
     sleep 0.5
@@ -329,8 +329,9 @@ msi uninstall /x "$v2_msi" || { show "$work/uninstall.log"; fail "msiexec /x"; }
 service_exists && fail "service mdefleet-runner left after msiexec /x"
 [ ! -e "$installed" ] || fail "$installed left after msiexec /x"
 product_registered "$work/v2.msi" && fail "version $version2 still registered after msiexec /x"
-[ -f "$data/runner.conf" ] && [ -f "$data/msi-test-marker" ] ||
+if [ ! -f "$data/runner.conf" ] || [ ! -f "$data/msi-test-marker" ]; then
   fail "msiexec /x removed C:\\ProgramData\\mdefleet (or part of it)"
+fi
 pass "msiexec /x: service and executable removed, C:\\ProgramData\\mdefleet kept"
 
 # 7. Install again (the kept configuration is used), then REMOVE_DATA=1.

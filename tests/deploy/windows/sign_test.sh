@@ -113,6 +113,7 @@ for file in "$@"; do
       # One byte in the code, past the PE headers (the first 0x400 bytes).
       offset=$((0x600))
       byte="$(od -An -tx1 -j "$offset" -N1 "$tampered" | tr -d ' ')"
+      # shellcheck disable=SC2059 # the format is the new byte as a \xNN escape
       printf "\\x$(printf '%02x' $((0x$byte ^ 0xff)))" |
         dd of="$tampered" bs=1 seek="$offset" conv=notrunc 2>/dev/null
       what="one byte changed"
