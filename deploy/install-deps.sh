@@ -37,6 +37,7 @@ packages=(
 )
 if [ "$windows" -eq 1 ]; then
   packages+=(g++-mingw-w64-x86-64-posix wine wine64 googletest dpkg-dev)
+  packages+=(msitools osslsigncode openssl)  # deploy/windows: the MSI (wixl) and Authenticode signing
 fi
 if [ "$fuzz" -eq 1 ]; then
   # clang-14 builds the fuzzers; libclang-rt-14-dev holds libFuzzer

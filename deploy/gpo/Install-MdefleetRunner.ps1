@@ -18,8 +18,20 @@
          service: LocalSystem, automatic delayed start, restart on failure)
          and starts it. When the new executable does not stay running, the
          previous one is put back and started, and the script fails.
-    -Uninstall: stops and removes the service and the program files. The
-    state directory (the runner's identity and journal) is kept.
+    -Msi: installs or upgrades with mdefleet-runner.msi from the share
+    instead (checked the same way: SHA-256 from -ExpectedSha256 or
+    mdefleet-runner.msi.sha256, Authenticode signature). Does nothing when
+    the package with that hash is installed and the service is running.
+    Otherwise runs "msiexec /i ... /qn" (a newer package upgrades in place; an
+    older one is refused by the package) and checks that the service stays
+    running. A runner installed earlier by this script without -Msi is
+    removed first (the state directory stays). The configuration still comes
+    from Group Policy; -CaCertificateFile is passed to the package as
+    CA_CERT_FILE, which copies it to C:\ProgramData\mdefleet\ca.pem.
+    msiexec's log: C:\ProgramData\mdefleet\install-msi.log.
+    -Uninstall: stops and removes the service and the program files (with
+    "msiexec /x" when the runner was installed from the MSI). The state
+    directory (the runner's identity and journal) is kept.
 
     The script never reads or writes the enrollment secret: that comes from
     the Group Policy registry settings (mdefleet.admx).
@@ -30,20 +42,33 @@
 
 .PARAMETER SourceShare
     Folder (UNC path) holding mdefleet-runner.exe and
-    mdefleet-runner.exe.sha256, readable by Domain Computers.
+    mdefleet-runner.exe.sha256 (with -Msi: mdefleet-runner.msi and
+    mdefleet-runner.msi.sha256), readable by Domain Computers.
 
 .PARAMETER ExpectedSha256
-    The executable's SHA-256 (64 hex digits). Default: read from
-    mdefleet-runner.exe.sha256 on the share.
+    The executable's (with -Msi: the package's) SHA-256 (64 hex digits).
+    Default: read from the .sha256 file beside it on the share.
 
 .PARAMETER RequireSignature
-    Refuse an executable without an Authenticode signature.
+    Refuse an executable (with -Msi: a package) without an Authenticode
+    signature.
+
+.PARAMETER Msi
+    Install mdefleet-runner.msi instead of copying mdefleet-runner.exe.
+
+.PARAMETER CaCertificateFile
+    With -Msi: the server's CA certificate (PEM), e.g. on the share; the
+    package copies it to C:\ProgramData\mdefleet\ca.pem (the path to give
+    the "CA certificate file" policy).
 
 .PARAMETER Uninstall
     Remove the service and the program files instead of installing.
 
 .EXAMPLE
     Install-MdefleetRunner.ps1 -SourceShare \\corp.contoso.com\NETLOGON\mdefleet
+
+.EXAMPLE
+    Install-MdefleetRunner.ps1 -Msi -SourceShare \\fs01\deploy$\mdefleet -CaCertificateFile \\fs01\deploy$\mdefleet\ca.pem
 
 .EXAMPLE
     Install-MdefleetRunner.ps1 -Uninstall
@@ -59,6 +84,12 @@ param(
 
     [Parameter(ParameterSetName = 'Install')]
     [switch] $RequireSignature,
+
+    [Parameter(ParameterSetName = 'Install')]
+    [switch] $Msi,
+
+    [Parameter(ParameterSetName = 'Install')]
+    [string] $CaCertificateFile,
 
     [Parameter(ParameterSetName = 'Install')]
     [string] $InstallDirectory = (Join-Path $env:ProgramFiles 'mdefleet'),
@@ -79,7 +110,13 @@ $ErrorActionPreference = 'Stop'
 
 $ServiceName = 'mdefleet-runner'
 $ExeName = 'mdefleet-runner.exe'
+$MsiName = 'mdefleet-runner.msi'
+# ProductName in deploy/windows/mdefleet-runner.wxs (the Programs and
+# Features entry).
+$MsiProductName = 'mdefleet runner'
 $DataDirectory = Join-Path $env:ProgramData 'mdefleet'
+# The SHA-256 of the package last installed with -Msi.
+$InstalledMsiHashFile = Join-Path $DataDirectory 'installed-msi.sha256'
 $LogFile = Join-Path $DataDirectory 'install.log'
 $EventSource = 'mdefleet-install'
 # Time a stopping runner gets to finish the step it is running.
@@ -196,23 +233,118 @@ function Get-ExpectedHash {
 # Checks the Authenticode signature of $Path: Valid when signed; signed at
 # all with -RequireSignature.
 function Test-Signature {
-    param([string] $Path)
+    param([string] $Path, [string] $Name = $ExeName)
     $signature = Get-AuthenticodeSignature -LiteralPath $Path
     if ($signature.Status -eq 'NotSigned') {
-        if ($RequireSignature) { throw "$ExeName is not signed and -RequireSignature was given" }
-        Write-Log "$ExeName is not Authenticode-signed (SHA-256 verified)"
+        if ($RequireSignature) { throw "$Name is not signed and -RequireSignature was given" }
+        Write-Log "$Name is not Authenticode-signed (SHA-256 verified)"
         return
     }
     if ($signature.Status -ne 'Valid') {
-        throw "$ExeName has an Authenticode signature that is not valid: $($signature.Status) ($($signature.StatusMessage))"
+        throw "$Name has an Authenticode signature that is not valid: $($signature.Status) ($($signature.StatusMessage))"
     }
-    Write-Log "$ExeName signed by $($signature.SignerCertificate.Subject)"
+    Write-Log "$Name signed by $($signature.SignerCertificate.Subject)"
+}
+
+# ---- The MSI package -----------------------------------------------------------
+
+# The ProductCode of the installed mdefleet runner package, or $null.
+function Get-MsiProductCode {
+    $uninstallKey = 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall'
+    foreach ($item in @(Get-ChildItem -LiteralPath $uninstallKey -ErrorAction SilentlyContinue)) {
+        $entry = Get-ItemProperty -LiteralPath $item.PSPath -ErrorAction SilentlyContinue
+        if ($null -eq $entry) { continue }
+        $names = $entry.PSObject.Properties
+        if ($names['DisplayName'] -and $entry.DisplayName -eq $MsiProductName -and
+            $names['WindowsInstaller'] -and $entry.WindowsInstaller -eq 1) {
+            return $item.PSChildName
+        }
+    }
+    return $null
+}
+
+# Runs msiexec.exe quietly with a verbose log in $DataDirectory; throws on
+# failure. 3010 and 1641 (a restart is needed or was started) count as success.
+function Invoke-Msiexec {
+    param([string[]] $Arguments, [string] $LogName)
+    $log = Join-Path $DataDirectory $LogName
+    $line = (@($Arguments) + @('/qn', '/norestart', '/l*v', "`"$log`"")) -join ' '
+    Write-Log "msiexec.exe $line"
+    $msiexec = Join-Path $env:SystemRoot 'System32\msiexec.exe'
+    $process = Start-Process -FilePath $msiexec -ArgumentList $line -Wait -PassThru
+    $code = $process.ExitCode
+    if ($code -eq 3010 -or $code -eq 1641) {
+        Write-Log "msiexec.exe succeeded; Windows asks for a restart (exit code $code)" 'Warning'
+        return
+    }
+    if ($code -ne 0) { throw "msiexec.exe exited with code $code (see $log)" }
+}
+
+function Invoke-InstallMsi {
+    $shareMsi = Join-Path $SourceShare $MsiName
+    if (-not (Test-Path -LiteralPath $shareMsi)) { throw "$shareMsi not found (is the share readable by Domain Computers?)" }
+    $expected = Get-ExpectedHash $shareMsi
+    $productCode = Get-MsiProductCode
+
+    if ($null -ne $productCode -and (Test-Path -LiteralPath $InstalledMsiHashFile) -and
+        ([string](Get-Content -LiteralPath $InstalledMsiHashFile -TotalCount 1)).Trim().ToUpperInvariant() -eq $expected) {
+        $service = Get-RunnerService
+        if ($null -ne $service -and $service.Status -eq 'Running') {
+            Write-Log "$MsiName $expected is installed and $ServiceName is running; nothing to do"
+            return
+        }
+        Write-Log "$MsiName $expected is installed but $ServiceName is not running; starting it"
+        $why = Start-RunnerService
+        if ($null -ne $why) { throw $why }
+        Write-Log "$ServiceName is running"
+        return
+    }
+
+    # Copy to the data directory (SYSTEM and Administrators only) and check
+    # that copy, not the share.
+    $local = Join-Path $DataDirectory ("$MsiName.new-" + [Guid]::NewGuid().ToString('N'))
+    try {
+        Copy-Item -LiteralPath $shareMsi -Destination $local -Force
+        $actual = Get-Sha256 $local
+        if ($actual -ne $expected) {
+            throw "SHA-256 mismatch for $shareMsi : expected $expected, got $actual (refusing to install)"
+        }
+        Test-Signature $local $MsiName
+
+        if ($null -eq $productCode -and
+            ((Test-Path -LiteralPath (Join-Path $InstallDirectory $ExeName)) -or $null -ne (Get-RunnerService))) {
+            Write-Log "removing the runner installed without the MSI first (the state directory stays)"
+            Invoke-Uninstall $InstallDirectory
+        }
+        $arguments = @('/i', "`"$local`"")
+        if ($CaCertificateFile) { $arguments += "CA_CERT_FILE=`"$CaCertificateFile`"" }
+        Write-Log ("installing $MsiName (SHA-256 $expected)" + $(if ($null -ne $productCode) { " over $productCode" } else { '' }))
+        Invoke-Msiexec $arguments 'install-msi.log'
+    } finally {
+        if (Test-Path -LiteralPath $local) { Remove-Item -LiteralPath $local -Force }
+    }
+    Set-Content -LiteralPath $InstalledMsiHashFile -Value $expected -Encoding ASCII
+    $why = Start-RunnerService
+    if ($null -ne $why) { throw "$MsiName is installed, but $why" }
+    Write-Log "$ServiceName is running ($MsiName $expected)"
 }
 
 # ---- Uninstall --------------------------------------------------------------
 
 function Invoke-Uninstall {
-    $exe = Join-Path $UninstallDirectory $ExeName
+    param([string] $Directory = $UninstallDirectory)
+    $productCode = Get-MsiProductCode
+    if ($null -ne $productCode) {
+        # The package's own uninstall stops and removes the service and keeps
+        # C:\ProgramData\mdefleet.
+        Invoke-Msiexec @('/x', $productCode) 'uninstall-msi.log'
+        if (Test-Path -LiteralPath $InstalledMsiHashFile) { Remove-Item -LiteralPath $InstalledMsiHashFile -Force }
+        Write-Log "removed the $MsiName product $productCode"
+        Write-Log ("kept $DataDirectory (configuration, identity and journal); delete it to make this server " +
+                   "enroll as a new device next time")
+        return
+    }
+    $exe = Join-Path $Directory $ExeName
     if (Test-Path -LiteralPath $exe) {
         Stop-RunnerService
         Invoke-Runner $exe 'uninstall'
@@ -224,9 +356,9 @@ function Invoke-Uninstall {
     } else {
         Write-Log "service $ServiceName is not installed; nothing to remove"
     }
-    if (Test-Path -LiteralPath $UninstallDirectory) {
-        Remove-Item -LiteralPath $UninstallDirectory -Recurse -Force
-        Write-Log "removed $UninstallDirectory"
+    if (Test-Path -LiteralPath $Directory) {
+        Remove-Item -LiteralPath $Directory -Recurse -Force
+        Write-Log "removed $Directory"
     }
     Write-Log ("kept $DataDirectory\state (identity and journal); delete it to make this server enroll " +
                "as a new device next time")
@@ -235,6 +367,10 @@ function Invoke-Uninstall {
 # ---- Install / upgrade ----------------------------------------------------------
 
 function Invoke-Install {
+    $productCode = Get-MsiProductCode
+    if ($null -ne $productCode) {
+        throw "the runner is installed from $MsiName (product $productCode): use -Msi, or remove it with -Uninstall first"
+    }
     $shareExe = Join-Path $SourceShare $ExeName
     if (-not (Test-Path -LiteralPath $shareExe)) { throw "$shareExe not found (is the share readable by Domain Computers?)" }
     $expected = Get-ExpectedHash $shareExe
@@ -312,7 +448,11 @@ try {
     if ($Uninstall) {
         Write-Log "Install-MdefleetRunner -Uninstall on $env:COMPUTERNAME"
         Invoke-Uninstall
+    } elseif ($Msi) {
+        Write-Log "Install-MdefleetRunner -Msi from $SourceShare on $env:COMPUTERNAME"
+        Invoke-InstallMsi
     } else {
+        if ($CaCertificateFile) { throw '-CaCertificateFile needs -Msi' }
         Write-Log "Install-MdefleetRunner from $SourceShare on $env:COMPUTERNAME"
         Invoke-Install
     }
