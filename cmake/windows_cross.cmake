@@ -68,6 +68,23 @@ ExternalProject_Add(win64
   BUILD_ALWAYS ON  # our sources change; ninja decides what to rebuild
   INSTALL_COMMAND ""
   USES_TERMINAL_BUILD ON)
+set(MDEFLEET_RUNNER_EXE
+    ${MDEFLEET_WIN64_BINARY_DIR}/runner/service/mdefleet-runner.exe)
+
+# The MSI (deploy/windows/build-msi.sh with wixl), rebuilt with the runner.
+set(MDEFLEET_RUNNER_MSI ${CMAKE_BINARY_DIR}/mdefleet-runner.msi)
+find_program(MDEFLEET_WIXL wixl)
+if(MDEFLEET_WIXL)
+  add_custom_target(windows_msi ALL
+    COMMAND ${PROJECT_SOURCE_DIR}/deploy/windows/build-msi.sh
+            ${MDEFLEET_RUNNER_EXE} ${PROJECT_VERSION} ${MDEFLEET_RUNNER_MSI}
+    DEPENDS win64
+    BYPRODUCTS ${MDEFLEET_RUNNER_MSI}
+    COMMENT "mdefleet-runner.msi"
+    VERBATIM)
+else()
+  message(WARNING "wixl not found (msitools): no MSI is built")
+endif()
 
 # The Windows test executables the cross tree builds, run under Wine by CTest.
 set(MDEFLEET_WINE_TESTS
@@ -95,6 +112,16 @@ if(MDEFLEET_WINE_PROGRAM)
       ENVIRONMENT "${_wine_env}" FIXTURES_REQUIRED wine LABELS wine
       TIMEOUT 600 RESOURCE_LOCK wineprefix)  # they share HKLM in the prefix
   endforeach()
+  # The MSI's tables, signing, and install/upgrade/uninstall under Wine, in a
+  # prefix of its own (tests/deploy/windows/).
+  if(MDEFLEET_WIXL)
+    add_test(NAME wine.msi_package
+      COMMAND ${PROJECT_SOURCE_DIR}/tests/deploy/windows/msi_package_test.sh
+              ${MDEFLEET_RUNNER_EXE} ${CMAKE_BINARY_DIR}/msi-test)
+    set_tests_properties(wine.msi_package PROPERTIES
+      ENVIRONMENT "WINEDEBUG=-all;WINEDLLOVERRIDES=mscoree,mshtml="
+      LABELS wine TIMEOUT 600)
+  endif()
 else()
   message(WARNING "wine not found: the Windows tests are built but not run")
 endif()

@@ -4,9 +4,10 @@
 #
 # Usage: deploy/install-deps.sh [--windows] [--fuzz] [--browser]
 #   --windows  also what the Windows runner's cross build and Wine tests need:
-#              mingw-w64, Wine, GoogleTest's sources, and Debian's source
-#              packages of Abseil and Protocol Buffers (built for Windows by
-#              cmake/windows_cross.cmake; Debian has no mingw builds of them).
+#              mingw-w64, Wine, GoogleTest's sources, msitools and
+#              osslsigncode, and Debian's source packages of Abseil, Protocol
+#              Buffers, OpenSSL, c-ares, RE2 and gRPC (built for Windows by
+#              cmake/windows_deps.cmake; Debian has no mingw builds of them).
 #   --fuzz     also what the libFuzzer targets need (tests/fuzz,
 #              cmake/fuzz.cmake): clang and its runtime libraries.
 #   --browser  also what the dashboard's browser test needs (tests/browser):
@@ -37,6 +38,10 @@ packages=(
 )
 if [ "$windows" -eq 1 ]; then
   packages+=(g++-mingw-w64-x86-64-posix wine wine64 googletest dpkg-dev)
+  # The Windows dependencies' builds (cmake/windows_deps.cmake): zlib for
+  # mingw, RE2's Unicode tables (python3, unicode-data), OpenSSL's Configure
+  # (perl); python3 also runs the Wine test's fake Defender endpoint.
+  packages+=(libz-mingw-w64-dev unicode-data python3 perl)
   packages+=(msitools osslsigncode openssl)  # deploy/windows: the MSI (wixl) and Authenticode signing
 fi
 if [ "$fuzz" -eq 1 ]; then
@@ -68,12 +73,15 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 [ "$windows" -eq 1 ] || exit 0
 
-# Sources of the same Abseil and Protocol Buffers releases as the Linux
-# packages (protoc's generated code must match the Windows libprotobuf).
+# Sources of the same releases as the Linux packages (protoc's and
+# grpc_cpp_plugin's generated code must match the Windows libraries).
 src_dir=/var/cache/mdefleet/debian-src
+source_packages=(abseil protobuf openssl c-ares re2 grpc)
 have_sources() {
-  compgen -G "$src_dir/abseil-[0-9]*/CMakeLists.txt" >/dev/null &&
-    compgen -G "$src_dir/protobuf-[0-9]*/CMakeLists.txt" >/dev/null
+  local p
+  for p in "${source_packages[@]}"; do
+    compgen -G "$src_dir/$p-[0-9]*/" >/dev/null || return 1
+  done
 }
 have_sources && exit 0
 src_list=/etc/apt/sources.list.d/mdefleet-debian-src.sources
@@ -89,5 +97,5 @@ SOURCES
   $sudo apt-get update -q
 fi
 $sudo mkdir -p "$src_dir"
-(cd "$src_dir" && $sudo apt-get source -q abseil protobuf)
-have_sources || { echo "install-deps.sh: abseil/protobuf sources missing in $src_dir" >&2; exit 1; }
+(cd "$src_dir" && $sudo apt-get source -q "${source_packages[@]}")
+have_sources || { echo "install-deps.sh: sources missing in $src_dir" >&2; exit 1; }
