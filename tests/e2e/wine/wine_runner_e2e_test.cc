@@ -25,6 +25,8 @@
 //    tests/runner/service/runner_status_test.cc.
 #include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -33,8 +35,12 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "common/status_macros.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/e2e_environment.h"
@@ -304,7 +310,7 @@ TEST_F(WineRunnerTest, MsiInstallEnrollOnboardOffboardUninstall) {
       << device.facts().DebugString();
   EXPECT_THAT(device.facts().os_version(), HasSubstr("10.0.17763"));
   EXPECT_EQ(device.facts().sense_state(), v1::SERVICE_STATE_STOPPED);
-  EXPECT_EQ(device.labels().at("site"), "wine");
+  EXPECT_EQ(device.facts().labels().at("site"), "wine");
   EXPECT_TRUE(AwaitServiceLog("enrolled as device", absl::Seconds(10)));
   EXPECT_THAT(ServiceLog(), HasSubstr("TLS, server certificate pinned"));
   // A client certificate was issued and is stored (the key only protected).
@@ -429,6 +435,71 @@ TEST_F(WineRunnerTest, BadConfigurationsSayWhatToFix) {
   v1::ListDevicesResponse devices;
   ASSERT_TRUE(env_->CtlJson({"devices", "list"}, &devices).ok());
   EXPECT_EQ(devices.devices_size(), 0);
+}
+
+// The idle runner's footprint under Wine: enrolled, long-polling, no work.
+// A measurement, not a check: run it with
+//   MDEFLEET_BENCH=1 build/tests/e2e/wine/wine_runner_e2e_test
+//     --gtest_filter='*IdleFootprint*'
+// (docs/windows.md has the figures). Wine's own DLLs count in the resident
+// size (RSS); the anonymous part (RssAnon) is closer to what the process
+// itself allocated.
+TEST_F(WineRunnerTest, IdleFootprint) {
+  if (std::getenv("MDEFLEET_BENCH") == nullptr) {
+    GTEST_SKIP() << "a benchmark: set MDEFLEET_BENCH=1 to run it";
+  }
+  const std::string conf = env_->dir() + "/idle.conf";
+  WriteFile(conf, absl::StrCat("ServerAddress = ", env_->server_address(),
+                               "\r\nEnrollmentSecret = ",
+                               env_->enrollment_secret(),
+                               "\r\nCaCertificatePath = ",
+                               WinPath(env_->ca_cert_path()),
+                               "\r\nPollWaitSeconds = 30\r\n"));
+  auto runner =
+      wine_->Start({kRunnerExe, "console", "--config-file", WinPath(conf)});
+  ASSERT_TRUE(runner.ok()) << runner.status();
+  ASSERT_TRUE(env_->WaitForDevices(1, absl::Seconds(120)).ok());
+  absl::SleepFor(absl::Seconds(10));  // past enrollment and the first polls
+  // The Windows process: the wine64-preloader running mdefleet-runner.exe.
+  ProcessOutput pids = RunCommand({"pgrep", "-f", "mdefleet-runner.exe console"},
+                                  env_->dir() + "/pgrep");
+  ASSERT_EQ(pids.exit_code, 0) << "no runner process";
+  const std::string pid = std::string(absl::StripAsciiWhitespace(
+      pids.out.substr(0, pids.out.find('\n'))));
+  auto cpu_ticks = [&pid] {
+    const std::string stat = ReadWholeFile(absl::StrCat("/proc/", pid, "/stat"));
+    std::vector<std::string> fields =
+        absl::StrSplit(stat.substr(stat.rfind(')') + 2), ' ');
+    long utime = 0, stime = 0;
+    if (fields.size() > 12) {
+      utime = std::stol(fields[11]);
+      stime = std::stol(fields[12]);
+    }
+    return utime + stime;
+  };
+  auto status_kb = [&pid](absl::string_view field) {
+    for (absl::string_view line : absl::StrSplit(
+             ReadWholeFile(absl::StrCat("/proc/", pid, "/status")), '\n')) {
+      if (absl::ConsumePrefix(&line, field)) {
+        return std::string(absl::StripAsciiWhitespace(
+            absl::StripPrefix(line, ":")));
+      }
+    }
+    return std::string("?");
+  };
+  const long ticks_before = cpu_ticks();
+  const absl::Duration window = absl::Seconds(60);
+  absl::SleepFor(window);
+  const long ticks = cpu_ticks() - ticks_before;
+  const double hz = static_cast<double>(sysconf(_SC_CLK_TCK));
+  std::printf(
+      "idle mdefleet-runner.exe under Wine over %s: CPU %.2f s (%.3f%%), "
+      "VmRSS %s, RssAnon %s, VmHWM %s\n",
+      absl::FormatDuration(window).c_str(), ticks / hz,
+      100.0 * ticks / hz / absl::ToDoubleSeconds(window),
+      status_kb("VmRSS").c_str(), status_kb("RssAnon").c_str(),
+      status_kb("VmHWM").c_str());
+  runner->Stop(SIGKILL, absl::Seconds(10));
 }
 
 }  // namespace
