@@ -112,6 +112,11 @@ if(MDEFLEET_WINE_PROGRAM)
       ENVIRONMENT "${_wine_env}" FIXTURES_REQUIRED wine LABELS wine
       TIMEOUT 600 RESOURCE_LOCK wineprefix)  # they share HKLM in the prefix
   endforeach()
+  # The runner needs only Windows system DLLs (statically linked).
+  add_test(NAME windows.runner_exe_imports
+    COMMAND ${PROJECT_SOURCE_DIR}/tests/deploy/windows/exe_imports_test.sh
+            ${MDEFLEET_RUNNER_EXE})
+  set_tests_properties(windows.runner_exe_imports PROPERTIES LABELS wine)
   # The MSI's tables, signing, and install/upgrade/uninstall under Wine, in a
   # prefix of its own (tests/deploy/windows/).
   if(MDEFLEET_WIXL)

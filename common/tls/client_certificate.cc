@@ -130,12 +130,12 @@ absl::StatusOr<std::string> PublicKeySha256(const EVP_PKEY& key) {
 
 absl::StatusOr<absl::Time> AsnTime(const ASN1_TIME* time,
                                    absl::string_view what) {
-  std::tm tm{};
-  if (time == nullptr || ASN1_TIME_to_tm(time, &tm) != 1) {
+  const std::optional<absl::Time> t = AsnTimeToTime(time);
+  if (!t.has_value()) {
     return OpenSslError(absl::StatusCode::kInvalidArgument,
                         absl::StrCat("client certificate: unreadable ", what));
   }
-  return absl::FromTimeT(timegm(&tm));
+  return *t;
 }
 
 }  // namespace

@@ -109,14 +109,23 @@ absl::StatusOr<std::string> CsrToPem(const X509_REQ& csr) {
   return ToPem(csr, PEM_write_bio_X509_REQ, "certificate request");
 }
 
-absl::StatusOr<absl::Time> NotAfter(const X509& cert) {
+std::optional<absl::Time> AsnTimeToTime(const ASN1_TIME* time) {
   std::tm tm{};
-  const ASN1_TIME* not_after = X509_get0_notAfter(&cert);
-  if (not_after == nullptr || ASN1_TIME_to_tm(not_after, &tm) != 1) {
+  if (time == nullptr || ASN1_TIME_to_tm(time, &tm) != 1) return std::nullopt;
+  return absl::FromCivil(
+      absl::CivilSecond(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                        tm.tm_hour, tm.tm_min, tm.tm_sec),
+      absl::UTCTimeZone());
+}
+
+absl::StatusOr<absl::Time> NotAfter(const X509& cert) {
+  const std::optional<absl::Time> not_after =
+      AsnTimeToTime(X509_get0_notAfter(&cert));
+  if (!not_after.has_value()) {
     return OpenSslError(absl::StatusCode::kInvalidArgument,
                         "certificate has an unreadable notAfter");
   }
-  return absl::FromTimeT(timegm(&tm));
+  return *not_after;
 }
 
 absl::Status CheckKeyPair(absl::string_view cert_pem, absl::string_view key_pem,

@@ -4,6 +4,7 @@
 #ifndef MDEFLEET_COMMON_TLS_PEM_H_
 #define MDEFLEET_COMMON_TLS_PEM_H_
 
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -44,6 +45,10 @@ namespace mdefleet::tls {
 
 // The certificate's notAfter as an absl::Time.
 [[nodiscard]] absl::StatusOr<absl::Time> NotAfter(const X509& cert);
+
+// An ASN.1 time as an absl::Time; nullopt when null or unreadable. (No
+// timegm: Windows has none.)
+std::optional<absl::Time> AsnTimeToTime(const ASN1_TIME* time);
 
 }  // namespace mdefleet::tls
 
