@@ -203,23 +203,18 @@ void ExpectAllStepsSucceeded(const v1::Task& task) {
   }
 }
 
-// The tasks of the one job `submit` printed the id of (--watch output ends
-// with the job state).
-absl::StatusOr<v1::Task> OnlyTaskOfNewestJob(E2eEnvironment& env) {
+// The one task of the one job of `kind`.
+absl::StatusOr<v1::Task> OnlyTaskOfJob(E2eEnvironment& env,
+                                       const std::string& kind) {
   v1::ListJobsResponse jobs;
   RETURN_IF_ERROR(env.CtlJson({"jobs", "list"}, &jobs));
-  if (jobs.jobs().empty()) return absl::NotFoundError("no job");
-  std::string newest = jobs.jobs(0).id();
-  absl::Time newest_time = absl::InfinitePast();
+  std::string id;
   for (const auto& job : jobs.jobs()) {
-    const absl::Time t = absl::FromUnixSeconds(job.created_at().seconds());
-    if (t >= newest_time) {
-      newest_time = t;
-      newest = job.id();
-    }
+    if (job.spec().kind() == kind) id = job.id();
   }
+  if (id.empty()) return absl::NotFoundError(absl::StrCat("no ", kind, " job"));
   v1::ListTasksResponse tasks;
-  RETURN_IF_ERROR(env.CtlJson({"jobs", "tasks", newest}, &tasks));
+  RETURN_IF_ERROR(env.CtlJson({"jobs", "tasks", id}, &tasks));
   if (tasks.tasks_size() != 1) {
     return absl::InternalError(tasks.DebugString());
   }
@@ -335,7 +330,7 @@ TEST_F(WineRunnerTest, MsiInstallEnrollOnboardOffboardUninstall) {
       env_->Ctl({"jobs", "submit", "onboard", "--target", "all",
                  "--onboarding-script", *onboarding, "--watch"});
   EXPECT_EQ(onboard.exit_code, 0) << onboard.out << onboard.err;
-  auto onboard_task = OnlyTaskOfNewestJob(*env_);
+  auto onboard_task = OnlyTaskOfJob(*env_, "onboard");
   ASSERT_TRUE(onboard_task.ok()) << onboard_task.status();
   EXPECT_THAT(StepNames(*onboard_task),
               ElementsAre("precheck_not_onboarded", "precheck_connectivity",
@@ -360,7 +355,7 @@ TEST_F(WineRunnerTest, MsiInstallEnrollOnboardOffboardUninstall) {
       env_->Ctl({"jobs", "submit", "offboard", "--target", "all",
                  "--offboarding-script", *offboarding, "--watch"});
   EXPECT_EQ(offboard.exit_code, 0) << offboard.out << offboard.err;
-  auto offboard_task = OnlyTaskOfNewestJob(*env_);
+  auto offboard_task = OnlyTaskOfJob(*env_, "offboard");
   ASSERT_TRUE(offboard_task.ok()) << offboard_task.status();
   EXPECT_THAT(StepNames(*offboard_task),
               ElementsAre("precheck_onboarded", "fetch_offboarding_script",
