@@ -13,6 +13,7 @@ if(NOT MSVC)
   # Static OpenSSL (adds ws2_32 and crypt32) and the static zlib, before
   # gRPC's config looks for them.
   set(OPENSSL_USE_STATIC_LIBS ON)
+  set(ZLIB_USE_STATIC_LIBS ON)
   find_package(ZLIB REQUIRED)
 endif()
 find_package(OpenSSL REQUIRED)  # TLS client key and CSR (common/tls)
