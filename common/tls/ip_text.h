@@ -1,5 +1,5 @@
 // IP address text <-> bytes, with the platform's inet_pton/inet_ntop
-// (posix/ip_text.cc, windows/ip_text.cc).
+// (posix/inet.h, windows/inet.h).
 #ifndef MDEFLEET_COMMON_TLS_IP_TEXT_H_
 #define MDEFLEET_COMMON_TLS_IP_TEXT_H_
 

@@ -24,6 +24,7 @@
 #include "runner/executor/artifact_fetcher.h"
 #include "runner/facts/fact_collector.h"
 #include "runner/host/sim/simulated_host.h"
+#include "tests/runner/fake_clock.h"
 
 namespace mdefleet::runner::testing {
 
@@ -44,24 +45,6 @@ class TempDir {
 
  private:
   std::string path_;
-};
-
-// A settable clock.
-class FakeClock : public Clock {
- public:
-  explicit FakeClock(absl::Time start) : now_(start) {}
-  absl::Time Now() const override {
-    absl::MutexLock lock(&mu_);
-    return now_;
-  }
-  void Advance(absl::Duration d) {
-    absl::MutexLock lock(&mu_);
-    now_ += d;
-  }
-
- private:
-  mutable absl::Mutex mu_;
-  absl::Time now_;
 };
 
 // A simulated server for `spec` rooted in `root`, reading `clock` (the real

@@ -16,10 +16,6 @@
 #include "runner/host/windows_path.h"
 #include "runner/service/runner_status.h"
 
-#ifndef MDEFLEET_RUNNER_VERSION
-#define MDEFLEET_RUNNER_VERSION "dev"
-#endif
-
 namespace mdefleet::runner {
 namespace {
 

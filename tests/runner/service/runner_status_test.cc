@@ -9,29 +9,12 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
+#include "tests/runner/fake_clock.h"
 #include "tests/runner/service/service_test_support.h"
 
 namespace mdefleet::runner {
 namespace {
-
-// A settable clock.
-class TestClock : public Clock {
- public:
-  absl::Time Now() const override {
-    absl::MutexLock lock(&mu_);
-    return now_;
-  }
-  void Advance(absl::Duration d) {
-    absl::MutexLock lock(&mu_);
-    now_ += d;
-  }
-
- private:
-  mutable absl::Mutex mu_;
-  absl::Time now_ = absl::FromUnixSeconds(1800000000);
-};
 
 struct Event {
   RunnerEventSeverity severity;
@@ -64,7 +47,7 @@ class RunnerStatusTest : public ::testing::Test {
 
   testing::ScratchDir dir_;
   testing::ConfigTestEnv env_;
-  TestClock clock_;
+  testing::FakeClock clock_{absl::FromUnixSeconds(1800000000)};
   std::vector<Event> events_;
   std::unique_ptr<RunnerStatusFile> status_;
 };

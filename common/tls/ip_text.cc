@@ -1,6 +1,7 @@
 #include "common/tls/ip_text.h"
 
-#include <arpa/inet.h>
+// The platform's header, from common/tls/posix or common/tls/windows.
+#include "inet.h"
 
 namespace mdefleet::tls {
 
