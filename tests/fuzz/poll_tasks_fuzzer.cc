@@ -30,6 +30,7 @@
 #include "tests/fuzz/fuzz_check.h"
 #include "tests/fuzz/fuzz_inputs.pb.h"
 #include "tests/fuzz/fuzz_proto.h"
+#include "tests/runner/fake_clock.h"
 
 namespace mdefleet {
 namespace {
@@ -38,22 +39,6 @@ namespace {
 constexpr int kMaxPolls = 4;
 constexpr int kMaxTasksPerPoll = 4;
 constexpr int kMaxStepsPerTask = 40;
-
-class FakeClock : public Clock {
- public:
-  absl::Time Now() const override {
-    absl::MutexLock lock(&mu_);
-    return now_;
-  }
-  void Advance(absl::Duration d) {
-    absl::MutexLock lock(&mu_);
-    now_ += d;
-  }
-
- private:
-  mutable absl::Mutex mu_;
-  absl::Time now_ = absl::FromUnixSeconds(1742040000);  // 2025-03-15 12:00Z
-};
 
 // The stand-in artifacts, by SHA-256, as the server would stream them.
 class StandInFetcher : public runner::ArtifactFetcher {
@@ -141,7 +126,8 @@ int FuzzPollTasks(const uint8_t* data, size_t size) {
   if (!fuzz::ParseQuietly(data, size, &input)) return -1;
   if (!WithinBounds(input)) return -1;
 
-  FakeClock clock;
+  runner::testing::FakeClock clock(
+      absl::FromUnixSeconds(1742040000));  // 2025-03-15 12:00Z
   runner::sim::SimulatedHostOptions options;
   absl::StatusOr<runner::sim::SimProfile> profile =
       runner::sim::ParseSimProfile(input.sim_profile());
