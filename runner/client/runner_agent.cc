@@ -124,12 +124,33 @@ absl::Status RunnerAgent::AdoptClientCertificate(
   return absl::OkStatus();
 }
 
+namespace {
+
+// A damaged identity or client certificate: deleting the files makes this
+// machine a new device, flagged duplicate_identity; say how to keep the old
+// one.
+absl::Status DamagedIdentity(const Host& host, const absl::Status& status) {
+  return absl::DataLossError(absl::StrCat(
+      "the runner's identity in ", host.StateDirectory(), " is damaged (",
+      status.message(),
+      "): to keep this device, run `mdefleetctl devices reset-identity "
+      "DEVICE --reason ...` on the server, then delete identity, client.key "
+      "and client.pem in the state directory; the runner then enrolls again"));
+}
+
+}  // namespace
+
 absl::Status RunnerAgent::EnsureEnrolled() {
   auto stored = LoadIdentity(host_);
+  if (absl::IsDataLoss(stored.status())) {
+    return DamagedIdentity(host_, stored.status());
+  }
   if (!stored.ok()) return stored.status();
   if (stored->has_value()) {
     api_.SetDeviceToken((*stored)->device_token);
-    if (absl::Status s = LoadStoredClientCertificate(); !s.ok()) return s;
+    if (absl::Status s = LoadStoredClientCertificate(); !s.ok()) {
+      return absl::IsDataLoss(s) ? DamagedIdentity(host_, s) : s;
+    }
     LogLine(absl::StrCat(name_, ": using enrollment as device ",
                          (*stored)->device_id));
     ObserverOf(options_).Enrolled((*stored)->device_id, /*newly=*/false);

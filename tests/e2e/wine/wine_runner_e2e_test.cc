@@ -413,7 +413,16 @@ TEST_F(WineRunnerTest, BadConfigurationsSayWhatToFix) {
        "ServerAddress = mdefleet.corp.example:7443\r\n"
        "EnrollmentSecret = mdf_enroll_NotTheSecretAtAll_0000\r\n",
        "CaCertificatePath is not set"},
+      // The state directory's identity file is damaged (written below).
+      {"damaged-state",
+       absl::StrCat("ServerAddress = ", server, "\r\nEnrollmentSecret = ",
+                    env_->enrollment_secret(), "\r\nCaCertificatePath = ",
+                    WinPath(env_->ca_cert_path()), "\r\n"),
+       "reset-identity"},
   };
+  std::filesystem::create_directories(wine_->DriveC("state-damaged-state"));
+  WriteFile(wine_->DriveC("state-damaged-state/identity"),
+            "device_id=dev-0000\nprotected_token=%%% not base64 %%%\n");
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
     const std::string conf = absl::StrCat(env_->dir(), "/", c.name, ".conf");
