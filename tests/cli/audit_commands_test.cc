@@ -14,6 +14,7 @@
 #include "common/clock.h"
 #include "server/cli/app.h"
 #include "server/cli/audit_cmd.h"
+#include "tests/cli/cli_run.h"
 #include "tests/cli/fake_admin_service.h"
 
 namespace mdefleet::cli {
@@ -25,16 +26,7 @@ using ::testing::HasSubstr;
 
 constexpr int64_t kNow = 1714564800;  // 2024-05-01 12:00:00Z
 
-class FixedClock : public Clock {
- public:
-  absl::Time Now() const override { return absl::FromUnixSeconds(kNow); }
-};
-
-struct Result {
-  int exit_code;
-  std::string out;
-  std::string err;
-};
+using testing::Result;
 
 v1::AuditEntry Entry(int64_t id, int64_t seconds_ago, const std::string& actor,
                      const std::string& action, const std::string& target,
@@ -57,11 +49,7 @@ class AuditCommandsTest : public ::testing::Test {
     unsetenv("MDEFLEET_TOKEN");
   }
   Result Run(std::vector<std::string> args) {
-    args.insert(args.begin(), {"--server", server_.address(), "--token",
-                               FakeAdminService::kToken});
-    std::ostringstream out, err;
-    int code = RunCli(args, out, err, Terminal{}, clock_);
-    return Result{code, out.str(), err.str()};
+    return testing::RunCliAgainst(server_, std::move(args));
   }
   FakeAdminService& fake() { return server_.service(); }
   std::vector<v1::ListAuditLogRequest> Requests() {
@@ -77,7 +65,6 @@ class AuditCommandsTest : public ::testing::Test {
   }
 
   FakeServer server_;
-  FixedClock clock_;
 };
 
 TEST_F(AuditCommandsTest, ListPrintsOneRowPerEntryNewestFirst) {
@@ -245,12 +232,10 @@ TEST_F(AuditCommandsTest, ServerRefusalsExitOneWithTheServersMessage) {
 }
 
 TEST_F(AuditCommandsTest, AWrongTokenIsAnAuthenticationFailure) {
-  std::ostringstream out, err;
-  int code = RunCli({"--server", server_.address(), "--token",
-                     "mdf_admin_wrong", "audit", "list"},
-                    out, err, Terminal{}, clock_);
-  EXPECT_EQ(code, 1);
-  EXPECT_THAT(err.str(), HasSubstr("authentication failed"));
+  Result r = testing::RunCliRaw({"--server", server_.address(), "--token",
+                                 "mdf_admin_wrong", "audit", "list"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("authentication failed"));
 }
 
 }  // namespace

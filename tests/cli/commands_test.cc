@@ -15,6 +15,7 @@
 #include "common/clock.h"
 #include "google/protobuf/util/json_util.h"
 #include "server/cli/app.h"
+#include "tests/cli/cli_run.h"
 #include "tests/cli/fake_admin_service.h"
 
 namespace mdefleet::cli {
@@ -27,16 +28,7 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
 
-class FixedClock : public Clock {
- public:
-  absl::Time Now() const override { return absl::FromUnixSeconds(1714564800); }
-};
-
-struct Result {
-  int exit_code;
-  std::string out;
-  std::string err;
-};
+using testing::Result;
 
 class CommandsTest : public ::testing::Test {
  protected:
@@ -51,18 +43,10 @@ class CommandsTest : public ::testing::Test {
 
   // Runs mdefleetctl against the fake with the right token.
   Result Run(std::vector<std::string> args, Terminal terminal = {}) {
-    args.insert(args.begin(), {"--server", server_.address(), "--token",
-                               FakeAdminService::kToken});
-    return RunRaw(args, terminal);
+    return testing::RunCliAgainst(server_, std::move(args), terminal);
   }
   Result RunRaw(const std::vector<std::string>& args, Terminal terminal = {}) {
-    std::ostringstream out;
-    std::ostringstream err;
-    int code = RunCli(args, out, err, terminal, clock_);
-    Result r{code, out.str(), err.str()};
-    EXPECT_THAT(r.out, Not(HasSubstr(FakeAdminService::kToken)));
-    EXPECT_THAT(r.err, Not(HasSubstr(FakeAdminService::kToken)));
-    return r;
+    return testing::RunCliRaw(args, terminal);
   }
   size_t Calls() {
     std::lock_guard<std::mutex> lock(fake().mu);
@@ -76,7 +60,6 @@ class CommandsTest : public ::testing::Test {
   }
 
   FakeServer server_;
-  FixedClock clock_;
   std::string dir_;
 };
 

@@ -21,6 +21,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "server/cli/app.h"
+#include "tests/cli/cli_run.h"
 #include "tests/cli/fake_admin_service.h"
 
 namespace mdefleet::cli {
@@ -87,16 +88,7 @@ void Poison(Message* message, const std::string& id, int depth = 5) {
   }
 }
 
-class FixedClock : public Clock {
- public:
-  absl::Time Now() const override { return absl::FromUnixSeconds(1714564800); }
-};
-
-struct Result {
-  int exit_code;
-  std::string out;
-  std::string err;
-};
+using testing::Result;
 
 class HostileTextTest : public ::testing::Test {
  protected:
@@ -127,12 +119,7 @@ class HostileTextTest : public ::testing::Test {
   }
 
   Result Run(std::vector<std::string> args, Terminal terminal = {}) {
-    args.insert(args.begin(), {"--server", server_.address(), "--token",
-                               FakeAdminService::kToken});
-    std::ostringstream out;
-    std::ostringstream err;
-    int code = RunCli(args, out, err, terminal, clock_);
-    return {code, out.str(), err.str()};
+    return testing::RunCliAgainst(server_, std::move(args), terminal);
   }
 
   // Runs `args` as a table and as JSON; neither stdout nor stderr may hold
@@ -167,7 +154,6 @@ class HostileTextTest : public ::testing::Test {
   }
 
   FakeServer server_;
-  FixedClock clock_;
 };
 
 TEST_F(HostileTextTest, DevicesListAndGet) {

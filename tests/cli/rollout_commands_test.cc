@@ -14,6 +14,7 @@
 #include "server/cli/app.h"
 #include "server/cli/policy_flags.h"
 #include "server/cli/rollout_format.h"
+#include "tests/cli/cli_run.h"
 #include "tests/cli/fake_admin_service.h"
 
 namespace mdefleet::cli {
@@ -24,16 +25,7 @@ using testing::FakeAdminService;
 using testing::FakeServer;
 using ::testing::HasSubstr;
 
-class FixedClock : public Clock {
- public:
-  absl::Time Now() const override { return absl::FromUnixSeconds(1714564800); }
-};
-
-struct Result {
-  int exit_code;
-  std::string out;
-  std::string err;
-};
+using testing::Result;
 
 class RolloutCommandsTest : public ::testing::Test {
  protected:
@@ -47,11 +39,7 @@ class RolloutCommandsTest : public ::testing::Test {
     fake().final_job.mutable_counts()->set_queued(10);
   }
   Result Run(std::vector<std::string> args) {
-    args.insert(args.begin(), {"--server", server_.address(), "--token",
-                               FakeAdminService::kToken});
-    std::ostringstream out, err;
-    int code = RunCli(args, out, err, Terminal{}, clock_);
-    return Result{code, out.str(), err.str()};
+    return testing::RunCliAgainst(server_, std::move(args));
   }
   FakeAdminService& fake() { return server_.service(); }
   size_t Calls() {
@@ -60,7 +48,6 @@ class RolloutCommandsTest : public ::testing::Test {
   }
 
   FakeServer server_;
-  FixedClock clock_;
 };
 
 TEST_F(RolloutCommandsTest, SubmitSendsThePolicyFlags) {

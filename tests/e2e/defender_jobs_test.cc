@@ -14,24 +14,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-v1::Job WaitForEnd(E2eEnvironment& env, const std::string& id) {
-  const absl::Time deadline = absl::Now() + absl::Seconds(90);
-  v1::Job job;
-  while (absl::Now() < deadline) {
-    job.Clear();
-    if (env.CtlJson({"jobs", "get", id}, &job).ok() &&
-        (job.state() == v1::JOB_STATE_SUCCEEDED ||
-         job.state() == v1::JOB_STATE_FAILED)) {
-      return job;
-    }
-    absl::SleepFor(absl::Milliseconds(200));
-  }
-  ADD_FAILURE() << "job " << id << " did not end: " << job.ShortDebugString()
-                << "\n"
-                << env.server_log();
-  return job;
-}
-
 // The job's tasks by hostname (simulated hostnames start with the OS,
 // "SIM-2019-...").
 std::map<std::string, v1::Task> Tasks(E2eEnvironment& env,
@@ -62,7 +44,7 @@ TEST(EndToEndDefender, SetPassiveModeSetsSkipsAndRefusesUnderTamper) {
                   &submitted)
           .ok());
   const std::string id = submitted.job().id();
-  WaitForEnd(env, id);
+  WaitForJobEnd(env, id, absl::Seconds(90));
   std::map<std::string, v1::Task> by_os;
   for (auto& [host, task] : Tasks(env, id)) {
     by_os[host.substr(0, 8)] = task;  // "SIM-2019", "SIM-2022", "SIM-2016"
@@ -99,7 +81,7 @@ TEST(EndToEndDefender, HealthCheckRecordsFindingsAndUpdatesFacts) {
                           &submitted)
                   .ok());
   const std::string id = submitted.job().id();
-  v1::Job job = WaitForEnd(env, id);
+  v1::Job job = WaitForJobEnd(env, id, absl::Seconds(90));
   EXPECT_EQ(job.counts().succeeded(), 1u);
   EXPECT_EQ(job.counts().failed(), 2u);
 

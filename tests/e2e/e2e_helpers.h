@@ -9,7 +9,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "gtest/gtest.h"
 #include "mdefleet/v1/admin.pb.h"
+#include "tests/e2e/e2e_environment.h"
 
 namespace mdefleet::testing {
 
@@ -53,6 +55,29 @@ inline const v1::Task* TaskForHostPrefix(const v1::ListTasksResponse& response,
     }
   }
   return found;
+}
+
+// Waits for job `id` to end (succeeded, failed or cancelled) and returns it;
+// at the deadline, a test failure (with the server log) and the job as it
+// was.
+inline v1::Job WaitForJobEnd(E2eEnvironment& env, const std::string& id,
+                             absl::Duration timeout = absl::Seconds(120)) {
+  const absl::Time deadline = absl::Now() + timeout;
+  v1::Job job;
+  while (absl::Now() < deadline) {
+    job.Clear();
+    if (env.CtlJson({"jobs", "get", id}, &job).ok() &&
+        (job.state() == v1::JOB_STATE_SUCCEEDED ||
+         job.state() == v1::JOB_STATE_FAILED ||
+         job.state() == v1::JOB_STATE_CANCELLED)) {
+      return job;
+    }
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  ADD_FAILURE() << "job " << id << " did not end: " << job.ShortDebugString()
+                << "\n"
+                << env.server_log();
+  return job;
 }
 
 }  // namespace mdefleet::testing

@@ -51,23 +51,6 @@ uint32_t NeedCount(E2eEnvironment& env, const std::string& need) {
   return 0;
 }
 
-v1::Job WaitForEnd(E2eEnvironment& env, const std::string& id) {
-  const absl::Time deadline = absl::Now() + absl::Seconds(120);
-  v1::Job job;
-  while (absl::Now() < deadline) {
-    job.Clear();
-    if (env.CtlJson({"jobs", "get", id}, &job).ok() &&
-        (job.state() == v1::JOB_STATE_SUCCEEDED ||
-         job.state() == v1::JOB_STATE_FAILED)) {
-      return job;
-    }
-    absl::SleepFor(absl::Milliseconds(200));
-  }
-  ADD_FAILURE() << "job " << id << " did not end: " << job.ShortDebugString()
-                << "\n" << env.server_log();
-  return job;
-}
-
 TEST(EndToEndInventory, ClonesAreFlaggedUntilImagePrepAndOnboarding) {
   auto env_or = E2eEnvironment::Start();
   ASSERT_TRUE(env_or.ok()) << env_or.status();
@@ -118,7 +101,7 @@ TEST(EndToEndInventory, ClonesAreFlaggedUntilImagePrepAndOnboarding) {
   submit_prep.insert(submit_prep.end(), targets.begin(), targets.end());
   v1::SubmitJobResponse prep;
   ASSERT_TRUE(env.CtlJson(submit_prep, &prep).ok());
-  EXPECT_EQ(WaitForEnd(env, prep.job().id()).counts().succeeded(), 2u);
+  EXPECT_EQ(WaitForJobEnd(env, prep.job().id()).counts().succeeded(), 2u);
   EXPECT_THAT(Hosts(DevicesByHost(env, {"--needs", "image_prep"})), IsEmpty());
   EXPECT_EQ(NeedCount(env, "cloned"), 0u);
   EXPECT_EQ(NeedCount(env, "not_onboarded"), 2u);
@@ -130,7 +113,7 @@ TEST(EndToEndInventory, ClonesAreFlaggedUntilImagePrepAndOnboarding) {
   submit_onboard.insert(submit_onboard.end(), targets.begin(), targets.end());
   v1::SubmitJobResponse onboard;
   ASSERT_TRUE(env.CtlJson(submit_onboard, &onboard).ok());
-  EXPECT_EQ(WaitForEnd(env, onboard.job().id()).counts().succeeded(), 2u);
+  EXPECT_EQ(WaitForJobEnd(env, onboard.job().id()).counts().succeeded(), 2u);
   std::map<std::string, v1::Device> after = DevicesByHost(env, {});
   std::vector<std::string> hashes;
   for (const auto& [host, d] : after) {

@@ -36,6 +36,7 @@
 #include "mdefleet/v1/admin.pb.h"
 #include "mdefleet/v1/runner.grpc.pb.h"
 #include "tests/e2e/e2e_environment.h"
+#include "tests/e2e/e2e_helpers.h"
 #include "tests/server/metrics/exposition_parser.h"
 
 namespace mdefleet::testing {
@@ -161,27 +162,6 @@ bool HasNeed(const v1::Device& device, absl::string_view need) {
   return false;
 }
 
-// Waits for job `id` to end; its final state.
-v1::Job WaitForJob(E2eEnvironment& env, const std::string& id,
-                   absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  v1::Job job;
-  while (absl::Now() < deadline) {
-    job.Clear();
-    if (env.CtlJson({"jobs", "get", id}, &job).ok() &&
-        (job.state() == v1::JOB_STATE_SUCCEEDED ||
-         job.state() == v1::JOB_STATE_FAILED ||
-         job.state() == v1::JOB_STATE_CANCELLED)) {
-      return job;
-    }
-    absl::SleepFor(absl::Milliseconds(200));
-  }
-  ADD_FAILURE() << "job " << id << " did not end: " << job.ShortDebugString()
-                << "\n"
-                << env.server_log();
-  return job;
-}
-
 // A health_check of `device_id` alone is leased and run to its end by the
 // device's runner: every step reported (the simulated server is not
 // onboarded, so the checks of the sensor fail; the job fails, not times
@@ -193,7 +173,7 @@ void ExpectTheDevicesRunnerWorks(E2eEnvironment& env,
                            absl::StrCat("id:", device_id)},
                           &submitted)
                   .ok());
-  v1::Job job = WaitForJob(env, submitted.job().id(), absl::Seconds(90));
+  v1::Job job = WaitForJobEnd(env, submitted.job().id(), absl::Seconds(90));
   EXPECT_EQ(job.counts().total(), 1u);
   EXPECT_EQ(job.counts().succeeded() + job.counts().failed(), 1u)
       << job.ShortDebugString();

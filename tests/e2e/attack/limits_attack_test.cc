@@ -36,6 +36,7 @@
 #include "mdefleet/v1/admin.grpc.pb.h"
 #include "mdefleet/v1/runner.grpc.pb.h"
 #include "tests/e2e/e2e_environment.h"
+#include "tests/e2e/e2e_helpers.h"
 
 namespace mdefleet::testing {
 namespace {
@@ -71,24 +72,6 @@ std::string CreateToken(E2eEnvironment& env, const std::string& name,
   }
   ADD_FAILURE() << "no token in: " << created.out;
   return "";
-}
-
-// The job's state once it ended (succeeded or failed), or what it was at
-// the deadline.
-v1::Job WaitForEnd(E2eEnvironment& env, const std::string& id,
-                   absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  v1::Job job;
-  while (absl::Now() < deadline) {
-    job.Clear();
-    if (env.CtlJson({"jobs", "get", id}, &job).ok() &&
-        (job.state() == v1::JOB_STATE_SUCCEEDED ||
-         job.state() == v1::JOB_STATE_FAILED)) {
-      return job;
-    }
-    absl::SleepFor(absl::Milliseconds(250));
-  }
-  return job;
 }
 
 // A TCP connection to 127.0.0.1:`port` from `source` (any 127.0.0.0/8
@@ -224,7 +207,7 @@ TEST(LimitsAttack, AGuesserBehindOneAddressLocksOutNobodyElse) {
   ASSERT_TRUE(env.CtlJson({"jobs", "submit", "health_check", "--target", "all"},
                           &submitted)
                   .ok());
-  const v1::Job job = WaitForEnd(env, submitted.job().id(), absl::Seconds(90));
+  const v1::Job job = WaitForJobEnd(env, submitted.job().id(), absl::Seconds(90));
   EXPECT_TRUE(job.state() == v1::JOB_STATE_SUCCEEDED ||
               job.state() == v1::JOB_STATE_FAILED)
       << "the runners could not work beside the guesser: "
