@@ -16,7 +16,20 @@ npm ci --prefix tests/browser --no-audit --no-fund
 export MDEFLEET_REQUIRE_BROWSER=1
 deploy/build.sh
 build_dir="${MDEFLEET_BUILD_DIR:-build}"
-ctest --test-dir "$build_dir" --output-on-failure -j"$(nproc)" --timeout 600 "$@"
+if ! ctest --test-dir "$build_dir" --output-on-failure -j"$(nproc)" --timeout 600 "$@"; then
+  # A CI log is often read from its end: repeat there the end of each failed
+  # test's output, which ctest printed earlier, among the other tests.
+  log="$build_dir/Testing/Temporary/LastTest.log"
+  while IFS=: read -r _ name; do
+    echo "==== failed: $name (last lines of its output; all of it in $log)"
+    awk -v t="$name" '
+      $0 ~ "^[0-9]+/[0-9]+ Test: " { current = substr($0, index($0, "Test: ") + 6) }
+      current == t && /^<end of output>/ { inside = 0 }
+      inside { print }
+      current == t && /^Output:/ { inside = 1; getline }' "$log" | tail -n 25
+  done <"$build_dir/Testing/Temporary/LastTestsFailed.log"
+  exit 1
+fi
 
 # Fuzzing (docs/testing.md): a separate clang tree of the fuzzers only.
 fuzz_seconds="${MDEFLEET_FUZZ_SECONDS:-60}"

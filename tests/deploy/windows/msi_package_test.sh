@@ -34,7 +34,12 @@ exe="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
 work="$2"
 [ -f "$exe" ] || { echo "msi_package_test: $1: no such file" >&2; exit 2; }
 
+last_out=""  # the output of the last Wine program run (run_wine)
 fail() {
+  if [ -n "$last_out" ] && [ -s "$last_out" ]; then
+    echo "---- the last Wine program's output ($last_out):" >&2
+    tail -n 8 "$last_out" >&2
+  fi
   echo "msi_package_test: FAIL: $*" >&2
   exit 1
 }
@@ -189,7 +194,8 @@ winpath() { echo "Z:${1//\//\\}"; }
 run_wine() {
   local name="$1"
   shift
-  timeout 300 wine "$@" </dev/null >"$work/$name.out" 2>&1
+  last_out="$work/$name.out"
+  timeout 300 wine "$@" </dev/null >"$last_out" 2>&1
 }
 # msi NAME ARGS...: a quiet msiexec with a verbose log in $work/NAME.log;
 # returns msiexec's exit code.
@@ -207,6 +213,17 @@ service_query() { run_wine sc-query sc query mdefleet-runner; }
 # output, not only the exit code.
 service_exists() { service_query && grep -q "SERVICE_NAME: mdefleet-runner" "$work/sc-query.out"; }
 service_state() { service_query || true; sed -n 's/.*STATE *: *[0-9]* *\([A-Z_]*\).*/\1/p' "$work/sc-query.out"; }
+# Windows deletes a service once it has stopped and its last handle is
+# closed, which may come a moment after msiexec returns.
+expect_no_service() {  # MESSAGE [MSIEXEC_LOG to show]
+  for _ in $(seq 1 30); do
+    service_exists || return 0
+    sleep 0.5
+  done
+  [ -z "${2:-}" ] || show "$2"
+  cat "$work/sc-query.out" >&2
+  fail "$1"
+}
 expect_service_running() {
   local state=""
   for _ in $(seq 1 60); do
@@ -254,7 +271,7 @@ if msi install-bad-ca /i "$v1_msi" SERVER_ADDRESS="$server" \
   CA_CERT_FILE="$(winpath "$work/no-such-ca.pem")" ENROLLMENT_SECRET="$secret"; then
   fail "installing with a CA file that does not exist succeeded"
 fi
-service_exists && { show "$work/install-bad-ca.log"; fail "rolled-back installation left the service"; }
+expect_no_service "rolled-back installation left the service" "$work/install-bad-ca.log"
 [ ! -e "$installed" ] || fail "rolled-back installation left $installed"
 product_registered "$work/v1.msi" && fail "rolled-back installation left the product registered"
 pass "a CA file that does not exist fails the installation; rolled back: no service, no files"
@@ -270,7 +287,7 @@ state_without_configuration="$(service_state)"
 [ ! -e "$data/runner.conf" ] || fail "runner.conf written although no property was given"
 msi uninstall-no-properties /x "$v1_msi" ||
   { show "$work/uninstall-no-properties.log"; fail "uninstalling"; }
-service_exists && fail "service left after uninstalling"
+expect_no_service "service left after uninstalling"
 pass "without properties: installed, service created (state: $state_without_configuration), no runner.conf; removed"
 
 # 3. Install with every property.
@@ -326,7 +343,7 @@ pass "downgrade to $version1 refused"
 
 # 6. Uninstall: the service and the files go, C:\ProgramData\mdefleet stays.
 msi uninstall /x "$v2_msi" || { show "$work/uninstall.log"; fail "msiexec /x"; }
-service_exists && fail "service mdefleet-runner left after msiexec /x"
+expect_no_service "service mdefleet-runner left after msiexec /x"
 [ ! -e "$installed" ] || fail "$installed left after msiexec /x"
 product_registered "$work/v2.msi" && fail "version $version2 still registered after msiexec /x"
 if [ ! -f "$data/runner.conf" ] || [ ! -f "$data/msi-test-marker" ]; then
@@ -339,7 +356,7 @@ msi reinstall /i "$v2_msi" || { show "$work/reinstall.log"; fail "msiexec /i (ag
 expect_service_running "after installing again with the kept configuration"
 msi uninstall-remove-data /x "$v2_msi" REMOVE_DATA=1 ||
   { show "$work/uninstall-remove-data.log"; fail "msiexec /x REMOVE_DATA=1"; }
-service_exists && fail "service left after msiexec /x REMOVE_DATA=1"
+expect_no_service "service left after msiexec /x REMOVE_DATA=1"
 [ ! -e "$data" ] || fail "C:\\ProgramData\\mdefleet left after msiexec /x REMOVE_DATA=1: $(ls -A "$data")"
 pass "installed again with the kept configuration; msiexec /x REMOVE_DATA=1 removed C:\\ProgramData\\mdefleet"
 
