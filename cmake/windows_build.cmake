@@ -44,3 +44,10 @@ endif()
 # Windows Server 2012 R2 is the oldest supported target; W APIs explicitly.
 add_compile_definitions(_WIN32_WINNT=0x0603 WINVER=0x0603 UNICODE _UNICODE
                         NOMINMAX)
+
+if(MINGW)
+  # Page-aligned sections in the file: Wine then maps the image instead of
+  # copying all of it into private memory, so only the pages the runner
+  # touches are resident (as Windows does with any alignment).
+  add_link_options(-Wl,--file-alignment=4096)
+endif()

@@ -110,8 +110,9 @@ for file in "$@"; do
       what="one property changed"
       ;;
     *)
-      # One byte in the code, past the PE headers (the first 0x400 bytes).
-      offset=$((0x600))
+      # One byte in the middle of the file: inside a section, past the
+      # headers whatever the file alignment.
+      offset=$(($(stat -c %s "$tampered") / 2))
       byte="$(od -An -tx1 -j "$offset" -N1 "$tampered" | tr -d ' ')"
       # shellcheck disable=SC2059 # the format is the new byte as a \xNN escape
       printf "\\x$(printf '%02x' $((0x$byte ^ 0xff)))" |
