@@ -57,7 +57,7 @@ ExternalProject_Add(win64
   BINARY_DIR ${MDEFLEET_WIN64_BINARY_DIR}
   CMAKE_GENERATOR Ninja
   CMAKE_ARGS -DCMAKE_TOOLCHAIN_FILE=${_toolchain}
-             -DCMAKE_BUILD_TYPE=Release
+             -DCMAKE_BUILD_TYPE=MinSizeRel  # as its dependencies
              -DCMAKE_FIND_ROOT_PATH=${_deps}
              -DMDEFLEET_HOST_PROTOC=${Protobuf_PROTOC_EXECUTABLE}
              -DMDEFLEET_HOST_GRPC_CPP_PLUGIN=$<TARGET_FILE:gRPC::grpc_cpp_plugin>

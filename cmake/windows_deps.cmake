@@ -12,9 +12,9 @@
 # with their source packages and the toolchain, so they are built once per
 # machine into a cache outside the clone, keyed by exactly those: the source
 # package folders (their names carry the Debian versions), the mingw-w64
-# compiler's version, the toolchain file and this file. A later clone (or a
-# clean build) on the same machine reuses them. Empty MDEFLEET_DEPS_CACHE:
-# no cache.
+# compiler's version, the toolchain file, the patches and this file without
+# its comments. A later clone (or a clean build) on the same machine reuses
+# them. Empty MDEFLEET_DEPS_CACHE: no cache.
 #
 # In:  _toolchain, _absl_src, _protobuf_src, _openssl_src, _cares_src,
 #      _re2_src, _grpc_src, MDEFLEET_MINGW_CXX
@@ -32,7 +32,9 @@ endif()
 
 set(_mingw_zlib ${MDEFLEET_MINGW_SYSROOT}/lib/libz.a)
 
-set(_common_args -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_STANDARD=20)
+# -Os: a smaller runner (it is idle almost always) and a faster build than
+# Release's -O3.
+set(_common_args -DCMAKE_BUILD_TYPE=MinSizeRel -DCMAKE_CXX_STANDARD=20)
 set(_absl_args -DABSL_PROPAGATE_CXX_STD=ON -DBUILD_TESTING=OFF
                -DABSL_ENABLE_INSTALL=ON)
 set(_protobuf_args -Dprotobuf_BUILD_TESTS=OFF
@@ -64,16 +66,21 @@ set(_grpc_args -DgRPC_INSTALL=ON -DgRPC_BUILD_TESTS=OFF
     -DgRPC_RE2_PROVIDER=package -DgRPC_SSL_PROVIDER=package
     -DgRPC_PROTOBUF_PROVIDER=package -DgRPC_PROTOBUF_PACKAGE_TYPE=CONFIG
     -DgRPC_ABSL_PROVIDER=package -DgRPC_BENCHMARK_PROVIDER=none
+    -DgRPC_BUILD_UNSECURE=OFF
     -DZLIB_LIBRARY=${_mingw_zlib} -DOPENSSL_USE_STATIC_LIBS=ON)
+# gRPC_BUILD_UNSECURE comes from this patch (why: in the patch's header).
+set(_grpc_patch ${CMAKE_CURRENT_LIST_DIR}/patches/grpc-1.51.1-no-unsecure.patch)
 
 execute_process(COMMAND ${MDEFLEET_MINGW_CXX} --version
                 OUTPUT_VARIABLE _mingw_version ERROR_QUIET)
 file(READ ${_toolchain} _toolchain_text)
-file(READ ${CMAKE_CURRENT_LIST_FILE} _deps_recipe)
+file(READ ${_grpc_patch} _grpc_patch_text)
+# The recipe without its comments: editing a comment must not cost a rebuild.
+file(STRINGS ${CMAKE_CURRENT_LIST_FILE} _deps_recipe REGEX "^[ \t]*[^# \t]")
 set(_deps_settings
     "${_absl_src};${_protobuf_src};${_openssl_src};${_cares_src};"
     "${_re2_src};${_grpc_src};${_mingw_version};${_toolchain_text};"
-    "${_deps_recipe}")
+    "${_grpc_patch_text};${_deps_recipe}")
 string(SHA256 _deps_key "${_deps_settings}")
 string(SUBSTRING ${_deps_key} 0 16 _deps_key)
 
@@ -160,8 +167,19 @@ ExternalProject_Add(win64_re2
   BUILD_COMMAND ${CMAKE_COMMAND} --build . -j ${_cores}
   ${_log})
 
-mdefleet_win64_dep(grpc ${_grpc_src} CMAKE_ARGS ${_cross_args} ${_grpc_args}
-  DEPENDS win64_absl win64_protobuf win64_openssl win64_cares win64_re2)
+# gRPC, patched in a copy of its source (cmake/patches/).
+set(_grpc_copy ${_deps_build}/grpc-src)
+ExternalProject_Add(win64_grpc
+  # One step, so that it can always run again from the pristine source.
+  DOWNLOAD_COMMAND sh -c "rm -rf '${_grpc_copy}' && cp -r '${_grpc_src}' '${_grpc_copy}' && patch -d '${_grpc_copy}' -p1 --input '${_grpc_patch}'"
+  SOURCE_DIR ${_grpc_copy}
+  BINARY_DIR ${_deps_build}/grpc
+  INSTALL_DIR ${_deps}
+  CMAKE_GENERATOR Ninja
+  CMAKE_ARGS ${_cross_args} ${_grpc_args}
+  BUILD_COMMAND ${CMAKE_COMMAND} --build . -j ${_cores}
+  DEPENDS win64_absl win64_protobuf win64_openssl win64_cares win64_re2
+  ${_log})
 
 set(_all_deps win64_absl win64_protobuf win64_openssl win64_cares win64_re2
               win64_grpc)

@@ -40,8 +40,9 @@ if [ "$windows" -eq 1 ]; then
   packages+=(g++-mingw-w64-x86-64-posix wine wine64 googletest dpkg-dev)
   # The Windows dependencies' builds (cmake/windows_deps.cmake): zlib for
   # mingw, RE2's Unicode tables (python3, unicode-data), OpenSSL's Configure
-  # (perl); python3 also runs the Wine test's fake Defender endpoint.
-  packages+=(libz-mingw-w64-dev unicode-data python3 perl)
+  # (perl), gRPC's patch (cmake/patches/); python3 also runs the Wine test's
+  # fake Defender endpoint.
+  packages+=(libz-mingw-w64-dev unicode-data python3 perl patch)
   packages+=(msitools osslsigncode openssl)  # deploy/windows: the MSI (wixl) and Authenticode signing
 fi
 if [ "$fuzz" -eq 1 ]; then
