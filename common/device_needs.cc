@@ -6,6 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/mde_workspaces.h"
 #include "common/os_family.h"
 #include "common/proxy_config.h"
 
@@ -38,10 +39,14 @@ const std::vector<NeedInfo>& AllNeeds() {
        "look at the Sense service and the device's events; health_check "
        "shows what else is wrong"},
       {kNeedMmaReporting, "mma_reporting",
-       "the Microsoft Monitoring Agent still reports to a workspace",
+       "the Microsoft Monitoring Agent still reports to the tenant's Defender "
+       "for Endpoint workspace (or, none being configured, to a workspace)",
        "migrate_mma",
-       "2012 R2/2016: migrate_mma --workspace-id <GUID> removes the workspace "
-       "and onboards; 2019+: remove the workspace from MMA by hand"},
+       "2012 R2/2016: migrate_mma --workspace-id <GUID> removes the MDE "
+       "workspace and onboards; 2019+: remove that workspace from MMA by "
+       "hand. Other workspaces (Log Analytics, Sentinel) stay: name the "
+       "tenant's MDE workspace with mdefleet-server serve "
+       "--mde-workspace-id and only it counts"},
       {kNeedCloudProtectionOff, "cloud_protection_off",
        "cloud-delivered protection is off (MAPSReporting = 0)", "health_check",
        "turn on cloud-delivered protection by policy (Join Microsoft MAPS / "
@@ -93,10 +98,14 @@ const std::vector<NeedInfo>& AllNeeds() {
   return *needs;
 }
 
-uint32_t FactNeeds(const v1::DeviceFacts& f) {
+uint32_t FactNeeds(const v1::DeviceFacts& f,
+                   absl::Span<const std::string> mde_workspace_ids) {
   uint32_t mask = 0;
   const bool downlevel = UsesUnifiedAgentInstaller(f.os_family());
-  const bool mma_reports = f.mma_installed() && f.mma_workspaces_size() > 0;
+  // Only the tenant's MDE workspace matters: others (Log Analytics,
+  // Sentinel) stay.
+  const bool mma_reports =
+      f.mma_installed() && !MdeWorkspacesReported(f, mde_workspace_ids).empty();
   if (downlevel && f.mde_state() == v1::MDE_STATE_NOT_INSTALLED) {
     mask |= kNeedNotInstalled;
   }

@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "mdefleet/v1/types.pb.h"
 
 namespace mdefleet {
@@ -53,10 +54,13 @@ struct NeedInfo {
 // Every need, in the order the fleet summary shows them.
 const std::vector<NeedInfo>& AllNeeds();
 
-// The needs that follow from one device's facts alone (not kNeedCloned,
-// kNeedOffline, kNeedDuplicateIdentity, kNeedDuplicateHostname). `facts`
+// The needs that follow from one device's facts (not kNeedCloned,
+// kNeedOffline, kNeedDuplicateIdentity, kNeedDuplicateHostname) and the
+// tenant's MDE workspace ids (common/mde_workspaces.h: only those make
+// kNeedMmaReporting; none configured, any workspace might be one). `facts`
 // must carry the derived os_family and mde_state.
-uint32_t FactNeeds(const v1::DeviceFacts& facts);
+uint32_t FactNeeds(const v1::DeviceFacts& facts,
+                   absl::Span<const std::string> mde_workspace_ids = {});
 
 // The needs of `mask` as proto messages, in AllNeeds order.
 std::vector<v1::DeviceNeed> DescribeNeeds(uint32_t mask);

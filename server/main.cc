@@ -203,6 +203,13 @@ int main(int argc, char** argv) {
                     serve_options.defender_client_secret_file,
                     "File holding the app's client secret (kept out of the "
                     "process list)");
+  serve->add_option(
+      "--mde-workspace-id", serve_options.mde_workspace_ids,
+      "The tenant's Defender for Endpoint workspace id (the portal's id for "
+      "the previous, MMA-based onboarding method); repeatable. Only it stops "
+      "onboard and is what migrate_mma removes: other MMA workspaces (Log "
+      "Analytics, Sentinel) are left alone. Kept in the database: omit to "
+      "keep the stored ids, \"none\" to forget them. Changes are audited");
   serve
       ->add_option("--defender-poll-interval", defender_poll,
                    "How often outstanding machine actions are looked up")

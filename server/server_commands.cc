@@ -10,10 +10,14 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/clock.h"
+#include "common/mde_workspaces.h"
 #include "common/random.h"
 #include "common/sha256.h"
 #include "common/sliding_window_limiter.h"
@@ -42,6 +46,7 @@
 #include "server/store/devices.h"
 #include "server/store/lease_expiry.h"
 #include "server/store/migrations.h"
+#include "server/store/settings.h"
 #include "server/store/store.h"
 #include "server/store/time_util.h"
 #include "server/tls/serve_tls.h"
@@ -171,8 +176,24 @@ absl::Status RunInit(const InitOptions& options) {
   return absl::OkStatus();
 }
 
+namespace {
+
+// --mde-workspace-id: nullopt keeps the stored ids; "none" forgets them.
+absl::StatusOr<std::optional<std::vector<std::string>>> MdeWorkspaceFlag(
+    const std::vector<std::string>& flag) {
+  if (flag.empty()) return std::nullopt;
+  if (flag.size() == 1 && flag[0] == "none") {
+    return std::vector<std::string>{};
+  }
+  return ParseMdeWorkspaceIds(flag, "--mde-workspace-id");
+}
+
+}  // namespace
+
 absl::Status RunServe(const ServeOptions& options) {
   const Clock& clock = *Clock::Real();
+  ASSIGN_OR_RETURN(const std::optional<std::vector<std::string>> mde_workspaces,
+                   MdeWorkspaceFlag(options.mde_workspace_ids));
   // Refused before the database is touched: a bad transport flag changes
   // nothing.
   ASSIGN_OR_RETURN(
@@ -205,13 +226,31 @@ absl::Status RunServe(const ServeOptions& options) {
                         ")"));
   int extended = 0;
   int64_t renewed_needs = 0;
+  store::MdeWorkspaceChange workspaces;
   RETURN_IF_ERROR(db->Write([&](store::Connection& c) -> absl::Status {
-    ASSIGN_OR_RETURN(
-        extended, store::ExtendLeasesAfterRestart(
-                      c, store::ToMicros(clock.Now()), options.lease_duration));
+    const int64_t now = store::ToMicros(clock.Now());
+    ASSIGN_OR_RETURN(extended, store::ExtendLeasesAfterRestart(
+                                   c, now, options.lease_duration));
     ASSIGN_OR_RETURN(renewed_needs, store::RecomputeStaleNeeds(c));
+    if (mde_workspaces.has_value()) {
+      ASSIGN_OR_RETURN(workspaces,
+                       store::ApplyMdeWorkspaceIds(
+                           c, *mde_workspaces, "mdefleet-server serve", now));
+    } else {
+      ASSIGN_OR_RETURN(workspaces.after, store::GetMdeWorkspaceIds(c));
+    }
     return absl::OkStatus();
   }));
+  LogEvent(absl::StrCat(
+      "the tenant's Defender for Endpoint workspace(s): ",
+      workspaces.after.empty()
+          ? std::string("not configured (any MMA workspace stops onboard; "
+                        "--mde-workspace-id names the MDE one)")
+          : absl::StrJoin(workspaces.after, ", "),
+      workspaces.changed ? absl::StrCat(" (changed, audited; needs of ",
+                                        workspaces.devices_recomputed,
+                                        " device(s) recomputed)")
+                         : ""));
   if (renewed_needs > 0) {
     LogEvent(absl::StrCat("recomputed the needs of ", renewed_needs,
                           " device(s) with this version's rules"));

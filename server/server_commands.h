@@ -62,6 +62,9 @@ struct ServeOptions {
   // tenant, client id and secret file, or none (api_offboard refused).
   std::string defender_api_url = "https://api.securitycenter.microsoft.com";
   std::string defender_login_url = "https://login.microsoftonline.com";
+  // --mde-workspace-id (repeatable): the tenant's MDE workspace ids to
+  // store; empty keeps the stored ones, {"none"} forgets them.
+  std::vector<std::string> mde_workspace_ids;
   std::string defender_tenant_id;
   std::string defender_client_id;
   std::string defender_client_secret_file;

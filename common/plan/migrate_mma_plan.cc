@@ -4,12 +4,11 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/strip.h"
 #include "common/job_spec_validation.h"
 #include "common/mde_constants.h"
+#include "common/mde_workspaces.h"
 #include "common/os_family.h"
 #include "common/plan/kind_plans.h"
 #include "common/status_macros.h"
@@ -21,12 +20,6 @@ constexpr absl::string_view kNotOnModernServer =
     "migrate_mma uses Install.ps1 -RemoveMMA, which applies to 2012 R2/2016; "
     "on 2019+ onboard with the onboarding script and remove the workspace "
     "from MMA";
-
-// Lowercase GUID without braces, for comparing workspace ids.
-std::string NormalizeGuid(absl::string_view guid) {
-  if (absl::ConsumePrefix(&guid, "{")) absl::ConsumeSuffix(&guid, "}");
-  return absl::AsciiStrToLower(guid);
-}
 
 absl::StatusOr<std::string> RequireWorkspace(const PlanContext& ctx) {
   const std::string& ws = ctx.inputs.workspace_id;
@@ -40,14 +33,24 @@ absl::StatusOr<std::string> RequireWorkspace(const PlanContext& ctx) {
         absl::StrCat("parameters.workspace_id: malformed GUID \"", ws,
                      "\"; expected xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"));
   }
-  return NormalizeGuid(ws);
+  const std::string normalized = NormalizeWorkspaceId(ws);
+  const std::vector<std::string>& mde_ids = ctx.inputs.mde_workspace_ids;
+  if (!MightBeMdeWorkspace(normalized, mde_ids)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "parameters.workspace_id: ", ws,
+        " is not the tenant's Defender for Endpoint workspace (configured: ",
+        absl::StrJoin(mde_ids, ", "),
+        "); migrate_mma removes only that one: other workspaces (Log "
+        "Analytics, Sentinel) keep the server's monitoring"));
+  }
+  return normalized;
 }
 
 // The workspace as the device spells it, if it reports it.
 const std::string* FindReported(const PlanContext& ctx,
                                 absl::string_view workspace) {
   for (const std::string& reported : ctx.facts.mma_workspaces()) {
-    if (NormalizeGuid(reported) == workspace) return &reported;
+    if (NormalizeWorkspaceId(reported) == workspace) return &reported;
   }
   return nullptr;
 }
@@ -86,19 +89,29 @@ absl::StatusOr<v1::Plan> BuildMigrateMmaPlan(const PlanContext& ctx) {
     return plan;
   }
 
-  ASSIGN_OR_RETURN(ArtifactRef script, RequireOnboardingScript(ctx));
-  if (ctx.facts.mma_workspaces().empty() || reported != nullptr) {
-    AddCheckKey(&plan, "precheck_mma_workspace_present", check_description, key,
-                /*expect_present=*/true, v1::ON_MISMATCH_SKIP_TASK,
-                NothingToMigrate(ws));
-  } else {
-    AddCheckKey(
-        &plan, "precheck_mma_workspace_present", check_description, key,
-        /*expect_present=*/true, v1::ON_MISMATCH_FAIL,
-        absl::StrCat("workspace ", ws,
-                     " is not one this device reports (it reports: ",
-                     absl::StrJoin(ctx.facts.mma_workspaces(), ", "), ")"));
+  // Install.ps1 -RemoveMMA of a workspace MMA does not report to exits
+  // ERR_INVALID_PARAMETER before anything else: a device whose MMA reports
+  // only other workspaces is refused here (the id may be a mistake). One
+  // reporting none has nothing to migrate: its precheck skips it.
+  if (reported == nullptr && !ctx.facts.mma_workspaces().empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "MMA on this device does not report to workspace ", ws,
+        " (it reports to ", absl::StrJoin(ctx.facts.mma_workspaces(), ", "),
+        "): -RemoveMMA would fail; onboard it instead, or name the workspace "
+        "it reports to if that is the tenant's MDE workspace"));
   }
+  ASSIGN_OR_RETURN(ArtifactRef script, RequireOnboardingScript(ctx));
+  if (ctx.inputs.mde_workspace_ids.empty()) {
+    plan.add_warnings(absl::StrCat(
+        "the tenant's Defender for Endpoint workspace is not configured "
+        "(mdefleet-server serve --mde-workspace-id): make sure ",
+        ws,
+        " is it; removing another workspace cuts this server's monitoring"));
+  }
+  // The facts may be old: the device confirms before anything changes.
+  AddCheckKey(&plan, "precheck_mma_workspace_present", check_description, key,
+              /*expect_present=*/true, v1::ON_MISMATCH_SKIP_TASK,
+              NothingToMigrate(ws));
   RETURN_IF_ERROR(AddFetchInstaller(ctx, &plan));
   AddFetchOnboardingScript(script, &plan);
   std::vector<std::string> switches = {

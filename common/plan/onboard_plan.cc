@@ -6,8 +6,10 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/job_spec_validation.h"
 #include "common/mde_constants.h"
+#include "common/mde_workspaces.h"
 #include "common/os_family.h"
 #include "common/plan/kind_plans.h"
 #include "common/status_macros.h"
@@ -40,19 +42,41 @@ void AddOnboardPrechecks(const PlanContext& ctx, v1::Plan* plan) {
                 DwordExpect::kNotEquals, 1, v1::ON_MISMATCH_SKIP_TASK,
                 "already onboarded (OnboardingState = 1): nothing to do");
   if (UsesUnifiedAgentInstaller(ctx.family)) {
-    // On 2012 R2/2016 a workspace MMA reports to must be migrated with
-    // Install.ps1 -RemoveMMA, not onboarded beside it.
+    // On 2012 R2/2016 the tenant's MDE workspace, if MMA reports to it, must
+    // be migrated with Install.ps1 -RemoveMMA, not onboarded beside
+    // (article 001). Other workspaces keep the server's monitoring.
+    const std::vector<std::string>& mde_ids = ctx.inputs.mde_workspace_ids;
     int n = 0;
-    for (const std::string& ws : ctx.facts.mma_workspaces()) {
+    for (const std::string& ws : MdeWorkspacesReported(ctx.facts, mde_ids)) {
       ++n;
-      AddCheckKey(plan,
-                  n == 1 ? std::string("precheck_mma_workspace")
-                         : absl::StrCat("precheck_mma_workspace_", n),
-                  absl::StrCat("Stop if MMA reports to workspace ", ws),
-                  MmaWorkspaceKey(ws), /*expect_present=*/false,
-                  v1::ON_MISMATCH_FAIL,
-                  absl::StrCat("MMA reports to workspace ", ws,
-                               ": run migrate_mma --workspace-id ", ws));
+      AddCheckKey(
+          plan,
+          n == 1 ? std::string("precheck_mma_workspace")
+                 : absl::StrCat("precheck_mma_workspace_", n),
+          absl::StrCat("Stop if MMA reports to ",
+                       mde_ids.empty() ? "workspace " : "the MDE workspace ",
+                       ws),
+          MmaWorkspaceKey(ws), /*expect_present=*/false, v1::ON_MISMATCH_FAIL,
+          mde_ids.empty()
+              ? absl::StrCat(
+                    "MMA reports to workspace ", ws,
+                    ", and the tenant's Defender for Endpoint workspace is "
+                    "not configured: if this is it, run migrate_mma "
+                    "--workspace-id ",
+                    ws,
+                    "; if it is another workspace (Log Analytics, "
+                    "Sentinel), name the MDE one with mdefleet-server serve "
+                    "--mde-workspace-id and only that one stops onboarding")
+              : absl::StrCat("MMA reports to the tenant's Defender for "
+                             "Endpoint workspace ",
+                             ws, ": run migrate_mma --workspace-id ", ws));
+    }
+    std::vector<std::string> others =
+        OtherWorkspacesReported(ctx.facts, mde_ids);
+    if (!others.empty()) {
+      plan->add_warnings(
+          absl::StrCat("MMA also reports to ", absl::StrJoin(others, ", "),
+                       ", not the tenant's MDE workspace: left as it is"));
     }
     return;
   }

@@ -30,6 +30,9 @@ struct ArtifactRef {
 struct PlanInputs {
   std::string kind;  // a KnownJobKinds() entry
   std::string workspace_id;
+  // The tenant's MDE workspace ids, normalized (common/mde_workspaces.h):
+  // the server's setting, not the job's. Empty: not configured.
+  std::vector<std::string> mde_workspace_ids;
   std::optional<ArtifactRef> install_script;  // Install.ps1
   std::optional<ArtifactRef> installer_msi;   // md4ws.msi
   std::optional<ArtifactRef> onboarding_script;

@@ -165,7 +165,13 @@ class BoundedTaskQueue final : public httplib::TaskQueue {
 
   void enqueue(std::function<void()> fn) override {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      std::unique_lock<std::mutex> lock(mu_);
+      // A full queue mostly holds connections a worker closes at once (over
+      // their address's share, which is only known to the worker): give the
+      // workers a moment to drain them, or one address's burst would push
+      // out another address's connection on a loaded machine.
+      room_.wait_for(lock, kShedGrace,
+                     [&] { return shutdown_ || jobs_.size() < max_waiting_; });
       if (jobs_.size() < max_waiting_) {
         jobs_.push_back(std::move(fn));
         fn = nullptr;
@@ -200,13 +206,16 @@ class BoundedTaskQueue final : public httplib::TaskQueue {
         fn = std::move(jobs_.front());
         jobs_.pop_front();
       }
+      room_.notify_one();
       fn();
     }
   }
 
+  static constexpr std::chrono::milliseconds kShedGrace{250};
   const size_t max_waiting_;
   std::mutex mu_;
   std::condition_variable cv_;
+  std::condition_variable room_;  // a job was taken
   std::deque<std::function<void()>> jobs_;
   bool shutdown_ = false;
   std::vector<std::thread> threads_;

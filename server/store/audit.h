@@ -47,8 +47,12 @@ inline constexpr absl::string_view kAuditReenrollDevice = "reenroll_device";
 inline constexpr absl::string_view kAuditTakeOverDevice = "take_over_device";
 inline constexpr absl::string_view kAuditClaimHostIdentity =
     "claim_host_identity";
+// A server setting changed by `mdefleet-server serve` (target: the
+// setting's name, detail: from and to); role kAuditServerRole.
+inline constexpr absl::string_view kAuditChangeSettings = "change_settings";
 // Every audited action: each audited AdminService method's (AuditAction of
-// its name; a test checks the two agree), then the enrollment ones.
+// its name; a test checks the two agree), then the enrollment ones, then the
+// server's own.
 inline constexpr absl::string_view kAuditActions[] = {
     kAuditSubmitJob,
     kAuditPauseJob,
@@ -66,7 +70,8 @@ inline constexpr absl::string_view kAuditActions[] = {
     kAuditResetDeviceIdentity,
     kAuditReenrollDevice,
     kAuditTakeOverDevice,
-    kAuditClaimHostIdentity};
+    kAuditClaimHostIdentity,
+    kAuditChangeSettings};
 
 // Outcomes (the CHECK constraint of audit_log.outcome).
 inline constexpr absl::string_view kAuditOk = "ok";
@@ -77,6 +82,8 @@ inline constexpr absl::string_view kAuditError = "error";
 std::string EnrollmentActor(absl::string_view secret_name);
 // Their role column.
 inline constexpr absl::string_view kAuditEnrollmentRole = "enrollment";
+// The role column of what the server does on its own authority (its flags).
+inline constexpr absl::string_view kAuditServerRole = "server";
 
 struct AuditEntry {
   int64_t at = 0;

@@ -8,6 +8,7 @@
 #include "common/device_needs.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
+#include "server/store/settings.h"
 
 namespace mdefleet::store {
 namespace {
@@ -216,21 +217,24 @@ absl::StatusOr<std::vector<std::string>> DevicesWithSenseHash(
 // Binds the columns derived from `facts` (needs, needs_rules,
 // sense_guid_sha256: the needs mask and the hash clones are found by) to
 // parameters first..first+2, so they are written with the facts.
-void BindDerived(Statement& st, int first, const v1::DeviceFacts& facts) {
-  st.Bind(first, static_cast<int64_t>(FactNeeds(facts)));
+// `mde_workspace_ids`: the server's setting (GetMdeWorkspaceIds).
+void BindDerived(Statement& st, int first, const v1::DeviceFacts& facts,
+                 absl::Span<const std::string> mde_workspace_ids) {
+  st.Bind(first, static_cast<int64_t>(FactNeeds(facts, mde_workspace_ids)));
   st.Bind(first + 1, static_cast<int64_t>(kNeedRulesVersion));
   st.Bind(first + 2, facts.sense_guid_sha256());
 }
 
 // Rewrites the derived columns of one device (rules changed).
 absl::Status StoreDerived(Connection& db, absl::string_view device_id,
-                          const v1::DeviceFacts& facts) {
+                          const v1::DeviceFacts& facts,
+                          absl::Span<const std::string> mde_workspace_ids) {
   ASSIGN_OR_RETURN(
       CachedStatement st,
       db.Prepare("UPDATE devices SET needs = ?2, needs_rules = ?3, "
                  "sense_guid_sha256 = ?4 WHERE id = ?1"));
   st->Bind(1, device_id);
-  BindDerived(*st, 2, facts);
+  BindDerived(*st, 2, facts, mde_workspace_ids);
   return st->Run();
 }
 
@@ -248,6 +252,8 @@ absl::StatusOr<EnrollResult> CreateDevice(
   EnrollResult result;
   result.device_id = std::string(new_id);
   result.new_device = true;
+  ASSIGN_OR_RETURN(const std::vector<std::string> mde_ids,
+                   GetMdeWorkspaceIds(db));
   {
     ASSIGN_OR_RETURN(
         CachedStatement ins,
@@ -264,7 +270,7 @@ absl::StatusOr<EnrollResult> CreateDevice(
     ins->Bind(6, static_cast<int64_t>(facts.mde_state()));
     ins->BindBlob(7, facts.SerializeAsString());
     ins->Bind(8, now);
-    BindDerived(*ins, 9, facts);
+    BindDerived(*ins, 9, facts, mde_ids);
     ins->Bind(12, duplicate_of);
     RETURN_IF_ERROR(ins->Run());
   }
@@ -282,6 +288,8 @@ absl::StatusOr<EnrollResult> ReenrollDevice(Connection& db,
                                             int64_t now) {
   EnrollResult result;
   result.device_id = std::string(device_id);
+  ASSIGN_OR_RETURN(const std::vector<std::string> mde_ids,
+                   GetMdeWorkspaceIds(db));
   {
     ASSIGN_OR_RETURN(
         CachedStatement upd,
@@ -298,7 +306,7 @@ absl::StatusOr<EnrollResult> ReenrollDevice(Connection& db,
     upd->Bind(5, static_cast<int64_t>(facts.mde_state()));
     upd->BindBlob(6, facts.SerializeAsString());
     upd->Bind(7, now);
-    BindDerived(*upd, 8, facts);
+    BindDerived(*upd, 8, facts, mde_ids);
     upd->Bind(11, facts.host_identity_sha256());
     RETURN_IF_ERROR(upd->Run());
   }
@@ -341,6 +349,8 @@ absl::Status RefreshDevice(Connection& db, absl::string_view device_id,
     st->Bind(2, now);
     return st->Run();
   }
+  ASSIGN_OR_RETURN(const std::vector<std::string> mde_ids,
+                   GetMdeWorkspaceIds(db));
   {
     ASSIGN_OR_RETURN(
         CachedStatement st,
@@ -353,7 +363,7 @@ absl::Status RefreshDevice(Connection& db, absl::string_view device_id,
     st->Bind(4, static_cast<int64_t>(facts->mde_state()));
     st->BindBlob(5, blob);
     st->Bind(6, now);
-    BindDerived(*st, 7, *facts);
+    BindDerived(*st, 7, *facts, mde_ids);
     RETURN_IF_ERROR(st->Run());
   }
   if (sense_hash_changed && new_clone_of != nullptr) {
@@ -364,13 +374,21 @@ absl::Status RefreshDevice(Connection& db, absl::string_view device_id,
   return ReplaceLabels(db, device_id, *facts);
 }
 
-absl::StatusOr<int64_t> RecomputeStaleNeeds(Connection& db) {
+namespace {
+
+// Recomputes the needs of the devices whose mask is older than this
+// version's rules, or of every device (`all`: a setting they depend on
+// changed).
+absl::StatusOr<int64_t> RecomputeNeeds(Connection& db, bool all) {
+  ASSIGN_OR_RETURN(const std::vector<std::string> mde_ids,
+                   GetMdeWorkspaceIds(db));
   std::vector<std::pair<std::string, v1::DeviceFacts>> stale;
   {
     ASSIGN_OR_RETURN(CachedStatement st,
                      db.Prepare("SELECT id, facts FROM devices WHERE "
-                                "needs_rules < ?1"));
+                                "needs_rules < ?1 OR ?2"));
     st->Bind(1, static_cast<int64_t>(kNeedRulesVersion));
+    st->Bind(2, int64_t{all ? 1 : 0});
     while (true) {
       ASSIGN_OR_RETURN(bool row, st->Step());
       if (!row) break;
@@ -383,9 +401,19 @@ absl::StatusOr<int64_t> RecomputeStaleNeeds(Connection& db) {
     }
   }
   for (const auto& [id, facts] : stale) {
-    RETURN_IF_ERROR(StoreDerived(db, id, facts));
+    RETURN_IF_ERROR(StoreDerived(db, id, facts, mde_ids));
   }
   return static_cast<int64_t>(stale.size());
+}
+
+}  // namespace
+
+absl::StatusOr<int64_t> RecomputeStaleNeeds(Connection& db) {
+  return RecomputeNeeds(db, /*all=*/false);
+}
+
+absl::StatusOr<int64_t> RecomputeAllNeeds(Connection& db) {
+  return RecomputeNeeds(db, /*all=*/true);
 }
 
 absl::StatusOr<std::optional<DeviceRow>> GetDevice(

@@ -95,6 +95,9 @@ void HashHostIdentity(v1::DeviceFacts* facts);
 // Recomputes the stored needs of devices whose mask was computed by older
 // rules (kNeedRulesVersion). Returns how many rows changed.
 [[nodiscard]] absl::StatusOr<int64_t> RecomputeStaleNeeds(Connection& db);
+// Recomputes the stored needs of every device (the tenant's MDE workspace
+// ids changed). Returns how many rows changed.
+[[nodiscard]] absl::StatusOr<int64_t> RecomputeAllNeeds(Connection& db);
 
 [[nodiscard]] absl::StatusOr<std::optional<DeviceRow>> GetDevice(
     Connection& db, absl::string_view device_id);

@@ -5,6 +5,7 @@
 #include "common/status_macros.h"
 #include "common/url_list.h"
 #include "server/store/artifacts.h"
+#include "server/store/settings.h"
 
 namespace mdefleet::store {
 namespace {
@@ -57,6 +58,7 @@ absl::StatusOr<PlanInputs> PlanInputsForSpec(Connection& db,
   PlanInputs inputs;
   inputs.kind = spec.kind();
   inputs.workspace_id = p.workspace_id();
+  ASSIGN_OR_RETURN(inputs.mde_workspace_ids, GetMdeWorkspaceIds(db));
   ASSIGN_OR_RETURN(inputs.install_script,
                    Ref(db, p.install_script_id(), "install_script_id",
                        mde::kInstallScriptFileName));

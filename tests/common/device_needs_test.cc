@@ -2,6 +2,7 @@
 
 #include <set>
 #include <string>
+#include <vector>
 
 #include "common/os_family.h"
 #include "gmock/gmock.h"
@@ -52,6 +53,18 @@ TEST(DeviceNeeds, MmaOnDownlevelPointsAtMigrateNotOnboard) {
   modern.set_mma_installed(true);
   modern.add_mma_workspaces("11111111-2222-3333-4444-555555555555");
   EXPECT_EQ(FactNeeds(modern), kNeedNotOnboarded | kNeedMmaReporting);
+}
+
+// Article 001: only the tenant's MDE workspace is migrated; a server whose
+// MMA reports to Log Analytics only is simply not onboarded.
+TEST(DeviceNeeds, OnlyTheTenantsMdeWorkspaceIsMmaReporting) {
+  v1::DeviceFacts f = Facts(v1::OS_FAMILY_WS2016, false);
+  f.set_mma_installed(true);
+  f.add_mma_workspaces("aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee");
+  const std::vector<std::string> mde = {"11111111-2222-3333-4444-555555555555"};
+  EXPECT_EQ(FactNeeds(f, mde), kNeedNotInstalled | kNeedNotOnboarded);
+  f.add_mma_workspaces("11111111-2222-3333-4444-555555555555");
+  EXPECT_EQ(FactNeeds(f, mde), kNeedNotInstalled | kNeedMmaReporting);
 }
 
 TEST(DeviceNeeds, DefenderSettingsCountOnlyWhileDefenderRuns) {

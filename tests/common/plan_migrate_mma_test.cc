@@ -114,20 +114,45 @@ TEST_P(MigrateDownlevelTest, NoMmaSkipsAtThePrecheck) {
   EXPECT_TRUE(HasStep(*plan, "run_install_ps1"));
 }
 
-TEST_P(MigrateDownlevelTest, OtherWorkspacesFailThePrecheckNamingThem) {
+// Install.ps1 -RemoveMMA of a workspace MMA does not report to exits 6
+// ("Invalid workspace id"): a device reporting only other workspaces is
+// refused when the job is submitted.
+TEST_P(MigrateDownlevelTest, OtherWorkspacesAreRefusedNamingThem) {
   auto plan = BuildPlan(
       InputsFor("migrate_mma"),
       WithMma(GetParam(),
               {kOtherWorkspace, "12345678-1234-1234-1234-123456789abc"}));
+  EXPECT_EQ(plan.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(plan.status().message(),
+            std::string("MMA on this device does not report to workspace ") +
+                kWorkspace + " (it reports to " + kOtherWorkspace +
+                ", 12345678-1234-1234-1234-123456789abc): -RemoveMMA would "
+                "fail; onboard it instead, or name the workspace it reports "
+                "to if that is the tenant's MDE workspace");
+}
+
+TEST_P(MigrateDownlevelTest, OnlyTheTenantsMdeWorkspaceIsRemoved) {
+  PlanInputs inputs = InputsFor("migrate_mma");
+  inputs.mde_workspace_ids = {"12345678-1234-1234-1234-123456789abc"};
+  auto plan = BuildPlan(inputs, WithMma(GetParam(), {kWorkspace}));
+  EXPECT_EQ(plan.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(plan.status().message(),
+              HasSubstr(std::string("parameters.workspace_id: ") + kWorkspace +
+                        " is not the tenant's Defender for Endpoint "
+                        "workspace (configured: "
+                        "12345678-1234-1234-1234-123456789abc)"));
+  inputs.mde_workspace_ids = {kWorkspace};
+  plan = BuildPlan(inputs, WithMma(GetParam(), {kWorkspace, kOtherWorkspace}));
   ASSERT_TRUE(plan.ok()) << plan.status();
-  const auto& precheck = plan->steps(0).action().check_registry();
-  EXPECT_EQ(plan->steps(0).name(), "precheck_mma_workspace_present");
-  EXPECT_EQ(precheck.key(), kWorkspaceKey);
-  EXPECT_EQ(precheck.on_mismatch(), v1::ON_MISMATCH_FAIL);
-  EXPECT_EQ(precheck.mismatch_message(),
-            std::string("workspace ") + kWorkspace +
-                " is not one this device reports (it reports: " +
-                kOtherWorkspace + ", 12345678-1234-1234-1234-123456789abc)");
+  EXPECT_THAT(plan->warnings(),
+              ::testing::Not(::testing::Contains(HasSubstr("not configured"))));
+  // Not configured: allowed, with a warning the dry run shows.
+  plan = BuildPlan(InputsFor("migrate_mma"), WithMma(GetParam(), {kWorkspace}));
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_THAT(plan->warnings(),
+              ::testing::Contains(HasSubstr(
+                  "the tenant's Defender for Endpoint workspace is not "
+                  "configured")));
 }
 
 TEST_P(MigrateDownlevelTest, WorkspaceAmongSeveralIsMigrated) {

@@ -2,6 +2,7 @@
 // onboarding script on 2019+, then Sense and OnboardingState.
 #include <string>
 
+#include "absl/strings/ascii.h"
 #include "common/plan/plan.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -108,14 +109,57 @@ TEST_P(OnboardDownlevelTest, EachMmaWorkspaceGetsAFailingPrecheck) {
   EXPECT_EQ(first.check_registry().expect_case(),
             v1::CheckRegistryAction::kAbsent);
   EXPECT_EQ(first.check_registry().on_mismatch(), v1::ON_MISMATCH_FAIL);
-  EXPECT_EQ(first.check_registry().mismatch_message(),
-            std::string("MMA reports to workspace ") + kWorkspace +
-                ": run migrate_mma --workspace-id " + kWorkspace);
+  // The tenant's MDE workspace is not configured: either might be it.
+  EXPECT_THAT(first.check_registry().mismatch_message(),
+              HasSubstr(std::string("MMA reports to workspace ") + kWorkspace +
+                        ", and the tenant's Defender for Endpoint workspace "
+                        "is not configured: if this is it, run migrate_mma "
+                        "--workspace-id " +
+                        kWorkspace));
+  EXPECT_THAT(first.check_registry().mismatch_message(),
+              HasSubstr("mdefleet-server serve --mde-workspace-id"));
   const auto& second = Step(*plan, "precheck_mma_workspace_2").action();
   EXPECT_EQ(second.check_registry().key(),
             std::string(kMmaGroups) + "AOI-" + kOtherWorkspace);
   EXPECT_THAT(second.check_registry().mismatch_message(),
               HasSubstr(kOtherWorkspace));
+}
+
+// Article 001: only the tenant's MDE workspace is removed; a Log Analytics
+// or Sentinel workspace keeps the server's monitoring and must not stop
+// onboarding (it did, whatever the workspace, before the setting existed).
+TEST_P(OnboardDownlevelTest, OnlyTheTenantsMdeWorkspaceBlocksOnboarding) {
+  v1::DeviceFacts facts = FactsFor(GetParam());
+  facts.set_mma_installed(true);
+  facts.add_mma_workspaces(kOtherWorkspace);  // Log Analytics, say
+  PlanInputs inputs = InputsFor("onboard");
+  inputs.mde_workspace_ids = {kWorkspace};
+  auto plan = BuildPlan(inputs, facts);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_FALSE(HasStep(*plan, "precheck_mma_workspace"));
+  EXPECT_TRUE(HasStep(*plan, "run_install_ps1"));
+  EXPECT_THAT(plan->warnings(),
+              ::testing::Contains(HasSubstr(
+                  std::string("MMA also reports to ") + kOtherWorkspace +
+                  ", not the tenant's MDE workspace: left as it is")));
+
+  // With the MDE workspace as well (spelt in capitals by the device), only
+  // that one gets a precheck.
+  facts.add_mma_workspaces(absl::AsciiStrToUpper(kWorkspace));
+  plan = BuildPlan(inputs, facts);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_TRUE(HasStep(*plan, "precheck_mma_workspace"));
+  EXPECT_FALSE(HasStep(*plan, "precheck_mma_workspace_2"));
+  const auto& check = Step(*plan, "precheck_mma_workspace").action();
+  EXPECT_EQ(
+      check.check_registry().key(),
+      std::string(kMmaGroups) + "AOI-" + absl::AsciiStrToUpper(kWorkspace));
+  EXPECT_EQ(check.check_registry().mismatch_message(),
+            std::string("MMA reports to the tenant's Defender for Endpoint "
+                        "workspace ") +
+                absl::AsciiStrToUpper(kWorkspace) +
+                ": run migrate_mma --workspace-id " +
+                absl::AsciiStrToUpper(kWorkspace));
 }
 
 // Found by tests/fuzz/plan_fuzzer: a reported workspace that is not a GUID

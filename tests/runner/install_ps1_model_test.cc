@@ -147,11 +147,25 @@ TEST_F(Programs, InstallPs1RemoveMma) {
   // Another workspace is left: MMA stays.
   EXPECT_EQ(*host->QueryService("HealthService"), v1::SERVICE_STATE_RUNNING);
   EXPECT_EQ(OnboardingState(*host), 1u);
-  EXPECT_EQ(
-      Install(*host, {"-RemoveMMA", "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"})
-          .exit_code,
-      0);
-  EXPECT_EQ(*host->QueryService("HealthService"), v1::SERVICE_STATE_ABSENT);
+  // The last workspace (in capitals, as a [guid] takes it): the
+  // agent is stopped, not uninstalled (upstream: Stop-Service HealthService).
+  ProcessResult last =
+      Install(*host, {"-RemoveMMA", "AAAAAAAA-BBBB-CCCC-DDDD-EEEEEEEEEEEE"});
+  EXPECT_EQ(last.exit_code, 0) << last.stdout_text << last.stderr_text;
+  EXPECT_EQ(*host->QueryService("HealthService"), v1::SERVICE_STATE_STOPPED);
+}
+
+// Upstream: a workspace the agent does not report to is "Invalid workspace
+// id", ERR_INVALID_PARAMETER, before anything is installed.
+TEST_F(Programs, InstallPs1RemoveMmaOfAnotherWorkspaceFails) {
+  auto host = Host("ws2016+mma=aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee");
+  ProcessResult r = Install(
+      *host, {"-RemoveMMA", kWs, "-OnboardingScript", P("onboard.cmd")});
+  EXPECT_EQ(r.exit_code, 6);
+  EXPECT_THAT(r.stderr_text + r.stdout_text,
+              HasSubstr(absl::StrCat("Invalid workspace id ", kWs)));
+  EXPECT_EQ(*host->QueryService("HealthService"), v1::SERVICE_STATE_RUNNING);
+  EXPECT_EQ(*host->QueryService("Sense"), v1::SERVICE_STATE_ABSENT);
 }
 
 TEST_F(Programs, InstallPs1UninstallOffboardsAndRemovesSense) {

@@ -190,9 +190,9 @@ v1::PollTasksResponse TestEnv::Poll(const EnrolledDevice& device) {
 std::string TestEnv::Snapshot() {
   std::string out;
   absl::Status read = store_->Read([&](store::Connection& db) -> absl::Status {
-    for (const char* table :
-         {"meta", "schema_migrations", "credentials", "devices",
-          "device_labels", "artifacts", "jobs", "tasks", "steps"}) {
+    for (const char* table : {"meta", "schema_migrations", "credentials",
+                              "devices", "device_labels", "artifacts", "jobs",
+                              "tasks", "steps", "server_settings"}) {
       ASSIGN_OR_RETURN(std::unique_ptr<store::Statement> st,
                        db.PrepareOnce(absl::StrCat("SELECT * FROM ", table,
                                                    " ORDER BY 1, 2")));

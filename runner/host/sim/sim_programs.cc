@@ -10,6 +10,7 @@
 #include "absl/strings/strip.h"
 #include "common/install_ps1.h"
 #include "common/mde_constants.h"
+#include "common/mde_workspaces.h"
 #include "runner/host/sim/sim_defender.h"
 #include "runner/host/sim/sim_netsh.h"
 #include "runner/host/sim/sim_network.h"
@@ -199,25 +200,30 @@ ProcessResult InstallPs1::Run(const InstallArgs& a) {
                 absl::StrCat(net.message(), ": check the proxy and firewall"));
   }
 
+  // -RemoveMMA as upstream: a workspace the agent does not report to is
+  // ERR_INVALID_PARAMETER ("Invalid workspace id"); removing the last one
+  // stops HealthService (the agent stays installed), otherwise the agent
+  // reloads its configuration.
   if (a.remove_mma) {
-    const std::string key =
-        absl::StrCat(mde::kMmaManagementGroupsKey, "\\",
-                     mde::kMmaWorkspacePrefix, *a.remove_mma);
-    if (m_.registry.KeyExists(key)) {
-      m_.registry.DeleteKey(key);
-      Info(absl::StrCat("Removed workspace ", *a.remove_mma,
-                        " from the Microsoft Monitoring Agent"));
-    } else {
-      Info(absl::StrCat("[WARN] workspace ", *a.remove_mma,
-                        " is not configured in the Microsoft Monitoring "
-                        "Agent"));
+    std::string key;
+    for (const std::string& group :
+         m_.registry.Subkeys(mde::kMmaManagementGroupsKey)) {
+      absl::string_view ws = group;
+      if (absl::ConsumePrefix(&ws, mde::kMmaWorkspacePrefix) &&
+          NormalizeWorkspaceId(ws) == NormalizeWorkspaceId(*a.remove_mma)) {
+        key = absl::StrCat(mde::kMmaManagementGroupsKey, "\\", group);
+      }
     }
-    if (m_.registry.Subkeys(mde::kMmaManagementGroupsKey).empty() &&
-        m_.ServiceState(mde::kMmaService) != v1::SERVICE_STATE_ABSENT) {
-      m_.RemoveService(mde::kMmaService);
-      m_.registry.DeleteKey(kHealthServiceKey);
-      Info("No workspace left: removed the Microsoft Monitoring Agent");
+    if (key.empty()) {
+      return Fail(ps1::kInvalidParameter,
+                  absl::StrCat("Invalid workspace id ", *a.remove_mma));
     }
+    Info(absl::StrCat("Removing cloud workspace ", *a.remove_mma, "..."));
+    m_.registry.DeleteKey(key);
+    if (m_.registry.Subkeys(mde::kMmaManagementGroupsKey).empty()) {
+      m_.SetService(mde::kMmaService, v1::SERVICE_STATE_STOPPED);
+    }
+    Info(absl::StrCat("Workspace ", *a.remove_mma, " removed."));
   }
 
   if (a.passive) {

@@ -26,6 +26,8 @@
 namespace mdefleet::testing {
 namespace {
 
+using ::testing::Contains;
+using ::testing::Each;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
@@ -365,10 +367,16 @@ TEST_F(HttpServerTest, SlowHeadersFromOneAddressStarveNobody) {
   EXPECT_LT(absl::Now() - began, absl::Seconds(4));
   absl::MutexLock lock(&mu);
   ASSERT_EQ(logged.size(), 8u);
-  EXPECT_THAT(logged[0],
-              HasSubstr("http: connection from 127.0.0.2 closed unserved: it "
-                        "already has 2 open (mdefleet-server serve "
-                        "--http-max-connections-per-address)"));
+  // All of them 127.0.0.2's. Most over its share; on a loaded machine the
+  // acceptor may queue them faster than the workers take them, and the ones
+  // past the full queue are closed for that instead.
+  EXPECT_THAT(logged, Each(HasSubstr("http: connection from 127.0.0.2 closed "
+                                     "unserved: ")));
+  EXPECT_THAT(logged,
+              Contains(HasSubstr("http: connection from 127.0.0.2 closed "
+                                 "unserved: it already has 2 open "
+                                 "(mdefleet-server serve "
+                                 "--http-max-connections-per-address)")));
 }
 
 TEST_F(HttpServerTest, ListenAddressesAreChecked) {

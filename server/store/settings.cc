@@ -1,0 +1,71 @@
+#include "server/store/settings.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "common/status_macros.h"
+#include "server/store/audit.h"
+#include "server/store/devices.h"
+
+namespace mdefleet::store {
+namespace {
+
+constexpr char kMdeWorkspaceIds[] = "mde_workspace_ids";
+
+}  // namespace
+
+absl::StatusOr<std::vector<std::string>> GetMdeWorkspaceIds(Connection& db) {
+  ASSIGN_OR_RETURN(
+      CachedStatement st,
+      db.Prepare("SELECT value FROM server_settings WHERE name = ?1"));
+  st->Bind(1, kMdeWorkspaceIds);
+  ASSIGN_OR_RETURN(bool row, st->Step());
+  std::vector<std::string> ids;
+  if (!row) return ids;
+  for (absl::string_view id :
+       absl::StrSplit(st->ColumnText(0), ',', absl::SkipEmpty())) {
+    ids.emplace_back(id);
+  }
+  return ids;
+}
+
+absl::Status SetMdeWorkspaceIds(Connection& db,
+                                absl::Span<const std::string> ids,
+                                int64_t now) {
+  ASSIGN_OR_RETURN(
+      CachedStatement st,
+      db.Prepare("INSERT INTO server_settings (name, value, changed_at) "
+                 "VALUES (?1, ?2, ?3) ON CONFLICT (name) DO UPDATE SET "
+                 "value = excluded.value, changed_at = excluded.changed_at"));
+  st->Bind(1, kMdeWorkspaceIds);
+  st->Bind(2, absl::StrJoin(ids, ","));
+  st->Bind(3, now);
+  return st->Run();
+}
+
+absl::StatusOr<MdeWorkspaceChange> ApplyMdeWorkspaceIds(
+    Connection& db, std::vector<std::string> ids, absl::string_view actor,
+    int64_t now) {
+  MdeWorkspaceChange change;
+  ASSIGN_OR_RETURN(change.before, GetMdeWorkspaceIds(db));
+  change.after = std::move(ids);
+  if (change.before == change.after) return change;
+  change.changed = true;
+  RETURN_IF_ERROR(SetMdeWorkspaceIds(db, change.after, now));
+  auto list = [](const std::vector<std::string>& v) {
+    return v.empty() ? std::string("(none)") : absl::StrJoin(v, ", ");
+  };
+  RETURN_IF_ERROR(
+      AppendAudit(db, {.at = now,
+                       .actor = std::string(actor),
+                       .action = std::string(kAuditChangeSettings),
+                       .target = kMdeWorkspaceIds,
+                       .outcome = std::string(kAuditOk),
+                       .detail = absl::StrCat("from ", list(change.before),
+                                              " to ", list(change.after)),
+                       .role = std::string(kAuditServerRole)}));
+  ASSIGN_OR_RETURN(change.devices_recomputed, RecomputeAllNeeds(db));
+  return change;
+}
+
+}  // namespace mdefleet::store

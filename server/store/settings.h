@@ -1,0 +1,45 @@
+// Settings of the server kept in its database (migration 0009): today the
+// tenant's Defender for Endpoint workspace ids (common/mde_workspaces.h).
+#ifndef MDEFLEET_SERVER_STORE_SETTINGS_H_
+#define MDEFLEET_SERVER_STORE_SETTINGS_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "server/store/sqlite.h"
+
+namespace mdefleet::store {
+
+// The tenant's MDE workspace ids, normalized and sorted; empty when not
+// configured.
+[[nodiscard]] absl::StatusOr<std::vector<std::string>> GetMdeWorkspaceIds(
+    Connection& db);
+
+// Stores `ids` (already normalized and sorted: ParseMdeWorkspaceIds).
+[[nodiscard]] absl::Status SetMdeWorkspaceIds(Connection& db,
+                                              absl::Span<const std::string> ids,
+                                              int64_t now);
+
+struct MdeWorkspaceChange {
+  bool changed = false;
+  std::vector<std::string> before;
+  std::vector<std::string> after;
+  int64_t devices_recomputed = 0;
+};
+
+// Makes `ids` (normalized and sorted) the tenant's MDE workspace ids. When
+// they differ from the stored ones: stored, audited (change_settings by
+// `actor`, role "server") and every device's needs recomputed, in the
+// caller's transaction.
+[[nodiscard]] absl::StatusOr<MdeWorkspaceChange> ApplyMdeWorkspaceIds(
+    Connection& db, std::vector<std::string> ids, absl::string_view actor,
+    int64_t now);
+
+}  // namespace mdefleet::store
+
+#endif  // MDEFLEET_SERVER_STORE_SETTINGS_H_
