@@ -105,7 +105,8 @@ uint32_t FactNeeds(const v1::DeviceFacts& f,
   // Only the tenant's MDE workspace matters: others (Log Analytics,
   // Sentinel) stay.
   const bool mma_reports =
-      f.mma_installed() && !MdeWorkspacesReported(f, mde_workspace_ids).empty();
+      f.mma_installed() &&
+      !SplitReportedWorkspaces(f, mde_workspace_ids).mde.empty();
   if (downlevel && f.mde_state() == v1::MDE_STATE_NOT_INSTALLED) {
     mask |= kNeedNotInstalled;
   }

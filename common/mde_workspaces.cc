@@ -42,22 +42,13 @@ bool MightBeMdeWorkspace(absl::string_view workspace,
                    normalized) != mde_workspace_ids.end();
 }
 
-std::vector<std::string> MdeWorkspacesReported(
+ReportedWorkspaces SplitReportedWorkspaces(
     const v1::DeviceFacts& facts,
     absl::Span<const std::string> mde_workspace_ids) {
-  std::vector<std::string> out;
+  ReportedWorkspaces out;
   for (const std::string& ws : facts.mma_workspaces()) {
-    if (MightBeMdeWorkspace(ws, mde_workspace_ids)) out.push_back(ws);
-  }
-  return out;
-}
-
-std::vector<std::string> OtherWorkspacesReported(
-    const v1::DeviceFacts& facts,
-    absl::Span<const std::string> mde_workspace_ids) {
-  std::vector<std::string> out;
-  for (const std::string& ws : facts.mma_workspaces()) {
-    if (!MightBeMdeWorkspace(ws, mde_workspace_ids)) out.push_back(ws);
+    (MightBeMdeWorkspace(ws, mde_workspace_ids) ? out.mde : out.others)
+        .push_back(ws);
   }
   return out;
 }

@@ -33,12 +33,13 @@ absl::StatusOr<std::vector<std::string>> ParseMdeWorkspaceIds(
 bool MightBeMdeWorkspace(absl::string_view workspace,
                          absl::Span<const std::string> mde_workspace_ids);
 
-// The workspaces MMA reports to (as the device spells them) that are, or
-// might be, the tenant's MDE workspace; and the others.
-std::vector<std::string> MdeWorkspacesReported(
-    const v1::DeviceFacts& facts,
-    absl::Span<const std::string> mde_workspace_ids);
-std::vector<std::string> OtherWorkspacesReported(
+// The workspaces MMA reports to, as the device spells them: those that are,
+// or might be, the tenant's MDE workspace, and the others.
+struct ReportedWorkspaces {
+  std::vector<std::string> mde;
+  std::vector<std::string> others;
+};
+ReportedWorkspaces SplitReportedWorkspaces(
     const v1::DeviceFacts& facts,
     absl::Span<const std::string> mde_workspace_ids);
 

@@ -231,7 +231,8 @@ absl::Status RunServe(const ServeOptions& options) {
     const int64_t now = store::ToMicros(clock.Now());
     ASSIGN_OR_RETURN(extended, store::ExtendLeasesAfterRestart(
                                    c, now, options.lease_duration));
-    ASSIGN_OR_RETURN(renewed_needs, store::RecomputeStaleNeeds(c));
+    // Settings first: a change recomputes every device's needs, which
+    // leaves none stale for this version's rules.
     if (mde_workspaces.has_value()) {
       ASSIGN_OR_RETURN(workspaces,
                        store::ApplyMdeWorkspaceIds(
@@ -239,6 +240,7 @@ absl::Status RunServe(const ServeOptions& options) {
     } else {
       ASSIGN_OR_RETURN(workspaces.after, store::GetMdeWorkspaceIds(c));
     }
+    ASSIGN_OR_RETURN(renewed_needs, store::RecomputeStaleNeeds(c));
     return absl::OkStatus();
   }));
   LogEvent(absl::StrCat(
@@ -247,10 +249,10 @@ absl::Status RunServe(const ServeOptions& options) {
           ? std::string("not configured (any MMA workspace stops onboard; "
                         "--mde-workspace-id names the MDE one)")
           : absl::StrJoin(workspaces.after, ", "),
-      workspaces.changed ? absl::StrCat(" (changed, audited; needs of ",
-                                        workspaces.devices_recomputed,
-                                        " device(s) recomputed)")
-                         : ""));
+      workspaces.changed() ? absl::StrCat(" (changed, audited; needs of ",
+                                          workspaces.devices_recomputed,
+                                          " device(s) recomputed)")
+                           : ""));
   if (renewed_needs > 0) {
     LogEvent(absl::StrCat("recomputed the needs of ", renewed_needs,
                           " device(s) with this version's rules"));

@@ -47,7 +47,9 @@ void AddOnboardPrechecks(const PlanContext& ctx, v1::Plan* plan) {
     // (article 001). Other workspaces keep the server's monitoring.
     const std::vector<std::string>& mde_ids = ctx.inputs.mde_workspace_ids;
     int n = 0;
-    for (const std::string& ws : MdeWorkspacesReported(ctx.facts, mde_ids)) {
+    const ReportedWorkspaces reported =
+        SplitReportedWorkspaces(ctx.facts, mde_ids);
+    for (const std::string& ws : reported.mde) {
       ++n;
       AddCheckKey(
           plan,
@@ -71,12 +73,10 @@ void AddOnboardPrechecks(const PlanContext& ctx, v1::Plan* plan) {
                              "Endpoint workspace ",
                              ws, ": run migrate_mma --workspace-id ", ws));
     }
-    std::vector<std::string> others =
-        OtherWorkspacesReported(ctx.facts, mde_ids);
-    if (!others.empty()) {
-      plan->add_warnings(
-          absl::StrCat("MMA also reports to ", absl::StrJoin(others, ", "),
-                       ", not the tenant's MDE workspace: left as it is"));
+    if (!reported.others.empty()) {
+      plan->add_warnings(absl::StrCat(
+          "MMA also reports to ", absl::StrJoin(reported.others, ", "),
+          ", not the tenant's MDE workspace: left as it is"));
     }
     return;
   }

@@ -12,6 +12,20 @@ namespace {
 
 constexpr char kMdeWorkspaceIds[] = "mde_workspace_ids";
 
+absl::Status SetMdeWorkspaceIds(Connection& db,
+                                const std::vector<std::string>& ids,
+                                int64_t now) {
+  ASSIGN_OR_RETURN(
+      CachedStatement st,
+      db.Prepare("INSERT INTO server_settings (name, value, changed_at) "
+                 "VALUES (?1, ?2, ?3) ON CONFLICT (name) DO UPDATE SET "
+                 "value = excluded.value, changed_at = excluded.changed_at"));
+  st->Bind(1, kMdeWorkspaceIds);
+  st->Bind(2, absl::StrJoin(ids, ","));
+  st->Bind(3, now);
+  return st->Run();
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<std::string>> GetMdeWorkspaceIds(Connection& db) {
@@ -29,28 +43,13 @@ absl::StatusOr<std::vector<std::string>> GetMdeWorkspaceIds(Connection& db) {
   return ids;
 }
 
-absl::Status SetMdeWorkspaceIds(Connection& db,
-                                absl::Span<const std::string> ids,
-                                int64_t now) {
-  ASSIGN_OR_RETURN(
-      CachedStatement st,
-      db.Prepare("INSERT INTO server_settings (name, value, changed_at) "
-                 "VALUES (?1, ?2, ?3) ON CONFLICT (name) DO UPDATE SET "
-                 "value = excluded.value, changed_at = excluded.changed_at"));
-  st->Bind(1, kMdeWorkspaceIds);
-  st->Bind(2, absl::StrJoin(ids, ","));
-  st->Bind(3, now);
-  return st->Run();
-}
-
 absl::StatusOr<MdeWorkspaceChange> ApplyMdeWorkspaceIds(
     Connection& db, std::vector<std::string> ids, absl::string_view actor,
     int64_t now) {
   MdeWorkspaceChange change;
   ASSIGN_OR_RETURN(change.before, GetMdeWorkspaceIds(db));
   change.after = std::move(ids);
-  if (change.before == change.after) return change;
-  change.changed = true;
+  if (!change.changed()) return change;
   RETURN_IF_ERROR(SetMdeWorkspaceIds(db, change.after, now));
   auto list = [](const std::vector<std::string>& v) {
     return v.empty() ? std::string("(none)") : absl::StrJoin(v, ", ");

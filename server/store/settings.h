@@ -10,7 +10,6 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/types/span.h"
 #include "server/store/sqlite.h"
 
 namespace mdefleet::store {
@@ -20,13 +19,8 @@ namespace mdefleet::store {
 [[nodiscard]] absl::StatusOr<std::vector<std::string>> GetMdeWorkspaceIds(
     Connection& db);
 
-// Stores `ids` (already normalized and sorted: ParseMdeWorkspaceIds).
-[[nodiscard]] absl::Status SetMdeWorkspaceIds(Connection& db,
-                                              absl::Span<const std::string> ids,
-                                              int64_t now);
-
 struct MdeWorkspaceChange {
-  bool changed = false;
+  bool changed() const { return before != after; }
   std::vector<std::string> before;
   std::vector<std::string> after;
   int64_t devices_recomputed = 0;

@@ -42,13 +42,14 @@ TEST(MdeWorkspaces, OnlyTheConfiguredWorkspacesAreMde) {
   facts.add_mma_workspaces("AAAAAAAA-0000-0000-0000-000000000000");
   facts.add_mma_workspaces("cccccccc-0000-0000-0000-000000000000");
   const std::vector<std::string> mde = {"aaaaaaaa-0000-0000-0000-000000000000"};
-  EXPECT_THAT(MdeWorkspacesReported(facts, mde),
-              ElementsAre("AAAAAAAA-0000-0000-0000-000000000000"));
-  EXPECT_THAT(OtherWorkspacesReported(facts, mde),
+  ReportedWorkspaces split = SplitReportedWorkspaces(facts, mde);
+  EXPECT_THAT(split.mde, ElementsAre("AAAAAAAA-0000-0000-0000-000000000000"));
+  EXPECT_THAT(split.others,
               ElementsAre("cccccccc-0000-0000-0000-000000000000"));
   // None configured: each might be it.
-  EXPECT_EQ(MdeWorkspacesReported(facts, {}).size(), 2u);
-  EXPECT_THAT(OtherWorkspacesReported(facts, {}), IsEmpty());
+  split = SplitReportedWorkspaces(facts, {});
+  EXPECT_EQ(split.mde.size(), 2u);
+  EXPECT_THAT(split.others, IsEmpty());
 }
 
 }  // namespace

@@ -108,7 +108,7 @@ TEST_F(MdeWorkspacesTest, NotConfiguredAnyWorkspaceMightBeTheMdeOne) {
 TEST_F(MdeWorkspacesTest, OnlyTheTenantsWorkspaceCountsAndChangesAreAudited) {
   auto change = Apply({kMde});
   ASSERT_TRUE(change.ok()) << change.status();
-  EXPECT_TRUE(change->changed);
+  EXPECT_TRUE(change->changed());
   EXPECT_EQ(change->devices_recomputed, 2);
   // The Log Analytics server is simply not onboarded; the other still has
   // the MDE workspace to migrate.
@@ -124,13 +124,13 @@ TEST_F(MdeWorkspacesTest, OnlyTheTenantsWorkspaceCountsAndChangesAreAudited) {
   // The same ids again (a restart with the same flags): nothing to audit.
   change = Apply({kMde});
   ASSERT_TRUE(change.ok()) << change.status();
-  EXPECT_FALSE(change->changed);
+  EXPECT_FALSE(change->changed());
   EXPECT_EQ(SettingChanges().size(), 1u);
 
   // Forgotten ("none"): every workspace might be it again.
   change = Apply({});
   ASSERT_TRUE(change.ok()) << change.status();
-  EXPECT_TRUE(change->changed);
+  EXPECT_TRUE(change->changed());
   EXPECT_THAT(Needs(la_), Contains("mma_reporting"));
   EXPECT_EQ(SettingChanges().size(), 2u);
 }

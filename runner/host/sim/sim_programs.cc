@@ -212,6 +212,7 @@ ProcessResult InstallPs1::Run(const InstallArgs& a) {
       if (absl::ConsumePrefix(&ws, mde::kMmaWorkspacePrefix) &&
           NormalizeWorkspaceId(ws) == NormalizeWorkspaceId(*a.remove_mma)) {
         key = absl::StrCat(mde::kMmaManagementGroupsKey, "\\", group);
+        break;
       }
     }
     if (key.empty()) {
