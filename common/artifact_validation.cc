@@ -89,6 +89,26 @@ bool LooksLikeOnboardingScript(absl::string_view content) {
           !HasOffboardingMarker(content));
 }
 
+// A line that is only "pause" (any case), as upstream Install.ps1 looks for
+// (`-imatch '^pause$'`): the interactive "Local Script" package, which
+// waits for a key press. Install.ps1 refuses it (exit 37) and on 2019+ it
+// would wait until the step times out.
+absl::Status CheckNotInteractive(absl::string_view content,
+                                 absl::string_view what) {
+  for (absl::string_view line : absl::StrSplit(content, '\n')) {
+    if (absl::EqualsIgnoreCase(absl::StripSuffix(line, "\r"), "pause")) {
+      return Invalid(
+          "content",
+          absl::StrCat("this ", what,
+                       " waits for a key press (a \"pause\" line: the "
+                       "\"Local Script\" package, which Install.ps1 refuses "
+                       "with exit 37); download the Group Policy package from "
+                       "the Defender portal"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateOnboarding(absl::string_view content) {
   RETURN_IF_ERROR(CheckText(content, "the onboarding .cmd script"));
   if (HasOffboardingMarker(content)) {
@@ -107,7 +127,7 @@ absl::Status ValidateOnboarding(absl::string_view content) {
                      "); download the Group Policy onboarding package from "
                      "the Defender portal"));
   }
-  return absl::OkStatus();
+  return CheckNotInteractive(content, "onboarding script");
 }
 
 absl::Status ValidateOffboardingContent(absl::string_view content) {
@@ -127,7 +147,7 @@ absl::Status ValidateOffboardingContent(absl::string_view content) {
                      "); download the Group Policy offboarding package from "
                      "the Defender portal"));
   }
-  return absl::OkStatus();
+  return CheckNotInteractive(content, "offboarding script");
 }
 
 absl::Status ValidateInstallScript(absl::string_view name,

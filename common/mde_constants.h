@@ -36,7 +36,8 @@ inline constexpr absl::string_view kOffboardingMarker =
 inline constexpr absl::string_view kForcePassiveModeValue =
     "ForceDefenderPassiveMode";
 
-// MMA workspaces: one subkey "AOI-<workspace GUID>" per Log Analytics workspace.
+// MMA workspaces: one subkey "AOI-<workspace GUID>" per Log Analytics
+// workspace.
 inline constexpr absl::string_view kMmaManagementGroupsKey =
     "SYSTEM\\CurrentControlSet\\Services\\HealthService\\Parameters\\"
     "Management Groups";
@@ -58,14 +59,14 @@ inline constexpr absl::string_view kMachineGuidValue = "MachineGuid";
 
 // Third-party antivirus services the fact collector recognises.
 inline constexpr absl::string_view kThirdPartyAvServices[] = {
-    "CSFalconService",  // CrowdStrike Falcon
-    "SentinelAgent",    // SentinelOne
-    "ekrn",             // ESET
-    "McShield",         // Trellix/McAfee
-    "SAVService",       // Sophos
-    "ntrtscan",         // Trend Micro Apex One
-    "CylanceSvc",       // Cylance
-    "SepMasterService", // Symantec Endpoint Protection
+    "CSFalconService",   // CrowdStrike Falcon
+    "SentinelAgent",     // SentinelOne
+    "ekrn",              // ESET
+    "McShield",          // Trellix/McAfee
+    "SAVService",        // Sophos
+    "ntrtscan",          // Trend Micro Apex One
+    "CylanceSvc",        // Cylance
+    "SepMasterService",  // Symantec Endpoint Protection
 };
 
 // Defender Antivirus (issue 5: av_mode, tamper protection, cloud protection).
@@ -81,6 +82,12 @@ inline constexpr absl::string_view kDefenderFeaturesKey =
 inline constexpr absl::string_view kTamperProtectionValue = "TamperProtection";
 inline constexpr absl::string_view kTamperProtectionSourceValue =
     "TamperProtectionSource";
+// Group Policy "Turn off Microsoft Defender Antivirus": DisableAntiSpyware
+// (DWORD) = 1 under this key stops Install.ps1 (exit 39).
+inline constexpr absl::string_view kDefenderPolicyKey =
+    "SOFTWARE\\Policies\\Microsoft\\Windows Defender";
+inline constexpr absl::string_view kDisableAntiSpywareValue =
+    "DisableAntiSpyware";
 // Cloud-delivered protection (MAPSReporting, Get-MpPreference): the policy
 // value (Group Policy "Join Microsoft MAPS") overrides the local preference;
 // both are named SpynetReporting; 0 = off, 1 basic, 2 advanced. Absent in

@@ -1,8 +1,9 @@
 // image_prep (seed 000): before a device is imaged, cloned, generalised with
 // Sysprep, renamed or moved to another domain, remove its Defender for
 // Endpoint identity so the copies do not share one senseGuid (MDE flags
-// such clones as spoofing, CVE-2022-23278): offboard if onboarded, check
-// Sense is stopped (absent on 2012 R2/2016 after Install.ps1 -Uninstall),
+// such clones as spoofing, CVE-2022-23278): offboard if onboarded (with the
+// offboarding script on every release: md4ws stays on a 2012 R2/2016 image),
+// check Sense is stopped (or absent where md4ws was removed earlier),
 // empty the Cyber directory, delete senseGuid, restart, and check after the
 // restart that both are still gone. The runner runs as LocalSystem, so the
 // seed's PsExec step has no equivalent here.
@@ -29,12 +30,13 @@ bool FactsSayOnboarded(const v1::DeviceFacts& facts) {
   return facts.sensor_installed() && facts.onboarding_state() == 1;
 }
 
-// The offboard plan's steps, with its first step (the precheck that skips
-// the task when there is nothing to offboard) turned into a failure: here
-// the facts said onboarded, and a device that is not must not lose its
-// identity on a stale plan.
+// The offboarding script's steps (never Install.ps1 -Uninstall: a golden
+// image keeps md4ws, seed 000 only offboards), with the first step (the
+// precheck that skips the task when there is nothing to offboard) turned
+// into a failure: here the facts said onboarded, and a device that is not
+// must not lose its identity on a stale plan.
 absl::Status AddOffboardSteps(const PlanContext& ctx, v1::Plan* plan) {
-  ASSIGN_OR_RETURN(v1::Plan offboard, BuildOffboardPlan(ctx));
+  ASSIGN_OR_RETURN(v1::Plan offboard, BuildScriptOffboardPlan(ctx));
   for (int i = 0; i < offboard.steps_size(); ++i) {
     v1::PlannedStep step = offboard.steps(i);
     if (i == 0) {

@@ -17,6 +17,12 @@ absl::StatusOr<v1::Plan> BuildInstallPlan(const PlanContext& ctx);
 absl::StatusOr<v1::Plan> BuildOnboardPlan(const PlanContext& ctx);
 absl::StatusOr<v1::Plan> BuildMigrateMmaPlan(const PlanContext& ctx);
 absl::StatusOr<v1::Plan> BuildOffboardPlan(const PlanContext& ctx);
+absl::StatusOr<v1::Plan> BuildUninstallPlan(const PlanContext& ctx);
+// Offboarding with the offboarding script alone, leaving md4ws installed
+// (offboard on 2019+, image_prep on every release): skip when not
+// onboarded, run the script, wait for Sense to stop, check
+// OnboardingState = 0.
+absl::StatusOr<v1::Plan> BuildScriptOffboardPlan(const PlanContext& ctx);
 absl::StatusOr<v1::Plan> BuildImagePrepPlan(const PlanContext& ctx);
 absl::StatusOr<v1::Plan> BuildSetPassiveModePlan(const PlanContext& ctx);
 absl::StatusOr<v1::Plan> BuildHealthCheckPlan(const PlanContext& ctx);
@@ -36,6 +42,11 @@ void AddFetchOnboardingScript(const ArtifactRef& script, v1::Plan* plan);
 // verify_sense_running (Sense RUNNING) and verify_onboarding_state
 // (OnboardingState = 1), the last steps of onboard and migrate_mma.
 void AddVerifyOnboarded(v1::Plan* plan);
+// precheck_sensor_present: the task is skipped when there is no Sense
+// service ("nothing to <what>").
+void AddSensorPresentPrecheck(absl::string_view what, v1::Plan* plan);
+// verify_sense_absent: after Install.ps1 -Uninstall, Sense must be gone.
+void AddVerifySenseAbsent(v1::Plan* plan);
 
 }  // namespace mdefleet::plan_internal
 

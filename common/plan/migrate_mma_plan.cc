@@ -6,6 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/install_ps1.h"
 #include "common/job_spec_validation.h"
 #include "common/mde_constants.h"
 #include "common/mde_workspaces.h"
@@ -112,16 +113,37 @@ absl::StatusOr<v1::Plan> BuildMigrateMmaPlan(const PlanContext& ctx) {
   AddCheckKey(&plan, "precheck_mma_workspace_present", check_description, key,
               /*expect_present=*/true, v1::ON_MISMATCH_SKIP_TASK,
               NothingToMigrate(ws));
+  // Upstream removes the workspace before anything that needs the network,
+  // then fails (4): check first, or the server ends up neither monitored
+  // nor onboarded.
+  AddCheckUrl(&plan, "precheck_connectivity",
+              "Check that the Defender for Endpoint service is reachable",
+              mde::kConnectivityCheckUrl,
+              absl::StrCat("cannot reach ", mde::kConnectivityCheckUrl,
+                           ": Install.ps1 -RemoveMMA would remove the "
+                           "workspace and then fail, leaving the server "
+                           "neither monitored nor onboarded; allow the device "
+                           "to reach the Defender for Endpoint service "
+                           "(proxy, firewall), then run migrate_mma again"));
   RETURN_IF_ERROR(AddFetchInstaller(ctx, &plan));
   AddFetchOnboardingScript(script, &plan);
   std::vector<std::string> switches = {
       "-RemoveMMA", ws, "-OnboardingScript",
       WorkPath(mde::kOnboardingScriptFileName)};
   AppendPassiveSwitch(ctx, &switches);
-  AddRunInstallPs1(&plan,
-                   absl::StrCat("Remove workspace ", ws,
-                                " from MMA and onboard with Install.ps1"),
-                   switches);
+  v1::RunProcessAction* run =
+      AddRunInstallPs1(&plan,
+                       absl::StrCat("Remove workspace ", ws,
+                                    " from MMA and onboard with Install.ps1"),
+                       switches);
+  // Upstream removes the workspace first, then refuses every MSI operation
+  // on an onboarded device (35): for a server already onboarded with md4ws
+  // that is the migration done. The verify steps below check both.
+  run->add_success_exit_codes(0);
+  run->add_success_exit_codes(install_ps1::kNotOffboarded);
+  (*run->mutable_exit_code_meanings())[install_ps1::kNotOffboarded] =
+      "already onboarded: Install.ps1 removed the workspace and installed "
+      "nothing (the next steps check both)";
   AddVerifyOnboarded(&plan);
   AddCheckKey(
       &plan, "verify_workspace_removed",

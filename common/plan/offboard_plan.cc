@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/artifact_validation.h"
+#include "common/install_ps1.h"
 #include "common/mde_constants.h"
 #include "common/os_family.h"
 #include "common/plan/kind_plans.h"
@@ -29,37 +30,37 @@ absl::StatusOr<std::string> OffboardingFileName(const ArtifactRef& script) {
   return script.file_name;
 }
 
+absl::StatusOr<ArtifactRef> RequireOffboardingScript(const PlanContext& ctx) {
+  return RequireArtifact(ctx.inputs.offboarding_script, "offboarding_script_id",
+                         "the offboarding script", ctx.inputs.kind);
+}
+
 }  // namespace
 
-absl::StatusOr<v1::Plan> BuildOffboardPlan(const PlanContext& ctx) {
-  ASSIGN_OR_RETURN(
-      ArtifactRef script,
-      RequireArtifact(ctx.inputs.offboarding_script, "offboarding_script_id",
-                      "the offboarding script", "offboard"));
+void AddSensorPresentPrecheck(absl::string_view what, v1::Plan* plan) {
+  AddCheckService(
+      plan, "precheck_sensor_present",
+      "Stop if the unified agent is not installed (no Sense service)",
+      mde::kSenseService, InstalledServiceStates(), v1::ON_MISMATCH_SKIP_TASK,
+      absl::StrCat("service ", mde::kSenseService,
+                   " absent: Defender for Endpoint is not installed, nothing "
+                   "to ",
+                   what));
+}
+
+void AddVerifySenseAbsent(v1::Plan* plan) {
+  AddCheckService(
+      plan, "verify_sense_absent", "Check that the Sense service is gone",
+      mde::kSenseService, {v1::SERVICE_STATE_ABSENT}, v1::ON_MISMATCH_FAIL,
+      absl::StrCat("service ", mde::kSenseService,
+                   " still present after Install.ps1 -Uninstall: see the "
+                   "run_install_ps1 output, then run the job again"));
+}
+
+absl::StatusOr<v1::Plan> BuildScriptOffboardPlan(const PlanContext& ctx) {
+  ASSIGN_OR_RETURN(ArtifactRef script, RequireOffboardingScript(ctx));
   ASSIGN_OR_RETURN(const std::string file_name, OffboardingFileName(script));
   v1::Plan plan;
-  if (UsesUnifiedAgentInstaller(ctx.family)) {
-    AddCheckService(
-        &plan, "precheck_sensor_present",
-        "Stop if the unified agent is not installed (no Sense service)",
-        mde::kSenseService, InstalledServiceStates(), v1::ON_MISMATCH_SKIP_TASK,
-        absl::StrCat("service ", mde::kSenseService,
-                     " absent: Defender for Endpoint is not installed, "
-                     "nothing to offboard"));
-    RETURN_IF_ERROR(AddFetchInstaller(ctx, &plan));
-    AddFetch(&plan, "fetch_offboarding_script",
-             "Download the offboarding script", script, file_name);
-    AddRunInstallPs1(&plan,
-                     "Offboard and uninstall with Install.ps1 -Uninstall",
-                     {"-Uninstall", "-OffboardingScript", WorkPath(file_name)});
-    AddCheckService(
-        &plan, "verify_sense_absent", "Check that the Sense service is gone",
-        mde::kSenseService, {v1::SERVICE_STATE_ABSENT}, v1::ON_MISMATCH_FAIL,
-        absl::StrCat("service ", mde::kSenseService,
-                     " still present after Install.ps1 -Uninstall: see the "
-                     "run_install_ps1 output, then run offboard again"));
-    return plan;
-  }
   AddCheckDword(&plan, "precheck_onboarded",
                 "Stop if the device is not onboarded (OnboardingState != 1)",
                 mde::kAtpStatusKey, mde::kOnboardingStateValue,
@@ -85,6 +86,40 @@ absl::StatusOr<v1::Plan> BuildOffboardPlan(const PlanContext& ctx) {
                    mde::kAtpStatusKey,
                    " is not 0 after the offboarding script: check that the "
                    "script is this tenant's and not expired"));
+  return plan;
+}
+
+absl::StatusOr<v1::Plan> BuildOffboardPlan(const PlanContext& ctx) {
+  if (!UsesUnifiedAgentInstaller(ctx.family)) {
+    return BuildScriptOffboardPlan(ctx);
+  }
+  ASSIGN_OR_RETURN(ArtifactRef script, RequireOffboardingScript(ctx));
+  ASSIGN_OR_RETURN(const std::string file_name, OffboardingFileName(script));
+  v1::Plan plan;
+  AddSensorPresentPrecheck("offboard", &plan);
+  // Install.ps1 checks this itself (Sense's Start value) and exits 34; the
+  // precheck ends the task the same way without downloading anything.
+  AddCheckDword(
+      &plan, "precheck_onboarded",
+      "Stop if the device is not onboarded (OnboardingState != 1)",
+      mde::kAtpStatusKey, mde::kOnboardingStateValue, DwordExpect::kEquals, 1,
+      v1::ON_MISMATCH_SKIP_TASK,
+      "installed but not onboarded (OnboardingState is not 1): nothing to "
+      "offboard (Install.ps1 would exit 34, \"Sense is not onboarded\"); "
+      "md4ws stays installed: submit an uninstall job to remove it");
+  RETURN_IF_ERROR(AddFetchInstallScript(ctx, &plan));
+  AddFetch(&plan, "fetch_offboarding_script", "Download the offboarding script",
+           script, file_name);
+  v1::RunProcessAction* run = AddRunInstallPs1(
+      &plan, "Offboard and uninstall with Install.ps1 -Uninstall",
+      {"-Uninstall", "-OffboardingScript", WorkPath(file_name)});
+  // Install.ps1 checks tamper protection after the offboarding script.
+  (*run->mutable_exit_code_meanings())[install_ps1::kTamperProtected] =
+      "tamper protection is still on: Install.ps1 offboarded the device, then "
+      "stopped before uninstalling md4ws; turn tamper protection off for this "
+      "device (Defender portal: troubleshooting mode, or the policy that "
+      "turned it on), then submit an uninstall job";
+  AddVerifySenseAbsent(&plan);
   return plan;
 }
 

@@ -39,6 +39,7 @@ absl::StatusOr<v1::Plan> BuildForKind(const PlanContext& ctx) {
   if (kind == "onboard") return plan_internal::BuildOnboardPlan(ctx);
   if (kind == "migrate_mma") return plan_internal::BuildMigrateMmaPlan(ctx);
   if (kind == "offboard") return plan_internal::BuildOffboardPlan(ctx);
+  if (kind == "uninstall") return plan_internal::BuildUninstallPlan(ctx);
   if (kind == "image_prep") return plan_internal::BuildImagePrepPlan(ctx);
   if (kind == "set_passive_mode") {
     return plan_internal::BuildSetPassiveModePlan(ctx);
@@ -80,16 +81,10 @@ void AddWarnings(v1::OsFamily family, const v1::DeviceFacts& facts,
 
 const std::vector<std::string>& KnownJobKinds() {
   static const auto* kinds = new std::vector<std::string>{
-      "install",
-      "onboard",
-      "migrate_mma",
-      "offboard",
-      "api_offboard",
-      "image_prep",
-      "configure_proxy",
-      "set_passive_mode",
-      "health_check",
-      "connectivity_test",
+      "install",      "onboard",           "migrate_mma",
+      "offboard",     "uninstall",         "api_offboard",
+      "image_prep",   "configure_proxy",   "set_passive_mode",
+      "health_check", "connectivity_test",
   };
   return *kinds;
 }

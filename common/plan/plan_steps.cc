@@ -1,6 +1,7 @@
 #include "common/plan/plan_steps.h"
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/install_ps1.h"
 #include "common/job_spec_validation.h"
@@ -159,15 +160,20 @@ void AddFetch(v1::Plan* plan, absl::string_view name,
   fetch->set_file_name(std::string(file_name));
 }
 
-void AddRunInstallPs1(v1::Plan* plan, absl::string_view description,
-                      const std::vector<std::string>& switches) {
+v1::RunProcessAction* AddRunInstallPs1(
+    v1::Plan* plan, absl::string_view description,
+    const std::vector<std::string>& switches) {
   v1::RunProcessAction* run =
       AddStep(plan, "run_install_ps1", description, /*rerun_safe=*/false)
           ->mutable_action()
           ->mutable_run_process();
   run->set_program(v1::PROGRAM_POWERSHELL);
   run->add_args(WorkPath(mde::kInstallScriptFileName));
-  for (const std::string& s : switches) run->add_args(s);
+  bool uninstall = false;
+  for (const std::string& s : switches) {
+    run->add_args(s);
+    uninstall = uninstall || absl::EqualsIgnoreCase(s, "-Uninstall");
+  }
   SetDuration(kInstallPs1Timeout, run->mutable_timeout());
   for (const install_ps1::ExitCodeMeaning& m : install_ps1::kExitCodes) {
     (*run->mutable_exit_code_meanings())[m.code] = std::string(m.meaning);
@@ -175,10 +181,25 @@ void AddRunInstallPs1(v1::Plan* plan, absl::string_view description,
   for (int code : install_ps1::kRetryableExitCodes) {
     run->add_retryable_exit_codes(code);
   }
-  for (int code : install_ps1::kRebootExitCodes) {
-    run->add_reboot_exit_codes(code);
+  if (uninstall) {
+    for (int code : install_ps1::kUninstallRebootExitCodes) {
+      run->add_reboot_exit_codes(code);
+    }
+    for (int code : install_ps1::kUninstallRestartAfterExitCodes) {
+      run->add_restart_after_exit_codes(code);
+    }
+  } else {
+    for (int code : install_ps1::kInstallRebootExitCodes) {
+      run->add_reboot_exit_codes(code);
+    }
   }
+  // Install.ps1 names its MSI log "<install|uninstall>-$env:COMPUTERNAME.log"
+  // and keeps the previous one as "....prev.log", which the pattern skips.
+  v1::FailureLog* log = run->add_failure_logs();
+  log->set_path(WorkPath(uninstall ? "uninstall-*.log" : "install-*.log"));
+  for (int code : install_ps1::kMsiLogExitCodes) log->add_exit_codes(code);
   run->set_display_name(std::string(mde::kInstallScriptFileName));
+  return run;
 }
 
 void AddRunCmdScript(v1::Plan* plan, absl::string_view name,
@@ -209,6 +230,17 @@ absl::StatusOr<ArtifactRef> RequireArtifact(
                      "\" is not an artifact id (64 hex characters)"));
   }
   return *ref;
+}
+
+absl::Status AddFetchInstallScript(const PlanContext& ctx, v1::Plan* plan) {
+  const std::string why =
+      absl::StrCat(ReleaseName(ctx.family), " (unified agent installer)");
+  absl::StatusOr<ArtifactRef> script = RequireArtifact(
+      ctx.inputs.install_script, "install_script_id", "Install.ps1", why);
+  if (!script.ok()) return script.status();
+  AddFetch(plan, "fetch_install_ps1", "Download Install.ps1", *script,
+           mde::kInstallScriptFileName);
+  return absl::OkStatus();
 }
 
 absl::Status AddFetchInstaller(const PlanContext& ctx, v1::Plan* plan) {

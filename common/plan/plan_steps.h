@@ -92,12 +92,16 @@ void AddFetch(v1::Plan* plan, absl::string_view name,
               absl::string_view file_name);
 
 // run_process of PowerShell "${work_dir}\Install.ps1" <switches...>, with the
-// documented exit-code meanings, the Install.ps1 timeout and its retryable
-// exit codes (install_ps1::kRetryableExitCodes; every other failure FINAL)
-// and its reboot exit code (12: the runner restarts the machine and runs it
-// again).
-void AddRunInstallPs1(v1::Plan* plan, absl::string_view description,
-                      const std::vector<std::string>& switches);
+// exit-code meanings (install_ps1::kExitCodes), the Install.ps1 timeout, its
+// retryable exit codes (install_ps1::kRetryableExitCodes; every other failure
+// FINAL), its restart codes (install: 12, 3010, 1641 restart and run again;
+// with "-Uninstall": 12 restarts and runs again, 3010/1641 succeed and
+// restart to finish) and the MSI log Install.ps1 leaves beside itself, whose
+// last lines the step message carries after an msiexec failure (1603).
+// Returns the action so a plan can word a meaning for its own context.
+v1::RunProcessAction* AddRunInstallPs1(
+    v1::Plan* plan, absl::string_view description,
+    const std::vector<std::string>& switches);
 
 // run_process of cmd.exe /c "${work_dir}\<script_file>" with the script
 // timeout; `display_name` is "onboarding script" or "offboarding script".
@@ -115,6 +119,10 @@ absl::StatusOr<ArtifactRef> RequireArtifact(
 // Fetches Install.ps1 and md4ws.msi (steps fetch_install_ps1,
 // fetch_md4ws_msi), requiring both inputs for the device's release.
 absl::Status AddFetchInstaller(const PlanContext& ctx, v1::Plan* plan);
+
+// Fetches Install.ps1 only (step fetch_install_ps1): uninstalling needs no
+// md4ws.msi (Install.ps1 looks for it only to install).
+absl::Status AddFetchInstallScript(const PlanContext& ctx, v1::Plan* plan);
 
 // "-Passive" when the facts name a third-party antivirus (Install.ps1 then
 // installs Defender Antivirus in passive mode).

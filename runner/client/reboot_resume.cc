@@ -29,7 +29,7 @@ bool AsksForRestart(const v1::PlannedStep& step, const StepResult& result) {
   for (int32_t code : step.action().run_process().reboot_exit_codes()) {
     if (code == *result.exit_code) return true;
   }
-  return false;
+  return FinishesByRestart(step, result);
 }
 
 // How often a wait re-reports its progress (each report renews the lease):
@@ -43,6 +43,16 @@ absl::Duration ProgressInterval(const v1::LeasedTask& task) {
 
 bool RestartsByItself(const v1::PlannedStep& step) {
   return step.action().has_reboot();
+}
+
+bool FinishesByRestart(const v1::PlannedStep& step, const StepResult& result) {
+  if (!step.action().has_run_process() || !result.exit_code.has_value()) {
+    return false;
+  }
+  for (int32_t code : step.action().run_process().restart_after_exit_codes()) {
+    if (code == *result.exit_code) return true;
+  }
+  return false;
 }
 
 bool RebootResume::Sleep(absl::Duration d) {
@@ -99,7 +109,7 @@ RebootStep RebootResume::Resume(uint32_t index, const v1::PlannedStep& step,
     if (absl::Status s = journal_.SetReboot(reboot); !s.ok()) {
       return JournalError(s);
     }
-    if (!RestartsByItself(step)) {
+    if (!RestartsByItself(step) && !reboot.completes_step) {
       RebootStep out;
       out.next = RebootStep::Next::kRunAgain;
       return out;
@@ -108,8 +118,10 @@ RebootStep RebootResume::Resume(uint32_t index, const v1::PlannedStep& step,
     out.next = RebootStep::Next::kReport;
     out.result.state = v1::STEP_STATE_SUCCEEDED;
     out.result.message = absl::StrCat(
-        "rebooted (", reboot.reason, "): boot time ",
-        Rfc3339(reboot.boot_time_before), " -> ", Rfc3339(os->boot_time));
+        reboot.completes_step ? "succeeded and restarted to finish ("
+                              : "rebooted (",
+        reboot.reason, "): boot time ", Rfc3339(reboot.boot_time_before),
+        " -> ", Rfc3339(os->boot_time));
     out.result.started_at = reboot.requested_at;
     out.result.finished_at = opts_.clock->Now();
     return out;
@@ -165,8 +177,20 @@ RebootStep RebootResume::AfterStep(uint32_t index, const v1::PlannedStep& step,
   } else {
     reboot.reason = result.message;
     reboot.delay = kPendingRebootDelay;
+    reboot.completes_step = FinishesByRestart(step, result);
   }
   if (count >= kMaxRebootsPerTask) {
+    if (reboot.completes_step) {
+      RebootStep out;
+      out.next = RebootStep::Next::kReport;
+      out.result = result;
+      absl::StrAppend(&out.result.message,
+                      "; not restarted: this attempt "
+                      "already restarted the machine ",
+                      count,
+                      " times, the most a task may; restart it to finish");
+      return out;
+    }
     if (RestartsByItself(step)) {
       return Failed(absl::StrCat("not restarted (", reboot.reason,
                                  "): this attempt already restarted the "

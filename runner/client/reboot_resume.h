@@ -48,6 +48,10 @@ inline constexpr absl::Duration kBootTimeTolerance = absl::Seconds(2);
 // does not run it, RebootResume does.
 bool RestartsByItself(const v1::PlannedStep& step);
 
+// Whether `result` is an exit code of the step's restart_after_exit_codes:
+// the step succeeded and a restart finishes it (it is not run again).
+bool FinishesByRestart(const v1::PlannedStep& step, const StepResult& result);
+
 // A RUNNING report of the current step with a progress message.
 enum class ProgressAnswer {
   kOk,      // acknowledged

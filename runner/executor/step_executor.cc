@@ -11,9 +11,10 @@
 #include "common/mde_constants.h"
 #include "common/sha256.h"
 #include "runner/executor/action_policy.h"
+#include "runner/executor/configured_proxy.h"
+#include "runner/executor/failure_log.h"
 #include "runner/executor/maps_connection.h"
 #include "runner/facts/cloud_connection_record.h"
-#include "runner/executor/configured_proxy.h"
 #include "runner/host/windows_path.h"
 
 namespace mdefleet::runner {
@@ -195,10 +196,19 @@ StepResult StepExecutor::RunProcess(const v1::RunProcessAction& a) {
   r.exit_code = code;
   bool success = a.success_exit_codes().empty() ? code == 0 : false;
   for (int ok_code : a.success_exit_codes()) success |= ok_code == code;
+  // "Succeeded, a restart finishes it": the reboot flow restarts the machine
+  // and reports the step once it is back.
+  for (int ok_code : a.restart_after_exit_codes()) success |= ok_code == code;
   auto meaning = a.exit_code_meanings().find(code);
   r.message = absl::StrCat(display, " exit ", code);
   if (code != 0 && meaning != a.exit_code_meanings().end()) {
     absl::StrAppend(&r.message, ": ", meaning->second);
+  }
+  if (!success) {
+    if (std::optional<std::string> log =
+            ReadFailureLog(host_, a.failure_logs(), work_dir_, code)) {
+      absl::StrAppend(&r.message, "; ", *log);
+    }
   }
   r.state = success ? v1::STEP_STATE_SUCCEEDED : v1::STEP_STATE_FAILED;
   return r;

@@ -67,13 +67,14 @@ absl::Time FromTimeField(int64_t nanos) {
 }
 
 // "reboot <step> <phase> <boot ns> <requested ns> <delay ns> <count>
-// <base64 reason>"
+// <base64 reason>[ completes]" (the last field only when set, so journals
+// without it read as before).
 std::string FormatReboot(const JournalReboot& r) {
   return absl::StrCat(
       kRebootRecord, " ", r.step_index, " ", RebootPhaseName(r.phase), " ",
       TimeField(r.boot_time_before), " ", TimeField(r.requested_at), " ",
       absl::ToInt64Nanoseconds(r.delay), " ", r.count, " ",
-      absl::Base64Escape(r.reason), "\n");
+      absl::Base64Escape(r.reason), r.completes_step ? " completes" : "", "\n");
 }
 
 std::optional<JournalReboot> ParseReboot(
@@ -82,7 +83,9 @@ std::optional<JournalReboot> ParseReboot(
   int64_t boot = 0;
   int64_t requested = 0;
   int64_t delay = 0;
-  auto phase = f.size() == 8 ? ParseRebootPhase(f[2]) : std::nullopt;
+  const bool completes = f.size() == 9 && f[8] == "completes";
+  auto phase =
+      f.size() == 8 || completes ? ParseRebootPhase(f[2]) : std::nullopt;
   if (!phase || !absl::SimpleAtoi(f[1], &r.step_index) ||
       !absl::SimpleAtoi(f[3], &boot) || !absl::SimpleAtoi(f[4], &requested) ||
       !absl::SimpleAtoi(f[5], &delay) || !absl::SimpleAtoi(f[6], &r.count) ||
@@ -90,6 +93,7 @@ std::optional<JournalReboot> ParseReboot(
     return std::nullopt;
   }
   r.phase = *phase;
+  r.completes_step = completes;
   r.boot_time_before = FromTimeField(boot);
   r.requested_at = FromTimeField(requested);
   r.delay = absl::Nanoseconds(delay);

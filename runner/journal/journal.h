@@ -54,6 +54,9 @@ struct JournalReboot {
   absl::Duration delay = absl::ZeroDuration();         // restart delay
   int count = 0;
   std::string reason;  // "Install.ps1 exit 12: pending reboot: ..."
+  // The step succeeded and the restart finishes it (msiexec 3010 on
+  // uninstall): after the restart it is reported, not run again.
+  bool completes_step = false;
 };
 
 class TaskJournal {

@@ -79,6 +79,28 @@ TEST(ValidateArtifactTest, OnboardingScriptWithoutMarker) {
               HasSubstr("not an onboarding script: no OnboardingInfo marker"));
 }
 
+// The "Local Script" packages end waiting for a key press; upstream
+// Install.ps1 refuses them (exit 37, a "pause" line, any case), so upload
+// does, before any device sees one.
+TEST(ValidateArtifactTest, InteractiveLocalScriptPackagesAreRefused) {
+  EXPECT_THAT(
+      ErrorOn(ValidateArtifact(v1::ARTIFACT_KIND_ONBOARDING_SCRIPT,
+                               "WindowsDefenderATPLocalOnboardingScript.cmd",
+                               kOnboarding + "PAUSE\r\n", kToday),
+              "content"),
+      HasSubstr("waits for a key press"));
+  EXPECT_THAT(ErrorOn(ValidateArtifact(v1::ARTIFACT_KIND_OFFBOARDING_SCRIPT,
+                                       kOffboardingName,
+                                       kOffboarding + "pause\n", kToday),
+                      "content"),
+              HasSubstr("Group Policy package"));
+  // "pause" inside a line is not the command.
+  EXPECT_TRUE(ValidateArtifact(v1::ARTIFACT_KIND_ONBOARDING_SCRIPT, "x.cmd",
+                               kOnboarding + "echo do not pause here\r\n",
+                               kToday)
+                  .ok());
+}
+
 TEST(ValidateArtifactTest, OffboardingScriptUploadedAsOnboarding) {
   EXPECT_THAT(ErrorOn(ValidateArtifact(v1::ARTIFACT_KIND_ONBOARDING_SCRIPT,
                                        kOffboardingName, kOffboarding, kToday),

@@ -50,11 +50,12 @@ TEST(ValidateJobSpecTest, AcceptsEachKindWithItsParameters) {
 TEST(ValidateJobSpecTest, UnknownKind) {
   v1::JobSpec spec = Valid("install");
   spec.set_kind("foo");
-  EXPECT_THAT(ErrorOn(spec, "kind"),
-              StartsWith("kind: unknown job kind \"foo\"; expected one of "
-                         "install, onboard, migrate_mma, offboard, "
-                         "api_offboard, image_prep, configure_proxy, "
-                         "set_passive_mode, health_check, connectivity_test"));
+  EXPECT_THAT(
+      ErrorOn(spec, "kind"),
+      StartsWith("kind: unknown job kind \"foo\"; expected one of "
+                 "install, onboard, migrate_mma, offboard, "
+                 "uninstall, api_offboard, image_prep, configure_proxy, "
+                 "set_passive_mode, health_check, connectivity_test"));
   spec.set_kind("");
   ErrorOn(spec, "kind");
   spec.set_kind("Onboard");

@@ -110,23 +110,30 @@ INSTANTIATE_TEST_SUITE_P(AllReleases, ImagePrepTest,
 
 class ImagePrepDownlevelTest : public ::testing::TestWithParam<v1::OsFamily> {};
 
-TEST_P(ImagePrepDownlevelTest, OffboardsWithInstallPs1AndAcceptsSenseAbsent) {
+// Seed 000 offboards a golden image; it never uninstalls md4ws (a 2012
+// R2/2016 image keeps the agent, so its clones only need onboarding).
+TEST_P(ImagePrepDownlevelTest, OffboardsWithTheScriptAndKeepsMd4ws) {
   auto plan = BuildPlan(InputsFor("image_prep"), Onboarded(GetParam()));
   ASSERT_TRUE(plan.ok()) << plan.status();
-  EXPECT_THAT(StepNames(*plan),
-              ElementsAre("precheck_sensor_present", "fetch_install_ps1",
-                          "fetch_md4ws_msi", "fetch_offboarding_script",
-                          "run_install_ps1", "verify_sense_absent",
-                          "check_sense_stopped", "delete_cyber_contents",
-                          "delete_sense_guid", "reboot", "verify_cyber_empty",
-                          "verify_sense_guid_absent"));
-  const auto& pre =
-      Step(*plan, "precheck_sensor_present").action().check_service();
+  EXPECT_THAT(
+      StepNames(*plan),
+      ElementsAre("precheck_onboarded", "fetch_offboarding_script",
+                  "run_offboarding_script", "verify_sense_stopped",
+                  "verify_offboarded", "check_sense_stopped",
+                  "delete_cyber_contents", "delete_sense_guid", "reboot",
+                  "verify_cyber_empty", "verify_sense_guid_absent"));
+  const auto& pre = Step(*plan, "precheck_onboarded").action().check_registry();
   // The facts said onboarded: a device that is not fails, it is not skipped.
   EXPECT_EQ(pre.on_mismatch(), v1::ON_MISMATCH_FAIL);
   EXPECT_THAT(pre.mismatch_message(), HasSubstr("submit image_prep again"));
-  EXPECT_THAT(Step(*plan, "run_install_ps1").action().run_process().args(),
-              ::testing::Contains("-Uninstall"));
+  for (const v1::PlannedStep& step : plan->steps()) {
+    if (!step.action().has_run_process()) continue;
+    EXPECT_THAT(step.action().run_process().args(),
+                ::testing::Not(::testing::Contains("-Uninstall")))
+        << step.name();
+    EXPECT_NE(step.action().run_process().program(), v1::PROGRAM_POWERSHELL)
+        << step.name();
+  }
   EXPECT_THAT(
       Step(*plan, "check_sense_stopped").action().check_service().accept(),
       UnorderedElementsAre(v1::SERVICE_STATE_STOPPED,

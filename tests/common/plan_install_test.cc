@@ -10,8 +10,10 @@
 namespace mdefleet::testing {
 namespace {
 
+using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 
 class InstallDownlevelTest : public ::testing::TestWithParam<v1::OsFamily> {};
 
@@ -88,19 +90,41 @@ TEST_P(InstallDownlevelTest, ExitCodeMeaningsCoverEveryDocumentedCode) {
                              .run_process()
                              .exit_code_meanings();
   EXPECT_EQ(meanings.size(), std::size(install_ps1::kExitCodes));
-  EXPECT_EQ(meanings.at(4), "no internet connectivity");
+  EXPECT_THAT(meanings.at(4), HasSubstr("no internet connectivity"));
   EXPECT_EQ(meanings.at(12), "pending reboot: reboot, then run again");
   EXPECT_EQ(meanings.at(3), "insufficient privileges (not elevated)");
   EXPECT_EQ(meanings.count(0), 0u);
+  // Every code upstream's ERR_* table has (1 to 39), with advice.
+  for (int code : {1,  3,  4,  5,  6,  10, 11, 12, 13, 14, 15, 16, 17, 18,
+                   20, 21, 22, 23, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39}) {
+    EXPECT_EQ(meanings.count(code), 1u) << code;
+  }
+  EXPECT_THAT(meanings.at(37), HasSubstr("Group Policy package"));
+  EXPECT_THAT(meanings.at(38), HasSubstr("tamper protection"));
+  EXPECT_THAT(meanings.at(39), HasSubstr("DisableAntiSpyware"));
+  // And the msiexec codes it passes on.
+  EXPECT_THAT(meanings.at(1603), HasSubstr("MSI log"));
+  EXPECT_THAT(meanings.at(1618), HasSubstr("another installation"));
+  EXPECT_THAT(meanings.at(3010), HasSubstr("restart"));
 }
 
-TEST_P(InstallDownlevelTest, PendingRebootMeansRestartThenRunAgain) {
+// 12 (pending reboot), and msiexec's 3010/1641 (installed, restart
+// required/started): Install.ps1 stopped before the onboarding script, so
+// the runner restarts the machine and runs it again.
+TEST_P(InstallDownlevelTest, RestartCodesMeanRestartThenRunAgain) {
   auto plan = BuildPlan(InputsFor("install"), FactsFor(GetParam()));
   ASSERT_TRUE(plan.ok()) << plan.status();
   const v1::RunProcessAction& run =
       Step(*plan, "run_install_ps1").action().run_process();
-  ASSERT_EQ(run.reboot_exit_codes_size(), 1);
-  EXPECT_EQ(run.reboot_exit_codes(0), install_ps1::kPendingReboot);
+  EXPECT_THAT(run.reboot_exit_codes(),
+              ElementsAre(install_ps1::kPendingReboot, 3010, 1641));
+  EXPECT_THAT(run.restart_after_exit_codes(), IsEmpty());
+  // 1618, another installation in progress, is retried.
+  EXPECT_THAT(run.retryable_exit_codes(), Contains(1618));
+  // 1603: the message carries the end of the MSI log Install.ps1 leaves.
+  ASSERT_EQ(run.failure_logs_size(), 1);
+  EXPECT_EQ(run.failure_logs(0).path(), "${work_dir}\\install-*.log");
+  EXPECT_THAT(run.failure_logs(0).exit_codes(), Contains(1603));
 }
 
 TEST_P(InstallDownlevelTest, MissingInstallScriptIsInvalidArgument) {

@@ -36,10 +36,11 @@ TEST_P(MigrateDownlevelTest, RemovesTheWorkspaceAndOnboards) {
   ASSERT_TRUE(plan.ok()) << plan.status();
   EXPECT_THAT(
       StepNames(*plan),
-      ElementsAre("precheck_mma_workspace_present", "fetch_install_ps1",
-                  "fetch_md4ws_msi", "fetch_onboarding_script",
-                  "run_install_ps1", "verify_sense_running",
-                  "verify_onboarding_state", "verify_workspace_removed"));
+      ElementsAre("precheck_mma_workspace_present", "precheck_connectivity",
+                  "fetch_install_ps1", "fetch_md4ws_msi",
+                  "fetch_onboarding_script", "run_install_ps1",
+                  "verify_sense_running", "verify_onboarding_state",
+                  "verify_workspace_removed"));
   const auto& precheck =
       Step(*plan, "precheck_mma_workspace_present").action().check_registry();
   EXPECT_EQ(precheck.key(), kWorkspaceKey);

@@ -27,8 +27,8 @@ TEST_P(OffboardDownlevelTest, UninstallsWithTheOffboardingScript) {
   auto plan = BuildPlan(InputsFor("offboard"), Onboarded(GetParam()));
   ASSERT_TRUE(plan.ok()) << plan.status();
   EXPECT_THAT(StepNames(*plan),
-              ElementsAre("precheck_sensor_present", "fetch_install_ps1",
-                          "fetch_md4ws_msi", "fetch_offboarding_script",
+              ElementsAre("precheck_sensor_present", "precheck_onboarded",
+                          "fetch_install_ps1", "fetch_offboarding_script",
                           "run_install_ps1", "verify_sense_absent"));
   const auto& precheck =
       Step(*plan, "precheck_sensor_present").action().check_service();
@@ -46,7 +46,19 @@ TEST_P(OffboardDownlevelTest, UninstallsWithTheOffboardingScript) {
               ElementsAre("${work_dir}\\Install.ps1", "-Uninstall",
                           "-OffboardingScript",
                           std::string("${work_dir}\\") + kOffboardingName));
-  EXPECT_EQ(run.exit_code_meanings().at(33), "offboarding failed");
+  EXPECT_THAT(run.exit_code_meanings().at(33),
+              HasSubstr("still onboarded after the offboarding script"));
+  // Install.ps1 offboards, then stops at tamper protection: the message
+  // says the device is offboarded and md4ws stayed.
+  EXPECT_THAT(run.exit_code_meanings().at(38),
+              HasSubstr("offboarded the device, then stopped before "
+                        "uninstalling md4ws"));
+  // 3010 after msiexec /x: succeeded, a restart finishes it (not run again).
+  EXPECT_THAT(run.restart_after_exit_codes(), ElementsAre(3010, 1641));
+  EXPECT_THAT(run.reboot_exit_codes(), ElementsAre(12));
+  ASSERT_EQ(run.failure_logs_size(), 1);
+  EXPECT_EQ(run.failure_logs(0).path(), "${work_dir}\\uninstall-*.log");
+  EXPECT_THAT(run.failure_logs(0).exit_codes(), ::testing::Contains(1603));
   const auto& verify =
       Step(*plan, "verify_sense_absent").action().check_service();
   EXPECT_THAT(verify.accept(), ElementsAre(v1::SERVICE_STATE_ABSENT));
@@ -60,6 +72,31 @@ TEST_P(OffboardDownlevelTest, NoPassiveSwitchWhenUninstalling) {
   ASSERT_TRUE(plan.ok()) << plan.status();
   EXPECT_THAT(Step(*plan, "run_install_ps1").action().run_process().args(),
               ::testing::Not(::testing::Contains("-Passive")));
+}
+
+// Installed but not onboarded: Install.ps1 would exit 34; the task ends
+// skipped with upstream's meaning and the way to remove md4ws.
+TEST_P(OffboardDownlevelTest, InstalledButNotOnboardedIsSkippedWithTheReason) {
+  v1::DeviceFacts facts = FactsFor(GetParam());
+  facts.set_sensor_installed(true);
+  auto plan = BuildPlan(InputsFor("offboard"), facts);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  const auto& check =
+      Step(*plan, "precheck_onboarded").action().check_registry();
+  EXPECT_EQ(check.dword_equals(), 1u);
+  EXPECT_EQ(check.on_mismatch(), v1::ON_MISMATCH_SKIP_TASK);
+  EXPECT_THAT(check.mismatch_message(), HasSubstr("exit 34"));
+  EXPECT_THAT(check.mismatch_message(), HasSubstr("submit an uninstall job"));
+}
+
+// Uninstalling needs no md4ws.msi.
+TEST_P(OffboardDownlevelTest, NeedsNoMd4wsMsi) {
+  PlanInputs inputs = InputsFor("offboard");
+  inputs.installer_msi.reset();
+  auto plan = BuildPlan(inputs, Onboarded(GetParam()));
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_THAT(StepNames(*plan),
+              ::testing::Not(::testing::Contains("fetch_md4ws_msi")));
 }
 
 TEST_P(OffboardDownlevelTest, NotInstalledStillChecksOnTheDevice) {

@@ -22,7 +22,7 @@ using ::testing::IsEmpty;
 TEST(KnownJobKindsTest, ListsTheKindsInOperatorOrder) {
   EXPECT_THAT(
       KnownJobKinds(),
-      ElementsAre("install", "onboard", "migrate_mma", "offboard",
+      ElementsAre("install", "onboard", "migrate_mma", "offboard", "uninstall",
                   "api_offboard", "image_prep", "configure_proxy",
                   "set_passive_mode", "health_check", "connectivity_test"));
 }
@@ -36,7 +36,7 @@ TEST(BuildPlanTest, UnknownKindIsInvalidArgumentNamingKind) {
   EXPECT_THAT(plan.status().message(),
               HasSubstr("kind: unknown job kind \"reimage\"; expected one of "
                         "install, onboard, migrate_mma, offboard, "
-                        "api_offboard, image_prep"));
+                        "uninstall, api_offboard, image_prep"));
 }
 
 TEST(BuildPlanTest, UnknownKindIsReportedBeforeUnsupportedRelease) {

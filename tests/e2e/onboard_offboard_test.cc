@@ -60,8 +60,7 @@ std::map<std::string, v1::Task> TasksByDevice(const v1::ListTasksResponse& r) {
 void ExpectAllStepsSucceeded(const v1::Task& task) {
   for (const auto& step : task.steps()) {
     EXPECT_EQ(step.state(), v1::STEP_STATE_SUCCEEDED)
-        << task.hostname() << " step " << step.name() << ": "
-        << step.message();
+        << task.hostname() << " step " << step.name() << ": " << step.message();
   }
 }
 
@@ -83,10 +82,9 @@ TEST(EndToEnd, MigratesOnboardsAndOffboardsAMixedFleet) {
   ASSERT_TRUE(onboarding.ok()) << onboarding.status();
 
   // Job 1: migrate the MMA server; every other server has nothing to migrate.
-  ProcessOutput migrate =
-      env.Ctl({"jobs", "submit", "migrate_mma", "--target", "all",
-               "--workspace-id", kWorkspace, "--onboarding-script",
-               *onboarding, "--watch"});
+  ProcessOutput migrate = env.Ctl(
+      {"jobs", "submit", "migrate_mma", "--target", "all", "--workspace-id",
+       kWorkspace, "--onboarding-script", *onboarding, "--watch"});
   ASSERT_EQ(migrate.exit_code, 0) << migrate.out << migrate.err;
   v1::ListJobsResponse jobs;
   ASSERT_TRUE(env.CtlJson({"jobs", "list"}, &jobs).ok());
@@ -97,23 +95,24 @@ TEST(EndToEnd, MigratesOnboardsAndOffboardsAMixedFleet) {
   ASSERT_TRUE(env.CtlJson({"jobs", "tasks", migrate_job}, &migrate_tasks).ok());
   auto by_device = TasksByDevice(migrate_tasks);
   const v1::Task& migrated = by_device[id["ws2016+mma"]];
-  EXPECT_EQ(migrated.state(), v1::TASK_STATE_SUCCEEDED) << migrated.DebugString();
-  EXPECT_THAT(StepNames(migrated),
-              ElementsAre("precheck_mma_workspace_present", "fetch_install_ps1",
-                          "fetch_md4ws_msi", "fetch_onboarding_script",
-                          "run_install_ps1", "verify_sense_running",
-                          "verify_onboarding_state",
-                          "verify_workspace_removed"));
+  EXPECT_EQ(migrated.state(), v1::TASK_STATE_SUCCEEDED)
+      << migrated.DebugString();
+  EXPECT_THAT(
+      StepNames(migrated),
+      ElementsAre("precheck_mma_workspace_present", "precheck_connectivity",
+                  "fetch_install_ps1", "fetch_md4ws_msi",
+                  "fetch_onboarding_script", "run_install_ps1",
+                  "verify_sense_running", "verify_onboarding_state",
+                  "verify_workspace_removed"));
   ExpectAllStepsSucceeded(migrated);
   for (const char* other : {"ws2012r2", "ws2016+av", "ws2019"}) {
     EXPECT_EQ(by_device[id[other]].state(), v1::TASK_STATE_SKIPPED) << other;
   }
 
   // Job 2: onboard everyone; the migrated server is already onboarded.
-  ProcessOutput onboard =
-      env.Ctl({"jobs", "submit", "onboard", "--target", "all",
-               "--onboarding-script", *onboarding, "--max-in-flight", "2",
-               "--watch"});
+  ProcessOutput onboard = env.Ctl({"jobs", "submit", "onboard", "--target",
+                                   "all", "--onboarding-script", *onboarding,
+                                   "--max-in-flight", "2", "--watch"});
   ASSERT_EQ(onboard.exit_code, 0) << onboard.out << onboard.err;
   ASSERT_TRUE(env.CtlJson({"jobs", "list"}, &jobs).ok());
   ASSERT_EQ(jobs.jobs_size(), 2);
@@ -156,9 +155,9 @@ TEST(EndToEnd, MigratesOnboardsAndOffboardsAMixedFleet) {
   EXPECT_THAT(already.steps(0).message(), HasSubstr("already onboarded"));
 
   v1::ListDevicesResponse onboarded;
-  ASSERT_TRUE(env.CtlJson({"devices", "list", "--mde-state", "onboarded"},
-                          &onboarded)
-                  .ok());
+  ASSERT_TRUE(
+      env.CtlJson({"devices", "list", "--mde-state", "onboarded"}, &onboarded)
+          .ok());
   EXPECT_EQ(onboarded.devices_size(), 5);
 
   // Job 3: offboard everything with an offboarding script valid for 30 days.

@@ -42,6 +42,11 @@ class Programs : public ::testing::Test {
     EXPECT_TRUE(
         host->WriteFile(P("offboard.cmd"), testing::OffboardingScriptContent())
             .ok());
+    // The "Local Script" package: it ends waiting for a key press.
+    EXPECT_TRUE(host->WriteFile(P("interactive.cmd"),
+                                absl::StrCat(testing::OnboardingScriptContent(),
+                                             "\r\npause\r\n"))
+                    .ok());
     return host;
   }
   static ProcessResult Install(sim::SimulatedHost& host,
@@ -149,9 +154,11 @@ TEST_F(Programs, InstallPs1RemoveMma) {
   EXPECT_EQ(OnboardingState(*host), 1u);
   // The last workspace (in capitals, as a [guid] takes it): the
   // agent is stopped, not uninstalled (upstream: Stop-Service HealthService).
+  // Upstream removes the workspace first thing, so it is gone even though
+  // the run then stops at "all MSI operations while offboarded" (35).
   ProcessResult last =
       Install(*host, {"-RemoveMMA", "AAAAAAAA-BBBB-CCCC-DDDD-EEEEEEEEEEEE"});
-  EXPECT_EQ(last.exit_code, 0) << last.stdout_text << last.stderr_text;
+  EXPECT_EQ(last.exit_code, 35) << last.stdout_text << last.stderr_text;
   EXPECT_EQ(*host->QueryService("HealthService"), v1::SERVICE_STATE_STOPPED);
 }
 
@@ -175,8 +182,81 @@ TEST_F(Programs, InstallPs1UninstallOffboardsAndRemovesSense) {
   EXPECT_EQ(r.exit_code, 0) << r.stderr_text;
   EXPECT_EQ(*host->QueryService("Sense"), v1::SERVICE_STATE_ABSENT);
   EXPECT_EQ(OnboardingState(*host), 0u);
-  // Again: already uninstalled.
-  EXPECT_EQ(Install(*host, {"-Uninstall"}).exit_code, 17);
+  // Again: upstream's ERR_MDE_NOT_INSTALLED.
+  EXPECT_EQ(Install(*host, {"-Uninstall"}).exit_code, 20);
+  // With the offboarding script, upstream first finds Sense not onboarded.
+  EXPECT_EQ(
+      Install(*host, {"-Uninstall", "-OffboardingScript", P("offboard.cmd")})
+          .exit_code,
+      34);
+}
+
+// Uninstalling needs no md4ws.msi: upstream looks for it only to install.
+TEST_F(Programs, InstallPs1UninstallNeedsNoMsi) {
+  auto host = Host("ws2016+installed", /*with_msi=*/false);
+  ProcessResult r = Install(*host, {"-Uninstall"});
+  EXPECT_EQ(r.exit_code, 0) << r.stdout_text << r.stderr_text;
+  EXPECT_EQ(*host->QueryService("Sense"), v1::SERVICE_STATE_ABSENT);
+}
+
+// Tamper protection is checked after the offboarding script: the device is
+// offboarded and md4ws stays (upstream ERR_TAMPER_PROTECTED).
+TEST_F(Programs, InstallPs1TamperProtectedOffboardsThenStops) {
+  auto host = Host("ws2016+onboarded+tamper");
+  ProcessResult r =
+      Install(*host, {"-Uninstall", "-OffboardingScript", P("offboard.cmd")});
+  EXPECT_EQ(r.exit_code, 38) << r.stdout_text << r.stderr_text;
+  EXPECT_THAT(r.stderr_text, HasSubstr("Tamper protection is still enabled"));
+  EXPECT_EQ(OnboardingState(*host), 0u);
+  EXPECT_EQ(*host->QueryService("Sense"), v1::SERVICE_STATE_STOPPED);
+}
+
+// Upstream only warns when the onboarding script fails: Install.ps1 exits 0
+// and the device is installed but not onboarded.
+TEST_F(Programs, InstallPs1ExitsZeroWhenTheOnboardingScriptFails) {
+  auto host = Host("ws2016+sensefail");
+  ProcessResult r = Install(*host, {"-OnboardingScript", P("onboard.cmd")});
+  EXPECT_EQ(r.exit_code, 0) << r.stdout_text << r.stderr_text;
+  EXPECT_THAT(r.stdout_text, HasSubstr("Onboarding script returned"));
+  EXPECT_NE(OnboardingState(*host), 1u);
+  EXPECT_NE(*host->QueryService("Sense"), v1::SERVICE_STATE_RUNNING);
+}
+
+// msiexec's code is Install.ps1's: 1603 leaves an MSI log beside it that
+// ends in "Return value 3"; it fails every time.
+TEST_F(Programs, InstallPs1PassesMsiexecFailureOnWithItsLog) {
+  auto host = Host("ws2016+msi=1603");
+  for (int run = 0; run < 2; ++run) {
+    ProcessResult r = Install(*host, {"-OnboardingScript", P("onboard.cmd")});
+    EXPECT_EQ(r.exit_code, 1603) << r.stdout_text << r.stderr_text;
+  }
+  EXPECT_EQ(*host->QueryService("Sense"), v1::SERVICE_STATE_ABSENT);
+  auto log = host->ReadFile(P("install-SIM-TEST-0001.log"));
+  ASSERT_TRUE(log.ok()) << log.status();
+  EXPECT_THAT(*log, HasSubstr("Return value 3"));
+  EXPECT_TRUE(*host->FileExists(P("install-SIM-TEST-0001.prev.log")));
+}
+
+// 1618 (another installation in progress) happens once: a retry works.
+TEST_F(Programs, InstallPs1AnotherInstallationOnlyOnce) {
+  auto host = Host("ws2016+msi=1618");
+  EXPECT_EQ(Install(*host, {}).exit_code, 1618);
+  EXPECT_EQ(*host->QueryService("Sense"), v1::SERVICE_STATE_ABSENT);
+  EXPECT_EQ(Install(*host, {}).exit_code, 0);
+  EXPECT_EQ(*host->QueryService("Sense"), v1::SERVICE_STATE_STOPPED);
+}
+
+// 3010: md4ws is installed, a restart is pending, and Install.ps1 ends
+// before the onboarding script (it exits right after msiexec).
+TEST_F(Programs, InstallPs1SuccessRebootRequiredStopsBeforeOnboarding) {
+  auto host = Host("ws2016+msi=3010");
+  ProcessResult r = Install(*host, {"-OnboardingScript", P("onboard.cmd")});
+  EXPECT_EQ(r.exit_code, 3010) << r.stdout_text << r.stderr_text;
+  EXPECT_EQ(*host->QueryService("Sense"), v1::SERVICE_STATE_STOPPED);
+  EXPECT_NE(OnboardingState(*host), 1u);
+  // Until the restart, Install.ps1 says so (12).
+  EXPECT_EQ(Install(*host, {"-OnboardingScript", P("onboard.cmd")}).exit_code,
+            12);
 }
 
 struct ExitCase {
@@ -217,8 +297,8 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         ExitCase{"forced3", "ws2016+exit=3", true, {}, 3},
         ExitCase{"forced4", "ws2016+exit=4", true, {}, 4},
-        ExitCase{"unsupported2019", "ws2019", true, {}, 11},
-        ExitCase{"unsupported2025", "ws2025", true, {}, 11},
+        ExitCase{"unsupported2019", "ws2019", true, {}, 10},
+        ExitCase{"unsupported2025", "ws2025", true, {}, 10},
         ExitCase{"msiMissing", "ws2016", false, {}, 16},
         ExitCase{"pendingReboot", "ws2016+reboot", true, {}, 12},
         ExitCase{"onboardingMissing",
@@ -230,7 +310,12 @@ INSTANTIATE_TEST_SUITE_P(
                  "ws2016",
                  true,
                  {"-OnboardingScript", "offboard.cmd"},
-                 31},
+                 6},
+        ExitCase{"onboardingInteractive",
+                 "ws2016",
+                 true,
+                 {"-OnboardingScript", "interactive.cmd"},
+                 37},
         ExitCase{"offboardingMissing",
                  "ws2016+onboarded",
                  true,
@@ -240,8 +325,26 @@ INSTANTIATE_TEST_SUITE_P(
                  "ws2016+onboarded",
                  true,
                  {"-Uninstall", "-OffboardingScript", "onboard.cmd"},
-                 33},
-        ExitCase{"alreadyUninstalled", "ws2012r2", true, {"-Uninstall"}, 17},
+                 6},
+        ExitCase{"notInstalled", "ws2012r2", true, {"-Uninstall"}, 20},
+        ExitCase{"installedNotOnboarded",
+                 "ws2016+installed",
+                 true,
+                 {"-Uninstall", "-OffboardingScript", "offboard.cmd"},
+                 34},
+        ExitCase{"onboardedReinstall",
+                 "ws2016+onboarded",
+                 true,
+                 {"-OnboardingScript", "onboard.cmd"},
+                 35},
+        ExitCase{"tamperUninstall",
+                 "ws2016+installed+tamper",
+                 true,
+                 {"-Uninstall"},
+                 38},
+        ExitCase{"avPolicyOff2012r2", "ws2012r2+avgpoff", true, {}, 39},
+        ExitCase{"avPolicyOff2016", "ws2016+avgpoff", true, {}, 39},
+        ExitCase{"msiFatal", "ws2012r2+msi=1603", true, {}, 1603},
         ExitCase{"noConnectivity",
                  "ws2016+noconn",
                  true,
@@ -252,14 +355,18 @@ INSTANTIATE_TEST_SUITE_P(
         ExitCase{"installedOk", "ws2016+installed", true, {}, 0}),
     [](const auto& info) { return std::string(info.param.name); });
 
-TEST_F(Programs, NoConnectivityChangesNothing) {
+// Upstream removes the MMA workspace before anything that needs the
+// network: without connectivity the server stops reporting to the
+// workspace and is not onboarded either. This is why onboard and
+// migrate_mma check connectivity before running Install.ps1.
+TEST_F(Programs, NoConnectivityFailsAfterRemovingTheWorkspace) {
   auto host = Host("ws2016+noconn+mma");
   ProcessResult r = Install(
       *host, {"-RemoveMMA", kWs, "-OnboardingScript", P("onboard.cmd")});
   EXPECT_EQ(r.exit_code, 4);
   EXPECT_THAT(r.stderr_text, HasSubstr("no internet connectivity"));
   EXPECT_EQ(*host->QueryService("Sense"), v1::SERVICE_STATE_ABSENT);
-  EXPECT_TRUE(*host->KeyExists(
+  EXPECT_FALSE(*host->KeyExists(
       absl::StrCat(mde::kMmaManagementGroupsKey, "\\AOI-", kWs)));
 }
 
@@ -281,7 +388,10 @@ TEST_F(Programs, ExecutionsAreCountedPerCommandLine) {
       "-NoProfile",   "-NonInteractive", "-ExecutionPolicy",
       "RemoteSigned", "-File",           P("Install.ps1")};
   EXPECT_EQ(host->ExecutionCount(kPowerShell, plain), 2);
-  EXPECT_EQ(host->TotalExecutions(), 3);
+  // Each Install.ps1 ran msiexec once (upstream runs msiexec /i whether or
+  // not md4ws is installed).
+  EXPECT_EQ(host->ExecutionCount("msiexec.exe", {}), 3);
+  EXPECT_EQ(host->TotalExecutions(), 6);
 }
 
 TEST_F(Programs, TimeoutKillsASlowProgram) {

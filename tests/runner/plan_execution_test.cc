@@ -150,14 +150,31 @@ TEST_F(PlanExecution, MigrateMmaRemovesTheWorkspace) {
   EXPECT_EQ(out.task_state, v1::TASK_STATE_SUCCEEDED) << out.summary;
   EXPECT_THAT(
       ReportedSteps(),
-      ElementsAre("precheck_mma_workspace_present", "fetch_install_ps1",
-                  "fetch_md4ws_msi", "fetch_onboarding_script",
-                  "run_install_ps1", "verify_sense_running",
-                  "verify_onboarding_state", "verify_workspace_removed"));
+      ElementsAre("precheck_mma_workspace_present", "precheck_connectivity",
+                  "fetch_install_ps1", "fetch_md4ws_msi",
+                  "fetch_onboarding_script", "run_install_ps1",
+                  "verify_sense_running", "verify_onboarding_state",
+                  "verify_workspace_removed"));
   ExpectAllSucceeded();
   auto facts = CollectFacts(*host_, {});
   EXPECT_EQ(facts->mma_workspaces_size(), 0);
   EXPECT_EQ(facts->mde_state(), v1::MDE_STATE_ONBOARDED);
+}
+
+// A 2016 server already onboarded with md4ws whose MMA still reports to
+// the workspace: upstream removes the workspace, then exits 35 (no MSI
+// operation while onboarded); that is the migration done.
+TEST_F(PlanExecution, MigrateMmaOfAnOnboardedServerRemovesTheWorkspace) {
+  Device("ws2016+onboarded+mma");
+  inputs_.workspace_id = kWs;
+  TaskOutcome out = Run("migrate_mma");
+  EXPECT_EQ(out.task_state, v1::TASK_STATE_SUCCEEDED) << out.summary;
+  ExpectAllSucceeded();
+  const auto& run = reporter_.Finals()[5];
+  EXPECT_EQ(run.exit_code(), 35);
+  EXPECT_THAT(run.message(), HasSubstr("removed the workspace"));
+  auto facts = CollectFacts(*host_, {});
+  EXPECT_EQ(facts->mma_workspaces_size(), 0);
 }
 
 TEST_F(PlanExecution, OffboardWs2016UninstallsSense) {
@@ -180,6 +197,96 @@ TEST_F(PlanExecution, OffboardWs2019StopsSense) {
   ExpectAllSucceeded();
   EXPECT_EQ(Last().facts().onboarding_state(), 0);
   EXPECT_EQ(Last().facts().sense_state(), v1::SERVICE_STATE_STOPPED);
+}
+
+// Upstream Install.ps1 exits 0 when the onboarding script inside it fails
+// (a warning only): the verify steps are what catch it.
+TEST_F(PlanExecution, OnboardingScriptFailingInsideInstallPs1FailsAtVerify) {
+  Device("ws2016+sensefail");
+  TaskOutcome out = Run("onboard");
+  EXPECT_EQ(out.task_state, v1::TASK_STATE_FAILED) << out.summary;
+  std::vector<std::string> steps = ReportedSteps();
+  ASSERT_GE(steps.size(), 6u);
+  EXPECT_EQ(steps[4], "run_install_ps1");
+  EXPECT_EQ(reporter_.Finals()[4].state(), v1::STEP_STATE_SUCCEEDED);
+  EXPECT_EQ(reporter_.Finals()[4].exit_code(), 0);
+  EXPECT_THAT(reporter_.Finals()[4].output_tail(),
+              HasSubstr("Onboarding script returned 15"));
+  EXPECT_EQ(steps.back(), "verify_sense_running");
+  EXPECT_EQ(Last().state(), v1::STEP_STATE_FAILED);
+  EXPECT_THAT(Last().message(), HasSubstr("did not reach RUNNING"));
+}
+
+// msiexec's 1603 passes through Install.ps1; the step message carries the
+// end of the MSI log it left beside itself, up to "Return value 3".
+TEST_F(PlanExecution, MsiFatalErrorCarriesTheMsiLog) {
+  Device("ws2016+msi=1603");
+  TaskOutcome out = Run("onboard");
+  EXPECT_EQ(out.task_state, v1::TASK_STATE_FAILED) << out.summary;
+  EXPECT_EQ(task_.plan().steps(Last().step_index()).name(), "run_install_ps1");
+  EXPECT_EQ(Last().exit_code(), 1603);
+  EXPECT_THAT(Last().message(),
+              HasSubstr("Install.ps1 exit 1603: msiexec: fatal error"));
+  EXPECT_THAT(Last().message(), HasSubstr("install-SIM-TEST-0001.log: "));
+  EXPECT_THAT(Last().message(),
+              HasSubstr("Action ended: INSTALL. Return value 3."));
+  EXPECT_EQ(ClassifyStepFailure(task_.plan().steps(Last().step_index()), 1603),
+            v1::FAILURE_CLASS_FINAL);
+  EXPECT_EQ(ClassifyStepFailure(task_.plan().steps(Last().step_index()), 1618),
+            v1::FAILURE_CLASS_RETRYABLE);
+}
+
+// Installed but not onboarded: upstream's Install.ps1 -Uninstall
+// -OffboardingScript exits 34; offboard ends skipped with that meaning and
+// md4ws stays.
+TEST_F(PlanExecution, OffboardOfAnInstalledButNotOnboardedServerIsSkipped) {
+  Device("ws2016+installed");
+  TaskOutcome out = Run("offboard");
+  EXPECT_EQ(out.task_state, v1::TASK_STATE_SKIPPED) << out.summary;
+  EXPECT_THAT(Last().message(), HasSubstr("Install.ps1 would exit 34"));
+  EXPECT_EQ(*host_->QueryService("Sense"), v1::SERVICE_STATE_STOPPED);
+}
+
+// Tamper protection on: Install.ps1 offboards, then stops (38) before
+// uninstalling; the step says exactly that.
+TEST_F(PlanExecution, OffboardWithTamperProtectionEndsWithUpstreamMeaning) {
+  Device("ws2016+onboarded+tamper");
+  TaskOutcome out = Run("offboard");
+  EXPECT_EQ(out.task_state, v1::TASK_STATE_FAILED) << out.summary;
+  EXPECT_EQ(Last().exit_code(), 38);
+  EXPECT_THAT(Last().message(),
+              HasSubstr("Install.ps1 exit 38: tamper protection is still on: "
+                        "Install.ps1 offboarded the device"));
+  EXPECT_EQ(*host_->QueryService("Sense"), v1::SERVICE_STATE_STOPPED);
+  EXPECT_EQ(Last().facts().onboarding_state(), 0);
+}
+
+// uninstall: md4ws off a server that is installed but not onboarded, with
+// Install.ps1 alone (no md4ws.msi uploaded at all).
+TEST_F(PlanExecution, UninstallRemovesMd4wsWithoutTheMsi) {
+  Device("ws2012r2+installed");
+  inputs_.installer_msi.reset();
+  TaskOutcome out = Run("uninstall");
+  EXPECT_EQ(out.task_state, v1::TASK_STATE_SUCCEEDED) << out.summary;
+  EXPECT_THAT(ReportedSteps(),
+              ElementsAre("precheck_sensor_present", "precheck_not_onboarded",
+                          "fetch_install_ps1", "run_install_ps1",
+                          "verify_sense_absent"));
+  ExpectAllSucceeded();
+  EXPECT_EQ(Last().facts().mde_state(), v1::MDE_STATE_NOT_INSTALLED);
+}
+
+// image_prep of a 2016 golden image offboards with the script and keeps
+// md4ws (seed 000), up to its restart.
+TEST_F(PlanExecution, ImagePrepOfA2016ImageKeepsMd4ws) {
+  Device("ws2016+onboarded");
+  TaskOutcome out = Run("image_prep");
+  EXPECT_EQ(out.end, TaskEnd::kRebooting) << out.summary;
+  EXPECT_EQ(*host_->QueryService("Sense"), v1::SERVICE_STATE_STOPPED);
+  EXPECT_EQ(host_->ExecutionCount("msiexec.exe", {}), 0);
+  auto state = host_->ReadValue(mde::kAtpStatusKey, mde::kOnboardingStateValue);
+  ASSERT_TRUE(state.ok() && state->has_value());
+  EXPECT_EQ(std::get<uint32_t>(**state), 0u);
 }
 
 TEST_F(PlanExecution, NoConnectivityFailsInstallPs1WithExit4) {

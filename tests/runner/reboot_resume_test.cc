@@ -128,6 +128,67 @@ class RebootResumeTest : public ::testing::Test {
   int stop_after_sleeps_ = 0;
 };
 
+// msiexec 3010 while installing: md4ws is in, Install.ps1 stopped before
+// the onboarding script; the runner restarts and runs it again, which
+// onboards.
+TEST_F(RebootResumeTest, Msi3010OnInstallRestartsThenRunsTheStepAgain) {
+  Onboard("ws2016+msi=3010");
+  RecordingReporter first;
+  TaskOutcome rebooting = Run(first);
+  ASSERT_EQ(rebooting.end, TaskEnd::kRebooting) << rebooting.summary;
+  EXPECT_EQ(InstallRuns(), 1);
+  ASSERT_EQ(host_->Reboots().size(), 1u);
+  EXPECT_THAT(host_->Reboots()[0].reason, HasSubstr("exit 3010"));
+  EXPECT_FALSE(Journaled()->completes_step);
+  Boot();
+  RecordingReporter second;
+  TaskOutcome done = Run(second);
+  EXPECT_EQ(done.end, TaskEnd::kCompleted) << done.summary;
+  EXPECT_EQ(done.task_state, v1::TASK_STATE_SUCCEEDED) << done.summary;
+  EXPECT_EQ(InstallRuns(), 2);
+}
+
+// msiexec 3010 while uninstalling: the uninstallation succeeded and the
+// restart finishes it; the step is reported SUCCEEDED after the restart and
+// not run again (a second Install.ps1 -Uninstall would find nothing).
+TEST_F(RebootResumeTest, Msi3010OnUninstallSucceedsAfterTheRestart) {
+  spec_ = "ws2016+onboarded+msi=3010";
+  Boot();
+  PlanInputs inputs;
+  inputs.kind = "offboard";
+  inputs.install_script =
+      ArtifactRef{fetcher_.Add(testing::InstallPs1Content()), "Install.ps1"};
+  inputs.offboarding_script =
+      ArtifactRef{fetcher_.Add(testing::OffboardingScriptContent()),
+                  testing::kOffboardingName};
+  auto facts = CollectFacts(*host_, {});
+  ASSERT_TRUE(facts.ok());
+  auto plan = BuildPlan(inputs, *facts);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  uint32_t run_index = 0;
+  while (plan->steps(run_index).name() != "run_install_ps1") ++run_index;
+  Task(*plan);
+  RecordingReporter first;
+  TaskOutcome rebooting = Run(first);
+  ASSERT_EQ(rebooting.end, TaskEnd::kRebooting) << rebooting.summary;
+  ASSERT_TRUE(Journaled().has_value());
+  EXPECT_TRUE(Journaled()->completes_step);
+  EXPECT_EQ(*host_->QueryService("Sense"), v1::SERVICE_STATE_ABSENT);
+  Boot();
+  RecordingReporter second;
+  TaskOutcome done = Run(second);
+  EXPECT_EQ(done.end, TaskEnd::kCompleted) << done.summary;
+  EXPECT_EQ(done.task_state, v1::TASK_STATE_SUCCEEDED) << done.summary;
+  ASSERT_FALSE(second.Finals().empty());
+  EXPECT_EQ(second.Finals()[0].step_index(), run_index);
+  EXPECT_EQ(second.Finals()[0].state(), v1::STEP_STATE_SUCCEEDED);
+  EXPECT_THAT(second.Finals()[0].message(),
+              StartsWith("succeeded and restarted to finish (Install.ps1 "
+                         "exit 3010"));
+  EXPECT_EQ(host_->ExecutionCount("msiexec.exe", {}), 1);
+  EXPECT_EQ(host_->Reboots().size(), 1u);
+}
+
 TEST_F(RebootResumeTest, PendingRebootRestartsThenRunsTheStepAgain) {
   Onboard("ws2016+reboot");
   const absl::Time boot_before = host_->GetOsInfo()->boot_time;

@@ -18,12 +18,6 @@ std::optional<uint32_t> Dword(const SimMachine& m, absl::string_view key,
   return std::nullopt;
 }
 
-bool Onboarded(const SimMachine& m) {
-  return Dword(m, mde::kAtpStatusKey, mde::kOnboardingStateValue).value_or(0) ==
-             1 &&
-         m.ServiceState(mde::kSenseService) != v1::SERVICE_STATE_ABSENT;
-}
-
 ProcessResult Exit(int code, std::string out) {
   ProcessResult r;
   r.exit_code = code;
@@ -35,6 +29,12 @@ ProcessResult Exit(int code, std::string out) {
 constexpr int kMpCmdRunFailed = 2;
 
 }  // namespace
+
+bool Onboarded(const SimMachine& m) {
+  return Dword(m, mde::kAtpStatusKey, mde::kOnboardingStateValue).value_or(0) ==
+             1 &&
+         m.ServiceState(mde::kSenseService) != v1::SERVICE_STATE_ABSENT;
+}
 
 bool SensorRunning(const SimMachine& m) {
   return Onboarded(m) &&

@@ -23,6 +23,10 @@ namespace mdefleet::runner::sim {
 inline constexpr absl::string_view kSimOrgId =
     "5b8c9e4a-1d2f-4e6a-9b3c-7d8e9f0a1b2c";
 
+// OnboardingState = 1 and Sense installed: what Install.ps1 reads from
+// Sense's Start value (2, automatic, once onboarded).
+bool Onboarded(const SimMachine& m);
+
 // OnboardingState = 1 and Sense RUNNING.
 bool SensorRunning(const SimMachine& m);
 

@@ -149,6 +149,14 @@ SimMachine MakeMachine(const SimProfile& profile, absl::string_view hostname,
   if (profile.maps_off) {
     r.Write(mde::kSpynetPolicyKey, mde::kSpynetReportingValue, uint32_t{0});
   }
+  if (profile.av_policy_off) {
+    r.Write(mde::kDefenderPolicyKey, mde::kDisableAntiSpywareValue,
+            uint32_t{1});
+    // The policy keeps the Defender Antivirus service from running.
+    if (m.ServiceState(mde::kDefenderAvService) != v1::SERVICE_STATE_ABSENT) {
+      m.SetService(mde::kDefenderAvService, v1::SERVICE_STATE_STOPPED);
+    }
+  }
   if (installed) {
     m.SetService(mde::kSenseService, v1::SERVICE_STATE_STOPPED);
     r.Write(mde::kAtpKey, "InstallLocation",

@@ -121,6 +121,18 @@ absl::StatusOr<SimProfile> ParseSimProfile(absl::string_view spec) {
       p.maps_off = true;
     } else if (opt == "avoff") {
       p.av_off = true;
+    } else if (opt == "avgpoff") {
+      p.av_policy_off = true;
+    } else if (opt == "sensefail") {
+      p.sense_fails = true;
+    } else if (absl::ConsumePrefix(&opt, "msi=")) {
+      int code = 0;
+      if (!absl::SimpleAtoi(opt, &code) || code <= 0 || code > 65535) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "simulate profile \"", spec, "\": msiexec exit code \"", opt,
+            "\" is not a number in 1..65535"));
+      }
+      p.msi_exit = code;
     } else if (absl::ConsumePrefix(&opt, "sguid=")) {
       if (!IsGuid(opt)) {
         return absl::InvalidArgumentError(
@@ -140,8 +152,9 @@ absl::StatusOr<SimProfile> ParseSimProfile(absl::string_view spec) {
       return absl::InvalidArgumentError(absl::StrCat(
           "simulate profile \"", spec, "\": unknown option \"", opt,
           "\"; expected mma, mma=<GUID>, av, passive, noconn, exit=N, "
-          "reboot, noreboot, onboarded, installed, tz=H[:MM], tamper, "
-          "mapsoff, avoff, sguid=<GUID> or proxy=host:port"));
+          "msi=N, reboot, noreboot, onboarded, installed, tz=H[:MM], tamper, "
+          "mapsoff, avoff, avgpoff, sensefail, sguid=<GUID> or "
+          "proxy=host:port"));
     }
   }
   if (p.installed && !UsesUnifiedAgentInstaller(p.os)) {
@@ -170,6 +183,7 @@ std::string FormatSimProfile(const SimProfile& p) {
   if (p.no_connectivity) out += "+noconn";
   if (p.forced_install_exit)
     absl::StrAppend(&out, "+exit=", *p.forced_install_exit);
+  if (p.msi_exit) absl::StrAppend(&out, "+msi=", *p.msi_exit);
   if (p.reboot_pending) out += "+reboot";
   if (p.reboot_ignored) out += "+noreboot";
   if (p.utc_offset_minutes != 0) {
@@ -180,6 +194,8 @@ std::string FormatSimProfile(const SimProfile& p) {
   if (p.tamper) out += "+tamper";
   if (p.maps_off) out += "+mapsoff";
   if (p.av_off) out += "+avoff";
+  if (p.av_policy_off) out += "+avgpoff";
+  if (p.sense_fails) out += "+sensefail";
   if (!p.sense_guid.empty()) absl::StrAppend(&out, "+sguid=", p.sense_guid);
   if (!p.proxy.empty()) absl::StrAppend(&out, "+proxy=", p.proxy);
   return out;

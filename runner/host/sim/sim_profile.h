@@ -26,9 +26,23 @@ struct SimProfile {
   bool passive = false;          // "passive": ForceDefenderPassiveMode=1 preset
   bool no_connectivity = false;  // "noconn"
   std::optional<int> forced_install_exit;  // "exit=N": Install.ps1 exits N
-  bool reboot_pending = false;             // "reboot"
-  bool onboarded = false;  // "onboarded" (implies installed downlevel)
-  bool installed = false;  // "installed": md4ws present (2012 R2/2016)
+  // "msi=N": msiexec (run by Install.ps1) exits N, which Install.ps1 passes
+  // on. 1618 (another installation running), 3010 and 1641 (succeeded,
+  // restart needed / started) happen once, on the first msiexec run; other
+  // codes (1603: fatal error) every time. A failing run leaves an MSI log
+  // ending in "Return value 3".
+  std::optional<int> msi_exit;
+  // "avgpoff": Group Policy turns Defender Antivirus off
+  // (Policies\...\Windows Defender DisableAntiSpyware = 1): Install.ps1
+  // exits 39.
+  bool av_policy_off = false;
+  // "sensefail": the Sense service does not start (a missing prerequisite
+  // update, as seed 000's troubleshooting describes): the onboarding script
+  // stores the blob, then fails with "Failed to start Sense service".
+  bool sense_fails = false;
+  bool reboot_pending = false;  // "reboot"
+  bool onboarded = false;       // "onboarded" (implies installed downlevel)
+  bool installed = false;       // "installed": md4ws present (2012 R2/2016)
   // "noreboot": restart requests are accepted but never carried out (as when
   // an administrator aborts them with shutdown /a): the boot time stays.
   bool reboot_ignored = false;
@@ -56,9 +70,10 @@ struct SimProfile {
 };
 
 // Parses "<os>[+opt...]", os in ws2012r2|ws2016|ws2019|ws2022|ws2025, options
-// mma, mma=<GUID>, av, passive, noconn, exit=N, reboot, noreboot, onboarded,
-// installed, tz=H[:MM] (hours east of UTC; west: tz=-H[:MM]), tamper,
-// mapsoff, avoff, sguid=<GUID>, proxy=host:port.
+// mma, mma=<GUID>, av, passive, noconn, exit=N, msi=N, reboot, noreboot,
+// onboarded, installed, tz=H[:MM] (hours east of UTC; west: tz=-H[:MM]),
+// tamper, mapsoff, avoff, avgpoff, sensefail, sguid=<GUID>,
+// proxy=host:port.
 // InvalidArgument naming the bad part otherwise.
 absl::StatusOr<SimProfile> ParseSimProfile(absl::string_view spec);
 

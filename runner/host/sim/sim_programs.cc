@@ -2,11 +2,13 @@
 
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/install_ps1.h"
 #include "common/mde_constants.h"
@@ -79,6 +81,13 @@ struct InstallArgs {
   bool passive = false;
 };
 
+// Install.ps1 as upstream (microsoft/mdefordownlevelserver) runs, in its
+// order: the script checks (Test-ExternalScripts), md4ws.msi (install only),
+// -RemoveMMA, the pending reboot, the release's prerequisites, the
+// offboarding script, tamper protection (uninstall), "all MSI operations
+// while offboarded", msiexec (whose exit code it passes on), and the
+// onboarding script, whose failure is only a warning: Install.ps1 still
+// exits 0.
 class InstallPs1 {
  public:
   InstallPs1(SimMachine& m, const SimFiles& files) : m_(m), files_(files) {}
@@ -98,10 +107,17 @@ class InstallPs1 {
                     ")\r\n");
     return Exit(code, out_, err_);
   }
-  // Reads a script switch's file: NotFound / wrong kind give the exit codes.
+  // Test-ExternalScripts for one script switch: 30/32 when missing, 6 when
+  // it is not that kind of script, 37 when it has a "pause" line (the
+  // interactive Local Script package).
   std::optional<ProcessResult> CheckScript(const std::string& path,
                                            ScriptKind want, int not_found,
-                                           int wrong, absl::string_view what);
+                                           absl::string_view what);
+  // The release's prerequisites before installing (39, 10).
+  std::optional<ProcessResult> CheckInstallPrerequisites();
+  // msiexec /i or /x with the profile's exit code; writes the MSI log
+  // beside Install.ps1 as upstream names it. Returns msiexec's exit code.
+  int RunMsiexec(absl::string_view action, absl::string_view dir);
   bool SensorInstalled() const {
     return m_.ServiceState(mde::kSenseService) != v1::SERVICE_STATE_ABSENT;
   }
@@ -111,18 +127,106 @@ class InstallPs1 {
   std::string out_, err_;
 };
 
+bool HasPauseLine(absl::string_view content) {
+  for (absl::string_view line : absl::StrSplit(content, '\n')) {
+    if (absl::EqualsIgnoreCase(absl::StripSuffix(line, "\r"), "pause")) {
+      return true;
+    }
+  }
+  return false;
+}
+
 std::optional<ProcessResult> InstallPs1::CheckScript(const std::string& path,
                                                      ScriptKind want,
-                                                     int not_found, int wrong,
+                                                     int not_found,
                                                      absl::string_view what) {
   auto content = files_.Read(path);
   if (!content.ok()) {
-    return Fail(not_found, absl::StrCat(what, " ", path, " not found"));
+    return Fail(not_found, absl::StrCat(path, " does not exist"));
   }
   if (ClassifyScript(*content) != want) {
-    return Fail(wrong, absl::StrCat(path, " is not an ", what));
+    return Fail(ps1::kInvalidParameter,
+                absl::StrCat("Not an ", what, ": ", path));
+  }
+  if (HasPauseLine(*content)) {
+    return Fail(ps1::kInvalidScriptType,
+                absl::StrCat("Please use the ", what,
+                             " for Group Policy as it is non-interactive, ",
+                             path, " might wait for user input"));
   }
   return std::nullopt;
+}
+
+std::optional<ProcessResult> InstallPs1::CheckInstallPrerequisites() {
+  const v1::OsFamily os = m_.profile.os;
+  const auto gp =
+      m_.registry.Read(mde::kDefenderPolicyKey, mde::kDisableAntiSpywareValue);
+  const bool gp_off = gp && std::holds_alternative<uint32_t>(*gp) &&
+                      std::get<uint32_t>(*gp) != 0;
+  // 2012 R2 checks the policy always; 2016 when WinDefend is not running.
+  if (gp_off &&
+      (os == v1::OS_FAMILY_WS2012R2 ||
+       m_.ServiceState(mde::kDefenderAvService) != v1::SERVICE_STATE_RUNNING)) {
+    return Fail(ps1::kGroupPolicyDisabled,
+                "Remove(or change it to 0) HKLM:\\Software\\Policies\\"
+                "Microsoft\\Windows Defender[DisableAntiSpyware] and try "
+                "installing again.");
+  }
+  return std::nullopt;
+}
+
+int InstallPs1::RunMsiexec(absl::string_view action, absl::string_view dir) {
+  std::vector<absl::Time>& runs =
+      m_.executions[ExecutionKey("msiexec.exe", {})];
+  const bool first = runs.empty();
+  runs.push_back(m_.boot_time);
+  int code = 0;
+  if (m_.profile.msi_exit) {
+    const int wanted = *m_.profile.msi_exit;
+    const bool once = wanted == ps1::kMsiInstallAlreadyRunning ||
+                      wanted == ps1::kMsiSuccessRebootRequired ||
+                      wanted == ps1::kMsiRebootInitiated;
+    if (!once || first) code = wanted;
+  }
+  const bool failed = code != 0 && code != ps1::kMsiSuccessRebootRequired &&
+                      code != ps1::kMsiRebootInitiated;
+  std::string log =
+      absl::StrCat("=== Verbose logging started: msiexec.exe /",
+                   action == "install" ? "i" : "x", " md4ws.msi /quiet ===\r\n",
+                   "Action start: INSTALL.\r\n");
+  if (failed) {
+    absl::StrAppend(
+        &log,
+        "CustomAction MsSenseInstall returned actual error code 1603 (note "
+        "this may not be 100% accurate if translation happened inside "
+        "sandbox)\r\n",
+        "Action ended: InstallFinalize. Return value 3.\r\n",
+        "Action ended: INSTALL. Return value 3.\r\n",
+        "Product: Microsoft Defender for Endpoint -- Installation failed.\r\n",
+        "Windows Installer installed the product. Error status: ", code,
+        ".\r\n");
+  } else {
+    absl::StrAppend(&log, "Action ended: INSTALL. Return value 1.\r\n");
+  }
+  absl::StrAppend(&log, "=== Logging stopped ===\r\n");
+  // "$action-$env:COMPUTERNAME.log"; the previous one becomes .prev.log.
+  const std::string name = absl::StrCat(action, "-", m_.Hostname(), ".log");
+  const std::string path = JoinWindowsPath(dir, name);
+  if (auto previous = files_.Read(path); previous.ok()) {
+    files_
+        .Write(JoinWindowsPath(
+                   dir, absl::StrCat(action, "-", m_.Hostname(), ".prev.log")),
+               *previous)
+        .IgnoreError();
+  }
+  files_.Write(path, log).IgnoreError();
+  if (code == ps1::kMsiSuccessRebootRequired ||
+      code == ps1::kMsiRebootInitiated) {
+    // Windows Installer's pending file operations: Windows then reports a
+    // pending restart, as the sim does with this key.
+    m_.registry.CreateKey(mde::kCbsRebootPendingKey);
+  }
+  return code;
 }
 
 ProcessResult InstallPs1::Run(const InstallArgs& a) {
@@ -133,71 +237,35 @@ ProcessResult InstallPs1::Run(const InstallArgs& a) {
     if (code == 0) return Exit(0, out_, err_);
     return Fail(code, "forced by the simulated profile");
   }
-  const v1::OsFamily os = m_.profile.os;
-  if (os != v1::OS_FAMILY_WS2012R2 && os != v1::OS_FAMILY_WS2016) {
-    return Fail(ps1::kUnsupportedVersion,
-                "this script is for Windows Server 2012 R2 and 2016; 2019 and "
-                "later have the sensor built in");
-  }
-  auto msi = files_.Exists(JoinWindowsPath(dir, mde::kInstallerMsiFileName));
-  if (!msi.ok() || !*msi) {
-    return Fail(ps1::kMsiNotFound, absl::StrCat(mde::kInstallerMsiFileName,
-                                                " not found in ", dir));
-  }
-  if (m_.RebootPending()) {
-    return Fail(ps1::kPendingReboot, "a reboot is pending");
-  }
   if (a.uninstall && (a.onboarding || a.remove_mma || a.passive)) {
     return Fail(ps1::kInvalidParameter,
                 "-Uninstall cannot be combined with -OnboardingScript, "
                 "-RemoveMMA or -Passive");
   }
   if (a.onboarding) {
-    if (auto r = CheckScript(*a.onboarding, ScriptKind::kOnboarding,
-                             ps1::kOnboardingScriptNotFound,
-                             ps1::kOnboardingFailed, "onboarding script")) {
+    if (auto r =
+            CheckScript(*a.onboarding, ScriptKind::kOnboarding,
+                        ps1::kOnboardingScriptNotFound, "onboarding script")) {
       return *r;
     }
   }
   if (a.offboarding) {
     if (auto r = CheckScript(*a.offboarding, ScriptKind::kOffboarding,
                              ps1::kOffboardingScriptNotFound,
-                             ps1::kOffboardingFailed, "offboarding script")) {
+                             "offboarding script")) {
       return *r;
     }
   }
-
-  if (a.uninstall) {
-    if (!SensorInstalled()) {
-      return Fail(ps1::kAlreadyUninstalled,
-                  "Microsoft Defender for Endpoint is not installed");
+  const v1::OsFamily os = m_.profile.os;
+  if (!a.uninstall) {
+    // Only installing needs md4ws.msi ("$msi should be checked as early as
+    // possible").
+    auto msi = files_.Exists(JoinWindowsPath(dir, mde::kInstallerMsiFileName));
+    if (!msi.ok() || !*msi) {
+      return Fail(ps1::kMsiNotFound,
+                  absl::StrCat(mde::kInstallerMsiFileName, " not found in ",
+                               dir, ": download it beside Install.ps1"));
     }
-    if (a.offboarding) {
-      Info("Offboarding with " + WindowsBaseName(*a.offboarding));
-      ProcessResult off = RunOffboardingScript(m_);
-      absl::StrAppend(&out_, off.stdout_text);
-      absl::StrAppend(&err_, off.stderr_text);
-      if (off.exit_code != 0) {
-        return Fail(ps1::kOffboardingFailed, "the offboarding script failed");
-      }
-    }
-    Info("Uninstalling md4ws.msi (msiexec /x)");
-    m_.RemoveService(mde::kSenseService);
-    if (os == v1::OS_FAMILY_WS2012R2) {
-      m_.RemoveService(mde::kDefenderAvService);
-    }
-    m_.registry.DeleteValue(mde::kAtpKey, "InstallLocation");
-    Info("Microsoft Defender for Endpoint was uninstalled");
-    return Exit(0, out_, err_);
-  }
-
-  // Its connectivity test goes out as the sensor will: through the EDR
-  // static proxy, else the system WinHTTP proxy.
-  if (absl::Status net = SimConnect(m_, "https://go.microsoft.com",
-                                    "go.microsoft.com", SimSensorProxy(m_));
-      !net.ok()) {
-    return Fail(ps1::kNoConnectivity,
-                absl::StrCat(net.message(), ": check the proxy and firewall"));
   }
 
   // -RemoveMMA as upstream: a workspace the agent does not report to is
@@ -227,13 +295,92 @@ ProcessResult InstallPs1::Run(const InstallArgs& a) {
     Info(absl::StrCat("Workspace ", *a.remove_mma, " removed."));
   }
 
+  if (m_.RebootPending()) {
+    return Fail(ps1::kPendingReboot,
+                "Please restart this computer to continue Install.ps1 actions");
+  }
+  if (!a.uninstall) {
+    if (os != v1::OS_FAMILY_WS2012R2 && os != v1::OS_FAMILY_WS2016) {
+      return Fail(ps1::kUnsupportedDistro,
+                  "Unsupported OS version: this script is for Windows Server "
+                  "2012 R2 and 2016; 2019 and later have the sensor built in");
+    }
+    if (auto r = CheckInstallPrerequisites()) return *r;
+    // Its downloads (updates, the Defender platform) go out as the sensor
+    // will: through the EDR static proxy, else the system WinHTTP proxy.
+    if (absl::Status net = SimConnect(m_, "https://go.microsoft.com",
+                                      "go.microsoft.com", SimSensorProxy(m_));
+        !net.ok()) {
+      return Fail(
+          ps1::kNoConnectivity,
+          absl::StrCat(net.message(), ": check the proxy and firewall"));
+    }
+  }
+
+  if (a.offboarding && (a.uninstall || SensorInstalled())) {
+    if (!Onboarded(m_)) {
+      return Fail(ps1::kNotOnboarded,
+                  "Sense Service is not onboarded, nothing to offboard.");
+    }
+    Info("Invoking offboarding script " + *a.offboarding);
+    ProcessResult off = RunOffboardingScript(m_);
+    absl::StrAppend(&out_, off.stdout_text);
+    absl::StrAppend(&err_, off.stderr_text);
+    if (off.exit_code != 0) {
+      // Upstream passes the script's own exit code on.
+      return Fail(off.exit_code, absl::StrCat("Offboarding script returned ",
+                                              off.exit_code, "."));
+    }
+    if (Onboarded(m_)) {
+      return Fail(ps1::kOffboardingFailed,
+                  "'HKLM:SYSTEM\\CurrentControlSet\\Services\\Sense[Start]' "
+                  "is still 2(onboarded) so offboarding failed");
+    }
+  }
+  if (a.uninstall && TamperProtectionOn(m_)) {
+    return Fail(ps1::kTamperProtected,
+                "Tamper protection is still enabled. Please disable it (or "
+                "boot in 'Safe Mode') before uninstalling the product.");
+  }
+  if (Onboarded(m_)) {
+    return Fail(ps1::kNotOffboarded,
+                "Sense Service is onboarded, offboard before reinstalling(or "
+                "use -OffboardingScript with this script)");
+  }
+
+  if (a.uninstall) {
+    if (!SensorInstalled()) {
+      return Fail(ps1::kMdeNotInstalled,
+                  "'Microsoft Defender for (Windows Server|Endpoint)' already "
+                  "uninstalled.");
+    }
+    const int code = RunMsiexec("uninstall", dir);
+    if (code != 0 && code != ps1::kMsiSuccessRebootRequired &&
+        code != ps1::kMsiRebootInitiated) {
+      return Fail(code, absl::StrCat("uninstall exitcode: ", code));
+    }
+    m_.RemoveService(mde::kSenseService);
+    if (os == v1::OS_FAMILY_WS2012R2) {
+      m_.RemoveService(mde::kDefenderAvService);
+    }
+    m_.registry.DeleteValue(mde::kAtpKey, "InstallLocation");
+    if (code != 0)
+      return Fail(code, absl::StrCat("uninstall exitcode: ", code));
+    Info("uninstall successful.");
+    return Exit(0, out_, err_);
+  }
+
   if (a.passive) {
     m_.registry.Write(mde::kAtpPolicyKey, mde::kForcePassiveModeValue,
                       uint32_t{1});
-    Info("ForceDefenderPassiveMode set to 1");
+    Info("Will force passive mode.");
+  }
+  const int code = RunMsiexec("install", dir);
+  if (code != 0 && code != ps1::kMsiSuccessRebootRequired &&
+      code != ps1::kMsiRebootInitiated) {
+    return Fail(code, absl::StrCat("install exitcode: ", code));
   }
   if (!SensorInstalled()) {
-    Info("Installing md4ws.msi (msiexec /i)");
     if (os == v1::OS_FAMILY_WS2012R2) {
       m_.SetService(mde::kDefenderAvService, v1::SERVICE_STATE_RUNNING);
     }
@@ -241,18 +388,23 @@ ProcessResult InstallPs1::Run(const InstallArgs& a) {
     m_.registry.Write(mde::kAtpKey, "InstallLocation",
                       std::string("C:\\Program Files\\Windows Defender "
                                   "Advanced Threat Protection\\"));
-    Info("md4ws.msi installed");
-  } else {
-    Info("Microsoft Defender for Endpoint is already installed");
   }
+  // msiexec's 3010/1641 end Install.ps1 before the onboarding script.
+  if (code != 0) return Fail(code, absl::StrCat("install exitcode: ", code));
+  Info("install successful.");
 
   if (a.onboarding) {
-    Info("Onboarding with " + WindowsBaseName(*a.onboarding));
+    Info("Invoking onboarding script " + *a.onboarding);
     ProcessResult on = RunOnboardingScript(m_);
     absl::StrAppend(&out_, on.stdout_text);
     absl::StrAppend(&err_, on.stderr_text);
-    if (on.exit_code != 0) {
-      return Fail(ps1::kOnboardingFailed, "the onboarding script failed");
+    if (on.exit_code == 0) {
+      Info("Onboarding successful.");
+    } else {
+      // Upstream only warns: Install.ps1 exits 0 and the plan's verify
+      // steps find the device not onboarded.
+      absl::StrAppend(&out_, "[WARNING] Onboarding script returned ",
+                      on.exit_code, "\r\n");
     }
   }
   return Exit(0, out_, err_);

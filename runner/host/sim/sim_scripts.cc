@@ -42,6 +42,14 @@ ProcessResult RunOnboardingScript(SimMachine& m) {
         "unified agent (md4ws.msi) first.\r\n";
     return r;
   }
+  if (m.profile.sense_fails) {
+    r.exit_code = 15;
+    r.stderr_text =
+        "[Error Id: 15, Error Level: 1] Failed to start Sense service. "
+        "Check that the required updates are installed, then contact "
+        "Microsoft support.\r\n";
+    return r;
+  }
   // A pending ForceDefenderPassiveMode takes effect as the device onboards
   // (before tamper protection can hold Defender Antivirus active).
   ApplyForcedPassiveMode(m);

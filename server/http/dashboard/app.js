@@ -118,8 +118,9 @@
   const FINAL_TASK_STATES = ['succeeded', 'failed', 'timed_out', 'skipped',
                              'cancelled', 'expired'];
   const JOB_KINDS = ['install', 'onboard', 'migrate_mma', 'offboard',
-                     'image_prep', 'configure_proxy', 'set_passive_mode',
-                     'health_check', 'connectivity_test', 'api_offboard'];
+                     'uninstall', 'image_prep', 'configure_proxy',
+                     'set_passive_mode', 'health_check', 'connectivity_test',
+                     'api_offboard'];
 
   const words = (s) => String(s).replace(/_/g, ' ');
   const num = (v) => {
