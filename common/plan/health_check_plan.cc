@@ -35,6 +35,28 @@ std::string DescribeProxy(const v1::ProxySettings& p) {
   return absl::StrJoin(parts, "; ");
 }
 
+// Where the facts say Defender Antivirus is absent or stopped, a check of
+// one of its settings would read a missing value as the default and pass;
+// instead the check is on its service and fails saying why (`what`: what
+// cannot be there without it).
+bool AddAvAbsentCheck(const PlanContext& ctx, v1::Plan* plan,
+                      absl::string_view name, absl::string_view description,
+                      absl::string_view what) {
+  const v1::AvMode mode = ctx.facts.av_mode();
+  if (mode != v1::AV_MODE_NOT_INSTALLED && mode != v1::AV_MODE_DISABLED) {
+    return false;
+  }
+  AddCheckService(
+      plan, name, description, mde::kDefenderAvService,
+      {v1::SERVICE_STATE_RUNNING}, v1::ON_MISMATCH_FAIL,
+      absl::StrCat(mode == v1::AV_MODE_NOT_INSTALLED
+                       ? "Defender Antivirus is not installed (no WinDefend "
+                         "service)"
+                       : "Defender Antivirus (WinDefend) is not running",
+                   ": ", what));
+  return true;
+}
+
 }  // namespace
 
 absl::StatusOr<v1::Plan> BuildHealthCheckPlan(const PlanContext& ctx) {
@@ -51,16 +73,26 @@ absl::StatusOr<v1::Plan> BuildHealthCheckPlan(const PlanContext& ctx) {
                 DwordExpect::kEquals, 1, v1::ON_MISMATCH_FAIL,
                 "not onboarded (OnboardingState is not 1): run onboard");
   Finding(&plan);
-  AddCheckDword(
-      &plan, "check_cloud_protection",
-      "Cloud-delivered protection is on (MAPSReporting is not 0)",
-      mde::kSpynetPolicyKey, mde::kSpynetReportingValue,
-      DwordExpect::kNotEquals, 0, v1::ON_MISMATCH_FAIL,
-      "cloud-delivered protection is off (MAPSReporting = 0): turn on the "
-      "Group Policy \"Join Microsoft MAPS\" or run Set-MpPreference "
-      "-MAPSReporting Advanced");
-  Finding(&plan)->mutable_action()->mutable_check_registry()->set_fallback_key(
-      std::string(mde::kSpynetKey));
+  if (!AddAvAbsentCheck(ctx, &plan, "check_cloud_protection",
+                        "Cloud-delivered protection is on",
+                        "there is no cloud-delivered protection; on 2012 "
+                        "R2/2016 install md4ws, otherwise check that no "
+                        "policy left by a removed antivirus disables it "
+                        "(seed 001)")) {
+    AddCheckDword(
+        &plan, "check_cloud_protection",
+        "Cloud-delivered protection is on (MAPSReporting is not 0)",
+        mde::kSpynetPolicyKey, mde::kSpynetReportingValue,
+        DwordExpect::kNotEquals, 0, v1::ON_MISMATCH_FAIL,
+        "cloud-delivered protection is off (MAPSReporting = 0): turn on the "
+        "Group Policy \"Join Microsoft MAPS\" or run Set-MpPreference "
+        "-MAPSReporting Advanced");
+    Finding(&plan)
+        ->mutable_action()
+        ->mutable_check_registry()
+        ->set_fallback_key(std::string(mde::kSpynetKey));
+  }
+  Finding(&plan);
   v1::PlannedStep* maps =
       AddStep(&plan, "check_cloud_connection",
               "MpCmdRun.exe -ValidateMapsConnection reaches the cloud "
@@ -86,7 +118,11 @@ absl::StatusOr<v1::Plan> BuildHealthCheckPlan(const PlanContext& ctx) {
                   "it is not disabled by a policy left by a removed "
                   "antivirus (seed 001)");
   Finding(&plan);
-  if (!ctx.facts.third_party_av().empty()) {
+  if (AddAvAbsentCheck(ctx, &plan, "check_av_mode",
+                       "Defender Antivirus runs in the mode this device needs",
+                       "it has no running mode (active or passive)")) {
+    // Checked on its service above.
+  } else if (!ctx.facts.third_party_av().empty()) {
     AddCheckDword(
         &plan, "check_av_mode",
         absl::StrCat("Defender Antivirus runs in passive mode beside ",

@@ -75,6 +75,37 @@ TEST_P(HealthCheckTest, AvModeExpectationFollowsThirdPartyAntivirus) {
   EXPECT_THAT(passive.mismatch_message(), HasSubstr("set_passive_mode"));
 }
 
+// Without Defender Antivirus (absent, or stopped) its settings read as
+// missing, which a registry check took for the defaults and passed: the
+// checks are then on its service, and fail saying why.
+TEST_P(HealthCheckTest, AvSettingsFailWhenDefenderAntivirusIsAbsent) {
+  for (v1::AvMode mode : {v1::AV_MODE_NOT_INSTALLED, v1::AV_MODE_DISABLED}) {
+    v1::DeviceFacts facts = FactsFor(GetParam());
+    facts.set_av_mode(mode);
+    auto plan = BuildPlan(InputsFor("health_check"), facts);
+    ASSERT_TRUE(plan.ok()) << plan.status();
+    for (const char* name : {"check_cloud_protection", "check_av_mode"}) {
+      const v1::PlannedStep& step = Step(*plan, name);
+      ASSERT_TRUE(step.action().has_check_service()) << name;
+      EXPECT_EQ(step.action().check_service().name(), "WinDefend");
+      EXPECT_THAT(step.action().check_service().accept(),
+                  ElementsAre(v1::SERVICE_STATE_RUNNING));
+      EXPECT_THAT(step.action().check_service().mismatch_message(),
+                  HasSubstr(mode == v1::AV_MODE_NOT_INSTALLED
+                                ? "Defender Antivirus is not installed"
+                                : "is not running"))
+          << name;
+      EXPECT_TRUE(step.continue_on_failure()) << name;
+    }
+  }
+  // Running: the settings themselves are read.
+  v1::DeviceFacts facts = FactsFor(GetParam());
+  facts.set_av_mode(v1::AV_MODE_ACTIVE);
+  auto plan = BuildPlan(InputsFor("health_check"), facts);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_TRUE(Step(*plan, "check_av_mode").action().has_check_registry());
+}
+
 TEST_P(HealthCheckTest, ReportsTheProxySettingsFromTheFacts) {
   v1::DeviceFacts facts = FactsFor(GetParam());
   facts.mutable_proxy()->set_edr_proxy("proxy.corp:8080");

@@ -170,7 +170,7 @@ TEST_F(PlanExecution, MigrateMmaOfAnOnboardedServerRemovesTheWorkspace) {
   TaskOutcome out = Run("migrate_mma");
   EXPECT_EQ(out.task_state, v1::TASK_STATE_SUCCEEDED) << out.summary;
   ExpectAllSucceeded();
-  const auto& run = reporter_.Finals()[5];
+  const v1::ReportStepRequest run = reporter_.Finals()[5];
   EXPECT_EQ(run.exit_code(), 35);
   EXPECT_THAT(run.message(), HasSubstr("removed the workspace"));
   auto facts = CollectFacts(*host_, {});
