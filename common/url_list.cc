@@ -5,6 +5,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/proxy_config.h"
@@ -31,7 +32,17 @@ absl::Status CheckUrl(int line, absl::string_view url) {
     return LineError(
         line, absl::StrCat("URL longer than ", kMaxUrlLength, " characters"));
   }
-  if (!absl::StartsWithIgnoreCase(url, "https://")) {
+  const bool http = absl::StartsWithIgnoreCase(url, "http://");
+  if (http && !IsRevocationEndpoint(url)) {
+    return LineError(
+        line,
+        absl::StrCat(Quote(url),
+                     " is plain HTTP, which only certificate revocation and "
+                     "trust list endpoints use (",
+                     absl::StrJoin(kRevocationHosts, ", "),
+                     "); every other Defender endpoint is https://"));
+  }
+  if (!http && !absl::StartsWithIgnoreCase(url, "https://")) {
     // Quoted only when it is a URL of another scheme: a wrong file (an
     // onboarding script uploaded by mistake) must not be echoed.
     const size_t scheme_end = url.find("://");
@@ -51,7 +62,7 @@ absl::Status CheckUrl(int line, absl::string_view url) {
                                           "character; one URL per line"));
     }
   }
-  const absl::string_view rest = url.substr(8);
+  const absl::string_view rest = url.substr(http ? 7 : 8);
   const absl::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
   if (authority.empty()) {
     return LineError(line, absl::StrCat(Quote(url), " has no host"));
@@ -64,8 +75,9 @@ absl::Status CheckUrl(int line, absl::string_view url) {
   // same way.
   const bool has_port =
       authority.back() != ']' && absl::StrContains(authority, ':');
-  auto host_port = ParseHostPort(has_port ? std::string(authority)
-                                          : absl::StrCat(authority, ":443"));
+  auto host_port =
+      ParseHostPort(has_port ? std::string(authority)
+                             : absl::StrCat(authority, http ? ":80" : ":443"));
   if (!host_port.ok()) {
     return LineError(
         line, absl::StrCat(Quote(url), ": ", host_port.status().message()));
@@ -74,6 +86,16 @@ absl::Status CheckUrl(int line, absl::string_view url) {
 }
 
 }  // namespace
+
+bool IsRevocationEndpoint(absl::string_view url) {
+  if (!absl::StartsWithIgnoreCase(url, "http://")) return false;
+  url.remove_prefix(7);
+  const absl::string_view host = url.substr(0, url.find_first_of("/:?#"));
+  for (absl::string_view h : kRevocationHosts) {
+    if (absl::EqualsIgnoreCase(host, h)) return true;
+  }
+  return false;
+}
 
 absl::StatusOr<std::vector<std::string>> ParseUrlList(
     absl::string_view content) {
@@ -110,7 +132,7 @@ absl::StatusOr<std::vector<std::string>> ParseUrlList(
   if (urls.empty()) {
     return absl::InvalidArgumentError(
         "content: no URLs (only comments or blank lines); one https:// URL "
-        "per line");
+        "(or http:// for a certificate revocation endpoint) per line");
   }
   return urls;
 }

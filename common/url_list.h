@@ -1,6 +1,8 @@
 // URL lists (artifacts of kind URL_LIST) for connectivity_test: one https://
-// URL per line, '#' comments and blank lines allowed. Checked at upload and
-// parsed again by the server when it plans a connectivity_test.
+// URL per line (http:// only for the certificate revocation and trust list
+// endpoints, which are plain HTTP), '#' comments and blank lines allowed.
+// Checked at upload and parsed again by the server when it plans a
+// connectivity_test.
 #ifndef MDEFLEET_COMMON_URL_LIST_H_
 #define MDEFLEET_COMMON_URL_LIST_H_
 
@@ -20,9 +22,20 @@ inline constexpr size_t kMaxUrlListUrls = 200;
 inline constexpr size_t kMaxUrlListBytes = 64 * 1024;
 inline constexpr size_t kMaxUrlLength = 2048;
 
+// The hosts that serve certificate revocation lists and the trust list over
+// plain HTTP, as Microsoft's Defender URL list names them (the "CRL" rows)
+// and seed 003 (cp.wd.microsoft.com, fetched by cloud protection).
+inline constexpr absl::string_view kRevocationHosts[] = {
+    "crl.microsoft.com", "ctldl.windowsupdate.com", "www.microsoft.com",
+    "cp.wd.microsoft.com"};
+
+// Whether `url` is http:// to one of kRevocationHosts.
+bool IsRevocationEndpoint(absl::string_view url);
+
 // The URLs of `content`, in order, duplicates removed (case-sensitive path,
 // as sent). InvalidArgument "content: line N: ..." naming the first bad line
-// (not https://, no host, spaces inside, too long), too many URLs or bytes,
+// (not https://, plain http:// to a host other than kRevocationHosts, no
+// host, spaces inside, too long), too many URLs or bytes,
 // or no URL at all. Quotes only a line that is a URL (never a line of a
 // wrong file, which may be a secret script).
 absl::StatusOr<std::vector<std::string>> ParseUrlList(

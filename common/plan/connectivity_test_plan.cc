@@ -11,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "common/plan/kind_plans.h"
 #include "common/proxy_config.h"
+#include "common/url_list.h"
 
 namespace mdefleet::plan_internal {
 
@@ -29,11 +30,11 @@ absl::StatusOr<v1::Plan> BuildConnectivityTestPlan(const PlanContext& ctx) {
   int index = 0;
   for (const std::string& url : ctx.inputs.urls) {
     ++index;
-    v1::PlannedStep* step =
-        AddStep(&plan, absl::StrFormat("check_url_%0*d", width, index),
-                absl::StrCat("HTTPS GET ", url,
-                             " through the device's configured proxy"),
-                /*rerun_safe=*/true);
+    v1::PlannedStep* step = AddStep(
+        &plan, absl::StrFormat("check_url_%0*d", width, index),
+        absl::StrCat(IsRevocationEndpoint(url) ? "HTTP GET " : "HTTPS GET ",
+                     url, " through the device's configured proxy"),
+        /*rerun_safe=*/true);
     // A finding, not a fault to retry: the report is the result.
     step->set_failure_class(v1::FAILURE_CLASS_FINAL);
     step->set_continue_on_failure(true);

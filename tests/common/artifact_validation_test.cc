@@ -346,9 +346,9 @@ TEST(ValidateArtifactTest, UrlList) {
   // Line 2 is quoted as the bad URL it is: a URL list is not a secret.
   EXPECT_EQ(
       ErrorOn(ValidateArtifact(v1::ARTIFACT_KIND_URL_LIST, "urls.txt",
-                               "https://a.example\nhttp://a.example\n", kToday),
+                               "https://a.example\nftp://a.example\n", kToday),
               "content"),
-      "content: line 2: \"http://a.example\" is not an https:// URL "
+      "content: line 2: \"ftp://a.example\" is not an https:// URL "
       "(the sensor connects over HTTPS only; one URL per line, '#' "
       "starts a comment)");
   // A line that is not a URL (a wrong file) is not quoted.

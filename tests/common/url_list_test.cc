@@ -31,14 +31,38 @@ TEST(ParseUrlListTest, KeepsUrlsInOrderSkippingCommentsBlanksAndDuplicates) {
                           "HTTPS://[fd00::1]:8443/x?y=1", "https://10.0.0.6/"));
 }
 
+// The CRL/CTL endpoints are plain HTTP (Microsoft's URL list, seed 003):
+// allowed there and nowhere else.
+TEST(ParseUrlListTest, PlainHttpOnlyForRevocationEndpoints) {
+  auto urls = ParseUrlList(
+      "https://winatp-gw-cus.microsoft.com/test\n"
+      "http://crl.microsoft.com/pki/crl/products/\n"
+      "HTTP://CTLDL.windowsupdate.com/msdownload/update/v3/static/trustedr/en/"
+      "authrootstl.cab\n"
+      "http://www.microsoft.com/pkiops/crl/\n");
+  ASSERT_TRUE(urls.ok()) << urls.status();
+  EXPECT_EQ(urls->size(), 4u);
+  EXPECT_TRUE(IsRevocationEndpoint("http://crl.microsoft.com/pki/crl/"));
+  EXPECT_TRUE(IsRevocationEndpoint("http://cp.wd.microsoft.com/"));
+  EXPECT_FALSE(IsRevocationEndpoint("https://crl.microsoft.com/"));
+  EXPECT_FALSE(IsRevocationEndpoint("http://crl.microsoft.com.evil.example/"));
+  EXPECT_FALSE(IsRevocationEndpoint("http://evil.example/crl.microsoft.com"));
+  EXPECT_FALSE(ParseUrlList("http://crl.microsoft.com@evil.example/\n").ok());
+}
+
 TEST(ParseUrlListTest, NamesTheBadLine) {
   struct Case {
     std::string content;
     std::string error;
   };
   for (const Case& c : std::vector<Case>{
-           {"https://a.example\nhttp://crl.microsoft.com\n",
-            "content: line 2: \"http://crl.microsoft.com\" is not an "
+           {"https://a.example\nhttp://winatp-gw-cus.microsoft.com/test\n",
+            "content: line 2: \"http://winatp-gw-cus.microsoft.com/test\" is "
+            "plain HTTP, which only certificate revocation and trust list "
+            "endpoints use (crl.microsoft.com, ctldl.windowsupdate.com, "
+            "www.microsoft.com, cp.wd.microsoft.com)"},
+           {"ftp://crl.microsoft.com/\n",
+            "content: line 1: \"ftp://crl.microsoft.com/\" is not an "
             "https:// URL"},
            {"# c\nwinatp-gw-cus.microsoft.com\n",
             "content: line 2: is not an https:// URL"},

@@ -136,20 +136,21 @@ TEST(ProxyEndToEnd, ConfigureProxySetThenClearReadsEveryValueBack) {
   }
 }
 
-TEST(ProxyEndToEnd, UrlListThatIsNotHttpsIsRefusedAtUpload) {
+TEST(ProxyEndToEnd, UrlListWithANonRevocationPlainHttpLineIsRefused) {
   auto env_or = E2eEnvironment::Start();
   ASSERT_TRUE(env_or.ok()) << env_or.status();
   E2eEnvironment& env = **env_or;
   const std::string path = env.dir() + "/bad-urls.txt";
   WriteText(path,
             "# endpoints\nhttps://winatp-gw-cus.microsoft.com/test\n"
-            "http://crl.microsoft.com/pki/crl/\n");
+            "http://winatp-gw-eus.microsoft.com/test\n");
   ProcessOutput upload =
       env.Ctl({"artifacts", "upload", path, "--kind", "url_list"});
   EXPECT_NE(upload.exit_code, 0);
   EXPECT_THAT(upload.err,
-              HasSubstr("content: line 3: \"http://crl.microsoft.com/pki/"
-                        "crl/\" is not an https:// URL"));
+              HasSubstr("content: line 3: \"http://winatp-gw-eus.microsoft."
+                        "com/test\" is plain HTTP, which only certificate "
+                        "revocation and trust list endpoints use"));
   // The sample in deploy/ is accepted.
   EXPECT_TRUE(
       env.Upload(std::string(MDEFLEET_SOURCE_DIR) + "/deploy/samples/urls.txt",

@@ -71,6 +71,18 @@ TEST(SimNetwork, DirectNetworkHasNoProxy) {
               HasSubstr("no internet connectivity"));
 }
 
+// Plain HTTP reaches the certificate revocation endpoints only, as the
+// WindowsHost allows (common/url_list.h).
+TEST(SimNetwork, PlainHttpOnlyToRevocationEndpoints) {
+  TempDir dir;
+  auto host = MakeSim("ws2019", dir.path());
+  EXPECT_TRUE(host->CheckUrl("http://crl.microsoft.com/pki/crl/", "").ok());
+  absl::Status other =
+      host->CheckUrl("http://winatp-gw-cus.microsoft.com/test", "");
+  EXPECT_EQ(other.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(other.message(), HasSubstr("is not an https:// URL"));
+}
+
 TEST(SimNetsh, SetShowResetWithTheRealOutput) {
   TempDir dir;
   auto host = MakeSim("ws2019+proxy=10.0.0.6:8080", dir.path());

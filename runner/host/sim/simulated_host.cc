@@ -17,6 +17,7 @@
 #include "common/mde_constants.h"
 #include "common/random.h"
 #include "common/sha256.h"
+#include "common/url_list.h"
 #include "runner/host/sim/sim_defender.h"
 #include "runner/host/sim/sim_network.h"
 #include "runner/host/sim/sim_programs.h"
@@ -235,8 +236,8 @@ absl::StatusOr<ProcessResult> SimulatedHost::RunProcess(
     const ProcessRequest& request) {
   {
     absl::MutexLock lock(&mu_);
-    machine_.executions[ExecutionKey(request.program, request.args)]
-        .push_back(options_.clock->Now());
+    machine_.executions[ExecutionKey(request.program, request.args)].push_back(
+        options_.clock->Now());
     if (absl::Status s = SaveLocked(); !s.ok()) return s;
   }
   const absl::Duration delay = DelayFor(request);
@@ -316,7 +317,10 @@ absl::StatusOr<std::string> SimulatedHost::LinuxPath(
 absl::Status SimulatedHost::CheckUrl(absl::string_view url,
                                      absl::string_view proxy) {
   absl::string_view rest = url;
-  if (!absl::ConsumePrefix(&rest, "https://") || rest.empty()) {
+  const bool ok =
+      absl::ConsumePrefix(&rest, "https://") ||
+      (IsRevocationEndpoint(url) && absl::ConsumePrefix(&rest, "http://"));
+  if (!ok || rest.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("\"", url, "\" is not an https:// URL"));
   }

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "common/url_list.h"
 #include "runner/host/windows/files.h"
 #include "runner/host/windows/network.h"
 #include "runner/host/windows/os_info.h"
@@ -145,7 +146,9 @@ absl::StatusOr<std::vector<std::string>> WindowsHost::ListDirectory(
 absl::Status WindowsHost::CheckUrl(absl::string_view url,
                                    absl::string_view proxy) {
   UrlCheckOptions options;
-  options.allow_http = options_.allow_http_for_test;
+  // Certificate revocation endpoints are plain HTTP (common/url_list.h).
+  options.allow_http =
+      options_.allow_http_for_test || IsRevocationEndpoint(url);
   options.proxy = std::string(proxy);
   return CheckUrlReachable(url, options);
 }
