@@ -29,7 +29,7 @@ TEST(EndToEndDefender, SetPassiveModeSetsSkipsAndRefusesUnderTamper) {
   E2eEnvironment& env = **env_or;
   ASSERT_TRUE(env.StartRunner("ws2019+av").ok());
   ASSERT_TRUE(env.StartRunner("ws2022+onboarded+tamper+av").ok());
-  ASSERT_TRUE(env.StartRunner("ws2016+av+passive+installed").ok());
+  ASSERT_TRUE(env.StartRunner("ws2016+av+passive+onboarded").ok());
   ASSERT_TRUE(env.WaitForDevices(3, absl::Seconds(60)).ok());
 
   // The dry run warns about the device tamper protection will hold.

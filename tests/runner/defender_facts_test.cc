@@ -45,7 +45,11 @@ TEST(DefenderFactsTest, ProfileOptionsShowInTheFacts) {
   EXPECT_EQ(Facts("ws2019+mapsoff", b).cloud_protection(),
             v1::FEATURE_STATE_OFF);
   EXPECT_EQ(Facts("ws2019+avoff", c).av_mode(), v1::AV_MODE_DISABLED);
-  EXPECT_EQ(Facts("ws2019+av+passive", d).av_mode(), v1::AV_MODE_PASSIVE);
+  // Passive mode exists only on onboarded devices.
+  EXPECT_EQ(Facts("ws2019+av+passive", d).av_mode(), v1::AV_MODE_ACTIVE);
+  TempDir f;
+  EXPECT_EQ(Facts("ws2019+av+passive+onboarded", f).av_mode(),
+            v1::AV_MODE_PASSIVE);
   v1::DeviceFacts none = Facts("ws2012r2", e);
   EXPECT_EQ(none.av_mode(), v1::AV_MODE_NOT_INSTALLED);
   EXPECT_EQ(none.cloud_protection(), v1::FEATURE_STATE_UNKNOWN);

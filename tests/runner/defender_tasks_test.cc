@@ -166,8 +166,21 @@ TEST_F(DefenderTasksTest, AStepWithoutContinueOnFailureStillEndsTheTask) {
   EXPECT_EQ(reporter.Finals()[1].task_state(), v1::TASK_STATE_FAILED);
 }
 
-TEST_F(DefenderTasksTest, SetPassiveModeSetsTheValueAndSwitchesAtRestart) {
+// Passive mode exists only on onboarded devices: on one that is not, the
+// value is set (ready for onboarding) and Defender stays active.
+TEST_F(DefenderTasksTest, SetPassiveModeBeforeOnboardingWaitsForOnboarding) {
   Boot("ws2019+av");
+  Plan("set_passive_mode");
+  RecordingReporter reporter;
+  TaskOutcome out = Run(reporter);
+  EXPECT_EQ(out.task_state, v1::TASK_STATE_SUCCEEDED) << out.summary;
+  ASSERT_TRUE(host_->Reboot("test", absl::ZeroDuration()).ok());
+  EXPECT_EQ(CollectFacts(*host_, {})->av_mode(), v1::AV_MODE_ACTIVE);
+  EXPECT_TRUE(CollectFacts(*host_, {})->passive_mode_forced());
+}
+
+TEST_F(DefenderTasksTest, SetPassiveModeSetsTheValueAndSwitchesAtRestart) {
+  Boot("ws2019+av+onboarded");
   Plan("set_passive_mode");
   RecordingReporter reporter;
   TaskOutcome out = Run(reporter);

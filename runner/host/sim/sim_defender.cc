@@ -57,6 +57,9 @@ void ApplyForcedPassiveMode(SimMachine& m) {
   const bool passive =
       Dword(m, mde::kDefenderKey, mde::kPassiveModeValue).value_or(0) == 1;
   if (force == passive) return;
+  // Passive mode exists only on onboarded devices: on a server that is not
+  // onboarded, Defender Antivirus stays active whatever the policy says.
+  if (force && !Onboarded(m)) return;
   // Seed 003: with tamper protection on, an onboarded server's active
   // Defender Antivirus does not switch to passive mode.
   if (force && TamperProtectionOn(m) && Onboarded(m)) return;

@@ -5,9 +5,10 @@
 // -ValidateMapsConnection.
 //
 // Passive mode model (seed 003, documented in docs/runner.md):
-// ForceDefenderPassiveMode = 1 takes effect at the next start of the machine
-// or when the device is onboarded, except that an onboarded device with
-// tamper protection on keeps an active Defender Antivirus active.
+// ForceDefenderPassiveMode = 1 takes effect when the device is onboarded, or
+// at the next start of an onboarded machine: passive mode exists only on
+// onboarded devices. An onboarded device with tamper protection on keeps an
+// active Defender Antivirus active.
 #ifndef MDEFLEET_RUNNER_HOST_SIM_SIM_DEFENDER_H_
 #define MDEFLEET_RUNNER_HOST_SIM_SIM_DEFENDER_H_
 
