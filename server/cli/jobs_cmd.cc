@@ -4,6 +4,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/plan/plan.h"
 #include "server/cli/errors.h"
 #include "server/cli/format.h"
 #include "server/cli/jobs_watch.h"
@@ -212,11 +214,13 @@ void AddJobsCommands(CLI::App& app, Command* selected) {
   jobs->require_subcommand(1);
 
   auto submit_options = std::make_shared<JobsSubmitOptions>();
+  // The kinds come from the one list the server plans from.
   CLI::App* submit = jobs->add_subcommand(
-      "submit", "Submit a job: install, onboard, migrate_mma or offboard");
+      "submit",
+      absl::StrCat("Submit a job: ", absl::StrJoin(KnownJobKinds(), ", ")));
   submit
       ->add_option("KIND", submit_options->kind,
-                   "install | onboard | migrate_mma | offboard")
+                   absl::StrJoin(KnownJobKinds(), " | "))
       ->required();
   submit
       ->add_option("--target", submit_options->targets,

@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
+#include "common/plan/plan.h"
 #include "google/protobuf/util/json_util.h"
 #include "server/cli/app.h"
 #include "tests/cli/cli_run.h"
@@ -621,6 +622,11 @@ TEST_F(CommandsTest, HelpExitsZero) {
   Result sub = RunRaw({"jobs", "submit", "--help"});
   EXPECT_EQ(sub.exit_code, 0);
   EXPECT_THAT(sub.out, HasSubstr("--target"));
+  // Every kind the server plans, from the one list (common/plan).
+  for (const std::string& kind : KnownJobKinds()) {
+    EXPECT_THAT(sub.out, HasSubstr(kind)) << kind;
+  }
+  EXPECT_THAT(sub.out, HasSubstr("uninstall"));
 }
 
 }  // namespace
