@@ -313,8 +313,10 @@ TEST(LimitsAttack, HttpSlowlorisFromOneAddressDoesNotStarveOthers) {
   ASSERT_FALSE(closed_after.empty());
   const absl::Duration longest =
       *std::max_element(closed_after.begin(), closed_after.end());
+  // Closed, not held: the attacker notices a close on its next 1 s round,
+  // which a saturated machine stretches (17 s seen with both cores busy).
   EXPECT_GE(longest, absl::Seconds(9));
-  EXPECT_LE(longest, absl::Seconds(14));
+  EXPECT_LE(longest, absl::Seconds(25));
   EXPECT_THAT(env.server_log(),
               HasSubstr("http: connection from 127.0.0.2 closed unserved"));
 }
