@@ -89,24 +89,17 @@ bool LooksLikeOnboardingScript(absl::string_view content) {
           !HasOffboardingMarker(content));
 }
 
-// A line that is only "pause" (any case), as upstream Install.ps1 looks for
-// (`-imatch '^pause$'`): the interactive "Local Script" package, which
-// waits for a key press. Install.ps1 refuses it (exit 37) and on 2019+ it
-// would wait until the step times out.
+// Install.ps1 refuses such a script (exit 37) and on 2019+ it would wait
+// until the step times out.
 absl::Status CheckNotInteractive(absl::string_view content,
                                  absl::string_view what) {
-  for (absl::string_view line : absl::StrSplit(content, '\n')) {
-    if (absl::EqualsIgnoreCase(absl::StripSuffix(line, "\r"), "pause")) {
-      return Invalid(
-          "content",
-          absl::StrCat("this ", what,
-                       " waits for a key press (a \"pause\" line: the "
-                       "\"Local Script\" package, which Install.ps1 refuses "
-                       "with exit 37); download the Group Policy package from "
-                       "the Defender portal"));
-    }
-  }
-  return absl::OkStatus();
+  if (!WaitsForKeyPress(content)) return absl::OkStatus();
+  return Invalid("content",
+                 absl::StrCat("this ", what,
+                              " waits for a key press (a \"pause\" line: the "
+                              "\"Local Script\" package, which Install.ps1 "
+                              "refuses with exit 37); download the Group "
+                              "Policy package from the Defender portal"));
 }
 
 absl::Status ValidateOnboarding(absl::string_view content) {
@@ -357,6 +350,15 @@ absl::StatusOr<v1::ArtifactKind> ParseArtifactKind(absl::string_view name) {
   }
   return Invalid("kind", absl::StrCat("unknown artifact kind \"", name,
                                       "\"; expected one of ", kKindList));
+}
+
+bool WaitsForKeyPress(absl::string_view content) {
+  for (absl::string_view line : absl::StrSplit(content, '\n')) {
+    if (absl::EqualsIgnoreCase(absl::StripSuffix(line, "\r"), "pause")) {
+      return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace mdefleet

@@ -52,6 +52,12 @@ absl::StatusOr<ValidatedArtifact> ValidateArtifact(v1::ArtifactKind kind,
                                                    absl::string_view content,
                                                    absl::CivilDay today);
 
+// Whether a .cmd script has a line that is only "pause" (any case), as
+// upstream Install.ps1 looks for (`-imatch '^pause$'`): the interactive
+// "Local Script" package, which waits for a key press. Install.ps1 exits 37
+// on one; upload refuses one.
+bool WaitsForKeyPress(absl::string_view content);
+
 // The date from "..._valid_until_YYYY-MM-DD.cmd" (also accepts YYYYMMDD).
 absl::StatusOr<absl::CivilDay> ParseValidUntil(absl::string_view name);
 

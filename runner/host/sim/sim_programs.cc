@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/artifact_validation.h"
 #include "common/install_ps1.h"
 #include "common/mde_constants.h"
 #include "common/mde_workspaces.h"
@@ -127,13 +128,10 @@ class InstallPs1 {
   std::string out_, err_;
 };
 
-bool HasPauseLine(absl::string_view content) {
-  for (absl::string_view line : absl::StrSplit(content, '\n')) {
-    if (absl::EqualsIgnoreCase(absl::StripSuffix(line, "\r"), "pause")) {
-      return true;
-    }
-  }
-  return false;
+// msiexec succeeded, perhaps asking for a restart to finish (3010, 1641).
+bool MsiSucceeded(int code) {
+  return code == 0 || code == ps1::kMsiSuccessRebootRequired ||
+         code == ps1::kMsiRebootInitiated;
 }
 
 std::optional<ProcessResult> InstallPs1::CheckScript(const std::string& path,
@@ -148,7 +146,7 @@ std::optional<ProcessResult> InstallPs1::CheckScript(const std::string& path,
     return Fail(ps1::kInvalidParameter,
                 absl::StrCat("Not an ", what, ": ", path));
   }
-  if (HasPauseLine(*content)) {
+  if (WaitsForKeyPress(*content)) {
     return Fail(ps1::kInvalidScriptType,
                 absl::StrCat("Please use the ", what,
                              " for Group Policy as it is non-interactive, ",
@@ -188,8 +186,7 @@ int InstallPs1::RunMsiexec(absl::string_view action, absl::string_view dir) {
                       wanted == ps1::kMsiRebootInitiated;
     if (!once || first) code = wanted;
   }
-  const bool failed = code != 0 && code != ps1::kMsiSuccessRebootRequired &&
-                      code != ps1::kMsiRebootInitiated;
+  const bool failed = !MsiSucceeded(code);
   std::string log =
       absl::StrCat("=== Verbose logging started: msiexec.exe /",
                    action == "install" ? "i" : "x", " md4ws.msi /quiet ===\r\n",
@@ -220,8 +217,7 @@ int InstallPs1::RunMsiexec(absl::string_view action, absl::string_view dir) {
         .IgnoreError();
   }
   files_.Write(path, log).IgnoreError();
-  if (code == ps1::kMsiSuccessRebootRequired ||
-      code == ps1::kMsiRebootInitiated) {
+  if (code != 0 && !failed) {
     // Windows Installer's pending file operations: Windows then reports a
     // pending restart, as the sim does with this key.
     m_.registry.CreateKey(mde::kCbsRebootPendingKey);
@@ -355,8 +351,7 @@ ProcessResult InstallPs1::Run(const InstallArgs& a) {
                   "uninstalled.");
     }
     const int code = RunMsiexec("uninstall", dir);
-    if (code != 0 && code != ps1::kMsiSuccessRebootRequired &&
-        code != ps1::kMsiRebootInitiated) {
+    if (!MsiSucceeded(code)) {
       return Fail(code, absl::StrCat("uninstall exitcode: ", code));
     }
     m_.RemoveService(mde::kSenseService);
@@ -376,8 +371,7 @@ ProcessResult InstallPs1::Run(const InstallArgs& a) {
     Info("Will force passive mode.");
   }
   const int code = RunMsiexec("install", dir);
-  if (code != 0 && code != ps1::kMsiSuccessRebootRequired &&
-      code != ps1::kMsiRebootInitiated) {
+  if (!MsiSucceeded(code)) {
     return Fail(code, absl::StrCat("install exitcode: ", code));
   }
   if (!SensorInstalled()) {
