@@ -140,6 +140,8 @@ absl::StatusOr<Device> MakeDevice(const Flags& f, const std::string& root,
   o.hostname = hostname;
   o.installer_delay = absl::Milliseconds(f.sim_delay_ms);
   o.script_delay = absl::Milliseconds(f.sim_delay_ms) * 3 / 8;
+  // Sense takes a few seconds to run after onboarding (2 s by default).
+  o.service_start_time = absl::Milliseconds(f.sim_delay_ms) * 5 / 2;
   o.seed = seed;
   auto host = sim::SimulatedHost::Create(std::move(o));
   if (!host.ok()) return host.status();
@@ -201,7 +203,8 @@ int Main(int argc, char** argv) {
                "every fleet server starts onboarded to MDE (with a Defender "
                "machine id), e.g. to try api_offboard");
   app.add_option("--sim-delay-ms", f.sim_delay_ms,
-                 "simulated Install.ps1 run time in ms (scripts: 3/8 of it)")
+                 "simulated Install.ps1 run time in ms (scripts: 3/8 of it; "
+                 "a started Sense service runs after 5/2 of it)")
       ->check(CLI::Range(0, 600000));
   CLI11_PARSE(app, argc, argv);
 

@@ -117,7 +117,9 @@ absl::StatusOr<v1::Plan> BuildMigrateMmaPlan(const PlanContext& ctx) {
   // then fails (4): check first, or the server ends up neither monitored
   // nor onboarded.
   AddCheckUrl(&plan, "precheck_connectivity",
-              "Check that the Defender for Endpoint service is reachable",
+              "Check that the Defender for Endpoint service is reachable the "
+              "way the sensor goes (EDR static proxy, else the WinHTTP "
+              "proxy, else WPAD, else direct)",
               mde::kConnectivityCheckUrl,
               absl::StrCat("cannot reach ", mde::kConnectivityCheckUrl,
                            ": Install.ps1 -RemoveMMA would remove the "

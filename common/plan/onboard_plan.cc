@@ -93,7 +93,9 @@ void AddOnboardPrechecks(const PlanContext& ctx, v1::Plan* plan) {
                      mde::kAtpPolicyKey, ")"));
   }
   AddCheckUrl(plan, "precheck_connectivity",
-              "Check that the Defender for Endpoint service is reachable",
+              "Check that the Defender for Endpoint service is reachable the "
+              "way the sensor goes (EDR static proxy, else the WinHTTP "
+              "proxy, else WPAD, else direct)",
               mde::kConnectivityCheckUrl,
               absl::StrCat("cannot reach ", mde::kConnectivityCheckUrl,
                            ": allow the device to reach the Defender for "

@@ -145,6 +145,9 @@ void AddCheckUrl(v1::Plan* plan, absl::string_view name,
   step->set_failure_class(v1::FAILURE_CLASS_RETRYABLE);
   v1::CheckUrlAction* check = step->mutable_action()->mutable_check_url();
   check->set_url(std::string(url));
+  // The way the sensor goes (static proxy, WinHTTP, WPAD, direct): a
+  // server that reaches Defender only through TelemetryProxyServer passes.
+  check->set_via_configured_proxy(true);
   check->set_mismatch_message(std::string(mismatch_message));
 }
 

@@ -80,7 +80,9 @@ void AddWaitService(v1::Plan* plan, absl::string_view name,
                     absl::string_view service_name, v1::ServiceState state,
                     absl::string_view mismatch_message);
 
-// check_url; its failure is RETRYABLE (connectivity may come back).
+// check_url through the device's configured proxy, as the sensor goes (EDR
+// static proxy, else WinHTTP's, else WPAD, else direct); its failure is
+// RETRYABLE (connectivity may come back).
 void AddCheckUrl(v1::Plan* plan, absl::string_view name,
                  absl::string_view description, absl::string_view url,
                  absl::string_view mismatch_message);

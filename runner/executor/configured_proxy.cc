@@ -8,7 +8,8 @@
 
 namespace mdefleet::runner {
 
-absl::StatusOr<ConfiguredProxy> ResolveConfiguredProxy(Host& host) {
+absl::StatusOr<ConfiguredProxy> ResolveConfiguredProxy(Host& host,
+                                                       absl::string_view url) {
   absl::StatusOr<std::optional<RegistryData>> edr = host.ReadValue(
       proxy::kDataCollectionKey, proxy::kTelemetryProxyServerValue);
   if (!edr.ok()) {
@@ -35,11 +36,24 @@ absl::StatusOr<ConfiguredProxy> ResolveConfiguredProxy(Host& host) {
   if (!winhttp->proxy.empty()) {
     out.description =
         absl::StrCat("through the system WinHTTP proxy ", winhttp->proxy);
-  } else {
-    out.description =
-        "with direct access (no EDR static proxy or system WinHTTP proxy "
-        "configured)";
+    return out;
   }
+  // A PAC file that cannot be used leaves the sensor with direct access.
+  absl::StatusOr<std::string> discovered = host.DiscoverProxy(url);
+  if (discovered.ok() && !discovered->empty()) {
+    out.check_url_proxy = *discovered;
+    out.description = absl::StrCat("through proxy ", *discovered,
+                                   " (found by WPAD auto-discovery)");
+    return out;
+  }
+  out.description =
+      discovered.ok()
+          ? "with direct access (no EDR static proxy, system WinHTTP proxy "
+            "or WPAD proxy)"
+          : absl::StrCat(
+                "with direct access (no EDR static proxy or system "
+                "WinHTTP proxy; WPAD: ",
+                discovered.status().message(), ")");
   return out;
 }
 

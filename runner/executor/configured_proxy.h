@@ -1,7 +1,8 @@
-// The proxy a device is configured to reach Defender for Endpoint through,
-// as the sensor picks it: the EDR static proxy (TelemetryProxyServer), else
-// the system WinHTTP proxy, else direct access. Read when a check_url step
-// with via_configured_proxy runs, so a configure_proxy just before counts.
+// The proxy a device reaches Defender for Endpoint through, in the order the
+// sensor tries them (seed 004): the EDR static proxy (TelemetryProxyServer),
+// else the system WinHTTP proxy, else what Web Proxy Auto-Discovery (WPAD)
+// finds for the URL, else direct access. Read when a check_url step with
+// via_configured_proxy runs, so a configure_proxy just before counts.
 #ifndef MDEFLEET_RUNNER_EXECUTOR_CONFIGURED_PROXY_H_
 #define MDEFLEET_RUNNER_EXECUTOR_CONFIGURED_PROXY_H_
 
@@ -24,7 +25,8 @@ struct ConfiguredProxy {
 };
 
 // Errors: the registry or WinHTTP could not be read (message says which).
-absl::StatusOr<ConfiguredProxy> ResolveConfiguredProxy(Host& host);
+absl::StatusOr<ConfiguredProxy> ResolveConfiguredProxy(Host& host,
+                                                       absl::string_view url);
 
 }  // namespace mdefleet::runner
 

@@ -417,7 +417,7 @@ StepResult StepExecutor::CheckUrl(const v1::CheckUrlAction& a) {
   std::string proxy;
   std::string how;
   if (a.via_configured_proxy()) {
-    auto configured = ResolveConfiguredProxy(host_);
+    auto configured = ResolveConfiguredProxy(host_, a.url());
     if (!configured.ok()) {
       return Failed(absl::StrCat("cannot check ", a.url(), ": ",
                                  configured.status().message()));

@@ -76,6 +76,18 @@ struct OsInfo {
   std::string machine_identity;
 };
 
+// What Defender Antivirus reports about itself (Get-MpComputerStatus, the
+// WMI class MSFT_MpComputerStatus in root\Microsoft\Windows\Defender).
+struct DefenderStatus {
+  // AMRunningMode as Windows spells it: "Normal", "Passive Mode",
+  // "SxS Passive Mode", "EDR Block Mode", "Not running".
+  std::string am_running_mode;
+  std::optional<bool> is_tamper_protected;  // IsTamperProtected
+  // TamperProtectionSource: who turned tamper protection on ("ATP",
+  // "Intune", "UI", "Signatures", "E5 transition"...); "" when not given.
+  std::string tamper_protection_source;
+};
+
 // The platform interface. Implementations must be safe to call from one
 // thread at a time (one runner loop drives one Host); they need not be
 // thread-safe across threads unless documented.
@@ -178,6 +190,20 @@ class Host {
   // The system WinHTTP proxy (`netsh winhttp show proxy`); an empty proxy
   // means direct access.
   virtual absl::StatusOr<WinHttpProxy> GetWinHttpProxy() = 0;
+
+  // The proxy Web Proxy Auto-Discovery finds for `url` (WPAD by DHCP and
+  // DNS, then the PAC file it names: WinHttpGetProxyForUrl with
+  // auto-detect), as the sensor tries after its static and WinHTTP
+  // proxies. "" when discovery finds no PAC file or the PAC file says
+  // DIRECT; errors only for a PAC file that cannot be used (message says
+  // why).
+  virtual absl::StatusOr<std::string> DiscoverProxy(absl::string_view url) = 0;
+
+  // ---- Defender Antivirus ----
+
+  // Defender Antivirus' own status; nullopt when it does not answer (not
+  // installed, its service stopped, or no such WMI class on this system).
+  virtual absl::StatusOr<std::optional<DefenderStatus>> GetDefenderStatus() = 0;
 
   // ---- Operating system ----
 

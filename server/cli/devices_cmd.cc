@@ -300,7 +300,12 @@ absl::Status RunDevicesGet(CommandEnv& env, const std::string& device_id) {
   }
   table.AddRow({"mde machine id", OrDash(f.mde_machine_id())});
   table.AddRow({"org id", OrDash(f.org_id())});
-  table.AddRow({"defender av", AvModeName(f.av_mode())});
+  table.AddRow({"defender av",
+                absl::StrCat(AvModeName(f.av_mode()),
+                             f.am_running_mode().empty()
+                                 ? ""
+                                 : absl::StrCat(" (AMRunningMode ",
+                                                f.am_running_mode(), ")"))});
   table.AddRow(
       {"tamper protection",
        absl::StrCat(FeatureStateName(f.tamper_protection()),

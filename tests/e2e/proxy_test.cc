@@ -178,8 +178,8 @@ TEST(ProxyEndToEnd, ConnectivityTestFailsWithoutTheProxyThenPasses) {
   EXPECT_EQ(failed.state(), v1::TASK_STATE_FAILED);
   EXPECT_THAT(StepNames(failed), ElementsAre("check_url_01", "check_url_02"));
   const std::string direct =
-      " with direct access (no EDR static proxy or system WinHTTP proxy "
-      "configured): ERROR_WINHTTP_TIMEOUT";
+      " with direct access (no EDR static proxy, system WinHTTP proxy or "
+      "WPAD proxy): ERROR_WINHTTP_TIMEOUT";
   ASSERT_EQ(failed.steps_size(), 2);
   EXPECT_EQ(failed.steps(0).state(), v1::STEP_STATE_FAILED);
   EXPECT_THAT(failed.steps(0).message(),

@@ -67,13 +67,35 @@ TEST(DefenderFactsTest, TwoDevicesWithOneSenseGuidHashAlike) {
   EXPECT_NE(one.sense_guid_sha256(), other.sense_guid_sha256());
 }
 
-TEST(DefenderFactsTest, TamperSourceIsReportedAsItsCode) {
-  TempDir dir;
-  auto host = MakeSim("ws2019+tamper", dir.path());
-  ASSERT_TRUE(host->WriteValue(mde::kDefenderFeaturesKey,
-                               mde::kTamperProtectionSourceValue, uint32_t{5})
-                  .ok());
-  EXPECT_EQ(CollectFacts(*host, {})->tamper_protection_source(), "code 5");
+// Defender Antivirus' own answer (Get-MpComputerStatus) is the fact: the
+// running mode and the tamper protection source by name.
+TEST(DefenderFactsTest, RunningModeAndTamperSourceComeFromDefenderByName) {
+  TempDir a, b, c;
+  v1::DeviceFacts active = Facts("ws2019+tamper", a);
+  EXPECT_EQ(active.am_running_mode(), "Normal");
+  EXPECT_EQ(active.av_mode(), v1::AV_MODE_ACTIVE);
+  EXPECT_EQ(active.tamper_protection(), v1::FEATURE_STATE_ON);
+  EXPECT_EQ(active.tamper_protection_source(), "ATP");
+  v1::DeviceFacts passive = Facts("ws2019+av+passive+onboarded", b);
+  EXPECT_EQ(passive.am_running_mode(), "Passive Mode");
+  EXPECT_EQ(passive.av_mode(), v1::AV_MODE_PASSIVE);
+  // Not running: Defender Antivirus gives no answer.
+  EXPECT_EQ(Facts("ws2019+avoff", c).am_running_mode(), "");
+}
+
+TEST(DefenderFactsTest, RunningModeNamesMapToModes) {
+  EXPECT_EQ(AvModeFromRunningMode("Normal"), v1::AV_MODE_ACTIVE);
+  EXPECT_EQ(AvModeFromRunningMode("Passive Mode"), v1::AV_MODE_PASSIVE);
+  EXPECT_EQ(AvModeFromRunningMode("SxS Passive Mode"), v1::AV_MODE_PASSIVE);
+  EXPECT_EQ(AvModeFromRunningMode("EDR Block Mode"), v1::AV_MODE_PASSIVE);
+  EXPECT_EQ(AvModeFromRunningMode("Not running"), v1::AV_MODE_DISABLED);
+  EXPECT_EQ(AvModeFromRunningMode("something new"), std::nullopt);
+}
+
+// Without Defender's answer the registry's number is shown as a number:
+// Windows does not document what the numbers mean.
+TEST(DefenderFactsTest, WithoutAnAnswerTheRegistryCodeIsShownAsACode) {
+  EXPECT_EQ(TamperProtectionSourceName(5), "registry code 5");
   EXPECT_EQ(TamperProtectionSourceName(std::nullopt), "");
 }
 

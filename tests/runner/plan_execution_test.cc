@@ -5,6 +5,7 @@
 
 #include "common/mde_constants.h"
 #include "common/plan/plan.h"
+#include "common/proxy_config.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "runner/client/task_runner.h"
@@ -130,6 +131,42 @@ TEST_F(PlanExecution, OnboardWs2019RunsTheScriptDirectly) {
   ExpectAllSucceeded();
   EXPECT_EQ(host_->TotalExecutions(), 1);
   EXPECT_EQ(*host_->QueryService("Sense"), v1::SERVICE_STATE_RUNNING);
+}
+
+// Seed 004: a 2019+ server whose only way out is the sensor's static proxy
+// (TelemetryProxyServer) is onboarded; the precheck goes the sensor's way.
+TEST_F(PlanExecution, OnboardWs2019ThatReachesDefenderOnlyThroughTheEdrProxy) {
+  Device("ws2019+proxy=10.0.0.6:8080");
+  ASSERT_TRUE(host_
+                  ->WriteValue(proxy::kDataCollectionKey,
+                               proxy::kTelemetryProxyServerValue,
+                               std::string("10.0.0.6:8080"))
+                  .ok());
+  TaskOutcome out = Run("onboard");
+  EXPECT_EQ(out.task_state, v1::TASK_STATE_SUCCEEDED) << out.summary;
+  ExpectAllSucceeded();
+  EXPECT_THAT(reporter_.Finals()[1].message(),
+              HasSubstr("through proxy 10.0.0.6:8080 (EDR static proxy"));
+}
+
+// Sense takes seconds to run after the onboarding script returns: the plan's
+// wait covers it instead of reading the state once.
+TEST_F(PlanExecution, OnboardWaitsForSenseToStart) {
+  Device("ws2019+sensestart=1");
+  TaskOutcome out = Run("onboard");
+  EXPECT_EQ(out.task_state, v1::TASK_STATE_SUCCEEDED) << out.summary;
+  ExpectAllSucceeded();
+  EXPECT_EQ(*host_->QueryService("Sense"), v1::SERVICE_STATE_RUNNING);
+  // What the wait waited for: the script leaves Sense starting.
+  Device("ws2019+sensestart=60");
+  const std::string script_path = "C:\\ProgramData\\onboard.cmd";
+  ASSERT_TRUE(
+      host_->WriteFile(script_path, testing::OnboardingScriptContent()).ok());
+  auto script = host_->RunProcess(
+      testing::Req("C:\\Windows\\System32\\cmd.exe", {"/c", script_path}));
+  ASSERT_TRUE(script.ok()) << script.status();
+  EXPECT_EQ(script->exit_code, 0) << script->stderr_text;
+  EXPECT_EQ(*host_->QueryService("Sense"), v1::SERVICE_STATE_START_PENDING);
 }
 
 TEST_F(PlanExecution, OnboardTwiceSkipsTheSecondTime) {

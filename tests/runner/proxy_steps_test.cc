@@ -71,8 +71,8 @@ TEST_F(ProxyStepsTest, NoProxyConfiguredBehindAProxyFailsNamingUrlAndProxy) {
   EXPECT_EQ(r.state, v1::STEP_STATE_FAILED);
   EXPECT_EQ(r.message,
             std::string("cannot reach ") + kUrl +
-                " with direct access (no EDR static proxy or system WinHTTP "
-                "proxy configured): ERROR_WINHTTP_TIMEOUT - timed out "
+                " with direct access (no EDR static proxy, system WinHTTP "
+                "proxy or WPAD proxy): ERROR_WINHTTP_TIMEOUT - timed out "
                 "(firewall dropping packets, proxy) (no proxy: direct "
                 "access)");
   EXPECT_THAT(r.output_tail, HasSubstr("ERROR_WINHTTP_TIMEOUT"));
@@ -104,6 +104,45 @@ TEST_F(ProxyStepsTest, FallsBackToTheWinHttpProxy) {
   EXPECT_EQ(r.message, std::string(kUrl) +
                            " is reachable through the system WinHTTP proxy "
                            "10.0.0.6:8080");
+}
+
+// Seed 004: with no static or WinHTTP proxy the sensor asks WPAD.
+TEST_F(ProxyStepsTest, ThenWhatWpadFinds) {
+  Start("ws2019+proxy=10.0.0.6:8080+wpad");
+  StepResult r = CheckUrl(kUrl);
+  EXPECT_EQ(r.state, v1::STEP_STATE_SUCCEEDED) << r.message;
+  EXPECT_EQ(r.message, std::string(kUrl) +
+                           " is reachable through proxy 10.0.0.6:8080 (found "
+                           "by WPAD auto-discovery)");
+  // A WinHTTP proxy comes before WPAD, even a wrong one.
+  Netsh({"winhttp", "set", "proxy", "10.0.0.9:3128"});
+  r = CheckUrl(kUrl);
+  EXPECT_EQ(r.state, v1::STEP_STATE_FAILED);
+  EXPECT_THAT(r.message, HasSubstr("through the system WinHTTP proxy "
+                                   "10.0.0.9:3128"));
+}
+
+// An HTTP answer that comes from the way, not from Defender, is a failure
+// that says what to fix.
+TEST_F(ProxyStepsTest, AProxyWantingCredentialsFails) {
+  Start("ws2019+proxy=10.0.0.6:8080+proxyauth");
+  SetEdrProxy("10.0.0.6:8080");
+  StepResult r = CheckUrl(kUrl);
+  EXPECT_EQ(r.state, v1::STEP_STATE_FAILED);
+  EXPECT_THAT(r.message, HasSubstr("HTTP 407 Proxy Authentication Required"));
+  EXPECT_THAT(r.message, HasSubstr("LocalSystem"));
+}
+
+TEST_F(ProxyStepsTest, TlsInspectionFailsSayingSo) {
+  Start("ws2019+tlsinspect");
+  StepResult r = CheckUrl(kUrl);
+  EXPECT_EQ(r.state, v1::STEP_STATE_FAILED);
+  EXPECT_THAT(r.message, HasSubstr("TLS inspection"));
+  EXPECT_THAT(r.message, HasSubstr("Contoso TLS Inspection Root CA"));
+  EXPECT_THAT(r.message, HasSubstr("exclude the Defender URLs"));
+  // The revocation endpoints are plain HTTP: nothing to inspect.
+  EXPECT_EQ(CheckUrl("http://crl.microsoft.com/pki/crl/products/").state,
+            v1::STEP_STATE_SUCCEEDED);
 }
 
 TEST_F(ProxyStepsTest, DirectAccessWhereThereIsNoProxy) {

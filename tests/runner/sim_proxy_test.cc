@@ -38,6 +38,21 @@ TEST(SimProxyProfile, ParsesAndRoundTrips) {
                         "\"10.0.0.6\" has no port"));
 }
 
+TEST(SimProxyProfile, WpadProxyAuthTlsInspectAndSenseStart) {
+  auto p = sim::ParseSimProfile(
+      "ws2019+proxy=10.0.0.6:8080+wpad+proxyauth+tlsinspect+sensestart=30");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_TRUE(p->wpad && p->proxy_auth && p->tls_inspection);
+  EXPECT_EQ(p->sense_start_seconds, 30);
+  EXPECT_EQ(sim::FormatSimProfile(*p),
+            "ws2019+proxy=10.0.0.6:8080+wpad+proxyauth+tlsinspect+"
+            "sensestart=30");
+  EXPECT_THAT(sim::ParseSimProfile("ws2019+wpad").status().message(),
+              HasSubstr("wpad needs proxy=host:port"));
+  EXPECT_THAT(sim::ParseSimProfile("ws2019+sensestart=x").status().message(),
+              HasSubstr("sensestart \"x\" is not a number of seconds"));
+}
+
 TEST(SimProxyProfile, FleetMixHasNoProxy) {
   for (int i = 0; i < 100; ++i) {
     EXPECT_EQ(sim::FleetMemberAt(i).profile.proxy, "") << i;

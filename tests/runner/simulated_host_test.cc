@@ -6,6 +6,7 @@
 #include "common/mde_constants.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/runner/fake_clock.h"
 #include "tests/runner/test_support.h"
 
 namespace mdefleet::runner {
@@ -168,6 +169,36 @@ TEST(SimulatedHost, MachineSurvivesARestart) {
   EXPECT_EQ(again->profile().os, v1::OS_FAMILY_WS2019);
   EXPECT_TRUE(
       again->ReadValue("SOFTWARE\\Policies\\Microsoft\\K", "V")->has_value());
+  EXPECT_EQ(*again->QueryService("Sense"), v1::SERVICE_STATE_RUNNING);
+}
+
+// Services take time to start: Sense stays START_PENDING after an
+// onboarded machine restarts until its start time has passed, across a
+// runner restart too, and WaitServiceState waits for it.
+TEST(SimulatedHost, SenseTakesTimeToStart) {
+  TempDir dir;
+  testing::FakeClock clock(absl::FromUnixSeconds(1700000000));
+  {
+    auto host = MakeSim("ws2019+onboarded+sensestart=30", dir.path(),
+                        "SIM-TEST-0001", &clock);
+    ASSERT_TRUE(host->Reboot("test", absl::ZeroDuration()).ok());
+    EXPECT_EQ(*host->QueryService("Sense"), v1::SERVICE_STATE_START_PENDING);
+    // A wait shorter than the start: not running yet, and says why.
+    clock.Advance(absl::Seconds(29) + absl::Milliseconds(900));
+    auto short_wait = host->WaitServiceState("Sense", v1::SERVICE_STATE_RUNNING,
+                                             absl::Milliseconds(10));
+    EXPECT_TRUE(absl::IsDeadlineExceeded(short_wait.status()));
+    EXPECT_THAT(short_wait.status().message(),
+                HasSubstr("is START_PENDING, not RUNNING"));
+  }
+  auto again = MakeSim("ws2019", dir.path(), "SIM-TEST-0001", &clock);
+  EXPECT_EQ(*again->QueryService("Sense"), v1::SERVICE_STATE_START_PENDING);
+  // The remaining 100 ms are waited for.
+  auto wait = again->WaitServiceState("Sense", v1::SERVICE_STATE_RUNNING,
+                                      absl::Seconds(120));
+  ASSERT_TRUE(wait.ok()) << wait.status();
+  EXPECT_EQ(*wait, v1::SERVICE_STATE_RUNNING);
+  clock.Advance(absl::Seconds(1));
   EXPECT_EQ(*again->QueryService("Sense"), v1::SERVICE_STATE_RUNNING);
 }
 

@@ -67,9 +67,23 @@ void ApplyForcedPassiveMode(SimMachine& m) {
                    uint32_t{force ? 1u : 0u});
 }
 
+std::optional<DefenderStatus> SimDefenderStatus(const SimMachine& m) {
+  if (m.ServiceState(mde::kDefenderAvService) != v1::SERVICE_STATE_RUNNING) {
+    return std::nullopt;
+  }
+  DefenderStatus status;
+  status.am_running_mode =
+      Dword(m, mde::kDefenderKey, mde::kPassiveModeValue).value_or(0) == 1
+          ? "Passive Mode"
+          : "Normal";
+  status.is_tamper_protected = TamperProtectionOn(m);
+  if (*status.is_tamper_protected) status.tamper_protection_source = "ATP";
+  return status;
+}
+
 void ApplyBoot(SimMachine& m) {
   if (Onboarded(m)) {
-    m.SetService(mde::kSenseService, v1::SERVICE_STATE_RUNNING);
+    m.StartService(mde::kSenseService);
     if (!m.registry.Read(mde::kAtpKey, mde::kSenseGuidValue)) {
       // Why image_prep offboards first: a running sensor recreates it.
       m.registry.Write(mde::kAtpKey, mde::kSenseGuidValue, m.NewGuid());

@@ -12,6 +12,8 @@
 #ifndef MDEFLEET_RUNNER_HOST_SIM_SIM_DEFENDER_H_
 #define MDEFLEET_RUNNER_HOST_SIM_SIM_DEFENDER_H_
 
+#include <optional>
+
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "runner/host/host.h"
@@ -38,6 +40,12 @@ bool TamperProtectionOn(const SimMachine& m);
 // (PassiveMode under SOFTWARE\Microsoft\Windows Defender), unless tamper
 // protection keeps an active one of an onboarded device active.
 void ApplyForcedPassiveMode(SimMachine& m);
+
+// What Get-MpComputerStatus answers on this machine: nothing while
+// Defender Antivirus (WinDefend) is not running; AMRunningMode "Passive
+// Mode" or "Normal"; tamper protection with "ATP" as its source when on,
+// as Defender for Endpoint turns it on (seed 003).
+std::optional<DefenderStatus> SimDefenderStatus(const SimMachine& m);
 
 // A restart: Sense starts when the device is onboarded and recreates a
 // missing senseGuid; the passive mode setting takes effect.

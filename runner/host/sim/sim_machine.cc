@@ -4,6 +4,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -59,13 +60,45 @@ v1::ServiceState SimMachine::ServiceState(absl::string_view name) const {
 }
 
 void SimMachine::SetService(absl::string_view name, v1::ServiceState state) {
-  auto& entry = services[absl::AsciiStrToLower(name)];
+  const std::string lower = absl::AsciiStrToLower(name);
+  auto& entry = services[lower];
   if (entry.first.empty()) entry.first = std::string(name);
   entry.second = state;
+  starting.erase(lower);
 }
 
 void SimMachine::RemoveService(absl::string_view name) {
-  services.erase(absl::AsciiStrToLower(name));
+  const std::string lower = absl::AsciiStrToLower(name);
+  services.erase(lower);
+  starting.erase(lower);
+}
+
+void SimMachine::StartService(absl::string_view name) {
+  absl::Duration takes = service_start_time;
+  if (absl::EqualsIgnoreCase(name, mde::kSenseService) &&
+      profile.sense_start_seconds.has_value()) {
+    takes = absl::Seconds(*profile.sense_start_seconds);
+  }
+  if (takes <= absl::ZeroDuration() || now == absl::InfinitePast()) {
+    SetService(name, v1::SERVICE_STATE_RUNNING);
+    return;
+  }
+  SetService(name, v1::SERVICE_STATE_START_PENDING);
+  starting[absl::AsciiStrToLower(name)] = now + takes;
+}
+
+void SimMachine::SettleServices(absl::Time at) {
+  for (auto it = starting.begin(); it != starting.end();) {
+    auto svc = services.find(it->first);
+    if (svc == services.end()) {
+      it = starting.erase(it);
+    } else if (it->second <= at) {
+      svc->second.second = v1::SERVICE_STATE_RUNNING;
+      it = starting.erase(it);
+    } else {
+      ++it;
+    }
+  }
 }
 
 std::string SimMachine::Hostname() const {
@@ -223,6 +256,12 @@ std::string SerializeMachine(const SimMachine& m) {
     absl::StrAppend(&out, "svc\t", B64(svc.first), "\t",
                     static_cast<int>(svc.second), "\n");
   }
+  for (const auto& [lower, at] : m.starting) {
+    auto svc = m.services.find(lower);
+    if (svc == m.services.end()) continue;
+    absl::StrAppend(&out, "start\t", B64(svc->second.first), "\t",
+                    absl::ToUnixNanos(at), "\n");
+  }
   for (const auto& rb : m.reboots) {
     absl::StrAppend(&out, "reboot\t", absl::ToUnixNanos(rb.requested_at), "\t",
                     absl::ToInt64Nanoseconds(rb.delay), "\t", B64(rb.reason),
@@ -289,6 +328,11 @@ absl::StatusOr<SimMachine> ParseMachine(absl::string_view text) {
         return bad();
       }
       m.SetService(*name, static_cast<v1::ServiceState>(n1));
+    } else if (kind == "start" && f.size() == 3 &&
+               absl::SimpleAtoi(f[2], &n1)) {
+      auto name = UnB64(f[1]);
+      if (!name.ok()) return bad();
+      m.starting[absl::AsciiStrToLower(*name)] = absl::FromUnixNanos(n1);
     } else if (kind == "reboot" && f.size() == 4 &&
                absl::SimpleAtoi(f[1], &n1) && absl::SimpleAtoi(f[2], &n2)) {
       auto reason = UnB64(f[3]);

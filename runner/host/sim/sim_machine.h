@@ -51,11 +51,28 @@ struct SimMachine {
   // hold, so it is a field of its own.
   std::string winhttp_proxy;
   std::string winhttp_bypass;
+  // Services started but not yet running (START_PENDING), by lowercase
+  // name: when each reaches RUNNING. A real service takes seconds (Sense
+  // more), which the plans' waits must cover.
+  std::map<std::string, absl::Time> starting;
 
-  // Service helpers (names case-insensitive).
+  // Not saved: the host's clock at the current call and how long a started
+  // service takes to run, set by SimulatedHost before it lets a program
+  // change the machine.
+  absl::Time now = absl::InfinitePast();
+  absl::Duration service_start_time = absl::ZeroDuration();
+
+  // Service helpers (names case-insensitive). SetService and RemoveService
+  // cancel a pending start.
   v1::ServiceState ServiceState(absl::string_view name) const;
   void SetService(absl::string_view name, v1::ServiceState state);
   void RemoveService(absl::string_view name);
+  // Starts service `name` as the service control manager does: START_PENDING
+  // until now + service_start_time (the profile's sensestart for Sense),
+  // then RUNNING; at once when that time is zero.
+  void StartService(absl::string_view name);
+  // Services whose start is due at `at` become RUNNING.
+  void SettleServices(absl::Time at);
 
   // OS facts from the registry, as Windows keeps them.
   std::string Hostname() const;

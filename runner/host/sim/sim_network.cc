@@ -8,6 +8,7 @@
 #include "absl/strings/str_split.h"
 #include "common/job_spec_validation.h"
 #include "common/proxy_config.h"
+#include "runner/host/connectivity_messages.h"
 
 namespace mdefleet::runner::sim {
 namespace {
@@ -57,14 +58,23 @@ absl::Status SimConnect(const SimMachine& m, absl::string_view url,
   if (used.empty()) {
     // Only a proxy gets out of a proxied network; firewalls drop the rest.
     if (!m.profile.proxy.empty()) return Unreachable(url, kTimeout, via);
-    return absl::OkStatus();
-  }
-  if (m.profile.proxy.empty() ||
-      ProxyEndpoint(used) != ProxyEndpoint(m.profile.proxy)) {
+  } else if (m.profile.proxy.empty() ||
+             ProxyEndpoint(used) != ProxyEndpoint(m.profile.proxy)) {
     // No such proxy on this network.
     return Unreachable(url, kCannotConnect, via);
+  } else if (m.profile.proxy_auth) {
+    return absl::UnavailableError(ProxyAuthenticationMessage(url, via));
+  }
+  // The plain-HTTP revocation endpoints carry no TLS to inspect.
+  if (m.profile.tls_inspection && absl::StartsWithIgnoreCase(url, "https://")) {
+    return absl::UnavailableError(
+        TlsInspectionMessage(url, kSimInspectionRoot, via));
   }
   return absl::OkStatus();
+}
+
+std::string SimDiscoverProxy(const SimMachine& m) {
+  return m.profile.wpad && !m.profile.no_connectivity ? m.profile.proxy : "";
 }
 
 std::string SimSensorProxy(const SimMachine& m) {

@@ -111,6 +111,20 @@ absl::StatusOr<SimProfile> ParseSimProfile(absl::string_view spec) {
             "simulate profile \"", spec, "\": proxy: ", s.message()));
       }
       p.proxy = std::string(opt);
+    } else if (opt == "wpad") {
+      p.wpad = true;
+    } else if (opt == "proxyauth") {
+      p.proxy_auth = true;
+    } else if (opt == "tlsinspect") {
+      p.tls_inspection = true;
+    } else if (absl::ConsumePrefix(&opt, "sensestart=")) {
+      int seconds = 0;
+      if (!absl::SimpleAtoi(opt, &seconds) || seconds < 0 || seconds > 3600) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("simulate profile \"", spec, "\": sensestart \"", opt,
+                         "\" is not a number of seconds from 0 to 3600"));
+      }
+      p.sense_start_seconds = seconds;
     } else if (opt == "onboarded") {
       p.onboarded = true;
     } else if (opt == "installed") {
@@ -153,9 +167,14 @@ absl::StatusOr<SimProfile> ParseSimProfile(absl::string_view spec) {
           "simulate profile \"", spec, "\": unknown option \"", opt,
           "\"; expected mma, mma=<GUID>, av, passive, noconn, exit=N, "
           "msi=N, reboot, noreboot, onboarded, installed, tz=H[:MM], tamper, "
-          "mapsoff, avoff, avgpoff, sensefail, sguid=<GUID> or "
-          "proxy=host:port"));
+          "mapsoff, avoff, avgpoff, sensefail, sguid=<GUID>, "
+          "proxy=host:port, wpad, proxyauth, tlsinspect or sensestart=N"));
     }
+  }
+  if ((p.wpad || p.proxy_auth) && p.proxy.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "simulate profile \"", spec, "\": ", p.wpad ? "wpad" : "proxyauth",
+        " needs proxy=host:port (the proxy it is about)"));
   }
   if (p.installed && !UsesUnifiedAgentInstaller(p.os)) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -198,6 +217,12 @@ std::string FormatSimProfile(const SimProfile& p) {
   if (p.sense_fails) out += "+sensefail";
   if (!p.sense_guid.empty()) absl::StrAppend(&out, "+sguid=", p.sense_guid);
   if (!p.proxy.empty()) absl::StrAppend(&out, "+proxy=", p.proxy);
+  if (p.wpad) out += "+wpad";
+  if (p.proxy_auth) out += "+proxyauth";
+  if (p.tls_inspection) out += "+tlsinspect";
+  if (p.sense_start_seconds) {
+    absl::StrAppend(&out, "+sensestart=", *p.sense_start_seconds);
+  }
   return out;
 }
 

@@ -67,13 +67,29 @@ struct SimProfile {
   // connectivity test likewise) fail; through it they succeed. Without it
   // the device has direct access and no proxy exists on its network.
   std::string proxy;
+  // "wpad" (with proxy=): Web Proxy Auto-Discovery on this network names
+  // that proxy (DHCP/DNS "wpad" and a PAC file), so a device with no static
+  // or WinHTTP proxy still gets out, as the sensor would.
+  bool wpad = false;
+  // "proxyauth" (with proxy=): the proxy answers 407 Proxy Authentication
+  // Required to a caller that does not authenticate, as LocalSystem's
+  // sensor does not.
+  bool proxy_auth = false;
+  // "tlsinspect": the way out decrypts TLS and re-signs it with the
+  // organisation's own CA (TLS inspection, which Defender does not
+  // support: seed 001).
+  bool tls_inspection = false;
+  // "sensestart=N": the Sense service takes N seconds from start to
+  // running (default: the host's service start time).
+  std::optional<int> sense_start_seconds;
 };
 
 // Parses "<os>[+opt...]", os in ws2012r2|ws2016|ws2019|ws2022|ws2025, options
 // mma, mma=<GUID>, av, passive, noconn, exit=N, msi=N, reboot, noreboot,
 // onboarded, installed, tz=H[:MM] (hours east of UTC; west: tz=-H[:MM]),
 // tamper, mapsoff, avoff, avgpoff, sensefail, sguid=<GUID>,
-// proxy=host:port.
+// proxy=host:port, wpad, proxyauth (both need proxy=), tlsinspect,
+// sensestart=N.
 // InvalidArgument naming the bad part otherwise.
 absl::StatusOr<SimProfile> ParseSimProfile(absl::string_view spec);
 

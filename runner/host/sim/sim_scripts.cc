@@ -64,7 +64,8 @@ ProcessResult RunOnboardingScript(SimMachine& m) {
   if (!m.registry.Read(mde::kAtpKey, mde::kSenseIdValue)) {
     m.registry.Write(mde::kAtpKey, mde::kSenseIdValue, m.NewMachineId());
   }
-  m.SetService(mde::kSenseService, v1::SERVICE_STATE_RUNNING);
+  // The script starts Sense and returns; it runs seconds later.
+  m.StartService(mde::kSenseService);
   absl::StrAppend(&r.stdout_text,
                   "Successfully onboarded machine to Microsoft Defender for "
                   "Endpoint\r\n");

@@ -103,6 +103,12 @@ absl::StatusOr<std::unique_ptr<SimulatedHost>> SimulatedHost::Create(
   return host;
 }
 
+void SimulatedHost::TickLocked() {
+  machine_.now = options_.clock->Now();
+  machine_.service_start_time = options_.service_start_time;
+  machine_.SettleServices(machine_.now);
+}
+
 SimulatedHost::SimulatedHost(SimulatedHostOptions options, SimMachine machine)
     : options_(std::move(options)),
       profile_(machine.profile),
@@ -183,20 +189,46 @@ absl::Status SimulatedHost::DeleteKey(absl::string_view key) {
 absl::StatusOr<v1::ServiceState> SimulatedHost::QueryService(
     absl::string_view name) {
   absl::MutexLock lock(&mu_);
+  TickLocked();
   return machine_.ServiceState(name);
 }
 
 absl::StatusOr<v1::ServiceState> SimulatedHost::WaitServiceState(
     absl::string_view name, v1::ServiceState state, absl::Duration timeout) {
+  auto not_yet = [&](v1::ServiceState seen) {
+    return absl::DeadlineExceededError(
+        absl::StrCat("service ", name, " is ", ServiceStateName(seen), ", not ",
+                     ServiceStateName(state), " (waited ",
+                     absl::FormatDuration(timeout), ")"));
+  };
+  absl::Time running_at;
+  {
+    absl::MutexLock lock(&mu_);
+    TickLocked();
+    const v1::ServiceState seen = machine_.ServiceState(name);
+    if (seen == state) return seen;
+    // Only a pending start changes a state without a program or a test.
+    auto pending = machine_.starting.find(absl::AsciiStrToLower(name));
+    if (state != v1::SERVICE_STATE_RUNNING ||
+        pending == machine_.starting.end()) {
+      return not_yet(seen);
+    }
+    running_at = pending->second;
+  }
+  const absl::Duration remaining = running_at - options_.clock->Now();
+  if (remaining > absl::ZeroDuration()) {
+    absl::SleepFor(std::min(remaining, timeout));
+  }
   absl::MutexLock lock(&mu_);
-  // Service states of the model change only when a program runs or a test
-  // sets them, so the outcome of the wait is known at once.
-  const v1::ServiceState now = machine_.ServiceState(name);
-  if (now == state) return now;
-  return absl::DeadlineExceededError(
-      absl::StrCat("service ", name, " is ", ServiceStateName(now), ", not ",
-                   ServiceStateName(state), " (waited ",
-                   absl::FormatDuration(timeout), ")"));
+  // The start is due when the wait covered it, even on a test's clock that
+  // did not move while we slept.
+  machine_.SettleServices(remaining <= timeout ? running_at
+                                               : options_.clock->Now());
+  TickLocked();
+  if (absl::Status s = SaveLocked(); !s.ok()) return s;
+  const v1::ServiceState seen = machine_.ServiceState(name);
+  if (seen == state) return seen;
+  return not_yet(seen);
 }
 
 void SimulatedHost::SetServiceState(absl::string_view name,
@@ -250,6 +282,7 @@ absl::StatusOr<ProcessResult> SimulatedHost::RunProcess(
   }
   if (delay > absl::ZeroDuration()) absl::SleepFor(delay);
   absl::MutexLock lock(&mu_);
+  TickLocked();
   auto result = RunSimProgram(machine_, files_, request);
   if (absl::Status s = SaveLocked(); !s.ok()) return s;
   // A sensor the program started (onboarding) writes its state files.
@@ -334,6 +367,22 @@ absl::StatusOr<WinHttpProxy> SimulatedHost::GetWinHttpProxy() {
   return WinHttpProxy{machine_.winhttp_proxy, machine_.winhttp_bypass};
 }
 
+absl::StatusOr<std::string> SimulatedHost::DiscoverProxy(
+    absl::string_view url) {
+  (void)url;  // one PAC answer for every URL on a simulated network
+  absl::MutexLock lock(&mu_);
+  return SimDiscoverProxy(machine_);
+}
+
+// ---- Defender Antivirus ----
+
+absl::StatusOr<std::optional<DefenderStatus>>
+SimulatedHost::GetDefenderStatus() {
+  absl::MutexLock lock(&mu_);
+  TickLocked();
+  return SimDefenderStatus(machine_);
+}
+
 // ---- OS ----
 
 absl::StatusOr<OsInfo> SimulatedHost::GetOsInfo() {
@@ -381,6 +430,7 @@ absl::Status SimulatedHost::Reboot(absl::string_view reason,
   absl::MutexLock lock(&mu_);
   const absl::Time now = options_.clock->Now();
   machine_.reboots.push_back({std::string(reason), delay, now});
+  TickLocked();
   // "noreboot": the request is recorded, the restart never happens.
   if (profile_.reboot_ignored) return SaveLocked();
   machine_.boot_time = now + delay;

@@ -32,6 +32,10 @@ struct SimulatedHostOptions {
   // by +-jitter), so progress is visible. Zero in tests.
   absl::Duration installer_delay = absl::Milliseconds(800);
   absl::Duration script_delay = absl::Milliseconds(300);
+  // How long a started service (Sense after onboarding, at boot) stays
+  // START_PENDING before it runs; a profile's sensestart=N overrides it for
+  // Sense. Zero in tests that do not wait.
+  absl::Duration service_start_time = absl::ZeroDuration();
   double jitter = 0.25;
   uint32_t seed = 1;
   Clock* clock = Clock::Real();
@@ -75,6 +79,8 @@ class SimulatedHost : public Host {
   absl::Status CheckUrl(absl::string_view url,
                         absl::string_view proxy) override;
   absl::StatusOr<WinHttpProxy> GetWinHttpProxy() override;
+  absl::StatusOr<std::string> DiscoverProxy(absl::string_view url) override;
+  absl::StatusOr<std::optional<DefenderStatus>> GetDefenderStatus() override;
   absl::StatusOr<OsInfo> GetOsInfo() override;
   absl::Status Reboot(absl::string_view reason, absl::Duration delay) override;
   absl::StatusOr<std::string> ProtectSecret(
@@ -106,6 +112,8 @@ class SimulatedHost : public Host {
   SimulatedHost(SimulatedHostOptions options, SimMachine machine);
   // Writes the machine state file. Must hold mu_.
   absl::Status SaveLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Brings the machine to the clock's now: services whose start is due run.
+  void TickLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::string SecretKey() ABSL_LOCKS_EXCLUDED(mu_);
   absl::Duration DelayFor(const ProcessRequest& request);
 

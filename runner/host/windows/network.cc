@@ -10,6 +10,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "runner/host/connectivity_messages.h"
 #include "runner/host/windows/unique_handle.h"
 #include "runner/host/windows/wide_string.h"
 #include "runner/host/windows/win_error.h"
@@ -138,6 +139,24 @@ absl::Status CheckUrlReachable(absl::string_view url,
                           WINHTTP_NO_REQUEST_DATA, 0, 0, 0) ||
       !WinHttpReceiveResponse(request.get(), nullptr)) {
     return Failure(url, GetLastError(), options);
+  }
+  // Any answer of the service counts, as for the sensor's own test; a
+  // proxy's 407 (the sensor, as LocalSystem, sends no credentials) and a
+  // proxy's 403 do not: they come from the way, not from Defender.
+  DWORD status = 0;
+  DWORD size = sizeof(status);
+  if (WinHttpQueryHeaders(request.get(),
+                          WINHTTP_QUERY_STATUS_CODE | WINHTTP_QUERY_FLAG_NUMBER,
+                          WINHTTP_HEADER_NAME_BY_INDEX, &status, &size,
+                          WINHTTP_NO_HEADER_INDEX)) {
+    const std::string via = ProxyDescription(options);
+    const bool proxied = !absl::StartsWith(via, "no proxy");
+    if (status == HTTP_STATUS_PROXY_AUTH_REQ) {
+      return absl::UnavailableError(ProxyAuthenticationMessage(url, via));
+    }
+    if (status == HTTP_STATUS_FORBIDDEN && proxied) {
+      return absl::UnavailableError(ProxyRefusedMessage(url, via));
+    }
   }
   return absl::OkStatus();
 }

@@ -25,7 +25,8 @@ struct UrlCheckOptions {
 };
 
 // GETs `url` (redirects not followed) and succeeds on any HTTP answer, as the
-// sensor's connectivity test does. Errors: InvalidArgument for a URL that is
+// sensor's connectivity test does, except a proxy's 407 (authentication
+// required) or, through a proxy, 403. Errors: InvalidArgument for a URL that is
 // not https:// (or http:// when allowed); Unavailable naming the WinHTTP
 // error, what it means (DNS, TCP, TLS, timeout) and the proxy in use.
 [[nodiscard]] absl::Status CheckUrlReachable(absl::string_view url,

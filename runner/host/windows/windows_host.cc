@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "common/url_list.h"
+#include "runner/host/windows/defender_status.h"
 #include "runner/host/windows/files.h"
 #include "runner/host/windows/network.h"
 #include "runner/host/windows/os_info.h"
@@ -21,6 +22,7 @@
 #include "runner/host/windows/wide_string.h"
 #include "runner/host/windows/win_error.h"
 #include "runner/host/windows/winhttp_proxy.h"
+#include "runner/host/windows/wpad.h"
 #include "runner/host/windows_path.h"
 
 namespace mdefleet::runner::win {
@@ -155,6 +157,16 @@ absl::Status WindowsHost::CheckUrl(absl::string_view url,
 
 absl::StatusOr<WinHttpProxy> WindowsHost::GetWinHttpProxy() {
   return ReadWinHttpProxy();
+}
+
+absl::StatusOr<std::string> WindowsHost::DiscoverProxy(absl::string_view url) {
+  return DiscoverProxyForUrl(url, absl::Seconds(15));
+}
+
+// ---- Defender Antivirus ----
+
+absl::StatusOr<std::optional<DefenderStatus>> WindowsHost::GetDefenderStatus() {
+  return QueryDefenderStatus();
 }
 
 // ---- Operating system ----

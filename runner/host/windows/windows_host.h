@@ -90,6 +90,8 @@ class WindowsHost final : public Host {
   absl::Status CheckUrl(absl::string_view url,
                         absl::string_view proxy) override;
   absl::StatusOr<WinHttpProxy> GetWinHttpProxy() override;
+  absl::StatusOr<std::string> DiscoverProxy(absl::string_view url) override;
+  absl::StatusOr<std::optional<DefenderStatus>> GetDefenderStatus() override;
   absl::StatusOr<OsInfo> GetOsInfo() override;
   // Restarts the machine (reboot.h), or only records the request in dry-run
   // mode.

@@ -149,6 +149,13 @@ class FailingHost : public Host {
   absl::StatusOr<WinHttpProxy> GetWinHttpProxy() override {
     return inner_.GetWinHttpProxy();
   }
+  absl::StatusOr<std::string> DiscoverProxy(absl::string_view url) override {
+    return inner_.DiscoverProxy(url);
+  }
+  absl::StatusOr<std::optional<DefenderStatus>> GetDefenderStatus() override {
+    return inner_.GetDefenderStatus();
+  }
+
   absl::StatusOr<OsInfo> GetOsInfo() override { return inner_.GetOsInfo(); }
   absl::Status Reboot(absl::string_view reason, absl::Duration delay) override {
     return inner_.Reboot(reason, delay);

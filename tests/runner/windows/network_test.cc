@@ -175,6 +175,63 @@ TEST_F(NetworkTest, ThroughANamedProxy) {
                        HasSubstr("\r\nHost: mde-endpoint.invalid\r\n")));
 }
 
+// A proxy that wants credentials: LocalSystem's sensor would never get
+// through it, so an HTTP answer is not "reachable" here.
+TEST_F(NetworkTest, AProxysAuthenticationDemandIsAFailure) {
+  Listener proxy;
+  proxy.ServeOnce(
+      "407 Proxy Authentication Required\r\nProxy-Authenticate: Basic "
+      "realm=\"corp\"");
+  const std::string via = absl::StrCat("127.0.0.1:", proxy.port());
+  absl::Status s = host_->CheckUrl("http://mde-endpoint.invalid/test", via);
+  proxy.Close();
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(s.message(), HasSubstr("HTTP 407 Proxy Authentication Required"));
+  EXPECT_THAT(s.message(), HasSubstr(absl::StrCat("proxy ", via)));
+  EXPECT_THAT(s.message(), HasSubstr("LocalSystem"));
+}
+
+TEST_F(NetworkTest, AProxysRefusalIsAFailure) {
+  Listener proxy;
+  proxy.ServeOnce("403 Forbidden");
+  const std::string via = absl::StrCat("127.0.0.1:", proxy.port());
+  absl::Status s = host_->CheckUrl("http://mde-endpoint.invalid/test", via);
+  proxy.Close();
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(s.message(), HasSubstr("HTTP 403 Forbidden from proxy"));
+}
+
+// Without a proxy a 403 is the service's own answer: reachable.
+TEST_F(NetworkTest, AServicesForbiddenIsAnAnswer) {
+  Listener listener;
+  listener.ServeOnce("403 Forbidden");
+  absl::Status s = host_->CheckUrl(
+      absl::StrCat("http://127.0.0.1:", listener.port(), "/test"), "");
+  listener.Close();
+  EXPECT_TRUE(s.ok()) << s;
+}
+
+// Wine has no WPAD server to find here: discovery says "no proxy" (or
+// names why not) instead of hanging or failing the check.
+TEST_F(NetworkTest, DiscoveryWithoutWpadFindsNoProxy) {
+  absl::StatusOr<std::string> found =
+      host_->DiscoverProxy("https://winatp-gw-cus.microsoft.com/test");
+  if (found.ok()) {
+    EXPECT_EQ(*found, "");
+  } else {
+    EXPECT_THAT(found.status().message(), HasSubstr("WPAD"));
+  }
+}
+
+// No Defender Antivirus answers under Wine (no MSFT_MpComputerStatus):
+// "no answer", which the facts turn into the registry's view.
+TEST_F(NetworkTest, DefenderStatusWithoutDefenderIsNoAnswer) {
+  absl::StatusOr<std::optional<DefenderStatus>> status =
+      host_->GetDefenderStatus();
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_FALSE(status->has_value());
+}
+
 TEST_F(NetworkTest, AProxyThatIsNotThereIsNamed) {
   int port = 0;
   {
