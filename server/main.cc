@@ -130,6 +130,27 @@ int main(int argc, char** argv) {
           "DURATION"))
       ->capture_default_str();
   http_port_file->needs(serve->get_option("--http-listen"));
+  std::string evidence_retention = "30d";
+  serve
+      ->add_option("--evidence-retention", evidence_retention,
+                   "How long the evidence of failed steps (their output and "
+                   "the MSI and Install.ps1 logs, `mdefleetctl jobs logs`) "
+                   "is kept, e.g. 30d, 90d; 0 keeps it forever")
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            if (text == "0") return "";
+            absl::StatusOr<absl::Duration> d =
+                mdefleet::ParseDurationText(text, "--evidence-retention");
+            if (!d.ok()) return std::string(d.status().message());
+            if (*d < absl::Hours(1)) {
+              return "--evidence-retention: at least 1h (or 0: forever), "
+                     "got \"" +
+                     text + "\"";
+            }
+            return "";
+          },
+          "DURATION"))
+      ->capture_default_str();
   serve
       ->add_option("--lease-duration", lease,
                    "How long a task lease lasts without reports")
@@ -232,6 +253,11 @@ int main(int argc, char** argv) {
     serve_options.poll_timeout = ParseOrDie(poll);
     serve_options.online_window = ParseOrDie(online);
     serve_options.defender_poll_interval = ParseOrDie(defender_poll);
+    serve_options.evidence_retention =
+        evidence_retention == "0"
+            ? absl::ZeroDuration()
+            : *mdefleet::ParseDurationText(evidence_retention,
+                                           "--evidence-retention");
     serve_options.client_certificate_lifetime = *mdefleet::ParseDurationText(
         client_certificate_lifetime, "--client-certificate-lifetime");
     status = mdefleet::RunServe(serve_options);

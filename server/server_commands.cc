@@ -292,11 +292,13 @@ absl::Status RunServe(const ServeOptions& options) {
       {.online_window = options.online_window,
        .watch_interval = absl::Milliseconds(200),
        .defender_api_configured = defender_config.configured(),
-       .watch_streams = options.watch_streams});
+       .watch_streams = options.watch_streams,
+       .evidence_retention = options.evidence_retention});
   service::LongPoller poller(runner, clock, /*workers=*/4,
                              instruments.long_polls_held);
   hub.set_waker(&poller);
   service::LeaseReaper reaper(*db, clock, hub);
+  reaper.set_evidence_retention(options.evidence_retention);
 
   // What callers without a valid credential make the server log (addresses
   // and credentials over their budgets, refused HTTP connections) is

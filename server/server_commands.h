@@ -69,6 +69,8 @@ struct ServeOptions {
   std::string defender_client_id;
   std::string defender_client_secret_file;
   absl::Duration defender_poll_interval = absl::Seconds(30);
+  // How long failed steps' evidence (logs) is kept; zero: forever.
+  absl::Duration evidence_retention = absl::Hours(24 * 30);
 };
 
 // Serves until SIGTERM/SIGINT, then shuts down gracefully. The caller must

@@ -201,6 +201,10 @@ v1::RunProcessAction* AddRunInstallPs1(
   v1::FailureLog* log = run->add_failure_logs();
   log->set_path(WorkPath(uninstall ? "uninstall-*.log" : "install-*.log"));
   for (int code : install_ps1::kMsiLogExitCodes) log->add_exit_codes(code);
+  // Its own trace, "InstallPS1-$env:COMPUTERNAME.<yyMMddTHHmmssfffzzz>.log"
+  // (upstream Install.ps1, $Installps1LogName): evidence of any failure,
+  // too long for a step message.
+  run->add_failure_logs()->set_path(WorkPath("InstallPS1-*.*.log"));
   run->set_display_name(std::string(mde::kInstallScriptFileName));
   return run;
 }

@@ -140,6 +140,18 @@ absl::StatusOr<v1::HeartbeatResponse> GrpcRunnerApi::Heartbeat(
   return response;
 }
 
+absl::StatusOr<v1::UploadEvidenceResponse> GrpcRunnerApi::UploadEvidence(
+    const v1::UploadEvidenceRequest& request) {
+  grpc::ClientContext context;
+  Prepare(&context, Token(), kUnaryTimeout);
+  v1::UploadEvidenceResponse response;
+  grpc::Status status =
+      CurrentStub()->UploadEvidence(&context, request, &response);
+  Done(&context);
+  if (!status.ok()) return FromGrpc(status);
+  return response;
+}
+
 absl::StatusOr<std::string> GrpcRunnerApi::RenewClientCertificate(
     const std::string& csr_pem) {
   grpc::ClientContext context;

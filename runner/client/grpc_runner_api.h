@@ -64,6 +64,8 @@ class GrpcRunnerApi : public StepReporter {
       const v1::ReportStepRequest& request) override;
   absl::StatusOr<v1::HeartbeatResponse> Heartbeat(
       const v1::HeartbeatRequest& request) override;
+  absl::StatusOr<v1::UploadEvidenceResponse> UploadEvidence(
+      const v1::UploadEvidenceRequest& request) override;
 
   // The whole artifact, for a task the device holds. ResourceExhausted above
   // kMaxArtifactBytes; DataLoss when chunks do not add up.

@@ -7,8 +7,10 @@
 #include "absl/time/clock.h"
 #include "runner/client/backoff.h"
 #include "runner/client/lease_keeper.h"
+#include "runner/client/log.h"
 #include "runner/client/reboot_resume.h"
 #include "runner/executor/action_policy.h"
+#include "runner/executor/evidence.h"
 #include "runner/executor/step_executor.h"
 #include "runner/journal/journal.h"
 
@@ -175,6 +177,32 @@ class Run {
     }
     return std::nullopt;
   }
+  // Best effort, a few tries on transient errors: the final report matters
+  // more than the logs, and the journal keeps neither.
+  void UploadEvidence(uint32_t index, const std::vector<EvidenceItem>& items) {
+    absl::StatusOr<v1::UploadEvidenceRequest> request = PackEvidence(items);
+    if (!request.ok()) {
+      LogLine(
+          absl::StrCat("task ", task_.task_id(), " step ", index,
+                       ": evidence not packed: ", request.status().message()));
+      return;
+    }
+    request->set_task_id(task_.task_id());
+    request->set_attempt(task_.attempt());
+    request->set_lease_id(task_.lease_id());
+    request->set_step_index(index);
+    Backoff backoff(opts_.report_retry_initial, absl::Seconds(5), index);
+    absl::Status last;
+    for (int tries = 0; tries < 3; ++tries) {
+      last = reporter_.UploadEvidence(*request).status();
+      if (last.ok() || !IsTransient(last.code())) break;
+      absl::SleepFor(backoff.Next());
+    }
+    if (!last.ok()) {
+      LogLine(absl::StrCat("task ", task_.task_id(), " step ", index,
+                           ": evidence not uploaded: ", last.message()));
+    }
+  }
   v1::ReportStepRequest Base(uint32_t index) const {
     v1::ReportStepRequest r;
     r.set_task_id(task_.task_id());
@@ -336,6 +364,9 @@ TaskOutcome Run::Go() {
         return Stopped(Sent::kInterrupted,
                        absl::StrCat("journal: ", s.message()), index);
       }
+      // Before the final report, while the lease is certainly held; the
+      // work directory (and its logs) goes when the task ends.
+      if (!result.evidence.empty()) UploadEvidence(index, result.evidence);
     }
     if (final_report.state() != v1::STEP_STATE_SKIPPED)
       all_skip_actions = false;

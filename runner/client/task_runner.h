@@ -33,6 +33,11 @@ class StepReporter {
   // from a thread of its own, concurrently with artifact fetches.
   virtual absl::StatusOr<v1::HeartbeatResponse> Heartbeat(
       const v1::HeartbeatRequest& request) = 0;
+  // RunnerService.UploadEvidence: a failed step's output and logs, sent
+  // before its final report. Best effort: a failure is logged, the task
+  // goes on.
+  virtual absl::StatusOr<v1::UploadEvidenceResponse> UploadEvidence(
+      const v1::UploadEvidenceRequest& request) = 0;
 };
 
 struct TaskRunnerOptions {

@@ -1,6 +1,7 @@
 #include "runner/executor/failure_log.h"
 
 #include <algorithm>
+#include <functional>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -54,15 +55,17 @@ bool LooksUtf16Le(absl::string_view bytes) {
 bool MatchesLogPattern(absl::string_view name, absl::string_view pattern) {
   const std::string n = absl::AsciiStrToLower(name);
   const std::string p = absl::AsciiStrToLower(pattern);
-  const size_t star = p.find('*');
-  if (star == std::string::npos) return n == p;
-  absl::string_view prefix = absl::string_view(p).substr(0, star);
-  absl::string_view suffix = absl::string_view(p).substr(star + 1);
-  if (n.size() <= prefix.size() + suffix.size()) return false;
-  if (!absl::StartsWith(n, prefix) || !absl::EndsWith(n, suffix)) return false;
-  absl::string_view middle = absl::string_view(n).substr(
-      prefix.size(), n.size() - prefix.size() - suffix.size());
-  return !absl::StrContains(middle, '.') && !absl::StrContains(middle, '\\');
+  // Each "*" takes one or more characters other than '.' and '\\'; the
+  // patterns are short, so trying every split is cheap.
+  std::function<bool(size_t, size_t)> match = [&](size_t i, size_t j) {
+    if (j == p.size()) return i == n.size();
+    if (p[j] != '*') return i < n.size() && n[i] == p[j] && match(i + 1, j + 1);
+    for (size_t k = i; k < n.size() && n[k] != '.' && n[k] != '\\'; ++k) {
+      if (match(k + 1, j + 1)) return true;
+    }
+    return false;
+  };
+  return match(0, 0);
 }
 
 std::string DecodeLogText(absl::string_view bytes) {

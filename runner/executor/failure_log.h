@@ -13,8 +13,9 @@
 
 namespace mdefleet::runner {
 
-// Whether file `name` matches `pattern`, where "*" matches a run of one or
-// more characters other than '.' (case-insensitive, as Windows names are).
+// Whether file `name` matches `pattern`, where each "*" matches a run of one
+// or more characters other than '.' (case-insensitive, as Windows names
+// are): "install-*.log", "InstallPS1-*.*.log".
 bool MatchesLogPattern(absl::string_view name, absl::string_view pattern);
 
 // `bytes` as UTF-8 text: UTF-16LE (a BOM, or NULs in every other byte, as

@@ -190,6 +190,7 @@ StepResult StepExecutor::RunProcess(const v1::RunProcessAction& a) {
     r.message =
         absl::StrCat(display, " timed out after ",
                      absl::FormatDuration(request->timeout), " and was killed");
+    r.evidence = CollectProcessEvidence(host_, a, work_dir_, *result);
     return r;
   }
   const int code = result->exit_code;
@@ -211,6 +212,8 @@ StepResult StepExecutor::RunProcess(const v1::RunProcessAction& a) {
     }
   }
   r.state = success ? v1::STEP_STATE_SUCCEEDED : v1::STEP_STATE_FAILED;
+  if (!success)
+    r.evidence = CollectProcessEvidence(host_, a, work_dir_, *result);
   return r;
 }
 

@@ -14,6 +14,7 @@
 #include "mdefleet/v1/jobs.pb.h"
 #include "mdefleet/v1/plan.pb.h"
 #include "runner/executor/artifact_fetcher.h"
+#include "runner/executor/evidence.h"
 #include "runner/host/host.h"
 
 namespace mdefleet::runner {
@@ -31,6 +32,9 @@ struct StepResult {
   bool skips_task = false;
   absl::Time started_at;
   absl::Time finished_at;
+  // A failed program's output and logs (runner/executor/evidence.h), for
+  // the task runner to upload before the work directory goes.
+  std::vector<EvidenceItem> evidence;
 };
 
 // Last `max_bytes` of `text`, cut on a UTF-8 boundary, invalid bytes replaced

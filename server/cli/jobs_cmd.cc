@@ -8,6 +8,7 @@
 #include "common/plan/plan.h"
 #include "server/cli/errors.h"
 #include "server/cli/format.h"
+#include "server/cli/jobs_logs.h"
 #include "server/cli/jobs_watch.h"
 #include "server/cli/progress.h"
 #include "server/cli/rollout_format.h"
@@ -329,6 +330,8 @@ void AddJobsCommands(CLI::App& app, Command* selected) {
       return RunJobsTasks(env, *tasks_id, *tasks_state);
     };
   });
+
+  AddJobsLogsCommand(*jobs, selected);
 
   auto watch_id = std::make_shared<std::string>();
   CLI::App* watch = jobs->add_subcommand(

@@ -43,6 +43,7 @@ absl::string_view MethodOf(absl::string_view pattern) {
        {"/api/v1/jobs", "ListJobs"},
        {"/api/v1/jobs/{id}", "GetJob"},
        {"/api/v1/jobs/{id}/tasks", "ListTasks"},
+       {"/api/v1/jobs/{id}/evidence", "GetTaskEvidence"},
        {"/api/v1/devices", "ListDevices"},
        {"/api/v1/devices/{id}", "GetDevice"}};
   for (const auto& [route, method] : kMethods) {
@@ -178,6 +179,8 @@ ApiRouter::Route ApiRouter::Match(absl::string_view path) {
   } else if (absl::ConsumePrefix(&rest, "/api/v1/jobs/")) {
     if (absl::ConsumeSuffix(&rest, "/tasks")) {
       route = {Kind::kJobTasks, "/api/v1/jobs/{id}/tasks"};
+    } else if (absl::ConsumeSuffix(&rest, "/evidence")) {
+      route = {Kind::kJobEvidence, "/api/v1/jobs/{id}/evidence"};
     } else {
       route = {Kind::kJob, "/api/v1/jobs/{id}"};
     }
@@ -289,6 +292,15 @@ absl::StatusOr<HttpResponse> ApiRouter::Dispatch(
       ASSIGN_OR_RETURN(v1::ListTasksRequest request,
                        TasksRequest(params, route.id));
       return Json(admin_.ListTasks(authorization, request));
+    }
+    case Kind::kJobEvidence: {
+      if (!IsPlausibleId(route.id)) return NoSuchId("job_id");
+      RETURN_IF_ERROR(params.AllowOnly({"device", "step"}));
+      v1::GetTaskEvidenceRequest request;
+      request.set_job_id(route.id);
+      request.set_device_id(params.Get("device").value_or(""));
+      request.set_step_name(params.Get("step").value_or(""));
+      return Json(admin_.GetTaskEvidence(authorization, request));
     }
     case Kind::kDevices: {
       ASSIGN_OR_RETURN(v1::ListDevicesRequest request, DevicesRequest(params));

@@ -60,6 +60,7 @@ class ApiRouter {
     kJobs,
     kJob,
     kJobTasks,
+    kJobEvidence,
     kDevices,
     kDevice,
     kMetrics,

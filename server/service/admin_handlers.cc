@@ -10,11 +10,13 @@
 #include "absl/strings/str_split.h"
 #include "common/device_needs.h"
 #include "common/status_macros.h"
+#include "google/protobuf/util/time_util.h"
 #include "server/service/log.h"
 #include "server/store/artifacts.h"
 #include "server/store/device_access.h"
 #include "server/store/devices.h"
 #include "server/store/enrollment.h"
+#include "server/store/evidence.h"
 #include "server/store/jobs.h"
 #include "server/store/tasks_query.h"
 #include "server/store/time_util.h"
@@ -268,6 +270,28 @@ absl::StatusOr<v1::ListTasksResponse> AdminHandlers::ListTasks(
   if (page.next_after != 0) {
     response.set_next_page_token(absl::StrCat(page.next_after));
   }
+  return response;
+}
+
+absl::StatusOr<v1::GetTaskEvidenceResponse> AdminHandlers::GetTaskEvidence(
+    absl::string_view authorization,
+    const v1::GetTaskEvidenceRequest& request) {
+  RETURN_IF_ERROR(Authorize(authorization, "GetTaskEvidence").status());
+  if (request.device_id().empty()) {
+    return absl::InvalidArgumentError(
+        "device_id: required (the device whose task's evidence to show)");
+  }
+  RETURN_IF_ERROR(ReadJob(request.job_id(), false).status());
+  v1::GetTaskEvidenceResponse response;
+  RETURN_IF_ERROR(store_.Read([&](store::Connection& db) -> absl::Status {
+    ASSIGN_OR_RETURN(response, store::LoadTaskEvidence(db, request.job_id(),
+                                                       request.device_id(),
+                                                       request.step_name()));
+    return absl::OkStatus();
+  }));
+  *response.mutable_retention() =
+      google::protobuf::util::TimeUtil::MicrosecondsToDuration(
+          absl::ToInt64Microseconds(options_.evidence_retention));
   return response;
 }
 

@@ -34,6 +34,8 @@ struct AdminOptions {
   bool defender_api_configured = false;
   // Open WatchJob streams per API token and in all (stream_slots.h).
   StreamLimits watch_streams{};
+  // How long failed steps' evidence is kept (serve --evidence-retention).
+  absl::Duration evidence_retention = absl::Hours(24 * 30);
 };
 
 inline constexpr uint64_t kMaxArtifactSize = 512ull << 20;  // 512 MiB
@@ -76,6 +78,11 @@ class AdminHandlers {
       absl::string_view authorization, const v1::ListJobsRequest& request);
   [[nodiscard]] absl::StatusOr<v1::ListTasksResponse> ListTasks(
       absl::string_view authorization, const v1::ListTasksRequest& request);
+  // The evidence of one device's task in a job (store/evidence.h). NotFound
+  // when the job, the device's task or the step name does not exist.
+  [[nodiscard]] absl::StatusOr<v1::GetTaskEvidenceResponse> GetTaskEvidence(
+      absl::string_view authorization,
+      const v1::GetTaskEvidenceRequest& request);
   // Writes the job now and after every change until it is final (then Ok),
   // the client goes away (`write` false or `cancelled` true: Cancelled).
   // ResourceExhausted naming the flag when the token already has

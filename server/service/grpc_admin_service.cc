@@ -97,6 +97,18 @@ grpc::Status GrpcAdminService::ListTasks(grpc::ServerContext* context,
       response);
 }
 
+grpc::Status GrpcAdminService::GetTaskEvidence(
+    grpc::ServerContext* context, const v1::GetTaskEvidenceRequest* request,
+    v1::GetTaskEvidenceResponse* response) {
+  return Reply(
+      guard_.Run(context->peer(), AuthorizationOf(*context), CallKind::kApi,
+                 [&] {
+                   return handlers_.GetTaskEvidence(AuthorizationOf(*context),
+                                                    *request);
+                 }),
+      response);
+}
+
 grpc::Status GrpcAdminService::WatchJob(grpc::ServerContext* context,
                                         const v1::WatchJobRequest* request,
                                         grpc::ServerWriter<v1::Job>* writer) {

@@ -35,6 +35,9 @@ class GrpcAdminService final : public v1::AdminService::Service {
   grpc::Status ListTasks(grpc::ServerContext* context,
                          const v1::ListTasksRequest* request,
                          v1::ListTasksResponse* response) override;
+  grpc::Status GetTaskEvidence(grpc::ServerContext* context,
+                               const v1::GetTaskEvidenceRequest* request,
+                               v1::GetTaskEvidenceResponse* response) override;
   grpc::Status WatchJob(grpc::ServerContext* context,
                         const v1::WatchJobRequest* request,
                         grpc::ServerWriter<v1::Job>* writer) override;

@@ -88,6 +88,19 @@ grpc::Status GrpcRunnerService::ReportStep(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
+grpc::Status GrpcRunnerService::UploadEvidence(
+    grpc::ServerContext* context, const v1::UploadEvidenceRequest* request,
+    v1::UploadEvidenceResponse* response) {
+  absl::StatusOr<v1::UploadEvidenceResponse> result = guard_.Run(
+      context->peer(), AuthorizationOf(*context), CallKind::kDevice, [&] {
+        return handlers_.UploadEvidence(AuthorizationOf(*context), *request,
+                                        PeerOf(*context));
+      });
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  *response = *std::move(result);
+  return grpc::Status::OK;
+}
+
 grpc::Status GrpcRunnerService::Heartbeat(grpc::ServerContext* context,
                                           const v1::HeartbeatRequest* request,
                                           v1::HeartbeatResponse* response) {

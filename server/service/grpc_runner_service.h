@@ -30,6 +30,9 @@ class GrpcRunnerService final
   grpc::Status Heartbeat(grpc::ServerContext* context,
                          const v1::HeartbeatRequest* request,
                          v1::HeartbeatResponse* response) override;
+  grpc::Status UploadEvidence(grpc::ServerContext* context,
+                              const v1::UploadEvidenceRequest* request,
+                              v1::UploadEvidenceResponse* response) override;
   grpc::Status FetchArtifact(
       grpc::ServerContext* context, const v1::FetchArtifactRequest* request,
       grpc::ServerWriter<v1::ArtifactChunk>* writer) override;

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "server/service/log.h"
+#include "server/store/evidence.h"
 #include "server/store/lease_expiry.h"
 #include "server/store/rollout_timers.h"
 #include "server/store/time_util.h"
@@ -65,13 +66,37 @@ absl::StatusOr<int> LeaseReaper::WakeOpenedWavesOnce() {
   return static_cast<int>(opened.size());
 }
 
+absl::StatusOr<int64_t> LeaseReaper::DeleteOldEvidenceOnce() {
+  if (evidence_retention_ <= absl::ZeroDuration()) return 0;
+  const int64_t cutoff = store::ToMicros(clock_.Now() - evidence_retention_);
+  int64_t deleted = 0;
+  RETURN_IF_ERROR(store_.Write([&](store::Connection& db) -> absl::Status {
+    ASSIGN_OR_RETURN(deleted, store::DeleteEvidenceBefore(db, cutoff));
+    return absl::OkStatus();
+  }));
+  return deleted;
+}
+
 absl::Status LeaseReaper::Tick() {
   absl::Status leases = RunOnce().status();
   absl::Status deadlines = ExpireDeadlinesOnce().status();
   absl::Status waves = WakeOpenedWavesOnce().status();
+  absl::Status evidence = absl::OkStatus();
+  // A write transaction: rare enough to cost the queue nothing.
+  if (clock_.Now() - evidence_swept_at_ >= absl::Minutes(10)) {
+    evidence_swept_at_ = clock_.Now();
+    absl::StatusOr<int64_t> deleted = DeleteOldEvidenceOnce();
+    if (!deleted.ok()) {
+      evidence = deleted.status();
+    } else if (*deleted > 0) {
+      LogEvent(absl::StrCat("deleted ", *deleted,
+                            " evidence files past the retention"));
+    }
+  }
   if (!leases.ok()) return leases;
   if (!deadlines.ok()) return deadlines;
-  return waves;
+  if (!waves.ok()) return waves;
+  return evidence;
 }
 
 void LeaseReaper::Start(absl::Duration interval) {

@@ -29,7 +29,14 @@ class LeaseReaper {
   // Wakes the waiting devices of jobs whose wave opened since the last call;
   // returns how many jobs.
   [[nodiscard]] absl::StatusOr<int> WakeOpenedWavesOnce();
-  // All three.
+  // Deletes failed steps' evidence older than the retention (when one is
+  // set); returns how many files. Tick does it at most every 10 minutes.
+  [[nodiscard]] absl::StatusOr<int64_t> DeleteOldEvidenceOnce();
+  // Evidence is kept this long; zero: forever.
+  void set_evidence_retention(absl::Duration retention) {
+    evidence_retention_ = retention;
+  }
+  // All of them.
   [[nodiscard]] absl::Status Tick();
 
   // Runs Tick every `interval` on a background thread until Stop().
@@ -44,6 +51,8 @@ class LeaseReaper {
   std::condition_variable cv_;
   bool stopping_ = false;
   int64_t waves_checked_until_ = 0;  // micros; 0: never (from the start)
+  absl::Duration evidence_retention_ = absl::ZeroDuration();
+  absl::Time evidence_swept_at_ = absl::InfinitePast();
   std::thread thread_;
 };
 

@@ -4,6 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/evidence_limits.h"
+#include "common/gzip.h"
 #include "common/os_family.h"
 #include "common/status_macros.h"
 #include "google/protobuf/util/time_util.h"
@@ -15,6 +17,7 @@
 #include "server/store/device_access.h"
 #include "server/store/device_certificates.h"
 #include "server/store/devices.h"
+#include "server/store/evidence.h"
 #include "server/store/heartbeat.h"
 #include "server/store/held_lease.h"
 #include "server/store/lease.h"
@@ -280,6 +283,30 @@ absl::StatusOr<v1::ReportStepResponse> RunnerHandlers::ReportStep(
                           " failed with a retryable failure: queued again"));
   }
   return response;
+}
+
+absl::StatusOr<v1::UploadEvidenceResponse> RunnerHandlers::UploadEvidence(
+    absl::string_view authorization, const v1::UploadEvidenceRequest& request,
+    const PeerIdentity& peer) {
+  ASSIGN_OR_RETURN(std::string device_id,
+                   AuthenticateDevice(authorization, peer));
+  RETURN_IF_ERROR(ValidateEvidenceUpload(request));
+  // Opened one at a time: what is stored is what an operator can read, and
+  // no file holds more than the bound (a small upload cannot inflate).
+  for (int i = 0; i < request.files_size(); ++i) {
+    absl::StatusOr<std::string> content =
+        GzipDecompress(request.files(i).gzip_content(), kMaxEvidenceFileBytes);
+    if (!content.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "files[", i, "].gzip_content: ", content.status().message()));
+    }
+  }
+  const int64_t now = store::ToMicros(clock_.Now());
+  RETURN_IF_ERROR(store_.Write([&](store::Connection& db) -> absl::Status {
+    RETURN_IF_ERROR(store::SaveEvidence(db, device_id, request, now));
+    return store::RefreshDevice(db, device_id, nullptr, now);
+  }));
+  return v1::UploadEvidenceResponse();
 }
 
 absl::StatusOr<v1::HeartbeatResponse> RunnerHandlers::Heartbeat(

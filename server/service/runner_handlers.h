@@ -137,6 +137,14 @@ class RunnerHandlers {
       absl::string_view authorization, const v1::HeartbeatRequest& request,
       const PeerIdentity& peer = {});
 
+  // Stores the evidence of a failed step (store/evidence.h) after checking
+  // its bounds (common/evidence_limits.h) and opening every file (a gzip
+  // stream of at most kMaxEvidenceFileBytes). INVALID_ARGUMENT naming the
+  // field, nothing stored; FAILED_PRECONDITION when the lease is not held.
+  [[nodiscard]] absl::StatusOr<v1::UploadEvidenceResponse> UploadEvidence(
+      absl::string_view authorization, const v1::UploadEvidenceRequest& request,
+      const PeerIdentity& peer = {});
+
   // Streams the artifact in 64 KiB chunks through `write` (false: the client
   // went away). Only for a device holding a live lease on a task whose plan
   // fetches that artifact.

@@ -122,9 +122,12 @@ TEST_P(InstallDownlevelTest, RestartCodesMeanRestartThenRunAgain) {
   // 1618, another installation in progress, is retried.
   EXPECT_THAT(run.retryable_exit_codes(), Contains(1618));
   // 1603: the message carries the end of the MSI log Install.ps1 leaves.
-  ASSERT_EQ(run.failure_logs_size(), 1);
+  ASSERT_EQ(run.failure_logs_size(), 2);
   EXPECT_EQ(run.failure_logs(0).path(), "${work_dir}\\install-*.log");
   EXPECT_THAT(run.failure_logs(0).exit_codes(), Contains(1603));
+  // Install.ps1's own trace: evidence of any failure, never excerpted.
+  EXPECT_EQ(run.failure_logs(1).path(), "${work_dir}\\InstallPS1-*.*.log");
+  EXPECT_EQ(run.failure_logs(1).exit_codes_size(), 0);
 }
 
 TEST_P(InstallDownlevelTest, MissingInstallScriptIsInvalidArgument) {

@@ -56,9 +56,12 @@ TEST_P(OffboardDownlevelTest, UninstallsWithTheOffboardingScript) {
   // 3010 after msiexec /x: succeeded, a restart finishes it (not run again).
   EXPECT_THAT(run.restart_after_exit_codes(), ElementsAre(3010, 1641));
   EXPECT_THAT(run.reboot_exit_codes(), ElementsAre(12));
-  ASSERT_EQ(run.failure_logs_size(), 1);
+  ASSERT_EQ(run.failure_logs_size(), 2);
   EXPECT_EQ(run.failure_logs(0).path(), "${work_dir}\\uninstall-*.log");
   EXPECT_THAT(run.failure_logs(0).exit_codes(), ::testing::Contains(1603));
+  // Install.ps1's own trace: evidence of any failure, never excerpted.
+  EXPECT_EQ(run.failure_logs(1).path(), "${work_dir}\\InstallPS1-*.*.log");
+  EXPECT_EQ(run.failure_logs(1).exit_codes_size(), 0);
   const auto& verify =
       Step(*plan, "verify_sense_absent").action().check_service();
   EXPECT_THAT(verify.accept(), ElementsAre(v1::SERVICE_STATE_ABSENT));

@@ -82,6 +82,26 @@ TEST(EndToEnd, FailedStepsEndTheJobFailedWithActionableMessages) {
 
   // The job view names the failing steps.
   ASSERT_GE(job.failing_steps_size(), 1);
+
+  // What Install.ps1 printed and its trace log reached the server before the
+  // device deleted its work directory; an operator reads them by host name.
+  const std::string hostname = [&] {
+    for (const auto& d : devices.devices()) {
+      if (d.id() == noconn->device_id()) return d.facts().hostname();
+    }
+    return std::string();
+  }();
+  ProcessOutput logs = env.Ctl({"jobs", "logs", job.id(), "--device", hostname,
+                                "--step", "run_install_ps1"});
+  ASSERT_EQ(logs.exit_code, 0) << logs.err;
+  EXPECT_THAT(logs.out, HasSubstr("step run_install_ps1: stderr.txt"));
+  EXPECT_THAT(logs.out, HasSubstr("no internet connectivity"));
+  EXPECT_THAT(logs.out, HasSubstr(": InstallPS1-" + hostname + "."));
+  // A step without evidence says so, and why there may be none.
+  ProcessOutput none = env.Ctl({"jobs", "logs", job.id(), "--device", hostname,
+                                "--step", "precheck_not_onboarded"});
+  ASSERT_EQ(none.exit_code, 0) << none.err;
+  EXPECT_THAT(none.out, HasSubstr("no evidence for job"));
 }
 
 }  // namespace

@@ -21,6 +21,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "common/evidence_limits.h"
 #include "common/sha256.h"
 #include "runner/client/poll_response.h"
 #include "runner/facts/fact_collector.h"
@@ -80,6 +81,12 @@ class ScriptedReporter : public runner::StepReporter {
   absl::StatusOr<v1::HeartbeatResponse> Heartbeat(
       const v1::HeartbeatRequest&) override {
     return v1::HeartbeatResponse();
+  }
+  absl::StatusOr<v1::UploadEvidenceResponse> UploadEvidence(
+      const v1::UploadEvidenceRequest& request) override {
+    FUZZ_CHECK(ValidateEvidenceUpload(request).ok(),
+               "evidence outside its bounds");
+    return v1::UploadEvidenceResponse();
   }
 
  private:

@@ -17,6 +17,15 @@ using testing::TempDir;
 
 constexpr char kWork[] = "C:\\ProgramData\\mdefleet\\work\\t1";
 
+// Install.ps1's trace, "InstallPS1-$env:COMPUTERNAME.<time>.log".
+TEST(MatchesLogPattern, SeveralStars) {
+  EXPECT_TRUE(MatchesLogPattern("InstallPS1-SRV01.231205T101010123+0900.log",
+                                "InstallPS1-*.*.log"));
+  EXPECT_FALSE(MatchesLogPattern("InstallPS1-SRV01.log", "InstallPS1-*.*.log"));
+  EXPECT_FALSE(MatchesLogPattern("InstallPS1-.x.log", "InstallPS1-*.*.log"));
+  EXPECT_FALSE(MatchesLogPattern("InstallPS1-a.b.c.log", "InstallPS1-*.*.log"));
+}
+
 TEST(MatchesLogPattern, StarStopsAtDots) {
   EXPECT_TRUE(MatchesLogPattern("install-SRV01.log", "install-*.log"));
   EXPECT_TRUE(MatchesLogPattern("INSTALL-srv01.LOG", "install-*.log"));

@@ -269,6 +269,19 @@ TEST_F(PlanExecution, MsiFatalErrorCarriesTheMsiLog) {
               HasSubstr("Action ended: INSTALL. Return value 3."));
   EXPECT_EQ(ClassifyStepFailure(task_.plan().steps(Last().step_index()), 1603),
             v1::FAILURE_CLASS_FINAL);
+  // The whole MSI log and Install.ps1's own trace went to the server before
+  // the work directory was deleted.
+  ASSERT_EQ(reporter_.evidence.size(), 1u);
+  const v1::UploadEvidenceRequest& evidence = reporter_.evidence[0];
+  EXPECT_EQ(evidence.step_index(), Last().step_index());
+  EXPECT_EQ(evidence.lease_id(), "lease-1");
+  std::vector<std::string> names;
+  for (const auto& f : evidence.files()) names.push_back(f.name());
+  EXPECT_THAT(names, ::testing::Contains("install-SIM-TEST-0001.log"));
+  EXPECT_THAT(names, ::testing::Contains(
+                         ::testing::StartsWith("InstallPS1-SIM-TEST-0001.")));
+  EXPECT_THAT(names, ::testing::Contains("stderr.txt"));
+  EXPECT_FALSE(*host_->FileExists(WorkDir()));
   EXPECT_EQ(ClassifyStepFailure(task_.plan().steps(Last().step_index()), 1618),
             v1::FAILURE_CLASS_RETRYABLE);
 }

@@ -167,6 +167,11 @@ class RecordingReporter : public StepReporter {
     absl::MutexLock lock(&heartbeat_mu);
     return static_cast<int>(heartbeats.size());
   }
+  absl::StatusOr<v1::UploadEvidenceResponse> UploadEvidence(
+      const v1::UploadEvidenceRequest& request) override {
+    evidence.push_back(request);
+    return v1::UploadEvidenceResponse();
+  }
   // Final (non-RUNNING) reports in order.
   std::vector<v1::ReportStepRequest> Finals() const {
     std::vector<v1::ReportStepRequest> out;
@@ -177,6 +182,7 @@ class RecordingReporter : public StepReporter {
   }
 
   std::vector<v1::ReportStepRequest> requests;
+  std::vector<v1::UploadEvidenceRequest> evidence;
   std::function<absl::Status(const v1::ReportStepRequest&)> fail;
   int cancel_after_reports = 0;  // answer cancel from this report on
   std::string cancel_reason;

@@ -96,6 +96,8 @@ class InstallPs1 {
   ProcessResult Run(const InstallArgs& a);
 
  private:
+  // Everything but the trace log Run writes at the end.
+  ProcessResult RunSteps(const InstallArgs& a);
   void Info(absl::string_view line) {
     absl::StrAppend(&out_, "[INFO] ", line, "\r\n");
   }
@@ -226,6 +228,23 @@ int InstallPs1::RunMsiexec(absl::string_view action, absl::string_view dir) {
 }
 
 ProcessResult InstallPs1::Run(const InstallArgs& a) {
+  ProcessResult r = RunSteps(a);
+  // Upstream traces to "InstallPS1-$env:COMPUTERNAME.<yyMMddTHHmmssfffzzz>
+  // .log" beside itself ($Installps1LogName) what it also prints.
+  const absl::Time at =
+      m_.now == absl::InfinitePast() ? absl::UnixEpoch() : m_.now;
+  const std::string name = absl::StrCat(
+      "InstallPS1-", m_.Hostname(), ".",
+      absl::FormatTime("%y%m%dT%H%M%S000+0000", at, absl::UTCTimeZone()),
+      ".log");
+  files_
+      .Write(JoinWindowsPath(WindowsDirName(a.script), name),
+             absl::StrCat(r.stdout_text, r.stderr_text))
+      .IgnoreError();
+  return r;
+}
+
+ProcessResult InstallPs1::RunSteps(const InstallArgs& a) {
   const std::string dir = WindowsDirName(a.script);
   Info(absl::StrCat("Install.ps1 (simulated) running from ", dir));
   if (m_.profile.forced_install_exit) {
