@@ -186,6 +186,7 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   std::string defender_poll = "30s";
+  std::string defender_confirm = "30m";
   serve
       ->add_option("--defender-api-url", serve_options.defender_api_url,
                    "Defender for Endpoint API base URL (api_offboard)")
@@ -212,7 +213,17 @@ int main(int argc, char** argv) {
       "keep the stored ids, \"none\" to forget them. Changes are audited");
   serve
       ->add_option("--defender-poll-interval", defender_poll,
-                   "How often outstanding machine actions are looked up")
+                   "How often outstanding machine actions are looked up, and "
+                   "how often onboard asks Defender whether a device is "
+                   "listed Active")
+      ->check(duration)
+      ->capture_default_str();
+  serve
+      ->add_option("--defender-confirm-timeout", defender_confirm,
+                   "With the Defender API: how long after an onboard's "
+                   "runner steps Defender has to list the device Active "
+                   "with a fresh lastSeen before the task fails "
+                   "(confirm_in_defender)")
       ->check(duration)
       ->capture_default_str();
 
@@ -232,6 +243,7 @@ int main(int argc, char** argv) {
     serve_options.poll_timeout = ParseOrDie(poll);
     serve_options.online_window = ParseOrDie(online);
     serve_options.defender_poll_interval = ParseOrDie(defender_poll);
+    serve_options.defender_confirm_timeout = ParseOrDie(defender_confirm);
     serve_options.client_certificate_lifetime = *mdefleet::ParseDurationText(
         client_certificate_lifetime, "--client-certificate-lifetime");
     status = mdefleet::RunServe(serve_options);

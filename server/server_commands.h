@@ -69,6 +69,9 @@ struct ServeOptions {
   std::string defender_client_id;
   std::string defender_client_secret_file;
   absl::Duration defender_poll_interval = absl::Seconds(30);
+  // onboard's confirm_in_defender (with the Defender API): how long after
+  // the runner's steps Defender has to list the device Active.
+  absl::Duration defender_confirm_timeout = absl::Minutes(30);
 };
 
 // Serves until SIGTERM/SIGINT, then shuts down gracefully. The caller must
