@@ -212,6 +212,13 @@ absl::Status RunServe(const ServeOptions& options) {
            .mtls = options.mtls,
            .allow_token_only_runners = options.allow_token_only_runners},
           clock.Now()));
+  if (options.defender_confirm_timeout < absl::Seconds(1)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--defender-confirm-timeout: ",
+        absl::FormatDuration(options.defender_confirm_timeout),
+        " is too short: Defender needs minutes to list a newly onboarded "
+        "device (at least 1s; default 30m)"));
+  }
   // Declared before everything it instruments, so it outlives them.
   metrics::MetricsRegistry registry;
   ASSIGN_OR_RETURN(const metrics::ServerMetrics instruments,
@@ -272,11 +279,6 @@ absl::Status RunServe(const ServeOptions& options) {
           options.defender_api_url, options.defender_login_url,
           options.defender_tenant_id, options.defender_client_id,
           options.defender_client_secret_file, options.defender_poll_interval));
-  if (defender_config.configured() &&
-      options.defender_confirm_timeout < absl::Seconds(1)) {
-    return absl::InvalidArgumentError(
-        "--defender-confirm-timeout: must be at least 1s");
-  }
   // Plans made by this server (onboard's confirm_in_defender) follow what
   // it can do now.
   RETURN_IF_ERROR(db->Write([&](store::Connection& c) {

@@ -146,5 +146,13 @@ TEST_F(OnboardConfirmE2eTest, NeverActiveFailsAtTheDeadlineWithWhatToCheck) {
             v1::STEP_STATE_FAILED);
 }
 
+// A bad flag is refused naming it, before the database is touched.
+TEST(OnboardConfirmFlagTest, ATooShortDeadlineIsRefusedNamingTheFlag) {
+  auto started = E2eEnvironment::Start({"--defender-confirm-timeout", "500ms"});
+  ASSERT_FALSE(started.ok());
+  EXPECT_THAT(std::string(started.status().message()),
+              HasSubstr("--defender-confirm-timeout: 500ms is too short"));
+}
+
 }  // namespace
 }  // namespace mdefleet::testing
