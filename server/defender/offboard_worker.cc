@@ -504,28 +504,34 @@ absl::Status OffboardWorker::ConfirmStopped(absl::Time now) {
   RETURN_IF_ERROR(budget_.EndCall(started, call));
   if (!machines.ok()) {
     const absl::Status& e = machines.status();
-    if (absl::IsPermissionDenied(e) || absl::IsUnauthenticated(e)) {
-      for (const std::string& id : due) {
-        Tracked& t = running_.at(id);
-        const std::string m = absl::StrCat(
-            "the machine action ", t.task.action_id,
-            " Succeeded, but whether the sensor stopped reporting cannot be "
-            "read: ",
-            e.message());
-        RETURN_IF_ERROR(EndTask(t, v1::TASK_STATE_FAILED, m, kConfirmStep, m));
-      }
+    const absl::Time at = clock_.Now();
+    if (auto retry = RetryAfterOf(e)) {
+      budget_.BlockUntil(at + *retry);
+      for (const std::string& id : due)
+        running_.at(id).not_before = at + *retry;
       return absl::OkStatus();
     }
-    absl::Duration wait = options_.poll_interval;
-    if (auto retry = RetryAfterOf(e)) {
-      budget_.BlockUntil(clock_.Now() + *retry);
-      wait = *retry;
-    }
     for (const std::string& id : due) {
-      running_.at(id).not_before = clock_.Now() + wait;
+      Tracked& t = running_.at(id);
+      if (absl::IsUnavailable(e) && ++t.failures < options_.max_attempts) {
+        t.not_before = at + options_.poll_interval;
+        continue;
+      }
+      // The machine action's Succeeded is Defender's own answer: a check
+      // that cannot run (permission, a query the API refuses, an outage)
+      // says so instead of failing an offboarding that happened.
+      const std::string m =
+          absl::StrCat("lastSeen could not be checked (", e.message(),
+                       "); the machine action ", t.task.action_id,
+                       " Succeeded, so the sensor was told to stop reporting");
+      RETURN_IF_ERROR(Step(t, kConfirmStep, v1::STEP_STATE_SKIPPED, m));
+      RETURN_IF_ERROR(EndTask(
+          t, v1::TASK_STATE_SUCCEEDED,
+          absl::StrCat("offboarded through the Defender API (machine action ",
+                       t.task.action_id, "); lastSeen not checked"),
+          -1, ""));
     }
-    LogEvent(absl::StrCat("api_offboard: checking lastSeen: ", e.message(),
-                          "; next try in ", Seconds(wait)));
+    LogEvent(absl::StrCat("api_offboard: checking lastSeen: ", e.message()));
     return absl::OkStatus();
   }
   std::map<std::string, const Machine*> by_id;

@@ -22,7 +22,9 @@
 // for every task at that step, until a machine's lastSeen is not after the
 // moment the server saw the action Succeeded (the step's start, persisted,
 // so a restart resumes it) or did not move between two checks; after
-// kLastSeenChecks checks that saw it move, the task fails.
+// kLastSeenChecks checks that saw it move, the task fails. A check that
+// cannot run (403, a refused query, repeated 5xx) is skipped saying why: the
+// action's Succeeded stands.
 #ifndef MDEFLEET_SERVER_DEFENDER_OFFBOARD_WORKER_H_
 #define MDEFLEET_SERVER_DEFENDER_OFFBOARD_WORKER_H_
 

@@ -303,6 +303,12 @@ void FakeDefenderApi::Install() {
       R"(/api/machines)", api([this](const httplib::Request& req,
                                      httplib::Response& res, absl::Time now) {
         // Understands the filter api_offboard sends: id eq '<id>' or ...
+        if (refuse_machine_lists_ != 0) {
+          res.status = refuse_machine_lists_;
+          res.set_content(ErrorJson("Forbidden", "refused by the test"),
+                          "application/json");
+          return;
+        }
         const std::string filter = req.get_param_value("$filter");
         std::string out = R"({"value":[)";
         bool first = true;
@@ -362,6 +368,11 @@ void FakeDefenderApi::Install() {
         res.status = 200;
         res.set_content(out, "application/json");
       }));
+}
+
+void FakeDefenderApi::RefuseMachineListsForTest(int status) {
+  std::lock_guard<std::mutex> lock(mu_);
+  refuse_machine_lists_ = status;
 }
 
 void FakeDefenderApi::ListMachine(const std::string& id, FakeMachine machine) {

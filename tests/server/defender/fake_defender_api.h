@@ -90,6 +90,9 @@ class FakeDefenderApi {
   // reporting). Undeclared machines: see declared_machines_only.
   void ListMachine(const std::string& id, FakeMachine machine);
 
+  // GET /api/machines (the list) answers `status` from now on.
+  void RefuseMachineListsForTest(int status);
+
   std::vector<Call> calls() const;          // API calls only
   std::vector<std::string> errors() const;  // requests that broke a rule
   // Calls that found the per-minute limit used up (answered 429 by the
@@ -121,6 +124,7 @@ class FakeDefenderApi {
   int violations_ = 0;
   std::vector<Action> actions_;
   std::map<std::string, FakeMachine> machines_;
+  int refuse_machine_lists_ = 0;
   std::map<std::string, absl::Time> tokens_;  // token -> expiry
   int token_requests_ = 0;
   int next_id_ = 1;

@@ -185,6 +185,33 @@ TEST_F(WorkerTest, ADeviceStillReportingAfterTheActionFails) {
                     HasSubstr("still reports to Defender")));
 }
 
+// The lastSeen check is extra: when the API refuses it, the offboarding
+// Defender reported Succeeded still succeeds, and the step says why it did
+// not run.
+TEST_F(WorkerTest, ALastSeenCheckTheApiRefusesIsSkippedSayingWhy) {
+  SetUpWorld(1);
+  const std::string job_id = Submit();
+  // Refuse every lastSeen check from the start of the confirm step on.
+  bool refused = false;
+  const v1::Job job =
+      RunUntilFinal(job_id, absl::Seconds(1), absl::Minutes(2), [&] {
+        const std::vector<v1::Task> t = Tasks(job_id);
+        if (!refused && t.size() == 1 && t[0].steps_size() == 3 &&
+            t[0].steps(2).state() == v1::STEP_STATE_RUNNING) {
+          fake_->RefuseMachineListsForTest(403);
+          refused = true;
+        }
+      });
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(job.state(), v1::JOB_STATE_SUCCEEDED) << job.state_reason();
+  const std::vector<v1::Task> tasks = Tasks(job_id);
+  ASSERT_EQ(tasks.size(), 1u);
+  EXPECT_EQ(tasks[0].steps(2).state(), v1::STEP_STATE_SKIPPED);
+  EXPECT_THAT(tasks[0].steps(2).message(),
+              AllOf(HasSubstr("lastSeen could not be checked"),
+                    HasSubstr("403"), HasSubstr("Machine.Read.All")));
+}
+
 TEST_F(WorkerTest, RunnersNeverLeaseApiOffboardTasks) {
   SetUpWorld(2);
   Submit();
