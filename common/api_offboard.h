@@ -26,6 +26,17 @@ inline constexpr absl::string_view kApiOffboardHowToConfigure =
     "Machine.Offboard and Machine.Read.All (with admin consent); see "
     "docs/operations.md, api_offboard";
 
+// onboard's last step when the server has the Defender API: the server
+// confirms the device is listed Active with a fresh lastSeen (article 001's
+// check in the portal) before the task succeeds.
+inline constexpr absl::string_view kConfirmInDefenderStep =
+    "confirm_in_defender";
+
+// api_offboard's last step: after the machine action Succeeded, the server
+// checks this many times, one poll interval apart, that the machine's
+// lastSeen stopped moving; a device still reporting after that fails.
+inline constexpr int kLastSeenChecks = 3;
+
 // The task message of a queued api_offboard task the rate limit holds back.
 inline constexpr absl::string_view kApiWaitingPrefix =
     "waiting for the Defender API rate limit";

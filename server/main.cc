@@ -207,6 +207,7 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   std::string defender_poll = "30s";
+  std::string defender_confirm = "30m";
   serve
       ->add_option("--defender-api-url", serve_options.defender_api_url,
                    "Defender for Endpoint API base URL (api_offboard)")
@@ -233,7 +234,17 @@ int main(int argc, char** argv) {
       "keep the stored ids, \"none\" to forget them. Changes are audited");
   serve
       ->add_option("--defender-poll-interval", defender_poll,
-                   "How often outstanding machine actions are looked up")
+                   "How often outstanding machine actions are looked up, and "
+                   "how often onboard asks Defender whether a device is "
+                   "listed Active")
+      ->check(duration)
+      ->capture_default_str();
+  serve
+      ->add_option("--defender-confirm-timeout", defender_confirm,
+                   "With the Defender API: how long after an onboard's "
+                   "runner steps Defender has to list the device Active "
+                   "with a fresh lastSeen before the task fails "
+                   "(confirm_in_defender)")
       ->check(duration)
       ->capture_default_str();
 
@@ -258,6 +269,7 @@ int main(int argc, char** argv) {
             ? absl::ZeroDuration()
             : *mdefleet::ParseDurationText(evidence_retention,
                                            "--evidence-retention");
+    serve_options.defender_confirm_timeout = ParseOrDie(defender_confirm);
     serve_options.client_certificate_lifetime = *mdefleet::ParseDurationText(
         client_certificate_lifetime, "--client-certificate-lifetime");
     status = mdefleet::RunServe(serve_options);

@@ -23,6 +23,8 @@
 #include "common/sliding_window_limiter.h"
 #include "common/status_macros.h"
 #include "server/auth/authenticator.h"
+#include "server/defender/api_call_budget.h"
+#include "server/defender/confirm_worker.h"
 #include "server/defender/curl_http_client.h"
 #include "server/defender/defender_api.h"
 #include "server/defender/defender_config.h"
@@ -210,6 +212,13 @@ absl::Status RunServe(const ServeOptions& options) {
            .mtls = options.mtls,
            .allow_token_only_runners = options.allow_token_only_runners},
           clock.Now()));
+  if (options.defender_confirm_timeout < absl::Seconds(1)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--defender-confirm-timeout: ",
+        absl::FormatDuration(options.defender_confirm_timeout),
+        " is too short: Defender needs minutes to list a newly onboarded "
+        "device (at least 1s; default 30m)"));
+  }
   // Declared before everything it instruments, so it outlives them.
   metrics::MetricsRegistry registry;
   ASSIGN_OR_RETURN(const metrics::ServerMetrics instruments,
@@ -270,6 +279,32 @@ absl::Status RunServe(const ServeOptions& options) {
           options.defender_api_url, options.defender_login_url,
           options.defender_tenant_id, options.defender_client_id,
           options.defender_client_secret_file, options.defender_poll_interval));
+  // Plans made by this server (onboard's confirm_in_defender) follow what
+  // it can do now.
+  RETURN_IF_ERROR(db->Write([&](store::Connection& c) {
+    return store::SetDefenderConfirmTimeout(
+        c,
+        defender_config.configured() ? options.defender_confirm_timeout
+                                     : absl::ZeroDuration(),
+        store::ToMicros(clock.Now()));
+  }));
+  if (!defender_config.configured()) {
+    // Handed over by a server that had the API: not confirmed, not lost.
+    ASSIGN_OR_RETURN(
+        const int skipped,
+        defender::ConfirmWorker::SkipPending(
+            *db, clock,
+            "not confirmed in Defender: the server was restarted without "
+            "Defender API credentials; check the device in the Defender "
+            "portal (article 001)"));
+    if (skipped > 0) {
+      LogEvent(absl::StrCat(
+          skipped,
+          " onboard task(s) were waiting for Defender's confirmation: ended "
+          "SUCCEEDED on the runner's checks, their confirm_in_defender step "
+          "skipped (no Defender API credentials)"));
+    }
+  }
   auth::Authenticator authenticator(*db, clock);
   service::EventHub hub(*db);
   service::RunnerHandlers runner(
@@ -334,15 +369,25 @@ absl::Status RunServe(const ServeOptions& options) {
   defender::CurlHttpClient http;
   defender::TokenSource tokens(http, clock, defender_config);
   defender::DefenderApi defender_api(http, tokens, defender_config.api_url);
+  // One budget for every Defender API call the server makes.
+  defender::ApiCallBudget budget(*db, clock,
+                                 SlidingWindowLimiter::DefenderApi());
   std::unique_ptr<defender::OffboardWorker> offboarder;
+  std::unique_ptr<defender::ConfirmWorker> confirmer;
   if (defender_config.configured()) {
+    RETURN_IF_ERROR(budget.Recover());
     offboarder = std::make_unique<defender::OffboardWorker>(
-        *db, clock, &hub, defender_api, tokens,
-        SlidingWindowLimiter::DefenderApi(),
+        *db, clock, &hub, defender_api, tokens, budget,
         defender::WorkerOptions{.poll_interval =
                                     defender_config.poll_interval});
     RETURN_IF_ERROR(offboarder->Recover());
     offboarder->Start();
+    confirmer = std::make_unique<defender::ConfirmWorker>(
+        *db, clock, &hub, defender_api, tokens, budget,
+        defender::ConfirmOptions{
+            .timeout = options.defender_confirm_timeout,
+            .poll_interval = defender_config.poll_interval});
+    confirmer->Start();
     LogEvent(absl::StrCat(
         "api_offboard: Defender API ", defender_config.api_url, " as client ",
         defender_config.client_id, " of tenant ", defender_config.tenant_id));
@@ -382,6 +427,7 @@ absl::Status RunServe(const ServeOptions& options) {
     poller.Stop();
     reaper.Stop();
     if (offboarder != nullptr) offboarder->Stop();
+    if (confirmer != nullptr) confirmer->Stop();
     server->Shutdown(std::chrono::system_clock::now() +
                      std::chrono::seconds(3));
     server->Wait();

@@ -71,6 +71,9 @@ struct ServeOptions {
   absl::Duration defender_poll_interval = absl::Seconds(30);
   // How long failed steps' evidence (logs) is kept; zero: forever.
   absl::Duration evidence_retention = absl::Hours(24 * 30);
+  // onboard's confirm_in_defender (with the Defender API): how long after
+  // the runner's steps Defender has to list the device Active.
+  absl::Duration defender_confirm_timeout = absl::Minutes(30);
 };
 
 // Serves until SIGTERM/SIGINT, then shuts down gracefully. The caller must

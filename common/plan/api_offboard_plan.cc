@@ -34,6 +34,13 @@ absl::StatusOr<v1::Plan> BuildApiOffboardPlan(const PlanContext& ctx) {
           "Succeeded (it stays Pending until the device next contacts "
           "Defender)",
           /*rerun_safe=*/true);
+  AddStep(&plan, "confirm_last_seen_stopped",
+          absl::StrCat("server: GET /api/machines (one batched call per poll "
+                       "interval) until the machine's lastSeen is seen not "
+                       "to move past the moment the action Succeeded (at "
+                       "most ",
+                       kLastSeenChecks, " checks; same rate limit)"),
+          /*rerun_safe=*/true);
   return plan;
 }
 

@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/api_offboard.h"
 #include "common/job_spec_validation.h"
 #include "common/mde_constants.h"
 #include "common/mde_workspaces.h"
@@ -103,6 +104,32 @@ void AddOnboardPrechecks(const PlanContext& ctx, v1::Plan* plan) {
                            "the firewall), then run onboard again"));
 }
 
+// Article 001 has the administrator confirm the device in the portal, Active:
+// local checks (Sense running, OnboardingState) do not show that the sensor
+// reached the tenant. With the Defender API the server checks it itself.
+void AddConfirmInDefender(const PlanContext& ctx, v1::Plan* plan) {
+  const absl::Duration deadline = ctx.inputs.defender_confirm_timeout;
+  if (deadline <= absl::ZeroDuration()) {
+    AddSkip(plan, kConfirmInDefenderStep,
+            "Confirm that Defender lists the device Active",
+            absl::StrCat(
+                "the server has no Defender API credentials, so it cannot "
+                "confirm that the device appears Active in the Defender "
+                "portal: check the portal's device inventory (article 001), "
+                "or ",
+                kApiOffboardHowToConfigure));
+    return;
+  }
+  AddStep(
+      plan, kConfirmInDefenderStep,
+      absl::StrCat("server: GET /api/machines/{senseId} until healthStatus is "
+                   "Active and lastSeen is newer than the onboarding, within ",
+                   absl::FormatDuration(deadline),
+                   " of the runner's steps; rate limited with api_offboard's "
+                   "budget (100 calls/min, 1500/h)"),
+      /*rerun_safe=*/true);
+}
+
 }  // namespace
 
 absl::StatusOr<ArtifactRef> RequireOnboardingScript(const PlanContext& ctx) {
@@ -159,6 +186,7 @@ absl::StatusOr<v1::Plan> BuildOnboardPlan(const PlanContext& ctx) {
                     mde::kOnboardingScriptFileName, "onboarding script");
   }
   AddVerifyOnboarded(&plan);
+  AddConfirmInDefender(ctx, &plan);
   return plan;
 }
 

@@ -89,6 +89,18 @@ const std::vector<std::string>& KnownJobKinds() {
   return *kinds;
 }
 
+bool IsServerExecutedStep(const v1::PlannedStep& step) {
+  return step.action().kind_case() == v1::Action::KIND_NOT_SET;
+}
+
+v1::Plan RunnerPart(v1::Plan plan) {
+  auto* steps = plan.mutable_steps();
+  while (!steps->empty() && IsServerExecutedStep(*steps->rbegin())) {
+    steps->RemoveLast();
+  }
+  return plan;
+}
+
 v1::FailureClass ClassifyStepFailure(const v1::PlannedStep& step,
                                      std::optional<int32_t> exit_code) {
   if (exit_code.has_value() && step.action().has_run_process()) {

@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "mdefleet/v1/jobs.pb.h"
 #include "mdefleet/v1/plan.pb.h"
 #include "mdefleet/v1/types.pb.h"
@@ -41,6 +42,11 @@ struct PlanInputs {
   // connectivity_test: the URLs of parameters.url_list_id, read by the
   // server (common/url_list.h); empty when the job has no URL list.
   std::vector<std::string> urls;
+  // onboard: how long the server waits for Defender to list the device
+  // Active after the runner's steps (confirm_in_defender); zero when the
+  // server has no Defender API credentials (the step is then skipped with
+  // that reason). The server's setting, not the job's.
+  absl::Duration defender_confirm_timeout = absl::ZeroDuration();
 };
 
 // The job kinds BuildPlan knows, in the order operators see them.
@@ -52,6 +58,15 @@ const std::vector<std::string>& KnownJobKinds();
 // the device needs is missing, e.g. no Install.ps1 for a 2016 device.
 absl::StatusOr<v1::Plan> BuildPlan(const PlanInputs& inputs,
                                    const v1::DeviceFacts& facts);
+
+// True for a step the server executes itself (api_offboard's steps,
+// onboard's confirm_in_defender): it has no action. Runners never get one.
+bool IsServerExecutedStep(const v1::PlannedStep& step);
+
+// `plan` without its server-executed steps: what a runner is given. They
+// come last in a plan that mixes both, so the runner's step indexes are the
+// plan's.
+v1::Plan RunnerPart(v1::Plan plan);
 
 // How a failure of `step` is classified for retries: RETRYABLE when the step
 // ran a program that exited with one of its retryable_exit_codes, otherwise

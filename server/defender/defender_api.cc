@@ -43,6 +43,16 @@ MachineAction FromStruct(const Struct& s) {
   return a;
 }
 
+Machine MachineFromStruct(const Struct& s) {
+  Machine m;
+  m.id = Str(s, "id");
+  m.computer_dns_name = Str(s, "computerDnsName");
+  m.health_status = Str(s, "healthStatus");
+  m.onboarding_status = Str(s, "onboardingStatus");
+  m.last_seen = TimeField(s, "lastSeen");
+  return m;
+}
+
 // "2024-05-01T10:00:00Z" (OData DateTimeOffset literal).
 std::string ODataTime(absl::Time t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
@@ -78,6 +88,17 @@ absl::StatusOr<MachineAction> ParseMachineAction(absl::string_view json) {
     return absl::InvalidArgumentError("machine action: no id");
   }
   return a;
+}
+
+absl::StatusOr<Machine> ParseMachine(absl::string_view json) {
+  Struct s;
+  if (!google::protobuf::util::JsonStringToMessage(std::string(json), &s)
+           .ok()) {
+    return absl::InvalidArgumentError("machine: not a JSON object");
+  }
+  Machine m = MachineFromStruct(s);
+  if (m.id.empty()) return absl::InvalidArgumentError("machine: no id");
+  return m;
 }
 
 absl::StatusOr<HttpResponse> DefenderApi::Call(HttpRequest request) {
@@ -192,6 +213,69 @@ absl::StatusOr<MachineAction> DefenderApi::Offboard(
         " without a machine action (", action.status().message(), ")"));
   }
   return action;
+}
+
+absl::StatusOr<Machine> DefenderApi::GetMachine(absl::string_view machine_id) {
+  HttpRequest request;
+  request.method = "GET";
+  request.url = absl::StrCat(api_url_, "/api/machines/", UrlEncode(machine_id));
+  absl::StatusOr<HttpResponse> response = Call(std::move(request));
+  if (!response.ok()) return response.status();
+  const std::string what = absl::StrCat("get machine ", machine_id);
+  if (absl::Status s =
+          Interpret(*response, what, "Machine.Read.All", machine_id);
+      !s.ok()) {
+    return s;
+  }
+  absl::StatusOr<Machine> machine = ParseMachine(response->body);
+  if (!machine.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat(what, ": Defender API answered ", response->status,
+                     " without a machine (", machine.status().message(), ")"));
+  }
+  return machine;
+}
+
+absl::StatusOr<std::vector<Machine>> DefenderApi::ListMachines(
+    const std::vector<std::string>& machine_ids) {
+  if (machine_ids.empty() || machine_ids.size() > kMaxMachinesPerList) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("list machines: 1 to ", kMaxMachinesPerList, " ids, not ",
+                     machine_ids.size()));
+  }
+  std::string filter;
+  for (const std::string& id : machine_ids) {
+    absl::StrAppend(&filter, filter.empty() ? "" : " or ", "id eq '", id, "'");
+  }
+  HttpRequest request;
+  request.method = "GET";
+  request.url =
+      absl::StrCat(api_url_, "/api/machines?$filter=", UrlEncode(filter));
+  absl::StatusOr<HttpResponse> response = Call(std::move(request));
+  if (!response.ok()) return response.status();
+  if (absl::Status s =
+          Interpret(*response, "list machines", "Machine.Read.All", "");
+      !s.ok()) {
+    return s;
+  }
+  Struct json;
+  if (!google::protobuf::util::JsonStringToMessage(response->body, &json)
+           .ok()) {
+    return absl::UnavailableError(
+        "list machines: Defender API answered a body that is not JSON");
+  }
+  auto it = json.fields().find("value");
+  if (it == json.fields().end() || !it->second.has_list_value()) {
+    return absl::UnavailableError(
+        "list machines: Defender API answered without \"value\"");
+  }
+  std::vector<Machine> machines;
+  for (const Value& v : it->second.list_value().values()) {
+    if (!v.has_struct_value()) continue;
+    Machine m = MachineFromStruct(v.struct_value());
+    if (!m.id.empty()) machines.push_back(std::move(m));
+  }
+  return machines;
 }
 
 absl::StatusOr<std::vector<MachineAction>> DefenderApi::ListOffboardActions(

@@ -1,7 +1,7 @@
-// The Defender API calls api_offboard makes. Each method sends exactly one
-// request to the API (the caller counts it against the rate limit; the token
-// endpoint is not counted). Errors carry interpreted, operator-facing
-// messages that never contain the secret or a token.
+// The Defender API calls api_offboard and onboard's confirmation make. Each
+// method sends exactly one request to the API (the caller counts it against the
+// rate limit; the token endpoint is not counted). Errors carry interpreted,
+// operator-facing messages that never contain the secret or a token.
 #ifndef MDEFLEET_SERVER_DEFENDER_DEFENDER_API_H_
 #define MDEFLEET_SERVER_DEFENDER_DEFENDER_API_H_
 
@@ -29,6 +29,18 @@ struct MachineAction {
   absl::Time updated = absl::InfinitePast();
 };
 
+// A machine as GET /api/machines/{id} returns it (the fields onboard's
+// confirmation and api_offboard's read).
+struct Machine {
+  std::string id;
+  std::string computer_dns_name;
+  // Active, Inactive, ImpairedCommunication, NoSensorData,
+  // NoSensorDataImpairedCommunication, Unknown.
+  std::string health_status;
+  std::string onboarding_status;
+  absl::Time last_seen = absl::InfinitePast();  // InfinitePast: not given
+};
+
 // True for Succeeded, Failed, TimeOut and Cancelled.
 bool IsFinalActionStatus(absl::string_view status);
 
@@ -51,6 +63,18 @@ class DefenderApi {
   [[nodiscard]] absl::StatusOr<MachineAction> Offboard(
       absl::string_view machine_id, absl::string_view comment);
 
+  // GET /api/machines/{machine_id}. NotFound while Defender does not know
+  // the machine (a freshly onboarded one appears within minutes).
+  [[nodiscard]] absl::StatusOr<Machine> GetMachine(
+      absl::string_view machine_id);
+
+  // GET /api/machines?$filter=id eq '<a>' or id eq '<b>' ... (one page; at
+  // most kMaxMachinesPerList ids). Machines Defender does not know are
+  // simply absent.
+  static constexpr size_t kMaxMachinesPerList = 50;
+  [[nodiscard]] absl::StatusOr<std::vector<Machine>> ListMachines(
+      const std::vector<std::string>& machine_ids);
+
   // GET /api/machineactions?$filter=type eq 'Offboard' and
   // creationDateTimeUtc ge <since> [and machineId eq '<id>'] (one page of up
   // to 10000).
@@ -72,6 +96,9 @@ class DefenderApi {
 std::optional<absl::Duration> RetryAfterOf(const absl::Status& status);
 // True when no answer came back (the request may have been received).
 bool NoAnswer(const absl::Status& status);
+
+// Parses one machine JSON object; InvalidArgument when it has no id.
+absl::StatusOr<Machine> ParseMachine(absl::string_view json);
 
 // Parses one machine action JSON object; InvalidArgument when it has no id.
 absl::StatusOr<MachineAction> ParseMachineAction(absl::string_view json);

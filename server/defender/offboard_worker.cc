@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/api_offboard.h"
@@ -20,6 +21,12 @@ using store::ToMicros;
 
 constexpr int kRequestStep = 0;
 constexpr int kWaitStep = 1;
+constexpr int kConfirmStep = 2;
+
+std::string Iso(absl::Time t) {
+  if (t == absl::InfinitePast()) return "(none)";
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
+}
 
 std::string Seconds(absl::Duration d) {
   return absl::StrCat(absl::ToInt64Seconds(absl::Ceil(d, absl::Seconds(1))),
@@ -38,64 +45,21 @@ std::string PendingText(const MachineAction& a) {
 
 OffboardWorker::OffboardWorker(store::Store& store, const Clock& clock,
                                service::EventHub* hub, DefenderApi& api,
-                               TokenSource& tokens,
-                               SlidingWindowLimiter limiter,
+                               TokenSource& tokens, ApiCallBudget& budget,
                                WorkerOptions options)
     : store_(store),
       clock_(clock),
       hub_(hub),
       api_(api),
       tokens_(tokens),
-      limiter_(std::move(limiter)),
+      budget_(budget),
       options_(options) {}
 
 OffboardWorker::~OffboardWorker() { Stop(); }
 
 absl::Status OffboardWorker::Recover() {
-  const absl::Time now = clock_.Now();
-  absl::Duration longest = absl::ZeroDuration();
-  for (const auto& w : limiter_.windows())
-    longest = std::max(longest, w.length);
-  std::vector<int64_t> calls;
-  RETURN_IF_ERROR(store_.Write([&](store::Connection& db) -> absl::Status {
-    ASSIGN_OR_RETURN(calls, store::LoadApiCalls(db, ToMicros(now - longest)));
-    return store::ClearApiWaiting(db, kApiWaitingPrefix);
-  }));
-  std::vector<absl::Time> times;
-  for (int64_t c : calls) times.push_back(FromMicros(c));
-  limiter_.Restore(times, now);
-  if (!calls.empty()) {
-    LogEvent(absl::StrCat("api_offboard: ", calls.size(),
-                          " Defender API call(s) of the last hour count "
-                          "toward the rate limit"));
-  }
-  return absl::OkStatus();
-}
-
-bool OffboardWorker::HasRoom() const {
-  const absl::Time now = clock_.Now();
-  return limiter_.NextAllowed(now) <= now;
-}
-
-absl::Status OffboardWorker::BeginCall(absl::Time* started, int64_t* id) {
-  *started = clock_.Now();
-  if (!limiter_.TryAcquire(*started)) {
-    return absl::ResourceExhaustedError("no room in the rate limit");
-  }
-  // Persisted as the latest moment Defender could receive it, so that a
-  // crash before EndCall over-counts rather than under-counts.
-  const int64_t at = ToMicros(*started + options_.call_timeout);
-  return store_.Write([&](store::Connection& db) -> absl::Status {
-    ASSIGN_OR_RETURN(*id, store::InsertApiCall(db, at));
-    return absl::OkStatus();
-  });
-}
-
-absl::Status OffboardWorker::EndCall(absl::Time started, int64_t id) {
-  const absl::Time finished = clock_.Now();
-  limiter_.Complete(started, finished);
   return store_.Write([&](store::Connection& db) {
-    return store::MoveApiCall(db, id, ToMicros(std::max(started, finished)));
+    return store::ClearApiWaiting(db, kApiWaitingPrefix);
   });
 }
 
@@ -159,6 +123,11 @@ absl::Status OffboardWorker::SyncRunning(absl::Time now) {
       // the database.
       Tracked t;
       t.next = row.action_id.empty() ? Next::kLookup : Next::kWait;
+      if (row.step == kConfirmStep && row.confirm_since > 0) {
+        t.next = Next::kConfirm;
+        t.confirm_since = FromMicros(row.confirm_since);
+        t.not_before = now;
+      }
       t.task = std::move(row);
       if (t.next == Next::kLookup) {
         LogEvent(absl::StrCat(
@@ -220,6 +189,21 @@ absl::Status OffboardWorker::OnAction(Tracked& t, const MachineAction& action,
       t.task.step = kWaitStep;
     }
   }
+  if (action.status == "Succeeded" && t.task.steps > kConfirmStep) {
+    RETURN_IF_ERROR(Step(t, kWaitStep, v1::STEP_STATE_SUCCEEDED,
+                         absl::StrCat("machine action ", action.id,
+                                      " Succeeded: the sensor was told to "
+                                      "stop reporting")));
+    t.task.step = kConfirmStep;
+    t.next = Next::kConfirm;
+    t.confirm_since = clock_.Now();
+    t.not_before = t.confirm_since + options_.poll_interval;
+    t.checks = 0;
+    t.last_seen = absl::InfinitePast();
+    return Step(t, kConfirmStep, v1::STEP_STATE_RUNNING,
+                absl::StrCat("checking in ", Seconds(options_.poll_interval),
+                             " that the machine's lastSeen stopped moving"));
+  }
   if (action.status == "Succeeded") {
     return EndTask(
         t, v1::TASK_STATE_SUCCEEDED,
@@ -262,7 +246,7 @@ absl::Status OffboardWorker::OnCallError(Tracked& t, const absl::Status& error,
   const int step = t.task.step;
   if (absl::IsResourceExhausted(error)) {
     const absl::Duration wait = RetryAfterOf(error).value_or(absl::Seconds(60));
-    limiter_.BlockUntil(now + wait);
+    budget_.BlockUntil(now + wait);
     t.not_before = now + wait;
     return Step(t, step, v1::STEP_STATE_RUNNING,
                 absl::StrCat(message, ": waiting ", Seconds(wait),
@@ -303,14 +287,24 @@ absl::Status OffboardWorker::OnCallError(Tracked& t, const absl::Status& error,
   return EndTask(t, v1::TASK_STATE_FAILED, message, step, message);
 }
 
+absl::Status OffboardWorker::Later(Tracked& t, const absl::Status& s) {
+  // onboard's confirmations share the budget and may take the last slot
+  // between HasRoom and BeginCall: try again when there is room.
+  if (!absl::IsResourceExhausted(s)) return s;
+  t.not_before = budget_.NextAllowed(clock_.Now());
+  return absl::OkStatus();
+}
+
 absl::Status OffboardWorker::Lookup(Tracked& t) {
   absl::Time started;
   int64_t id = 0;
-  RETURN_IF_ERROR(BeginCall(&started, &id));
+  if (absl::Status s = budget_.BeginCall(&started, &id); !s.ok()) {
+    return Later(t, s);
+  }
   absl::StatusOr<std::vector<MachineAction>> actions = api_.ListOffboardActions(
       FromMicros(t.task.requested_at) - options_.lookup_margin,
       t.task.machine_id);
-  RETURN_IF_ERROR(EndCall(started, id));
+  RETURN_IF_ERROR(budget_.EndCall(started, id));
   if (!actions.ok()) {
     return OnCallError(t, actions.status(), "looking up");
   }
@@ -339,10 +333,12 @@ absl::Status OffboardWorker::Lookup(Tracked& t) {
 absl::Status OffboardWorker::Request(Tracked& t) {
   absl::Time started;
   int64_t id = 0;
-  RETURN_IF_ERROR(BeginCall(&started, &id));
+  if (absl::Status s = budget_.BeginCall(&started, &id); !s.ok()) {
+    return Later(t, s);
+  }
   absl::StatusOr<MachineAction> action =
       api_.Offboard(t.task.machine_id, t.task.comment);
-  RETURN_IF_ERROR(EndCall(started, id));
+  RETURN_IF_ERROR(budget_.EndCall(started, id));
   if (!action.ok()) return OnCallError(t, action.status(), "asking");
   LogEvent(absl::StrCat("api_offboard: task ", t.task.task_id, " (",
                         t.task.hostname, "): machine action ", action->id, " (",
@@ -385,14 +381,17 @@ absl::Status OffboardWorker::Poll(absl::Time now) {
   }
   absl::Time started;
   int64_t call = 0;
-  RETURN_IF_ERROR(BeginCall(&started, &call));
+  if (absl::Status s = budget_.BeginCall(&started, &call); !s.ok()) {
+    // onboard's confirmations took the last slot: poll when there is room.
+    return absl::IsResourceExhausted(s) ? absl::OkStatus() : s;
+  }
   absl::StatusOr<std::vector<MachineAction>> actions =
       api_.ListOffboardActions(since - options_.lookup_margin);
-  RETURN_IF_ERROR(EndCall(started, call));
+  RETURN_IF_ERROR(budget_.EndCall(started, call));
   next_poll_ = clock_.Now() + options_.poll_interval;
   if (!actions.ok()) {
     if (auto wait = RetryAfterOf(actions.status())) {
-      limiter_.BlockUntil(clock_.Now() + *wait);
+      budget_.BlockUntil(clock_.Now() + *wait);
       next_poll_ = clock_.Now() + *wait;
     }
     if (absl::IsPermissionDenied(actions.status()) ||
@@ -419,6 +418,130 @@ absl::Status OffboardWorker::Poll(absl::Time now) {
     auto it = by_id.find(t.task.action_id);
     if (it == by_id.end()) continue;
     RETURN_IF_ERROR(OnAction(t, *it->second, "created"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status OffboardWorker::OnLastSeen(Tracked& t, const Machine* machine) {
+  const std::string& action = t.task.action_id;
+  if (machine == nullptr) {
+    return EndTask(
+        t, v1::TASK_STATE_SUCCEEDED,
+        absl::StrCat("offboarded through the Defender API (machine action ",
+                     action, ")"),
+        kConfirmStep,
+        absl::StrCat("Defender no longer lists machine ", t.task.machine_id,
+                     ": nothing reports for it"));
+  }
+  const absl::Time seen = machine->last_seen;
+  const bool before = seen <= t.confirm_since;
+  const bool still = t.last_seen != absl::InfinitePast() && seen == t.last_seen;
+  if (before || still) {
+    return EndTask(
+        t, v1::TASK_STATE_SUCCEEDED,
+        absl::StrCat("offboarded through the Defender API (machine action ",
+                     action, ")"),
+        kConfirmStep,
+        absl::StrCat(
+            "lastSeen ", Iso(seen),
+            before
+                ? absl::StrCat(" is not after the machine action Succeeded (",
+                               Iso(t.confirm_since), ")")
+                : " did not move since the last check",
+            ": the sensor stopped reporting; the device turns Inactive in "
+            "the portal after 7 days"));
+  }
+  ++t.checks;
+  t.last_seen = seen;
+  if (t.checks >= kLastSeenChecks) {
+    const std::string m = absl::StrCat(
+        "the machine action ", action, " Succeeded at ", Iso(t.confirm_since),
+        " but lastSeen kept moving (", Iso(seen), " after ", t.checks,
+        " checks ", Seconds(options_.poll_interval),
+        " apart): the device still reports to Defender; it may have been "
+        "onboarded again (a Group Policy or image that runs the onboarding "
+        "script): check the device and the portal");
+    return EndTask(t, v1::TASK_STATE_FAILED, m, kConfirmStep, m);
+  }
+  t.not_before = clock_.Now() + options_.poll_interval;
+  return Step(t, kConfirmStep, v1::STEP_STATE_RUNNING,
+              absl::StrCat("lastSeen ", Iso(seen),
+                           " is after the machine action Succeeded (",
+                           Iso(t.confirm_since), "); checking again in ",
+                           Seconds(options_.poll_interval), " (check ",
+                           t.checks + 1, " of ", kLastSeenChecks, ")"));
+}
+
+absl::Status OffboardWorker::ConfirmStopped(absl::Time now) {
+  std::vector<std::string> due;
+  for (const auto& [id, t] : running_) {
+    if (t.next == Next::kConfirm && t.not_before <= now &&
+        due.size() < DefenderApi::kMaxMachinesPerList) {
+      due.push_back(id);
+    }
+  }
+  if (due.empty() || !HasRoom()) return absl::OkStatus();
+  absl::StatusOr<std::string> token = tokens_.Token();
+  if (!token.ok()) {
+    for (const std::string& id : due) {
+      running_.at(id).not_before = now + options_.poll_interval;
+    }
+    LogEvent(absl::StrCat("api_offboard: cannot check lastSeen: ",
+                          token.status().message()));
+    return absl::OkStatus();
+  }
+  std::vector<std::string> machine_ids;
+  for (const std::string& id : due) {
+    machine_ids.push_back(running_.at(id).task.machine_id);
+  }
+  absl::Time started;
+  int64_t call = 0;
+  if (absl::Status s = budget_.BeginCall(&started, &call); !s.ok()) {
+    return absl::IsResourceExhausted(s) ? absl::OkStatus() : s;
+  }
+  absl::StatusOr<std::vector<Machine>> machines =
+      api_.ListMachines(machine_ids);
+  RETURN_IF_ERROR(budget_.EndCall(started, call));
+  if (!machines.ok()) {
+    const absl::Status& e = machines.status();
+    const absl::Time at = clock_.Now();
+    if (auto retry = RetryAfterOf(e)) {
+      budget_.BlockUntil(at + *retry);
+      for (const std::string& id : due)
+        running_.at(id).not_before = at + *retry;
+      return absl::OkStatus();
+    }
+    for (const std::string& id : due) {
+      Tracked& t = running_.at(id);
+      if (absl::IsUnavailable(e) && ++t.failures < options_.max_attempts) {
+        t.not_before = at + options_.poll_interval;
+        continue;
+      }
+      // The machine action's Succeeded is Defender's own answer: a check
+      // that cannot run (permission, a query the API refuses, an outage)
+      // says so instead of failing an offboarding that happened.
+      const std::string m =
+          absl::StrCat("lastSeen could not be checked (", e.message(),
+                       "); the machine action ", t.task.action_id,
+                       " Succeeded, so the sensor was told to stop reporting");
+      RETURN_IF_ERROR(Step(t, kConfirmStep, v1::STEP_STATE_SKIPPED, m));
+      RETURN_IF_ERROR(EndTask(
+          t, v1::TASK_STATE_SUCCEEDED,
+          absl::StrCat("offboarded through the Defender API (machine action ",
+                       t.task.action_id, "); lastSeen not checked"),
+          -1, ""));
+    }
+    LogEvent(absl::StrCat("api_offboard: checking lastSeen: ", e.message()));
+    return absl::OkStatus();
+  }
+  std::map<std::string, const Machine*> by_id;
+  for (const Machine& m : *machines) {
+    by_id[absl::AsciiStrToLower(m.id)] = &m;
+  }
+  for (const std::string& id : due) {
+    Tracked& t = running_.at(id);
+    auto it = by_id.find(absl::AsciiStrToLower(t.task.machine_id));
+    RETURN_IF_ERROR(OnLastSeen(t, it == by_id.end() ? nullptr : it->second));
   }
   return absl::OkStatus();
 }
@@ -467,7 +590,9 @@ absl::Status OffboardWorker::UpdateWaiting(
     const std::vector<store::StartableApiTask>& waiting, absl::Time now) {
   // Retries due go first, so they are ahead of every queued task.
   int64_t ahead = 0;
-  for (const auto& [id, t] : running_) ahead += t.next != Next::kWait;
+  for (const auto& [id, t] : running_) {
+    ahead += t.next != Next::kWait && t.next != Next::kConfirm;
+  }
   std::map<std::string, std::string> messages;
   std::map<std::string, int64_t> counts;
   for (size_t i = 0; i < waiting.size(); ++i) {
@@ -527,13 +652,15 @@ absl::Status OffboardWorker::UpdateWaiting(
 
 absl::StatusOr<absl::Time> OffboardWorker::RunOnce() {
   absl::Time now = clock_.Now();
-  limiter_.Prune(now);
+  budget_.Prune(now);
   RETURN_IF_ERROR(SyncRunning(now));
   RETURN_IF_ERROR(Poll(now));
+  RETURN_IF_ERROR(ConfirmStopped(clock_.Now()));
   // Retries and lookups that are due, oldest first.
   std::vector<std::string> due;
   for (const auto& [id, t] : running_) {
-    if (t.next != Next::kWait && t.not_before <= clock_.Now()) {
+    if (t.next != Next::kWait && t.next != Next::kConfirm &&
+        t.not_before <= clock_.Now()) {
       due.push_back(id);
     }
   }
@@ -557,7 +684,7 @@ absl::StatusOr<absl::Time> OffboardWorker::RunOnce() {
       next = std::min(next, std::max(t.not_before, now));
     }
   }
-  if (pending) next = std::max(next, limiter_.NextAllowed(now));
+  if (pending) next = std::max(next, budget_.NextAllowed(now));
   return next;
 }
 

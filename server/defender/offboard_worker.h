@@ -3,7 +3,8 @@
 // offboarding, follows the machine actions with one list call per poll
 // interval, and records every step like a runner would. The rate limit is
 // server-wide and persisted (defender_api_calls), so it holds across
-// restarts; tasks the limit holds back stay QUEUED with the message
+// restarts, and shared with onboard's confirmations (ApiCallBudget); tasks
+// the limit holds back stay QUEUED with the message
 // "waiting for the Defender API rate limit (N ahead)" and are counted in
 // the job's rollout.api_waiting.
 //
@@ -15,6 +16,15 @@
 // machine's Offboard actions created since requested_at (minus a clock-skew
 // margin) and adopts the newest, and only POSTs again when there is none. A
 // POST answered 400 ActiveRequestAlreadyExists is looked up the same way.
+//
+// After the action Succeeded, confirm_last_seen_stopped checks that the
+// sensor stopped reporting: one batched GET /api/machines per poll interval
+// for every task at that step, until a machine's lastSeen is not after the
+// moment the server saw the action Succeeded (the step's start, persisted,
+// so a restart resumes it) or did not move between two checks; after
+// kLastSeenChecks checks that saw it move, the task fails. A check that
+// cannot run (403, a refused query, repeated 5xx) is skipped saying why: the
+// action's Succeeded stands.
 #ifndef MDEFLEET_SERVER_DEFENDER_OFFBOARD_WORKER_H_
 #define MDEFLEET_SERVER_DEFENDER_OFFBOARD_WORKER_H_
 
@@ -22,14 +32,14 @@
 #include <map>
 #include <mutex>
 #include <string>
-#include <vector>
 #include <thread>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
-#include "common/sliding_window_limiter.h"
+#include "server/defender/api_call_budget.h"
 #include "server/defender/defender_api.h"
 #include "server/service/event_hub.h"
 #include "server/store/api_tasks.h"
@@ -52,21 +62,18 @@ struct WorkerOptions {
   absl::Duration tick = absl::Seconds(1);
   // Queued tasks given a "N ahead" message per pass (the rest get "N+").
   int waiting_messages_limit = 1000;
-  // What a call counts as in the persisted log until its answer is back:
-  // its start plus this (the latest Defender could have received it).
-  absl::Duration call_timeout = absl::Seconds(30);
 };
 
 class OffboardWorker {
  public:
   // All references must outlive the worker. `hub` may be null (tests).
+  // `budget` is the server's one Defender API budget (Recover()ed first).
   OffboardWorker(store::Store& store, const Clock& clock,
                  service::EventHub* hub, DefenderApi& api, TokenSource& tokens,
-                 SlidingWindowLimiter limiter, WorkerOptions options);
+                 ApiCallBudget& budget, WorkerOptions options);
   ~OffboardWorker();
 
-  // Loads the persisted call log into the limiter and clears stale waiting
-  // messages. Call once before RunOnce/Start.
+  // Clears stale waiting messages. Call once before RunOnce/Start.
   [[nodiscard]] absl::Status Recover();
 
   // One pass at the clock's now: cancellations and timeouts, the poll when
@@ -80,25 +87,36 @@ class OffboardWorker {
   void Stop();
   void Wake();
 
-  const SlidingWindowLimiter& limiter() const { return limiter_; }
+  const ApiCallBudget& budget() const { return budget_; }
 
  private:
-  enum class Next { kRequest, kLookup, kWait };
+  enum class Next { kRequest, kLookup, kWait, kConfirm };
   struct Tracked {
     store::ApiTask task;
     Next next = Next::kRequest;
     absl::Time not_before = absl::InfinitePast();
     int failures = 0;      // 5xx / no answer in a row
     int unauthorized = 0;  // 401s
+    // confirm_last_seen_stopped: since when lastSeen must not move, what
+    // the last check saw, and how many checks saw it move.
+    absl::Time confirm_since = absl::InfinitePast();
+    absl::Time last_seen = absl::InfinitePast();
+    int checks = 0;
   };
 
   absl::Status SyncRunning(absl::Time now);
   absl::Status Poll(absl::Time now);
+  // One batched machines lookup for the tasks whose confirm check is due.
+  absl::Status ConfirmStopped(absl::Time now);
+  absl::Status OnLastSeen(Tracked& t, const Machine* machine);
   // Ids of the tasks following a machine action (next == kWait).
   std::vector<std::string> WaitingIds() const;
   absl::Status Advance(Tracked& t);
   absl::Status Request(Tracked& t);
   absl::Status Lookup(Tracked& t);
+  // Ok after a ResourceExhausted from BeginCall (t waits for room); `s`
+  // otherwise.
+  absl::Status Later(Tracked& t, const absl::Status& s);
   absl::Status StartQueued(absl::Time now);
   absl::Status UpdateWaiting(
       const std::vector<store::StartableApiTask>& waiting, absl::Time now);
@@ -114,19 +132,15 @@ class OffboardWorker {
   absl::Status Step(const Tracked& t, int index, v1::StepState state,
                     absl::string_view message);
 
-  // The limiter lets a call start now.
-  bool HasRoom() const;
-  // Takes a slot and records the call (ResourceExhausted: no room); EndCall
-  // moves it to when the answer came back.
-  absl::Status BeginCall(absl::Time* started, int64_t* id);
-  absl::Status EndCall(absl::Time started, int64_t id);
+  // The budget lets a call start now.
+  bool HasRoom() const { return budget_.HasRoom(); }
 
   store::Store& store_;
   const Clock& clock_;
   service::EventHub* hub_;
   DefenderApi& api_;
   TokenSource& tokens_;
-  SlidingWindowLimiter limiter_;
+  ApiCallBudget& budget_;
   WorkerOptions options_;
 
   std::map<std::string, Tracked> running_;  // by task id

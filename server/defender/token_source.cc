@@ -1,6 +1,7 @@
 #include "server/defender/token_source.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -41,7 +42,22 @@ std::string UrlEncode(absl::string_view text) {
   return out;
 }
 
+void TokenSource::Invalidate() {
+  std::lock_guard<std::mutex> lock(mu_);
+  token_.clear();
+}
+
+int TokenSource::fetches() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return fetches_;
+}
+
 std::string TokenSource::Redact(std::string text) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return RedactLocked(std::move(text));
+}
+
+std::string TokenSource::RedactLocked(std::string text) const {
   if (!config_.client_secret.empty()) {
     absl::StrReplaceAll({{config_.client_secret, "[redacted]"}}, &text);
   }
@@ -50,6 +66,8 @@ std::string TokenSource::Redact(std::string text) const {
 }
 
 absl::StatusOr<std::string> TokenSource::Token() {
+  // Held through a fetch: a second caller waits for its token.
+  std::lock_guard<std::mutex> lock(mu_);
   const absl::Time now = clock_.Now();
   if (!token_.empty() && now < refresh_at_) return token_;
   token_.clear();
@@ -69,7 +87,7 @@ absl::StatusOr<std::string> TokenSource::Token() {
   if (!response.ok()) {
     return absl::UnavailableError(
         absl::StrCat("cannot get a Defender API token: ",
-                     Redact(std::string(response.status().message()))));
+                     RedactLocked(std::string(response.status().message()))));
   }
   google::protobuf::Struct json;
   const bool parsed =
@@ -84,7 +102,7 @@ absl::StatusOr<std::string> TokenSource::Token() {
       if (!error.empty()) absl::StrAppend(&detail, " ", error);
       if (!description.empty()) absl::StrAppend(&detail, ": ", description);
     }
-    detail = Redact(detail);
+    detail = RedactLocked(detail);
     if (response->status >= 500) {
       return absl::UnavailableError(
           absl::StrCat("the token endpoint failed (", detail, "); will retry"));

@@ -5,6 +5,7 @@
 #ifndef MDEFLEET_SERVER_DEFENDER_TOKEN_SOURCE_H_
 #define MDEFLEET_SERVER_DEFENDER_TOKEN_SOURCE_H_
 
+#include <mutex>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -15,6 +16,7 @@
 
 namespace mdefleet::defender {
 
+// Thread-safe: api_offboard's and onboard's workers share one.
 class TokenSource {
  public:
   // `http`, `clock` and `config` must outlive the TokenSource.
@@ -29,20 +31,23 @@ class TokenSource {
   [[nodiscard]] absl::StatusOr<std::string> Token();
 
   // Forgets the cached token (the API answered 401 with it).
-  void Invalidate() { token_.clear(); }
+  void Invalidate();
 
   // Replaces every occurrence of the secret or the cached token in `text`.
   std::string Redact(std::string text) const;
 
-  int fetches() const { return fetches_; }
+  int fetches() const;
 
  private:
+  std::string RedactLocked(std::string text) const;  // mu_ held
+
   HttpClient& http_;
   const Clock& clock_;
   const DefenderConfig& config_;
-  std::string token_;
-  absl::Time refresh_at_ = absl::InfinitePast();
-  int fetches_ = 0;
+  mutable std::mutex mu_;
+  std::string token_;                             // guarded by mu_
+  absl::Time refresh_at_ = absl::InfinitePast();  // guarded by mu_
+  int fetches_ = 0;                               // guarded by mu_
 };
 
 // application/x-www-form-urlencoded / URL query escaping of `text`.

@@ -168,6 +168,7 @@ absl::StatusOr<std::optional<ApiTask>> StartApiTask(Connection& db,
   }
   RETURN_IF_ERROR(
       InsertSteps(db, task.task_id, task.job_id, task.attempt, *plan));
+  task.steps = plan->steps_size();
   RETURN_IF_ERROR(MoveTaskCounter(db, task.job_id, v1::TASK_STATE_QUEUED,
                                   v1::TASK_STATE_RUNNING));
   RETURN_IF_ERROR(OnTaskLeased(db, task.job_id, counted));
@@ -204,7 +205,11 @@ absl::StatusOr<std::vector<ApiTask>> ListRunningApiTasks(Connection& db) {
           "''), coalesce(a.requested_at, 0), coalesce(a.action_id, ''), "
           "coalesce(a.action_status, ''), (SELECT coalesce(min(s.idx), 0) "
           "FROM steps s WHERE s.task_id = t.id AND s.attempt = t.attempt AND "
-          "s.state IN (1, 2)) FROM jobs j JOIN tasks t ON t.job_id = j.id AND "
+          "s.state IN (1, 2)), (SELECT count(*) FROM steps s WHERE s.task_id "
+          "= t.id AND s.attempt = t.attempt), (SELECT coalesce(max("
+          "s.started_at), 0) FROM steps s WHERE s.task_id = t.id AND "
+          "s.attempt = t.attempt AND s.idx = 2) FROM jobs j JOIN tasks t ON "
+          "t.job_id = j.id AND "
           "t.state = 3 JOIN devices d ON d.id = t.device_id LEFT JOIN "
           "defender_actions a ON a.task_id = t.id AND a.attempt = t.attempt "
           "WHERE j.kind = 'api_offboard' ORDER BY t.started_at"));
@@ -230,6 +235,8 @@ absl::StatusOr<std::vector<ApiTask>> ListRunningApiTasks(Connection& db) {
     t.action_id = st->ColumnText(10);
     t.action_status = st->ColumnText(11);
     t.step = static_cast<int>(st->ColumnInt(12));
+    t.steps = static_cast<int>(st->ColumnInt(13));
+    t.confirm_since = st->ColumnInt(14);
     tasks.push_back(std::move(t));
   }
   return tasks;

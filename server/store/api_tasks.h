@@ -46,7 +46,10 @@ struct ApiTask {
   int64_t requested_at = 0;  // when the POST was (last) about to be sent
   std::string action_id;     // "" until the POST's answer was recorded
   std::string action_status;
-  int step = 0;  // index of the running step
+  int step = 0;               // index of the running step
+  int steps = 0;              // planned steps (2 for tasks planned before
+                              // confirm_last_seen_stopped existed)
+  int64_t confirm_since = 0;  // confirm_last_seen_stopped started (0: not)
   v1::JobState job_state = v1::JOB_STATE_UNSPECIFIED;
 
   TaskKey key() const {

@@ -46,6 +46,8 @@ absl::StatusOr<std::optional<v1::LeasedTask>> Redeliver(
       return absl::DataLossError(
           absl::StrCat("task ", task.task_id(), ": unreadable plan"));
     }
+    // Steps the server runs itself (confirm_in_defender) stay with it.
+    *task.mutable_plan() = RunnerPart(std::move(*task.mutable_plan()));
     task.set_kind(st->ColumnText(5));
     const auto job_state = static_cast<v1::JobState>(st->ColumnInt(6));
     const auto task_state = static_cast<v1::TaskState>(st->ColumnInt(7));
@@ -223,7 +225,7 @@ absl::StatusOr<std::optional<v1::LeasedTask>> LeaseTaskForDevice(
     task.set_attempt(static_cast<uint32_t>(next->attempt));
     task.set_lease_id(lease_id);
     task.set_kind(next->spec.kind());
-    *task.mutable_plan() = std::move(*plan);
+    *task.mutable_plan() = RunnerPart(std::move(*plan));
     SetDuration(server_lease, task.mutable_lease_duration());
     CopyMaintenanceWindows(next->spec.policy(), &task);
     return task;

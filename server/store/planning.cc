@@ -72,6 +72,8 @@ absl::StatusOr<PlanInputs> PlanInputsForSpec(Connection& db,
                                                   "offboarding_script_id", ""));
   inputs.proxy = p.proxy();
   ASSIGN_OR_RETURN(inputs.urls, UrlsOf(db, p.url_list_id()));
+  ASSIGN_OR_RETURN(inputs.defender_confirm_timeout,
+                   GetDefenderConfirmTimeout(db));
   return inputs;
 }
 

@@ -1,5 +1,8 @@
 #include "server/store/settings.h"
 
+#include <algorithm>
+
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -11,22 +14,49 @@ namespace mdefleet::store {
 namespace {
 
 constexpr char kMdeWorkspaceIds[] = "mde_workspace_ids";
+constexpr char kDefenderConfirmTimeout[] = "defender_confirm_seconds";
 
-absl::Status SetMdeWorkspaceIds(Connection& db,
-                                const std::vector<std::string>& ids,
-                                int64_t now) {
+absl::Status SetSetting(Connection& db, absl::string_view name,
+                        absl::string_view value, int64_t now) {
   ASSIGN_OR_RETURN(
       CachedStatement st,
       db.Prepare("INSERT INTO server_settings (name, value, changed_at) "
                  "VALUES (?1, ?2, ?3) ON CONFLICT (name) DO UPDATE SET "
                  "value = excluded.value, changed_at = excluded.changed_at"));
-  st->Bind(1, kMdeWorkspaceIds);
-  st->Bind(2, absl::StrJoin(ids, ","));
+  st->Bind(1, name);
+  st->Bind(2, value);
   st->Bind(3, now);
   return st->Run();
 }
 
+absl::Status SetMdeWorkspaceIds(Connection& db,
+                                const std::vector<std::string>& ids,
+                                int64_t now) {
+  return SetSetting(db, kMdeWorkspaceIds, absl::StrJoin(ids, ","), now);
+}
+
 }  // namespace
+
+absl::StatusOr<absl::Duration> GetDefenderConfirmTimeout(Connection& db) {
+  ASSIGN_OR_RETURN(
+      CachedStatement st,
+      db.Prepare("SELECT value FROM server_settings WHERE name = ?1"));
+  st->Bind(1, kDefenderConfirmTimeout);
+  ASSIGN_OR_RETURN(bool row, st->Step());
+  int64_t seconds = 0;
+  if (!row || !absl::SimpleAtoi(st->ColumnText(0), &seconds) || seconds < 0) {
+    return absl::ZeroDuration();
+  }
+  return absl::Seconds(seconds);
+}
+
+absl::Status SetDefenderConfirmTimeout(Connection& db, absl::Duration timeout,
+                                       int64_t now) {
+  return SetSetting(db, kDefenderConfirmTimeout,
+                    absl::StrCat(absl::ToInt64Seconds(
+                        std::max(timeout, absl::ZeroDuration()))),
+                    now);
+}
 
 absl::StatusOr<std::vector<std::string>> GetMdeWorkspaceIds(Connection& db) {
   ASSIGN_OR_RETURN(

@@ -1,5 +1,6 @@
-// Settings of the server kept in its database (migration 0009): today the
-// tenant's Defender for Endpoint workspace ids (common/mde_workspaces.h).
+// Settings of the server kept in its database (migration 0009): the tenant's
+// Defender for Endpoint workspace ids (common/mde_workspaces.h), and how long
+// onboard waits for Defender's confirmation (zero: no Defender API).
 #ifndef MDEFLEET_SERVER_STORE_SETTINGS_H_
 #define MDEFLEET_SERVER_STORE_SETTINGS_H_
 
@@ -10,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "server/store/sqlite.h"
 
 namespace mdefleet::store {
@@ -33,6 +35,16 @@ struct MdeWorkspaceChange {
 [[nodiscard]] absl::StatusOr<MdeWorkspaceChange> ApplyMdeWorkspaceIds(
     Connection& db, std::vector<std::string> ids, absl::string_view actor,
     int64_t now);
+
+// How long onboard's confirm_in_defender waits for Defender to list the
+// device Active; zero when the server runs without Defender API credentials
+// (the step is then skipped). Written by `serve` at every start, so plans
+// made by this server match what it can do; not audited (it follows flags).
+[[nodiscard]] absl::StatusOr<absl::Duration> GetDefenderConfirmTimeout(
+    Connection& db);
+[[nodiscard]] absl::Status SetDefenderConfirmTimeout(Connection& db,
+                                                     absl::Duration timeout,
+                                                     int64_t now);
 
 }  // namespace mdefleet::store
 

@@ -5,6 +5,7 @@
 #include "common/plan/plan.h"
 #include "common/status_macros.h"
 #include "mdefleet/v1/plan.pb.h"
+#include "server/store/defender_confirmations.h"
 #include "server/store/held_lease.h"
 #include "server/store/retries.h"
 #include "server/store/time_util.h"
@@ -256,6 +257,13 @@ absl::StatusOr<ReportOutcome> ApplyStepReport(
           return outcome;
         }
       }
+    }
+    if (end_state == v1::TASK_STATE_SUCCEEDED && !outcome.cancel) {
+      // onboard's confirm_in_defender: the server finishes the task.
+      ASSIGN_OR_RETURN(
+          bool handed_over,
+          HandOverToServer(db, key, report.step_index(), now, effects));
+      if (handed_over) return outcome;
     }
     RETURN_IF_ERROR(
         EndTask(db, key,

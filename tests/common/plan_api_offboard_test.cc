@@ -22,7 +22,13 @@ TEST_P(ApiOffboardPlanTest, RequestsAndFollowsTheMachineAction) {
   auto plan = BuildPlan(InputsFor("api_offboard"), facts);
   ASSERT_TRUE(plan.ok()) << plan.status();
   EXPECT_THAT(StepNames(*plan),
-              ElementsAre("request_offboard", "wait_machine_action"));
+              ElementsAre("request_offboard", "wait_machine_action",
+                          "confirm_last_seen_stopped"));
+  // The machine action's Succeeded is confirmed by lastSeen stopping.
+  EXPECT_THAT(Step(*plan, "confirm_last_seen_stopped").description(),
+              HasSubstr("lastSeen"));
+  EXPECT_THAT(Step(*plan, "confirm_last_seen_stopped").description(),
+              HasSubstr("same rate limit"));
   EXPECT_THAT(
       Step(*plan, "request_offboard").description(),
       HasSubstr(absl::StrCat("/api/machines/", kMachineId, "/offboard")));
@@ -31,6 +37,7 @@ TEST_P(ApiOffboardPlanTest, RequestsAndFollowsTheMachineAction) {
     EXPECT_EQ(step.action().kind_case(), v1::Action::KIND_NOT_SET);
   }
   EXPECT_FALSE(Step(*plan, "request_offboard").rerun_safe());
+  EXPECT_EQ(RunnerPart(*plan).steps_size(), 0);
 }
 
 TEST_P(ApiOffboardPlanTest, SkipsADeviceWithoutMachineId) {

@@ -60,7 +60,7 @@ TEST_P(OnboardDownlevelTest, RunsInstallPs1WithTheOnboardingScript) {
               ElementsAre("precheck_not_onboarded", "fetch_install_ps1",
                           "fetch_md4ws_msi", "fetch_onboarding_script",
                           "run_install_ps1", "verify_sense_running",
-                          "verify_onboarding_state"));
+                          "verify_onboarding_state", "confirm_in_defender"));
   ExpectNotOnboardedPrecheck(*plan);
   const auto& fetch = Step(*plan, "fetch_onboarding_script").action();
   EXPECT_EQ(fetch.fetch_artifact().artifact_id(), std::string(64, 'c'));
@@ -102,7 +102,7 @@ TEST_P(OnboardDownlevelTest, EachMmaWorkspaceGetsAFailingPrecheck) {
                           "precheck_mma_workspace_2", "fetch_install_ps1",
                           "fetch_md4ws_msi", "fetch_onboarding_script",
                           "run_install_ps1", "verify_sense_running",
-                          "verify_onboarding_state"));
+                          "verify_onboarding_state", "confirm_in_defender"));
   const auto& first = Step(*plan, "precheck_mma_workspace").action();
   EXPECT_EQ(first.check_registry().key(),
             std::string(kMmaGroups) + "AOI-" + kWorkspace);
@@ -215,7 +215,8 @@ TEST_P(OnboardModernTest, RunsTheOnboardingScript) {
   EXPECT_THAT(StepNames(*plan),
               ElementsAre("precheck_not_onboarded", "precheck_connectivity",
                           "fetch_onboarding_script", "run_onboarding_script",
-                          "verify_sense_running", "verify_onboarding_state"));
+                          "verify_sense_running", "verify_onboarding_state",
+                          "confirm_in_defender"));
   ExpectNotOnboardedPrecheck(*plan);
   const auto& url = Step(*plan, "precheck_connectivity").action().check_url();
   EXPECT_EQ(url.url(), "https://winatp-gw-cus.microsoft.com/test");
@@ -244,7 +245,7 @@ TEST_P(OnboardModernTest, ThirdPartyAvNeedsPassiveModeFirst) {
                 ElementsAre("precheck_not_onboarded", "precheck_passive_mode",
                             "precheck_connectivity", "fetch_onboarding_script",
                             "run_onboarding_script", "verify_sense_running",
-                            "verify_onboarding_state"));
+                            "verify_onboarding_state", "confirm_in_defender"));
     const auto& check =
         Step(*plan, "precheck_passive_mode").action().check_registry();
     EXPECT_EQ(check.key(),
@@ -287,6 +288,49 @@ INSTANTIATE_TEST_SUITE_P(Modern, OnboardModernTest,
                                            v1::OS_FAMILY_WS2022,
                                            v1::OS_FAMILY_WS2025),
                          FamilyParamName);
+
+// Article 001 has the administrator confirm the device Active in the portal:
+// without the Defender API the server cannot, and the plan says so.
+TEST(OnboardTest, WithoutTheDefenderApiTheConfirmationIsSkippedWithTheReason) {
+  for (v1::OsFamily family : AllFamilies()) {
+    auto plan = BuildPlan(InputsFor("onboard"), FactsFor(family));
+    ASSERT_TRUE(plan.ok()) << plan.status();
+    const v1::PlannedStep& last = plan->steps(plan->steps_size() - 1);
+    EXPECT_EQ(last.name(), "confirm_in_defender");
+    ASSERT_TRUE(last.action().has_skip());
+    EXPECT_THAT(last.action().skip().reason(),
+                HasSubstr("no Defender API credentials"));
+    EXPECT_THAT(last.action().skip().reason(),
+                HasSubstr("--defender-tenant-id"));
+    EXPECT_THAT(last.action().skip().reason(), HasSubstr("portal"));
+    // A runner runs it like any skip step.
+    EXPECT_EQ(RunnerPart(*plan).steps_size(), plan->steps_size());
+  }
+}
+
+// With the Defender API, the server executes the last step itself: it has
+// no action, and runners are never given it.
+TEST(OnboardTest, WithTheDefenderApiTheServerConfirmsTheDeviceIsActive) {
+  for (v1::OsFamily family : AllFamilies()) {
+    PlanInputs inputs = InputsFor("onboard");
+    inputs.defender_confirm_timeout = absl::Minutes(30);
+    auto plan = BuildPlan(inputs, FactsFor(family));
+    ASSERT_TRUE(plan.ok()) << plan.status();
+    const v1::PlannedStep& last = plan->steps(plan->steps_size() - 1);
+    EXPECT_EQ(last.name(), "confirm_in_defender");
+    EXPECT_TRUE(IsServerExecutedStep(last));
+    EXPECT_THAT(last.description(), HasSubstr("GET /api/machines/"));
+    EXPECT_THAT(last.description(), HasSubstr("healthStatus is Active"));
+    EXPECT_THAT(last.description(), HasSubstr("30m"));
+    const v1::Plan runner = RunnerPart(*plan);
+    ASSERT_EQ(runner.steps_size(), plan->steps_size() - 1);
+    EXPECT_EQ(runner.steps(runner.steps_size() - 1).name(),
+              "verify_onboarding_state");
+    for (const auto& step : runner.steps()) {
+      EXPECT_FALSE(IsServerExecutedStep(step)) << step.name();
+    }
+  }
+}
 
 TEST(OnboardTest, MissingOnboardingScriptIsInvalidArgumentOnEveryRelease) {
   for (v1::OsFamily family : AllFamilies()) {

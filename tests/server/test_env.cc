@@ -12,6 +12,7 @@
 #include "gtest/gtest.h"
 #include "server/store/artifacts.h"
 #include "server/store/credentials.h"
+#include "server/store/settings.h"
 #include "server/store/time_util.h"
 
 namespace mdefleet::testing {
@@ -94,8 +95,13 @@ TestEnv::TestEnv(service::RunnerOptions runner_options,
   const std::string enroll = RandomToken("mdf_enroll_", 32);
   absl::Status written =
       store_->Write([&](store::Connection& db) -> absl::Status {
-        return store::InsertBootstrapCredentials(db, Sha256Hex(admin),
-                                                 Sha256Hex(enroll), 0);
+        RETURN_IF_ERROR(store::InsertBootstrapCredentials(
+            db, Sha256Hex(admin), Sha256Hex(enroll), 0));
+        // As serve does: with the Defender API, onboard confirms devices.
+        return store::SetDefenderConfirmTimeout(
+            db,
+            defender_api_configured ? absl::Minutes(30) : absl::ZeroDuration(),
+            0);
       });
   EXPECT_TRUE(written.ok()) << written;
   admin_bearer_ = absl::StrCat("Bearer ", admin);

@@ -112,6 +112,23 @@ TEST_F(DefenderApiTest, WrongSecretIsUnauthenticatedAndRedacted) {
             "x [redacted] y");
 }
 
+// GET /api/machines/{id} as the API documents it (lastSeen with 7 fraction
+// digits); a body without an id is refused.
+TEST(ParseMachineTest, ReadsHealthStatusAndLastSeen) {
+  auto m = defender::ParseMachine(
+      R"({"id":"1e5bc9d7e413ddd7902c2932e418702b84d0cc07",)"
+      R"("computerDnsName":"srv-01.contoso.local","healthStatus":"Active",)"
+      R"("onboardingStatus":"Onboarded",)"
+      R"("lastSeen":"2026-12-06T01:22:31.7791856Z"})");
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->computer_dns_name, "srv-01.contoso.local");
+  EXPECT_EQ(m->health_status, "Active");
+  EXPECT_EQ(m->onboarding_status, "Onboarded");
+  EXPECT_EQ(absl::ToUnixSeconds(m->last_seen), 1796520151);
+  EXPECT_FALSE(defender::ParseMachine(R"({"healthStatus":"Active"})").ok());
+  EXPECT_FALSE(defender::ParseMachine("not json").ok());
+}
+
 TEST(DefenderConfigTest, NothingConfiguredLeavesApiOffboardOff) {
   auto c = defender::LoadDefenderConfig(defender::kDefaultApiUrl,
                                         defender::kDefaultLoginUrl, "", "", "",

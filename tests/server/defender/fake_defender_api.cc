@@ -79,6 +79,41 @@ std::string FakeDefenderApi::ActionJson(const Action& a) const {
       R"(","relatedFileInfo":null})");
 }
 
+std::optional<std::string> FakeDefenderApi::MachineJson(const std::string& id,
+                                                        absl::Time now) const {
+  std::string dns = "fake-host";
+  std::string health = "Active";
+  absl::Time last_seen = now;
+  auto it = machines_.find(id);
+  if (it != machines_.end()) {
+    const FakeMachine& m = it->second;
+    if (now < m.listed_at) return std::nullopt;
+    dns = m.dns_name;
+    const bool active = now >= m.active_at;
+    health = active ? "Active" : "Inactive";
+    last_seen = active ? now : m.listed_at - absl::Hours(24 * 8);
+  } else if (options_.declared_machines_only) {
+    return std::nullopt;
+  } else {
+    // A machine api_offboard offboarded stops reporting when its action
+    // Succeeded; other machines the fake knows report all the time.
+    bool known = IsHex40(id) && (options_.known_machines.empty() ||
+                                 options_.known_machines.count(id));
+    for (const Action& a : actions_) {
+      if (a.machine_id != id) continue;
+      known = true;
+      if (StatusOf(a) == "Succeeded") {
+        last_seen = std::min(last_seen, a.created + options_.complete_after);
+      }
+    }
+    if (!known) return std::nullopt;
+  }
+  return absl::StrCat(R"({"id":")", id, R"(","computerDnsName":")", dns,
+                      R"(","healthStatus":")", health,
+                      R"(","onboardingStatus":"Onboarded","lastSeen":")",
+                      Iso(last_seen), R"("})");
+}
+
 void FakeDefenderApi::Install() {
   // Token endpoint (not counted as an API call).
   server_->Post(
@@ -247,6 +282,54 @@ void FakeDefenderApi::Install() {
         res.set_content(ActionJson(a), "application/json");
       }));
 
+  server_->Get(R"(/api/machines/([^/]+))",
+               api([this](const httplib::Request& req, httplib::Response& res,
+                          absl::Time now) {
+                 const std::string id = req.matches[1];
+                 std::optional<std::string> json = MachineJson(id, now);
+                 if (!json) {
+                   res.status = 404;
+                   res.set_content(ErrorJson("ResourceNotFound",
+                                             absl::StrCat("Machine ", id,
+                                                          " was not found")),
+                                   "application/json");
+                   return;
+                 }
+                 res.status = 200;
+                 res.set_content(*json, "application/json");
+               }));
+
+  server_->Get(
+      R"(/api/machines)", api([this](const httplib::Request& req,
+                                     httplib::Response& res, absl::Time now) {
+        // Understands the filter api_offboard sends: id eq '<id>' or ...
+        if (refuse_machine_lists_ != 0) {
+          res.status = refuse_machine_lists_;
+          res.set_content(ErrorJson("Forbidden", "refused by the test"),
+                          "application/json");
+          return;
+        }
+        const std::string filter = req.get_param_value("$filter");
+        std::string out = R"({"value":[)";
+        bool first = true;
+        int ids = 0;
+        for (size_t p = filter.find("id eq '"); p != std::string::npos;
+             p = filter.find("id eq '", p + 1)) {
+          const size_t end = filter.find('\'', p + 7);
+          if (end == std::string::npos) break;
+          ++ids;
+          if (std::optional<std::string> json =
+                  MachineJson(filter.substr(p + 7, end - p - 7), now)) {
+            absl::StrAppend(&out, first ? "" : ",", *json);
+            first = false;
+          }
+        }
+        if (ids == 0) errors_.push_back("machines: no id filter");
+        absl::StrAppend(&out, "]}");
+        res.status = 200;
+        res.set_content(out, "application/json");
+      }));
+
   server_->Get(
       R"(/api/machineactions)", api([this](const httplib::Request& req,
                                            httplib::Response& res, absl::Time) {
@@ -285,6 +368,16 @@ void FakeDefenderApi::Install() {
         res.status = 200;
         res.set_content(out, "application/json");
       }));
+}
+
+void FakeDefenderApi::RefuseMachineListsForTest(int status) {
+  std::lock_guard<std::mutex> lock(mu_);
+  refuse_machine_lists_ = status;
+}
+
+void FakeDefenderApi::ListMachine(const std::string& id, FakeMachine machine) {
+  std::lock_guard<std::mutex> lock(mu_);
+  machines_[id] = std::move(machine);
 }
 
 std::vector<FakeDefenderApi::Call> FakeDefenderApi::calls() const {

@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -44,6 +45,21 @@ struct FakeDefenderOptions {
   // Answer 429 when a call would make more than this in 60 s (as the real
   // API does; the test then finds it in violations()).
   int per_minute_limit = 100;
+  // GET /api/machines[/{id}]: true lists only the machines a test declared
+  // (ListMachine; others 404, as before a new device's sensor reports);
+  // false also lists every machine api_offboard may address, Active and
+  // reporting until its offboard action Succeeded.
+  bool declared_machines_only = false;
+};
+
+// A machine the fake lists at GET /api/machines/{id} (unknown ids: 404).
+struct FakeMachine {
+  std::string dns_name;
+  // 404 before this; listed from then on.
+  absl::Time listed_at = absl::InfinitePast();
+  // healthStatus Inactive (lastSeen 8 days before listed_at) before this;
+  // Active from then on, with lastSeen following the clock.
+  absl::Time active_at = absl::InfinitePast();
 };
 
 class FakeDefenderApi {
@@ -69,6 +85,14 @@ class FakeDefenderApi {
   absl::StatusOr<std::string> Start();
   void Stop();
 
+  // Makes GET /api/machines/{id} answer for `id` as `machine` says (the
+  // test declares the machines Defender knows, as the sensor would by
+  // reporting). Undeclared machines: see declared_machines_only.
+  void ListMachine(const std::string& id, FakeMachine machine);
+
+  // GET /api/machines (the list) answers `status` from now on.
+  void RefuseMachineListsForTest(int status);
+
   std::vector<Call> calls() const;          // API calls only
   std::vector<std::string> errors() const;  // requests that broke a rule
   // Calls that found the per-minute limit used up (answered 429 by the
@@ -86,6 +110,9 @@ class FakeDefenderApi {
   void Install();
   std::string StatusOf(const Action& a) const;
   std::string ActionJson(const Action& a) const;
+  // A machine's JSON at `now`; nullopt: 404 (mu_ held).
+  std::optional<std::string> MachineJson(const std::string& id,
+                                         absl::Time now) const;
 
   FakeDefenderOptions options_;
   const Clock& clock_;
@@ -96,6 +123,8 @@ class FakeDefenderApi {
   std::vector<std::string> errors_;
   int violations_ = 0;
   std::vector<Action> actions_;
+  std::map<std::string, FakeMachine> machines_;
+  int refuse_machine_lists_ = 0;
   std::map<std::string, absl::Time> tokens_;  // token -> expiry
   int token_requests_ = 0;
   int next_id_ = 1;

@@ -61,9 +61,11 @@ class WorkerTest : public ::testing::Test {
   // A fresh worker on the same database (as after a restart).
   void NewWorker() {
     worker_.reset();
+    budget_ = std::make_unique<defender::ApiCallBudget>(
+        env_->store(), env_->clock(), SlidingWindowLimiter::DefenderApi());
+    ASSERT_TRUE(budget_->Recover().ok());
     worker_ = std::make_unique<defender::OffboardWorker>(
-        env_->store(), env_->clock(), &env_->hub(), *api_, *tokens_,
-        SlidingWindowLimiter::DefenderApi(),
+        env_->store(), env_->clock(), &env_->hub(), *api_, *tokens_, *budget_,
         defender::WorkerOptions{.poll_interval = absl::Seconds(5),
                                 .first_backoff = absl::Seconds(1)});
     ASSERT_TRUE(worker_->Recover().ok());
@@ -124,6 +126,7 @@ class WorkerTest : public ::testing::Test {
   defender::CurlHttpClient http_;
   std::unique_ptr<defender::TokenSource> tokens_;
   std::unique_ptr<defender::DefenderApi> api_;
+  std::unique_ptr<defender::ApiCallBudget> budget_;
   std::unique_ptr<defender::OffboardWorker> worker_;
 };
 
@@ -139,17 +142,74 @@ TEST_F(WorkerTest, OffboardsEveryDeviceAndFollowsItsMachineAction) {
     EXPECT_EQ(a.comment, "decommissioned, CHG0042");
   }
   for (const v1::Task& task : Tasks(job_id)) {
-    ASSERT_EQ(task.steps_size(), 2);
+    ASSERT_EQ(task.steps_size(), 3);
     EXPECT_EQ(task.steps(0).name(), "request_offboard");
     EXPECT_EQ(task.steps(0).state(), v1::STEP_STATE_SUCCEEDED);
     EXPECT_THAT(task.steps(0).message(), HasSubstr("created machine action"));
     EXPECT_EQ(task.steps(1).state(), v1::STEP_STATE_SUCCEEDED);
-    EXPECT_THAT(task.steps(1).message(),
-                AllOf(HasSubstr("Succeeded"), HasSubstr("7 days")));
+    EXPECT_THAT(task.steps(1).message(), HasSubstr("Succeeded"));
+    // The sensor stopped reporting: lastSeen did not move past the action.
+    EXPECT_EQ(task.steps(2).name(), "confirm_last_seen_stopped");
+    EXPECT_EQ(task.steps(2).state(), v1::STEP_STATE_SUCCEEDED);
+    EXPECT_THAT(task.steps(2).message(),
+                AllOf(HasSubstr("lastSeen"), HasSubstr("7 days")));
   }
+  // The three lastSeen checks were one batched call.
+  int lists = 0;
+  for (const auto& c : fake_->calls()) {
+    lists += c.method == "GET" && c.path == "/api/machines";
+  }
+  EXPECT_EQ(lists, 1);
+  // Every call counted in the budget.
+  EXPECT_EQ(budget_->CallsWithin(env_->clock().Now(), absl::Hours(1)),
+            static_cast<int64_t>(fake_->calls().size()));
   // One token for the whole job, cached.
   EXPECT_EQ(fake_->token_requests(), 1);
   env_->ExpectCountersMatchTasks(job_id);
+}
+
+// A device that keeps reporting after its offboarding Succeeded (onboarded
+// again by a GPO, say) is not reported as offboarded.
+TEST_F(WorkerTest, ADeviceStillReportingAfterTheActionFails) {
+  SetUpWorld(1);
+  fake_->ListMachine(MachineIdFor("srv-000"), {.dns_name = "srv-000"});
+  const std::string job_id = Submit();
+  const v1::Job job = RunUntilFinal(job_id, absl::Seconds(1), absl::Minutes(2));
+  EXPECT_EQ(job.state(), v1::JOB_STATE_FAILED);
+  const std::vector<v1::Task> tasks = Tasks(job_id);
+  ASSERT_EQ(tasks.size(), 1u);
+  EXPECT_EQ(tasks[0].steps(1).state(), v1::STEP_STATE_SUCCEEDED);
+  EXPECT_EQ(tasks[0].steps(2).state(), v1::STEP_STATE_FAILED);
+  EXPECT_THAT(tasks[0].message(),
+              AllOf(HasSubstr("lastSeen kept moving"),
+                    HasSubstr("still reports to Defender")));
+}
+
+// The lastSeen check is extra: when the API refuses it, the offboarding
+// Defender reported Succeeded still succeeds, and the step says why it did
+// not run.
+TEST_F(WorkerTest, ALastSeenCheckTheApiRefusesIsSkippedSayingWhy) {
+  SetUpWorld(1);
+  const std::string job_id = Submit();
+  // Refuse every lastSeen check from the start of the confirm step on.
+  bool refused = false;
+  const v1::Job job =
+      RunUntilFinal(job_id, absl::Seconds(1), absl::Minutes(2), [&] {
+        const std::vector<v1::Task> t = Tasks(job_id);
+        if (!refused && t.size() == 1 && t[0].steps_size() == 3 &&
+            t[0].steps(2).state() == v1::STEP_STATE_RUNNING) {
+          fake_->RefuseMachineListsForTest(403);
+          refused = true;
+        }
+      });
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(job.state(), v1::JOB_STATE_SUCCEEDED) << job.state_reason();
+  const std::vector<v1::Task> tasks = Tasks(job_id);
+  ASSERT_EQ(tasks.size(), 1u);
+  EXPECT_EQ(tasks[0].steps(2).state(), v1::STEP_STATE_SKIPPED);
+  EXPECT_THAT(tasks[0].steps(2).message(),
+              AllOf(HasSubstr("lastSeen could not be checked"),
+                    HasSubstr("403"), HasSubstr("Machine.Read.All")));
 }
 
 TEST_F(WorkerTest, RunnersNeverLeaseApiOffboardTasks) {
