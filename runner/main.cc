@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -140,8 +141,11 @@ absl::StatusOr<Device> MakeDevice(const Flags& f, const std::string& root,
   o.hostname = hostname;
   o.installer_delay = absl::Milliseconds(f.sim_delay_ms);
   o.script_delay = absl::Milliseconds(f.sim_delay_ms) * 3 / 8;
-  // Sense takes a few seconds to run after onboarding (2 s by default).
-  o.service_start_time = absl::Milliseconds(f.sim_delay_ms) * 5 / 2;
+  // Sense takes a few seconds to run after onboarding: 2 s by default, less
+  // with a shorter delay; a long --sim-delay-ms (slow installs for a test)
+  // does not make it longer.
+  o.service_start_time =
+      std::min(absl::Milliseconds(f.sim_delay_ms) * 5 / 2, absl::Seconds(2));
   o.seed = seed;
   auto host = sim::SimulatedHost::Create(std::move(o));
   if (!host.ok()) return host.status();
@@ -204,7 +208,7 @@ int Main(int argc, char** argv) {
                "machine id), e.g. to try api_offboard");
   app.add_option("--sim-delay-ms", f.sim_delay_ms,
                  "simulated Install.ps1 run time in ms (scripts: 3/8 of it; "
-                 "a started Sense service runs after 5/2 of it)")
+                 "a started Sense service runs after 5/2 of it, at most 2 s)")
       ->check(CLI::Range(0, 600000));
   CLI11_PARSE(app, argc, argv);
 
