@@ -135,6 +135,25 @@ TEST_F(ApiRouterTest, JobHasStepCountsAndFailingSteps) {
       HasSubstr("unknown parameter \"x\" (this route takes none)"));
 }
 
+// Failed steps' logs name hosts, accounts and paths: operators only.
+TEST_F(ApiRouterTest, EvidenceNeedsAnOperatorAndADevice) {
+  const std::string target =
+      "/api/v1/jobs/" + job_id_ + "/evidence?device=" + web1_.id;
+  EXPECT_EQ(Error(ViewerGet(target), 403).code(), "PERMISSION_DENIED");
+  const std::string operator_bearer =
+      Bearer(CreateToken("ops", v1::ROLE_OPERATOR));
+  http::HttpResponse response = Get(target, operator_bearer);
+  ASSERT_EQ(response.status, 200) << response.body;
+  const v1::GetTaskEvidenceResponse evidence =
+      ParseJson<v1::GetTaskEvidenceResponse>(response.body);
+  EXPECT_FALSE(evidence.task_id().empty());
+  EXPECT_EQ(evidence.steps_size(), 0);
+  EXPECT_THAT(
+      Error(Get("/api/v1/jobs/" + job_id_ + "/evidence", operator_bearer), 400)
+          .message(),
+      HasSubstr("device_id: required"));
+}
+
 TEST_F(ApiRouterTest, TasksPageRoundTripAndStateFilter) {
   std::set<std::string> hosts;
   std::string token;
