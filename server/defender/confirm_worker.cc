@@ -305,33 +305,10 @@ absl::StatusOr<absl::Time> ConfirmWorker::RunOnce() {
 }
 
 void ConfirmWorker::Start() {
-  thread_ = std::thread([this] {
-    std::unique_lock<std::mutex> lock(mu_);
-    while (!stop_) {
-      lock.unlock();
-      absl::StatusOr<absl::Time> next = RunOnce();
-      if (!next.ok()) {
-        LogEvent(absl::StrCat("onboard confirmation: ", next.status().message(),
-                              " (retrying in 5s)"));
-        next = clock_.Now() + absl::Seconds(5);
-      }
-      lock.lock();
-      if (stop_) break;
-      const absl::Duration wait = std::clamp(
-          *next - clock_.Now(), absl::Milliseconds(10), options_.tick);
-      cv_.wait_for(lock, absl::ToChronoMilliseconds(wait),
-                   [this] { return stop_; });
-    }
-  });
+  thread_.Start("onboard confirmation", clock_, options_.tick,
+                [this] { return RunOnce(); });
 }
 
-void ConfirmWorker::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+void ConfirmWorker::Stop() { thread_.Stop(); }
 
 }  // namespace mdefleet::defender

@@ -15,11 +15,8 @@
 #ifndef MDEFLEET_SERVER_DEFENDER_CONFIRM_WORKER_H_
 #define MDEFLEET_SERVER_DEFENDER_CONFIRM_WORKER_H_
 
-#include <condition_variable>
 #include <map>
-#include <mutex>
 #include <string>
-#include <thread>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -28,6 +25,7 @@
 #include "common/clock.h"
 #include "server/defender/api_call_budget.h"
 #include "server/defender/defender_api.h"
+#include "server/defender/worker_thread.h"
 #include "server/defender/token_source.h"
 #include "server/service/event_hub.h"
 #include "server/store/defender_confirmations.h"
@@ -99,10 +97,8 @@ class ConfirmWorker {
 
   std::map<std::string, Tracked> tracked_;  // by task id
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  std::thread thread_;
+  // Last member: stopped (joined) before the others go.
+  WorkerThread thread_;
 };
 
 }  // namespace mdefleet::defender

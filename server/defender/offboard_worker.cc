@@ -689,42 +689,12 @@ absl::StatusOr<absl::Time> OffboardWorker::RunOnce() {
 }
 
 void OffboardWorker::Start() {
-  thread_ = std::thread([this] {
-    std::unique_lock<std::mutex> lock(mu_);
-    while (!stop_) {
-      lock.unlock();
-      absl::StatusOr<absl::Time> next = RunOnce();
-      if (!next.ok()) {
-        LogEvent(absl::StrCat("api_offboard: ", next.status().message(),
-                              " (retrying in 5s)"));
-        next = clock_.Now() + absl::Seconds(5);
-      }
-      lock.lock();
-      if (stop_) break;
-      const absl::Duration wait = std::clamp(
-          *next - clock_.Now(), absl::Milliseconds(10), options_.tick);
-      cv_.wait_for(lock, absl::ToChronoMilliseconds(wait),
-                   [this] { return stop_ || woken_; });
-      woken_ = false;
-    }
-  });
+  thread_.Start("api_offboard", clock_, options_.tick,
+                [this] { return RunOnce(); });
 }
 
-void OffboardWorker::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+void OffboardWorker::Stop() { thread_.Stop(); }
 
-void OffboardWorker::Wake() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    woken_ = true;
-  }
-  cv_.notify_all();
-}
+void OffboardWorker::Wake() { thread_.Wake(); }
 
 }  // namespace mdefleet::defender

@@ -28,11 +28,8 @@
 #ifndef MDEFLEET_SERVER_DEFENDER_OFFBOARD_WORKER_H_
 #define MDEFLEET_SERVER_DEFENDER_OFFBOARD_WORKER_H_
 
-#include <condition_variable>
 #include <map>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -41,6 +38,7 @@
 #include "common/clock.h"
 #include "server/defender/api_call_budget.h"
 #include "server/defender/defender_api.h"
+#include "server/defender/worker_thread.h"
 #include "server/service/event_hub.h"
 #include "server/store/api_tasks.h"
 #include "server/store/store.h"
@@ -149,11 +147,8 @@ class OffboardWorker {
   std::map<std::string, std::string> waiting_messages_;  // task -> message
   std::map<std::string, int64_t> waiting_counts_;        // job -> count
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  bool woken_ = false;
-  std::thread thread_;
+  // Last member: stopped (joined) before the others go.
+  WorkerThread thread_;
 };
 
 }  // namespace mdefleet::defender
