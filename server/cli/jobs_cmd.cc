@@ -118,19 +118,9 @@ absl::Status RunJobsList(CommandEnv& env, const std::string& state,
   return absl::OkStatus();
 }
 
-absl::Status RunJobsTasks(CommandEnv& env, const std::string& job_id,
-                          const std::string& state) {
-  v1::ListTasksRequest request;
-  request.set_job_id(job_id);
-  if (!state.empty()) {
-    auto parsed = ParseTaskState(state, "--state");
-    if (!parsed.ok()) return parsed.status();
-    request.set_state(*parsed);
-  }
+absl::StatusOr<v1::ListTasksResponse> ListAllTasks(
+    const Connection& conn, v1::ListTasksRequest request) {
   request.set_page_size(kTaskPageSize);
-  auto connection = env.connection();
-  if (!connection.ok()) return connection.status();
-  const Connection& conn = **connection;
   v1::ListTasksResponse all;
   while (true) {
     v1::ListTasksResponse page;
@@ -144,6 +134,24 @@ absl::Status RunJobsTasks(CommandEnv& env, const std::string& job_id,
     if (page.next_page_token().empty() || page.tasks_size() == 0) break;
     request.set_page_token(page.next_page_token());
   }
+  return all;
+}
+
+absl::Status RunJobsTasks(CommandEnv& env, const std::string& job_id,
+                          const std::string& state) {
+  v1::ListTasksRequest request;
+  request.set_job_id(job_id);
+  if (!state.empty()) {
+    auto parsed = ParseTaskState(state, "--state");
+    if (!parsed.ok()) return parsed.status();
+    request.set_state(*parsed);
+  }
+  auto connection = env.connection();
+  if (!connection.ok()) return connection.status();
+  absl::StatusOr<v1::ListTasksResponse> listed =
+      ListAllTasks(**connection, std::move(request));
+  if (!listed.ok()) return listed.status();
+  const v1::ListTasksResponse& all = *listed;
   if (env.json()) {
     env.PrintJson(all);
     return absl::OkStatus();

@@ -22,6 +22,10 @@ std::string RenderJob(const v1::Job& job);
 absl::Status RunJobsGet(CommandEnv& env, const std::string& job_id);
 absl::Status RunJobsList(CommandEnv& env, const std::string& state,
                          uint32_t limit);
+// Every task of `request`'s job (all pages).
+absl::StatusOr<v1::ListTasksResponse> ListAllTasks(
+    const Connection& conn, v1::ListTasksRequest request);
+
 // One row per device; -o json prints every Task with its steps.
 absl::Status RunJobsTasks(CommandEnv& env, const std::string& job_id,
                           const std::string& state);

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -11,6 +12,7 @@
 #include "mdefleet/v1/admin.pb.h"
 #include "server/cli/duration.h"
 #include "server/cli/format.h"
+#include "server/cli/jobs_cmd.h"
 
 namespace mdefleet::cli {
 namespace {
@@ -22,23 +24,16 @@ absl::StatusOr<std::string> ResolveDevice(const Connection& conn,
                                           const std::string& device) {
   v1::ListTasksRequest request;
   request.set_job_id(job_id);
-  request.set_page_size(5000);
+  absl::StatusOr<v1::ListTasksResponse> tasks =
+      ListAllTasks(conn, std::move(request));
+  if (!tasks.ok()) return tasks.status();
   std::string by_name;
-  while (true) {
-    v1::ListTasksResponse page;
-    auto context = conn.NewContext();
-    absl::Status status =
-        conn.Check(conn.admin().ListTasks(context.get(), request, &page));
-    if (!status.ok()) return status;
-    for (const v1::Task& task : page.tasks()) {
-      if (task.device_id() == device) return device;
-      if (by_name.empty() && absl::AsciiStrToLower(task.hostname()) ==
-                                 absl::AsciiStrToLower(device)) {
-        by_name = task.device_id();
-      }
+  for (const v1::Task& task : tasks->tasks()) {
+    if (task.device_id() == device) return device;
+    if (by_name.empty() && absl::AsciiStrToLower(task.hostname()) ==
+                               absl::AsciiStrToLower(device)) {
+      by_name = task.device_id();
     }
-    if (page.next_page_token().empty() || page.tasks_size() == 0) break;
-    request.set_page_token(page.next_page_token());
   }
   if (!by_name.empty()) return by_name;
   return absl::NotFoundError(
