@@ -245,13 +245,20 @@ absl::StatusOr<std::vector<ApiTask>> ListRunningApiTasks(Connection& db) {
 absl::Status SetApiStep(Connection& db, const ApiTask& task, int index,
                         v1::StepState state, absl::string_view message,
                         int64_t now) {
+  return SetServerStep(db, task.task_id, task.attempt, index, state, message,
+                       now);
+}
+
+absl::Status SetServerStep(Connection& db, absl::string_view task_id,
+                           int64_t attempt, int index, v1::StepState state,
+                           absl::string_view message, int64_t now) {
   ASSIGN_OR_RETURN(
       CachedStatement st,
       db.Prepare("UPDATE steps SET state = ?4, message = ?5, started_at = "
                  "coalesce(started_at, ?6), finished_at = ?7 WHERE task_id = "
                  "?1 AND attempt = ?2 AND idx = ?3"));
-  st->Bind(1, task.task_id);
-  st->Bind(2, task.attempt);
+  st->Bind(1, task_id);
+  st->Bind(2, attempt);
   st->Bind(3, static_cast<int64_t>(index));
   st->Bind(4, static_cast<int64_t>(state));
   st->Bind(5, message);

@@ -71,8 +71,14 @@ struct ApiTask {
 [[nodiscard]] absl::StatusOr<std::vector<ApiTask>> ListRunningApiTasks(
     Connection& db);
 
-// Sets step `index` of the task's attempt: state, message, started_at (first
-// time RUNNING or later) and finished_at (final states).
+// Sets step `index` of a task attempt the server runs itself (api_offboard,
+// onboard's confirm_in_defender): state, message, started_at (first time
+// RUNNING or later) and finished_at (final states).
+[[nodiscard]] absl::Status SetServerStep(
+    Connection& db, absl::string_view task_id, int64_t attempt, int index,
+    v1::StepState state, absl::string_view message, int64_t now);
+
+// SetServerStep for an api_offboard task.
 [[nodiscard]] absl::Status SetApiStep(Connection& db, const ApiTask& task,
                                       int index, v1::StepState state,
                                       absl::string_view message, int64_t now);

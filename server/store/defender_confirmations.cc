@@ -7,17 +7,9 @@
 #include "common/plan/plan.h"
 #include "common/status_macros.h"
 #include "mdefleet/v1/plan.pb.h"
+#include "server/store/api_tasks.h"
 
 namespace mdefleet::store {
-namespace {
-
-bool IsFinal(v1::StepState s) {
-  return s == v1::STEP_STATE_SUCCEEDED || s == v1::STEP_STATE_FAILED ||
-         s == v1::STEP_STATE_SKIPPED;
-}
-
-}  // namespace
-
 absl::StatusOr<bool> HandOverToServer(Connection& db, const TaskKey& task,
                                       uint32_t step_index, int64_t now,
                                       WriteEffects* effects) {
@@ -115,19 +107,8 @@ absl::StatusOr<std::string> ConfirmMachineId(Connection& db,
 absl::Status SetConfirmStep(Connection& db, const ConfirmTask& task,
                             v1::StepState state, absl::string_view message,
                             int64_t now) {
-  ASSIGN_OR_RETURN(
-      CachedStatement st,
-      db.Prepare("UPDATE steps SET state = ?4, message = ?5, started_at = "
-                 "coalesce(started_at, ?6), finished_at = ?7 WHERE task_id = "
-                 "?1 AND attempt = ?2 AND idx = ?3"));
-  st->Bind(1, task.task_id);
-  st->Bind(2, task.attempt);
-  st->Bind(3, static_cast<int64_t>(task.step));
-  st->Bind(4, static_cast<int64_t>(state));
-  st->Bind(5, message);
-  st->Bind(6, now);
-  st->Bind(7, IsFinal(state) ? std::optional<int64_t>(now) : std::nullopt);
-  return st->Run();
+  return SetServerStep(db, task.task_id, task.attempt,
+                       static_cast<int>(task.step), state, message, now);
 }
 
 absl::Status EndConfirmTask(Connection& db, const ConfirmTask& task,
