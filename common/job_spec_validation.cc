@@ -67,18 +67,21 @@ absl::Status ValidateProxyAndUrlList(absl::string_view kind,
   } else if (p.has_proxy()) {
     return Invalid("parameters.proxy", "only used by configure_proxy");
   }
+  // Without a list, connectivity_test checks the built-in one.
   const bool tests_urls = kind == "connectivity_test";
-  return CheckArtifactParam("url_list_id", p.url_list_id(), tests_urls,
-                            tests_urls, kind, "--url-list",
-                            "connectivity_test");
+  return CheckArtifactParam("url_list_id", p.url_list_id(), false, tests_urls,
+                            kind, "--url-list", "connectivity_test");
 }
 
 absl::Status ValidateParameters(absl::string_view kind,
                                 const v1::JobParameters& p) {
   const bool onboards = kind == "onboard" || kind == "migrate_mma";
+  // connectivity_test reads only its geography (server side, like
+  // MDEClientAnalyzer's -o); runners never get the script for it.
   RETURN_IF_ERROR(CheckArtifactParam(
-      "onboarding_script_id", p.onboarding_script_id(), onboards, onboards,
-      kind, "--onboarding-script", "onboard and migrate_mma"));
+      "onboarding_script_id", p.onboarding_script_id(), onboards,
+      onboards || kind == "connectivity_test", kind, "--onboarding-script",
+      "onboard, migrate_mma and connectivity_test"));
   const bool offboards = kind == "offboard";
   // image_prep needs it only for devices that are onboarded (the plan says
   // so per device).

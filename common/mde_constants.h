@@ -121,9 +121,11 @@ inline constexpr absl::string_view kInstallerMsiFileName = "md4ws.msi";
 inline constexpr absl::string_view kOnboardingScriptFileName =
     "WindowsDefenderATPOnboardingScript.cmd";
 
-// Checked on 2019+ before onboarding (no installer checks it there).
+// Checked on 2019+ before onboarding (no installer checks it there) when the
+// onboarding package names no gateway (common/defender_urls.h): the first
+// US standard gateway of common/data/defender_urls.txt.
 inline constexpr absl::string_view kConnectivityCheckUrl =
-    "https://winatp-gw-cus.microsoft.com/test";
+    "https://winatp-gw-cus.microsoft.com/commands/test";
 
 }  // namespace mdefleet::mde
 

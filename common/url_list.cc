@@ -27,15 +27,19 @@ std::string Quote(absl::string_view url) {
   return absl::StrCat("\"", url.substr(0, kQuoteLength), "...\"");
 }
 
-absl::Status CheckUrl(int line, absl::string_view url) {
+absl::Status Bad(absl::string_view what) {
+  return absl::InvalidArgumentError(what);
+}
+
+}  // namespace
+
+absl::Status CheckUrlListEntry(absl::string_view url) {
   if (url.size() > kMaxUrlLength) {
-    return LineError(
-        line, absl::StrCat("URL longer than ", kMaxUrlLength, " characters"));
+    return Bad(absl::StrCat("URL longer than ", kMaxUrlLength, " characters"));
   }
   const bool http = absl::StartsWithIgnoreCase(url, "http://");
   if (http && !IsRevocationEndpoint(url)) {
-    return LineError(
-        line,
+    return Bad(
         absl::StrCat(Quote(url),
                      " is plain HTTP, which only certificate revocation and "
                      "trust list endpoints use (",
@@ -48,28 +52,26 @@ absl::Status CheckUrl(int line, absl::string_view url) {
     const size_t scheme_end = url.find("://");
     const bool other_url = scheme_end != absl::string_view::npos &&
                            scheme_end > 0 && scheme_end <= 10;
-    return LineError(
-        line, absl::StrCat(other_url ? absl::StrCat(Quote(url), " is") : "is",
-                           " not an https:// URL (the sensor connects over "
-                           "HTTPS only; one URL per line, '#' starts a "
-                           "comment)"));
+    return Bad(absl::StrCat(other_url ? absl::StrCat(Quote(url), " is") : "is",
+                            " not an https:// URL (the sensor connects over "
+                            "HTTPS only; one URL per line, '#' starts a "
+                            "comment)"));
   }
   for (char c : url) {
     const auto u = static_cast<unsigned char>(c);
     if (u <= 0x20 || u == 0x7f) {
-      return LineError(line, absl::StrCat(Quote(url),
-                                          " contains a space or a control "
-                                          "character; one URL per line"));
+      return Bad(absl::StrCat(Quote(url),
+                              " contains a space or a control "
+                              "character; one URL per line"));
     }
   }
   const absl::string_view rest = url.substr(http ? 7 : 8);
   const absl::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
   if (authority.empty()) {
-    return LineError(line, absl::StrCat(Quote(url), " has no host"));
+    return Bad(absl::StrCat(Quote(url), " has no host"));
   }
   if (absl::StrContains(authority, '@')) {
-    return LineError(
-        line, absl::StrCat(Quote(url), " carries a user name or password"));
+    return Bad(absl::StrCat(Quote(url), " carries a user name or password"));
   }
   // The host (and port, 443 when none) as a proxy endpoint is checked the
   // same way.
@@ -79,13 +81,10 @@ absl::Status CheckUrl(int line, absl::string_view url) {
       ParseHostPort(has_port ? std::string(authority)
                              : absl::StrCat(authority, http ? ":80" : ":443"));
   if (!host_port.ok()) {
-    return LineError(
-        line, absl::StrCat(Quote(url), ": ", host_port.status().message()));
+    return Bad(absl::StrCat(Quote(url), ": ", host_port.status().message()));
   }
   return absl::OkStatus();
 }
-
-}  // namespace
 
 bool IsRevocationEndpoint(absl::string_view url) {
   if (!absl::StartsWithIgnoreCase(url, "http://")) return false;
@@ -119,7 +118,9 @@ absl::StatusOr<std::vector<std::string>> ParseUrlList(
     ++line_number;
     line = absl::StripAsciiWhitespace(line);
     if (line.empty() || absl::StartsWith(line, "#")) continue;
-    if (absl::Status s = CheckUrl(line_number, line); !s.ok()) return s;
+    if (absl::Status s = CheckUrlListEntry(line); !s.ok()) {
+      return LineError(line_number, s.message());
+    }
     if (!seen.insert(std::string(line)).second) continue;
     if (urls.size() == kMaxUrlListUrls) {
       return LineError(line_number,

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
@@ -31,6 +32,11 @@ inline constexpr absl::string_view kRevocationHosts[] = {
 
 // Whether `url` is http:// to one of kRevocationHosts.
 bool IsRevocationEndpoint(absl::string_view url);
+
+// One URL by the rules below (not https://, plain http:// to a host other
+// than kRevocationHosts, no host, spaces inside, too long): InvalidArgument
+// saying what is wrong, quoting the URL.
+absl::Status CheckUrlListEntry(absl::string_view url);
 
 // The URLs of `content`, in order, duplicates removed (case-sensitive path,
 // as sent). InvalidArgument "content: line N: ..." naming the first bad line

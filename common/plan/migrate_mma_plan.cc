@@ -116,12 +116,14 @@ absl::StatusOr<v1::Plan> BuildMigrateMmaPlan(const PlanContext& ctx) {
   // Upstream removes the workspace before anything that needs the network,
   // then fails (4): check first, or the server ends up neither monitored
   // nor onboarded.
+  const std::string check_url =
+      ConnectivityCheckUrl(ctx.inputs.onboarding_geography);
   AddCheckUrl(&plan, "precheck_connectivity",
               "Check that the Defender for Endpoint service is reachable the "
               "way the sensor goes (EDR static proxy, else the WinHTTP "
               "proxy, else WPAD, else direct)",
-              mde::kConnectivityCheckUrl,
-              absl::StrCat("cannot reach ", mde::kConnectivityCheckUrl,
+              check_url,
+              absl::StrCat("cannot reach ", check_url,
                            ": Install.ps1 -RemoveMMA would remove the "
                            "workspace and then fail, leaving the server "
                            "neither monitored nor onboarded; allow the device "

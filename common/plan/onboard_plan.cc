@@ -93,12 +93,14 @@ void AddOnboardPrechecks(const PlanContext& ctx, v1::Plan* plan) {
                      mde::kForcePassiveModeValue, " = 1 under HKLM\\",
                      mde::kAtpPolicyKey, ")"));
   }
+  const std::string check_url =
+      ConnectivityCheckUrl(ctx.inputs.onboarding_geography);
   AddCheckUrl(plan, "precheck_connectivity",
               "Check that the Defender for Endpoint service is reachable the "
               "way the sensor goes (EDR static proxy, else the WinHTTP "
               "proxy, else WPAD, else direct)",
-              mde::kConnectivityCheckUrl,
-              absl::StrCat("cannot reach ", mde::kConnectivityCheckUrl,
+              check_url,
+              absl::StrCat("cannot reach ", check_url,
                            ": allow the device to reach the Defender for "
                            "Endpoint service (check the proxy settings and "
                            "the firewall), then run onboard again"));

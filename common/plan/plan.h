@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/defender_urls.h"
 #include "mdefleet/v1/jobs.pb.h"
 #include "mdefleet/v1/plan.pb.h"
 #include "mdefleet/v1/types.pb.h"
@@ -40,8 +41,15 @@ struct PlanInputs {
   std::optional<ArtifactRef> offboarding_script;
   v1::ProxyConfig proxy;  // configure_proxy
   // connectivity_test: the URLs of parameters.url_list_id, read by the
-  // server (common/url_list.h); empty when the job has no URL list.
+  // server (common/url_list.h); empty when the job has no URL list (the
+  // plan then checks the built-in list, common/defender_urls.h).
   std::vector<std::string> urls;
+  // Where the onboarding script (parameters.onboarding_script_id) sends the
+  // sensor, read by the server: onboard's and migrate_mma's connectivity
+  // precheck tries that gateway, and connectivity_test without a URL list
+  // checks that geography's URLs. nullopt: no script, or one naming no
+  // Microsoft gateway.
+  std::optional<OnboardingGeography> onboarding_geography;
   // onboard: how long the server waits for Defender to list the device
   // Active after the runner's steps (confirm_in_defender); zero when the
   // server has no Defender API credentials (the step is then skipped with

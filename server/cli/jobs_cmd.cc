@@ -240,7 +240,9 @@ void AddJobsCommands(CLI::App& app, Command* selected) {
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   submit->add_option("--onboarding-script", submit_options->onboarding_script,
-                     "Onboarding script: artifact id or file to upload");
+                     "Onboarding script: artifact id or file to upload "
+                     "(onboard, migrate_mma; connectivity_test reads only "
+                     "its region)");
   submit->add_option("--offboarding-script", submit_options->offboarding_script,
                      "Offboarding script: artifact id or file to upload "
                      "(offboard; image_prep of onboarded devices)");
@@ -255,7 +257,8 @@ void AddJobsCommands(CLI::App& app, Command* selected) {
                      "(api_offboard; required there)");
   submit->add_option("--url-list", submit_options->url_list,
                      "connectivity_test: URL list, artifact id or file to "
-                     "upload");
+                     "upload (default: the built-in Defender URLs for the "
+                     "onboarding script's region, else US, EU and UK)");
   AddProxyFlags(submit, &submit_options->proxy);
   PolicyFlags& policy = submit_options->policy;
   submit->add_option("--max-in-flight", policy.max_in_flight,

@@ -1,6 +1,10 @@
 #include "server/store/planning.h"
 
+#include <algorithm>
+#include <cstdint>
+
 #include "absl/strings/str_cat.h"
+#include "common/defender_urls.h"
 #include "common/mde_constants.h"
 #include "common/status_macros.h"
 #include "common/url_list.h"
@@ -50,6 +54,25 @@ absl::StatusOr<std::vector<std::string>> UrlsOf(Connection& db,
   return urls;
 }
 
+// Where onboarding script `id` sends the sensor (common/defender_urls.h).
+absl::StatusOr<std::optional<OnboardingGeography>> GeographyOf(
+    Connection& db, const std::string& id) {
+  if (id.empty()) return std::nullopt;
+  ASSIGN_OR_RETURN(std::optional<ArtifactLocation> where,
+                   LocateArtifact(db, id));
+  if (!where) {
+    return absl::NotFoundError(
+        absl::StrCat("parameters.onboarding_script_id: no artifact ", id));
+  }
+  // Onboarding scripts are a few KiB; a larger artifact is not one, and
+  // ReadOnboardingGeography would find nothing in it anyway.
+  constexpr int64_t kMaxScan = 1 << 20;
+  ASSIGN_OR_RETURN(std::string content,
+                   ReadArtifactBytes(db, *where, 0,
+                                     std::min<int64_t>(where->size, kMaxScan)));
+  return ReadOnboardingGeography(content);
+}
+
 }  // namespace
 
 absl::StatusOr<PlanInputs> PlanInputsForSpec(Connection& db,
@@ -72,6 +95,8 @@ absl::StatusOr<PlanInputs> PlanInputsForSpec(Connection& db,
                                                   "offboarding_script_id", ""));
   inputs.proxy = p.proxy();
   ASSIGN_OR_RETURN(inputs.urls, UrlsOf(db, p.url_list_id()));
+  ASSIGN_OR_RETURN(inputs.onboarding_geography,
+                   GeographyOf(db, p.onboarding_script_id()));
   ASSIGN_OR_RETURN(inputs.defender_confirm_timeout,
                    GetDefenderConfirmTimeout(db));
   return inputs;

@@ -107,8 +107,9 @@ TEST(ValidateJobSpecTest, ImagePrepMayTakeAnOffboardingScript) {
 TEST(ValidateJobSpecTest, ScriptsOnlyWhereUsed) {
   v1::JobSpec spec = Valid("install");
   spec.mutable_parameters()->set_onboarding_script_id(kArtifact);
-  EXPECT_THAT(ErrorOn(spec, "parameters.onboarding_script_id"),
-              HasSubstr("only used by onboard and migrate_mma"));
+  EXPECT_THAT(
+      ErrorOn(spec, "parameters.onboarding_script_id"),
+      HasSubstr("only used by onboard, migrate_mma and connectivity_test"));
   spec = Valid("onboard");
   spec.mutable_parameters()->set_offboarding_script_id(kArtifact);
   EXPECT_THAT(ErrorOn(spec, "parameters.offboarding_script_id"),

@@ -12,9 +12,19 @@
 namespace mdefleet::testing {
 namespace {
 
+using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
+
+std::vector<std::string> CheckedUrls(const v1::Plan& plan) {
+  std::vector<std::string> urls;
+  for (const v1::PlannedStep& step : plan.steps()) {
+    urls.push_back(step.action().check_url().url());
+  }
+  return urls;
+}
 
 class ConnectivityTestTest : public ::testing::TestWithParam<v1::OsFamily> {};
 
@@ -37,14 +47,50 @@ TEST_P(ConnectivityTestTest, ChecksEachUrlThroughTheConfiguredProxy) {
   }
 }
 
-TEST_P(ConnectivityTestTest, NoUrlListIsInvalidArgumentNamingTheParameter) {
+// Without a list: the built-in one, for the analyzer's default geographies
+// (US, EU, UK), both connectivity models, and the worldwide URLs.
+TEST_P(ConnectivityTestTest, NoUrlListChecksTheBuiltInListOfTheDefaultGeos) {
   PlanInputs inputs = InputsFor("connectivity_test");
   inputs.urls.clear();
   auto plan = BuildPlan(inputs, FactsFor(GetParam()));
-  ASSERT_FALSE(plan.ok());
-  EXPECT_EQ(plan.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(plan.status().message(),
-              HasSubstr("parameters.url_list_id: a URL list is required"));
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  const std::vector<std::string> urls = CheckedUrls(*plan);
+  EXPECT_THAT(urls,
+              Contains("https://winatp-gw-weu.microsoft.com/commands/test"));
+  EXPECT_THAT(urls, Contains("https://edr-uks.uk.endpoint.security.microsoft."
+                             "com/edr/commands/test"));
+  EXPECT_THAT(urls, Contains("http://crl.microsoft.com/pki/crl/products/"));
+  EXPECT_THAT(urls, Not(Contains(HasSubstr(".au."))));
+  EXPECT_THAT(plan->steps(0).description(),
+              HasSubstr("built-in list for US, EU, UK"));
+}
+
+// With the job's onboarding package: its gateway first, then its
+// geography's URLs for its model, and the worldwide ones; nothing of the
+// script itself reaches the runner (no step fetches it).
+TEST_P(ConnectivityTestTest, TheOnboardingPackageChoosesTheGeography) {
+  PlanInputs inputs = InputsFor("connectivity_test");
+  inputs.urls.clear();
+  inputs.onboarding_geography = OnboardingGeography{
+      "EU", "https://edr-weu3.eu.endpoint.security.microsoft.com/edr/", true};
+  auto plan = BuildPlan(inputs, FactsFor(GetParam()));
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  const std::vector<std::string> urls = CheckedUrls(*plan);
+  ASSERT_FALSE(urls.empty());
+  EXPECT_EQ(urls[0],
+            "https://edr-weu3.eu.endpoint.security.microsoft.com/edr/"
+            "commands/test");
+  EXPECT_THAT(urls, Contains("https://mdav.eu.endpoint.security.microsoft.com/"
+                             "mdav/test"));
+  EXPECT_THAT(urls, Contains("http://ctldl.windowsupdate.com/msdownload/update/"
+                             "v3/static/trustedr/en/authrootstl.cab"));
+  EXPECT_THAT(urls, Not(Contains(HasSubstr("winatp-gw"))));
+  EXPECT_THAT(urls, Not(Contains(HasSubstr(".us."))));
+  EXPECT_THAT(plan->steps(0).description(),
+              HasSubstr("built-in list for EU (streamlined)"));
+  for (const v1::PlannedStep& step : plan->steps()) {
+    EXPECT_FALSE(step.action().has_fetch_artifact()) << step.name();
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(AllReleases, ConnectivityTestTest,

@@ -209,6 +209,19 @@ INSTANTIATE_TEST_SUITE_P(Downlevel, OnboardDownlevelTest,
 
 class OnboardModernTest : public ::testing::TestWithParam<v1::OsFamily> {};
 
+// The precheck goes where the package sends the sensor: a UK tenant's
+// server that may reach only the UK gateway is not refused for the US one.
+TEST_P(OnboardModernTest, PrecheckTriesThePackagesGateway) {
+  PlanInputs inputs = InputsFor("onboard");
+  inputs.onboarding_geography =
+      OnboardingGeography{"UK", "https://winatp-gw-uks.microsoft.com/", false};
+  auto plan = BuildPlan(inputs, FactsFor(GetParam()));
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  const auto& url = Step(*plan, "precheck_connectivity").action().check_url();
+  EXPECT_EQ(url.url(), "https://winatp-gw-uks.microsoft.com/commands/test");
+  EXPECT_TRUE(url.via_configured_proxy());
+}
+
 TEST_P(OnboardModernTest, RunsTheOnboardingScript) {
   auto plan = BuildPlan(InputsFor("onboard"), FactsFor(GetParam()));
   ASSERT_TRUE(plan.ok()) << plan.status();
@@ -219,9 +232,10 @@ TEST_P(OnboardModernTest, RunsTheOnboardingScript) {
                           "confirm_in_defender"));
   ExpectNotOnboardedPrecheck(*plan);
   const auto& url = Step(*plan, "precheck_connectivity").action().check_url();
-  EXPECT_EQ(url.url(), "https://winatp-gw-cus.microsoft.com/test");
+  // No package geography known: the first US standard gateway.
+  EXPECT_EQ(url.url(), "https://winatp-gw-cus.microsoft.com/commands/test");
   EXPECT_THAT(url.mismatch_message(),
-              HasSubstr("https://winatp-gw-cus.microsoft.com/test"));
+              HasSubstr("https://winatp-gw-cus.microsoft.com/commands/test"));
   const v1::PlannedStep& run = Step(*plan, "run_onboarding_script");
   EXPECT_FALSE(run.rerun_safe());
   EXPECT_EQ(run.action().run_process().program(), v1::PROGRAM_CMD_SCRIPT);

@@ -46,6 +46,26 @@ v1::ListTasksResponse RunJob(E2eEnvironment& env, std::vector<std::string> args,
   return tasks;
 }
 
+// deploy/samples' onboarding script with `gateway` and `geo` in place of
+// its stand-in's, written into the environment's directory.
+std::string PackageFor(E2eEnvironment& env, const std::string& gateway,
+                       const std::string& geo) {
+  std::ifstream in(std::string(MDEFLEET_SOURCE_DIR) +
+                       "/deploy/samples/WindowsDefenderATPOnboardingScript.cmd",
+                   std::ios::binary);
+  std::string script((std::istreambuf_iterator<char>(in)),
+                     std::istreambuf_iterator<char>());
+  const std::string stand_in = "https://example.invalid/mdefleet-stand-in/";
+  EXPECT_NE(script.find(stand_in), std::string::npos);
+  script.replace(script.find(stand_in), stand_in.size(), gateway);
+  const std::string field = "vortexGeoLocation\\\\\\\":\\\\\\\"XX";
+  EXPECT_NE(script.find(field), std::string::npos);
+  script.replace(script.find(field) + field.size() - 2, 2, geo);
+  const std::string path = env.dir() + "/package-" + geo + ".cmd";
+  WriteText(path, script);
+  return path;
+}
+
 void ExpectAllStepsSucceeded(const v1::Task& task) {
   EXPECT_EQ(task.state(), v1::TASK_STATE_SUCCEEDED) << task.DebugString();
   for (const auto& step : task.steps()) {
@@ -201,6 +221,86 @@ TEST(ProxyEndToEnd, ConnectivityTestFailsWithoutTheProxyThenPasses) {
                 HasSubstr("is reachable through proxy 10.0.0.6:8080 (EDR "
                           "static proxy, TelemetryProxyServer)"));
   }
+}
+
+// Without --url-list, connectivity_test checks the built-in Defender URLs of
+// the onboarding package's geography and model (here EU, streamlined), as
+// MDEClientAnalyzer does with -o; the script itself never leaves the server
+// (no step fetches it) and is not logged.
+TEST(ProxyEndToEnd, ConnectivityTestWithoutAListChecksThePackagesGeography) {
+  auto env_or = E2eEnvironment::Start();
+  ASSERT_TRUE(env_or.ok()) << env_or.status();
+  E2eEnvironment& env = **env_or;
+  ASSERT_TRUE(env.StartRunner("ws2022").ok());
+  ASSERT_TRUE(env.WaitForDevices(1, absl::Seconds(60)).ok())
+      << env.server_log();
+  const std::string gateway =
+      "https://edr-weu3.eu.endpoint.security.microsoft.com/edr/";
+  const std::string path = PackageFor(env, gateway, "EU");
+
+  v1::ListTasksResponse tasks = RunJob(
+      env,
+      {"connectivity_test", "--target", "all", "--onboarding-script", path},
+      true);
+  ASSERT_EQ(tasks.tasks_size(), 1);
+  const v1::Task& task = tasks.tasks(0);
+  ExpectAllStepsSucceeded(task);
+  ASSERT_GT(task.steps_size(), 5);
+  EXPECT_THAT(task.steps(0).message(), HasSubstr(gateway + "commands/test"));
+  std::string all;
+  for (const auto& step : task.steps()) all += step.message() + "\n";
+  EXPECT_THAT(all, HasSubstr("https://mdav.eu.endpoint.security.microsoft.com/"
+                             "mdav/test"));
+  EXPECT_THAT(all, HasSubstr("http://crl.microsoft.com/"));
+  EXPECT_THAT(all, ::testing::Not(HasSubstr("winatp-gw")));
+  EXPECT_THAT(env.server_log(), ::testing::Not(HasSubstr("OnboardingInfo")));
+}
+
+// A server whose firewall lets HTTPS out only to the streamlined domain:
+// onboard's precheck tries the gateway of the EU streamlined package and
+// passes (it tried the US standard gateway before, and refused the server);
+// with the stand-in package (no Microsoft gateway) the default US gateway is
+// refused, naming the firewall.
+TEST(ProxyEndToEnd, OnboardPrecheckGoesToThePackagesGateway) {
+  auto env_or = E2eEnvironment::Start();
+  ASSERT_TRUE(env_or.ok()) << env_or.status();
+  E2eEnvironment& env = **env_or;
+  ASSERT_TRUE(
+      env.StartRunner("ws2022+allow=endpoint.security.microsoft.com").ok());
+  ASSERT_TRUE(env.WaitForDevices(1, absl::Seconds(60)).ok())
+      << env.server_log();
+  v1::ListTasksResponse refused =
+      RunJob(env,
+             {"onboard", "--target", "all", "--onboarding-script",
+              std::string(MDEFLEET_SOURCE_DIR) +
+                  "/deploy/samples/WindowsDefenderATPOnboardingScript.cmd"},
+             false);
+  ASSERT_EQ(refused.tasks_size(), 1);
+  const v1::StepResult* precheck =
+      FindStep(refused.tasks(0), "precheck_connectivity");
+  ASSERT_NE(precheck, nullptr);
+  EXPECT_EQ(precheck->state(), v1::STEP_STATE_FAILED);
+  EXPECT_THAT(precheck->message(),
+              HasSubstr("cannot reach https://winatp-gw-cus.microsoft.com/"
+                        "commands/test"));
+  EXPECT_THAT(precheck->message(),
+              HasSubstr("the firewall lets HTTPS out only to "
+                        "endpoint.security.microsoft.com"));
+
+  const std::string gateway =
+      "https://edr-weu3.eu.endpoint.security.microsoft.com/edr/";
+  v1::ListTasksResponse onboarded =
+      RunJob(env,
+             {"onboard", "--target", "all", "--onboarding-script",
+              PackageFor(env, gateway, "EU")},
+             true);
+  ASSERT_EQ(onboarded.tasks_size(), 1);
+  EXPECT_EQ(onboarded.tasks(0).state(), v1::TASK_STATE_SUCCEEDED);
+  const v1::StepResult* passed =
+      FindStep(onboarded.tasks(0), "precheck_connectivity");
+  ASSERT_NE(passed, nullptr);
+  EXPECT_EQ(passed->state(), v1::STEP_STATE_SUCCEEDED);
+  EXPECT_THAT(passed->message(), HasSubstr(gateway + "commands/test"));
 }
 
 }  // namespace

@@ -53,6 +53,37 @@ TEST(SimProxyProfile, WpadProxyAuthTlsInspectAndSenseStart) {
               HasSubstr("sensestart \"x\" is not a number of seconds"));
 }
 
+TEST(SimProxyProfile, AllowListFirewall) {
+  auto p = sim::ParseSimProfile(
+      "ws2022+allow=endpoint.security.microsoft.com+allow=go.microsoft.com");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(sim::FormatSimProfile(*p),
+            "ws2022+allow=endpoint.security.microsoft.com+"
+            "allow=go.microsoft.com");
+  EXPECT_THAT(sim::ParseSimProfile("ws2022+allow=").status().message(),
+              HasSubstr("allow \"\" is not a domain name"));
+  EXPECT_THAT(sim::ParseSimProfile("ws2022+allow=a/b").status().message(),
+              HasSubstr("allow \"a/b\" is not a domain name"));
+
+  TempDir dir;
+  auto host =
+      MakeSim("ws2022+allow=endpoint.security.microsoft.com", dir.path());
+  EXPECT_TRUE(host->CheckUrl("https://edr-weu.eu.endpoint.security.microsoft."
+                             "com/edr/commands/test",
+                             "")
+                  .ok());
+  // Revocation lists are plain HTTP and always let out.
+  EXPECT_TRUE(
+      host->CheckUrl("http://crl.microsoft.com/pki/crl/products/", "").ok());
+  absl::Status other = host->CheckUrl(kUrl, "");
+  EXPECT_TRUE(absl::IsUnavailable(other));
+  EXPECT_THAT(other.message(), HasSubstr("the firewall lets HTTPS out only to "
+                                         "endpoint.security.microsoft.com"));
+  // A look-alike host is not in the domain.
+  EXPECT_FALSE(
+      host->CheckUrl("https://evilendpoint.security.microsoft.com/", "").ok());
+}
+
 TEST(SimProxyProfile, FleetMixHasNoProxy) {
   for (int i = 0; i < 100; ++i) {
     EXPECT_EQ(sim::FleetMemberAt(i).profile.proxy, "") << i;

@@ -2,9 +2,11 @@
 
 #include <variant>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/job_spec_validation.h"
 #include "common/proxy_config.h"
@@ -64,6 +66,17 @@ absl::Status SimConnect(const SimMachine& m, absl::string_view url,
     return Unreachable(url, kCannotConnect, via);
   } else if (m.profile.proxy_auth) {
     return absl::UnavailableError(ProxyAuthenticationMessage(url, via));
+  }
+  if (!m.profile.allowed_domains.empty() &&
+      absl::StartsWithIgnoreCase(url, "https://") &&
+      !absl::c_any_of(m.profile.allowed_domains, [&](const std::string& d) {
+        return absl::EqualsIgnoreCase(host, d) ||
+               absl::EndsWithIgnoreCase(host, absl::StrCat(".", d));
+      })) {
+    return Unreachable(
+        url, kTimeout,
+        absl::StrCat(via, "; the firewall lets HTTPS out only to ",
+                     absl::StrJoin(m.profile.allowed_domains, ", ")));
   }
   // The plain-HTTP revocation endpoints carry no TLS to inspect.
   if (m.profile.tls_inspection && absl::StartsWithIgnoreCase(url, "https://")) {

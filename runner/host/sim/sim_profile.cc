@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -117,6 +118,20 @@ absl::StatusOr<SimProfile> ParseSimProfile(absl::string_view spec) {
       p.proxy_auth = true;
     } else if (opt == "tlsinspect") {
       p.tls_inspection = true;
+    } else if (absl::ConsumePrefix(&opt, "allow=")) {
+      const bool domain =
+          !opt.empty() && opt.size() <= 253 && opt.front() != '.' &&
+          absl::c_all_of(opt, [](char c) {
+            return absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
+                   c == '.' || c == '-';
+          });
+      if (!domain) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("simulate profile \"", spec, "\": allow \"", opt,
+                         "\" is not a domain name like "
+                         "endpoint.security.microsoft.com"));
+      }
+      p.allowed_domains.push_back(std::string(opt));
     } else if (absl::ConsumePrefix(&opt, "sensestart=")) {
       int seconds = 0;
       if (!absl::SimpleAtoi(opt, &seconds) || seconds < 0 || seconds > 3600) {
@@ -168,7 +183,8 @@ absl::StatusOr<SimProfile> ParseSimProfile(absl::string_view spec) {
           "\"; expected mma, mma=<GUID>, av, passive, noconn, exit=N, "
           "msi=N, reboot, noreboot, onboarded, installed, tz=H[:MM], tamper, "
           "mapsoff, avoff, avgpoff, sensefail, sguid=<GUID>, "
-          "proxy=host:port, wpad, proxyauth, tlsinspect or sensestart=N"));
+          "proxy=host:port, wpad, proxyauth, tlsinspect, allow=DOMAIN or "
+          "sensestart=N"));
     }
   }
   if ((p.wpad || p.proxy_auth) && p.proxy.empty()) {
@@ -220,6 +236,9 @@ std::string FormatSimProfile(const SimProfile& p) {
   if (p.wpad) out += "+wpad";
   if (p.proxy_auth) out += "+proxyauth";
   if (p.tls_inspection) out += "+tlsinspect";
+  for (const std::string& domain : p.allowed_domains) {
+    absl::StrAppend(&out, "+allow=", domain);
+  }
   if (p.sense_start_seconds) {
     absl::StrAppend(&out, "+sensestart=", *p.sense_start_seconds);
   }

@@ -79,6 +79,12 @@ struct SimProfile {
   // organisation's own CA (TLS inspection, which Defender does not
   // support: seed 001).
   bool tls_inspection = false;
+  // "allow=DOMAIN" (repeatable): an allow-list firewall lets https:// out
+  // only to hosts in these domains (the plain-HTTP revocation endpoints
+  // always), as an estate that opened only the streamlined
+  // *.endpoint.security.microsoft.com (Microsoft Learn, streamlined
+  // connectivity).
+  std::vector<std::string> allowed_domains;
   // "sensestart=N": the Sense service takes N seconds from start to
   // running (default: the host's service start time).
   std::optional<int> sense_start_seconds;
@@ -87,7 +93,7 @@ struct SimProfile {
 // Parses "<os>[+opt...]", os in ws2012r2|ws2016|ws2019|ws2022|ws2025, options
 // mma, mma=<GUID>, av, passive, noconn, exit=N, msi=N, reboot, noreboot,
 // onboarded, installed, tz=H[:MM] (hours east of UTC; west: tz=-H[:MM]),
-// tamper, mapsoff, avoff, avgpoff, sensefail, sguid=<GUID>,
+// tamper, mapsoff, avoff, avgpoff, sensefail, sguid=<GUID>, allow=DOMAIN,
 // proxy=host:port, wpad, proxyauth (both need proxy=), tlsinspect,
 // sensestart=N.
 // InvalidArgument naming the bad part otherwise.
