@@ -14,6 +14,7 @@
 #include "absl/strings/strip.h"
 #include "common/labels.h"
 #include "common/status_macros.h"
+#include "runner/host/defender_tls_roots.h"
 #include "runner/host/windows_path.h"
 
 namespace mdefleet::runner {
@@ -268,6 +269,14 @@ absl::StatusOr<RunnerConfig> Build(Host& host, Gathered g) {
         continue;
       }
       config.labels = *std::move(labels);
+    } else if (name == kSettingDefenderTlsRoots) {
+      auto roots = ParseThumbprintList(value);
+      if (!roots.ok()) {
+        problems.push_back(
+            absl::StrCat(raw.where, " is invalid: ", roots.status().message()));
+        continue;
+      }
+      config.defender_tls_roots = *std::move(roots);
     } else if (name == kSettingStateDirectory) {
       if (!IsAbsoluteDrivePath(value)) {
         problems.push_back(
@@ -381,6 +390,10 @@ const std::vector<RunnerSettingSpec>& RunnerSettingSpecs() {
            0,
            "identity, journal, work files and log (default "
            "C:\\ProgramData\\mdefleet\\state)"},
+          {kSettingDefenderTlsRoots, RunnerSettingType::kString, false, false,
+           0, 0,
+           "SHA-1 thumbprints of roots to accept, besides Microsoft's public "
+           "ones, for Defender URLs (comma-separated)"},
       };
   return *specs;
 }
@@ -523,7 +536,12 @@ std::string DescribeRunnerConfig(const RunnerConfig& config) {
       ", labels ", labels.empty() ? "(none)" : absl::StrJoin(labels, ","),
       ", poll wait ", absl::FormatDuration(config.poll_wait), ", max backoff ",
       absl::FormatDuration(config.max_backoff), ", state directory ",
-      config.state_directory, ", enrollment secret ",
+      config.state_directory,
+      config.defender_tls_roots.empty()
+          ? std::string()
+          : absl::StrCat(", extra Defender TLS roots ",
+                         absl::StrJoin(config.defender_tls_roots, ",")),
+      ", enrollment secret ",
       config.enrollment_secret.empty() ? "not set" : "set (not shown)");
 }
 

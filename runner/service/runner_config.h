@@ -51,6 +51,7 @@ inline constexpr char kSettingLabels[] = "Labels";
 inline constexpr char kSettingPollWaitSeconds[] = "PollWaitSeconds";
 inline constexpr char kSettingMaxBackoffSeconds[] = "MaxBackoffSeconds";
 inline constexpr char kSettingStateDirectory[] = "StateDirectory";
+inline constexpr char kSettingDefenderTlsRoots[] = "DefenderTlsRoots";
 
 // How a setting is stored: REG_SZ (text in the file) or REG_DWORD (decimal
 // text in the file).
@@ -92,6 +93,10 @@ struct RunnerConfig {
   absl::Duration max_backoff = absl::Seconds(30);
   // Absolute Windows path; identity, journal, work directories and the log.
   std::string state_directory = kDefaultRunnerStateDirectory;
+  // Roots (SHA-1, upper-case hex) connectivity checks accept besides the
+  // public roots Microsoft's endpoints use (runner/host/defender_tls_roots.h):
+  // a TLS-inspecting proxy's root is refused unless listed here.
+  std::vector<std::string> defender_tls_roots;
 
   RunnerConfigSource source = RunnerConfigSource::kConfigFile;
   // "Group Policy (HKLM\\SOFTWARE\\Policies\\mdefleet\\Runner)" or the file.

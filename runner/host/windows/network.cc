@@ -2,15 +2,19 @@
 
 #include <windows.h>
 // windows.h first: this needs its types.
+#include <wincrypt.h>
 #include <winhttp.h>
 
 #include <algorithm>
+#include <iterator>
 #include <memory>
 #include <string>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "runner/host/connectivity_messages.h"
+#include "runner/host/defender_tls_roots.h"
 #include "runner/host/windows/unique_handle.h"
 #include "runner/host/windows/wide_string.h"
 #include "runner/host/windows/win_error.h"
@@ -71,6 +75,67 @@ absl::Status Failure(absl::string_view url, DWORD error,
       absl::StrCat("cannot reach ", url, ": ", Win32ErrorName(error),
                    meaning.empty() ? "" : absl::StrCat(" - ", meaning), " (",
                    ProxyDescription(options), ")"));
+}
+
+struct CertificateFreer {
+  void operator()(PCCERT_CONTEXT c) const { CertFreeCertificateContext(c); }
+};
+struct ChainFreer {
+  void operator()(PCCERT_CHAIN_CONTEXT c) const { CertFreeCertificateChain(c); }
+};
+
+absl::Status CertificateUnreadable(absl::string_view url,
+                                   absl::string_view what, DWORD error) {
+  return absl::UnavailableError(absl::StrCat(
+      "cannot reach ", url, ": the server's certificate chain could not be ",
+      what, " (", Win32ErrorName(error), ")"));
+}
+
+// The certificate WinHTTP accepted for `request` must chain to a root
+// Microsoft's endpoints use; a TLS-inspecting proxy's own root (trusted on
+// the machine, or WinHTTP would have refused the handshake) means the
+// connection was decrypted and re-signed on the way.
+absl::Status CheckPublicRoot(HINTERNET request, absl::string_view url,
+                             const UrlCheckOptions& options) {
+  PCCERT_CONTEXT server = nullptr;
+  DWORD size = sizeof(server);
+  if (!WinHttpQueryOption(request, WINHTTP_OPTION_SERVER_CERT_CONTEXT, &server,
+                          &size) ||
+      server == nullptr) {
+    return CertificateUnreadable(url, "read", GetLastError());
+  }
+  std::unique_ptr<const CERT_CONTEXT, CertificateFreer> owned(server);
+  CERT_CHAIN_PARA para = {};
+  para.cbSize = sizeof(para);
+  PCCERT_CHAIN_CONTEXT chain = nullptr;
+  if (!CertGetCertificateChain(nullptr, server, nullptr, server->hCertStore,
+                               &para, 0, nullptr, &chain)) {
+    return CertificateUnreadable(url, "built", GetLastError());
+  }
+  std::unique_ptr<const CERT_CHAIN_CONTEXT, ChainFreer> owned_chain(chain);
+  if (chain->cChain == 0 || chain->rgpChain[0]->cElement == 0) {
+    return CertificateUnreadable(url, "built", ERROR_INVALID_DATA);
+  }
+  const CERT_SIMPLE_CHAIN* simple = chain->rgpChain[0];
+  PCCERT_CONTEXT root = simple->rgpElement[simple->cElement - 1]->pCertContext;
+  BYTE hash[20];
+  DWORD hash_size = sizeof(hash);
+  if (!CertGetCertificateContextProperty(root, CERT_SHA1_HASH_PROP_ID, hash,
+                                         &hash_size) ||
+      hash_size != sizeof(hash)) {
+    return CertificateUnreadable(url, "read", GetLastError());
+  }
+  std::string sha1;
+  for (BYTE b : hash) absl::StrAppendFormat(&sha1, "%02X", b);
+  if (IsDefenderPublicRoot(sha1, options.extra_trusted_roots)) {
+    return absl::OkStatus();
+  }
+  wchar_t name[256] = {};
+  CertGetNameStringW(root, CERT_NAME_SIMPLE_DISPLAY_TYPE, 0, nullptr, name,
+                     static_cast<DWORD>(std::size(name)));
+  return absl::UnavailableError(TlsInspectionMessage(
+      url, absl::StrCat(WideToUtf8(name), " (SHA-1 ", sha1, ")"),
+      ProxyDescription(options)));
 }
 
 int TimeoutMillis(absl::Duration timeout) {
@@ -157,6 +222,9 @@ absl::Status CheckUrlReachable(absl::string_view url,
     if (status == HTTP_STATUS_FORBIDDEN && proxied) {
       return absl::UnavailableError(ProxyRefusedMessage(url, via));
     }
+  }
+  if (parts.nScheme == INTERNET_SCHEME_HTTPS) {
+    return CheckPublicRoot(request.get(), url, options);
   }
   return absl::OkStatus();
 }

@@ -5,6 +5,7 @@
 #define MDEFLEET_RUNNER_HOST_WINDOWS_NETWORK_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -22,11 +23,17 @@ struct UrlCheckOptions {
   // the sensor uses its TelemetryProxyServer); "": the system WinHTTP proxy,
   // else direct.
   std::string proxy;
+  // SHA-1 thumbprints (upper-case hex) of roots accepted besides
+  // kDefenderPublicRoots (runner/host/defender_tls_roots.h): the
+  // DefenderTlsRoots setting.
+  std::vector<std::string> extra_trusted_roots;
 };
 
 // GETs `url` (redirects not followed) and succeeds on any HTTP answer, as the
 // sensor's connectivity test does, except a proxy's 407 (authentication
-// required) or, through a proxy, 403. Errors: InvalidArgument for a URL that is
+// required) or, through a proxy, 403, and, for https://, an answer whose
+// certificate chains to a root that is not one Microsoft's endpoints use
+// (TLS inspection re-signed it). Errors: InvalidArgument for a URL that is
 // not https:// (or http:// when allowed); Unavailable naming the WinHTTP
 // error, what it means (DNS, TCP, TLS, timeout) and the proxy in use.
 [[nodiscard]] absl::Status CheckUrlReachable(absl::string_view url,

@@ -152,6 +152,7 @@ absl::Status WindowsHost::CheckUrl(absl::string_view url,
   options.allow_http =
       options_.allow_http_for_test || IsRevocationEndpoint(url);
   options.proxy = std::string(proxy);
+  options.extra_trusted_roots = options_.extra_defender_tls_roots;
   return CheckUrlReachable(url, options);
 }
 

@@ -35,6 +35,10 @@ struct WindowsHostOptions {
   // Let CheckUrl use plain http:// URLs, for a loopback test server; the
   // product checks https:// only.
   bool allow_http_for_test = false;
+  // Roots (SHA-1, upper-case hex) CheckUrl accepts besides the public roots
+  // Microsoft's endpoints use (runner/host/defender_tls_roots.h): the
+  // DefenderTlsRoots setting.
+  std::vector<std::string> extra_defender_tls_roots;
   // Time source for recorded reboots.
   Clock* clock = Clock::Real();
 };

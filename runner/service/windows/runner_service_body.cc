@@ -130,8 +130,7 @@ void RunnerServiceBody::Event(EventLogWriter::Severity severity,
 
 void RunnerServiceBody::UseLogFileIn(const std::string& state_directory) {
   if (!service_mode_) return;
-  auto opened =
-      LogFile::Open(JoinWindowsPath(state_directory, kLogFileName));
+  auto opened = LogFile::Open(JoinWindowsPath(state_directory, kLogFileName));
   if (!opened.ok()) {
     Event(EventLogWriter::Severity::kWarning,
           absl::StrCat("no log file in ", state_directory, ": ",
@@ -174,6 +173,7 @@ absl::Status RunnerServiceBody::RunOnce() {
 
   win::WindowsHostOptions host_options;
   host_options.state_directory = config.state_directory;
+  host_options.extra_defender_tls_roots = config.defender_tls_roots;
   ASSIGN_OR_RETURN(std::unique_ptr<win::WindowsHost> host,
                    win::WindowsHost::Create(std::move(host_options)));
   if (config.state_directory != kDefaultRunnerStateDirectory) {
@@ -213,8 +213,9 @@ absl::Status RunnerServiceBody::Run(std::stop_token stop) {
     absl::Status result = RunOnce();
     if (result.ok() || stop_.HasBeenNotified()) break;
     const absl::Duration wait = backoff.Next();
-    LogLine(absl::StrCat(result.message(), "; trying again in ",
-                         absl::FormatDuration(absl::Trunc(wait, absl::Seconds(1)))));
+    LogLine(absl::StrCat(
+        result.message(), "; trying again in ",
+        absl::FormatDuration(absl::Trunc(wait, absl::Seconds(1)))));
     if (result.message() != last_problem) {
       // Each distinct problem once in the event log, not every retry.
       last_problem = std::string(result.message());

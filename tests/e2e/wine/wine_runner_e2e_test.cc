@@ -106,9 +106,8 @@ class WinePrefix {
     argv.push_back("/f");
     ProcessOutput out = Wine(argv);
     if (out.exit_code != 0) {
-      return absl::InternalError(
-          absl::StrCat("wine reg ", absl::StrJoin(args, " "), ": ", out.out,
-                       out.err));
+      return absl::InternalError(absl::StrCat(
+          "wine reg ", absl::StrJoin(args, " "), ": ", out.out, out.err));
     }
     return absl::OkStatus();
   }
@@ -142,8 +141,8 @@ absl::Status PresentWindowsServer2019(WinePrefix& wine) {
                             "REG_DWORD", "/d", "10"}));
   RETURN_IF_ERROR(wine.Reg({"add", k, "/v", "CurrentMinorVersionNumber", "/t",
                             "REG_DWORD", "/d", "0"}));
-  RETURN_IF_ERROR(wine.Reg({"add", k, "/v", "UBR", "/t", "REG_DWORD", "/d",
-                            "6054"}));
+  RETURN_IF_ERROR(
+      wine.Reg({"add", k, "/v", "UBR", "/t", "REG_DWORD", "/d", "6054"}));
   return wine.Reg({"add",
                    "HKLM\\System\\CurrentControlSet\\Control\\ProductOptions",
                    "/v", "ProductType", "/d", "ServerNT"});
@@ -156,8 +155,8 @@ absl::Status InstallStandInSense(WinePrefix& wine) {
   std::filesystem::create_directories(wine.DriveC("sense-markers"));
   const std::string command =
       absl::StrCat("\"", WinPath(kSenseExe), "\" ok Sense C:\\sense-markers");
-  ProcessOutput out = wine.Wine({"sc", "create", "Sense", "binPath=", command,
-                                 "start=", "demand"});
+  ProcessOutput out = wine.Wine(
+      {"sc", "create", "Sense", "binPath=", command, "start=", "demand"});
   if (out.exit_code != 0) {
     return absl::InternalError(
         absl::StrCat("sc create Sense: ", out.out, out.err));
@@ -171,24 +170,24 @@ absl::StatusOr<ChildProcess> StartFakeDefender(const std::string& dir,
   std::filesystem::create_directories(dir);
   ASSIGN_OR_RETURN(
       ChildProcess proxy,
-      ChildProcess::Start({MDEFLEET_PYTHON3,
-                           kSource + "/tests/e2e/wine/fake_defender_proxy.py",
-                           "--dir", dir},
-                          dir + "/proxy"));
+      ChildProcess::Start(
+          {MDEFLEET_PYTHON3, kSource + "/tests/e2e/wine/fake_defender_proxy.py",
+           "--dir", dir},
+          dir + "/proxy"));
   const absl::Time deadline = absl::Now() + absl::Seconds(30);
   while (absl::Now() < deadline) {
     *port = ReadWholeFile(dir + "/port");
     if (!port->empty()) return proxy;
     absl::SleepFor(absl::Milliseconds(100));
   }
-  return absl::InternalError(absl::StrCat("fake Defender proxy did not start: ",
-                                          proxy.ReadErr()));
+  return absl::InternalError(
+      absl::StrCat("fake Defender proxy did not start: ", proxy.ReadErr()));
 }
 
 std::string OffboardingScript(const std::string& dir) {
-  const std::string path = absl::StrCat(
-      dir, "/WindowsDefenderATPOffboardingScript_valid_until_",
-      DatePlusDays(30), ".cmd");
+  const std::string path =
+      absl::StrCat(dir, "/WindowsDefenderATPOffboardingScript_valid_until_",
+                   DatePlusDays(30), ".cmd");
   WriteFile(path, ReadWholeFile(kSource + "/tests/e2e/wine/"
                                           "WindowsDefenderATPOffboardingScript_"
                                           "TEMPLATE.cmd"));
@@ -229,9 +228,10 @@ absl::StatusOr<v1::Task> OnlyTaskOfJob(E2eEnvironment& env,
 class WineRunnerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const bool footprint = absl::string_view(::testing::UnitTest::GetInstance()
-                                                 ->current_test_info()
-                                                 ->name()) == "IdleFootprint";
+    const bool footprint =
+        absl::string_view(
+            ::testing::UnitTest::GetInstance()->current_test_info()->name()) ==
+        "IdleFootprint";
     if (footprint && std::getenv("MDEFLEET_BENCH") == nullptr) {
       GTEST_SKIP() << "a benchmark: set MDEFLEET_BENCH=1 to run it";
     }
@@ -254,7 +254,8 @@ class WineRunnerTest : public ::testing::Test {
     if (wine_ == nullptr) return;  // skipped
     if (HasFailure()) {
       std::fprintf(stderr, "--- service log ---\n%s\n--- server log ---\n%s\n",
-                   ServiceLog().c_str(), env_ ? env_->server_log().c_str() : "");
+                   ServiceLog().c_str(),
+                   env_ ? env_->server_log().c_str() : "");
     }
     wine_.reset();
   }
@@ -288,26 +289,56 @@ TEST_F(WineRunnerTest, MsiInstallEnrollOnboardOffboardUninstall) {
   const std::string defender_dir = env_->dir() + "/defender";
   auto defender = StartFakeDefender(defender_dir, &proxy_port);
   ASSERT_TRUE(defender.ok()) << defender.status();
-  ProcessOutput trust = wine_->Wine(
-      {kSetupExe, "trust-root", WinPath(defender_dir + "/ca.pem")});
+  ProcessOutput trust =
+      wine_->Wine({kSetupExe, "trust-root", WinPath(defender_dir + "/ca.pem")});
   ASSERT_EQ(trust.exit_code, 0) << trust.out << trust.err;
   ProcessOutput proxy = wine_->Wine(
       {kSetupExe, "winhttp-proxy", absl::StrCat("127.0.0.1:", proxy_port)});
   ASSERT_EQ(proxy.exit_code, 0) << proxy.out << proxy.err;
+
+  // To WinHTTP the fake Defender is TLS inspection: a certificate from a
+  // root the machine trusts but Microsoft's endpoints do not use. The
+  // connectivity check says so, naming the root...
+  const std::string gateway =
+      "https://winatp-gw-cus.microsoft.com/commands/test";
+  ProcessOutput inspected = wine_->Wine({kSetupExe, "check-url", gateway});
+  EXPECT_EQ(inspected.exit_code, 1) << inspected.out << inspected.err;
+  EXPECT_THAT(inspected.out, HasSubstr("TLS inspection"));
+  EXPECT_THAT(inspected.out, HasSubstr("mdefleet test Defender CA"));
+  EXPECT_THAT(inspected.out,
+              HasSubstr("exclude the Defender URLs from TLS inspection"));
+  // ...and accepts it once listed (DefenderTlsRoots), as this machine's
+  // runner is configured below.
+  ProcessOutput fingerprint =
+      RunCommand({MDEFLEET_OPENSSL, "x509", "-noout", "-fingerprint", "-sha1",
+                  "-in", defender_dir + "/ca.pem"},
+                 defender_dir + "/fingerprint");
+  ASSERT_EQ(fingerprint.exit_code, 0) << fingerprint.err;
+  const size_t eq = fingerprint.out.find('=');
+  ASSERT_NE(eq, std::string::npos) << fingerprint.out;
+  const std::string thumbprint(
+      absl::StripAsciiWhitespace(fingerprint.out.substr(eq + 1)));
+  ProcessOutput listed =
+      wine_->Wine({kSetupExe, "check-url", gateway, thumbprint});
+  EXPECT_EQ(listed.exit_code, 0) << listed.out << listed.err;
+  std::filesystem::create_directories(wine_->DriveC("ProgramData/mdefleet"));
+  WriteFile(wine_->DriveC("ProgramData/mdefleet/runner.conf"),
+            absl::StrCat("DefenderTlsRoots = ", thumbprint, "\r\n"));
 
   // Install with the MSI's properties.
   const absl::Time install_start = absl::Now();
   const std::string msi_log = env_->dir() + "/msi-install.log";
   ProcessOutput install = wine_->Wine(
       {"msiexec", "/i", WinPath(MDEFLEET_RUNNER_MSI), "/qn", "/l*v",
-       WinPath(msi_log), absl::StrCat("SERVER_ADDRESS=", env_->server_address()),
+       WinPath(msi_log),
+       absl::StrCat("SERVER_ADDRESS=", env_->server_address()),
        absl::StrCat("CA_CERT_FILE=", WinPath(env_->ca_cert_path())),
        absl::StrCat("ENROLLMENT_SECRET=", env_->enrollment_secret()),
        "LABELS=site=wine"},
       absl::Seconds(180));
   ASSERT_EQ(install.exit_code, 0) << install.out << install.err;
-  EXPECT_FALSE(absl::StrContains(ReadWholeFile(msi_log),
-                                 env_->enrollment_secret()))
+  EXPECT_FALSE(
+      absl::StrContains(ReadWholeFile(msi_log), env_->enrollment_secret()))
       << "the enrollment secret is in the MSI log";
   EXPECT_TRUE(std::filesystem::exists(
       wine_->DriveC("Program Files/mdefleet/mdefleet-runner.exe")));
@@ -327,6 +358,10 @@ TEST_F(WineRunnerTest, MsiInstallEnrollOnboardOffboardUninstall) {
   EXPECT_EQ(device.facts().labels().at("site"), "wine");
   EXPECT_TRUE(AwaitServiceLog("enrolled as device", absl::Seconds(10)));
   EXPECT_THAT(ServiceLog(), HasSubstr("TLS, server certificate pinned"));
+  // The MSI's configure kept the line written before it.
+  EXPECT_THAT(ServiceLog(), HasSubstr(absl::StrCat(
+                                "extra Defender TLS roots ",
+                                absl::StrReplaceAll(thumbprint, {{":", ""}}))));
   // A client certificate was issued and is stored (the key only protected).
   EXPECT_TRUE(std::filesystem::exists(
       wine_->DriveC("ProgramData/mdefleet/state/client.pem")));
@@ -375,9 +410,9 @@ TEST_F(WineRunnerTest, MsiInstallEnrollOnboardOffboardUninstall) {
   ExpectAllStepsSucceeded(*offboard_task);
 
   // Uninstall: the service is gone, the state directory stays.
-  ProcessOutput uninstall = wine_->Wine(
-      {"msiexec", "/x", WinPath(MDEFLEET_RUNNER_MSI), "/qn"},
-      absl::Seconds(180));
+  ProcessOutput uninstall =
+      wine_->Wine({"msiexec", "/x", WinPath(MDEFLEET_RUNNER_MSI), "/qn"},
+                  absl::Seconds(180));
   EXPECT_EQ(uninstall.exit_code, 0) << uninstall.out << uninstall.err;
   // Wine's sc.exe: errorlevel 1 (not 1060) for a missing service.
   EXPECT_NE(wine_->Wine({"sc", "query", "mdefleet-runner"}).exit_code, 0);
@@ -400,9 +435,9 @@ TEST_F(WineRunnerTest, BadConfigurationsSayWhatToFix) {
   const std::string other_ca = env_->dir() + "/other-ca";
   std::filesystem::create_directories(other_ca);
   ProcessOutput made = RunCommand(
-      {MDEFLEET_OPENSSL, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-       "-subj", "/CN=not the mdefleet CA", "-keyout", other_ca + "/ca.key",
-       "-out", other_ca + "/ca.pem"},
+      {MDEFLEET_OPENSSL, "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+       "-days", "1", "-subj", "/CN=not the mdefleet CA", "-keyout",
+       other_ca + "/ca.key", "-out", other_ca + "/ca.pem"},
       other_ca + "/openssl");
   ASSERT_EQ(made.exit_code, 0) << made.err;
   const std::vector<Case> cases = {
@@ -410,9 +445,10 @@ TEST_F(WineRunnerTest, BadConfigurationsSayWhatToFix) {
        absl::StrCat("EnrollmentSecret = ", env_->enrollment_secret(), "\r\n"),
        "ServerAddress"},
       {"wrong-ca",
-       absl::StrCat("ServerAddress = ", server, "\r\nEnrollmentSecret = ",
-                    env_->enrollment_secret(), "\r\nCaCertificatePath = ",
-                    WinPath(other_ca + "/ca.pem"), "\r\n"),
+       absl::StrCat("ServerAddress = ", server,
+                    "\r\nEnrollmentSecret = ", env_->enrollment_secret(),
+                    "\r\nCaCertificatePath = ", WinPath(other_ca + "/ca.pem"),
+                    "\r\n"),
        "certificate verify failed"},
       {"wrong-secret",
        absl::StrCat("ServerAddress = ", server,
@@ -426,9 +462,10 @@ TEST_F(WineRunnerTest, BadConfigurationsSayWhatToFix) {
        "CaCertificatePath is not set"},
       // The state directory's identity file is damaged (written below).
       {"damaged-state",
-       absl::StrCat("ServerAddress = ", server, "\r\nEnrollmentSecret = ",
-                    env_->enrollment_secret(), "\r\nCaCertificatePath = ",
-                    WinPath(env_->ca_cert_path()), "\r\n"),
+       absl::StrCat("ServerAddress = ", server,
+                    "\r\nEnrollmentSecret = ", env_->enrollment_secret(),
+                    "\r\nCaCertificatePath = ", WinPath(env_->ca_cert_path()),
+                    "\r\n"),
        "reset-identity"},
   };
   std::filesystem::create_directories(wine_->DriveC("state-damaged-state"));
@@ -439,8 +476,8 @@ TEST_F(WineRunnerTest, BadConfigurationsSayWhatToFix) {
     const std::string conf = absl::StrCat(env_->dir(), "/", c.name, ".conf");
     WriteFile(conf, absl::StrCat(c.config, "StateDirectory = C:\\state-",
                                  c.name, "\r\n"));
-    auto runner = wine_->Start({kRunnerExe, "console", "--config-file",
-                                WinPath(conf)});
+    auto runner =
+        wine_->Start({kRunnerExe, "console", "--config-file", WinPath(conf)});
     ASSERT_TRUE(runner.ok()) << runner.status();
     const absl::Time deadline = absl::Now() + absl::Seconds(60);
     std::string err;
@@ -470,25 +507,26 @@ TEST_F(WineRunnerTest, BadConfigurationsSayWhatToFix) {
 // itself allocated.
 TEST_F(WineRunnerTest, IdleFootprint) {
   const std::string conf = env_->dir() + "/idle.conf";
-  WriteFile(conf, absl::StrCat("ServerAddress = ", env_->server_address(),
-                               "\r\nEnrollmentSecret = ",
-                               env_->enrollment_secret(),
-                               "\r\nCaCertificatePath = ",
-                               WinPath(env_->ca_cert_path()),
-                               "\r\nPollWaitSeconds = 30\r\n"));
+  WriteFile(conf, absl::StrCat(
+                      "ServerAddress = ", env_->server_address(),
+                      "\r\nEnrollmentSecret = ", env_->enrollment_secret(),
+                      "\r\nCaCertificatePath = ", WinPath(env_->ca_cert_path()),
+                      "\r\nPollWaitSeconds = 30\r\n"));
   auto runner =
       wine_->Start({kRunnerExe, "console", "--config-file", WinPath(conf)});
   ASSERT_TRUE(runner.ok()) << runner.status();
   ASSERT_TRUE(env_->WaitForDevices(1, absl::Seconds(120)).ok());
   absl::SleepFor(absl::Seconds(10));  // past enrollment and the first polls
   // The Windows process: the wine64-preloader running mdefleet-runner.exe.
-  ProcessOutput pids = RunCommand({MDEFLEET_PGREP, "-f", "mdefleet-runner.exe console"},
-                                  env_->dir() + "/pgrep");
+  ProcessOutput pids =
+      RunCommand({MDEFLEET_PGREP, "-f", "mdefleet-runner.exe console"},
+                 env_->dir() + "/pgrep");
   ASSERT_EQ(pids.exit_code, 0) << "no runner process";
-  const std::string pid = std::string(absl::StripAsciiWhitespace(
-      pids.out.substr(0, pids.out.find('\n'))));
+  const std::string pid = std::string(
+      absl::StripAsciiWhitespace(pids.out.substr(0, pids.out.find('\n'))));
   auto cpu_ticks = [&pid] {
-    const std::string stat = ReadWholeFile(absl::StrCat("/proc/", pid, "/stat"));
+    const std::string stat =
+        ReadWholeFile(absl::StrCat("/proc/", pid, "/stat"));
     std::vector<std::string> fields =
         absl::StrSplit(stat.substr(stat.rfind(')') + 2), ' ');
     long utime = 0, stime = 0;
@@ -502,8 +540,8 @@ TEST_F(WineRunnerTest, IdleFootprint) {
     for (absl::string_view line : absl::StrSplit(
              ReadWholeFile(absl::StrCat("/proc/", pid, "/status")), '\n')) {
       if (absl::ConsumePrefix(&line, field)) {
-        return std::string(absl::StripAsciiWhitespace(
-            absl::StripPrefix(line, ":")));
+        return std::string(
+            absl::StripAsciiWhitespace(absl::StripPrefix(line, ":")));
       }
     }
     return std::string("?");

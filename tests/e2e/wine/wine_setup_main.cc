@@ -8,6 +8,10 @@
 //                                        set the machine's WinHTTP proxy
 //                                        (what `netsh winhttp set proxy`
 //                                        does; Wine's netsh lacks it)
+//   wine_setup.exe check-url URL [SHA1,...]
+//                                        WindowsHost's connectivity check
+//                                        (runner/host/windows/network.h),
+//                                        accepting these extra roots
 //
 // A test helper, never shipped. Exit code 0 on success, 1 with a message.
 #include <windows.h>
@@ -20,6 +24,9 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "runner/host/defender_tls_roots.h"
+#include "runner/host/windows/network.h"
 
 namespace {
 
@@ -39,8 +46,8 @@ int TrustRoot(const std::string& path) {
   pem << in.rdbuf();
   const std::string text = pem.str();
   DWORD size = 0;
-  if (!CryptStringToBinaryA(text.c_str(), 0, CRYPT_STRING_BASE64HEADER,
-                            nullptr, &size, nullptr, nullptr)) {
+  if (!CryptStringToBinaryA(text.c_str(), 0, CRYPT_STRING_BASE64HEADER, nullptr,
+                            &size, nullptr, nullptr)) {
     return Fail("CryptStringToBinaryA", GetLastError());
   }
   std::vector<BYTE> der(size);
@@ -48,13 +55,13 @@ int TrustRoot(const std::string& path) {
                             der.data(), &size, nullptr, nullptr)) {
     return Fail("CryptStringToBinaryA", GetLastError());
   }
-  HCERTSTORE store =
-      CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0,
-                    CERT_SYSTEM_STORE_LOCAL_MACHINE, L"Root");
-  if (store == nullptr) return Fail("CertOpenStore(LocalMachine\\Root)", GetLastError());
+  HCERTSTORE store = CertOpenStore(CERT_STORE_PROV_SYSTEM_W, 0, 0,
+                                   CERT_SYSTEM_STORE_LOCAL_MACHINE, L"Root");
+  if (store == nullptr)
+    return Fail("CertOpenStore(LocalMachine\\Root)", GetLastError());
   const BOOL added = CertAddEncodedCertificateToStore(
-      store, X509_ASN_ENCODING, der.data(), size, CERT_STORE_ADD_REPLACE_EXISTING,
-      nullptr);
+      store, X509_ASN_ENCODING, der.data(), size,
+      CERT_STORE_ADD_REPLACE_EXISTING, nullptr);
   const DWORD error = GetLastError();
   CertCloseStore(store, 0);
   if (!added) return Fail("CertAddEncodedCertificateToStore", error);
@@ -76,9 +83,30 @@ int SetWinHttpProxy(const std::string& proxy) {
   return 0;
 }
 
+int CheckUrl(const std::string& url, const std::string& roots) {
+  mdefleet::runner::win::UrlCheckOptions options;
+  auto extra = mdefleet::runner::ParseThumbprintList(roots);
+  if (!extra.ok()) {
+    std::fprintf(stderr, "wine_setup: %s\n",
+                 std::string(extra.status().message()).c_str());
+    return 2;
+  }
+  options.extra_trusted_roots = *std::move(extra);
+  absl::Status s = mdefleet::runner::win::CheckUrlReachable(url, options);
+  if (!s.ok()) {
+    std::printf("%s\n", std::string(s.message()).c_str());
+    return 1;
+  }
+  std::printf("reachable %s\n", url.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if ((argc == 3 || argc == 4) && std::string(argv[1]) == "check-url") {
+    return CheckUrl(argv[2], argc == 4 ? argv[3] : "");
+  }
   if (argc == 3 && std::string(argv[1]) == "trust-root") {
     return TrustRoot(argv[2]);
   }
@@ -87,6 +115,6 @@ int main(int argc, char** argv) {
   }
   std::fprintf(stderr,
                "usage: wine_setup.exe trust-root FILE.pem | winhttp-proxy "
-               "HOST:PORT\n");
+               "HOST:PORT | check-url URL [SHA1,...]\n");
   return 2;
 }

@@ -5,10 +5,12 @@
 
 #include <set>
 #include <string>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "runner/host/defender_tls_roots.h"
 #include "tests/runner/service/service_test_support.h"
 
 namespace mdefleet::runner {
@@ -389,6 +391,45 @@ TEST_F(RunnerConfigTest, LabelsAreValidated) {
                                    " is invalid: \"role\" is not key=value");
 }
 
+TEST_F(RunnerConfigTest, DefenderTlsRootsAreThumbprints) {
+  SetMinimalPolicy();
+  auto none = Load();
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_TRUE(none->defender_tls_roots.empty());
+  SetSz(kSettingDefenderTlsRoots,
+        "8f:43:28:8a:d2:72:f3:10:3b:6f:b1:42:84:85:ea:30:14:c0:bc:fe, "
+        "0123456789ABCDEF0123456789abcdef01234567");
+  auto config = Load();
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(
+      config->defender_tls_roots,
+      (std::vector<std::string>{"8F43288AD272F3103B6FB1428485EA3014C0BCFE",
+                                "0123456789ABCDEF0123456789ABCDEF01234567"}));
+  EXPECT_CONTAINS(DescribeRunnerConfig(*config),
+                  "extra Defender TLS roots 8F43288AD272F3103B6FB1428485EA30"
+                  "14C0BCFE,");
+  SetSz(kSettingDefenderTlsRoots, "8F43288AD272");
+  EXPECT_CONTAINS(LoadError(),
+                  Gpo(kSettingDefenderTlsRoots) +
+                      " is invalid: \"8F43288AD272\" has 12 hex digits; a "
+                      "SHA-1 thumbprint has 40");
+  SetSz(kSettingDefenderTlsRoots, "Contoso Inspection Root");
+  EXPECT_CONTAINS(LoadError(), "is not a SHA-1 thumbprint (40 hex digits)");
+}
+
+TEST(DefenderTlsRootsTest, PublicRootsAreKnownAndExtrasAdd) {
+  EXPECT_TRUE(
+      IsDefenderPublicRoot("DF3C24F9BFD666761B268073FE06D1CC8D4F82A4", {}));
+  const std::string inspection = "0123456789ABCDEF0123456789ABCDEF01234567";
+  EXPECT_FALSE(IsDefenderPublicRoot(inspection, {}));
+  EXPECT_TRUE(IsDefenderPublicRoot(inspection, {inspection}));
+  for (const PublicRoot& root : kDefenderPublicRoots) {
+    auto normalized = NormalizeThumbprint(root.sha1);
+    ASSERT_TRUE(normalized.ok()) << root.name;
+    EXPECT_EQ(*normalized, root.sha1) << root.name;
+  }
+}
+
 TEST(RunnerLabelsTest, Parse) {
   auto labels = ParseRunnerLabels(" site = tokyo ,role=web,, ");
   ASSERT_TRUE(labels.ok()) << labels.status();
@@ -413,7 +454,7 @@ TEST(RunnerSettingSpecsTest, NamesAreUniqueAndRangesSane) {
       EXPECT_GE(spec.min_value, 1u) << spec.name;
     }
   }
-  EXPECT_EQ(names.size(), 7u);
+  EXPECT_EQ(names.size(), 8u);
 }
 
 }  // namespace
