@@ -7,6 +7,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/duration_text.h"
 #include "common/tls/certificate_authority.h"
@@ -38,6 +39,12 @@ absl::Duration ParseOrDie(const std::string& text) {
 }  // namespace
 
 int main(int argc, char** argv) {
+#ifdef NDEBUG
+  // Debian's Abseil checks every Mutex acquisition for lock-order cycles
+  // unless told otherwise; under load that was the server's top symbol
+  // (GraphCycles::GetId). Debug builds keep it.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+#endif
   CLI::App app{
       "mdefleet-server: the mdefleet gRPC server with its embedded "
       "SQLite store"};
@@ -200,6 +207,16 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   serve
+      ->add_option(
+          "--max-connections", serve_options.max_connections,
+          "Open descriptors (about one per connected runner) at which "
+          "enrollments and polls are refused with RESOURCE_EXHAUSTED and a "
+          "retry delay, so a herd of runners spreads out before the process "
+          "runs out of descriptors (0: the open-files limit, raised to the "
+          "hard limit at start, minus a reserve of up to 1024)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  serve
       ->add_option("--http-max-connections-per-address",
                    serve_options.http_limits.connections_per_address,
                    "HTTP connections one address (IPv6: one /64) may hold "
@@ -259,6 +276,8 @@ int main(int argc, char** argv) {
     sigemptyset(&signals);
     sigaddset(&signals, SIGTERM);
     sigaddset(&signals, SIGINT);
+    // Raised by the server itself when gRPC's listener dies (see serve).
+    sigaddset(&signals, SIGUSR2);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     serve_options.lease_duration = ParseOrDie(lease);
     serve_options.poll_timeout = ParseOrDie(poll);

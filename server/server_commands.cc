@@ -5,13 +5,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -22,6 +26,7 @@
 #include "common/sha256.h"
 #include "common/sliding_window_limiter.h"
 #include "common/status_macros.h"
+#include "grpcpp/health_check_service_interface.h"
 #include "server/auth/authenticator.h"
 #include "server/defender/api_call_budget.h"
 #include "server/defender/confirm_worker.h"
@@ -36,12 +41,14 @@
 #include "server/metrics/server_metrics.h"
 #include "server/metrics/store_collector.h"
 #include "server/service/admin_handlers.h"
+#include "server/service/connection_budget.h"
 #include "server/service/event_hub.h"
 #include "server/service/grpc_admin_service.h"
 #include "server/service/grpc_runner_service.h"
 #include "server/service/lease_reaper.h"
 #include "server/service/log.h"
 #include "server/service/long_poll.h"
+#include "server/service/open_files.h"
 #include "server/service/rpc_metrics_interceptor.h"
 #include "server/service/runner_handlers.h"
 #include "server/store/credentials.h"
@@ -60,6 +67,9 @@ namespace {
 constexpr int kMaxReceiveMessageSize = 4 << 20;  // 4 MiB
 // Log lines a minute about failing callers (server/service/log.h).
 constexpr int64_t kFailingCallerLinesPerMinute = 20;
+// How long a runner refused for the connection limit waits (it adds up to as
+// much again in jitter, disconnected meanwhile).
+constexpr absl::Duration kConnectionRetryAfter = absl::Seconds(10);
 
 absl::Status WritePortFile(const std::string& path, int port,
                            absl::string_view flag = "--port-file") {
@@ -219,6 +229,22 @@ absl::Status RunServe(const ServeOptions& options) {
         " is too short: Defender needs minutes to list a newly onboarded "
         "device (at least 1s; default 30m)"));
   }
+  // gRPC stops accepting for good after EMFILE: run with the hard limit
+  // and refuse work well before it (connection_budget.h).
+  ASSIGN_OR_RETURN(const service::OpenFilesLimit open_files,
+                   service::RaiseOpenFilesLimit());
+  const int max_connections =
+      options.max_connections > 0
+          ? options.max_connections
+          : service::AutoMaxOpenDescriptors(open_files.soft);
+  if (static_cast<uint64_t>(max_connections) >= open_files.soft) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--max-connections: ", max_connections,
+        " is not below the open-files limit ", open_files.soft, " (hard limit ",
+        open_files.hard,
+        "); raise the hard limit (LimitNOFILE= in the systemd unit) or lower "
+        "the flag"));
+  }
   // Declared before everything it instruments, so it outlives them.
   metrics::MetricsRegistry registry;
   ASSIGN_OR_RETURN(const metrics::ServerMetrics instruments,
@@ -342,10 +368,32 @@ absl::Status RunServe(const ServeOptions& options) {
       clock, "failing callers", kFailingCallerLinesPerMinute, absl::Minutes(1));
   LogLimiter grpc_log(clock, "gRPC transport errors",
                       kFailingCallerLinesPerMinute, absl::Minutes(1));
-  const ScopedGrpcLogRouting grpc_log_routing(grpc_log);
+  // A dead listener cannot be revived in process: sigwait below wakes on
+  // SIGUSR2 and serve exits non-zero, so the service manager restarts it
+  // (never up and deaf).
+  const ScopedGrpcLogRouting grpc_log_routing(
+      grpc_log, [](absl::string_view) { kill(getpid(), SIGUSR2); });
   service::PeerGuard peer_guard(clock, options.peer_limits,
                                 &failing_callers_log);
-  service::GrpcRunnerService runner_service(runner, poller, peer_guard);
+  // The standard health service (grpc.health.v1): SERVING, NOT_SERVING
+  // while the connection budget is spent.
+  grpc::EnableDefaultHealthCheckService(true);
+  std::atomic<grpc::HealthCheckServiceInterface*> health{nullptr};
+  service::ConnectionBudget connections(
+      max_connections, kConnectionRetryAfter,
+      [] {
+        absl::StatusOr<int> open = service::CountOpenFiles();
+        return open.ok() ? *open : -1;
+      },
+      [&health](bool saturated) {
+        LogEvent(saturated ? "connection limit reached: refusing enrollments "
+                             "and polls (RESOURCE_EXHAUSTED, retry delay) "
+                             "until descriptors free up; health NOT_SERVING"
+                           : "below the connection limit again: serving");
+        if (auto* h = health.load()) h->SetServingStatus(!saturated);
+      });
+  service::GrpcRunnerService runner_service(runner, poller, peer_guard,
+                                            &connections);
   service::GrpcAdminService admin_service(admin, peer_guard);
   grpc::ServerBuilder builder;
   int port = 0;
@@ -364,6 +412,17 @@ absl::Status RunServe(const ServeOptions& options) {
     return absl::UnavailableError(
         absl::StrCat("--listen: cannot listen on ", options.listen));
   }
+  health.store(server->GetHealthCheckService());
+  if (auto* h = health.load()) h->SetServingStatus(true);
+  connections.Start(absl::Milliseconds(250));
+  LogEvent(absl::StrCat(
+      "open files: limit ", open_files.soft,
+      open_files.soft_before != open_files.soft
+          ? absl::StrCat(" (raised from ", open_files.soft_before,
+                         " to the hard limit)")
+          : absl::StrCat(" (the hard limit is ", open_files.hard, ")"),
+      "; enrollments and polls refused from ", max_connections,
+      " open descriptors (--max-connections)"));
   reaper.Start(std::min(absl::Seconds(5), options.lease_duration / 4));
   // api_offboard: the server runs those tasks itself.
   defender::CurlHttpClient http;
@@ -465,8 +524,26 @@ absl::Status RunServe(const ServeOptions& options) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGUSR2);
   int signal_number = 0;
   sigwait(&signals, &signal_number);
+  if (signal_number == SIGUSR2) {
+    LogEvent(absl::StrCat(
+        "the gRPC listener stopped accepting connections (", connections.open(),
+        " descriptors open, limit ", open_files.soft,
+        "): exiting with an error so the service manager restarts the "
+        "server"));
+    // Shutting down can hang without descriptors; the restart matters more.
+    std::thread([] {
+      absl::SleepFor(absl::Seconds(10));
+      LogEvent("shutdown did not finish in 10s: exiting now");
+      std::_Exit(3);
+    }).detach();
+    stop_serving();
+    return absl::UnavailableError(
+        "the gRPC listener stopped accepting connections (out of file "
+        "descriptors)");
+  }
   LogEvent(absl::StrCat("received ",
                         signal_number == SIGTERM ? "SIGTERM" : "SIGINT",
                         ": shutting down"));

@@ -56,6 +56,9 @@ struct ServeOptions {
   service::PeerLimits peer_limits{};
   // Open WatchJob streams per token and in all (stream_slots.h).
   service::StreamLimits watch_streams{};
+  // Open descriptors at which Enroll and PollTasks are refused
+  // (connection_budget.h); 0: derived from the open-files limit.
+  int max_connections = 0;
   // HTTP connections per address and the header deadline (http_server.h).
   http::HttpLimits http_limits{};
   // api_offboard (see server/defender/defender_config.h): all three of

@@ -11,4 +11,9 @@ absl::Duration Backoff::Next() {
   return current * jitter(rng_);
 }
 
+absl::Duration SpreadRetryAfter(absl::Duration after, std::mt19937_64& rng) {
+  std::uniform_real_distribution<double> spread(1.0, 2.0);
+  return after * spread(rng);
+}
+
 }  // namespace mdefleet::runner

@@ -26,6 +26,11 @@ class Backoff {
   std::mt19937_64 rng_;
 };
 
+// The wait before retrying a call the server refused with a retry delay
+// (its connection limit): the delay plus up to as much again, uniformly, so
+// a herd refused together does not come back together.
+absl::Duration SpreadRetryAfter(absl::Duration after, std::mt19937_64& rng);
+
 }  // namespace mdefleet::runner
 
 #endif  // MDEFLEET_RUNNER_CLIENT_BACKOFF_H_

@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "absl/strings/cord.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 
@@ -20,6 +22,39 @@ absl::Status FromGrpc(const grpc::Status& status) {
                       status.error_message());
 }
 
+absl::Status FromGrpc(const grpc::Status& status,
+                      const grpc::ClientContext& context) {
+  absl::Status out = FromGrpc(status);
+  const auto& trailers = context.GetServerTrailingMetadata();
+  auto it = trailers.find(kRetryAfterMetadata);
+  int64_t ms = 0;
+  if (!out.ok() && it != trailers.end() &&
+      absl::SimpleAtoi(absl::string_view(it->second.data(), it->second.size()),
+                       &ms) &&
+      ms > 0 && ms <= kMaxRetryAfterMs) {
+    out.SetPayload(kRetryAfterPayload, absl::Cord(absl::StrCat(ms)));
+  }
+  return out;
+}
+
+std::optional<absl::Duration> RetryAfter(const absl::Status& status) {
+  auto payload = status.GetPayload(kRetryAfterPayload);
+  int64_t ms = 0;
+  if (!payload || !absl::SimpleAtoi(std::string(*payload), &ms) || ms <= 0) {
+    return std::nullopt;
+  }
+  return absl::Milliseconds(ms);
+}
+
+void GrpcRunnerApi::Reconnect() {
+  ChannelSecurity security;
+  {
+    absl::MutexLock lock(&mu_);
+    security = security_;
+  }
+  Connect(security);
+}
+
 GrpcRunnerApi::GrpcRunnerApi(std::string server_address,
                              ChannelSecurity security)
     : server_address_(std::move(server_address)),
@@ -30,6 +65,9 @@ GrpcRunnerApi::GrpcRunnerApi(std::string server_address,
 void GrpcRunnerApi::Connect(const ChannelSecurity& security) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(16 << 20);
+  // A connection of its own, as one machine has (a simulated fleet runs many
+  // devices in one process), and really closed by Reconnect().
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   std::shared_ptr<grpc::ChannelCredentials> credentials;
   if (security.ca_cert_pem.empty()) {
     credentials = grpc::InsecureChannelCredentials();
@@ -47,6 +85,7 @@ void GrpcRunnerApi::Connect(const ChannelSecurity& security) {
       grpc::CreateCustomChannel(server_address_, credentials, args));
   absl::MutexLock lock(&mu_);
   stub_ = std::move(stub);
+  security_ = security;
 }
 
 void GrpcRunnerApi::UseClientCertificate(std::string key_pem,
@@ -99,7 +138,7 @@ absl::StatusOr<v1::EnrollResponse> GrpcRunnerApi::Enroll(
   v1::EnrollResponse response;
   grpc::Status status = CurrentStub()->Enroll(&context, request, &response);
   Done(&context);
-  if (!status.ok()) return FromGrpc(status);
+  if (!status.ok()) return FromGrpc(status, context);
   return response;
 }
 
@@ -113,7 +152,7 @@ absl::StatusOr<v1::PollTasksResponse> GrpcRunnerApi::PollTasks(
   v1::PollTasksResponse response;
   grpc::Status status = CurrentStub()->PollTasks(&context, request, &response);
   Done(&context);
-  if (!status.ok()) return FromGrpc(status);
+  if (!status.ok()) return FromGrpc(status, context);
   return response;
 }
 

@@ -5,6 +5,7 @@
 #define MDEFLEET_RUNNER_CLIENT_GRPC_RUNNER_API_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -12,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/rpc_metadata.h"
 #include "grpcpp/grpcpp.h"
 #include "mdefleet/v1/runner.grpc.pb.h"
 #include "runner/client/task_runner.h"
@@ -21,6 +23,18 @@ namespace mdefleet::runner {
 
 // grpc::Status -> absl::Status (same codes, same message).
 absl::Status FromGrpc(const grpc::Status& status);
+// The same, keeping the server's retry delay (the trailing metadata
+// "mdefleet-retry-after-ms" of a call refused at its connection limit) as a
+// payload RetryAfter() reads.
+absl::Status FromGrpc(const grpc::Status& status,
+                      const grpc::ClientContext& context);
+
+inline constexpr char kRetryAfterPayload[] = "type.mdefleet/retry-after-ms";
+// Longer delays are ignored (a bad or hostile value must not park a runner).
+inline constexpr int64_t kMaxRetryAfterMs = 10 * 60 * 1000;
+
+// The delay the server asked for before retrying, if any.
+std::optional<absl::Duration> RetryAfter(const absl::Status& status);
 
 // How the runner's channel is secured.
 struct ChannelSecurity {
@@ -81,6 +95,11 @@ class GrpcRunnerApi : public StepReporter {
   // Cancels the RPCs in flight (if any), e.g. on shutdown.
   void CancelPending();
 
+  // A new channel with the same security: the current connection closes
+  // once its calls end (while waiting out a server's retry delay the runner
+  // holds none of the server's descriptors).
+  void Reconnect();
+
  private:
   // Prepares `context` with the credential and deadline; registers it as an
   // in-flight call (heartbeats run beside fetches).
@@ -95,6 +114,7 @@ class GrpcRunnerApi : public StepReporter {
   const std::string ca_cert_pem_;
   absl::Mutex mu_;
   std::shared_ptr<v1::RunnerService::Stub> stub_ ABSL_GUARDED_BY(mu_);
+  ChannelSecurity security_ ABSL_GUARDED_BY(mu_);
   std::string token_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_set<grpc::ClientContext*> in_flight_ ABSL_GUARDED_BY(mu_);
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;

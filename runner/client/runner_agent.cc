@@ -46,7 +46,8 @@ RunnerObserver& ObserverOf(const RunnerAgentOptions& options) {
 RunnerAgent::RunnerAgent(Host& host, RunnerAgentOptions options)
     : host_(host),
       options_(std::move(options)),
-      api_(options_.server_address, {.ca_cert_pem = options_.ca_cert_pem}) {
+      api_(options_.server_address, {.ca_cert_pem = options_.ca_cert_pem}),
+      retry_rng_(options_.seed + 3) {
   auto os = host_.GetOsInfo();
   name_ = os.ok() ? os->hostname : "runner";
   renewer_ = std::make_unique<CertificateRenewer>(
@@ -189,20 +190,19 @@ absl::Status RunnerAgent::EnsureEnrolled() {
       return absl::OkStatus();
     }
     if (!IsTransient(response.status())) {
-      ObserverOf(options_).Failed(absl::StrCat(
-          "enrollment refused by ", options_.server_address, ": ",
-          response.status().message()));
+      ObserverOf(options_).Failed(absl::StrCat("enrollment refused by ",
+                                               options_.server_address, ": ",
+                                               response.status().message()));
       return absl::Status(
           response.status().code(),
           absl::StrCat("enrollment refused by ", options_.server_address, ": ",
                        response.status().message(),
                        " (check the enrollment secret)"));
     }
-    ObserverOf(options_).Failed(
-        absl::StrCat("server ", options_.server_address,
-                     " unavailable for enrollment: ",
-                     response.status().message()));
-    const absl::Duration wait = backoff.Next();
+    ObserverOf(options_).Failed(absl::StrCat(
+        "server ", options_.server_address,
+        " unavailable for enrollment: ", response.status().message()));
+    const absl::Duration wait = WaitAfterFailure(response.status(), backoff);
     LogLine(absl::StrCat(
         name_, ": server unavailable for enrollment (",
         response.status().message(), "); retrying in ",
@@ -210,6 +210,16 @@ absl::Status RunnerAgent::EnsureEnrolled() {
     if (SleepOrStop(wait)) break;
   }
   return absl::CancelledError("stopped before enrolling");
+}
+
+absl::Duration RunnerAgent::WaitAfterFailure(const absl::Status& status,
+                                             Backoff& backoff) {
+  std::optional<absl::Duration> after = RetryAfter(status);
+  if (!after.has_value()) return backoff.Next();
+  // The server is at its connection limit: let go of the connection while
+  // waiting, so its descriptor is free for others.
+  api_.Reconnect();
+  return SpreadRetryAfter(*after, retry_rng_);
 }
 
 void RunnerAgent::AwaitRestart(const TaskOutcome& outcome) {
@@ -260,10 +270,10 @@ absl::Status RunnerAgent::Run() {
     if (stop_.HasBeenNotified()) break;
     if (!response.ok()) {
       ObserverOf(options_).Failed(absl::StrCat(
-          "poll of ", options_.server_address, " failed: ",
-          absl::StatusCodeToString(response.status().code()), ": ",
+          "poll of ", options_.server_address,
+          " failed: ", absl::StatusCodeToString(response.status().code()), ": ",
           response.status().message()));
-      const absl::Duration wait = backoff.Next();
+      const absl::Duration wait = WaitAfterFailure(response.status(), backoff);
       LogLine(absl::StrCat(
           name_, ": poll failed (",
           absl::StatusCodeToString(response.status().code()), ": ",

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <random>
 #include <string>
 
 #include "absl/status/status.h"
@@ -15,6 +16,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "runner/client/backoff.h"
 #include "runner/client/certificate_renewal.h"
 #include "runner/client/grpc_runner_api.h"
 #include "runner/client/runner_observer.h"
@@ -89,6 +91,10 @@ class RunnerAgent {
   // After a task asked for a restart: waits for it (see
   // RunnerAgentOptions::simulated_restart); returns early on Stop().
   void AwaitRestart(const TaskOutcome& outcome);
+  // How long to wait after a failed Enroll or poll: the server's retry delay
+  // spread with jitter (dropping the connection meanwhile) when it gave one,
+  // else the next exponential backoff.
+  absl::Duration WaitAfterFailure(const absl::Status& status, Backoff& backoff);
   // Sleeps `d` unless stopped first; true when stopped.
   bool SleepOrStop(absl::Duration d) {
     return stop_.WaitForNotificationWithTimeout(d);
@@ -100,6 +106,7 @@ class RunnerAgent {
   absl::Notification stop_;
   std::string name_;
   std::unique_ptr<CertificateRenewer> renewer_;
+  std::mt19937_64 retry_rng_;
 };
 
 }  // namespace mdefleet::runner

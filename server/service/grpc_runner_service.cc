@@ -4,6 +4,8 @@
 #include <mutex>
 #include <string>
 
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "server/service/grpc_peer.h"
 #include "server/service/grpc_status.h"
 
@@ -54,11 +56,27 @@ class PollReactor final : public grpc::ServerUnaryReactor {
   std::shared_ptr<PollCall> call_;
 };
 
+// RESOURCE_EXHAUSTED with the delay in the trailing metadata when `budget`
+// is spent; OK otherwise.
+template <typename Context>
+grpc::Status Refusal(const ConnectionBudget* budget, Context& context) {
+  if (budget == nullptr) return grpc::Status::OK;
+  absl::Status admitted = budget->Admit();
+  if (admitted.ok()) return grpc::Status::OK;
+  context.AddTrailingMetadata(
+      kRetryAfterMetadata,
+      absl::StrCat(absl::ToInt64Milliseconds(budget->retry_after())));
+  return ToGrpcStatus(admitted);
+}
+
 }  // namespace
 
 grpc::Status GrpcRunnerService::Enroll(grpc::ServerContext* context,
                                        const v1::EnrollRequest* request,
                                        v1::EnrollResponse* response) {
+  if (grpc::Status refused = Refusal(budget_, *context); !refused.ok()) {
+    return refused;
+  }
   absl::StatusOr<v1::EnrollResponse> result = guard_.Run(
       context->peer(), AuthorizationOf(*context), CallKind::kEnrollment, [&] {
         return handlers_.Enroll(AuthorizationOf(*context), *request,
@@ -72,6 +90,11 @@ grpc::Status GrpcRunnerService::Enroll(grpc::ServerContext* context,
 grpc::ServerUnaryReactor* GrpcRunnerService::PollTasks(
     grpc::CallbackServerContext* context, const v1::PollTasksRequest* request,
     v1::PollTasksResponse* response) {
+  if (grpc::Status refused = Refusal(budget_, *context); !refused.ok()) {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(refused);
+    return reactor;
+  }
   return new PollReactor(poller_, guard_, context, request, response);
 }
 

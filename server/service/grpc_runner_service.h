@@ -4,6 +4,7 @@
 #define MDEFLEET_SERVER_SERVICE_GRPC_RUNNER_SERVICE_H_
 
 #include "mdefleet/v1/runner.grpc.pb.h"
+#include "server/service/connection_budget.h"
 #include "server/service/long_poll.h"
 #include "server/service/peer_guard.h"
 #include "server/service/runner_handlers.h"
@@ -14,9 +15,11 @@ class GrpcRunnerService final
     : public v1::RunnerService::WithCallbackMethod_PollTasks<
           v1::RunnerService::Service> {
  public:
+  // `budget` (may be null) refuses Enroll and PollTasks while the server is
+  // at its connection limit.
   GrpcRunnerService(RunnerHandlers& handlers, LongPoller& poller,
-                    PeerGuard& guard)
-      : handlers_(handlers), poller_(poller), guard_(guard) {}
+                    PeerGuard& guard, const ConnectionBudget* budget = nullptr)
+      : handlers_(handlers), poller_(poller), guard_(guard), budget_(budget) {}
 
   grpc::Status Enroll(grpc::ServerContext* context,
                       const v1::EnrollRequest* request,
@@ -45,6 +48,7 @@ class GrpcRunnerService final
   RunnerHandlers& handlers_;
   LongPoller& poller_;
   PeerGuard& guard_;
+  const ConnectionBudget* budget_;
 };
 
 }  // namespace mdefleet::service

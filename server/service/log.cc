@@ -75,6 +75,11 @@ void LogLimiter::Log(absl::string_view line) {
 namespace {
 
 std::atomic<LogLimiter*> grpc_log_limiter{nullptr};
+// Set while a ScopedGrpcLogRouting with a handler is alive; read on gRPC's
+// threads, so never deleted (one small leak per serve).
+std::atomic<std::function<void(absl::string_view)>*> listener_failure_handler{
+    nullptr};
+std::atomic<bool> listener_failure_reported{false};
 
 void LogGrpcLine(gpr_log_func_args* args) {
   const char* file = args->file != nullptr ? args->file : "?";
@@ -82,6 +87,15 @@ void LogGrpcLine(gpr_log_func_args* args) {
   const std::string line = absl::StrCat(
       "grpc: ", gpr_log_severity_string(args->severity), " ", file, ":",
       args->line, ": ", args->message != nullptr ? args->message : "");
+  // tcp_server_posix.cc: "Failed accept4: <strerror>", then the listener
+  // is not re-armed.
+  if (args->message != nullptr &&
+      absl::StartsWith(args->message, "Failed accept4") &&
+      !listener_failure_reported.exchange(true)) {
+    LogEvent(line);
+    if (auto* handler = listener_failure_handler.load()) (*handler)(line);
+    return;
+  }
   LogLimiter* limiter = grpc_log_limiter.load();
   if (limiter == nullptr ||
       (args->message != nullptr &&
@@ -94,7 +108,13 @@ void LogGrpcLine(gpr_log_func_args* args) {
 
 }  // namespace
 
-ScopedGrpcLogRouting::ScopedGrpcLogRouting(LogLimiter& limiter) {
+ScopedGrpcLogRouting::ScopedGrpcLogRouting(
+    LogLimiter& limiter,
+    std::function<void(absl::string_view)> on_listener_failure) {
+  if (on_listener_failure) {
+    listener_failure_handler.store(new std::function<void(absl::string_view)>(
+        std::move(on_listener_failure)));
+  }
   grpc_log_limiter.store(&limiter);
   gpr_set_log_function(LogGrpcLine);
 }
@@ -102,6 +122,7 @@ ScopedGrpcLogRouting::ScopedGrpcLogRouting(LogLimiter& limiter) {
 ScopedGrpcLogRouting::~ScopedGrpcLogRouting() {
   // Lines after this go straight to stderr (through LogEvent).
   grpc_log_limiter.store(nullptr);
+  listener_failure_handler.store(nullptr);
 }
 
 }  // namespace mdefleet

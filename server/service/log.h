@@ -57,7 +57,12 @@ class LogLimiter {
 // always written. One at a time per process.
 class ScopedGrpcLogRouting {
  public:
-  explicit ScopedGrpcLogRouting(LogLimiter& limiter);
+  // `on_listener_failure` runs (once, with gRPC's line) when gRPC logs that
+  // accept4 failed on a listening port: gRPC 1.51 never accepts on that
+  // port again (grpc/grpc issues 16058, 20418).
+  explicit ScopedGrpcLogRouting(
+      LogLimiter& limiter,
+      std::function<void(absl::string_view)> on_listener_failure = nullptr);
   ~ScopedGrpcLogRouting();
   ScopedGrpcLogRouting(const ScopedGrpcLogRouting&) = delete;
   ScopedGrpcLogRouting& operator=(const ScopedGrpcLogRouting&) = delete;

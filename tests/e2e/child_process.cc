@@ -46,8 +46,8 @@ absl::StatusOr<ChildProcess> ChildProcess::Start(
   posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(),
                                    O_WRONLY | O_CREAT | O_TRUNC, 0600);
   pid_t pid = -1;
-  int rc = posix_spawn(&pid, cargv[0], &actions, nullptr, cargv.data(),
-                       cenv.data());
+  int rc =
+      posix_spawn(&pid, cargv[0], &actions, nullptr, cargv.data(), cenv.data());
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) {
     return absl::InternalError(
@@ -96,6 +96,13 @@ ProcessOutput ChildProcess::Wait(absl::Duration timeout) {
     absl::SleepFor(absl::Milliseconds(20));
   }
   return ProcessOutput{};
+}
+
+std::optional<ProcessOutput> ChildProcess::TryCollect() {
+  if (pid_ <= 0) return std::nullopt;
+  int status = 0;
+  if (waitpid(pid_, &status, WNOHANG) != pid_) return std::nullopt;
+  return Collect(status, true);
 }
 
 ProcessOutput ChildProcess::Stop(int signal, absl::Duration timeout) {

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,8 @@ class ChildProcess {
 
   // Waits up to `timeout` for the process to end; then kills it.
   ProcessOutput Wait(absl::Duration timeout);
+  // The output if the process has ended (reaping it), else nullopt.
+  std::optional<ProcessOutput> TryCollect();
   // Sends `signal` (SIGTERM by default) and waits up to `timeout`.
   ProcessOutput Stop(int signal, absl::Duration timeout);
   std::string ReadErr() const;

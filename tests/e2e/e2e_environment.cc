@@ -40,7 +40,8 @@ std::string PortIn(const std::string& path) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<E2eEnvironment>> E2eEnvironment::Start(
-    std::vector<std::string> serve_args, Transport transport) {
+    std::vector<std::string> serve_args, Transport transport,
+    std::vector<std::string> server_command_prefix) {
   std::unique_ptr<E2eEnvironment> env(new E2eEnvironment());
   std::string tmpl =
       (std::filesystem::temp_directory_path() / "mdefleet-e2e.XXXXXX").string();
@@ -49,6 +50,7 @@ absl::StatusOr<std::unique_ptr<E2eEnvironment>> E2eEnvironment::Start(
   }
   env->dir_ = tmpl;
   env->serve_args_ = std::move(serve_args);
+  env->server_command_prefix_ = std::move(server_command_prefix);
   env->db_path_ = env->dir_ + "/mdefleet.db";
   ProcessOutput init =
       RunCommand({MDEFLEET_SERVER_BIN, "init", "--db", env->db_path_},
@@ -109,6 +111,8 @@ absl::Status E2eEnvironment::StartServer(const std::string& listen) {
     }
   }
   argv.insert(argv.end(), serve_args_.begin(), serve_args_.end());
+  argv.insert(argv.begin(), server_command_prefix_.begin(),
+              server_command_prefix_.end());
   // Each start logs to a file of its own; server_log() reads the first.
   const std::string log =
       server_ ? absl::StrCat(dir_, "/server-restart-", ++server_restarts_)
@@ -135,6 +139,10 @@ absl::Status E2eEnvironment::StartServer(const std::string& listen) {
 std::string E2eEnvironment::http_base_url() const {
   return absl::StrCat(ca_cert_path_.empty() ? "http" : "https",
                       "://127.0.0.1:", http_port_);
+}
+
+std::optional<ProcessOutput> E2eEnvironment::ServerExit() {
+  return server_ ? server_->TryCollect() : std::nullopt;
 }
 
 void E2eEnvironment::KillServer() {

@@ -9,6 +9,7 @@
 #define MDEFLEET_TESTS_E2E_E2E_ENVIRONMENT_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,13 +27,18 @@ class E2eEnvironment {
 
   // Initialises a database in a new temp folder and starts the server, with
   // `serve_args` added to `mdefleet-server serve`.
+  // `server_command_prefix` runs the server under another program, e.g.
+  // {"/usr/bin/prlimit", "--nofile=200", "--"}.
   static absl::StatusOr<std::unique_ptr<E2eEnvironment>> Start(
       std::vector<std::string> serve_args = {},
-      Transport transport = Transport::kPlaintext);
+      Transport transport = Transport::kPlaintext,
+      std::vector<std::string> server_command_prefix = {});
   ~E2eEnvironment();
 
   // Kills the server with SIGKILL, as a crash or power loss would.
   void KillServer();
+  // The server's output if it has exited (reaped), else nullopt.
+  std::optional<ProcessOutput> ServerExit();
   // Starts the server again on the same database and port.
   absl::Status RestartServer();
 
@@ -100,6 +106,7 @@ class E2eEnvironment {
   absl::Status LaunchRunner(int index);
 
   std::vector<std::string> serve_args_;
+  std::vector<std::string> server_command_prefix_;
   std::string db_path_;
   std::unique_ptr<ChildProcess> server_;
   std::vector<std::unique_ptr<ChildProcess>> runners_;

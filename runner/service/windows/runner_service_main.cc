@@ -31,6 +31,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
 #include "runner/client/log.h"
 #include "runner/service/runner_config.h"
 #include "runner/service/service_lifecycle.h"
@@ -153,8 +154,8 @@ int Main(int argc, char** argv) {
       if (args[i] == "--config-file" && i + 1 < args.size()) {
         sources.config_file = args[++i];
       } else {
-        return Usage(absl::StrCat("console: unexpected argument \"", args[i],
-                                  "\""));
+        return Usage(
+            absl::StrCat("console: unexpected argument \"", args[i], "\""));
       }
     }
     return RunConsole(std::move(sources));
@@ -174,4 +175,10 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace mdefleet::runner
 
-int main(int argc, char** argv) { return mdefleet::runner::Main(argc, argv); }
+int main(int argc, char** argv) {
+#ifdef NDEBUG
+  // Abseil's lock-order cycle check on every Mutex acquisition: debug only.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+#endif
+  return mdefleet::runner::Main(argc, argv);
+}
