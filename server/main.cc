@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "CLI/CLI.hpp"
@@ -42,8 +43,13 @@ int main(int argc, char** argv) {
 #ifdef NDEBUG
   // Debian's Abseil checks every Mutex acquisition for lock-order cycles
   // unless told otherwise; under load that was the server's top symbol
-  // (GraphCycles::GetId). Debug builds keep it.
-  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  // (GraphCycles::GetId). Debug builds keep it, and so does a release build
+  // run with MDEFLEET_MUTEX_DEADLOCK_DETECTION=1 (to chase a hang, or to
+  // measure what it costs: tests/bench/fleet_bench.py).
+  const char* detect = std::getenv("MDEFLEET_MUTEX_DEADLOCK_DETECTION");
+  if (detect == nullptr || std::string(detect) != "1") {
+    absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  }
 #endif
   CLI::App app{
       "mdefleet-server: the mdefleet gRPC server with its embedded "

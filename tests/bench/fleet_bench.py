@@ -1,0 +1,325 @@
+#!/usr/bin/env python3
+"""Fleet benchmark: the real server and N simulated devices started at once.
+
+Starts `mdefleet-server` (TLS, its embedded SQLite in a temporary folder) and
+K `mdefleet-runner --simulate-fleet` processes holding N devices between them
+(one TLS connection per device, as real servers have), all at once, then:
+
+  1. waits until every device is enrolled        -> enroll time (cold start)
+  2. submits one onboard job to all of them      -> submit time
+  3. waits until every task is final             -> job time, devices/s
+
+and prints, from the server's /metrics and /proc: per-method RPC p50/p99,
+SQLite write transactions and the writes they carried, the server's peak RSS
+and open descriptors, and runner memory per device. A benchmark, not a test:
+it prints numbers and fails only when the run itself breaks (a timeout, a
+process that dies).
+
+  tests/bench/fleet_bench.py [--devices 1000] [--runners 4]
+      [--max-in-flight 0] [--build-dir build] [--timeout 600]
+
+The open-files limit bounds N in this mode (one descriptor per device in the
+server, one per device in the runners): about 15,000 on a machine whose hard
+limit is 20,000. See docs/performance.md for figures.
+"""
+import argparse
+import json
+import os
+import re
+import resource
+import shutil
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def log(message):
+    print(f"[fleet-bench] {message}", flush=True)
+
+
+def read_port(path, process, what, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if os.path.exists(path) and os.path.getsize(path) > 0:
+            return int(open(path).read().strip())
+        if process.poll() is not None:
+            sys.exit(f"{what} exited with {process.returncode}")
+        time.sleep(0.05)
+    sys.exit(f"{what} did not write {path} within {timeout}s")
+
+
+def proc_status(pid, field):
+    """A /proc/PID/status field in kB (VmHWM, VmRSS), 0 when gone."""
+    try:
+        for line in open(f"/proc/{pid}/status"):
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def open_fds(pid):
+    try:
+        return len(os.listdir(f"/proc/{pid}/fd"))
+    except OSError:
+        return 0
+
+
+class Metrics:
+    """Scrapes /metrics with the admin token, pinned to the server's CA."""
+
+    def __init__(self, url, token, ca):
+        self.url = url
+        self.token = token
+        self.context = ssl.create_default_context(cafile=ca)
+
+    def scrape(self):
+        request = urllib.request.Request(
+            self.url, headers={"Authorization": f"Bearer {self.token}"})
+        with urllib.request.urlopen(request, context=self.context,
+                                    timeout=30) as response:
+            return response.read().decode()
+
+
+LINE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([^}]*)\})?\s+(\S+)$')
+
+
+def samples(text, name):
+    """[(labels dict, value)] of metric `name`."""
+    out = []
+    for line in text.splitlines():
+        m = LINE.match(line)
+        if not m or m.group(1) != name:
+            continue
+        labels = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m.group(3) or ""))
+        out.append((labels, float(m.group(4))))
+    return out
+
+
+def total(text, name, **match):
+    return sum(v for labels, v in samples(text, name)
+               if all(labels.get(k) == want for k, want in match.items()))
+
+
+def quantile(buckets, q):
+    """Quantile from cumulative histogram buckets [(le, count)], linear within
+    the bucket (as Prometheus' histogram_quantile)."""
+    buckets = sorted(buckets)
+    count = buckets[-1][1] if buckets else 0
+    if count == 0:
+        return None
+    rank = q * count
+    previous_le, previous_count = 0.0, 0.0
+    for le, cumulative in buckets:
+        if cumulative >= rank:
+            if le == float("inf"):
+                return previous_le
+            width = cumulative - previous_count
+            fraction = (rank - previous_count) / width if width else 0
+            return previous_le + (le - previous_le) * fraction
+        previous_le, previous_count = le, cumulative
+    return previous_le
+
+
+def rpc_table(text):
+    methods = {}
+    for labels, value in samples(text, "mdefleet_rpc_duration_seconds_bucket"):
+        key = labels.get("method", "?")
+        le = float("inf") if labels["le"] == "+Inf" else float(labels["le"])
+        methods.setdefault(key, {}).setdefault(le, 0.0)
+        methods[key][le] += value
+    rows = []
+    for method, by_le in sorted(methods.items()):
+        buckets = sorted(by_le.items())
+        count = buckets[-1][1]
+        if count == 0:
+            continue
+        p50, p99 = quantile(buckets, 0.5), quantile(buckets, 0.99)
+        rows.append((method, int(count), p50 * 1000, p99 * 1000))
+    return rows
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--devices", type=int, default=1000)
+    parser.add_argument("--runners", type=int, default=4,
+                        help="runner processes the devices are spread over")
+    parser.add_argument("--max-in-flight", type=int, default=0,
+                        help="the onboard job's --max-in-flight (0: none)")
+    parser.add_argument("--build-dir", default=os.environ.get(
+        "MDEFLEET_BUILD_DIR", os.path.join(REPO, "build")))
+    parser.add_argument("--timeout", type=float, default=600,
+                        help="seconds each phase may take")
+    parser.add_argument("--server-prefix", default="",
+                        help="run the server under this command, e.g. "
+                        "\"perf record -g -o perf.data --\"")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the temporary folder (logs, database)")
+    args = parser.parse_args()
+    if args.devices < 1 or args.runners < 1 or args.runners > args.devices:
+        sys.exit("--devices and --runners must be positive, runners <= devices")
+
+    build = os.path.abspath(args.build_dir)
+    server_bin = os.path.join(build, "server", "mdefleet-server")
+    runner_bin = os.path.join(build, "runner", "mdefleet-runner")
+    ctl_bin = os.path.join(build, "server", "cli", "mdefleetctl")
+    for b in (server_bin, runner_bin, ctl_bin):
+        if not os.access(b, os.X_OK):
+            sys.exit(f"{b} not found: build first (deploy/build.sh)")
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    log(f"open-files limit {hard} (was {soft}); {args.devices} devices in "
+        f"{args.runners} runner processes; one TLS connection per device")
+
+    work = tempfile.mkdtemp(prefix="mdefleet-bench.")
+    processes = []
+    try:
+        db = os.path.join(work, "mdefleet.db")
+        init = subprocess.run([server_bin, "init", "--db", db],
+                              capture_output=True, text=True, check=True)
+        values = dict(line.split("=", 1) for line in init.stdout.splitlines()
+                      if "=" in line)
+        token, ca = values["admin_token"], values["ca_certificate"]
+        secret_file = os.path.join(work, "enrollment-secret")
+        with open(secret_file, "w") as f:
+            f.write(values["enrollment_secret"])
+        server = subprocess.Popen(
+            args.server_prefix.split() + [server_bin, "serve", "--db", db, "--listen", "127.0.0.1:0",
+             "--port-file", os.path.join(work, "port"),
+             "--http-listen", "127.0.0.1:0",
+             "--http-port-file", os.path.join(work, "http.port"),
+             "--max-enrollments-per-minute", "0",
+             "--max-auth-failures-per-minute", "0"],
+            stdout=subprocess.DEVNULL,
+            stderr=open(os.path.join(work, "server.log"), "w"))
+        processes.append(server)
+        port = read_port(os.path.join(work, "port"), server, "server")
+        http_port = read_port(os.path.join(work, "http.port"), server, "server")
+        address = f"127.0.0.1:{port}"
+        metrics = Metrics(f"https://127.0.0.1:{http_port}/metrics", token, ca)
+        env = dict(os.environ, MDEFLEET_SERVER=address, MDEFLEET_TOKEN=token,
+                   MDEFLEET_CA_CERT=ca)
+
+        def ctl(*argv):
+            return subprocess.run([ctl_bin, *argv], env=env, check=True,
+                                  capture_output=True, text=True).stdout
+
+        # Artifacts first, so the job can be submitted the moment the fleet
+        # is in.
+        subprocess.run([os.path.join(REPO, "deploy/samples/make-md4ws-msi.sh"),
+                        work], check=True, capture_output=True)
+        ctl("artifacts", "upload", os.path.join(REPO, "deploy/samples/Install.ps1"),
+            "--kind", "install_script")
+        ctl("artifacts", "upload", os.path.join(work, "md4ws.msi"),
+            "--kind", "installer_msi")
+        onboarding = json.loads(ctl(
+            "artifacts", "upload",
+            os.path.join(REPO, "deploy/samples/WindowsDefenderATPOnboardingScript.cmd"),
+            "--kind", "onboarding_script", "-o", "json"))
+        onboarding_id = onboarding.get("artifact", onboarding).get("id")
+
+        # 1. Enrollment, from a cold start.
+        per_runner = [args.devices // args.runners] * args.runners
+        for i in range(args.devices % args.runners):
+            per_runner[i] += 1
+        started = time.time()
+        first = 0
+        for i, n in enumerate(per_runner):
+            runner = subprocess.Popen(
+                [runner_bin, "--server", address, "--ca-cert", ca,
+                 "--enrollment-secret-file", secret_file,
+                 "--state-dir", os.path.join(work, f"runner{i}"),
+                 "--simulate-fleet", str(n), "--fleet-first", str(first),
+                 "--sim-delay-ms", "0"],
+                stdout=subprocess.DEVNULL,
+                stderr=open(os.path.join(work, f"runner{i}.log"), "w"))
+            processes.append(runner)
+            first += n
+        peak_fds = 0
+        enrolled = 0
+        while enrolled < args.devices:
+            if time.time() - started > args.timeout:
+                sys.exit(f"only {enrolled} of {args.devices} enrolled after "
+                         f"{args.timeout:.0f}s; logs in {work}")
+            for p in processes:
+                if p.poll() is not None:
+                    sys.exit(f"a process exited ({p.args[0]}: {p.returncode}); "
+                             f"logs in {work}")
+            peak_fds = max(peak_fds, open_fds(server.pid))
+            enrolled = int(total(metrics.scrape(), "mdefleet_devices"))
+            time.sleep(0.25)
+        enroll_seconds = time.time() - started
+        log(f"enrolled {enrolled} devices in {enroll_seconds:.1f}s")
+        idle_rss = proc_status(server.pid, "VmRSS")
+
+        # 2. Submit, 3. run the job.
+        submit_args = ["jobs", "submit", "onboard", "--target", "all",
+                       "--onboarding-script", onboarding_id, "-o", "json"]
+        if args.max_in_flight:
+            submit_args += ["--max-in-flight", str(args.max_in_flight)]
+        submit_start = time.time()
+        submitted = json.loads(ctl(*submit_args))
+        submit_seconds = time.time() - submit_start
+        job_id = submitted["job"]["id"]
+        log(f"submitted job {job_id} in {submit_seconds:.2f}s")
+        job_start = time.time()
+        while True:
+            if time.time() - job_start > args.timeout:
+                sys.exit(f"job {job_id} not done after {args.timeout:.0f}s")
+            peak_fds = max(peak_fds, open_fds(server.pid))
+            job = json.loads(ctl("jobs", "get", job_id, "-o", "json"))
+            job = job.get("job", job)
+            state = str(job.get("state", ""))
+            if state.upper().replace("JOB_STATE_", "") in (
+                    "SUCCEEDED", "FAILED", "CANCELLED", "EXPIRED"):
+                break
+            time.sleep(0.25)
+        job_seconds = time.time() - job_start
+        text = metrics.scrape()
+
+        runner_rss = sum(proc_status(p.pid, "VmRSS") for p in processes[1:])
+        print()
+        print(f"devices                 {args.devices} in {args.runners} runner "
+              f"processes (one TLS connection each)")
+        print(f"enroll (cold start)     {enroll_seconds:8.1f} s")
+        print(f"submit onboard          {submit_seconds:8.2f} s")
+        print(f"onboard job             {job_seconds:8.1f} s  ({state})")
+        print(f"devices/s               {args.devices / job_seconds:8.0f}")
+        print(f"server peak RSS         {proc_status(server.pid, 'VmHWM') / 1024:8.0f} MB"
+              f"  (idle, all enrolled: {idle_rss / 1024:.0f} MB)")
+        print(f"server descriptors      {peak_fds:8d} peak")
+        print(f"runner memory / device  {runner_rss / args.devices:8.0f} kB")
+        tx = total(text, "mdefleet_sqlite_write_seconds_count")
+        tx_seconds = total(text, "mdefleet_sqlite_write_seconds_sum")
+        writes = total(text, "mdefleet_sqlite_write_batch_size_sum")
+        print(f"SQLite transactions     {tx:8.0f}  carrying {writes:.0f} writes, "
+              f"{tx_seconds:.1f} s in all"
+              + (f" ({1000 * tx_seconds / tx:.2f} ms each)" if tx else ""))
+        print()
+        print(f"{'RPC method':28s} {'calls':>8s} {'p50 ms':>9s} {'p99 ms':>9s}")
+        for method, count, p50, p99 in rpc_table(text):
+            print(f"{method:28s} {count:8d} {p50:9.1f} {p99:9.1f}")
+    finally:
+        for p in processes:
+            if p.poll() is None:
+                p.terminate()
+        for p in processes:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        if args.keep:
+            log(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
