@@ -31,6 +31,7 @@
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/duration_text.h"
 #include "common/os_family.h"
 #include "common/sha256.h"
 #include "common/tls/address.h"
@@ -226,12 +227,14 @@ int Main(int argc, char** argv) {
         "this build has no Windows host; give --simulate PROFILE or "
         "--simulate-fleet N");
   }
-  absl::Duration poll_wait;
-  if (!absl::ParseDuration(f.poll_wait, &poll_wait) ||
-      poll_wait <= absl::ZeroDuration()) {
+  absl::StatusOr<absl::Duration> parsed_wait =
+      ParseDurationText(f.poll_wait, "--poll-wait");
+  if (!parsed_wait.ok()) return fail(parsed_wait.status().message());
+  if (*parsed_wait <= absl::ZeroDuration()) {
     return fail(absl::StrCat("--poll-wait: \"", f.poll_wait,
                              "\" is not a positive duration like 30s"));
   }
+  const absl::Duration poll_wait = *parsed_wait;
   auto labels = ParseLabels(f.labels);
   if (!labels.ok()) return fail(labels.status().message());
   auto secret = ReadSecret(f);

@@ -16,14 +16,18 @@
 
 namespace {
 
-// CLI11 validator for durations such as "30s", "10m", "1h30m".
+// CLI11 validator for positive durations in the grammar every mdefleet
+// command and the HTTP API share (common/duration_text.h): "30s", "10m",
+// "1h30m", "1d", "2w".
 struct DurationValidator : public CLI::Validator {
   DurationValidator() {
     name_ = "DURATION";
     func_ = [](std::string& text) -> std::string {
-      absl::Duration d;
-      if (!absl::ParseDuration(text, &d) || d <= absl::ZeroDuration()) {
-        return "expected a positive duration such as 30s or 10m, got \"" +
+      absl::StatusOr<absl::Duration> d =
+          mdefleet::ParseDurationText(text, "duration");
+      if (!d.ok()) return std::string(d.status().message());
+      if (*d <= absl::ZeroDuration()) {
+        return "expected a positive duration such as 30s, 10m or 1d, got \"" +
                text + "\"";
       }
       return "";
@@ -32,9 +36,8 @@ struct DurationValidator : public CLI::Validator {
 };
 
 absl::Duration ParseOrDie(const std::string& text) {
-  absl::Duration d;
-  (void)absl::ParseDuration(text, &d);  // validated by DurationValidator
-  return d;
+  // Validated by DurationValidator.
+  return *mdefleet::ParseDurationText(text, "duration");
 }
 
 }  // namespace

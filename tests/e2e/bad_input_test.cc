@@ -63,10 +63,10 @@ TEST_F(BadInputTest, UnknownJobKind) {
 }
 
 TEST_F(BadInputTest, MalformedWorkspaceGuid) {
-  ExpectRefused({"jobs", "submit", "migrate_mma", "--target", "all",
-                 "--workspace-id", "not-a-guid", "--onboarding-script",
-                 onboarding_id_},
-                "workspace_id");
+  ExpectRefused(
+      {"jobs", "submit", "migrate_mma", "--target", "all", "--workspace-id",
+       "not-a-guid", "--onboarding-script", onboarding_id_},
+      "workspace_id");
 }
 
 TEST_F(BadInputTest, TargetMatchingNoDevice) {
@@ -99,10 +99,10 @@ TEST_F(BadInputTest, WrongToken) {
       env_->Ctl({"jobs", "list"}, {"MDEFLEET_TOKEN=mdf_admin_wrong"});
   EXPECT_NE(out.exit_code, 0);
   EXPECT_THAT(out.err, HasSubstr("authentication"));
-  ExpectRefused({"jobs", "submit", "onboard", "--target", "all",
-                 "--onboarding-script", onboarding_id_, "--token",
-                 "mdf_admin_wrong"},
-                "authentication");
+  ExpectRefused(
+      {"jobs", "submit", "onboard", "--target", "all", "--onboarding-script",
+       onboarding_id_, "--token", "mdf_admin_wrong"},
+      "authentication");
 }
 
 TEST_F(BadInputTest, OversizedMessageIsRefused) {
@@ -120,6 +120,33 @@ TEST_F(BadInputTest, OversizedMessageIsRefused) {
   v1::ListJobsResponse jobs;
   ASSERT_TRUE(env_->CtlJson({"jobs", "list"}, &jobs).ok());
   EXPECT_EQ(jobs.jobs_size(), 0);
+}
+
+// One duration grammar for every command (common/duration_text.h): serve's
+// flags take days as mdefleetctl's do, and a bad one names the flag and the
+// unit. `serve` then stops at the missing database, which shows the flag was
+// accepted.
+TEST(ServeFlagsTest, DurationsUseTheCommonGrammar) {
+  const std::string dir = ::testing::TempDir();
+  ProcessOutput days = RunCommand(
+      {MDEFLEET_SERVER_BIN, "serve", "--db", dir + "/absent.db", "--listen",
+       "127.0.0.1:0", "--lease-duration", "1d", "--poll-timeout", "1m30s"},
+      dir + "/serve-days");
+  EXPECT_NE(days.exit_code, 0);
+  EXPECT_THAT(days.err, HasSubstr("no such database"));
+  ProcessOutput bad =
+      RunCommand({MDEFLEET_SERVER_BIN, "serve", "--db", dir + "/absent.db",
+                  "--listen", "127.0.0.1:0", "--lease-duration", "1x"},
+                 dir + "/serve-bad");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_THAT(bad.err, HasSubstr("--lease-duration: duration \"1x\": "
+                                 "unknown unit \"x\""));
+  ProcessOutput zero =
+      RunCommand({MDEFLEET_SERVER_BIN, "serve", "--db", dir + "/absent.db",
+                  "--listen", "127.0.0.1:0", "--poll-timeout", "0"},
+                 dir + "/serve-zero");
+  EXPECT_NE(zero.exit_code, 0);
+  EXPECT_THAT(zero.err, HasSubstr("expected a positive duration"));
 }
 
 }  // namespace
