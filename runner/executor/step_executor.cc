@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "common/enum_names.h"
 #include "common/mde_constants.h"
 #include "common/sha256.h"
 #include "runner/executor/action_policy.h"
@@ -48,11 +49,6 @@ StepResult Mismatch(v1::OnMismatch on_mismatch, absl::string_view configured,
     r.state = v1::STEP_STATE_FAILED;
   }
   return r;
-}
-
-std::string StateName(v1::ServiceState s) {
-  return std::string(
-      absl::StripPrefix(v1::ServiceState_Name(s), "SERVICE_STATE_"));
 }
 
 std::string RegistryName(absl::string_view key, absl::string_view name) {
@@ -353,13 +349,13 @@ StepResult StepExecutor::CheckService(const v1::CheckServiceAction& a) {
                                state.status().message()));
   }
   const std::string observed =
-      absl::StrCat("service ", a.name(), " is ", StateName(*state));
+      absl::StrCat("service ", a.name(), " is ", ServiceStateName(*state));
   for (int accepted : a.accept()) {
     if (accepted == *state) return Succeeded(observed);
   }
   std::vector<std::string> accepted;
   for (int s : a.accept()) {
-    accepted.push_back(StateName(static_cast<v1::ServiceState>(s)));
+    accepted.push_back(ServiceStateName(static_cast<v1::ServiceState>(s)));
   }
   return Mismatch(
       a.on_mismatch(), a.mismatch_message(),
@@ -372,7 +368,7 @@ StepResult StepExecutor::WaitServiceState(const v1::WaitServiceStateAction& a) {
   auto state = host_.WaitServiceState(a.name(), a.state(), timeout);
   if (state.ok()) {
     return Succeeded(
-        absl::StrCat("service ", a.name(), " is ", StateName(*state)));
+        absl::StrCat("service ", a.name(), " is ", ServiceStateName(*state)));
   }
   const std::string detail(state.status().message());
   if (!a.mismatch_message().empty() &&
@@ -380,7 +376,7 @@ StepResult StepExecutor::WaitServiceState(const v1::WaitServiceStateAction& a) {
     return Failed(a.mismatch_message(), detail);
   }
   return Failed(absl::StrCat("service ", a.name(), " did not reach ",
-                             StateName(a.state()), ": ", detail),
+                             ServiceStateName(a.state()), ": ", detail),
                 detail);
 }
 

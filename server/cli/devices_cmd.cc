@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "common/enum_names.h"
 #include "common/os_family.h"
 #include "server/cli/duration.h"
 #include "server/cli/errors.h"
@@ -30,13 +31,9 @@ std::string Labels(const v1::DeviceFacts& facts) {
   return absl::StrJoin(parts, ",");
 }
 
-std::string ServiceStateName(v1::ServiceState state) {
-  std::string name = v1::ServiceState_Name(state);
-  absl::string_view view = name;
-  if (absl::ConsumePrefix(&view, "SERVICE_STATE_")) {
-    return absl::AsciiStrToLower(view);
-  }
-  return name;
+// "running", "stopped", ...: the table's lower-case words.
+std::string ServiceStateWord(v1::ServiceState state) {
+  return absl::AsciiStrToLower(ServiceStateName(state));
 }
 
 std::string OrDash(const std::string& text) {
@@ -264,7 +261,7 @@ absl::Status RunDevicesGet(CommandEnv& env, const std::string& device_id) {
   table.AddRow({"labels", OrDash(Labels(f))});
   table.AddRow({"mde state", MdeStateName(f.mde_state())});
   table.AddRow({"sensor installed", f.sensor_installed() ? "yes" : "no"});
-  table.AddRow({"sense service", ServiceStateName(f.sense_state())});
+  table.AddRow({"sense service", ServiceStateWord(f.sense_state())});
   table.AddRow({"onboarding state", f.onboarding_state() < 0
                                         ? "absent"
                                         : absl::StrCat(f.onboarding_state())});

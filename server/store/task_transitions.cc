@@ -4,6 +4,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/enum_names.h"
 #include "common/status_macros.h"
 #include "server/store/rollout.h"
 
@@ -94,12 +95,12 @@ const char* CounterColumn(v1::TaskState state) {
 
 std::string TaskStateWord(v1::TaskState state) {
   return absl::AsciiStrToLower(
-      v1::TaskState_Name(state).substr(std::string("TASK_STATE_").size()));
+      EnumShortName(v1::TaskState_Name(state), "TASK_STATE_"));
 }
 
 std::string JobStateWord(v1::JobState state) {
   return absl::AsciiStrToLower(
-      v1::JobState_Name(state).substr(std::string("JOB_STATE_").size()));
+      EnumShortName(v1::JobState_Name(state), "JOB_STATE_"));
 }
 
 absl::Status MoveTaskCounter(Connection& db, absl::string_view job_id,

@@ -14,6 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "common/enum_names.h"
 #include "common/mde_constants.h"
 #include "common/random.h"
 #include "common/sha256.h"
@@ -30,11 +31,6 @@ constexpr absl::string_view kSecretPrefix = "SIMDPAPI1:";
 
 absl::Status ValidateKey(absl::string_view key) {
   return SimRegistry::ValidateKeyPath(key);
-}
-
-std::string ServiceStateName(v1::ServiceState s) {
-  return std::string(
-      absl::StripPrefix(v1::ServiceState_Name(s), "SERVICE_STATE_"));
 }
 
 // XOR keystream from SHA-256 blocks of (key, nonce, counter).

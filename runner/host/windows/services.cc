@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "common/enum_names.h"
 #include "common/status_macros.h"
 #include "runner/host/windows/unique_handle.h"
 #include "runner/host/windows/wide_string.h"
@@ -16,11 +17,6 @@
 
 namespace mdefleet::runner::win {
 namespace {
-
-std::string StateName(v1::ServiceState s) {
-  return std::string(
-      absl::StripPrefix(v1::ServiceState_Name(s), "SERVICE_STATE_"));
-}
 
 absl::Status ValidateServiceName(absl::string_view name) {
   // The SCM forbids slashes in service names; an empty name would open the
@@ -89,9 +85,10 @@ absl::StatusOr<v1::ServiceState> WaitForServiceState(
     if (now == state) return now;
     const auto elapsed = SteadyClock::now() - start;
     if (elapsed >= limit) {
-      return absl::DeadlineExceededError(absl::StrCat(
-          "service ", name, " is ", StateName(now), ", not ", StateName(state),
-          " (waited ", absl::FormatDuration(timeout), ")"));
+      return absl::DeadlineExceededError(
+          absl::StrCat("service ", name, " is ", ServiceStateName(now),
+                       ", not ", ServiceStateName(state), " (waited ",
+                       absl::FormatDuration(timeout), ")"));
     }
     absl::SleepFor(std::min(interval, absl::FromChrono(limit - elapsed)));
   }
