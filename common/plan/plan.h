@@ -42,6 +42,9 @@ struct PlanInputs {
   // connectivity_test: the URLs of parameters.url_list_id, read by the
   // server (common/url_list.h); empty when the job has no URL list.
   std::vector<std::string> urls;
+  // collect_diagnostics: Microsoft's MDEClientAnalyzer.zip
+  // (parameters.client_analyzer_id).
+  std::optional<ArtifactRef> client_analyzer;
   // onboard: how long the server waits for Defender to list the device
   // Active after the runner's steps (confirm_in_defender); zero when the
   // server has no Defender API credentials (the step is then skipped with

@@ -1,6 +1,7 @@
 #include "server/store/planning.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/client_analyzer.h"
 #include "common/mde_constants.h"
 #include "common/status_macros.h"
 #include "common/url_list.h"
@@ -72,6 +73,9 @@ absl::StatusOr<PlanInputs> PlanInputsForSpec(Connection& db,
                                                   "offboarding_script_id", ""));
   inputs.proxy = p.proxy();
   ASSIGN_OR_RETURN(inputs.urls, UrlsOf(db, p.url_list_id()));
+  ASSIGN_OR_RETURN(inputs.client_analyzer,
+                   Ref(db, p.client_analyzer_id(), "client_analyzer_id",
+                       client_analyzer::kZipFileName));
   ASSIGN_OR_RETURN(inputs.defender_confirm_timeout,
                    GetDefenderConfirmTimeout(db));
   return inputs;

@@ -117,6 +117,18 @@ absl::StatusOr<SimProfile> ParseSimProfile(absl::string_view spec) {
       p.proxy_auth = true;
     } else if (opt == "tlsinspect") {
       p.tls_inspection = true;
+    } else if (opt == "caerror") {
+      p.analyzer_error = true;
+    } else if (opt == "cawarning") {
+      p.analyzer_warning = true;
+    } else if (absl::ConsumePrefix(&opt, "cabundle=")) {
+      int mib = 0;
+      if (!absl::SimpleAtoi(opt, &mib) || mib < 1 || mib > 256) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("simulate profile \"", spec, "\": cabundle \"", opt,
+                         "\" is not a number of MiB from 1 to 256"));
+      }
+      p.analyzer_bundle_mib = mib;
     } else if (absl::ConsumePrefix(&opt, "sensestart=")) {
       int seconds = 0;
       if (!absl::SimpleAtoi(opt, &seconds) || seconds < 0 || seconds > 3600) {
@@ -168,7 +180,8 @@ absl::StatusOr<SimProfile> ParseSimProfile(absl::string_view spec) {
           "\"; expected mma, mma=<GUID>, av, passive, noconn, exit=N, "
           "msi=N, reboot, noreboot, onboarded, installed, tz=H[:MM], tamper, "
           "mapsoff, avoff, avgpoff, sensefail, sguid=<GUID>, "
-          "proxy=host:port, wpad, proxyauth, tlsinspect or sensestart=N"));
+          "proxy=host:port, wpad, proxyauth, tlsinspect, sensestart=N, "
+          "caerror, cawarning or cabundle=N"));
     }
   }
   if ((p.wpad || p.proxy_auth) && p.proxy.empty()) {
@@ -222,6 +235,11 @@ std::string FormatSimProfile(const SimProfile& p) {
   if (p.tls_inspection) out += "+tlsinspect";
   if (p.sense_start_seconds) {
     absl::StrAppend(&out, "+sensestart=", *p.sense_start_seconds);
+  }
+  if (p.analyzer_error) out += "+caerror";
+  if (p.analyzer_warning) out += "+cawarning";
+  if (p.analyzer_bundle_mib) {
+    absl::StrAppend(&out, "+cabundle=", *p.analyzer_bundle_mib);
   }
   return out;
 }
