@@ -4,11 +4,15 @@
 // MDEClientAnalyzerResult.zip comes back in chunks, its errors and warnings
 // show in `jobs get`, and an operator fetches the bundle; a bundle over the
 // 64 MiB bound fails its step and nothing is kept.
+#include <httplib.h>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/zip/zip_archive.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -33,6 +37,31 @@ std::string ReadAll(const std::string& path) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+// "token: VALUE" of `mdefleetctl tokens create NAME --role ROLE`.
+std::string CreateToken(E2eEnvironment& env, const std::string& name,
+                        const std::string& role) {
+  ProcessOutput created = env.Ctl({"tokens", "create", name, "--role", role});
+  EXPECT_EQ(created.exit_code, 0) << created.err;
+  for (absl::string_view line : absl::StrSplit(created.out, '\n')) {
+    if (absl::ConsumePrefix(&line, "token: ")) return std::string(line);
+  }
+  ADD_FAILURE() << "no token in: " << created.out;
+  return "";
+}
+
+// GET `target` of the HTTP API with `token`.
+httplib::Result HttpGet(const E2eEnvironment& env, const std::string& target,
+                        const std::string& token) {
+  httplib::Client client(env.http_base_url());
+  client.set_connection_timeout(5);
+  client.set_read_timeout(20);
+  if (!env.ca_cert_path().empty()) {
+    client.set_ca_cert_path(env.ca_cert_path());
+    client.enable_server_certificate_verification(true);
+  }
+  return client.Get(target.c_str(), {{"Authorization", "Bearer " + token}});
 }
 
 TEST(DiagnosticsEndToEnd, AnalyzerBundlesComeBackWithTheirFindings) {
@@ -117,6 +146,20 @@ TEST(DiagnosticsEndToEnd, AnalyzerBundlesComeBackWithTheirFindings) {
       zip::ReadEntry(bundle, "SystemInfoLogs/MDEClientAnalyzer.xml", 1 << 20);
   ASSERT_TRUE(xml.ok()) << xml.status();
   EXPECT_THAT(*xml, HasSubstr("caerror"));
+  // The HTTP evidence route gives operators the same ZIP, viewers nothing.
+  const std::string route = "/api/v1/jobs/" + job_id +
+                            "/evidence?device=" + downlevel->device_id() +
+                            "&step=upload_diagnostics_bundle";
+  httplib::Result http =
+      HttpGet(env, route, CreateToken(env, "ops", "operator"));
+  ASSERT_TRUE(http) << httplib::to_string(http.error());
+  EXPECT_EQ(http->status, 200) << http->body;
+  EXPECT_EQ(http->get_header_value("Content-Type"), "application/zip");
+  EXPECT_EQ(http->body, bundle);
+  httplib::Result viewer =
+      HttpGet(env, route, CreateToken(env, "dash", "viewer"));
+  ASSERT_TRUE(viewer) << httplib::to_string(viewer.error());
+  EXPECT_EQ(viewer->status, 403);
   // Without --out a ZIP is not printed.
   ProcessOutput no_out =
       env.Ctl({"jobs", "logs", job_id, "--device", downlevel->hostname(),
