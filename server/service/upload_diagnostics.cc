@@ -63,47 +63,77 @@ RunnerHandlers::UploadDiagnosticsChunk(
   const auto attempt = static_cast<int64_t>(request.attempt());
   const auto idx = static_cast<int64_t>(request.step_index());
   v1::UploadDiagnosticsChunkResponse response;
-  // A refusal of the whole bundle still commits the deletion of its chunks
-  // (nothing kept), so it travels out of the transaction in `refused`.
-  absl::Status refused;
+  uint64_t received = 0;
   RETURN_IF_ERROR(store_.Write([&](store::Connection& db) -> absl::Status {
-    ASSIGN_OR_RETURN(uint64_t received, store::AppendDiagnosticsChunk(
-                                            db, device_id, request, now));
-    response.set_received(received);
-    RETURN_IF_ERROR(store::RefreshDevice(db, device_id, nullptr, now));
-    if (received < request.total_size()) return absl::OkStatus();
     ASSIGN_OR_RETURN(
-        std::string bundle,
-        store::LoadDiagnosticsUpload(db, request.task_id(), attempt, idx));
-    Sha256 hash;
-    hash.Update(bundle);
-    const std::string sha256 = hash.FinishHex();
-    if (request.sha256().empty()) {
-      refused = absl::InvalidArgumentError(
-          "sha256: required with the last chunk; nothing kept, send the "
-          "bundle again from offset 0");
-    } else if (request.sha256() != sha256) {
-      refused = absl::InvalidArgumentError(absl::StrCat(
-          "sha256: the bundle received hashes to ", sha256, ", not ",
-          request.sha256(), "; nothing kept, send it again from offset 0"));
-    } else {
-      absl::StatusOr<v1::DiagnosticsSummary> summary =
-          zip::SummarizeResultBundle(bundle);
-      if (!summary.ok()) {
-        refused = absl::InvalidArgumentError(absl::StrCat(
-            "data: the bundle is not MDEClientAnalyzerResult.zip (",
-            summary.status().message(), "); nothing kept"));
-      } else {
-        RETURN_IF_ERROR(store::SaveDiagnosticsBundle(db, request.task_id(),
-                                                     attempt, idx, bundle,
-                                                     sha256, *summary, now));
-        response.set_complete(true);
-        return absl::OkStatus();
-      }
-    }
-    return store::DeleteDiagnosticsUpload(db, request.task_id(), attempt, idx);
+        received, store::AppendDiagnosticsChunk(db, device_id, request, now));
+    return store::RefreshDevice(db, device_id, nullptr, now);
   }));
-  RETURN_IF_ERROR(refused);
+  response.set_received(received);
+  if (received < request.total_size()) return response;
+
+  // The whole bundle is checked outside any write transaction: hashing and
+  // opening up to 64 MiB must not hold up every other runner's reports.
+  std::string bundle;
+  RETURN_IF_ERROR(store_.Read([&](store::Connection& db) -> absl::Status {
+    ASSIGN_OR_RETURN(bundle, store::LoadDiagnosticsUpload(db, request.task_id(),
+                                                          attempt, idx));
+    return absl::OkStatus();
+  }));
+  Sha256 hash;
+  hash.Update(bundle);
+  const std::string sha256 = hash.FinishHex();
+  absl::Status refused;
+  absl::StatusOr<v1::DiagnosticsSummary> summary;
+  if (request.sha256().empty()) {
+    refused = absl::InvalidArgumentError(
+        "sha256: required with the last chunk; nothing kept, send the "
+        "bundle again from offset 0");
+  } else if (bundle.size() == request.total_size() &&
+             request.sha256() != sha256) {
+    refused = absl::InvalidArgumentError(absl::StrCat(
+        "sha256: the bundle received hashes to ", sha256, ", not ",
+        request.sha256(), "; nothing kept, send it again from offset 0"));
+  } else if (bundle.size() == request.total_size()) {
+    summary = zip::SummarizeResultBundle(bundle);
+    if (!summary.ok()) {
+      refused = absl::InvalidArgumentError(
+          absl::StrCat("data: the bundle is not MDEClientAnalyzerResult.zip (",
+                       summary.status().message(), "); nothing kept"));
+    }
+  }
+  absl::Status outcome;
+  RETURN_IF_ERROR(store_.Write([&](store::Connection& db) -> absl::Status {
+    RETURN_IF_ERROR(store::CheckDiagnosticsLease(
+        db, device_id, request, store::ToMicros(clock_.Now())));
+    ASSIGN_OR_RETURN(
+        store::DiagnosticsUploadState state,
+        store::GetDiagnosticsUploadState(db, request.task_id(), attempt, idx));
+    if (bundle.size() != request.total_size() ||
+        state.held != request.total_size()) {
+      // A repeat of the last chunk whose first call kept (or refused) the
+      // bundle meanwhile, or an upload started over.
+      if (state.kept == request.sha256()) {
+        response.set_complete(true);
+      } else {
+        outcome = absl::InvalidArgumentError(
+            "offset: the upload changed while it was checked; nothing kept, "
+            "send it again from offset 0");
+      }
+      return absl::OkStatus();
+    }
+    if (!refused.ok()) {
+      // Nothing kept: the chunks go, committed with the refusal.
+      outcome = refused;
+      return store::DeleteDiagnosticsUpload(db, request.task_id(), attempt,
+                                            idx);
+    }
+    RETURN_IF_ERROR(store::SaveDiagnosticsBundle(
+        db, request.task_id(), attempt, idx, bundle, sha256, *summary, now));
+    response.set_complete(true);
+    return absl::OkStatus();
+  }));
+  RETURN_IF_ERROR(outcome);
   return response;
 }
 

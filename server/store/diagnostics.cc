@@ -28,11 +28,10 @@ absl::StatusOr<std::string> StepName(Connection& db, absl::string_view task_id,
 
 }  // namespace
 
-absl::StatusOr<uint64_t> AppendDiagnosticsChunk(
+absl::Status CheckDiagnosticsLease(
     Connection& db, absl::string_view device_id,
     const v1::UploadDiagnosticsChunkRequest& request, int64_t now) {
   const auto attempt = static_cast<int64_t>(request.attempt());
-  const auto idx = static_cast<int64_t>(request.step_index());
   ASSIGN_OR_RETURN(HeldLease lease,
                    LoadHeldLease(db, request.task_id(), device_id,
                                  request.lease_id(), attempt));
@@ -42,7 +41,43 @@ absl::StatusOr<uint64_t> AppendDiagnosticsChunk(
   if (lease.lease_expires_at <= now) {
     return LeaseLost(request.task_id(), "lease expired");
   }
-  RETURN_IF_ERROR(StepName(db, request.task_id(), attempt, idx).status());
+  return StepName(db, request.task_id(), attempt,
+                  static_cast<int64_t>(request.step_index()))
+      .status();
+}
+
+absl::StatusOr<DiagnosticsUploadState> GetDiagnosticsUploadState(
+    Connection& db, absl::string_view task_id, int64_t attempt,
+    int64_t step_index) {
+  DiagnosticsUploadState state;
+  ASSIGN_OR_RETURN(
+      CachedStatement held,
+      db.Prepare("SELECT COALESCE(SUM(length(data)), 0) FROM "
+                 "diagnostics_chunks WHERE task_id = ?1 AND attempt = ?2 AND "
+                 "idx = ?3"));
+  held->Bind(1, task_id);
+  held->Bind(2, attempt);
+  held->Bind(3, step_index);
+  RETURN_IF_ERROR(held->Step().status());
+  state.held = static_cast<uint64_t>(held->ColumnInt(0));
+  ASSIGN_OR_RETURN(
+      CachedStatement kept,
+      db.Prepare("SELECT sha256 FROM diagnostics_bundles WHERE task_id = ?1 "
+                 "AND attempt = ?2 AND idx = ?3"));
+  kept->Bind(1, task_id);
+  kept->Bind(2, attempt);
+  kept->Bind(3, step_index);
+  ASSIGN_OR_RETURN(bool found, kept->Step());
+  if (found) state.kept = kept->ColumnText(0);
+  return state;
+}
+
+absl::StatusOr<uint64_t> AppendDiagnosticsChunk(
+    Connection& db, absl::string_view device_id,
+    const v1::UploadDiagnosticsChunkRequest& request, int64_t now) {
+  const auto attempt = static_cast<int64_t>(request.attempt());
+  const auto idx = static_cast<int64_t>(request.step_index());
+  RETURN_IF_ERROR(CheckDiagnosticsLease(db, device_id, request, now));
   if (request.offset() == 0) {
     RETURN_IF_ERROR(
         DeleteDiagnosticsUpload(db, request.task_id(), attempt, idx));
@@ -68,6 +103,15 @@ absl::StatusOr<uint64_t> AppendDiagnosticsChunk(
   const uint64_t end = request.offset() + request.data().size();
   if (request.offset() < received && end <= received) {
     return received;  // a repeat of a chunk the server has
+  }
+  if (request.offset() != received && received == 0 &&
+      !request.sha256().empty() && end == request.total_size()) {
+    // The last chunk again after its answer was lost: the bundle it ended
+    // is kept and its chunks are gone.
+    ASSIGN_OR_RETURN(
+        DiagnosticsUploadState state,
+        GetDiagnosticsUploadState(db, request.task_id(), attempt, idx));
+    if (state.kept == request.sha256()) return request.total_size();
   }
   if (request.offset() != received) {
     return absl::InvalidArgumentError(

@@ -22,13 +22,31 @@ namespace mdefleet::store {
 // appends the chunk. The request's sizes must already be checked against
 // the bounds (total_size, data). A chunk at offset 0 starts the upload over;
 // one at the offset the server has is appended; one wholly inside what the
-// server has (a repeat after a lost answer) changes nothing. Returns the
-// bytes held. FailedPrecondition "lease lost: ..." as SaveEvidence;
+// server has (a repeat after a lost answer) changes nothing, as does a
+// repeat of the last chunk of a bundle already kept (total_size returned).
+// Returns the bytes held. FailedPrecondition "lease lost: ..." as SaveEvidence;
 // InvalidArgument naming step_index, offset or total_size (a total that
 // differs from the upload's first chunk).
 [[nodiscard]] absl::StatusOr<uint64_t> AppendDiagnosticsChunk(
     Connection& db, absl::string_view device_id,
     const v1::UploadDiagnosticsChunkRequest& request, int64_t now);
+
+// OK when `device_id` holds the live lease of the request's task and
+// attempt and the attempt has the step; the errors of
+// AppendDiagnosticsChunk otherwise.
+[[nodiscard]] absl::Status CheckDiagnosticsLease(
+    Connection& db, absl::string_view device_id,
+    const v1::UploadDiagnosticsChunkRequest& request, int64_t now);
+
+struct DiagnosticsUploadState {
+  uint64_t held = 0;                // bytes of the upload in progress
+  std::optional<std::string> kept;  // SHA-256 of the bundle kept, if any
+};
+
+// Where the upload of (task, attempt, step) stands.
+[[nodiscard]] absl::StatusOr<DiagnosticsUploadState> GetDiagnosticsUploadState(
+    Connection& db, absl::string_view task_id, int64_t attempt,
+    int64_t step_index);
 
 // The bytes of the upload in progress of (task, attempt, step), in order.
 [[nodiscard]] absl::StatusOr<std::string> LoadDiagnosticsUpload(

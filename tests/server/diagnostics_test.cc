@@ -257,6 +257,13 @@ TEST_F(DiagnosticsTest, ARepeatedChunkChangesNothing) {
   ASSERT_TRUE(rest.ok()) << rest.status();
   EXPECT_TRUE(rest->complete());
   EXPECT_EQ(*Read(env_.admin_bearer(), nullptr), bundle);
+  // The last chunk again (its answer lost): still complete, nothing changes.
+  auto last = env_.runner().UploadDiagnosticsChunk(
+      device_.bearer, Chunk(bundle, 1000, bundle.size() - 1000));
+  ASSERT_TRUE(last.ok()) << last.status();
+  EXPECT_TRUE(last->complete());
+  EXPECT_EQ(env_.Count("diagnostics_bundles"), 1);
+  EXPECT_EQ(env_.Count("diagnostics_chunks"), 0);
 }
 
 TEST_F(DiagnosticsTest, TheRetentionSweepDeletesBundles) {
