@@ -21,6 +21,8 @@ namespace {
 
 constexpr absl::string_view kValidUntilTag = "_valid_until_";
 constexpr absl::string_view kMsiMagic("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8);
+// A ZIP's first local file header (APPNOTE 4.3.7).
+constexpr absl::string_view kZipMagic("PK\x03\x04", 4);
 
 struct KindName {
   v1::ArtifactKind kind;
@@ -33,11 +35,12 @@ constexpr KindName kKindNames[] = {
     {v1::ARTIFACT_KIND_INSTALL_SCRIPT, "install_script"},
     {v1::ARTIFACT_KIND_INSTALLER_MSI, "installer_msi"},
     {v1::ARTIFACT_KIND_URL_LIST, "url_list"},
+    {v1::ARTIFACT_KIND_CLIENT_ANALYZER, "client_analyzer"},
 };
 
 constexpr absl::string_view kKindList =
     "onboarding_script, offboarding_script, install_script, installer_msi, "
-    "url_list";
+    "url_list, client_analyzer";
 
 absl::Status Invalid(absl::string_view field, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", what));
@@ -326,6 +329,16 @@ absl::StatusOr<ValidatedArtifact> ValidateArtifact(v1::ArtifactKind kind,
       break;
     case v1::ARTIFACT_KIND_URL_LIST:
       RETURN_IF_ERROR(ValidateUrlList(content));
+      break;
+    case v1::ARTIFACT_KIND_CLIENT_ANALYZER:
+      // The entries are checked by the server
+      // (common/zip/client_analyzer_zip.h: this library is also the Windows
+      // runner's and links no ZIP reader).
+      if (!absl::StartsWith(content, kZipMagic)) {
+        return Invalid("content",
+                       "not a ZIP file; upload Microsoft's "
+                       "MDEClientAnalyzer.zip as downloaded");
+      }
       break;
     default:
       return Invalid("kind", absl::StrCat("unknown artifact kind ",

@@ -44,7 +44,9 @@ struct ValidatedArtifact {
 // 696C1FA1-4030-4FA4-8713-FAF9B2EA7C0A marker and a
 // "_valid_until_YYYY-MM-DD" name that is not already past `today`; Install.ps1
 // must look like a PowerShell script; md4ws.msi must be an OLE compound file;
-// a URL list must hold https:// URLs only (common/url_list.h, line named).
+// a URL list must hold https:// URLs only (common/url_list.h, line named);
+// a client analyzer must start as a ZIP does (its entries are checked by
+// the server: ValidateClientAnalyzerZip in common/zip/client_analyzer_zip.h).
 // InvalidArgument naming the field ("content", "name", "kind") otherwise.
 // Never quotes the content in an error (scripts are secrets).
 absl::StatusOr<ValidatedArtifact> ValidateArtifact(v1::ArtifactKind kind,

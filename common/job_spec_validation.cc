@@ -54,7 +54,8 @@ absl::Status CheckArtifactParam(absl::string_view field, absl::string_view id,
   return absl::OkStatus();
 }
 
-// configure_proxy's proxy settings and connectivity_test's URL list.
+// configure_proxy's proxy settings, connectivity_test's URL list and
+// collect_diagnostics' MDEClientAnalyzer.zip.
 absl::Status ValidateProxyAndUrlList(absl::string_view kind,
                                      const v1::JobParameters& p) {
   if (kind == "configure_proxy") {
@@ -69,8 +70,13 @@ absl::Status ValidateProxyAndUrlList(absl::string_view kind,
   }
   // Without a list, connectivity_test checks the built-in one.
   const bool tests_urls = kind == "connectivity_test";
-  return CheckArtifactParam("url_list_id", p.url_list_id(), false, tests_urls,
-                            kind, "--url-list", "connectivity_test");
+  RETURN_IF_ERROR(CheckArtifactParam("url_list_id", p.url_list_id(), false,
+                                     tests_urls, kind, "--url-list",
+                                     "connectivity_test"));
+  const bool diagnoses = kind == "collect_diagnostics";
+  return CheckArtifactParam("client_analyzer_id", p.client_analyzer_id(),
+                            diagnoses, diagnoses, kind, "--client-analyzer",
+                            "collect_diagnostics");
 }
 
 absl::Status ValidateParameters(absl::string_view kind,

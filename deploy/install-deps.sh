@@ -35,6 +35,7 @@ packages=(
   curl  # demo.sh reads the HTTP API and /metrics with it
   libcurl4-openssl-dev  # api_offboard: the server's Defender API client
   zlib1g-dev  # gzip of failed steps' evidence (runner, server, CLI)
+  libzip-dev libexpat1-dev  # MDEClientAnalyzer uploads and result bundles (server, simulator)
   libcpp-httplib-dev    # serve --http-listen (HTTP API, /metrics); tests' fake Defender API
 )
 if [ "$windows" -eq 1 ]; then

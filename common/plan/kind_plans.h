@@ -30,6 +30,7 @@ absl::StatusOr<v1::Plan> BuildHealthCheckPlan(const PlanContext& ctx);
 absl::StatusOr<v1::Plan> BuildApiOffboardPlan(const PlanContext& ctx);
 absl::StatusOr<v1::Plan> BuildConfigureProxyPlan(const PlanContext& ctx);
 absl::StatusOr<v1::Plan> BuildConnectivityTestPlan(const PlanContext& ctx);
+absl::StatusOr<v1::Plan> BuildCollectDiagnosticsPlan(const PlanContext& ctx);
 
 // The onboarding script, or InvalidArgument on
 // parameters.onboarding_script_id naming `kind`.

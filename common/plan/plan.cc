@@ -52,6 +52,9 @@ absl::StatusOr<v1::Plan> BuildForKind(const PlanContext& ctx) {
   if (kind == "connectivity_test") {
     return plan_internal::BuildConnectivityTestPlan(ctx);
   }
+  if (kind == "collect_diagnostics") {
+    return plan_internal::BuildCollectDiagnosticsPlan(ctx);
+  }
   return UnknownKind(kind);
 }
 
@@ -84,7 +87,7 @@ const std::vector<std::string>& KnownJobKinds() {
       "install",      "onboard",           "migrate_mma",
       "offboard",     "uninstall",         "api_offboard",
       "image_prep",   "configure_proxy",   "set_passive_mode",
-      "health_check", "connectivity_test",
+      "health_check", "connectivity_test", "collect_diagnostics",
   };
   return *kinds;
 }

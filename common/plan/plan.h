@@ -50,6 +50,9 @@ struct PlanInputs {
   // checks that geography's URLs. nullopt: no script, or one naming no
   // Microsoft gateway.
   std::optional<OnboardingGeography> onboarding_geography;
+  // collect_diagnostics: Microsoft's MDEClientAnalyzer.zip
+  // (parameters.client_analyzer_id).
+  std::optional<ArtifactRef> client_analyzer;
   // onboard: how long the server waits for Defender to list the device
   // Active after the runner's steps (confirm_in_defender); zero when the
   // server has no Defender API credentials (the step is then skipped with

@@ -191,6 +191,19 @@ absl::StatusOr<v1::UploadEvidenceResponse> GrpcRunnerApi::UploadEvidence(
   return response;
 }
 
+absl::StatusOr<v1::UploadDiagnosticsChunkResponse>
+GrpcRunnerApi::UploadDiagnosticsChunk(
+    const v1::UploadDiagnosticsChunkRequest& request) {
+  grpc::ClientContext context;
+  Prepare(&context, Token(), kUnaryTimeout);
+  v1::UploadDiagnosticsChunkResponse response;
+  grpc::Status status =
+      CurrentStub()->UploadDiagnosticsChunk(&context, request, &response);
+  Done(&context);
+  if (!status.ok()) return FromGrpc(status);
+  return response;
+}
+
 absl::StatusOr<std::string> GrpcRunnerApi::RenewClientCertificate(
     const std::string& csr_pem) {
   grpc::ClientContext context;

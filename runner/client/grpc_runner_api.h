@@ -80,6 +80,8 @@ class GrpcRunnerApi : public StepReporter {
       const v1::HeartbeatRequest& request) override;
   absl::StatusOr<v1::UploadEvidenceResponse> UploadEvidence(
       const v1::UploadEvidenceRequest& request) override;
+  absl::StatusOr<v1::UploadDiagnosticsChunkResponse> UploadDiagnosticsChunk(
+      const v1::UploadDiagnosticsChunkRequest& request) override;
 
   // The whole artifact, for a task the device holds. ResourceExhausted above
   // kMaxArtifactBytes; DataLoss when chunks do not add up.

@@ -5,6 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/client_analyzer.h"
+#include "common/sha256.h"
 #include "runner/client/backoff.h"
 #include "runner/client/lease_keeper.h"
 #include "runner/client/log.h"
@@ -203,6 +205,64 @@ class Run {
                            ": evidence not uploaded: ", last.message()));
     }
   }
+  // upload_diagnostics_bundle: the bundle in chunks
+  // (client_analyzer::kMaxChunkBytes) with its SHA-256 on the last one; a
+  // transient error is retried from the offset the server holds. The step
+  // fails, saying why, when the server does not keep it.
+  void SendBundle(uint32_t index, StepResult* result) {
+    const StepResult::Bundle bundle = *std::move(result->bundle);
+    result->bundle.reset();
+    Sha256 hash;
+    hash.Update(bundle.content);
+    const std::string sha256 = hash.FinishHex();
+    v1::UploadDiagnosticsChunkRequest request;
+    request.set_task_id(task_.task_id());
+    request.set_attempt(task_.attempt());
+    request.set_lease_id(task_.lease_id());
+    request.set_step_index(index);
+    request.set_total_size(bundle.content.size());
+    Backoff backoff(opts_.report_retry_initial, absl::Seconds(5), index);
+    uint64_t offset = 0;
+    int transient = 0;
+    absl::Status last;
+    while (true) {
+      const size_t n = std::min(client_analyzer::kMaxChunkBytes,
+                                bundle.content.size() - offset);
+      request.set_offset(offset);
+      request.set_data(bundle.content.substr(offset, n));
+      request.set_sha256(offset + n == bundle.content.size() ? sha256 : "");
+      absl::StatusOr<v1::UploadDiagnosticsChunkResponse> answer =
+          reporter_.UploadDiagnosticsChunk(request);
+      if (answer.ok()) {
+        if (answer->complete()) break;
+        offset = answer->received();
+        if (offset >= bundle.content.size()) {
+          last = absl::InternalError(
+              "the server holds the whole bundle but "
+              "did not keep it");
+          break;
+        }
+        continue;
+      }
+      last = answer.status();
+      if (!IsTransient(last.code()) || ++transient > 5) break;
+      // The same chunk again: one the server already holds is answered
+      // with where it is.
+      absl::SleepFor(backoff.Next());
+    }
+    if (last.ok()) {
+      result->message =
+          absl::StrCat("sent ", bundle.path, " (", bundle.content.size(),
+                       " bytes, SHA-256 ", sha256,
+                       "); the server keeps it for the "
+                       "evidence retention period");
+      return;
+    }
+    result->state = v1::STEP_STATE_FAILED;
+    result->message =
+        absl::StrCat("the server did not keep ", bundle.path, " (",
+                     bundle.content.size(), " bytes): ", last.message());
+  }
   v1::ReportStepRequest Base(uint32_t index) const {
     v1::ReportStepRequest r;
     r.set_task_id(task_.task_id());
@@ -328,6 +388,7 @@ TaskOutcome Run::Go() {
             // Heartbeats cover the step and a maintenance-window wait.
             LeaseKeeper keeper(reporter_, task_, index, heartbeat_interval_);
             if (!RestartsByItself(step)) result = executor.Execute(step);
+            if (result.bundle) SendBundle(index, &result);
             // Restarts the step asks for (may wait for a maintenance window).
             reboot = reboots.AfterStep(index, step, result, progress);
           }

@@ -38,6 +38,11 @@ class StepReporter {
   // goes on.
   virtual absl::StatusOr<v1::UploadEvidenceResponse> UploadEvidence(
       const v1::UploadEvidenceRequest& request) = 0;
+  // RunnerService.UploadDiagnosticsChunk: one chunk of an MDEClientAnalyzer
+  // result bundle (upload_diagnostics_bundle), before the step's final
+  // report. The step succeeds only when the server kept the bundle.
+  virtual absl::StatusOr<v1::UploadDiagnosticsChunkResponse>
+  UploadDiagnosticsChunk(const v1::UploadDiagnosticsChunkRequest& request) = 0;
 };
 
 struct TaskRunnerOptions {

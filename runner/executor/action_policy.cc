@@ -128,9 +128,19 @@ absl::StatusOr<ProcessRequest> BuildProcessRequest(
       break;
     }
     case v1::PROGRAM_CMD_SCRIPT: {
-      if (args.size() != 1) {
+      if (args.empty()) {
         return absl::InvalidArgumentError(
-            "cmd.exe runs exactly one script (one argument)");
+            "cmd.exe needs the script to run as its first argument");
+      }
+      for (size_t i = 1; i < args.size(); ++i) {
+        const std::string& sw = args[i];
+        if (sw.size() != 2 || sw[0] != '-' ||
+            !absl::ascii_isalpha(static_cast<unsigned char>(sw[1]))) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "cmd.exe: argument \"", sw,
+              "\" after the script is not a single-letter switch (-r); "
+              "refused, nothing run"));
+        }
       }
       if (absl::Status s = CheckScriptInWorkDir(args[0], work_dir, "cmd.exe");
           !s.ok()) {
@@ -188,6 +198,30 @@ absl::Status CheckRegistryKeyAllowed(absl::string_view key) {
                    "\" is outside the runner's allowed roots (HKLM\\",
                    absl::StrJoin(kRegistryRoots, ", HKLM\\"),
                    "); refused, nothing changed"));
+}
+
+absl::Status CheckWorkDirPath(absl::string_view path,
+                              absl::string_view work_dir) {
+  if (IsWithinWindowsDirectory(path, work_dir) &&
+      !SameWindowsPath(path, work_dir)) {
+    return absl::OkStatus();
+  }
+  return absl::PermissionDeniedError(
+      absl::StrCat("\"", path, "\" is outside the task's work directory (",
+                   work_dir, "); refused, nothing changed"));
+}
+
+absl::Status CheckBundlePath(absl::string_view path,
+                             absl::string_view work_dir) {
+  if (IsWithinWindowsDirectory(path, work_dir) ||
+      (IsWithinWindowsDirectory(path, kMdeDataDirectory) &&
+       !SameWindowsPath(path, kMdeDataDirectory))) {
+    return absl::OkStatus();
+  }
+  return absl::PermissionDeniedError(
+      absl::StrCat("\"", path,
+                   "\" is outside the task's work directory and the MDE data "
+                   "folder; refused, nothing sent"));
 }
 
 absl::Status CheckDeletablePath(absl::string_view path,

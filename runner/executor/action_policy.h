@@ -29,6 +29,8 @@ absl::StatusOr<std::string> ProgramPath(v1::Program program);
 // RemoteSigned -File; cmd: /c), ${work_dir}-expanded arguments, the work dir
 // as working directory. PowerShell and cmd may only run a script inside
 // `work_dir` (a fetched, hash-verified artifact): PermissionDenied otherwise.
+// cmd's script may be followed only by single-letter switches ("-r", as
+// MDEClientAnalyzer.cmd takes): InvalidArgument for anything else.
 absl::StatusOr<ProcessRequest> BuildProcessRequest(
     const v1::RunProcessAction& action, absl::string_view work_dir);
 
@@ -52,6 +54,16 @@ absl::Status CheckRegistryReadAllowed(absl::string_view key);
 // (C:\ProgramData\Microsoft\Windows Defender Advanced Threat Protection).
 absl::Status CheckDeletablePath(absl::string_view path,
                                 absl::string_view work_dir);
+
+// OK when `path` is inside the task's work dir (not the work dir itself);
+// PermissionDenied naming it otherwise: where extract_zip reads and writes.
+absl::Status CheckWorkDirPath(absl::string_view path,
+                              absl::string_view work_dir);
+
+// OK when `path` (an MDEClientAnalyzer result bundle to upload) is inside
+// the task's work dir or the MDE data folder; PermissionDenied otherwise.
+absl::Status CheckBundlePath(absl::string_view path,
+                             absl::string_view work_dir);
 
 // OK when `file_name` is a name upload accepts (CheckArtifactName in
 // common/artifact_validation.h: ASCII letters, digits, "._-" and space, at

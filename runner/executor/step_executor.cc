@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "common/client_analyzer.h"
 #include "common/enum_names.h"
 #include "common/mde_constants.h"
 #include "common/sha256.h"
@@ -145,6 +146,12 @@ StepResult StepExecutor::Execute(const v1::PlannedStep& step) {
       break;
     case v1::Action::kCheckDirectoryEmpty:
       r = CheckDirectoryEmpty(action.check_directory_empty());
+      break;
+    case v1::Action::kExtractZip:
+      r = ExtractZip(action.extract_zip());
+      break;
+    case v1::Action::kUploadDiagnosticsBundle:
+      r = UploadDiagnosticsBundle(action.upload_diagnostics_bundle());
       break;
     case v1::Action::kSkip:
       r.state = v1::STEP_STATE_SKIPPED;
@@ -483,6 +490,62 @@ StepResult StepExecutor::DeleteDirectoryContents(
                                s.message()));
   }
   return Succeeded(absl::StrCat("deleted the contents of ", path));
+}
+
+StepResult StepExecutor::ExtractZip(const v1::ExtractZipAction& a) {
+  const std::string archive = ExpandWorkDir(a.archive(), work_dir_);
+  const std::string destination = ExpandWorkDir(a.destination(), work_dir_);
+  for (const std::string* path : {&archive, &destination}) {
+    if (absl::Status s = CheckWorkDirPath(*path, work_dir_); !s.ok()) {
+      return Failed(std::string(s.message()));
+    }
+  }
+  // A run after a crash starts from an empty folder: ZipFile does not
+  // overwrite what an earlier run extracted.
+  if (absl::Status s = host_.DeletePath(destination); !s.ok()) {
+    return Failed(
+        absl::StrCat("cannot clear ", destination, ": ", s.message()));
+  }
+  if (absl::Status s = host_.ExtractZip(archive, destination); !s.ok()) {
+    return Failed(absl::StrCat("cannot extract ", archive, ": ", s.message()));
+  }
+  return Succeeded(absl::StrCat("extracted ", archive, " into ", destination));
+}
+
+StepResult StepExecutor::UploadDiagnosticsBundle(
+    const v1::UploadDiagnosticsBundleAction& a) {
+  std::vector<std::string> looked;
+  for (const std::string& candidate : a.candidates()) {
+    const std::string path = ExpandWorkDir(candidate, work_dir_);
+    if (absl::Status s = CheckBundlePath(path, work_dir_); !s.ok()) {
+      return Failed(std::string(s.message()));
+    }
+    absl::StatusOr<bool> exists = host_.FileExists(path);
+    if (!exists.ok()) {
+      return Failed(absl::StrCat("cannot look for ", path, ": ",
+                                 exists.status().message()));
+    }
+    looked.push_back(path);
+    if (!*exists) continue;
+    absl::StatusOr<std::string> content = host_.ReadFile(path);
+    if (!content.ok()) {
+      return Failed(
+          absl::StrCat("cannot read ", path, ": ", content.status().message()));
+    }
+    if (content->size() > client_analyzer::kMaxBundleBytes) {
+      return Failed(absl::StrCat(
+          path, " is ", content->size(), " bytes, over the ",
+          client_analyzer::kMaxBundleBytes >> 20,
+          " MiB the server keeps; nothing sent (fetch it from the device)"));
+    }
+    StepResult r = Succeeded(
+        absl::StrCat("found ", path, " (", content->size(), " bytes)"));
+    r.bundle = StepResult::Bundle{path, *std::move(content)};
+    return r;
+  }
+  return Failed(absl::StrCat(
+      "no ", client_analyzer::kResultZipName, " was written (looked in ",
+      absl::StrJoin(looked, " and "), "); see run_client_analyzer's output"));
 }
 
 StepResult StepExecutor::Reboot(const v1::RebootAction& a) {

@@ -35,6 +35,14 @@ struct StepResult {
   // A failed program's output and logs (runner/executor/evidence.h), for
   // the task runner to upload before the work directory goes.
   std::vector<EvidenceItem> evidence;
+  // upload_diagnostics_bundle: the MDEClientAnalyzer result bundle found,
+  // for the task runner to send (RunnerService.UploadDiagnosticsChunk)
+  // while the lease is held; the step succeeds only once the server kept it.
+  struct Bundle {
+    std::string path;
+    std::string content;
+  };
+  std::optional<Bundle> bundle;
 };
 
 // Last `max_bytes` of `text`, cut on a UTF-8 boundary, invalid bytes replaced
@@ -71,6 +79,9 @@ class StepExecutor {
   StepResult Reboot(const v1::RebootAction& a);
   StepResult CheckCloudConnection(const v1::CheckCloudConnectionAction& a);
   StepResult CheckDirectoryEmpty(const v1::CheckDirectoryEmptyAction& a);
+  StepResult ExtractZip(const v1::ExtractZipAction& a);
+  StepResult UploadDiagnosticsBundle(
+      const v1::UploadDiagnosticsBundleAction& a);
 
   Host& host_;
   ArtifactFetcher& fetcher_;

@@ -177,6 +177,15 @@ class Host {
   virtual absl::StatusOr<std::vector<std::string>> ListDirectory(
       absl::string_view path) = 0;
 
+  // Extracts the ZIP file `archive` into directory `destination` (created;
+  // it must not hold files of the same names). Refuses an entry that would
+  // land outside `destination`. On Windows with .NET's
+  // System.IO.Compression.ZipFile from PowerShell (Windows Server 2012 R2's
+  // PowerShell 4 / .NET 4.5 on; Expand-Archive needs PowerShell 5). The
+  // error says why (not a ZIP, an entry outside, disk full).
+  virtual absl::Status ExtractZip(absl::string_view archive,
+                                  absl::string_view destination) = 0;
+
   // ---- Network ----
 
   // Whether an HTTPS GET of `url` gets any HTTP answer (as the sensor's

@@ -41,7 +41,7 @@ RunnerCredential RunnerMethodCredential(absl::string_view method) {
   if (method == "Enroll") return RunnerCredential::kEnrollmentSecret;
   for (absl::string_view device_method :
        {"PollTasks", "ReportStep", "Heartbeat", "FetchArtifact",
-        "UploadEvidence", "RenewClientCertificate"}) {
+        "UploadEvidence", "UploadDiagnosticsChunk", "RenewClientCertificate"}) {
     if (method == device_method) return RunnerCredential::kDevice;
   }
   return RunnerCredential::kNone;

@@ -16,7 +16,7 @@ namespace {
 
 constexpr absl::string_view kKinds =
     "onboarding_script, offboarding_script, install_script, installer_msi, "
-    "url_list";
+    "url_list, client_analyzer";
 
 absl::StatusOr<v1::ArtifactKind> KindFromFlag(const std::string& kind) {
   auto parsed = ParseArtifactKind(kind);

@@ -8,6 +8,7 @@
 #include "common/plan/plan.h"
 #include "server/cli/errors.h"
 #include "server/cli/format.h"
+#include "server/cli/jobs_bundle.h"
 #include "server/cli/jobs_logs.h"
 #include "server/cli/jobs_watch.h"
 #include "server/cli/progress.h"
@@ -76,8 +77,19 @@ absl::Status RunJobsGet(CommandEnv& env, const std::string& job_id) {
   if (!status.ok()) return status;
   if (env.json()) {
     env.PrintJson(job);
-  } else {
-    env.out() << RenderJob(job);
+    return absl::OkStatus();
+  }
+  env.out() << RenderJob(job);
+  // collect_diagnostics: each device's MDEClientAnalyzer errors and
+  // warnings (the tasks' JSON carries them as Task.diagnostics).
+  if (job.spec().kind() == "collect_diagnostics") {
+    v1::ListTasksRequest tasks_request;
+    tasks_request.set_job_id(job_id);
+    absl::StatusOr<v1::ListTasksResponse> tasks =
+        ListAllTasks(conn, std::move(tasks_request));
+    if (!tasks.ok()) return tasks.status();
+    const std::string diagnostics = RenderDiagnostics(*tasks);
+    if (!diagnostics.empty()) env.out() << "\n" << diagnostics;
   }
   return absl::OkStatus();
 }
@@ -259,6 +271,9 @@ void AddJobsCommands(CLI::App& app, Command* selected) {
                      "connectivity_test: URL list, artifact id or file to "
                      "upload (default: the built-in Defender URLs for the "
                      "onboarding script's region, else US, EU and UK)");
+  submit->add_option("--client-analyzer", submit_options->client_analyzer,
+                     "collect_diagnostics: Microsoft's MDEClientAnalyzer.zip, "
+                     "artifact id or file to upload");
   AddProxyFlags(submit, &submit_options->proxy);
   PolicyFlags& policy = submit_options->policy;
   submit->add_option("--max-in-flight", policy.max_in_flight,

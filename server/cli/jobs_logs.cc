@@ -7,11 +7,13 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/client_analyzer.h"
 #include "common/evidence_limits.h"
 #include "common/gzip.h"
 #include "mdefleet/v1/admin.pb.h"
 #include "server/cli/duration.h"
 #include "server/cli/format.h"
+#include "server/cli/jobs_bundle.h"
 #include "server/cli/jobs_cmd.h"
 
 namespace mdefleet::cli {
@@ -57,6 +59,10 @@ absl::Status RunJobsLogs(CommandEnv& env, const JobsLogsOptions& options) {
   absl::StatusOr<std::string> device_id =
       ResolveDevice(conn, options.job_id, options.device);
   if (!device_id.ok()) return device_id.status();
+  if (options.step == client_analyzer::kBundleStepName) {
+    return FetchDiagnosticsBundle(env, conn, options.job_id, *device_id,
+                                  options.out_dir);
+  }
   v1::GetTaskEvidenceRequest request;
   request.set_job_id(options.job_id);
   request.set_device_id(*device_id);
@@ -131,10 +137,13 @@ void AddJobsLogsCommand(CLI::App& jobs, Command* selected) {
                    "Device id or host name of one of the job's tasks")
       ->required();
   logs->add_option("--step", options->step,
-                   "Only this step (e.g. run_install_ps1)");
+                   "Only this step (e.g. run_install_ps1); "
+                   "upload_diagnostics_bundle fetches collect_diagnostics' "
+                   "MDEClientAnalyzerResult.zip (needs --out)");
   logs->add_option("--out", options->out_dir,
                    "Write the files under DIR/attempt-N/STEP/ instead of "
-                   "printing them");
+                   "printing them (the result bundle: "
+                   "DIR/MDEClientAnalyzerResult.zip)");
   logs->callback([options, selected] {
     *selected = [options](CommandEnv& env) {
       return RunJobsLogs(env, *options);

@@ -66,6 +66,9 @@ absl::StatusOr<v1::SubmitJobRequest> BuildSubmitRequest(
        &v1::JobParameters::mutable_installer_msi_id},
       {"--url-list", &options.url_list, v1::ARTIFACT_KIND_URL_LIST,
        &v1::JobParameters::mutable_url_list_id},
+      {"--client-analyzer", &options.client_analyzer,
+       v1::ARTIFACT_KIND_CLIENT_ANALYZER,
+       &v1::JobParameters::mutable_client_analyzer_id},
   };
   for (const ArtifactFlag& flag : flags) {
     if (flag.value->empty()) continue;

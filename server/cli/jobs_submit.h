@@ -27,8 +27,10 @@ struct JobsSubmitOptions {
   std::string workspace_id;
   std::string comment;   // api_offboard: the Defender API's Comment
   std::string url_list;  // connectivity_test: ID or FILE
-  ProxyFlags proxy;      // configure_proxy
-  PolicyFlags policy;    // --canary, --max-in-flight, --wave-size, ...
+  // collect_diagnostics: MDEClientAnalyzer.zip, ID or FILE
+  std::string client_analyzer;
+  ProxyFlags proxy;    // configure_proxy
+  PolicyFlags policy;  // --canary, --max-in-flight, --wave-size, ...
   bool dry_run = false;
   bool watch = false;
 };

@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/client_analyzer.h"
 #include "common/status_macros.h"
 #include "mdefleet/v1/admin.pb.h"
 #include "server/auth/access_policy.h"
@@ -296,10 +297,27 @@ absl::StatusOr<HttpResponse> ApiRouter::Dispatch(
     case Kind::kJobEvidence: {
       if (!IsPlausibleId(route.id)) return NoSuchId("job_id");
       RETURN_IF_ERROR(params.AllowOnly({"device", "step"}));
+      const std::string step = params.Get("step").value_or("");
+      if (step == client_analyzer::kBundleStepName) {
+        // collect_diagnostics' MDEClientAnalyzerResult.zip, as it was kept.
+        v1::GetDiagnosticsBundleRequest bundle_request;
+        bundle_request.set_job_id(route.id);
+        bundle_request.set_device_id(params.Get("device").value_or(""));
+        std::string zip;
+        RETURN_IF_ERROR(admin_.GetDiagnosticsBundle(
+            authorization, bundle_request,
+            [&](const v1::DiagnosticsBundleChunk& chunk) {
+              zip.append(chunk.data());
+              return true;
+            }));
+        return HttpResponse{.status = 200,
+                            .content_type = "application/zip",
+                            .body = std::move(zip)};
+      }
       v1::GetTaskEvidenceRequest request;
       request.set_job_id(route.id);
       request.set_device_id(params.Get("device").value_or(""));
-      request.set_step_name(params.Get("step").value_or(""));
+      request.set_step_name(step);
       return Json(admin_.GetTaskEvidence(authorization, request));
     }
     case Kind::kDevices: {

@@ -83,6 +83,16 @@ class AdminHandlers {
   [[nodiscard]] absl::StatusOr<v1::GetTaskEvidenceResponse> GetTaskEvidence(
       absl::string_view authorization,
       const v1::GetTaskEvidenceRequest& request);
+  // Writes one device's MDEClientAnalyzer result bundle
+  // (store/diagnostics.h) in chunks of at most 1 MiB, the first with its
+  // summary, size and SHA-256 (get_diagnostics_bundle.cc).
+  // InvalidArgument naming job_id/device_id when missing; NotFound when the
+  // job, its task on the device or the bundle does not exist; Cancelled when
+  // the client went away (`write` false).
+  [[nodiscard]] absl::Status GetDiagnosticsBundle(
+      absl::string_view authorization,
+      const v1::GetDiagnosticsBundleRequest& request,
+      absl::FunctionRef<bool(const v1::DiagnosticsBundleChunk&)> write);
   // Writes the job now and after every change until it is final (then Ok),
   // the client goes away (`write` false or `cancelled` true: Cancelled).
   // ResourceExhausted naming the flag when the token already has

@@ -121,6 +121,20 @@ grpc::Status GrpcAdminService::WatchJob(grpc::ServerContext* context,
       }));
 }
 
+grpc::Status GrpcAdminService::GetDiagnosticsBundle(
+    grpc::ServerContext* context,
+    const v1::GetDiagnosticsBundleRequest* request,
+    grpc::ServerWriter<v1::DiagnosticsBundleChunk>* writer) {
+  return ToGrpcStatus(guard_.Run(
+      context->peer(), AuthorizationOf(*context), CallKind::kApi, [&] {
+        return handlers_.GetDiagnosticsBundle(
+            AuthorizationOf(*context), *request,
+            [&](const v1::DiagnosticsBundleChunk& chunk) {
+              return writer->Write(chunk);
+            });
+      }));
+}
+
 grpc::Status GrpcAdminService::CancelJob(grpc::ServerContext* context,
                                          const v1::CancelJobRequest* request,
                                          v1::Job* response) {

@@ -41,6 +41,10 @@ class GrpcAdminService final : public v1::AdminService::Service {
   grpc::Status WatchJob(grpc::ServerContext* context,
                         const v1::WatchJobRequest* request,
                         grpc::ServerWriter<v1::Job>* writer) override;
+  grpc::Status GetDiagnosticsBundle(
+      grpc::ServerContext* context,
+      const v1::GetDiagnosticsBundleRequest* request,
+      grpc::ServerWriter<v1::DiagnosticsBundleChunk>* writer) override;
   grpc::Status CancelJob(grpc::ServerContext* context,
                          const v1::CancelJobRequest* request,
                          v1::Job* response) override;

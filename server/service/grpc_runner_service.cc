@@ -124,6 +124,20 @@ grpc::Status GrpcRunnerService::UploadEvidence(
   return grpc::Status::OK;
 }
 
+grpc::Status GrpcRunnerService::UploadDiagnosticsChunk(
+    grpc::ServerContext* context,
+    const v1::UploadDiagnosticsChunkRequest* request,
+    v1::UploadDiagnosticsChunkResponse* response) {
+  absl::StatusOr<v1::UploadDiagnosticsChunkResponse> result = guard_.Run(
+      context->peer(), AuthorizationOf(*context), CallKind::kDevice, [&] {
+        return handlers_.UploadDiagnosticsChunk(AuthorizationOf(*context),
+                                                *request, PeerOf(*context));
+      });
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  *response = *std::move(result);
+  return grpc::Status::OK;
+}
+
 grpc::Status GrpcRunnerService::Heartbeat(grpc::ServerContext* context,
                                           const v1::HeartbeatRequest* request,
                                           v1::HeartbeatResponse* response) {

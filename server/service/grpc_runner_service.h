@@ -36,6 +36,10 @@ class GrpcRunnerService final
   grpc::Status UploadEvidence(grpc::ServerContext* context,
                               const v1::UploadEvidenceRequest* request,
                               v1::UploadEvidenceResponse* response) override;
+  grpc::Status UploadDiagnosticsChunk(
+      grpc::ServerContext* context,
+      const v1::UploadDiagnosticsChunkRequest* request,
+      v1::UploadDiagnosticsChunkResponse* response) override;
   grpc::Status FetchArtifact(
       grpc::ServerContext* context, const v1::FetchArtifactRequest* request,
       grpc::ServerWriter<v1::ArtifactChunk>* writer) override;

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "server/service/log.h"
+#include "server/store/diagnostics.h"
 #include "server/store/evidence.h"
 #include "server/store/lease_expiry.h"
 #include "server/store/rollout_timers.h"
@@ -72,6 +73,9 @@ absl::StatusOr<int64_t> LeaseReaper::DeleteOldEvidenceOnce() {
   int64_t deleted = 0;
   RETURN_IF_ERROR(store_.Write([&](store::Connection& db) -> absl::Status {
     ASSIGN_OR_RETURN(deleted, store::DeleteEvidenceBefore(db, cutoff));
+    ASSIGN_OR_RETURN(int64_t bundles,
+                     store::DeleteDiagnosticsBefore(db, cutoff));
+    deleted += bundles;
     return absl::OkStatus();
   }));
   return deleted;

@@ -29,8 +29,10 @@ class LeaseReaper {
   // Wakes the waiting devices of jobs whose wave opened since the last call;
   // returns how many jobs.
   [[nodiscard]] absl::StatusOr<int> WakeOpenedWavesOnce();
-  // Deletes failed steps' evidence older than the retention (when one is
-  // set); returns how many files. Tick does it at most every 10 minutes.
+  // Deletes failed steps' evidence and MDEClientAnalyzer result bundles
+  // (with unfinished uploads) older than the retention (when one is set);
+  // returns how many files, bundles and chunks. Tick does it at most every
+  // 10 minutes.
   [[nodiscard]] absl::StatusOr<int64_t> DeleteOldEvidenceOnce();
   // Evidence is kept this long; zero: forever.
   void set_evidence_retention(absl::Duration retention) {

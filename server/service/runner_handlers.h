@@ -145,6 +145,18 @@ class RunnerHandlers {
       absl::string_view authorization, const v1::UploadEvidenceRequest& request,
       const PeerIdentity& peer = {});
 
+  // Appends one chunk of an MDEClientAnalyzer result bundle
+  // (upload_diagnostics.cc; store/diagnostics.h); at the last one checks its
+  // SHA-256 and that it is a ZIP, reads its findings and keeps it.
+  // INVALID_ARGUMENT naming the field, nothing kept (total_size over
+  // client_analyzer::kMaxBundleBytes, data over kMaxChunkBytes or past
+  // total_size, offset, sha256, a bundle that is not a ZIP);
+  // FAILED_PRECONDITION when the lease is not held.
+  [[nodiscard]] absl::StatusOr<v1::UploadDiagnosticsChunkResponse>
+  UploadDiagnosticsChunk(absl::string_view authorization,
+                         const v1::UploadDiagnosticsChunkRequest& request,
+                         const PeerIdentity& peer = {});
+
   // Streams the artifact in 64 KiB chunks through `write` (false: the client
   // went away). Only for a device holding a live lease on a task whose plan
   // fetches that artifact.

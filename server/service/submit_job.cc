@@ -231,6 +231,10 @@ absl::StatusOr<v1::SubmitJobResponse> AdminHandlers::SubmitAuthorizedJob(
     RETURN_IF_ERROR(CheckArtifact(db, p->url_list_id(),
                                   v1::ARTIFACT_KIND_URL_LIST, "url_list_id")
                         .status());
+    RETURN_IF_ERROR(CheckArtifact(db, p->client_analyzer_id(),
+                                  v1::ARTIFACT_KIND_CLIENT_ANALYZER,
+                                  "client_analyzer_id")
+                        .status());
     RETURN_IF_ERROR(CheckArtifact(db, p->install_script_id(),
                                   v1::ARTIFACT_KIND_INSTALL_SCRIPT,
                                   "install_script_id")

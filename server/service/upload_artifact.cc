@@ -8,6 +8,7 @@
 #include "common/artifact_validation.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
+#include "common/zip/client_analyzer_zip.h"
 #include "server/auth/access_policy.h"
 #include "server/service/admin_handlers.h"
 #include "server/service/log.h"
@@ -62,6 +63,9 @@ absl::StatusOr<v1::Artifact> AdminHandlers::UploadAuthorizedArtifact(
   ASSIGN_OR_RETURN(
       ValidatedArtifact validated,
       ValidateArtifact(header.kind(), header.name(), content, today));
+  if (header.kind() == v1::ARTIFACT_KIND_CLIENT_ANALYZER) {
+    RETURN_IF_ERROR(zip::ValidateClientAnalyzerZip(content));
+  }
   v1::Artifact artifact;
   artifact.set_id(hash.FinishHex());
   artifact.set_kind(header.kind());

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "absl/strings/str_cat.h"
+#include "common/client_analyzer.h"
 #include "common/defender_urls.h"
 #include "common/mde_constants.h"
 #include "common/status_macros.h"
@@ -97,6 +98,9 @@ absl::StatusOr<PlanInputs> PlanInputsForSpec(Connection& db,
   ASSIGN_OR_RETURN(inputs.urls, UrlsOf(db, p.url_list_id()));
   ASSIGN_OR_RETURN(inputs.onboarding_geography,
                    GeographyOf(db, p.onboarding_script_id()));
+  ASSIGN_OR_RETURN(inputs.client_analyzer,
+                   Ref(db, p.client_analyzer_id(), "client_analyzer_id",
+                       client_analyzer::kZipFileName));
   ASSIGN_OR_RETURN(inputs.defender_confirm_timeout,
                    GetDefenderConfirmTimeout(db));
   return inputs;

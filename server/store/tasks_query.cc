@@ -3,10 +3,20 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "mdefleet/v1/plan.pb.h"
+#include "server/store/diagnostics.h"
 #include "server/store/time_util.h"
 
 namespace mdefleet::store {
 namespace {
+
+// Whether the plan uploads an MDEClientAnalyzer bundle (collect_diagnostics):
+// only then is there a summary to look up.
+bool UploadsDiagnostics(const v1::Plan& plan) {
+  for (const v1::PlannedStep& step : plan.steps()) {
+    if (step.action().has_upload_diagnostics_bundle()) return true;
+  }
+  return false;
+}
 
 absl::Status FillSteps(Connection& db, const v1::Plan& plan, v1::Task* task) {
   ASSIGN_OR_RETURN(
@@ -104,6 +114,11 @@ absl::StatusOr<TaskPage> ListTasks(Connection& db, absl::string_view job_id,
   st->Reset();
   for (auto& [task, plan] : rows) {
     RETURN_IF_ERROR(FillSteps(db, plan, &task));
+    if (UploadsDiagnostics(plan)) {
+      ASSIGN_OR_RETURN(std::optional<v1::DiagnosticsSummary> summary,
+                       LoadDiagnosticsSummary(db, task.id()));
+      if (summary) *task.mutable_diagnostics() = *std::move(summary);
+    }
     page.tasks.push_back(std::move(task));
   }
   return page;

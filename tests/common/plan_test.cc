@@ -24,7 +24,8 @@ TEST(KnownJobKindsTest, ListsTheKindsInOperatorOrder) {
       KnownJobKinds(),
       ElementsAre("install", "onboard", "migrate_mma", "offboard", "uninstall",
                   "api_offboard", "image_prep", "configure_proxy",
-                  "set_passive_mode", "health_check", "connectivity_test"));
+                  "set_passive_mode", "health_check", "connectivity_test",
+                  "collect_diagnostics"));
 }
 
 TEST(BuildPlanTest, UnknownKindIsInvalidArgumentNamingKind) {
@@ -199,10 +200,12 @@ TEST(BuildPlanTest, EveryPlanKeepsTheStepInvariants) {
           const v1::Action& action = step.action();
           ASSERT_NE(action.kind_case(), v1::Action::KIND_NOT_SET)
               << step.name();
-          // netsh winhttp set/reset proxy is idempotent.
+          // netsh winhttp set/reset proxy is idempotent; MDEClientAnalyzer
+          // only collects (a second run writes a fresh bundle).
           EXPECT_EQ(step.rerun_safe(),
                     action.kind_case() != v1::Action::kRunProcess ||
-                        action.run_process().program() == v1::PROGRAM_NETSH)
+                        action.run_process().program() == v1::PROGRAM_NETSH ||
+                        step.name() == "run_client_analyzer")
               << step.name();
           switch (action.kind_case()) {
             case v1::Action::kCheckRegistry:
@@ -254,6 +257,14 @@ TEST(BuildPlanTest, EveryPlanKeepsTheStepInvariants) {
               break;
             case v1::Action::kCheckCloudConnection:
               EXPECT_GT(action.check_cloud_connection().timeout().seconds(), 0);
+              break;
+            case v1::Action::kExtractZip:
+              EXPECT_FALSE(action.extract_zip().archive().empty());
+              EXPECT_FALSE(action.extract_zip().destination().empty());
+              break;
+            case v1::Action::kUploadDiagnosticsBundle:
+              EXPECT_GT(action.upload_diagnostics_bundle().candidates_size(),
+                        0);
               break;
             case v1::Action::kCheckDirectoryEmpty:
               EXPECT_FALSE(action.check_directory_empty().path().empty());

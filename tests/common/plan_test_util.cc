@@ -68,6 +68,10 @@ PlanInputs InputsFor(const std::string& kind) {
     inputs.proxy.set_winhttp(v1::WINHTTP_PROXY_SET);
   }
   if (kind == "connectivity_test") inputs.urls = {kUrl1, kUrl2};
+  if (kind == "collect_diagnostics") {
+    inputs.client_analyzer =
+        ArtifactRef{std::string(64, 'e'), "MDEClientAnalyzer.zip"};
+  }
   return inputs;
 }
 

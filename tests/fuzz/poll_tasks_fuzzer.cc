@@ -88,6 +88,13 @@ class ScriptedReporter : public runner::StepReporter {
                "evidence outside its bounds");
     return v1::UploadEvidenceResponse();
   }
+  absl::StatusOr<v1::UploadDiagnosticsChunkResponse> UploadDiagnosticsChunk(
+      const v1::UploadDiagnosticsChunkRequest& request) override {
+    v1::UploadDiagnosticsChunkResponse response;
+    response.set_received(request.offset() + request.data().size());
+    response.set_complete(response.received() == request.total_size());
+    return response;
+  }
 
  private:
   bool Reached(uint32_t at) const { return at != 0 && reports_ >= at; }

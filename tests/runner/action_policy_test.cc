@@ -56,6 +56,41 @@ TEST(ActionPolicy, ScriptsMustComeFromTheWorkDir) {
               ElementsAre("/c", std::string(kWork) + "\\onboard.cmd"));
 }
 
+// MDEClientAnalyzer.cmd -r: a script from the work dir and single-letter
+// switches, nothing else after it.
+TEST(ActionPolicy, CmdTakesOnlySingleLetterSwitchesAfterTheScript) {
+  v1::RunProcessAction a;
+  a.set_program(v1::PROGRAM_CMD_SCRIPT);
+  a.add_args("${work_dir}\\MDEClientAnalyzer\\MDEClientAnalyzer.cmd");
+  a.add_args("-r");
+  auto ok = BuildProcessRequest(a, kWork);
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_THAT(ok->args,
+              ElementsAre("/c",
+                          std::string(kWork) +
+                              "\\MDEClientAnalyzer\\MDEClientAnalyzer.cmd",
+                          "-r"));
+  for (const char* bad : {"& calc.exe", "-rr", "/r", "-", "-1"}) {
+    a.set_args(1, bad);
+    EXPECT_TRUE(absl::IsInvalidArgument(BuildProcessRequest(a, kWork).status()))
+        << bad;
+  }
+}
+
+TEST(ActionPolicy, ExtractAndBundlePaths) {
+  EXPECT_TRUE(CheckWorkDirPath(std::string(kWork) + "\\a.zip", kWork).ok());
+  EXPECT_TRUE(absl::IsPermissionDenied(CheckWorkDirPath(kWork, kWork)));
+  EXPECT_TRUE(absl::IsPermissionDenied(
+      CheckWorkDirPath("C:\\Windows\\System32", kWork)));
+  EXPECT_TRUE(
+      CheckBundlePath("C:\\ProgramData\\Microsoft\\Windows Defender Advanced "
+                      "Threat Protection\\Downloads\\MDECA\\x.zip",
+                      kWork)
+          .ok());
+  EXPECT_TRUE(absl::IsPermissionDenied(
+      CheckBundlePath("C:\\Windows\\System32\\config\\SAM", kWork)));
+}
+
 TEST(ActionPolicy, RegistryRoots) {
   EXPECT_TRUE(CheckRegistryKeyAllowed(
                   "SOFTWARE\\Policies\\Microsoft\\Windows Advanced Threat "

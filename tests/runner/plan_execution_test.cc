@@ -6,6 +6,9 @@
 #include "common/mde_constants.h"
 #include "common/plan/plan.h"
 #include "common/proxy_config.h"
+#include "common/sha256.h"
+#include "common/zip/analyzer_findings.h"
+#include "common/zip/zip_archive.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "runner/client/task_runner.h"
@@ -387,6 +390,42 @@ TEST_F(PlanExecution, InstallOn2012R2WithAvInstallsPassive) {
   auto facts = CollectFacts(*host_, {});
   EXPECT_TRUE(facts->sensor_installed());
   EXPECT_TRUE(facts->passive_mode_forced());
+}
+
+// collect_diagnostics: the analyzer zip extracted, MDEClientAnalyzer.cmd -r
+// run, and its result bundle sent whole with its SHA-256.
+TEST_F(PlanExecution, CollectDiagnosticsSendsTheAnalyzerBundle) {
+  Device("ws2016+caerror");
+  inputs_.client_analyzer = ArtifactRef{
+      fetcher_.Add(*zip::WriteArchive({{"MDEClientAnalyzer.cmd", "@echo off"},
+                                       {"MDEClientAnalyzer.ps1", "param()"}})),
+      "MDEClientAnalyzer.zip"};
+  TaskOutcome out = Run("collect_diagnostics");
+  EXPECT_EQ(out.end, TaskEnd::kCompleted) << out.summary;
+  EXPECT_EQ(out.task_state, v1::TASK_STATE_SUCCEEDED) << Last().message();
+  ExpectAllSucceeded();
+  ASSERT_FALSE(reporter_.bundle.empty());
+  Sha256 hash;
+  hash.Update(reporter_.bundle);
+  EXPECT_EQ(reporter_.bundle_sha256, hash.FinishHex());
+  EXPECT_THAT(Last().message(), HasSubstr("MDEClientAnalyzerResult.zip"));
+  auto summary = zip::SummarizeResultBundle(reporter_.bundle);
+  ASSERT_TRUE(summary.ok()) << summary.status();
+  // Not onboarded (Sense is not running) and the profile's own error.
+  EXPECT_EQ(summary->errors(), 2u);
+}
+
+TEST_F(PlanExecution, CollectDiagnosticsRefusesABundleOverTheBound) {
+  Device("ws2022+onboarded+cabundle=65");
+  inputs_.client_analyzer = ArtifactRef{
+      fetcher_.Add(*zip::WriteArchive({{"MDEClientAnalyzer.cmd", "@echo off"},
+                                       {"MDEClientAnalyzer.ps1", "param()"}})),
+      "MDEClientAnalyzer.zip"};
+  TaskOutcome out = Run("collect_diagnostics");
+  EXPECT_EQ(out.task_state, v1::TASK_STATE_FAILED);
+  EXPECT_EQ(Last().state(), v1::STEP_STATE_FAILED);
+  EXPECT_THAT(Last().message(), HasSubstr("over the 64 MiB"));
+  EXPECT_TRUE(reporter_.bundle.empty());
 }
 
 TEST_F(PlanExecution, TamperedArtifactIsRefusedBeforeUse) {

@@ -172,6 +172,20 @@ class RecordingReporter : public StepReporter {
     evidence.push_back(request);
     return v1::UploadEvidenceResponse();
   }
+  // Keeps the chunks in order as the server does; complete at the end.
+  absl::StatusOr<v1::UploadDiagnosticsChunkResponse> UploadDiagnosticsChunk(
+      const v1::UploadDiagnosticsChunkRequest& request) override {
+    if (request.offset() == 0) bundle.clear();
+    if (request.offset() != bundle.size()) {
+      return absl::InvalidArgumentError("offset: out of order");
+    }
+    bundle.append(request.data());
+    v1::UploadDiagnosticsChunkResponse response;
+    response.set_received(bundle.size());
+    response.set_complete(bundle.size() == request.total_size());
+    if (response.complete()) bundle_sha256 = request.sha256();
+    return response;
+  }
   // Final (non-RUNNING) reports in order.
   std::vector<v1::ReportStepRequest> Finals() const {
     std::vector<v1::ReportStepRequest> out;
@@ -183,6 +197,8 @@ class RecordingReporter : public StepReporter {
 
   std::vector<v1::ReportStepRequest> requests;
   std::vector<v1::UploadEvidenceRequest> evidence;
+  std::string bundle;  // the diagnostics bundle received
+  std::string bundle_sha256;
   std::function<absl::Status(const v1::ReportStepRequest&)> fail;
   int cancel_after_reports = 0;  // answer cancel from this report on
   std::string cancel_reason;

@@ -302,7 +302,7 @@ TEST_F(CredentialWalkTest, EveryMethodRefusesMissingAndWrongCredentials) {
       ++walked;
     }
   }
-  EXPECT_EQ(walked, 7 + 26);  // runner methods + admin methods
+  EXPECT_EQ(walked, 8 + 27);  // runner methods + admin methods
   EXPECT_EQ(DumpDatabase(db_), before) << "a refused call changed the database";
 
   // The walk is not vacuous: the right credential gets through.

@@ -132,6 +132,18 @@ absl::StatusOr<SimProfile> ParseSimProfile(absl::string_view spec) {
                          "endpoint.security.microsoft.com"));
       }
       p.allowed_domains.push_back(std::string(opt));
+    } else if (opt == "caerror") {
+      p.analyzer_error = true;
+    } else if (opt == "cawarning") {
+      p.analyzer_warning = true;
+    } else if (absl::ConsumePrefix(&opt, "cabundle=")) {
+      int mib = 0;
+      if (!absl::SimpleAtoi(opt, &mib) || mib < 1 || mib > 256) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("simulate profile \"", spec, "\": cabundle \"", opt,
+                         "\" is not a number of MiB from 1 to 256"));
+      }
+      p.analyzer_bundle_mib = mib;
     } else if (absl::ConsumePrefix(&opt, "sensestart=")) {
       int seconds = 0;
       if (!absl::SimpleAtoi(opt, &seconds) || seconds < 0 || seconds > 3600) {
@@ -183,8 +195,8 @@ absl::StatusOr<SimProfile> ParseSimProfile(absl::string_view spec) {
           "\"; expected mma, mma=<GUID>, av, passive, noconn, exit=N, "
           "msi=N, reboot, noreboot, onboarded, installed, tz=H[:MM], tamper, "
           "mapsoff, avoff, avgpoff, sensefail, sguid=<GUID>, "
-          "proxy=host:port, wpad, proxyauth, tlsinspect, allow=DOMAIN or "
-          "sensestart=N"));
+          "proxy=host:port, wpad, proxyauth, tlsinspect, allow=DOMAIN, "
+          "sensestart=N, caerror, cawarning or cabundle=N"));
     }
   }
   if ((p.wpad || p.proxy_auth) && p.proxy.empty()) {
@@ -241,6 +253,11 @@ std::string FormatSimProfile(const SimProfile& p) {
   }
   if (p.sense_start_seconds) {
     absl::StrAppend(&out, "+sensestart=", *p.sense_start_seconds);
+  }
+  if (p.analyzer_error) out += "+caerror";
+  if (p.analyzer_warning) out += "+cawarning";
+  if (p.analyzer_bundle_mib) {
+    absl::StrAppend(&out, "+cabundle=", *p.analyzer_bundle_mib);
   }
   return out;
 }

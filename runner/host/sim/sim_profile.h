@@ -88,6 +88,14 @@ struct SimProfile {
   // "sensestart=N": the Sense service takes N seconds from start to
   // running (default: the host's service start time).
   std::optional<int> sense_start_seconds;
+  // MDEClientAnalyzer (sim_analyzer.h) reports what it finds on the
+  // machine (Sense not running, no connectivity); "caerror" / "cawarning"
+  // add an error / a warning finding of their own, and "cabundle=N" pads
+  // its MDEClientAnalyzerResult.zip to N MiB (incompressible), as advanced
+  // traces make it large.
+  bool analyzer_error = false;
+  bool analyzer_warning = false;
+  std::optional<int> analyzer_bundle_mib;
 };
 
 // Parses "<os>[+opt...]", os in ws2012r2|ws2016|ws2019|ws2022|ws2025, options
@@ -95,7 +103,7 @@ struct SimProfile {
 // onboarded, installed, tz=H[:MM] (hours east of UTC; west: tz=-H[:MM]),
 // tamper, mapsoff, avoff, avgpoff, sensefail, sguid=<GUID>, allow=DOMAIN,
 // proxy=host:port, wpad, proxyauth (both need proxy=), tlsinspect,
-// sensestart=N.
+// sensestart=N, caerror, cawarning, cabundle=N.
 // InvalidArgument naming the bad part otherwise.
 absl::StatusOr<SimProfile> ParseSimProfile(absl::string_view spec);
 

@@ -14,6 +14,7 @@
 #include "common/install_ps1.h"
 #include "common/mde_constants.h"
 #include "common/mde_workspaces.h"
+#include "runner/host/sim/sim_analyzer.h"
 #include "runner/host/sim/sim_defender.h"
 #include "runner/host/sim/sim_netsh.h"
 #include "runner/host/sim/sim_network.h"
@@ -43,12 +44,21 @@ std::string Resolve(absl::string_view path, absl::string_view base_dir) {
 
 absl::StatusOr<ProcessResult> RunCmd(SimMachine& m, const SimFiles& files,
                                      const ProcessRequest& req) {
-  if (req.args.size() != 2 || !absl::EqualsIgnoreCase(req.args[0], "/c")) {
+  if (req.args.size() < 2 || !absl::EqualsIgnoreCase(req.args[0], "/c")) {
     return Exit(1, "",
                 "simulated cmd.exe: only \"cmd.exe /c <script>\" is "
                 "modelled\r\n");
   }
   const std::string script = Resolve(req.args[1], req.working_directory);
+  if (IsClientAnalyzerScript(script)) {
+    return RunSimAnalyzer(m, files, script,
+                          {req.args.begin() + 2, req.args.end()});
+  }
+  if (req.args.size() != 2) {
+    return Exit(1, "",
+                "simulated cmd.exe: the onboarding and offboarding scripts "
+                "take no arguments\r\n");
+  }
   auto content = files.Read(script);
   if (!content.ok()) {
     if (absl::IsNotFound(content.status())) {

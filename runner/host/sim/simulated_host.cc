@@ -22,6 +22,7 @@
 #include "runner/host/sim/sim_defender.h"
 #include "runner/host/sim/sim_network.h"
 #include "runner/host/sim/sim_programs.h"
+#include "runner/host/sim/sim_zip.h"
 
 namespace mdefleet::runner::sim {
 namespace {
@@ -335,6 +336,10 @@ absl::StatusOr<bool> SimulatedHost::FileExists(absl::string_view path) {
 absl::StatusOr<std::vector<std::string>> SimulatedHost::ListDirectory(
     absl::string_view path) {
   return files_.List(path);
+}
+absl::Status SimulatedHost::ExtractZip(absl::string_view archive,
+                                       absl::string_view destination) {
+  return ExtractSimZip(files_, archive, destination);
 }
 absl::StatusOr<std::string> SimulatedHost::LinuxPath(
     absl::string_view path) const {

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "common/url_list.h"
+#include "runner/host/extract_zip_command.h"
 #include "runner/host/windows/defender_status.h"
 #include "runner/host/windows/files.h"
 #include "runner/host/windows/network.h"
@@ -141,6 +142,28 @@ absl::StatusOr<bool> WindowsHost::FileExists(absl::string_view path) {
 absl::StatusOr<std::vector<std::string>> WindowsHost::ListDirectory(
     absl::string_view path) {
   return ListDirectoryNames(path);
+}
+
+absl::Status WindowsHost::ExtractZip(absl::string_view archive,
+                                     absl::string_view destination) {
+  ASSIGN_OR_RETURN(ProcessRequest request,
+                   ExtractZipRequest(archive, destination));
+  ProcessLimits limits;
+  limits.max_output_bytes = options_.max_output_bytes;
+  ASSIGN_OR_RETURN(ProcessResult result, RunProcessInJob(request, limits));
+  if (result.timed_out) {
+    return absl::DeadlineExceededError(
+        absl::StrCat("extracting ", archive, " did not finish in 10 minutes"));
+  }
+  if (result.exit_code != 0) {
+    std::string why =
+        result.stderr_text.empty() ? result.stdout_text : result.stderr_text;
+    if (why.size() > 1024) why = why.substr(why.size() - 1024);
+    return absl::InternalError(absl::StrCat("extracting ", archive, " into ",
+                                            destination, " failed (exit ",
+                                            result.exit_code, "): ", why));
+  }
+  return absl::OkStatus();
 }
 
 // ---- Network ----

@@ -91,6 +91,8 @@ class WindowsHost final : public Host {
   absl::StatusOr<bool> FileExists(absl::string_view path) override;
   absl::StatusOr<std::vector<std::string>> ListDirectory(
       absl::string_view path) override;
+  absl::Status ExtractZip(absl::string_view archive,
+                          absl::string_view destination) override;
   absl::Status CheckUrl(absl::string_view url,
                         absl::string_view proxy) override;
   absl::StatusOr<WinHttpProxy> GetWinHttpProxy() override;

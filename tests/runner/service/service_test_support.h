@@ -130,6 +130,10 @@ class FailingHost : public Host {
       absl::string_view path) override {
     return inner_.ListDirectory(path);
   }
+  absl::Status ExtractZip(absl::string_view archive,
+                          absl::string_view destination) override {
+    return inner_.ExtractZip(archive, destination);
+  }
   absl::Status CreateDirectories(absl::string_view path) override {
     return inner_.CreateDirectories(path);
   }

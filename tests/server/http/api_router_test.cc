@@ -154,6 +154,19 @@ TEST_F(ApiRouterTest, EvidenceNeedsAnOperatorAndADevice) {
       HasSubstr("device_id: required"));
 }
 
+// collect_diagnostics' result bundle through the same route: operators
+// only, and a task that kept none is a 404 saying so.
+TEST_F(ApiRouterTest, DiagnosticsBundleNeedsAnOperator) {
+  const std::string target =
+      "/api/v1/jobs/" + job_id_ +
+      "/evidence?step=upload_diagnostics_bundle&device=" + web1_.id;
+  EXPECT_EQ(Error(ViewerGet(target), 403).code(), "PERMISSION_DENIED");
+  const std::string operator_bearer =
+      Bearer(CreateToken("ops", v1::ROLE_OPERATOR));
+  EXPECT_THAT(Error(Get(target, operator_bearer), 404).message(),
+              HasSubstr("kept no MDEClientAnalyzer result bundle"));
+}
+
 TEST_F(ApiRouterTest, TasksPageRoundTripAndStateFilter) {
   std::set<std::string> hosts;
   std::string token;
