@@ -27,19 +27,16 @@ std::string Quote(absl::string_view url) {
   return absl::StrCat("\"", url.substr(0, kQuoteLength), "...\"");
 }
 
-absl::Status Bad(absl::string_view what) {
-  return absl::InvalidArgumentError(what);
-}
-
 }  // namespace
 
 absl::Status CheckUrlListEntry(absl::string_view url) {
   if (url.size() > kMaxUrlLength) {
-    return Bad(absl::StrCat("URL longer than ", kMaxUrlLength, " characters"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("URL longer than ", kMaxUrlLength, " characters"));
   }
   const bool http = absl::StartsWithIgnoreCase(url, "http://");
   if (http && !IsRevocationEndpoint(url)) {
-    return Bad(
+    return absl::InvalidArgumentError(
         absl::StrCat(Quote(url),
                      " is plain HTTP, which only certificate revocation and "
                      "trust list endpoints use (",
@@ -52,26 +49,29 @@ absl::Status CheckUrlListEntry(absl::string_view url) {
     const size_t scheme_end = url.find("://");
     const bool other_url = scheme_end != absl::string_view::npos &&
                            scheme_end > 0 && scheme_end <= 10;
-    return Bad(absl::StrCat(other_url ? absl::StrCat(Quote(url), " is") : "is",
-                            " not an https:// URL (the sensor connects over "
-                            "HTTPS only; one URL per line, '#' starts a "
-                            "comment)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(other_url ? absl::StrCat(Quote(url), " is") : "is",
+                     " not an https:// URL (the sensor connects over "
+                     "HTTPS only; one URL per line, '#' starts a "
+                     "comment)"));
   }
   for (char c : url) {
     const auto u = static_cast<unsigned char>(c);
     if (u <= 0x20 || u == 0x7f) {
-      return Bad(absl::StrCat(Quote(url),
-                              " contains a space or a control "
-                              "character; one URL per line"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(Quote(url),
+                       " contains a space or a control "
+                       "character; one URL per line"));
     }
   }
   const absl::string_view rest = url.substr(http ? 7 : 8);
   const absl::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
   if (authority.empty()) {
-    return Bad(absl::StrCat(Quote(url), " has no host"));
+    return absl::InvalidArgumentError(absl::StrCat(Quote(url), " has no host"));
   }
   if (absl::StrContains(authority, '@')) {
-    return Bad(absl::StrCat(Quote(url), " carries a user name or password"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(Quote(url), " carries a user name or password"));
   }
   // The host (and port, 443 when none) as a proxy endpoint is checked the
   // same way.
@@ -81,7 +81,8 @@ absl::Status CheckUrlListEntry(absl::string_view url) {
       ParseHostPort(has_port ? std::string(authority)
                              : absl::StrCat(authority, http ? ":80" : ":443"));
   if (!host_port.ok()) {
-    return Bad(absl::StrCat(Quote(url), ": ", host_port.status().message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(Quote(url), ": ", host_port.status().message()));
   }
   return absl::OkStatus();
 }

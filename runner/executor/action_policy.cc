@@ -211,13 +211,22 @@ absl::Status CheckWorkDirPath(absl::string_view path,
                    work_dir, "); refused, nothing changed"));
 }
 
+namespace {
+
+// Inside the task's work directory, or in a folder under the MDE data
+// folder (not the folder itself).
+bool InWorkDirOrUnderMdeData(absl::string_view path,
+                             absl::string_view work_dir) {
+  return IsWithinWindowsDirectory(path, work_dir) ||
+         (IsWithinWindowsDirectory(path, kMdeDataDirectory) &&
+          !SameWindowsPath(path, kMdeDataDirectory));
+}
+
+}  // namespace
+
 absl::Status CheckBundlePath(absl::string_view path,
                              absl::string_view work_dir) {
-  if (IsWithinWindowsDirectory(path, work_dir) ||
-      (IsWithinWindowsDirectory(path, kMdeDataDirectory) &&
-       !SameWindowsPath(path, kMdeDataDirectory))) {
-    return absl::OkStatus();
-  }
+  if (InWorkDirOrUnderMdeData(path, work_dir)) return absl::OkStatus();
   return absl::PermissionDeniedError(
       absl::StrCat("\"", path,
                    "\" is outside the task's work directory and the MDE data "
@@ -226,11 +235,7 @@ absl::Status CheckBundlePath(absl::string_view path,
 
 absl::Status CheckDeletablePath(absl::string_view path,
                                 absl::string_view work_dir) {
-  if (IsWithinWindowsDirectory(path, work_dir) ||
-      (IsWithinWindowsDirectory(path, kMdeDataDirectory) &&
-       !SameWindowsPath(path, kMdeDataDirectory))) {
-    return absl::OkStatus();
-  }
+  if (InWorkDirOrUnderMdeData(path, work_dir)) return absl::OkStatus();
   return absl::PermissionDeniedError(
       absl::StrCat("path \"", path,
                    "\" is outside what the runner may delete (the task's "

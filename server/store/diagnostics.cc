@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "server/store/evidence.h"
 #include "server/store/held_lease.h"
 #include "server/store/task_transitions.h"
 
@@ -191,19 +192,8 @@ absl::Status SaveDiagnosticsBundle(Connection& db, absl::string_view task_id,
 
 absl::StatusOr<DiagnosticsBundle> LoadDiagnosticsBundle(
     Connection& db, absl::string_view job_id, absl::string_view device_id) {
-  ASSIGN_OR_RETURN(
-      CachedStatement task,
-      db.Prepare("SELECT id FROM tasks WHERE job_id = ?1 AND device_id = ?2"));
-  task->Bind(1, job_id);
-  task->Bind(2, device_id);
-  ASSIGN_OR_RETURN(bool found, task->Step());
-  if (!found) {
-    return absl::NotFoundError(
-        absl::StrCat("job ", job_id, " has no task on device ", device_id));
-  }
   DiagnosticsBundle out;
-  out.task_id = task->ColumnText(0);
-  task->Reset();
+  ASSIGN_OR_RETURN(out.task_id, TaskIdOnDevice(db, job_id, device_id));
   ASSIGN_OR_RETURN(
       CachedStatement st,
       db.Prepare("SELECT b.content, b.sha256, b.summary, b.uploaded_at, "

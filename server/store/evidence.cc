@@ -64,9 +64,9 @@ absl::Status SaveEvidence(Connection& db, absl::string_view device_id,
   return absl::OkStatus();
 }
 
-absl::StatusOr<v1::GetTaskEvidenceResponse> LoadTaskEvidence(
-    Connection& db, absl::string_view job_id, absl::string_view device_id,
-    absl::string_view step_name) {
+absl::StatusOr<std::string> TaskIdOnDevice(Connection& db,
+                                           absl::string_view job_id,
+                                           absl::string_view device_id) {
   ASSIGN_OR_RETURN(
       CachedStatement task,
       db.Prepare("SELECT id FROM tasks WHERE job_id = ?1 AND device_id = ?2"));
@@ -77,8 +77,15 @@ absl::StatusOr<v1::GetTaskEvidenceResponse> LoadTaskEvidence(
     return absl::NotFoundError(
         absl::StrCat("job ", job_id, " has no task on device ", device_id));
   }
+  return task->ColumnText(0);
+}
+
+absl::StatusOr<v1::GetTaskEvidenceResponse> LoadTaskEvidence(
+    Connection& db, absl::string_view job_id, absl::string_view device_id,
+    absl::string_view step_name) {
+  ASSIGN_OR_RETURN(std::string task_id, TaskIdOnDevice(db, job_id, device_id));
   v1::GetTaskEvidenceResponse out;
-  out.set_task_id(task->ColumnText(0));
+  out.set_task_id(task_id);
   ASSIGN_OR_RETURN(
       CachedStatement rows,
       db.Prepare("SELECT e.attempt, e.idx, s.name, e.uploaded_at, e.name, "

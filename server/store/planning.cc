@@ -96,8 +96,12 @@ absl::StatusOr<PlanInputs> PlanInputsForSpec(Connection& db,
                                                   "offboarding_script_id", ""));
   inputs.proxy = p.proxy();
   ASSIGN_OR_RETURN(inputs.urls, UrlsOf(db, p.url_list_id()));
-  ASSIGN_OR_RETURN(inputs.onboarding_geography,
-                   GeographyOf(db, p.onboarding_script_id()));
+  // Read only where a plan uses it: planning runs at every lease.
+  if (spec.kind() == "onboard" || spec.kind() == "migrate_mma" ||
+      (spec.kind() == "connectivity_test" && p.url_list_id().empty())) {
+    ASSIGN_OR_RETURN(inputs.onboarding_geography,
+                     GeographyOf(db, p.onboarding_script_id()));
+  }
   ASSIGN_OR_RETURN(inputs.client_analyzer,
                    Ref(db, p.client_analyzer_id(), "client_analyzer_id",
                        client_analyzer::kZipFileName));
