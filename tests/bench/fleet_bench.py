@@ -64,6 +64,18 @@ def proc_status(pid, field):
     return 0
 
 
+def cpu_seconds(pid):
+    """User + system CPU time of a live process so far, 0 when gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            # After the command name (in parentheses, may hold spaces):
+            # fields 14 and 15 of proc(5) are utime and stime, in ticks.
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 def open_fds(pid):
     try:
         return len(os.listdir(f"/proc/{pid}/fd"))
@@ -270,6 +282,8 @@ def main():
         job_id = submitted["job"]["id"]
         log(f"submitted job {job_id} in {submit_seconds:.2f}s")
         job_start = time.time()
+        server_cpu_start = cpu_seconds(server.pid)
+        runners_cpu_start = sum(cpu_seconds(p.pid) for p in processes[1:])
         while True:
             if time.time() - job_start > args.timeout:
                 sys.exit(f"job {job_id} not done after {args.timeout:.0f}s")
@@ -282,6 +296,9 @@ def main():
                 break
             time.sleep(0.25)
         job_seconds = time.time() - job_start
+        server_cpu = cpu_seconds(server.pid) - server_cpu_start
+        runners_cpu = (sum(cpu_seconds(p.pid) for p in processes[1:])
+                       - runners_cpu_start)
         text = metrics.scrape()
 
         runner_rss = sum(proc_status(p.pid, "VmRSS") for p in processes[1:])
@@ -292,6 +309,11 @@ def main():
         print(f"submit onboard          {submit_seconds:8.2f} s")
         print(f"onboard job             {job_seconds:8.1f} s  ({state})")
         print(f"devices/s               {args.devices / job_seconds:8.0f}")
+        # What the job cost each side: with everything on one box, the
+        # runners' share is CPU the server did not get.
+        print(f"CPU during the job      {server_cpu:8.1f} s server, "
+              f"{runners_cpu:.1f} s runners ({os.cpu_count()} cores x "
+              f"{job_seconds:.1f} s = {os.cpu_count() * job_seconds:.1f} s)")
         print(f"server peak RSS         {proc_status(server.pid, 'VmHWM') / 1024:8.0f} MB"
               f"  (idle, all enrolled: {idle_rss / 1024:.0f} MB)")
         print(f"server descriptors      {peak_fds:8d} peak")
