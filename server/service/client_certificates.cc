@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "server/service/certificate_info_cache.h"
 #include "server/store/time_util.h"
 
 namespace mdefleet::service {
@@ -14,12 +15,14 @@ std::string UtcText(absl::Time t) {
 }  // namespace
 
 PeerIdentity PeerPresenting(absl::string_view certificate_pem) {
+  // One per process: a memo of a pure function, shared by every service.
+  // 2^17 certificates: more runners than one server's descriptors allow.
+  static CertificateInfoCache* const cache = new CertificateInfoCache(1 << 17);
   PeerIdentity peer;
   peer.tls = true;
   peer.has_client_certificate = true;
-  absl::StatusOr<tls::ClientCertificateInfo> info =
-      tls::ReadClientCertificate(certificate_pem);
-  if (!info.ok()) return peer;
+  std::optional<tls::ClientCertificateInfo> info = cache->Read(certificate_pem);
+  if (!info.has_value()) return peer;
   peer.certificate_device_id = std::move(info->device_id);
   peer.certificate_sha256 = std::move(info->sha256);
   peer.certificate_serial = std::move(info->serial);
