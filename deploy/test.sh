@@ -4,7 +4,8 @@
 # runs each for a bounded time from its checked-in corpus. `.ci/run` calls
 # exactly this.
 #
-# MDEFLEET_FUZZ_SECONDS: how long each fuzzer runs (default 60; 0 skips them).
+# MDEFLEET_FUZZ_SECONDS: how long each fuzzer runs (default 30; 0 skips them;
+# longer runs: docs/testing.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 deploy/install-deps.sh --windows --fuzz --browser
@@ -32,7 +33,7 @@ if ! ctest --test-dir "$build_dir" --output-on-failure -j"$(nproc)" --timeout 60
 fi
 
 # Fuzzing (docs/testing.md): a separate clang tree of the fuzzers only.
-fuzz_seconds="${MDEFLEET_FUZZ_SECONDS:-60}"
+fuzz_seconds="${MDEFLEET_FUZZ_SECONDS:-30}"
 if [ "$fuzz_seconds" -gt 0 ]; then
   fuzz_dir="$build_dir/fuzz"
   cmake -S . -B "$fuzz_dir" -G Ninja -DMDEFLEET_FUZZ=ON \
