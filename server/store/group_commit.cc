@@ -69,7 +69,9 @@ void GroupCommitter::RunBatch(std::deque<Request*>& batch) {
 
 GroupCommitter::Stats GroupCommitter::stats() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return stats_;
+  Stats stats = stats_;
+  stats.queued = queue_.size();
+  return stats;
 }
 
 }  // namespace mdefleet::store

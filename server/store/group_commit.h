@@ -33,6 +33,7 @@ class GroupCommitter {
   struct Stats {
     uint64_t batches = 0;  // committed transactions
     uint64_t writes = 0;   // writes they carried
+    size_t queued = 0;     // writes waiting for the next batch, now
   };
 
   // `max_batch` bounds the writes in one transaction.

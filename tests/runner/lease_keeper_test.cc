@@ -2,6 +2,9 @@
 // heartbeat refused with "lease lost" makes the task stop after the step.
 #include "runner/client/lease_keeper.h"
 
+#include <functional>
+
+#include "absl/time/clock.h"
 #include "common/plan/plan.h"
 #include "gtest/gtest.h"
 #include "runner/facts/fact_collector.h"
@@ -14,6 +17,21 @@ using testing::FakeFetcher;
 using testing::MakeSim;
 using testing::RecordingReporter;
 using testing::TempDir;
+
+// Waits (up to 30 s) until `done` holds; the keepers' threads get there in
+// milliseconds, a loaded machine only makes it take longer.
+bool Eventually(const std::function<bool()>& done) {
+  const absl::Time give_up = absl::Now() + absl::Seconds(30);
+  while (!done()) {
+    if (absl::Now() > give_up) return false;
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  return true;
+}
+
+// How long a stopped keeper is watched for a heartbeat it should not send:
+// several of its intervals.
+constexpr absl::Duration kQuietWindow = absl::Milliseconds(60);
 
 TEST(HeartbeatInterval, IsAQuarterOfTheLeaseWithAFloor) {
   EXPECT_EQ(HeartbeatInterval(absl::Minutes(10)), absl::Seconds(150));
@@ -31,13 +49,13 @@ TEST(LeaseKeeper, SendsHeartbeatsForTheStepUntilDestroyed) {
   int acknowledged = 0;
   {
     LeaseKeeper keeper(reporter, task, 3, absl::Milliseconds(20));
-    absl::SleepFor(absl::Milliseconds(200));
+    EXPECT_TRUE(Eventually([&] { return keeper.acknowledged() >= 3; }));
     acknowledged = keeper.acknowledged();
     EXPECT_EQ(keeper.lease_lost(), "");
   }
   EXPECT_GE(acknowledged, 3);
   const int after = reporter.HeartbeatCount();
-  absl::SleepFor(absl::Milliseconds(60));
+  absl::SleepFor(kQuietWindow);  // nothing to wait for: none may come
   EXPECT_EQ(reporter.HeartbeatCount(), after) << "stopped with the step";
   absl::MutexLock lock(&reporter.heartbeat_mu);
   const v1::HeartbeatRequest& first = reporter.heartbeats.front();
@@ -54,17 +72,17 @@ TEST(LeaseKeeper, StopsAtALostLeaseAndKeepsGoingThroughTransientErrors) {
   task.set_task_id("t-1");
   {
     LeaseKeeper keeper(reporter, task, 0, absl::Milliseconds(10));
-    absl::SleepFor(absl::Milliseconds(80));
-    EXPECT_GE(reporter.HeartbeatCount(), 3) << "transient: keeps trying";
+    EXPECT_TRUE(Eventually([&] { return reporter.HeartbeatCount() >= 3; }))
+        << "transient: keeps trying";
     {
       absl::MutexLock lock(&reporter.heartbeat_mu);
       reporter.heartbeat_status =
           absl::FailedPreconditionError("lease lost: task t-1 lease expired");
     }
-    absl::SleepFor(absl::Milliseconds(60));
+    EXPECT_TRUE(Eventually([&] { return !keeper.lease_lost().empty(); }));
     EXPECT_EQ(keeper.lease_lost(), "lease lost: task t-1 lease expired");
     const int at_loss = reporter.HeartbeatCount();
-    absl::SleepFor(absl::Milliseconds(60));
+    absl::SleepFor(kQuietWindow);  // nothing to wait for: none may come
     EXPECT_EQ(reporter.HeartbeatCount(), at_loss) << "nothing more to keep";
   }
 }

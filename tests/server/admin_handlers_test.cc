@@ -291,7 +291,16 @@ TEST_F(AdminHandlersTest, WatchJobStreamsUntilTheJobEnds) {
         },
         [] { return false; });
   });
-  absl::SleepFor(absl::Milliseconds(100));
+  // The watch is open and sent its first state before the job moves.
+  const absl::Time give_up = absl::Now() + absl::Seconds(20);
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (!seen.empty() && env_.admin().open_watch_streams() == 1) break;
+    }
+    ASSERT_LT(absl::Now(), give_up) << "the watch never opened";
+    absl::SleepFor(absl::Milliseconds(1));
+  }
   v1::LeasedTask task = env_.Poll(web19_).tasks(0);
   RunTaskToEnd(env_, web19_, task);
   watcher.join();

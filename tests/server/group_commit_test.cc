@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "common/status_macros.h"
 #include "gtest/gtest.h"
 #include "server/store/store.h"
@@ -51,6 +52,17 @@ class GroupCommitTest : public ::testing::Test {
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
   }
+  // Returns once `n` writes wait behind the leader's transaction (the state
+  // the test needs), instead of sleeping and hoping they got there.
+  void WaitUntilQueued(size_t n) {
+    const absl::Time give_up = absl::Now() + absl::Seconds(30);
+    while (store_->write_stats().queued < n) {
+      ASSERT_LT(absl::Now(), give_up)
+          << "writes never queued: " << store_->write_stats().queued;
+      std::this_thread::yield();
+    }
+  }
+
   TempDir dir_;
   FakeClock clock_{TestEpoch()};
   std::string path_;
@@ -82,7 +94,7 @@ TEST_F(GroupCommitTest, WritesArrivingDuringACommitShareTheNextTransaction) {
                       .ok());
     });
   }
-  absl::SleepFor(absl::Milliseconds(300));  // all followers are queued
+  WaitUntilQueued(kFollowers);
   release_leader.Notify();
   leader.join();
   for (auto& t : followers) t.join();
@@ -119,7 +131,7 @@ TEST_F(GroupCommitTest, AFailingWriteRollsBackAloneInsideTheBatch) {
             ->Write([&](Connection& db) { return PutMeta(db, "ok-follower"); })
             .ok());
   });
-  absl::SleepFor(absl::Milliseconds(200));
+  WaitUntilQueued(2);
   release_leader.Notify();
   leader.join();
   bad.join();

@@ -28,8 +28,11 @@ class LongPollTest : public ::testing::Test {
     return future;
   }
   void WaitUntilWaiting(size_t n) {
-    for (int i = 0; i < 200 && poller_.waiting() < n; ++i) {
-      absl::SleepFor(absl::Milliseconds(10));
+    // Up to 30 s: the poll threads get there in milliseconds; a loaded CI
+    // machine only makes it take longer.
+    const absl::Time give_up = absl::Now() + absl::Seconds(30);
+    while (poller_.waiting() < n && absl::Now() < give_up) {
+      absl::SleepFor(absl::Milliseconds(1));
     }
     ASSERT_EQ(poller_.waiting(), n);
   }
