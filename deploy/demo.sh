@@ -34,7 +34,10 @@ step "Installing build dependencies (Debian packages)"
 deploy/install-deps.sh
 step "Building mdefleet-server, mdefleet-runner, mdefleetctl"
 deploy/build.sh mdefleet-server mdefleet-runner mdefleetctl
-bin="$repo/${MDEFLEET_BUILD_DIR:-build}"
+# MDEFLEET_BUILD_DIR as deploy/build.sh takes it: absolute, or relative to
+# the repository.
+bin="${MDEFLEET_BUILD_DIR:-build}"
+[[ "$bin" = /* ]] || bin="$repo/$bin"
 server_bin="$bin/server/mdefleet-server"
 runner_bin="$bin/runner/mdefleet-runner"
 ctl_bin="$bin/server/cli/mdefleetctl"
