@@ -27,13 +27,13 @@ namespace mdefleet::store {
     Connection& db, absl::string_view device_id,
     const v1::UploadEvidenceRequest& request, int64_t now);
 
-// The task of job `job_id` on device `device_id` and its evidence, newest
-// attempt first, then step order; only step `step_name` when not empty.
-// NotFound naming job and device when there is no such task.
 // The id of job `job_id`'s task on `device_id`; NotFound naming both.
 [[nodiscard]] absl::StatusOr<std::string> TaskIdOnDevice(
     Connection& db, absl::string_view job_id, absl::string_view device_id);
 
+// The task of job `job_id` on device `device_id` and its evidence, newest
+// attempt first, then step order; only step `step_name` when not empty.
+// NotFound naming job and device when there is no such task.
 [[nodiscard]] absl::StatusOr<v1::GetTaskEvidenceResponse> LoadTaskEvidence(
     Connection& db, absl::string_view job_id, absl::string_view device_id,
     absl::string_view step_name);

@@ -2,32 +2,21 @@
 // heartbeat refused with "lease lost" makes the task stop after the step.
 #include "runner/client/lease_keeper.h"
 
-#include <functional>
-
 #include "absl/time/clock.h"
 #include "common/plan/plan.h"
 #include "gtest/gtest.h"
 #include "runner/facts/fact_collector.h"
 #include "tests/runner/test_support.h"
+#include "tests/testing/eventually.h"
 
 namespace mdefleet::runner {
 namespace {
 
+using ::mdefleet::testing::Eventually;
 using testing::FakeFetcher;
 using testing::MakeSim;
 using testing::RecordingReporter;
 using testing::TempDir;
-
-// Waits (up to 30 s) until `done` holds; the keepers' threads get there in
-// milliseconds, a loaded machine only makes it take longer.
-bool Eventually(const std::function<bool()>& done) {
-  const absl::Time give_up = absl::Now() + absl::Seconds(30);
-  while (!done()) {
-    if (absl::Now() > give_up) return false;
-    absl::SleepFor(absl::Milliseconds(1));
-  }
-  return true;
-}
 
 // How long a stopped keeper is watched for a heartbeat it should not send:
 // several of its intervals.

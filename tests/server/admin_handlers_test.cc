@@ -10,6 +10,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
 #include "tests/server/test_env.h"
+#include "tests/testing/eventually.h"
 
 namespace mdefleet::testing {
 namespace {
@@ -292,15 +293,10 @@ TEST_F(AdminHandlersTest, WatchJobStreamsUntilTheJobEnds) {
         [] { return false; });
   });
   // The watch is open and sent its first state before the job moves.
-  const absl::Time give_up = absl::Now() + absl::Seconds(20);
-  for (;;) {
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      if (!seen.empty() && env_.admin().open_watch_streams() == 1) break;
-    }
-    ASSERT_LT(absl::Now(), give_up) << "the watch never opened";
-    absl::SleepFor(absl::Milliseconds(1));
-  }
+  ASSERT_TRUE(Eventually([&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return !seen.empty() && env_.admin().open_watch_streams() == 1;
+  })) << "the watch never opened";
   v1::LeasedTask task = env_.Poll(web19_).tasks(0);
   RunTaskToEnd(env_, web19_, task);
   watcher.join();

@@ -11,10 +11,12 @@
 #include "gtest/gtest.h"
 #include "server/store/store.h"
 #include "tests/server/test_env.h"
+#include "tests/testing/eventually.h"
 
 namespace mdefleet::store {
 namespace {
 
+using ::mdefleet::testing::Eventually;
 using ::mdefleet::testing::FakeClock;
 using ::mdefleet::testing::TempDir;
 using ::mdefleet::testing::TestEpoch;
@@ -55,12 +57,8 @@ class GroupCommitTest : public ::testing::Test {
   // Returns once `n` writes wait behind the leader's transaction (the state
   // the test needs), instead of sleeping and hoping they got there.
   void WaitUntilQueued(size_t n) {
-    const absl::Time give_up = absl::Now() + absl::Seconds(30);
-    while (store_->write_stats().queued < n) {
-      ASSERT_LT(absl::Now(), give_up)
-          << "writes never queued: " << store_->write_stats().queued;
-      std::this_thread::yield();
-    }
+    ASSERT_TRUE(Eventually([&] { return store_->write_stats().queued >= n; }))
+        << "writes never queued: " << store_->write_stats().queued;
   }
 
   TempDir dir_;

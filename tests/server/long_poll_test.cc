@@ -6,6 +6,7 @@
 
 #include "gtest/gtest.h"
 #include "tests/server/test_env.h"
+#include "tests/testing/eventually.h"
 
 namespace mdefleet::testing {
 namespace {
@@ -28,12 +29,7 @@ class LongPollTest : public ::testing::Test {
     return future;
   }
   void WaitUntilWaiting(size_t n) {
-    // Up to 30 s: the poll threads get there in milliseconds; a loaded CI
-    // machine only makes it take longer.
-    const absl::Time give_up = absl::Now() + absl::Seconds(30);
-    while (poller_.waiting() < n && absl::Now() < give_up) {
-      absl::SleepFor(absl::Milliseconds(1));
-    }
+    Eventually([&] { return poller_.waiting() >= n; });
     ASSERT_EQ(poller_.waiting(), n);
   }
   std::string Submit(uint32_t max_in_flight) {
