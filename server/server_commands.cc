@@ -65,6 +65,22 @@ namespace mdefleet {
 namespace {
 
 constexpr int kMaxReceiveMessageSize = 4 << 20;  // 4 MiB
+// gRPC's synchronous server runs each call on a thread of its own and, by
+// default, lets all but 2 idle threads exit: under a fleet's load it created
+// and destroyed a thread per call (pthread_create and clone were 5-7% of the
+// server's CPU). Idle threads up to kIdleCallThreads stay for the next
+// calls. Their number is not capped: at a cap (ResourceQuota::SetMaxThreads)
+// gRPC refuses further calls with RESOURCE_EXHAUSTED "Server Threadpool
+// Exhausted", the operator's `jobs get` among them, instead of queueing them.
+// Long polls are asynchronous and hold no thread.
+constexpr int kIdleCallThreads = 32;
+// Each poll is one write transaction (the device's facts and last-seen time,
+// then a lease attempt), made synchronously by a poll worker. With 4 workers
+// polls were served at most 4 per group commit: at 10,000 devices the
+// re-polls of idle runners alone (one per device every 30 s) outran them and
+// polls queued past their deadline. With more, the group committer carries
+// more polls per transaction.
+constexpr int kPollWorkers = 32;
 // Log lines a minute about failing callers (server/service/log.h).
 constexpr int64_t kFailingCallerLinesPerMinute = 20;
 // How long a runner refused for the connection limit waits (it adds up to as
@@ -355,7 +371,7 @@ absl::Status RunServe(const ServeOptions& options) {
        .defender_api_configured = defender_config.configured(),
        .watch_streams = options.watch_streams,
        .evidence_retention = options.evidence_retention});
-  service::LongPoller poller(runner, clock, /*workers=*/4,
+  service::LongPoller poller(runner, clock, kPollWorkers,
                              instruments.long_polls_held);
   hub.set_waker(&poller);
   service::LeaseReaper reaper(*db, clock, hub);
@@ -400,6 +416,8 @@ absl::Status RunServe(const ServeOptions& options) {
   builder.AddListeningPort(options.listen,
                            server_tls::ServerCredentialsFor(tls), &port);
   builder.SetMaxReceiveMessageSize(kMaxReceiveMessageSize);
+  builder.SetSyncServerOption(
+      grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, kIdleCallThreads);
   builder.RegisterService(&runner_service);
   builder.RegisterService(&admin_service);
   builder.experimental().SetInterceptorCreators(

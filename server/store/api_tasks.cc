@@ -6,6 +6,7 @@
 #include "common/status_macros.h"
 #include "server/store/planning.h"
 #include "server/store/rollout.h"
+#include "server/store/task_plans.h"
 
 namespace mdefleet::store {
 namespace {
@@ -158,13 +159,13 @@ absl::StatusOr<std::optional<ApiTask>> StartApiTask(Connection& db,
     ASSIGN_OR_RETURN(
         CachedStatement st,
         db.Prepare("UPDATE tasks SET state = 3, lease_id = NULL, "
-                   "lease_expires_at = NULL, plan = ?2, started_at = ?3, wave "
-                   "= ?4, message = '' WHERE id = ?1"));
+                   "lease_expires_at = NULL, started_at = ?3, wave = ?4, "
+                   "message = '' WHERE id = ?1"));
     st->Bind(1, task.task_id);
-    st->BindBlob(2, plan->SerializeAsString());
     st->Bind(3, now);
     st->Bind(4, wave);
     RETURN_IF_ERROR(st->Run());
+    RETURN_IF_ERROR(SetTaskPlan(db, task.task_id, *plan));
   }
   RETURN_IF_ERROR(
       InsertSteps(db, task.task_id, task.job_id, task.attempt, *plan));

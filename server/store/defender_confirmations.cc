@@ -15,8 +15,9 @@ absl::StatusOr<bool> HandOverToServer(Connection& db, const TaskKey& task,
                                       WriteEffects* effects) {
   v1::Plan plan;
   {
-    ASSIGN_OR_RETURN(CachedStatement st,
-                     db.Prepare("SELECT plan FROM tasks WHERE id = ?1"));
+    ASSIGN_OR_RETURN(
+        CachedStatement st,
+        db.Prepare("SELECT plan FROM task_plans WHERE task_id = ?1"));
     st->Bind(1, task.id);
     ASSIGN_OR_RETURN(bool row, st->Step());
     if (!row || !plan.ParseFromString(st->ColumnBlob(0))) {

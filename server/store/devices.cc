@@ -8,10 +8,26 @@
 #include "common/device_needs.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "server/store/settings.h"
 
 namespace mdefleet::store {
 namespace {
+
+// Facts as stored: serialized deterministically (map fields such as labels
+// in key order), so that the same facts always give the same bytes and a
+// refresh can tell "nothing changed" by comparing them.
+std::string FactsBlob(const v1::DeviceFacts& facts) {
+  std::string out;
+  {
+    google::protobuf::io::StringOutputStream stream(&out);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    facts.SerializeToCodedStream(&coded);
+  }
+  return out;
+}
 
 // A bound parameter: an integer or a text.
 struct Param {
@@ -268,7 +284,7 @@ absl::StatusOr<EnrollResult> CreateDevice(
     ins->Bind(4, facts.hostname());
     ins->Bind(5, static_cast<int64_t>(facts.os_family()));
     ins->Bind(6, static_cast<int64_t>(facts.mde_state()));
-    ins->BindBlob(7, facts.SerializeAsString());
+    ins->BindBlob(7, FactsBlob(facts));
     ins->Bind(8, now);
     BindDerived(*ins, 9, facts, mde_ids);
     ins->Bind(12, duplicate_of);
@@ -304,7 +320,7 @@ absl::StatusOr<EnrollResult> ReenrollDevice(Connection& db,
     upd->Bind(3, facts.hostname());
     upd->Bind(4, static_cast<int64_t>(facts.os_family()));
     upd->Bind(5, static_cast<int64_t>(facts.mde_state()));
-    upd->BindBlob(6, facts.SerializeAsString());
+    upd->BindBlob(6, FactsBlob(facts));
     upd->Bind(7, now);
     BindDerived(*upd, 8, facts, mde_ids);
     upd->Bind(11, facts.host_identity_sha256());
@@ -328,7 +344,7 @@ absl::Status RefreshDevice(Connection& db, absl::string_view device_id,
   bool sense_hash_changed = false;
   std::string blob;
   if (facts != nullptr) {
-    blob = facts->SerializeAsString();
+    blob = FactsBlob(*facts);
     ASSIGN_OR_RETURN(CachedStatement st,
                      db.Prepare("SELECT facts, sense_guid_sha256 FROM devices "
                                 "WHERE id = ?1"));

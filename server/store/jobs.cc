@@ -6,10 +6,15 @@
 #include "common/api_offboard.h"
 #include "common/status_macros.h"
 #include "server/store/rollout.h"
+#include "server/store/task_plans.h"
 #include "server/store/time_util.h"
 
 namespace mdefleet::store {
 namespace {
+
+// Up to this many queued tasks, a job's count of those on offline devices
+// starts from its tasks; above, from the offline devices.
+constexpr uint32_t kQueuedToCountFromTasks = 2000;
 
 constexpr char kJobColumns[] =
     "SELECT id, spec, state, state_reason, created_by, created_at, "
@@ -110,8 +115,8 @@ absl::Status InsertJob(Connection& db, const v1::Job& job,
   ASSIGN_OR_RETURN(
       CachedStatement task_st,
       db.Prepare("INSERT INTO tasks (id, job_id, device_id, state, attempt, "
-                 "plan, message, created_at, finished_at) VALUES (?1, ?2, ?3, "
-                 "?4, 1, ?5, ?6, ?7, ?8)"));
+                 "message, created_at, finished_at) VALUES (?1, ?2, ?3, ?4, 1, "
+                 "?6, ?7, ?8)"));
   ASSIGN_OR_RETURN(
       CachedStatement step_st,
       db.Prepare("INSERT INTO steps (task_id, job_id, attempt, idx, name, "
@@ -121,7 +126,6 @@ absl::Status InsertJob(Connection& db, const v1::Job& job,
     task_st->Bind(2, job.id());
     task_st->Bind(3, t.device_id);
     task_st->Bind(4, static_cast<int64_t>(t.state));
-    task_st->BindBlob(5, t.plan.SerializeAsString());
     task_st->Bind(6, t.message);
     task_st->Bind(7, now);
     if (IsTerminal(t.state)) {
@@ -130,6 +134,7 @@ absl::Status InsertJob(Connection& db, const v1::Job& job,
       task_st->BindNull(8);
     }
     RETURN_IF_ERROR(task_st->Run());
+    RETURN_IF_ERROR(SetTaskPlan(db, t.id, t.plan));
     task_st->Reset();
     if (t.state != v1::TASK_STATE_QUEUED) continue;
     for (int i = 0; i < t.plan.steps_size(); ++i) {
@@ -182,8 +187,8 @@ absl::Status FillFailingSteps(Connection& db, v1::Job* job, int limit) {
 absl::Status FillStepSummary(Connection& db, v1::Job* job) {
   ASSIGN_OR_RETURN(
       CachedStatement st,
-      db.Prepare("SELECT name, state, count(*), min(idx) FROM steps WHERE "
-                 "job_id = ?1 AND superseded = 0 GROUP BY name, state"));
+      db.Prepare("SELECT name, state, count, min_idx FROM job_step_counts "
+                 "WHERE job_id = ?1 AND count > 0"));
   st->Bind(1, job->id());
   // Ordered by the first position the step name takes in a plan.
   std::map<std::pair<int64_t, std::string>, v1::StepSummary> by_position;
@@ -238,9 +243,17 @@ absl::Status FillRolloutCounts(Connection& db, v1::Job* job, int64_t now,
   {
     ASSIGN_OR_RETURN(
         CachedStatement st,
-        db.Prepare("SELECT count(*) FROM tasks t JOIN devices d ON d.id = "
-                   "t.device_id WHERE t.job_id = ?1 AND t.state = 1 AND "
-                   "d.last_seen_at < ?2"));
+        // Driven by the smaller side: the job's queued tasks (its counter
+        // says how many) to their devices, or, for a fleet-wide job, the
+        // offline devices (few in a healthy fleet) to their queued tasks: 40
+        // ms a GetJob at 10,000 queued the first way.
+        db.Prepare(job->counts().queued() <= kQueuedToCountFromTasks
+                       ? "SELECT count(*) FROM tasks t JOIN devices d ON d.id "
+                         "= t.device_id WHERE t.job_id = ?1 AND t.state = 1 "
+                         "AND d.last_seen_at < ?2"
+                       : "SELECT count(*) FROM devices d CROSS JOIN tasks t "
+                         "ON t.device_id = d.id WHERE d.last_seen_at < ?2 AND "
+                         "t.job_id = ?1 AND t.state = 1"));
     st->Bind(1, job->id());
     st->Bind(2, online_since);
     ASSIGN_OR_RETURN(bool row, st->Step());

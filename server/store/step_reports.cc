@@ -34,8 +34,9 @@ absl::StatusOr<v1::FailureClass> ClassifyReportedFailure(
   // The task failed on earlier findings (continue_on_failure steps): a
   // check's result, not a transient failure.
   if (report.state() != v1::STEP_STATE_FAILED) return v1::FAILURE_CLASS_FINAL;
-  ASSIGN_OR_RETURN(CachedStatement st,
-                   db.Prepare("SELECT plan FROM tasks WHERE id = ?1"));
+  ASSIGN_OR_RETURN(
+      CachedStatement st,
+      db.Prepare("SELECT plan FROM task_plans WHERE task_id = ?1"));
   st->Bind(1, report.task_id());
   ASSIGN_OR_RETURN(bool row, st->Step());
   v1::Plan plan;

@@ -211,8 +211,9 @@ TEST(Chaos, RolloutSurvivesServerAndRunnerKills) {
   int programs_checked = 0;
   int retried_tasks = 0;
   for (const auto& row :
-       db.Query("SELECT t.id, d.hostname, t.plan, t.attempt FROM tasks t JOIN "
-                "devices d ON d.id = t.device_id WHERE t.job_id = ?1",
+       db.Query("SELECT t.id, d.hostname, p.plan, t.attempt FROM tasks t JOIN "
+                "devices d ON d.id = t.device_id JOIN task_plans p ON "
+                "p.task_id = t.id WHERE t.job_id = ?1",
                 {job_id})) {
     const std::string& task_id = row[0];
     const std::string& hostname = row[1];

@@ -119,7 +119,35 @@ TestEnv::TestEnv(service::RunnerOptions runner_options,
   reaper_ = std::make_unique<service::LeaseReaper>(*store_, clock_, *hub_);
 }
 
-TestEnv::~TestEnv() = default;
+TestEnv::~TestEnv() {
+  // Whatever a test did to its jobs, the counts GetJob's step summary reads
+  // (kept by triggers, migration 0012) still agree with the steps.
+  if (store_ != nullptr) ExpectStepCountsMatchSteps();
+}
+
+void TestEnv::ExpectStepCountsMatchSteps() {
+  absl::Status read = store_->Read([&](store::Connection& db) -> absl::Status {
+    ASSIGN_OR_RETURN(
+        std::unique_ptr<store::Statement> st,
+        db.PrepareOnce(
+            "WITH actual AS (SELECT job_id, name, state, count(*) AS n FROM "
+            "steps WHERE superseded = 0 GROUP BY job_id, name, state), "
+            "kept AS (SELECT job_id, name, state, count AS n FROM "
+            "job_step_counts WHERE count <> 0) "
+            "SELECT job_id || ' ' || name || ' state ' || state || ': ' || "
+            "n FROM (SELECT * FROM actual EXCEPT SELECT * FROM kept) UNION ALL "
+            "SELECT job_id || ' ' || name || ' state ' || state || ' kept as "
+            "' || n FROM (SELECT * FROM kept EXCEPT SELECT * FROM actual)"));
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, st->Step());
+      if (!row) break;
+      ADD_FAILURE() << "job_step_counts disagrees with steps: "
+                    << st->ColumnText(0);
+    }
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(read.ok()) << read;
+}
 
 EnrolledDevice TestEnv::Enroll(const v1::DeviceFacts& facts) {
   v1::EnrollRequest request;
@@ -196,9 +224,10 @@ v1::PollTasksResponse TestEnv::Poll(const EnrolledDevice& device) {
 std::string TestEnv::Snapshot() {
   std::string out;
   absl::Status read = store_->Read([&](store::Connection& db) -> absl::Status {
-    for (const char* table : {"meta", "schema_migrations", "credentials",
-                              "devices", "device_labels", "artifacts", "jobs",
-                              "tasks", "steps", "server_settings"}) {
+    for (const char* table :
+         {"meta", "schema_migrations", "credentials", "devices",
+          "device_labels", "artifacts", "jobs", "tasks", "task_plans", "steps",
+          "job_step_counts", "server_settings"}) {
       ASSIGN_OR_RETURN(std::unique_ptr<store::Statement> st,
                        db.PrepareOnce(absl::StrCat("SELECT * FROM ", table,
                                                    " ORDER BY 1, 2")));

@@ -108,6 +108,9 @@ class TestEnv {
   int64_t Count(absl::string_view table);
   // Fails the test when a job's counters disagree with its tasks.
   void ExpectCountersMatchTasks(absl::string_view job_id);
+  // Fails the test when job_step_counts disagrees with the steps (run by
+  // the destructor too).
+  void ExpectStepCountsMatchSteps();
 
  private:
   TempDir dir_;
