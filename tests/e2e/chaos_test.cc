@@ -112,18 +112,21 @@ TEST(Chaos, RolloutSurvivesServerAndRunnerKills) {
   ASSERT_TRUE(env_or.ok()) << env_or.status();
   E2eEnvironment& env = **env_or;
   const std::string db_path = env.dir() + "/mdefleet.db";
+  // Steps slow enough that the rollout outlasts the kill schedule below
+  // (about 25 s) by far: it runs about 60 s (70 s at 2 s a step, which
+  // added nothing but time after the last kill).
   for (int f = 0; f < kFleets; ++f) {
     ASSERT_TRUE(
-        env.StartFleet(kPerFleet, f * kPerFleet, {"--sim-delay-ms", "2000"})
+        env.StartFleet(kPerFleet, f * kPerFleet, {"--sim-delay-ms", "1200"})
             .ok());
   }
   ASSERT_TRUE(env.WaitForDevices(kDevices, absl::Seconds(120)).ok());
   auto onboarding = env.UploadOnboardingArtifacts();
   ASSERT_TRUE(onboarding.ok()) << onboarding.status();
-  ProcessOutput submit = env.Ctl(
-      {"jobs", "submit", "onboard", "--target", "all", "--onboarding-script",
-       *onboarding, "--max-in-flight", "15", "--retries", "6",
-       "--retry-backoff", "1s", "-o", "json"});
+  ProcessOutput submit =
+      env.Ctl({"jobs", "submit", "onboard", "--target", "all",
+               "--onboarding-script", *onboarding, "--max-in-flight", "15",
+               "--retries", "6", "--retry-backoff", "1s", "-o", "json"});
   ASSERT_EQ(submit.exit_code, 0) << submit.err;
   Db db(db_path);
   const std::string job_id =
@@ -235,10 +238,10 @@ TEST(Chaos, RolloutSurvivesServerAndRunnerKills) {
           runner::BuildProcessRequest(step.action().run_process(), *work_dir);
       ASSERT_TRUE(request.ok()) << request.status();
       std::vector<std::pair<int64_t, int64_t>> windows;  // per attempt, micros
-      for (const auto& w : db.Query(
-               "SELECT started_at, coalesce(finished_at, 9e18) FROM steps "
-               "WHERE task_id = ?1 AND name = ?2 AND state IN (2, 3, 4)",
-               {task_id, step.name()})) {
+      for (const auto& w :
+           db.Query("SELECT started_at, coalesce(finished_at, 9e18) FROM steps "
+                    "WHERE task_id = ?1 AND name = ?2 AND state IN (2, 3, 4)",
+                    {task_id, step.name()})) {
         int64_t from = 0, to = 0;
         ASSERT_TRUE(absl::SimpleAtoi(w[0], &from) &&
                     absl::SimpleAtoi(w[1], &to))

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -126,6 +127,13 @@ absl::Status E2eEnvironment::StartServer(const std::string& listen) {
     port = PortIn(port_file);
     http_port = PortIn(http_port_file);
     if (!port.empty() && !http_port.empty()) break;
+    // A server that refused its flags has exited: say so now, not at the
+    // deadline.
+    if (std::optional<ProcessOutput> exited = server_->TryCollect()) {
+      return absl::InternalError(
+          absl::StrCat("server exited (code ", exited->exit_code,
+                       ") before listening: ", exited->err));
+    }
     absl::SleepFor(absl::Milliseconds(50));
   }
   if (port.empty() || !absl::SimpleAtoi(http_port, &http_port_)) {

@@ -276,9 +276,12 @@ TEST(CertificateAttackTest, ACopiedTokenWithoutTheKeyIsRefused) {
 }
 
 TEST(CertificateAttackTest, TheOldCertificateIsRefusedAfterRenewal) {
-  // Renewed about 40 s in, so the old certificate is still in its dates
-  // when it is tried after the renewal.
-  Victim victim = StartVictim({"--client-certificate-lifetime", "60s"});
+  // A certificate of lifetime L starts L/10 early and is renewed when a
+  // third of 1.1 L is left: here about 13 s in, and presented on the next
+  // poll (held at most 1 s), so the old certificate is still in its dates
+  // (until 20 s) when it is tried after the renewal.
+  Victim victim = StartVictim(
+      {"--client-certificate-lifetime", "20s", "--poll-timeout", "1s"});
   ASSERT_NE(victim.env, nullptr);
   E2eEnvironment& env = *victim.env;
   const RunnerSecrets& old = victim.secrets;
@@ -360,7 +363,10 @@ TEST(CertificateAttackTest, RevocationRefusesTheCertificateAtOnce) {
 }
 
 TEST(CertificateAttackTest, AShortLivedCertificateIsRenewedAndKeepsWorking) {
-  Victim victim = StartVictim({"--client-certificate-lifetime", "30s"});
+  // Renewals about 9.5 s after each issue (see above): the runner's next
+  // poll (held at most 1 s) leaves it 5 s before the certificate expires.
+  Victim victim = StartVictim(
+      {"--client-certificate-lifetime", "15s", "--poll-timeout", "1s"});
   ASSERT_NE(victim.env, nullptr);
   E2eEnvironment& env = *victim.env;
   auto first = tls::ReadClientCertificate(victim.secrets.certificate_pem);
