@@ -116,7 +116,7 @@ absl::Status InsertJob(Connection& db, const v1::Job& job,
       CachedStatement task_st,
       db.Prepare("INSERT INTO tasks (id, job_id, device_id, state, attempt, "
                  "message, created_at, finished_at) VALUES (?1, ?2, ?3, ?4, 1, "
-                 "?6, ?7, ?8)"));
+                 "?5, ?6, ?7)"));
   ASSIGN_OR_RETURN(
       CachedStatement step_st,
       db.Prepare("INSERT INTO steps (task_id, job_id, attempt, idx, name, "
@@ -126,12 +126,12 @@ absl::Status InsertJob(Connection& db, const v1::Job& job,
     task_st->Bind(2, job.id());
     task_st->Bind(3, t.device_id);
     task_st->Bind(4, static_cast<int64_t>(t.state));
-    task_st->Bind(6, t.message);
-    task_st->Bind(7, now);
+    task_st->Bind(5, t.message);
+    task_st->Bind(6, now);
     if (IsTerminal(t.state)) {
-      task_st->Bind(8, now);
+      task_st->Bind(7, now);
     } else {
-      task_st->BindNull(8);
+      task_st->BindNull(7);
     }
     RETURN_IF_ERROR(task_st->Run());
     RETURN_IF_ERROR(SetTaskPlan(db, t.id, t.plan));

@@ -17,12 +17,6 @@
 namespace mdefleet::runner::sim {
 namespace {
 
-struct OsRelease {
-  v1::OsFamily family;
-  absl::string_view product;
-  uint32_t major, minor, build, ubr;
-};
-
 constexpr OsRelease kReleases[] = {
     {v1::OS_FAMILY_WS2012R2, "Windows Server 2012 R2 Standard", 6, 3, 9600,
      21620},
@@ -53,6 +47,13 @@ absl::StatusOr<std::string> UnB64(absl::string_view s) {
 }
 
 }  // namespace
+
+const OsRelease* FindOsRelease(v1::OsFamily family) {
+  for (const OsRelease& release : kReleases) {
+    if (release.family == family) return &release;
+  }
+  return nullptr;
+}
 
 v1::ServiceState SimMachine::ServiceState(absl::string_view name) const {
   auto it = services.find(absl::AsciiStrToLower(name));
@@ -146,8 +147,8 @@ SimMachine MakeMachine(const SimProfile& profile, absl::string_view hostname,
   m.profile = profile;
   m.boot_time = boot_time;
   SimRegistry& r = m.registry;
-  for (const auto& rel : kReleases) {
-    if (rel.family != profile.os) continue;
+  if (const OsRelease* found = FindOsRelease(profile.os)) {
+    const OsRelease& rel = *found;
     r.Write(kCurrentVersionKey, "ProductName", std::string(rel.product));
     r.Write(kCurrentVersionKey, "CurrentVersion", std::string("6.3"));
     r.Write(kCurrentVersionKey, "CurrentBuildNumber", absl::StrCat(rel.build));

@@ -85,6 +85,16 @@ struct SimMachine {
   std::string NewMachineId();
 };
 
+// The release a simulated machine of an OS family runs: product name and
+// version (major.minor.build, update build revision).
+struct OsRelease {
+  v1::OsFamily family;
+  absl::string_view product;
+  uint32_t major, minor, build, ubr;
+};
+// nullptr for a family the simulator has no release of.
+const OsRelease* FindOsRelease(v1::OsFamily family);
+
 // Key for SimMachine::executions: program and args joined with '\x1f'.
 std::string ExecutionKey(absl::string_view program,
                          const std::vector<std::string>& args);

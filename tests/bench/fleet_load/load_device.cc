@@ -7,6 +7,8 @@
 #include "absl/strings/str_format.h"
 #include "common/rpc_metadata.h"
 #include "runner/client/grpc_runner_api.h"
+#include "runner/host/sim/sim_machine.h"
+#include "runner/host/sim/sim_profile.h"
 
 namespace mdefleet::bench {
 namespace {
@@ -22,23 +24,6 @@ struct Call {
   Response response;
 };
 
-struct OsRelease {
-  v1::OsFamily family;
-  const char* product;
-  uint32_t major, minor, build, revision;
-};
-// The simulated fleet's mix (runner/host/sim): the four families in turn.
-constexpr OsRelease kReleases[] = {
-    {v1::OS_FAMILY_WS2012R2, "Windows Server 2012 R2 Standard", 6, 3, 9600,
-     21620},
-    {v1::OS_FAMILY_WS2016, "Windows Server 2016 Standard", 10, 0, 14393, 6452},
-    {v1::OS_FAMILY_WS2019, "Windows Server 2019 Datacenter", 10, 0, 17763,
-     5122},
-    {v1::OS_FAMILY_WS2022, "Windows Server 2022 Datacenter", 10, 0, 20348,
-     2113},
-};
-constexpr const char* kSites[] = {"tokyo", "osaka", "nagoya"};
-
 google::protobuf::Timestamp Now() {
   const int64_t nanos = absl::ToUnixNanos(absl::Now());
   google::protobuf::Timestamp ts;
@@ -47,21 +32,25 @@ google::protobuf::Timestamp Now() {
   return ts;
 }
 
+// The simulated fleet's mix (runner/host/sim: the four OS families in turn,
+// site and role labels) under a host name of its own.
 v1::DeviceFacts InitialFacts(int number) {
-  const OsRelease& os = kReleases[number % 4];
+  const runner::sim::FleetMember member = runner::sim::FleetMemberAt(number);
+  const runner::sim::OsRelease* os =
+      runner::sim::FindOsRelease(member.profile.os);
   v1::DeviceFacts f;
   f.set_hostname(absl::StrFormat("LOAD-%06d", number));
   f.set_domain("load.example");
-  f.set_os_product(os.product);
-  f.set_os_version(
-      absl::StrCat(os.major, ".", os.minor, ".", os.build, ".", os.revision));
-  f.set_os_build(os.build);
+  if (os != nullptr) {
+    f.set_os_product(std::string(os->product));
+    f.set_os_version(
+        absl::StrCat(os->major, ".", os->minor, ".", os->build, ".", os->ubr));
+    f.set_os_build(os->build);
+  }
   f.set_runner_version("fleet-load");
-  (*f.mutable_labels())["site"] = kSites[number % 3];
-  (*f.mutable_labels())["role"] = number % 2 == 0 ? "web" : "db";
-  (*f.mutable_labels())["sim"] = "yes";
+  f.mutable_labels()->insert(member.labels.begin(), member.labels.end());
   // Built into 2019 and later; 2012 R2 and 2016 get it from md4ws.
-  f.set_sensor_installed(os.family >= v1::OS_FAMILY_WS2019);
+  f.set_sensor_installed(member.profile.os >= v1::OS_FAMILY_WS2019);
   f.set_sense_state(v1::SERVICE_STATE_STOPPED);
   f.set_onboarding_state(0);
   // A machine identity of its own (MachineGuid-shaped).
