@@ -59,6 +59,7 @@ ExternalProject_Add(win64
   CMAKE_ARGS -DCMAKE_TOOLCHAIN_FILE=${_toolchain}
              -DCMAKE_BUILD_TYPE=MinSizeRel  # as its dependencies
              -DCMAKE_FIND_ROOT_PATH=${_deps}
+             -DMDEFLEET_UNITY_BUILD=${MDEFLEET_UNITY_BUILD}
              -DMDEFLEET_HOST_PROTOC=${Protobuf_PROTOC_EXECUTABLE}
              -DMDEFLEET_HOST_GRPC_CPP_PLUGIN=$<TARGET_FILE:gRPC::grpc_cpp_plugin>
              -DZLIB_LIBRARY=${_mingw_zlib}

@@ -16,8 +16,8 @@ struct Unit {
   absl::Duration size;
 };
 
-absl::Status Bad(absl::string_view what, absl::string_view text,
-                 absl::string_view why) {
+absl::Status BadDuration(absl::string_view what, absl::string_view text,
+                         absl::string_view why) {
   return absl::InvalidArgumentError(
       absl::StrCat(what, " \"", text, "\": ", why,
                    " (expected e.g. 90s, 10m, 2h, 7d, 1h30m; units ms, s, m, "
@@ -34,9 +34,9 @@ absl::StatusOr<absl::Duration> ParseDurationText(absl::string_view text,
       {"d", absl::Hours(24)},        {"w", absl::Hours(24 * 7)},
   };
   absl::string_view rest = absl::StripAsciiWhitespace(text);
-  if (rest.empty()) return Bad(what, text, "empty duration");
+  if (rest.empty()) return BadDuration(what, text, "empty duration");
   if (rest == "0") return absl::ZeroDuration();
-  if (rest[0] == '-') return Bad(what, text, "must not be negative");
+  if (rest[0] == '-') return BadDuration(what, text, "must not be negative");
   absl::Duration total = absl::ZeroDuration();
   while (!rest.empty()) {
     size_t n = 0;
@@ -45,10 +45,10 @@ absl::StatusOr<absl::Duration> ParseDurationText(absl::string_view text,
             rest[n] == '.')) {
       ++n;
     }
-    if (n == 0) return Bad(what, text, "expected a number");
+    if (n == 0) return BadDuration(what, text, "expected a number");
     double value = 0;
     if (!absl::SimpleAtod(rest.substr(0, n), &value) || !std::isfinite(value)) {
-      return Bad(what, text, "malformed number");
+      return BadDuration(what, text, "malformed number");
     }
     rest.remove_prefix(n);
     size_t u = 0;
@@ -56,7 +56,7 @@ absl::StatusOr<absl::Duration> ParseDurationText(absl::string_view text,
            absl::ascii_isalpha(static_cast<unsigned char>(rest[u]))) {
       ++u;
     }
-    if (u == 0) return Bad(what, text, "missing unit");
+    if (u == 0) return BadDuration(what, text, "missing unit");
     const absl::string_view unit_name = rest.substr(0, u);
     rest.remove_prefix(u);
     const Unit* unit = nullptr;
@@ -64,12 +64,13 @@ absl::StatusOr<absl::Duration> ParseDurationText(absl::string_view text,
       if (candidate.name == unit_name) unit = &candidate;
     }
     if (unit == nullptr) {
-      return Bad(what, text, absl::StrCat("unknown unit \"", unit_name, "\""));
+      return BadDuration(what, text,
+                         absl::StrCat("unknown unit \"", unit_name, "\""));
     }
     total += value * unit->size;
   }
   if (total > absl::Hours(24 * 365 * 100)) {
-    return Bad(what, text, "too long");
+    return BadDuration(what, text, "too long");
   }
   return total;
 }

@@ -19,8 +19,8 @@ constexpr std::array<absl::string_view, 7> kFullDayNames = {
     "thursday", "friday", "saturday"};
 constexpr uint8_t kAllDays = 0x7f;
 
-absl::Status Bad(absl::string_view flag, absl::string_view text,
-                 absl::string_view why) {
+absl::Status BadWindow(absl::string_view flag, absl::string_view text,
+                       absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat(
       flag, " \"", text, "\": ", why, "; ", kMaintenanceWindowSyntax));
 }
@@ -76,7 +76,7 @@ absl::StatusOr<MaintenanceWindowSpec> ParseMaintenanceWindow(
   std::vector<absl::string_view> words =
       absl::StrSplit(absl::StripAsciiWhitespace(text), ' ', absl::SkipEmpty());
   if (words.size() != 2) {
-    return Bad(
+    return BadWindow(
         flag, text,
         words.size() < 2 ? "needs days and a time range" : "too many parts");
   }
@@ -86,14 +86,14 @@ absl::StatusOr<MaintenanceWindowSpec> ParseMaintenanceWindow(
     w.days = kAllDays;
   } else {
     std::vector<absl::string_view> range = absl::StrSplit(days, '-');
-    if (range.size() > 2) return Bad(flag, text, "bad day range");
+    if (range.size() > 2) return BadWindow(flag, text, "bad day range");
     std::optional<int> first = ParseDay(range[0]);
     std::optional<int> last = range.size() == 2 ? ParseDay(range[1]) : first;
     if (!first || !last) {
-      return Bad(flag, text,
-                 absl::StrCat("unknown day \"", words[0],
-                              "\" (Sun, Mon, Tue, Wed, Thu, Fri, Sat, a "
-                              "range like Mon-Fri, or daily)"));
+      return BadWindow(flag, text,
+                       absl::StrCat("unknown day \"", words[0],
+                                    "\" (Sun, Mon, Tue, Wed, Thu, Fri, Sat, a "
+                                    "range like Mon-Fri, or daily)"));
     }
     for (int d = *first;; d = (d + 1) % 7) {
       w.days |= static_cast<uint8_t>(1u << d);
@@ -106,13 +106,14 @@ absl::StatusOr<MaintenanceWindowSpec> ParseMaintenanceWindow(
   std::optional<int> end =
       times.size() == 2 ? ParseClock(times[1], true) : std::nullopt;
   if (!start || !end) {
-    return Bad(flag, text,
-               absl::StrCat("\"", words[1],
-                            "\" is not a time range HH:MM-HH:MM (00:00 to "
-                            "24:00)"));
+    return BadWindow(
+        flag, text,
+        absl::StrCat("\"", words[1],
+                     "\" is not a time range HH:MM-HH:MM (00:00 to "
+                     "24:00)"));
   }
   if (*start == *end) {
-    return Bad(flag, text, "the window starts and ends at the same time");
+    return BadWindow(flag, text, "the window starts and ends at the same time");
   }
   w.start_minute = *start;
   w.length_minutes =

@@ -19,7 +19,7 @@ namespace {
 constexpr absl::string_view kField = "parameters.proxy.";
 constexpr absl::string_view kHostPortExample = " (e.g. 10.0.0.6:8080)";
 
-absl::Status Bad(absl::string_view what) {
+absl::Status BadProxy(absl::string_view what) {
   return absl::InvalidArgumentError(what);
 }
 
@@ -109,20 +109,21 @@ bool IsIpv6(absl::string_view text) {
 }
 
 absl::Status CheckHost(absl::string_view host) {
-  if (host.empty()) return Bad("no host before the port");
+  if (host.empty()) return BadProxy("no host before the port");
   if (AllDigitsAndDots(host)) {
     if (!IsIpv4(host)) {
-      return Bad(absl::StrCat("\"", host,
-                              "\" is not an IPv4 address (four numbers "
-                              "0-255)"));
+      return BadProxy(absl::StrCat("\"", host,
+                                   "\" is not an IPv4 address (four numbers "
+                                   "0-255)"));
     }
     return absl::OkStatus();
   }
   if (!IsHostName(host)) {
-    return Bad(absl::StrCat("\"", host,
-                            "\" is not a host name (letters, digits, '-' "
-                            "and '.'), an IPv4 address or a bracketed IPv6 "
-                            "address"));
+    return BadProxy(
+        absl::StrCat("\"", host,
+                     "\" is not a host name (letters, digits, '-' "
+                     "and '.'), an IPv4 address or a bracketed IPv6 "
+                     "address"));
   }
   return absl::OkStatus();
 }
@@ -134,7 +135,8 @@ absl::StatusOr<int> ParsePort(absl::string_view text) {
     digits = digits && absl::ascii_isdigit(static_cast<unsigned char>(c));
   }
   if (!digits || !absl::SimpleAtoi(text, &port) || port < 1 || port > 65535) {
-    return Bad(absl::StrCat("port \"", text, "\" is not a number in 1-65535"));
+    return BadProxy(
+        absl::StrCat("port \"", text, "\" is not a number in 1-65535"));
   }
   return port;
 }
@@ -142,21 +144,21 @@ absl::StatusOr<int> ParsePort(absl::string_view text) {
 // "<local>;*.corp;10.*": ';'-separated entries without spaces or quotes.
 absl::Status CheckBypassList(absl::string_view list) {
   if (list.size() > proxy::kMaxSettingLength) {
-    return Bad(
+    return BadProxy(
         absl::StrCat("longer than ", proxy::kMaxSettingLength, " characters"));
   }
   int index = 0;
   for (absl::string_view entry : absl::StrSplit(list, ';')) {
     ++index;
     if (entry.empty()) {
-      return Bad(absl::StrCat("entry ", index,
-                              " is empty; separate names with one ';' "
-                              "(e.g. <local>;*.corp.contoso.com)"));
+      return BadProxy(absl::StrCat("entry ", index,
+                                   " is empty; separate names with one ';' "
+                                   "(e.g. <local>;*.corp.contoso.com)"));
     }
     if (HasSpaceOrControl(entry) || absl::StrContains(entry, '"')) {
-      return Bad(absl::StrCat("entry ", index, " \"", entry,
-                              "\" contains a space, a quote or a control "
-                              "character; separate names with ';'"));
+      return BadProxy(absl::StrCat("entry ", index, " \"", entry,
+                                   "\" contains a space, a quote or a control "
+                                   "character; separate names with ';'"));
     }
   }
   return absl::OkStatus();
@@ -171,23 +173,24 @@ absl::string_view HttpScheme(absl::string_view url) {
 
 absl::Status CheckPacUrl(absl::string_view url) {
   if (url.size() > proxy::kMaxSettingLength) {
-    return Bad(
+    return BadProxy(
         absl::StrCat("longer than ", proxy::kMaxSettingLength, " characters"));
   }
   const absl::string_view scheme = HttpScheme(url);
   if (scheme.empty()) {
-    return Bad(absl::StrCat("\"", url,
-                            "\" must start with http:// or https:// (e.g. "
-                            "http://wpad.contoso.com/proxy.pac)"));
+    return BadProxy(absl::StrCat("\"", url,
+                                 "\" must start with http:// or https:// (e.g. "
+                                 "http://wpad.contoso.com/proxy.pac)"));
   }
   if (HasSpaceOrControl(url)) {
-    return Bad("contains a space or a control character");
+    return BadProxy("contains a space or a control character");
   }
   absl::string_view rest = url.substr(scheme.size());
   const absl::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
-  if (authority.empty()) return Bad(absl::StrCat("\"", url, "\" has no host"));
+  if (authority.empty())
+    return BadProxy(absl::StrCat("\"", url, "\" has no host"));
   if (absl::StrContains(authority, '@')) {
-    return Bad("must not carry a user name or password");
+    return BadProxy("must not carry a user name or password");
   }
   if (authority.front() == '[' || absl::StrContains(authority, ':')) {
     return ParseHostPort(authority).status();
@@ -245,52 +248,54 @@ std::string Describe(const SeenProxy& p) {
 
 absl::StatusOr<HostPort> ParseHostPort(absl::string_view text) {
   if (text.empty()) {
-    return Bad(absl::StrCat("empty; expected host:port", kHostPortExample));
+    return BadProxy(
+        absl::StrCat("empty; expected host:port", kHostPortExample));
   }
-  if (text.size() > 260) return Bad("longer than 260 characters");
+  if (text.size() > 260) return BadProxy("longer than 260 characters");
   if (HasSpaceOrControl(text)) {
-    return Bad(absl::StrCat("\"", text,
-                            "\" contains a space or a control character; "
-                            "expected host:port",
-                            kHostPortExample));
+    return BadProxy(absl::StrCat("\"", text,
+                                 "\" contains a space or a control character; "
+                                 "expected host:port",
+                                 kHostPortExample));
   }
   if (absl::StrContains(text, "://")) {
-    return Bad(absl::StrCat("\"", text,
-                            "\" has a scheme; expected host:port without "
-                            "http://",
-                            kHostPortExample));
+    return BadProxy(absl::StrCat("\"", text,
+                                 "\" has a scheme; expected host:port without "
+                                 "http://",
+                                 kHostPortExample));
   }
   HostPort out;
   absl::string_view port;
   if (text.front() == '[') {
     const size_t close = text.find(']');
     if (close == absl::string_view::npos) {
-      return Bad(absl::StrCat("\"", text, "\" has no closing ']'"));
+      return BadProxy(absl::StrCat("\"", text, "\" has no closing ']'"));
     }
     const absl::string_view v6 = text.substr(1, close - 1);
     if (!IsIpv6(v6)) {
-      return Bad(absl::StrCat("\"", v6, "\" is not an IPv6 address"));
+      return BadProxy(absl::StrCat("\"", v6, "\" is not an IPv6 address"));
     }
     absl::string_view after = text.substr(close + 1);
     if (!absl::ConsumePrefix(&after, ":")) {
-      return Bad(absl::StrCat("\"", text,
-                              "\" has no port after ']'; expected "
-                              "[address]:port (e.g. "
-                              "[fd00::6]:8080)"));
+      return BadProxy(absl::StrCat("\"", text,
+                                   "\" has no port after ']'; expected "
+                                   "[address]:port (e.g. "
+                                   "[fd00::6]:8080)"));
     }
     out.host = std::string(text.substr(0, close + 1));
     port = after;
   } else {
     const size_t colon = text.rfind(':');
     if (colon == absl::string_view::npos) {
-      return Bad(absl::StrCat("\"", text, "\" has no port; expected host:port",
-                              kHostPortExample));
+      return BadProxy(absl::StrCat(
+          "\"", text, "\" has no port; expected host:port", kHostPortExample));
     }
     const absl::string_view host = text.substr(0, colon);
     if (absl::StrContains(host, ':')) {
-      return Bad(absl::StrCat("\"", text,
-                              "\": write an IPv6 address in brackets, e.g. "
-                              "[fd00::6]:8080"));
+      return BadProxy(
+          absl::StrCat("\"", text,
+                       "\": write an IPv6 address in brackets, e.g. "
+                       "[fd00::6]:8080"));
     }
     if (absl::Status s = CheckHost(host); !s.ok()) return s;
     out.host = std::string(host);
@@ -303,7 +308,7 @@ absl::StatusOr<HostPort> ParseHostPort(absl::string_view text) {
 absl::StatusOr<HostPort> ParseSchemeProxy(absl::string_view text) {
   const absl::string_view scheme = HttpScheme(text);
   if (scheme.empty()) {
-    return Bad(absl::StrCat(
+    return BadProxy(absl::StrCat(
         "\"", text,
         "\" must start with http:// or https:// (Defender Antivirus requires "
         "the scheme), e.g. http://10.0.0.6:8080"));
@@ -311,9 +316,10 @@ absl::StatusOr<HostPort> ParseSchemeProxy(absl::string_view text) {
   absl::string_view rest = text.substr(scheme.size());
   absl::ConsumeSuffix(&rest, "/");
   if (rest.find_first_of("/?#@") != absl::string_view::npos) {
-    return Bad(absl::StrCat("\"", text,
-                            "\": expected only scheme, host and port, e.g. "
-                            "http://10.0.0.6:8080"));
+    return BadProxy(
+        absl::StrCat("\"", text,
+                     "\": expected only scheme, host and port, e.g. "
+                     "http://10.0.0.6:8080"));
   }
   return ParseHostPort(rest);
 }

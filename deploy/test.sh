@@ -8,14 +8,22 @@
 # longer runs: docs/testing.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Each stage's wall time, at its end: CI's budget is 30 minutes on 2 cores.
+stage_started=$SECONDS
+stage_done() {
+  echo "==== $1: $((SECONDS - stage_started)) s (total $SECONDS s)"
+  stage_started=$SECONDS
+}
 deploy/install-deps.sh --windows --fuzz --browser
 # The dashboard's browser test drives Chromium with playwright-core, pinned in
 # tests/browser/package-lock.json. Installed here, with the other downloads,
 # so configuring and building stay offline; node_modules is not committed.
 npm ci --prefix tests/browser --no-audit --no-fund
+stage_done "dependencies"
 # ...and here it may not skip itself (it does where playwright-core is absent).
 export MDEFLEET_REQUIRE_BROWSER=1
 deploy/build.sh
+stage_done "build"
 build_dir="${MDEFLEET_BUILD_DIR:-build}"
 
 # Fuzzing (docs/testing.md): a separate clang tree of the fuzzers only. It is
@@ -49,6 +57,7 @@ if ! ctest --test-dir "$build_dir" --output-on-failure -j"$(nproc)" --timeout 60
   done <"$build_dir/Testing/Temporary/LastTestsFailed.log"
   exit 1
 fi
+stage_done "tests"
 
 if [ -n "$fuzz_build" ]; then
   if ! wait "$fuzz_build"; then
@@ -56,5 +65,7 @@ if [ -n "$fuzz_build" ]; then
     echo "==== the fuzz build failed; all of its output in $build_dir/fuzz-build.log"
     exit 1
   fi
+  stage_done "fuzz build (its rest after the tests)"
   ctest --test-dir "$fuzz_dir" --output-on-failure -j"$(nproc)"
+  stage_done "fuzzing"
 fi

@@ -12,20 +12,9 @@
 #include "common/status_macros.h"
 #include "runner/facts/defender_facts.h"
 #include "runner/facts/proxy_facts.h"
+#include "runner/facts/registry_values.h"
 
 namespace mdefleet::runner {
-namespace {
-
-// A DWORD value, or nullopt when absent or of another type.
-absl::StatusOr<std::optional<uint32_t>> ReadDword(Host& host,
-                                                  absl::string_view key,
-                                                  absl::string_view name) {
-  ASSIGN_OR_RETURN(std::optional<RegistryData> v, host.ReadValue(key, name));
-  if (!v || !std::holds_alternative<uint32_t>(*v)) return std::nullopt;
-  return std::get<uint32_t>(*v);
-}
-
-}  // namespace
 
 std::string RunnerVersion() { return MDEFLEET_RUNNER_VERSION; }
 

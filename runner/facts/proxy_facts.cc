@@ -2,31 +2,13 @@
 
 #include <optional>
 #include <string>
-#include <variant>
 
 #include "common/mde_constants.h"
 #include "common/proxy_config.h"
 #include "common/status_macros.h"
+#include "runner/facts/registry_values.h"
 
 namespace mdefleet::runner {
-namespace {
-
-absl::StatusOr<std::string> ReadString(Host& host, absl::string_view key,
-                                       absl::string_view name) {
-  ASSIGN_OR_RETURN(std::optional<RegistryData> v, host.ReadValue(key, name));
-  if (!v || !std::holds_alternative<std::string>(*v)) return std::string();
-  return std::get<std::string>(*v);
-}
-
-absl::StatusOr<std::optional<uint32_t>> ReadDword(Host& host,
-                                                  absl::string_view key,
-                                                  absl::string_view name) {
-  ASSIGN_OR_RETURN(std::optional<RegistryData> v, host.ReadValue(key, name));
-  if (!v || !std::holds_alternative<uint32_t>(*v)) return std::nullopt;
-  return std::get<uint32_t>(*v);
-}
-
-}  // namespace
 
 absl::StatusOr<v1::ProxySettings> CollectProxyFacts(Host& host) {
   v1::ProxySettings p;

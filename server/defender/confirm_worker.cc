@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/api_offboard.h"
 #include "common/status_macros.h"
+#include "server/defender/log_text.h"
 #include "server/service/log.h"
 #include "server/store/time_util.h"
 
@@ -17,16 +18,6 @@ namespace {
 
 using store::FromMicros;
 using store::ToMicros;
-
-std::string Iso(absl::Time t) {
-  if (t == absl::InfinitePast()) return "(none)";
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
-}
-
-std::string Seconds(absl::Duration d) {
-  return absl::StrCat(absl::ToInt64Seconds(absl::Ceil(d, absl::Seconds(1))),
-                      "s");
-}
 
 // What an operator checks when Defender does not list the device Active
 // (article 001).

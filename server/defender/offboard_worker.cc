@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/api_offboard.h"
 #include "common/status_macros.h"
+#include "server/defender/log_text.h"
 #include "server/service/log.h"
 #include "server/store/time_util.h"
 
@@ -22,16 +23,6 @@ using store::ToMicros;
 constexpr int kRequestStep = 0;
 constexpr int kWaitStep = 1;
 constexpr int kConfirmStep = 2;
-
-std::string Iso(absl::Time t) {
-  if (t == absl::InfinitePast()) return "(none)";
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
-}
-
-std::string Seconds(absl::Duration d) {
-  return absl::StrCat(absl::ToInt64Seconds(absl::Ceil(d, absl::Seconds(1))),
-                      "s");
-}
 
 std::string PendingText(const MachineAction& a) {
   return absl::StrCat(

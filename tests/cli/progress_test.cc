@@ -90,7 +90,7 @@ TEST(RenderProgressLineTest, FitsTheTerminalWidth) {
   // Narrow ones shrink the bar first, then cut the counts with "...".
   const std::string narrow = RenderProgressLine(job, 60);
   EXPECT_THAT(narrow, HasSubstr("[#####.....]"));
-  EXPECT_THAT(narrow, testing::EndsWith("..."));
+  EXPECT_THAT(narrow, ::testing::EndsWith("..."));
 }
 
 TEST(RenderStepSummaryTest, OneRowPerStep) {

@@ -66,7 +66,7 @@ std::string PackageFor(E2eEnvironment& env, const std::string& gateway,
   return path;
 }
 
-void ExpectAllStepsSucceeded(const v1::Task& task) {
+void ExpectTaskAndStepsSucceeded(const v1::Task& task) {
   EXPECT_EQ(task.state(), v1::TASK_STATE_SUCCEEDED) << task.DebugString();
   for (const auto& step : task.steps()) {
     EXPECT_EQ(step.state(), v1::STEP_STATE_SUCCEEDED)
@@ -105,7 +105,7 @@ TEST(ProxyEndToEnd, ConfigureProxySetThenClearReadsEveryValueBack) {
              true);
   ASSERT_EQ(set.tasks_size(), 2);
   for (const v1::Task& task : set.tasks()) {
-    ExpectAllStepsSucceeded(task);
+    ExpectTaskAndStepsSucceeded(task);
     const v1::StepResult* edr = FindStep(task, "verify_edr_proxy");
     ASSERT_NE(edr, nullptr);
     EXPECT_THAT(edr->message(), HasSubstr("TelemetryProxyServer is REG_SZ "
@@ -141,7 +141,7 @@ TEST(ProxyEndToEnd, ConfigureProxySetThenClearReadsEveryValueBack) {
              true);
   ASSERT_EQ(cleared.tasks_size(), 2);
   for (const v1::Task& task : cleared.tasks()) {
-    ExpectAllStepsSucceeded(task);
+    ExpectTaskAndStepsSucceeded(task);
     const v1::StepResult* gone = FindStep(task, "verify_edr_proxy");
     ASSERT_NE(gone, nullptr);
     EXPECT_THAT(gone->message(), HasSubstr("TelemetryProxyServer is absent"));
@@ -215,7 +215,7 @@ TEST(ProxyEndToEnd, ConnectivityTestFailsWithoutTheProxyThenPasses) {
   v1::ListTasksResponse after = RunJob(
       env, {"connectivity_test", "--target", "all", "--url-list", urls}, true);
   ASSERT_EQ(after.tasks_size(), 1);
-  ExpectAllStepsSucceeded(after.tasks(0));
+  ExpectTaskAndStepsSucceeded(after.tasks(0));
   for (const auto& step : after.tasks(0).steps()) {
     EXPECT_THAT(step.message(),
                 HasSubstr("is reachable through proxy 10.0.0.6:8080 (EDR "
@@ -244,7 +244,7 @@ TEST(ProxyEndToEnd, ConnectivityTestWithoutAListChecksThePackagesGeography) {
       true);
   ASSERT_EQ(tasks.tasks_size(), 1);
   const v1::Task& task = tasks.tasks(0);
-  ExpectAllStepsSucceeded(task);
+  ExpectTaskAndStepsSucceeded(task);
   ASSERT_GT(task.steps_size(), 5);
   EXPECT_THAT(task.steps(0).message(), HasSubstr(gateway + "commands/test"));
   std::string all;

@@ -5,6 +5,7 @@
 #include "common/artifact_validation.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/runner/test_support.h"
 
 namespace mdefleet::runner {
 namespace {
@@ -12,7 +13,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-constexpr char kWork[] = "C:\\ProgramData\\mdefleet\\work\\t1";
+using testing::kWork;
 
 TEST(ActionPolicy, ProgramsMapToFixedPaths) {
   EXPECT_EQ(*ProgramPath(v1::PROGRAM_POWERSHELL),

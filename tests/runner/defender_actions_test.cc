@@ -19,7 +19,7 @@ using ::testing::HasSubstr;
 using testing::MakeSim;
 using testing::TempDir;
 
-constexpr char kWork[] = "C:\\ProgramData\\mdefleet\\work\\t1";
+using testing::kWork;
 
 class DefenderActionsTest : public ::testing::Test {
  protected:

@@ -18,7 +18,7 @@ using ::testing::HasSubstr;
 using testing::MakeSim;
 using testing::TempDir;
 
-constexpr char kWork[] = "C:\\ProgramData\\mdefleet\\work\\t1";
+using testing::kWork;
 
 v1::RunProcessAction WithLogs() {
   v1::RunProcessAction a;

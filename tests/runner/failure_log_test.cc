@@ -15,7 +15,7 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using testing::TempDir;
 
-constexpr char kWork[] = "C:\\ProgramData\\mdefleet\\work\\t1";
+using testing::kWork;
 
 // Install.ps1's trace, "InstallPS1-$env:COMPUTERNAME.<time>.log".
 TEST(MatchesLogPattern, SeveralStars) {

@@ -19,7 +19,7 @@ using testing::MakeSim;
 using testing::Req;
 using testing::TempDir;
 
-constexpr char kWork[] = "C:\\ProgramData\\mdefleet\\work\\t1";
+using testing::kWork;
 constexpr char kNetsh[] = "C:\\Windows\\System32\\netsh.exe";
 constexpr char kUrl[] = "https://winatp-gw-cus.microsoft.com/test";
 

@@ -30,7 +30,7 @@ using testing::RecordingReporter;
 using ::testing::StartsWith;
 using testing::TempDir;
 
-constexpr uint32_t kRunInstallPs1 = 4;  // index in the 2016 onboard plan
+using testing::kRunInstallPs1;
 
 // Friday 2024-03-01 12:00 UTC.
 absl::Time Friday() {

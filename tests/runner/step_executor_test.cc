@@ -15,7 +15,7 @@ using ::testing::HasSubstr;
 using testing::MakeSim;
 using testing::TempDir;
 
-constexpr char kWork[] = "C:\\ProgramData\\mdefleet\\work\\t1";
+using testing::kWork;
 
 class StepExecutorTest : public ::testing::Test {
  protected:

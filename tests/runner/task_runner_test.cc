@@ -29,7 +29,7 @@ using testing::MakeSim;
 using testing::RecordingReporter;
 using testing::TempDir;
 
-constexpr uint32_t kRunInstallPs1 = 4;  // index in the 2016 onboard plan
+using testing::kRunInstallPs1;
 
 class TaskRunnerRestart : public ::testing::Test {
  protected:
@@ -146,7 +146,8 @@ TEST_F(TaskRunnerRestart, StartedUnsafeStepIsReportedFailedNotRerun) {
   EXPECT_TRUE(second.requests[0].has_facts());
 }
 
-TEST_F(TaskRunnerRestart, StepWhoseRunningWasNeverAcknowledgedRunsAfterRestart) {
+TEST_F(TaskRunnerRestart,
+       StepWhoseRunningWasNeverAcknowledgedRunsAfterRestart) {
   // RUNNING is acknowledged before the journal marks the step started, so a
   // step whose RUNNING report never got through certainly did not run.
   RecordingReporter first;

@@ -28,6 +28,11 @@
 
 namespace mdefleet::runner::testing {
 
+// The tests' task work directory.
+inline constexpr char kWork[] = "C:\\ProgramData\\mdefleet\\work\\t1";
+// run_install_ps1's index in the 2016 onboard plan.
+inline constexpr uint32_t kRunInstallPs1 = 4;
+
 // A fresh directory under $TMPDIR, removed when destroyed.
 class TempDir {
  public:

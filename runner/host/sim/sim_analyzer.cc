@@ -10,6 +10,7 @@
 #include "common/client_analyzer.h"
 #include "common/mde_constants.h"
 #include "common/zip/zip_archive.h"
+#include "runner/host/sim/sim_exit.h"
 #include "runner/host/sim/sim_network.h"
 #include "runner/host/windows_path.h"
 
@@ -60,14 +61,6 @@ std::string Incompressible(int mib) {
     c = static_cast<char>(x & 0xff);
   }
   return out;
-}
-
-ProcessResult Exit(int code, std::string out, std::string err = "") {
-  ProcessResult r;
-  r.exit_code = code;
-  r.stdout_text = std::move(out);
-  r.stderr_text = std::move(err);
-  return r;
 }
 
 }  // namespace

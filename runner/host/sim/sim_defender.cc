@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/mde_constants.h"
+#include "runner/host/sim/sim_exit.h"
 #include "runner/host/windows_path.h"
 
 namespace mdefleet::runner::sim {
@@ -16,13 +17,6 @@ std::optional<uint32_t> Dword(const SimMachine& m, absl::string_view key,
   auto v = m.registry.Read(key, name);
   if (v && std::holds_alternative<uint32_t>(*v)) return std::get<uint32_t>(*v);
   return std::nullopt;
-}
-
-ProcessResult Exit(int code, std::string out) {
-  ProcessResult r;
-  r.exit_code = code;
-  r.stdout_text = std::move(out);
-  return r;
 }
 
 // MpCmdRun's failure exit code (its output names the HRESULT).

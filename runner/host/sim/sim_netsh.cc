@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "runner/host/sim/sim_exit.h"
 
 namespace mdefleet::runner::sim {
 namespace {
@@ -34,13 +35,6 @@ constexpr absl::string_view kSetProxyUsage =
     "  set proxy proxy-server=\"http=myproxy;https=sproxy:88\" "
     "bypass-list=\"*.foo.com\"\r\n"
     "\r\n";
-
-ProcessResult Exit(int code, std::string out) {
-  ProcessResult r;
-  r.exit_code = code;
-  r.stdout_text = std::move(out);
-  return r;
-}
 
 // What netsh prints after set/reset and for show.
 std::string CurrentSettings(const SimMachine& m) {

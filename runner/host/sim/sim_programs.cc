@@ -16,6 +16,7 @@
 #include "common/mde_workspaces.h"
 #include "runner/host/sim/sim_analyzer.h"
 #include "runner/host/sim/sim_defender.h"
+#include "runner/host/sim/sim_exit.h"
 #include "runner/host/sim/sim_netsh.h"
 #include "runner/host/sim/sim_network.h"
 #include "runner/host/sim/sim_scripts.h"
@@ -25,14 +26,6 @@ namespace mdefleet::runner::sim {
 namespace {
 
 namespace ps1 = install_ps1;
-
-ProcessResult Exit(int code, std::string out, std::string err = "") {
-  ProcessResult r;
-  r.exit_code = code;
-  r.stdout_text = std::move(out);
-  r.stderr_text = std::move(err);
-  return r;
-}
 
 // Absolute paths stay; relative ones are relative to `base_dir`.
 std::string Resolve(absl::string_view path, absl::string_view base_dir) {

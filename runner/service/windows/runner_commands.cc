@@ -20,13 +20,14 @@
 #include "runner/service/windows/win_util.h"
 
 namespace mdefleet::runner {
-namespace {
-
-constexpr absl::Duration kStartTimeout = absl::Seconds(30);
 
 void Print(absl::string_view line) {
   std::fprintf(stderr, "mdefleet-runner: %s\n", std::string(line).c_str());
 }
+
+namespace {
+
+constexpr absl::Duration kStartTimeout = absl::Seconds(30);
 
 int Fail(absl::string_view message) {
   Print(message);
@@ -57,9 +58,10 @@ int InstallCommand() {
       "\" run, LocalSystem, automatic (delayed) start, restart after 10 s, "
       "30 s, 60 s, failure count reset after 1 day"));
   for (const std::string& setting : result->unsupported) {
-    Print(absl::StrCat("warning: this system's service control manager does "
-                       "not support ",
-                       setting, "; it was not set"));
+    Print(
+        absl::StrCat("warning: this system's service control manager does "
+                     "not support ",
+                     setting, "; it was not set"));
   }
   if (absl::Status s =
           service_win::InstallEventLogSource(service_win::kRunnerServiceName);
@@ -174,8 +176,9 @@ int ConfigureCommand(const std::vector<std::string>& args) {
   if (!host.ok()) return Fail(host.status().message());
   if (!secret_file.empty()) {
     if (!values.enrollment_secret.empty()) {
-      Print("configure: give --enrollment-secret or --enrollment-secret-file, "
-            "not both");
+      Print(
+          "configure: give --enrollment-secret or --enrollment-secret-file, "
+          "not both");
       return 2;
     }
     auto secret = (*host)->ReadFile(secret_file);
@@ -187,9 +190,8 @@ int ConfigureCommand(const std::vector<std::string>& args) {
   }
   auto written = WriteRunnerConfig(**host, config_file, values);
   if (!written.ok()) {
-    const std::string message =
-        absl::StrCat("configure: ", written.status().message(),
-                     "; nothing was written");
+    const std::string message = absl::StrCat(
+        "configure: ", written.status().message(), "; nothing was written");
     // Windows Installer does not log a custom action's output: the event
     // log is where an administrator finds why the MSI rolled back.
     if (auto events =
@@ -200,7 +202,8 @@ int ConfigureCommand(const std::vector<std::string>& args) {
     }
     return Fail(message);
   }
-  Print(absl::StrCat("wrote ", config_file, ": ", DescribeRunnerConfig(*written),
+  Print(absl::StrCat("wrote ", config_file, ": ",
+                     DescribeRunnerConfig(*written),
                      "; restart the service to use it"));
   return 0;
 }

@@ -8,7 +8,12 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
+
 namespace mdefleet::runner {
+
+// One line for the administrator on stderr: "mdefleet-runner: <line>".
+void Print(absl::string_view line);
 
 int InstallCommand();
 int StartCommand();

@@ -50,10 +50,6 @@ namespace {
 
 using service_win::EventLogWriter;
 
-void Print(absl::string_view line) {
-  std::fprintf(stderr, "mdefleet-runner: %s\n", std::string(line).c_str());
-}
-
 // Lifecycle lines go to the log and, being few, to the event log too.
 ServiceLifecycleOptions LifecycleOptions(EventLogWriter* events) {
   ServiceLifecycleOptions options;

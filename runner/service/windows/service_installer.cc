@@ -92,7 +92,7 @@ absl::Status SetOptionalConfig(SC_HANDLE service, absl::string_view name,
       error, absl::StrCat("ChangeServiceConfig2W (", what, ") ", name));
 }
 
-DWORD ToMilliseconds(absl::Duration d) {
+DWORD DelayMilliseconds(absl::Duration d) {
   return static_cast<DWORD>(absl::ToInt64Milliseconds(d));
 }
 
@@ -105,7 +105,7 @@ FailureActions FailureActionsFor(const ServiceDefinition& definition) {
   for (absl::Duration delay : definition.restart_delays) {
     SC_ACTION action{};
     action.Type = SC_ACTION_RESTART;
-    action.Delay = ToMilliseconds(delay);
+    action.Delay = DelayMilliseconds(delay);
     out.actions.push_back(action);
   }
   return out;

@@ -13,7 +13,7 @@
 namespace mdefleet::runner {
 namespace {
 
-constexpr char kSecret[] = "mdf_enroll_WriterSecretThatMustNeverLeak_123";
+constexpr char kWriterSecret[] = "mdf_enroll_WriterSecretThatMustNeverLeak_123";
 constexpr char kCaPem[] =
     "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 
@@ -32,7 +32,7 @@ class RunnerConfigWriterTest : public ::testing::Test {
     RunnerConfigValues values;
     values.server_address = "mdefleet.corp.example:7443";
     values.ca_certificate_file = ca_source_;
-    values.enrollment_secret = kSecret;
+    values.enrollment_secret = kWriterSecret;
     values.labels = "site=paris,role=dc";
     return values;
   }
@@ -47,7 +47,7 @@ class RunnerConfigWriterTest : public ::testing::Test {
     ASSERT_FALSE(written.ok());
     EXPECT_TRUE(absl::StrContains(written.status().message(), setting))
         << written.status();
-    EXPECT_FALSE(absl::StrContains(written.status().message(), kSecret));
+    EXPECT_FALSE(absl::StrContains(written.status().message(), kWriterSecret));
     EXPECT_FALSE(ConfigExists()) << "a refused configure wrote runner.conf";
   }
 
@@ -63,7 +63,7 @@ TEST_F(RunnerConfigWriterTest, WritesWhatTheServiceReadsBack) {
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   EXPECT_EQ(loaded->source, RunnerConfigSource::kConfigFile);
   EXPECT_EQ(loaded->server_address, "mdefleet.corp.example:7443");
-  EXPECT_EQ(loaded->enrollment_secret, kSecret);
+  EXPECT_EQ(loaded->enrollment_secret, kWriterSecret);
   EXPECT_EQ(loaded->labels.at("site"), "paris");
   EXPECT_EQ(loaded->labels.at("role"), "dc");
   // The CA was copied beside runner.conf: the MSI's source may go away.
@@ -113,7 +113,7 @@ TEST_F(RunnerConfigWriterTest, EmptyValuesKeepTheFileAndOtherLines) {
   auto loaded = LoadRunnerConfig(*env_.host, env_.sources);
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   EXPECT_EQ(loaded->server_address, "mdefleet2.corp.example:7443");
-  EXPECT_EQ(loaded->enrollment_secret, kSecret);
+  EXPECT_EQ(loaded->enrollment_secret, kWriterSecret);
   EXPECT_EQ(loaded->labels.at("site"), "paris");
   EXPECT_EQ(loaded->ca_certificate_pem, kCaPem);
   EXPECT_EQ(loaded->poll_wait, absl::Seconds(45));
@@ -149,7 +149,7 @@ TEST_F(RunnerConfigWriterTest, LineBreaksCannotSmuggleASetting) {
   values.labels = "site=x\nServerAddress = evil:1";
   ExpectRefused(values, "Labels");
   values = Valid();
-  values.enrollment_secret = absl::StrCat(kSecret, "\nLabels = a=b");
+  values.enrollment_secret = absl::StrCat(kWriterSecret, "\nLabels = a=b");
   ExpectRefused(values, "EnrollmentSecret");
 }
 

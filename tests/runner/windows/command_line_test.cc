@@ -27,7 +27,7 @@ using ::testing::HasSubstr;
 using testing::HelperPath;
 using testing::TempDir;
 
-constexpr char kCmd[] = "C:\\Windows\\System32\\cmd.exe";
+using testing::kCmd;
 
 // The arguments CommandLineToArgvW makes of `line` (argv[0] dropped).
 std::vector<std::wstring> Split(const std::wstring& line) {

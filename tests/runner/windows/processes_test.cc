@@ -26,7 +26,7 @@ using ::testing::HasSubstr;
 using testing::HelperPath;
 using testing::TempDir;
 
-constexpr char kCmd[] = "C:\\Windows\\System32\\cmd.exe";
+using testing::kCmd;
 
 std::string Child() { return HelperPath("windows_host_test_child.exe"); }
 

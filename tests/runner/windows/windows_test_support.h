@@ -17,6 +17,8 @@
 
 namespace mdefleet::runner::win::testing {
 
+inline constexpr char kCmd[] = "C:\\Windows\\System32\\cmd.exe";
+
 // Whether the test runs under Wine (ntdll exports wine_get_version). Some
 // checks depend on Windows behaviour Wine does not have; each says so.
 inline bool RunningUnderWine() {
