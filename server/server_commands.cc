@@ -51,6 +51,7 @@
 #include "server/service/open_files.h"
 #include "server/service/rpc_metrics_interceptor.h"
 #include "server/service/runner_handlers.h"
+#include "server/service/seen_flusher.h"
 #include "server/store/credentials.h"
 #include "server/store/devices.h"
 #include "server/store/lease_expiry.h"
@@ -74,15 +75,19 @@ constexpr int kMaxReceiveMessageSize = 4 << 20;  // 4 MiB
 // Exhausted", the operator's `jobs get` among them, instead of queueing them.
 // Long polls are asynchronous and hold no thread.
 constexpr int kIdleCallThreads = 32;
-// Each poll is one write transaction (the device's facts and last-seen time,
-// then a lease attempt), made synchronously by a poll worker. With 4 workers
-// polls were served at most 4 per group commit: at 10,000 devices the
+// A poll that leases or changes facts is one write transaction (the
+// device's facts and last-seen time, then a lease attempt), made
+// synchronously by a poll worker; idle polls only read (seen_flusher.h). With 4
+// workers polls were served at most 4 per group commit: at 10,000 devices the
 // re-polls of idle runners alone (one per device every 30 s) outran them and
 // polls queued past their deadline. With more, the group committer carries
 // more polls per transaction.
 constexpr int kPollWorkers = 32;
 // Log lines a minute about failing callers (server/service/log.h).
 constexpr int64_t kFailingCallerLinesPerMinute = 20;
+// How late an idle device's last_seen_at may be written: far below the
+// online window (minutes), and one transaction a second whatever the fleet.
+constexpr absl::Duration kSeenFlushInterval = absl::Seconds(1);
 // How long a runner refused for the connection limit waits (it adds up to as
 // much again in jitter, disconnected meanwhile).
 constexpr absl::Duration kConnectionRetryAfter = absl::Seconds(10);
@@ -349,6 +354,9 @@ absl::Status RunServe(const ServeOptions& options) {
   }
   auth::Authenticator authenticator(*db, clock);
   service::EventHub hub(*db);
+  // Idle polls' last-seen times, written once a second (seen_flusher.h).
+  service::SeenFlusher seen(*db);
+  seen.Start(kSeenFlushInterval);
   service::RunnerHandlers runner(
       *db, clock, authenticator, hub,
       {.lease_duration = options.lease_duration,
@@ -357,7 +365,8 @@ absl::Status RunServe(const ServeOptions& options) {
        .require_client_certificate = tls.require_client_certificate,
        .client_certificate_lifetime = options.client_certificate_lifetime,
        .certificate_renewals = instruments.client_certificate_renewals,
-       .enrollments = instruments.enrollments});
+       .enrollments = instruments.enrollments,
+       .seen = &seen});
   // Every outcome is exported from the start (0 until it happens), so a
   // dashboard's series do not appear out of nowhere.
   for (service::EnrollOutcome outcome : service::kEnrollOutcomes) {

@@ -163,7 +163,49 @@ absl::StatusOr<v1::PollTasksResponse> RunnerHandlers::PollOnce(
     reported = WithDerivedFacts(request.facts());
     store::HashHostIdentity(&*reported);
   }
+  if (options_.seen != nullptr) {
+    const int64_t now = store::ToMicros(clock_.Now());
+    ASSIGN_OR_RETURN(const bool idle, IdlePoll(device_id, reported, now));
+    if (idle) {
+      options_.seen->Record(device_id, now);
+      return v1::PollTasksResponse();
+    }
+  }
   return Lease(device_id, /*refresh=*/true, std::move(reported));
+}
+
+absl::StatusOr<bool> RunnerHandlers::IdlePoll(
+    absl::string_view device_id, const std::optional<v1::DeviceFacts>& reported,
+    int64_t now) {
+  bool idle = false;
+  RETURN_IF_ERROR(store_.Read([&](store::Connection& db) -> absl::Status {
+    ASSIGN_OR_RETURN(std::optional<store::DeviceRow> device,
+                     store::GetDevice(db, device_id));
+    if (!device) return absl::OkStatus();
+    v1::DeviceFacts facts = std::move(device->facts);
+    if (reported) {
+      // As Lease does: another host's identity is the write path's to
+      // record; the stored identity and the scope labels are kept.
+      if (!reported->host_identity_sha256().empty() &&
+          reported->host_identity_sha256() != facts.host_identity_sha256()) {
+        return absl::OkStatus();
+      }
+      v1::DeviceFacts merged = *reported;
+      merged.set_host_identity_sha256(facts.host_identity_sha256());
+      ASSIGN_OR_RETURN(store::DeviceAccess access,
+                       store::GetDeviceAccess(db, device_id));
+      ApplyScopeLabels(access.scope_labels, &merged);
+      ASSIGN_OR_RETURN(const bool same,
+                       store::StoredFactsMatch(db, device_id, merged));
+      if (!same) return absl::OkStatus();
+      facts = std::move(merged);
+    }
+    ASSIGN_OR_RETURN(const bool work,
+                     store::HasLeasableTask(db, device_id, facts, now));
+    idle = !work;
+    return absl::OkStatus();
+  }));
+  return idle;
 }
 
 absl::StatusOr<v1::PollTasksResponse> RunnerHandlers::TryLease(

@@ -20,6 +20,7 @@
 #include "server/metrics/family.h"
 #include "server/service/event_hub.h"
 #include "server/service/peer_identity.h"
+#include "server/service/seen_flusher.h"
 #include "server/store/store.h"
 
 namespace mdefleet::service {
@@ -43,6 +44,10 @@ struct RunnerOptions {
   // mdefleet_enrollments_total{outcome}: one per Enroll call that got past
   // the enrollment secret and the request checks; null: not counted.
   metrics::Family<metrics::Counter, 1>* enrollments = nullptr;
+  // Where a poll that finds nothing to do (and reports facts as stored)
+  // records last-seen without a write transaction of its own; null: every
+  // poll writes.
+  SeenFlusher* seen = nullptr;
 };
 
 // How an Enroll call ended (the outcome label of
@@ -115,7 +120,9 @@ class RunnerHandlers {
                          const PeerIdentity& peer = {});
 
   // One poll attempt for an authenticated device: refreshes last-seen and
-  // facts (when sent), then leases at most one task.
+  // facts (when sent), then leases at most one task. With options().seen, a
+  // poll with nothing to lease and no changed facts only reads, and its
+  // last-seen is written with others' later (SeenFlusher).
   [[nodiscard]] absl::StatusOr<v1::PollTasksResponse> PollOnce(
       absl::string_view device_id, const v1::PollTasksRequest& request);
 
@@ -173,6 +180,12 @@ class RunnerHandlers {
   [[nodiscard]] absl::StatusOr<v1::PollTasksResponse> Lease(
       absl::string_view device_id, bool refresh,
       std::optional<v1::DeviceFacts> reported);
+  // Whether the poll of `device_id` would lease nothing and change no
+  // facts: read only. False also when the write path must decide (an
+  // unknown device, another host's identity).
+  [[nodiscard]] absl::StatusOr<bool> IdlePoll(
+      absl::string_view device_id,
+      const std::optional<v1::DeviceFacts>& reported, int64_t now);
   // The certificate check of every runner call (client_certificates.h):
   // from the binding read with the token; through the store only when the
   // binding changes (a renewed or adopted certificate).

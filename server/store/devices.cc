@@ -337,25 +337,48 @@ absl::StatusOr<EnrollResult> ReenrollDevice(Connection& db,
   return result;
 }
 
+absl::StatusOr<bool> StoredFactsMatch(Connection& db,
+                                      absl::string_view device_id,
+                                      const v1::DeviceFacts& facts,
+                                      bool* sense_hash_changed) {
+  ASSIGN_OR_RETURN(CachedStatement st,
+                   db.Prepare("SELECT facts, sense_guid_sha256 FROM devices "
+                              "WHERE id = ?1"));
+  st->Bind(1, device_id);
+  ASSIGN_OR_RETURN(bool row, st->Step());
+  if (!row) {
+    return absl::NotFoundError(
+        absl::StrCat("device_id: no device \"", device_id, "\""));
+  }
+  if (sense_hash_changed != nullptr) {
+    *sense_hash_changed = st->ColumnText(1) != facts.sense_guid_sha256();
+  }
+  return st->ColumnBlob(0) == FactsBlob(facts);
+}
+
+absl::Status RecordSeen(
+    Connection& db, absl::Span<const std::pair<std::string, int64_t>> seen) {
+  ASSIGN_OR_RETURN(CachedStatement st,
+                   db.Prepare("UPDATE devices SET last_seen_at = ?2 WHERE "
+                              "id = ?1 AND last_seen_at < ?2"));
+  for (const auto& [device_id, at] : seen) {
+    st->Bind(1, device_id);
+    st->Bind(2, at);
+    RETURN_IF_ERROR(st->Run());
+    st->Reset();
+  }
+  return absl::OkStatus();
+}
+
 absl::Status RefreshDevice(Connection& db, absl::string_view device_id,
                            const v1::DeviceFacts* facts, int64_t now,
                            std::vector<std::string>* new_clone_of) {
   bool facts_changed = false;
   bool sense_hash_changed = false;
-  std::string blob;
   if (facts != nullptr) {
-    blob = FactsBlob(*facts);
-    ASSIGN_OR_RETURN(CachedStatement st,
-                     db.Prepare("SELECT facts, sense_guid_sha256 FROM devices "
-                                "WHERE id = ?1"));
-    st->Bind(1, device_id);
-    ASSIGN_OR_RETURN(bool row, st->Step());
-    if (!row) {
-      return absl::NotFoundError(
-          absl::StrCat("device_id: no device \"", device_id, "\""));
-    }
-    facts_changed = st->ColumnBlob(0) != blob;
-    sense_hash_changed = st->ColumnText(1) != facts->sense_guid_sha256();
+    ASSIGN_OR_RETURN(const bool same, StoredFactsMatch(db, device_id, *facts,
+                                                       &sense_hash_changed));
+    facts_changed = !same;
   }
   if (!facts_changed) {
     ASSIGN_OR_RETURN(CachedStatement st,
@@ -377,7 +400,7 @@ absl::Status RefreshDevice(Connection& db, absl::string_view device_id,
     st->Bind(2, facts->hostname());
     st->Bind(3, static_cast<int64_t>(facts->os_family()));
     st->Bind(4, static_cast<int64_t>(facts->mde_state()));
-    st->BindBlob(5, blob);
+    st->BindBlob(5, FactsBlob(*facts));
     st->Bind(6, now);
     BindDerived(*st, 7, *facts, mde_ids);
     RETURN_IF_ERROR(st->Run());

@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "mdefleet/v1/types.pb.h"
 #include "server/store/sqlite.h"
 
@@ -91,6 +92,19 @@ void HashHostIdentity(v1::DeviceFacts* facts);
 [[nodiscard]] absl::Status RefreshDevice(
     Connection& db, absl::string_view device_id, const v1::DeviceFacts* facts,
     int64_t now, std::vector<std::string>* new_clone_of = nullptr);
+
+// Whether the stored facts of `device_id` are `facts` (byte for byte, as
+// RefreshDevice stores them); `sense_hash_changed` (if not null): whether
+// its stored senseGuid hash differs. NotFound naming device_id.
+[[nodiscard]] absl::StatusOr<bool> StoredFactsMatch(
+    Connection& db, absl::string_view device_id, const v1::DeviceFacts& facts,
+    bool* sense_hash_changed = nullptr);
+
+// Moves each device's last_seen_at forward to its time (never back): the
+// batched record of polls that found nothing to do (service/seen_flusher.h).
+// Devices that no longer exist are skipped.
+[[nodiscard]] absl::Status RecordSeen(
+    Connection& db, absl::Span<const std::pair<std::string, int64_t>> seen);
 
 // Recomputes the stored needs of devices whose mask was computed by older
 // rules (kNeedRulesVersion). Returns how many rows changed.

@@ -168,6 +168,28 @@ absl::Status ReplaceSteps(Connection& db, const Candidate& c,
 
 }  // namespace
 
+absl::StatusOr<bool> HasLeasableTask(Connection& db,
+                                     absl::string_view device_id,
+                                     const v1::DeviceFacts& facts,
+                                     int64_t now) {
+  {
+    // Redeliver's query: a live lease the device holds (any job state: a
+    // cancelled job's task is ended by the lease attempt, a write).
+    ASSIGN_OR_RETURN(CachedStatement st,
+                     db.Prepare("SELECT 1 FROM tasks INDEXED BY "
+                                "tasks_by_device_state WHERE device_id = ?1 "
+                                "AND state IN (2, 3) AND lease_expires_at > "
+                                "?2 LIMIT 1"));
+    st->Bind(1, device_id);
+    st->Bind(2, now);
+    ASSIGN_OR_RETURN(bool held, st->Step());
+    if (held) return true;
+  }
+  ASSIGN_OR_RETURN(std::optional<Candidate> next,
+                   NextQueued(db, device_id, facts, now));
+  return next.has_value();
+}
+
 absl::StatusOr<std::optional<v1::LeasedTask>> LeaseTaskForDevice(
     Connection& db, absl::string_view device_id, const v1::DeviceFacts& facts,
     int64_t now, absl::Duration server_lease, WriteEffects* effects) {
@@ -203,15 +225,14 @@ absl::StatusOr<std::optional<v1::LeasedTask>> LeaseTaskForDevice(
       ASSIGN_OR_RETURN(
           CachedStatement st,
           db.Prepare("UPDATE tasks SET state = 2, lease_id = ?2, "
-                     "lease_expires_at = ?3, started_at = ?5, wave = ?6 "
+                     "lease_expires_at = ?3, started_at = ?4, wave = ?5 "
                      "WHERE id = ?1"));
       st->Bind(1, next->task_id);
       st->Bind(2, lease_id);
       st->Bind(3,
                RenewedLeaseExpiry(now, server_lease, now, next->lease_micros));
-      st->BindBlob(4, plan->SerializeAsString());
-      st->Bind(5, now);
-      st->Bind(6, next->wave);
+      st->Bind(4, now);
+      st->Bind(5, next->wave);
       RETURN_IF_ERROR(st->Run());
       RETURN_IF_ERROR(SetTaskPlan(db, next->task_id, *plan));
     }

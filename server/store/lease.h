@@ -26,6 +26,14 @@ namespace mdefleet::store {
     Connection& db, absl::string_view device_id, const v1::DeviceFacts& facts,
     int64_t now, absl::Duration server_lease, WriteEffects* effects);
 
+// Whether LeaseTaskForDevice would find anything (a live lease to re-deliver
+// or a task to lease now), read only: a poll answered "no work" without a
+// write when it is false (RunnerHandlers::PollOnce).
+[[nodiscard]] absl::StatusOr<bool> HasLeasableTask(Connection& db,
+                                                   absl::string_view device_id,
+                                                   const v1::DeviceFacts& facts,
+                                                   int64_t now);
+
 }  // namespace mdefleet::store
 
 #endif  // MDEFLEET_SERVER_STORE_LEASE_H_

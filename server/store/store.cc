@@ -94,17 +94,33 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(
   absl::Status migrated = Migrate(*store->writer_, clock);
   if (!migrated.ok()) return Explain(path, migrated);
 
-  ASSIGN_OR_RETURN(store->reader_,
-                   Connection::Open(path, SQLITE_OPEN_READWRITE));
-  RETURN_IF_ERROR(Configure(*store->reader_));
+  for (int i = 0; i < kReaders; ++i) {
+    ASSIGN_OR_RETURN(std::unique_ptr<Connection> reader,
+                     Connection::Open(path, SQLITE_OPEN_READWRITE));
+    RETURN_IF_ERROR(Configure(*reader));
+    store->idle_readers_.push_back(reader.get());
+    store->readers_.push_back(std::move(reader));
+  }
   store->committer_ = std::make_unique<GroupCommitter>(
       *store->writer_, /*max_batch=*/1024, write_metrics);
   return store;
 }
 
 absl::Status Store::Read(absl::FunctionRef<absl::Status(Connection&)> fn) {
-  std::lock_guard<std::mutex> lock(read_mu_);
-  return fn(*reader_);
+  Connection* reader;
+  {
+    std::unique_lock<std::mutex> lock(read_mu_);
+    reader_free_.wait(lock, [&] { return !idle_readers_.empty(); });
+    reader = idle_readers_.back();
+    idle_readers_.pop_back();
+  }
+  absl::Status result = fn(*reader);
+  {
+    std::lock_guard<std::mutex> lock(read_mu_);
+    idle_readers_.push_back(reader);
+  }
+  reader_free_.notify_one();
+  return result;
 }
 
 }  // namespace mdefleet::store

@@ -1,11 +1,13 @@
 // The server's SQLite store: one write connection behind a group committer
-// and one read connection, on a WAL database with synchronous=FULL.
+// and a few read connections, on a WAL database with synchronous=FULL.
 #ifndef MDEFLEET_SERVER_STORE_STORE_H_
 #define MDEFLEET_SERVER_STORE_STORE_H_
 
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
@@ -36,7 +38,8 @@ class Store {
   // kept when fn fails.
   [[nodiscard]] absl::Status Write(WriteFn fn) { return committer_->Write(fn); }
 
-  // Runs `fn` on the read connection (serialised with other readers).
+  // Runs `fn` on one of kReaders read connections (WAL: readers run beside
+  // each other and the writer); waits for one when all are busy.
   [[nodiscard]] absl::Status Read(
       absl::FunctionRef<absl::Status(Connection&)> fn);
 
@@ -47,9 +50,14 @@ class Store {
   Store() = default;
   std::string path_;
   std::unique_ptr<Connection> writer_;
-  std::unique_ptr<Connection> reader_;
+  // Polls read beside one another (RunnerHandlers::PollOnce); more
+  // connections than cores gains nothing.
+  static constexpr int kReaders = 4;
+  std::vector<std::unique_ptr<Connection>> readers_;
   std::unique_ptr<GroupCommitter> committer_;
   std::mutex read_mu_;
+  std::condition_variable reader_free_;
+  std::vector<Connection*> idle_readers_;
 };
 
 }  // namespace mdefleet::store
