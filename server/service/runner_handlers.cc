@@ -384,8 +384,9 @@ absl::Status RunnerHandlers::FetchArtifact(
         store::CachedStatement st,
         db.Prepare(
             "SELECT device_id, state, coalesce(lease_id, ''), "
-            "coalesce(lease_expires_at, 0), (SELECT plan FROM task_plans "
-            "WHERE task_id = tasks.id) FROM tasks WHERE id = ?1"));
+            "coalesce(lease_expires_at, 0), (SELECT p.plan FROM task_plans "
+            "tp JOIN plans p ON p.id = tp.plan_id WHERE tp.task_id = "
+            "tasks.id) FROM tasks WHERE id = ?1"));
     st->Bind(1, request.task_id());
     ASSIGN_OR_RETURN(bool row, st->Step());
     if (!row) return store::LeaseLost(request.task_id(), "does not exist");

@@ -165,7 +165,7 @@ absl::StatusOr<std::optional<ApiTask>> StartApiTask(Connection& db,
     st->Bind(3, now);
     st->Bind(4, wave);
     RETURN_IF_ERROR(st->Run());
-    RETURN_IF_ERROR(SetTaskPlan(db, task.task_id, *plan));
+    RETURN_IF_ERROR(SetTaskPlan(db, task.task_id, *plan).status());
   }
   RETURN_IF_ERROR(
       InsertSteps(db, task.task_id, task.job_id, task.attempt, *plan));

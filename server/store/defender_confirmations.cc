@@ -17,7 +17,8 @@ absl::StatusOr<bool> HandOverToServer(Connection& db, const TaskKey& task,
   {
     ASSIGN_OR_RETURN(
         CachedStatement st,
-        db.Prepare("SELECT plan FROM task_plans WHERE task_id = ?1"));
+        db.Prepare("SELECT p.plan FROM task_plans tp JOIN plans p ON "
+                   "p.id = tp.plan_id WHERE tp.task_id = ?1"));
     st->Bind(1, task.id);
     ASSIGN_OR_RETURN(bool row, st->Step());
     if (!row || !plan.ParseFromString(st->ColumnBlob(0))) {

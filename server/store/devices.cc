@@ -8,8 +8,7 @@
 #include "common/device_needs.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "server/store/deterministic_bytes.h"
 #include "server/store/settings.h"
 
 namespace mdefleet::store {
@@ -19,14 +18,7 @@ namespace {
 // in key order), so that the same facts always give the same bytes and a
 // refresh can tell "nothing changed" by comparing them.
 std::string FactsBlob(const v1::DeviceFacts& facts) {
-  std::string out;
-  {
-    google::protobuf::io::StringOutputStream stream(&out);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    facts.SerializeToCodedStream(&coded);
-  }
-  return out;
+  return DeterministicBytes(facts);
 }
 
 // A bound parameter: an integer or a text.

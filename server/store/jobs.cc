@@ -121,6 +121,7 @@ absl::Status InsertJob(Connection& db, const v1::Job& job,
       CachedStatement step_st,
       db.Prepare("INSERT INTO steps (task_id, job_id, attempt, idx, name, "
                  "state) VALUES (?1, ?2, 1, ?3, ?4, 1)"));
+  PlanIds plan_ids(db);
   for (const NewTask& t : tasks) {
     task_st->Bind(1, t.id);
     task_st->Bind(2, job.id());
@@ -134,7 +135,8 @@ absl::Status InsertJob(Connection& db, const v1::Job& job,
       task_st->BindNull(7);
     }
     RETURN_IF_ERROR(task_st->Run());
-    RETURN_IF_ERROR(SetTaskPlan(db, t.id, t.plan));
+    ASSIGN_OR_RETURN(const int64_t plan_id, plan_ids.IdOf(t.plan));
+    RETURN_IF_ERROR(SetTaskPlanId(db, t.id, plan_id));
     task_st->Reset();
     if (t.state != v1::TASK_STATE_QUEUED) continue;
     for (int i = 0; i < t.plan.steps_size(); ++i) {

@@ -35,7 +35,8 @@ absl::StatusOr<std::optional<v1::LeasedTask>> Redeliver(
             "SELECT t.id, t.job_id, t.attempt, t.lease_id, p.plan, "
             "j.kind, j.state, t.state, j.lease_micros, coalesce(t.started_at, "
             "0) FROM tasks t INDEXED BY tasks_by_device_state JOIN jobs j ON "
-            "j.id = t.job_id JOIN task_plans p ON p.task_id = t.id WHERE "
+            "j.id = t.job_id JOIN task_plans tp ON tp.task_id = t.id JOIN "
+            "plans p ON p.id = tp.plan_id WHERE "
             "t.device_id "
             "= ?1 AND t.state IN (2, 3) AND t.lease_expires_at > ?2 ORDER BY "
             "t.created_at LIMIT 1"));
@@ -140,6 +141,17 @@ absl::StatusOr<std::optional<Candidate>> NextQueued(
   }
 }
 
+// The steps stored for the candidate's attempt.
+absl::StatusOr<int64_t> CountSteps(Connection& db, const Candidate& c) {
+  ASSIGN_OR_RETURN(CachedStatement st,
+                   db.Prepare("SELECT count(*) FROM steps WHERE task_id = ?1 "
+                              "AND attempt = ?2"));
+  st->Bind(1, c.task_id);
+  st->Bind(2, c.attempt);
+  ASSIGN_OR_RETURN(bool row, st->Step());
+  return row ? st->ColumnInt(0) : 0;
+}
+
 absl::Status ReplaceSteps(Connection& db, const Candidate& c,
                           const v1::Plan& plan) {
   {
@@ -234,9 +246,15 @@ absl::StatusOr<std::optional<v1::LeasedTask>> LeaseTaskForDevice(
       st->Bind(4, now);
       st->Bind(5, next->wave);
       RETURN_IF_ERROR(st->Run());
-      RETURN_IF_ERROR(SetTaskPlan(db, next->task_id, *plan));
     }
-    RETURN_IF_ERROR(ReplaceSteps(db, *next, *plan));
+    // The plan built at submit (or at the last lease) is usually the same:
+    // its steps of this attempt are then already there.
+    ASSIGN_OR_RETURN(const bool plan_changed,
+                     SetTaskPlan(db, next->task_id, *plan));
+    ASSIGN_OR_RETURN(const int64_t steps, CountSteps(db, *next));
+    if (plan_changed || steps != plan->steps_size()) {
+      RETURN_IF_ERROR(ReplaceSteps(db, *next, *plan));
+    }
     RETURN_IF_ERROR(MoveTaskCounter(db, next->job_id, v1::TASK_STATE_QUEUED,
                                     v1::TASK_STATE_LEASED));
     RETURN_IF_ERROR(OnTaskLeased(db, next->job_id, next->counted));

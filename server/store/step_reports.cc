@@ -36,7 +36,8 @@ absl::StatusOr<v1::FailureClass> ClassifyReportedFailure(
   if (report.state() != v1::STEP_STATE_FAILED) return v1::FAILURE_CLASS_FINAL;
   ASSIGN_OR_RETURN(
       CachedStatement st,
-      db.Prepare("SELECT plan FROM task_plans WHERE task_id = ?1"));
+      db.Prepare("SELECT p.plan FROM task_plans tp JOIN plans p ON "
+                 "p.id = tp.plan_id WHERE tp.task_id = ?1"));
   st->Bind(1, report.task_id());
   ASSIGN_OR_RETURN(bool row, st->Step());
   v1::Plan plan;

@@ -71,8 +71,9 @@ absl::StatusOr<TaskPage> ListTasks(Connection& db, absl::string_view job_id,
       db.Prepare("SELECT t.rowid, t.id, t.job_id, t.device_id, d.hostname, "
                  "t.state, t.attempt, t.message, t.created_at, t.started_at, "
                  "t.finished_at, p.plan, t.not_before FROM tasks t JOIN "
-                 "devices d ON d.id = t.device_id JOIN task_plans p ON "
-                 "p.task_id = t.id WHERE t.job_id = ?1 AND (?2 "
+                 "devices d ON d.id = t.device_id JOIN task_plans tp ON "
+                 "tp.task_id = t.id JOIN plans p ON p.id = tp.plan_id WHERE "
+                 "t.job_id = ?1 AND (?2 "
                  "= 0 OR t.state = ?2) AND t.rowid > ?3 ORDER BY t.rowid "
                  "LIMIT ?4"));
   st->Bind(1, job_id);

@@ -215,8 +215,9 @@ TEST(Chaos, RolloutSurvivesServerAndRunnerKills) {
   int retried_tasks = 0;
   for (const auto& row :
        db.Query("SELECT t.id, d.hostname, p.plan, t.attempt FROM tasks t JOIN "
-                "devices d ON d.id = t.device_id JOIN task_plans p ON "
-                "p.task_id = t.id WHERE t.job_id = ?1",
+                "devices d ON d.id = t.device_id JOIN task_plans tp ON "
+                "tp.task_id = t.id JOIN plans p ON p.id = tp.plan_id WHERE "
+                "t.job_id = ?1",
                 {job_id})) {
     const std::string& task_id = row[0];
     const std::string& hostname = row[1];

@@ -18,6 +18,7 @@
 #include "server/store/jobs.h"
 #include "server/store/migration_functions.h"
 #include "server/store/store.h"
+#include "server/store/task_plans.h"
 #include "tests/server/test_env.h"
 
 namespace mdefleet::store {
@@ -371,6 +372,94 @@ TEST_F(StoreOpenTest, MigrationFunctionsHashAndRewriteFacts) {
       "SELECT mdf_facts_with_host_identity_sha256(x'ffffffff', 'h')");
   ASSERT_TRUE(bad.ok());
   EXPECT_FALSE((*bad)->Step().ok());
+}
+
+// A version-12 database, a copy of the plan with every task: version 13
+// keeps one copy per distinct plan, each task pointing at its own, and a
+// plan stored later finds the migrated copy by its hash.
+TEST_F(StoreOpenTest, AVersion12DatabaseKeepsOneCopyOfEachPlan) {
+  const std::string path = Path("v12.db");
+  v1::Plan shared;
+  shared.add_steps()->set_name("check_os");
+  shared.add_steps()->set_name("run_onboarding_script");
+  v1::Plan other = shared;
+  other.add_steps()->set_name("verify_onboarding");
+  {
+    auto raw =
+        Connection::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    ASSERT_TRUE(raw.ok());
+    Connection& db = **raw;
+    ASSERT_TRUE(RegisterMigrationFunctions(db).ok());
+    for (int i = 0; i < 12; ++i) {
+      ASSERT_TRUE(db.Exec(EmbeddedMigrations()[i].sql).ok()) << i;
+      ASSERT_TRUE(
+          db.Exec(absl::StrCat("INSERT INTO schema_migrations VALUES (", i + 1,
+                               ", '", EmbeddedMigrations()[i].file, "', 0)"))
+              .ok());
+    }
+    ASSERT_TRUE(
+        db.Exec("INSERT INTO jobs (id, kind, spec, state, created_by, "
+                "created_at) VALUES ('job-1', 'onboard', x'', 2, 'admin', 1)")
+            .ok());
+    auto device = db.PrepareOnce(
+        "INSERT INTO devices (id, token_hash, hostname, os_family, mde_state, "
+        "facts, enrolled_at, last_seen_at) VALUES (?1, ?1, ?1, 3, 1, x'', 1, "
+        "1)");
+    auto task = db.PrepareOnce(
+        "INSERT INTO tasks (id, job_id, device_id, state, created_at) VALUES "
+        "(?1, 'job-1', ?1, 1, 1)");
+    auto plan = db.PrepareOnce("INSERT INTO task_plans VALUES (?1, ?2)");
+    ASSERT_TRUE(task.ok() && plan.ok());
+    for (const auto& [id, p] : std::vector<std::pair<std::string, v1::Plan>>{
+             {"task-a", shared}, {"task-b", shared}, {"task-c", other}}) {
+      ASSERT_TRUE(device.ok());
+      (*device)->Bind(1, id);
+      ASSERT_TRUE((*device)->Run().ok());
+      (*device)->Reset();
+      (*task)->Bind(1, id);
+      ASSERT_TRUE((*task)->Run().ok());
+      (*task)->Reset();
+      (*plan)->Bind(1, id);
+      (*plan)->BindBlob(2, p.SerializeAsString());
+      ASSERT_TRUE((*plan)->Run().ok());
+      (*plan)->Reset();
+    }
+    ASSERT_TRUE(db.Exec("PRAGMA journal_mode = WAL").ok());
+  }
+  auto store = Store::Open(path, OpenMode::kExisting, clock_);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ(QueryInt(**store, "SELECT max(version) FROM schema_migrations"),
+            LatestSchemaVersion());
+  EXPECT_EQ(QueryInt(**store, "SELECT count(*) FROM plans"), 2);
+  EXPECT_EQ(QueryInt(**store, "SELECT count(*) FROM task_plans"), 3);
+  std::map<std::string, std::string> plans;
+  ASSERT_TRUE(
+      (*store)
+          ->Write([&](Connection& db) -> absl::Status {
+            ASSIGN_OR_RETURN(
+                std::unique_ptr<Statement> st,
+                db.PrepareOnce("SELECT tp.task_id, p.plan FROM task_plans tp "
+                               "JOIN plans p ON p.id = tp.plan_id"));
+            while (true) {
+              ASSIGN_OR_RETURN(bool row, st->Step());
+              if (!row) break;
+              plans[st->ColumnText(0)] = st->ColumnBlob(1);
+            }
+            // The same bytes again: the migrated copy, found by its hash.
+            ASSIGN_OR_RETURN(const bool changed,
+                             SetTaskPlan(db, "task-a", shared));
+            if (changed) return absl::InternalError("task-a's plan changed");
+            return SetTaskPlan(db, "task-b", other).status();
+          })
+          .ok());
+  EXPECT_EQ(plans["task-a"], shared.SerializeAsString());
+  EXPECT_EQ(plans["task-b"], shared.SerializeAsString());
+  EXPECT_EQ(plans["task-c"], other.SerializeAsString());
+  EXPECT_EQ(QueryInt(**store, "SELECT count(*) FROM plans"), 2);
+  EXPECT_EQ(QueryInt(**store,
+                     "SELECT count(*) FROM task_plans WHERE plan_id = (SELECT "
+                     "plan_id FROM task_plans WHERE task_id = 'task-c')"),
+            2);
 }
 
 }  // namespace

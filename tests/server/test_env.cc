@@ -226,8 +226,8 @@ std::string TestEnv::Snapshot() {
   absl::Status read = store_->Read([&](store::Connection& db) -> absl::Status {
     for (const char* table :
          {"meta", "schema_migrations", "credentials", "devices",
-          "device_labels", "artifacts", "jobs", "tasks", "task_plans", "steps",
-          "job_step_counts", "server_settings"}) {
+          "device_labels", "artifacts", "jobs", "tasks", "task_plans", "plans",
+          "steps", "job_step_counts", "server_settings"}) {
       ASSIGN_OR_RETURN(std::unique_ptr<store::Statement> st,
                        db.PrepareOnce(absl::StrCat("SELECT * FROM ", table,
                                                    " ORDER BY 1, 2")));
