@@ -212,6 +212,7 @@ def main():
     log(f"open-files limit {hard} (was {soft}); {shape}")
 
     work = tempfile.mkdtemp(prefix="mdefleet-bench.")
+    keep = False  # set when a failure's message points at the logs
     processes = []
     try:
         db = os.path.join(work, "mdefleet.db")
@@ -286,12 +287,33 @@ def main():
         peak_fds = 0
         peak_threads = 0
         enrolled = 0
+        enroll_cpu_start = (cpu_seconds(server.pid),
+                            sum(cpu_seconds(p.pid) for p in processes[1:]))
         while enrolled < args.devices:
             if time.time() - started > args.timeout:
-                sys.exit(f"only {enrolled} of {args.devices} enrolled after "
-                         f"{args.timeout:.0f}s; logs in {work}")
+                # Still report how far it got (the RPCs, the store, the
+                # server's size), then fail with the logs kept.
+                failure = (f"only {enrolled} of {args.devices} enrolled after "
+                           f"{args.timeout:.0f}s; logs in {work}")
+                keep = True
+                elapsed = time.time() - started
+                print()
+                print(f"devices                 {shape}")
+                print(f"enroll (cold start)     not done after {elapsed:.1f} s: "
+                      f"{enrolled} of {args.devices} enrolled")
+                print_server_report(
+                    text=metrics.scrape(), server=server,
+                    processes=processes, devices=args.devices,
+                    cpu=(cpu_seconds(server.pid) - enroll_cpu_start[0],
+                         sum(cpu_seconds(p.pid) for p in processes[1:])
+                         - enroll_cpu_start[1]),
+                    seconds=elapsed, during="enrollment",
+                    idle_rss=None, peak_fds=peak_fds,
+                    peak_threads=peak_threads)
+                sys.exit(failure)
             for p in processes:
                 if p.poll() is not None:
+                    keep = True
                     sys.exit(f"a process exited ({p.args[0]}: {p.returncode}); "
                              f"logs in {work}")
             peak_fds = max(peak_fds, open_fds(server.pid))
@@ -348,7 +370,6 @@ def main():
                        - runners_cpu_start)
         text = metrics.scrape()
 
-        runner_rss = sum(proc_status(p.pid, "VmRSS") for p in processes[1:])
         print()
         print(f"devices                 {shape}")
         print(f"enroll (cold start)     {enroll_seconds:8.1f} s")
@@ -356,26 +377,11 @@ def main():
         print(f"onboard job             {job_seconds:8.1f} s  ({state}; "
               f"{finished} of {args.devices} tasks final)")
         print(f"devices/s               {finished / job_seconds:8.0f}")
-        # What the job cost each side: with everything on one box, the
-        # runners' share is CPU the server did not get.
-        print(f"CPU during the job      {server_cpu:8.1f} s server, "
-              f"{runners_cpu:.1f} s runners ({os.cpu_count()} cores x "
-              f"{job_seconds:.1f} s = {os.cpu_count() * job_seconds:.1f} s)")
-        print(f"server peak RSS         {proc_status(server.pid, 'VmHWM') / 1024:8.0f} MB"
-              f"  (idle, all enrolled: {idle_rss / 1024:.0f} MB)")
-        print(f"server descriptors      {peak_fds:8d} peak")
-        print(f"server threads          {peak_threads:8d} peak")
-        print(f"runner memory / device  {runner_rss / args.devices:8.0f} kB")
-        tx = total(text, "mdefleet_sqlite_write_seconds_count")
-        tx_seconds = total(text, "mdefleet_sqlite_write_seconds_sum")
-        writes = total(text, "mdefleet_sqlite_write_batch_size_sum")
-        print(f"SQLite transactions     {tx:8.0f}  carrying {writes:.0f} writes, "
-              f"{tx_seconds:.1f} s in all"
-              + (f" ({1000 * tx_seconds / tx:.2f} ms each)" if tx else ""))
-        print()
-        print(f"{'RPC method':28s} {'calls':>8s} {'p50 ms':>9s} {'p99 ms':>9s}")
-        for method, count, p50, p99 in rpc_table(text):
-            print(f"{method:28s} {count:8d} {p50:9.1f} {p99:9.1f}")
+        print_server_report(
+            text=text, server=server, processes=processes,
+            devices=args.devices, cpu=(server_cpu, runners_cpu),
+            seconds=job_seconds, during="the job", idle_rss=idle_rss,
+            peak_fds=peak_fds, peak_threads=peak_threads)
         if timed_out:
             sys.exit(f"job {job_id} not done after {args.timeout:.0f}s")
     finally:
@@ -387,10 +393,40 @@ def main():
                 p.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 p.kill()
-        if args.keep:
+        if args.keep or keep:
             log(f"kept {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def print_server_report(text, server, processes, devices, cpu, seconds,
+                        during, idle_rss, peak_fds, peak_threads):
+    """What the server and the load cost over `seconds` of `during`."""
+    server_cpu, runners_cpu = cpu
+    runner_rss = sum(proc_status(p.pid, "VmRSS") for p in processes[1:])
+    # What each side cost: with everything on one box, the runners' share
+    # is CPU the server did not get.
+    label = f"CPU during {during}"
+    print(f"{label:23s} {server_cpu:8.1f} s server, "
+          f"{runners_cpu:.1f} s runners ({os.cpu_count()} cores x "
+          f"{seconds:.1f} s = {os.cpu_count() * seconds:.1f} s)")
+    idle = (f"  (idle, all enrolled: {idle_rss / 1024:.0f} MB)"
+            if idle_rss is not None else "")
+    print(f"server peak RSS         "
+          f"{proc_status(server.pid, 'VmHWM') / 1024:8.0f} MB{idle}")
+    print(f"server descriptors      {peak_fds:8d} peak")
+    print(f"server threads          {peak_threads:8d} peak")
+    print(f"runner memory / device  {runner_rss / devices:8.0f} kB")
+    tx = total(text, "mdefleet_sqlite_write_seconds_count")
+    tx_seconds = total(text, "mdefleet_sqlite_write_seconds_sum")
+    writes = total(text, "mdefleet_sqlite_write_batch_size_sum")
+    print(f"SQLite transactions     {tx:8.0f}  carrying {writes:.0f} writes, "
+          f"{tx_seconds:.1f} s in all"
+          + (f" ({1000 * tx_seconds / tx:.2f} ms each)" if tx else ""))
+    print()
+    print(f"{'RPC method':28s} {'calls':>8s} {'p50 ms':>9s} {'p99 ms':>9s}")
+    for method, count, p50, p99 in rpc_table(text):
+        print(f"{method:28s} {count:8d} {p50:9.1f} {p99:9.1f}")
 
 
 if __name__ == "__main__":
