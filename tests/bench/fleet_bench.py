@@ -325,12 +325,20 @@ def main():
         idle_rss = proc_status(server.pid, "VmRSS")
 
         # 2. Submit, 3. run the job.
-        submit_args = ["jobs", "submit", "onboard", "--target", "all",
+        # The submit is measured, not bounded: past the CLI's default 30 s
+        # deadline (100,000 devices) it still counts.
+        submit_args = ["--timeout", f"{args.timeout:.0f}s",
+                       "jobs", "submit", "onboard", "--target", "all",
                        "--onboarding-script", onboarding_id, "-o", "json"]
         if args.max_in_flight:
             submit_args += ["--max-in-flight", str(args.max_in_flight)]
         submit_start = time.time()
-        submitted = json.loads(ctl(*submit_args))
+        try:
+            submitted = json.loads(ctl(*submit_args))
+        except subprocess.CalledProcessError as e:
+            keep = True
+            sys.exit(f"submit failed after {time.time() - submit_start:.1f}s: "
+                     f"{e.stderr.strip()}; logs in {work}")
         submit_seconds = time.time() - submit_start
         job_id = submitted["job"]["id"]
         log(f"submitted job {job_id} in {submit_seconds:.2f}s")
