@@ -2,9 +2,12 @@
 // planning, and the bulk insert.
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -22,6 +25,7 @@
 #include "server/service/log.h"
 #include "server/store/artifacts.h"
 #include "server/store/audit.h"
+#include "server/store/deterministic_bytes.h"
 #include "server/store/devices.h"
 #include "server/store/jobs.h"
 #include "server/store/planning.h"
@@ -261,8 +265,9 @@ absl::StatusOr<v1::SubmitJobResponse> AdminHandlers::SubmitAuthorizedJob(
         if (newest) p->set_installer_msi_id(newest->id());
       }
     }
-    // Plans.
+    // Plans, each distinct one kept once (by its bytes).
     ASSIGN_OR_RETURN(PlanInputs inputs, store::PlanInputsForSpec(db, spec));
+    absl::flat_hash_map<std::string, std::shared_ptr<const v1::Plan>> shared;
     for (const store::DeviceRow& d : devices) {
       absl::StatusOr<v1::Plan> plan = BuildPlan(inputs, d.facts);
       store::NewTask task;
@@ -270,7 +275,12 @@ absl::StatusOr<v1::SubmitJobResponse> AdminHandlers::SubmitAuthorizedJob(
       if (plan.ok()) {
         RETURN_IF_ERROR(
             CheckTaskTimeoutFitsPlan(spec.policy(), *plan, d.facts.hostname()));
-        task.plan = *std::move(plan);
+        auto [it, inserted] =
+            shared.try_emplace(store::DeterministicBytes(*plan), nullptr);
+        if (inserted) {
+          it->second = std::make_shared<const v1::Plan>(*std::move(plan));
+        }
+        task.plan = it->second;
       } else if (absl::IsFailedPrecondition(plan.status())) {
         // The device cannot run this kind: its task ends failed at once.
         task.state = v1::TASK_STATE_FAILED;
@@ -285,7 +295,7 @@ absl::StatusOr<v1::SubmitJobResponse> AdminHandlers::SubmitAuthorizedJob(
         dp->set_device_id(d.id);
         dp->set_hostname(d.facts.hostname());
         dp->set_os_family(d.facts.os_family());
-        *dp->mutable_plan() = task.plan;
+        if (task.plan != nullptr) *dp->mutable_plan() = *task.plan;
         if (task.state == v1::TASK_STATE_FAILED) {
           dp->mutable_plan()->add_warnings(
               absl::StrCat("cannot run: ", task.message));

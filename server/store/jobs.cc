@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "common/api_offboard.h"
 #include "common/status_macros.h"
@@ -122,7 +123,10 @@ absl::Status InsertJob(Connection& db, const v1::Job& job,
       db.Prepare("INSERT INTO steps (task_id, job_id, attempt, idx, name, "
                  "state) VALUES (?1, ?2, 1, ?3, ?4, 1)"));
   PlanIds plan_ids(db);
+  absl::flat_hash_map<const v1::Plan*, int64_t> stored;  // per shared plan
+  static const v1::Plan* const kNoPlan = new v1::Plan();
   for (const NewTask& t : tasks) {
+    const v1::Plan& plan = t.plan != nullptr ? *t.plan : *kNoPlan;
     task_st->Bind(1, t.id);
     task_st->Bind(2, job.id());
     task_st->Bind(3, t.device_id);
@@ -135,15 +139,18 @@ absl::Status InsertJob(Connection& db, const v1::Job& job,
       task_st->BindNull(7);
     }
     RETURN_IF_ERROR(task_st->Run());
-    ASSIGN_OR_RETURN(const int64_t plan_id, plan_ids.IdOf(t.plan));
-    RETURN_IF_ERROR(SetTaskPlanId(db, t.id, plan_id));
+    auto [known, inserted] = stored.try_emplace(&plan, 0);
+    if (inserted) {
+      ASSIGN_OR_RETURN(known->second, plan_ids.IdOf(plan));
+    }
+    RETURN_IF_ERROR(SetTaskPlanId(db, t.id, known->second));
     task_st->Reset();
     if (t.state != v1::TASK_STATE_QUEUED) continue;
-    for (int i = 0; i < t.plan.steps_size(); ++i) {
+    for (int i = 0; i < plan.steps_size(); ++i) {
       step_st->Bind(1, t.id);
       step_st->Bind(2, job.id());
       step_st->Bind(3, static_cast<int64_t>(i));
-      step_st->Bind(4, t.plan.steps(i).name());
+      step_st->Bind(4, plan.steps(i).name());
       RETURN_IF_ERROR(step_st->Run());
       step_st->Reset();
     }

@@ -4,6 +4,7 @@
 #define MDEFLEET_SERVER_STORE_JOBS_H_
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,7 +26,9 @@ struct NewTask {
   std::string id;
   std::string device_id;
   v1::TaskState state = v1::TASK_STATE_QUEUED;
-  v1::Plan plan;
+  // Shared by the tasks whose plans are equal (most of a fleet-wide job's):
+  // a plan in memory is tens of kB. Null for a task that cannot run.
+  std::shared_ptr<const v1::Plan> plan;
   std::string message;
 };
 
