@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/api_offboard.h"
 #include "common/status_macros.h"
+#include "server/store/deterministic_bytes.h"
 #include "server/store/rollout.h"
 #include "server/store/task_plans.h"
 #include "server/store/time_util.h"
@@ -122,8 +123,8 @@ absl::Status InsertJob(Connection& db, const v1::Job& job,
       CachedStatement step_st,
       db.Prepare("INSERT INTO steps (task_id, job_id, attempt, idx, name, "
                  "state) VALUES (?1, ?2, 1, ?3, ?4, 1)"));
-  PlanIds plan_ids(db);
-  absl::flat_hash_map<const v1::Plan*, int64_t> stored;  // per shared plan
+  // Tasks share their plan objects (NewTask.plan): each is stored once.
+  absl::flat_hash_map<const v1::Plan*, int64_t> stored;
   static const v1::Plan* const kNoPlan = new v1::Plan();
   for (const NewTask& t : tasks) {
     const v1::Plan& plan = t.plan != nullptr ? *t.plan : *kNoPlan;
@@ -141,7 +142,7 @@ absl::Status InsertJob(Connection& db, const v1::Job& job,
     RETURN_IF_ERROR(task_st->Run());
     auto [known, inserted] = stored.try_emplace(&plan, 0);
     if (inserted) {
-      ASSIGN_OR_RETURN(known->second, plan_ids.IdOf(plan));
+      ASSIGN_OR_RETURN(known->second, StorePlan(db, DeterministicBytes(plan)));
     }
     RETURN_IF_ERROR(SetTaskPlanId(db, t.id, known->second));
     task_st->Reset();

@@ -30,15 +30,6 @@ absl::StatusOr<int64_t> StorePlan(Connection& db,
   return st->ColumnInt(0);
 }
 
-absl::StatusOr<int64_t> PlanIds::IdOf(const v1::Plan& plan) {
-  std::string bytes = DeterministicBytes(plan);
-  auto it = ids_.find(bytes);
-  if (it != ids_.end()) return it->second;
-  ASSIGN_OR_RETURN(const int64_t id, StorePlan(db_, bytes));
-  ids_.emplace(std::move(bytes), id);
-  return id;
-}
-
 absl::Status SetTaskPlanId(Connection& db, absl::string_view task_id,
                            int64_t plan_id) {
   ASSIGN_OR_RETURN(CachedStatement st,

@@ -9,7 +9,6 @@
 #include <cstdint>
 #include <string>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -22,18 +21,6 @@ namespace mdefleet::store {
 // these bytes.
 [[nodiscard]] absl::StatusOr<int64_t> StorePlan(Connection& db,
                                                 absl::string_view plan_bytes);
-
-// StorePlan for many tasks in one transaction (a job's submit): each
-// distinct plan is hashed and looked up once.
-class PlanIds {
- public:
-  explicit PlanIds(Connection& db) : db_(db) {}
-  [[nodiscard]] absl::StatusOr<int64_t> IdOf(const v1::Plan& plan);
-
- private:
-  Connection& db_;
-  absl::flat_hash_map<std::string, int64_t> ids_;  // plan bytes -> id
-};
 
 // Makes plan `plan_id` the plan of task `task_id`, replacing any earlier one.
 [[nodiscard]] absl::Status SetTaskPlanId(Connection& db,
