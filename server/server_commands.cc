@@ -15,7 +15,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -49,9 +48,11 @@
 #include "server/service/log.h"
 #include "server/service/long_poll.h"
 #include "server/service/open_files.h"
+#include "server/service/poll_queues.h"
 #include "server/service/rpc_metrics_interceptor.h"
 #include "server/service/runner_handlers.h"
 #include "server/service/seen_flusher.h"
+#include "server/service/shutdown_deadline.h"
 #include "server/store/credentials.h"
 #include "server/store/devices.h"
 #include "server/store/lease_expiry.h"
@@ -83,6 +84,10 @@ constexpr int kIdleCallThreads = 32;
 // polls queued past their deadline. With more, the group committer carries
 // more polls per transaction.
 constexpr int kPollWorkers = 32;
+// Completion queues the waiting polls are spread over (poll_queues.h): each
+// completion searches its queue's outstanding tags in Debian's libgrpc, so
+// 100,000 waiting devices are 6,250 per queue instead of 100,000 in one.
+constexpr int kPollQueues = 16;
 // Log lines a minute about failing callers (server/service/log.h).
 constexpr int64_t kFailingCallerLinesPerMinute = 20;
 // How late an idle device's last_seen_at may be written: far below the
@@ -91,6 +96,13 @@ constexpr absl::Duration kSeenFlushInterval = absl::Seconds(1);
 // How long a runner refused for the connection limit waits (it adds up to as
 // much again in jitter, disconnected meanwhile).
 constexpr absl::Duration kConnectionRetryAfter = absl::Seconds(10);
+// How long a stop may take: gRPC cancels the calls in flight after 3 s, and a
+// handler that does not check (a long SubmitJob) gets the rest before the
+// process exits anyway (shutdown_deadline.h). Exit codes: SIGTERM or SIGINT
+// whose stop did not finish, and the listener out of descriptors.
+constexpr absl::Duration kShutdownGrace = absl::Seconds(10);
+constexpr int kExitStopTooSlow = 4;
+constexpr int kExitListenerDeaf = 3;
 
 absl::Status WritePortFile(const std::string& path, int port,
                            absl::string_view flag = "--port-file") {
@@ -429,6 +441,7 @@ absl::Status RunServe(const ServeOptions& options) {
       grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, kIdleCallThreads);
   builder.RegisterService(&runner_service);
   builder.RegisterService(&admin_service);
+  service::PollQueues poll_queues(runner_service, builder, kPollQueues);
   builder.experimental().SetInterceptorCreators(
       service::RpcMetricsInterceptors({.requests = instruments.rpc_requests,
                                        .duration = instruments.rpc_duration},
@@ -439,6 +452,7 @@ absl::Status RunServe(const ServeOptions& options) {
     return absl::UnavailableError(
         absl::StrCat("--listen: cannot listen on ", options.listen));
   }
+  poll_queues.Start();
   health.store(server->GetHealthCheckService());
   if (auto* h = health.load()) h->SetServingStatus(true);
   connections.Start(absl::Milliseconds(250));
@@ -516,6 +530,7 @@ absl::Status RunServe(const ServeOptions& options) {
     if (confirmer != nullptr) confirmer->Stop();
     server->Shutdown(std::chrono::system_clock::now() +
                      std::chrono::seconds(3));
+    poll_queues.Stop();
     server->Wait();
   };
   if (!options.http_listen.empty()) {
@@ -561,11 +576,9 @@ absl::Status RunServe(const ServeOptions& options) {
         "): exiting with an error so the service manager restarts the "
         "server"));
     // Shutting down can hang without descriptors; the restart matters more.
-    std::thread([] {
-      absl::SleepFor(absl::Seconds(10));
-      LogEvent("shutdown did not finish in 10s: exiting now");
-      std::_Exit(3);
-    }).detach();
+    service::ShutdownDeadline deadline(
+        kShutdownGrace,
+        service::ExitProcessOnExpiry(kShutdownGrace, kExitListenerDeaf));
     stop_serving();
     return absl::UnavailableError(
         "the gRPC listener stopped accepting connections (out of file "
@@ -574,6 +587,10 @@ absl::Status RunServe(const ServeOptions& options) {
   LogEvent(absl::StrCat("received ",
                         signal_number == SIGTERM ? "SIGTERM" : "SIGINT",
                         ": shutting down"));
+  // A call that ignores its cancellation must not keep a stopped server up.
+  service::ShutdownDeadline deadline(
+      kShutdownGrace,
+      service::ExitProcessOnExpiry(kShutdownGrace, kExitStopTooSlow));
   stop_serving();
   LogEvent("stopped");
   return absl::OkStatus();

@@ -1,7 +1,6 @@
 #include "server/service/grpc_runner_service.h"
 
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -11,50 +10,6 @@
 
 namespace mdefleet::service {
 namespace {
-
-// One PollTasks call: handed to the LongPoller, finished by whichever thread
-// completes it; deletes itself when gRPC is done with it.
-class PollReactor final : public grpc::ServerUnaryReactor {
- public:
-  PollReactor(LongPoller& poller, PeerGuard& guard,
-              grpc::CallbackServerContext* context,
-              const v1::PollTasksRequest* request,
-              v1::PollTasksResponse* response)
-      : poller_(poller) {
-    std::string peer = context->peer();
-    std::string authorization = AuthorizationOf(*context);
-    std::lock_guard<std::mutex> lock(mu_);
-    call_ = poller_.Poll(
-        authorization, *request,
-        [this, response, &guard, peer = std::move(peer),
-         authorization](absl::StatusOr<v1::PollTasksResponse> result) {
-          if (result.ok()) {
-            *response = *std::move(result);
-            Finish(grpc::Status::OK);
-          } else {
-            Finish(ToGrpcStatus(guard.Judge(
-                peer, authorization, CallKind::kDevice, result.status())));
-          }
-        },
-        PeerOf(*context));
-  }
-
-  void OnCancel() override {
-    std::shared_ptr<PollCall> call;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      call = call_;
-    }
-    if (call) poller_.Cancel(call);
-  }
-
-  void OnDone() override { delete this; }
-
- private:
-  LongPoller& poller_;
-  std::mutex mu_;
-  std::shared_ptr<PollCall> call_;
-};
 
 // RESOURCE_EXHAUSTED with the delay in the trailing metadata when `budget`
 // is spent; OK otherwise.
@@ -87,15 +42,27 @@ grpc::Status GrpcRunnerService::Enroll(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::ServerUnaryReactor* GrpcRunnerService::PollTasks(
-    grpc::CallbackServerContext* context, const v1::PollTasksRequest* request,
-    v1::PollTasksResponse* response) {
-  if (grpc::Status refused = Refusal(budget_, *context); !refused.ok()) {
-    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    reactor->Finish(refused);
-    return reactor;
+std::shared_ptr<PollCall> GrpcRunnerService::StartPoll(
+    grpc::ServerContext& context, const v1::PollTasksRequest& request,
+    PollFinish finish) {
+  if (grpc::Status refused = Refusal(budget_, context); !refused.ok()) {
+    finish(refused, nullptr);
+    return nullptr;
   }
-  return new PollReactor(poller_, guard_, context, request, response);
+  std::string authorization = AuthorizationOf(context);
+  return poller_.Poll(
+      authorization, request,
+      [finish = std::move(finish), &guard = guard_, peer = context.peer(),
+       authorization](absl::StatusOr<v1::PollTasksResponse> result) {
+        if (result.ok()) {
+          finish(grpc::Status::OK, &*result);
+        } else {
+          finish(ToGrpcStatus(guard.Judge(peer, authorization,
+                                          CallKind::kDevice, result.status())),
+                 nullptr);
+        }
+      },
+      PeerOf(context));
 }
 
 grpc::Status GrpcRunnerService::ReportStep(grpc::ServerContext* context,

@@ -1,7 +1,11 @@
-// gRPC adapter for RunnerService: PollTasks uses the callback API so waiting
-// devices hold no thread; the other methods are synchronous.
+// gRPC adapter for RunnerService: PollTasks is asynchronous, run by
+// PollQueues (poll_queues.h), so waiting devices hold no thread; the other
+// methods are synchronous.
 #ifndef MDEFLEET_SERVER_SERVICE_GRPC_RUNNER_SERVICE_H_
 #define MDEFLEET_SERVER_SERVICE_GRPC_RUNNER_SERVICE_H_
+
+#include <functional>
+#include <memory>
 
 #include "mdefleet/v1/runner.grpc.pb.h"
 #include "server/service/connection_budget.h"
@@ -12,7 +16,7 @@
 namespace mdefleet::service {
 
 class GrpcRunnerService final
-    : public v1::RunnerService::WithCallbackMethod_PollTasks<
+    : public v1::RunnerService::WithAsyncMethod_PollTasks<
           v1::RunnerService::Service> {
  public:
   // `budget` (may be null) refuses Enroll and PollTasks while the server is
@@ -24,9 +28,19 @@ class GrpcRunnerService final
   grpc::Status Enroll(grpc::ServerContext* context,
                       const v1::EnrollRequest* request,
                       v1::EnrollResponse* response) override;
-  grpc::ServerUnaryReactor* PollTasks(grpc::CallbackServerContext* context,
-                                      const v1::PollTasksRequest* request,
-                                      v1::PollTasksResponse* response) override;
+  // Starts one PollTasks call: refused at once while the connection budget
+  // is spent (returns null), else handed to the poller. `finish` is called
+  // exactly once, on any thread, with the answer (`response` null unless
+  // the status is OK).
+  using PollFinish = std::function<void(const grpc::Status& status,
+                                        const v1::PollTasksResponse* response)>;
+  std::shared_ptr<PollCall> StartPoll(grpc::ServerContext& context,
+                                      const v1::PollTasksRequest& request,
+                                      PollFinish finish);
+  // The client of a started poll went away.
+  void CancelPoll(const std::shared_ptr<PollCall>& call) {
+    poller_.Cancel(call);
+  }
   grpc::Status ReportStep(grpc::ServerContext* context,
                           const v1::ReportStepRequest* request,
                           v1::ReportStepResponse* response) override;

@@ -297,6 +297,18 @@ TEST_F(RolloutTest, DevicesThatCannotRunTheKindCountAsFailuresAtSubmit) {
               StartsWith("paused: 1 failure exceeds --max-failures 0;"));
 }
 
+// Past 2,000 queued tasks the count starts from the offline devices
+// (jobs.cc): the same answer, found by device.
+TEST_F(RolloutTest, QueuedOfflineCountsALargeJobByItsOfflineDevices) {
+  Fleet(2010);
+  env_.clock().Advance(absl::Minutes(5));  // all offline now
+  for (int i = 0; i < 10; ++i) env_.Poll(devices_[i]);  // these come back
+  const std::string job_id = Submit(v1::RolloutPolicy());
+  v1::Job job = Job(job_id);
+  EXPECT_EQ(job.counts().queued(), 2010u);
+  EXPECT_EQ(job.rollout().queued_offline(), 2000u);
+}
+
 TEST_F(RolloutTest, TheDeadlineExpiresQueuedTasksAndTheJob) {
   Fleet(3);
   v1::RolloutPolicy policy;

@@ -1,6 +1,6 @@
 // The instruments move when the server works: group-commit histograms, the
 // long-poll gauge, and RPC counts/latencies through a real in-process gRPC
-// server (unary, server-streaming, the callback PollTasks, unknown methods).
+// server (unary, server-streaming, the asynchronous PollTasks, unknown methods).
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
@@ -17,6 +17,7 @@
 #include "server/metrics/server_metrics.h"
 #include "server/service/grpc_admin_service.h"
 #include "server/service/grpc_runner_service.h"
+#include "server/service/poll_queues.h"
 #include "server/service/long_poll.h"
 #include "server/service/peer_guard.h"
 #include "server/service/rpc_metrics_interceptor.h"
@@ -144,6 +145,8 @@ class RpcMetricsTest : public ::testing::Test {
                              &port);
     builder.RegisterService(runner_service_.get());
     builder.RegisterService(admin_service_.get());
+    poll_queues_ = std::make_unique<service::PollQueues>(*runner_service_,
+                                                         builder, 2);
     builder.experimental().SetInterceptorCreators(
         service::RpcMetricsInterceptors(
             {.requests = metrics_.rpc_requests,
@@ -152,12 +155,14 @@ class RpcMetricsTest : public ::testing::Test {
              v1::AdminService::service_full_name()}));
     server_ = builder.BuildAndStart();
     ASSERT_NE(server_, nullptr);
+    poll_queues_->Start();
     channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
                                    grpc::InsecureChannelCredentials());
   }
   void TearDown() override {
     poller_->Stop();
     if (server_) server_->Shutdown();
+    poll_queues_->Stop();
   }
 
   double Requests(const Exposition& e, absl::string_view service,
@@ -183,6 +188,7 @@ class RpcMetricsTest : public ::testing::Test {
   std::unique_ptr<service::LongPoller> poller_;
   std::unique_ptr<service::GrpcRunnerService> runner_service_;
   std::unique_ptr<service::GrpcAdminService> admin_service_;
+  std::unique_ptr<service::PollQueues> poll_queues_;
   std::unique_ptr<grpc::Server> server_;
   std::shared_ptr<grpc::Channel> channel_;
 };
