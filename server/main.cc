@@ -226,6 +226,15 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   serve
+      ->add_option(
+          "--max-tasks-in-flight", serve_options.max_tasks_in_flight,
+          "Tasks leased or running across the fleet, all jobs together, at "
+          "most: a fleet-wide job without --max-in-flight starts this many "
+          "devices, then one more as each finishes, instead of every device "
+          "at once (0: no cap)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  serve
       ->add_option("--http-max-connections-per-address",
                    serve_options.http_limits.connections_per_address,
                    "HTTP connections one address (IPv6: one /64) may hold "

@@ -378,7 +378,8 @@ absl::Status RunServe(const ServeOptions& options) {
        .client_certificate_lifetime = options.client_certificate_lifetime,
        .certificate_renewals = instruments.client_certificate_renewals,
        .enrollments = instruments.enrollments,
-       .seen = &seen});
+       .seen = &seen,
+       .max_tasks_in_flight = options.max_tasks_in_flight});
   // Every outcome is exported from the start (0 until it happens), so a
   // dashboard's series do not appear out of nowhere.
   for (service::EnrollOutcome outcome : service::kEnrollOutcomes) {
@@ -394,6 +395,7 @@ absl::Status RunServe(const ServeOptions& options) {
        .evidence_retention = options.evidence_retention});
   service::LongPoller poller(runner, clock, kPollWorkers,
                              instruments.long_polls_held);
+  poller.set_wake_cap(2 * static_cast<size_t>(options.max_tasks_in_flight));
   hub.set_waker(&poller);
   service::LeaseReaper reaper(*db, clock, hub);
   reaper.set_evidence_retention(options.evidence_retention);
@@ -464,6 +466,13 @@ absl::Status RunServe(const ServeOptions& options) {
           : absl::StrCat(" (the hard limit is ", open_files.hard, ")"),
       "; enrollments and polls refused from ", max_connections,
       " open descriptors (--max-connections)"));
+  LogEvent(options.max_tasks_in_flight > 0
+               ? absl::StrCat("tasks leased or running across the fleet: at "
+                              "most ",
+                              options.max_tasks_in_flight,
+                              " (--max-tasks-in-flight)")
+               : "tasks leased or running across the fleet: no cap "
+                 "(--max-tasks-in-flight 0)");
   reaper.Start(std::min(absl::Seconds(5), options.lease_duration / 4));
   // api_offboard: the server runs those tasks itself.
   defender::CurlHttpClient http;

@@ -59,6 +59,8 @@ struct ServeOptions {
   // Open descriptors at which Enroll and PollTasks are refused
   // (connection_budget.h); 0: derived from the open-files limit.
   int max_connections = 0;
+  // Tasks leased or running across the fleet at most (0: no cap).
+  int max_tasks_in_flight = 2000;
   // HTTP connections per address and the header deadline (http_server.h).
   http::HttpLimits http_limits{};
   // api_offboard (see server/defender/defender_config.h): all three of

@@ -1,5 +1,7 @@
 #include "server/service/event_hub.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "server/service/log.h"
@@ -43,11 +45,14 @@ void EventHub::Publish(const store::WriteEffects& effects) {
   for (const auto& [job_id, freed] : effects.freed_slots) {
     std::vector<std::string> devices;
     absl::Status read = store_.Read([&](store::Connection& db) -> absl::Status {
+      // A few candidates per slot (some are offline or mid-poll), not the
+      // 512 read before: a task ending in a fleet-wide job read 512 rows.
       ASSIGN_OR_RETURN(
           store::CachedStatement st,
           db.Prepare("SELECT device_id FROM tasks WHERE job_id = ?1 AND "
-                     "state = 1 LIMIT 512"));
+                     "state = 1 LIMIT ?2"));
       st->Bind(1, job_id);
+      st->Bind(2, std::min<int64_t>(512, std::max<int64_t>(64, freed * 8)));
       while (true) {
         ASSIGN_OR_RETURN(bool row, st->Step());
         if (!row) break;

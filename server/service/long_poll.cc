@@ -65,6 +65,7 @@ void LongPoller::Unregister(const std::shared_ptr<PollCall>& call) {
 
 void LongPoller::Wake(const std::vector<std::string>& device_ids, size_t max) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (wake_cap_ != 0 && (max == 0 || max > wake_cap_)) max = wake_cap_;
   size_t woken = 0;
   for (const std::string& id : device_ids) {
     if (max != 0 && woken >= max) break;

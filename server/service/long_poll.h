@@ -72,6 +72,13 @@ class LongPoller : public DeviceWaker {
   void Cancel(const std::shared_ptr<PollCall>& call);
 
   void Wake(const std::vector<std::string>& device_ids, size_t max) override;
+  // A wake re-tries at most `cap` devices (0: as many as asked). Serve sets
+  // twice --max-tasks-in-flight: waking more only makes them poll and find
+  // the fleet at its cap.
+  void set_wake_cap(size_t cap) {
+    std::lock_guard<std::mutex> lock(mu_);
+    wake_cap_ = cap;
+  }
 
   // Completes every waiting poll with no tasks and stops the threads.
   void Stop();
@@ -102,6 +109,7 @@ class LongPoller : public DeviceWaker {
   std::map<std::string, int> in_flight_;
   std::set<std::string> woken_in_flight_;
   bool stopping_ = false;
+  size_t wake_cap_ = 0;
   std::vector<std::thread> threads_;
 };
 

@@ -24,8 +24,8 @@ class AsyncPoll {
 
   void Request() {
     context_.AsyncNotifyWhenDone(&done_tag_);
-    service_.RequestPollTasks(&context_, &request_, &responder_, queue_,
-                              queue_, &call_tag_);
+    service_.RequestPollTasks(&context_, &request_, &responder_, queue_, queue_,
+                              &call_tag_);
   }
 
   // Handles one event of this call; returns whether the call is over (the
@@ -70,8 +70,7 @@ class AsyncPoll {
   const std::atomic<bool>& stopping_;
   grpc::ServerContext context_;
   v1::PollTasksRequest request_;
-  grpc::ServerAsyncResponseWriter<v1::PollTasksResponse> responder_{
-      &context_};
+  grpc::ServerAsyncResponseWriter<v1::PollTasksResponse> responder_{&context_};
   Tag call_tag_{this, false};
   Tag done_tag_{this, true};
   std::shared_ptr<PollCall> call_;
@@ -82,8 +81,8 @@ class AsyncPoll {
 
 }  // namespace
 
-PollQueues::PollQueues(GrpcRunnerService& service,
-                       grpc::ServerBuilder& builder, int queues)
+PollQueues::PollQueues(GrpcRunnerService& service, grpc::ServerBuilder& builder,
+                       int queues)
     : service_(service) {
   for (int i = 0; i < queues; ++i) {
     queues_.push_back(builder.AddCompletionQueue());

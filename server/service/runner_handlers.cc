@@ -201,7 +201,8 @@ absl::StatusOr<bool> RunnerHandlers::IdlePoll(
       facts = std::move(merged);
     }
     ASSIGN_OR_RETURN(const bool work,
-                     store::HasLeasableTask(db, device_id, facts, now));
+                     store::HasLeasableTask(db, device_id, facts, now,
+                                            options_.max_tasks_in_flight));
     idle = !work;
     return absl::OkStatus();
   }));
@@ -254,9 +255,10 @@ absl::StatusOr<v1::PollTasksResponse> RunnerHandlers::Lease(
       RETURN_IF_ERROR(store::RefreshDevice(
           db, device_id, reported ? &facts : nullptr, now, &new_clone_of));
     }
-    ASSIGN_OR_RETURN(
-        task, store::LeaseTaskForDevice(db, device_id, facts, now,
-                                        options_.lease_duration, &effects));
+    ASSIGN_OR_RETURN(task,
+                     store::LeaseTaskForDevice(
+                         db, device_id, facts, now, options_.lease_duration,
+                         options_.max_tasks_in_flight, &effects));
     return absl::OkStatus();
   }));
   if (copied_runner) {

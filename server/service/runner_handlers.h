@@ -48,6 +48,9 @@ struct RunnerOptions {
   // records last-seen without a write transaction of its own; null: every
   // poll writes.
   SeenFlusher* seen = nullptr;
+  // Tasks leased or running across the fleet at most (serve
+  // --max-tasks-in-flight); 0: no cap. store::LeaseTaskForDevice says why.
+  int64_t max_tasks_in_flight = 0;
 };
 
 // How an Enroll call ended (the outcome label of

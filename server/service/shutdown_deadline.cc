@@ -30,8 +30,7 @@ void ShutdownDeadline::Disarm() {
   disarmed_ = true;
 }
 
-std::function<void()> ExitProcessOnExpiry(absl::Duration grace,
-                                          int exit_code) {
+std::function<void()> ExitProcessOnExpiry(absl::Duration grace, int exit_code) {
   return [grace, exit_code] {
     LogEvent(absl::StrCat(
         "shutdown did not finish in ", absl::FormatDuration(grace),

@@ -178,12 +178,29 @@ absl::Status ReplaceSteps(Connection& db, const Candidate& c,
   return absl::OkStatus();
 }
 
+// Whether the fleet-wide cap leaves room for one more lease.
+absl::StatusOr<bool> FleetHasRoom(Connection& db, int64_t max_tasks_in_flight) {
+  if (max_tasks_in_flight <= 0) return true;
+  ASSIGN_OR_RETURN(const int64_t in_flight, FleetTasksInFlight(db));
+  return in_flight < max_tasks_in_flight;
+}
+
 }  // namespace
+
+absl::StatusOr<int64_t> FleetTasksInFlight(Connection& db) {
+  // Cancelled jobs too: their running tasks finish the step they are on.
+  ASSIGN_OR_RETURN(
+      CachedStatement st,
+      db.Prepare("SELECT coalesce(sum(leased + running), 0) FROM jobs WHERE "
+                 "state IN (1, 2, 3, 6) AND kind != 'api_offboard'"));
+  ASSIGN_OR_RETURN(bool row, st->Step());
+  return row ? st->ColumnInt(0) : 0;
+}
 
 absl::StatusOr<bool> HasLeasableTask(Connection& db,
                                      absl::string_view device_id,
-                                     const v1::DeviceFacts& facts,
-                                     int64_t now) {
+                                     const v1::DeviceFacts& facts, int64_t now,
+                                     int64_t max_tasks_in_flight) {
   {
     // Redeliver's query: a live lease the device holds (any job state: a
     // cancelled job's task is ended by the lease attempt, a write).
@@ -197,6 +214,8 @@ absl::StatusOr<bool> HasLeasableTask(Connection& db,
     ASSIGN_OR_RETURN(bool held, st->Step());
     if (held) return true;
   }
+  ASSIGN_OR_RETURN(const bool room, FleetHasRoom(db, max_tasks_in_flight));
+  if (!room) return false;
   ASSIGN_OR_RETURN(std::optional<Candidate> next,
                    NextQueued(db, device_id, facts, now));
   return next.has_value();
@@ -204,13 +223,16 @@ absl::StatusOr<bool> HasLeasableTask(Connection& db,
 
 absl::StatusOr<std::optional<v1::LeasedTask>> LeaseTaskForDevice(
     Connection& db, absl::string_view device_id, const v1::DeviceFacts& facts,
-    int64_t now, absl::Duration server_lease, WriteEffects* effects) {
+    int64_t now, absl::Duration server_lease, int64_t max_tasks_in_flight,
+    WriteEffects* effects) {
   ASSIGN_OR_RETURN(std::optional<v1::LeasedTask> held,
                    Redeliver(db, device_id, now, server_lease, effects));
   if (held) {
     RETURN_IF_ERROR(AttachMaintenanceWindows(db, &*held));
     return held;
   }
+  ASSIGN_OR_RETURN(const bool room, FleetHasRoom(db, max_tasks_in_flight));
+  if (!room) return std::nullopt;
 
   for (int tries = 0; tries < kMaxPlanFailuresPerPoll; ++tries) {
     ASSIGN_OR_RETURN(std::optional<Candidate> next,

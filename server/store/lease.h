@@ -22,9 +22,15 @@ namespace mdefleet::store {
 // the next one is tried. Leases last `server_lease` (renewed by reports and
 // heartbeats), never past the job's task timeout. At most one task; nullopt
 // when there is no work.
+//
+// `max_tasks_in_flight` (serve --max-tasks-in-flight; 0: none) caps the tasks
+// leased or running across the fleet: at the cap nothing new is leased (a
+// held lease is still re-delivered), so a fleet-wide job without
+// --max-in-flight does not start every device at once.
 [[nodiscard]] absl::StatusOr<std::optional<v1::LeasedTask>> LeaseTaskForDevice(
     Connection& db, absl::string_view device_id, const v1::DeviceFacts& facts,
-    int64_t now, absl::Duration server_lease, WriteEffects* effects);
+    int64_t now, absl::Duration server_lease, int64_t max_tasks_in_flight,
+    WriteEffects* effects);
 
 // Whether LeaseTaskForDevice would find anything (a live lease to re-deliver
 // or a task to lease now), read only: a poll answered "no work" without a
@@ -32,7 +38,12 @@ namespace mdefleet::store {
 [[nodiscard]] absl::StatusOr<bool> HasLeasableTask(Connection& db,
                                                    absl::string_view device_id,
                                                    const v1::DeviceFacts& facts,
-                                                   int64_t now);
+                                                   int64_t now,
+                                                   int64_t max_tasks_in_flight);
+
+// Tasks leased or running across the fleet (the jobs' counters; tasks the
+// server runs itself, api_offboard, are not counted).
+[[nodiscard]] absl::StatusOr<int64_t> FleetTasksInFlight(Connection& db);
 
 }  // namespace mdefleet::store
 

@@ -165,12 +165,13 @@ absl::Status EndTask(Connection& db, const TaskKey& task,
   effects->changed_jobs.insert(task.job_id);
   if (task.state == v1::TASK_STATE_LEASED ||
       task.state == v1::TASK_STATE_RUNNING) {
+    // Its slot, the job's max_in_flight or the fleet's
+    // --max-tasks-in-flight, may let a waiting device of this job lease.
     ASSIGN_OR_RETURN(CachedStatement st,
-                     db.Prepare("SELECT max_in_flight, queued FROM jobs WHERE "
-                                "id = ?1"));
+                     db.Prepare("SELECT queued FROM jobs WHERE id = ?1"));
     st->Bind(1, task.job_id);
     ASSIGN_OR_RETURN(bool row, st->Step());
-    if (row && st->ColumnInt(0) > 0 && st->ColumnInt(1) > 0) {
+    if (row && st->ColumnInt(0) > 0) {
       effects->freed_slots[task.job_id] += 1;
     }
   }

@@ -17,6 +17,7 @@ process that dies).
 
   tests/bench/fleet_bench.py [--devices 1000] [--runners 4]
       [--max-in-flight 0] [--build-dir build] [--timeout 600]
+      [--multiplexed K [--poll-wait SECONDS]]
 
 The open-files limit bounds N in this mode (one descriptor per device in the
 server, one per device in the runners): about 15,000 on a machine whose hard
@@ -183,6 +184,11 @@ def main():
     parser.add_argument("--server-prefix", default="",
                         help="run the server under this command, e.g. "
                         "\"perf record -g -o perf.data --\"")
+    parser.add_argument("--poll-wait", type=int, default=0, metavar="SECONDS",
+                        help="how long idle polls wait (multiplexed mode): "
+                        "the load's --poll-wait and the server's "
+                        "--poll-timeout, with an --online-window three times "
+                        "as long (0: their defaults, 30s and 90s)")
     parser.add_argument("--keep", action="store_true",
                         help="keep the temporary folder (logs, database)")
     args = parser.parse_args()
@@ -196,6 +202,8 @@ def main():
     load_bin = os.path.join(build, "tests", "bench", "mdefleet-fleet-load")
     if args.multiplexed < 0:
         sys.exit("--multiplexed must be a positive number of channels")
+    if args.poll_wait < 0 or (args.poll_wait and not args.multiplexed):
+        sys.exit("--poll-wait takes positive seconds, with --multiplexed")
     for b in (server_bin, ctl_bin,
               load_bin if args.multiplexed else runner_bin):
         if not os.access(b, os.X_OK):
@@ -231,7 +239,9 @@ def main():
              "--http-port-file", os.path.join(work, "http.port"),
              "--max-enrollments-per-minute", "0",
              "--max-auth-failures-per-minute", "0"]
-            + (["--allow-token-only-runners"] if args.multiplexed else []),
+            + (["--allow-token-only-runners"] if args.multiplexed else [])
+            + (["--poll-timeout", f"{args.poll_wait}s", "--online-window",
+                f"{3 * args.poll_wait}s"] if args.poll_wait else []),
             stdout=subprocess.DEVNULL,
             stderr=open(os.path.join(work, "server.log"), "w"))
         processes.append(server)
@@ -272,6 +282,8 @@ def main():
                         "--enrollment-secret-file", secret_file,
                         "--devices", str(n), "--first", str(first),
                         "--channels", str(args.multiplexed)]
+                if args.poll_wait:
+                    argv += ["--poll-wait", f"{args.poll_wait}s"]
             else:
                 argv = [runner_bin, "--server", address, "--ca-cert", ca,
                         "--enrollment-secret-file", secret_file,

@@ -15,7 +15,9 @@ using Result = absl::StatusOr<v1::PollTasksResponse>;
 
 class LongPollTest : public ::testing::Test {
  protected:
-  LongPollTest() { env_.hub().set_waker(&poller_); }
+  explicit LongPollTest(service::RunnerOptions options = {}) : env_(options) {
+    env_.hub().set_waker(&poller_);
+  }
   ~LongPollTest() override {
     poller_.Stop();
     env_.hub().set_waker(nullptr);
@@ -31,6 +33,21 @@ class LongPollTest : public ::testing::Test {
   void WaitUntilWaiting(size_t n) {
     Eventually([&] { return poller_.waiting() >= n; });
     ASSERT_EQ(poller_.waiting(), n);
+  }
+  // `waiting` polls and waits (no slot) until `holder` runs `task` to its
+  // end, which wakes it with a task.
+  void ExpectWaitsUntilTheTaskEnds(const EnrolledDevice& waiting,
+                                   const EnrolledDevice& holder,
+                                   const v1::LeasedTask& task) {
+    std::future<Result> f = StartPoll(waiting);
+    WaitUntilWaiting(1);
+    EXPECT_EQ(f.wait_for(std::chrono::milliseconds(200)),
+              std::future_status::timeout);
+    RunTaskToEnd(env_, holder, task);
+    ASSERT_EQ(f.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+    Result r = f.get();
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->tasks_size(), 1);
   }
   std::string Submit(uint32_t max_in_flight) {
     v1::SubmitJobRequest r;
@@ -83,15 +100,7 @@ TEST_F(LongPollTest, AFreedSlotWakesAnotherWaitingDevice) {
   Submit(1);
   v1::PollTasksResponse pa = env_.Poll(a);
   ASSERT_EQ(pa.tasks_size(), 1);
-  std::future<Result> fb = StartPoll(b);
-  WaitUntilWaiting(1);
-  EXPECT_EQ(fb.wait_for(std::chrono::milliseconds(200)),
-            std::future_status::timeout);
-  RunTaskToEnd(env_, a, pa.tasks(0));
-  ASSERT_EQ(fb.wait_for(std::chrono::seconds(5)), std::future_status::ready);
-  Result r = fb.get();
-  ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->tasks_size(), 1);
+  ExpectWaitsUntilTheTaskEnds(b, a, pa.tasks(0));
 }
 
 TEST_F(LongPollTest, AWrongTokenIsRefusedAtOnce) {
@@ -115,6 +124,46 @@ TEST_F(LongPollTest, CancelAndStopCompleteWaitingPolls) {
   poller_.Stop();
   ASSERT_EQ(fb.wait_for(std::chrono::seconds(5)), std::future_status::ready);
   EXPECT_TRUE(fb.get().ok());
+}
+
+// serve --max-tasks-in-flight 1: a job without --max-in-flight starts one
+// device; the next waits, parked, and is woken when that task ends.
+class FleetCapLongPollTest : public LongPollTest {
+ protected:
+  FleetCapLongPollTest() : LongPollTest({.max_tasks_in_flight = 1}) {}
+};
+
+TEST_F(FleetCapLongPollTest, TheFleetCapHoldsBackAJobWithoutMaxInFlight) {
+  EnrolledDevice a = env_.Enroll(MakeFacts("A-2019", "2019"));
+  EnrolledDevice b = env_.Enroll(MakeFacts("B-2019", "2019"));
+  Submit(0);
+  v1::PollTasksResponse pa = env_.Poll(a);
+  ASSERT_EQ(pa.tasks_size(), 1);
+  EXPECT_EQ(env_.Poll(b).tasks_size(), 0);  // the fleet is at its cap
+  // A held lease is still handed back at the cap.
+  v1::PollTasksResponse again = env_.Poll(a);
+  ASSERT_EQ(again.tasks_size(), 1);
+  EXPECT_EQ(again.tasks(0).lease_id(), pa.tasks(0).lease_id());
+
+  ExpectWaitsUntilTheTaskEnds(b, a, pa.tasks(0));
+}
+
+TEST_F(LongPollTest, AWakeCapWakesNoMoreThanItsNumber) {
+  poller_.set_wake_cap(1);
+  EnrolledDevice a = env_.Enroll(MakeFacts("A-2019", "2019"));
+  EnrolledDevice b = env_.Enroll(MakeFacts("B-2019", "2019"));
+  std::future<Result> fa = StartPoll(a);
+  std::future<Result> fb = StartPoll(b);
+  WaitUntilWaiting(2);
+  Submit(0);  // wakes every waiting device without a cap
+  Eventually([&] { return poller_.waiting() <= 1; });
+  EXPECT_EQ(poller_.waiting(), 1u);
+  // The one not woken still gets its task at its own next poll.
+  env_.clock().Advance(absl::Seconds(31));
+  for (std::future<Result>* f : {&fa, &fb}) {
+    ASSERT_EQ(f->wait_for(std::chrono::seconds(5)), std::future_status::ready);
+    ASSERT_TRUE(f->get().ok());
+  }
 }
 
 }  // namespace

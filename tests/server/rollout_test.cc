@@ -301,7 +301,7 @@ TEST_F(RolloutTest, DevicesThatCannotRunTheKindCountAsFailuresAtSubmit) {
 // (jobs.cc): the same answer, found by device.
 TEST_F(RolloutTest, QueuedOfflineCountsALargeJobByItsOfflineDevices) {
   Fleet(2010);
-  env_.clock().Advance(absl::Minutes(5));  // all offline now
+  env_.clock().Advance(absl::Minutes(5));               // all offline now
   for (int i = 0; i < 10; ++i) env_.Poll(devices_[i]);  // these come back
   const std::string job_id = Submit(v1::RolloutPolicy());
   v1::Job job = Job(job_id);
@@ -495,8 +495,7 @@ TEST_F(RetryTest, AStepNotRerunAfterARunnerRestartIsRetryable) {
                   .ReportStep(devices_[0].bearer,
                               Report(*first, index, v1::STEP_STATE_RUNNING))
                   .ok());
-  v1::ReportStepRequest failed =
-      Report(*first, index, v1::STEP_STATE_FAILED);
+  v1::ReportStepRequest failed = Report(*first, index, v1::STEP_STATE_FAILED);
   failed.set_interrupted(true);
   failed.set_task_state(v1::TASK_STATE_FAILED);
   ASSERT_TRUE(env_.runner().ReportStep(devices_[0].bearer, failed).ok());

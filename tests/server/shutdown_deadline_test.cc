@@ -28,7 +28,9 @@ TEST(ShutdownDeadlineTest, DisarmedBeforeTheGraceNeverExpires) {
 
 TEST(ShutdownDeadlineTest, DestroyedBeforeTheGraceNeverExpires) {
   std::atomic<int> expiries{0};
-  { ShutdownDeadline deadline(absl::Hours(1), [&expiries] { ++expiries; }); }
+  {
+    ShutdownDeadline deadline(absl::Hours(1), [&expiries] { ++expiries; });
+  }
   EXPECT_EQ(expiries.load(), 0);
 }
 

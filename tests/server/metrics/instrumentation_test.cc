@@ -1,6 +1,7 @@
 // The instruments move when the server works: group-commit histograms, the
 // long-poll gauge, and RPC counts/latencies through a real in-process gRPC
-// server (unary, server-streaming, the asynchronous PollTasks, unknown methods).
+// server (unary, server-streaming, the asynchronous PollTasks, unknown
+// methods).
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
@@ -17,9 +18,9 @@
 #include "server/metrics/server_metrics.h"
 #include "server/service/grpc_admin_service.h"
 #include "server/service/grpc_runner_service.h"
-#include "server/service/poll_queues.h"
 #include "server/service/long_poll.h"
 #include "server/service/peer_guard.h"
+#include "server/service/poll_queues.h"
 #include "server/service/rpc_metrics_interceptor.h"
 #include "server/store/store.h"
 #include "tests/server/metrics/exposition_parser.h"
@@ -145,8 +146,8 @@ class RpcMetricsTest : public ::testing::Test {
                              &port);
     builder.RegisterService(runner_service_.get());
     builder.RegisterService(admin_service_.get());
-    poll_queues_ = std::make_unique<service::PollQueues>(*runner_service_,
-                                                         builder, 2);
+    poll_queues_ =
+        std::make_unique<service::PollQueues>(*runner_service_, builder, 2);
     builder.experimental().SetInterceptorCreators(
         service::RpcMetricsInterceptors(
             {.requests = metrics_.rpc_requests,
