@@ -8,6 +8,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
+#include "tests/testing/eventually.h"
 
 namespace mdefleet::runner {
 namespace {
@@ -197,7 +198,9 @@ TEST(ServiceLifecycle, StopDuringStartSkipsRun) {
   ServiceLifecycle lifecycle(body, recorder.reporter(), FastOptions());
   absl::Status result = absl::UnknownError("not run");
   std::thread t([&] { result = lifecycle.Execute(); });
-  absl::SleepFor(absl::Milliseconds(60));  // a few START_PENDING heartbeats
+  // A few START_PENDING heartbeats first.
+  ASSERT_TRUE(mdefleet::testing::Eventually(
+      [&] { return recorder.reports().size() >= 3; }));
   lifecycle.RequestStop("Ctrl+C");
   release.Notify();
   t.join();
