@@ -586,8 +586,7 @@ absl::Status RunServe(const ServeOptions& options) {
         "server"));
     // Shutting down can hang without descriptors; the restart matters more.
     service::ShutdownDeadline deadline(
-        kShutdownGrace,
-        service::ExitProcessOnExpiry(kShutdownGrace, kExitListenerDeaf));
+        kShutdownGrace, service::ExitProcessOnExpiry(kExitListenerDeaf));
     stop_serving();
     return absl::UnavailableError(
         "the gRPC listener stopped accepting connections (out of file "
@@ -598,8 +597,7 @@ absl::Status RunServe(const ServeOptions& options) {
                         ": shutting down"));
   // A call that ignores its cancellation must not keep a stopped server up.
   service::ShutdownDeadline deadline(
-      kShutdownGrace,
-      service::ExitProcessOnExpiry(kShutdownGrace, kExitStopTooSlow));
+      kShutdownGrace, service::ExitProcessOnExpiry(kExitStopTooSlow));
   stop_serving();
   LogEvent("stopped");
   return absl::OkStatus();

@@ -8,15 +8,14 @@
 
 namespace mdefleet::service {
 
-ShutdownDeadline::ShutdownDeadline(absl::Duration grace,
-                                   std::function<void()> on_expiry) {
+ShutdownDeadline::ShutdownDeadline(absl::Duration grace, Expiry on_expiry) {
   thread_ = std::thread([this, grace, on_expiry = std::move(on_expiry)] {
     bool disarmed;
     {
       absl::MutexLock lock(&mu_);
       disarmed = mu_.AwaitWithTimeout(absl::Condition(&disarmed_), grace);
     }
-    if (!disarmed) on_expiry();
+    if (!disarmed) on_expiry(grace);
   });
 }
 
@@ -30,8 +29,8 @@ void ShutdownDeadline::Disarm() {
   disarmed_ = true;
 }
 
-std::function<void()> ExitProcessOnExpiry(absl::Duration grace, int exit_code) {
-  return [grace, exit_code] {
+ShutdownDeadline::Expiry ExitProcessOnExpiry(int exit_code) {
+  return [exit_code](absl::Duration grace) {
     LogEvent(absl::StrCat(
         "shutdown did not finish in ", absl::FormatDuration(grace),
         " (a call still running): exiting now; an unfinished write is rolled "

@@ -17,9 +17,10 @@ namespace mdefleet::service {
 
 class ShutdownDeadline {
  public:
-  // Runs `on_expiry` on a thread of its own once `grace` has passed, unless
-  // Disarm() or the destructor came first.
-  ShutdownDeadline(absl::Duration grace, std::function<void()> on_expiry);
+  // Runs `on_expiry(grace)` on a thread of its own once `grace` has passed,
+  // unless Disarm() or the destructor came first.
+  using Expiry = std::function<void(absl::Duration grace)>;
+  ShutdownDeadline(absl::Duration grace, Expiry on_expiry);
   ~ShutdownDeadline();  // disarms and waits for the thread
 
   ShutdownDeadline(const ShutdownDeadline&) = delete;
@@ -33,10 +34,10 @@ class ShutdownDeadline {
   std::thread thread_;
 };
 
-// Serve's expiry: logs that the stop did not finish within `grace` and ends
-// the process with `exit_code` without running destructors (they would wait
-// for the same call).
-std::function<void()> ExitProcessOnExpiry(absl::Duration grace, int exit_code);
+// Serve's expiry: logs that the stop did not finish within its grace and
+// ends the process with `exit_code` without running destructors (they would
+// wait for the same call).
+ShutdownDeadline::Expiry ExitProcessOnExpiry(int exit_code);
 
 }  // namespace mdefleet::service
 

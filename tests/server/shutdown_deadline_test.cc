@@ -13,14 +13,15 @@ namespace {
 TEST(ShutdownDeadlineTest, ExpiresWhenTheStopOutlastsTheGrace) {
   absl::Notification expired;
   ShutdownDeadline deadline(absl::Milliseconds(1),
-                            [&expired] { expired.Notify(); });
+                            [&expired](absl::Duration) { expired.Notify(); });
   EXPECT_TRUE(expired.WaitForNotificationWithTimeout(absl::Seconds(30)));
 }
 
 TEST(ShutdownDeadlineTest, DisarmedBeforeTheGraceNeverExpires) {
   std::atomic<int> expiries{0};
   {
-    ShutdownDeadline deadline(absl::Hours(1), [&expiries] { ++expiries; });
+    ShutdownDeadline deadline(absl::Hours(1),
+                              [&expiries](absl::Duration) { ++expiries; });
     deadline.Disarm();
   }  // joins the thread: it has returned without running the expiry
   EXPECT_EQ(expiries.load(), 0);
@@ -29,7 +30,8 @@ TEST(ShutdownDeadlineTest, DisarmedBeforeTheGraceNeverExpires) {
 TEST(ShutdownDeadlineTest, DestroyedBeforeTheGraceNeverExpires) {
   std::atomic<int> expiries{0};
   {
-    ShutdownDeadline deadline(absl::Hours(1), [&expiries] { ++expiries; });
+    ShutdownDeadline deadline(absl::Hours(1),
+                              [&expiries](absl::Duration) { ++expiries; });
   }
   EXPECT_EQ(expiries.load(), 0);
 }
