@@ -11,6 +11,7 @@
 #include "runner/client/lease_keeper.h"
 #include "runner/client/log.h"
 #include "runner/client/reboot_resume.h"
+#include "runner/client/task_state.h"
 #include "runner/executor/action_policy.h"
 #include "runner/executor/evidence.h"
 #include "runner/executor/step_executor.h"
@@ -87,6 +88,27 @@ class Run {
   TaskOutcome Go();
 
  private:
+  // A step run now (not replayed from the journal): its result, or how the
+  // run ended before there was one (cancelled, stopped, rebooting).
+  struct FreshStep {
+    std::optional<TaskOutcome> end;
+    StepResult result;
+    // Started before a restart and not run again (not rerun_safe).
+    bool interrupted = false;
+  };
+
+  // The journal and the work directory; an outcome when the task cannot run.
+  std::optional<TaskOutcome> Open();
+  FreshStep RunStep(uint32_t index, const v1::PlannedStep& step,
+                    const std::optional<JournalEntry>& entry,
+                    StepExecutor& executor, RebootResume& reboots);
+  v1::ReportStepRequest FinalReport(uint32_t index, const FreshStep& run,
+                                    v1::TaskState task_state) const;
+  // Sends a step's final report; an outcome when the run ends with it.
+  std::optional<TaskOutcome> Deliver(uint32_t index,
+                                     const v1::PlannedStep& step,
+                                     v1::ReportStepRequest report);
+
   TaskOutcome End(TaskEnd end, std::string summary, bool cleanup) {
     if (cleanup) {
       if (journal_) journal_->Remove().IgnoreError();
@@ -279,12 +301,13 @@ class Run {
   const TaskRunnerOptions& opts_;
   std::optional<TaskJournal> journal_;
   std::string work_dir_;
+  std::optional<std::string> setup_error_;
   absl::Duration heartbeat_interval_;
   Sent progress_sent_ = Sent::kAcked;
   std::string progress_why_;
 };
 
-TaskOutcome Run::Go() {
+std::optional<TaskOutcome> Run::Open() {
   auto work_dir = TaskWorkDirectory(host_.StateDirectory(), task_.task_id());
   if (!work_dir.ok()) {
     return End(TaskEnd::kRejected, std::string(work_dir.status().message()),
@@ -299,31 +322,147 @@ TaskOutcome Run::Go() {
   }
   journal_.emplace(*std::move(journal));
   work_dir_ = *work_dir;
-  std::optional<std::string> setup_error;
+  // Every step run fails with this, reported (the task does not vanish).
   if (absl::Status s = host_.CreateDirectories(work_dir_); !s.ok()) {
-    setup_error = absl::StrCat("cannot create the work directory ", work_dir_,
-                               ": ", s.message());
+    setup_error_ = absl::StrCat("cannot create the work directory ", work_dir_,
+                                ": ", s.message());
   }
+  if (task_.plan().steps_size() == 0) {
+    return End(TaskEnd::kRejected, "the plan has no steps", true);
+  }
+  return std::nullopt;
+}
+
+Run::FreshStep Run::RunStep(uint32_t index, const v1::PlannedStep& step,
+                            const std::optional<JournalEntry>& entry,
+                            StepExecutor& executor, RebootResume& reboots) {
+  FreshStep out;
+  if (opts_.stop != nullptr && opts_.stop->HasBeenNotified()) {
+    out.end = Stopped(Sent::kInterrupted, "runner stopping", index);
+    return out;
+  }
+  const ProgressReporter progress = [&](absl::string_view message) {
+    return ReportProgress(index, message);
+  };
+  RebootStep resumed;
+  {
+    // Waiting for a restart that has not happened yet keeps the lease.
+    LeaseKeeper keeper(reporter_, task_, index, heartbeat_interval_);
+    resumed = reboots.Resume(index, step, progress);
+  }
+  if ((out.end = Rebooted(resumed, index))) return out;
+  if (resumed.next == RebootStep::Next::kReport) {
+    out.result = resumed.result;
+    return out;
+  }
+  if (entry && !step.rerun_safe() &&
+      resumed.next != RebootStep::Next::kRunAgain) {
+    // Started before a restart and may have done part of its work.
+    out.result.state = v1::STEP_STATE_FAILED;
+    out.result.message = std::string(kNotRerunMessage);
+    // When it was started, before the restart.
+    out.result.started_at =
+        absl::FromUnixSeconds(entry->report.started_at().seconds()) +
+        absl::Nanoseconds(entry->report.started_at().nanos());
+    out.result.finished_at = opts_.clock->Now();
+    out.interrupted = true;
+    return out;
+  }
+  // RUNNING is acknowledged before the journal says "started", so a step is
+  // only ever marked as possibly run once the server knows.
+  v1::ReportStepRequest running = Base(index);
+  running.set_state(v1::STEP_STATE_RUNNING);
+  *running.mutable_started_at() = ToProto(opts_.clock->Now());
+  std::string why;
+  const Sent sent = Send(reporter_, running, opts_, &why);
+  if (sent == Sent::kCancel) {
+    out.end = NotRunCancelled(index, why);
+    return out;
+  }
+  if (sent != Sent::kAcked) {
+    out.end = Stopped(sent, why, index);
+    return out;
+  }
+  if (absl::Status s = journal_->MarkStarted(index, running); !s.ok()) {
+    out.end = Stopped(Sent::kInterrupted,
+                      absl::StrCat("journal: ", s.message()), index);
+    return out;
+  }
+  if (setup_error_) {
+    out.result.state = v1::STEP_STATE_FAILED;
+    out.result.message = *setup_error_;
+    out.result.started_at = out.result.finished_at = opts_.clock->Now();
+    return out;
+  }
+  RebootStep reboot;
+  {
+    // Heartbeats cover the step and a maintenance-window wait.
+    LeaseKeeper keeper(reporter_, task_, index, heartbeat_interval_);
+    if (!RestartsByItself(step)) out.result = executor.Execute(step);
+    if (out.result.bundle) SendBundle(index, &out.result);
+    // Restarts the step asks for (may wait for a maintenance window).
+    reboot = reboots.AfterStep(index, step, out.result, progress);
+  }
+  if ((out.end = Rebooted(reboot, index))) return out;
+  if (reboot.next == RebootStep::Next::kReport) out.result = reboot.result;
+  return out;
+}
+
+v1::ReportStepRequest Run::FinalReport(uint32_t index, const FreshStep& run,
+                                       v1::TaskState task_state) const {
+  const StepResult& result = run.result;
+  v1::ReportStepRequest report = Base(index);
+  report.set_state(result.state);
+  if (result.exit_code) report.set_exit_code(*result.exit_code);
+  report.set_message(result.message);
+  report.set_output_tail(result.output_tail);
+  report.set_interrupted(run.interrupted);
+  *report.mutable_started_at() = ToProto(result.started_at);
+  *report.mutable_finished_at() = ToProto(result.finished_at);
+  report.set_task_state(task_state);
+  return report;
+}
+
+std::optional<TaskOutcome> Run::Deliver(uint32_t index,
+                                        const v1::PlannedStep& step,
+                                        v1::ReportStepRequest report) {
+  report.set_lease_id(task_.lease_id());
+  const bool ending = report.task_state() != v1::TASK_STATE_UNSPECIFIED;
+  if (ending && opts_.collect_facts) {
+    auto facts = opts_.collect_facts();
+    if (facts.ok()) *report.mutable_facts() = *std::move(facts);
+  }
+  std::string why;
+  const Sent sent = Send(reporter_, report, opts_, &why);
+  // On kCancel the server recorded the report and cancelled the job.
+  if (sent != Sent::kAcked) return Stopped(sent, why, index);
+  if (absl::Status s = journal_->MarkAcknowledged(index); !s.ok()) {
+    return Stopped(Sent::kInterrupted, absl::StrCat("journal: ", s.message()),
+                   index);
+  }
+  if (!ending) return std::nullopt;
+  TaskOutcome out =
+      End(TaskEnd::kCompleted,
+          absl::StrCat(v1::TaskState_Name(report.task_state()), " at step ",
+                       step.name(), ": ", report.message()),
+          true);
+  out.task_state = report.task_state();
+  return out;
+}
+
+TaskOutcome Run::Go() {
+  if (std::optional<TaskOutcome> refused = Open()) return *std::move(refused);
   StepExecutor executor(host_, fetcher_, *opts_.clock, work_dir_);
   RebootResume reboots(host_, *journal_, task_, opts_);
   const int n = task_.plan().steps_size();
-  if (n == 0) {
-    return End(TaskEnd::kRejected, "the plan has no steps", true);
-  }
-  bool all_skip_actions = true;
-  // A continue_on_failure step failed: the task goes on and ends FAILED. On
-  // a resumed run the journal's acknowledged reports say so again.
-  bool any_failed = false;
-  std::string why;
+  StepTally tally;
   for (int i = 0; i < n; ++i) {
     const uint32_t index = static_cast<uint32_t>(i);
     const v1::PlannedStep& step = task_.plan().steps(i);
-    std::optional<JournalEntry> entry = journal_->Get(index);
+    const std::optional<JournalEntry> entry = journal_->Get(index);
     if (entry && entry->phase == StepPhase::kAcknowledged) {
-      if (entry->report.state() != v1::STEP_STATE_SKIPPED) {
-        all_skip_actions = false;
-      }
-      if (entry->report.state() == v1::STEP_STATE_FAILED) any_failed = true;
+      // Delivered before a restart: counted, not sent again.
+      tally.Count(entry->report.state());
       if (entry->report.task_state() != v1::TASK_STATE_UNSPECIFIED) {
         TaskOutcome out =
             End(TaskEnd::kCompleted, "already reported as ended", true);
@@ -332,129 +471,35 @@ TaskOutcome Run::Go() {
       }
       continue;
     }
-    v1::ReportStepRequest final_report;
+    v1::ReportStepRequest report;
     if (entry && entry->phase == StepPhase::kExecuted) {
       // Ran before the restart but the server never acknowledged it: send
       // the recorded result again, never run it again.
-      final_report = entry->report;
+      report = entry->report;
+      tally.Count(report.state());
     } else {
-      if (opts_.stop != nullptr && opts_.stop->HasBeenNotified()) {
-        return Stopped(Sent::kInterrupted, "runner stopping", index);
-      }
-      StepResult result;
-      bool interrupted = false;
-      const ProgressReporter progress = [&](absl::string_view message) {
-        return ReportProgress(index, message);
-      };
-      RebootStep resumed;
-      {
-        // Waiting for a restart that has not happened yet keeps the lease.
-        LeaseKeeper keeper(reporter_, task_, index, heartbeat_interval_);
-        resumed = reboots.Resume(index, step, progress);
-      }
-      if (auto out = Rebooted(resumed, index)) return *std::move(out);
-      if (resumed.next == RebootStep::Next::kReport) {
-        result = resumed.result;
-      } else if (entry && !step.rerun_safe() &&
-                 resumed.next != RebootStep::Next::kRunAgain) {
-        result.state = v1::STEP_STATE_FAILED;
-        result.message = std::string(kNotRerunMessage);
-        // When it was started, before the restart.
-        result.started_at =
-            absl::FromUnixSeconds(entry->report.started_at().seconds()) +
-            absl::Nanoseconds(entry->report.started_at().nanos());
-        result.finished_at = opts_.clock->Now();
-        interrupted = true;
-      } else {
-        // RUNNING is acknowledged before the journal says "started", so a
-        // step is only ever marked as possibly run once the server knows.
-        v1::ReportStepRequest running = Base(index);
-        running.set_state(v1::STEP_STATE_RUNNING);
-        *running.mutable_started_at() = ToProto(opts_.clock->Now());
-        Sent sent = Send(reporter_, running, opts_, &why);
-        if (sent == Sent::kCancel) return NotRunCancelled(index, why);
-        if (sent != Sent::kAcked) return Stopped(sent, why, index);
-        if (absl::Status s = journal_->MarkStarted(index, running); !s.ok()) {
-          return Stopped(Sent::kInterrupted,
-                         absl::StrCat("journal: ", s.message()), index);
-        }
-        if (setup_error) {
-          result.state = v1::STEP_STATE_FAILED;
-          result.message = *setup_error;
-          result.started_at = result.finished_at = opts_.clock->Now();
-        } else {
-          RebootStep reboot;
-          {
-            // Heartbeats cover the step and a maintenance-window wait.
-            LeaseKeeper keeper(reporter_, task_, index, heartbeat_interval_);
-            if (!RestartsByItself(step)) result = executor.Execute(step);
-            if (result.bundle) SendBundle(index, &result);
-            // Restarts the step asks for (may wait for a maintenance window).
-            reboot = reboots.AfterStep(index, step, result, progress);
-          }
-          if (auto out = Rebooted(reboot, index)) return *std::move(out);
-          if (reboot.next == RebootStep::Next::kReport) result = reboot.result;
-        }
-      }
-      if (result.state != v1::STEP_STATE_SKIPPED) all_skip_actions = false;
-      final_report = Base(index);
-      final_report.set_state(result.state);
-      if (result.exit_code) final_report.set_exit_code(*result.exit_code);
-      final_report.set_message(result.message);
-      final_report.set_output_tail(result.output_tail);
-      final_report.set_interrupted(interrupted);
-      *final_report.mutable_started_at() = ToProto(result.started_at);
-      *final_report.mutable_finished_at() = ToProto(result.finished_at);
-      if (result.state == v1::STEP_STATE_FAILED) {
-        any_failed = true;
-        // A finding (continue_on_failure) lets the next steps run.
-        if (!step.continue_on_failure() || i == n - 1) {
-          final_report.set_task_state(v1::TASK_STATE_FAILED);
-        }
-      } else if (result.skips_task) {
-        final_report.set_task_state(any_failed ? v1::TASK_STATE_FAILED
-                                               : v1::TASK_STATE_SKIPPED);
-      } else if (i == n - 1) {
-        final_report.set_task_state(any_failed ? v1::TASK_STATE_FAILED
-                                    : all_skip_actions
-                                        ? v1::TASK_STATE_SKIPPED
-                                        : v1::TASK_STATE_SUCCEEDED);
-      }
-      if (absl::Status s = journal_->MarkExecuted(index, final_report);
-          !s.ok()) {
+      FreshStep run = RunStep(index, step, entry, executor, reboots);
+      if (run.end) return *std::move(run.end);
+      tally.Count(run.result.state);
+      report = FinalReport(
+          index, run,
+          TaskStateAfter(tally,
+                         {.state = run.result.state,
+                          .skips_task = run.result.skips_task,
+                          .continue_on_failure = step.continue_on_failure(),
+                          .last_step = i == n - 1}));
+      if (absl::Status s = journal_->MarkExecuted(index, report); !s.ok()) {
         return Stopped(Sent::kInterrupted,
                        absl::StrCat("journal: ", s.message()), index);
       }
       // Before the final report, while the lease is certainly held; the
       // work directory (and its logs) goes when the task ends.
-      if (!result.evidence.empty()) UploadEvidence(index, result.evidence);
+      if (!run.result.evidence.empty()) {
+        UploadEvidence(index, run.result.evidence);
+      }
     }
-    if (final_report.state() != v1::STEP_STATE_SKIPPED)
-      all_skip_actions = false;
-    final_report.set_lease_id(task_.lease_id());
-    const bool ending = final_report.task_state() != v1::TASK_STATE_UNSPECIFIED;
-    if (ending && opts_.collect_facts) {
-      auto facts = opts_.collect_facts();
-      if (facts.ok()) *final_report.mutable_facts() = *std::move(facts);
-    }
-    Sent sent = Send(reporter_, final_report, opts_, &why);
-    if (sent == Sent::kCancel) {
-      // The server recorded the report and cancelled the job: stop here.
-      return Stopped(sent, why, index);
-    }
-    if (sent != Sent::kAcked) return Stopped(sent, why, index);
-    if (absl::Status s = journal_->MarkAcknowledged(index); !s.ok()) {
-      return Stopped(Sent::kInterrupted, absl::StrCat("journal: ", s.message()),
-                     index);
-    }
-    if (ending) {
-      TaskOutcome out = End(
-          TaskEnd::kCompleted,
-          absl::StrCat(v1::TaskState_Name(final_report.task_state()),
-                       " at step ", step.name(), ": ", final_report.message()),
-          true);
-      out.task_state = final_report.task_state();
-      return out;
+    if (std::optional<TaskOutcome> out = Deliver(index, step, report)) {
+      return *std::move(out);
     }
   }
   return End(TaskEnd::kRejected, "plan ended without an ending step", true);

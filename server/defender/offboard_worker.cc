@@ -44,15 +44,12 @@ OffboardWorker::OffboardWorker(store::Store& store, const Clock& clock,
       api_(api),
       tokens_(tokens),
       budget_(budget),
-      options_(options) {}
+      options_(options),
+      waiting_(store, hub, options.waiting_messages_limit, options.tick) {}
 
 OffboardWorker::~OffboardWorker() { Stop(); }
 
-absl::Status OffboardWorker::Recover() {
-  return store_.Write([&](store::Connection& db) {
-    return store::ClearApiWaiting(db, kApiWaitingPrefix);
-  });
-}
+absl::Status OffboardWorker::Recover() { return waiting_.Clear(); }
 
 absl::Status OffboardWorker::Step(const Tracked& t, int index,
                                   v1::StepState state,
@@ -565,7 +562,7 @@ absl::Status OffboardWorker::StartQueued(absl::Time now) {
       return absl::OkStatus();
     }));
     if (hub_ != nullptr) hub_->Publish(effects);
-    waiting_messages_.erase(s.task_id);
+    waiting_.Forget(s.task_id);
     if (!task) continue;  // ended at once (skipped, or no longer startable)
     started_in_job[s.job_id] += 1;
     Tracked t;
@@ -574,71 +571,12 @@ absl::Status OffboardWorker::StartQueued(absl::Time now) {
         running_.emplace(t.task.task_id, std::move(t)).first->second;
     RETURN_IF_ERROR(Advance(tracked));
   }
-  return UpdateWaiting(waiting, now);
-}
-
-absl::Status OffboardWorker::UpdateWaiting(
-    const std::vector<store::StartableApiTask>& waiting, absl::Time now) {
   // Retries due go first, so they are ahead of every queued task.
   int64_t ahead = 0;
   for (const auto& [id, t] : running_) {
     ahead += t.next != Next::kWait && t.next != Next::kConfirm;
   }
-  std::map<std::string, std::string> messages;
-  std::map<std::string, int64_t> counts;
-  for (size_t i = 0; i < waiting.size(); ++i) {
-    const int64_t n = ahead + static_cast<int64_t>(i);
-    messages[waiting[i].task_id] =
-        i + 1 < static_cast<size_t>(options_.waiting_messages_limit) + 1
-            ? absl::StrCat(kApiWaitingPrefix, " (", n, " ahead)")
-            : absl::StrCat(kApiWaitingPrefix, " (", n, "+ ahead)");
-    counts[waiting[i].job_id] += 1;
-  }
-  const bool changed_set = [&] {
-    if (messages.size() != waiting_messages_.size()) return true;
-    for (const auto& [id, m] : messages) {
-      if (!waiting_messages_.count(id)) return true;
-    }
-    return counts != waiting_counts_;
-  }();
-  if (!changed_set && now < next_waiting_refresh_) return absl::OkStatus();
-  next_waiting_refresh_ = now + options_.tick;
-  std::vector<std::pair<std::string, std::string>> writes;
-  for (const auto& [id, m] : messages) {
-    auto it = waiting_messages_.find(id);
-    if (it == waiting_messages_.end() || it->second != m) {
-      writes.emplace_back(id, m);
-    }
-  }
-  for (const auto& [id, m] : waiting_messages_) {
-    if (!messages.count(id)) writes.emplace_back(id, "");
-  }
-  std::vector<std::pair<std::string, int64_t>> job_writes;
-  for (const auto& [job, n] : counts) {
-    auto it = waiting_counts_.find(job);
-    if (it == waiting_counts_.end() || it->second != n) {
-      job_writes.emplace_back(job, n);
-    }
-  }
-  for (const auto& [job, n] : waiting_counts_) {
-    if (!counts.count(job)) job_writes.emplace_back(job, 0);
-  }
-  if (writes.empty() && job_writes.empty()) return absl::OkStatus();
-  store::WriteEffects effects;
-  RETURN_IF_ERROR(store_.Write([&](store::Connection& db) -> absl::Status {
-    for (const auto& [id, m] : writes) {
-      RETURN_IF_ERROR(store::SetQueuedTaskMessage(db, id, m));
-    }
-    for (const auto& [job, n] : job_writes) {
-      RETURN_IF_ERROR(store::SetJobApiWaiting(db, job, n));
-    }
-    return absl::OkStatus();
-  }));
-  for (const auto& [job, n] : job_writes) effects.changed_jobs.insert(job);
-  if (hub_ != nullptr) hub_->Publish(effects);
-  waiting_messages_ = std::move(messages);
-  waiting_counts_ = std::move(counts);
-  return absl::OkStatus();
+  return waiting_.Update(waiting, ahead, now);
 }
 
 absl::StatusOr<absl::Time> OffboardWorker::RunOnce() {
@@ -666,7 +604,7 @@ absl::StatusOr<absl::Time> OffboardWorker::RunOnce() {
   // When there is something to do next.
   now = clock_.Now();
   absl::Time next = now + options_.tick;
-  bool pending = !waiting_messages_.empty();
+  bool pending = !waiting_.empty();
   for (const auto& [id, t] : running_) {
     if (t.next == Next::kWait) {
       next = std::min(next, std::max(next_poll_, now));

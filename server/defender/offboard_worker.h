@@ -37,6 +37,7 @@
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "server/defender/api_call_budget.h"
+#include "server/defender/api_waiting_messages.h"
 #include "server/defender/defender_api.h"
 #include "server/defender/worker_thread.h"
 #include "server/service/event_hub.h"
@@ -102,33 +103,33 @@ class OffboardWorker {
     int checks = 0;
   };
 
-  absl::Status SyncRunning(absl::Time now);
-  absl::Status Poll(absl::Time now);
+  [[nodiscard]] absl::Status SyncRunning(absl::Time now);
+  [[nodiscard]] absl::Status Poll(absl::Time now);
   // One batched machines lookup for the tasks whose confirm check is due.
-  absl::Status ConfirmStopped(absl::Time now);
-  absl::Status OnLastSeen(Tracked& t, const Machine* machine);
+  [[nodiscard]] absl::Status ConfirmStopped(absl::Time now);
+  [[nodiscard]] absl::Status OnLastSeen(Tracked& t, const Machine* machine);
   // Ids of the tasks following a machine action (next == kWait).
   std::vector<std::string> WaitingIds() const;
-  absl::Status Advance(Tracked& t);
-  absl::Status Request(Tracked& t);
-  absl::Status Lookup(Tracked& t);
+  [[nodiscard]] absl::Status Advance(Tracked& t);
+  [[nodiscard]] absl::Status Request(Tracked& t);
+  [[nodiscard]] absl::Status Lookup(Tracked& t);
   // Ok after a ResourceExhausted from BeginCall (t waits for room); `s`
   // otherwise.
-  absl::Status Later(Tracked& t, const absl::Status& s);
-  absl::Status StartQueued(absl::Time now);
-  absl::Status UpdateWaiting(
-      const std::vector<store::StartableApiTask>& waiting, absl::Time now);
+  [[nodiscard]] absl::Status Later(Tracked& t, const absl::Status& s);
+  [[nodiscard]] absl::Status StartQueued(absl::Time now);
 
   // The outcome of one API call for a task that failed: retry later, or end
   // the task FAILED with the message.
-  absl::Status OnCallError(Tracked& t, const absl::Status& error,
-                           absl::string_view step_message_prefix);
-  absl::Status OnAction(Tracked& t, const MachineAction& action,
-                        absl::string_view how);
-  absl::Status EndTask(Tracked& t, v1::TaskState to, absl::string_view message,
-                       int failed_step, absl::string_view step_message);
-  absl::Status Step(const Tracked& t, int index, v1::StepState state,
-                    absl::string_view message);
+  [[nodiscard]] absl::Status OnCallError(Tracked& t, const absl::Status& error,
+                                         absl::string_view step_message_prefix);
+  [[nodiscard]] absl::Status OnAction(Tracked& t, const MachineAction& action,
+                                      absl::string_view how);
+  [[nodiscard]] absl::Status EndTask(Tracked& t, v1::TaskState to,
+                                     absl::string_view message, int failed_step,
+                                     absl::string_view step_message);
+  [[nodiscard]] absl::Status Step(const Tracked& t, int index,
+                                  v1::StepState state,
+                                  absl::string_view message);
 
   // The budget lets a call start now.
   bool HasRoom() const { return budget_.HasRoom(); }
@@ -143,9 +144,7 @@ class OffboardWorker {
 
   std::map<std::string, Tracked> running_;  // by task id
   absl::Time next_poll_ = absl::InfinitePast();
-  absl::Time next_waiting_refresh_ = absl::InfinitePast();
-  std::map<std::string, std::string> waiting_messages_;  // task -> message
-  std::map<std::string, int64_t> waiting_counts_;        // job -> count
+  ApiWaitingMessages waiting_;
 
   // Last member: stopped (joined) before the others go.
   WorkerThread thread_;
