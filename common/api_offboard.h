@@ -52,8 +52,8 @@ bool IsMachineId(absl::string_view text);
 // parameters.comment: required for api_offboard (the API refuses an offboard
 // without one), at most kMaxOffboardCommentLength characters, no control
 // characters; refused for other kinds. InvalidArgument naming the field.
-absl::Status ValidateOffboardComment(absl::string_view kind,
-                                     absl::string_view comment);
+[[nodiscard]] absl::Status ValidateOffboardComment(absl::string_view kind,
+                                                   absl::string_view comment);
 
 }  // namespace mdefleet
 

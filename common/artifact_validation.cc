@@ -42,12 +42,14 @@ constexpr absl::string_view kKindList =
     "onboarding_script, offboarding_script, install_script, installer_msi, "
     "url_list, client_analyzer";
 
-absl::Status Invalid(absl::string_view field, absl::string_view what) {
+[[nodiscard]] absl::Status Invalid(absl::string_view field,
+                                   absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", what));
 }
 
 // Text: no NUL bytes, unless it starts with a UTF-16 byte order mark.
-absl::Status CheckText(absl::string_view content, absl::string_view expected) {
+[[nodiscard]] absl::Status CheckText(absl::string_view content,
+                                     absl::string_view expected) {
   if (absl::StartsWith(content, "\xFF\xFE") ||
       absl::StartsWith(content, "\xFE\xFF")) {
     return absl::OkStatus();
@@ -94,8 +96,8 @@ bool LooksLikeOnboardingScript(absl::string_view content) {
 
 // Install.ps1 refuses such a script (exit 37) and on 2019+ it would wait
 // until the step times out.
-absl::Status CheckNotInteractive(absl::string_view content,
-                                 absl::string_view what) {
+[[nodiscard]] absl::Status CheckNotInteractive(absl::string_view content,
+                                               absl::string_view what) {
   if (!WaitsForKeyPress(content)) return absl::OkStatus();
   return Invalid("content",
                  absl::StrCat("this ", what,
@@ -105,7 +107,7 @@ absl::Status CheckNotInteractive(absl::string_view content,
                               "Policy package from the Defender portal"));
 }
 
-absl::Status ValidateOnboarding(absl::string_view content) {
+[[nodiscard]] absl::Status ValidateOnboarding(absl::string_view content) {
   RETURN_IF_ERROR(CheckText(content, "the onboarding .cmd script"));
   if (HasOffboardingMarker(content)) {
     return Invalid(
@@ -126,7 +128,8 @@ absl::Status ValidateOnboarding(absl::string_view content) {
   return CheckNotInteractive(content, "onboarding script");
 }
 
-absl::Status ValidateOffboardingContent(absl::string_view content) {
+[[nodiscard]] absl::Status ValidateOffboardingContent(
+    absl::string_view content) {
   RETURN_IF_ERROR(CheckText(content, "the offboarding .cmd script"));
   if (LooksLikeOnboardingScript(content)) {
     return Invalid("content",
@@ -146,8 +149,8 @@ absl::Status ValidateOffboardingContent(absl::string_view content) {
   return CheckNotInteractive(content, "offboarding script");
 }
 
-absl::Status ValidateInstallScript(absl::string_view name,
-                                   absl::string_view content) {
+[[nodiscard]] absl::Status ValidateInstallScript(absl::string_view name,
+                                                 absl::string_view content) {
   if (!absl::EndsWithIgnoreCase(name, ".ps1")) {
     return Invalid("name",
                    absl::StrCat("\"", name,
@@ -161,7 +164,7 @@ absl::Status ValidateInstallScript(absl::string_view name,
   return absl::OkStatus();
 }
 
-absl::Status ValidateMsi(absl::string_view content) {
+[[nodiscard]] absl::Status ValidateMsi(absl::string_view content) {
   if (!absl::StartsWith(content, kMsiMagic)) {
     return Invalid("content",
                    "not an MSI (OLE compound file); upload md4ws.msi from the "
@@ -170,7 +173,7 @@ absl::Status ValidateMsi(absl::string_view content) {
   return absl::OkStatus();
 }
 
-absl::Status ValidateUrlList(absl::string_view content) {
+[[nodiscard]] absl::Status ValidateUrlList(absl::string_view content) {
   RETURN_IF_ERROR(CheckText(content, "one https:// URL per line"));
   return ParseUrlList(content).status();
 }

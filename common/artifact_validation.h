@@ -49,10 +49,9 @@ struct ValidatedArtifact {
 // the server: ValidateClientAnalyzerZip in common/zip/client_analyzer_zip.h).
 // InvalidArgument naming the field ("content", "name", "kind") otherwise.
 // Never quotes the content in an error (scripts are secrets).
-absl::StatusOr<ValidatedArtifact> ValidateArtifact(v1::ArtifactKind kind,
-                                                   absl::string_view name,
-                                                   absl::string_view content,
-                                                   absl::CivilDay today);
+[[nodiscard]] absl::StatusOr<ValidatedArtifact> ValidateArtifact(
+    v1::ArtifactKind kind, absl::string_view name, absl::string_view content,
+    absl::CivilDay today);
 
 // Whether a .cmd script has a line that is only "pause" (any case), as
 // upstream Install.ps1 looks for (`-imatch '^pause$'`): the interactive
@@ -61,15 +60,18 @@ absl::StatusOr<ValidatedArtifact> ValidateArtifact(v1::ArtifactKind kind,
 bool WaitsForKeyPress(absl::string_view content);
 
 // The date from "..._valid_until_YYYY-MM-DD.cmd" (also accepts YYYYMMDD).
-absl::StatusOr<absl::CivilDay> ParseValidUntil(absl::string_view name);
+[[nodiscard]] absl::StatusOr<absl::CivilDay> ParseValidUntil(
+    absl::string_view name);
 
 // FailedPrecondition "offboarding script expired on YYYY-MM-DD; download a new
 // offboarding package" when valid_until < today.
-absl::Status CheckNotExpired(absl::CivilDay valid_until, absl::CivilDay today);
+[[nodiscard]] absl::Status CheckNotExpired(absl::CivilDay valid_until,
+                                           absl::CivilDay today);
 
 // "onboarding_script", ... and back (also accepts the enum name).
 std::string ArtifactKindName(v1::ArtifactKind kind);
-absl::StatusOr<v1::ArtifactKind> ParseArtifactKind(absl::string_view name);
+[[nodiscard]] absl::StatusOr<v1::ArtifactKind> ParseArtifactKind(
+    absl::string_view name);
 
 }  // namespace mdefleet
 

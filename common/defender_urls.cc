@@ -30,7 +30,7 @@ constexpr absl::string_view kStreamlinedDomain =
 // The gateway's test path, as the analyzer checks command and control.
 constexpr absl::string_view kGatewayTestPath = "commands/test";
 
-absl::Status LineError(int line, absl::string_view what) {
+[[nodiscard]] absl::Status LineError(int line, absl::string_view what) {
   return absl::InvalidArgumentError(
       absl::StrCat("defender_urls.txt: line ", line, ": ", what));
 }

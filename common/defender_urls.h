@@ -64,7 +64,7 @@ DefaultUrlSet DefaultDefenderUrls(
 // URL list rules. InvalidArgument naming the line for a bad line, a URL
 // outside a section, an unknown section name or an empty section. Exposed
 // for the test of the built-in file.
-absl::StatusOr<std::map<std::string, std::vector<std::string>>>
+[[nodiscard]] absl::StatusOr<std::map<std::string, std::vector<std::string>>>
 ParseDefenderUrlData(absl::string_view data);
 
 // The built-in data file's text.

@@ -69,8 +69,8 @@ std::vector<v1::DeviceNeed> DescribeNeeds(uint32_t mask);
 // needs no job meets, e.g. "duplicate_identity", "duplicate_hostname").
 // InvalidArgument naming `field` when neither (listing the job kinds and
 // need ids).
-absl::StatusOr<uint32_t> NeedsHelpedBy(absl::string_view kind,
-                                       absl::string_view field);
+[[nodiscard]] absl::StatusOr<uint32_t> NeedsHelpedBy(absl::string_view kind,
+                                                     absl::string_view field);
 
 // The advice of kNeedDuplicateIdentity for a device whose enrollment
 // reported the host identity of device `holder`.

@@ -16,8 +16,9 @@ struct Unit {
   absl::Duration size;
 };
 
-absl::Status BadDuration(absl::string_view what, absl::string_view text,
-                         absl::string_view why) {
+[[nodiscard]] absl::Status BadDuration(absl::string_view what,
+                                       absl::string_view text,
+                                       absl::string_view why) {
   return absl::InvalidArgumentError(
       absl::StrCat(what, " \"", text, "\": ", why,
                    " (expected e.g. 90s, 10m, 2h, 7d, 1h30m; units ms, s, m, "

@@ -29,16 +29,16 @@ bool IsKnownKind(absl::string_view kind) {
   return false;
 }
 
-absl::Status Invalid(absl::string_view field, absl::string_view what) {
+[[nodiscard]] absl::Status Invalid(absl::string_view field,
+                                   absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", what));
 }
 
 // An artifact id parameter: `required` for this kind (with the CLI flag to
 // name), forbidden when `used_by` does not include it.
-absl::Status CheckArtifactParam(absl::string_view field, absl::string_view id,
-                                bool required, bool used,
-                                absl::string_view kind, absl::string_view flag,
-                                absl::string_view used_by) {
+[[nodiscard]] absl::Status CheckArtifactParam(
+    absl::string_view field, absl::string_view id, bool required, bool used,
+    absl::string_view kind, absl::string_view flag, absl::string_view used_by) {
   const std::string path = absl::StrCat("parameters.", field);
   if (id.empty()) {
     if (required) {
@@ -56,8 +56,8 @@ absl::Status CheckArtifactParam(absl::string_view field, absl::string_view id,
 
 // configure_proxy's proxy settings, connectivity_test's URL list and
 // collect_diagnostics' MDEClientAnalyzer.zip.
-absl::Status ValidateProxyAndUrlList(absl::string_view kind,
-                                     const v1::JobParameters& p) {
+[[nodiscard]] absl::Status ValidateProxyAndUrlList(absl::string_view kind,
+                                                   const v1::JobParameters& p) {
   if (kind == "configure_proxy") {
     if (!p.has_proxy()) {
       return Invalid("parameters.proxy",
@@ -79,8 +79,8 @@ absl::Status ValidateProxyAndUrlList(absl::string_view kind,
                             "collect_diagnostics");
 }
 
-absl::Status ValidateParameters(absl::string_view kind,
-                                const v1::JobParameters& p) {
+[[nodiscard]] absl::Status ValidateParameters(absl::string_view kind,
+                                              const v1::JobParameters& p) {
   const bool onboards = kind == "onboard" || kind == "migrate_mma";
   // connectivity_test reads only its geography (server side, like
   // MDEClientAnalyzer's -o); runners never get the script for it.
@@ -120,7 +120,7 @@ absl::Status ValidateParameters(absl::string_view kind,
   return ValidateProxyAndUrlList(kind, p);
 }
 
-absl::Status ValidateTarget(const v1::TargetSelector& t) {
+[[nodiscard]] absl::Status ValidateTarget(const v1::TargetSelector& t) {
   const bool has_criteria = !t.device_ids().empty() ||
                             !t.hostname_glob().empty() || !t.labels().empty() ||
                             !t.os_families().empty();

@@ -14,7 +14,7 @@ namespace mdefleet {
 // the parameters each kind requires and the rollout policy
 // (ValidateRolloutPolicy); artifact existence and the policy's fit to the
 // target are the server's job.
-absl::Status ValidateJobSpec(const v1::JobSpec& spec);
+[[nodiscard]] absl::Status ValidateJobSpec(const v1::JobSpec& spec);
 
 // True for a GUID in 8-4-4-4-12 hex form, braces optional.
 bool IsGuid(absl::string_view text);

@@ -5,8 +5,11 @@
 #define MDEFLEET_COMMON_LABELS_H_
 
 #include <cstddef>
+#include <map>
+#include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 
@@ -22,6 +25,23 @@ inline constexpr size_t kMaxLabelValueLength = 128;
 // bidirectional formatting characters) without '=' or ','.
 [[nodiscard]] absl::Status CheckLabelValue(absl::string_view key,
                                            absl::string_view value);
+
+struct Label {
+  std::string key;
+  std::string value;
+};
+
+// One "key=value" as people type it (a CLI flag, a device filter, a target):
+// spaces around the key and the value are dropped, then both are checked as
+// above. Errors start with "<field>: " when `field` is not empty:
+// "--label: expected key=value, got \"site\"".
+[[nodiscard]] absl::StatusOr<Label> ParseLabel(absl::string_view text,
+                                               absl::string_view field);
+
+// A comma-separated list of them ("site=tokyo, role=web"); empty items are
+// skipped and a key given twice is refused.
+[[nodiscard]] absl::StatusOr<std::map<std::string, std::string>> ParseLabelList(
+    absl::string_view text, absl::string_view field);
 
 // Every entry of a label map (std::map or google::protobuf::Map), with
 // errors naming `field` ("facts.labels: ...", "facts.labels[site]: ...").

@@ -19,8 +19,9 @@ constexpr std::array<absl::string_view, 7> kFullDayNames = {
     "thursday", "friday", "saturday"};
 constexpr uint8_t kAllDays = 0x7f;
 
-absl::Status BadWindow(absl::string_view flag, absl::string_view text,
-                       absl::string_view why) {
+[[nodiscard]] absl::Status BadWindow(absl::string_view flag,
+                                     absl::string_view text,
+                                     absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat(
       flag, " \"", text, "\": ", why, "; ", kMaintenanceWindowSyntax));
 }

@@ -45,7 +45,7 @@ struct MaintenanceWindowSpec {
 // Parses `text`. InvalidArgument naming `flag` (e.g. "--maintenance-window"
 // or "policy.maintenance_windows[0]") with the bad text, what is wrong and
 // the expected syntax.
-absl::StatusOr<MaintenanceWindowSpec> ParseMaintenanceWindow(
+[[nodiscard]] absl::StatusOr<MaintenanceWindowSpec> ParseMaintenanceWindow(
     absl::string_view text, absl::string_view flag);
 
 // Canonical text: "Sat 01:00-05:00", "Mon-Fri 22:00-02:00",

@@ -24,7 +24,7 @@ std::string NormalizeWorkspaceId(absl::string_view id);
 
 // `ids` validated (each a GUID, with or without braces), normalized, sorted
 // and without repeats. InvalidArgument naming `field` and the bad value.
-absl::StatusOr<std::vector<std::string>> ParseMdeWorkspaceIds(
+[[nodiscard]] absl::StatusOr<std::vector<std::string>> ParseMdeWorkspaceIds(
     absl::Span<const std::string> ids, absl::string_view field);
 
 // Whether `workspace` is one of `mde_workspace_ids` (normalized). With no

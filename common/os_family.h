@@ -4,9 +4,9 @@
 #define MDEFLEET_COMMON_OS_FAMILY_H_
 
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "mdefleet/v1/types.pb.h"
 
 namespace mdefleet {
@@ -22,15 +22,19 @@ uint32_t OsBuildFromVersion(absl::string_view os_version);
 // Short operator-facing name: "2012r2", "2016", "2019", "2022", "2025".
 std::string OsFamilyName(v1::OsFamily family);
 
-// Inverse of OsFamilyName; also accepts "ws2019", "2012 R2", "OS_FAMILY_WS2019".
-absl::StatusOr<v1::OsFamily> ParseOsFamily(absl::string_view name);
+// Inverse of OsFamilyName; also accepts "ws2019", "2012 R2",
+// "OS_FAMILY_WS2019".
+[[nodiscard]] absl::StatusOr<v1::OsFamily> ParseOsFamily(
+    absl::string_view name);
 
-// 2012 R2 and 2016 need md4ws.msi + Install.ps1; 2019+ have the sensor built in.
+// 2012 R2 and 2016 need md4ws.msi + Install.ps1; 2019+ have the sensor built
+// in.
 bool UsesUnifiedAgentInstaller(v1::OsFamily family);
 
 // "onboarded", "not_installed", ... and back.
 std::string MdeStateName(v1::MdeState state);
-absl::StatusOr<v1::MdeState> ParseMdeState(absl::string_view name);
+[[nodiscard]] absl::StatusOr<v1::MdeState> ParseMdeState(
+    absl::string_view name);
 
 // MDE state from the raw facts (sensor presence, Sense state, OnboardingState).
 v1::MdeState DeriveMdeState(const v1::DeviceFacts& facts);

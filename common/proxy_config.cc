@@ -17,18 +17,19 @@ namespace mdefleet {
 namespace {
 
 constexpr absl::string_view kField = "parameters.proxy.";
-constexpr absl::string_view kHostPortExample = " (e.g. 10.0.0.6:8080)";
 
-absl::Status BadProxy(absl::string_view what) {
+[[nodiscard]] absl::Status BadProxy(absl::string_view what) {
   return absl::InvalidArgumentError(what);
 }
 
-absl::Status Invalid(absl::string_view field, absl::string_view what) {
+[[nodiscard]] absl::Status Invalid(absl::string_view field,
+                                   absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(kField, field, ": ", what));
 }
 
 // The same error with the field in front.
-absl::Status InField(absl::string_view field, const absl::Status& s) {
+[[nodiscard]] absl::Status InField(absl::string_view field,
+                                   const absl::Status& s) {
   if (s.ok()) return s;
   return Invalid(field, s.message());
 }
@@ -41,108 +42,8 @@ bool HasSpaceOrControl(absl::string_view text) {
   return false;
 }
 
-bool IsIpv4(absl::string_view host) {
-  std::vector<absl::string_view> parts = absl::StrSplit(host, '.');
-  if (parts.size() != 4) return false;
-  for (absl::string_view p : parts) {
-    int n = 0;
-    if (p.empty() || p.size() > 3 || !absl::SimpleAtoi(p, &n) || n > 255) {
-      return false;
-    }
-    for (char c : p) {
-      if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
-    }
-  }
-  return true;
-}
-
-bool AllDigitsAndDots(absl::string_view host) {
-  for (char c : host) {
-    if (!absl::ascii_isdigit(static_cast<unsigned char>(c)) && c != '.') {
-      return false;
-    }
-  }
-  return true;
-}
-
-// RFC 1123 host name: labels of letters, digits and '-', 1-63 characters,
-// not starting or ending with '-'; 253 characters at most.
-bool IsHostName(absl::string_view host) {
-  if (host.empty() || host.size() > 253) return false;
-  for (absl::string_view label : absl::StrSplit(host, '.')) {
-    if (label.empty() || label.size() > 63 || label.front() == '-' ||
-        label.back() == '-') {
-      return false;
-    }
-    for (char c : label) {
-      if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-') {
-        return false;
-      }
-    }
-  }
-  return true;
-}
-
-// Hex groups and colons ("fd00::6", "::ffff:10.0.0.6"); what inet_pton would
-// take, loosely: at least two colons, at most one "::".
-bool IsIpv6(absl::string_view text) {
-  if (text.size() < 2 || text.size() > 45) return false;
-  int colons = 0;
-  for (char c : text) {
-    if (c == ':') {
-      ++colons;
-    } else if (!absl::ascii_isxdigit(static_cast<unsigned char>(c)) &&
-               c != '.') {
-      return false;
-    }
-  }
-  if (colons < 2 || colons > 7) return false;
-  const size_t first = text.find("::");
-  if (first != absl::string_view::npos &&
-      text.find("::", first + 1) != absl::string_view::npos) {
-    return false;
-  }
-  for (absl::string_view group : absl::StrSplit(text, ':')) {
-    if (group.size() > 4 && !absl::StrContains(group, '.')) return false;
-  }
-  return true;
-}
-
-absl::Status CheckHost(absl::string_view host) {
-  if (host.empty()) return BadProxy("no host before the port");
-  if (AllDigitsAndDots(host)) {
-    if (!IsIpv4(host)) {
-      return BadProxy(absl::StrCat("\"", host,
-                                   "\" is not an IPv4 address (four numbers "
-                                   "0-255)"));
-    }
-    return absl::OkStatus();
-  }
-  if (!IsHostName(host)) {
-    return BadProxy(
-        absl::StrCat("\"", host,
-                     "\" is not a host name (letters, digits, '-' "
-                     "and '.'), an IPv4 address or a bracketed IPv6 "
-                     "address"));
-  }
-  return absl::OkStatus();
-}
-
-absl::StatusOr<int> ParsePort(absl::string_view text) {
-  int port = 0;
-  bool digits = !text.empty() && text.size() <= 5;
-  for (char c : text) {
-    digits = digits && absl::ascii_isdigit(static_cast<unsigned char>(c));
-  }
-  if (!digits || !absl::SimpleAtoi(text, &port) || port < 1 || port > 65535) {
-    return BadProxy(
-        absl::StrCat("port \"", text, "\" is not a number in 1-65535"));
-  }
-  return port;
-}
-
 // "<local>;*.corp;10.*": ';'-separated entries without spaces or quotes.
-absl::Status CheckBypassList(absl::string_view list) {
+[[nodiscard]] absl::Status CheckBypassList(absl::string_view list) {
   if (list.size() > proxy::kMaxSettingLength) {
     return BadProxy(
         absl::StrCat("longer than ", proxy::kMaxSettingLength, " characters"));
@@ -171,7 +72,7 @@ absl::string_view HttpScheme(absl::string_view url) {
   return "";
 }
 
-absl::Status CheckPacUrl(absl::string_view url) {
+[[nodiscard]] absl::Status CheckPacUrl(absl::string_view url) {
   if (url.size() > proxy::kMaxSettingLength) {
     return BadProxy(
         absl::StrCat("longer than ", proxy::kMaxSettingLength, " characters"));
@@ -206,7 +107,7 @@ bool HasAnySetting(const v1::ProxyConfig& c) {
          !c.winhttp_bypass().empty();
 }
 
-absl::Status ValidateClear(const v1::ProxyConfig& c) {
+[[nodiscard]] absl::Status ValidateClear(const v1::ProxyConfig& c) {
   const std::pair<bool, absl::string_view> others[] = {
       {!c.edr_proxy().empty(), "edr_proxy"},
       {c.prefer_static_proxy(), "prefer_static_proxy"},
@@ -245,65 +146,6 @@ std::string Describe(const SeenProxy& p) {
 }
 
 }  // namespace
-
-absl::StatusOr<HostPort> ParseHostPort(absl::string_view text) {
-  if (text.empty()) {
-    return BadProxy(
-        absl::StrCat("empty; expected host:port", kHostPortExample));
-  }
-  if (text.size() > 260) return BadProxy("longer than 260 characters");
-  if (HasSpaceOrControl(text)) {
-    return BadProxy(absl::StrCat("\"", text,
-                                 "\" contains a space or a control character; "
-                                 "expected host:port",
-                                 kHostPortExample));
-  }
-  if (absl::StrContains(text, "://")) {
-    return BadProxy(absl::StrCat("\"", text,
-                                 "\" has a scheme; expected host:port without "
-                                 "http://",
-                                 kHostPortExample));
-  }
-  HostPort out;
-  absl::string_view port;
-  if (text.front() == '[') {
-    const size_t close = text.find(']');
-    if (close == absl::string_view::npos) {
-      return BadProxy(absl::StrCat("\"", text, "\" has no closing ']'"));
-    }
-    const absl::string_view v6 = text.substr(1, close - 1);
-    if (!IsIpv6(v6)) {
-      return BadProxy(absl::StrCat("\"", v6, "\" is not an IPv6 address"));
-    }
-    absl::string_view after = text.substr(close + 1);
-    if (!absl::ConsumePrefix(&after, ":")) {
-      return BadProxy(absl::StrCat("\"", text,
-                                   "\" has no port after ']'; expected "
-                                   "[address]:port (e.g. "
-                                   "[fd00::6]:8080)"));
-    }
-    out.host = std::string(text.substr(0, close + 1));
-    port = after;
-  } else {
-    const size_t colon = text.rfind(':');
-    if (colon == absl::string_view::npos) {
-      return BadProxy(absl::StrCat(
-          "\"", text, "\" has no port; expected host:port", kHostPortExample));
-    }
-    const absl::string_view host = text.substr(0, colon);
-    if (absl::StrContains(host, ':')) {
-      return BadProxy(
-          absl::StrCat("\"", text,
-                       "\": write an IPv6 address in brackets, e.g. "
-                       "[fd00::6]:8080"));
-    }
-    if (absl::Status s = CheckHost(host); !s.ok()) return s;
-    out.host = std::string(host);
-    port = text.substr(colon + 1);
-  }
-  ASSIGN_OR_RETURN(out.port, ParsePort(port));
-  return out;
-}
 
 absl::StatusOr<HostPort> ParseSchemeProxy(absl::string_view text) {
   const absl::string_view scheme = HttpScheme(text);

@@ -20,6 +20,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/host_port.h"
 #include "mdefleet/v1/jobs.pb.h"
 #include "mdefleet/v1/types.pb.h"
 
@@ -51,20 +52,9 @@ inline constexpr size_t kMaxSettingLength = 2048;
 
 }  // namespace proxy
 
-// A proxy endpoint "host:port": host is a DNS name, an IPv4 address or a
-// bracketed IPv6 address ("[fd00::6]"); port 1-65535.
-struct HostPort {
-  std::string host;
-  int port = 0;
-};
-
-// Parses "host:port". InvalidArgument (without a field name) saying what is
-// wrong otherwise: the caller prefixes the field.
-absl::StatusOr<HostPort> ParseHostPort(absl::string_view text);
-
 // Parses a Defender Antivirus ProxyServer "http://host:port" or
 // "https://host:port" (a trailing "/" allowed).
-absl::StatusOr<HostPort> ParseSchemeProxy(absl::string_view text);
+[[nodiscard]] absl::StatusOr<HostPort> ParseSchemeProxy(absl::string_view text);
 
 // The endpoint a proxy setting names, lowercase "host:port", for comparing
 // the three proxies: accepts "host:port", "http(s)://host:port[/]" and
@@ -80,7 +70,7 @@ std::string ProxyEndpoint(absl::string_view proxy);
 // an http(s) URL; bypass lists are ';'-separated names without spaces;
 // ssl_options is 0, 1 or 2; winhttp_proxy/winhttp_bypass only with winhttp
 // SET, which needs winhttp_proxy or edr_proxy.
-absl::Status ValidateProxyConfig(const v1::ProxyConfig& config);
+[[nodiscard]] absl::Status ValidateProxyConfig(const v1::ProxyConfig& config);
 
 // Advice about a valid config that is legal but probably not what the
 // operator wants (SSLOptions=2 turns off the CRL check).

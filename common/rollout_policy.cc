@@ -9,8 +9,9 @@
 namespace mdefleet {
 namespace {
 
-absl::Status Invalid(absl::string_view field, absl::string_view flag,
-                     absl::string_view why) {
+[[nodiscard]] absl::Status Invalid(absl::string_view field,
+                                   absl::string_view flag,
+                                   absl::string_view why) {
   return absl::InvalidArgumentError(
       absl::StrCat("policy.", field, ": ", why, " (", flag, ")"));
 }
@@ -23,8 +24,10 @@ std::string FormatPercent(double percent) {
 }
 
 // A threshold that is set: a count, or a percentage in [min_percent, 100].
-absl::Status CheckThreshold(const v1::Threshold& t, absl::string_view field,
-                            absl::string_view flag, bool allow_zero) {
+[[nodiscard]] absl::Status CheckThreshold(const v1::Threshold& t,
+                                          absl::string_view field,
+                                          absl::string_view flag,
+                                          bool allow_zero) {
   switch (t.limit_case()) {
     case v1::Threshold::kCount:
       if (t.count() == 0 && !allow_zero) {
@@ -56,9 +59,10 @@ absl::Status CheckThreshold(const v1::Threshold& t, absl::string_view field,
   return Invalid(field, flag, "set a count or a percentage");
 }
 
-absl::Status CheckDuration(const google::protobuf::Duration& d,
-                           absl::string_view field, absl::string_view flag,
-                           bool allow_zero) {
+[[nodiscard]] absl::Status CheckDuration(const google::protobuf::Duration& d,
+                                         absl::string_view field,
+                                         absl::string_view flag,
+                                         bool allow_zero) {
   const absl::Duration value = FromProtoDuration(d);
   if (value < absl::ZeroDuration()) {
     return Invalid(field, flag, "must not be negative");

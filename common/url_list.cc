@@ -17,7 +17,7 @@ constexpr absl::string_view kUtf8Bom = "\xEF\xBB\xBF";
 // How much of a bad URL an error quotes.
 constexpr size_t kQuoteLength = 120;
 
-absl::Status LineError(int line, absl::string_view what) {
+[[nodiscard]] absl::Status LineError(int line, absl::string_view what) {
   return absl::InvalidArgumentError(
       absl::StrCat("content: line ", line, ": ", what));
 }

@@ -36,7 +36,7 @@ bool IsRevocationEndpoint(absl::string_view url);
 // One URL by the rules below (not https://, plain http:// to a host other
 // than kRevocationHosts, no host, spaces inside, too long): InvalidArgument
 // saying what is wrong, quoting the URL.
-absl::Status CheckUrlListEntry(absl::string_view url);
+[[nodiscard]] absl::Status CheckUrlListEntry(absl::string_view url);
 
 // The URLs of `content`, in order, duplicates removed (case-sensitive path,
 // as sent). InvalidArgument "content: line N: ..." naming the first bad line
@@ -44,7 +44,7 @@ absl::Status CheckUrlListEntry(absl::string_view url);
 // host, spaces inside, too long), too many URLs or bytes,
 // or no URL at all. Quotes only a line that is a URL (never a line of a
 // wrong file, which may be a secret script).
-absl::StatusOr<std::vector<std::string>> ParseUrlList(
+[[nodiscard]] absl::StatusOr<std::vector<std::string>> ParseUrlList(
     absl::string_view content);
 
 }  // namespace mdefleet

@@ -32,6 +32,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/duration_text.h"
+#include "common/labels.h"
 #include "common/os_family.h"
 #include "common/sha256.h"
 #include "common/tls/address.h"
@@ -61,23 +62,7 @@ struct Flags {
   int sim_delay_ms = 800;
 };
 
-absl::StatusOr<std::map<std::string, std::string>> ParseLabels(
-    absl::string_view text) {
-  std::map<std::string, std::string> labels;
-  for (absl::string_view item : absl::StrSplit(text, ',', absl::SkipEmpty())) {
-    std::pair<std::string, std::string> kv = absl::StrSplit(item, '=');
-    absl::StripAsciiWhitespace(&kv.first);
-    absl::StripAsciiWhitespace(&kv.second);
-    if (kv.first.empty() || item.find('=') == absl::string_view::npos) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--labels: \"", item, "\" is not key=value"));
-    }
-    labels[kv.first] = kv.second;
-  }
-  return labels;
-}
-
-absl::StatusOr<std::string> ReadSecret(const Flags& f) {
+[[nodiscard]] absl::StatusOr<std::string> ReadSecret(const Flags& f) {
   if (!f.enrollment_secret.empty()) return f.enrollment_secret;
   std::ifstream in(f.enrollment_secret_file, std::ios::binary);
   if (!in) {
@@ -97,7 +82,7 @@ absl::StatusOr<std::string> ReadSecret(const Flags& f) {
 // The PEM of --ca-cert ("" without it). Without it the server must be on
 // loopback: the enrollment secret and device token must not cross the
 // network in clear.
-absl::StatusOr<std::string> ReadCaCert(const Flags& f) {
+[[nodiscard]] absl::StatusOr<std::string> ReadCaCert(const Flags& f) {
   if (f.ca_cert.empty()) {
     if (!tls::IsLocalAddress(f.server)) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -130,13 +115,11 @@ struct Device {
   std::unique_ptr<RunnerAgent> agent;
 };
 
-absl::StatusOr<Device> MakeDevice(const Flags& f, const std::string& root,
-                                  const std::string& hostname,
-                                  const sim::SimProfile& profile,
-                                  std::map<std::string, std::string> labels,
-                                  const std::string& secret,
-                                  const std::string& ca_cert_pem,
-                                  absl::Duration poll_wait, uint32_t seed) {
+[[nodiscard]] absl::StatusOr<Device> MakeDevice(
+    const Flags& f, const std::string& root, const std::string& hostname,
+    const sim::SimProfile& profile, std::map<std::string, std::string> labels,
+    const std::string& secret, const std::string& ca_cert_pem,
+    absl::Duration poll_wait, uint32_t seed) {
   sim::SimulatedHostOptions o;
   o.root_dir = root;
   o.profile = profile;
@@ -235,7 +218,7 @@ int Main(int argc, char** argv) {
                              "\" is not a positive duration like 30s"));
   }
   const absl::Duration poll_wait = *parsed_wait;
-  auto labels = ParseLabels(f.labels);
+  auto labels = ParseLabelList(f.labels, "--labels");
   if (!labels.ok()) return fail(labels.status().message());
   auto secret = ReadSecret(f);
   if (!secret.ok()) return fail(secret.status().message());

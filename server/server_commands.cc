@@ -17,9 +17,11 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/clock.h"
+#include "common/host_port.h"
 #include "common/mde_workspaces.h"
 #include "common/random.h"
 #include "common/sha256.h"
@@ -104,8 +106,8 @@ constexpr absl::Duration kShutdownGrace = absl::Seconds(10);
 constexpr int kExitStopTooSlow = 4;
 constexpr int kExitListenerDeaf = 3;
 
-absl::Status WritePortFile(const std::string& path, int port,
-                           absl::string_view flag = "--port-file") {
+[[nodiscard]] absl::Status WritePortFile(
+    const std::string& path, int port, absl::string_view flag = "--port-file") {
   const std::string tmp = absl::StrCat(path, ".tmp");
   {
     std::ofstream out(tmp, std::ios::trunc);
@@ -223,9 +225,19 @@ absl::Status RunInit(const InitOptions& options) {
 
 namespace {
 
+// A HOST:PORT to listen on; ":PORT" is every interface, port 0 any port.
+[[nodiscard]] absl::Status CheckListenAddress(absl::string_view flag,
+                                              absl::string_view address) {
+  absl::Status s = ParseHostPort(address, {.empty_host_is_any = true,
+                                           .port_zero_picks_one = true})
+                       .status();
+  if (s.ok()) return s;
+  return absl::InvalidArgumentError(absl::StrCat(flag, ": ", s.message()));
+}
+
 // --mde-workspace-id: nullopt keeps the stored ids; "none" forgets them.
-absl::StatusOr<std::optional<std::vector<std::string>>> MdeWorkspaceFlag(
-    const std::vector<std::string>& flag) {
+[[nodiscard]] absl::StatusOr<std::optional<std::vector<std::string>>>
+MdeWorkspaceFlag(const std::vector<std::string>& flag) {
   if (flag.empty()) return std::nullopt;
   if (flag.size() == 1 && flag[0] == "none") {
     return std::vector<std::string>{};
@@ -241,6 +253,12 @@ absl::Status RunServe(const ServeOptions& options) {
                    MdeWorkspaceFlag(options.mde_workspace_ids));
   // Refused before the database is touched: a bad transport flag changes
   // nothing.
+  if (!absl::StartsWith(options.listen, "unix:")) {
+    RETURN_IF_ERROR(CheckListenAddress("--listen", options.listen));
+  }
+  if (!options.http_listen.empty()) {
+    RETURN_IF_ERROR(CheckListenAddress("--http-listen", options.http_listen));
+  }
   ASSIGN_OR_RETURN(
       const server_tls::ServeTls tls,
       server_tls::LoadServeTls(

@@ -183,7 +183,7 @@ void AddWinHttpSteps(const v1::ProxyConfig& c, v1::Plan* plan,
   verifies->push_back(std::move(verify));
 }
 
-absl::Status BuildSet(const v1::ProxyConfig& c, v1::Plan* plan) {
+[[nodiscard]] absl::Status BuildSet(const v1::ProxyConfig& c, v1::Plan* plan) {
   std::vector<Setting> settings;
   if (!c.edr_proxy().empty()) {
     settings.push_back(Sz(kEdrProxy, c.edr_proxy()));

@@ -35,7 +35,8 @@ bool FactsSayOnboarded(const v1::DeviceFacts& facts) {
 // precheck that skips the task when there is nothing to offboard) turned
 // into a failure: here the facts said onboarded, and a device that is not
 // must not lose its identity on a stale plan.
-absl::Status AddOffboardSteps(const PlanContext& ctx, v1::Plan* plan) {
+[[nodiscard]] absl::Status AddOffboardSteps(const PlanContext& ctx,
+                                            v1::Plan* plan) {
   ASSIGN_OR_RETURN(v1::Plan offboard, BuildScriptOffboardPlan(ctx));
   for (int i = 0; i < offboard.steps_size(); ++i) {
     v1::PlannedStep step = offboard.steps(i);

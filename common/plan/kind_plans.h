@@ -13,28 +13,40 @@ namespace mdefleet::plan_internal {
 // Each takes a context whose family is a supported release and returns the
 // steps, or InvalidArgument for a missing input / FailedPrecondition for a
 // device that cannot run the kind.
-absl::StatusOr<v1::Plan> BuildInstallPlan(const PlanContext& ctx);
-absl::StatusOr<v1::Plan> BuildOnboardPlan(const PlanContext& ctx);
-absl::StatusOr<v1::Plan> BuildMigrateMmaPlan(const PlanContext& ctx);
-absl::StatusOr<v1::Plan> BuildOffboardPlan(const PlanContext& ctx);
-absl::StatusOr<v1::Plan> BuildUninstallPlan(const PlanContext& ctx);
+[[nodiscard]] absl::StatusOr<v1::Plan> BuildInstallPlan(const PlanContext& ctx);
+[[nodiscard]] absl::StatusOr<v1::Plan> BuildOnboardPlan(const PlanContext& ctx);
+[[nodiscard]] absl::StatusOr<v1::Plan> BuildMigrateMmaPlan(
+    const PlanContext& ctx);
+[[nodiscard]] absl::StatusOr<v1::Plan> BuildOffboardPlan(
+    const PlanContext& ctx);
+[[nodiscard]] absl::StatusOr<v1::Plan> BuildUninstallPlan(
+    const PlanContext& ctx);
 // Offboarding with the offboarding script alone, leaving md4ws installed
 // (offboard on 2019+, image_prep on every release): skip when not
 // onboarded, run the script, wait for Sense to stop, check
 // OnboardingState = 0.
-absl::StatusOr<v1::Plan> BuildScriptOffboardPlan(const PlanContext& ctx);
-absl::StatusOr<v1::Plan> BuildImagePrepPlan(const PlanContext& ctx);
-absl::StatusOr<v1::Plan> BuildSetPassiveModePlan(const PlanContext& ctx);
-absl::StatusOr<v1::Plan> BuildHealthCheckPlan(const PlanContext& ctx);
+[[nodiscard]] absl::StatusOr<v1::Plan> BuildScriptOffboardPlan(
+    const PlanContext& ctx);
+[[nodiscard]] absl::StatusOr<v1::Plan> BuildImagePrepPlan(
+    const PlanContext& ctx);
+[[nodiscard]] absl::StatusOr<v1::Plan> BuildSetPassiveModePlan(
+    const PlanContext& ctx);
+[[nodiscard]] absl::StatusOr<v1::Plan> BuildHealthCheckPlan(
+    const PlanContext& ctx);
 // Server-executed (server/defender): request_offboard, wait_machine_action.
-absl::StatusOr<v1::Plan> BuildApiOffboardPlan(const PlanContext& ctx);
-absl::StatusOr<v1::Plan> BuildConfigureProxyPlan(const PlanContext& ctx);
-absl::StatusOr<v1::Plan> BuildConnectivityTestPlan(const PlanContext& ctx);
-absl::StatusOr<v1::Plan> BuildCollectDiagnosticsPlan(const PlanContext& ctx);
+[[nodiscard]] absl::StatusOr<v1::Plan> BuildApiOffboardPlan(
+    const PlanContext& ctx);
+[[nodiscard]] absl::StatusOr<v1::Plan> BuildConfigureProxyPlan(
+    const PlanContext& ctx);
+[[nodiscard]] absl::StatusOr<v1::Plan> BuildConnectivityTestPlan(
+    const PlanContext& ctx);
+[[nodiscard]] absl::StatusOr<v1::Plan> BuildCollectDiagnosticsPlan(
+    const PlanContext& ctx);
 
 // The onboarding script, or InvalidArgument on
 // parameters.onboarding_script_id naming `kind`.
-absl::StatusOr<ArtifactRef> RequireOnboardingScript(const PlanContext& ctx);
+[[nodiscard]] absl::StatusOr<ArtifactRef> RequireOnboardingScript(
+    const PlanContext& ctx);
 
 // fetch_onboarding_script: the onboarding script saved as
 // WindowsDefenderATPOnboardingScript.cmd.

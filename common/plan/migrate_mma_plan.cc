@@ -22,7 +22,8 @@ constexpr absl::string_view kNotOnModernServer =
     "on 2019+ onboard with the onboarding script and remove the workspace "
     "from MMA";
 
-absl::StatusOr<std::string> RequireWorkspace(const PlanContext& ctx) {
+[[nodiscard]] absl::StatusOr<std::string> RequireWorkspace(
+    const PlanContext& ctx) {
   const std::string& ws = ctx.inputs.workspace_id;
   if (ws.empty()) {
     return absl::InvalidArgumentError(

@@ -23,14 +23,16 @@ constexpr absl::string_view kDefaultOffboardingFileName =
 // The file name the script gets on the device: its uploaded name, which
 // cmd.exe runs, so it must be one upload accepts today (an artifact stored
 // by an older server with another name is refused, naming it).
-absl::StatusOr<std::string> OffboardingFileName(const ArtifactRef& script) {
+[[nodiscard]] absl::StatusOr<std::string> OffboardingFileName(
+    const ArtifactRef& script) {
   if (script.file_name.empty()) return std::string(kDefaultOffboardingFileName);
   RETURN_IF_ERROR(CheckArtifactName(
       script.file_name, "parameters.offboarding_script_id: artifact name"));
   return script.file_name;
 }
 
-absl::StatusOr<ArtifactRef> RequireOffboardingScript(const PlanContext& ctx) {
+[[nodiscard]] absl::StatusOr<ArtifactRef> RequireOffboardingScript(
+    const PlanContext& ctx) {
   return RequireArtifact(ctx.inputs.offboarding_script, "offboarding_script_id",
                          "the offboarding script", ctx.inputs.kind);
 }

@@ -22,7 +22,7 @@ namespace {
 // check, so it must be a GUID as MMA's AOI-<workspace> management groups are:
 // the facts come from the device and are not trusted. Otherwise the precheck
 // names a key the runner refuses to read, and the task fails saying so.
-absl::Status CheckReportedWorkspaces(const PlanContext& ctx) {
+[[nodiscard]] absl::Status CheckReportedWorkspaces(const PlanContext& ctx) {
   for (const std::string& ws : ctx.facts.mma_workspaces()) {
     if (!IsGuid(ws)) {
       return absl::FailedPreconditionError(absl::StrCat(

@@ -27,13 +27,13 @@ v1::OsFamily FamilyOf(const v1::DeviceFacts& facts) {
   return OsFamilyFromVersion(facts.os_version());
 }
 
-absl::Status UnknownKind(absl::string_view kind) {
+[[nodiscard]] absl::Status UnknownKind(absl::string_view kind) {
   return absl::InvalidArgumentError(
       absl::StrCat("kind: unknown job kind \"", kind, "\"; expected one of ",
                    absl::StrJoin(KnownJobKinds(), ", ")));
 }
 
-absl::StatusOr<v1::Plan> BuildForKind(const PlanContext& ctx) {
+[[nodiscard]] absl::StatusOr<v1::Plan> BuildForKind(const PlanContext& ctx) {
   const std::string& kind = ctx.inputs.kind;
   if (kind == "install") return plan_internal::BuildInstallPlan(ctx);
   if (kind == "onboard") return plan_internal::BuildOnboardPlan(ctx);

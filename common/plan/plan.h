@@ -67,8 +67,8 @@ const std::vector<std::string>& KnownJobKinds();
 // task with an actionable message; verification steps come last.
 // Errors (InvalidArgument / FailedPrecondition, naming the field) when an input
 // the device needs is missing, e.g. no Install.ps1 for a 2016 device.
-absl::StatusOr<v1::Plan> BuildPlan(const PlanInputs& inputs,
-                                   const v1::DeviceFacts& facts);
+[[nodiscard]] absl::StatusOr<v1::Plan> BuildPlan(const PlanInputs& inputs,
+                                                 const v1::DeviceFacts& facts);
 
 // True for a step the server executes itself (api_offboard's steps,
 // onboard's confirm_in_defender): it has no action. Runners never get one.

@@ -114,17 +114,19 @@ void AddRunCmdScript(v1::Plan* plan, absl::string_view name,
 
 // The artifact `ref` or InvalidArgument naming `field` ("parameters.<field>:
 // <what> is required for <why>"). Also rejects an id that is not a SHA-256.
-absl::StatusOr<ArtifactRef> RequireArtifact(
+[[nodiscard]] absl::StatusOr<ArtifactRef> RequireArtifact(
     const std::optional<ArtifactRef>& ref, absl::string_view field,
     absl::string_view what, absl::string_view why);
 
 // Fetches Install.ps1 and md4ws.msi (steps fetch_install_ps1,
 // fetch_md4ws_msi), requiring both inputs for the device's release.
-absl::Status AddFetchInstaller(const PlanContext& ctx, v1::Plan* plan);
+[[nodiscard]] absl::Status AddFetchInstaller(const PlanContext& ctx,
+                                             v1::Plan* plan);
 
 // Fetches Install.ps1 only (step fetch_install_ps1): uninstalling needs no
 // md4ws.msi (Install.ps1 looks for it only to install).
-absl::Status AddFetchInstallScript(const PlanContext& ctx, v1::Plan* plan);
+[[nodiscard]] absl::Status AddFetchInstallScript(const PlanContext& ctx,
+                                                 v1::Plan* plan);
 
 // "-Passive" when the facts name a third-party antivirus (Install.ps1 then
 // installs Defender Antivirus in passive mode).

@@ -15,18 +15,18 @@ namespace {
 
 constexpr absl::Duration kBackdate = absl::Hours(1);
 
-absl::Status Failed(absl::string_view what) {
+[[nodiscard]] absl::Status Failed(absl::string_view what) {
   return OpenSslError(absl::StatusCode::kInternal, what);
 }
 
-absl::StatusOr<UniqueEvpPkey> NewEcKey() {
+[[nodiscard]] absl::StatusOr<UniqueEvpPkey> NewEcKey() {
   UniqueEvpPkey key(EVP_EC_gen("P-256"));
   if (key == nullptr) return Failed("cannot generate an EC P-256 key");
   return key;
 }
 
 // A random positive 127-bit serial number: unique without a counter to keep.
-absl::Status SetRandomSerial(X509& cert) {
+[[nodiscard]] absl::Status SetRandomSerial(X509& cert) {
   std::string bytes = RandomBytes(16);
   bytes[0] = static_cast<char>(static_cast<unsigned char>(bytes[0]) & 0x7f);
   bytes[0] = static_cast<char>(static_cast<unsigned char>(bytes[0]) | 0x01);
@@ -41,7 +41,8 @@ absl::Status SetRandomSerial(X509& cert) {
   return absl::OkStatus();
 }
 
-absl::Status SetSubjectName(X509_NAME& name, absl::string_view common_name) {
+[[nodiscard]] absl::Status SetSubjectName(X509_NAME& name,
+                                          absl::string_view common_name) {
   const std::string cn(common_name);
   if (X509_NAME_add_entry_by_txt(
           &name, "O", MBSTRING_UTF8,
@@ -56,11 +57,10 @@ absl::Status SetSubjectName(X509_NAME& name, absl::string_view common_name) {
 
 // Version 3, serial, validity (from `now` - `backdate`), subject and public
 // key; issuer from `issuer` (nullptr: self-signed).
-absl::StatusOr<UniqueX509> NewCertificate(absl::string_view common_name,
-                                          EVP_PKEY& public_key,
-                                          const X509* issuer, absl::Time now,
-                                          absl::Duration validity,
-                                          absl::Duration backdate = kBackdate) {
+[[nodiscard]] absl::StatusOr<UniqueX509> NewCertificate(
+    absl::string_view common_name, EVP_PKEY& public_key, const X509* issuer,
+    absl::Time now, absl::Duration validity,
+    absl::Duration backdate = kBackdate) {
   UniqueX509 cert(X509_new());
   if (cert == nullptr || X509_set_version(cert.get(), 2) != 1) {
     return Failed("cannot create a certificate");
@@ -86,8 +86,8 @@ absl::StatusOr<UniqueX509> NewCertificate(absl::string_view common_name,
 
 // One extension in OpenSSL's configuration syntax, e.g. "critical,CA:TRUE".
 // Only constant texts come here; names go through AddSubjectAltNames.
-absl::Status AddExtension(X509& cert, const X509* issuer, int nid,
-                          const char* value) {
+[[nodiscard]] absl::Status AddExtension(X509& cert, const X509* issuer, int nid,
+                                        const char* value) {
   X509V3_CTX ctx;
   X509V3_set_ctx_nodb(&ctx);
   X509V3_set_ctx(&ctx, const_cast<X509*>(issuer != nullptr ? issuer : &cert),
@@ -100,7 +100,7 @@ absl::Status AddExtension(X509& cert, const X509* issuer, int nid,
   return absl::OkStatus();
 }
 
-absl::Status AddKeyIdentifiers(X509& cert, const X509* issuer) {
+[[nodiscard]] absl::Status AddKeyIdentifiers(X509& cert, const X509* issuer) {
   RETURN_IF_ERROR(
       AddExtension(cert, issuer, NID_subject_key_identifier, "hash"));
   return AddExtension(cert, issuer, NID_authority_key_identifier,
@@ -108,8 +108,8 @@ absl::Status AddKeyIdentifiers(X509& cert, const X509* issuer) {
 }
 
 // A GENERAL_NAME of `type` (GEN_DNS or GEN_URI) with IA5 text `value`.
-absl::Status PushIa5Name(GENERAL_NAMES& names, int type,
-                         absl::string_view value) {
+[[nodiscard]] absl::Status PushIa5Name(GENERAL_NAMES& names, int type,
+                                       absl::string_view value) {
   GENERAL_NAME* name = GENERAL_NAME_new();
   ASN1_IA5STRING* text = ASN1_IA5STRING_new();
   if (name == nullptr || text == nullptr ||
@@ -127,7 +127,8 @@ absl::Status PushIa5Name(GENERAL_NAMES& names, int type,
   return absl::OkStatus();
 }
 
-absl::Status PushIpName(GENERAL_NAMES& names, absl::string_view ip) {
+[[nodiscard]] absl::Status PushIpName(GENERAL_NAMES& names,
+                                      absl::string_view ip) {
   const std::string text(ip);
   ASN1_OCTET_STRING* address = a2i_IPADDRESS(text.c_str());
   GENERAL_NAME* name = address != nullptr ? GENERAL_NAME_new() : nullptr;
@@ -144,7 +145,8 @@ absl::Status PushIpName(GENERAL_NAMES& names, absl::string_view ip) {
   return absl::OkStatus();
 }
 
-absl::Status AddSubjectAltNames(X509& cert, const GENERAL_NAMES& names) {
+[[nodiscard]] absl::Status AddSubjectAltNames(X509& cert,
+                                              const GENERAL_NAMES& names) {
   if (X509_add1_ext_i2d(&cert, NID_subject_alt_name,
                         const_cast<GENERAL_NAMES*>(&names), /*crit=*/0,
                         X509V3_ADD_DEFAULT) != 1) {
@@ -153,7 +155,7 @@ absl::Status AddSubjectAltNames(X509& cert, const GENERAL_NAMES& names) {
   return absl::OkStatus();
 }
 
-absl::Status Sign(X509& cert, EVP_PKEY& key) {
+[[nodiscard]] absl::Status Sign(X509& cert, EVP_PKEY& key) {
   if (X509_sign(&cert, &key, EVP_sha256()) <= 0) {
     return Failed("cannot sign the certificate");
   }

@@ -83,7 +83,7 @@ absl::Status VerifyCsr(absl::string_view csr_pem) {
 namespace {
 
 // The device id of a parsed client certificate (see DeviceIdOfCertificate).
-absl::StatusOr<std::string> DeviceIdOf(const X509& cert) {
+[[nodiscard]] absl::StatusOr<std::string> DeviceIdOf(const X509& cert) {
   UniqueGeneralNames names(static_cast<GENERAL_NAMES*>(
       X509_get_ext_d2i(&cert, NID_subject_alt_name, nullptr, nullptr)));
   ClearOpenSslErrors();  // an absent extension is not an error here
@@ -110,8 +110,9 @@ absl::StatusOr<std::string> DeviceIdOf(const X509& cert) {
 }
 
 // SHA-256 (hex) of `size` DER bytes that i2d wrote to `der` (freed here).
-absl::StatusOr<std::string> DigestDer(unsigned char* der, int size,
-                                      absl::string_view what) {
+[[nodiscard]] absl::StatusOr<std::string> DigestDer(unsigned char* der,
+                                                    int size,
+                                                    absl::string_view what) {
   if (size <= 0 || der == nullptr) {
     return OpenSslError(absl::StatusCode::kInvalidArgument,
                         absl::StrCat("cannot encode the ", what));
@@ -122,14 +123,14 @@ absl::StatusOr<std::string> DigestDer(unsigned char* der, int size,
   return digest;
 }
 
-absl::StatusOr<std::string> PublicKeySha256(const EVP_PKEY& key) {
+[[nodiscard]] absl::StatusOr<std::string> PublicKeySha256(const EVP_PKEY& key) {
   unsigned char* der = nullptr;
   const int size = i2d_PUBKEY(&key, &der);
   return DigestDer(der, size, "public key");
 }
 
-absl::StatusOr<absl::Time> AsnTime(const ASN1_TIME* time,
-                                   absl::string_view what) {
+[[nodiscard]] absl::StatusOr<absl::Time> AsnTime(const ASN1_TIME* time,
+                                                 absl::string_view what) {
   const std::optional<absl::Time> t = AsnTimeToTime(time);
   if (!t.has_value()) {
     return OpenSslError(absl::StatusCode::kInvalidArgument,

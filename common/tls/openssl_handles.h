@@ -44,7 +44,8 @@ using UniqueGeneralNames =
 // The queue is per thread and shared with gRPC's own TLS code, so every
 // failure path must drain it (a stale entry would be blamed on the next TLS
 // handshake of this thread).
-absl::Status OpenSslError(absl::StatusCode code, absl::string_view what);
+[[nodiscard]] absl::Status OpenSslError(absl::StatusCode code,
+                                        absl::string_view what);
 
 // Empties OpenSSL's error queue of this thread (after a failure handled
 // without OpenSslError).

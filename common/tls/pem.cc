@@ -19,7 +19,8 @@ UniqueBio ReadBio(absl::string_view pem) {
 // terminal for an encrypted key.
 int NoPassphrase(char*, int, int, void*) { return -1; }
 
-absl::StatusOr<std::string> BioText(BIO& bio, absl::string_view what) {
+[[nodiscard]] absl::StatusOr<std::string> BioText(BIO& bio,
+                                                  absl::string_view what) {
   char* data = nullptr;
   const long size = BIO_get_mem_data(&bio, &data);
   if (size < 0 || (size > 0 && data == nullptr)) {
@@ -30,8 +31,8 @@ absl::StatusOr<std::string> BioText(BIO& bio, absl::string_view what) {
 }
 
 template <typename T, typename Write>
-absl::StatusOr<std::string> ToPem(const T& object, Write write,
-                                  absl::string_view what) {
+[[nodiscard]] absl::StatusOr<std::string> ToPem(const T& object, Write write,
+                                                absl::string_view what) {
   UniqueBio bio(BIO_new(BIO_s_mem()));
   if (bio == nullptr || write(bio.get(), const_cast<T*>(&object)) != 1) {
     return OpenSslError(absl::StatusCode::kInternal,

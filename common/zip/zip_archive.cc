@@ -35,7 +35,8 @@ std::string ErrorText(zip_error_t* error) {
   return text;
 }
 
-absl::StatusOr<UniqueArchive> OpenReadOnly(absl::string_view content) {
+[[nodiscard]] absl::StatusOr<UniqueArchive> OpenReadOnly(
+    absl::string_view content) {
   zip_error_t error;
   zip_error_init(&error);
   zip_source_t* source =

@@ -22,12 +22,12 @@
 namespace mdefleet::runner {
 
 // grpc::Status -> absl::Status (same codes, same message).
-absl::Status FromGrpc(const grpc::Status& status);
+[[nodiscard]] absl::Status FromGrpc(const grpc::Status& status);
 // The same, keeping the server's retry delay (the trailing metadata
 // "mdefleet-retry-after-ms" of a call refused at its connection limit) as a
 // payload RetryAfter() reads.
-absl::Status FromGrpc(const grpc::Status& status,
-                      const grpc::ClientContext& context);
+[[nodiscard]] absl::Status FromGrpc(const grpc::Status& status,
+                                    const grpc::ClientContext& context);
 
 inline constexpr char kRetryAfterPayload[] = "type.mdefleet/retry-after-ms";
 // Longer delays are ignored (a bad or hostile value must not park a runner).
@@ -64,34 +64,35 @@ class GrpcRunnerApi : public StepReporter {
   void UseClientCertificate(std::string key_pem, std::string certificate_pem);
 
   // Enroll with the enrollment secret (never logged).
-  absl::StatusOr<v1::EnrollResponse> Enroll(absl::string_view enrollment_secret,
-                                            const v1::EnrollRequest& request);
+  [[nodiscard]] absl::StatusOr<v1::EnrollResponse> Enroll(
+      absl::string_view enrollment_secret, const v1::EnrollRequest& request);
   // The device token used by every later call.
   void SetDeviceToken(std::string token);
 
   // Long-poll; the RPC deadline is `max_wait` plus a margin. CancelPending()
   // from another thread ends it early with Cancelled.
-  absl::StatusOr<v1::PollTasksResponse> PollTasks(
+  [[nodiscard]] absl::StatusOr<v1::PollTasksResponse> PollTasks(
       const v1::PollTasksRequest& request);
 
-  absl::StatusOr<v1::ReportStepResponse> ReportStep(
+  [[nodiscard]] absl::StatusOr<v1::ReportStepResponse> ReportStep(
       const v1::ReportStepRequest& request) override;
-  absl::StatusOr<v1::HeartbeatResponse> Heartbeat(
+  [[nodiscard]] absl::StatusOr<v1::HeartbeatResponse> Heartbeat(
       const v1::HeartbeatRequest& request) override;
-  absl::StatusOr<v1::UploadEvidenceResponse> UploadEvidence(
+  [[nodiscard]] absl::StatusOr<v1::UploadEvidenceResponse> UploadEvidence(
       const v1::UploadEvidenceRequest& request) override;
-  absl::StatusOr<v1::UploadDiagnosticsChunkResponse> UploadDiagnosticsChunk(
+  [[nodiscard]] absl::StatusOr<v1::UploadDiagnosticsChunkResponse>
+  UploadDiagnosticsChunk(
       const v1::UploadDiagnosticsChunkRequest& request) override;
 
   // The whole artifact, for a task the device holds. ResourceExhausted above
   // kMaxArtifactBytes; DataLoss when chunks do not add up.
-  absl::StatusOr<std::string> FetchArtifact(absl::string_view task_id,
-                                            absl::string_view lease_id,
-                                            absl::string_view artifact_id);
+  [[nodiscard]] absl::StatusOr<std::string> FetchArtifact(
+      absl::string_view task_id, absl::string_view lease_id,
+      absl::string_view artifact_id);
 
   // A new client certificate for the key of `csr_pem`, with the device token
   // and the certificate presented now (RenewClientCertificate).
-  absl::StatusOr<std::string> RenewClientCertificate(
+  [[nodiscard]] absl::StatusOr<std::string> RenewClientCertificate(
       const std::string& csr_pem);
 
   // Cancels the RPCs in flight (if any), e.g. on shutdown.
@@ -130,7 +131,8 @@ class GrpcArtifactFetcher : public ArtifactFetcher {
       : api_(api),
         task_id_(std::move(task_id)),
         lease_id_(std::move(lease_id)) {}
-  absl::StatusOr<std::string> Fetch(absl::string_view artifact_id) override {
+  [[nodiscard]] absl::StatusOr<std::string> Fetch(
+      absl::string_view artifact_id) override {
     return api_.FetchArtifact(task_id_, lease_id_, artifact_id);
   }
 

@@ -73,9 +73,8 @@ std::string RenewedClientCertificatePath(const Host& host) {
 namespace {
 
 // client.renewed: "protected_key=<base64>\ncertificate=<base64 PEM>\n".
-absl::StatusOr<ClientCertificate> ParseRenewed(Host& host,
-                                               absl::string_view text,
-                                               const std::string& path) {
+[[nodiscard]] absl::StatusOr<ClientCertificate> ParseRenewed(
+    Host& host, absl::string_view text, const std::string& path) {
   std::string protected_key, certificate;
   for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
     line = absl::StripTrailingAsciiWhitespace(line);

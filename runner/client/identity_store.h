@@ -23,10 +23,12 @@ std::string IdentityPath(const Host& host);
 
 // The stored identity; nullopt when the runner has not enrolled yet.
 // DataLoss when the file is malformed or the token cannot be unprotected.
-absl::StatusOr<std::optional<RunnerIdentity>> LoadIdentity(Host& host);
+[[nodiscard]] absl::StatusOr<std::optional<RunnerIdentity>> LoadIdentity(
+    Host& host);
 
 // Stores `identity` (creating the state directory if needed), atomically.
-absl::Status SaveIdentity(Host& host, const RunnerIdentity& identity);
+[[nodiscard]] absl::Status SaveIdentity(Host& host,
+                                        const RunnerIdentity& identity);
 
 // The client certificate issued at enrollment over TLS, and its key.
 struct ClientCertificate {
@@ -43,14 +45,14 @@ std::string ClientCertificatePath(const Host& host);
 // client.renewed by an interrupted SaveRenewedClientCertificate wins (and
 // its replacement is finished). DataLoss when only one of the two files
 // exists or the key cannot be unprotected.
-absl::StatusOr<std::optional<ClientCertificate>> LoadClientCertificate(
-    Host& host);
+[[nodiscard]] absl::StatusOr<std::optional<ClientCertificate>>
+LoadClientCertificate(Host& host);
 
 // Stores `certificate` (creating the state directory if needed), replacing
 // an earlier one. Saved before the identity that goes with it, so that an
 // identity never points at a missing certificate.
-absl::Status SaveClientCertificate(Host& host,
-                                   const ClientCertificate& certificate);
+[[nodiscard]] absl::Status SaveClientCertificate(
+    Host& host, const ClientCertificate& certificate);
 
 // <state dir>\client.renewed: a renewed certificate and its protected key in
 // one file, written (atomically) before client.key and client.pem are
@@ -61,8 +63,8 @@ std::string RenewedClientCertificatePath(const Host& host);
 // Stores a renewed certificate crash-safely: client.renewed first, then
 // client.key and client.pem, then client.renewed is deleted.
 // LoadClientCertificate finishes an interrupted replacement.
-absl::Status SaveRenewedClientCertificate(Host& host,
-                                          const ClientCertificate& certificate);
+[[nodiscard]] absl::Status SaveRenewedClientCertificate(
+    Host& host, const ClientCertificate& certificate);
 
 }  // namespace mdefleet::runner
 

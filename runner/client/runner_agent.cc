@@ -130,7 +130,8 @@ namespace {
 // A damaged identity or client certificate: deleting the files makes this
 // machine a new device, flagged duplicate_identity; say how to keep the old
 // one.
-absl::Status DamagedIdentity(const Host& host, const absl::Status& status) {
+[[nodiscard]] absl::Status DamagedIdentity(const Host& host,
+                                           const absl::Status& status) {
   return absl::DataLossError(absl::StrCat(
       "the runner's identity in ", host.StateDirectory(), " is damaged (",
       status.message(),

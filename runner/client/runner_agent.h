@@ -67,7 +67,7 @@ class RunnerAgent {
 
   // Runs until Stop(). Returns an error only when the runner cannot work at
   // all (enrollment refused, unusable state directory).
-  absl::Status Run();
+  [[nodiscard]] absl::Status Run();
 
   // Asks Run() to return soon: cancels the poll in flight; a task being run
   // stops between steps (its journal lets it resume later).
@@ -77,13 +77,13 @@ class RunnerAgent {
   const std::string& name() const { return name_; }
 
  private:
-  absl::Status EnsureEnrolled();
+  [[nodiscard]] absl::Status EnsureEnrolled();
   // Presents the stored client certificate, if any (TLS only).
-  absl::Status LoadStoredClientCertificate();
+  [[nodiscard]] absl::Status LoadStoredClientCertificate();
   // The key and CSR to enroll with over TLS; nullopt when none is asked for.
-  absl::StatusOr<std::optional<ClientKeyRequest>> NewClientKey();
+  [[nodiscard]] absl::StatusOr<std::optional<ClientKeyRequest>> NewClientKey();
   // Stores and presents the certificate the server issued with `key`.
-  absl::Status AdoptClientCertificate(
+  [[nodiscard]] absl::Status AdoptClientCertificate(
       const std::optional<ClientKeyRequest>& key,
       const v1::EnrollResponse& response);
   // The renewal's view of the rest of the runner.

@@ -27,21 +27,21 @@ class StepReporter {
   virtual ~StepReporter() = default;
   // FailedPrecondition: the lease is lost (stop). Unavailable /
   // DeadlineExceeded: transient (retry). Anything else: give up the task.
-  virtual absl::StatusOr<v1::ReportStepResponse> ReportStep(
+  [[nodiscard]] virtual absl::StatusOr<v1::ReportStepResponse> ReportStep(
       const v1::ReportStepRequest& request) = 0;
   // RunnerService.Heartbeat: keeps the lease alive while a step runs. Called
   // from a thread of its own, concurrently with artifact fetches.
-  virtual absl::StatusOr<v1::HeartbeatResponse> Heartbeat(
+  [[nodiscard]] virtual absl::StatusOr<v1::HeartbeatResponse> Heartbeat(
       const v1::HeartbeatRequest& request) = 0;
   // RunnerService.UploadEvidence: a failed step's output and logs, sent
   // before its final report. Best effort: a failure is logged, the task
   // goes on.
-  virtual absl::StatusOr<v1::UploadEvidenceResponse> UploadEvidence(
-      const v1::UploadEvidenceRequest& request) = 0;
+  [[nodiscard]] virtual absl::StatusOr<v1::UploadEvidenceResponse>
+  UploadEvidence(const v1::UploadEvidenceRequest& request) = 0;
   // RunnerService.UploadDiagnosticsChunk: one chunk of an MDEClientAnalyzer
   // result bundle (upload_diagnostics_bundle), before the step's final
   // report. The step succeeds only when the server kept the bundle.
-  virtual absl::StatusOr<v1::UploadDiagnosticsChunkResponse>
+  [[nodiscard]] virtual absl::StatusOr<v1::UploadDiagnosticsChunkResponse>
   UploadDiagnosticsChunk(const v1::UploadDiagnosticsChunkRequest& request) = 0;
 };
 

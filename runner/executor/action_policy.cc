@@ -64,9 +64,9 @@ bool IsPlainName(absl::string_view name) {
 }
 
 // The script a PowerShell/cmd action runs must be a fetched artifact.
-absl::Status CheckScriptInWorkDir(absl::string_view script,
-                                  absl::string_view work_dir,
-                                  absl::string_view program) {
+[[nodiscard]] absl::Status CheckScriptInWorkDir(absl::string_view script,
+                                                absl::string_view work_dir,
+                                                absl::string_view program) {
   if (!IsWithinWindowsDirectory(script, work_dir) ||
       SameWindowsPath(script, work_dir)) {
     return absl::PermissionDeniedError(absl::StrCat(

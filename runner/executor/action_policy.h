@@ -22,7 +22,7 @@ inline constexpr absl::string_view kWorkDirVariable = "${work_dir}";
 // The fixed path of `program`, e.g. PROGRAM_CMD_SCRIPT ->
 // C:\Windows\System32\cmd.exe. InvalidArgument for PROGRAM_UNSPECIFIED or an
 // unknown value.
-absl::StatusOr<std::string> ProgramPath(v1::Program program);
+[[nodiscard]] absl::StatusOr<std::string> ProgramPath(v1::Program program);
 
 // The full request for a run_process action: fixed path, fixed leading
 // arguments (PowerShell: -NoProfile -NonInteractive -ExecutionPolicy
@@ -31,7 +31,7 @@ absl::StatusOr<std::string> ProgramPath(v1::Program program);
 // `work_dir` (a fetched, hash-verified artifact): PermissionDenied otherwise.
 // cmd's script may be followed only by single-letter switches ("-r", as
 // MDEClientAnalyzer.cmd takes): InvalidArgument for anything else.
-absl::StatusOr<ProcessRequest> BuildProcessRequest(
+[[nodiscard]] absl::StatusOr<ProcessRequest> BuildProcessRequest(
     const v1::RunProcessAction& action, absl::string_view work_dir);
 
 // "${work_dir}" replaced by `work_dir` everywhere in `text`.
@@ -41,40 +41,40 @@ std::string ExpandWorkDir(absl::string_view text, absl::string_view work_dir);
 // SOFTWARE\Microsoft\Windows Advanced Threat Protection or
 // SYSTEM\CurrentControlSet\Services\HealthService (case-insensitive);
 // PermissionDenied naming the key and the allowed roots otherwise.
-absl::Status CheckRegistryKeyAllowed(absl::string_view key);
+[[nodiscard]] absl::Status CheckRegistryKeyAllowed(absl::string_view key);
 
 // For checks, which only read: OK for what CheckRegistryKeyAllowed allows
 // and also under SOFTWARE\Microsoft\Windows Defender and the pending-reboot
 // keys under SOFTWARE\Microsoft\Windows\CurrentVersion (Component Based
 // Servicing, WindowsUpdate); PermissionDenied (naming the writable roots)
 // otherwise.
-absl::Status CheckRegistryReadAllowed(absl::string_view key);
+[[nodiscard]] absl::Status CheckRegistryReadAllowed(absl::string_view key);
 
 // OK when `path` is inside the task's work dir or the MDE data folder
 // (C:\ProgramData\Microsoft\Windows Defender Advanced Threat Protection).
-absl::Status CheckDeletablePath(absl::string_view path,
-                                absl::string_view work_dir);
+[[nodiscard]] absl::Status CheckDeletablePath(absl::string_view path,
+                                              absl::string_view work_dir);
 
 // OK when `path` is inside the task's work dir (not the work dir itself);
 // PermissionDenied naming it otherwise: where extract_zip reads and writes.
-absl::Status CheckWorkDirPath(absl::string_view path,
-                              absl::string_view work_dir);
+[[nodiscard]] absl::Status CheckWorkDirPath(absl::string_view path,
+                                            absl::string_view work_dir);
 
 // OK when `path` (an MDEClientAnalyzer result bundle to upload) is inside
 // the task's work dir or the MDE data folder; PermissionDenied otherwise.
-absl::Status CheckBundlePath(absl::string_view path,
-                             absl::string_view work_dir);
+[[nodiscard]] absl::Status CheckBundlePath(absl::string_view path,
+                                           absl::string_view work_dir);
 
 // OK when `file_name` is a name upload accepts (CheckArtifactName in
 // common/artifact_validation.h: ASCII letters, digits, "._-" and space, at
 // most kMaxArtifactNameLength characters, no reserved device name, no
 // trailing dot or space); InvalidArgument saying why otherwise.
-absl::Status CheckArtifactFileName(absl::string_view file_name);
+[[nodiscard]] absl::Status CheckArtifactFileName(absl::string_view file_name);
 
 // <state dir>\work\<task_id>; InvalidArgument for a task id that is not a
 // plain name.
-absl::StatusOr<std::string> TaskWorkDirectory(absl::string_view state_dir,
-                                              absl::string_view task_id);
+[[nodiscard]] absl::StatusOr<std::string> TaskWorkDirectory(
+    absl::string_view state_dir, absl::string_view task_id);
 
 }  // namespace mdefleet::runner
 

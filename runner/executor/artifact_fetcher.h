@@ -19,7 +19,8 @@ class ArtifactFetcher {
   // The content is NOT trusted: the executor verifies the hash itself.
   // Errors: NotFound (unknown artifact), FailedPrecondition (the task's lease
   // is gone), Unavailable (transport), ResourceExhausted (too large).
-  virtual absl::StatusOr<std::string> Fetch(absl::string_view artifact_id) = 0;
+  [[nodiscard]] virtual absl::StatusOr<std::string> Fetch(
+      absl::string_view artifact_id) = 0;
 };
 
 }  // namespace mdefleet::runner

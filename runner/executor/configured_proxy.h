@@ -25,8 +25,8 @@ struct ConfiguredProxy {
 };
 
 // Errors: the registry or WinHTTP could not be read (message says which).
-absl::StatusOr<ConfiguredProxy> ResolveConfiguredProxy(Host& host,
-                                                       absl::string_view url);
+[[nodiscard]] absl::StatusOr<ConfiguredProxy> ResolveConfiguredProxy(
+    Host& host, absl::string_view url);
 
 }  // namespace mdefleet::runner
 

@@ -24,8 +24,8 @@ std::string CloudConnectionRecordPath(const Host& host);
 
 // The record; nullopt when no check ran yet. DataLoss for a file that is
 // not a record (the caller reports no fact rather than a wrong one).
-absl::StatusOr<std::optional<v1::CloudConnectionCheck>> LoadCloudConnection(
-    Host& host);
+[[nodiscard]] absl::StatusOr<std::optional<v1::CloudConnectionCheck>>
+LoadCloudConnection(Host& host);
 
 }  // namespace mdefleet::runner
 

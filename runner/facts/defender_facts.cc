@@ -12,8 +12,8 @@
 namespace mdefleet::runner {
 namespace {
 
-absl::StatusOr<std::optional<uint32_t>> Dword(Host& host, absl::string_view key,
-                                              absl::string_view name) {
+[[nodiscard]] absl::StatusOr<std::optional<uint32_t>> Dword(
+    Host& host, absl::string_view key, absl::string_view name) {
   ASSIGN_OR_RETURN(std::optional<RegistryData> v, host.ReadValue(key, name));
   if (!v || !std::holds_alternative<uint32_t>(*v)) return std::nullopt;
   return std::get<uint32_t>(*v);

@@ -26,7 +26,8 @@ namespace mdefleet::runner {
 // Defender Antivirus is installed, else UNKNOWN) and cloud_connection (the
 // runner's record of its last check, see cloud_connection_record.h).
 // Errors only when the host cannot answer.
-absl::Status CollectDefenderFacts(Host& host, v1::DeviceFacts* facts);
+[[nodiscard]] absl::Status CollectDefenderFacts(Host& host,
+                                                v1::DeviceFacts* facts);
 
 // How the fact reports the registry's TamperProtectionSource when Defender
 // Antivirus gives no name: the numbers Windows stores are not documented

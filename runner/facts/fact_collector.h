@@ -23,7 +23,7 @@ std::string RunnerVersion();
 // from the runner's configuration. os_family and mde_state are derived with
 // common/os_family.h (the server derives them again). Errors only when the
 // host cannot answer (an absent value is a fact, not an error).
-absl::StatusOr<v1::DeviceFacts> CollectFacts(
+[[nodiscard]] absl::StatusOr<v1::DeviceFacts> CollectFacts(
     Host& host, const std::map<std::string, std::string>& labels);
 
 }  // namespace mdefleet::runner

@@ -13,7 +13,7 @@ namespace mdefleet::runner {
 // Absent values are empty fields; a value of the wrong type (a REG_DWORD
 // where a string belongs) is reported as absent, as the sensor ignores it.
 // Errors only when the registry or WinHTTP cannot be read.
-absl::StatusOr<v1::ProxySettings> CollectProxyFacts(Host& host);
+[[nodiscard]] absl::StatusOr<v1::ProxySettings> CollectProxyFacts(Host& host);
 
 }  // namespace mdefleet::runner
 

@@ -43,11 +43,12 @@ inline constexpr PublicRoot kDefenderPublicRoots[] = {
 // "8F:43:28:..." or "8f43 28..." (colons and spaces between digits allowed,
 // as certutil and openssl print them) to 40 upper-case hex digits;
 // InvalidArgument saying what is wrong otherwise.
-absl::StatusOr<std::string> NormalizeThumbprint(absl::string_view text);
+[[nodiscard]] absl::StatusOr<std::string> NormalizeThumbprint(
+    absl::string_view text);
 
 // A list of thumbprints separated by commas or semicolons (the
 // DefenderTlsRoots setting); empty text is an empty list.
-absl::StatusOr<std::vector<std::string>> ParseThumbprintList(
+[[nodiscard]] absl::StatusOr<std::vector<std::string>> ParseThumbprintList(
     absl::string_view text);
 
 // Whether a chain ending in root `sha1` (upper-case hex) reached a root

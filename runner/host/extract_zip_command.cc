@@ -10,8 +10,8 @@
 namespace mdefleet::runner {
 namespace {
 
-absl::StatusOr<std::string> Literal(absl::string_view path,
-                                    absl::string_view field) {
+[[nodiscard]] absl::StatusOr<std::string> Literal(absl::string_view path,
+                                                  absl::string_view field) {
   for (char c : path) {
     if (static_cast<unsigned char>(c) < 0x20 || c == '"') {
       return absl::InvalidArgumentError(

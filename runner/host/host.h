@@ -100,41 +100,43 @@ class Host {
   // Reads value `name` of `key`. nullopt when the key or the value does not
   // exist. Errors: PermissionDenied, or Unimplemented/DataLoss for a value of
   // a type other than REG_SZ/REG_DWORD.
-  virtual absl::StatusOr<std::optional<RegistryData>> ReadValue(
+  [[nodiscard]] virtual absl::StatusOr<std::optional<RegistryData>> ReadValue(
       absl::string_view key, absl::string_view name) = 0;
 
   // Writes value `name` of `key` (REG_SZ or REG_DWORD by the variant),
   // creating the key and its parents as needed.
-  virtual absl::Status WriteValue(absl::string_view key, absl::string_view name,
-                                  const RegistryData& data) = 0;
+  [[nodiscard]] virtual absl::Status WriteValue(absl::string_view key,
+                                                absl::string_view name,
+                                                const RegistryData& data) = 0;
 
   // Deletes value `name` of `key`. Deleting an absent value (or a value of an
   // absent key) succeeds: the postcondition "value absent" holds.
-  virtual absl::Status DeleteValue(absl::string_view key,
-                                   absl::string_view name) = 0;
+  [[nodiscard]] virtual absl::Status DeleteValue(absl::string_view key,
+                                                 absl::string_view name) = 0;
 
   // Whether `key` exists.
-  virtual absl::StatusOr<bool> KeyExists(absl::string_view key) = 0;
+  [[nodiscard]] virtual absl::StatusOr<bool> KeyExists(
+      absl::string_view key) = 0;
 
   // Names of the direct subkeys of `key` (original spelling); empty when the
   // key does not exist.
-  virtual absl::StatusOr<std::vector<std::string>> ListSubkeys(
+  [[nodiscard]] virtual absl::StatusOr<std::vector<std::string>> ListSubkeys(
       absl::string_view key) = 0;
 
   // Deletes `key` with all its subkeys and values. Absent key: success.
-  virtual absl::Status DeleteKey(absl::string_view key) = 0;
+  [[nodiscard]] virtual absl::Status DeleteKey(absl::string_view key) = 0;
 
   // ---- Services (service control manager) ----
 
   // Current state of service `name`; SERVICE_STATE_ABSENT when no such
   // service is installed (ERROR_SERVICE_DOES_NOT_EXIST on Windows).
-  virtual absl::StatusOr<v1::ServiceState> QueryService(
+  [[nodiscard]] virtual absl::StatusOr<v1::ServiceState> QueryService(
       absl::string_view name) = 0;
 
   // Waits until service `name` is in `state` or `timeout` passes. Returns the
   // last observed state: equal to `state` on success. DeadlineExceeded (with
   // the observed state in the message) when the timeout passes first.
-  virtual absl::StatusOr<v1::ServiceState> WaitServiceState(
+  [[nodiscard]] virtual absl::StatusOr<v1::ServiceState> WaitServiceState(
       absl::string_view name, v1::ServiceState state,
       absl::Duration timeout) = 0;
 
@@ -145,36 +147,40 @@ class Host {
   // call (look at exit_code); a program that ran past the timeout is killed
   // with its process tree and reported with timed_out. Errors: NotFound when
   // the program does not exist, other codes when it cannot be started.
-  virtual absl::StatusOr<ProcessResult> RunProcess(
+  [[nodiscard]] virtual absl::StatusOr<ProcessResult> RunProcess(
       const ProcessRequest& request) = 0;
 
   // ---- Files (Windows paths) ----
 
   // The whole content of file `path`. NotFound when it does not exist.
-  virtual absl::StatusOr<std::string> ReadFile(absl::string_view path) = 0;
+  [[nodiscard]] virtual absl::StatusOr<std::string> ReadFile(
+      absl::string_view path) = 0;
 
   // Replaces file `path` with `content` atomically (write to a temporary file
   // beside it, flush, rename over), so a crash leaves the old or the new
   // content, never a mix. The parent directory must exist.
-  virtual absl::Status WriteFile(absl::string_view path,
-                                 absl::string_view content) = 0;
+  [[nodiscard]] virtual absl::Status WriteFile(absl::string_view path,
+                                               absl::string_view content) = 0;
 
   // Creates directory `path` and its missing parents. Existing: success.
-  virtual absl::Status CreateDirectories(absl::string_view path) = 0;
+  [[nodiscard]] virtual absl::Status CreateDirectories(
+      absl::string_view path) = 0;
 
   // Deletes everything inside directory `path`, keeping the directory itself.
   // Absent directory: success.
-  virtual absl::Status DeleteDirectoryContents(absl::string_view path) = 0;
+  [[nodiscard]] virtual absl::Status DeleteDirectoryContents(
+      absl::string_view path) = 0;
 
   // Deletes file or directory `path` (recursively). Absent: success.
-  virtual absl::Status DeletePath(absl::string_view path) = 0;
+  [[nodiscard]] virtual absl::Status DeletePath(absl::string_view path) = 0;
 
   // Whether a file or directory exists at `path`.
-  virtual absl::StatusOr<bool> FileExists(absl::string_view path) = 0;
+  [[nodiscard]] virtual absl::StatusOr<bool> FileExists(
+      absl::string_view path) = 0;
 
   // Names of the files and directories directly inside directory `path`,
   // sorted. Absent directory: empty.
-  virtual absl::StatusOr<std::vector<std::string>> ListDirectory(
+  [[nodiscard]] virtual absl::StatusOr<std::vector<std::string>> ListDirectory(
       absl::string_view path) = 0;
 
   // Extracts the ZIP file `archive` into directory `destination` (created;
@@ -183,8 +189,8 @@ class Host {
   // System.IO.Compression.ZipFile from PowerShell (Windows Server 2012 R2's
   // PowerShell 4 / .NET 4.5 on; Expand-Archive needs PowerShell 5). The
   // error says why (not a ZIP, an entry outside, disk full).
-  virtual absl::Status ExtractZip(absl::string_view archive,
-                                  absl::string_view destination) = 0;
+  [[nodiscard]] virtual absl::Status ExtractZip(
+      absl::string_view archive, absl::string_view destination) = 0;
 
   // ---- Network ----
 
@@ -193,12 +199,12 @@ class Host {
   // "" uses what WinHTTP uses by default: the system WinHTTP proxy (netsh),
   // else direct access. The error says why not (DNS, TCP, TLS, proxy) and
   // names the proxy used.
-  virtual absl::Status CheckUrl(absl::string_view url,
-                                absl::string_view proxy) = 0;
+  [[nodiscard]] virtual absl::Status CheckUrl(absl::string_view url,
+                                              absl::string_view proxy) = 0;
 
   // The system WinHTTP proxy (`netsh winhttp show proxy`); an empty proxy
   // means direct access.
-  virtual absl::StatusOr<WinHttpProxy> GetWinHttpProxy() = 0;
+  [[nodiscard]] virtual absl::StatusOr<WinHttpProxy> GetWinHttpProxy() = 0;
 
   // The proxy Web Proxy Auto-Discovery finds for `url` (WPAD by DHCP and
   // DNS, then the PAC file it names: WinHttpGetProxyForUrl with
@@ -206,35 +212,37 @@ class Host {
   // proxies. "" when discovery finds no PAC file or the PAC file says
   // DIRECT; errors only for a PAC file that cannot be used (message says
   // why).
-  virtual absl::StatusOr<std::string> DiscoverProxy(absl::string_view url) = 0;
+  [[nodiscard]] virtual absl::StatusOr<std::string> DiscoverProxy(
+      absl::string_view url) = 0;
 
   // ---- Defender Antivirus ----
 
   // Defender Antivirus' own status; nullopt when it does not answer (not
   // installed, its service stopped, or no such WMI class on this system).
-  virtual absl::StatusOr<std::optional<DefenderStatus>> GetDefenderStatus() = 0;
+  [[nodiscard]] virtual absl::StatusOr<std::optional<DefenderStatus>>
+  GetDefenderStatus() = 0;
 
   // ---- Operating system ----
 
   // Product, version, build, names, reboot-pending flag, boot time, UTC
   // offset, identity.
-  virtual absl::StatusOr<OsInfo> GetOsInfo() = 0;
+  [[nodiscard]] virtual absl::StatusOr<OsInfo> GetOsInfo() = 0;
 
   // Schedules a restart of the machine after `delay`, recording `reason` as
   // the shutdown reason. Returns once scheduled.
-  virtual absl::Status Reboot(absl::string_view reason,
-                              absl::Duration delay) = 0;
+  [[nodiscard]] virtual absl::Status Reboot(absl::string_view reason,
+                                            absl::Duration delay) = 0;
 
   // ---- Secrets and state ----
 
   // Encrypts `plaintext` for this machine (DPAPI, machine scope, on Windows)
   // so it can be stored in the state directory. The result is opaque bytes.
-  virtual absl::StatusOr<std::string> ProtectSecret(
+  [[nodiscard]] virtual absl::StatusOr<std::string> ProtectSecret(
       absl::string_view plaintext) = 0;
 
   // Inverse of ProtectSecret. DataLoss when `protected_data` was not made by
   // this machine or was tampered with.
-  virtual absl::StatusOr<std::string> UnprotectSecret(
+  [[nodiscard]] virtual absl::StatusOr<std::string> UnprotectSecret(
       absl::string_view protected_data) = 0;
 
   // The runner's private state directory (Windows path), readable only by

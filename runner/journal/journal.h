@@ -63,8 +63,8 @@ class TaskJournal {
  public:
   // Opens (loading what an earlier run recorded) the journal of `task_id`,
   // `attempt` under <state dir>\journal. DataLoss for a corrupt file.
-  static absl::StatusOr<TaskJournal> Open(Host& host, absl::string_view task_id,
-                                          uint32_t attempt);
+  [[nodiscard]] static absl::StatusOr<TaskJournal> Open(
+      Host& host, absl::string_view task_id, uint32_t attempt);
 
   // The entry of step `index`, if any.
   std::optional<JournalEntry> Get(uint32_t index) const;
@@ -98,7 +98,7 @@ class TaskJournal {
         path_(std::move(path)),
         task_id_(std::move(task_id)),
         attempt_(attempt) {}
-  absl::Status Save();
+  [[nodiscard]] absl::Status Save();
 
   Host* host_;
   std::string path_;

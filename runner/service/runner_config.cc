@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/host_port.h"
 #include "common/labels.h"
 #include "common/status_macros.h"
 #include "runner/host/defender_tls_roots.h"
@@ -119,48 +120,6 @@ bool IsAbsoluteDrivePath(absl::string_view path) {
   return true;
 }
 
-// Empty when `address` is "host:port" or "[v6]:port"; else what is wrong.
-std::string ServerAddressProblem(absl::string_view address) {
-  absl::string_view host;
-  absl::string_view port;
-  if (absl::StartsWith(address, "[")) {
-    const size_t close = address.find(']');
-    if (close == absl::string_view::npos || close + 1 >= address.size() ||
-        address[close + 1] != ':') {
-      return "an IPv6 address must be written [address]:port";
-    }
-    host = address.substr(1, close - 1);
-    port = address.substr(close + 2);
-    for (char c : host) {
-      if (!absl::ascii_isxdigit(static_cast<unsigned char>(c)) && c != ':' &&
-          c != '.') {
-        return "the IPv6 address has invalid characters";
-      }
-    }
-  } else {
-    const size_t colon = address.rfind(':');
-    if (colon == absl::string_view::npos) return "the port is missing";
-    host = address.substr(0, colon);
-    port = address.substr(colon + 1);
-    for (char c : host) {
-      if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' &&
-          c != '-' && c != '_') {
-        return "the host name has invalid characters";
-      }
-    }
-  }
-  if (host.empty()) return "the host is missing";
-  uint32_t port_number = 0;
-  if (port.empty() || port.size() > 5 ||
-      !std::all_of(port.begin(), port.end(),
-                   [](char c) { return absl::ascii_isdigit(c); }) ||
-      !absl::SimpleAtoi(port, &port_number) || port_number == 0 ||
-      port_number > 65535) {
-    return "the port must be a number 1..65535";
-  }
-  return "";
-}
-
 // Empty when `secret` looks like an enrollment secret.
 bool LooksLikeEnrollmentSecret(absl::string_view secret) {
   if (!absl::StartsWith(secret, kEnrollmentPrefix) ||
@@ -175,7 +134,7 @@ bool LooksLikeEnrollmentSecret(absl::string_view secret) {
 }
 
 // Validates every setting of `g` into a RunnerConfig.
-absl::StatusOr<RunnerConfig> Build(Host& host, Gathered g) {
+[[nodiscard]] absl::StatusOr<RunnerConfig> Build(Host& host, Gathered g) {
   RunnerConfig config;
   config.source = g.source;
   config.source_description = g.source_description;
@@ -245,10 +204,10 @@ absl::StatusOr<RunnerConfig> Build(Host& host, Gathered g) {
     }
     const absl::string_view name = spec.name;
     if (name == kSettingServerAddress) {
-      if (std::string why = ServerAddressProblem(value); !why.empty()) {
+      if (absl::Status s = ParseHostPort(value).status(); !s.ok()) {
         problems.push_back(absl::StrCat(
-            raw.where, " must be host:port, e.g. mdefleet.corp.example:7443 (",
-            why, "; got \"", value, "\")"));
+            raw.where, " must be host:port, e.g. mdefleet.corp.example:7443: ",
+            s.message()));
         continue;
       }
       config.server_address = value;
@@ -262,7 +221,7 @@ absl::StatusOr<RunnerConfig> Build(Host& host, Gathered g) {
       }
       config.enrollment_secret = value;
     } else if (name == kSettingLabels) {
-      auto labels = ParseRunnerLabels(value);
+      auto labels = ParseLabelList(value, "");
       if (!labels.ok()) {
         problems.push_back(absl::StrCat(
             raw.where, " is invalid: ", labels.status().message()));
@@ -337,7 +296,7 @@ absl::StatusOr<RunnerConfig> Build(Host& host, Gathered g) {
 // The settings under policy key `key`; nullopt when it holds none of them
 // (and none failed to read), e.g. after the GPO was unlinked and Group Policy
 // removed its values but left the key.
-absl::StatusOr<std::optional<RunnerConfig>> LoadFromPolicy(
+[[nodiscard]] absl::StatusOr<std::optional<RunnerConfig>> LoadFromPolicy(
     Host& host, const std::string& key) {
   Gathered g;
   g.source = RunnerConfigSource::kGroupPolicy;
@@ -396,38 +355,6 @@ const std::vector<RunnerSettingSpec>& RunnerSettingSpecs() {
            "ones, for Defender URLs (comma-separated)"},
       };
   return *specs;
-}
-
-absl::StatusOr<std::map<std::string, std::string>> ParseRunnerLabels(
-    absl::string_view text) {
-  std::map<std::string, std::string> labels;
-  for (absl::string_view item : absl::StrSplit(text, ',', absl::SkipEmpty())) {
-    item = absl::StripAsciiWhitespace(item);
-    if (item.empty()) continue;
-    const size_t eq = item.find('=');
-    if (eq == absl::string_view::npos) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("\"", item, "\" is not key=value"));
-    }
-    const absl::string_view key =
-        absl::StripAsciiWhitespace(item.substr(0, eq));
-    const absl::string_view value =
-        absl::StripAsciiWhitespace(item.substr(eq + 1));
-    if (absl::Status ok = CheckLabelKey(key); !ok.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("label \"", key, "\": ", ok.message()));
-    }
-    RETURN_IF_ERROR(CheckLabelValue(key, value));
-    if (!labels.emplace(std::string(key), std::string(value)).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("label ", key, " is given twice"));
-    }
-  }
-  if (labels.size() > kMaxLabels) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(labels.size(), " labels, at most ", kMaxLabels));
-  }
-  return labels;
 }
 
 absl::StatusOr<RunnerConfig> ParseRunnerConfigFile(Host& host,

@@ -131,12 +131,6 @@ struct RunnerConfigSources {
 [[nodiscard]] absl::StatusOr<RunnerConfig> ParseRunnerConfigFile(
     Host& host, absl::string_view file_name, absl::string_view content);
 
-// Parses "k=v,k=v" labels. Keys: 1-63 characters of [A-Za-z0-9_.-]; values:
-// 1-128 printable characters other than ',' and '='; no key twice. The error
-// message describes the problem without a source prefix.
-[[nodiscard]] absl::StatusOr<std::map<std::string, std::string>>
-ParseRunnerLabels(absl::string_view text);
-
 // A one-line summary for the log, without the enrollment secret:
 // "from Group Policy (...): server a:1, labels site=tokyo, poll wait 30s, ...".
 std::string DescribeRunnerConfig(const RunnerConfig& config);

@@ -16,7 +16,8 @@ namespace {
 
 // A value on one "Name = value" line: no line break may smuggle in a second
 // setting.
-absl::Status CheckOneLine(absl::string_view name, absl::string_view value) {
+[[nodiscard]] absl::Status CheckOneLine(absl::string_view name,
+                                        absl::string_view value) {
   if (absl::StrContains(value, '\n') || absl::StrContains(value, '\r')) {
     return absl::InvalidArgumentError(
         absl::StrCat(name, ": must be a single line"));
@@ -115,10 +116,9 @@ absl::StatusOr<RunnerConfig> WriteRunnerConfig(
   };
   // Validated as the service will read it, with a new CA read from its
   // source (the copy does not exist yet).
-  ASSIGN_OR_RETURN(
-      RunnerConfig config,
-      ParseRunnerConfigFile(host, config_file,
-                            render(values.ca_certificate_file)));
+  ASSIGN_OR_RETURN(RunnerConfig config,
+                   ParseRunnerConfigFile(host, config_file,
+                                         render(values.ca_certificate_file)));
 
   RETURN_IF_ERROR(host.CreateDirectories(directory));
   if (!ca_pem.empty()) {

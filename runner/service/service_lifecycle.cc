@@ -8,20 +8,6 @@
 
 namespace mdefleet::runner {
 
-absl::string_view ServiceStateName(ServiceState state) {
-  switch (state) {
-    case ServiceState::kStartPending:
-      return "START_PENDING";
-    case ServiceState::kRunning:
-      return "RUNNING";
-    case ServiceState::kStopPending:
-      return "STOP_PENDING";
-    case ServiceState::kStopped:
-      return "STOPPED";
-  }
-  return "UNKNOWN";
-}
-
 uint32_t ServiceExitCode(const absl::Status& status) {
   return static_cast<uint32_t>(status.code());
 }
@@ -40,16 +26,16 @@ void ServiceLifecycle::ReportLocked(absl::Duration wait_hint,
                                     absl::Status exit_status) {
   ServiceStatusReport report;
   report.state = state_;
-  const bool pending = state_ == ServiceState::kStartPending ||
-                       state_ == ServiceState::kStopPending;
+  const bool pending = state_ == v1::SERVICE_STATE_START_PENDING ||
+                       state_ == v1::SERVICE_STATE_STOP_PENDING;
   report.checkpoint = pending ? checkpoint_ : 0;
   report.wait_hint = pending ? wait_hint : absl::ZeroDuration();
-  report.accepts_stop = state_ == ServiceState::kRunning;
+  report.accepts_stop = state_ == v1::SERVICE_STATE_RUNNING;
   report.exit_status = std::move(exit_status);
   reporter_(report);
 }
 
-ServiceState ServiceLifecycle::state() const {
+v1::ServiceState ServiceLifecycle::state() const {
   absl::MutexLock lock(&mu_);
   return state_;
 }
@@ -57,11 +43,11 @@ ServiceState ServiceLifecycle::state() const {
 void ServiceLifecycle::RequestStop(absl::string_view reason) {
   {
     absl::MutexLock lock(&mu_);
-    if (stop_requested_ || state_ == ServiceState::kStopped) return;
+    if (stop_requested_ || state_ == v1::SERVICE_STATE_STOPPED) return;
     stop_requested_ = true;
     Log(absl::StrCat(reason, "; stopping"));
-    if (state_ == ServiceState::kRunning) {
-      state_ = ServiceState::kStopPending;
+    if (state_ == v1::SERVICE_STATE_RUNNING) {
+      state_ = v1::SERVICE_STATE_STOP_PENDING;
       checkpoint_ = 1;
       ReportLocked(options_.stop_wait_hint);
     }
@@ -78,7 +64,7 @@ absl::Status ServiceLifecycle::Execute() {
           "ServiceLifecycle::Execute called twice");
     }
     executed_ = true;
-    state_ = ServiceState::kStartPending;
+    state_ = v1::SERVICE_STATE_START_PENDING;
     checkpoint_ = 1;
     ReportLocked(options_.start_wait_hint);
   }
@@ -91,7 +77,7 @@ absl::Status ServiceLifecycle::Execute() {
     if (status.ok()) {
       absl::MutexLock lock(&mu_);
       if (!stop_requested_) {
-        state_ = ServiceState::kRunning;
+        state_ = v1::SERVICE_STATE_RUNNING;
         checkpoint_ = 0;
         ReportLocked(absl::ZeroDuration());
         Log("running");
@@ -110,10 +96,10 @@ absl::Status ServiceLifecycle::Execute() {
     absl::MutexLock lock(&mu_);
     while (!mu_.AwaitWithTimeout(absl::Condition(&done),
                                  options_.pending_interval)) {
-      if (state_ == ServiceState::kStartPending) {
+      if (state_ == v1::SERVICE_STATE_START_PENDING) {
         ++checkpoint_;
         ReportLocked(options_.start_wait_hint);
-      } else if (state_ == ServiceState::kStopPending) {
+      } else if (state_ == v1::SERVICE_STATE_STOP_PENDING) {
         ++checkpoint_;
         ReportLocked(options_.stop_wait_hint);
       }
@@ -123,7 +109,7 @@ absl::Status ServiceLifecycle::Execute() {
 
   absl::MutexLock lock(&mu_);
   const bool was_stopping = stop_requested_;
-  state_ = ServiceState::kStopped;
+  state_ = v1::SERVICE_STATE_STOPPED;
   checkpoint_ = 0;
   if (result.ok()) {
     Log(was_stopping ? "stopped" : "stopped on its own");

@@ -24,18 +24,15 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "mdefleet/v1/types.pb.h"
 #include "runner/service/service_body.h"
 
 namespace mdefleet::runner {
 
-enum class ServiceState { kStartPending, kRunning, kStopPending, kStopped };
-
-// "START_PENDING", "RUNNING", "STOP_PENDING", "STOPPED".
-absl::string_view ServiceStateName(ServiceState state);
-
 // One status announcement.
 struct ServiceStatusReport {
-  ServiceState state = ServiceState::kStartPending;
+  // START_PENDING, RUNNING, STOP_PENDING or STOPPED.
+  v1::ServiceState state = v1::SERVICE_STATE_START_PENDING;
   // Grows during a pending state; 0 otherwise.
   uint32_t checkpoint = 0;
   // How long until the next report or the end of the pending state.
@@ -74,7 +71,7 @@ class ServiceLifecycle {
   // Reports START_PENDING, prepares the body, reports RUNNING, runs the body
   // (on a worker thread) until it returns, and reports STOPPED. Returns the
   // final status (Prepare's error, or Run's result). Call once.
-  absl::Status Execute();
+  [[nodiscard]] absl::Status Execute();
 
   // Asks the body to stop: reports STOP_PENDING when RUNNING and triggers
   // the body's stop token. Thread-safe and idempotent; a stop requested
@@ -83,7 +80,7 @@ class ServiceLifecycle {
   void RequestStop(absl::string_view reason);
 
   // The last announced state.
-  ServiceState state() const;
+  v1::ServiceState state() const;
 
  private:
   void ReportLocked(absl::Duration wait_hint, absl::Status exit_status = {})
@@ -95,7 +92,8 @@ class ServiceLifecycle {
   const ServiceLifecycleOptions options_;
   std::stop_source stop_source_;
   mutable absl::Mutex mu_;
-  ServiceState state_ ABSL_GUARDED_BY(mu_) = ServiceState::kStartPending;
+  v1::ServiceState state_ ABSL_GUARDED_BY(mu_) =
+      v1::SERVICE_STATE_START_PENDING;
   uint32_t checkpoint_ ABSL_GUARDED_BY(mu_) = 0;
   bool stop_requested_ ABSL_GUARDED_BY(mu_) = false;
   bool executed_ ABSL_GUARDED_BY(mu_) = false;

@@ -15,7 +15,7 @@
 namespace mdefleet::auth {
 namespace {
 
-absl::Status Refused(absl::string_view what) {
+[[nodiscard]] absl::Status Refused(absl::string_view what) {
   return absl::UnauthenticatedError(absl::StrCat("authorization: ", what));
 }
 
@@ -30,7 +30,7 @@ bool HasAnyPrefix(absl::string_view token,
 // The usable credential of `kind` the bearer token is; Unauthenticated
 // (the same words for unknown, revoked and expired: a guesser learns
 // nothing) otherwise.
-absl::StatusOr<store::CredentialRow> RequireCredential(
+[[nodiscard]] absl::StatusOr<store::CredentialRow> RequireCredential(
     store::Store& store, const Clock& clock, absl::string_view authorization,
     std::initializer_list<absl::string_view> prefixes,
     store::CredentialKind kind, absl::string_view what) {

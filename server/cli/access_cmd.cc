@@ -8,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/labels.h"
 #include "common/roles.h"
 #include "server/cli/duration.h"
 #include "server/cli/errors.h"
@@ -24,7 +25,8 @@ std::string TimeOrDash(bool set, const google::protobuf::Timestamp& ts) {
 // Sets `request`'s expires_in from --expires-in; leaves it unset (never
 // expires) when the flag was not given.
 template <typename Request>
-absl::Status SetExpiry(const std::string& text, Request& request) {
+[[nodiscard]] absl::Status SetExpiry(const std::string& text,
+                                     Request& request) {
   if (text.empty()) return absl::OkStatus();
   auto d = ParseCliDuration(text, "--expires-in");
   if (!d.ok()) return d.status();
@@ -78,7 +80,7 @@ void PrintValue(CommandEnv& env, absl::string_view what,
 
 // Runs `call` on a connection and prints the reply with `print` (or JSON).
 template <typename Response, typename Call, typename Print>
-absl::Status Run(CommandEnv& env, Call call, Print print) {
+[[nodiscard]] absl::Status Run(CommandEnv& env, Call call, Print print) {
   auto connection = env.connection();
   if (!connection.ok()) return connection.status();
   const Connection& conn = **connection;
@@ -311,16 +313,13 @@ absl::StatusOr<v1::CreateEnrollmentSecretRequest> BuildCreateSecretRequest(
   v1::CreateEnrollmentSecretRequest request;
   request.set_name(options.name);
   for (const std::string& label : options.labels) {
-    const size_t eq = label.find('=');
-    if (eq == std::string::npos || eq == 0) {
+    absl::StatusOr<Label> parsed = ParseLabel(label, "--label");
+    if (!parsed.ok()) return UsageError(parsed.status().message());
+    if (request.labels().contains(parsed->key)) {
       return UsageError(
-          absl::StrCat("--label \"", label, "\": expected key=value"));
+          absl::StrCat("--label: key \"", parsed->key, "\" given twice"));
     }
-    const std::string key = label.substr(0, eq);
-    if (request.labels().contains(key)) {
-      return UsageError(absl::StrCat("--label: key \"", key, "\" given twice"));
-    }
-    (*request.mutable_labels())[key] = label.substr(eq + 1);
+    (*request.mutable_labels())[parsed->key] = parsed->value;
   }
   absl::Status s = SetExpiry(options.expires_in, request);
   if (!s.ok()) return s;

@@ -28,10 +28,10 @@ struct SecretCreateOptions {
 };
 
 // Usage errors name the flag (--role, --label, --expires-in).
-absl::StatusOr<v1::CreateTokenRequest> BuildCreateTokenRequest(
+[[nodiscard]] absl::StatusOr<v1::CreateTokenRequest> BuildCreateTokenRequest(
     const TokenCreateOptions& options);
-absl::StatusOr<v1::CreateEnrollmentSecretRequest> BuildCreateSecretRequest(
-    const SecretCreateOptions& options);
+[[nodiscard]] absl::StatusOr<v1::CreateEnrollmentSecretRequest>
+BuildCreateSecretRequest(const SecretCreateOptions& options);
 
 // Adds the `tokens` and `enroll-secrets` command groups.
 void AddAccessCommands(CLI::App& app, Command* selected);

@@ -24,10 +24,9 @@ bool IsArtifactId(absl::string_view text);
 // otherwise the value must be a 64-hex artifact id (returned in lower case).
 // A directory, a missing file or anything else is a usage error naming
 // `flag`. Errors from `upload` pass through.
-absl::StatusOr<std::string> ResolveArtifactRef(absl::string_view flag,
-                                               const std::string& value,
-                                               v1::ArtifactKind kind,
-                                               const ArtifactUploader& upload);
+[[nodiscard]] absl::StatusOr<std::string> ResolveArtifactRef(
+    absl::string_view flag, const std::string& value, v1::ArtifactKind kind,
+    const ArtifactUploader& upload);
 
 }  // namespace mdefleet::cli
 

@@ -18,10 +18,9 @@ inline constexpr size_t kUploadChunkBytes = 64 * 1024;
 // server validates the content (and for offboarding scripts the expiry in
 // the name) and answers with the stored artifact. An unreadable file is
 // NotFound naming it; server refusals come back through Connection::Check.
-absl::StatusOr<v1::Artifact> UploadArtifactFile(const Connection& connection,
-                                                const std::string& path,
-                                                v1::ArtifactKind kind,
-                                                const std::string& name);
+[[nodiscard]] absl::StatusOr<v1::Artifact> UploadArtifactFile(
+    const Connection& connection, const std::string& path,
+    v1::ArtifactKind kind, const std::string& name);
 
 }  // namespace mdefleet::cli
 

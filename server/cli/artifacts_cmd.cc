@@ -18,7 +18,8 @@ constexpr absl::string_view kKinds =
     "onboarding_script, offboarding_script, install_script, installer_msi, "
     "url_list, client_analyzer";
 
-absl::StatusOr<v1::ArtifactKind> KindFromFlag(const std::string& kind) {
+[[nodiscard]] absl::StatusOr<v1::ArtifactKind> KindFromFlag(
+    const std::string& kind) {
   auto parsed = ParseArtifactKind(kind);
   if (!parsed.ok() || *parsed == v1::ARTIFACT_KIND_UNSPECIFIED) {
     return UsageError(

@@ -12,12 +12,14 @@ namespace mdefleet::cli {
 
 // Uploads FILE as an artifact of `kind` (onboarding_script, ...) under
 // `name` (the file's base name when empty) and prints the stored artifact.
-absl::Status RunArtifactsUpload(CommandEnv& env, const std::string& file,
-                                const std::string& kind,
-                                const std::string& name);
+[[nodiscard]] absl::Status RunArtifactsUpload(CommandEnv& env,
+                                              const std::string& file,
+                                              const std::string& kind,
+                                              const std::string& name);
 
 // Lists artifacts, optionally of one kind.
-absl::Status RunArtifactsList(CommandEnv& env, const std::string& kind);
+[[nodiscard]] absl::Status RunArtifactsList(CommandEnv& env,
+                                            const std::string& kind);
 
 // Adds the `artifacts` command group; the chosen command lands in `selected`.
 void AddArtifactsCommands(CLI::App& app, Command* selected);

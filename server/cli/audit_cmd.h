@@ -31,14 +31,15 @@ struct AuditListOptions {
 // The request for the first page; durations count back from `now`. Usage
 // errors name the flag (a bad --outcome, --since not before --until); the
 // action is checked by the server, which knows the audited actions.
-absl::StatusOr<v1::ListAuditLogRequest> BuildListAuditLogRequest(
+[[nodiscard]] absl::StatusOr<v1::ListAuditLogRequest> BuildListAuditLogRequest(
     const AuditListOptions& options, absl::Time now);
 
 // Lists entries, following pages until `limit` entries or the last page.
 // Table: TIME ACTOR ACTION TARGET OUTCOME DETAIL. -o json prints one
 // ListAuditLogResponse holding every entry fetched (with next_page_token
 // when --limit cut it short).
-absl::Status RunAuditList(CommandEnv& env, const AuditListOptions& options);
+[[nodiscard]] absl::Status RunAuditList(CommandEnv& env,
+                                        const AuditListOptions& options);
 
 // Adds the `audit` command group; the chosen command lands in `selected`.
 void AddAuditCommands(CLI::App& app, Command* selected);

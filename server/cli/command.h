@@ -32,7 +32,7 @@ class CommandEnv {
 
   // The connection, opened on first use from the global options. Errors are
   // usage errors for bad flags (no token, bad --timeout).
-  absl::StatusOr<const Connection*> connection();
+  [[nodiscard]] absl::StatusOr<const Connection*> connection();
 
   // For tests: use `connection` instead of opening one.
   void SetConnectionForTest(std::unique_ptr<Connection> connection);

@@ -36,13 +36,14 @@ struct ConnectionOptions {
 // included, is refused), or plaintext when --ca-cert is absent and --server is
 // a loopback address. Usage error otherwise: the token must not cross the
 // network in clear. An unreadable or non-PEM --ca-cert is an error naming it.
-absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ChannelCredentialsFor(
-    const ConnectionOptions& options);
+[[nodiscard]] absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>>
+ChannelCredentialsFor(const ConnectionOptions& options);
 
 // The admin token: --token, else the first line of --token-file (surrounding
 // whitespace removed). Usage error when neither gives a token; an unreadable
 // token file is a plain error naming the file (the token is never quoted).
-absl::StatusOr<std::string> ResolveToken(const ConnectionOptions& options);
+[[nodiscard]] absl::StatusOr<std::string> ResolveToken(
+    const ConnectionOptions& options);
 
 // An open channel to mdefleet-server with the admin token. Cheap to create;
 // the TCP connection is made on the first call.
@@ -50,7 +51,7 @@ class Connection {
  public:
   // Validates the options (token, timeout, transport) and creates the
   // channel.
-  static absl::StatusOr<std::unique_ptr<Connection>> Open(
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Connection>> Open(
       const ConnectionOptions& options);
 
   // For tests: a connection over an existing channel.
@@ -73,7 +74,7 @@ class Connection {
 
   // FromRpcStatus with this connection's server address, and a hint at the
   // CA when the server cannot be reached (WithTransportHint).
-  absl::Status Check(const grpc::Status& status) const;
+  [[nodiscard]] absl::Status Check(const grpc::Status& status) const;
 
  private:
   Connection(std::shared_ptr<grpc::Channel> channel, std::string server,

@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "common/enum_names.h"
+#include "common/labels.h"
 #include "common/os_family.h"
 #include "server/cli/duration.h"
 #include "server/cli/errors.h"
@@ -126,12 +127,9 @@ absl::StatusOr<v1::ListDevicesRequest> BuildListDevicesRequest(
     request.set_os_family(*family);
   }
   if (!options.label.empty()) {
-    const size_t eq = options.label.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      return UsageError(absl::StrCat("--label \"", options.label,
-                                     "\": expected <key>=<value>"));
-    }
-    request.set_label(options.label);
+    absl::StatusOr<Label> label = ParseLabel(options.label, "--label");
+    if (!label.ok()) return UsageError(label.status().message());
+    request.set_label(absl::StrCat(label->key, "=", label->value));
   }
   if (!options.mde_state.empty()) {
     auto state = ParseMdeState(options.mde_state);

@@ -26,22 +26,24 @@ struct DevicesListOptions {
 };
 
 // The request for the first page (usage errors name the flag).
-absl::StatusOr<v1::ListDevicesRequest> BuildListDevicesRequest(
+[[nodiscard]] absl::StatusOr<v1::ListDevicesRequest> BuildListDevicesRequest(
     const DevicesListOptions& options);
 
 // Lists devices, following pages until `limit` devices or the last page.
 // -o json prints one ListDevicesResponse holding every device fetched.
-absl::Status RunDevicesList(CommandEnv& env, const DevicesListOptions& options);
+[[nodiscard]] absl::Status RunDevicesList(CommandEnv& env,
+                                          const DevicesListOptions& options);
 
 // Shows one device and its facts.
-absl::Status RunDevicesGet(CommandEnv& env, const std::string& device_id);
+[[nodiscard]] absl::Status RunDevicesGet(CommandEnv& env,
+                                         const std::string& device_id);
 
 // `devices reset-identity ID --reason TEXT` (admin): the next enrollment
 // reporting the device's host identity takes the device over. A usage error
 // (exit 2) for an empty ID or reason, before connecting.
-absl::Status RunDevicesResetIdentity(CommandEnv& env,
-                                     const std::string& device_id,
-                                     const std::string& reason);
+[[nodiscard]] absl::Status RunDevicesResetIdentity(CommandEnv& env,
+                                                   const std::string& device_id,
+                                                   const std::string& reason);
 
 // Adds the `devices` command group; the chosen command lands in `selected`.
 void AddDevicesCommands(CLI::App& app, Command* selected);

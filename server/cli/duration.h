@@ -17,8 +17,8 @@ namespace mdefleet::cli {
 
 // ParseDurationText (common/duration_text.h: units ms, s, m, h, d, w; "0"
 // alone; fractions) with its errors as usage errors naming `flag`.
-absl::StatusOr<absl::Duration> ParseCliDuration(absl::string_view text,
-                                                absl::string_view flag);
+[[nodiscard]] absl::StatusOr<absl::Duration> ParseCliDuration(
+    absl::string_view text, absl::string_view flag);
 
 // An RFC 3339 time ("2024-05-01T18:00:00Z", "2024-05-01T20:00:00+02:00");
 // nullopt when `text` is not one.
@@ -26,9 +26,8 @@ std::optional<absl::Time> ParseRfc3339(absl::string_view text);
 
 // A point in the past: a duration before `now` ("24h": 24 hours ago) or an
 // RFC 3339 time. Usage error naming `flag` otherwise.
-absl::StatusOr<absl::Time> ParseCliTimeOrAgo(absl::string_view text,
-                                             absl::string_view flag,
-                                             absl::Time now);
+[[nodiscard]] absl::StatusOr<absl::Time> ParseCliTimeOrAgo(
+    absl::string_view text, absl::string_view flag, absl::Time now);
 
 // The protobuf form of a non-negative duration.
 using ::mdefleet::ToProtoDuration;

@@ -18,7 +18,7 @@ inline constexpr int kExitUsage = 2;
 // An InvalidArgument status marked as a usage error: a flag or argument the
 // operator got wrong, detected before anything was sent to the server.
 // `message` should name the flag ("--target \"x\": ...").
-absl::Status UsageError(absl::string_view message);
+[[nodiscard]] absl::Status UsageError(absl::string_view message);
 
 // True for statuses made by UsageError.
 bool IsUsageError(const absl::Status& status);
@@ -31,14 +31,14 @@ int ExitCodeFor(const absl::Status& status);
 // mdefleet-server at HOST:PORT: ...", "message too large: ...". The server's
 // own message (which names the offending field) is kept. `server` is the
 // address the CLI dialled. Ok maps to Ok.
-absl::Status FromRpcStatus(const grpc::Status& status,
-                           absl::string_view server);
+[[nodiscard]] absl::Status FromRpcStatus(const grpc::Status& status,
+                                         absl::string_view server);
 
 // `status` with, when it is Unavailable, the likely TLS cause: with
 // --ca-cert `ca_cert`, a server certificate from another CA (or for another
 // name); without, a server that serves TLS. Other statuses unchanged.
-absl::Status WithTransportHint(const absl::Status& status,
-                               absl::string_view ca_cert);
+[[nodiscard]] absl::Status WithTransportHint(const absl::Status& status,
+                                             absl::string_view ca_cert);
 
 }  // namespace mdefleet::cli
 

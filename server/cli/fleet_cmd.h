@@ -17,7 +17,8 @@ namespace mdefleet::cli {
 std::string RenderFleetSummary(const v1::FleetSummary& summary);
 
 // --offline-for: empty means the server's default (7d).
-absl::Status RunFleetSummary(CommandEnv& env, const std::string& offline_for);
+[[nodiscard]] absl::Status RunFleetSummary(CommandEnv& env,
+                                           const std::string& offline_for);
 
 // Adds the `fleet` command group; the chosen command lands in `selected`.
 void AddFleetCommands(CLI::App& app, Command* selected);

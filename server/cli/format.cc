@@ -6,6 +6,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "common/enum_names.h"
 #include "common/inert_text.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
@@ -13,64 +14,28 @@
 #include "server/cli/errors.h"
 
 namespace mdefleet::cli {
-namespace {
-
-// "JOB_STATE_TIMED_OUT" with prefix "JOB_STATE_" -> "timed_out".
-std::string ShortName(const google::protobuf::EnumDescriptor* descriptor,
-                      int value, absl::string_view prefix) {
-  const google::protobuf::EnumValueDescriptor* v =
-      descriptor->FindValueByNumber(value);
-  if (v == nullptr) return absl::StrCat("unknown(", value, ")");
-  absl::string_view name = v->name();
-  absl::ConsumePrefix(&name, prefix);
-  return absl::AsciiStrToLower(name);
-}
-
-absl::StatusOr<int> ParseShortName(
-    const google::protobuf::EnumDescriptor* descriptor, absl::string_view text,
-    absl::string_view prefix, absl::string_view flag) {
-  std::string upper = absl::AsciiStrToUpper(absl::StripAsciiWhitespace(text));
-  for (char& c : upper) {
-    if (c == '-') c = '_';
-  }
-  if (!absl::StartsWith(upper, prefix)) upper = absl::StrCat(prefix, upper);
-  const google::protobuf::EnumValueDescriptor* v =
-      descriptor->FindValueByName(upper);
-  if (v != nullptr && v->number() != 0) return v->number();
-  std::vector<std::string> names;
-  for (int i = 0; i < descriptor->value_count(); ++i) {
-    if (descriptor->value(i)->number() == 0) continue;
-    names.push_back(
-        ShortName(descriptor, descriptor->value(i)->number(), prefix));
-  }
-  return UsageError(absl::StrCat(flag, " \"", text, "\": expected one of ",
-                                 absl::StrJoin(names, ", ")));
-}
-
-}  // namespace
-
 std::string JobStateName(v1::JobState state) {
-  return ShortName(v1::JobState_descriptor(), state, "JOB_STATE_");
+  return EnumLowerName(*v1::JobState_descriptor(), state);
 }
 std::string TaskStateName(v1::TaskState state) {
-  return ShortName(v1::TaskState_descriptor(), state, "TASK_STATE_");
+  return EnumLowerName(*v1::TaskState_descriptor(), state);
 }
 std::string StepStateName(v1::StepState state) {
-  return ShortName(v1::StepState_descriptor(), state, "STEP_STATE_");
+  return EnumLowerName(*v1::StepState_descriptor(), state);
 }
 
 absl::StatusOr<v1::JobState> ParseJobState(absl::string_view text,
                                            absl::string_view flag) {
-  auto v = ParseShortName(v1::JobState_descriptor(), text, "JOB_STATE_", flag);
-  if (!v.ok()) return v.status();
+  absl::StatusOr<int> v = ParseEnumName(*v1::JobState_descriptor(), text, flag);
+  if (!v.ok()) return UsageError(v.status().message());
   return static_cast<v1::JobState>(*v);
 }
 
 absl::StatusOr<v1::TaskState> ParseTaskState(absl::string_view text,
                                              absl::string_view flag) {
-  auto v =
-      ParseShortName(v1::TaskState_descriptor(), text, "TASK_STATE_", flag);
-  if (!v.ok()) return v.status();
+  absl::StatusOr<int> v =
+      ParseEnumName(*v1::TaskState_descriptor(), text, flag);
+  if (!v.ok()) return UsageError(v.status().message());
   return static_cast<v1::TaskState>(*v);
 }
 

@@ -22,10 +22,10 @@ std::string StepStateName(v1::StepState state);
 
 // Inverse of the above; also accepts the full enum name
 // ("JOB_STATE_RUNNING"). Usage errors name `flag`.
-absl::StatusOr<v1::JobState> ParseJobState(absl::string_view text,
-                                           absl::string_view flag);
-absl::StatusOr<v1::TaskState> ParseTaskState(absl::string_view text,
-                                             absl::string_view flag);
+[[nodiscard]] absl::StatusOr<v1::JobState> ParseJobState(
+    absl::string_view text, absl::string_view flag);
+[[nodiscard]] absl::StatusOr<v1::TaskState> ParseTaskState(
+    absl::string_view text, absl::string_view flag);
 
 // True for a job state that will not change any more.
 bool IsFinal(v1::JobState state);

@@ -18,10 +18,11 @@ namespace mdefleet::cli {
 // Fetches the bundle of job `job_id` on `device_id` into out_dir (created).
 // InvalidArgument naming --out when it is empty (a ZIP is not printed);
 // DataLoss when the bytes received do not hash to the server's SHA-256.
-absl::Status FetchDiagnosticsBundle(CommandEnv& env, const Connection& conn,
-                                    const std::string& job_id,
-                                    const std::string& device_id,
-                                    const std::string& out_dir);
+[[nodiscard]] absl::Status FetchDiagnosticsBundle(CommandEnv& env,
+                                                  const Connection& conn,
+                                                  const std::string& job_id,
+                                                  const std::string& device_id,
+                                                  const std::string& out_dir);
 
 // "diagnostics (MDEClientAnalyzer findings):" with, per task that kept a
 // bundle, its host, the counts and each kept finding; per task without one,

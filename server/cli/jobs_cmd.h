@@ -19,24 +19,27 @@ namespace mdefleet::cli {
 // Human output of `jobs get`: header, counts, step summary, failing steps.
 std::string RenderJob(const v1::Job& job);
 
-absl::Status RunJobsGet(CommandEnv& env, const std::string& job_id);
-absl::Status RunJobsList(CommandEnv& env, const std::string& state,
-                         uint32_t limit);
+[[nodiscard]] absl::Status RunJobsGet(CommandEnv& env,
+                                      const std::string& job_id);
+[[nodiscard]] absl::Status RunJobsList(CommandEnv& env,
+                                       const std::string& state,
+                                       uint32_t limit);
 // Every task of `request`'s job (all pages).
-absl::StatusOr<v1::ListTasksResponse> ListAllTasks(
+[[nodiscard]] absl::StatusOr<v1::ListTasksResponse> ListAllTasks(
     const Connection& conn, v1::ListTasksRequest request);
 
 // One row per device; -o json prints every Task with its steps.
-absl::Status RunJobsTasks(CommandEnv& env, const std::string& job_id,
-                          const std::string& state);
+[[nodiscard]] absl::Status RunJobsTasks(CommandEnv& env,
+                                        const std::string& job_id,
+                                        const std::string& state);
 enum class JobControl { kCancel, kPause, kResume, kRetryFailed };
 
 // Cancel, pause, resume or retry-failed one job, with an optional reason;
 // prints the job as it is afterwards. A refusal (e.g. resuming a job that is
 // not paused) is the server's FAILED_PRECONDITION message: exit 1.
-absl::Status RunJobsControl(CommandEnv& env, JobControl control,
-                            const std::string& job_id,
-                            const std::string& reason);
+[[nodiscard]] absl::Status RunJobsControl(CommandEnv& env, JobControl control,
+                                          const std::string& job_id,
+                                          const std::string& reason);
 
 // Adds the `jobs` command group; the chosen command lands in `selected`.
 void AddJobsCommands(CLI::App& app, Command* selected);

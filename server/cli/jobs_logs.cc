@@ -21,9 +21,9 @@ namespace {
 
 // The device id for `device`: itself when a task of the job runs on that
 // id, else the device whose host name it is (case-insensitive).
-absl::StatusOr<std::string> ResolveDevice(const Connection& conn,
-                                          const std::string& job_id,
-                                          const std::string& device) {
+[[nodiscard]] absl::StatusOr<std::string> ResolveDevice(
+    const Connection& conn, const std::string& job_id,
+    const std::string& device) {
   v1::ListTasksRequest request;
   request.set_job_id(job_id);
   absl::StatusOr<v1::ListTasksResponse> tasks =

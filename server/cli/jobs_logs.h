@@ -23,7 +23,8 @@ struct JobsLogsOptions {
 // Prints every file (or writes them under out_dir and lists them); -o json
 // prints the server's answer (contents base64 gzip). A device with no
 // evidence is not an error: the message says why there may be none.
-absl::Status RunJobsLogs(CommandEnv& env, const JobsLogsOptions& options);
+[[nodiscard]] absl::Status RunJobsLogs(CommandEnv& env,
+                                       const JobsLogsOptions& options);
 
 // Adds `jobs logs` to the `jobs` group.
 void AddJobsLogsCommand(CLI::App& jobs, Command* selected);

@@ -39,11 +39,12 @@ struct JobsSubmitOptions {
 // the flag) before each artifact flag is resolved through `upload` (files) or
 // taken as an id. The kind and the parameters are checked by the server,
 // which names the field.
-absl::StatusOr<v1::SubmitJobRequest> BuildSubmitRequest(
+[[nodiscard]] absl::StatusOr<v1::SubmitJobRequest> BuildSubmitRequest(
     const JobsSubmitOptions& options, const ArtifactUploader& upload);
 
 // Submits (or dry-runs) a job; with --watch follows it to the end.
-absl::Status RunJobsSubmit(CommandEnv& env, const JobsSubmitOptions& options);
+[[nodiscard]] absl::Status RunJobsSubmit(CommandEnv& env,
+                                         const JobsSubmitOptions& options);
 
 // Human output of a dry run: each device with its planned steps (name and
 // description) and plan warnings, then the host name warnings. Never

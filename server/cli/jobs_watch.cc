@@ -48,7 +48,7 @@ class JobStream {
     std::lock_guard<std::mutex> lock(mu_);
     return done_ && pending_.empty();
   }
-  absl::Status status() {
+  [[nodiscard]] absl::Status status() {
     std::lock_guard<std::mutex> lock(mu_);
     return status_;
   }

@@ -33,15 +33,17 @@ struct WatchDisplay {
 // Streams the job until the server ends the stream, showing progress on
 // `out`, and returns the last job seen (an empty Job when the server sent
 // none). Errors are the stream's status (through Connection::Check).
-absl::StatusOr<v1::Job> FollowJob(const Connection& connection,
-                                  const std::string& job_id,
-                                  const WatchDisplay& display,
-                                  std::ostream& out, const Clock& clock);
+[[nodiscard]] absl::StatusOr<v1::Job> FollowJob(const Connection& connection,
+                                                const std::string& job_id,
+                                                const WatchDisplay& display,
+                                                std::ostream& out,
+                                                const Clock& clock);
 
 // FollowJob, then GetJob for the final per-step summary, printed as tables
 // (or as one Job JSON document with -o json). Ok only if the job
 // SUCCEEDED; otherwise an error "job <id> ended <state>: <reason>".
-absl::Status WatchJobAndReport(CommandEnv& env, const std::string& job_id);
+[[nodiscard]] absl::Status WatchJobAndReport(CommandEnv& env,
+                                             const std::string& job_id);
 
 // The per-step summary and failing steps of a finished job, for humans.
 void PrintJobOutcome(const v1::Job& job, std::ostream& out);

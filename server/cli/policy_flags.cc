@@ -6,9 +6,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
-#include "absl/strings/str_split.h"
 #include "common/maintenance_window.h"
 #include "common/rollout_policy.h"
 #include "server/cli/duration.h"
@@ -17,15 +17,14 @@
 namespace mdefleet::cli {
 namespace {
 
-absl::Status Bad(absl::string_view flag, absl::string_view text,
-                 absl::string_view why) {
+[[nodiscard]] absl::Status Bad(absl::string_view flag, absl::string_view text,
+                               absl::string_view why) {
   return UsageError(absl::StrCat(flag, " \"", text, "\": ", why));
 }
 
 // A duration flag; zero only when `allow_zero`.
-absl::StatusOr<google::protobuf::Duration> DurationFlag(absl::string_view text,
-                                                        absl::string_view flag,
-                                                        bool allow_zero) {
+[[nodiscard]] absl::StatusOr<google::protobuf::Duration> DurationFlag(
+    absl::string_view text, absl::string_view flag, bool allow_zero) {
   absl::StatusOr<absl::Duration> d = ParseCliDuration(text, flag);
   if (!d.ok()) return d.status();
   if (*d == absl::ZeroDuration() && !allow_zero) {

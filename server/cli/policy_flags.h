@@ -37,15 +37,15 @@ struct PolicyFlags {
 // "N" (a number of devices) or "P%" (a percentage of the targeted devices,
 // fractions allowed, at most 100%). Usage error naming `flag` otherwise, and
 // for 0 unless `allow_zero`.
-absl::StatusOr<v1::Threshold> ParseThreshold(absl::string_view text,
-                                             absl::string_view flag,
-                                             bool allow_zero);
+[[nodiscard]] absl::StatusOr<v1::Threshold> ParseThreshold(
+    absl::string_view text, absl::string_view flag, bool allow_zero);
 
 // The RolloutPolicy of the flags: a --deadline that parses as a duration is
 // sent as deadline_after (the server adds it to its own clock), otherwise it
 // must be an RFC 3339 time ("2024-05-01T18:00:00Z"). Usage errors name the
 // flag; the combination is checked with ValidateRolloutPolicy.
-absl::StatusOr<v1::RolloutPolicy> BuildRolloutPolicy(const PolicyFlags& flags);
+[[nodiscard]] absl::StatusOr<v1::RolloutPolicy> BuildRolloutPolicy(
+    const PolicyFlags& flags);
 
 }  // namespace mdefleet::cli
 

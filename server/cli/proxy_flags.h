@@ -34,7 +34,7 @@ void AddProxyFlags(CLI::App* submit, ProxyFlags* flags);
 
 // The ProxyConfig of the flags, nullopt when none was given. Usage errors
 // name the flag (--ssl-options not a number, --winhttp not set/reset).
-absl::StatusOr<std::optional<v1::ProxyConfig>> BuildProxyConfig(
+[[nodiscard]] absl::StatusOr<std::optional<v1::ProxyConfig>> BuildProxyConfig(
     const ProxyFlags& flags);
 
 }  // namespace mdefleet::cli

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
+#include "common/labels.h"
 #include "common/os_family.h"
 #include "server/cli/errors.h"
 
@@ -18,7 +19,7 @@ constexpr absl::string_view kForms =
     "expected all, id:<device-id>, host:<glob>, label:<key>=<value> or "
     "os:<family>";
 
-absl::Status Bad(absl::string_view value, absl::string_view why) {
+[[nodiscard]] absl::Status Bad(absl::string_view value, absl::string_view why) {
   return UsageError(absl::StrCat("--target \"", value, "\": ", why));
 }
 
@@ -59,12 +60,13 @@ absl::StatusOr<v1::TargetSelector> ParseTargets(
       }
       selector.set_hostname_glob(std::string(arg));
     } else if (kind == "label") {
-      const size_t eq = arg.find('=');
-      if (eq == absl::string_view::npos || eq == 0) {
-        return Bad(raw, "expected label:<key>=<value>");
+      absl::StatusOr<Label> label = ParseLabel(arg, "");
+      if (!label.ok()) {
+        return Bad(raw, absl::StrCat("label:<key>=<value>: ",
+                                     label.status().message()));
       }
-      const std::string key(arg.substr(0, eq));
-      const std::string val(arg.substr(eq + 1));
+      const std::string& key = label->key;
+      const std::string& val = label->value;
       auto& labels = *selector.mutable_labels();
       auto it = labels.find(key);
       if (it != labels.end() && it->second != val) {

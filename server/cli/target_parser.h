@@ -17,7 +17,7 @@ namespace mdefleet::cli {
 // selector's repeated fields). One host: glob at most; a label key at most
 // once. Usage errors name --target and the bad value; an empty list is an
 // error too (the whole fleet must be asked for with "all").
-absl::StatusOr<v1::TargetSelector> ParseTargets(
+[[nodiscard]] absl::StatusOr<v1::TargetSelector> ParseTargets(
     const std::vector<std::string>& targets);
 
 // One line for humans: "all", "host:web-* AND os:2016|2019".

@@ -25,8 +25,8 @@
 #include "common/clock.h"
 #include "server/defender/api_call_budget.h"
 #include "server/defender/defender_api.h"
-#include "server/defender/worker_thread.h"
 #include "server/defender/token_source.h"
+#include "server/defender/worker_thread.h"
 #include "server/service/event_hub.h"
 #include "server/store/defender_confirmations.h"
 #include "server/store/store.h"
@@ -79,13 +79,13 @@ class ConfirmWorker {
     std::string seen;      // what Defender said last (for the deadline)
   };
 
-  absl::Status Sync();
-  absl::Status Check(Tracked& t);
-  absl::Status OnError(Tracked& t, const absl::Status& error);
-  absl::Status Progress(Tracked& t, absl::string_view message);
-  absl::Status End(Tracked& t, v1::StepState step_state,
-                   absl::string_view step_message, v1::TaskState to,
-                   absl::string_view message);
+  [[nodiscard]] absl::Status Sync();
+  [[nodiscard]] absl::Status Check(Tracked& t);
+  [[nodiscard]] absl::Status OnError(Tracked& t, const absl::Status& error);
+  [[nodiscard]] absl::Status Progress(Tracked& t, absl::string_view message);
+  [[nodiscard]] absl::Status End(Tracked& t, v1::StepState step_state,
+                                 absl::string_view step_message,
+                                 v1::TaskState to, absl::string_view message);
 
   store::Store& store_;
   const Clock& clock_;

@@ -82,10 +82,11 @@ class DefenderApi {
       absl::Time created_since, absl::string_view machine_id = "");
 
  private:
-  absl::StatusOr<HttpResponse> Call(HttpRequest request);
-  absl::Status Interpret(const HttpResponse& response, absl::string_view what,
-                         absl::string_view permission,
-                         absl::string_view machine_id);
+  [[nodiscard]] absl::StatusOr<HttpResponse> Call(HttpRequest request);
+  [[nodiscard]] absl::Status Interpret(const HttpResponse& response,
+                                       absl::string_view what,
+                                       absl::string_view permission,
+                                       absl::string_view machine_id);
 
   HttpClient& http_;
   TokenSource& tokens_;
@@ -98,10 +99,11 @@ std::optional<absl::Duration> RetryAfterOf(const absl::Status& status);
 bool NoAnswer(const absl::Status& status);
 
 // Parses one machine JSON object; InvalidArgument when it has no id.
-absl::StatusOr<Machine> ParseMachine(absl::string_view json);
+[[nodiscard]] absl::StatusOr<Machine> ParseMachine(absl::string_view json);
 
 // Parses one machine action JSON object; InvalidArgument when it has no id.
-absl::StatusOr<MachineAction> ParseMachineAction(absl::string_view json);
+[[nodiscard]] absl::StatusOr<MachineAction> ParseMachineAction(
+    absl::string_view json);
 
 }  // namespace mdefleet::defender
 

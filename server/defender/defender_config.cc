@@ -12,7 +12,8 @@
 namespace mdefleet::defender {
 namespace {
 
-absl::Status CheckUrl(absl::string_view flag, absl::string_view url) {
+[[nodiscard]] absl::Status CheckUrl(absl::string_view flag,
+                                    absl::string_view url) {
   absl::string_view rest = url;
   if (absl::ConsumePrefix(&rest, "https://")) {
     // fine

@@ -78,12 +78,12 @@ class ApiRouter {
                       absl::string_view query);
   // Ok when the Authorization header holds an API token whose role allows
   // AdminService.`method` ("" for /metrics: the viewer role).
-  absl::Status Authenticate(absl::string_view authorization,
-                            absl::string_view method);
+  [[nodiscard]] absl::Status Authenticate(absl::string_view authorization,
+                                          absl::string_view method);
   // The handler's answer for an authenticated API or metrics request.
-  absl::StatusOr<HttpResponse> Dispatch(const Route& route,
-                                        const QueryParams& params,
-                                        absl::string_view authorization);
+  [[nodiscard]] absl::StatusOr<HttpResponse> Dispatch(
+      const Route& route, const QueryParams& params,
+      absl::string_view authorization);
 
   service::AdminHandlers& admin_;
   auth::Authenticator& auth_;

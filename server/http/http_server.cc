@@ -31,6 +31,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "common/host_port.h"
 #include "common/status_macros.h"
 #include "common/tls/openssl_handles.h"
 #include "common/tls/pem.h"
@@ -45,28 +46,16 @@ namespace {
 // the server buffering megabytes first.
 constexpr size_t kMaxPayload = 64 << 10;
 
-struct HostPort {
-  std::string host;
-  int port = 0;
-};
-
-absl::StatusOr<HostPort> ParseListen(absl::string_view listen) {
-  const size_t colon = listen.rfind(':');
-  int port = -1;
-  if (colon == absl::string_view::npos ||
-      !absl::SimpleAtoi(listen.substr(colon + 1), &port) || port < 0 ||
-      port > 65535) {
+[[nodiscard]] absl::StatusOr<HostPort> ParseListen(absl::string_view listen) {
+  absl::StatusOr<HostPort> parsed = ParseHostPort(
+      listen, {.empty_host_is_any = true, .port_zero_picks_one = true});
+  if (!parsed.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--http-listen ", listen,
-                     ": expected HOST:PORT (e.g. 127.0.0.1:8080, "
-                     "[::1]:8080, 0.0.0.0:8443; port 0 picks one)"));
+        absl::StrCat("--http-listen: ", parsed.status().message()));
   }
-  absl::string_view host = listen.substr(0, colon);
-  if (absl::ConsumePrefix(&host, "[") && !absl::ConsumeSuffix(&host, "]")) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--http-listen ", listen, ": an IPv6 address needs its ']'"));
-  }
-  return HostPort{host.empty() ? "0.0.0.0" : std::string(host), port};
+  if (parsed->host.empty()) parsed->host = "0.0.0.0";
+  parsed->host = std::string(BareHost(*parsed));
+  return parsed;
 }
 
 // The server certificate, the rest of its chain and the key, parsed before
@@ -77,7 +66,8 @@ struct TlsPair {
   tls::UniqueEvpPkey key;
 };
 
-absl::StatusOr<TlsPair> ParseTlsPair(const HttpServerOptions& options) {
+[[nodiscard]] absl::StatusOr<TlsPair> ParseTlsPair(
+    const HttpServerOptions& options) {
   TlsPair pair;
   ASSIGN_OR_RETURN(pair.leaf, tls::ParseCertificatePem(options.certificate_pem,
                                                        "HTTPS certificate"));
@@ -561,7 +551,9 @@ class BoundedServer final : public httplib::Server {
 
 struct HttpApiServer::Impl {
   std::optional<LogLimiter> own_log;
-  std::unique_ptr<BoundedServer> server;
+  // A BoundedServer, held as its public base: a member of a type in this
+  // file's anonymous namespace would give Impl internal linkage parts.
+  std::unique_ptr<httplib::Server> server;
   std::thread thread;
   int port = 0;
   bool tls = false;

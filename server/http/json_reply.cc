@@ -18,7 +18,8 @@ constexpr char kUnprintableError[] =
     "{\"code\":\"INTERNAL\",\"message\":\"internal error; see the server "
     "log\"}";
 
-absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message) {
+[[nodiscard]] absl::StatusOr<std::string> ToJson(
+    const google::protobuf::Message& message) {
   google::protobuf::util::JsonPrintOptions options;
   options.always_print_primitive_fields = true;
   std::string out;

@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/duration_text.h"
+#include "common/enum_names.h"
 
 namespace mdefleet::http {
 namespace {
@@ -41,17 +42,6 @@ std::optional<std::string> Decode(absl::string_view text) {
     }
   }
   return out;
-}
-
-// The enum's short-name prefix: "OS_FAMILY_" of OS_FAMILY_UNSPECIFIED.
-std::string EnumPrefix(const google::protobuf::EnumDescriptor& descriptor) {
-  const google::protobuf::EnumValueDescriptor* zero =
-      descriptor.FindValueByNumber(0);
-  constexpr absl::string_view kUnspecified = "UNSPECIFIED";
-  if (zero == nullptr || !absl::EndsWith(zero->name(), kUnspecified)) {
-    return "";
-  }
-  return zero->name().substr(0, zero->name().size() - kUnspecified.size());
 }
 
 }  // namespace
@@ -164,23 +154,7 @@ std::optional<std::string> QueryParams::Get(absl::string_view name) const {
 absl::StatusOr<int> ParseEnumParam(
     absl::string_view name, absl::string_view value,
     const google::protobuf::EnumDescriptor& descriptor) {
-  const std::string prefix = EnumPrefix(descriptor);
-  const std::string wanted = absl::AsciiStrToLower(value);
-  std::vector<std::string> short_names;
-  for (int i = 0; i < descriptor.value_count(); ++i) {
-    const google::protobuf::EnumValueDescriptor& v = *descriptor.value(i);
-    if (v.number() == 0) continue;
-    std::string full = absl::AsciiStrToLower(v.name());
-    std::string short_name = full;
-    if (absl::StartsWith(v.name(), prefix)) {
-      short_name = full.substr(prefix.size());
-    }
-    if (wanted == short_name || wanted == full) return v.number();
-    short_names.push_back(std::move(short_name));
-  }
-  return absl::InvalidArgumentError(absl::StrCat(
-      name, ": unknown value \"", Quote(value), "\" (expected one of ",
-      absl::StrJoin(short_names, ", "), ")"));
+  return ParseEnumName(descriptor, value, name);
 }
 
 absl::StatusOr<google::protobuf::Duration> ParseDurationParam(

@@ -39,7 +39,7 @@ class ConnectionBudget {
   void Sample();
 
   // OK, or ResourceExhausted naming the limit, its flag and the delay.
-  absl::Status Admit() const;
+  [[nodiscard]] absl::Status Admit() const;
   bool saturated() const { return saturated_.load(); }
   int open() const { return open_.load(); }
   int max_open() const { return max_open_; }

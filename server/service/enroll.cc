@@ -78,25 +78,29 @@ class Enrollment {
         new_id_(new_id),
         now_(now) {}
 
-  absl::StatusOr<Decision> Proven(const DeviceProof& proof);
-  absl::StatusOr<Decision> Unproven();
+  [[nodiscard]] absl::StatusOr<Decision> Proven(const DeviceProof& proof);
+  [[nodiscard]] absl::StatusOr<Decision> Unproven();
 
  private:
   // Audits `action` on `device` with `outcome` and `detail`.
-  absl::Status Audit(absl::string_view action, absl::string_view device,
-                     absl::string_view outcome, absl::string_view detail);
+  [[nodiscard]] absl::Status Audit(absl::string_view action,
+                                   absl::string_view device,
+                                   absl::string_view outcome,
+                                   absl::string_view detail);
   // Records a refused claim of `device` (and audits it as `action`); the
   // decision is a refusal with `status`, or, with `new_device`, the new
   // device the claimant got instead.
-  absl::Status RefuseClaim(absl::string_view action, absl::string_view device,
-                           const absl::Status& status,
-                           absl::string_view new_device, Decision* decision);
+  [[nodiscard]] absl::Status RefuseClaim(absl::string_view action,
+                                         absl::string_view device,
+                                         const absl::Status& status,
+                                         absl::string_view new_device,
+                                         Decision* decision);
   // Enrolls into existing `device` (proof or reset checked) and records it.
-  absl::StatusOr<store::EnrollResult> Reenroll(
+  [[nodiscard]] absl::StatusOr<store::EnrollResult> Reenroll(
       const store::EnrollmentStanding& device, absl::string_view kind,
       absl::string_view proof);
-  absl::Status ScopeRefusal(const store::EnrollmentStanding& device,
-                            absl::string_view what);
+  [[nodiscard]] absl::Status ScopeRefusal(
+      const store::EnrollmentStanding& device, absl::string_view what);
 
   store::Connection& db_;
   const auth::EnrollmentGrant& grant_;
@@ -390,11 +394,10 @@ absl::StatusOr<v1::EnrollResponse> RunnerHandlers::Enroll(
     if (!decision.refusal.ok()) return absl::OkStatus();
     // The device is bound to the certificate issued now (or to none): an
     // earlier one of a re-enrolled device stops working.
-    ASSIGN_OR_RETURN(certificate,
-                     IssueEnrollmentCertificate(
-                         options_.client_ca, peer, request,
-                         decision.result.device_id, clock_.Now(),
-                         options_.client_certificate_lifetime));
+    ASSIGN_OR_RETURN(certificate, IssueEnrollmentCertificate(
+                                      options_.client_ca, peer, request,
+                                      decision.result.device_id, clock_.Now(),
+                                      options_.client_certificate_lifetime));
     std::optional<store::CertificateRecord> record;
     if (certificate) {
       ASSIGN_OR_RETURN(const tls::ClientCertificateInfo issued,

@@ -12,7 +12,7 @@
 namespace mdefleet::service {
 namespace {
 
-absl::StatusOr<std::optional<DeviceProof>> ProvenByCertificate(
+[[nodiscard]] absl::StatusOr<std::optional<DeviceProof>> ProvenByCertificate(
     store::Connection& db, const PeerIdentity& peer, absl::Time now) {
   const std::string& device_id = peer.certificate_device_id;
   if (device_id.empty()) return std::nullopt;
@@ -30,7 +30,7 @@ absl::StatusOr<std::optional<DeviceProof>> ProvenByCertificate(
   return DeviceProof{std::string(kProofClientCertificate), *std::move(device)};
 }
 
-absl::StatusOr<std::optional<DeviceProof>> ProvenByToken(
+[[nodiscard]] absl::StatusOr<std::optional<DeviceProof>> ProvenByToken(
     store::Connection& db, absl::string_view token) {
   const absl::Status wrong = absl::PermissionDeniedError(
       "device_token: not the current token of any device (a device's token "

@@ -6,6 +6,7 @@
 #include "common/status_macros.h"
 #include "server/service/log.h"
 #include "server/store/jobs.h"
+#include "server/store/sql_states.h"
 
 namespace mdefleet::service {
 using store::JobStateWord;
@@ -50,7 +51,7 @@ void EventHub::Publish(const store::WriteEffects& effects) {
       ASSIGN_OR_RETURN(
           store::CachedStatement st,
           db.Prepare("SELECT device_id FROM tasks WHERE job_id = ?1 AND "
-                     "state = 1 LIMIT ?2"));
+                     "state = " SQL_TASK_QUEUED " LIMIT ?2"));
       st->Bind(1, job_id);
       st->Bind(2, std::min<int64_t>(512, std::max<int64_t>(64, freed * 8)));
       while (true) {

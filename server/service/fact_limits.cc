@@ -29,8 +29,9 @@ size_t MaxLength(const FieldDescriptor& field) {
   return IsFreeText(field) ? kMaxFactMessageLength : kMaxFactLength;
 }
 
-absl::Status CheckString(const FieldDescriptor& field, absl::string_view path,
-                         const std::string& value) {
+[[nodiscard]] absl::Status CheckString(const FieldDescriptor& field,
+                                       absl::string_view path,
+                                       const std::string& value) {
   const size_t max = MaxLength(field);
   if (value.size() > max) {
     return absl::InvalidArgumentError(
@@ -49,7 +50,8 @@ absl::Status CheckString(const FieldDescriptor& field, absl::string_view path,
   return absl::OkStatus();
 }
 
-absl::Status CheckMessage(const Message& message, const std::string& path) {
+[[nodiscard]] absl::Status CheckMessage(const Message& message,
+                                        const std::string& path) {
   const google::protobuf::Reflection& reflection = *message.GetReflection();
   std::vector<const FieldDescriptor*> fields;
   reflection.ListFields(message, &fields);

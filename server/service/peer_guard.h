@@ -121,8 +121,10 @@ class PeerGuard {
                                     Buckets& by_credential,
                                     absl::string_view address,
                                     absl::string_view credential);
-  absl::Status Exhausted(const Budget& budget, absl::string_view who,
-                         absl::string_view per, const Bucket& bucket) const;
+  [[nodiscard]] absl::Status Exhausted(const Budget& budget,
+                                       absl::string_view who,
+                                       absl::string_view per,
+                                       const Bucket& bucket) const;
 
   const Clock& clock_;
   const size_t max_peers_;

@@ -6,6 +6,7 @@
 #include "common/status_macros.h"
 #include "server/store/planning.h"
 #include "server/store/rollout.h"
+#include "server/store/sql_states.h"
 #include "server/store/task_plans.h"
 
 namespace mdefleet::store {
@@ -15,15 +16,17 @@ namespace {
 // lease.cc, without maintenance windows: they are the device's local time,
 // and the server does this work, not the device).
 #define MDEFLEET_STARTABLE                                                   \
-  "t.state = 1 AND t.not_before <= ?1 AND j.state IN (1, 2) AND "            \
+  "t.state = " SQL_TASK_QUEUED " AND t.not_before <= ?1 AND j.state IN ("   \
+  SQL_JOB_PENDING ", " SQL_JOB_RUNNING ") AND "                              \
   "(j.max_in_flight = 0 OR j.leased + j.running < j.max_in_flight) AND "     \
   "j.wave_opens_at <= ?1 AND (j.deadline_at IS NULL OR j.deadline_at > ?1) " \
   "AND (t.wave = j.wave OR (j.wave = 0 AND j.wave_leased < j.canary) OR "    \
   "(j.wave > 0 AND (j.wave_size = 0 OR j.wave_leased < j.wave_size)))"
 
-absl::Status InsertSteps(Connection& db, absl::string_view task_id,
-                         absl::string_view job_id, int64_t attempt,
-                         const v1::Plan& plan) {
+[[nodiscard]] absl::Status InsertSteps(Connection& db,
+                                       absl::string_view task_id,
+                                       absl::string_view job_id,
+                                       int64_t attempt, const v1::Plan& plan) {
   {
     ASSIGN_OR_RETURN(CachedStatement st,
                      db.Prepare("DELETE FROM steps WHERE task_id = ?1 AND "
@@ -35,7 +38,7 @@ absl::Status InsertSteps(Connection& db, absl::string_view task_id,
   ASSIGN_OR_RETURN(
       CachedStatement st,
       db.Prepare("INSERT INTO steps (task_id, job_id, attempt, idx, name, "
-                 "state) VALUES (?1, ?2, ?3, ?4, ?5, 1)"));
+                 "state) VALUES (?1, ?2, ?3, ?4, ?5, " SQL_STEP_PENDING ")"));
   for (int i = 0; i < plan.steps_size(); ++i) {
     st->Bind(1, task_id);
     st->Bind(2, job_id);
@@ -67,7 +70,8 @@ absl::StatusOr<std::vector<StartableApiTask>> ListStartableApiTasks(
           "j.max_in_flight = 0 THEN -1 ELSE j.max_in_flight - j.leased - "
           "j.running END, CASE WHEN j.wave = 0 THEN j.canary - j.wave_leased "
           "WHEN j.wave_size = 0 THEN -1 ELSE j.wave_size - j.wave_leased "
-          "END) FROM jobs j JOIN tasks t ON t.job_id = j.id AND t.state = 1 "
+          "END) FROM jobs j JOIN tasks t ON t.job_id = j.id AND t.state = "
+          SQL_TASK_QUEUED " "
           "WHERE j.kind = 'api_offboard' AND " MDEFLEET_STARTABLE
           " ORDER BY j.rowid, t.rowid LIMIT ?2"));
   st->Bind(1, now);
@@ -158,7 +162,7 @@ absl::StatusOr<std::optional<ApiTask>> StartApiTask(Connection& db,
   {
     ASSIGN_OR_RETURN(
         CachedStatement st,
-        db.Prepare("UPDATE tasks SET state = 3, lease_id = NULL, "
+        db.Prepare("UPDATE tasks SET state = " SQL_TASK_RUNNING ", lease_id = NULL, "
                    "lease_expires_at = NULL, started_at = ?3, wave = ?4, "
                    "message = '' WHERE id = ?1"));
     st->Bind(1, task.task_id);
@@ -175,7 +179,8 @@ absl::StatusOr<std::optional<ApiTask>> StartApiTask(Connection& db,
   RETURN_IF_ERROR(OnTaskLeased(db, task.job_id, counted));
   if (job_state == v1::JOB_STATE_PENDING) {
     ASSIGN_OR_RETURN(CachedStatement st,
-                     db.Prepare("UPDATE jobs SET state = 2 WHERE id = ?1"));
+                     db.Prepare("UPDATE jobs SET state = " SQL_JOB_RUNNING
+                                " WHERE id = ?1"));
     st->Bind(1, task.job_id);
     RETURN_IF_ERROR(st->Run());
   }
@@ -206,12 +211,14 @@ absl::StatusOr<std::vector<ApiTask>> ListRunningApiTasks(Connection& db) {
           "''), coalesce(a.requested_at, 0), coalesce(a.action_id, ''), "
           "coalesce(a.action_status, ''), (SELECT coalesce(min(s.idx), 0) "
           "FROM steps s WHERE s.task_id = t.id AND s.attempt = t.attempt AND "
-          "s.state IN (1, 2)), (SELECT count(*) FROM steps s WHERE s.task_id "
+          "s.state IN (" SQL_STEP_PENDING ", " SQL_STEP_RUNNING
+          ")), (SELECT count(*) FROM steps s WHERE s.task_id "
           "= t.id AND s.attempt = t.attempt), (SELECT coalesce(max("
           "s.started_at), 0) FROM steps s WHERE s.task_id = t.id AND "
           "s.attempt = t.attempt AND s.idx = 2) FROM jobs j JOIN tasks t ON "
           "t.job_id = j.id AND "
-          "t.state = 3 JOIN devices d ON d.id = t.device_id LEFT JOIN "
+          "t.state = " SQL_TASK_RUNNING
+          " JOIN devices d ON d.id = t.device_id LEFT JOIN "
           "defender_actions a ON a.task_id = t.id AND a.attempt = t.attempt "
           "WHERE j.kind = 'api_offboard' ORDER BY t.started_at"));
   std::vector<ApiTask> tasks;
@@ -336,7 +343,8 @@ absl::Status SetQueuedTaskMessage(Connection& db, absl::string_view task_id,
                                   absl::string_view message) {
   ASSIGN_OR_RETURN(
       CachedStatement st,
-      db.Prepare("UPDATE tasks SET message = ?2 WHERE id = ?1 AND state = 1"));
+      db.Prepare("UPDATE tasks SET message = ?2 WHERE id = ?1 AND state = "
+                 SQL_TASK_QUEUED));
   st->Bind(1, task_id);
   st->Bind(2, message);
   return st->Run();
@@ -356,7 +364,8 @@ absl::Status ClearApiWaiting(Connection& db, absl::string_view message_prefix) {
   {
     ASSIGN_OR_RETURN(
         CachedStatement st,
-        db.Prepare("UPDATE tasks SET message = '' WHERE state = 1 AND "
+        db.Prepare("UPDATE tasks SET message = '' WHERE state = " SQL_TASK_QUEUED
+                   " AND "
                    "substr(message, 1, length(?1)) = ?1"));
     st->Bind(1, message_prefix);
     RETURN_IF_ERROR(st->Run());

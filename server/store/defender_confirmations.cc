@@ -8,6 +8,7 @@
 #include "common/status_macros.h"
 #include "mdefleet/v1/plan.pb.h"
 #include "server/store/api_tasks.h"
+#include "server/store/sql_states.h"
 
 namespace mdefleet::store {
 absl::StatusOr<bool> HandOverToServer(Connection& db, const TaskKey& task,
@@ -67,7 +68,8 @@ absl::StatusOr<std::vector<ConfirmTask>> ListConfirmTasks(Connection& db) {
           "j.lease_micros, s.idx, s.message, j.state FROM tasks t JOIN jobs j "
           "ON j.id = t.job_id JOIN devices d ON d.id = t.device_id JOIN steps "
           "s ON s.task_id = t.id AND s.attempt = t.attempt AND s.name = ?1 "
-          "AND s.state = 2 WHERE t.state = 3 AND t.lease_expires_at IS NULL "
+          "AND s.state = " SQL_STEP_RUNNING " WHERE t.state = " SQL_TASK_RUNNING
+          " AND t.lease_expires_at IS NULL "
           "AND j.kind != 'api_offboard' ORDER BY s.started_at, t.id"));
   st->Bind(1, kConfirmInDefenderStep);
   std::vector<ConfirmTask> tasks;

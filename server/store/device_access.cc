@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "server/store/credentials.h"
+#include "server/store/sql_states.h"
 
 namespace mdefleet::store {
 
@@ -83,7 +84,8 @@ absl::StatusOr<int> RevokeDevice(Connection& db, absl::string_view device_id,
     ASSIGN_OR_RETURN(
         CachedStatement st,
         db.Prepare("SELECT id, job_id, state, attempt FROM tasks WHERE "
-                   "device_id = ?1 AND state IN (1, 2, 3)"));
+                   "device_id = ?1 AND state IN (" SQL_TASK_QUEUED ", "
+                   SQL_TASK_LEASED ", " SQL_TASK_RUNNING ")"));
     st->Bind(1, device_id);
     while (true) {
       ASSIGN_OR_RETURN(bool row, st->Step());

@@ -6,7 +6,7 @@
 namespace mdefleet::store {
 namespace {
 
-absl::Status NoDevice(absl::string_view device_id) {
+[[nodiscard]] absl::Status NoDevice(absl::string_view device_id) {
   return absl::NotFoundError(
       absl::StrCat("device_id: no device \"", device_id, "\""));
 }

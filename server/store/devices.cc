@@ -30,8 +30,9 @@ struct Param {
   std::string s;
 };
 
-absl::Status ReplaceLabels(Connection& db, absl::string_view device_id,
-                           const v1::DeviceFacts& facts) {
+[[nodiscard]] absl::Status ReplaceLabels(Connection& db,
+                                         absl::string_view device_id,
+                                         const v1::DeviceFacts& facts) {
   {
     ASSIGN_OR_RETURN(
         CachedStatement del,
@@ -167,7 +168,7 @@ void BindAll(Statement& st, const std::vector<Param>& params) {
   }
 }
 
-absl::StatusOr<DeviceRow> ReadRow(const Statement& st) {
+[[nodiscard]] absl::StatusOr<DeviceRow> ReadRow(const Statement& st) {
   DeviceRow row;
   row.id = st.ColumnText(0);
   if (!row.facts.ParseFromString(st.ColumnBlob(1))) {
@@ -204,7 +205,7 @@ const std::string& SelectColumns() {
 }
 
 // Other devices already reporting `sense_hash`, sorted.
-absl::StatusOr<std::vector<std::string>> DevicesWithSenseHash(
+[[nodiscard]] absl::StatusOr<std::vector<std::string>> DevicesWithSenseHash(
     Connection& db, absl::string_view sense_hash, absl::string_view except_id) {
   std::vector<std::string> ids;
   if (sense_hash.empty()) return ids;
@@ -234,9 +235,9 @@ void BindDerived(Statement& st, int first, const v1::DeviceFacts& facts,
 }
 
 // Rewrites the derived columns of one device (rules changed).
-absl::Status StoreDerived(Connection& db, absl::string_view device_id,
-                          const v1::DeviceFacts& facts,
-                          absl::Span<const std::string> mde_workspace_ids) {
+[[nodiscard]] absl::Status StoreDerived(
+    Connection& db, absl::string_view device_id, const v1::DeviceFacts& facts,
+    absl::Span<const std::string> mde_workspace_ids) {
   ASSIGN_OR_RETURN(
       CachedStatement st,
       db.Prepare("UPDATE devices SET needs = ?2, needs_rules = ?3, "
@@ -410,7 +411,7 @@ namespace {
 // Recomputes the needs of the devices whose mask is older than this
 // version's rules, or of every device (`all`: a setting they depend on
 // changed).
-absl::StatusOr<int64_t> RecomputeNeeds(Connection& db, bool all) {
+[[nodiscard]] absl::StatusOr<int64_t> RecomputeNeeds(Connection& db, bool all) {
   ASSIGN_OR_RETURN(const std::vector<std::string> mde_ids,
                    GetMdeWorkspaceIds(db));
   std::vector<std::pair<std::string, v1::DeviceFacts>> stale;

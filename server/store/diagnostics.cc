@@ -10,8 +10,10 @@ namespace mdefleet::store {
 namespace {
 
 // The step's name, or InvalidArgument naming step_index.
-absl::StatusOr<std::string> StepName(Connection& db, absl::string_view task_id,
-                                     int64_t attempt, int64_t step_index) {
+[[nodiscard]] absl::StatusOr<std::string> StepName(Connection& db,
+                                                   absl::string_view task_id,
+                                                   int64_t attempt,
+                                                   int64_t step_index) {
   ASSIGN_OR_RETURN(CachedStatement step,
                    db.Prepare("SELECT name FROM steps WHERE task_id = ?1 AND "
                               "attempt = ?2 AND idx = ?3"));

@@ -22,7 +22,7 @@ EnrollmentStanding ReadStanding(const Statement& st) {
   return out;
 }
 
-absl::Status NoDevice(absl::string_view device_id) {
+[[nodiscard]] absl::Status NoDevice(absl::string_view device_id) {
   return absl::NotFoundError(
       absl::StrCat("device_id: no device \"", device_id, "\""));
 }

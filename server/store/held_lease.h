@@ -28,7 +28,8 @@ struct HeldLease {
 };
 
 // FailedPrecondition "lease lost: task <id> <why>; stop working on it".
-absl::Status LeaseLost(absl::string_view task_id, absl::string_view why);
+[[nodiscard]] absl::Status LeaseLost(absl::string_view task_id,
+                                     absl::string_view why);
 
 // Task `task_id` as held by `device_id` under `lease_id` and `attempt`.
 // FailedPrecondition (LeaseLost) when the task does not exist or is held by

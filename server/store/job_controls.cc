@@ -8,6 +8,7 @@
 #include "common/status_macros.h"
 #include "server/store/retries.h"
 #include "server/store/rollout.h"
+#include "server/store/sql_states.h"
 
 namespace mdefleet::store {
 namespace {
@@ -21,7 +22,8 @@ struct JobRow {
   std::optional<int64_t> deadline_at;
 };
 
-absl::StatusOr<JobRow> ReadJobRow(Connection& db, absl::string_view job_id) {
+[[nodiscard]] absl::StatusOr<JobRow> ReadJobRow(Connection& db,
+                                                absl::string_view job_id) {
   if (job_id.empty()) return absl::InvalidArgumentError("job_id: required");
   ASSIGN_OR_RETURN(
       CachedStatement st,
@@ -41,7 +43,8 @@ absl::StatusOr<JobRow> ReadJobRow(Connection& db, absl::string_view job_id) {
                 st->ColumnOptionalInt(5)};
 }
 
-absl::Status Refused(const ControlRequest& r, absl::string_view why) {
+[[nodiscard]] absl::Status Refused(const ControlRequest& r,
+                                   absl::string_view why) {
   return absl::FailedPreconditionError(
       absl::StrCat("job_id: job ", r.job_id, " ", why));
 }
@@ -53,8 +56,9 @@ std::string ByActor(absl::string_view verb, const ControlRequest& r) {
   return text;
 }
 
-absl::Status SetState(Connection& db, absl::string_view job_id,
-                      v1::JobState state, absl::string_view reason) {
+[[nodiscard]] absl::Status SetState(Connection& db, absl::string_view job_id,
+                                    v1::JobState state,
+                                    absl::string_view reason) {
   ASSIGN_OR_RETURN(
       CachedStatement st,
       db.Prepare("UPDATE jobs SET state = ?2, state_reason = ?3, pause_cause "
@@ -81,26 +85,29 @@ absl::Status CancelJob(Connection& db, const ControlRequest& request,
   {
     ASSIGN_OR_RETURN(
         CachedStatement st,
-        db.Prepare("UPDATE steps SET state = 5, message = 'not run: job "
-                   "cancelled' WHERE state = 1 AND task_id IN (SELECT id FROM "
-                   "tasks WHERE job_id = ?1 AND state = 1)"));
+        db.Prepare("UPDATE steps SET state = " SQL_STEP_SKIPPED
+                   ", message = 'not run: job cancelled' WHERE state = "
+                   SQL_STEP_PENDING " AND task_id IN (SELECT id FROM tasks "
+                   "WHERE job_id = ?1 AND state = " SQL_TASK_QUEUED ")"));
     st->Bind(1, request.job_id);
     RETURN_IF_ERROR(st->Run());
   }
   {
     ASSIGN_OR_RETURN(
         CachedStatement st,
-        db.Prepare("UPDATE tasks SET state = 7, message = 'job cancelled', "
-                   "finished_at = ?2 WHERE job_id = ?1 AND state = 1"));
+        db.Prepare("UPDATE tasks SET state = " SQL_TASK_CANCELLED
+                   ", message = 'job cancelled', finished_at = ?2 WHERE "
+                   "job_id = ?1 AND state = " SQL_TASK_QUEUED));
     st->Bind(1, request.job_id);
     st->Bind(2, now);
     RETURN_IF_ERROR(st->Run());
   }
   ASSIGN_OR_RETURN(
       CachedStatement st,
-      db.Prepare("UPDATE jobs SET state = 6, state_reason = ?2, finished_at = "
-                 "?3, pause_cause = 0, cancelled = cancelled + queued, queued "
-                 "= 0 WHERE id = ?1"));
+      db.Prepare("UPDATE jobs SET state = " SQL_JOB_CANCELLED
+                 ", state_reason = ?2, finished_at = ?3, pause_cause = "
+                 SQL_PAUSE_CAUSE_NONE ", cancelled = cancelled + queued, "
+                 "queued = 0 WHERE id = ?1"));
   st->Bind(1, request.job_id);
   st->Bind(2, ByActor("cancelled", request));
   st->Bind(3, now);
@@ -190,7 +197,8 @@ absl::StatusOr<int> RetryFailedTasks(Connection& db,
     ASSIGN_OR_RETURN(
         CachedStatement st,
         db.Prepare("SELECT id, state, attempt, message, wave FROM tasks WHERE "
-                   "job_id = ?1 AND state IN (5, 8)"));
+                   "job_id = ?1 AND state IN (" SQL_TASK_FAILED ", "
+                   SQL_TASK_TIMED_OUT ")"));
     st->Bind(1, request.job_id);
     while (true) {
       ASSIGN_OR_RETURN(bool row, st->Step());

@@ -8,6 +8,7 @@
 #include "common/status_macros.h"
 #include "server/store/deterministic_bytes.h"
 #include "server/store/rollout.h"
+#include "server/store/sql_states.h"
 #include "server/store/task_plans.h"
 #include "server/store/time_util.h"
 
@@ -25,7 +26,7 @@ constexpr char kJobColumns[] =
     "wave_opens_at, pause_cause, deadline_at, deadline_capped, max_failures "
     "FROM jobs";
 
-absl::StatusOr<v1::Job> ReadJob(const Statement& st) {
+[[nodiscard]] absl::StatusOr<v1::Job> ReadJob(const Statement& st) {
   v1::Job job;
   job.set_id(st.ColumnText(0));
   if (!job.mutable_spec()->ParseFromString(st.ColumnBlob(1))) {
@@ -122,7 +123,7 @@ absl::Status InsertJob(Connection& db, const v1::Job& job,
   ASSIGN_OR_RETURN(
       CachedStatement step_st,
       db.Prepare("INSERT INTO steps (task_id, job_id, attempt, idx, name, "
-                 "state) VALUES (?1, ?2, 1, ?3, ?4, 1)"));
+                 "state) VALUES (?1, ?2, 1, ?3, ?4, " SQL_STEP_PENDING ")"));
   // Tasks share their plan objects (NewTask.plan): each is stored once.
   absl::flat_hash_map<const v1::Plan*, int64_t> stored;
   static const v1::Plan* const kNoPlan = new v1::Plan();
@@ -178,7 +179,8 @@ absl::Status FillFailingSteps(Connection& db, v1::Job* job, int limit) {
   ASSIGN_OR_RETURN(
       CachedStatement st,
       db.Prepare("SELECT name, message, count(*) AS n FROM steps WHERE "
-                 "job_id = ?1 AND state = 4 AND superseded = 0 GROUP BY name, "
+                 "job_id = ?1 AND state = " SQL_STEP_FAILED
+                 " AND superseded = 0 GROUP BY name, "
                  "message ORDER BY n DESC, min(idx) LIMIT ?2"));
   st->Bind(1, job->id());
   st->Bind(2, static_cast<int64_t>(limit));
@@ -262,11 +264,13 @@ absl::Status FillRolloutCounts(Connection& db, v1::Job* job, int64_t now,
         // 100,000 of each a submit's answer never came.
         db.Prepare(job->counts().queued() <= kQueuedToCountFromTasks
                        ? "SELECT count(*) FROM tasks t JOIN devices d ON d.id "
-                         "= t.device_id WHERE t.job_id = ?1 AND t.state = 1 "
+                         "= t.device_id WHERE t.job_id = ?1 AND t.state = "
+                         SQL_TASK_QUEUED " "
                          "AND d.last_seen_at < ?2"
                        : "SELECT count(*) FROM devices d CROSS JOIN tasks t "
                          "INDEXED BY tasks_by_device_state ON t.device_id = "
-                         "d.id AND t.state = 1 WHERE d.last_seen_at < ?2 AND "
+                         "d.id AND t.state = " SQL_TASK_QUEUED
+                         " WHERE d.last_seen_at < ?2 AND "
                          "t.job_id = ?1"));
     st->Bind(1, job->id());
     st->Bind(2, online_since);
@@ -276,7 +280,8 @@ absl::Status FillRolloutCounts(Connection& db, v1::Job* job, int64_t now,
   }
   ASSIGN_OR_RETURN(CachedStatement st,
                    db.Prepare("SELECT count(*) FROM tasks WHERE job_id = ?1 "
-                              "AND state = 1 AND not_before > ?2"));
+                              "AND state = " SQL_TASK_QUEUED
+                              " AND not_before > ?2"));
   st->Bind(1, job->id());
   st->Bind(2, now);
   ASSIGN_OR_RETURN(bool row, st->Step());

@@ -8,6 +8,7 @@
 #include "server/store/maintenance_lease.h"
 #include "server/store/planning.h"
 #include "server/store/rollout.h"
+#include "server/store/sql_states.h"
 #include "server/store/task_plans.h"
 
 namespace mdefleet::store {
@@ -25,7 +26,7 @@ void SetDuration(absl::Duration d, google::protobuf::Duration* out) {
 // Found from the device's tasks: left to itself, SQLite reads every live
 // lease of the fleet (tasks_by_state_lease) on every poll, which made
 // polling quadratic in a fleet-wide job (1.3 ms a poll at 10,000 devices).
-absl::StatusOr<std::optional<v1::LeasedTask>> Redeliver(
+[[nodiscard]] absl::StatusOr<std::optional<v1::LeasedTask>> Redeliver(
     Connection& db, absl::string_view device_id, int64_t now,
     absl::Duration server_lease, WriteEffects* effects) {
   while (true) {
@@ -38,7 +39,8 @@ absl::StatusOr<std::optional<v1::LeasedTask>> Redeliver(
             "j.id = t.job_id JOIN task_plans tp ON tp.task_id = t.id JOIN "
             "plans p ON p.id = tp.plan_id WHERE "
             "t.device_id "
-            "= ?1 AND t.state IN (2, 3) AND t.lease_expires_at > ?2 ORDER BY "
+            "= ?1 AND t.state IN (" SQL_TASK_LEASED ", " SQL_TASK_RUNNING
+            ") AND t.lease_expires_at > ?2 ORDER BY "
             "t.created_at LIMIT 1"));
     st->Bind(1, device_id);
     st->Bind(2, now);
@@ -104,7 +106,7 @@ struct Candidate {
 // closed in the device's local time are passed over
 // (InMaintenanceWindowForLease). Tasks of server-executed kinds
 // (api_offboard: server/store/api_tasks.h) are never leased to a device.
-absl::StatusOr<std::optional<Candidate>> NextQueued(
+[[nodiscard]] absl::StatusOr<std::optional<Candidate>> NextQueued(
     Connection& db, absl::string_view device_id, const v1::DeviceFacts& facts,
     int64_t now) {
   ASSIGN_OR_RETURN(
@@ -113,7 +115,8 @@ absl::StatusOr<std::optional<Candidate>> NextQueued(
           "SELECT t.id, t.job_id, t.attempt, j.spec, j.state, "
           "coalesce(t.wave = j.wave, 0), j.wave, j.lease_micros FROM tasks t "
           "JOIN jobs j ON j.id = t.job_id WHERE t.device_id = ?1 AND t.state "
-          "= 1 AND t.not_before <= ?2 AND j.state IN (1, 2) AND j.kind != "
+          "= " SQL_TASK_QUEUED " AND t.not_before <= ?2 AND j.state IN ("
+          SQL_JOB_PENDING ", " SQL_JOB_RUNNING ") AND j.kind != "
           "'api_offboard' AND "
           "(j.max_in_flight = 0 OR j.leased + j.running < j.max_in_flight) "
           "AND j.wave_opens_at <= ?2 AND (j.deadline_at IS NULL OR "
@@ -142,7 +145,8 @@ absl::StatusOr<std::optional<Candidate>> NextQueued(
 }
 
 // The steps stored for the candidate's attempt.
-absl::StatusOr<int64_t> CountSteps(Connection& db, const Candidate& c) {
+[[nodiscard]] absl::StatusOr<int64_t> CountSteps(Connection& db,
+                                                 const Candidate& c) {
   ASSIGN_OR_RETURN(CachedStatement st,
                    db.Prepare("SELECT count(*) FROM steps WHERE task_id = ?1 "
                               "AND attempt = ?2"));
@@ -152,8 +156,8 @@ absl::StatusOr<int64_t> CountSteps(Connection& db, const Candidate& c) {
   return row ? st->ColumnInt(0) : 0;
 }
 
-absl::Status ReplaceSteps(Connection& db, const Candidate& c,
-                          const v1::Plan& plan) {
+[[nodiscard]] absl::Status ReplaceSteps(Connection& db, const Candidate& c,
+                                        const v1::Plan& plan) {
   {
     ASSIGN_OR_RETURN(CachedStatement st,
                      db.Prepare("DELETE FROM steps WHERE task_id = ?1 AND "
@@ -165,7 +169,7 @@ absl::Status ReplaceSteps(Connection& db, const Candidate& c,
   ASSIGN_OR_RETURN(
       CachedStatement st,
       db.Prepare("INSERT INTO steps (task_id, job_id, attempt, idx, name, "
-                 "state) VALUES (?1, ?2, ?3, ?4, ?5, 1)"));
+                 "state) VALUES (?1, ?2, ?3, ?4, ?5, " SQL_STEP_PENDING ")"));
   for (int i = 0; i < plan.steps_size(); ++i) {
     st->Bind(1, c.task_id);
     st->Bind(2, c.job_id);
@@ -179,7 +183,8 @@ absl::Status ReplaceSteps(Connection& db, const Candidate& c,
 }
 
 // Whether the fleet-wide cap leaves room for one more lease.
-absl::StatusOr<bool> FleetHasRoom(Connection& db, int64_t max_tasks_in_flight) {
+[[nodiscard]] absl::StatusOr<bool> FleetHasRoom(Connection& db,
+                                                int64_t max_tasks_in_flight) {
   if (max_tasks_in_flight <= 0) return true;
   ASSIGN_OR_RETURN(const int64_t in_flight, FleetTasksInFlight(db));
   return in_flight < max_tasks_in_flight;
@@ -192,7 +197,9 @@ absl::StatusOr<int64_t> FleetTasksInFlight(Connection& db) {
   ASSIGN_OR_RETURN(
       CachedStatement st,
       db.Prepare("SELECT coalesce(sum(leased + running), 0) FROM jobs WHERE "
-                 "state IN (1, 2, 3, 6) AND kind != 'api_offboard'"));
+                 "state IN (" SQL_JOB_PENDING ", " SQL_JOB_RUNNING ", "
+                 SQL_JOB_PAUSED ", " SQL_JOB_CANCELLED
+                 ") AND kind != 'api_offboard'"));
   ASSIGN_OR_RETURN(bool row, st->Step());
   return row ? st->ColumnInt(0) : 0;
 }
@@ -207,7 +214,8 @@ absl::StatusOr<bool> HasLeasableTask(Connection& db,
     ASSIGN_OR_RETURN(CachedStatement st,
                      db.Prepare("SELECT 1 FROM tasks INDEXED BY "
                                 "tasks_by_device_state WHERE device_id = ?1 "
-                                "AND state IN (2, 3) AND lease_expires_at > "
+                                "AND state IN (" SQL_TASK_LEASED ", "
+                                SQL_TASK_RUNNING ") AND lease_expires_at > "
                                 "?2 LIMIT 1"));
     st->Bind(1, device_id);
     st->Bind(2, now);
@@ -261,7 +269,8 @@ absl::StatusOr<std::optional<v1::LeasedTask>> LeaseTaskForDevice(
     {
       ASSIGN_OR_RETURN(
           CachedStatement st,
-          db.Prepare("UPDATE tasks SET state = 2, lease_id = ?2, "
+          db.Prepare("UPDATE tasks SET state = " SQL_TASK_LEASED
+                     ", lease_id = ?2, "
                      "lease_expires_at = ?3, started_at = ?4, wave = ?5 "
                      "WHERE id = ?1"));
       st->Bind(1, next->task_id);
@@ -285,7 +294,8 @@ absl::StatusOr<std::optional<v1::LeasedTask>> LeaseTaskForDevice(
     RETURN_IF_ERROR(OnTaskLeased(db, next->job_id, next->counted));
     if (next->job_state == v1::JOB_STATE_PENDING) {
       ASSIGN_OR_RETURN(CachedStatement st,
-                       db.Prepare("UPDATE jobs SET state = 2 WHERE id = ?1"));
+                       db.Prepare("UPDATE jobs SET state = " SQL_JOB_RUNNING
+                                  " WHERE id = ?1"));
       st->Bind(1, next->job_id);
       RETURN_IF_ERROR(st->Run());
     }

@@ -6,6 +6,7 @@
 #include "common/status_macros.h"
 #include "server/store/held_lease.h"
 #include "server/store/retries.h"
+#include "server/store/sql_states.h"
 
 namespace mdefleet::store {
 
@@ -22,9 +23,11 @@ absl::StatusOr<int> ExpireLeases(Connection& db, int64_t now, int limit,
     ASSIGN_OR_RETURN(
         CachedStatement st,
         db.Prepare("SELECT id, job_id, state, attempt, coalesce(started_at, "
-                   "0) FROM tasks WHERE state = 2 AND lease_expires_at <= ?1 "
+                   "0) FROM tasks WHERE state = " SQL_TASK_LEASED
+                   " AND lease_expires_at <= ?1 "
                    "UNION ALL SELECT id, job_id, state, attempt, "
-                   "coalesce(started_at, 0) FROM tasks WHERE state = 3 AND "
+                   "coalesce(started_at, 0) FROM tasks WHERE state = "
+                   SQL_TASK_RUNNING " AND "
                    "lease_expires_at <= ?1 LIMIT ?2"));
     st->Bind(1, now);
     st->Bind(2, static_cast<int64_t>(limit));
@@ -111,7 +114,8 @@ absl::StatusOr<int> ExtendLeasesAfterRestart(Connection& db, int64_t now,
           "lease_micros FROM jobs WHERE id = tasks.job_id) > 0 THEN "
           "min(?1 + ?2, coalesce(started_at, 0) + (SELECT lease_micros FROM "
           "jobs WHERE id = tasks.job_id)) ELSE ?1 + ?2 END WHERE state IN "
-          "(2, 3) AND lease_expires_at < ?1 + ?2"));
+          "(" SQL_TASK_LEASED ", " SQL_TASK_RUNNING
+          ") AND lease_expires_at < ?1 + ?2"));
   st->Bind(1, now);
   st->Bind(2, absl::ToInt64Microseconds(lease_duration));
   RETURN_IF_ERROR(st->Run());

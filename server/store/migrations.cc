@@ -8,7 +8,8 @@
 namespace mdefleet::store {
 namespace {
 
-absl::StatusOr<bool> TableExists(Connection& db, const char* name) {
+[[nodiscard]] absl::StatusOr<bool> TableExists(Connection& db,
+                                               const char* name) {
   ASSIGN_OR_RETURN(
       CachedStatement st,
       db.Prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' "
@@ -17,7 +18,7 @@ absl::StatusOr<bool> TableExists(Connection& db, const char* name) {
   return st->Step();
 }
 
-absl::StatusOr<int64_t> TableCount(Connection& db) {
+[[nodiscard]] absl::StatusOr<int64_t> TableCount(Connection& db) {
   ASSIGN_OR_RETURN(CachedStatement st,
                    db.Prepare("SELECT count(*) FROM sqlite_schema"));
   ASSIGN_OR_RETURN(bool row, st->Step());
@@ -25,14 +26,15 @@ absl::StatusOr<int64_t> TableCount(Connection& db) {
 }
 
 // The value of a boolean pragma (`pragma` is a literal: "PRAGMA x").
-absl::StatusOr<bool> PragmaOn(Connection& db, const char* pragma) {
+[[nodiscard]] absl::StatusOr<bool> PragmaOn(Connection& db,
+                                            const char* pragma) {
   ASSIGN_OR_RETURN(CachedStatement st, db.Prepare(pragma));
   ASSIGN_OR_RETURN(bool row, st->Step());
   return row && st->ColumnInt(0) != 0;
 }
 
 // FailedPrecondition naming the first row that breaks a foreign key.
-absl::Status CheckForeignKeys(Connection& db, const char* file) {
+[[nodiscard]] absl::Status CheckForeignKeys(Connection& db, const char* file) {
   ASSIGN_OR_RETURN(CachedStatement st, db.Prepare("PRAGMA foreign_key_check"));
   ASSIGN_OR_RETURN(bool row, st->Step());
   if (!row) return absl::OkStatus();
@@ -44,7 +46,8 @@ absl::Status CheckForeignKeys(Connection& db, const char* file) {
 
 // Applies the migrations after `current`; foreign keys are off (see
 // Migrate).
-absl::Status ApplyMigrations(Connection& db, const Clock& clock, int current) {
+[[nodiscard]] absl::Status ApplyMigrations(Connection& db, const Clock& clock,
+                                           int current) {
   for (const EmbeddedMigration& m : EmbeddedMigrations()) {
     if (m.version <= current) continue;
     ScopedTransaction tx(db);
@@ -69,7 +72,7 @@ absl::Status ApplyMigrations(Connection& db, const Clock& clock, int current) {
   return absl::OkStatus();
 }
 
-absl::Status NotMdefleet(absl::string_view why) {
+[[nodiscard]] absl::Status NotMdefleet(absl::string_view why) {
   return absl::FailedPreconditionError(
       absl::StrCat("not an mdefleet database: ", why));
 }

@@ -15,10 +15,9 @@
 namespace mdefleet::store {
 namespace {
 
-absl::StatusOr<std::optional<ArtifactRef>> Ref(Connection& db,
-                                               const std::string& id,
-                                               absl::string_view field,
-                                               absl::string_view fixed_name) {
+[[nodiscard]] absl::StatusOr<std::optional<ArtifactRef>> Ref(
+    Connection& db, const std::string& id, absl::string_view field,
+    absl::string_view fixed_name) {
   if (id.empty()) return std::nullopt;
   ASSIGN_OR_RETURN(std::optional<v1::Artifact> artifact, GetArtifact(db, id));
   if (!artifact) {
@@ -30,8 +29,8 @@ absl::StatusOr<std::optional<ArtifactRef>> Ref(Connection& db,
 }
 
 // The URLs of URL list `id` (connectivity_test), parsed as at upload.
-absl::StatusOr<std::vector<std::string>> UrlsOf(Connection& db,
-                                                const std::string& id) {
+[[nodiscard]] absl::StatusOr<std::vector<std::string>> UrlsOf(
+    Connection& db, const std::string& id) {
   if (id.empty()) return std::vector<std::string>{};
   ASSIGN_OR_RETURN(std::optional<ArtifactLocation> where,
                    LocateArtifact(db, id));
@@ -56,7 +55,7 @@ absl::StatusOr<std::vector<std::string>> UrlsOf(Connection& db,
 }
 
 // Where onboarding script `id` sends the sensor (common/defender_urls.h).
-absl::StatusOr<std::optional<OnboardingGeography>> GeographyOf(
+[[nodiscard]] absl::StatusOr<std::optional<OnboardingGeography>> GeographyOf(
     Connection& db, const std::string& id) {
   if (id.empty()) return std::nullopt;
   ASSIGN_OR_RETURN(std::optional<ArtifactLocation> where,

@@ -4,6 +4,7 @@
 #include "absl/time/time.h"
 #include "common/rollout_policy.h"
 #include "common/status_macros.h"
+#include "server/store/sql_states.h"
 #include "server/store/time_util.h"
 
 namespace mdefleet::store {
@@ -54,8 +55,10 @@ absl::Status RequeueTask(Connection& db, const TaskKey& task,
   {
     ASSIGN_OR_RETURN(
         CachedStatement st,
-        db.Prepare("UPDATE steps SET state = CASE state WHEN 1 THEN 5 ELSE "
-                   "state END, message = CASE state WHEN 1 THEN ?3 ELSE "
+        db.Prepare("UPDATE steps SET state = CASE state WHEN " SQL_STEP_PENDING
+                   " THEN " SQL_STEP_SKIPPED
+                   " ELSE state END, message = CASE state WHEN "
+                   SQL_STEP_PENDING " THEN ?3 ELSE "
                    "message END, superseded = 1 WHERE task_id = ?1 AND "
                    "attempt = ?2"));
     st->Bind(1, task.id);
@@ -77,7 +80,8 @@ absl::Status RequeueTask(Connection& db, const TaskKey& task,
   {
     ASSIGN_OR_RETURN(
         CachedStatement st,
-        db.Prepare("UPDATE tasks SET state = 1, attempt = attempt + 1, "
+        db.Prepare("UPDATE tasks SET state = " SQL_TASK_QUEUED
+                   ", attempt = attempt + 1, "
                    "lease_id = NULL, lease_expires_at = NULL, not_before = "
                    "?2, message = ?3, started_at = NULL, finished_at = NULL, "
                    "retries_used = CASE WHEN ?4 THEN retries_used + 1 ELSE 0 "

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/rollout_policy.h"
 #include "common/status_macros.h"
+#include "server/store/sql_states.h"
 
 namespace mdefleet::store {
 namespace {
@@ -19,8 +20,8 @@ bool IsFailure(v1::TaskState state) {
   return state == v1::TASK_STATE_FAILED || state == v1::TASK_STATE_TIMED_OUT;
 }
 
-absl::StatusOr<std::string> Hostname(Connection& db,
-                                     absl::string_view task_id) {
+[[nodiscard]] absl::StatusOr<std::string> Hostname(Connection& db,
+                                                   absl::string_view task_id) {
   ASSIGN_OR_RETURN(CachedStatement st,
                    db.Prepare("SELECT d.hostname FROM tasks t JOIN devices d "
                               "ON d.id = t.device_id WHERE t.id = ?1"));
@@ -30,8 +31,8 @@ absl::StatusOr<std::string> Hostname(Connection& db,
 }
 
 // "--max-failures 5% (5 of 100 tasks)" from the spec as submitted.
-absl::StatusOr<std::string> ThresholdText(Connection& db,
-                                          const JobRollout& job) {
+[[nodiscard]] absl::StatusOr<std::string> ThresholdText(Connection& db,
+                                                        const JobRollout& job) {
   ASSIGN_OR_RETURN(CachedStatement st,
                    db.Prepare("SELECT spec FROM jobs WHERE id = ?1"));
   st->Bind(1, job.job_id);
@@ -102,8 +103,9 @@ absl::Status PauseJobFor(Connection& db, absl::string_view job_id,
                          WriteEffects* effects) {
   ASSIGN_OR_RETURN(
       CachedStatement st,
-      db.Prepare("UPDATE jobs SET state = 3, pause_cause = ?2, state_reason "
-                 "= ?3 WHERE id = ?1 AND state IN (1, 2)"));
+      db.Prepare("UPDATE jobs SET state = " SQL_JOB_PAUSED
+                 ", pause_cause = ?2, state_reason = ?3 WHERE id = ?1 AND "
+                 "state IN (" SQL_JOB_PENDING ", " SQL_JOB_RUNNING ")"));
   st->Bind(1, job_id);
   st->Bind(2, static_cast<int64_t>(cause));
   st->Bind(3, reason);

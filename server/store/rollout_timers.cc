@@ -2,6 +2,7 @@
 
 #include "common/status_macros.h"
 #include "server/store/rollout.h"
+#include "server/store/sql_states.h"
 
 namespace mdefleet::store {
 
@@ -13,7 +14,8 @@ absl::StatusOr<int> ExpireDeadlines(Connection& db, int64_t now,
     ASSIGN_OR_RETURN(
         CachedStatement st,
         db.Prepare("SELECT id FROM jobs WHERE deadline_at <= ?1 AND state IN "
-                   "(1, 2, 3) AND queued > 0"));
+                   "(" SQL_JOB_PENDING ", " SQL_JOB_RUNNING ", " SQL_JOB_PAUSED
+                   ") AND queued > 0"));
     st->Bind(1, now);
     while (true) {
       ASSIGN_OR_RETURN(bool row, st->Step());
@@ -29,24 +31,27 @@ absl::StatusOr<int> ExpireDeadlines(Connection& db, int64_t now,
           CachedStatement st,
           db.Prepare("UPDATE jobs SET wave_pending = wave_pending - (SELECT "
                      "count(*) FROM tasks t WHERE t.job_id = ?1 AND t.state = "
-                     "1 AND t.wave = jobs.wave) WHERE id = ?1"));
+                     SQL_TASK_QUEUED " AND t.wave = jobs.wave) WHERE id = ?1"));
       st->Bind(1, job_id);
       RETURN_IF_ERROR(st->Run());
     }
     {
       ASSIGN_OR_RETURN(
           CachedStatement st,
-          db.Prepare("UPDATE steps SET state = 5, message = 'not run: the "
-                     "job''s deadline passed' WHERE state = 1 AND task_id IN "
-                     "(SELECT id FROM tasks WHERE job_id = ?1 AND state = 1)"));
+          db.Prepare("UPDATE steps SET state = " SQL_STEP_SKIPPED
+                     ", message = 'not run: the job''s deadline passed' "
+                     "WHERE state = " SQL_STEP_PENDING
+                     " AND task_id IN (SELECT id FROM tasks WHERE job_id = "
+                     "?1 AND state = " SQL_TASK_QUEUED ")"));
       st->Bind(1, job_id);
       RETURN_IF_ERROR(st->Run());
     }
     {
       ASSIGN_OR_RETURN(
           CachedStatement st,
-          db.Prepare("UPDATE tasks SET state = 9, message = ?2, finished_at = "
-                     "?3 WHERE job_id = ?1 AND state = 1"));
+          db.Prepare("UPDATE tasks SET state = " SQL_TASK_EXPIRED
+                     ", message = ?2, finished_at = ?3 WHERE job_id = ?1 AND "
+                     "state = " SQL_TASK_QUEUED));
       st->Bind(1, job_id);
       st->Bind(2, kExpiredMessage);
       st->Bind(3, now);
@@ -71,7 +76,8 @@ absl::StatusOr<std::vector<std::pair<std::string, int>>> WavesOpened(
   ASSIGN_OR_RETURN(
       CachedStatement st,
       db.Prepare("SELECT id, wave, canary, wave_size FROM jobs WHERE state IN "
-                 "(1, 2) AND wave_opens_at > ?1 AND wave_opens_at <= ?2 AND "
+                 "(" SQL_JOB_PENDING ", " SQL_JOB_RUNNING
+                 ") AND wave_opens_at > ?1 AND wave_opens_at <= ?2 AND "
                  "queued > 0"));
   st->Bind(1, after);
   st->Bind(2, upto);

@@ -16,8 +16,8 @@ namespace {
 constexpr char kMdeWorkspaceIds[] = "mde_workspace_ids";
 constexpr char kDefenderConfirmTimeout[] = "defender_confirm_seconds";
 
-absl::Status SetSetting(Connection& db, absl::string_view name,
-                        absl::string_view value, int64_t now) {
+[[nodiscard]] absl::Status SetSetting(Connection& db, absl::string_view name,
+                                      absl::string_view value, int64_t now) {
   ASSIGN_OR_RETURN(
       CachedStatement st,
       db.Prepare("INSERT INTO server_settings (name, value, changed_at) "
@@ -29,9 +29,8 @@ absl::Status SetSetting(Connection& db, absl::string_view name,
   return st->Run();
 }
 
-absl::Status SetMdeWorkspaceIds(Connection& db,
-                                const std::vector<std::string>& ids,
-                                int64_t now) {
+[[nodiscard]] absl::Status SetMdeWorkspaceIds(
+    Connection& db, const std::vector<std::string>& ids, int64_t now) {
   return SetSetting(db, kMdeWorkspaceIds, absl::StrJoin(ids, ","), now);
 }
 

@@ -112,7 +112,7 @@ class Connection {
   sqlite3* raw() const { return db_.get(); }
 
   // The error of the last failed call on this connection as a Status.
-  absl::Status LastError(absl::string_view what) const;
+  [[nodiscard]] absl::Status LastError(absl::string_view what) const;
 
  private:
   explicit Connection(SqliteHandle db) : db_(std::move(db)) {}
@@ -121,8 +121,8 @@ class Connection {
 };
 
 // Maps a SQLite result code and message to an absl::Status.
-absl::Status SqliteStatus(int code, absl::string_view what,
-                          absl::string_view message);
+[[nodiscard]] absl::Status SqliteStatus(int code, absl::string_view what,
+                                        absl::string_view message);
 
 }  // namespace mdefleet::store
 

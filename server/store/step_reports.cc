@@ -8,6 +8,7 @@
 #include "server/store/defender_confirmations.h"
 #include "server/store/held_lease.h"
 #include "server/store/retries.h"
+#include "server/store/sql_states.h"
 #include "server/store/time_util.h"
 
 namespace mdefleet::store {
@@ -27,7 +28,7 @@ bool IsFinalStepState(v1::StepState s) {
 
 // The class of the failure a report ends the task with, from the task's
 // stored plan and the reported exit code.
-absl::StatusOr<v1::FailureClass> ClassifyReportedFailure(
+[[nodiscard]] absl::StatusOr<v1::FailureClass> ClassifyReportedFailure(
     Connection& db, const v1::ReportStepRequest& report) {
   // Not run again after a runner restart: another attempt may run it.
   if (report.interrupted()) return v1::FAILURE_CLASS_RETRYABLE;
@@ -58,7 +59,7 @@ absl::StatusOr<v1::FailureClass> ClassifyReportedFailure(
 // before a step that did not fail (continue_on_failure): "2 checks failed:
 // check_a: <message>; check_b: <message>". Empty when exactly the reported
 // step failed (the usual "<step>: <message>" says it all).
-absl::StatusOr<std::string> FindingsMessage(
+[[nodiscard]] absl::StatusOr<std::string> FindingsMessage(
     Connection& db, const std::string& task_id, int64_t attempt,
     const v1::ReportStepRequest& report) {
   ASSIGN_OR_RETURN(
@@ -199,7 +200,8 @@ absl::StatusOr<ReportOutcome> ApplyStepReport(
   {
     ASSIGN_OR_RETURN(
         CachedStatement st,
-        db.Prepare("UPDATE tasks SET state = 3, lease_expires_at = ?2 WHERE "
+        db.Prepare("UPDATE tasks SET state = " SQL_TASK_RUNNING
+                   ", lease_expires_at = ?2 WHERE "
                    "id = ?1"));
     st->Bind(1, task_id);
     st->Bind(2, RenewedLeaseExpiry(now, lease_duration, task.started_at,

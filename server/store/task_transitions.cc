@@ -7,6 +7,7 @@
 #include "common/enum_names.h"
 #include "common/status_macros.h"
 #include "server/store/rollout.h"
+#include "server/store/sql_states.h"
 
 namespace mdefleet::store {
 namespace {
@@ -118,8 +119,9 @@ absl::Status FailRunningSteps(Connection& db, const TaskKey& task,
                               absl::string_view message, int64_t now) {
   ASSIGN_OR_RETURN(
       CachedStatement st,
-      db.Prepare("UPDATE steps SET state = 4, message = ?3, finished_at = "
-                 "?4 WHERE task_id = ?1 AND attempt = ?2 AND state = 2"));
+      db.Prepare("UPDATE steps SET state = " SQL_STEP_FAILED
+                 ", message = ?3, finished_at = ?4 WHERE task_id = ?1 AND "
+                 "attempt = ?2 AND state = " SQL_STEP_RUNNING));
   st->Bind(1, task.id);
   st->Bind(2, task.attempt);
   st->Bind(3, message);
@@ -154,8 +156,9 @@ absl::Status EndTask(Connection& db, const TaskKey& task,
   {
     ASSIGN_OR_RETURN(
         CachedStatement st,
-        db.Prepare("UPDATE steps SET state = 5, message = ?3 WHERE task_id = "
-                   "?1 AND attempt = ?2 AND state = 1"));
+        db.Prepare("UPDATE steps SET state = " SQL_STEP_SKIPPED
+                   ", message = ?3 WHERE task_id = ?1 AND attempt = ?2 AND "
+                   "state = " SQL_STEP_PENDING));
     st->Bind(1, task.id);
     st->Bind(2, task.attempt);
     st->Bind(3, options.pending_message);
@@ -216,7 +219,8 @@ absl::Status MaybeFinishJob(Connection& db, absl::string_view job_id,
   }
   ASSIGN_OR_RETURN(CachedStatement st,
                    db.Prepare("UPDATE jobs SET state = ?2, state_reason = ?3, "
-                              "finished_at = ?4, pause_cause = 0 WHERE id = "
+                              "finished_at = ?4, pause_cause = "
+                              SQL_PAUSE_CAUSE_NONE " WHERE id = "
                               "?1"));
   st->Bind(1, job_id);
   st->Bind(2, static_cast<int64_t>(state));

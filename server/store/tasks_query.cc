@@ -18,7 +18,8 @@ bool UploadsDiagnostics(const v1::Plan& plan) {
   return false;
 }
 
-absl::Status FillSteps(Connection& db, const v1::Plan& plan, v1::Task* task) {
+[[nodiscard]] absl::Status FillSteps(Connection& db, const v1::Plan& plan,
+                                     v1::Task* task) {
   ASSIGN_OR_RETURN(
       CachedStatement st,
       db.Prepare("SELECT idx, name, state, started_at, finished_at, "

@@ -18,7 +18,7 @@ bool Exists(const std::string& path) {
   return std::filesystem::exists(path, ec);
 }
 
-absl::Status CheckFlags(const ServeTlsOptions& options) {
+[[nodiscard]] absl::Status CheckFlags(const ServeTlsOptions& options) {
   if (options.plaintext &&
       (!options.tls_cert.empty() || !options.tls_key.empty() || options.mtls)) {
     return absl::InvalidArgumentError(
@@ -48,9 +48,9 @@ absl::Status CheckFlags(const ServeTlsOptions& options) {
 
 // The server's own certificate and key: from the flags, else from the
 // directory; none: TLS is off.
-absl::Status LoadServerPair(const ServeTlsOptions& options,
-                            const TlsDirPaths& paths, absl::Time now,
-                            ServeTls& tls) {
+[[nodiscard]] absl::Status LoadServerPair(const ServeTlsOptions& options,
+                                          const TlsDirPaths& paths,
+                                          absl::Time now, ServeTls& tls) {
   std::string cert_what = "--tls-cert";
   std::string key_what = "--tls-key";
   std::string cert_path = options.tls_cert;
@@ -72,7 +72,8 @@ absl::Status LoadServerPair(const ServeTlsOptions& options,
 }
 
 // mdefleet's CA, to verify (ca.pem) and issue (ca.key) client certificates.
-absl::Status LoadClientCa(const TlsDirPaths& paths, ServeTls& tls) {
+[[nodiscard]] absl::Status LoadClientCa(const TlsDirPaths& paths,
+                                        ServeTls& tls) {
   if (!Exists(paths.ca_cert)) {
     absl::StrAppend(&tls.description,
                     "; no CA in the TLS directory: runners get no client "
@@ -103,11 +104,11 @@ absl::Status LoadClientCa(const TlsDirPaths& paths, ServeTls& tls) {
 
 // `address` is the value of `flag` (--listen or --http-listen), served with
 // `protocol` ("gRPC", "HTTP") when there is no TLS.
-absl::Status CheckPlaintextListen(const ServeTlsOptions& options,
-                                  const TlsDirPaths& paths,
-                                  absl::string_view flag,
-                                  absl::string_view address,
-                                  absl::string_view protocol) {
+[[nodiscard]] absl::Status CheckPlaintextListen(const ServeTlsOptions& options,
+                                                const TlsDirPaths& paths,
+                                                absl::string_view flag,
+                                                absl::string_view address,
+                                                absl::string_view protocol) {
   if (tls::IsLocalAddress(address)) return absl::OkStatus();
   if (options.plaintext) {
     return absl::InvalidArgumentError(absl::StrCat(

@@ -23,8 +23,9 @@ constexpr char kCaCommonName[] = "mdefleet CA";
 
 // Writes `content` to a new file `path` with `mode` (refusing an existing
 // file: a key is never overwritten).
-absl::Status WriteNewFile(const std::string& path, const std::string& content,
-                          mode_t mode) {
+[[nodiscard]] absl::Status WriteNewFile(const std::string& path,
+                                        const std::string& content,
+                                        mode_t mode) {
   const int fd =
       ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) {
@@ -59,7 +60,7 @@ std::string Describe(const tls::SubjectAltName& name) {
              : absl::StrCat("DNS:", name.value);
 }
 
-absl::Status CheckDirAbsent(const std::string& dir) {
+[[nodiscard]] absl::Status CheckDirAbsent(const std::string& dir) {
   std::error_code ec;
   if (std::filesystem::exists(dir, ec) || ec) {
     return absl::AlreadyExistsError(absl::StrCat(

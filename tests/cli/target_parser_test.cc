@@ -44,11 +44,14 @@ TEST(ParseTargetsTest, RepeatedIdsAndOsAccumulateWithoutDuplicates) {
               UnorderedElementsAre(Pair("site", "tokyo"), Pair("role", "web")));
 }
 
-TEST(ParseTargetsTest, LabelValueMayContainEqualsAndGlobKeepsBrackets) {
-  auto t = ParseTargets({"label:note=a=b", "host:SIM-2016-000[15]"});
+TEST(ParseTargetsTest, LabelsFollowTheLabelRuleAndGlobKeepsBrackets) {
+  auto t = ParseTargets({"label: site = Paris DC 2", "host:SIM-2016-000[15]"});
   ASSERT_TRUE(t.ok()) << t.status();
-  EXPECT_THAT(t->labels(), UnorderedElementsAre(Pair("note", "a=b")));
+  EXPECT_THAT(t->labels(), UnorderedElementsAre(Pair("site", "Paris DC 2")));
   EXPECT_EQ(t->hostname_glob(), "SIM-2016-000[15]");
+  // No device can carry such a value (common/labels.h): refused, not a
+  // target that matches nothing.
+  EXPECT_FALSE(ParseTargets({"label:note=a=b"}).ok());
 }
 
 TEST(ParseTargetsTest, BadFormsAreUsageErrorsNamingTarget) {

@@ -1,4 +1,4 @@
-// configure_proxy's parameters: host:port syntax, every field's validation
+// configure_proxy's parameters: every field's validation
 // (table-driven, through ValidateJobSpec as the server calls it), the
 // settings after a config is applied, and the disagreements between the
 // three proxies.
@@ -19,60 +19,6 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
 using ::testing::StartsWith;
-
-TEST(ParseHostPortTest, AcceptsNamesIpv4AndBracketedIpv6) {
-  struct Case {
-    const char* text;
-    const char* host;
-    int port;
-  };
-  for (const Case& c : std::vector<Case>{
-           {"10.0.0.6:8080", "10.0.0.6", 8080},
-           {"proxy.corp.contoso.com:3128", "proxy.corp.contoso.com", 3128},
-           {"PROXY01:80", "PROXY01", 80},
-           {"[fd00::6]:8080", "[fd00::6]", 8080},
-           {"[::ffff:10.0.0.6]:1", "[::ffff:10.0.0.6]", 1},
-           {"p:65535", "p", 65535},
-       }) {
-    auto hp = ParseHostPort(c.text);
-    ASSERT_TRUE(hp.ok()) << c.text << ": " << hp.status();
-    EXPECT_EQ(hp->host, c.host);
-    EXPECT_EQ(hp->port, c.port);
-  }
-}
-
-TEST(ParseHostPortTest, RefusesWithAReason) {
-  struct Case {
-    const char* text;
-    const char* reason;
-  };
-  for (const Case& c : std::vector<Case>{
-           {"", "empty; expected host:port"},
-           {"10.0.0.6", "has no port"},
-           {"10.0.0.6:", "port \"\" is not a number in 1-65535"},
-           {"10.0.0.6:0", "port \"0\" is not a number in 1-65535"},
-           {"10.0.0.6:65536", "not a number in 1-65535"},
-           {"10.0.0.6:80a", "not a number"},
-           {"10.0.0.6:+80", "not a number"},
-           {":8080", "no host before the port"},
-           {"10.0.0.256:8080", "is not an IPv4 address"},
-           {"10.0.6:8080", "is not an IPv4 address"},
-           {"http://10.0.0.6:8080", "has a scheme"},
-           {"proxy corp:8080", "contains a space"},
-           {"pro_xy:8080", "is not a host name"},
-           {"-proxy:8080", "is not a host name"},
-           {"fd00::6:8080", "IPv6 address in brackets"},
-           {"[fd00::6]", "has no port after ']'"},
-           {"[fd00::6:8080", "no closing ']'"},
-           {"[zz::1]:80", "is not an IPv6 address"},
-           {"[1::2::3]:80", "is not an IPv6 address"},
-       }) {
-    auto hp = ParseHostPort(c.text);
-    ASSERT_FALSE(hp.ok()) << c.text;
-    EXPECT_EQ(hp.status().code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_THAT(hp.status().message(), HasSubstr(c.reason)) << c.text;
-  }
-}
 
 TEST(ParseSchemeProxyTest, RequiresHttpOrHttps) {
   EXPECT_EQ(ParseSchemeProxy("http://10.0.0.6:8080")->port, 8080);

@@ -245,7 +245,7 @@ TEST(EndToEndHttpApi, BadHttpListenAddressesStopTheServerNamingTheFlag) {
       {{"--plaintext", "--http-listen", "0.0.0.0:0"},
        "--http-listen 0.0.0.0:0: --plaintext is allowed only on a loopback"},
       {{"--plaintext", "--http-listen", "127.0.0.1"},
-       "--http-listen 127.0.0.1: expected HOST:PORT"},
+       "--http-listen: \"127.0.0.1\" has no port; expected host:port"},
       {{"--plaintext", "--http-listen",
         absl::StrCat("127.0.0.1:", env.http_port()), "--http-port-file",
         env.dir() + "/missing/dir/http.port"},

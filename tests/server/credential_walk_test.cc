@@ -588,8 +588,6 @@ TEST_F(RoleWalkTest, ATokenFromAnotherHostIsFlaggedNotServed) {
   EXPECT_EQ(device.facts().hostname(), "WALK-2019-01") << "facts were taken";
 }
 
-}  // namespace
-
 // The per-peer budgets, with the defaults' behaviour at small numbers.
 class PeerLimitTest : public CredentialWalkTest {
  protected:
@@ -670,3 +668,5 @@ TEST_F(PeerLimitTest, FailedEnrollmentsFromOneAddressAreLimited) {
   EXPECT_TRUE(Enroll("LIMIT-10").ok());
   EXPECT_TRUE(ListDevices(admin_token_).ok());
 }
+
+}  // namespace

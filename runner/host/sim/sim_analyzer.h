@@ -27,7 +27,7 @@ bool IsClientAnalyzerScript(absl::string_view script);
 // script). Without -r it exits 1 saying it waits for an answer at its
 // prompt (data-collection-analyzer.md); without MDEClientAnalyzer.ps1
 // beside it, 1 as well.
-absl::StatusOr<ProcessResult> RunSimAnalyzer(
+[[nodiscard]] absl::StatusOr<ProcessResult> RunSimAnalyzer(
     const SimMachine& machine, const SimFiles& files, absl::string_view script,
     const std::vector<std::string>& switches);
 

@@ -53,7 +53,8 @@ void ApplyBoot(SimMachine& m);
 
 // The running sensor keeps state files in the Cyber directory: writes them
 // when the sensor runs and the directory is empty.
-absl::Status SensorWriteFiles(const SimMachine& m, const SimFiles& files);
+[[nodiscard]] absl::Status SensorWriteFiles(const SimMachine& m,
+                                            const SimFiles& files);
 
 // MpCmdRun.exe: only -ValidateMapsConnection is modelled. Answers by the
 // Defender Antivirus service, the platform (2012 R2/2016 need the unified

@@ -21,8 +21,9 @@ namespace mdefleet::runner::sim {
 namespace fs = std::filesystem;
 namespace {
 
-absl::Status FromErrorCode(const std::error_code& ec, absl::string_view what,
-                           absl::string_view path) {
+[[nodiscard]] absl::Status FromErrorCode(const std::error_code& ec,
+                                         absl::string_view what,
+                                         absl::string_view path) {
   return absl::InternalError(absl::StrCat(what, " ", path, ": ", ec.message()));
 }
 

@@ -19,16 +19,18 @@ class SimFiles {
 
   // Linux path for Windows path `path` ("X:\\..." only). InvalidArgument for
   // relative paths, UNC paths or ".." components.
-  absl::StatusOr<std::string> Map(absl::string_view path) const;
+  [[nodiscard]] absl::StatusOr<std::string> Map(absl::string_view path) const;
 
-  absl::StatusOr<std::string> Read(absl::string_view path) const;
-  absl::Status Write(absl::string_view path, absl::string_view content) const;
-  absl::Status CreateDirectories(absl::string_view path) const;
-  absl::Status DeleteContents(absl::string_view path) const;
-  absl::Status Delete(absl::string_view path) const;
-  absl::StatusOr<bool> Exists(absl::string_view path) const;
+  [[nodiscard]] absl::StatusOr<std::string> Read(absl::string_view path) const;
+  [[nodiscard]] absl::Status Write(absl::string_view path,
+                                   absl::string_view content) const;
+  [[nodiscard]] absl::Status CreateDirectories(absl::string_view path) const;
+  [[nodiscard]] absl::Status DeleteContents(absl::string_view path) const;
+  [[nodiscard]] absl::Status Delete(absl::string_view path) const;
+  [[nodiscard]] absl::StatusOr<bool> Exists(absl::string_view path) const;
   // Sorted entry names of directory `path`; empty when absent.
-  absl::StatusOr<std::vector<std::string>> List(absl::string_view path) const;
+  [[nodiscard]] absl::StatusOr<std::vector<std::string>> List(
+      absl::string_view path) const;
 
   const std::string& root() const { return root_; }
 

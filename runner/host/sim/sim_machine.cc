@@ -38,7 +38,7 @@ std::string GuidFromHash(absl::string_view seed) {
 
 std::string B64(absl::string_view s) { return absl::Base64Escape(s); }
 
-absl::StatusOr<std::string> UnB64(absl::string_view s) {
+[[nodiscard]] absl::StatusOr<std::string> UnB64(absl::string_view s) {
   std::string out;
   if (!absl::Base64Unescape(s, &out)) {
     return absl::DataLossError("simulated machine state: bad base64 field");

@@ -107,7 +107,7 @@ SimMachine MakeMachine(const SimProfile& profile, absl::string_view hostname,
 
 // Text serialisation (one record per line, fields base64-encoded).
 std::string SerializeMachine(const SimMachine& machine);
-absl::StatusOr<SimMachine> ParseMachine(absl::string_view text);
+[[nodiscard]] absl::StatusOr<SimMachine> ParseMachine(absl::string_view text);
 
 }  // namespace mdefleet::runner::sim
 

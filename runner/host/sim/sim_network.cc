@@ -29,8 +29,9 @@ bool Bypassed(absl::string_view bypass, absl::string_view host) {
   return false;
 }
 
-absl::Status Unreachable(absl::string_view url, absl::string_view error,
-                         absl::string_view via) {
+[[nodiscard]] absl::Status Unreachable(absl::string_view url,
+                                       absl::string_view error,
+                                       absl::string_view via) {
   return absl::UnavailableError(
       absl::StrCat("cannot reach ", url, ": ", error, " (", via, ")"));
 }

@@ -23,8 +23,10 @@ inline constexpr absl::string_view kSimInspectionRoot =
 // <meaning> (<proxy used>)" when the network does not let it out; the
 // proxy's 407 ("proxyauth") and TLS inspection ("tlsinspect") are failures
 // too (runner/host/connectivity_messages.h).
-absl::Status SimConnect(const SimMachine& machine, absl::string_view url,
-                        absl::string_view host, absl::string_view proxy);
+[[nodiscard]] absl::Status SimConnect(const SimMachine& machine,
+                                      absl::string_view url,
+                                      absl::string_view host,
+                                      absl::string_view proxy);
 
 // What WPAD finds on this network: its proxy with "wpad", else "".
 std::string SimDiscoverProxy(const SimMachine& machine);

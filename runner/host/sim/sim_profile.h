@@ -105,7 +105,8 @@ struct SimProfile {
 // proxy=host:port, wpad, proxyauth (both need proxy=), tlsinspect,
 // sensestart=N, caerror, cawarning, cabundle=N.
 // InvalidArgument naming the bad part otherwise.
-absl::StatusOr<SimProfile> ParseSimProfile(absl::string_view spec);
+[[nodiscard]] absl::StatusOr<SimProfile> ParseSimProfile(
+    absl::string_view spec);
 
 // Canonical spec for a profile, e.g. "ws2016+mma+av" (round-trips).
 std::string FormatSimProfile(const SimProfile& profile);

@@ -35,8 +35,9 @@ std::string Resolve(absl::string_view path, absl::string_view base_dir) {
 
 // ---- cmd.exe /c <script> ----
 
-absl::StatusOr<ProcessResult> RunCmd(SimMachine& m, const SimFiles& files,
-                                     const ProcessRequest& req) {
+[[nodiscard]] absl::StatusOr<ProcessResult> RunCmd(SimMachine& m,
+                                                   const SimFiles& files,
+                                                   const ProcessRequest& req) {
   if (req.args.size() < 2 || !absl::EqualsIgnoreCase(req.args[0], "/c")) {
     return Exit(1, "",
                 "simulated cmd.exe: only \"cmd.exe /c <script>\" is "
@@ -426,9 +427,8 @@ ProcessResult InstallPs1::RunSteps(const InstallArgs& a) {
   return Exit(0, out_, err_);
 }
 
-absl::StatusOr<ProcessResult> RunPowerShell(SimMachine& m,
-                                            const SimFiles& files,
-                                            const ProcessRequest& req) {
+[[nodiscard]] absl::StatusOr<ProcessResult> RunPowerShell(
+    SimMachine& m, const SimFiles& files, const ProcessRequest& req) {
   // PowerShell's own switches, up to -File <path>.
   size_t i = 0;
   std::optional<std::string> file;

@@ -23,9 +23,8 @@ ProgramWeight WeightOf(const ProcessRequest& request);
 // Runs `request` against the machine and its files; the machine changes as
 // the real program would change a server. NotFound for a program the
 // simulated server does not have.
-absl::StatusOr<ProcessResult> RunSimProgram(SimMachine& machine,
-                                            const SimFiles& files,
-                                            const ProcessRequest& request);
+[[nodiscard]] absl::StatusOr<ProcessResult> RunSimProgram(
+    SimMachine& machine, const SimFiles& files, const ProcessRequest& request);
 
 }  // namespace mdefleet::runner::sim
 

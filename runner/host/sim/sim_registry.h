@@ -30,7 +30,7 @@ class SimRegistry {
 
   // InvalidArgument for an empty path, a path with an empty component or a
   // leading/trailing backslash.
-  static absl::Status ValidateKeyPath(absl::string_view key);
+  [[nodiscard]] static absl::Status ValidateKeyPath(absl::string_view key);
 
   std::optional<RegistryData> Read(absl::string_view key,
                                    absl::string_view name) const;

@@ -30,7 +30,7 @@ namespace {
 constexpr absl::string_view kStateFile = "sim-machine.state";
 constexpr absl::string_view kSecretPrefix = "SIMDPAPI1:";
 
-absl::Status ValidateKey(absl::string_view key) {
+[[nodiscard]] absl::Status ValidateKey(absl::string_view key) {
   return SimRegistry::ValidateKeyPath(key);
 }
 

@@ -46,48 +46,55 @@ class SimulatedHost : public Host {
   // Creates the host. When <root_dir>/sim-machine.state exists the machine is
   // loaded from it (a restarted runner sees the server as it left it) and the
   // profile only matters for a fresh machine.
-  static absl::StatusOr<std::unique_ptr<SimulatedHost>> Create(
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<SimulatedHost>> Create(
       SimulatedHostOptions options);
 
   // Host:
-  absl::StatusOr<std::optional<RegistryData>> ReadValue(
+  [[nodiscard]] absl::StatusOr<std::optional<RegistryData>> ReadValue(
       absl::string_view key, absl::string_view name) override;
-  absl::Status WriteValue(absl::string_view key, absl::string_view name,
-                          const RegistryData& data) override;
-  absl::Status DeleteValue(absl::string_view key,
-                           absl::string_view name) override;
-  absl::StatusOr<bool> KeyExists(absl::string_view key) override;
-  absl::StatusOr<std::vector<std::string>> ListSubkeys(
+  [[nodiscard]] absl::Status WriteValue(absl::string_view key,
+                                        absl::string_view name,
+                                        const RegistryData& data) override;
+  [[nodiscard]] absl::Status DeleteValue(absl::string_view key,
+                                         absl::string_view name) override;
+  [[nodiscard]] absl::StatusOr<bool> KeyExists(absl::string_view key) override;
+  [[nodiscard]] absl::StatusOr<std::vector<std::string>> ListSubkeys(
       absl::string_view key) override;
-  absl::Status DeleteKey(absl::string_view key) override;
-  absl::StatusOr<v1::ServiceState> QueryService(
+  [[nodiscard]] absl::Status DeleteKey(absl::string_view key) override;
+  [[nodiscard]] absl::StatusOr<v1::ServiceState> QueryService(
       absl::string_view name) override;
-  absl::StatusOr<v1::ServiceState> WaitServiceState(
+  [[nodiscard]] absl::StatusOr<v1::ServiceState> WaitServiceState(
       absl::string_view name, v1::ServiceState state,
       absl::Duration timeout) override;
-  absl::StatusOr<ProcessResult> RunProcess(
+  [[nodiscard]] absl::StatusOr<ProcessResult> RunProcess(
       const ProcessRequest& request) override;
-  absl::StatusOr<std::string> ReadFile(absl::string_view path) override;
-  absl::Status WriteFile(absl::string_view path,
-                         absl::string_view content) override;
-  absl::Status CreateDirectories(absl::string_view path) override;
-  absl::Status DeleteDirectoryContents(absl::string_view path) override;
-  absl::Status DeletePath(absl::string_view path) override;
-  absl::StatusOr<bool> FileExists(absl::string_view path) override;
-  absl::StatusOr<std::vector<std::string>> ListDirectory(
+  [[nodiscard]] absl::StatusOr<std::string> ReadFile(
       absl::string_view path) override;
-  absl::Status ExtractZip(absl::string_view archive,
-                          absl::string_view destination) override;
-  absl::Status CheckUrl(absl::string_view url,
-                        absl::string_view proxy) override;
-  absl::StatusOr<WinHttpProxy> GetWinHttpProxy() override;
-  absl::StatusOr<std::string> DiscoverProxy(absl::string_view url) override;
-  absl::StatusOr<std::optional<DefenderStatus>> GetDefenderStatus() override;
-  absl::StatusOr<OsInfo> GetOsInfo() override;
-  absl::Status Reboot(absl::string_view reason, absl::Duration delay) override;
-  absl::StatusOr<std::string> ProtectSecret(
+  [[nodiscard]] absl::Status WriteFile(absl::string_view path,
+                                       absl::string_view content) override;
+  [[nodiscard]] absl::Status CreateDirectories(absl::string_view path) override;
+  [[nodiscard]] absl::Status DeleteDirectoryContents(
+      absl::string_view path) override;
+  [[nodiscard]] absl::Status DeletePath(absl::string_view path) override;
+  [[nodiscard]] absl::StatusOr<bool> FileExists(
+      absl::string_view path) override;
+  [[nodiscard]] absl::StatusOr<std::vector<std::string>> ListDirectory(
+      absl::string_view path) override;
+  [[nodiscard]] absl::Status ExtractZip(absl::string_view archive,
+                                        absl::string_view destination) override;
+  [[nodiscard]] absl::Status CheckUrl(absl::string_view url,
+                                      absl::string_view proxy) override;
+  [[nodiscard]] absl::StatusOr<WinHttpProxy> GetWinHttpProxy() override;
+  [[nodiscard]] absl::StatusOr<std::string> DiscoverProxy(
+      absl::string_view url) override;
+  [[nodiscard]] absl::StatusOr<std::optional<DefenderStatus>>
+  GetDefenderStatus() override;
+  [[nodiscard]] absl::StatusOr<OsInfo> GetOsInfo() override;
+  [[nodiscard]] absl::Status Reboot(absl::string_view reason,
+                                    absl::Duration delay) override;
+  [[nodiscard]] absl::StatusOr<std::string> ProtectSecret(
       absl::string_view plaintext) override;
-  absl::StatusOr<std::string> UnprotectSecret(
+  [[nodiscard]] absl::StatusOr<std::string> UnprotectSecret(
       absl::string_view protected_data) override;
   std::string StateDirectory() const override;
 
@@ -107,13 +114,14 @@ class SimulatedHost : public Host {
   // Installs or removes a service / sets its state (e.g. a GPO starting it).
   void SetServiceState(absl::string_view name, v1::ServiceState state);
   // Linux path backing Windows path `path`.
-  absl::StatusOr<std::string> LinuxPath(absl::string_view path) const;
+  [[nodiscard]] absl::StatusOr<std::string> LinuxPath(
+      absl::string_view path) const;
   const SimProfile& profile() const { return profile_; }
 
  private:
   SimulatedHost(SimulatedHostOptions options, SimMachine machine);
   // Writes the machine state file. Must hold mu_.
-  absl::Status SaveLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  [[nodiscard]] absl::Status SaveLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Brings the machine to the clock's now: services whose start is due run.
   void TickLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::string SecretKey() ABSL_LOCKS_EXCLUDED(mu_);

@@ -22,7 +22,7 @@ std::wstring QuoteArgument(std::wstring_view arg);
 // `"program" arg1 arg2 ...` with each argument quoted by QuoteArgument. The
 // program (argv[0]) is parsed without escapes, so it is always quoted and may
 // not contain a double quote: InvalidArgument then.
-absl::StatusOr<std::wstring> BuildCommandLine(
+[[nodiscard]] absl::StatusOr<std::wstring> BuildCommandLine(
     std::wstring_view program, const std::vector<std::wstring>& args);
 
 // `"cmd" /d /s /c ""arg1" "arg2" ..."` for running `command` (a script and its
@@ -31,7 +31,7 @@ absl::StatusOr<std::wstring> BuildCommandLine(
 // /d skips the AutoRun commands of the registry, which are not part of the
 // step. cmd expands %VAR% even inside quotes and cannot escape a quote, so an
 // argument containing '"', '%', '!' or a line break is InvalidArgument.
-absl::StatusOr<std::wstring> BuildCmdCommandLine(
+[[nodiscard]] absl::StatusOr<std::wstring> BuildCmdCommandLine(
     std::wstring_view cmd_path, const std::vector<std::wstring>& command);
 
 }  // namespace mdefleet::runner::win

@@ -88,7 +88,8 @@ std::wstring Child(const std::wstring& dir, std::wstring_view name) {
 }
 
 // GetFileAttributesW, with "absent" as nullopt.
-absl::StatusOr<std::optional<DWORD>> Attributes(const std::wstring& path) {
+[[nodiscard]] absl::StatusOr<std::optional<DWORD>> Attributes(
+    const std::wstring& path) {
   const DWORD attributes = GetFileAttributesW(path.c_str());
   if (attributes != INVALID_FILE_ATTRIBUTES) return attributes;
   const DWORD error = GetLastError();
@@ -112,7 +113,7 @@ class DeleteErrors {
     if (count_++ == 0) first_ = std::move(status);
   }
   int count() const { return count_; }
-  absl::Status ToStatus(absl::string_view under) const {
+  [[nodiscard]] absl::Status ToStatus(absl::string_view under) const {
     if (count_ == 0) return absl::OkStatus();
     return absl::Status(
         first_.code(),
@@ -136,7 +137,8 @@ void ClearReadOnly(const std::wstring& path, DWORD attributes) {
   }
 }
 
-absl::Status RemoveFile(const std::wstring& path, DWORD attributes) {
+[[nodiscard]] absl::Status RemoveFile(const std::wstring& path,
+                                      DWORD attributes) {
   ClearReadOnly(path, attributes);
   if (DeleteFileW(path.c_str()) || IsNotFound(GetLastError())) {
     return absl::OkStatus();
@@ -146,8 +148,9 @@ absl::Status RemoveFile(const std::wstring& path, DWORD attributes) {
 
 // Removes an empty directory, or a directory link without touching its
 // target. `error`, when given, receives the Win32 error (0 on success).
-absl::Status RemoveDirectoryEntry(const std::wstring& path, DWORD attributes,
-                                  DWORD* error = nullptr) {
+[[nodiscard]] absl::Status RemoveDirectoryEntry(const std::wstring& path,
+                                                DWORD attributes,
+                                                DWORD* error = nullptr) {
   ClearReadOnly(path, attributes);
   const DWORD code = RemoveDirectoryW(path.c_str()) ? 0 : GetLastError();
   if (error != nullptr) *error = code;
@@ -211,7 +214,7 @@ void DeleteContents(const std::wstring& root, DeleteErrors* errors) {
   }
 }
 
-absl::StatusOr<UniqueLocal<void>> StateDirectoryDescriptor() {
+[[nodiscard]] absl::StatusOr<UniqueLocal<void>> StateDirectoryDescriptor() {
   PSECURITY_DESCRIPTOR descriptor = nullptr;
   if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(
           kStateDirectorySddl, SDDL_REVISION_1, &descriptor, nullptr)) {

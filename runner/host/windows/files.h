@@ -28,11 +28,12 @@ bool IsAbsoluteWindowsPath(absl::string_view path);
 // `path` made absolute and canonical ("." and ".." resolved, "/" as "\\")
 // with the \\?\ (or \\?\UNC\) prefix. InvalidArgument for a relative path, a
 // device path (\\.\) or a NUL inside.
-absl::StatusOr<std::wstring> ToExtendedPath(absl::string_view path);
+[[nodiscard]] absl::StatusOr<std::wstring> ToExtendedPath(
+    absl::string_view path);
 
 // The whole content of file `path`. NotFound when it does not exist,
 // FailedPrecondition when it is a directory.
-absl::StatusOr<std::string> ReadWholeFile(absl::string_view path);
+[[nodiscard]] absl::StatusOr<std::string> ReadWholeFile(absl::string_view path);
 
 // Replaces file `path` with `content`: writes a temporary file in the same
 // directory, flushes it, and renames it over `path` with
@@ -61,11 +62,11 @@ absl::StatusOr<std::string> ReadWholeFile(absl::string_view path);
 [[nodiscard]] absl::Status DeletePathTree(absl::string_view path);
 
 // Whether a file or directory exists at `path`.
-absl::StatusOr<bool> PathExists(absl::string_view path);
+[[nodiscard]] absl::StatusOr<bool> PathExists(absl::string_view path);
 
 // Sorted names of the entries directly inside directory `path` (UTF-8).
 // Absent directory: empty.
-absl::StatusOr<std::vector<std::string>> ListDirectoryNames(
+[[nodiscard]] absl::StatusOr<std::vector<std::string>> ListDirectoryNames(
     absl::string_view path);
 
 // Creates directory `path` (and its parents) with kStateDirectorySddl. When

@@ -68,8 +68,8 @@ std::string ProxyDescription(const UrlCheckOptions& options) {
   return absl::StrCat("system WinHTTP proxy ", system->proxy);
 }
 
-absl::Status Failure(absl::string_view url, DWORD error,
-                     const UrlCheckOptions& options) {
+[[nodiscard]] absl::Status Failure(absl::string_view url, DWORD error,
+                                   const UrlCheckOptions& options) {
   const absl::string_view meaning = Meaning(error);
   return absl::UnavailableError(
       absl::StrCat("cannot reach ", url, ": ", Win32ErrorName(error),
@@ -84,8 +84,9 @@ struct ChainFreer {
   void operator()(PCCERT_CHAIN_CONTEXT c) const { CertFreeCertificateChain(c); }
 };
 
-absl::Status CertificateUnreadable(absl::string_view url,
-                                   absl::string_view what, DWORD error) {
+[[nodiscard]] absl::Status CertificateUnreadable(absl::string_view url,
+                                                 absl::string_view what,
+                                                 DWORD error) {
   return absl::UnavailableError(absl::StrCat(
       "cannot reach ", url, ": the server's certificate chain could not be ",
       what, " (", Win32ErrorName(error), ")"));
@@ -95,8 +96,9 @@ absl::Status CertificateUnreadable(absl::string_view url,
 // Microsoft's endpoints use; a TLS-inspecting proxy's own root (trusted on
 // the machine, or WinHTTP would have refused the handshake) means the
 // connection was decrypted and re-signed on the way.
-absl::Status CheckPublicRoot(HINTERNET request, absl::string_view url,
-                             const UrlCheckOptions& options) {
+[[nodiscard]] absl::Status CheckPublicRoot(HINTERNET request,
+                                           absl::string_view url,
+                                           const UrlCheckOptions& options) {
   PCCERT_CONTEXT server = nullptr;
   DWORD size = sizeof(server);
   if (!WinHttpQueryOption(request, WINHTTP_OPTION_SERVER_CERT_CONTEXT, &server,

@@ -31,7 +31,7 @@ struct NtVersion {
 // RtlGetVersion is not subject to the compatibility shims that make
 // GetVersionExW report 6.2 to unmanifested programs. It is exported by
 // ntdll.dll, which every process has loaded.
-absl::StatusOr<NtVersion> QueryNtVersion() {
+[[nodiscard]] absl::StatusOr<NtVersion> QueryNtVersion() {
   using RtlGetVersionFn = LONG(WINAPI*)(OSVERSIONINFOW*);
   HMODULE ntdll = GetModuleHandleW(L"ntdll.dll");
   if (ntdll == nullptr) return LastErrorStatus("ntdll.dll");
@@ -47,8 +47,8 @@ absl::StatusOr<NtVersion> QueryNtVersion() {
                    info.dwBuildNumber};
 }
 
-absl::StatusOr<std::string> ComputerName(COMPUTER_NAME_FORMAT format,
-                                         absl::string_view what) {
+[[nodiscard]] absl::StatusOr<std::string> ComputerName(
+    COMPUTER_NAME_FORMAT format, absl::string_view what) {
   DWORD size = 0;
   GetComputerNameExW(format, nullptr, &size);
   std::wstring name(size + 1, L'\0');
@@ -68,7 +68,7 @@ std::string StringOr(const std::optional<RegistryData>& value,
   return fallback;
 }
 
-absl::StatusOr<uint32_t> Revision(const NtVersion& version) {
+[[nodiscard]] absl::StatusOr<uint32_t> Revision(const NtVersion& version) {
   ASSIGN_OR_RETURN(std::optional<RegistryData> ubr,
                    ReadRegistryValue(kCurrentVersionKey, "UBR"));
   if (ubr.has_value()) {
@@ -87,7 +87,7 @@ absl::StatusOr<uint32_t> Revision(const NtVersion& version) {
   return 0u;
 }
 
-absl::StatusOr<bool> RebootPending() {
+[[nodiscard]] absl::StatusOr<bool> RebootPending() {
   ASSIGN_OR_RETURN(bool cbs, RegistryKeyExists(mde::kCbsRebootPendingKey));
   ASSIGN_OR_RETURN(bool wu, RegistryKeyExists(mde::kWuRebootRequiredKey));
   ASSIGN_OR_RETURN(
@@ -98,7 +98,7 @@ absl::StatusOr<bool> RebootPending() {
 
 // Local time minus UTC in minutes: -(Bias + StandardBias or DaylightBias,
 // whichever is in effect now). Windows defines UTC = local time + bias.
-absl::StatusOr<int> UtcOffsetMinutes() {
+[[nodiscard]] absl::StatusOr<int> UtcOffsetMinutes() {
   DYNAMIC_TIME_ZONE_INFORMATION tz = {};
   const DWORD id = GetDynamicTimeZoneInformation(&tz);
   if (id == TIME_ZONE_ID_INVALID) {

@@ -38,7 +38,7 @@ std::optional<FileVersion> ReadFileVersion(absl::string_view path);
 // - utc_offset_minutes: -(Bias + DaylightBias or StandardBias, whichever is
 //   in effect) from GetDynamicTimeZoneInformation;
 // - machine_identity: MachineGuid under HKLM\SOFTWARE\Microsoft\Cryptography.
-absl::StatusOr<OsInfo> CollectOsInfo();
+[[nodiscard]] absl::StatusOr<OsInfo> CollectOsInfo();
 
 }  // namespace mdefleet::runner::win
 

@@ -61,7 +61,8 @@ class PipeReader {
   ~PipeReader() { Cancel(); }
 
   // Creates the pipe; `child_end` gets the inheritable write end.
-  absl::Status Create(absl::string_view stream, UniqueHandle* child_end) {
+  [[nodiscard]] absl::Status Create(absl::string_view stream,
+                                    UniqueHandle* child_end) {
     // A fresh name per pipe; FILE_FLAG_FIRST_PIPE_INSTANCE makes creation
     // fail rather than join a pipe someone else made under that name.
     const std::wstring name = L"\\\\.\\pipe\\mdefleet-runner-" +
@@ -153,7 +154,7 @@ class InheritList {
     if (initialized_) DeleteProcThreadAttributeList(list());
   }
 
-  absl::Status Init(std::vector<HANDLE> handles) {
+  [[nodiscard]] absl::Status Init(std::vector<HANDLE> handles) {
     handles_ = std::move(handles);
     SIZE_T size = 0;
     InitializeProcThreadAttributeList(nullptr, 1, 0, &size);
@@ -180,7 +181,7 @@ class InheritList {
   bool initialized_ = false;
 };
 
-absl::StatusOr<UniqueHandle> CreateKillOnCloseJob() {
+[[nodiscard]] absl::StatusOr<UniqueHandle> CreateKillOnCloseJob() {
   UniqueHandle job(CreateJobObjectW(nullptr, nullptr));
   if (!job) return LastErrorStatus("job object");
   JOBOBJECT_EXTENDED_LIMIT_INFORMATION limits = {};
@@ -197,8 +198,8 @@ absl::StatusOr<UniqueHandle> CreateKillOnCloseJob() {
   return job;
 }
 
-absl::StatusOr<std::wstring> CommandLineFor(const ProcessRequest& request,
-                                            const std::wstring& program) {
+[[nodiscard]] absl::StatusOr<std::wstring> CommandLineFor(
+    const ProcessRequest& request, const std::wstring& program) {
   std::vector<std::wstring> args;
   args.reserve(request.args.size());
   for (const std::string& arg : request.args) args.push_back(Utf8ToWide(arg));
@@ -218,7 +219,7 @@ absl::StatusOr<std::wstring> CommandLineFor(const ProcessRequest& request,
   return line;
 }
 
-absl::Status ValidateRequest(const ProcessRequest& request) {
+[[nodiscard]] absl::Status ValidateRequest(const ProcessRequest& request) {
   RETURN_IF_ERROR(CheckNoNul(request.program, "program path"));
   for (const std::string& arg : request.args) {
     RETURN_IF_ERROR(

@@ -65,8 +65,8 @@ std::string ConsoleOutputToUtf8(absl::string_view bytes, bool cut_at_front);
 //   processes it left behind in the job are ended too: a step leaves nothing
 //   running.
 // - A missing working directory is NotFound.
-absl::StatusOr<ProcessResult> RunProcessInJob(const ProcessRequest& request,
-                                              const ProcessLimits& limits);
+[[nodiscard]] absl::StatusOr<ProcessResult> RunProcessInJob(
+    const ProcessRequest& request, const ProcessLimits& limits);
 
 }  // namespace mdefleet::runner::win
 

@@ -20,7 +20,7 @@ constexpr int64_t kMaxGraceSeconds = 10LL * 365 * 24 * 60 * 60;
 // Well under the limit of the shutdown message box and the event log.
 constexpr size_t kMaxMessageBytes = 512;
 
-absl::Status EnableShutdownPrivilege() {
+[[nodiscard]] absl::Status EnableShutdownPrivilege() {
   HANDLE raw = nullptr;
   if (!OpenProcessToken(GetCurrentProcess(),
                         TOKEN_ADJUST_PRIVILEGES | TOKEN_QUERY, &raw)) {

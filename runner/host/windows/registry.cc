@@ -27,7 +27,7 @@ std::string ValueName(absl::string_view key, absl::string_view name) {
   return absl::StrCat("registry value \"", name, "\" of HKLM\\", key);
 }
 
-absl::Status ValidateKey(absl::string_view key) {
+[[nodiscard]] absl::Status ValidateKey(absl::string_view key) {
   if (key.empty()) return absl::InvalidArgumentError("registry key is empty");
   RETURN_IF_ERROR(CheckNoNul(key, KeyName(key)));
   for (absl::string_view part : absl::StrSplit(key, '\\')) {
@@ -40,7 +40,8 @@ absl::Status ValidateKey(absl::string_view key) {
 }
 
 // Opens HKLM\`key` with `access`; null (not an error) when it is absent.
-absl::StatusOr<UniqueHKey> OpenKey(absl::string_view key, REGSAM access) {
+[[nodiscard]] absl::StatusOr<UniqueHKey> OpenKey(absl::string_view key,
+                                                 REGSAM access) {
   RETURN_IF_ERROR(ValidateKey(key));
   HKEY raw = nullptr;
   const LSTATUS rc = RegOpenKeyExW(HKEY_LOCAL_MACHINE, Utf8ToWide(key).c_str(),
@@ -56,9 +57,8 @@ struct RawValue {
 };
 
 // The raw data of value `name`; nullopt when absent.
-absl::StatusOr<std::optional<RawValue>> QueryRaw(HKEY hkey,
-                                                 absl::string_view key,
-                                                 absl::string_view name) {
+[[nodiscard]] absl::StatusOr<std::optional<RawValue>> QueryRaw(
+    HKEY hkey, absl::string_view key, absl::string_view name) {
   const std::wstring wname = Utf8ToWide(name);
   RawValue value;
   value.bytes.resize(256);

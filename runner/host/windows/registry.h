@@ -20,13 +20,13 @@ namespace mdefleet::runner::win {
 // REG_DWORD a uint32_t. Errors: PermissionDenied (ERROR_ACCESS_DENIED),
 // Unimplemented for other value types, DataLoss for a malformed REG_DWORD,
 // InvalidArgument for a malformed key.
-absl::StatusOr<std::optional<RegistryData>> ReadRegistryValue(
+[[nodiscard]] absl::StatusOr<std::optional<RegistryData>> ReadRegistryValue(
     absl::string_view key, absl::string_view name);
 
 // Whether value `name` of HKLM\`key` exists with any type and non-empty data
 // (e.g. the REG_MULTI_SZ PendingFileRenameOperations).
-absl::StatusOr<bool> RegistryValueHasData(absl::string_view key,
-                                          absl::string_view name);
+[[nodiscard]] absl::StatusOr<bool> RegistryValueHasData(absl::string_view key,
+                                                        absl::string_view name);
 
 // Sets value `name` of HKLM\`key` as REG_SZ or REG_DWORD, creating the key
 // and its parents.
@@ -39,10 +39,10 @@ absl::StatusOr<bool> RegistryValueHasData(absl::string_view key,
                                                absl::string_view name);
 
 // Whether HKLM\`key` exists.
-absl::StatusOr<bool> RegistryKeyExists(absl::string_view key);
+[[nodiscard]] absl::StatusOr<bool> RegistryKeyExists(absl::string_view key);
 
 // Names of the direct subkeys of HKLM\`key`; empty when it is absent.
-absl::StatusOr<std::vector<std::string>> ListRegistrySubkeys(
+[[nodiscard]] absl::StatusOr<std::vector<std::string>> ListRegistrySubkeys(
     absl::string_view key);
 
 // Deletes HKLM\`key` with its subkeys and values; an absent key is success.

@@ -23,7 +23,7 @@ DATA_BLOB Blob(absl::string_view data) {
   return blob;
 }
 
-absl::Status CheckSize(absl::string_view data) {
+[[nodiscard]] absl::Status CheckSize(absl::string_view data) {
   if (data.size() > MAXDWORD / 2) {
     return absl::InvalidArgumentError(
         absl::StrCat("secret of ", data.size(), " bytes is too large"));

@@ -17,12 +17,13 @@ namespace mdefleet::runner::win {
 // CryptProtectData(CRYPTPROTECT_LOCAL_MACHINE | CRYPTPROTECT_UI_FORBIDDEN)
 // with the runner's own entropy. The result is opaque bytes. Internal when
 // DPAPI fails.
-absl::StatusOr<std::string> ProtectForMachine(absl::string_view plaintext);
+[[nodiscard]] absl::StatusOr<std::string> ProtectForMachine(
+    absl::string_view plaintext);
 
 // CryptUnprotectData of a ProtectForMachine result. DataLoss (naming the
 // Win32 error) when it was made on another machine, with other entropy, or
 // altered.
-absl::StatusOr<std::string> UnprotectForMachine(
+[[nodiscard]] absl::StatusOr<std::string> UnprotectForMachine(
     absl::string_view protected_data);
 
 }  // namespace mdefleet::runner::win

@@ -18,7 +18,7 @@
 namespace mdefleet::runner::win {
 namespace {
 
-absl::Status ValidateServiceName(absl::string_view name) {
+[[nodiscard]] absl::Status ValidateServiceName(absl::string_view name) {
   // The SCM forbids slashes in service names; an empty name would open the
   // wrong thing.
   if (name.empty() || name.size() > 256 ||

@@ -21,13 +21,14 @@ v1::ServiceState ServiceStateFromWin32(uint32_t current_state);
 // case-insensitively by the SCM). SERVICE_STATE_ABSENT when it is not
 // installed. Errors: InvalidArgument for a malformed name, PermissionDenied
 // when the SCM refuses the query.
-absl::StatusOr<v1::ServiceState> QueryServiceState(absl::string_view name);
+[[nodiscard]] absl::StatusOr<v1::ServiceState> QueryServiceState(
+    absl::string_view name);
 
 // Polls QueryServiceState every `poll_interval` until it returns `state` or
 // `timeout` passes (a monotonic clock, so wall-clock changes do not matter).
 // Returns `state` on success; DeadlineExceeded naming the last observed state
 // otherwise; a query error ends the wait with that error.
-absl::StatusOr<v1::ServiceState> WaitForServiceState(
+[[nodiscard]] absl::StatusOr<v1::ServiceState> WaitForServiceState(
     absl::string_view name, v1::ServiceState state, absl::Duration timeout,
     absl::Duration poll_interval);
 

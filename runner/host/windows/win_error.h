@@ -33,11 +33,12 @@ std::string Win32ErrorText(uint32_t code);
 absl::StatusCode Win32ErrorToStatusCode(uint32_t code);
 
 // "<what>: <NAME> (<text>)" with the mapped code. `code` must not be 0.
-absl::Status Win32ErrorStatus(uint32_t code, absl::string_view what);
+[[nodiscard]] absl::Status Win32ErrorStatus(uint32_t code,
+                                            absl::string_view what);
 
 // Win32ErrorStatus(GetLastError(), what). Call it right after the failing
 // call, before anything else can overwrite the thread's last error.
-absl::Status LastErrorStatus(absl::string_view what);
+[[nodiscard]] absl::Status LastErrorStatus(absl::string_view what);
 
 }  // namespace mdefleet::runner::win
 

@@ -59,52 +59,59 @@ class WindowsHost final : public Host {
   // Resolves and creates the state directory (with its protected DACL) and
   // returns the host. Errors: the state directory cannot be created or
   // protected.
-  static absl::StatusOr<std::unique_ptr<WindowsHost>> Create(
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<WindowsHost>> Create(
       WindowsHostOptions options);
 
   // Host:
-  absl::StatusOr<std::optional<RegistryData>> ReadValue(
+  [[nodiscard]] absl::StatusOr<std::optional<RegistryData>> ReadValue(
       absl::string_view key, absl::string_view name) override;
-  absl::Status WriteValue(absl::string_view key, absl::string_view name,
-                          const RegistryData& data) override;
-  absl::Status DeleteValue(absl::string_view key,
-                           absl::string_view name) override;
-  absl::StatusOr<bool> KeyExists(absl::string_view key) override;
-  absl::StatusOr<std::vector<std::string>> ListSubkeys(
+  [[nodiscard]] absl::Status WriteValue(absl::string_view key,
+                                        absl::string_view name,
+                                        const RegistryData& data) override;
+  [[nodiscard]] absl::Status DeleteValue(absl::string_view key,
+                                         absl::string_view name) override;
+  [[nodiscard]] absl::StatusOr<bool> KeyExists(absl::string_view key) override;
+  [[nodiscard]] absl::StatusOr<std::vector<std::string>> ListSubkeys(
       absl::string_view key) override;
-  absl::Status DeleteKey(absl::string_view key) override;
-  absl::StatusOr<v1::ServiceState> QueryService(
+  [[nodiscard]] absl::Status DeleteKey(absl::string_view key) override;
+  [[nodiscard]] absl::StatusOr<v1::ServiceState> QueryService(
       absl::string_view name) override;
-  absl::StatusOr<v1::ServiceState> WaitServiceState(
+  [[nodiscard]] absl::StatusOr<v1::ServiceState> WaitServiceState(
       absl::string_view name, v1::ServiceState state,
       absl::Duration timeout) override;
   // cmd.exe with "/c" first runs the rest as `/d /s /c ""arg" ...""` (see
   // command_line.h); processes.h has the details.
-  absl::StatusOr<ProcessResult> RunProcess(
+  [[nodiscard]] absl::StatusOr<ProcessResult> RunProcess(
       const ProcessRequest& request) override;
-  absl::StatusOr<std::string> ReadFile(absl::string_view path) override;
-  absl::Status WriteFile(absl::string_view path,
-                         absl::string_view content) override;
-  absl::Status CreateDirectories(absl::string_view path) override;
-  absl::Status DeleteDirectoryContents(absl::string_view path) override;
-  absl::Status DeletePath(absl::string_view path) override;
-  absl::StatusOr<bool> FileExists(absl::string_view path) override;
-  absl::StatusOr<std::vector<std::string>> ListDirectory(
+  [[nodiscard]] absl::StatusOr<std::string> ReadFile(
       absl::string_view path) override;
-  absl::Status ExtractZip(absl::string_view archive,
-                          absl::string_view destination) override;
-  absl::Status CheckUrl(absl::string_view url,
-                        absl::string_view proxy) override;
-  absl::StatusOr<WinHttpProxy> GetWinHttpProxy() override;
-  absl::StatusOr<std::string> DiscoverProxy(absl::string_view url) override;
-  absl::StatusOr<std::optional<DefenderStatus>> GetDefenderStatus() override;
-  absl::StatusOr<OsInfo> GetOsInfo() override;
+  [[nodiscard]] absl::Status WriteFile(absl::string_view path,
+                                       absl::string_view content) override;
+  [[nodiscard]] absl::Status CreateDirectories(absl::string_view path) override;
+  [[nodiscard]] absl::Status DeleteDirectoryContents(
+      absl::string_view path) override;
+  [[nodiscard]] absl::Status DeletePath(absl::string_view path) override;
+  [[nodiscard]] absl::StatusOr<bool> FileExists(
+      absl::string_view path) override;
+  [[nodiscard]] absl::StatusOr<std::vector<std::string>> ListDirectory(
+      absl::string_view path) override;
+  [[nodiscard]] absl::Status ExtractZip(absl::string_view archive,
+                                        absl::string_view destination) override;
+  [[nodiscard]] absl::Status CheckUrl(absl::string_view url,
+                                      absl::string_view proxy) override;
+  [[nodiscard]] absl::StatusOr<WinHttpProxy> GetWinHttpProxy() override;
+  [[nodiscard]] absl::StatusOr<std::string> DiscoverProxy(
+      absl::string_view url) override;
+  [[nodiscard]] absl::StatusOr<std::optional<DefenderStatus>>
+  GetDefenderStatus() override;
+  [[nodiscard]] absl::StatusOr<OsInfo> GetOsInfo() override;
   // Restarts the machine (reboot.h), or only records the request in dry-run
   // mode.
-  absl::Status Reboot(absl::string_view reason, absl::Duration delay) override;
-  absl::StatusOr<std::string> ProtectSecret(
+  [[nodiscard]] absl::Status Reboot(absl::string_view reason,
+                                    absl::Duration delay) override;
+  [[nodiscard]] absl::StatusOr<std::string> ProtectSecret(
       absl::string_view plaintext) override;
-  absl::StatusOr<std::string> UnprotectSecret(
+  [[nodiscard]] absl::StatusOr<std::string> UnprotectSecret(
       absl::string_view protected_data) override;
   std::string StateDirectory() const override;
 
@@ -121,7 +128,7 @@ class WindowsHost final : public Host {
 };
 
 // %ProgramData%\mdefleet (the known folder, normally C:\ProgramData).
-absl::StatusOr<std::string> DefaultStateDirectory();
+[[nodiscard]] absl::StatusOr<std::string> DefaultStateDirectory();
 
 }  // namespace mdefleet::runner::win
 

@@ -36,7 +36,7 @@ int Fail(absl::string_view message) {
 
 // A WindowsHost whose private directory is `directory` (created, with the
 // SYSTEM/Administrators-only DACL).
-absl::StatusOr<std::unique_ptr<win::WindowsHost>> HostFor(
+[[nodiscard]] absl::StatusOr<std::unique_ptr<win::WindowsHost>> HostFor(
     const std::string& directory) {
   win::WindowsHostOptions options;
   options.state_directory = directory;

@@ -57,7 +57,7 @@ EventLogWriter::Severity ToSeverity(RunnerEventSeverity severity) {
 
 // Plaintext only to this machine: the enrollment secret and the device token
 // must not cross the network in clear.
-absl::Status CheckTransport(const RunnerConfig& config) {
+[[nodiscard]] absl::Status CheckTransport(const RunnerConfig& config) {
   if (!config.ca_certificate_pem.empty() ||
       tls::IsLocalAddress(config.server_address)) {
     return absl::OkStatus();

@@ -33,12 +33,12 @@ class RunnerServiceBody : public ServiceBody {
                     service_win::EventLogWriter* events);
   ~RunnerServiceBody() override;
 
-  absl::Status Prepare() override;
-  absl::Status Run(std::stop_token stop) override;
+  [[nodiscard]] absl::Status Prepare() override;
+  [[nodiscard]] absl::Status Run(std::stop_token stop) override;
 
  private:
   // Loads the configuration and runs the agent until it stops or fails.
-  absl::Status RunOnce();
+  [[nodiscard]] absl::Status RunOnce();
   // Logs to the log file of `state_directory` from now on.
   void UseLogFileIn(const std::string& state_directory);
   void Event(service_win::EventLogWriter::Severity severity,

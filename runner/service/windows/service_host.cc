@@ -6,6 +6,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/enum_names.h"
 #include "runner/host/windows/wide_string.h"
 #include "runner/host/windows/win_error.h"
 
@@ -90,7 +91,7 @@ void WINAPI ServiceMain(DWORD /*argc*/, LPWSTR* /*argv*/) {
   ServiceLifecycle lifecycle(
       *ctx->body,
       [ctx](const ServiceStatusReport& report) {
-        if (report.state == ServiceState::kStopped) {
+        if (report.state == v1::SERVICE_STATE_STOPPED) {
           absl::MutexLock lock(&ctx->result_mu);
           ctx->result = report.exit_status;
         }
@@ -161,16 +162,16 @@ SERVICE_STATUS ToServiceStatus(const ServiceStatusReport& report) {
   SERVICE_STATUS status{};
   status.dwServiceType = SERVICE_WIN32_OWN_PROCESS;
   switch (report.state) {
-    case ServiceState::kStartPending:
+    case v1::SERVICE_STATE_START_PENDING:
       status.dwCurrentState = SERVICE_START_PENDING;
       break;
-    case ServiceState::kRunning:
+    case v1::SERVICE_STATE_RUNNING:
       status.dwCurrentState = SERVICE_RUNNING;
       break;
-    case ServiceState::kStopPending:
+    case v1::SERVICE_STATE_STOP_PENDING:
       status.dwCurrentState = SERVICE_STOP_PENDING;
       break;
-    case ServiceState::kStopped:
+    default:  // STOPPED: the lifecycle reports no other state
       status.dwCurrentState = SERVICE_STOPPED;
       break;
   }
@@ -178,7 +179,7 @@ SERVICE_STATUS ToServiceStatus(const ServiceStatusReport& report) {
       report.accepts_stop ? (SERVICE_ACCEPT_STOP | SERVICE_ACCEPT_SHUTDOWN) : 0;
   status.dwWin32ExitCode = NO_ERROR;
   status.dwServiceSpecificExitCode = 0;
-  if (report.state == ServiceState::kStopped && !report.exit_status.ok()) {
+  if (report.state == v1::SERVICE_STATE_STOPPED && !report.exit_status.ok()) {
     status.dwWin32ExitCode = ERROR_SERVICE_SPECIFIC_ERROR;
     status.dwServiceSpecificExitCode = ServiceExitCode(report.exit_status);
   }

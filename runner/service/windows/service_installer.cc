@@ -4,7 +4,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/enum_names.h"
 #include "runner/host/windows/command_line.h"
+#include "runner/host/windows/services.h"
 #include "runner/host/windows/unique_handle.h"
 #include "runner/host/windows/wide_string.h"
 #include "runner/host/windows/win_error.h"
@@ -19,7 +21,7 @@ using win::Win32ErrorStatus;
 
 constexpr absl::Duration kPollInterval = absl::Milliseconds(100);
 
-absl::StatusOr<ScHandle> OpenManager(DWORD access) {
+[[nodiscard]] absl::StatusOr<ScHandle> OpenManager(DWORD access) {
   ScHandle scm(::OpenSCManagerW(nullptr, nullptr, access));
   if (scm == nullptr) {
     return LastErrorStatus(
@@ -30,9 +32,9 @@ absl::StatusOr<ScHandle> OpenManager(DWORD access) {
 }
 
 // Opens service `name`; nullptr (and ok) when it does not exist.
-absl::StatusOr<ScHandle> OpenServiceOrNull(SC_HANDLE scm,
-                                           absl::string_view name,
-                                           DWORD access) {
+[[nodiscard]] absl::StatusOr<ScHandle> OpenServiceOrNull(SC_HANDLE scm,
+                                                         absl::string_view name,
+                                                         DWORD access) {
   ScHandle service(::OpenServiceW(scm, Utf8ToWide(name).c_str(), access));
   if (service == nullptr) {
     const DWORD error = ::GetLastError();
@@ -42,8 +44,8 @@ absl::StatusOr<ScHandle> OpenServiceOrNull(SC_HANDLE scm,
   return service;
 }
 
-absl::StatusOr<ServiceStatusSnapshot> QueryStatus(SC_HANDLE service,
-                                                  absl::string_view name) {
+[[nodiscard]] absl::StatusOr<ServiceStatusSnapshot> QueryStatus(
+    SC_HANDLE service, absl::string_view name) {
   SERVICE_STATUS_PROCESS status{};
   DWORD needed = 0;
   if (!::QueryServiceStatusEx(service, SC_STATUS_PROCESS_INFO,
@@ -59,10 +61,9 @@ absl::StatusOr<ServiceStatusSnapshot> QueryStatus(SC_HANDLE service,
   return snapshot;
 }
 
-absl::StatusOr<ServiceStatusSnapshot> WaitForState(SC_HANDLE service,
-                                                   absl::string_view name,
-                                                   DWORD state,
-                                                   absl::Duration timeout) {
+[[nodiscard]] absl::StatusOr<ServiceStatusSnapshot> WaitForState(
+    SC_HANDLE service, absl::string_view name, DWORD state,
+    absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   for (;;) {
     auto snapshot = QueryStatus(service, name);
@@ -79,9 +80,11 @@ absl::StatusOr<ServiceStatusSnapshot> WaitForState(SC_HANDLE service,
 
 // ChangeServiceConfig2W for a setting that older or partial service control
 // managers may not know: ERROR_INVALID_LEVEL is recorded as unsupported.
-absl::Status SetOptionalConfig(SC_HANDLE service, absl::string_view name,
-                               DWORD level, void* info, absl::string_view what,
-                               ServiceInstallResult& result) {
+[[nodiscard]] absl::Status SetOptionalConfig(SC_HANDLE service,
+                                             absl::string_view name,
+                                             DWORD level, void* info,
+                                             absl::string_view what,
+                                             ServiceInstallResult& result) {
   if (::ChangeServiceConfig2W(service, level, info)) return absl::OkStatus();
   const DWORD error = ::GetLastError();
   if (error == ERROR_INVALID_LEVEL) {
@@ -121,24 +124,11 @@ absl::StatusOr<std::wstring> ServiceCommandLine(
 }
 
 std::string ServiceStateText(DWORD state) {
-  switch (state) {
-    case SERVICE_STOPPED:
-      return "STOPPED";
-    case SERVICE_START_PENDING:
-      return "START_PENDING";
-    case SERVICE_STOP_PENDING:
-      return "STOP_PENDING";
-    case SERVICE_RUNNING:
-      return "RUNNING";
-    case SERVICE_CONTINUE_PENDING:
-      return "CONTINUE_PENDING";
-    case SERVICE_PAUSE_PENDING:
-      return "PAUSE_PENDING";
-    case SERVICE_PAUSED:
-      return "PAUSED";
-    default:
-      return absl::StrCat("state ", state);
-  }
+  const v1::ServiceState known = runner::win::ServiceStateFromWin32(state);
+  // Paused states (the runner accepts no pause) and anything newer: the SCM's
+  // number.
+  if (known == v1::SERVICE_STATE_OTHER) return absl::StrCat("state ", state);
+  return ServiceStateName(known);
 }
 
 absl::StatusOr<ServiceInstallResult> InstallService(

@@ -67,7 +67,7 @@ FailureActions FailureActionsFor(const ServiceDefinition& definition);
 // The command line the service control manager runs: the quoted executable
 // and the arguments. InvalidArgument when the executable path contains a
 // double quote.
-absl::StatusOr<std::wstring> ServiceCommandLine(
+[[nodiscard]] absl::StatusOr<std::wstring> ServiceCommandLine(
     const ServiceDefinition& definition);
 
 // Creates service `definition.name` (own process, LocalSystem, automatic
@@ -96,7 +96,8 @@ struct ServiceStatusSnapshot {
   DWORD process_id = 0;
 };
 
-// "RUNNING", "STOPPED", "START_PENDING", ...
+// "RUNNING", "STOPPED", "START_PENDING", ... as common/enum_names.h spells
+// them; "state 7" for a state the runner never takes (paused).
 std::string ServiceStateText(DWORD state);
 
 // The status of service `name`; nullopt when it does not exist.

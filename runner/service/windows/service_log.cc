@@ -20,8 +20,9 @@ using win::Utf8ToWide;
 using win::WideToUtf8;
 using win::Win32ErrorStatus;
 
-absl::Status SetValue(HKEY key, absl::string_view key_name, const wchar_t* name,
-                      DWORD type, const void* data, DWORD size) {
+[[nodiscard]] absl::Status SetValue(HKEY key, absl::string_view key_name,
+                                    const wchar_t* name, DWORD type,
+                                    const void* data, DWORD size) {
   const LONG rc = ::RegSetValueExW(key, name, 0, type,
                                    static_cast<const BYTE*>(data), size);
   if (rc != ERROR_SUCCESS) {

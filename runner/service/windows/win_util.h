@@ -12,7 +12,7 @@
 namespace mdefleet::runner::service_win {
 
 // Full path of the running executable (GetModuleFileNameW), UTF-8.
-absl::StatusOr<std::string> CurrentExecutablePath();
+[[nodiscard]] absl::StatusOr<std::string> CurrentExecutablePath();
 
 // Whether this process runs under Wine (ntdll exports wine_get_version):
 // tests use it to tell Wine's known gaps from real failures.

@@ -7,6 +7,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "common/enum_names.h"
 #include "gtest/gtest.h"
 #include "tests/testing/eventually.h"
 
@@ -103,12 +104,12 @@ TEST(ServiceLifecycle, StartRunStop) {
   absl::Status result = absl::UnknownError("not run");
   std::thread t([&] { result = lifecycle.Execute(); });
   body.running.WaitForNotification();
-  EXPECT_EQ(lifecycle.state(), ServiceState::kRunning);
+  EXPECT_EQ(lifecycle.state(), v1::SERVICE_STATE_RUNNING);
   lifecycle.RequestStop("stop requested by the test");
   lifecycle.RequestStop("again");  // idempotent
   t.join();
   EXPECT_TRUE(result.ok()) << result;
-  EXPECT_EQ(lifecycle.state(), ServiceState::kStopped);
+  EXPECT_EQ(lifecycle.state(), v1::SERVICE_STATE_STOPPED);
   EXPECT_EQ(body.prepare_calls, 1);
   EXPECT_EQ(body.run_calls, 1);
 
@@ -120,8 +121,8 @@ TEST(ServiceLifecycle, StartRunStop) {
   EXPECT_EQ(reports.front().wait_hint, absl::Seconds(7));
   EXPECT_FALSE(reports.front().accepts_stop);
   for (const auto& r : reports) {
-    EXPECT_EQ(r.accepts_stop, r.state == ServiceState::kRunning);
-    if (r.state == ServiceState::kStopPending) {
+    EXPECT_EQ(r.accepts_stop, r.state == v1::SERVICE_STATE_RUNNING);
+    if (r.state == v1::SERVICE_STATE_STOP_PENDING) {
       EXPECT_EQ(r.wait_hint, absl::Seconds(9));
       EXPECT_GE(r.checkpoint, 1u);
     }
@@ -182,7 +183,7 @@ TEST(ServiceLifecycle, SlowStopKeepsReportingProgress) {
   uint32_t last = 0;
   int stop_pending_reports = 0;
   for (const auto& r : recorder.reports()) {
-    if (r.state != ServiceState::kStopPending) continue;
+    if (r.state != v1::SERVICE_STATE_STOP_PENDING) continue;
     ++stop_pending_reports;
     EXPECT_GT(r.checkpoint, last);
     last = r.checkpoint;
@@ -222,13 +223,6 @@ TEST(ServiceLifecycle, ExecuteTwiceIsRefused) {
   EXPECT_TRUE(lifecycle.Execute().ok());
   EXPECT_TRUE(absl::IsFailedPrecondition(lifecycle.Execute()));
   EXPECT_EQ(body.prepare_calls, 1);
-}
-
-TEST(ServiceLifecycle, StateNames) {
-  EXPECT_EQ(ServiceStateName(ServiceState::kStartPending), "START_PENDING");
-  EXPECT_EQ(ServiceStateName(ServiceState::kRunning), "RUNNING");
-  EXPECT_EQ(ServiceStateName(ServiceState::kStopPending), "STOP_PENDING");
-  EXPECT_EQ(ServiceStateName(ServiceState::kStopped), "STOPPED");
 }
 
 }  // namespace

@@ -19,7 +19,7 @@ using win::Utf8ToWide;
 
 TEST(ServiceWin, ToServiceStatus) {
   ServiceStatusReport r;
-  r.state = ServiceState::kStartPending;
+  r.state = v1::SERVICE_STATE_START_PENDING;
   r.checkpoint = 2;
   r.wait_hint = absl::Seconds(60);
   SERVICE_STATUS s = ToServiceStatus(r);
@@ -30,7 +30,7 @@ TEST(ServiceWin, ToServiceStatus) {
   EXPECT_EQ(s.dwWaitHint, 60000u);
 
   r = ServiceStatusReport{};
-  r.state = ServiceState::kRunning;
+  r.state = v1::SERVICE_STATE_RUNNING;
   r.accepts_stop = true;
   s = ToServiceStatus(r);
   EXPECT_EQ(s.dwCurrentState, static_cast<DWORD>(SERVICE_RUNNING));
@@ -40,7 +40,7 @@ TEST(ServiceWin, ToServiceStatus) {
   EXPECT_EQ(s.dwWaitHint, 0u);
 
   r = ServiceStatusReport{};
-  r.state = ServiceState::kStopPending;
+  r.state = v1::SERVICE_STATE_STOP_PENDING;
   r.checkpoint = 5;
   r.wait_hint = absl::Seconds(30);
   s = ToServiceStatus(r);
@@ -49,7 +49,7 @@ TEST(ServiceWin, ToServiceStatus) {
   EXPECT_EQ(s.dwWaitHint, 30000u);
 
   r = ServiceStatusReport{};
-  r.state = ServiceState::kStopped;
+  r.state = v1::SERVICE_STATE_STOPPED;
   s = ToServiceStatus(r);
   EXPECT_EQ(s.dwCurrentState, static_cast<DWORD>(SERVICE_STOPPED));
   EXPECT_EQ(s.dwWin32ExitCode, static_cast<DWORD>(NO_ERROR));
