@@ -19,15 +19,19 @@ namespace mdefleet::service {
 // own lock). Two first calls racing both get the family's one child.
 class MethodInstruments {
  public:
-  explicit MethodInstruments(std::pair<std::string, std::string> method)
-      : service_(std::move(method.first)), method_(std::move(method.second)) {}
+  MethodInstruments(RpcMetrics metrics,
+                    std::pair<std::string, std::string> method)
+      : metrics_(metrics),
+        service_(std::move(method.first)),
+        method_(std::move(method.second)) {}
 
-  void Record(const RpcMetrics& metrics, grpc::StatusCode code,
-              double seconds) {
-    if (metrics.requests != nullptr)
-      Requests(*metrics.requests, code).Increment();
-    if (metrics.duration != nullptr)
-      Duration(*metrics.duration).Observe(seconds);
+  void Record(grpc::StatusCode code, double seconds) {
+    if (metrics_.requests != nullptr) {
+      Requests(*metrics_.requests, code).Increment();
+    }
+    if (metrics_.duration != nullptr) {
+      Duration(*metrics_.duration).Observe(seconds);
+    }
   }
 
  private:
@@ -53,6 +57,7 @@ class MethodInstruments {
     return histogram;
   }
 
+  const RpcMetrics metrics_;
   const std::string service_;
   const std::string method_;
   // By grpc::StatusCode, OK (0) to UNAUTHENTICATED (16); other codes are
@@ -67,13 +72,13 @@ using grpc::experimental::InterceptionHookPoints;
 
 // One per call: created when the call starts, records once when its status
 // is sent; a call that ends without sending one (the client went away first)
-// is recorded as CANCELLED when gRPC destroys the interceptor.
+// is recorded as CANCELLED when gRPC destroys the interceptor, which may be
+// after the server and its interceptor factory are gone (an asynchronous
+// call's context outlives them): hence the shared method.
 class RpcMetricsInterceptor final : public grpc::experimental::Interceptor {
  public:
-  RpcMetricsInterceptor(const RpcMetrics& metrics, MethodInstruments& method)
-      : metrics_(metrics),
-        method_(method),
-        start_(std::chrono::steady_clock::now()) {}
+  explicit RpcMetricsInterceptor(std::shared_ptr<MethodInstruments> method)
+      : method_(std::move(method)), start_(std::chrono::steady_clock::now()) {}
 
   ~RpcMetricsInterceptor() override {
     if (!recorded_) Record(grpc::StatusCode::CANCELLED);
@@ -92,14 +97,12 @@ class RpcMetricsInterceptor final : public grpc::experimental::Interceptor {
   void Record(grpc::StatusCode code) {
     if (recorded_) return;
     recorded_ = true;
-    method_.Record(
-        metrics_, code,
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_)
-            .count());
+    method_->Record(code, std::chrono::duration<double>(
+                              std::chrono::steady_clock::now() - start_)
+                              .count());
   }
 
-  const RpcMetrics& metrics_;  // the factory's, which outlives every call
-  MethodInstruments& method_;
+  const std::shared_ptr<MethodInstruments> method_;
   const std::chrono::steady_clock::time_point start_;
   bool recorded_ = false;
 };
@@ -141,16 +144,14 @@ absl::flat_hash_set<std::string> MethodPaths(
 
 RpcMetricsInterceptorFactory::RpcMetricsInterceptorFactory(
     RpcMetrics metrics, const absl::flat_hash_set<std::string>& known)
-    : metrics_(metrics),
-      unknown_(std::make_unique<MethodInstruments>(
+    : unknown_(std::make_shared<MethodInstruments>(
+          metrics,
           std::make_pair(std::string("unknown"), std::string("unknown")))) {
   for (const std::string& path : known) {
-    known_.emplace(path,
-                   std::make_unique<MethodInstruments>(SplitGrpcMethod(path)));
+    known_.emplace(path, std::make_shared<MethodInstruments>(
+                             metrics, SplitGrpcMethod(path)));
   }
 }
-
-RpcMetricsInterceptorFactory::~RpcMetricsInterceptorFactory() = default;
 
 grpc::experimental::Interceptor*
 RpcMetricsInterceptorFactory::CreateServerInterceptor(
@@ -158,8 +159,7 @@ RpcMetricsInterceptorFactory::CreateServerInterceptor(
   const char* method = info->method();
   auto it = method != nullptr ? known_.find(method) : known_.end();
   // gRPC takes ownership of the interceptor and deletes it with the call.
-  return new RpcMetricsInterceptor(
-      metrics_, it != known_.end() ? *it->second : *unknown_);
+  return new RpcMetricsInterceptor(it != known_.end() ? it->second : unknown_);
 }
 
 std::vector<

@@ -48,20 +48,20 @@ absl::flat_hash_set<std::string> MethodPaths(
 class RpcMetricsInterceptorFactory
     : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  // Both families must outlive the server. Calls to paths not in `known`
-  // are recorded as service="unknown", method="unknown": the path comes from
-  // the client, and labels must not take any value a caller sends.
+  // Both families must outlive every call (an asynchronous call's context
+  // may outlive the server: declare the registry first). Calls to paths not
+  // in `known` are recorded as service="unknown", method="unknown": the path
+  // comes from the client, and labels must not take any value a caller sends.
   RpcMetricsInterceptorFactory(RpcMetrics metrics,
                                const absl::flat_hash_set<std::string>& known);
-  ~RpcMetricsInterceptorFactory() override;
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override;
 
  private:
-  const RpcMetrics metrics_;
   // By method path; fixed at construction, so calls read it without a lock.
-  absl::flat_hash_map<std::string, std::unique_ptr<MethodInstruments>> known_;
-  const std::unique_ptr<MethodInstruments> unknown_;
+  // Shared with the calls' interceptors, which may outlive the factory.
+  absl::flat_hash_map<std::string, std::shared_ptr<MethodInstruments>> known_;
+  const std::shared_ptr<MethodInstruments> unknown_;
 };
 
 // For ServerBuilder::experimental().SetInterceptorCreators(): one factory
