@@ -120,8 +120,8 @@ absl::Status Populate(store::Store& db, int devices, int jobs) {
                                    "'bench', 0, ?3, ?4, ?5)"));
     ASSIGN_OR_RETURN(auto task,
                      c.PrepareOnce("INSERT INTO tasks (id, job_id, device_id, "
-                                   "state, plan, created_at) VALUES (?1, ?2, "
-                                   "?3, ?4, x'', 0)"));
+                                   "state, created_at) VALUES (?1, ?2, ?3, "
+                                   "?4, 0)"));
     ASSIGN_OR_RETURN(
         auto step,
         c.PrepareOnce(
