@@ -37,6 +37,7 @@ packages=(
   zlib1g-dev  # gzip of failed steps' evidence (runner, server, CLI)
   libzip-dev libexpat1-dev  # MDEClientAnalyzer uploads and result bundles (server, simulator)
   libcpp-httplib-dev    # serve --http-listen (HTTP API, /metrics); tests' fake Defender API
+  prometheus-cpp-dev    # /metrics: the server's counters, gauges, histograms and text exposition (core library only)
   systemd  # tests/deploy: systemd-analyze verify/security of deploy/systemd's unit (a container may lack it)
 )
 if [ "$windows" -eq 1 ]; then

@@ -1,6 +1,7 @@
 #include "server/server_commands.h"
 
 #include <grpcpp/grpcpp.h>
+#include <prometheus/registry.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -38,9 +39,10 @@
 #include "server/defender/token_source.h"
 #include "server/http/api_router.h"
 #include "server/http/http_server.h"
-#include "server/metrics/metrics_registry.h"
 #include "server/metrics/server_metrics.h"
+#include "server/metrics/sqlite_write_metrics.h"
 #include "server/metrics/store_collector.h"
+#include "server/metrics/text_exposition.h"
 #include "server/service/admin_handlers.h"
 #include "server/service/connection_budget.h"
 #include "server/service/event_hub.h"
@@ -297,16 +299,17 @@ absl::Status RunServe(const ServeOptions& options) {
         "the flag"));
   }
   // Declared before everything it instruments, so it outlives them.
-  metrics::MetricsRegistry registry;
+  // Throw: a name registered twice is a mistake, not a family to share.
+  prometheus::Registry registry(prometheus::Registry::InsertBehavior::Throw);
   ASSIGN_OR_RETURN(const metrics::ServerMetrics instruments,
                    metrics::ServerMetrics::Register(registry));
+  metrics::SqliteWriteMetrics write_metrics(
+      *instruments.sqlite_write_batch_size, *instruments.sqlite_write_seconds);
   ASSIGN_OR_RETURN(
       std::unique_ptr<store::Store> db,
       store::Store::Open(options.db_path, store::OpenMode::kExisting, clock,
-                         {.batch_size = instruments.sqlite_write_batch_size,
-                          .seconds = instruments.sqlite_write_seconds}));
-  RETURN_IF_ERROR(registry.AddCollector(
-      "store", metrics::StoreCollector(*db, clock, options.online_window)));
+                         &write_metrics));
+  const metrics::StoreCollector store_gauges(*db, clock, options.online_window);
   LogEvent(absl::StrCat("started: database ", options.db_path,
                         " (schema version ", store::LatestSchemaVersion(),
                         ")"));
@@ -401,8 +404,8 @@ absl::Status RunServe(const ServeOptions& options) {
   // Every outcome is exported from the start (0 until it happens), so a
   // dashboard's series do not appear out of nowhere.
   for (service::EnrollOutcome outcome : service::kEnrollOutcomes) {
-    instruments.enrollments->With(
-        {std::string(service::EnrollOutcomeName(outcome))});
+    instruments.enrollments->Add(
+        {{"outcome", std::string(service::EnrollOutcomeName(outcome))}});
   }
   service::AdminHandlers admin(
       *db, clock, authenticator, hub,
@@ -536,14 +539,19 @@ absl::Status RunServe(const ServeOptions& options) {
   }
   // The HTTP/JSON read API: the same handlers, credentials and per-address
   // budgets as gRPC, HTTPS with the gRPC port's certificate.
-  metrics::Family<metrics::Counter, 2>* http_requests =
+  prometheus::Family<prometheus::Counter>* http_requests =
       instruments.http_requests;
   http::ApiRouter router(
       admin, authenticator, peer_guard,
-      {.render_metrics = [&registry] { return registry.Render(); },
+      {.render_metrics =
+           [&registry, &store_gauges] {
+             return metrics::RenderText({&registry, &store_gauges});
+           },
        .on_request =
            [http_requests](absl::string_view route, int status) {
-             http_requests->With({std::string(route), absl::StrCat(status)})
+             http_requests
+                 ->Add({{"route", std::string(route)},
+                        {"code", absl::StrCat(status)}})
                  .Increment();
            }});
   std::unique_ptr<http::HttpApiServer> http_server;

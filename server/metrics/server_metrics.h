@@ -1,14 +1,18 @@
 // The instruments mdefleet-server updates as it works (docs/metrics.md lists
 // them). Registered once in serve and handed to the pieces that update them;
-// the store-derived gauges are a collector (store_collector.h).
+// the store-derived gauges are a collectable (store_collector.h).
 #ifndef MDEFLEET_SERVER_METRICS_SERVER_METRICS_H_
 #define MDEFLEET_SERVER_METRICS_SERVER_METRICS_H_
 
-#include <memory>
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "server/metrics/metrics_registry.h"
 
 namespace mdefleet::metrics {
 
@@ -19,26 +23,32 @@ std::vector<double> RpcLatencyBuckets();
 std::vector<double> WriteLatencyBuckets();
 std::vector<double> WriteBatchSizeBuckets();
 
+// Pointers into the registry they were registered in, valid for its life.
 struct ServerMetrics {
   // mdefleet_rpc_requests_total{service,method,code}
-  Family<Counter, 3>* rpc_requests = nullptr;
-  // mdefleet_rpc_duration_seconds{service,method}
-  Family<Histogram, 2>* rpc_duration = nullptr;
+  prometheus::Family<prometheus::Counter>* rpc_requests = nullptr;
+  // mdefleet_rpc_duration_seconds{service,method}; children are added with
+  // RpcLatencyBuckets().
+  prometheus::Family<prometheus::Histogram>* rpc_duration = nullptr;
   // mdefleet_http_requests_total{route,code}, for the HTTP server.
-  Family<Counter, 2>* http_requests = nullptr;
+  prometheus::Family<prometheus::Counter>* http_requests = nullptr;
   // mdefleet_enrollments_total{outcome}, for RunnerService.Enroll (the
   // outcomes: service::EnrollOutcomeName).
-  Family<Counter, 1>* enrollments = nullptr;
+  prometheus::Family<prometheus::Counter>* enrollments = nullptr;
   // mdefleet_long_polls_held
-  Gauge* long_polls_held = nullptr;
+  prometheus::Gauge* long_polls_held = nullptr;
   // mdefleet_client_certificate_renewals_total
-  Counter* client_certificate_renewals = nullptr;
+  prometheus::Counter* client_certificate_renewals = nullptr;
   // mdefleet_sqlite_write_batch_size, mdefleet_sqlite_write_seconds
-  Histogram* sqlite_write_batch_size = nullptr;
-  Histogram* sqlite_write_seconds = nullptr;
+  prometheus::Histogram* sqlite_write_batch_size = nullptr;
+  prometheus::Histogram* sqlite_write_seconds = nullptr;
 
-  // Registers every instrument in `registry` (which must outlive the result).
-  static absl::StatusOr<ServerMetrics> Register(MetricsRegistry& registry);
+  // Registers every instrument in `registry` (which must outlive the
+  // result). InvalidArgument naming the metric when prometheus-cpp refuses
+  // one (it throws): a name the registry already holds with another type,
+  // or with any type when it was made with InsertBehavior::Throw.
+  [[nodiscard]] static absl::StatusOr<ServerMetrics> Register(
+      prometheus::Registry& registry);
 };
 
 }  // namespace mdefleet::metrics

@@ -2,6 +2,8 @@
 
 #include <google/protobuf/descriptor.h>
 
+#include <utility>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -12,6 +14,8 @@
 namespace mdefleet::metrics {
 namespace {
 
+using Labels = std::vector<prometheus::ClientMetric::Label>;
+
 // The proto's values of `type` but its zero (UNSPECIFIED) one.
 std::vector<int> NamedValues(const google::protobuf::EnumDescriptor& type) {
   std::vector<int> values;
@@ -21,12 +25,19 @@ std::vector<int> NamedValues(const google::protobuf::EnumDescriptor& type) {
   return values;
 }
 
-FamilySnapshot Gauges(std::string name, std::string help) {
-  FamilySnapshot f;
+prometheus::MetricFamily Gauges(std::string name, std::string help) {
+  prometheus::MetricFamily f;
   f.name = std::move(name);
   f.help = std::move(help);
-  f.type = MetricType::kGauge;
+  f.type = prometheus::MetricType::Gauge;
   return f;
+}
+
+void Add(prometheus::MetricFamily& family, Labels labels, double value) {
+  prometheus::ClientMetric metric;
+  metric.label = std::move(labels);
+  metric.gauge.value = value;
+  family.metric.push_back(std::move(metric));
 }
 
 }  // namespace
@@ -50,14 +61,15 @@ std::string EnumLabel(const google::protobuf::EnumDescriptor& type, int value) {
   return absl::AsciiStrToLower(name);
 }
 
-std::vector<FamilySnapshot> StoreFamilies(const store::MetricsCounts& counts) {
+std::vector<prometheus::MetricFamily> StoreFamilies(
+    const store::MetricsCounts& counts) {
   const google::protobuf::EnumDescriptor& os = *v1::OsFamily_descriptor();
   const google::protobuf::EnumDescriptor& mde = *v1::MdeState_descriptor();
   const google::protobuf::EnumDescriptor& job = *v1::JobState_descriptor();
   const google::protobuf::EnumDescriptor& task = *v1::TaskState_descriptor();
-  std::vector<FamilySnapshot> out;
+  std::vector<prometheus::MetricFamily> out;
 
-  FamilySnapshot devices = Gauges(
+  prometheus::MetricFamily devices = Gauges(
       "mdefleet_devices",
       "Enrolled devices by OS family and MDE state (revoked ones included).");
   std::map<std::pair<v1::OsFamily, v1::MdeState>, int64_t> cells =
@@ -70,75 +82,78 @@ std::vector<FamilySnapshot> StoreFamilies(const store::MetricsCounts& counts) {
     }
   }
   for (const auto& [key, n] : cells) {
-    devices.samples.push_back({{{"os_family", EnumLabel(os, key.first)},
-                                {"mde_state", EnumLabel(mde, key.second)}},
-                               static_cast<double>(n)});
+    Add(devices,
+        {{"os_family", EnumLabel(os, key.first)},
+         {"mde_state", EnumLabel(mde, key.second)}},
+        static_cast<double>(n));
   }
   out.push_back(std::move(devices));
 
-  FamilySnapshot runners =
+  prometheus::MetricFamily runners =
       Gauges("mdefleet_runners",
              "Runners (enrolled devices) by whether they called in within "
              "the server's --online-window.");
-  runners.samples.push_back(
-      {{{"status", "online"}}, static_cast<double>(counts.runners_online)});
-  runners.samples.push_back(
-      {{{"status", "offline"}}, static_cast<double>(counts.runners_offline)});
+  Add(runners, {{"status", "online"}},
+      static_cast<double>(counts.runners_online));
+  Add(runners, {{"status", "offline"}},
+      static_cast<double>(counts.runners_offline));
   out.push_back(std::move(runners));
 
-  FamilySnapshot jobs = Gauges("mdefleet_jobs", "Jobs stored, by state.");
+  prometheus::MetricFamily jobs =
+      Gauges("mdefleet_jobs", "Jobs stored, by state.");
   std::map<v1::JobState, int64_t> job_counts = counts.jobs;
   for (int s : NamedValues(job)) {
     job_counts.try_emplace(static_cast<v1::JobState>(s), 0);
   }
   for (const auto& [state, n] : job_counts) {
-    jobs.samples.push_back(
-        {{{"state", EnumLabel(job, state)}}, static_cast<double>(n)});
+    Add(jobs, {{"state", EnumLabel(job, state)}}, static_cast<double>(n));
   }
   out.push_back(std::move(jobs));
 
-  FamilySnapshot tasks = Gauges(
+  prometheus::MetricFamily tasks = Gauges(
       "mdefleet_tasks", "Tasks stored, by the kind of their job and state.");
   for (const auto& [key, n] : counts.tasks) {
-    tasks.samples.push_back(
-        {{{"job_kind", key.first}, {"state", EnumLabel(task, key.second)}},
-         static_cast<double>(n)});
+    Add(tasks,
+        {{"job_kind", key.first}, {"state", EnumLabel(task, key.second)}},
+        static_cast<double>(n));
   }
   out.push_back(std::move(tasks));
 
-  FamilySnapshot failures =
+  prometheus::MetricFamily failures =
       Gauges("mdefleet_step_failures",
              "Failed step results stored (earlier attempts' included), by "
              "step name.");
   for (const auto& [step, n] : counts.step_failures) {
-    failures.samples.push_back({{{"step", step}}, static_cast<double>(n)});
+    Add(failures, {{"step", step}}, static_cast<double>(n));
   }
   out.push_back(std::move(failures));
 
-  FamilySnapshot queue =
+  prometheus::MetricFamily queue =
       Gauges("mdefleet_api_offboard_queue_length",
              "api_offboard tasks not yet final (queued, leased or running).");
-  queue.samples.push_back({{}, static_cast<double>(counts.api_offboard_queue)});
+  Add(queue, {}, static_cast<double>(counts.api_offboard_queue));
   out.push_back(std::move(queue));
   return out;
 }
 
-Collector StoreCollector(store::Store& store, const Clock& clock,
-                         absl::Duration online_window) {
-  return [&store, &clock,
-          online_window]() -> absl::StatusOr<std::vector<FamilySnapshot>> {
-    const int64_t online_since = store::ToMicros(clock.Now() - online_window);
-    store::MetricsCounts counts;
-    absl::Status read = store.Read([&](store::Connection& db) -> absl::Status {
-      absl::StatusOr<store::MetricsCounts> c =
-          store::CountForMetrics(db, online_since);
-      if (!c.ok()) return c.status();
-      counts = *std::move(c);
-      return absl::OkStatus();
-    });
-    if (!read.ok()) return read;
-    return StoreFamilies(counts);
-  };
+std::vector<prometheus::MetricFamily> StoreCollector::Collect() const {
+  const int64_t online_since = store::ToMicros(clock_.Now() - online_window_);
+  absl::StatusOr<store::MetricsCounts> counts;
+  absl::Status read = store_.Read([&](store::Connection& db) -> absl::Status {
+    counts = store::CountForMetrics(db, online_since);
+    return counts.status();
+  });
+  // A failed read leaves the store's families out of this scrape; the up
+  // gauge says so instead of the scrape failing as a whole.
+  std::vector<prometheus::MetricFamily> out;
+  if (read.ok()) out = StoreFamilies(*counts);
+  prometheus::MetricFamily up =
+      Gauges(kCollectorUpName,
+             "1 if the collector's metrics were read at this scrape, 0 if "
+             "reading them failed (they are missing from this scrape).");
+  Add(up, {{"collector", "store"}}, read.ok() ? 1 : 0);
+  out.push_back(std::move(up));
+  return out;
 }
 
 }  // namespace mdefleet::metrics

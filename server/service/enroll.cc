@@ -332,7 +332,8 @@ absl::string_view EnrollOutcomeName(EnrollOutcome outcome) {
 
 void RunnerHandlers::CountEnrollment(EnrollOutcome outcome) {
   if (options_.enrollments == nullptr) return;
-  options_.enrollments->With({std::string(EnrollOutcomeName(outcome))})
+  options_.enrollments
+      ->Add({{"outcome", std::string(EnrollOutcomeName(outcome))}})
       .Increment();
 }
 

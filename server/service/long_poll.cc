@@ -13,7 +13,7 @@ bool PollCall::Complete(absl::StatusOr<v1::PollTasksResponse> result) {
 }
 
 LongPoller::LongPoller(RunnerHandlers& handlers, const Clock& clock,
-                       int workers, metrics::Gauge* held)
+                       int workers, prometheus::Gauge* held)
     : handlers_(handlers), clock_(clock), held_(held) {
   for (int i = 0; i < workers; ++i) {
     threads_.emplace_back([this] { WorkerLoop(); });

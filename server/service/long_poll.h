@@ -3,6 +3,8 @@
 #ifndef MDEFLEET_SERVER_SERVICE_LONG_POLL_H_
 #define MDEFLEET_SERVER_SERVICE_LONG_POLL_H_
 
+#include <prometheus/gauge.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -19,7 +21,6 @@
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "mdefleet/v1/runner.pb.h"
-#include "server/metrics/gauge.h"
 #include "server/service/event_hub.h"
 #include "server/service/peer_identity.h"
 #include "server/service/runner_handlers.h"
@@ -57,7 +58,7 @@ class LongPoller : public DeviceWaker {
  public:
   // `held` (may be null) counts the polls between Poll() and completion.
   LongPoller(RunnerHandlers& handlers, const Clock& clock, int workers = 4,
-             metrics::Gauge* held = nullptr);
+             prometheus::Gauge* held = nullptr);
   ~LongPoller() override;
   LongPoller(const LongPoller&) = delete;
   LongPoller& operator=(const LongPoller&) = delete;
@@ -98,7 +99,7 @@ class LongPoller : public DeviceWaker {
 
   RunnerHandlers& handlers_;
   const Clock& clock_;
-  metrics::Gauge* const held_;
+  prometheus::Gauge* const held_;
   mutable std::mutex mu_;
   std::condition_variable work_cv_;
   std::condition_variable timer_cv_;

@@ -2,25 +2,83 @@
 
 #include <google/protobuf/descriptor.h>
 
+#include <array>
+#include <atomic>
 #include <chrono>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "server/metrics/server_metrics.h"
 
 namespace mdefleet::service {
+
+// Resolving a series through prometheus::Family::Add on every call would
+// build its label map, allocate a child (dropped when it exists) and take
+// the family's lock; a method's series are resolved on first use instead and
+// kept here, so a call only increments (and observes under the histogram's
+// own lock). Two first calls racing both get the family's one child.
+class MethodInstruments {
+ public:
+  MethodInstruments(RpcMetrics metrics,
+                    std::pair<std::string, std::string> method)
+      : metrics_(metrics),
+        service_(std::move(method.first)),
+        method_(std::move(method.second)) {}
+
+  void Record(grpc::StatusCode code, double seconds) {
+    if (metrics_.requests != nullptr) {
+      Requests(*metrics_.requests, code).Increment();
+    }
+    if (metrics_.duration != nullptr) {
+      Duration(*metrics_.duration).Observe(seconds);
+    }
+  }
+
+ private:
+  prometheus::Counter& Requests(prometheus::Family<prometheus::Counter>& family,
+                                grpc::StatusCode code) {
+    const size_t index = static_cast<size_t>(code);
+    if (index < by_code_.size()) {
+      if (prometheus::Counter* known = by_code_[index].load()) return *known;
+    }
+    prometheus::Counter& counter = family.Add({{"service", service_},
+                                               {"method", method_},
+                                               {"code", StatusCodeName(code)}});
+    if (index < by_code_.size()) by_code_[index].store(&counter);
+    return counter;
+  }
+  prometheus::Histogram& Duration(
+      prometheus::Family<prometheus::Histogram>& family) {
+    if (prometheus::Histogram* known = duration_.load()) return *known;
+    prometheus::Histogram& histogram =
+        family.Add({{"service", service_}, {"method", method_}},
+                   metrics::RpcLatencyBuckets());
+    duration_.store(&histogram);
+    return histogram;
+  }
+
+  const RpcMetrics metrics_;
+  const std::string service_;
+  const std::string method_;
+  // By grpc::StatusCode, OK (0) to UNAUTHENTICATED (16); other codes are
+  // looked up in the family every time.
+  std::array<std::atomic<prometheus::Counter*>, 17> by_code_{};
+  std::atomic<prometheus::Histogram*> duration_{nullptr};
+};
+
 namespace {
 
 using grpc::experimental::InterceptionHookPoints;
 
 // One per call: created when the call starts, records once when its status
 // is sent; a call that ends without sending one (the client went away first)
-// is recorded as CANCELLED when gRPC destroys the interceptor.
+// is recorded as CANCELLED when gRPC destroys the interceptor, which may be
+// after the server and its interceptor factory are gone (an asynchronous
+// call's context outlives them): hence the shared method.
 class RpcMetricsInterceptor final : public grpc::experimental::Interceptor {
  public:
-  RpcMetricsInterceptor(const RpcMetrics& metrics, absl::string_view method)
-      : metrics_(metrics),
-        method_(SplitGrpcMethod(method)),
-        start_(std::chrono::steady_clock::now()) {}
+  explicit RpcMetricsInterceptor(std::shared_ptr<MethodInstruments> method)
+      : method_(std::move(method)), start_(std::chrono::steady_clock::now()) {}
 
   ~RpcMetricsInterceptor() override {
     if (!recorded_) Record(grpc::StatusCode::CANCELLED);
@@ -39,21 +97,12 @@ class RpcMetricsInterceptor final : public grpc::experimental::Interceptor {
   void Record(grpc::StatusCode code) {
     if (recorded_) return;
     recorded_ = true;
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_)
-            .count();
-    if (metrics_.requests != nullptr) {
-      metrics_.requests
-          ->With({method_.first, method_.second, StatusCodeName(code)})
-          .Increment();
-    }
-    if (metrics_.duration != nullptr) {
-      metrics_.duration->With({method_.first, method_.second}).Observe(seconds);
-    }
+    method_->Record(code, std::chrono::duration<double>(
+                              std::chrono::steady_clock::now() - start_)
+                              .count());
   }
 
-  const RpcMetrics metrics_;
-  const std::pair<std::string, std::string> method_;
+  const std::shared_ptr<MethodInstruments> method_;
   const std::chrono::steady_clock::time_point start_;
   bool recorded_ = false;
 };
@@ -93,14 +142,24 @@ absl::flat_hash_set<std::string> MethodPaths(
   return paths;
 }
 
+RpcMetricsInterceptorFactory::RpcMetricsInterceptorFactory(
+    RpcMetrics metrics, const absl::flat_hash_set<std::string>& known)
+    : unknown_(std::make_shared<MethodInstruments>(
+          metrics,
+          std::make_pair(std::string("unknown"), std::string("unknown")))) {
+  for (const std::string& path : known) {
+    known_.emplace(path, std::make_shared<MethodInstruments>(
+                             metrics, SplitGrpcMethod(path)));
+  }
+}
+
 grpc::experimental::Interceptor*
 RpcMetricsInterceptorFactory::CreateServerInterceptor(
     grpc::experimental::ServerRpcInfo* info) {
   const char* method = info->method();
-  const bool known = method != nullptr && known_.contains(method);
+  auto it = method != nullptr ? known_.find(method) : known_.end();
   // gRPC takes ownership of the interceptor and deletes it with the call.
-  return new RpcMetricsInterceptor(metrics_,
-                                   known ? method : "/unknown/unknown");
+  return new RpcMetricsInterceptor(it != known_.end() ? it->second : unknown_);
 }
 
 std::vector<

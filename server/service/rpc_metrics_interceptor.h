@@ -7,24 +7,31 @@
 
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/support/server_interceptor.h>
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/histogram.h>
 
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/string_view.h"
-#include "server/metrics/family.h"
 
 namespace mdefleet::service {
 
 // Where the interceptor records: requests{service,method,code} and
-// duration{service,method}.
+// duration{service,method} (buckets: metrics::RpcLatencyBuckets()).
 struct RpcMetrics {
-  metrics::Family<metrics::Counter, 3>* requests = nullptr;
-  metrics::Family<metrics::Histogram, 2>* duration = nullptr;
+  prometheus::Family<prometheus::Counter>* requests = nullptr;
+  prometheus::Family<prometheus::Histogram>* duration = nullptr;
 };
+
+// One method's series, kept once its first call created them (defined in
+// the .cc).
+class MethodInstruments;
 
 // "/mdefleet.v1.AdminService/GetJob" -> {"mdefleet.v1.AdminService",
 // "GetJob"}; a name without that shape -> {"", name}.
@@ -41,18 +48,20 @@ absl::flat_hash_set<std::string> MethodPaths(
 class RpcMetricsInterceptorFactory
     : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  // Both families must outlive the server. Calls to paths not in `known`
-  // are recorded as service="unknown", method="unknown": the path comes from
-  // the client, and labels must not take any value a caller sends.
+  // Both families must outlive every call (an asynchronous call's context
+  // may outlive the server: declare the registry first). Calls to paths not
+  // in `known` are recorded as service="unknown", method="unknown": the path
+  // comes from the client, and labels must not take any value a caller sends.
   RpcMetricsInterceptorFactory(RpcMetrics metrics,
-                               absl::flat_hash_set<std::string> known)
-      : metrics_(metrics), known_(std::move(known)) {}
+                               const absl::flat_hash_set<std::string>& known);
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override;
 
  private:
-  const RpcMetrics metrics_;
-  const absl::flat_hash_set<std::string> known_;
+  // By method path; fixed at construction, so calls read it without a lock.
+  // Shared with the calls' interceptors, which may outlive the factory.
+  absl::flat_hash_map<std::string, std::shared_ptr<MethodInstruments>> known_;
+  const std::shared_ptr<MethodInstruments> unknown_;
 };
 
 // For ServerBuilder::experimental().SetInterceptorCreators(): one factory

@@ -3,6 +3,9 @@
 #ifndef MDEFLEET_SERVER_SERVICE_RUNNER_HANDLERS_H_
 #define MDEFLEET_SERVER_SERVICE_RUNNER_HANDLERS_H_
 
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,8 +19,6 @@
 #include "common/tls/certificate_authority.h"
 #include "mdefleet/v1/runner.pb.h"
 #include "server/auth/authenticator.h"
-#include "server/metrics/counter.h"
-#include "server/metrics/family.h"
 #include "server/service/event_hub.h"
 #include "server/service/peer_identity.h"
 #include "server/service/seen_flusher.h"
@@ -40,10 +41,10 @@ struct RunnerOptions {
   // --client-certificate-lifetime).
   absl::Duration client_certificate_lifetime = tls::kClientValidity;
   // Counts certificates issued by RenewClientCertificate (may be null).
-  metrics::Counter* certificate_renewals = nullptr;
+  prometheus::Counter* certificate_renewals = nullptr;
   // mdefleet_enrollments_total{outcome}: one per Enroll call that got past
   // the enrollment secret and the request checks; null: not counted.
-  metrics::Family<metrics::Counter, 1>* enrollments = nullptr;
+  prometheus::Family<prometheus::Counter>* enrollments = nullptr;
   // Where a poll that finds nothing to do (and reports facts as stored)
   // records last-seen without a write transaction of its own; null: every
   // poll writes.

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "absl/time/time.h"
 #include "server/store/transaction.h"
 
 namespace mdefleet::store {
@@ -50,13 +51,10 @@ void GroupCommitter::RunBatch(std::deque<Request*>& batch) {
     if (r->result.ok()) r->result = savepoint.Release();
   }
   absl::Status committed = tx.Commit();
-  if (metrics_.batch_size != nullptr) {
-    metrics_.batch_size->Observe(static_cast<double>(batch.size()));
-  }
-  if (metrics_.seconds != nullptr) {
-    metrics_.seconds->Observe(
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-            .count());
+  if (observer_ != nullptr) {
+    observer_->OnTransaction(
+        batch.size(),
+        absl::FromChrono(std::chrono::steady_clock::now() - start));
   }
   if (!committed.ok()) {
     for (Request* r : batch) r->result = committed;

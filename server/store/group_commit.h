@@ -9,16 +9,10 @@
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
-#include "server/metrics/histogram.h"
 #include "server/store/sqlite.h"
+#include "server/store/write_observer.h"
 
 namespace mdefleet::store {
-
-// Where a GroupCommitter reports each transaction it ran; either may be null.
-struct GroupCommitMetrics {
-  metrics::Histogram* batch_size = nullptr;  // writes in the transaction
-  metrics::Histogram* seconds = nullptr;     // BEGIN to COMMIT returned
-};
 
 using WriteFn = absl::FunctionRef<absl::Status(Connection&)>;
 
@@ -36,10 +30,11 @@ class GroupCommitter {
     size_t queued = 0;     // writes waiting for the next batch, now
   };
 
-  // `max_batch` bounds the writes in one transaction.
+  // `max_batch` bounds the writes in one transaction; `observer` (may be
+  // null; must outlive this) hears of each transaction run.
   explicit GroupCommitter(Connection& db, size_t max_batch = 1024,
-                          GroupCommitMetrics metrics = {})
-      : db_(db), max_batch_(max_batch), metrics_(metrics) {}
+                          WriteObserver* observer = nullptr)
+      : db_(db), max_batch_(max_batch), observer_(observer) {}
 
   // Runs `fn` inside the shared transaction. Returns fn's error (its changes
   // rolled back), or the commit error, or Ok once durable.
@@ -58,7 +53,7 @@ class GroupCommitter {
 
   Connection& db_;
   const size_t max_batch_;
-  const GroupCommitMetrics metrics_;
+  WriteObserver* const observer_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Request*> queue_;

@@ -51,7 +51,7 @@ absl::Status Explain(const std::string& path, absl::Status status) {
 
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(
     const std::string& path, OpenMode mode, const Clock& clock,
-    GroupCommitMetrics write_metrics) {
+    WriteObserver* write_observer) {
   const bool exists = FileExists(path);
   if (mode == OpenMode::kCreate && exists) {
     return absl::FailedPreconditionError(
@@ -102,7 +102,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(
     store->readers_.push_back(std::move(reader));
   }
   store->committer_ = std::make_unique<GroupCommitter>(
-      *store->writer_, /*max_batch=*/1024, write_metrics);
+      *store->writer_, /*max_batch=*/1024, write_observer);
   return store;
 }
 

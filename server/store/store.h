@@ -28,10 +28,11 @@ class Store {
   // Opens (or creates) the database, checks its identity and schema version
   // and applies missing migrations. FailedPrecondition with an operator-facing
   // message for a missing/existing file, a foreign file or a newer schema.
-  // `write_metrics` receives every group-commit transaction's size and time.
+  // `write_observer` (may be null; must outlive the store) hears of every
+  // group-commit transaction.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<Store>> Open(
       const std::string& path, OpenMode mode, const Clock& clock,
-      GroupCommitMetrics write_metrics = {});
+      WriteObserver* write_observer = nullptr);
 
   // Runs `fn` in a shared write transaction (group commit; see
   // GroupCommitter). Durable when Ok is returned; nothing of fn's changes is

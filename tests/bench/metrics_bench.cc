@@ -1,8 +1,10 @@
-// How long a /metrics scrape takes at fleet scale: Render() of a registry
+// How long a /metrics scrape takes at fleet scale: RenderText() of a registry
 // holding 10k devices' worth of label series, and the store-derived gauges'
 // SQL on a 10k-device database (with and without the metrics indexes).
 // Prints the numbers; not a pass/fail test. Usage:
 //   metrics_bench [devices=10000] [jobs=3] [runs=20]
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -19,9 +21,9 @@
 #include "common/clock.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
-#include "server/metrics/metrics_registry.h"
 #include "server/metrics/server_metrics.h"
 #include "server/metrics/store_collector.h"
+#include "server/metrics/text_exposition.h"
 #include "server/store/metrics_queries.h"
 #include "server/store/store.h"
 
@@ -45,36 +47,45 @@ double MedianMs(int runs, const std::function<void()>& fn) {
 }
 
 void BenchRender(int devices, int runs) {
-  metrics::MetricsRegistry registry;
+  prometheus::Registry registry;
   auto m = metrics::ServerMetrics::Register(registry);
-  auto per_device = registry.AddGaugeFamily<3>(
-      "bench_device_last_seen_seconds", "One series per device.",
-      {"device", "os_family", "mde_state"});
-  if (!m.ok() || !per_device.ok()) std::abort();
+  if (!m.ok()) std::abort();
+  prometheus::Family<prometheus::Gauge>& per_device =
+      prometheus::BuildGauge()
+          .Name("bench_device_last_seen_seconds")
+          .Help("One series per device.")
+          .Register(registry);
   const char* os[] = {"ws2012r2", "ws2016", "ws2019", "ws2022"};
   const char* mde[] = {"not_installed", "not_onboarded", "onboarded"};
   for (int i = 0; i < devices; ++i) {
-    (*per_device)
-        ->With({absl::StrCat("dev-", i, "-\"quoted\"\\name"), os[i % 4],
-                mde[i % 3]})
+    per_device
+        .Add({{"device", absl::StrCat("dev-", i, "-\"quoted\"\\name")},
+              {"os_family", os[i % 4]},
+              {"mde_state", mde[i % 3]}})
         .Set(1700000000 + i);
   }
   // Every RPC method with a few codes, each with observations.
   for (int method = 0; method < 30; ++method) {
     const std::string name = absl::StrCat("Method", method);
     for (const char* code : {"OK", "NOT_FOUND", "UNAUTHENTICATED"}) {
-      m->rpc_requests->With({"mdefleet.v1.AdminService", name, code})
+      m->rpc_requests
+          ->Add({{"service", "mdefleet.v1.AdminService"},
+                 {"method", name},
+                 {"code", code}})
           .Increment(method + 1);
     }
     for (int i = 0; i < 100; ++i) {
-      m->rpc_duration->With({"mdefleet.v1.AdminService", name})
+      m->rpc_duration
+          ->Add({{"service", "mdefleet.v1.AdminService"}, {"method", name}},
+                metrics::RpcLatencyBuckets())
           .Observe(0.0001 * i * (method + 1));
     }
   }
   size_t bytes = 0;
-  const double ms = MedianMs(runs, [&] { bytes = registry.Render().size(); });
+  const double ms =
+      MedianMs(runs, [&] { bytes = metrics::RenderText({&registry}).size(); });
   std::printf(
-      "Render(): %d per-device series + 30 RPC methods: %.2f ms median, "
+      "RenderText(): %d per-device series + 30 RPC methods: %.2f ms median, "
       "%zu bytes\n",
       devices, ms, bytes);
 }
@@ -109,8 +120,8 @@ absl::Status Populate(store::Store& db, int devices, int jobs) {
                                    "'bench', 0, ?3, ?4, ?5)"));
     ASSIGN_OR_RETURN(auto task,
                      c.PrepareOnce("INSERT INTO tasks (id, job_id, device_id, "
-                                   "state, plan, created_at) VALUES (?1, ?2, "
-                                   "?3, ?4, x'', 0)"));
+                                   "state, created_at) VALUES (?1, ?2, ?3, "
+                                   "?4, 0)"));
     ASSIGN_OR_RETURN(
         auto step,
         c.PrepareOnce(
@@ -211,15 +222,11 @@ int Main(int argc, char** argv) {
       std::chrono::duration<double>(Steady::now() - start).count(),
       std::filesystem::file_size(path) / 1e6);
 
-  metrics::MetricsRegistry registry;
-  if (!registry
-           .AddCollector("store", metrics::StoreCollector(**db, *Clock::Real(),
-                                                          absl::Seconds(90)))
-           .ok()) {
-    return 1;
-  }
-  std::printf("whole scrape (store collector + Render): %.2f ms median\n",
-              MedianMs(runs, [&] { (void)registry.Render(); }));
+  const metrics::StoreCollector store_gauges(**db, *Clock::Real(),
+                                             absl::Seconds(90));
+  std::printf(
+      "whole scrape (store collector + RenderText): %.2f ms median\n",
+      MedianMs(runs, [&] { (void)metrics::RenderText({&store_gauges}); }));
   struct Query {
     const char* what;
     std::string sql;

@@ -4,6 +4,10 @@
 // an admin's identity reset; any other enrollment reporting a known host
 // identity gets a new device flagged duplicate_identity while the real one
 // keeps working. Host identities are stored and shown as hashes only.
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/registry.h>
+
 #include <map>
 #include <memory>
 #include <string>
@@ -17,7 +21,6 @@
 #include "common/tls/client_certificate.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/metrics/metrics_registry.h"
 #include "server/service/client_certificates.h"
 #include "server/service/enrollment_proof.h"
 #include "server/store/audit.h"
@@ -50,16 +53,17 @@ class EnrollmentTest : public ::testing::Test {
       : env_(WithCounter(options)) {}
 
   service::RunnerOptions WithCounter(service::RunnerOptions options) {
-    auto family = registry_.AddCounterFamily<1>("mdefleet_enrollments_total",
-                                                "test", {"outcome"});
-    EXPECT_TRUE(family.ok());
-    enrollments_ = *family;
+    enrollments_ = &prometheus::BuildCounter()
+                        .Name("mdefleet_enrollments_total")
+                        .Help("test")
+                        .Register(registry_);
     options.enrollments = enrollments_;
     return options;
   }
 
   uint64_t Counted(absl::string_view outcome) {
-    return enrollments_->With({std::string(outcome)}).Value();
+    return static_cast<uint64_t>(
+        enrollments_->Add({{"outcome", std::string(outcome)}}).Value());
   }
 
   absl::StatusOr<v1::EnrollResponse> Enroll(const v1::DeviceFacts& facts,
@@ -112,8 +116,8 @@ class EnrollmentTest : public ::testing::Test {
     return env_.admin().ResetDeviceIdentity(env_.admin_bearer(), request);
   }
 
-  metrics::MetricsRegistry registry_;
-  metrics::Family<metrics::Counter, 1>* enrollments_ = nullptr;
+  prometheus::Registry registry_;
+  prometheus::Family<prometheus::Counter>* enrollments_ = nullptr;
   TestEnv env_;
 };
 
@@ -482,8 +486,9 @@ class TlsEnrollmentTest : public EnrollmentTest {
 
 // Enrolls over TLS with a CSR as `peer`; the certificate issued is the one
 // the device then presents (PeerPresenting).
-absl::StatusOr<v1::EnrollResponse> EnrollWithCsr(
-    TestEnv& env, const v1::DeviceFacts& facts, const PeerIdentity& peer) {
+absl::StatusOr<v1::EnrollResponse> EnrollWithCsr(TestEnv& env,
+                                                 const v1::DeviceFacts& facts,
+                                                 const PeerIdentity& peer) {
   v1::EnrollRequest request;
   *request.mutable_facts() = facts;
   auto csr = tls::CreateKeyAndCsr(facts.hostname());

@@ -4,6 +4,7 @@
 // methods).
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
+#include <prometheus/registry.h>
 
 #include <future>
 #include <memory>
@@ -14,8 +15,9 @@
 #include "gtest/gtest.h"
 #include "mdefleet/v1/admin.grpc.pb.h"
 #include "mdefleet/v1/runner.grpc.pb.h"
-#include "server/metrics/metrics_registry.h"
 #include "server/metrics/server_metrics.h"
+#include "server/metrics/sqlite_write_metrics.h"
+#include "server/metrics/text_exposition.h"
 #include "server/service/grpc_admin_service.h"
 #include "server/service/grpc_runner_service.h"
 #include "server/service/long_poll.h"
@@ -29,11 +31,10 @@
 namespace mdefleet::testing {
 namespace {
 
-using metrics::MetricsRegistry;
 using metrics::ServerMetrics;
 
-Exposition Scrape(const MetricsRegistry& registry) {
-  const std::string text = registry.Render();
+Exposition Scrape(const prometheus::Registry& registry) {
+  const std::string text = metrics::RenderText({&registry});
   absl::StatusOr<Exposition> parsed = ParseExposition(text);
   EXPECT_TRUE(parsed.ok()) << parsed.status() << "\n" << text;
   return parsed.ok() ? *parsed : Exposition{};
@@ -45,15 +46,15 @@ double ValueOr0(const Exposition& e, absl::string_view name,
 }
 
 TEST(GroupCommitMetricsTest, EveryTransactionIsObserved) {
-  MetricsRegistry registry;
+  prometheus::Registry registry;
   absl::StatusOr<ServerMetrics> m = ServerMetrics::Register(registry);
   ASSERT_TRUE(m.ok()) << m.status();
+  metrics::SqliteWriteMetrics observer(*m->sqlite_write_batch_size,
+                                       *m->sqlite_write_seconds);
   TempDir dir;
   FakeClock clock(TestEpoch());
   auto store = store::Store::Open(absl::StrCat(dir.path(), "/m.db"),
-                                  store::OpenMode::kCreate, clock,
-                                  {.batch_size = m->sqlite_write_batch_size,
-                                   .seconds = m->sqlite_write_seconds});
+                                  store::OpenMode::kCreate, clock, &observer);
   ASSERT_TRUE(store.ok()) << store.status();
   const store::GroupCommitter::Stats before = (*store)->write_stats();
   const Exposition start = Scrape(registry);
@@ -98,7 +99,7 @@ TEST(GroupCommitMetricsTest, EveryTransactionIsObserved) {
 }
 
 TEST(LongPollMetricsTest, HeldCountsPollsUntilTheyComplete) {
-  MetricsRegistry registry;
+  prometheus::Registry registry;
   absl::StatusOr<ServerMetrics> m = ServerMetrics::Register(registry);
   ASSERT_TRUE(m.ok());
   TestEnv env;
@@ -183,7 +184,7 @@ class RpcMetricsTest : public ::testing::Test {
   static constexpr absl::string_view kAdmin = "mdefleet.v1.AdminService";
   static constexpr absl::string_view kRunner = "mdefleet.v1.RunnerService";
   TestEnv env_;
-  MetricsRegistry registry_;
+  prometheus::Registry registry_;
   ServerMetrics metrics_;
   service::PeerGuard guard_{env_.clock(), service::PeerLimits{}};
   std::unique_ptr<service::LongPoller> poller_;
@@ -220,6 +221,28 @@ TEST_F(RpcMetricsTest, UnaryCallsAreCountedByCodeAndTimed) {
   EXPECT_EQ(Requests(e, kAdmin, "GetJob", "NOT_FOUND"), 1);
   EXPECT_EQ(Timed(e, kAdmin, "GetFleetSummary"), 3);
   EXPECT_EQ(Timed(e, kAdmin, "GetJob"), 1);
+}
+
+// Calls that start together, a method's first ones among them, are all
+// counted: whichever comes first creates the series, the others find it.
+TEST_F(RpcMetricsTest, ConcurrentFirstCallsAreAllCounted) {
+  constexpr int kThreads = 4, kCalls = 10;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      auto stub = v1::AdminService::NewStub(channel_);
+      for (int i = 0; i < kCalls; ++i) {
+        grpc::ClientContext context;
+        context.AddMetadata("authorization", env_.admin_bearer());
+        v1::FleetSummary summary;
+        EXPECT_TRUE(stub->GetFleetSummary(&context, {}, &summary).ok());
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  Exposition e = Scrape(registry_);
+  EXPECT_EQ(Requests(e, kAdmin, "GetFleetSummary", "OK"), kThreads * kCalls);
+  EXPECT_EQ(Timed(e, kAdmin, "GetFleetSummary"), kThreads * kCalls);
 }
 
 TEST_F(RpcMetricsTest, StreamingCallsAreCounted) {

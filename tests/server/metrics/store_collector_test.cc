@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "gtest/gtest.h"
-#include "server/metrics/metrics_registry.h"
+#include "server/metrics/text_exposition.h"
 #include "server/store/metrics_queries.h"
 #include "tests/server/metrics/exposition_parser.h"
 #include "tests/server/test_env.h"
@@ -17,7 +17,6 @@ namespace mdefleet::testing {
 namespace {
 
 using metrics::EnumLabel;
-using metrics::MetricsRegistry;
 using metrics::StoreCollector;
 
 constexpr absl::Duration kOnlineWindow = absl::Seconds(90);
@@ -25,16 +24,11 @@ constexpr absl::Duration kOnlineWindow = absl::Seconds(90);
 class StoreCollectorTest : public ::testing::Test {
  protected:
   explicit StoreCollectorTest(bool defender_api = false)
-      : env_({}, defender_api) {
-    EXPECT_TRUE(
-        registry_
-            .AddCollector("store", StoreCollector(env_.store(), env_.clock(),
-                                                  kOnlineWindow))
-            .ok());
-  }
+      : env_({}, defender_api),
+        collector_(env_.store(), env_.clock(), kOnlineWindow) {}
 
   Exposition Scrape() {
-    const std::string text = registry_.Render();
+    const std::string text = metrics::RenderText({&collector_});
     absl::StatusOr<Exposition> parsed = ParseExposition(text);
     EXPECT_TRUE(parsed.ok()) << parsed.status() << "\n" << text;
     if (!parsed.ok()) return {};
@@ -65,7 +59,7 @@ class StoreCollectorTest : public ::testing::Test {
   }
 
   TestEnv env_;
-  MetricsRegistry registry_;
+  StoreCollector collector_;
 };
 
 TEST_F(StoreCollectorTest, AnEmptyStoreHasEveryKnownSeriesAtZero) {
