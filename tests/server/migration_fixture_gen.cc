@@ -106,6 +106,16 @@ constexpr absl::string_view kOnboardingScript =
     "@echo off\r\nrem onboarding (fixture)\r\n";
 constexpr absl::string_view kInstallScript = "# Install.ps1 (fixture)\r\n";
 
+// A running job whose `tasks` all run.
+std::string RunningJob(absl::string_view id, absl::string_view kind, int64_t t,
+                       int tasks) {
+  return absl::StrCat(
+      "INSERT INTO jobs (id, kind, spec, state, created_by, created_at, "
+      "total, running) VALUES ('",
+      id, "', '", kind, "', ", Spec(kind, 0), ", 2, 'admin', ", t, ", ", tasks,
+      ", ", tasks, ");\n");
+}
+
 // The steps of job-onboard-1's two tasks, each succeeded.
 std::string OnboardStepRows(int64_t t) {
   std::string sql =
@@ -350,9 +360,7 @@ std::string RowsOf(int v) {
       summary.set_bundle_size(22);
       summary.set_step_name("collect_diagnostics");
       return absl::StrCat(
-          "INSERT INTO jobs (id, kind, spec, state, created_by, created_at, "
-          "total, running) VALUES ('job-diag-11', 'collect_diagnostics', ",
-          Spec("collect_diagnostics", 0), ", 2, 'admin', ", t, ", 2, 2);\n",
+          RunningJob("job-diag-11", "collect_diagnostics", t, 2),
           "INSERT INTO tasks (id, job_id, device_id, state, plan, created_at, "
           "started_at, wave) VALUES ('task-11a', 'job-diag-11', 'dev-web-01', "
           "3, ",
@@ -373,9 +381,7 @@ std::string RowsOf(int v) {
       // Plans live in task_plans; job_step_counts are kept by triggers
       // from here on (these steps go through them).
       return absl::StrCat(
-          "INSERT INTO jobs (id, kind, spec, state, created_by, created_at, "
-          "total, running) VALUES ('job-onboard-12', 'onboard', ",
-          Spec("onboard", 0), ", 2, 'admin', ", t, ", 1, 1);\n",
+          RunningJob("job-onboard-12", "onboard", t, 1),
           "INSERT INTO tasks (id, job_id, device_id, state, created_at, "
           "started_at, wave) VALUES ('task-12a', 'job-onboard-12', "
           "'dev-web-01-copy', 3, ",

@@ -382,7 +382,9 @@ TEST_P(MigrationFixturesTest, TheMigratedDatabaseServes) {
     for (const auto& [id, state] : before_.job_states) {
       ASSIGN_OR_RETURN(std::optional<v1::Job> job, GetJob(db, id));
       EXPECT_TRUE(job.has_value()) << id;
-      if (job.has_value()) EXPECT_EQ(job->state(), state) << id;
+      if (job.has_value()) {
+        EXPECT_EQ(job->state(), state) << id;
+      }
     }
     // task-1a has the onboard plan every fixture's onboard tasks share.
     const int64_t plans = Int(db, "SELECT count(*) FROM plans");
@@ -392,7 +394,9 @@ TEST_P(MigrationFixturesTest, TheMigratedDatabaseServes) {
         "SELECT p.plan FROM task_plans tp JOIN plans p ON p.id = tp.plan_id "
         "WHERE tp.task_id = 'task-1a'");
     EXPECT_EQ(bytes.size(), 1u);
-    if (bytes.size() == 1) EXPECT_TRUE(plan.ParseFromString(bytes[0]));
+    if (bytes.size() == 1) {
+      EXPECT_TRUE(plan.ParseFromString(bytes[0]));
+    }
     ASSIGN_OR_RETURN(const bool changed, SetTaskPlan(db, "task-1b", plan));
     EXPECT_FALSE(changed) << "task-1b's plan is task-1a's";
     EXPECT_EQ(Int(db, "SELECT count(*) FROM plans"), plans);
