@@ -3,13 +3,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
 
 #include "server/cli/errors.h"
+#include "tests/testing/temp_dir.h"
 
 namespace mdefleet::cli {
 namespace {
@@ -19,9 +18,6 @@ using ::testing::HasSubstr;
 class ArtifactRefTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char pattern[] = "/tmp/cli_artifact_ref.XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    dir_ = pattern;
     upload_ = [this](const std::string& path,
                      v1::ArtifactKind kind) -> absl::StatusOr<v1::Artifact> {
       calls_.push_back({path, kind});
@@ -32,10 +28,9 @@ class ArtifactRefTest : public ::testing::Test {
       return artifact;
     };
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
 
   std::string Write(const std::string& name) {
-    const std::string path = dir_ + "/" + name;
+    const std::string path = dir_.Join(name);
     std::ofstream(path) << "reg add ... /v OnboardingInfo";
     return path;
   }
@@ -44,7 +39,7 @@ class ArtifactRefTest : public ::testing::Test {
     std::string path;
     v1::ArtifactKind kind;
   };
-  std::string dir_;
+  ::mdefleet::testing::TempDir dir_;
   std::vector<Call> calls_;
   bool fail_ = false;
   ArtifactUploader upload_;
@@ -81,7 +76,7 @@ TEST_F(ArtifactRefTest, AFileNamedLikeAnIdWins) {
 
 TEST_F(ArtifactRefTest, NeitherFileNorIdIsAUsageErrorNamingTheFlag) {
   for (const std::string& value :
-       {dir_ + "/missing.cmd", std::string("abc123"), std::string(63, 'a'),
+       {dir_.Join("missing.cmd"), std::string("abc123"), std::string(63, 'a'),
         std::string(64, 'g')}) {
     auto id = ResolveArtifactRef("--offboarding-script", value,
                                  v1::ARTIFACT_KIND_OFFBOARDING_SCRIPT, upload_);
@@ -94,7 +89,7 @@ TEST_F(ArtifactRefTest, NeitherFileNorIdIsAUsageErrorNamingTheFlag) {
 }
 
 TEST_F(ArtifactRefTest, DirectoryIsRefused) {
-  auto id = ResolveArtifactRef("--install-script", dir_,
+  auto id = ResolveArtifactRef("--install-script", dir_.path(),
                                v1::ARTIFACT_KIND_INSTALL_SCRIPT, upload_);
   ASSERT_FALSE(id.ok());
   EXPECT_TRUE(IsUsageError(id.status()));

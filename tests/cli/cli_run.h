@@ -12,17 +12,11 @@
 #include <vector>
 
 #include "absl/time/time.h"
-#include "common/clock.h"
 #include "server/cli/app.h"
 #include "tests/cli/fake_admin_service.h"
+#include "tests/testing/fake_clock.h"
 
 namespace mdefleet::cli::testing {
-
-// 2024-05-01 12:00Z, always.
-class FixedClock : public Clock {
- public:
-  absl::Time Now() const override { return absl::FromUnixSeconds(1714564800); }
-};
 
 struct Result {
   int exit_code;
@@ -33,7 +27,9 @@ struct Result {
 // `args` as given (no server or token added).
 inline Result RunCliRaw(const std::vector<std::string>& args,
                         Terminal terminal = {}) {
-  static const FixedClock clock;
+  // 2024-05-01 12:00Z, always: the commands' relative times are fixed.
+  static const ::mdefleet::testing::FakeClock clock(
+      absl::FromUnixSeconds(1714564800));
   std::ostringstream out;
   std::ostringstream err;
   const int code = RunCli(args, out, err, terminal, clock);

@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
-#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -18,6 +17,7 @@
 #include "server/cli/app.h"
 #include "tests/cli/cli_run.h"
 #include "tests/cli/fake_admin_service.h"
+#include "tests/testing/temp_dir.h"
 
 namespace mdefleet::cli {
 namespace {
@@ -36,11 +36,7 @@ class CommandsTest : public ::testing::Test {
   void SetUp() override {
     unsetenv("MDEFLEET_SERVER");
     unsetenv("MDEFLEET_TOKEN");
-    char pattern[] = "/tmp/cli_commands_test.XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    dir_ = pattern;
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
 
   // Runs mdefleetctl against the fake with the right token.
   Result Run(std::vector<std::string> args, Terminal terminal = {}) {
@@ -55,13 +51,13 @@ class CommandsTest : public ::testing::Test {
   }
   FakeAdminService& fake() { return server_.service(); }
   std::string WriteFile(const std::string& name, const std::string& content) {
-    const std::string path = dir_ + "/" + name;
+    const std::string path = dir_.Join(name);
     std::ofstream(path, std::ios::binary) << content;
     return path;
   }
 
   FakeServer server_;
-  std::string dir_;
+  ::mdefleet::testing::TempDir dir_;
 };
 
 v1::Device MakeDevice(int i) {

@@ -4,14 +4,13 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
-#include <filesystem>
 #include <fstream>
 
 #include "absl/time/clock.h"
 #include "common/tls/certificate_authority.h"
 #include "server/cli/errors.h"
+#include "tests/testing/temp_dir.h"
 
 namespace mdefleet::cli {
 namespace {
@@ -20,18 +19,12 @@ using ::testing::HasSubstr;
 
 class ConnectionTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/mdefleetctl-conn.XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
   std::string Write(const std::string& name, const std::string& content) {
-    const std::string path = dir_ + "/" + name;
+    const std::string path = dir_.Join(name);
     std::ofstream(path, std::ios::binary) << content;
     return path;
   }
-  std::string dir_;
+  ::mdefleet::testing::TempDir dir_;
 };
 
 TEST_F(ConnectionTest, PlaintextOnlyToLoopback) {
@@ -50,7 +43,7 @@ TEST_F(ConnectionTest, PlaintextOnlyToLoopback) {
 
 TEST_F(ConnectionTest, CaCertMustBeAReadablePemCertificate) {
   auto missing = ChannelCredentialsFor(
-      {.server = "10.0.0.5:7443", .ca_cert = dir_ + "/nope.pem"});
+      {.server = "10.0.0.5:7443", .ca_cert = dir_.Join("nope.pem")});
   ASSERT_FALSE(missing.ok());
   EXPECT_THAT(missing.status().message(), HasSubstr("--ca-cert: cannot read"));
 

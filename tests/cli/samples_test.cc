@@ -3,10 +3,8 @@
 // the end-to-end tests can rely on them.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -15,38 +13,29 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "common/artifact_validation.h"
+#include "tests/testing/temp_dir.h"
+#include "tests/testing/file_contents.h"
 
 namespace mdefleet::cli {
 namespace {
+
+using ::mdefleet::testing::FileContents;
 
 const std::string kSamples =
     std::string(MDEFLEET_SOURCE_DIR) + "/deploy/samples";
 const absl::CivilDay kToday(2026, 1, 15);
 
-std::string Read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
 class SamplesTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char pattern[] = "/tmp/cli_samples_test.XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
   int Sh(const std::string& command) {
     return std::system(absl::StrCat(command, " >/dev/null 2>&1").c_str());
   }
-  std::string dir_;
+  ::mdefleet::testing::TempDir dir_;
 };
 
 TEST_F(SamplesTest, OnboardingScriptIsValidAndLabelledStandIn) {
   const std::string content =
-      Read(kSamples + "/WindowsDefenderATPOnboardingScript.cmd");
+      FileContents(kSamples + "/WindowsDefenderATPOnboardingScript.cmd");
   EXPECT_TRUE(absl::StrContains(content, "STAND-IN"));
   auto v = ValidateArtifact(v1::ARTIFACT_KIND_ONBOARDING_SCRIPT,
                             "WindowsDefenderATPOnboardingScript.cmd", content,
@@ -60,11 +49,11 @@ TEST_F(SamplesTest, OnboardingScriptIsValidAndLabelledStandIn) {
 
 TEST_F(SamplesTest, OffboardingScriptFromTheMakerScriptIsValidUntilItsDate) {
   ASSERT_EQ(Sh(absl::StrCat(kSamples, "/make-offboarding-script.sh 2026-02-14 ",
-                            dir_)),
+                            dir_.path())),
             0);
   const std::string name =
       "WindowsDefenderATPOffboardingScript_valid_until_2026-02-14.cmd";
-  const std::string content = Read(dir_ + "/" + name);
+  const std::string content = FileContents(dir_.Join(name));
   ASSERT_FALSE(content.empty());
   EXPECT_TRUE(absl::StrContains(content, "STAND-IN"));
   auto v = ValidateArtifact(v1::ARTIFACT_KIND_OFFBOARDING_SCRIPT, name, content,
@@ -83,12 +72,12 @@ TEST_F(SamplesTest, OffboardingScriptFromTheMakerScriptIsValidUntilItsDate) {
                    .ok());
   // A malformed date is refused by the maker.
   EXPECT_NE(Sh(absl::StrCat(kSamples, "/make-offboarding-script.sh 2026-13-01 ",
-                            dir_)),
+                            dir_.path())),
             0);
 }
 
 TEST_F(SamplesTest, InstallScriptAndUrlListAreValid) {
-  const std::string ps1 = Read(kSamples + "/Install.ps1");
+  const std::string ps1 = FileContents(kSamples + "/Install.ps1");
   EXPECT_TRUE(absl::StrContains(ps1, "STAND-IN"));
   for (const char* sw :
        {"$OnboardingScript", "$OffboardingScript", "$RemoveMMA", "$Uninstall",
@@ -99,13 +88,13 @@ TEST_F(SamplesTest, InstallScriptAndUrlListAreValid) {
                                   "Install.ps1", ps1, kToday);
   EXPECT_TRUE(install.ok()) << install.status();
   auto urls = ValidateArtifact(v1::ARTIFACT_KIND_URL_LIST, "urls.txt",
-                               Read(kSamples + "/urls.txt"), kToday);
+                               FileContents(kSamples + "/urls.txt"), kToday);
   EXPECT_TRUE(urls.ok()) << urls.status();
 }
 
 TEST_F(SamplesTest, MsiMakerWritesAnOleCompoundFileHeader) {
-  ASSERT_EQ(Sh(absl::StrCat(kSamples, "/make-md4ws-msi.sh ", dir_)), 0);
-  const std::string msi = Read(dir_ + "/md4ws.msi");
+  ASSERT_EQ(Sh(absl::StrCat(kSamples, "/make-md4ws-msi.sh ", dir_.path())), 0);
+  const std::string msi = FileContents(dir_.Join("md4ws.msi"));
   ASSERT_GT(msi.size(), 64u * 1024u);
   EXPECT_EQ(msi.substr(0, 8),
             std::string("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8));

@@ -17,6 +17,7 @@
 #include "gtest/gtest.h"
 #include "mdefleet/v1/admin.pb.h"
 #include "tests/e2e/e2e_environment.h"
+#include "tests/e2e/e2e_helpers.h"
 #include "tests/server/defender/fake_defender_api.h"
 
 namespace mdefleet::testing {
@@ -78,15 +79,10 @@ TEST(ApiOffboardE2eTest, OffboardsThroughErrorsAndWaitsOutRetryAfter) {
                   .ok());
   const std::string id = submitted.job().id();
 
-  v1::Job job;
-  const absl::Time deadline = absl::Now() + absl::Minutes(3);
-  while (absl::Now() < deadline) {
-    if (env.CtlJson({"jobs", "get", id}, &job).ok() &&
-        job.state() >= v1::JOB_STATE_SUCCEEDED) {
-      break;
-    }
-    absl::SleepFor(absl::Milliseconds(500));
-  }
+  const v1::Job job = WaitForJob(
+      env, id,
+      [](const v1::Job& j) { return j.state() >= v1::JOB_STATE_SUCCEEDED; },
+      absl::Minutes(3));
   EXPECT_EQ(job.state(), v1::JOB_STATE_SUCCEEDED) << job.state_reason();
   EXPECT_EQ(job.counts().succeeded(), static_cast<uint32_t>(kDevices));
 

@@ -29,6 +29,7 @@
 #include "tests/e2e/e2e_environment.h"
 #include "tests/e2e/e2e_helpers.h"
 #include "tests/server/defender/fake_defender_api.h"
+#include "tests/testing/file_contents.h"
 
 namespace mdefleet::testing {
 namespace {
@@ -38,12 +39,6 @@ using ::testing::IsEmpty;
 constexpr char kOnboardingCanary[] = "CANARY-ONBOARDING-4f1d8e2a77";
 constexpr char kOffboardingCanary[] = "CANARY-OFFBOARDING-9c3b7a5106";
 constexpr char kClientSecretCanary[] = "CANARY-CLIENT-SECRET-2e6f0d94b8";
-
-std::string ReadAll(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)),
-                     std::istreambuf_iterator<char>());
-}
 
 // "token: VALUE" from `tokens create` / `enroll-secrets create`.
 std::string ShownValue(const std::string& out, absl::string_view what) {
@@ -191,7 +186,7 @@ TEST(CanaryE2eTest, NoSecretAppearsOutsideWhereItIsKept) {
   // Scripts carrying the canaries where tenant data would be.
   ASSERT_TRUE(env.UploadOnboardingArtifacts().ok());
   std::string onboarding =
-      ReadAll(std::string(MDEFLEET_SOURCE_DIR) +
+      FileContents(std::string(MDEFLEET_SOURCE_DIR) +
               "/deploy/samples/WindowsDefenderATPOnboardingScript.cmd");
   onboarding +=
       absl::StrCat("\r\nREM OnboardingInfo ", kOnboardingCanary, "\r\n");
@@ -207,7 +202,7 @@ TEST(CanaryE2eTest, NoSecretAppearsOutsideWhereItIsKept) {
       kept + "/" +
       std::filesystem::path(offboarding_source).filename().string();
   std::ofstream(offboarding_path, std::ios::binary)
-      << ReadAll(offboarding_source)
+      << FileContents(offboarding_source)
       << absl::StrCat("\r\nREM OffboardingInfo ", kOffboardingCanary, "\r\n");
   std::filesystem::remove(offboarding_source);
   auto offboarding_ref = env.Upload(offboarding_path, "offboarding_script");
@@ -336,7 +331,7 @@ TEST(CanaryE2eTest, NoSecretAppearsOutsideWhereItIsKept) {
       allowed = {"admin token", "enrollment secret"};  // what init prints
     }
     ++files;
-    scan.Search(absl::StrCat("file ", path), ReadAll(entry.path()), allowed);
+    scan.Search(absl::StrCat("file ", path), FileContents(entry.path()), allowed);
   }
   EXPECT_GE(files, 10);
 

@@ -25,6 +25,7 @@
 #include "runner/executor/action_policy.h"
 #include "runner/host/sim/simulated_host.h"
 #include "tests/e2e/e2e_environment.h"
+#include "tests/testing/eventually.h"
 
 namespace mdefleet::testing {
 namespace {
@@ -167,15 +168,18 @@ TEST(Chaos, RolloutSurvivesServerAndRunnerKills) {
   }
 
   // Every task ends.
-  const absl::Time deadline = absl::Now() + absl::Minutes(5);
   int64_t open = -1;
-  while (absl::Now() < deadline) {
-    open = db.Int(
-        "SELECT count(*) FROM tasks WHERE job_id = ?1 AND state IN (1, 2, 3)",
-        {job_id});
-    if (open == 0) break;
-    absl::SleepFor(absl::Milliseconds(500));
-  }
+  ASSERT_TRUE(Eventually(
+      [&] {
+        open = db.Int(
+            "SELECT count(*) FROM tasks WHERE job_id = ?1 AND "
+            "state IN (1, 2, 3)",
+            {job_id});
+        return open == 0;
+      },
+      absl::Minutes(5), absl::Milliseconds(500)))
+      << open << " tasks still open; server log:\n"
+      << env.server_log();
   ASSERT_EQ(open, 0) << "tasks still open; server log:\n" << env.server_log();
   // Let the last facts arrive, then stop everything cleanly.
   absl::SleepFor(absl::Seconds(1));

@@ -18,6 +18,7 @@
 #include "gtest/gtest.h"
 #include "tests/e2e/e2e_environment.h"
 #include "tests/e2e/e2e_helpers.h"
+#include "tests/testing/file_contents.h"
 
 namespace mdefleet::testing {
 namespace {
@@ -30,13 +31,6 @@ std::string WriteZip(const std::string& path,
   EXPECT_TRUE(zip.ok()) << zip.status();
   std::ofstream(path, std::ios::binary) << *zip;
   return path;
-}
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 // "token: VALUE" of `mdefleetctl tokens create NAME --role ROLE`.
@@ -141,7 +135,7 @@ TEST(DiagnosticsEndToEnd, AnalyzerBundlesComeBackWithTheirFindings) {
                "--step", "upload_diagnostics_bundle", "--out", out});
   ASSERT_EQ(logs.exit_code, 0) << logs.err;
   EXPECT_THAT(logs.out, HasSubstr("MDEClientAnalyzerResult.zip"));
-  const std::string bundle = ReadAll(out + "/MDEClientAnalyzerResult.zip");
+  const std::string bundle = FileContents(out + "/MDEClientAnalyzerResult.zip");
   auto xml =
       zip::ReadEntry(bundle, "SystemInfoLogs/MDEClientAnalyzer.xml", 1 << 20);
   ASSERT_TRUE(xml.ok()) << xml.status();

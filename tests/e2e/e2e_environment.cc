@@ -17,6 +17,7 @@
 #include "absl/strings/strip.h"
 #include "common/status_macros.h"
 #include "mdefleet/v1/admin.pb.h"
+#include "tests/testing/eventually.h"
 
 namespace mdefleet::testing {
 namespace {
@@ -243,15 +244,15 @@ absl::Status E2eEnvironment::RestartRunner(int index) {
 }
 
 absl::Status E2eEnvironment::WaitForDevices(int count, absl::Duration timeout) {
-  absl::Time deadline = absl::Now() + timeout;
   v1::ListDevicesResponse devices;
-  while (absl::Now() < deadline) {
-    devices.Clear();
-    if (CtlJson({"devices", "list"}, &devices).ok() &&
-        devices.devices_size() >= count) {
-      return absl::OkStatus();
-    }
-    absl::SleepFor(absl::Milliseconds(100));
+  if (Eventually(
+          [&] {
+            devices.Clear();
+            return CtlJson({"devices", "list"}, &devices).ok() &&
+                   devices.devices_size() >= count;
+          },
+          timeout, absl::Milliseconds(100))) {
+    return absl::OkStatus();
   }
   return absl::DeadlineExceededError(
       absl::StrCat("only ", devices.devices_size(), " of ", count,

@@ -1,7 +1,9 @@
-// Small lookups over the CLI's JSON answers shared by the end-to-end tests.
+// Small lookups over the CLI's JSON answers shared by the end-to-end tests,
+// and the waits for a job to get somewhere.
 #ifndef MDEFLEET_TESTS_E2E_E2E_HELPERS_H_
 #define MDEFLEET_TESTS_E2E_E2E_HELPERS_H_
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -12,6 +14,7 @@
 #include "gtest/gtest.h"
 #include "mdefleet/v1/admin.pb.h"
 #include "tests/e2e/e2e_environment.h"
+#include "tests/testing/eventually.h"
 
 namespace mdefleet::testing {
 
@@ -57,27 +60,41 @@ inline const v1::Task* TaskForHostPrefix(const v1::ListTasksResponse& response,
   return found;
 }
 
-// Waits for job `id` to end (succeeded, failed or cancelled) and returns it;
-// at the deadline, a test failure (with the server log) and the job as it
-// was.
+// How often the end-to-end waits ask: each question starts mdefleetctl.
+inline constexpr absl::Duration kPollEvery = absl::Milliseconds(200);
+
+// The job as `jobs get` shows it once `done` holds; at the deadline, a test
+// failure (with the server log) and the job as last read.
+inline v1::Job WaitForJob(E2eEnvironment& env, const std::string& id,
+                          const std::function<bool(const v1::Job&)>& done,
+                          absl::Duration timeout = absl::Seconds(90)) {
+  v1::Job job;
+  const bool reached = Eventually(
+      [&] {
+        job.Clear();
+        return env.CtlJson({"jobs", "get", id}, &job).ok() && done(job);
+      },
+      timeout, kPollEvery);
+  if (!reached) {
+    ADD_FAILURE() << "job " << id
+                  << " did not get there in time: " << job.ShortDebugString()
+                  << "\n"
+                  << env.server_log();
+  }
+  return job;
+}
+
+inline bool JobEnded(const v1::Job& job) {
+  return job.state() == v1::JOB_STATE_SUCCEEDED ||
+         job.state() == v1::JOB_STATE_FAILED ||
+         job.state() == v1::JOB_STATE_CANCELLED;
+}
+
+// Waits for job `id` to end (succeeded, failed or cancelled) and returns it,
+// as WaitForJob does.
 inline v1::Job WaitForJobEnd(E2eEnvironment& env, const std::string& id,
                              absl::Duration timeout = absl::Seconds(120)) {
-  const absl::Time deadline = absl::Now() + timeout;
-  v1::Job job;
-  while (absl::Now() < deadline) {
-    job.Clear();
-    if (env.CtlJson({"jobs", "get", id}, &job).ok() &&
-        (job.state() == v1::JOB_STATE_SUCCEEDED ||
-         job.state() == v1::JOB_STATE_FAILED ||
-         job.state() == v1::JOB_STATE_CANCELLED)) {
-      return job;
-    }
-    absl::SleepFor(absl::Milliseconds(200));
-  }
-  ADD_FAILURE() << "job " << id << " did not end: " << job.ShortDebugString()
-                << "\n"
-                << env.server_log();
-  return job;
+  return WaitForJob(env, id, JobEnded, timeout);
 }
 
 }  // namespace mdefleet::testing

@@ -21,6 +21,7 @@
 #include "mdefleet/v1/http_api.pb.h"
 #include "tests/e2e/e2e_environment.h"
 #include "tests/server/metrics/exposition_parser.h"
+#include "tests/testing/eventually.h"
 
 namespace mdefleet::testing {
 namespace {
@@ -119,12 +120,12 @@ void ReadTheRolloutOverHttp(Transport transport) {
 
   // The dashboard follows the job until it ends.
   v1::Job job;
-  const absl::Time deadline = absl::Now() + absl::Seconds(120);
-  while (absl::Now() < deadline) {
-    job = dashboard.Read<v1::Job>("/api/v1/jobs/" + id);
-    if (Final(job) || ::testing::Test::HasFailure()) break;
-    absl::SleepFor(absl::Milliseconds(300));
-  }
+  static_cast<void>(Eventually(  // Final(job) is checked below
+      [&] {
+        job = dashboard.Read<v1::Job>("/api/v1/jobs/" + id);
+        return Final(job) || ::testing::Test::HasFailure();
+      },
+      absl::Seconds(120), absl::Milliseconds(300)));
   ASSERT_TRUE(Final(job)) << job.ShortDebugString() << "\n" << env.server_log();
   EXPECT_EQ(job.id(), id);
   EXPECT_EQ(job.counts().total(), submitted.job().counts().total());

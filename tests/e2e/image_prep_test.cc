@@ -37,14 +37,15 @@ std::map<std::string, v1::Device> DevicesByHost(E2eEnvironment& env) {
 v1::ListTasksResponse WaitForTasks(
     E2eEnvironment& env, const std::string& job,
     const std::function<bool(const v1::ListTasksResponse&)>& done) {
-  const absl::Time deadline = absl::Now() + absl::Seconds(90);
   v1::ListTasksResponse tasks;
-  while (absl::Now() < deadline) {
-    tasks.Clear();
-    if (env.CtlJson({"jobs", "tasks", job}, &tasks).ok() && done(tasks)) {
-      return tasks;
-    }
-    absl::SleepFor(absl::Milliseconds(100));
+  if (Eventually(
+          [&] {
+            tasks.Clear();
+            return env.CtlJson({"jobs", "tasks", job}, &tasks).ok() &&
+                   done(tasks);
+          },
+          absl::Seconds(90), absl::Milliseconds(100))) {
+    return tasks;
   }
   ADD_FAILURE() << "job " << job
                 << " did not get there: " << tasks.ShortDebugString() << "\n"

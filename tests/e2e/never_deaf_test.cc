@@ -71,15 +71,6 @@ absl::StatusOr<int> HealthStatus(const std::string& address) {
   return static_cast<int>(bytes[1]);
 }
 
-bool WaitFor(absl::Duration timeout, const std::function<bool()>& done) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    if (done()) return true;
-    absl::SleepFor(absl::Milliseconds(200));
-  }
-  return done();
-}
-
 // Below the hard limit: the connection budget does the work. 300 devices,
 // room for 100: the rest are refused with a retry delay, the server stays up
 // and answers, and takes new connections again after the fleet goes.
@@ -99,26 +90,34 @@ TEST(NeverDeaf, RefusesAtTheConnectionLimitAndServesAgainAfter) {
 
   auto fleet = env.StartFleet(300, 0, {"--sim-delay-ms", "0"});
   ASSERT_TRUE(fleet.ok()) << fleet.status();
-  EXPECT_TRUE(WaitFor(absl::Seconds(60), [&] {
-    return absl::StrContains(env.server_log(), "connection limit reached");
-  })) << env.server_log();
+  EXPECT_TRUE(Eventually(
+      [&] {
+        return absl::StrContains(env.server_log(), "connection limit reached");
+      },
+      absl::Seconds(60), kPollEvery))
+      << env.server_log();
   // Saturated, and answering: NOT_SERVING is an answer.
   auto saturated = HealthStatus(env.server_address());
   ASSERT_TRUE(saturated.ok()) << saturated.status();
   EXPECT_FALSE(env.ServerExit().has_value()) << env.server_log();
   // The refused runners were told when to come back, and dropped their
   // connection meanwhile.
-  EXPECT_TRUE(WaitFor(absl::Seconds(30), [&] {
-    return absl::StrContains(
-        ReadWholeFile(absl::StrCat(env.dir(), "/runner", *fleet, "-0.err")),
-        "server at its connection limit");
-  }));
+  EXPECT_TRUE(Eventually(
+      [&] {
+        return absl::StrContains(
+            ReadWholeFile(absl::StrCat(env.dir(), "/runner", *fleet, "-0.err")),
+            "server at its connection limit");
+      },
+      absl::Seconds(30), kPollEvery));
 
   env.KillRunner(*fleet);
-  EXPECT_TRUE(WaitFor(absl::Seconds(30), [&] {
-    auto health = HealthStatus(env.server_address());
-    return health.ok() && *health == 1;
-  })) << env.server_log();
+  EXPECT_TRUE(Eventually(
+      [&] {
+        auto health = HealthStatus(env.server_address());
+        return health.ok() && *health == 1;
+      },
+      absl::Seconds(30), kPollEvery))
+      << env.server_log();
   EXPECT_THAT(env.server_log(), HasSubstr("below the connection limit again"));
   v1::ListDevicesResponse devices;
   ASSERT_TRUE(env.CtlJson({"devices", "list"}, &devices).ok());
@@ -135,10 +134,13 @@ TEST(NeverDeaf, NeverUpAndDeafAtTheHardLimit) {
   auto fleet = env.StartFleet(300, 0, {"--sim-delay-ms", "0"});
   ASSERT_TRUE(fleet.ok()) << fleet.status();
   std::optional<ProcessOutput> exited;
-  WaitFor(absl::Seconds(20), [&] {
-    exited = env.ServerExit();
-    return exited.has_value();
-  });
+  // Up or gone after 20 s: both are outcomes, each checked below.
+  static_cast<void>(Eventually(
+      [&] {
+        exited = env.ServerExit();
+        return exited.has_value();
+      },
+      absl::Seconds(20), kPollEvery));
   std::fprintf(stderr, "[never-deaf] 300 runners at 96 descriptors: %s\n",
                exited.has_value() ? "the server exited (listener died)"
                                   : "the server is up");
@@ -150,10 +152,13 @@ TEST(NeverDeaf, NeverUpAndDeafAtTheHardLimit) {
   }
   env.KillRunner(*fleet);
   // Alive: then it must answer a new connection.
-  EXPECT_TRUE(WaitFor(absl::Seconds(30), [&] {
-    if (env.ServerExit().has_value()) return true;
-    return HealthStatus(env.server_address()).ok();
-  })) << env.server_log();
+  EXPECT_TRUE(Eventually(
+      [&] {
+        if (env.ServerExit().has_value()) return true;
+        return HealthStatus(env.server_address()).ok();
+      },
+      absl::Seconds(30), kPollEvery))
+      << env.server_log();
   if (std::optional<ProcessOutput> late = env.ServerExit()) {
     EXPECT_NE(late->exit_code, 0);
     EXPECT_THAT(env.server_log(),

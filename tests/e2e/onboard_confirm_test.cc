@@ -63,14 +63,15 @@ class OnboardConfirmE2eTest : public ::testing::Test {
 
   // Waits until the confirm step's message contains `text`; returns the task.
   v1::Task WaitForConfirmMessage(const std::string& text) {
-    const absl::Time deadline = absl::Now() + absl::Seconds(120);
     v1::Task task;
-    while (absl::Now() < deadline) {
-      task = OnlyTask();
-      const v1::StepResult* step = FindStep(task, "confirm_in_defender");
-      if (step != nullptr && absl::StrContains(step->message(), text)) break;
-      absl::SleepFor(absl::Milliseconds(300));
-    }
+    // The caller checks the message: a timeout shows as that failure.
+    static_cast<void>(Eventually(
+        [&] {
+          task = OnlyTask();
+          const v1::StepResult* step = FindStep(task, "confirm_in_defender");
+          return step != nullptr && absl::StrContains(step->message(), text);
+        },
+        absl::Seconds(120), kPollEvery));
     return task;
   }
 

@@ -19,23 +19,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-v1::Job WaitForState(E2eEnvironment& env, const std::string& id,
-                     v1::JobState state) {
-  const absl::Time deadline = absl::Now() + absl::Seconds(90);
-  v1::Job job;
-  while (absl::Now() < deadline) {
-    job.Clear();
-    if (env.CtlJson({"jobs", "get", id}, &job).ok() && job.state() == state) {
-      return job;
-    }
-    absl::SleepFor(absl::Milliseconds(200));
-  }
-  ADD_FAILURE() << "job " << id << " is not " << v1::JobState_Name(state)
-                << ": " << job.ShortDebugString() << "\n"
-                << env.server_log();
-  return job;
-}
-
 v1::Device OnlyDevice(E2eEnvironment& env) {
   v1::ListDevicesResponse devices;
   EXPECT_TRUE(env.CtlJson({"devices", "list"}, &devices).ok());
@@ -62,7 +45,9 @@ TEST(EndToEndReboot, PendingRebootIsRestartedAndOnboardedWithoutAnOperator) {
                           &submitted)
                   .ok());
   const std::string id = submitted.job().id();
-  v1::Job job = WaitForState(env, id, v1::JOB_STATE_SUCCEEDED);
+  v1::Job job = WaitForJob(env, id, [](const v1::Job& j) {
+    return j.state() == v1::JOB_STATE_SUCCEEDED;
+  });
   EXPECT_EQ(job.counts().succeeded(), 1u);
 
   v1::ListTasksResponse tasks;

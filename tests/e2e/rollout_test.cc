@@ -20,24 +20,6 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-// The job as `jobs get` shows it once `done` holds (or the last one read).
-v1::Job WaitForJob(E2eEnvironment& env, const std::string& id,
-                   const std::function<bool(const v1::Job&)>& done,
-                   absl::Duration timeout = absl::Seconds(90)) {
-  const absl::Time deadline = absl::Now() + timeout;
-  v1::Job job;
-  while (absl::Now() < deadline) {
-    job.Clear();
-    if (env.CtlJson({"jobs", "get", id}, &job).ok() && done(job)) return job;
-    absl::SleepFor(absl::Milliseconds(200));
-  }
-  ADD_FAILURE() << "job " << id
-                << " did not get there in time: " << job.ShortDebugString()
-                << "\n"
-                << env.server_log();
-  return job;
-}
-
 // "action actor outcome" of each entry, as listed (newest first).
 std::vector<std::string> Summaries(const v1::ListAuditLogResponse& log) {
   std::vector<std::string> rows;
@@ -135,8 +117,9 @@ TEST(EndToEndRollout,
   ProcessOutput refused = env.Ctl(
       {"audit", "list", "--job", id, "--outcome", "refused", "--since", "1h"});
   ASSERT_EQ(refused.exit_code, 0) << refused.err;
-  EXPECT_THAT(refused.out,
-              StartsWith("TIME                  ACTOR  ROLE   ACTION      TARGET"));
+  EXPECT_THAT(
+      refused.out,
+      StartsWith("TIME                  ACTOR  ROLE   ACTION      TARGET"));
   EXPECT_THAT(refused.out, HasSubstr("  admin  resume_job  " + id +
                                      "  refused  job_id: job " + id +
                                      " already ended (cancelled)"));
@@ -216,11 +199,11 @@ TEST(EndToEndRollout, HeartbeatsKeepASlowInstallsLeaseAlive) {
   auto onboarding = env.UploadOnboardingArtifacts();
   ASSERT_TRUE(onboarding.ok()) << onboarding.status();
   v1::SubmitJobResponse submitted;
-  ASSERT_TRUE(env.CtlJson({"jobs", "submit", "onboard", "--target", "all",
-                           "--onboarding-script", *onboarding, "--retries",
-                           "2"},
-                          &submitted)
-                  .ok());
+  ASSERT_TRUE(
+      env.CtlJson({"jobs", "submit", "onboard", "--target", "all",
+                   "--onboarding-script", *onboarding, "--retries", "2"},
+                  &submitted)
+          .ok());
   const std::string id = submitted.job().id();
   v1::Job job = WaitForJob(env, id, [](const v1::Job& j) {
     return j.state() == v1::JOB_STATE_SUCCEEDED ||

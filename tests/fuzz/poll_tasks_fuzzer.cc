@@ -31,7 +31,7 @@
 #include "tests/fuzz/fuzz_check.h"
 #include "tests/fuzz/fuzz_inputs.pb.h"
 #include "tests/fuzz/fuzz_proto.h"
-#include "tests/runner/fake_clock.h"
+#include "tests/testing/fake_clock.h"
 
 namespace mdefleet {
 namespace {
@@ -140,7 +140,7 @@ int FuzzPollTasks(const uint8_t* data, size_t size) {
   if (!fuzz::ParseQuietly(data, size, &input)) return -1;
   if (!WithinBounds(input)) return -1;
 
-  runner::testing::FakeClock clock(
+  testing::FakeClock clock(
       absl::FromUnixSeconds(1742040000));  // 2025-03-15 12:00Z
   runner::sim::SimulatedHostOptions options;
   absl::StatusOr<runner::sim::SimProfile> profile =

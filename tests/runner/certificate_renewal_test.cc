@@ -18,7 +18,7 @@
 namespace mdefleet::runner {
 namespace {
 
-using testing::FakeClock;
+using ::mdefleet::testing::FakeClock;
 using ::testing::HasSubstr;
 
 const absl::Time kStart = absl::FromUnixSeconds(1700000000);

@@ -14,10 +14,10 @@
 namespace mdefleet::runner {
 namespace {
 
+using ::mdefleet::testing::TempDir;
 using testing::FakeFetcher;
 using ::testing::HasSubstr;
 using testing::MakeSim;
-using testing::TempDir;
 
 using testing::kWork;
 

@@ -12,8 +12,8 @@
 namespace mdefleet::runner {
 namespace {
 
+using ::mdefleet::testing::TempDir;
 using testing::MakeSim;
-using testing::TempDir;
 
 v1::DeviceFacts Facts(const std::string& spec, const TempDir& dir) {
   auto host = MakeSim(spec, dir.path());

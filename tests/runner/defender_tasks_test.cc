@@ -19,11 +19,11 @@
 namespace mdefleet::runner {
 namespace {
 
+using ::mdefleet::testing::TempDir;
 using testing::FakeFetcher;
 using ::testing::HasSubstr;
 using testing::MakeSim;
 using testing::RecordingReporter;
-using testing::TempDir;
 
 class DefenderTasksTest : public ::testing::Test {
  protected:

@@ -14,9 +14,9 @@
 namespace mdefleet::runner {
 namespace {
 
+using ::mdefleet::testing::TempDir;
 using ::testing::HasSubstr;
 using testing::MakeSim;
-using testing::TempDir;
 
 using testing::kWork;
 

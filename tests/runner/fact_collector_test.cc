@@ -7,8 +7,8 @@
 namespace mdefleet::runner {
 namespace {
 
+using ::mdefleet::testing::TempDir;
 using testing::MakeSim;
-using testing::TempDir;
 
 v1::DeviceFacts Collect(const std::string& spec, const std::string& root) {
   auto host = MakeSim(spec, root, "SIM-FACTS-0001");

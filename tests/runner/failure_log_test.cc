@@ -11,9 +11,9 @@
 namespace mdefleet::runner {
 namespace {
 
+using ::mdefleet::testing::TempDir;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using testing::TempDir;
 
 using testing::kWork;
 

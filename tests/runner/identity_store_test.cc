@@ -10,8 +10,8 @@
 namespace mdefleet::runner {
 namespace {
 
+using ::mdefleet::testing::TempDir;
 using testing::MakeSim;
-using testing::TempDir;
 
 TEST(IdentityStore, TokenIsStoredProtectedAndLoadsBack) {
   TempDir dir;

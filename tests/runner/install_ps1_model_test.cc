@@ -13,11 +13,11 @@
 namespace mdefleet::runner {
 namespace {
 
+using ::mdefleet::testing::TempDir;
 using ::testing::HasSubstr;
 using testing::kCmd;
 using testing::kPowerShell;
 using testing::MakeSim;
-using testing::TempDir;
 
 constexpr char kDir[] = "C:\\ProgramData\\mdefleet\\work\\t1";
 constexpr char kWs[] = "11111111-2222-3333-4444-555555555555";

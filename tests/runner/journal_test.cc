@@ -7,8 +7,8 @@
 namespace mdefleet::runner {
 namespace {
 
+using ::mdefleet::testing::TempDir;
 using testing::MakeSim;
-using testing::TempDir;
 
 TEST(TaskJournal, PersistsTheRebootRecord) {
   TempDir dir;

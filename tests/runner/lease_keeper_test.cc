@@ -2,7 +2,6 @@
 // heartbeat refused with "lease lost" makes the task stop after the step.
 #include "runner/client/lease_keeper.h"
 
-#include "absl/time/clock.h"
 #include "common/plan/plan.h"
 #include "gtest/gtest.h"
 #include "runner/facts/fact_collector.h"
@@ -13,14 +12,22 @@ namespace mdefleet::runner {
 namespace {
 
 using ::mdefleet::testing::Eventually;
+using ::mdefleet::testing::TempDir;
 using testing::FakeFetcher;
 using testing::MakeSim;
 using testing::RecordingReporter;
-using testing::TempDir;
 
-// How long a stopped keeper is watched for a heartbeat it should not send:
-// several of its intervals.
-constexpr absl::Duration kQuietWindow = absl::Milliseconds(60);
+// Returns after a running keeper with `interval` sent three heartbeats:
+// the chances a stopped keeper with the same interval had to send one it
+// should not. A fixed sleep could end before a loaded machine ran the
+// stopped keeper's thread at all, and pass whatever that thread did.
+void WaitThreeIntervals(absl::Duration interval) {
+  RecordingReporter reporter;
+  v1::LeasedTask task;
+  task.set_task_id("t-metronome");
+  LeaseKeeper metronome(reporter, task, 0, interval);
+  ASSERT_TRUE(Eventually([&] { return metronome.acknowledged() >= 3; }));
+}
 
 TEST(HeartbeatInterval, IsAQuarterOfTheLeaseWithAFloor) {
   EXPECT_EQ(HeartbeatInterval(absl::Minutes(10)), absl::Seconds(150));
@@ -44,7 +51,7 @@ TEST(LeaseKeeper, SendsHeartbeatsForTheStepUntilDestroyed) {
   }
   EXPECT_GE(acknowledged, 3);
   const int after = reporter.HeartbeatCount();
-  absl::SleepFor(kQuietWindow);  // nothing to wait for: none may come
+  WaitThreeIntervals(absl::Milliseconds(20));
   EXPECT_EQ(reporter.HeartbeatCount(), after) << "stopped with the step";
   absl::MutexLock lock(&reporter.heartbeat_mu);
   const v1::HeartbeatRequest& first = reporter.heartbeats.front();
@@ -71,7 +78,7 @@ TEST(LeaseKeeper, StopsAtALostLeaseAndKeepsGoingThroughTransientErrors) {
     EXPECT_TRUE(Eventually([&] { return !keeper.lease_lost().empty(); }));
     EXPECT_EQ(keeper.lease_lost(), "lease lost: task t-1 lease expired");
     const int at_loss = reporter.HeartbeatCount();
-    absl::SleepFor(kQuietWindow);  // nothing to wait for: none may come
+    WaitThreeIntervals(absl::Milliseconds(10));
     EXPECT_EQ(reporter.HeartbeatCount(), at_loss) << "nothing more to keep";
   }
 }

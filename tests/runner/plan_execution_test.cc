@@ -19,12 +19,12 @@
 namespace mdefleet::runner {
 namespace {
 
+using ::mdefleet::testing::TempDir;
 using ::testing::ElementsAre;
 using testing::FakeFetcher;
 using ::testing::HasSubstr;
 using testing::MakeSim;
 using testing::RecordingReporter;
-using testing::TempDir;
 
 constexpr char kWs[] = "11111111-2222-3333-4444-555555555555";
 

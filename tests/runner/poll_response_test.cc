@@ -17,12 +17,12 @@
 namespace mdefleet::runner {
 namespace {
 
+using ::mdefleet::testing::TempDir;
 using ::testing::ElementsAre;
 using testing::FakeFetcher;
 using ::testing::HasSubstr;
 using testing::MakeSim;
 using testing::RecordingReporter;
-using testing::TempDir;
 
 // A task whose one step is recorded as skipped, or restarts the machine.
 v1::LeasedTask Task(const std::string& id, bool reboot) {

@@ -13,9 +13,9 @@
 namespace mdefleet::runner {
 namespace {
 
+using ::mdefleet::testing::TempDir;
 using testing::MakeSim;
 using testing::Req;
-using testing::TempDir;
 
 TEST(ProxyFacts, EmptyOnAFreshServer) {
   TempDir dir;

@@ -13,11 +13,11 @@
 namespace mdefleet::runner {
 namespace {
 
+using ::mdefleet::testing::TempDir;
 using testing::FakeFetcher;
 using ::testing::HasSubstr;
 using testing::MakeSim;
 using testing::Req;
-using testing::TempDir;
 
 using testing::kWork;
 constexpr char kNetsh[] = "C:\\Windows\\System32\\netsh.exe";

@@ -23,12 +23,12 @@
 namespace mdefleet::runner {
 namespace {
 
-using testing::FakeClock;
+using ::mdefleet::testing::FakeClock;
+using ::mdefleet::testing::TempDir;
 using testing::FakeFetcher;
 using ::testing::HasSubstr;
 using testing::RecordingReporter;
 using ::testing::StartsWith;
-using testing::TempDir;
 
 using testing::kRunInstallPs1;
 

@@ -14,10 +14,10 @@
 namespace mdefleet::runner {
 namespace {
 
+using ::mdefleet::testing::TempDir;
 using ::testing::HasSubstr;
 using testing::MakeSim;
 using testing::Req;
-using testing::TempDir;
 
 constexpr char kNetsh[] = "C:\\Windows\\System32\\netsh.exe";
 constexpr char kUrl[] = "https://winatp-gw-cus.microsoft.com/test";

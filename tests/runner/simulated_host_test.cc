@@ -6,15 +6,15 @@
 #include "common/mde_constants.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/runner/fake_clock.h"
 #include "tests/runner/test_support.h"
+#include "tests/testing/fake_clock.h"
 
 namespace mdefleet::runner {
 namespace {
 
+using ::mdefleet::testing::TempDir;
 using ::testing::HasSubstr;
 using testing::MakeSim;
-using testing::TempDir;
 
 TEST(SimulatedHost, RegistryIsCaseInsensitiveAndTellsAbsentApart) {
   TempDir dir;
@@ -177,7 +177,7 @@ TEST(SimulatedHost, MachineSurvivesARestart) {
 // runner restart too, and WaitServiceState waits for it.
 TEST(SimulatedHost, SenseTakesTimeToStart) {
   TempDir dir;
-  testing::FakeClock clock(absl::FromUnixSeconds(1700000000));
+  ::mdefleet::testing::FakeClock clock(absl::FromUnixSeconds(1700000000));
   {
     auto host = MakeSim("ws2019+onboarded+sensestart=30", dir.path(),
                         "SIM-TEST-0001", &clock);

@@ -13,11 +13,11 @@
 namespace mdefleet::runner {
 namespace {
 
+using ::mdefleet::testing::TempDir;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using testing::MakeSim;
 using testing::RecordingReporter;
-using testing::TempDir;
 
 class StaleJournals : public ::testing::Test {
  protected:
@@ -57,8 +57,8 @@ TEST_F(StaleJournals, RefusedBufferedResultIsAbandonedAndCleanedUp) {
   Buffered("t-live", 2);
   RecordingReporter reporter;
   reporter.fail = [](const v1::ReportStepRequest& r) {
-    return absl::FailedPreconditionError(
-        "lease lost: task " + r.task_id() + " lease expired");
+    return absl::FailedPreconditionError("lease lost: task " + r.task_id() +
+                                         " lease expired");
   };
   std::vector<std::string> lines =
       SettleStaleJournals(*host_, reporter, {{"t-live", 2}});

@@ -1,12 +1,8 @@
-// Shared helpers for the runner tests: temporary directories, simulated hosts
-// with no delays, sample artifacts, an in-memory ArtifactFetcher and a
-// recording StepReporter.
+// Shared helpers for the runner tests: simulated hosts with no delays, sample
+// artifacts, an in-memory ArtifactFetcher and a recording StepReporter.
 #ifndef MDEFLEET_TESTS_RUNNER_TEST_SUPPORT_H_
 #define MDEFLEET_TESTS_RUNNER_TEST_SUPPORT_H_
 
-#include <stdlib.h>
-
-#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -24,7 +20,8 @@
 #include "runner/executor/artifact_fetcher.h"
 #include "runner/facts/fact_collector.h"
 #include "runner/host/sim/simulated_host.h"
-#include "tests/runner/fake_clock.h"
+#include "tests/testing/fake_clock.h"
+#include "tests/testing/temp_dir.h"
 
 namespace mdefleet::runner::testing {
 
@@ -32,25 +29,6 @@ namespace mdefleet::runner::testing {
 inline constexpr char kWork[] = "C:\\ProgramData\\mdefleet\\work\\t1";
 // run_install_ps1's index in the 2016 onboard plan.
 inline constexpr uint32_t kRunInstallPs1 = 4;
-
-// A fresh directory under $TMPDIR, removed when destroyed.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "mdefleet-runner-test.XXXXXX")
-            .string();
-    path_ = mkdtemp(pattern.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // A simulated server for `spec` rooted in `root`, reading `clock` (the real
 // one when null), with no simulated delays unless `installer_delay` says how

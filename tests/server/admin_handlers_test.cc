@@ -327,11 +327,8 @@ TEST_F(AdminHandlersTest, WatchJobStreamsPerTokenAreCapped) {
     watchers.emplace_back(
         [&, i] { ended[i] = watch_once(env_.admin_bearer()); });
   }
-  const absl::Time deadline = absl::Now() + absl::Seconds(20);
-  while (env_.admin().open_watch_streams() < kPerToken &&
-         absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(5));
-  }
+  ASSERT_TRUE(Eventually(
+      [&] { return env_.admin().open_watch_streams() >= kPerToken; }));
   ASSERT_EQ(env_.admin().open_watch_streams(), kPerToken);
   absl::Status refused = watch_once(env_.admin_bearer());
   EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted);
@@ -348,10 +345,8 @@ TEST_F(AdminHandlersTest, WatchJobStreamsPerTokenAreCapped) {
   watchers.emplace_back([&] {
     ended[kPerToken] = watch_once(absl::StrCat("Bearer ", viewer->value()));
   });
-  while (env_.admin().open_watch_streams() < kPerToken + 1 &&
-         absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(5));
-  }
+  EXPECT_TRUE(Eventually(
+      [&] { return env_.admin().open_watch_streams() >= kPerToken + 1; }));
   EXPECT_EQ(env_.admin().open_watch_streams(), kPerToken + 1);
   // The clients go away: every place is given back.
   close = true;
@@ -362,9 +357,8 @@ TEST_F(AdminHandlersTest, WatchJobStreamsPerTokenAreCapped) {
   EXPECT_EQ(env_.admin().open_watch_streams(), 0);
   close = false;
   std::thread again([&] { ended[0] = watch_once(env_.admin_bearer()); });
-  while (env_.admin().open_watch_streams() < 1 && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(5));
-  }
+  EXPECT_TRUE(
+      Eventually([&] { return env_.admin().open_watch_streams() >= 1; }));
   EXPECT_EQ(env_.admin().open_watch_streams(), 1);
   close = true;
   again.join();

@@ -12,7 +12,6 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -33,15 +32,12 @@
 #include "mdefleet/v1/admin.grpc.pb.h"
 #include "mdefleet/v1/runner.grpc.pb.h"
 #include "server/auth/access_policy.h"
+#include "tests/testing/temp_dir.h"
+#include "tests/testing/file_contents.h"
 
 namespace {
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using ::mdefleet::testing::FileContents;
 
 std::string ValueOf(const std::string& text, const std::string& key) {
   size_t at = text.find(key);
@@ -138,31 +134,28 @@ class CredentialWalkTest : public ::testing::Test {
   }
 
   void SetUp() override {
-    char tmpl[] = "/tmp/mdefleet-walk.XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    db_ = dir_ + "/mdefleet.db";
+    db_ = dir_.Join("mdefleet.db");
     const std::string init = absl::StrCat(MDEFLEET_SERVER_BIN, " init --db ",
-                                          db_, " 2>", dir_, "/init.err");
+                                          db_, " 2>", dir_.Join("init.err"));
     FILE* pipe = popen(init.c_str(), "r");
     ASSERT_NE(pipe, nullptr);
     char line[512];
     std::string out;
     while (fgets(line, sizeof line, pipe) != nullptr) out += line;
-    ASSERT_EQ(pclose(pipe), 0) << ReadFile(dir_ + "/init.err");
+    ASSERT_EQ(pclose(pipe), 0) << FileContents(dir_.Join("init.err"));
     admin_token_ = ValueOf(out, "admin_token=");
     enrollment_secret_ = ValueOf(out, "enrollment_secret=");
     // Served as deployed: TLS with the certificate init made, pinned here.
-    const std::string ca_cert = ReadFile(ValueOf(out, "ca_certificate="));
+    const std::string ca_cert = FileContents(ValueOf(out, "ca_certificate="));
     ASSERT_FALSE(ca_cert.empty()) << out;
     ASSERT_FALSE(admin_token_.empty());
     ASSERT_FALSE(enrollment_secret_.empty());
 
-    const std::string port_file = dir_ + "/port";
+    const std::string port_file = dir_.Join("port");
     pid_ = fork();
     ASSERT_GE(pid_, 0);
     if (pid_ == 0) {
-      freopen((dir_ + "/server.log").c_str(), "w", stderr);
+      freopen(dir_.Join("server.log").c_str(), "w", stderr);
       freopen("/dev/null", "w", stdout);
       std::vector<std::string> args = {
           MDEFLEET_SERVER_BIN, "serve",       "--db",        db_,
@@ -177,10 +170,10 @@ class CredentialWalkTest : public ::testing::Test {
     }
     std::string port;
     for (int i = 0; i < 200 && port.empty(); ++i) {
-      port = std::string(absl::StripAsciiWhitespace(ReadFile(port_file)));
+      port = std::string(absl::StripAsciiWhitespace(FileContents(port_file)));
       if (port.empty()) absl::SleepFor(absl::Milliseconds(50));
     }
-    ASSERT_FALSE(port.empty()) << ReadFile(dir_ + "/server.log");
+    ASSERT_FALSE(port.empty()) << FileContents(dir_.Join("server.log"));
     grpc::ChannelArguments args;
     args.SetMaxSendMessageSize(64 << 20);
     grpc::SslCredentialsOptions tls;
@@ -217,8 +210,8 @@ class CredentialWalkTest : public ::testing::Test {
     enroll.mutable_facts()->set_os_version("10.0.17763.1");
     // (A CSR names something even for the refused enrollment without a
     // host name.)
-    auto key = mdefleet::tls::CreateKeyAndCsr(hostname.empty() ? "no-name"
-                                                               : hostname);
+    auto key =
+        mdefleet::tls::CreateKeyAndCsr(hostname.empty() ? "no-name" : hostname);
     EXPECT_TRUE(key.ok()) << key.status();
     if (key.ok()) {
       enroll.set_csr_pem(key->csr_pem);
@@ -234,15 +227,14 @@ class CredentialWalkTest : public ::testing::Test {
       kill(pid_, SIGTERM);
       int status = 0;
       waitpid(pid_, &status, 0);
-      if (getenv("WALK_DEBUG")) std::cerr << ReadFile(dir_ + "/server.log");
+      if (getenv("WALK_DEBUG")) std::cerr << FileContents(dir_.Join("server.log"));
       EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
           << "server did not shut down cleanly";
     }
-    std::error_code ignored;
-    if (!dir_.empty()) std::filesystem::remove_all(dir_, ignored);
   }
 
-  std::string dir_, db_, admin_token_, enrollment_secret_, device_token_;
+  ::mdefleet::testing::TempDir dir_;
+  std::string db_, admin_token_, enrollment_secret_, device_token_;
   std::string last_key_pem_;
   pid_t pid_ = -1;
   std::shared_ptr<grpc::Channel> channel_;
@@ -310,7 +302,7 @@ TEST_F(CredentialWalkTest, EveryMethodRefusesMissingAndWrongCredentials) {
                             "", absl::StrCat("Bearer ", admin_token_));
   EXPECT_TRUE(ok.ok()) << ok.error_message();
 
-  const std::string log = ReadFile(dir_ + "/server.log");
+  const std::string log = FileContents(dir_.Join("server.log"));
   EXPECT_EQ(log.find(admin_token_), std::string::npos);
   EXPECT_EQ(log.find(enrollment_secret_), std::string::npos);
   EXPECT_EQ(log.find(device_token_), std::string::npos);
@@ -333,7 +325,7 @@ TEST_F(CredentialWalkTest, AnOversizedMessageIsRefusedAndChangesNothing) {
 // its rows "| `Method` | role | yes/no |".
 std::map<std::string, std::pair<std::string, bool>> DocumentedRoles() {
   std::map<std::string, std::pair<std::string, bool>> out;
-  std::istringstream doc(ReadFile(MDEFLEET_SECURITY_DOC));
+  std::istringstream doc(FileContents(MDEFLEET_SECURITY_DOC));
   std::string line;
   while (std::getline(doc, line)) {
     if (line.rfind("| `", 0) != 0) continue;
@@ -504,7 +496,7 @@ TEST_F(RoleWalkTest, TheBootstrapAdminTokenRotates) {
   EXPECT_TRUE(RawCall(channel_, "/mdefleet.v1.AdminService/ListTokens", "",
                       absl::StrCat("Bearer ", rotated.value()))
                   .ok());
-  EXPECT_EQ(ReadFile(dir_ + "/server.log").find(rotated.value()),
+  EXPECT_EQ(FileContents(dir_.Join("server.log")).find(rotated.value()),
             std::string::npos);
 }
 
@@ -641,7 +633,7 @@ TEST_F(PeerLimitTest, AnAddressOverItsFailedAuthenticationsIsRefused) {
   mdefleet::v1::PollTasksResponse polled;
   EXPECT_TRUE(runner->PollTasks(&context, poll, &polled).ok());
   EXPECT_TRUE(Enroll("LIMIT-02").ok());
-  const std::string log = ReadFile(dir_ + "/server.log");
+  const std::string log = FileContents(dir_.Join("server.log"));
   EXPECT_THAT(log, ::testing::HasSubstr(
                        "127.0.0.1: 5 failed authentications within a minute"));
   EXPECT_THAT(log, ::testing::Not(::testing::HasSubstr("guess")));

@@ -31,7 +31,8 @@ class LongPollTest : public ::testing::Test {
     return future;
   }
   void WaitUntilWaiting(size_t n) {
-    Eventually([&] { return poller_.waiting() >= n; });
+    ASSERT_TRUE(Eventually([&] { return poller_.waiting() >= n; }))
+        << poller_.waiting() << " of " << n << " polls waiting";
     ASSERT_EQ(poller_.waiting(), n);
   }
   // `waiting` polls and waits (no slot) until `holder` runs `task` to its
@@ -156,7 +157,7 @@ TEST_F(LongPollTest, AWakeCapWakesNoMoreThanItsNumber) {
   std::future<Result> fb = StartPoll(b);
   WaitUntilWaiting(2);
   Submit(0);  // wakes every waiting device without a cap
-  Eventually([&] { return poller_.waiting() <= 1; });
+  EXPECT_TRUE(Eventually([&] { return poller_.waiting() <= 1; }));
   EXPECT_EQ(poller_.waiting(), 1u);
   // The one not woken still gets its task at its own next poll.
   env_.clock().Advance(absl::Seconds(31));

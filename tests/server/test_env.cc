@@ -1,7 +1,6 @@
 #include "tests/server/test_env.h"
 
 #include <cstdlib>
-#include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
@@ -16,19 +15,6 @@
 #include "server/store/time_util.h"
 
 namespace mdefleet::testing {
-
-TempDir::TempDir() {
-  const char* base = std::getenv("TEST_TMPDIR");
-  std::string tmpl = absl::StrCat(base != nullptr ? base : "/tmp",
-                                  "/mdefleet-server-test.XXXXXX");
-  if (mkdtemp(tmpl.data()) == nullptr) std::abort();
-  path_ = tmpl;
-}
-
-TempDir::~TempDir() {
-  std::error_code ignored;
-  std::filesystem::remove_all(path_, ignored);
-}
 
 absl::Time TestEpoch() {
   return absl::FromCivil(absl::CivilSecond(2024, 3, 1, 12, 0, 0),

@@ -3,15 +3,12 @@
 #ifndef MDEFLEET_TESTS_SERVER_TEST_ENV_H_
 #define MDEFLEET_TESTS_SERVER_TEST_ENV_H_
 
-#include <atomic>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "common/clock.h"
 #include "mdefleet/v1/admin.pb.h"
 #include "mdefleet/v1/runner.pb.h"
 #include "server/auth/authenticator.h"
@@ -20,36 +17,10 @@
 #include "server/service/lease_reaper.h"
 #include "server/service/runner_handlers.h"
 #include "server/store/store.h"
+#include "tests/testing/fake_clock.h"
+#include "tests/testing/temp_dir.h"
 
 namespace mdefleet::testing {
-
-class FakeClock : public Clock {
- public:
-  explicit FakeClock(absl::Time start) : now_(start) {}
-  absl::Time Now() const override {
-    std::lock_guard<std::mutex> lock(mu_);
-    return now_;
-  }
-  void Advance(absl::Duration d) {
-    std::lock_guard<std::mutex> lock(mu_);
-    now_ += d;
-  }
-
- private:
-  mutable std::mutex mu_;
-  absl::Time now_;
-};
-
-// A fresh directory under $TEST_TMPDIR or /tmp, removed on destruction.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 struct EnrolledDevice {
   std::string id;

@@ -11,14 +11,19 @@
 
 namespace mdefleet::testing {
 
-// True once `done()` holds (checked every millisecond), false when `timeout`
-// passed first.
-inline bool Eventually(const std::function<bool()>& done,
-                       absl::Duration timeout = absl::Seconds(30)) {
+// True once `done()` holds, false when `timeout` passed first (`done()` is
+// asked after the last pause too). Asked every `interval`: the default suits an
+// in-process check; one that starts a program or reads a log (the end-to-end
+// tests) wants a longer one. The result must be checked: a wait that timed out
+// is the failure the test is there to find.
+[[nodiscard]] inline bool Eventually(
+    const std::function<bool()>& done,
+    absl::Duration timeout = absl::Seconds(30),
+    absl::Duration interval = absl::Milliseconds(1)) {
   const absl::Time give_up = absl::Now() + timeout;
   while (!done()) {
     if (absl::Now() > give_up) return false;
-    absl::SleepFor(absl::Milliseconds(1));
+    absl::SleepFor(interval);
   }
   return true;
 }

@@ -41,6 +41,7 @@
 #include "runner/facts/fact_collector.h"
 #include "runner/host/sim/simulated_host.h"
 #include "tests/e2e/e2e_environment.h"
+#include "tests/testing/eventually.h"
 
 namespace mdefleet::testing {
 namespace {
@@ -112,17 +113,6 @@ grpc::Status Poll(v1::RunnerService::Stub& stub, const std::string& token,
       &response);
 }
 
-// Waits until `done` holds or `timeout` passes; true when it held.
-template <typename Predicate>
-bool WaitFor(Predicate done, absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    if (done()) return true;
-    absl::SleepFor(absl::Milliseconds(100));
-  }
-  return done();
-}
-
 int Occurrences(const std::string& text, const std::string& needle) {
   int n = 0;
   for (size_t at = text.find(needle); at != std::string::npos;
@@ -187,13 +177,13 @@ Victim StartVictim(std::vector<std::string> serve_args) {
       << victim.env->server_log();
   // The runner stores its certificate before its identity (identity_store.h).
   absl::StatusOr<RunnerSecrets> secrets;
-  WaitFor(
+  EXPECT_TRUE(Eventually(
       [&] {
         secrets = ReadRunnerState(*victim.env, 0);
         return secrets.ok();
       },
-      absl::Seconds(20));
-  EXPECT_TRUE(secrets.ok()) << secrets.status();
+      absl::Seconds(20), absl::Milliseconds(100)))
+      << secrets.status();
   if (secrets.ok()) victim.secrets = *std::move(secrets);
   return victim;
 }
@@ -294,12 +284,12 @@ TEST(CertificateAttackTest, TheOldCertificateIsRefusedAfterRenewal) {
 
   // The runner renews (when a third of its lifetime is left) and presents
   // the new certificate, which makes it the device's.
-  ASSERT_TRUE(WaitFor(
+  ASSERT_TRUE(Eventually(
       [&] {
         return absl::StrContains(env.server_log(),
                                  "presented its renewed client certificate");
       },
-      absl::Seconds(60)))
+      absl::Seconds(60), absl::Milliseconds(100)))
       << env.server_log() << RunnerLog(env, 0);
   EXPECT_THAT(env.server_log(),
               HasSubstr(absl::StrCat("the previous one (serial ",
@@ -330,13 +320,13 @@ TEST(CertificateAttackTest, RevocationRefusesTheCertificateAtOnce) {
   env.KillRunner(0);
   auto stub = RunnerStub(env, device.key_pem, device.certificate_pem);
   ASSERT_TRUE(Poll(*stub, device.token, nullptr).ok());
-  ASSERT_TRUE(
-      WaitFor([&] { return LongPollsHeld(env) == 0; }, absl::Seconds(20)));
+  ASSERT_TRUE(Eventually([&] { return LongPollsHeld(env) == 0; },
+                         absl::Seconds(20), absl::Milliseconds(100)));
   std::future<grpc::Status> waiting = std::async(std::launch::async, [&] {
     return Poll(*stub, device.token, nullptr, /*max_wait_seconds=*/50);
   });
-  ASSERT_TRUE(
-      WaitFor([&] { return LongPollsHeld(env) == 1; }, absl::Seconds(20)));
+  ASSERT_TRUE(Eventually([&] { return LongPollsHeld(env) == 1; },
+                         absl::Seconds(20), absl::Milliseconds(100)));
 
   ProcessOutput revoked =
       env.Ctl({"devices", "revoke", device.device_id, "--reason", "stolen"});
@@ -356,9 +346,9 @@ TEST(CertificateAttackTest, RevocationRefusesTheCertificateAtOnce) {
   EXPECT_EQ(next.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   // And the real runner, started again with its state, is refused too.
   ASSERT_TRUE(env.RestartRunner(0).ok());
-  EXPECT_TRUE(
-      WaitFor([&] { return absl::StrContains(RunnerLog(env, 0), "revoked"); },
-              absl::Seconds(30)))
+  EXPECT_TRUE(Eventually(
+      [&] { return absl::StrContains(RunnerLog(env, 0), "revoked"); },
+      absl::Seconds(30), absl::Milliseconds(100)))
       << RunnerLog(env, 0);
 }
 
@@ -372,12 +362,12 @@ TEST(CertificateAttackTest, AShortLivedCertificateIsRenewedAndKeepsWorking) {
   auto first = tls::ReadClientCertificate(victim.secrets.certificate_pem);
   ASSERT_TRUE(first.ok()) << first.status();
   // Two renewals, each presented: by then the first certificate expired.
-  ASSERT_TRUE(WaitFor(
+  ASSERT_TRUE(Eventually(
       [&] {
         return Occurrences(env.server_log(),
                            "presented its renewed client certificate") >= 2;
       },
-      absl::Seconds(120)))
+      absl::Seconds(120), absl::Milliseconds(100)))
       << env.server_log() << RunnerLog(env, 0);
   EXPECT_GT(absl::Now(), first->not_after);
   const std::string runner_log = RunnerLog(env, 0);

@@ -35,6 +35,7 @@
 #include "mdefleet/v1/admin.pb.h"
 #include "mdefleet/v1/runner.grpc.pb.h"
 #include "tests/e2e/e2e_environment.h"
+#include "tests/e2e/e2e_helpers.h"
 
 namespace mdefleet::testing {
 namespace {
@@ -411,17 +412,13 @@ TEST_F(DeviceTextAttackTest,
   ASSERT_TRUE(env_->CtlJson({"jobs", "list"}, &jobs).ok());
   ASSERT_EQ(jobs.jobs_size(), 1);
   const std::string job = jobs.jobs(0).id();
-  const absl::Time deadline = absl::Now() + absl::Seconds(120);
-  v1::Job state;
-  while (absl::Now() < deadline) {
-    state.Clear();
-    if (env_->CtlJson({"jobs", "get", job}, &state).ok() &&
-        (state.state() == v1::JOB_STATE_SUCCEEDED ||
-         state.state() == v1::JOB_STATE_FAILED)) {
-      break;
-    }
-    absl::SleepFor(absl::Milliseconds(200));
-  }
+  const v1::Job state = WaitForJob(
+      *env_, job,
+      [](const v1::Job& j) {
+        return j.state() == v1::JOB_STATE_SUCCEEDED ||
+               j.state() == v1::JOB_STATE_FAILED;
+      },
+      absl::Seconds(120));
   EXPECT_EQ(state.counts().total(), 1u) << state.ShortDebugString();
   EXPECT_EQ(state.counts().succeeded() + state.counts().failed(), 1u)
       << state.ShortDebugString() << "\n"

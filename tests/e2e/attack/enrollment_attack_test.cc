@@ -192,17 +192,14 @@ void ExpectTheDevicesRunnerWorks(E2eEnvironment& env,
 // Waits until the device was seen after `after` (its runner polls).
 bool SeenAfter(E2eEnvironment& env, const std::string& id, absl::Time after,
                absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    v1::Device device;
-    if (env.CtlJson({"devices", "get", id}, &device).ok() &&
-        absl::FromUnixSeconds(device.last_seen_at().seconds()) >
-            after + absl::Seconds(1)) {
-      return true;
-    }
-    absl::SleepFor(absl::Milliseconds(250));
-  }
-  return false;
+  return Eventually(
+      [&] {
+        v1::Device device;
+        return env.CtlJson({"devices", "get", id}, &device).ok() &&
+               absl::FromUnixSeconds(device.last_seen_at().seconds()) >
+                   after + absl::Seconds(1);
+      },
+      timeout, kPollEvery);
 }
 
 struct Mode {
@@ -444,13 +441,14 @@ TEST(EnrollmentResetAttackTest, ResetIdentityLetsAReinstalledRunnerBackIn) {
   // The reinstalled server's runner: same machine, fresh state directory.
   auto second = env.StartFleet(1, 7, {});
   ASSERT_TRUE(second.ok());
-  const absl::Time deadline = absl::Now() + absl::Seconds(60);
   v1::Device taken;
-  while (absl::Now() < deadline) {
-    taken = GetDevice(env, device);
-    if (taken.enrollment().enrollments() >= 2) break;
-    absl::SleepFor(absl::Milliseconds(250));
-  }
+  ASSERT_TRUE(Eventually(
+      [&] {
+        taken = GetDevice(env, device);
+        return taken.enrollment().enrollments() >= 2;
+      },
+      absl::Seconds(60), kPollEvery))
+      << env.server_log();
   ASSERT_EQ(taken.enrollment().enrollments(), 2u) << env.server_log();
   EXPECT_EQ(taken.enrollment().last_reenrolled_by(), "identity reset");
   EXPECT_FALSE(taken.enrollment().has_pending_identity_reset());

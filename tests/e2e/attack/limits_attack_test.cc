@@ -187,11 +187,8 @@ TEST(LimitsAttack, AGuesserBehindOneAddressLocksOutNobodyElse) {
     stop = true;
     guesser.join();
   });
-  const absl::Time deadline = absl::Now() + absl::Seconds(30);
-  while (exhausted == 0 && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  ASSERT_GT(exhausted.load(), 0) << "the guesser was never limited";
+  ASSERT_TRUE(Eventually([&] { return exhausted > 0; }, absl::Seconds(30)))
+      << "the guesser was never limited";
 
   // The admin, over gRPC and with mdefleetctl.
   const grpc::Status admin =
@@ -390,10 +387,8 @@ TEST(LimitsAttack, WatchJobStreamFloodIsRefusedBeyondTheCap) {
   for (int i = 0; i < kFlood; ++i) {
     flood.emplace_back([&] { watch(env.admin_token(), opened); });
   }
-  const absl::Time deadline = absl::Now() + absl::Seconds(60);
-  while (opened + done < kFlood && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(20));
-  }
+  EXPECT_TRUE(
+      Eventually([&] { return opened + done >= kFlood; }, absl::Seconds(60)));
   EXPECT_EQ(opened.load(), 8);
   {
     absl::MutexLock lock(&mu);
@@ -407,9 +402,7 @@ TEST(LimitsAttack, WatchJobStreamFloodIsRefusedBeyondTheCap) {
   // Another token still gets a stream.
   std::atomic<int> viewer_opened{0};
   std::thread viewer_watch([&] { watch(viewer, viewer_opened); });
-  while (viewer_opened == 0 && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(20));
-  }
+  EXPECT_TRUE(Eventually([&] { return viewer_opened > 0; }, absl::Seconds(60)));
   EXPECT_EQ(viewer_opened.load(), 1);
   // The flood ends: its places are given back.
   const absl::Time reopen_deadline = absl::Now() + absl::Seconds(30);

@@ -174,11 +174,13 @@ absl::StatusOr<ChildProcess> StartFakeDefender(const std::string& dir,
           {MDEFLEET_PYTHON3, kSource + "/tests/e2e/wine/fake_defender_proxy.py",
            "--dir", dir},
           dir + "/proxy"));
-  const absl::Time deadline = absl::Now() + absl::Seconds(30);
-  while (absl::Now() < deadline) {
-    *port = ReadWholeFile(dir + "/port");
-    if (!port->empty()) return proxy;
-    absl::SleepFor(absl::Milliseconds(100));
+  if (Eventually(
+          [&] {
+            *port = ReadWholeFile(dir + "/port");
+            return !port->empty();
+          },
+          absl::Seconds(30), absl::Milliseconds(100))) {
+    return proxy;
   }
   return absl::InternalError(
       absl::StrCat("fake Defender proxy did not start: ", proxy.ReadErr()));
@@ -265,12 +267,8 @@ class WineRunnerTest : public ::testing::Test {
   }
   // Waits until the service log holds `text`.
   bool AwaitServiceLog(const std::string& text, absl::Duration timeout) {
-    const absl::Time deadline = absl::Now() + timeout;
-    while (absl::Now() < deadline) {
-      if (absl::StrContains(ServiceLog(), text)) return true;
-      absl::SleepFor(absl::Milliseconds(250));
-    }
-    return false;
+    return Eventually([&] { return absl::StrContains(ServiceLog(), text); },
+                      timeout, absl::Milliseconds(250));
   }
 
   std::unique_ptr<E2eEnvironment> env_;
@@ -479,13 +477,13 @@ TEST_F(WineRunnerTest, BadConfigurationsSayWhatToFix) {
     auto runner =
         wine_->Start({kRunnerExe, "console", "--config-file", WinPath(conf)});
     ASSERT_TRUE(runner.ok()) << runner.status();
-    const absl::Time deadline = absl::Now() + absl::Seconds(60);
     std::string err;
-    while (absl::Now() < deadline) {
-      err = runner->ReadErr();
-      if (absl::StrContains(err, c.expected)) break;
-      absl::SleepFor(absl::Milliseconds(250));
-    }
+    EXPECT_TRUE(Eventually(
+        [&] {
+          err = runner->ReadErr();
+          return absl::StrContains(err, c.expected);
+        },
+        absl::Seconds(60), absl::Milliseconds(250)));
     runner->Stop(SIGKILL, absl::Seconds(10));
     EXPECT_THAT(err, HasSubstr(c.expected));
     EXPECT_FALSE(absl::StrContains(err, env_->enrollment_secret()))

@@ -12,13 +12,14 @@
 #include "gtest/gtest.h"
 #include "runner/host/defender_tls_roots.h"
 #include "tests/runner/service/service_test_support.h"
+#include "tests/testing/temp_dir.h"
 
 namespace mdefleet::runner {
 namespace {
 
+using ::mdefleet::testing::TempDir;
 using testing::ConfigTestEnv;
 using testing::FailingHost;
-using testing::ScratchDir;
 
 constexpr char kSecret[] = "mdf_enroll_S3cr3tValueThatMustNeverLeak_AbC-dEf";
 
@@ -83,7 +84,7 @@ class RunnerConfigTest : public ::testing::Test {
     return message;
   }
 
-  ScratchDir dir_;
+  TempDir dir_;
   ConfigTestEnv env_;
   Host* host_ = nullptr;
   std::string where_;

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "tests/runner/service/service_test_support.h"
+#include "tests/testing/temp_dir.h"
 
 namespace mdefleet::runner {
 namespace {
@@ -51,7 +52,7 @@ class RunnerConfigWriterTest : public ::testing::Test {
     EXPECT_FALSE(ConfigExists()) << "a refused configure wrote runner.conf";
   }
 
-  testing::ScratchDir dir_;
+  ::mdefleet::testing::TempDir dir_;
   testing::ConfigTestEnv env_;
   std::string ca_source_;
 };

@@ -10,8 +10,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "tests/runner/fake_clock.h"
 #include "tests/runner/service/service_test_support.h"
+#include "tests/testing/fake_clock.h"
+#include "tests/testing/temp_dir.h"
 
 namespace mdefleet::runner {
 namespace {
@@ -45,9 +46,9 @@ class RunnerStatusTest : public ::testing::Test {
     return read.ok() && read->has_value() ? **read : RunnerStatus{};
   }
 
-  testing::ScratchDir dir_;
+  ::mdefleet::testing::TempDir dir_;
   testing::ConfigTestEnv env_;
-  testing::FakeClock clock_{absl::FromUnixSeconds(1800000000)};
+  ::mdefleet::testing::FakeClock clock_{absl::FromUnixSeconds(1800000000)};
   std::vector<Event> events_;
   std::unique_ptr<RunnerStatusFile> status_;
 };
@@ -56,9 +57,8 @@ TEST_F(RunnerStatusTest, NoFileBeforeTheServiceRan) {
   auto read = ReadRunnerStatus(*env_.host, env_.host->StateDirectory());
   ASSERT_TRUE(read.ok()) << read.status();
   EXPECT_FALSE(read->has_value());
-  const std::string text =
-      DescribeRunnerStatus("from runner.conf", "not installed", std::nullopt,
-                           clock_.Now());
+  const std::string text = DescribeRunnerStatus(
+      "from runner.conf", "not installed", std::nullopt, clock_.Now());
   EXPECT_TRUE(absl::StrContains(text, "none yet")) << text;
 }
 

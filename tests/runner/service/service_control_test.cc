@@ -25,11 +25,15 @@
 #include "runner/service/windows/win_util.h"
 #include "tests/runner/service/service_test_support.h"
 #include "tests/testing/eventually.h"
+#include "tests/testing/temp_dir.h"
+#include "tests/testing/file_contents.h"
 
 namespace mdefleet::runner::service_win {
 namespace {
 
-using ::mdefleet::runner::testing::ScratchDir;
+using ::mdefleet::testing::Eventually;
+using ::mdefleet::testing::FileContents;
+using ::mdefleet::testing::TempDir;
 using win::UniqueServiceHandle;
 using win::Utf8ToWide;
 
@@ -45,27 +49,15 @@ constexpr absl::Duration kTimeout = absl::Seconds(60);
   EXPECT_TRUE(absl::StrContains(haystack, needle)) \
       << "expected to find \"" << (needle) << "\" in \"" << (haystack) << "\""
 
-std::string ReadText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 bool Exists(const std::string& path) {
   std::error_code ec;
   return std::filesystem::exists(path, ec);
 }
 
 // Waits until `path` exists (the body writes markers from its own thread).
-bool WaitForFile(const std::string& path,
-                 absl::Duration timeout = absl::Seconds(20)) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (!Exists(path)) {
-    if (absl::Now() > deadline) return false;
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  return true;
+[[nodiscard]] bool WaitForFile(const std::string& path) {
+  return Eventually([&] { return Exists(path); }, absl::Seconds(20),
+                    absl::Milliseconds(50));
 }
 
 // The helper service beside this test executable.
@@ -149,13 +141,13 @@ std::string ServiceControlManagerProblem() {
   if (scm == nullptr) {
     return absl::StrCat("OpenSCManagerW failed: ", ::GetLastError());
   }
-  const absl::Time deadline = absl::Now() + absl::Seconds(15);
-  int count = CountServiceControlManagers();
-  while (count > 1 && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(500));
-    count = CountServiceControlManagers();
-  }
-  if (count > 1) {
+  int count = 0;
+  if (!Eventually(
+          [&] {
+            count = CountServiceControlManagers();
+            return count <= 1;
+          },
+          absl::Seconds(15), absl::Milliseconds(500))) {
     return absl::StrCat(
         count,
         " services.exe processes are running: this Wine session created its "
@@ -195,7 +187,7 @@ class ServiceControlTest : public ::testing::Test {
   std::string Marker(const std::string& name) const {
     return absl::StrCat(dir_.path(), "\\", name);
   }
-  std::string Log() const { return ReadText(Marker("service.log")); }
+  std::string Log() const { return FileContents(Marker("service.log")); }
 
   UniqueServiceHandle Open(DWORD access) const {
     UniqueServiceHandle scm(
@@ -215,7 +207,7 @@ class ServiceControlTest : public ::testing::Test {
     return service == nullptr ? ::GetLastError() : ERROR_SUCCESS;
   }
 
-  ScratchDir dir_;
+  TempDir dir_;
   std::string name_;
   std::string helper_;
 };
@@ -351,9 +343,8 @@ TEST_F(ServiceControlTest, PrepareFailureStopsWithServiceSpecificExitCode) {
   // The log line may land just after the marker.
   constexpr absl::string_view kRefusal =
       "cannot start: test: GPO setting ServerAddress is missing";
-  mdefleet::testing::Eventually(
-      [&] { return absl::StrContains(Log(), kRefusal); });
-  EXPECT_CONTAINS(Log(), kRefusal);
+  EXPECT_TRUE(Eventually([&] { return absl::StrContains(Log(), kRefusal); }))
+      << "expected to find \"" << kRefusal << "\" in \"" << Log() << "\"";
 }
 
 TEST_F(ServiceControlTest, RunFailureStopsWithItsCode) {
@@ -429,7 +420,7 @@ TEST_F(ServiceControlTest, ConsoleModeStopsOnCtrlCAndRotatesItsLog) {
             0)
       << Log();
   EXPECT_TRUE(Exists(Marker("stopped")));
-  EXPECT_EQ(ReadText(Marker("service.log.1")), std::string(5000, 'x'));
+  EXPECT_EQ(FileContents(Marker("service.log.1")), std::string(5000, 'x'));
   EXPECT_CONTAINS(Log(), "Ctrl+C; stopping");
   EXPECT_CONTAINS(Log(), "exit: OK");
 }

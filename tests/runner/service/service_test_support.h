@@ -1,49 +1,18 @@
-// Helpers for the runner service tests: a temporary directory (portable:
-// Linux and Windows/Wine), a simulated Windows Server to hold registry values
-// and files, and a Host decorator that makes chosen reads fail.
+// Helpers for the runner service tests: a simulated Windows Server to hold
+// registry values and files, and a Host decorator that makes chosen reads
+// fail.
 #ifndef MDEFLEET_TESTS_RUNNER_SERVICE_SERVICE_TEST_SUPPORT_H_
 #define MDEFLEET_TESTS_RUNNER_SERVICE_SERVICE_TEST_SUPPORT_H_
 
-#include <atomic>
-#include <chrono>
-#include <filesystem>
 #include <memory>
 #include <set>
 #include <string>
-#include <system_error>
 
-#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "runner/host/host.h"
 #include "runner/service/runner_config.h"
 
 namespace mdefleet::runner::testing {
-
-// A fresh directory under the system temporary directory, removed when
-// destroyed.
-class ScratchDir {
- public:
-  ScratchDir() {
-    static std::atomic<int> counter{0};
-    const auto ticks =
-        std::chrono::steady_clock::now().time_since_epoch().count();
-    path_ = (std::filesystem::temp_directory_path() /
-             absl::StrCat("mdefleet-svc-test-", ticks % 1000000007, "-",
-                          counter.fetch_add(1)))
-                .string();
-    std::filesystem::create_directories(path_);
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // Where the configuration tests keep their registry values and files. The
 // build picks the implementation: on Linux a SimulatedHost holding the real

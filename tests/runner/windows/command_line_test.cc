@@ -18,6 +18,7 @@
 #include "gtest/gtest.h"
 #include "runner/host/windows/windows_host.h"
 #include "tests/runner/windows/windows_test_support.h"
+#include "tests/testing/windows_host_test.h"
 
 namespace mdefleet::runner::win {
 namespace {
@@ -25,7 +26,6 @@ namespace {
 using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
 using testing::HelperPath;
-using testing::TempDir;
 
 using testing::kCmd;
 
@@ -144,16 +144,8 @@ TEST(BuildCmdCommandLine, RefusesWhatCmdWouldInterpret) {
             absl::StatusCode::kInvalidArgument);
 }
 
-class QuotingThroughProcesses : public ::testing::Test {
+class QuotingThroughProcesses : public ::mdefleet::testing::WindowsHostTest {
  protected:
-  void SetUp() override {
-    WindowsHostOptions options;
-    options.state_directory = dir_.Join("state");
-    auto host = WindowsHost::Create(options);
-    ASSERT_TRUE(host.ok()) << host.status();
-    host_ = *std::move(host);
-  }
-
   // Lines the echo helper printed for a run of `program` with `args`.
   std::vector<std::string> Echo(const std::string& program,
                                 const std::vector<std::string>& args) {
@@ -170,9 +162,6 @@ class QuotingThroughProcesses : public ::testing::Test {
     if (!lines.empty() && lines.back().empty()) lines.pop_back();
     return lines;
   }
-
-  TempDir dir_;
-  std::unique_ptr<WindowsHost> host_;
 };
 
 TEST_F(QuotingThroughProcesses, EchoHelperGetsEveryEdgeCaseBack) {

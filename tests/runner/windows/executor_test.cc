@@ -27,6 +27,7 @@
 #include "runner/executor/step_executor.h"
 #include "runner/host/windows/windows_host.h"
 #include "tests/runner/windows/windows_test_support.h"
+#include "tests/testing/windows_host_test.h"
 
 namespace mdefleet::runner::win {
 namespace {
@@ -34,7 +35,6 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using testing::HelperPath;
-using testing::TempDir;
 using testing::TestKey;
 
 // ArtifactFetcher over an in-memory map id -> content.
@@ -87,16 +87,15 @@ std::string MarkerScript(const std::string& key, const std::string& name) {
                       " /t REG_DWORD /d 1 /f /reg:64\r\n");
 }
 
-class ExecutorOnWindowsHost : public ::testing::Test {
+class ExecutorOnWindowsHost : public ::mdefleet::testing::WindowsHostTest {
  protected:
-  void SetUp() override {
-    WindowsHostOptions options;
-    options.state_directory = dir_.Join("state");
+  void Configure(WindowsHostOptions& options) override {
     options.reboot_dry_run = true;
     options.service_poll_interval = absl::Milliseconds(100);
-    auto host = WindowsHost::Create(options);
-    ASSERT_TRUE(host.ok()) << host.status();
-    host_ = *std::move(host);
+  }
+  void SetUp() override {
+    WindowsHostTest::SetUp();
+    if (HasFatalFailure()) return;
     auto work_dir =
         TaskWorkDirectory(host_->StateDirectory(), testing::UniqueName("task"));
     ASSERT_TRUE(work_dir.ok()) << work_dir.status();
@@ -176,9 +175,7 @@ class ExecutorOnWindowsHost : public ::testing::Test {
     return value.ok() ? *value : std::nullopt;
   }
 
-  TempDir dir_;
   TestKey key_;
-  std::unique_ptr<WindowsHost> host_;
   FakeFetcher fetcher_;
   std::string work_dir_;
   std::unique_ptr<StepExecutor> executor_;
@@ -198,9 +195,9 @@ TEST_F(ExecutorOnWindowsHost, OnboardPlanRunsTheScriptAndVerifiesState) {
   // Not provable here: the Defender endpoint is not reachable from the test
   // machine, and Wine has no Sense service (see the next test);
   // confirm_in_defender is the server's (skipped without the Defender API).
-  const v1::Plan plan =
-      Without(full, {"precheck_connectivity", "verify_sense_running",
-                     "confirm_in_defender"});
+  const v1::Plan plan = Without(
+      full,
+      {"precheck_connectivity", "verify_sense_running", "confirm_in_defender"});
 
   const std::vector<StepResult> results = Run(plan);
   ASSERT_EQ(results.size(), 4u);

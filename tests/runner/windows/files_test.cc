@@ -19,13 +19,14 @@
 #include "runner/host/windows/unique_handle.h"
 #include "runner/host/windows/windows_host.h"
 #include "tests/runner/windows/windows_test_support.h"
+#include "tests/testing/windows_host_test.h"
 
 namespace mdefleet::runner::win {
 namespace {
 
+using ::mdefleet::testing::TempDir;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using testing::TempDir;
 
 // SYMBOLIC_LINK_FLAG_ALLOW_UNPRIVILEGED_CREATE (Windows 10 developer mode),
 // which the mingw-w64 headers do not name.
@@ -45,14 +46,11 @@ std::vector<std::string> List(const std::string& dir) {
   return names;
 }
 
-class FilesTest : public ::testing::Test {
+class FilesTest : public ::mdefleet::testing::WindowsHostTest {
  protected:
   void SetUp() override {
-    WindowsHostOptions options;
-    options.state_directory = dir_.Join("state");
-    auto host = WindowsHost::Create(options);
-    ASSERT_TRUE(host.ok()) << host.status();
-    host_ = *std::move(host);
+    WindowsHostTest::SetUp();
+    if (HasFatalFailure()) return;
     ASSERT_TRUE(host_->CreateDirectories(dir_.Join("data")).ok());
   }
 
@@ -60,9 +58,6 @@ class FilesTest : public ::testing::Test {
     return name.empty() ? dir_.Join("data")
                         : absl::StrCat(dir_.Join("data"), "\\", name);
   }
-
-  TempDir dir_;
-  std::unique_ptr<WindowsHost> host_;
 };
 
 TEST_F(FilesTest, WriteThenReadBinaryContent) {

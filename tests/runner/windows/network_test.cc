@@ -18,12 +18,12 @@
 #include "gtest/gtest.h"
 #include "runner/host/windows/windows_host.h"
 #include "tests/runner/windows/windows_test_support.h"
+#include "tests/testing/windows_host_test.h"
 
 namespace mdefleet::runner::win {
 namespace {
 
 using ::testing::HasSubstr;
-using testing::TempDir;
 
 // A loopback listener on a system-chosen port.
 class Listener {
@@ -95,19 +95,11 @@ class Listener {
   std::thread server_;
 };
 
-class NetworkTest : public ::testing::Test {
+class NetworkTest : public ::mdefleet::testing::WindowsHostTest {
  protected:
-  void SetUp() override {
-    WindowsHostOptions options;
-    options.state_directory = dir_.Join("state");
+  void Configure(WindowsHostOptions& options) override {
     options.allow_http_for_test = true;
-    auto host = WindowsHost::Create(options);
-    ASSERT_TRUE(host.ok()) << host.status();
-    host_ = *std::move(host);
   }
-
-  TempDir dir_;
-  std::unique_ptr<WindowsHost> host_;
 };
 
 TEST_F(NetworkTest, AnyHttpAnswerIsReachable) {

@@ -24,27 +24,19 @@
 #include "runner/host/windows/registry.h"
 #include "runner/host/windows/windows_host.h"
 #include "tests/runner/windows/windows_test_support.h"
+#include "tests/testing/windows_host_test.h"
 
 namespace mdefleet::runner::win {
 namespace {
 
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
-using testing::TempDir;
 
-class OsInfoTest : public ::testing::Test {
+class OsInfoTest : public ::mdefleet::testing::WindowsHostTest {
  protected:
-  void SetUp() override {
-    WindowsHostOptions options;
-    options.state_directory = dir_.Join("state");
+  void Configure(WindowsHostOptions& options) override {
     options.reboot_dry_run = true;
-    auto host = WindowsHost::Create(options);
-    ASSERT_TRUE(host.ok()) << host.status();
-    host_ = *std::move(host);
   }
-
-  TempDir dir_;
-  std::unique_ptr<WindowsHost> host_;
 };
 
 TEST_F(OsInfoTest, FactsAreSane) {

@@ -17,6 +17,7 @@
 #include "runner/host/windows/windows_host.h"
 #include "runner/host/windows_path.h"
 #include "tests/runner/windows/windows_test_support.h"
+#include "tests/testing/windows_host_test.h"
 
 namespace mdefleet::runner::win {
 namespace {
@@ -24,7 +25,6 @@ namespace {
 using ::testing::EndsWith;
 using ::testing::HasSubstr;
 using testing::HelperPath;
-using testing::TempDir;
 
 using testing::kCmd;
 
@@ -50,15 +50,10 @@ bool ProcessGone(DWORD pid) {
   return gone;
 }
 
-class ProcessesTest : public ::testing::Test {
+class ProcessesTest : public ::mdefleet::testing::WindowsHostTest {
  protected:
-  void SetUp() override {
-    WindowsHostOptions options;
-    options.state_directory = dir_.Join("state");
+  void Configure(WindowsHostOptions& options) override {
     options.max_output_bytes = 64 * 1024;
-    auto host = WindowsHost::Create(options);
-    ASSERT_TRUE(host.ok()) << host.status();
-    host_ = *std::move(host);
   }
 
   // The process id the helper wrote to `file`.
@@ -69,9 +64,6 @@ class ProcessesTest : public ::testing::Test {
     EXPECT_TRUE(text.ok() && absl::SimpleAtoi(*text, &pid)) << file;
     return pid;
   }
-
-  TempDir dir_;
-  std::unique_ptr<WindowsHost> host_;
 };
 
 TEST_F(ProcessesTest, CapturesStdoutStderrAndTheExitCode) {

@@ -13,25 +13,17 @@
 #include "runner/host/windows/win_error.h"
 #include "runner/host/windows/windows_host.h"
 #include "tests/runner/windows/windows_test_support.h"
+#include "tests/testing/windows_host_test.h"
 
 namespace mdefleet::runner::win {
 namespace {
 
 using ::testing::HasSubstr;
-using testing::TempDir;
 using testing::TestKey;
 using ::testing::UnorderedElementsAre;
 
-class RegistryTest : public ::testing::Test {
+class RegistryTest : public ::mdefleet::testing::WindowsHostTest {
  protected:
-  void SetUp() override {
-    WindowsHostOptions options;
-    options.state_directory = dir_.Join("state");
-    auto host = WindowsHost::Create(options);
-    ASSERT_TRUE(host.ok()) << host.status();
-    host_ = *std::move(host);
-  }
-
   std::optional<RegistryData> Read(const std::string& key,
                                    const std::string& name) {
     auto value = host_->ReadValue(key, name);
@@ -54,9 +46,7 @@ class RegistryTest : public ::testing::Test {
     RegCloseKey(raw);
   }
 
-  TempDir dir_;
   TestKey key_;
-  std::unique_ptr<WindowsHost> host_;
 };
 
 TEST_F(RegistryTest, StringAndDwordRoundTrip) {

@@ -21,24 +21,16 @@
 #include "runner/host/windows/unique_handle.h"
 #include "runner/host/windows/windows_host.h"
 #include "tests/runner/windows/windows_test_support.h"
+#include "tests/testing/windows_host_test.h"
 
 namespace mdefleet::runner::win {
 namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
-using testing::TempDir;
 
-class SecretsTest : public ::testing::Test {
+class SecretsTest : public ::mdefleet::testing::WindowsHostTest {
  protected:
-  void SetUp() override {
-    WindowsHostOptions options;
-    options.state_directory = dir_.Join("state");
-    auto host = WindowsHost::Create(options);
-    ASSERT_TRUE(host.ok()) << host.status();
-    host_ = *std::move(host);
-  }
-
   void ExpectDataLoss(const std::string& blob, const std::string& what) {
     auto back = host_->UnprotectSecret(blob);
     EXPECT_EQ(back.status().code(), absl::StatusCode::kDataLoss) << what;
@@ -46,9 +38,6 @@ class SecretsTest : public ::testing::Test {
                 HasSubstr("not made on this machine or was altered"))
         << what;
   }
-
-  TempDir dir_;
-  std::unique_ptr<WindowsHost> host_;
 };
 
 TEST_F(SecretsTest, RoundTrips) {

@@ -13,32 +13,24 @@
 #include "gtest/gtest.h"
 #include "runner/host/windows/windows_host.h"
 #include "tests/runner/windows/windows_test_support.h"
+#include "tests/testing/windows_host_test.h"
 
 namespace mdefleet::runner::win {
 namespace {
 
 using ::testing::AnyOf;
 using ::testing::HasSubstr;
-using testing::TempDir;
 
 // Installed on Windows and in a fresh Wine prefix (`wine sc query RpcSs`);
 // its state varies (Wine starts it on demand), so tests only rely on it
 // being installed.
 constexpr char kInstalledService[] = "RpcSs";
 
-class ServicesTest : public ::testing::Test {
+class ServicesTest : public ::mdefleet::testing::WindowsHostTest {
  protected:
-  void SetUp() override {
-    WindowsHostOptions options;
-    options.state_directory = dir_.Join("state");
+  void Configure(WindowsHostOptions& options) override {
     options.service_poll_interval = absl::Milliseconds(50);
-    auto host = WindowsHost::Create(options);
-    ASSERT_TRUE(host.ok()) << host.status();
-    host_ = *std::move(host);
   }
-
-  TempDir dir_;
-  std::unique_ptr<WindowsHost> host_;
 };
 
 TEST(ServiceStateFromWin32, MapsEveryState) {

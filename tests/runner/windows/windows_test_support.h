@@ -1,6 +1,7 @@
 // Helpers for the WindowsHost tests, which make real Win32 calls (under Wine
-// on Linux, or on Windows): temporary directories, unique registry keys, the
-// helper programs built beside the test, Wine detection.
+// on Linux, or on Windows): unique registry keys, the helper programs built
+// beside the test, Wine detection. The fixture with a WindowsHost and a
+// scratch directory is tests/testing/windows_host_test.h.
 #ifndef MDEFLEET_TESTS_RUNNER_WINDOWS_WINDOWS_TEST_SUPPORT_H_
 #define MDEFLEET_TESTS_RUNNER_WINDOWS_WINDOWS_TEST_SUPPORT_H_
 
@@ -48,29 +49,6 @@ inline std::string ExecutableDirectory() {
 inline std::string HelperPath(absl::string_view exe_name) {
   return absl::StrCat(ExecutableDirectory(), "\\", exe_name);
 }
-
-// A fresh directory under %TEMP%, deleted (with its contents) when destroyed.
-class TempDir {
- public:
-  TempDir() {
-    std::wstring temp(MAX_PATH + 1, L'\0');
-    const DWORD n = GetTempPathW(static_cast<DWORD>(temp.size()), temp.data());
-    temp.resize(n);
-    path_ = WideToUtf8(temp) + UniqueName("mdefleet-wh");
-    EXPECT_TRUE(CreateDirectoryTree(path_).ok()) << path_;
-  }
-  ~TempDir() { DeletePathTree(path_).IgnoreError(); }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  std::string Join(absl::string_view name) const {
-    return absl::StrCat(path_, "\\", name);
-  }
-
- private:
-  std::string path_;
-};
 
 // A registry key HKLM\SOFTWARE\mdefleet-test\<unique> (outside every root
 // the runner's policy allows), deleted when destroyed.

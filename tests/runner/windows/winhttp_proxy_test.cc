@@ -20,12 +20,12 @@
 #include "runner/host/windows/wide_string.h"
 #include "runner/host/windows/windows_host.h"
 #include "tests/runner/windows/windows_test_support.h"
+#include "tests/testing/windows_host_test.h"
 
 namespace mdefleet::runner::win {
 namespace {
 
 using ::testing::HasSubstr;
-using testing::TempDir;
 
 bool SetSystemProxy(const std::wstring& proxy, const std::wstring& bypass) {
   WINHTTP_PROXY_INFO info = {};
@@ -38,18 +38,16 @@ bool SetSystemProxy(const std::wstring& proxy, const std::wstring& bypass) {
   return WinHttpSetDefaultProxyConfiguration(&info) != FALSE;
 }
 
-class WinHttpProxyTest : public ::testing::Test {
+class WinHttpProxyTest : public ::mdefleet::testing::WindowsHostTest {
  protected:
+  void Configure(WindowsHostOptions& options) override {
+    options.allow_http_for_test = true;
+  }
   void SetUp() override {
     auto saved = ReadWinHttpProxy();
     ASSERT_TRUE(saved.ok()) << saved.status();
     saved_ = *saved;
-    WindowsHostOptions options;
-    options.state_directory = dir_.Join("state");
-    options.allow_http_for_test = true;
-    auto host = WindowsHost::Create(options);
-    ASSERT_TRUE(host.ok()) << host.status();
-    host_ = *std::move(host);
+    WindowsHostTest::SetUp();
   }
   void TearDown() override {
     EXPECT_TRUE(
@@ -57,8 +55,6 @@ class WinHttpProxyTest : public ::testing::Test {
   }
 
   WinHttpProxy saved_;
-  TempDir dir_;
-  std::unique_ptr<WindowsHost> host_;
 };
 
 TEST_F(WinHttpProxyTest, ReadsANamedProxyAndDirectAccess) {
