@@ -39,7 +39,7 @@
 #include "server/metrics/metrics_registry.h"
 #include "server/metrics/server_metrics.h"
 #include "server/metrics/store_collector.h"
-#include "server/service/admin_handlers.h"
+#include "server/service/admin/admin_handlers.h"
 #include "server/service/connection_budget.h"
 #include "server/service/event_hub.h"
 #include "server/service/grpc_admin_service.h"

@@ -15,7 +15,7 @@
 #include "server/auth/authenticator.h"
 #include "server/http/http_message.h"
 #include "server/http/query_params.h"
-#include "server/service/admin_handlers.h"
+#include "server/service/admin/admin_handlers.h"
 #include "server/service/peer_guard.h"
 
 namespace mdefleet::http {

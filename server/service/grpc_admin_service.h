@@ -4,7 +4,7 @@
 #define MDEFLEET_SERVER_SERVICE_GRPC_ADMIN_SERVICE_H_
 
 #include "mdefleet/v1/admin.grpc.pb.h"
-#include "server/service/admin_handlers.h"
+#include "server/service/admin/admin_handlers.h"
 #include "server/service/peer_guard.h"
 
 namespace mdefleet::service {

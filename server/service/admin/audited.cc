@@ -3,7 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "server/auth/access_policy.h"
-#include "server/service/admin_handlers.h"
+#include "server/service/admin/admin_handlers.h"
 #include "server/service/log.h"
 #include "server/store/audit.h"
 #include "server/store/time_util.h"

@@ -1,10 +1,9 @@
 // AdminHandlers' job controls: cancel, pause, resume, retry-failed, each
 // audited in the transaction that acts.
-#include "server/store/job_controls.h"
-
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
-#include "server/service/admin_handlers.h"
+#include "server/service/admin/admin_handlers.h"
+#include "server/store/job_controls.h"
 #include "server/store/time_util.h"
 
 namespace mdefleet::service {

@@ -5,7 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/client_analyzer.h"
 #include "common/status_macros.h"
-#include "server/service/admin_handlers.h"
+#include "server/service/admin/admin_handlers.h"
 #include "server/store/diagnostics.h"
 #include "server/store/time_util.h"
 

@@ -2,7 +2,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/device_needs.h"
 #include "common/status_macros.h"
-#include "server/service/admin_handlers.h"
+#include "server/service/admin/admin_handlers.h"
 #include "server/store/fleet_summary.h"
 #include "server/store/time_util.h"
 
@@ -25,10 +25,9 @@ absl::StatusOr<v1::FleetSummary> AdminHandlers::GetFleetSummary(
   store::FleetCounts counts;
   RETURN_IF_ERROR(store_.Read([&](store::Connection& db) -> absl::Status {
     ASSIGN_OR_RETURN(
-        counts,
-        store::CountFleet(
-            db, now - absl::ToInt64Microseconds(options_.online_window),
-            now - absl::ToInt64Microseconds(offline_for)));
+        counts, store::CountFleet(
+                    db, now - absl::ToInt64Microseconds(options_.online_window),
+                    now - absl::ToInt64Microseconds(offline_for)));
     return absl::OkStatus();
   }));
   v1::FleetSummary summary;

@@ -1,8 +1,8 @@
 // AdminService logic, testable without gRPC: each method takes the
 // "authorization" metadata value first and checks the token and the role the
 // method requires (access.proto) before anything else.
-#ifndef MDEFLEET_SERVER_SERVICE_ADMIN_HANDLERS_H_
-#define MDEFLEET_SERVER_SERVICE_ADMIN_HANDLERS_H_
+#ifndef MDEFLEET_SERVER_SERVICE_ADMIN_ADMIN_HANDLERS_H_
+#define MDEFLEET_SERVER_SERVICE_ADMIN_ADMIN_HANDLERS_H_
 
 #include <cstdint>
 #include <string>
@@ -63,7 +63,7 @@ class AdminHandlers {
   // NotFound "device_id: no device \"x\"".
   [[nodiscard]] absl::StatusOr<v1::Device> GetDevice(
       absl::string_view authorization, const v1::GetDeviceRequest& request);
-  // Counts by OS family x MDE state and by need (fleet_summary.cc).
+  // Counts by OS family x MDE state and by need (inventory_summary.cc).
   [[nodiscard]] absl::StatusOr<v1::FleetSummary> GetFleetSummary(
       absl::string_view authorization,
       const v1::GetFleetSummaryRequest& request);
@@ -85,7 +85,7 @@ class AdminHandlers {
       const v1::GetTaskEvidenceRequest& request);
   // Writes one device's MDEClientAnalyzer result bundle
   // (store/diagnostics.h) in chunks of at most 1 MiB, the first with its
-  // summary, size and SHA-256 (get_diagnostics_bundle.cc).
+  // summary, size and SHA-256 (job_diagnostics_bundle.cc).
   // InvalidArgument naming job_id/device_id when missing; NotFound when the
   // job, its task on the device or the bundle does not exist; Cancelled when
   // the client went away (`write` false).
@@ -103,7 +103,7 @@ class AdminHandlers {
       absl::string_view authorization, const v1::WatchJobRequest& request,
       absl::FunctionRef<bool(const v1::Job&)> write,
       absl::FunctionRef<bool()> cancelled);
-  // Job controls (job_controls.cc). Each writes an audit row (the token's
+  // Job controls (job_actions.cc). Each writes an audit row (the token's
   // name, the action, the job, ok or refused with why) in the transaction of
   // the action; a refusal (FailedPrecondition/NotFound naming job_id)
   // changes nothing else. Unauthenticated calls are not audited.
@@ -123,15 +123,15 @@ class AdminHandlers {
       absl::FunctionRef<bool(v1::UploadArtifactRequest*)> read);
   [[nodiscard]] absl::StatusOr<v1::ListArtifactsResponse> ListArtifacts(
       absl::string_view authorization, const v1::ListArtifactsRequest& request);
-  // The audit log, newest first, one page (audit_log.cc). Read-only and not
-  // audited. InvalidArgument names the field of a bad filter ("outcome:
+  // The audit log, newest first, one page (audit_handlers.cc). Read-only and
+  // not audited. InvalidArgument names the field of a bad filter ("outcome:
   // expected ok, refused or error", "since: must be before until",
   // "page_size: at most 1000", "page_token: malformed").
   [[nodiscard]] absl::StatusOr<v1::ListAuditLogResponse> ListAuditLog(
       absl::string_view authorization, const v1::ListAuditLogRequest& request);
 
   // Tokens, enrollment secrets, device revocation and identity resets
-  // (access_admin.cc).
+  // (access_tokens.cc).
   // Each is audited like the job controls. Errors name the field.
   [[nodiscard]] absl::StatusOr<v1::CreateTokenResponse> CreateToken(
       absl::string_view authorization, const v1::CreateTokenRequest& request);
@@ -171,7 +171,7 @@ class AdminHandlers {
   // rollout counts.
   absl::StatusOr<v1::Job> ReadJob(absl::string_view job_id, bool details);
 
-  // SubmitJob after Authorize (submit_job.cc).
+  // SubmitJob after Authorize (job_submit.cc).
   absl::StatusOr<v1::SubmitJobResponse> SubmitAuthorizedJob(
       const auth::Principal& who, const v1::SubmitJobRequest& request);
 
@@ -188,7 +188,7 @@ class AdminHandlers {
                             absl::string_view method, absl::string_view target,
                             const absl::Status& failure);
 
-  // UploadArtifact after Authorize (upload_artifact.cc).
+  // UploadArtifact after Authorize (artifact_handlers.cc).
   absl::StatusOr<v1::Artifact> UploadAuthorizedArtifact(
       const auth::Principal& who,
       absl::FunctionRef<bool(v1::UploadArtifactRequest*)> read);
@@ -224,4 +224,4 @@ class AdminHandlers {
 
 }  // namespace mdefleet::service
 
-#endif  // MDEFLEET_SERVER_SERVICE_ADMIN_HANDLERS_H_
+#endif  // MDEFLEET_SERVER_SERVICE_ADMIN_ADMIN_HANDLERS_H_

@@ -13,7 +13,7 @@
 #include "common/sha256.h"
 #include "common/status_macros.h"
 #include "server/auth/access_policy.h"
-#include "server/service/admin_handlers.h"
+#include "server/service/admin/admin_handlers.h"
 #include "server/store/credentials.h"
 #include "server/store/device_access.h"
 #include "server/store/enrollment.h"

@@ -21,7 +21,7 @@
 #include "common/rollout_policy.h"
 #include "common/status_macros.h"
 #include "server/auth/access_policy.h"
-#include "server/service/admin_handlers.h"
+#include "server/service/admin/admin_handlers.h"
 #include "server/service/log.h"
 #include "server/store/artifacts.h"
 #include "server/store/audit.h"

@@ -10,7 +10,7 @@
 #include "common/status_macros.h"
 #include "common/zip/client_analyzer_zip.h"
 #include "server/auth/access_policy.h"
-#include "server/service/admin_handlers.h"
+#include "server/service/admin/admin_handlers.h"
 #include "server/service/log.h"
 #include "server/store/artifacts.h"
 #include "server/store/audit.h"

@@ -1,5 +1,3 @@
-#include "server/service/admin_handlers.h"
-
 #include <optional>
 #include <vector>
 
@@ -11,6 +9,7 @@
 #include "common/device_needs.h"
 #include "common/status_macros.h"
 #include "google/protobuf/util/time_util.h"
+#include "server/service/admin/admin_handlers.h"
 #include "server/service/log.h"
 #include "server/store/artifacts.h"
 #include "server/store/device_access.h"
