@@ -20,8 +20,8 @@ grpc::Status GrpcAdminService::ListDevices(
   return Reply(
       guard_.Run(context->peer(), AuthorizationOf(*context), CallKind::kApi,
                  [&] {
-                   return handlers_.ListDevices(AuthorizationOf(*context),
-                                                *request);
+                   return handlers_.inventory().ListDevices(
+                       AuthorizationOf(*context), *request);
                  }),
       response);
 }
@@ -32,8 +32,8 @@ grpc::Status GrpcAdminService::GetDevice(grpc::ServerContext* context,
   return Reply(
       guard_.Run(context->peer(), AuthorizationOf(*context), CallKind::kApi,
                  [&] {
-                   return handlers_.GetDevice(AuthorizationOf(*context),
-                                              *request);
+                   return handlers_.inventory().GetDevice(
+                       AuthorizationOf(*context), *request);
                  }),
       response);
 }
@@ -44,8 +44,8 @@ grpc::Status GrpcAdminService::GetFleetSummary(
   return Reply(
       guard_.Run(context->peer(), AuthorizationOf(*context), CallKind::kApi,
                  [&] {
-                   return handlers_.GetFleetSummary(AuthorizationOf(*context),
-                                                    *request);
+                   return handlers_.inventory().GetFleetSummary(
+                       AuthorizationOf(*context), *request);
                  }),
       response);
 }
@@ -56,8 +56,8 @@ grpc::Status GrpcAdminService::SubmitJob(grpc::ServerContext* context,
   return Reply(
       guard_.Run(context->peer(), AuthorizationOf(*context), CallKind::kApi,
                  [&] {
-                   return handlers_.SubmitJob(AuthorizationOf(*context),
-                                              *request);
+                   return handlers_.jobs().SubmitJob(AuthorizationOf(*context),
+                                                     *request);
                  }),
       response);
 }
@@ -68,7 +68,8 @@ grpc::Status GrpcAdminService::GetJob(grpc::ServerContext* context,
   return Reply(
       guard_.Run(context->peer(), AuthorizationOf(*context), CallKind::kApi,
                  [&] {
-                   return handlers_.GetJob(AuthorizationOf(*context), *request);
+                   return handlers_.jobs().GetJob(AuthorizationOf(*context),
+                                                  *request);
                  }),
       response);
 }
@@ -79,8 +80,8 @@ grpc::Status GrpcAdminService::ListJobs(grpc::ServerContext* context,
   return Reply(
       guard_.Run(context->peer(), AuthorizationOf(*context), CallKind::kApi,
                  [&] {
-                   return handlers_.ListJobs(AuthorizationOf(*context),
-                                             *request);
+                   return handlers_.jobs().ListJobs(AuthorizationOf(*context),
+                                                    *request);
                  }),
       response);
 }
@@ -91,8 +92,8 @@ grpc::Status GrpcAdminService::ListTasks(grpc::ServerContext* context,
   return Reply(
       guard_.Run(context->peer(), AuthorizationOf(*context), CallKind::kApi,
                  [&] {
-                   return handlers_.ListTasks(AuthorizationOf(*context),
-                                              *request);
+                   return handlers_.jobs().ListTasks(AuthorizationOf(*context),
+                                                     *request);
                  }),
       response);
 }
@@ -103,8 +104,8 @@ grpc::Status GrpcAdminService::GetTaskEvidence(
   return Reply(
       guard_.Run(context->peer(), AuthorizationOf(*context), CallKind::kApi,
                  [&] {
-                   return handlers_.GetTaskEvidence(AuthorizationOf(*context),
-                                                    *request);
+                   return handlers_.jobs().GetTaskEvidence(
+                       AuthorizationOf(*context), *request);
                  }),
       response);
 }
@@ -114,7 +115,7 @@ grpc::Status GrpcAdminService::WatchJob(grpc::ServerContext* context,
                                         grpc::ServerWriter<v1::Job>* writer) {
   return ToGrpcStatus(guard_.Run(
       context->peer(), AuthorizationOf(*context), CallKind::kApi, [&] {
-        return handlers_.WatchJob(
+        return handlers_.jobs().WatchJob(
             AuthorizationOf(*context), *request,
             [&](const v1::Job& job) { return writer->Write(job); },
             [&] { return context->IsCancelled(); });
@@ -127,7 +128,7 @@ grpc::Status GrpcAdminService::GetDiagnosticsBundle(
     grpc::ServerWriter<v1::DiagnosticsBundleChunk>* writer) {
   return ToGrpcStatus(guard_.Run(
       context->peer(), AuthorizationOf(*context), CallKind::kApi, [&] {
-        return handlers_.GetDiagnosticsBundle(
+        return handlers_.jobs().GetDiagnosticsBundle(
             AuthorizationOf(*context), *request,
             [&](const v1::DiagnosticsBundleChunk& chunk) {
               return writer->Write(chunk);
@@ -141,8 +142,8 @@ grpc::Status GrpcAdminService::CancelJob(grpc::ServerContext* context,
   return Reply(
       guard_.Run(context->peer(), AuthorizationOf(*context), CallKind::kApi,
                  [&] {
-                   return handlers_.CancelJob(AuthorizationOf(*context),
-                                              *request);
+                   return handlers_.jobs().CancelJob(AuthorizationOf(*context),
+                                                     *request);
                  }),
       response);
 }
@@ -153,8 +154,8 @@ grpc::Status GrpcAdminService::PauseJob(grpc::ServerContext* context,
   return Reply(
       guard_.Run(context->peer(), AuthorizationOf(*context), CallKind::kApi,
                  [&] {
-                   return handlers_.PauseJob(AuthorizationOf(*context),
-                                             *request);
+                   return handlers_.jobs().PauseJob(AuthorizationOf(*context),
+                                                    *request);
                  }),
       response);
 }
@@ -165,8 +166,8 @@ grpc::Status GrpcAdminService::ResumeJob(grpc::ServerContext* context,
   return Reply(
       guard_.Run(context->peer(), AuthorizationOf(*context), CallKind::kApi,
                  [&] {
-                   return handlers_.ResumeJob(AuthorizationOf(*context),
-                                              *request);
+                   return handlers_.jobs().ResumeJob(AuthorizationOf(*context),
+                                                     *request);
                  }),
       response);
 }
@@ -177,8 +178,8 @@ grpc::Status GrpcAdminService::RetryFailed(
   return Reply(
       guard_.Run(context->peer(), AuthorizationOf(*context), CallKind::kApi,
                  [&] {
-                   return handlers_.RetryFailed(AuthorizationOf(*context),
-                                                *request);
+                   return handlers_.jobs().RetryFailed(
+                       AuthorizationOf(*context), *request);
                  }),
       response);
 }
@@ -190,7 +191,7 @@ grpc::Status GrpcAdminService::UploadArtifact(
   return Reply(
       guard_.Run(context->peer(), AuthorizationOf(*context), CallKind::kApi,
                  [&] {
-                   return handlers_.UploadArtifact(
+                   return handlers_.artifacts().UploadArtifact(
                        AuthorizationOf(*context),
                        [&](v1::UploadArtifactRequest* message) {
                          return reader->Read(message);
@@ -205,8 +206,8 @@ grpc::Status GrpcAdminService::ListArtifacts(
   return Reply(
       guard_.Run(context->peer(), AuthorizationOf(*context), CallKind::kApi,
                  [&] {
-                   return handlers_.ListArtifacts(AuthorizationOf(*context),
-                                                  *request);
+                   return handlers_.artifacts().ListArtifacts(
+                       AuthorizationOf(*context), *request);
                  }),
       response);
 }
@@ -217,8 +218,8 @@ grpc::Status GrpcAdminService::ListAuditLog(
   return Reply(
       guard_.Run(context->peer(), AuthorizationOf(*context), CallKind::kApi,
                  [&] {
-                   return handlers_.ListAuditLog(AuthorizationOf(*context),
-                                                 *request);
+                   return handlers_.audit().ListAuditLog(
+                       AuthorizationOf(*context), *request);
                  }),
       response);
 }
@@ -229,8 +230,8 @@ grpc::Status GrpcAdminService::CreateToken(
   return Reply(
       guard_.Run(context->peer(), AuthorizationOf(*context), CallKind::kApi,
                  [&] {
-                   return handlers_.CreateToken(AuthorizationOf(*context),
-                                                *request);
+                   return handlers_.access().CreateToken(
+                       AuthorizationOf(*context), *request);
                  }),
       response);
 }
@@ -241,8 +242,8 @@ grpc::Status GrpcAdminService::ListTokens(grpc::ServerContext* context,
   return Reply(
       guard_.Run(context->peer(), AuthorizationOf(*context), CallKind::kApi,
                  [&] {
-                   return handlers_.ListTokens(AuthorizationOf(*context),
-                                               *request);
+                   return handlers_.access().ListTokens(
+                       AuthorizationOf(*context), *request);
                  }),
       response);
 }
@@ -253,8 +254,8 @@ grpc::Status GrpcAdminService::RevokeToken(
   return Reply(
       guard_.Run(context->peer(), AuthorizationOf(*context), CallKind::kApi,
                  [&] {
-                   return handlers_.RevokeToken(AuthorizationOf(*context),
-                                                *request);
+                   return handlers_.access().RevokeToken(
+                       AuthorizationOf(*context), *request);
                  }),
       response);
 }
@@ -265,8 +266,8 @@ grpc::Status GrpcAdminService::RotateToken(
   return Reply(
       guard_.Run(context->peer(), AuthorizationOf(*context), CallKind::kApi,
                  [&] {
-                   return handlers_.RotateToken(AuthorizationOf(*context),
-                                                *request);
+                   return handlers_.access().RotateToken(
+                       AuthorizationOf(*context), *request);
                  }),
       response);
 }
@@ -278,7 +279,7 @@ grpc::Status GrpcAdminService::CreateEnrollmentSecret(
   return Reply(
       guard_.Run(context->peer(), AuthorizationOf(*context), CallKind::kApi,
                  [&] {
-                   return handlers_.CreateEnrollmentSecret(
+                   return handlers_.access().CreateEnrollmentSecret(
                        AuthorizationOf(*context), *request);
                  }),
       response);
@@ -291,7 +292,7 @@ grpc::Status GrpcAdminService::ListEnrollmentSecrets(
   return Reply(
       guard_.Run(context->peer(), AuthorizationOf(*context), CallKind::kApi,
                  [&] {
-                   return handlers_.ListEnrollmentSecrets(
+                   return handlers_.access().ListEnrollmentSecrets(
                        AuthorizationOf(*context), *request);
                  }),
       response);
@@ -304,7 +305,7 @@ grpc::Status GrpcAdminService::ExpireEnrollmentSecret(
   return Reply(
       guard_.Run(context->peer(), AuthorizationOf(*context), CallKind::kApi,
                  [&] {
-                   return handlers_.ExpireEnrollmentSecret(
+                   return handlers_.access().ExpireEnrollmentSecret(
                        AuthorizationOf(*context), *request);
                  }),
       response);
@@ -317,7 +318,7 @@ grpc::Status GrpcAdminService::RevokeEnrollmentSecret(
   return Reply(
       guard_.Run(context->peer(), AuthorizationOf(*context), CallKind::kApi,
                  [&] {
-                   return handlers_.RevokeEnrollmentSecret(
+                   return handlers_.access().RevokeEnrollmentSecret(
                        AuthorizationOf(*context), *request);
                  }),
       response);
@@ -329,8 +330,8 @@ grpc::Status GrpcAdminService::RevokeDevice(
   return Reply(
       guard_.Run(context->peer(), AuthorizationOf(*context), CallKind::kApi,
                  [&] {
-                   return handlers_.RevokeDevice(AuthorizationOf(*context),
-                                                 *request);
+                   return handlers_.access().RevokeDevice(
+                       AuthorizationOf(*context), *request);
                  }),
       response);
 }
@@ -341,7 +342,7 @@ grpc::Status GrpcAdminService::ResetDeviceIdentity(
   return Reply(
       guard_.Run(context->peer(), AuthorizationOf(*context), CallKind::kApi,
                  [&] {
-                   return handlers_.ResetDeviceIdentity(
+                   return handlers_.access().ResetDeviceIdentity(
                        AuthorizationOf(*context), *request);
                  }),
       response);
