@@ -43,7 +43,7 @@
 #include "server/metrics/sqlite_write_metrics.h"
 #include "server/metrics/store_collector.h"
 #include "server/metrics/text_exposition.h"
-#include "server/service/admin_handlers.h"
+#include "server/service/admin/admin_handlers.h"
 #include "server/service/connection_budget.h"
 #include "server/service/event_hub.h"
 #include "server/service/grpc_admin_service.h"

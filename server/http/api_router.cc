@@ -275,24 +275,24 @@ absl::StatusOr<HttpResponse> ApiRouter::Dispatch(
     case Kind::kSummary: {
       ASSIGN_OR_RETURN(v1::GetFleetSummaryRequest request,
                        SummaryRequest(params));
-      return Json(admin_.GetFleetSummary(authorization, request));
+      return Json(admin_.inventory().GetFleetSummary(authorization, request));
     }
     case Kind::kJobs: {
       ASSIGN_OR_RETURN(v1::ListJobsRequest request, JobsRequest(params));
-      return Json(admin_.ListJobs(authorization, request));
+      return Json(admin_.jobs().ListJobs(authorization, request));
     }
     case Kind::kJob: {
       if (!IsPlausibleId(route.id)) return NoSuchId("job_id");
       RETURN_IF_ERROR(params.AllowOnly({}));
       v1::GetJobRequest request;
       request.set_job_id(route.id);
-      return Json(admin_.GetJob(authorization, request));
+      return Json(admin_.jobs().GetJob(authorization, request));
     }
     case Kind::kJobTasks: {
       if (!IsPlausibleId(route.id)) return NoSuchId("job_id");
       ASSIGN_OR_RETURN(v1::ListTasksRequest request,
                        TasksRequest(params, route.id));
-      return Json(admin_.ListTasks(authorization, request));
+      return Json(admin_.jobs().ListTasks(authorization, request));
     }
     case Kind::kJobEvidence: {
       if (!IsPlausibleId(route.id)) return NoSuchId("job_id");
@@ -304,7 +304,7 @@ absl::StatusOr<HttpResponse> ApiRouter::Dispatch(
         bundle_request.set_job_id(route.id);
         bundle_request.set_device_id(params.Get("device").value_or(""));
         std::string zip;
-        RETURN_IF_ERROR(admin_.GetDiagnosticsBundle(
+        RETURN_IF_ERROR(admin_.jobs().GetDiagnosticsBundle(
             authorization, bundle_request,
             [&](const v1::DiagnosticsBundleChunk& chunk) {
               zip.append(chunk.data());
@@ -318,18 +318,18 @@ absl::StatusOr<HttpResponse> ApiRouter::Dispatch(
       request.set_job_id(route.id);
       request.set_device_id(params.Get("device").value_or(""));
       request.set_step_name(step);
-      return Json(admin_.GetTaskEvidence(authorization, request));
+      return Json(admin_.jobs().GetTaskEvidence(authorization, request));
     }
     case Kind::kDevices: {
       ASSIGN_OR_RETURN(v1::ListDevicesRequest request, DevicesRequest(params));
-      return Json(admin_.ListDevices(authorization, request));
+      return Json(admin_.inventory().ListDevices(authorization, request));
     }
     case Kind::kDevice: {
       if (!IsPlausibleId(route.id)) return NoSuchId("device_id");
       RETURN_IF_ERROR(params.AllowOnly({}));
       v1::GetDeviceRequest request;
       request.set_device_id(route.id);
-      return Json(admin_.GetDevice(authorization, request));
+      return Json(admin_.inventory().GetDevice(authorization, request));
     }
     case Kind::kMetrics: {
       RETURN_IF_ERROR(params.AllowOnly({}));

@@ -1,8 +1,9 @@
 // The HTTP API's routing, without sockets or the HTTP library: a request
 // (method, target, Authorization header, peer) in, a response out. Each
-// /api/v1 route calls the AdminHandlers method the gRPC API calls, so both
-// answer the same message; /metrics serves the Prometheus text; other paths
-// are the embedded dashboard files. docs/http-api.md lists the routes.
+// /api/v1 route calls the admin handler (server/service/admin/) the gRPC API
+// calls, so both answer the same message; /metrics serves the Prometheus
+// text; other paths are the embedded dashboard files. docs/http-api.md lists
+// the routes.
 #ifndef MDEFLEET_SERVER_HTTP_API_ROUTER_H_
 #define MDEFLEET_SERVER_HTTP_API_ROUTER_H_
 
@@ -15,7 +16,7 @@
 #include "server/auth/authenticator.h"
 #include "server/http/http_message.h"
 #include "server/http/query_params.h"
-#include "server/service/admin_handlers.h"
+#include "server/service/admin/admin_handlers.h"
 #include "server/service/peer_guard.h"
 
 namespace mdefleet::http {

@@ -40,7 +40,7 @@ class AdminHandlersTest : public ::testing::Test {
     return r;
   }
   std::vector<std::string> Hostnames(const v1::ListDevicesRequest& r) {
-    auto list = env_.admin().ListDevices(env_.admin_bearer(), r);
+    auto list = env_.admin().inventory().ListDevices(env_.admin_bearer(), r);
     EXPECT_TRUE(list.ok()) << list.status();
     std::vector<std::string> out;
     for (const auto& d : list->devices()) out.push_back(d.facts().hostname());
@@ -51,7 +51,7 @@ class AdminHandlersTest : public ::testing::Test {
   void ExpectRefused(const v1::SubmitJobRequest& r, absl::StatusCode code,
                      absl::string_view prefix) {
     const std::string before = env_.Snapshot();
-    auto result = env_.admin().SubmitJob(env_.admin_bearer(), r);
+    auto result = env_.admin().jobs().SubmitJob(env_.admin_bearer(), r);
     EXPECT_EQ(result.status().code(), code) << result.status();
     EXPECT_TRUE(absl::StartsWith(result.status().message(), prefix))
         << result.status();
@@ -90,7 +90,7 @@ TEST_F(AdminHandlersTest, ListDevicesFiltersAndPages) {
   *stale.mutable_unseen_for() = TimeUtil::SecondsToDuration(60);
   EXPECT_EQ(Hostnames(stale),
             (std::vector<std::string>{"APP-2022-01", "DB-2016-01"}));
-  auto online = env_.admin().ListDevices(env_.admin_bearer(), all);
+  auto online = env_.admin().inventory().ListDevices(env_.admin_bearer(), all);
   for (const auto& d : online->devices()) {
     EXPECT_EQ(d.online(), d.facts().hostname() == "WEB-2019-01");
   }
@@ -99,7 +99,7 @@ TEST_F(AdminHandlersTest, ListDevicesFiltersAndPages) {
   page.set_page_size(1);
   std::vector<std::string> seen;
   for (int i = 0; i < 5; ++i) {
-    auto r = env_.admin().ListDevices(env_.admin_bearer(), page);
+    auto r = env_.admin().inventory().ListDevices(env_.admin_bearer(), page);
     ASSERT_TRUE(r.ok()) << r.status();
     EXPECT_EQ(r->total(), 3u);
     for (const auto& d : r->devices()) seen.push_back(d.facts().hostname());
@@ -111,20 +111,23 @@ TEST_F(AdminHandlersTest, ListDevicesFiltersAndPages) {
 
   v1::ListDevicesRequest bad;
   bad.set_label("site");
-  EXPECT_TRUE(absl::StartsWith(
-      env_.admin().ListDevices(env_.admin_bearer(), bad).status().message(),
-      "label:"));
+  EXPECT_TRUE(absl::StartsWith(env_.admin()
+                                   .inventory()
+                                   .ListDevices(env_.admin_bearer(), bad)
+                                   .status()
+                                   .message(),
+                               "label:"));
 }
 
 TEST_F(AdminHandlersTest, GetDeviceNamesAnUnknownId) {
   v1::GetDeviceRequest r;
   r.set_device_id(web19_.id);
-  auto d = env_.admin().GetDevice(env_.admin_bearer(), r);
+  auto d = env_.admin().inventory().GetDevice(env_.admin_bearer(), r);
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(d->facts().hostname(), "WEB-2019-01");
   EXPECT_EQ(d->facts().os_family(), v1::OS_FAMILY_WS2019);
   r.set_device_id("x");
-  auto missing = env_.admin().GetDevice(env_.admin_bearer(), r);
+  auto missing = env_.admin().inventory().GetDevice(env_.admin_bearer(), r);
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(missing.status().message(), "device_id: no device \"x\"");
 }
@@ -137,7 +140,7 @@ TEST_F(AdminHandlersTest, DryRunReturnsPlansAndStoresNothing) {
   env_.Upload(v1::ARTIFACT_KIND_INSTALLER_MSI, "md4ws.msi", InstallerMsi());
   r.set_dry_run(true);
   const std::string before = env_.Snapshot();
-  auto result = env_.admin().SubmitJob(env_.admin_bearer(), r);
+  auto result = env_.admin().jobs().SubmitJob(env_.admin_bearer(), r);
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_FALSE(result->has_job());
   EXPECT_EQ(result->targeted(), 3u);
@@ -157,7 +160,7 @@ TEST_F(AdminHandlersTest, SubmitStoresTheJobWithDefaultInstallerArtifacts) {
   v1::SubmitJobRequest r = Onboard();
   r.mutable_spec()->mutable_target()->clear_os_families();
   r.mutable_spec()->mutable_target()->set_hostname_glob("db-*");
-  auto result = env_.admin().SubmitJob(env_.admin_bearer(), r);
+  auto result = env_.admin().jobs().SubmitJob(env_.admin_bearer(), r);
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(result->targeted(), 1u);
   EXPECT_EQ(result->job().counts().total(), 1u);
@@ -167,7 +170,7 @@ TEST_F(AdminHandlersTest, SubmitStoresTheJobWithDefaultInstallerArtifacts) {
   EXPECT_EQ(env_.Count("jobs"), 1);
   EXPECT_EQ(env_.Count("tasks"), 1);
   v1::ListJobsRequest list;
-  auto jobs = env_.admin().ListJobs(env_.admin_bearer(), list);
+  auto jobs = env_.admin().jobs().ListJobs(env_.admin_bearer(), list);
   ASSERT_EQ(jobs->jobs_size(), 1);
   EXPECT_EQ(jobs->jobs(0).id(), result->job().id());
 }
@@ -206,7 +209,7 @@ TEST_F(AdminHandlersTest, BadInputNamesTheFieldAndStoresNothing) {
   wrong_kind.mutable_spec()->mutable_parameters()->set_onboarding_script_id(
       ps1.id());
   const std::string before = env_.Snapshot();
-  auto wk = env_.admin().SubmitJob(env_.admin_bearer(), wrong_kind);
+  auto wk = env_.admin().jobs().SubmitJob(env_.admin_bearer(), wrong_kind);
   EXPECT_EQ(wk.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(wk.status().message().find("not an onboarding script"),
             std::string::npos)
@@ -233,7 +236,7 @@ TEST_F(AdminHandlersTest, ExpiredOffboardingScriptIsRefusedAtSubmit) {
   r.mutable_spec()->mutable_parameters()->set_offboarding_script_id(off.id());
   r.mutable_spec()->mutable_target()->add_device_ids(app22_.id);
   r.set_dry_run(true);
-  EXPECT_TRUE(env_.admin().SubmitJob(env_.admin_bearer(), r).ok());
+  EXPECT_TRUE(env_.admin().jobs().SubmitJob(env_.admin_bearer(), r).ok());
   r.set_dry_run(false);
   env_.clock().Advance(absl::Hours(24 * 30));
   ExpectRefused(r, absl::StatusCode::kFailedPrecondition,
@@ -259,7 +262,7 @@ TEST_F(AdminHandlersTest, UploadValidatesAndIsContentAddressed) {
   EXPECT_EQ(env_.Count("artifacts"), 1);
 
   size_t calls = 0;
-  auto no_header = env_.admin().UploadArtifact(
+  auto no_header = env_.admin().artifacts().UploadArtifact(
       env_.admin_bearer(), [&](v1::UploadArtifactRequest* m) {
         m->set_chunk("x");
         return calls++ == 0;
@@ -268,13 +271,15 @@ TEST_F(AdminHandlersTest, UploadValidatesAndIsContentAddressed) {
 
   v1::ListArtifactsRequest list;
   list.set_kind(v1::ARTIFACT_KIND_ONBOARDING_SCRIPT);
-  auto listed = env_.admin().ListArtifacts(env_.admin_bearer(), list);
+  auto listed =
+      env_.admin().artifacts().ListArtifacts(env_.admin_bearer(), list);
   ASSERT_EQ(listed->artifacts_size(), 1);
   EXPECT_EQ(listed->artifacts(0).size(), OnboardingScript().size());
 }
 
 TEST_F(AdminHandlersTest, WatchJobStreamsUntilTheJobEnds) {
-  auto submitted = env_.admin().SubmitJob(env_.admin_bearer(), Onboard());
+  auto submitted =
+      env_.admin().jobs().SubmitJob(env_.admin_bearer(), Onboard());
   ASSERT_TRUE(submitted.ok()) << submitted.status();
   const std::string job_id = submitted->job().id();
   std::vector<v1::Job> seen;
@@ -283,7 +288,7 @@ TEST_F(AdminHandlersTest, WatchJobStreamsUntilTheJobEnds) {
   std::thread watcher([&] {
     v1::WatchJobRequest r;
     r.set_job_id(job_id);
-    watch_status = env_.admin().WatchJob(
+    watch_status = env_.admin().jobs().WatchJob(
         env_.admin_bearer(), r,
         [&](const v1::Job& j) {
           std::lock_guard<std::mutex> lock(mu);
@@ -295,7 +300,7 @@ TEST_F(AdminHandlersTest, WatchJobStreamsUntilTheJobEnds) {
   // The watch is open and sent its first state before the job moves.
   ASSERT_TRUE(Eventually([&] {
     std::lock_guard<std::mutex> lock(mu);
-    return !seen.empty() && env_.admin().open_watch_streams() == 1;
+    return !seen.empty() && env_.admin().jobs().open_watch_streams() == 1;
   })) << "the watch never opened";
   v1::LeasedTask task = env_.Poll(web19_).tasks(0);
   RunTaskToEnd(env_, web19_, task);
@@ -310,13 +315,14 @@ TEST_F(AdminHandlersTest, WatchJobStreamsUntilTheJobEnds) {
 // once (the default), another token is not affected, and a closed stream
 // gives its place back.
 TEST_F(AdminHandlersTest, WatchJobStreamsPerTokenAreCapped) {
-  auto submitted = env_.admin().SubmitJob(env_.admin_bearer(), Onboard());
+  auto submitted =
+      env_.admin().jobs().SubmitJob(env_.admin_bearer(), Onboard());
   ASSERT_TRUE(submitted.ok()) << submitted.status();
   v1::WatchJobRequest watch;
   watch.set_job_id(submitted->job().id());
   std::atomic<bool> close{false};
   auto watch_once = [&](const std::string& bearer) {
-    return env_.admin().WatchJob(
+    return env_.admin().jobs().WatchJob(
         bearer, watch, [](const v1::Job&) { return true; },
         [&] { return close.load(); });
   };
@@ -328,8 +334,8 @@ TEST_F(AdminHandlersTest, WatchJobStreamsPerTokenAreCapped) {
         [&, i] { ended[i] = watch_once(env_.admin_bearer()); });
   }
   ASSERT_TRUE(Eventually(
-      [&] { return env_.admin().open_watch_streams() >= kPerToken; }));
-  ASSERT_EQ(env_.admin().open_watch_streams(), kPerToken);
+      [&] { return env_.admin().jobs().open_watch_streams() >= kPerToken; }));
+  ASSERT_EQ(env_.admin().jobs().open_watch_streams(), kPerToken);
   absl::Status refused = watch_once(env_.admin_bearer());
   EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted);
   EXPECT_THAT(
@@ -340,26 +346,26 @@ TEST_F(AdminHandlersTest, WatchJobStreamsPerTokenAreCapped) {
   v1::CreateTokenRequest create;
   create.set_name("dashboard");
   create.set_role(v1::ROLE_VIEWER);
-  auto viewer = env_.admin().CreateToken(env_.admin_bearer(), create);
+  auto viewer = env_.admin().access().CreateToken(env_.admin_bearer(), create);
   ASSERT_TRUE(viewer.ok()) << viewer.status();
   watchers.emplace_back([&] {
     ended[kPerToken] = watch_once(absl::StrCat("Bearer ", viewer->value()));
   });
   EXPECT_TRUE(Eventually(
-      [&] { return env_.admin().open_watch_streams() >= kPerToken + 1; }));
-  EXPECT_EQ(env_.admin().open_watch_streams(), kPerToken + 1);
+      [&] { return env_.admin().jobs().open_watch_streams() >= kPerToken + 1; }));
+  EXPECT_EQ(env_.admin().jobs().open_watch_streams(), kPerToken + 1);
   // The clients go away: every place is given back.
   close = true;
   for (std::thread& t : watchers) t.join();
   for (const absl::Status& status : ended) {
     EXPECT_EQ(status.code(), absl::StatusCode::kCancelled) << status;
   }
-  EXPECT_EQ(env_.admin().open_watch_streams(), 0);
+  EXPECT_EQ(env_.admin().jobs().open_watch_streams(), 0);
   close = false;
   std::thread again([&] { ended[0] = watch_once(env_.admin_bearer()); });
   EXPECT_TRUE(
-      Eventually([&] { return env_.admin().open_watch_streams() >= 1; }));
-  EXPECT_EQ(env_.admin().open_watch_streams(), 1);
+      Eventually([&] { return env_.admin().jobs().open_watch_streams() >= 1; }));
+  EXPECT_EQ(env_.admin().jobs().open_watch_streams(), 1);
   close = true;
   again.join();
   EXPECT_EQ(ended[0].code(), absl::StatusCode::kCancelled);
@@ -407,33 +413,35 @@ TEST_F(AdminHandlersTest, EveryMethodRefusesAMissingOrWrongToken) {
        {std::string(), std::string("Bearer mdf_admin_wrong"),
         env_.enroll_bearer(), web19_.bearer}) {
     auto& a = env_.admin();
-    EXPECT_EQ(a.ListDevices(bad, {}).status().code(),
+    EXPECT_EQ(a.inventory().ListDevices(bad, {}).status().code(),
               absl::StatusCode::kUnauthenticated);
-    EXPECT_EQ(a.GetDevice(bad, {}).status().code(),
+    EXPECT_EQ(a.inventory().GetDevice(bad, {}).status().code(),
               absl::StatusCode::kUnauthenticated);
-    EXPECT_EQ(a.SubmitJob(bad, Onboard()).status().code(),
+    EXPECT_EQ(a.jobs().SubmitJob(bad, Onboard()).status().code(),
               absl::StatusCode::kUnauthenticated);
-    EXPECT_EQ(a.GetJob(bad, {}).status().code(),
+    EXPECT_EQ(a.jobs().GetJob(bad, {}).status().code(),
               absl::StatusCode::kUnauthenticated);
-    EXPECT_EQ(a.ListJobs(bad, {}).status().code(),
+    EXPECT_EQ(a.jobs().ListJobs(bad, {}).status().code(),
               absl::StatusCode::kUnauthenticated);
-    EXPECT_EQ(a.ListTasks(bad, {}).status().code(),
+    EXPECT_EQ(a.jobs().ListTasks(bad, {}).status().code(),
               absl::StatusCode::kUnauthenticated);
-    EXPECT_EQ(a.CancelJob(bad, {}).status().code(),
+    EXPECT_EQ(a.jobs().CancelJob(bad, {}).status().code(),
               absl::StatusCode::kUnauthenticated);
-    EXPECT_EQ(a.ListArtifacts(bad, {}).status().code(),
+    EXPECT_EQ(a.artifacts().ListArtifacts(bad, {}).status().code(),
               absl::StatusCode::kUnauthenticated);
-    EXPECT_EQ(
-        a.WatchJob(
-             bad, {}, [](const v1::Job&) { return true; }, [] { return false; })
-            .code(),
-        absl::StatusCode::kUnauthenticated);
+    EXPECT_EQ(a.jobs()
+                  .WatchJob(
+                      bad, {}, [](const v1::Job&) { return true; },
+                      [] { return false; })
+                  .code(),
+              absl::StatusCode::kUnauthenticated);
     bool read_called = false;
-    EXPECT_EQ(a.UploadArtifact(bad,
-                               [&](v1::UploadArtifactRequest*) {
-                                 read_called = true;
-                                 return false;
-                               })
+    EXPECT_EQ(a.artifacts()
+                  .UploadArtifact(bad,
+                                  [&](v1::UploadArtifactRequest*) {
+                                    read_called = true;
+                                    return false;
+                                  })
                   .status()
                   .code(),
               absl::StatusCode::kUnauthenticated);

@@ -1,6 +1,6 @@
 // The audit log's reading side: store::QueryAudit (every filter, newest
 // first, pages by row id that neither skip nor repeat rows) and
-// AdminHandlers::ListAuditLog (job controls listed with who, when and
+// AuditHandlers::ListAuditLog (job controls listed with who, when and
 // outcome; bad filters refused naming the field; the admin token required;
 // listing writes nothing).
 #include <cstdint>
@@ -98,7 +98,7 @@ class AuditLogTest : public RolloutTest {
 
   absl::StatusOr<v1::ListAuditLogResponse> List(
       const v1::ListAuditLogRequest& request) {
-    return env_.admin().ListAuditLog(env_.admin_bearer(), request);
+    return env_.admin().audit().ListAuditLog(env_.admin_bearer(), request);
   }
 };
 
@@ -225,13 +225,13 @@ TEST_F(AuditLogTest, JobControlsAreListedWithWhoWhenAndOutcome) {
   pause.set_job_id(job);
   pause.set_reason("change freeze");
   env_.clock().Advance(absl::Minutes(1));
-  ASSERT_TRUE(env_.admin().PauseJob(env_.admin_bearer(), pause).ok());
+  ASSERT_TRUE(env_.admin().jobs().PauseJob(env_.admin_bearer(), pause).ok());
   env_.clock().Advance(absl::Minutes(1));
-  EXPECT_FALSE(env_.admin().PauseJob(env_.admin_bearer(), pause).ok());
+  EXPECT_FALSE(env_.admin().jobs().PauseJob(env_.admin_bearer(), pause).ok());
   v1::CancelJobRequest cancel;
   cancel.set_job_id(job);
   env_.clock().Advance(absl::Minutes(1));
-  ASSERT_TRUE(env_.admin().CancelJob(env_.admin_bearer(), cancel).ok());
+  ASSERT_TRUE(env_.admin().jobs().CancelJob(env_.admin_bearer(), cancel).ok());
 
   auto listed = List({});
   ASSERT_TRUE(listed.ok()) << listed.status();
@@ -376,7 +376,7 @@ TEST_F(AuditLogTest, RequiresTheAdminTokenAndIsNotItselfAudited) {
   const int64_t rows = env_.Count("audit_log");
   for (const char* wrong :
        {"", "Bearer mdf_admin_wrong", "Bearer mdf_enroll_x"}) {
-    EXPECT_EQ(env_.admin().ListAuditLog(wrong, {}).status().code(),
+    EXPECT_EQ(env_.admin().audit().ListAuditLog(wrong, {}).status().code(),
               absl::StatusCode::kUnauthenticated)
         << wrong;
   }

@@ -443,7 +443,8 @@ TEST_F(ClientCertificatesTest, CheckDeviceCertificateIsTheStoreBackedProof) {
             absl::StatusCode::kUnauthenticated);
   v1::RevokeDeviceRequest revoke;
   revoke.set_device_id(a.device.id);
-  ASSERT_TRUE(env.admin().RevokeDevice(env.admin_bearer(), revoke).ok());
+  ASSERT_TRUE(
+      env.admin().access().RevokeDevice(env.admin_bearer(), revoke).ok());
   EXPECT_EQ(check(a.device.id, a.peer()).status().code(),
             absl::StatusCode::kPermissionDenied);
 }
@@ -489,7 +490,8 @@ TEST_F(ClientCertificatesTest, RevokingAnswersAWaitingPollAtOnce) {
   ASSERT_EQ(poller.waiting(), 1u);
   v1::RevokeDeviceRequest revoke;
   revoke.set_device_id(a.device.id);
-  ASSERT_TRUE(env.admin().RevokeDevice(env.admin_bearer(), revoke).ok());
+  ASSERT_TRUE(
+      env.admin().access().RevokeDevice(env.admin_bearer(), revoke).ok());
   std::future<absl::Status> answered = done.get_future();
   ASSERT_EQ(answered.wait_for(std::chrono::seconds(10)),
             std::future_status::ready);

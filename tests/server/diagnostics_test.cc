@@ -62,7 +62,7 @@ class DiagnosticsTest : public ::testing::Test {
     r.mutable_spec()->mutable_parameters()->set_client_analyzer_id(
         analyzer_.id());
     r.mutable_spec()->mutable_target()->add_device_ids(device_.id);
-    auto job = env_.admin().SubmitJob(env_.admin_bearer(), r);
+    auto job = env_.admin().jobs().SubmitJob(env_.admin_bearer(), r);
     ASSERT_TRUE(job.ok()) << job.status();
     job_id_ = job->job().id();
     v1::PollTasksResponse poll = env_.Poll(device_);
@@ -105,7 +105,7 @@ class DiagnosticsTest : public ::testing::Test {
     r.set_device_id(device_.id);
     std::string out;
     bool seen = false;
-    absl::Status s = env_.admin().GetDiagnosticsBundle(
+    absl::Status s = env_.admin().jobs().GetDiagnosticsBundle(
         bearer, r, [&](const v1::DiagnosticsBundleChunk& chunk) {
           if (!seen && first != nullptr) *first = chunk;
           seen = true;
@@ -119,7 +119,8 @@ class DiagnosticsTest : public ::testing::Test {
     v1::CreateTokenRequest request;
     request.set_name(absl::StrCat("t", static_cast<int>(role)));
     request.set_role(role);
-    auto created = env_.admin().CreateToken(env_.admin_bearer(), request);
+    auto created =
+        env_.admin().access().CreateToken(env_.admin_bearer(), request);
     EXPECT_TRUE(created.ok()) << created.status();
     return absl::StrCat("Bearer ", created->value());
   }
@@ -173,7 +174,7 @@ TEST_F(DiagnosticsTest, TheHolderUploadsInChunksAndAnOperatorReadsIt) {
   // The task view carries the summary (jobs get, jobs tasks, HTTP).
   v1::ListTasksRequest list;
   list.set_job_id(job_id_);
-  auto tasks = env_.admin().ListTasks(Bearer(v1::ROLE_VIEWER), list);
+  auto tasks = env_.admin().jobs().ListTasks(Bearer(v1::ROLE_VIEWER), list);
   ASSERT_TRUE(tasks.ok()) << tasks.status();
   ASSERT_EQ(tasks->tasks_size(), 1);
   const v1::DiagnosticsSummary& s = tasks->tasks(0).diagnostics();

@@ -49,7 +49,7 @@ class DuplicateHostnameTest : public ::testing::Test {
   v1::Device Get(const EnrolledDevice& d) {
     v1::GetDeviceRequest r;
     r.set_device_id(d.id);
-    auto device = env_.admin().GetDevice(env_.admin_bearer(), r);
+    auto device = env_.admin().inventory().GetDevice(env_.admin_bearer(), r);
     EXPECT_TRUE(device.ok()) << device.status();
     return device.ok() ? *device : v1::Device();
   }
@@ -82,15 +82,15 @@ TEST_F(DuplicateHostnameTest, BothDevicesAreFlaggedNamingTheOther) {
 TEST_F(DuplicateHostnameTest, ListSummaryAndRenameClearTheFlag) {
   v1::ListDevicesRequest list;
   list.set_needs("duplicate_hostname");
-  auto listed = env_.admin().ListDevices(env_.admin_bearer(), list);
+  auto listed = env_.admin().inventory().ListDevices(env_.admin_bearer(), list);
   ASSERT_TRUE(listed.ok()) << listed.status();
   std::vector<std::string> ids;
   for (const v1::Device& d : listed->devices()) ids.push_back(d.id());
   EXPECT_THAT(ids, UnorderedElementsAre(real_.id, impostor_.id));
   EXPECT_EQ(listed->total(), 2u);
 
-  auto summary = env_.admin().GetFleetSummary(env_.admin_bearer(),
-                                              v1::GetFleetSummaryRequest());
+  auto summary = env_.admin().inventory().GetFleetSummary(
+      env_.admin_bearer(), v1::GetFleetSummaryRequest());
   ASSERT_TRUE(summary.ok()) << summary.status();
   bool found = false;
   for (const auto& n : summary->needs()) {
@@ -117,7 +117,7 @@ TEST_F(DuplicateHostnameTest, AHostTargetSelectingThemIsRefused) {
       r.set_dry_run(dry_run);
       r.mutable_spec()->mutable_target()->set_hostname_glob(glob);
       const std::string before = env_.Snapshot();
-      auto result = env_.admin().SubmitJob(env_.admin_bearer(), r);
+      auto result = env_.admin().jobs().SubmitJob(env_.admin_bearer(), r);
       EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument)
           << glob << " " << result.status();
       EXPECT_THAT(
@@ -134,7 +134,7 @@ TEST_F(DuplicateHostnameTest, AHostTargetSelectingThemIsRefused) {
 TEST_F(DuplicateHostnameTest, AHostTargetNotSelectingThemIsAccepted) {
   v1::SubmitJobRequest r = HealthCheck();
   r.mutable_spec()->mutable_target()->set_hostname_glob("WEB-02");
-  auto result = env_.admin().SubmitJob(env_.admin_bearer(), r);
+  auto result = env_.admin().jobs().SubmitJob(env_.admin_bearer(), r);
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(result->targeted(), 1u);
   EXPECT_THAT(result->hostname_conflicts(), IsEmpty());
@@ -144,7 +144,7 @@ TEST_F(DuplicateHostnameTest, DeviceIdsNameThemAndAWarningSaysSo) {
   v1::SubmitJobRequest r = HealthCheck();
   r.mutable_spec()->mutable_target()->add_device_ids(real_.id);
   r.mutable_spec()->mutable_target()->set_hostname_glob("WEB-01");
-  auto result = env_.admin().SubmitJob(env_.admin_bearer(), r);
+  auto result = env_.admin().jobs().SubmitJob(env_.admin_bearer(), r);
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(result->targeted(), 1u);
   ASSERT_EQ(result->hostname_conflicts_size(), 1);
@@ -158,7 +158,7 @@ TEST_F(DuplicateHostnameTest, OtherTargetsAreAcceptedWithTheConflicts) {
     v1::SubmitJobRequest r = HealthCheck();
     r.set_dry_run(dry_run);
     r.mutable_spec()->mutable_target()->set_all(true);
-    auto result = env_.admin().SubmitJob(env_.admin_bearer(), r);
+    auto result = env_.admin().jobs().SubmitJob(env_.admin_bearer(), r);
     ASSERT_TRUE(result.ok()) << result.status();
     EXPECT_EQ(result->targeted(), 3u);
     ASSERT_EQ(result->hostname_conflicts_size(), 1) << dry_run;

@@ -80,7 +80,8 @@ class EnrollmentTest : public ::testing::Test {
   v1::Device Get(const std::string& id) {
     v1::GetDeviceRequest request;
     request.set_device_id(id);
-    auto device = env_.admin().GetDevice(env_.admin_bearer(), request);
+    auto device =
+        env_.admin().inventory().GetDevice(env_.admin_bearer(), request);
     EXPECT_TRUE(device.ok()) << device.status();
     return device.ok() ? *device : v1::Device();
   }
@@ -102,8 +103,8 @@ class EnrollmentTest : public ::testing::Test {
     v1::CreateEnrollmentSecretRequest request;
     request.set_name(name);
     for (const auto& [k, v] : labels) (*request.mutable_labels())[k] = v;
-    auto created =
-        env_.admin().CreateEnrollmentSecret(env_.admin_bearer(), request);
+    auto created = env_.admin().access().CreateEnrollmentSecret(
+        env_.admin_bearer(), request);
     EXPECT_TRUE(created.ok()) << created.status();
     return absl::StrCat("Bearer ", created.ok() ? created->value() : "");
   }
@@ -113,7 +114,8 @@ class EnrollmentTest : public ::testing::Test {
     v1::ResetDeviceIdentityRequest request;
     request.set_device_id(id);
     request.set_reason(reason);
-    return env_.admin().ResetDeviceIdentity(env_.admin_bearer(), request);
+    return env_.admin().access().ResetDeviceIdentity(env_.admin_bearer(),
+                                                     request);
   }
 
   prometheus::Registry registry_;
@@ -167,11 +169,12 @@ TEST_F(EnrollmentTest, AClaimWithoutProofGetsANewDeviceAndTheRealOneKeepsIt) {
   // The flag follows the duplicate in lists and the fleet summary.
   v1::ListDevicesRequest list;
   list.set_needs("duplicate_identity");
-  auto listed = env_.admin().ListDevices(env_.admin_bearer(), list);
+  auto listed = env_.admin().inventory().ListDevices(env_.admin_bearer(), list);
   ASSERT_TRUE(listed.ok()) << listed.status();
   ASSERT_EQ(listed->devices_size(), 1);
   EXPECT_EQ(listed->devices(0).id(), claim->device_id());
-  auto summary = env_.admin().GetFleetSummary(env_.admin_bearer(), {});
+  auto summary =
+      env_.admin().inventory().GetFleetSummary(env_.admin_bearer(), {});
   ASSERT_TRUE(summary.ok());
   bool counted = false;
   for (const auto& need : summary->needs()) {
@@ -185,7 +188,8 @@ TEST_F(EnrollmentTest, AClaimWithoutProofGetsANewDeviceAndTheRealOneKeepsIt) {
   // Revoking the duplicate clears its flag.
   v1::RevokeDeviceRequest revoke;
   revoke.set_device_id(claim->device_id());
-  ASSERT_TRUE(env_.admin().RevokeDevice(env_.admin_bearer(), revoke).ok());
+  ASSERT_TRUE(
+      env_.admin().access().RevokeDevice(env_.admin_bearer(), revoke).ok());
   EXPECT_FALSE(HasNeed(Get(claim->device_id()), "duplicate_identity"));
   // ... and does not stand in the real host's way.
   EXPECT_TRUE(env_.runner().AuthenticateDevice(real.bearer).ok());
@@ -357,7 +361,8 @@ TEST_F(EnrollmentTest, ResetIdentityErrorsNameTheFieldAndChangeNothing) {
   EnrolledDevice revoked = env_.Enroll(MakeFacts("APP-2019-05", "2019"));
   v1::RevokeDeviceRequest revoke;
   revoke.set_device_id(revoked.id);
-  ASSERT_TRUE(env_.admin().RevokeDevice(env_.admin_bearer(), revoke).ok());
+  ASSERT_TRUE(
+      env_.admin().access().RevokeDevice(env_.admin_bearer(), revoke).ok());
   auto duplicate = Enroll(MakeFacts("APP-2019-03", "2019"));
   ASSERT_TRUE(duplicate.ok());
   const std::string before = env_.Snapshot();
@@ -403,13 +408,14 @@ TEST_F(EnrollmentTest, ResetIdentityErrorsNameTheFieldAndChangeNothing) {
   v1::CreateTokenRequest op;
   op.set_name("ops");
   op.set_role(v1::ROLE_OPERATOR);
-  auto token = env_.admin().CreateToken(env_.admin_bearer(), op);
+  auto token = env_.admin().access().CreateToken(env_.admin_bearer(), op);
   ASSERT_TRUE(token.ok());
   v1::ResetDeviceIdentityRequest request;
   request.set_device_id(device.id);
   request.set_reason("x");
   EXPECT_EQ(
       env_.admin()
+          .access()
           .ResetDeviceIdentity(absl::StrCat("Bearer ", token->value()), request)
           .status()
           .code(),
@@ -421,7 +427,8 @@ TEST_F(EnrollmentTest, ARevokedHostCannotEnrollAgainAndTheClaimIsAudited) {
   EnrolledDevice device = env_.Enroll(facts);
   v1::RevokeDeviceRequest revoke;
   revoke.set_device_id(device.id);
-  ASSERT_TRUE(env_.admin().RevokeDevice(env_.admin_bearer(), revoke).ok());
+  ASSERT_TRUE(
+      env_.admin().access().RevokeDevice(env_.admin_bearer(), revoke).ok());
   auto refused = Enroll(facts);
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kPermissionDenied);
   EXPECT_THAT(refused.status().message(), HasSubstr("an admin revoked"));
@@ -457,7 +464,7 @@ TEST_F(EnrollmentTest, TheRawHostIdentityIsNeverStoredOrShown) {
   const v1::Device shown = Get(device.id);
   EXPECT_EQ(shown.facts().host_identity(), "");
   EXPECT_EQ(shown.facts().host_identity_sha256(), Sha256Hex(raw));
-  auto listed = env_.admin().ListDevices(env_.admin_bearer(), {});
+  auto listed = env_.admin().inventory().ListDevices(env_.admin_bearer(), {});
   ASSERT_TRUE(listed.ok());
   EXPECT_EQ(listed->devices(0).facts().host_identity(), "");
   EXPECT_EQ(env_.Snapshot().find(raw), std::string::npos);

@@ -23,7 +23,7 @@ class EvidenceTest : public ::testing::Test {
     r.mutable_spec()->mutable_parameters()->set_onboarding_script_id(
         script_.id());
     r.mutable_spec()->mutable_target()->set_all(true);
-    auto job = env_.admin().SubmitJob(env_.admin_bearer(), r);
+    auto job = env_.admin().jobs().SubmitJob(env_.admin_bearer(), r);
     ASSERT_TRUE(job.ok()) << job.status();
     job_id_ = job->job().id();
     v1::PollTasksResponse poll = env_.Poll(device_);
@@ -53,13 +53,14 @@ class EvidenceTest : public ::testing::Test {
     v1::GetTaskEvidenceRequest r;
     r.set_job_id(job_id_);
     r.set_device_id(device_.id);
-    return env_.admin().GetTaskEvidence(bearer, r);
+    return env_.admin().jobs().GetTaskEvidence(bearer, r);
   }
   std::string Bearer(v1::Role role) {
     v1::CreateTokenRequest request;
     request.set_name(absl::StrCat("t", static_cast<int>(role)));
     request.set_role(role);
-    auto created = env_.admin().CreateToken(env_.admin_bearer(), request);
+    auto created =
+        env_.admin().access().CreateToken(env_.admin_bearer(), request);
     EXPECT_TRUE(created.ok()) << created.status();
     return absl::StrCat("Bearer ", created->value());
   }
@@ -174,12 +175,15 @@ TEST_F(EvidenceTest, TheRetentionSweepDeletesOldEvidence) {
 TEST_F(EvidenceTest, ReadingNeedsAJobAndADeviceWithATask) {
   v1::GetTaskEvidenceRequest r;
   r.set_job_id(job_id_);
-  EXPECT_THAT(
-      env_.admin().GetTaskEvidence(env_.admin_bearer(), r).status().message(),
-      HasSubstr("device_id: required"));
+  EXPECT_THAT(env_.admin()
+                  .jobs()
+                  .GetTaskEvidence(env_.admin_bearer(), r)
+                  .status()
+                  .message(),
+              HasSubstr("device_id: required"));
   r.set_device_id("no-such-device");
   EXPECT_TRUE(absl::IsNotFound(
-      env_.admin().GetTaskEvidence(env_.admin_bearer(), r).status()));
+      env_.admin().jobs().GetTaskEvidence(env_.admin_bearer(), r).status()));
 }
 
 }  // namespace

@@ -52,19 +52,19 @@ class FleetSummaryTest : public ::testing::Test {
   v1::Device Get(const EnrolledDevice& d) {
     v1::GetDeviceRequest req;
     req.set_device_id(d.id);
-    auto device = env_.admin().GetDevice(env_.admin_bearer(), req);
+    auto device = env_.admin().inventory().GetDevice(env_.admin_bearer(), req);
     EXPECT_TRUE(device.ok()) << device.status();
     return device.value_or(v1::Device());
   }
   v1::ListDevicesResponse ListNeeds(absl::string_view kind) {
     v1::ListDevicesRequest req;
     req.set_needs(std::string(kind));
-    auto r = env_.admin().ListDevices(env_.admin_bearer(), req);
+    auto r = env_.admin().inventory().ListDevices(env_.admin_bearer(), req);
     EXPECT_TRUE(r.ok()) << r.status();
     return r.value_or(v1::ListDevicesResponse());
   }
   v1::FleetSummary Summary() {
-    auto s = env_.admin().GetFleetSummary(env_.admin_bearer(), {});
+    auto s = env_.admin().inventory().GetFleetSummary(env_.admin_bearer(), {});
     EXPECT_TRUE(s.ok()) << s.status();
     return s.value_or(v1::FleetSummary());
   }
@@ -183,7 +183,8 @@ TEST_F(FleetSummaryTest, OfflineOnboardedDevicesNeedApiOffboard) {
 
   v1::GetFleetSummaryRequest longer;
   longer.mutable_offline_for()->set_seconds(30 * 86400);
-  auto s = env_.admin().GetFleetSummary(env_.admin_bearer(), longer);
+  auto s =
+      env_.admin().inventory().GetFleetSummary(env_.admin_bearer(), longer);
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(NeedCount(*s, "offline"), 0u);
   EXPECT_EQ(s->offline_for().seconds(), 30 * 86400);
@@ -191,7 +192,7 @@ TEST_F(FleetSummaryTest, OfflineOnboardedDevicesNeedApiOffboard) {
   v1::ListDevicesRequest req;
   req.set_needs("api_offboard");
   req.mutable_offline_for()->set_seconds(30 * 86400);
-  auto r = env_.admin().ListDevices(env_.admin_bearer(), req);
+  auto r = env_.admin().inventory().ListDevices(env_.admin_bearer(), req);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->devices_size(), 0);
 }
@@ -199,18 +200,18 @@ TEST_F(FleetSummaryTest, OfflineOnboardedDevicesNeedApiOffboard) {
 TEST_F(FleetSummaryTest, BadInputNamesTheField) {
   v1::ListDevicesRequest req;
   req.set_needs("reboot");
-  auto r = env_.admin().ListDevices(env_.admin_bearer(), req);
+  auto r = env_.admin().inventory().ListDevices(env_.admin_bearer(), req);
   ASSERT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(r.status().message()),
               ::testing::HasSubstr("needs: no device need is met by job "
                                    "kind \"reboot\""));
   v1::GetFleetSummaryRequest bad;
   bad.mutable_offline_for()->set_seconds(-1);
-  auto s = env_.admin().GetFleetSummary(env_.admin_bearer(), bad);
+  auto s = env_.admin().inventory().GetFleetSummary(env_.admin_bearer(), bad);
   EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(s.status().message()),
               ::testing::HasSubstr("offline_for"));
-  auto unauth = env_.admin().GetFleetSummary("Bearer wrong", {});
+  auto unauth = env_.admin().inventory().GetFleetSummary("Bearer wrong", {});
   EXPECT_EQ(unauth.status().code(), absl::StatusCode::kUnauthenticated);
 }
 

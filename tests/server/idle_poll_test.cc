@@ -51,7 +51,7 @@ class IdlePollTest : public ::testing::Test {
     r.mutable_spec()->mutable_parameters()->set_onboarding_script_id(
         script.id());
     r.mutable_spec()->mutable_target()->set_all(true);
-    auto job = env_.admin().SubmitJob(env_.admin_bearer(), r);
+    auto job = env_.admin().jobs().SubmitJob(env_.admin_bearer(), r);
     EXPECT_TRUE(job.ok()) << job.status();
     return job.ok() ? job->job().id() : "";
   }

@@ -18,24 +18,24 @@ class JobControlsTest : public RolloutTest {
     v1::PauseJobRequest r;
     r.set_job_id(id);
     r.set_reason(reason);
-    return env_.admin().PauseJob(env_.admin_bearer(), r);
+    return env_.admin().jobs().PauseJob(env_.admin_bearer(), r);
   }
   absl::StatusOr<v1::Job> Resume(const std::string& id) {
     v1::ResumeJobRequest r;
     r.set_job_id(id);
-    return env_.admin().ResumeJob(env_.admin_bearer(), r);
+    return env_.admin().jobs().ResumeJob(env_.admin_bearer(), r);
   }
   absl::StatusOr<v1::Job> Cancel(const std::string& id,
                                  const std::string& reason = "") {
     v1::CancelJobRequest r;
     r.set_job_id(id);
     r.set_reason(reason);
-    return env_.admin().CancelJob(env_.admin_bearer(), r);
+    return env_.admin().jobs().CancelJob(env_.admin_bearer(), r);
   }
   absl::StatusOr<v1::Job> RetryFailed(const std::string& id) {
     v1::RetryFailedRequest r;
     r.set_job_id(id);
-    return env_.admin().RetryFailed(env_.admin_bearer(), r);
+    return env_.admin().jobs().RetryFailed(env_.admin_bearer(), r);
   }
   // The call is refused with FAILED_PRECONDITION (or `code`) and `message`,
   // changes nothing but one more audit row saying so.
@@ -294,8 +294,9 @@ TEST_F(JobControlsTest,
   const std::string job_id = Submit({});
   v1::PauseJobRequest r;
   r.set_job_id(job_id);
-  EXPECT_EQ(env_.admin().PauseJob("Bearer mdf_admin_wrong", r).status().code(),
-            absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(
+      env_.admin().jobs().PauseJob("Bearer mdf_admin_wrong", r).status().code(),
+      absl::StatusCode::kUnauthenticated);
   EXPECT_EQ(Audit(job_id).size(), 1u);  // the submit only
   absl::Status update =
       env_.store().Write([](store::Connection& db) -> absl::Status {

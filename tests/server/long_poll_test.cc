@@ -57,7 +57,7 @@ class LongPollTest : public ::testing::Test {
         script_.id());
     r.mutable_spec()->mutable_target()->set_all(true);
     r.mutable_spec()->mutable_policy()->set_max_in_flight(max_in_flight);
-    auto job = env_.admin().SubmitJob(env_.admin_bearer(), r);
+    auto job = env_.admin().jobs().SubmitJob(env_.admin_bearer(), r);
     EXPECT_TRUE(job.ok()) << job.status();
     return job.ok() ? job->job().id() : "";
   }

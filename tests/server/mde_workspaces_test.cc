@@ -60,7 +60,7 @@ class MdeWorkspacesTest : public ::testing::Test {
   std::vector<std::string> Needs(const EnrolledDevice& d) {
     v1::GetDeviceRequest req;
     req.set_device_id(d.id);
-    auto device = env_.admin().GetDevice(env_.admin_bearer(), req);
+    auto device = env_.admin().inventory().GetDevice(env_.admin_bearer(), req);
     EXPECT_TRUE(device.ok()) << device.status();
     std::vector<std::string> ids;
     for (const auto& n : device->needs()) ids.push_back(n.need());
@@ -79,7 +79,7 @@ class MdeWorkspacesTest : public ::testing::Test {
   std::map<std::string, v1::Task> Tasks(const std::string& job_id) {
     v1::ListTasksRequest req;
     req.set_job_id(job_id);
-    auto tasks = env_.admin().ListTasks(env_.admin_bearer(), req);
+    auto tasks = env_.admin().jobs().ListTasks(env_.admin_bearer(), req);
     EXPECT_TRUE(tasks.ok()) << tasks.status();
     std::map<std::string, v1::Task> out;
     for (const v1::Task& t : tasks->tasks()) out[t.hostname()] = t;
@@ -88,7 +88,7 @@ class MdeWorkspacesTest : public ::testing::Test {
   std::vector<v1::AuditEntry> SettingChanges() {
     v1::ListAuditLogRequest req;
     req.set_action("change_settings");
-    auto log = env_.admin().ListAuditLog(env_.admin_bearer(), req);
+    auto log = env_.admin().audit().ListAuditLog(env_.admin_bearer(), req);
     EXPECT_TRUE(log.ok()) << log.status();
     return {log->entries().begin(), log->entries().end()};
   }
@@ -137,7 +137,7 @@ TEST_F(MdeWorkspacesTest, OnlyTheTenantsWorkspaceCountsAndChangesAreAudited) {
 
 TEST_F(MdeWorkspacesTest, OnboardStopsOnlyForTheMdeWorkspace) {
   ASSERT_TRUE(Apply({kMde}).ok());
-  auto job = env_.admin().SubmitJob(env_.admin_bearer(), Job("onboard"));
+  auto job = env_.admin().jobs().SubmitJob(env_.admin_bearer(), Job("onboard"));
   ASSERT_TRUE(job.ok()) << job.status();
   auto tasks = Tasks(job->job().id());
   // Both are queued; only the MDE one carries a precheck on its workspace.
@@ -159,8 +159,8 @@ TEST_F(MdeWorkspacesTest, MigrateMmaRemovesOnlyTheTenantsWorkspace) {
   // Naming the Log Analytics workspace: refused with the field, nothing
   // stored.
   const std::string before = env_.Snapshot();
-  auto refused = env_.admin().SubmitJob(env_.admin_bearer(),
-                                        Job("migrate_mma", kLogAnalytics));
+  auto refused = env_.admin().jobs().SubmitJob(
+      env_.admin_bearer(), Job("migrate_mma", kLogAnalytics));
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(
       absl::StartsWith(refused.status().message(), "parameters.workspace_id: "))
@@ -171,8 +171,8 @@ TEST_F(MdeWorkspacesTest, MigrateMmaRemovesOnlyTheTenantsWorkspace) {
 
   // The MDE workspace: the device that does not report it is refused at
   // submit (its task fails at once, saying why); the other is queued.
-  auto job =
-      env_.admin().SubmitJob(env_.admin_bearer(), Job("migrate_mma", kMde));
+  auto job = env_.admin().jobs().SubmitJob(env_.admin_bearer(),
+                                           Job("migrate_mma", kMde));
   ASSERT_TRUE(job.ok()) << job.status();
   auto tasks = Tasks(job->job().id());
   EXPECT_EQ(tasks["MDE-2016"].state(), v1::TASK_STATE_QUEUED);

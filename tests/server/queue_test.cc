@@ -21,14 +21,14 @@ class QueueTest : public ::testing::Test {
       r.mutable_spec()->mutable_target()->add_device_ids(id);
     }
     r.mutable_spec()->mutable_policy()->set_max_in_flight(max_in_flight);
-    auto job = env_.admin().SubmitJob(env_.admin_bearer(), r);
+    auto job = env_.admin().jobs().SubmitJob(env_.admin_bearer(), r);
     EXPECT_TRUE(job.ok()) << job.status();
     return job.ok() ? job->job().id() : "";
   }
   v1::Job Job(const std::string& id) {
     v1::GetJobRequest r;
     r.set_job_id(id);
-    return *env_.admin().GetJob(env_.admin_bearer(), r);
+    return *env_.admin().jobs().GetJob(env_.admin_bearer(), r);
   }
 
   TestEnv env_{service::RunnerOptions{.lease_duration = absl::Minutes(10),
@@ -89,7 +89,7 @@ TEST_F(QueueTest, ExpiredLeaseTimesOutTheTaskAndLaterReportsAreRefused) {
   EXPECT_EQ(job.counts().running(), 0u);
   v1::ListTasksRequest lr;
   lr.set_job_id(job_id);
-  v1::Task t = env_.admin().ListTasks(env_.admin_bearer(), lr)->tasks(0);
+  v1::Task t = env_.admin().jobs().ListTasks(env_.admin_bearer(), lr)->tasks(0);
   EXPECT_EQ(t.state(), v1::TASK_STATE_TIMED_OUT);
   EXPECT_EQ(t.message(), store::kLeaseExpiredMessage);
   EXPECT_EQ(t.steps(0).state(), v1::STEP_STATE_SUCCEEDED);
@@ -115,7 +115,7 @@ TEST_F(QueueTest, CancelEndsQueuedTasksAndTellsRunningOnesToStop) {
                   .ok());
   v1::CancelJobRequest cancel;
   cancel.set_job_id(job_id);
-  auto cancelled = env_.admin().CancelJob(env_.admin_bearer(), cancel);
+  auto cancelled = env_.admin().jobs().CancelJob(env_.admin_bearer(), cancel);
   ASSERT_TRUE(cancelled.ok()) << cancelled.status();
   EXPECT_EQ(cancelled->state(), v1::JOB_STATE_CANCELLED);
   EXPECT_EQ(cancelled->counts().cancelled(), 1u);
@@ -133,7 +133,7 @@ TEST_F(QueueTest, CancelEndsQueuedTasksAndTellsRunningOnesToStop) {
   env_.ExpectCountersMatchTasks(job_id);
   // Cancelling again names the job and changes nothing.
   const std::string before = env_.Snapshot();
-  auto again = env_.admin().CancelJob(env_.admin_bearer(), cancel);
+  auto again = env_.admin().jobs().CancelJob(env_.admin_bearer(), cancel);
   EXPECT_EQ(again.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_TRUE(absl::StartsWith(again.status().message(), "job_id:"));
   EXPECT_EQ(env_.Snapshot(), before);

@@ -39,7 +39,8 @@ class RolloutTest : public ::testing::Test {
 
   // Submits an onboard job to every device; fails the test on error.
   std::string Submit(const v1::RolloutPolicy& policy) {
-    auto job = env_.admin().SubmitJob(env_.admin_bearer(), Onboard(policy));
+    auto job =
+        env_.admin().jobs().SubmitJob(env_.admin_bearer(), Onboard(policy));
     EXPECT_TRUE(job.ok()) << job.status();
     return job.ok() ? job->job().id() : "";
   }
@@ -47,7 +48,7 @@ class RolloutTest : public ::testing::Test {
   // The submit's error (and that nothing but the audit log changed).
   absl::Status Refused(const v1::SubmitJobRequest& request) {
     const std::string before = env_.Snapshot();
-    auto job = env_.admin().SubmitJob(env_.admin_bearer(), request);
+    auto job = env_.admin().jobs().SubmitJob(env_.admin_bearer(), request);
     EXPECT_FALSE(job.ok());
     EXPECT_EQ(env_.Snapshot(), before);
     return job.status();
@@ -56,7 +57,7 @@ class RolloutTest : public ::testing::Test {
   v1::Job Job(const std::string& id) {
     v1::GetJobRequest r;
     r.set_job_id(id);
-    auto job = env_.admin().GetJob(env_.admin_bearer(), r);
+    auto job = env_.admin().jobs().GetJob(env_.admin_bearer(), r);
     EXPECT_TRUE(job.ok()) << job.status();
     return job.ok() ? *job : v1::Job();
   }
@@ -64,7 +65,7 @@ class RolloutTest : public ::testing::Test {
   v1::Task TaskOf(const std::string& job_id, const EnrolledDevice& device) {
     v1::ListTasksRequest r;
     r.set_job_id(job_id);
-    auto tasks = env_.admin().ListTasks(env_.admin_bearer(), r);
+    auto tasks = env_.admin().jobs().ListTasks(env_.admin_bearer(), r);
     EXPECT_TRUE(tasks.ok()) << tasks.status();
     for (const v1::Task& t : tasks->tasks()) {
       if (t.device_id() == device.id) return t;

@@ -69,7 +69,7 @@ TEST_F(RolloutTest, CanaryApprovalPausesUntilResumed) {
   v1::ResumeJobRequest resume;
   resume.set_job_id(job_id);
   resume.set_reason("canary looks good");
-  auto resumed = env_.admin().ResumeJob(env_.admin_bearer(), resume);
+  auto resumed = env_.admin().jobs().ResumeJob(env_.admin_bearer(), resume);
   ASSERT_TRUE(resumed.ok()) << resumed.status();
   EXPECT_EQ(resumed->state(), v1::JOB_STATE_RUNNING);
   EXPECT_EQ(resumed->state_reason(), "resumed by admin: canary looks good");
@@ -103,7 +103,7 @@ TEST_F(RolloutTest, ACanaryFailurePausesTheJobWithTheReason) {
   // Resuming overrides the canary: the first wave opens.
   v1::ResumeJobRequest resume;
   resume.set_job_id(job_id);
-  ASSERT_TRUE(env_.admin().ResumeJob(env_.admin_bearer(), resume).ok());
+  ASSERT_TRUE(env_.admin().jobs().ResumeJob(env_.admin_bearer(), resume).ok());
   EXPECT_EQ(Count(PollAll()), 2);
   env_.ExpectCountersMatchTasks(job_id);
 }
@@ -120,10 +120,10 @@ TEST_F(RolloutTest, AFailedCanaryQueuedAgainIsACanaryAgain) {
 
   v1::RetryFailedRequest retry;
   retry.set_job_id(job_id);
-  ASSERT_TRUE(env_.admin().RetryFailed(env_.admin_bearer(), retry).ok());
+  ASSERT_TRUE(env_.admin().jobs().RetryFailed(env_.admin_bearer(), retry).ok());
   v1::ResumeJobRequest resume;
   resume.set_job_id(job_id);
-  auto resumed = env_.admin().ResumeJob(env_.admin_bearer(), resume);
+  auto resumed = env_.admin().jobs().ResumeJob(env_.admin_bearer(), resume);
   ASSERT_TRUE(resumed.ok()) << resumed.status();
   EXPECT_EQ(resumed->rollout().wave(), 0u) << "still the canary phase";
   EXPECT_EQ(resumed->rollout().wave_leased(), 0u);
@@ -371,21 +371,21 @@ TEST_F(RolloutTest, AnOffboardingScriptsExpiryCapsTheDeadline) {
   const int64_t expiry = absl::ToUnixSeconds(
       absl::FromCivil(absl::CivilDay(2024, 3, 21), absl::UTCTimeZone()));
 
-  auto none = env_.admin().SubmitJob(env_.admin_bearer(), r);
+  auto none = env_.admin().jobs().SubmitJob(env_.admin_bearer(), r);
   ASSERT_TRUE(none.ok()) << none.status();
   EXPECT_EQ(none->job().rollout().deadline().seconds(), expiry);
   EXPECT_TRUE(none->job().rollout().deadline_capped());
 
   *r.mutable_spec()->mutable_policy()->mutable_deadline_after() =
       ProtoMinutes(60 * 24 * 60);
-  auto later = env_.admin().SubmitJob(env_.admin_bearer(), r);
+  auto later = env_.admin().jobs().SubmitJob(env_.admin_bearer(), r);
   ASSERT_TRUE(later.ok()) << later.status();
   EXPECT_EQ(later->job().rollout().deadline().seconds(), expiry);
   EXPECT_TRUE(later->job().rollout().deadline_capped());
 
   *r.mutable_spec()->mutable_policy()->mutable_deadline_after() =
       ProtoMinutes(60);
-  auto sooner = env_.admin().SubmitJob(env_.admin_bearer(), r);
+  auto sooner = env_.admin().jobs().SubmitJob(env_.admin_bearer(), r);
   ASSERT_TRUE(sooner.ok()) << sooner.status();
   EXPECT_EQ(sooner->job().rollout().deadline().seconds(),
             absl::ToUnixSeconds(TestEpoch() + absl::Hours(1)));
@@ -512,7 +512,7 @@ TEST_F(RetryTest, AFailedPrecheckIsFinal) {
   v1::SubmitJobRequest r = Onboard(Retries(3));
   r.mutable_spec()->mutable_target()->set_all(false);
   r.mutable_spec()->mutable_target()->add_device_ids(devices_[0].id);
-  auto submitted = env_.admin().SubmitJob(env_.admin_bearer(), r);
+  auto submitted = env_.admin().jobs().SubmitJob(env_.admin_bearer(), r);
   ASSERT_TRUE(submitted.ok()) << submitted.status();
   auto lease = Lease(devices_[0]);
   ASSERT_TRUE(lease.has_value());

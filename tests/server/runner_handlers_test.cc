@@ -23,22 +23,22 @@ v1::SubmitJobRequest OnboardAll(const std::string& script_id,
 class RunnerHandlersTest : public ::testing::Test {
  protected:
   std::string SubmitOnboard(uint32_t max_in_flight = 0) {
-    auto job = env_.admin().SubmitJob(env_.admin_bearer(),
-                                      OnboardAll(script_.id(), max_in_flight));
+    auto job = env_.admin().jobs().SubmitJob(
+        env_.admin_bearer(), OnboardAll(script_.id(), max_in_flight));
     EXPECT_TRUE(job.ok()) << job.status();
     return job.ok() ? job->job().id() : "";
   }
   v1::Job GetJob(const std::string& id) {
     v1::GetJobRequest r;
     r.set_job_id(id);
-    auto job = env_.admin().GetJob(env_.admin_bearer(), r);
+    auto job = env_.admin().jobs().GetJob(env_.admin_bearer(), r);
     EXPECT_TRUE(job.ok()) << job.status();
     return job.ok() ? *job : v1::Job();
   }
   v1::Task OnlyTask(const std::string& job_id) {
     v1::ListTasksRequest r;
     r.set_job_id(job_id);
-    auto tasks = env_.admin().ListTasks(env_.admin_bearer(), r);
+    auto tasks = env_.admin().jobs().ListTasks(env_.admin_bearer(), r);
     EXPECT_TRUE(tasks.ok()) << tasks.status();
     EXPECT_EQ(tasks->tasks_size(), 1);
     return tasks->tasks_size() > 0 ? tasks->tasks(0) : v1::Task();
@@ -115,7 +115,7 @@ TEST_F(RunnerHandlersTest, PollRefreshesFactsAndRedeliversAHeldLease) {
   ASSERT_EQ(first->tasks_size(), 1);
   v1::GetDeviceRequest get;
   get.set_device_id(dev.id);
-  auto device = env_.admin().GetDevice(env_.admin_bearer(), get);
+  auto device = env_.admin().inventory().GetDevice(env_.admin_bearer(), get);
   ASSERT_TRUE(device.ok());
   EXPECT_EQ(device->facts().os_family(), v1::OS_FAMILY_WS2022);
   EXPECT_EQ(device->facts().mde_state(), v1::MDE_STATE_NOT_ONBOARDED);
@@ -135,7 +135,8 @@ TEST_F(RunnerHandlersTest, StaleOrForeignLeaseIsRefusedAndChangesNothing) {
   v1::SubmitJobRequest only_dev = OnboardAll(script_.id());
   only_dev.mutable_spec()->mutable_target()->set_all(false);
   only_dev.mutable_spec()->mutable_target()->add_device_ids(dev.id);
-  ASSERT_TRUE(env_.admin().SubmitJob(env_.admin_bearer(), only_dev).ok());
+  ASSERT_TRUE(
+      env_.admin().jobs().SubmitJob(env_.admin_bearer(), only_dev).ok());
   v1::PollTasksResponse poll = env_.Poll(dev);
   ASSERT_EQ(poll.tasks_size(), 1);
   const v1::LeasedTask& task = poll.tasks(0);
@@ -262,7 +263,7 @@ TEST_F(RunnerHandlersTest, FetchArtifactOnlyForAHeldTaskThatUsesIt) {
   v1::SubmitJobRequest r = OnboardAll(artifact.id());
   r.mutable_spec()->mutable_target()->set_all(false);
   r.mutable_spec()->mutable_target()->add_device_ids(dev.id);
-  ASSERT_TRUE(env_.admin().SubmitJob(env_.admin_bearer(), r).ok());
+  ASSERT_TRUE(env_.admin().jobs().SubmitJob(env_.admin_bearer(), r).ok());
 
   v1::FetchArtifactRequest fetch;
   fetch.set_artifact_id(artifact.id());

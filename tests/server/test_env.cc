@@ -156,12 +156,12 @@ absl::StatusOr<v1::Artifact> TestEnv::TryUpload(v1::ArtifactKind kind,
     messages.emplace_back().set_chunk(std::string(content.substr(at, 1000)));
   }
   size_t next = 0;
-  return admin_->UploadArtifact(admin_bearer_,
-                                [&](v1::UploadArtifactRequest* out) {
-                                  if (next == messages.size()) return false;
-                                  *out = messages[next++];
-                                  return true;
-                                });
+  return admin_->artifacts().UploadArtifact(
+      admin_bearer_, [&](v1::UploadArtifactRequest* out) {
+        if (next == messages.size()) return false;
+        *out = messages[next++];
+        return true;
+      });
 }
 
 v1::Artifact TestEnv::Upload(v1::ArtifactKind kind, absl::string_view name,

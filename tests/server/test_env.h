@@ -12,7 +12,7 @@
 #include "mdefleet/v1/admin.pb.h"
 #include "mdefleet/v1/runner.pb.h"
 #include "server/auth/authenticator.h"
-#include "server/service/admin_handlers.h"
+#include "server/service/admin/admin_handlers.h"
 #include "server/service/event_hub.h"
 #include "server/service/lease_reaper.h"
 #include "server/service/runner_handlers.h"

@@ -77,7 +77,7 @@ class ConfirmTest : public ::testing::Test {
     r.mutable_spec()->mutable_parameters()->set_onboarding_script_id(
         script_.id());
     r.mutable_spec()->mutable_target()->set_all(true);
-    auto job = env_->admin().SubmitJob(env_->admin_bearer(), r);
+    auto job = env_->admin().jobs().SubmitJob(env_->admin_bearer(), r);
     EXPECT_TRUE(job.ok()) << job.status();
     return job.ok() ? job->job().id() : "";
   }
@@ -119,7 +119,7 @@ class ConfirmTest : public ::testing::Test {
   v1::Job Job(const std::string& id) {
     v1::GetJobRequest request;
     request.set_job_id(id);
-    auto job = env_->admin().GetJob(env_->admin_bearer(), request);
+    auto job = env_->admin().jobs().GetJob(env_->admin_bearer(), request);
     EXPECT_TRUE(job.ok()) << job.status();
     return job.ok() ? *job : v1::Job();
   }
@@ -127,7 +127,7 @@ class ConfirmTest : public ::testing::Test {
   v1::Task OnlyTask(const std::string& job_id) {
     v1::ListTasksRequest r;
     r.set_job_id(job_id);
-    auto tasks = env_->admin().ListTasks(env_->admin_bearer(), r);
+    auto tasks = env_->admin().jobs().ListTasks(env_->admin_bearer(), r);
     EXPECT_TRUE(tasks.ok()) << tasks.status();
     return tasks.ok() && tasks->tasks_size() == 1 ? tasks->tasks(0)
                                                   : v1::Task();
@@ -327,7 +327,8 @@ TEST_F(ConfirmTest, CancellingTheJobEndsAWaitingConfirmation) {
   v1::CancelJobRequest cancel;
   cancel.set_job_id(job_id);
   cancel.set_reason("change window closed");
-  ASSERT_TRUE(env_->admin().CancelJob(env_->admin_bearer(), cancel).ok());
+  ASSERT_TRUE(
+      env_->admin().jobs().CancelJob(env_->admin_bearer(), cancel).ok());
   ASSERT_TRUE(worker_->RunOnce().ok());
   EXPECT_EQ(OnlyTask(job_id).state(), v1::TASK_STATE_CANCELLED);
   EXPECT_EQ(Job(job_id).state(), v1::JOB_STATE_CANCELLED);
@@ -359,7 +360,7 @@ TEST(ConfirmWithoutApiTest, TheRunnerEndsTheTaskAndTheStepSaysWhy) {
   r.mutable_spec()->set_kind("onboard");
   r.mutable_spec()->mutable_parameters()->set_onboarding_script_id(script.id());
   r.mutable_spec()->mutable_target()->set_all(true);
-  auto submitted = env.admin().SubmitJob(env.admin_bearer(), r);
+  auto submitted = env.admin().jobs().SubmitJob(env.admin_bearer(), r);
   ASSERT_TRUE(submitted.ok()) << submitted.status();
   v1::PollTasksResponse poll = env.Poll(device);
   ASSERT_EQ(poll.tasks_size(), 1);
@@ -371,7 +372,7 @@ TEST(ConfirmWithoutApiTest, TheRunnerEndsTheTaskAndTheStepSaysWhy) {
   RunTaskToEnd(env, device, poll.tasks(0));
   v1::GetJobRequest get;
   get.set_job_id(submitted->job().id());
-  auto job = env.admin().GetJob(env.admin_bearer(), get);
+  auto job = env.admin().jobs().GetJob(env.admin_bearer(), get);
   ASSERT_TRUE(job.ok());
   EXPECT_EQ(job->state(), v1::JOB_STATE_SUCCEEDED);
 }

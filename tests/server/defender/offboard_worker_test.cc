@@ -78,7 +78,8 @@ class WorkerTest : public ::testing::Test {
     request.mutable_spec()->mutable_parameters()->set_comment(comment);
     request.mutable_spec()->mutable_target()->set_all(true);
     request.mutable_spec()->mutable_policy()->set_max_in_flight(max_in_flight);
-    auto response = env_->admin().SubmitJob(env_->admin_bearer(), request);
+    auto response =
+        env_->admin().jobs().SubmitJob(env_->admin_bearer(), request);
     EXPECT_TRUE(response.ok()) << response.status();
     return response.ok() ? response->job().id() : "";
   }
@@ -86,7 +87,7 @@ class WorkerTest : public ::testing::Test {
   v1::Job Job(const std::string& id) {
     v1::GetJobRequest request;
     request.set_job_id(id);
-    auto job = env_->admin().GetJob(env_->admin_bearer(), request);
+    auto job = env_->admin().jobs().GetJob(env_->admin_bearer(), request);
     EXPECT_TRUE(job.ok()) << job.status();
     return job.ok() ? *job : v1::Job();
   }
@@ -95,7 +96,7 @@ class WorkerTest : public ::testing::Test {
     v1::ListTasksRequest request;
     request.set_job_id(job_id);
     request.set_page_size(5000);
-    auto r = env_->admin().ListTasks(env_->admin_bearer(), request);
+    auto r = env_->admin().jobs().ListTasks(env_->admin_bearer(), request);
     EXPECT_TRUE(r.ok()) << r.status();
     return r.ok() ? std::vector<v1::Task>(r->tasks().begin(), r->tasks().end())
                   : std::vector<v1::Task>();
@@ -228,7 +229,7 @@ TEST_F(WorkerTest, SubmitWithoutCredentialsIsRefused) {
   request.mutable_spec()->set_kind("api_offboard");
   request.mutable_spec()->mutable_parameters()->set_comment("why");
   request.mutable_spec()->mutable_target()->set_all(true);
-  auto response = plain.admin().SubmitJob(plain.admin_bearer(), request);
+  auto response = plain.admin().jobs().SubmitJob(plain.admin_bearer(), request);
   ASSERT_FALSE(response.ok());
   EXPECT_EQ(response.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(response.status().message(),
@@ -398,7 +399,8 @@ TEST_F(WorkerTest, CancellingTheJobEndsTasksWaitingForTheDevice) {
   ASSERT_TRUE(worker_->RunOnce().ok());
   v1::CancelJobRequest cancel;
   cancel.set_job_id(job_id);
-  ASSERT_TRUE(env_->admin().CancelJob(env_->admin_bearer(), cancel).ok());
+  ASSERT_TRUE(
+      env_->admin().jobs().CancelJob(env_->admin_bearer(), cancel).ok());
   env_->clock().Advance(absl::Seconds(1));
   ASSERT_TRUE(worker_->RunOnce().ok());
   for (const v1::Task& t : Tasks(job_id)) {

@@ -57,7 +57,8 @@ TEST_F(ApiRouterTest, SummaryIsTheHandlersMessageAsJson) {
   EXPECT_EQ(response.content_type, "application/json; charset=utf-8");
   v1::GetFleetSummaryRequest request;
   request.mutable_offline_for()->set_seconds(36 * 3600);
-  auto expected = env_.admin().GetFleetSummary(env_.admin_bearer(), request);
+  auto expected =
+      env_.admin().inventory().GetFleetSummary(env_.admin_bearer(), request);
   ASSERT_TRUE(expected.ok());
   EXPECT_TRUE(MessageDifferencer::Equals(
       ParseJson<v1::FleetSummary>(response.body), *expected));
@@ -70,7 +71,7 @@ TEST_F(ApiRouterTest, SummaryIsTheHandlersMessageAsJson) {
 }
 
 TEST_F(ApiRouterTest, JobsListFiltersByStateAndLimits) {
-  auto job = env_.admin().GetJob(env_.admin_bearer(), [&] {
+  auto job = env_.admin().jobs().GetJob(env_.admin_bearer(), [&] {
     v1::GetJobRequest r;
     r.set_job_id(job_id_);
     return r;
@@ -316,7 +317,8 @@ TEST_F(ApiRouterTest, CredentialsOtherThanAViewerTokenAreRefused) {
   EXPECT_EQ(Get("/api/v1/summary", Bearer(revoked)).status, 200);
   v1::RevokeTokenRequest revoke;
   revoke.set_token("old-dashboard");
-  ASSERT_TRUE(env_.admin().RevokeToken(env_.admin_bearer(), revoke).ok());
+  ASSERT_TRUE(
+      env_.admin().access().RevokeToken(env_.admin_bearer(), revoke).ok());
   http::HttpResponse after = Get("/api/v1/summary", Bearer(revoked));
   Error(after, 401);
   EXPECT_THAT(after.body, Not(HasSubstr(revoked)));
@@ -336,8 +338,10 @@ TEST_F(ApiRouterTest, CredentialsOtherThanAViewerTokenAreRefused) {
   v1::RevokeDeviceRequest revoke_device;
   revoke_device.set_device_id(db16_.id);
   revoke_device.set_reason("decommissioned");
-  ASSERT_TRUE(
-      env_.admin().RevokeDevice(env_.admin_bearer(), revoke_device).ok());
+  ASSERT_TRUE(env_.admin()
+                  .access()
+                  .RevokeDevice(env_.admin_bearer(), revoke_device)
+                  .ok());
   Error(Get("/api/v1/jobs", db16_.bearer), 401);
 
   // Every role includes the viewer's.

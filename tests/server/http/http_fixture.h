@@ -54,7 +54,7 @@ class HttpApiFixture : public ::testing::Test {
         script.id());
     submit.mutable_spec()->mutable_target()->add_os_families(
         v1::OS_FAMILY_WS2019);
-    auto submitted = env_.admin().SubmitJob(env_.admin_bearer(), submit);
+    auto submitted = env_.admin().jobs().SubmitJob(env_.admin_bearer(), submit);
     ASSERT_TRUE(submitted.ok()) << submitted.status();
     job_id_ = submitted->job().id();
     // WEB-2019-01 fails its first step.
@@ -76,7 +76,8 @@ class HttpApiFixture : public ::testing::Test {
     v1::CreateTokenRequest request;
     request.set_name(name);
     request.set_role(role);
-    auto created = env_.admin().CreateToken(env_.admin_bearer(), request);
+    auto created =
+        env_.admin().access().CreateToken(env_.admin_bearer(), request);
     EXPECT_TRUE(created.ok()) << created.status();
     return created.ok() ? created->value() : "";
   }

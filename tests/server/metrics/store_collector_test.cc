@@ -46,14 +46,14 @@ class StoreCollectorTest : public ::testing::Test {
   v1::Device Device(const EnrolledDevice& d) {
     v1::GetDeviceRequest req;
     req.set_device_id(d.id);
-    auto device = env_.admin().GetDevice(env_.admin_bearer(), req);
+    auto device = env_.admin().inventory().GetDevice(env_.admin_bearer(), req);
     EXPECT_TRUE(device.ok()) << device.status();
     return device.value_or(v1::Device());
   }
   v1::Job Job(const std::string& id) {
     v1::GetJobRequest req;
     req.set_job_id(id);
-    auto job = env_.admin().GetJob(env_.admin_bearer(), req);
+    auto job = env_.admin().jobs().GetJob(env_.admin_bearer(), req);
     EXPECT_TRUE(job.ok()) << job.status();
     return job.value_or(v1::Job());
   }
@@ -127,7 +127,7 @@ TEST_F(StoreCollectorTest, GaugesFollowEnrollmentJobsAndStepReports) {
       script.id());
   submit.mutable_spec()->mutable_target()->add_os_families(
       v1::OS_FAMILY_WS2019);
-  auto submitted = env_.admin().SubmitJob(env_.admin_bearer(), submit);
+  auto submitted = env_.admin().jobs().SubmitJob(env_.admin_bearer(), submit);
   ASSERT_TRUE(submitted.ok()) << submitted.status();
   const std::string job_id = submitted->job().id();
   e = Scrape();
@@ -201,7 +201,7 @@ TEST_F(ApiOffboardQueueTest, CountsApiOffboardTasksNotYetFinal) {
   submit.mutable_spec()->set_kind("api_offboard");
   submit.mutable_spec()->mutable_parameters()->set_comment("decommissioned");
   submit.mutable_spec()->mutable_target()->set_all(true);
-  auto submitted = env_.admin().SubmitJob(env_.admin_bearer(), submit);
+  auto submitted = env_.admin().jobs().SubmitJob(env_.admin_bearer(), submit);
   ASSERT_TRUE(submitted.ok()) << submitted.status();
   Exposition e = Scrape();
   EXPECT_EQ(Get(e, "mdefleet_api_offboard_queue_length"), 3);
@@ -212,7 +212,7 @@ TEST_F(ApiOffboardQueueTest, CountsApiOffboardTasksNotYetFinal) {
   v1::CancelJobRequest cancel;
   cancel.set_job_id(submitted->job().id());
   cancel.set_reason("changed our minds");
-  auto cancelled = env_.admin().CancelJob(env_.admin_bearer(), cancel);
+  auto cancelled = env_.admin().jobs().CancelJob(env_.admin_bearer(), cancel);
   ASSERT_TRUE(cancelled.ok()) << cancelled.status();
   e = Scrape();
   EXPECT_EQ(Get(e, "mdefleet_api_offboard_queue_length"), 0);

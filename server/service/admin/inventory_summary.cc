@@ -2,16 +2,17 @@
 #include "absl/strings/str_cat.h"
 #include "common/device_needs.h"
 #include "common/status_macros.h"
-#include "server/service/admin_handlers.h"
+#include "server/service/admin/inventory_handlers.h"
 #include "server/store/fleet_summary.h"
 #include "server/store/time_util.h"
 
 namespace mdefleet::service {
 
-absl::StatusOr<v1::FleetSummary> AdminHandlers::GetFleetSummary(
+absl::StatusOr<v1::FleetSummary> InventoryHandlers::GetFleetSummary(
     absl::string_view authorization,
     const v1::GetFleetSummaryRequest& request) {
-  RETURN_IF_ERROR(Authorize(authorization, "GetFleetSummary").status());
+  RETURN_IF_ERROR(
+      audited_.Authorize(authorization, "GetFleetSummary").status());
   absl::Duration offline_for = kDefaultOfflineFor;
   if (request.has_offline_for()) {
     offline_for = absl::Seconds(request.offline_for().seconds()) +
@@ -26,9 +27,8 @@ absl::StatusOr<v1::FleetSummary> AdminHandlers::GetFleetSummary(
   RETURN_IF_ERROR(store_.Read([&](store::Connection& db) -> absl::Status {
     ASSIGN_OR_RETURN(
         counts,
-        store::CountFleet(
-            db, now - absl::ToInt64Microseconds(options_.online_window),
-            now - absl::ToInt64Microseconds(offline_for)));
+        store::CountFleet(db, now - absl::ToInt64Microseconds(online_window_),
+                          now - absl::ToInt64Microseconds(offline_for)));
     return absl::OkStatus();
   }));
   v1::FleetSummary summary;

@@ -1,6 +1,5 @@
-// AdminHandlers for named API tokens, enrollment secrets, device revocation
-// and identity resets: admin-only, each audited (never with a secret's
-// value).
+// AccessHandlers for named API tokens and enrollment secrets: admin-only,
+// each audited (never with a secret's value).
 #include <map>
 #include <optional>
 #include <string>
@@ -13,17 +12,14 @@
 #include "common/sha256.h"
 #include "common/status_macros.h"
 #include "server/auth/access_policy.h"
-#include "server/service/admin_handlers.h"
+#include "server/service/admin/access_handlers.h"
 #include "server/store/credentials.h"
-#include "server/store/device_access.h"
-#include "server/store/enrollment.h"
 #include "server/store/time_util.h"
 
 namespace mdefleet::service {
 namespace {
 
 constexpr size_t kMaxNameLength = 64;
-constexpr size_t kMaxRevokeReason = 512;
 constexpr size_t kTokenBytes = 32;  // 256 bits from the OS CSPRNG
 
 absl::Status CheckName(absl::string_view name) {
@@ -116,10 +112,10 @@ absl::Status RequireNotRevoked(const store::CredentialRow& row,
 
 }  // namespace
 
-absl::StatusOr<v1::CreateTokenResponse> AdminHandlers::CreateToken(
+absl::StatusOr<v1::CreateTokenResponse> AccessHandlers::CreateToken(
     absl::string_view authorization, const v1::CreateTokenRequest& request) {
   v1::CreateTokenResponse response;
-  RETURN_IF_ERROR(RunAudited(
+  RETURN_IF_ERROR(audited_.Run(
       authorization, "CreateToken", request.name(),
       absl::StrCat("role ", auth::RoleName(request.role())),
       [&](store::Connection& db, const auth::Principal& who, int64_t now,
@@ -154,9 +150,9 @@ absl::StatusOr<v1::CreateTokenResponse> AdminHandlers::CreateToken(
   return response;
 }
 
-absl::StatusOr<v1::ListTokensResponse> AdminHandlers::ListTokens(
+absl::StatusOr<v1::ListTokensResponse> AccessHandlers::ListTokens(
     absl::string_view authorization, const v1::ListTokensRequest& request) {
-  RETURN_IF_ERROR(Authorize(authorization, "ListTokens").status());
+  RETURN_IF_ERROR(audited_.Authorize(authorization, "ListTokens").status());
   const int64_t now = store::ToMicros(clock_.Now());
   v1::ListTokensResponse response;
   RETURN_IF_ERROR(store_.Read([&](store::Connection& db) -> absl::Status {
@@ -171,10 +167,10 @@ absl::StatusOr<v1::ListTokensResponse> AdminHandlers::ListTokens(
   return response;
 }
 
-absl::StatusOr<v1::ApiToken> AdminHandlers::RevokeToken(
+absl::StatusOr<v1::ApiToken> AccessHandlers::RevokeToken(
     absl::string_view authorization, const v1::RevokeTokenRequest& request) {
   v1::ApiToken revoked;
-  RETURN_IF_ERROR(RunAudited(
+  RETURN_IF_ERROR(audited_.Run(
       authorization, "RevokeToken", request.token(), "",
       [&](store::Connection& db, const auth::Principal&, int64_t now,
           std::string*) -> absl::Status {
@@ -200,10 +196,10 @@ absl::StatusOr<v1::ApiToken> AdminHandlers::RevokeToken(
   return revoked;
 }
 
-absl::StatusOr<v1::CreateTokenResponse> AdminHandlers::RotateToken(
+absl::StatusOr<v1::CreateTokenResponse> AccessHandlers::RotateToken(
     absl::string_view authorization, const v1::RotateTokenRequest& request) {
   v1::CreateTokenResponse response;
-  RETURN_IF_ERROR(RunAudited(
+  RETURN_IF_ERROR(audited_.Run(
       authorization, "RotateToken", request.token(), "",
       [&](store::Connection& db, const auth::Principal& who, int64_t now,
           std::string* detail) -> absl::Status {
@@ -236,7 +232,7 @@ absl::StatusOr<v1::CreateTokenResponse> AdminHandlers::RotateToken(
 }
 
 absl::StatusOr<v1::CreateEnrollmentSecretResponse>
-AdminHandlers::CreateEnrollmentSecret(
+AccessHandlers::CreateEnrollmentSecret(
     absl::string_view authorization,
     const v1::CreateEnrollmentSecretRequest& request) {
   v1::CreateEnrollmentSecretResponse response;
@@ -247,7 +243,7 @@ AdminHandlers::CreateEnrollmentSecret(
     absl::StrAppend(&scope, scope.empty() ? "scoped to " : ",", key, "=",
                     value);
   }
-  RETURN_IF_ERROR(RunAudited(
+  RETURN_IF_ERROR(audited_.Run(
       authorization, "CreateEnrollmentSecret", request.name(), scope,
       [&](store::Connection& db, const auth::Principal& who, int64_t now,
           std::string*) -> absl::Status {
@@ -279,10 +275,11 @@ AdminHandlers::CreateEnrollmentSecret(
 }
 
 absl::StatusOr<v1::ListEnrollmentSecretsResponse>
-AdminHandlers::ListEnrollmentSecrets(
+AccessHandlers::ListEnrollmentSecrets(
     absl::string_view authorization,
     const v1::ListEnrollmentSecretsRequest& request) {
-  RETURN_IF_ERROR(Authorize(authorization, "ListEnrollmentSecrets").status());
+  RETURN_IF_ERROR(
+      audited_.Authorize(authorization, "ListEnrollmentSecrets").status());
   const int64_t now = store::ToMicros(clock_.Now());
   v1::ListEnrollmentSecretsResponse response;
   RETURN_IF_ERROR(store_.Read([&](store::Connection& db) -> absl::Status {
@@ -298,11 +295,11 @@ AdminHandlers::ListEnrollmentSecrets(
   return response;
 }
 
-absl::StatusOr<v1::EnrollmentSecret> AdminHandlers::ExpireEnrollmentSecret(
+absl::StatusOr<v1::EnrollmentSecret> AccessHandlers::ExpireEnrollmentSecret(
     absl::string_view authorization,
     const v1::ExpireEnrollmentSecretRequest& request) {
   v1::EnrollmentSecret out;
-  RETURN_IF_ERROR(RunAudited(
+  RETURN_IF_ERROR(audited_.Run(
       authorization, "ExpireEnrollmentSecret", request.secret(), "",
       [&](store::Connection& db, const auth::Principal&, int64_t now,
           std::string* detail) -> absl::Status {
@@ -331,11 +328,11 @@ absl::StatusOr<v1::EnrollmentSecret> AdminHandlers::ExpireEnrollmentSecret(
   return out;
 }
 
-absl::StatusOr<v1::EnrollmentSecret> AdminHandlers::RevokeEnrollmentSecret(
+absl::StatusOr<v1::EnrollmentSecret> AccessHandlers::RevokeEnrollmentSecret(
     absl::string_view authorization,
     const v1::RevokeEnrollmentSecretRequest& request) {
   v1::EnrollmentSecret out;
-  RETURN_IF_ERROR(RunAudited(
+  RETURN_IF_ERROR(audited_.Run(
       authorization, "RevokeEnrollmentSecret", request.secret(), "",
       [&](store::Connection& db, const auth::Principal&, int64_t now,
           std::string*) -> absl::Status {
@@ -350,79 +347,6 @@ absl::StatusOr<v1::EnrollmentSecret> AdminHandlers::RevokeEnrollmentSecret(
         return absl::OkStatus();
       }));
   return out;
-}
-
-absl::StatusOr<v1::Device> AdminHandlers::RevokeDevice(
-    absl::string_view authorization, const v1::RevokeDeviceRequest& request) {
-  store::WriteEffects effects;
-  RETURN_IF_ERROR(RunAudited(
-      authorization, "RevokeDevice", request.device_id(), request.reason(),
-      [&](store::Connection& db, const auth::Principal&, int64_t now,
-          std::string* detail) -> absl::Status {
-        effects = store::WriteEffects();
-        if (request.device_id().empty()) {
-          return absl::InvalidArgumentError("device_id: required");
-        }
-        if (request.reason().size() > kMaxRevokeReason) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              "reason: at most ", kMaxRevokeReason, " characters"));
-        }
-        ASSIGN_OR_RETURN(int cancelled,
-                         store::RevokeDevice(db, request.device_id(),
-                                             request.reason(), now, &effects));
-        *detail = absl::StrCat(
-            cancelled, cancelled == 1 ? " task" : " tasks", " cancelled",
-            request.reason().empty() ? "" : ": ", request.reason());
-        return absl::OkStatus();
-      }));
-  hub_.Publish(effects);
-  // A poll the device holds open is answered now, with the refusal.
-  if (DeviceWaker* waker = hub_.waker(); waker != nullptr) {
-    waker->Wake({request.device_id()}, 0);
-  }
-  v1::GetDeviceRequest get;
-  get.set_device_id(request.device_id());
-  return GetDevice(authorization, get);
-}
-
-absl::StatusOr<v1::Device> AdminHandlers::ResetDeviceIdentity(
-    absl::string_view authorization,
-    const v1::ResetDeviceIdentityRequest& request) {
-  RETURN_IF_ERROR(RunAudited(
-      authorization, "ResetDeviceIdentity", request.device_id(),
-      request.reason(),
-      [&](store::Connection& db, const auth::Principal& who, int64_t now,
-          std::string* detail) -> absl::Status {
-        if (request.device_id().empty()) {
-          return absl::InvalidArgumentError("device_id: required");
-        }
-        if (absl::StripAsciiWhitespace(request.reason()).empty()) {
-          return absl::InvalidArgumentError(
-              "reason: required (why the device's host may enroll as it "
-              "again without proof, e.g. \"server reinstalled\"); it is "
-              "kept in the audit log");
-        }
-        if (request.reason().size() > kMaxRevokeReason) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              "reason: at most ", kMaxRevokeReason, " characters"));
-        }
-        for (char c : request.reason()) {
-          const auto u = static_cast<unsigned char>(c);
-          if (u < 0x20 || u == 0x7f) {
-            return absl::InvalidArgumentError(
-                "reason: control characters are not allowed");
-          }
-        }
-        RETURN_IF_ERROR(store::ResetDeviceIdentity(
-            db, request.device_id(), who.name, request.reason(), now));
-        *detail = absl::StrCat(
-            "the next enrollment reporting its host identity takes it over: ",
-            request.reason());
-        return absl::OkStatus();
-      }));
-  v1::GetDeviceRequest get;
-  get.set_device_id(request.device_id());
-  return GetDevice(authorization, get);
 }
 
 }  // namespace mdefleet::service

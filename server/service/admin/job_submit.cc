@@ -1,4 +1,4 @@
-// AdminHandlers::SubmitJob: validation, target and artifact resolution,
+// JobHandlers::SubmitJob: validation, target and artifact resolution,
 // planning, and the bulk insert.
 #include <algorithm>
 #include <map>
@@ -21,7 +21,7 @@
 #include "common/rollout_policy.h"
 #include "common/status_macros.h"
 #include "server/auth/access_policy.h"
-#include "server/service/admin_handlers.h"
+#include "server/service/admin/job_handlers.h"
 #include "server/service/log.h"
 #include "server/store/artifacts.h"
 #include "server/store/audit.h"
@@ -147,19 +147,19 @@ size_t InitialWake(const ResolvedPolicy& p) {
 
 }  // namespace
 
-absl::StatusOr<v1::SubmitJobResponse> AdminHandlers::SubmitJob(
+absl::StatusOr<v1::SubmitJobResponse> JobHandlers::SubmitJob(
     absl::string_view authorization, const v1::SubmitJobRequest& request) {
   ASSIGN_OR_RETURN(const auth::Principal who,
-                   Authorize(authorization, "SubmitJob"));
+                   audited_.Authorize(authorization, "SubmitJob"));
   absl::StatusOr<v1::SubmitJobResponse> submitted =
-      SubmitAuthorizedJob(who, request);
+      SubmitAuthorized(who, request);
   if (submitted.ok() || request.dry_run()) return submitted;
   // A refused submission is audited too (a stored one is audited in the
   // transaction that stores it).
-  return AuditFailure(who, "SubmitJob", "", submitted.status());
+  return audited_.AuditFailure(who, "SubmitJob", "", submitted.status());
 }
 
-absl::StatusOr<v1::SubmitJobResponse> AdminHandlers::SubmitAuthorizedJob(
+absl::StatusOr<v1::SubmitJobResponse> JobHandlers::SubmitAuthorized(
     const auth::Principal& who, const v1::SubmitJobRequest& request) {
   const std::string& actor = who.name;
   v1::JobSpec spec = request.spec();

@@ -1,6 +1,9 @@
-// AdminHandlers::UploadArtifact: a client stream of header + chunks,
+// ArtifactHandlers::UploadArtifact: a client stream of header + chunks,
 // validated and stored content-addressed.
+#include "server/service/admin/artifact_handlers.h"
+
 #include <optional>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -10,7 +13,6 @@
 #include "common/status_macros.h"
 #include "common/zip/client_analyzer_zip.h"
 #include "server/auth/access_policy.h"
-#include "server/service/admin_handlers.h"
 #include "server/service/log.h"
 #include "server/store/artifacts.h"
 #include "server/store/audit.h"
@@ -18,19 +20,19 @@
 
 namespace mdefleet::service {
 
-absl::StatusOr<v1::Artifact> AdminHandlers::UploadArtifact(
+absl::StatusOr<v1::Artifact> ArtifactHandlers::UploadArtifact(
     absl::string_view authorization,
     absl::FunctionRef<bool(v1::UploadArtifactRequest*)> read) {
   ASSIGN_OR_RETURN(const auth::Principal who,
-                   Authorize(authorization, "UploadArtifact"));
-  absl::StatusOr<v1::Artifact> uploaded = UploadAuthorizedArtifact(who, read);
+                   audited_.Authorize(authorization, "UploadArtifact"));
+  absl::StatusOr<v1::Artifact> uploaded = UploadAuthorized(who, read);
   if (!uploaded.ok()) {
-    return AuditFailure(who, "UploadArtifact", "", uploaded.status());
+    return audited_.AuditFailure(who, "UploadArtifact", "", uploaded.status());
   }
   return uploaded;
 }
 
-absl::StatusOr<v1::Artifact> AdminHandlers::UploadAuthorizedArtifact(
+absl::StatusOr<v1::Artifact> ArtifactHandlers::UploadAuthorized(
     const auth::Principal& who,
     absl::FunctionRef<bool(v1::UploadArtifactRequest*)> read) {
   v1::UploadArtifactRequest message;
@@ -105,6 +107,19 @@ absl::StatusOr<v1::Artifact> AdminHandlers::UploadAuthorizedArtifact(
                         " uploaded: ", ArtifactKindName(artifact.kind()), " ",
                         artifact.name(), ", ", artifact.size(), " bytes"));
   return artifact;
+}
+
+absl::StatusOr<v1::ListArtifactsResponse> ArtifactHandlers::ListArtifacts(
+    absl::string_view authorization, const v1::ListArtifactsRequest& request) {
+  RETURN_IF_ERROR(audited_.Authorize(authorization, "ListArtifacts").status());
+  std::vector<v1::Artifact> artifacts;
+  RETURN_IF_ERROR(store_.Read([&](store::Connection& db) -> absl::Status {
+    ASSIGN_OR_RETURN(artifacts, store::ListArtifacts(db, request.kind()));
+    return absl::OkStatus();
+  }));
+  v1::ListArtifactsResponse response;
+  for (v1::Artifact& a : artifacts) *response.add_artifacts() = std::move(a);
+  return response;
 }
 
 }  // namespace mdefleet::service

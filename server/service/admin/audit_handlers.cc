@@ -1,5 +1,7 @@
-// AdminHandlers::ListAuditLog: checks the filters (errors name the field),
+// AuditHandlers::ListAuditLog: checks the filters (errors name the field),
 // reads one page of the audit log and answers it newest first.
+#include "server/service/admin/audit_handlers.h"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -10,7 +12,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/status_macros.h"
-#include "server/service/admin_handlers.h"
 #include "server/store/audit.h"
 #include "server/store/audit_query.h"
 #include "server/store/time_util.h"
@@ -102,9 +103,9 @@ v1::AuditEntry ToProto(const store::AuditRow& row) {
 
 }  // namespace
 
-absl::StatusOr<v1::ListAuditLogResponse> AdminHandlers::ListAuditLog(
+absl::StatusOr<v1::ListAuditLogResponse> AuditHandlers::ListAuditLog(
     absl::string_view authorization, const v1::ListAuditLogRequest& request) {
-  RETURN_IF_ERROR(Authorize(authorization, "ListAuditLog").status());
+  RETURN_IF_ERROR(audited_.Authorize(authorization, "ListAuditLog").status());
   store::AuditFilter filter;
   RETURN_IF_ERROR(CheckLength(request.actor(), "actor"));
   filter.actor = request.actor();

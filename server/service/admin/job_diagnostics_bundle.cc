@@ -1,21 +1,22 @@
-// AdminHandlers::GetDiagnosticsBundle: one device's MDEClientAnalyzer result
+// JobHandlers::GetDiagnosticsBundle: one device's MDEClientAnalyzer result
 // bundle, streamed to an operator.
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
 #include "common/client_analyzer.h"
 #include "common/status_macros.h"
-#include "server/service/admin_handlers.h"
+#include "server/service/admin/job_handlers.h"
 #include "server/store/diagnostics.h"
 #include "server/store/time_util.h"
 
 namespace mdefleet::service {
 
-absl::Status AdminHandlers::GetDiagnosticsBundle(
+absl::Status JobHandlers::GetDiagnosticsBundle(
     absl::string_view authorization,
     const v1::GetDiagnosticsBundleRequest& request,
     absl::FunctionRef<bool(const v1::DiagnosticsBundleChunk&)> write) {
-  RETURN_IF_ERROR(Authorize(authorization, "GetDiagnosticsBundle").status());
+  RETURN_IF_ERROR(
+      audited_.Authorize(authorization, "GetDiagnosticsBundle").status());
   if (request.device_id().empty()) {
     return absl::InvalidArgumentError(
         "device_id: required (the device whose result bundle to fetch)");

@@ -1,10 +1,9 @@
-// AdminHandlers' job controls: cancel, pause, resume, retry-failed, each
+// JobHandlers' controls: cancel, pause, resume, retry-failed, each
 // audited in the transaction that acts.
-#include "server/store/job_controls.h"
-
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
-#include "server/service/admin_handlers.h"
+#include "server/service/admin/job_handlers.h"
+#include "server/store/job_controls.h"
 #include "server/store/time_util.h"
 
 namespace mdefleet::service {
@@ -14,11 +13,13 @@ constexpr size_t kMaxReason = 512;
 
 }  // namespace
 
-absl::StatusOr<v1::Job> AdminHandlers::RunControl(
-    absl::string_view authorization, absl::string_view method,
-    absl::string_view job_id, absl::string_view reason, ControlFn fn) {
+absl::StatusOr<v1::Job> JobHandlers::RunControl(absl::string_view authorization,
+                                                absl::string_view method,
+                                                absl::string_view job_id,
+                                                absl::string_view reason,
+                                                ControlFn fn) {
   store::WriteEffects effects;
-  RETURN_IF_ERROR(RunAudited(
+  RETURN_IF_ERROR(audited_.Run(
       authorization, method, job_id, std::string(reason),
       [&](store::Connection& db, const auth::Principal& who, int64_t now,
           std::string* detail) -> absl::Status {
@@ -36,7 +37,7 @@ absl::StatusOr<v1::Job> AdminHandlers::RunControl(
   return ReadJob(job_id, /*details=*/true);
 }
 
-absl::StatusOr<v1::Job> AdminHandlers::CancelJob(
+absl::StatusOr<v1::Job> JobHandlers::CancelJob(
     absl::string_view authorization, const v1::CancelJobRequest& request) {
   return RunControl(
       authorization, "CancelJob", request.job_id(), request.reason(),
@@ -45,7 +46,7 @@ absl::StatusOr<v1::Job> AdminHandlers::CancelJob(
          std::string*) { return store::CancelJob(db, r, now, effects); });
 }
 
-absl::StatusOr<v1::Job> AdminHandlers::PauseJob(
+absl::StatusOr<v1::Job> JobHandlers::PauseJob(
     absl::string_view authorization, const v1::PauseJobRequest& request) {
   return RunControl(
       authorization, "PauseJob", request.job_id(), request.reason(),
@@ -54,7 +55,7 @@ absl::StatusOr<v1::Job> AdminHandlers::PauseJob(
          std::string*) { return store::PauseJob(db, r, now, effects); });
 }
 
-absl::StatusOr<v1::Job> AdminHandlers::ResumeJob(
+absl::StatusOr<v1::Job> JobHandlers::ResumeJob(
     absl::string_view authorization, const v1::ResumeJobRequest& request) {
   return RunControl(
       authorization, "ResumeJob", request.job_id(), request.reason(),
@@ -63,7 +64,7 @@ absl::StatusOr<v1::Job> AdminHandlers::ResumeJob(
          std::string*) { return store::ResumeJob(db, r, now, effects); });
 }
 
-absl::StatusOr<v1::Job> AdminHandlers::RetryFailed(
+absl::StatusOr<v1::Job> JobHandlers::RetryFailed(
     absl::string_view authorization, const v1::RetryFailedRequest& request) {
   return RunControl(
       authorization, "RetryFailed", request.job_id(), request.reason(),

@@ -1,9 +1,8 @@
-// AdminHandlers::Authorize and RunAudited: the role check every method makes
-// and the audit row every state-changing method writes.
+#include "server/service/admin/audited.h"
+
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "server/auth/access_policy.h"
-#include "server/service/admin_handlers.h"
 #include "server/service/log.h"
 #include "server/store/audit.h"
 #include "server/store/time_util.h"
@@ -31,7 +30,7 @@ absl::string_view Outcome(const absl::Status& status) {
 
 }  // namespace
 
-absl::StatusOr<auth::Principal> AdminHandlers::Authorize(
+absl::StatusOr<auth::Principal> Audited::Authorize(
     absl::string_view authorization, absl::string_view method,
     absl::string_view target) {
   // Unauthenticated callers are not audited: a caller without a valid token
@@ -43,10 +42,10 @@ absl::StatusOr<auth::Principal> AdminHandlers::Authorize(
   return AuditFailure(who, method, target, allowed.status());
 }
 
-absl::Status AdminHandlers::AuditFailure(const auth::Principal& who,
-                                         absl::string_view method,
-                                         absl::string_view target,
-                                         const absl::Status& failure) {
+absl::Status Audited::AuditFailure(const auth::Principal& who,
+                                   absl::string_view method,
+                                   absl::string_view target,
+                                   const absl::Status& failure) {
   const int64_t now = store::ToMicros(clock_.Now());
   RETURN_IF_ERROR(store_.Write([&](store::Connection& db) {
     return store::AppendAudit(db,
@@ -64,10 +63,9 @@ absl::Status AdminHandlers::AuditFailure(const auth::Principal& who,
   return failure;
 }
 
-absl::Status AdminHandlers::RunAudited(absl::string_view authorization,
-                                       absl::string_view method,
-                                       absl::string_view target,
-                                       std::string detail, AuditedFn fn) {
+absl::Status Audited::Run(absl::string_view authorization,
+                          absl::string_view method, absl::string_view target,
+                          std::string detail, Fn fn) {
   ASSIGN_OR_RETURN(const auth::Principal who,
                    Authorize(authorization, method, target));
   const std::string action = auth::AuditAction(method);
