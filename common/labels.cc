@@ -16,7 +16,8 @@ bool IsKeyCharacter(char c) {
 
 bool IsValueCharacter(char c) { return c != '=' && c != ','; }
 
-absl::Status InLabelField(absl::string_view field, const absl::Status& status) {
+[[nodiscard]] absl::Status InLabelField(absl::string_view field,
+                                        const absl::Status& status) {
   if (status.ok() || field.empty()) return status;
   return absl::Status(status.code(),
                       absl::StrCat(field, ": ", status.message()));

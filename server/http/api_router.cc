@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "common/client_analyzer.h"
+#include "common/labels.h"
 #include "common/status_macros.h"
 #include "mdefleet/v1/admin.pb.h"
 #include "server/auth/access_policy.h"
@@ -31,7 +32,7 @@ bool IsPlausibleId(absl::string_view id) {
   return true;
 }
 
-absl::Status NoSuchId(absl::string_view field) {
+[[nodiscard]] absl::Status NoSuchId(absl::string_view field) {
   return absl::NotFoundError(
       absl::StrCat(field, ": no such id (ids are at most ", kMaxIdLength,
                    " letters, digits, '-', '_' and '.')"));
@@ -53,7 +54,7 @@ absl::string_view MethodOf(absl::string_view pattern) {
   return "";
 }
 
-absl::StatusOr<v1::GetFleetSummaryRequest> SummaryRequest(
+[[nodiscard]] absl::StatusOr<v1::GetFleetSummaryRequest> SummaryRequest(
     const QueryParams& params) {
   RETURN_IF_ERROR(params.AllowOnly({"offline_for"}));
   v1::GetFleetSummaryRequest request;
@@ -64,7 +65,8 @@ absl::StatusOr<v1::GetFleetSummaryRequest> SummaryRequest(
   return request;
 }
 
-absl::StatusOr<v1::ListJobsRequest> JobsRequest(const QueryParams& params) {
+[[nodiscard]] absl::StatusOr<v1::ListJobsRequest> JobsRequest(
+    const QueryParams& params) {
   RETURN_IF_ERROR(params.AllowOnly({"state", "limit"}));
   v1::ListJobsRequest request;
   if (std::optional<std::string> v = params.Get("state")) {
@@ -80,8 +82,8 @@ absl::StatusOr<v1::ListJobsRequest> JobsRequest(const QueryParams& params) {
   return request;
 }
 
-absl::StatusOr<v1::ListTasksRequest> TasksRequest(const QueryParams& params,
-                                                  absl::string_view job_id) {
+[[nodiscard]] absl::StatusOr<v1::ListTasksRequest> TasksRequest(
+    const QueryParams& params, absl::string_view job_id) {
   RETURN_IF_ERROR(params.AllowOnly({"state", "page_size", "page_token"}));
   v1::ListTasksRequest request;
   request.set_job_id(std::string(job_id));
@@ -102,7 +104,7 @@ absl::StatusOr<v1::ListTasksRequest> TasksRequest(const QueryParams& params,
   return request;
 }
 
-absl::StatusOr<v1::ListDevicesRequest> DevicesRequest(
+[[nodiscard]] absl::StatusOr<v1::ListDevicesRequest> DevicesRequest(
     const QueryParams& params) {
   RETURN_IF_ERROR(params.AllowOnly(
       {"os_family", "mde_state", "label", "hostname", "seen_within",
@@ -118,13 +120,12 @@ absl::StatusOr<v1::ListDevicesRequest> DevicesRequest(
         int state, ParseEnumParam("mde_state", *v, *v1::MdeState_descriptor()));
     request.set_mde_state(static_cast<v1::MdeState>(state));
   }
-  // label (key=value) and needs (a job kind) are checked by the handler,
-  // whose errors name them.
+  // label follows common/labels.h; needs (a job kind) is checked by the
+  // handler, whose errors name it.
   if (std::optional<std::string> v = params.Get("label")) {
-    if (v->empty()) {
-      return absl::InvalidArgumentError("label: expected key=value, got \"\"");
-    }
-    request.set_label(*v);
+    // Given but empty is refused too: set_label("") would mean "any".
+    ASSIGN_OR_RETURN(const Label label, ParseLabel(*v, "label"));
+    request.set_label(absl::StrCat(label.key, "=", label.value));
   }
   if (std::optional<std::string> v = params.Get("needs")) {
     if (v->empty()) {
@@ -159,7 +160,8 @@ absl::StatusOr<v1::ListDevicesRequest> DevicesRequest(
 }
 
 template <typename Message>
-absl::StatusOr<HttpResponse> Json(absl::StatusOr<Message> message) {
+[[nodiscard]] absl::StatusOr<HttpResponse> Json(
+    absl::StatusOr<Message> message) {
   if (!message.ok()) return message.status();
   return JsonReply(*message);
 }

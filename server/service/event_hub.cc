@@ -6,7 +6,6 @@
 #include "common/status_macros.h"
 #include "server/service/log.h"
 #include "server/store/jobs.h"
-#include "server/store/sql_states.h"
 
 namespace mdefleet::service {
 using store::JobStateWord;
@@ -49,16 +48,10 @@ void EventHub::Publish(const store::WriteEffects& effects) {
       // A few candidates per slot (some are offline or mid-poll), not the
       // 512 read before: a task ending in a fleet-wide job read 512 rows.
       ASSIGN_OR_RETURN(
-          store::CachedStatement st,
-          db.Prepare("SELECT device_id FROM tasks WHERE job_id = ?1 AND "
-                     "state = " SQL_TASK_QUEUED " LIMIT ?2"));
-      st->Bind(1, job_id);
-      st->Bind(2, std::min<int64_t>(512, std::max<int64_t>(64, freed * 8)));
-      while (true) {
-        ASSIGN_OR_RETURN(bool row, st->Step());
-        if (!row) break;
-        devices.push_back(st->ColumnText(0));
-      }
+          devices,
+          store::QueuedDevicesOfJob(
+              db, job_id,
+              std::min<int64_t>(512, std::max<int64_t>(64, freed * 8))));
       return absl::OkStatus();
     });
     if (read.ok() && !devices.empty()) {

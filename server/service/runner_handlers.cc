@@ -382,24 +382,17 @@ absl::Status RunnerHandlers::FetchArtifact(
   const int64_t now = store::ToMicros(clock_.Now());
   std::optional<store::ArtifactLocation> where;
   RETURN_IF_ERROR(store_.Read([&](store::Connection& db) -> absl::Status {
-    ASSIGN_OR_RETURN(
-        store::CachedStatement st,
-        db.Prepare(
-            "SELECT device_id, state, coalesce(lease_id, ''), "
-            "coalesce(lease_expires_at, 0), (SELECT p.plan FROM task_plans "
-            "tp JOIN plans p ON p.id = tp.plan_id WHERE tp.task_id = "
-            "tasks.id) FROM tasks WHERE id = ?1"));
-    st->Bind(1, request.task_id());
-    ASSIGN_OR_RETURN(bool row, st->Step());
-    if (!row) return store::LeaseLost(request.task_id(), "does not exist");
-    const auto state = static_cast<v1::TaskState>(st->ColumnInt(1));
-    if (st->ColumnText(0) != device_id ||
-        (state != v1::TASK_STATE_LEASED && state != v1::TASK_STATE_RUNNING) ||
-        st->ColumnText(2) != request.lease_id() || st->ColumnInt(3) <= now) {
+    ASSIGN_OR_RETURN(std::optional<store::TaskLeaseRecord> task,
+                     store::ReadTaskLease(db, request.task_id()));
+    if (!task) return store::LeaseLost(request.task_id(), "does not exist");
+    if (task->device_id != device_id ||
+        (task->state != v1::TASK_STATE_LEASED &&
+         task->state != v1::TASK_STATE_RUNNING) ||
+        task->lease_id != request.lease_id() || task->lease_expires_at <= now) {
       return store::LeaseLost(request.task_id(), "is not held by this device");
     }
     v1::Plan plan;
-    if (!plan.ParseFromString(st->ColumnBlob(4))) {
+    if (!plan.ParseFromString(task->plan)) {
       return absl::DataLossError("unreadable plan");
     }
     bool referenced = false;
@@ -415,7 +408,6 @@ absl::Status RunnerHandlers::FetchArtifact(
           absl::StrCat("artifact_id: task ", request.task_id(),
                        " does not use artifact ", request.artifact_id()));
     }
-    st->Reset();
     ASSIGN_OR_RETURN(where, store::LocateArtifact(db, request.artifact_id()));
     if (!where) {
       return absl::NotFoundError(

@@ -19,7 +19,8 @@ namespace {
 namespace ca = client_analyzer;
 
 // The bounds every chunk is held to before anything is stored.
-absl::Status CheckChunk(const v1::UploadDiagnosticsChunkRequest& request) {
+[[nodiscard]] absl::Status CheckChunk(
+    const v1::UploadDiagnosticsChunkRequest& request) {
   if (request.total_size() == 0) {
     return absl::InvalidArgumentError(
         "total_size: 0; an empty file is not a result bundle");

@@ -264,8 +264,8 @@ absl::Status FillRolloutCounts(Connection& db, v1::Job* job, int64_t now,
         // 100,000 of each a submit's answer never came.
         db.Prepare(job->counts().queued() <= kQueuedToCountFromTasks
                        ? "SELECT count(*) FROM tasks t JOIN devices d ON d.id "
-                         "= t.device_id WHERE t.job_id = ?1 AND t.state = "
-                         SQL_TASK_QUEUED " "
+                         "= t.device_id WHERE t.job_id = ?1 AND t.state "
+                         "= " SQL_TASK_QUEUED " "
                          "AND d.last_seen_at < ?2"
                        : "SELECT count(*) FROM devices d CROSS JOIN tasks t "
                          "INDEXED BY tasks_by_device_state ON t.device_id = "
@@ -278,10 +278,10 @@ absl::Status FillRolloutCounts(Connection& db, v1::Job* job, int64_t now,
     job->mutable_rollout()->set_queued_offline(
         row ? static_cast<uint32_t>(st->ColumnInt(0)) : 0);
   }
-  ASSIGN_OR_RETURN(CachedStatement st,
-                   db.Prepare("SELECT count(*) FROM tasks WHERE job_id = ?1 "
-                              "AND state = " SQL_TASK_QUEUED
-                              " AND not_before > ?2"));
+  ASSIGN_OR_RETURN(
+      CachedStatement st,
+      db.Prepare("SELECT count(*) FROM tasks WHERE job_id = ?1 "
+                 "AND state = " SQL_TASK_QUEUED " AND not_before > ?2"));
   st->Bind(1, job->id());
   st->Bind(2, now);
   ASSIGN_OR_RETURN(bool row, st->Step());
@@ -316,6 +316,22 @@ absl::StatusOr<std::vector<v1::Job>> ListJobs(Connection& db,
     jobs.push_back(std::move(job));
   }
   return jobs;
+}
+
+absl::StatusOr<std::vector<std::string>> QueuedDevicesOfJob(
+    Connection& db, absl::string_view job_id, int64_t limit) {
+  ASSIGN_OR_RETURN(CachedStatement st,
+                   db.Prepare("SELECT device_id FROM tasks WHERE job_id = ?1 "
+                              "AND state = " SQL_TASK_QUEUED " LIMIT ?2"));
+  st->Bind(1, job_id);
+  st->Bind(2, limit);
+  std::vector<std::string> devices;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, st->Step());
+    if (!row) break;
+    devices.push_back(st->ColumnText(0));
+  }
+  return devices;
 }
 
 }  // namespace mdefleet::store

@@ -61,6 +61,11 @@ struct NewTask {
 [[nodiscard]] absl::Status FillRolloutCounts(Connection& db, v1::Job* job,
                                              int64_t now, int64_t online_since);
 
+// Devices with a task of `job_id` still queued, at most `limit` (which to
+// wake when the job frees a slot: EventHub).
+[[nodiscard]] absl::StatusOr<std::vector<std::string>> QueuedDevicesOfJob(
+    Connection& db, absl::string_view job_id, int64_t limit);
+
 // Newest first; state UNSPECIFIED means any.
 [[nodiscard]] absl::StatusOr<std::vector<v1::Job>> ListJobs(Connection& db,
                                                             v1::JobState state,

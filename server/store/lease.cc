@@ -115,8 +115,9 @@ struct Candidate {
           "SELECT t.id, t.job_id, t.attempt, j.spec, j.state, "
           "coalesce(t.wave = j.wave, 0), j.wave, j.lease_micros FROM tasks t "
           "JOIN jobs j ON j.id = t.job_id WHERE t.device_id = ?1 AND t.state "
-          "= " SQL_TASK_QUEUED " AND t.not_before <= ?2 AND j.state IN ("
-          SQL_JOB_PENDING ", " SQL_JOB_RUNNING ") AND j.kind != "
+          "= " SQL_TASK_QUEUED
+          " AND t.not_before <= ?2 AND j.state IN (" SQL_JOB_PENDING
+          ", " SQL_JOB_RUNNING ") AND j.kind != "
           "'api_offboard' AND "
           "(j.max_in_flight = 0 OR j.leased + j.running < j.max_in_flight) "
           "AND j.wave_opens_at <= ?2 AND (j.deadline_at IS NULL OR "
@@ -197,8 +198,8 @@ absl::StatusOr<int64_t> FleetTasksInFlight(Connection& db) {
   ASSIGN_OR_RETURN(
       CachedStatement st,
       db.Prepare("SELECT coalesce(sum(leased + running), 0) FROM jobs WHERE "
-                 "state IN (" SQL_JOB_PENDING ", " SQL_JOB_RUNNING ", "
-                 SQL_JOB_PAUSED ", " SQL_JOB_CANCELLED
+                 "state IN (" SQL_JOB_PENDING ", " SQL_JOB_RUNNING
+                 ", " SQL_JOB_PAUSED ", " SQL_JOB_CANCELLED
                  ") AND kind != 'api_offboard'"));
   ASSIGN_OR_RETURN(bool row, st->Step());
   return row ? st->ColumnInt(0) : 0;
@@ -211,12 +212,13 @@ absl::StatusOr<bool> HasLeasableTask(Connection& db,
   {
     // Redeliver's query: a live lease the device holds (any job state: a
     // cancelled job's task is ended by the lease attempt, a write).
-    ASSIGN_OR_RETURN(CachedStatement st,
-                     db.Prepare("SELECT 1 FROM tasks INDEXED BY "
-                                "tasks_by_device_state WHERE device_id = ?1 "
-                                "AND state IN (" SQL_TASK_LEASED ", "
-                                SQL_TASK_RUNNING ") AND lease_expires_at > "
-                                "?2 LIMIT 1"));
+    ASSIGN_OR_RETURN(
+        CachedStatement st,
+        db.Prepare("SELECT 1 FROM tasks INDEXED BY "
+                   "tasks_by_device_state WHERE device_id = ?1 "
+                   "AND state IN (" SQL_TASK_LEASED ", " SQL_TASK_RUNNING
+                   ") AND lease_expires_at > "
+                   "?2 LIMIT 1"));
     st->Bind(1, device_id);
     st->Bind(2, now);
     ASSIGN_OR_RETURN(bool held, st->Step());
@@ -312,6 +314,24 @@ absl::StatusOr<std::optional<v1::LeasedTask>> LeaseTaskForDevice(
     return task;
   }
   return std::nullopt;
+}
+
+absl::StatusOr<std::optional<TaskLeaseRecord>> ReadTaskLease(
+    Connection& db, absl::string_view task_id) {
+  ASSIGN_OR_RETURN(
+      CachedStatement st,
+      db.Prepare("SELECT device_id, state, coalesce(lease_id, ''), "
+                 "coalesce(lease_expires_at, 0), (SELECT p.plan FROM "
+                 "task_plans tp JOIN plans p ON p.id = tp.plan_id WHERE "
+                 "tp.task_id = tasks.id) FROM tasks WHERE id = ?1"));
+  st->Bind(1, task_id);
+  ASSIGN_OR_RETURN(bool row, st->Step());
+  if (!row) return std::nullopt;
+  return TaskLeaseRecord{.device_id = st->ColumnText(0),
+                         .state = static_cast<v1::TaskState>(st->ColumnInt(1)),
+                         .lease_id = st->ColumnText(2),
+                         .lease_expires_at = st->ColumnInt(3),
+                         .plan = st->ColumnBlob(4)};
 }
 
 }  // namespace mdefleet::store

@@ -2,7 +2,9 @@
 #ifndef MDEFLEET_SERVER_STORE_LEASE_H_
 #define MDEFLEET_SERVER_STORE_LEASE_H_
 
+#include <cstdint>
 #include <optional>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -40,6 +42,18 @@ namespace mdefleet::store {
                                                    const v1::DeviceFacts& facts,
                                                    int64_t now,
                                                    int64_t max_tasks_in_flight);
+
+// A task's holder, lease and plan, as FetchArtifact checks them; nullopt when
+// there is no such task.
+struct TaskLeaseRecord {
+  std::string device_id;
+  v1::TaskState state = v1::TASK_STATE_UNSPECIFIED;
+  std::string lease_id;          // "" when not leased
+  int64_t lease_expires_at = 0;  // microseconds; 0 when not leased
+  std::string plan;              // serialised v1::Plan
+};
+[[nodiscard]] absl::StatusOr<std::optional<TaskLeaseRecord>> ReadTaskLease(
+    Connection& db, absl::string_view task_id);
 
 // Tasks leased or running across the fleet (the jobs' counters; tasks the
 // server runs itself, api_offboard, are not counted).

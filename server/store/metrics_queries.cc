@@ -15,8 +15,8 @@ constexpr std::array<v1::TaskState, 9> kCountedStates = {
     v1::TASK_STATE_SUCCEEDED, v1::TASK_STATE_FAILED,    v1::TASK_STATE_SKIPPED,
     v1::TASK_STATE_CANCELLED, v1::TASK_STATE_TIMED_OUT, v1::TASK_STATE_EXPIRED};
 
-absl::Status CountDevices(Connection& db, int64_t online_since,
-                          MetricsCounts& counts) {
+[[nodiscard]] absl::Status CountDevices(Connection& db, int64_t online_since,
+                                        MetricsCounts& counts) {
   int64_t total = 0;
   {
     ASSIGN_OR_RETURN(CachedStatement st, db.Prepare(kMetricsDevicesSql));
@@ -37,7 +37,7 @@ absl::Status CountDevices(Connection& db, int64_t online_since,
   return absl::OkStatus();
 }
 
-absl::Status CountJobs(Connection& db, MetricsCounts& counts) {
+[[nodiscard]] absl::Status CountJobs(Connection& db, MetricsCounts& counts) {
   ASSIGN_OR_RETURN(CachedStatement st, db.Prepare(kMetricsJobsSql));
   while (true) {
     ASSIGN_OR_RETURN(bool row, st->Step());
@@ -48,7 +48,7 @@ absl::Status CountJobs(Connection& db, MetricsCounts& counts) {
   return absl::OkStatus();
 }
 
-absl::Status CountTasks(Connection& db, MetricsCounts& counts) {
+[[nodiscard]] absl::Status CountTasks(Connection& db, MetricsCounts& counts) {
   // One row per job however many tasks it has; kCountedStates is the
   // column order.
   ASSIGN_OR_RETURN(CachedStatement st, db.Prepare(kMetricsTasksSql));
@@ -67,10 +67,11 @@ absl::Status CountTasks(Connection& db, MetricsCounts& counts) {
   return absl::OkStatus();
 }
 
-absl::Status CountStepFailures(Connection& db, MetricsCounts& counts) {
-  static_assert(v1::STEP_STATE_FAILED == 4,
-                "kMetricsStepFailuresSql and migrations/0006_metrics_indexes"
-                ".sql say state = 4");
+[[nodiscard]] absl::Status CountStepFailures(Connection& db,
+                                             MetricsCounts& counts) {
+  // migrations/0006_metrics_indexes.sql's partial index says state = 4 too
+  // (SQL_STEP_FAILED).
+  static_assert(v1::STEP_STATE_FAILED == 4);
   ASSIGN_OR_RETURN(CachedStatement st, db.Prepare(kMetricsStepFailuresSql));
   while (true) {
     ASSIGN_OR_RETURN(bool row, st->Step());

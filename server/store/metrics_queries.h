@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "mdefleet/v1/jobs.pb.h"
 #include "mdefleet/v1/types.pb.h"
+#include "server/store/sql_states.h"
 #include "server/store/sqlite.h"
 
 namespace mdefleet::store {
@@ -51,7 +52,8 @@ inline constexpr const char* kMetricsTasksSql =
 // The literal state (not a parameter) lets SQLite use the partial index
 // steps_failed_by_name, whose WHERE clause the query must imply.
 inline constexpr const char* kMetricsStepFailuresSql =
-    "SELECT name, count(*) FROM steps WHERE state = 4 GROUP BY name";
+    "SELECT name, count(*) FROM steps WHERE state = " SQL_STEP_FAILED
+    " GROUP BY name";
 
 // `online_since`: last_seen_at bound (microseconds) of an online runner.
 [[nodiscard]] absl::StatusOr<MetricsCounts> CountForMetrics(

@@ -31,7 +31,7 @@ void GlobFunction(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   sqlite3_result_int(ctx, match ? 1 : 0);
 }
 
-absl::Status Configure(Connection& db) {
+[[nodiscard]] absl::Status Configure(Connection& db) {
   RETURN_IF_ERROR(db.Exec("PRAGMA busy_timeout = 10000"));
   RETURN_IF_ERROR(db.Exec("PRAGMA foreign_keys = ON"));
   RETURN_IF_ERROR(db.Exec("PRAGMA synchronous = FULL"));
@@ -42,7 +42,8 @@ absl::Status Configure(Connection& db) {
   return absl::OkStatus();
 }
 
-absl::Status Explain(const std::string& path, absl::Status status) {
+[[nodiscard]] absl::Status Explain(const std::string& path,
+                                   absl::Status status) {
   return absl::Status(status.code(),
                       absl::StrCat(path, ": ", status.message()));
 }

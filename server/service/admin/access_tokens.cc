@@ -22,7 +22,7 @@ namespace {
 constexpr size_t kMaxNameLength = 64;
 constexpr size_t kTokenBytes = 32;  // 256 bits from the OS CSPRNG
 
-absl::Status CheckName(absl::string_view name) {
+[[nodiscard]] absl::Status CheckName(absl::string_view name) {
   if (name.empty()) return absl::InvalidArgumentError("name: required");
   if (name.size() > kMaxNameLength) {
     return absl::InvalidArgumentError(
@@ -38,7 +38,7 @@ absl::Status CheckName(absl::string_view name) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::optional<int64_t>> ExpiryOf(
+[[nodiscard]] absl::StatusOr<std::optional<int64_t>> ExpiryOf(
     bool set, const google::protobuf::Duration& d, int64_t now,
     absl::string_view field) {
   if (!set) return std::nullopt;
@@ -88,8 +88,9 @@ v1::EnrollmentSecret ToSecret(const store::CredentialRow& row, int64_t now) {
 }
 
 // Active admin-role tokens other than `except_id`.
-absl::StatusOr<int> OtherActiveAdmins(store::Connection& db, int64_t except_id,
-                                      int64_t now) {
+[[nodiscard]] absl::StatusOr<int> OtherActiveAdmins(store::Connection& db,
+                                                    int64_t except_id,
+                                                    int64_t now) {
   ASSIGN_OR_RETURN(std::vector<store::CredentialRow> rows,
                    store::ListCredentials(db, store::CredentialKind::kApi,
                                           /*include_revoked=*/false));
@@ -103,8 +104,8 @@ absl::StatusOr<int> OtherActiveAdmins(store::Connection& db, int64_t except_id,
   return count;
 }
 
-absl::Status RequireNotRevoked(const store::CredentialRow& row,
-                               absl::string_view field) {
+[[nodiscard]] absl::Status RequireNotRevoked(const store::CredentialRow& row,
+                                             absl::string_view field) {
   if (!row.revoked_at) return absl::OkStatus();
   return absl::FailedPreconditionError(absl::StrCat(
       field, ": \"", row.name, "\" (id ", row.id, ") is already revoked"));

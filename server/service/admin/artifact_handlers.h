@@ -33,7 +33,7 @@ class ArtifactHandlers {
 
  private:
   // UploadArtifact after Authorize.
-  absl::StatusOr<v1::Artifact> UploadAuthorized(
+  [[nodiscard]] absl::StatusOr<v1::Artifact> UploadAuthorized(
       const auth::Principal& who,
       absl::FunctionRef<bool(v1::UploadArtifactRequest*)> read);
 

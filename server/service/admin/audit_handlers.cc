@@ -26,14 +26,15 @@ constexpr size_t kMaxFilterLength = 256;
 // base64 encoded: opaque to clients, and a token of another list is refused.
 constexpr absl::string_view kTokenPrefix = "audit-before:";
 
-absl::Status CheckLength(absl::string_view value, absl::string_view field) {
+[[nodiscard]] absl::Status CheckLength(absl::string_view value,
+                                       absl::string_view field) {
   if (value.size() <= kMaxFilterLength) return absl::OkStatus();
   return absl::InvalidArgumentError(
       absl::StrCat(field, ": at most ", kMaxFilterLength, " characters"));
 }
 
 // An audited action, or the verb of one ("pause" for "pause_job").
-absl::Status CheckAction(absl::string_view action) {
+[[nodiscard]] absl::Status CheckAction(absl::string_view action) {
   if (action.empty()) return absl::OkStatus();
   for (absl::string_view known : store::kAuditActions) {
     if (known == action) return absl::OkStatus();
@@ -49,7 +50,7 @@ absl::Status CheckAction(absl::string_view action) {
       " or the verb of one (pause)"));
 }
 
-absl::Status CheckOutcome(absl::string_view outcome) {
+[[nodiscard]] absl::Status CheckOutcome(absl::string_view outcome) {
   if (outcome.empty() || outcome == store::kAuditOk ||
       outcome == store::kAuditRefused || outcome == store::kAuditError) {
     return absl::OkStatus();
@@ -60,7 +61,7 @@ absl::Status CheckOutcome(absl::string_view outcome) {
 }
 
 // Micros of a set Timestamp (the epoch itself included).
-absl::StatusOr<std::optional<int64_t>> TimeFilter(
+[[nodiscard]] absl::StatusOr<std::optional<int64_t>> TimeFilter(
     bool set, const google::protobuf::Timestamp& ts, absl::string_view field) {
   if (!set) return std::nullopt;
   // Timestamp's own range: 0001-01-01 to 9999-12-31.
@@ -74,7 +75,7 @@ absl::StatusOr<std::optional<int64_t>> TimeFilter(
   return std::optional<int64_t>(ts.seconds() * 1000000 + ts.nanos() / 1000);
 }
 
-absl::StatusOr<int64_t> ParsePageToken(absl::string_view token) {
+[[nodiscard]] absl::StatusOr<int64_t> ParsePageToken(absl::string_view token) {
   if (token.empty()) return 0;
   std::string decoded;
   int64_t before = 0;

@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/device_needs.h"
+#include "common/labels.h"
 #include "common/status_macros.h"
 #include "server/service/admin/admin_options.h"
 #include "server/store/device_access.h"
@@ -20,8 +21,8 @@
 namespace mdefleet::service {
 namespace {
 
-absl::StatusOr<absl::Duration> NonNegative(const google::protobuf::Duration& d,
-                                           absl::string_view field) {
+[[nodiscard]] absl::StatusOr<absl::Duration> NonNegative(
+    const google::protobuf::Duration& d, absl::string_view field) {
   absl::Duration out =
       absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
   if (out < absl::ZeroDuration()) {
@@ -78,13 +79,8 @@ absl::StatusOr<v1::ListDevicesResponse> InventoryHandlers::ListDevices(
     query.os_families.push_back(request.os_family());
   }
   if (!request.label().empty()) {
-    std::pair<std::string, std::string> kv =
-        absl::StrSplit(request.label(), absl::MaxSplits('=', 1));
-    if (kv.first.empty() || request.label().find('=') == std::string::npos) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "label: expected key=value, got \"", request.label(), "\""));
-    }
-    query.labels[kv.first] = kv.second;
+    ASSIGN_OR_RETURN(Label label, ParseLabel(request.label(), "label"));
+    query.labels[label.key] = label.value;
   }
   query.mde_state = request.mde_state();
   if (request.has_seen_within()) {

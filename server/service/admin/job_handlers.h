@@ -89,10 +89,11 @@ class JobHandlers {
  private:
   // The job; with `details` also the per-step summary and the GetJob-only
   // rollout counts.
-  absl::StatusOr<v1::Job> ReadJob(absl::string_view job_id, bool details);
+  [[nodiscard]] absl::StatusOr<v1::Job> ReadJob(absl::string_view job_id,
+                                                bool details);
 
   // SubmitJob after Authorize.
-  absl::StatusOr<v1::SubmitJobResponse> SubmitAuthorized(
+  [[nodiscard]] absl::StatusOr<v1::SubmitJobResponse> SubmitAuthorized(
       const auth::Principal& who, const v1::SubmitJobRequest& request);
 
   // A control action on a job (Audited::Run), then publishes the effects
@@ -100,10 +101,9 @@ class JobHandlers {
   using ControlFn = absl::FunctionRef<absl::Status(
       store::Connection&, const store::ControlRequest&, int64_t,
       store::WriteEffects*, std::string* detail)>;
-  absl::StatusOr<v1::Job> RunControl(absl::string_view authorization,
-                                     absl::string_view method,
-                                     absl::string_view job_id,
-                                     absl::string_view reason, ControlFn fn);
+  [[nodiscard]] absl::StatusOr<v1::Job> RunControl(
+      absl::string_view authorization, absl::string_view method,
+      absl::string_view job_id, absl::string_view reason, ControlFn fn);
 
   store::Store& store_;
   const Clock& clock_;

@@ -52,7 +52,7 @@ std::string KindPhrase(v1::ArtifactKind kind) {
 }
 
 // Checks that an explicitly given artifact id exists with the right kind.
-absl::StatusOr<std::optional<v1::Artifact>> CheckArtifact(
+[[nodiscard]] absl::StatusOr<std::optional<v1::Artifact>> CheckArtifact(
     store::Connection& db, const std::string& id, v1::ArtifactKind kind,
     absl::string_view field) {
   if (id.empty()) return std::nullopt;
@@ -110,7 +110,7 @@ std::vector<v1::HostnameConflict> HostnameConflicts(
 // A host: target is a claim about names, and any device can report any
 // name: when it selects a device whose name another device reports too, the
 // operator must say which devices are meant, by id.
-absl::Status CheckHostTargetIsUnambiguous(
+[[nodiscard]] absl::Status CheckHostTargetIsUnambiguous(
     const v1::TargetSelector& target,
     const std::vector<v1::HostnameConflict>& conflicts) {
   if (target.hostname_glob().empty() || target.device_ids_size() > 0 ||
