@@ -43,6 +43,7 @@
 #include "server/metrics/sqlite_write_metrics.h"
 #include "server/metrics/store_collector.h"
 #include "server/metrics/text_exposition.h"
+#include "server/serve/startup_recovery.h"
 #include "server/service/admin/admin_handlers.h"
 #include "server/service/connection_budget.h"
 #include "server/service/event_hub.h"
@@ -313,77 +314,22 @@ absl::Status RunServe(const ServeOptions& options) {
   LogEvent(absl::StrCat("started: database ", options.db_path,
                         " (schema version ", store::LatestSchemaVersion(),
                         ")"));
-  int extended = 0;
-  int64_t renewed_needs = 0;
-  store::MdeWorkspaceChange workspaces;
-  RETURN_IF_ERROR(db->Write([&](store::Connection& c) -> absl::Status {
-    const int64_t now = store::ToMicros(clock.Now());
-    ASSIGN_OR_RETURN(extended, store::ExtendLeasesAfterRestart(
-                                   c, now, options.lease_duration));
-    // Settings first: a change recomputes every device's needs, which
-    // leaves none stale for this version's rules.
-    if (mde_workspaces.has_value()) {
-      ASSIGN_OR_RETURN(workspaces,
-                       store::ApplyMdeWorkspaceIds(
-                           c, *mde_workspaces, "mdefleet-server serve", now));
-    } else {
-      ASSIGN_OR_RETURN(workspaces.after, store::GetMdeWorkspaceIds(c));
-    }
-    ASSIGN_OR_RETURN(renewed_needs, store::RecomputeStaleNeeds(c));
-    return absl::OkStatus();
-  }));
-  LogEvent(absl::StrCat(
-      "the tenant's Defender for Endpoint workspace(s): ",
-      workspaces.after.empty()
-          ? std::string("not configured (any MMA workspace stops onboard; "
-                        "--mde-workspace-id names the MDE one)")
-          : absl::StrJoin(workspaces.after, ", "),
-      workspaces.changed() ? absl::StrCat(" (changed, audited; needs of ",
-                                          workspaces.devices_recomputed,
-                                          " device(s) recomputed)")
-                           : ""));
-  if (renewed_needs > 0) {
-    LogEvent(absl::StrCat("recomputed the needs of ", renewed_needs,
-                          " device(s) with this version's rules"));
-  }
-  if (extended > 0) {
-    LogEvent(absl::StrCat("gave ", extended,
-                          " task(s) in flight a fresh lease of ",
-                          absl::FormatDuration(options.lease_duration),
-                          " (their runners could not report while the server "
-                          "was down)"));
-  }
   ASSIGN_OR_RETURN(
       const defender::DefenderConfig defender_config,
       defender::LoadDefenderConfig(
           options.defender_api_url, options.defender_login_url,
           options.defender_tenant_id, options.defender_client_id,
           options.defender_client_secret_file, options.defender_poll_interval));
-  // Plans made by this server (onboard's confirm_in_defender) follow what
-  // it can do now.
-  RETURN_IF_ERROR(db->Write([&](store::Connection& c) {
-    return store::SetDefenderConfirmTimeout(
-        c,
-        defender_config.configured() ? options.defender_confirm_timeout
-                                     : absl::ZeroDuration(),
-        store::ToMicros(clock.Now()));
-  }));
-  if (!defender_config.configured()) {
-    // Handed over by a server that had the API: not confirmed, not lost.
-    ASSIGN_OR_RETURN(
-        const int skipped,
-        defender::ConfirmWorker::SkipPending(
-            *db, clock,
-            "not confirmed in Defender: the server was restarted without "
-            "Defender API credentials; check the device in the Defender "
-            "portal (article 001)"));
-    if (skipped > 0) {
-      LogEvent(absl::StrCat(
-          skipped,
-          " onboard task(s) were waiting for Defender's confirmation: ended "
-          "SUCCEEDED on the runner's checks, their confirm_in_defender step "
-          "skipped (no Defender API credentials)"));
-    }
+  const serve::StartupRecoveryOptions recovery_options{
+      .lease_duration = options.lease_duration,
+      .mde_workspace_ids = mde_workspaces,
+      .defender_configured = defender_config.configured(),
+      .defender_confirm_timeout = options.defender_confirm_timeout};
+  ASSIGN_OR_RETURN(const serve::StartupRecovery recovery,
+                   serve::RecoverAtStartup(*db, clock, recovery_options));
+  for (const std::string& line :
+       serve::DescribeRecovery(recovery, recovery_options)) {
+    LogEvent(line);
   }
   auth::Authenticator authenticator(*db, clock);
   service::EventHub hub(*db);

@@ -3,6 +3,7 @@
 // heartbeats of another lease or device are refused, and a server restart
 // gives tasks in flight a fresh lease.
 #include "gmock/gmock.h"
+#include "server/serve/startup_recovery.h"
 #include "server/store/lease_expiry.h"
 #include "server/store/time_util.h"
 #include "tests/server/rollout_fixture.h"
@@ -10,6 +11,7 @@
 namespace mdefleet::testing {
 namespace {
 
+using ::testing::Contains;
 using ::testing::HasSubstr;
 
 using LeaseTest = RolloutTest;
@@ -92,18 +94,16 @@ TEST_F(LeaseTest, AServerRestartGivesTasksInFlightAFreshLease) {
   ASSERT_TRUE(lease.has_value());
   // The server was down for 30 minutes: the lease ran out meanwhile.
   env_.clock().Advance(absl::Minutes(30));
-  int extended = 0;
-  ASSERT_TRUE(env_.store()
-                  .Write([&](store::Connection& db) -> absl::Status {
-                    auto n = store::ExtendLeasesAfterRestart(
-                        db, store::ToMicros(env_.clock().Now()),
-                        absl::Minutes(10));
-                    if (!n.ok()) return n.status();
-                    extended = *n;
-                    return absl::OkStatus();
-                  })
-                  .ok());
-  EXPECT_EQ(extended, 1);
+  // What serve does at start (server/serve/startup_recovery.h).
+  serve::StartupRecoveryOptions options;
+  options.lease_duration = absl::Minutes(10);
+  absl::StatusOr<serve::StartupRecovery> recovery =
+      serve::RecoverAtStartup(env_.store(), env_.clock(), options);
+  ASSERT_TRUE(recovery.ok()) << recovery.status();
+  EXPECT_EQ(recovery->extended_leases, 1);
+  EXPECT_THAT(serve::DescribeRecovery(*recovery, options),
+              Contains(HasSubstr("gave 1 task(s) in flight a fresh lease of "
+                                 "10m")));
   EXPECT_EQ(*env_.reaper().RunOnce(), 0);
   EXPECT_TRUE(Heartbeat(devices_[0], *lease).ok());
 }
