@@ -32,14 +32,14 @@ start_time=$(date +%s)
 
 step "Installing build dependencies (Debian packages)"
 deploy/install-deps.sh
-step "Building mdefleet-server, mdefleet-runner, mdefleetctl"
-deploy/build.sh mdefleet-server mdefleet-runner mdefleetctl
+step "Building mdefleet-server, mdefleet-sim-runner, mdefleetctl"
+deploy/build.sh mdefleet-server mdefleet-sim-runner mdefleetctl
 # MDEFLEET_BUILD_DIR as deploy/build.sh takes it: absolute, or relative to
 # the repository.
 bin="${MDEFLEET_BUILD_DIR:-build}"
 [[ "$bin" = /* ]] || bin="$repo/$bin"
 server_bin="$bin/server/mdefleet-server"
-runner_bin="$bin/runner/mdefleet-runner"
+runner_bin="$bin/runner/mdefleet-sim-runner"
 ctl_bin="$bin/server/cli/mdefleetctl"
 
 work="$(mktemp -d /tmp/mdefleet-demo.XXXXXX)"

@@ -2,7 +2,7 @@
 """Fleet benchmark: the real server and N simulated devices started at once.
 
 Starts `mdefleet-server` (TLS, its embedded SQLite in a temporary folder) and
-K `mdefleet-runner --simulate-fleet` processes holding N devices between them
+K `mdefleet-sim-runner --simulate-fleet` processes holding N devices between them
 (one TLS connection per device, as real servers have), all at once, then:
 
   1. waits until every device is enrolled        -> enroll time (cold start)
@@ -174,7 +174,7 @@ def main():
     parser.add_argument("--multiplexed", type=int, default=0, metavar="K",
                         help="devices share K channels per load process "
                         "(mdefleet-fleet-load) instead of one TLS "
-                        "connection each in mdefleet-runner")
+                        "connection each in mdefleet-sim-runner")
     parser.add_argument("--max-in-flight", type=int, default=0,
                         help="the onboard job's --max-in-flight (0: none)")
     parser.add_argument("--build-dir", default=os.environ.get(
@@ -197,7 +197,7 @@ def main():
 
     build = os.path.abspath(args.build_dir)
     server_bin = os.path.join(build, "server", "mdefleet-server")
-    runner_bin = os.path.join(build, "runner", "mdefleet-runner")
+    runner_bin = os.path.join(build, "runner", "mdefleet-sim-runner")
     ctl_bin = os.path.join(build, "server", "cli", "mdefleetctl")
     load_bin = os.path.join(build, "tests", "bench", "mdefleet-fleet-load")
     if args.multiplexed < 0:

@@ -42,11 +42,11 @@ class E2eEnvironment {
   // Starts the server again on the same database and port.
   absl::Status RestartServer();
 
-  // Starts one `mdefleet-runner --simulate PROFILE` process, with
+  // Starts one `mdefleet-sim-runner --simulate PROFILE` process, with
   // `extra_args` added.
   absl::Status StartRunner(const std::string& profile,
                            const std::vector<std::string>& extra_args = {});
-  // Starts `mdefleet-runner --simulate-fleet n --fleet-first first` (servers
+  // Starts `mdefleet-sim-runner --simulate-fleet n --fleet-first first` (servers
   // named ...-<first> to ...-<first+n-1>); returns the runner's index.
   absl::StatusOr<int> StartFleet(int n, int first,
                                  const std::vector<std::string>& extra_args);

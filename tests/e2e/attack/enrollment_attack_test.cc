@@ -2,7 +2,7 @@
 // The attacker holds the fleet's enrollment secret (Group Policy puts it on
 // every server) and talks to the real server with its own gRPC client,
 // claiming the host identity of a device whose real runner
-// (mdefleet-runner --simulate-fleet) is working:
+// (mdefleet-sim-runner --simulate-fleet) is working:
 // - with the identity a viewer token reads, and with the raw MachineGuid
 //   (which the attacker may know otherwise: it is readable by any
 //   administrator of the host, inventory tools, backups);

@@ -1,7 +1,10 @@
-// mdefleet-runner: the agent that runs on every Windows Server. On Linux it
-// runs against simulated servers (--simulate PROFILE, --simulate-fleet N).
+// mdefleet-sim-runner: the runner's agent (runner/client) on simulated
+// Windows Servers (runner/host/sim), for the demo, the end-to-end tests and
+// the benchmarks on Linux. The runner that goes to Windows Servers is the
+// service (runner/service/windows/runner_service_main.cc).
 //
-//   mdefleet-runner --server HOST:PORT [--ca-cert FILE] (--enrollment-secret S
+//   mdefleet-sim-runner --server HOST:PORT [--ca-cert FILE]
+//   (--enrollment-secret S
 //       | --enrollment-secret-file PATH) --state-dir DIR [--labels k=v,k=v]
 //       [--poll-wait 30s] (--simulate PROFILE | --simulate-fleet N
 //       [--fleet-seed N] [--fleet-first N]) [--sim-delay-ms N]
@@ -154,8 +157,8 @@ struct Device {
 int Main(int argc, char** argv) {
   Flags f;
   CLI::App app{
-      "mdefleet-runner: runs mdefleet tasks on Windows Servers "
-      "(here: simulated ones)"};
+      "mdefleet-sim-runner: the mdefleet runner on simulated Windows "
+      "Servers"};
   app.add_option("--server", f.server, "mdefleet-server address HOST:PORT")
       ->required();
   app.add_option("--ca-cert", f.ca_cert,
@@ -198,7 +201,8 @@ int Main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   auto fail = [](absl::string_view message) {
-    std::fprintf(stderr, "mdefleet-runner: %s\n", std::string(message).c_str());
+    std::fprintf(stderr, "mdefleet-sim-runner: %s\n",
+                 std::string(message).c_str());
     return 2;
   };
   if (f.enrollment_secret.empty() == f.enrollment_secret_file.empty()) {
