@@ -24,6 +24,10 @@ struct HostPortForm {
   bool port_zero_picks_one = false;  // ":0": the system picks a free port
 };
 
+// The form of an address to listen on (serve --listen, --http-listen).
+inline constexpr HostPortForm kListenAddressForm{.empty_host_is_any = true,
+                                                 .port_zero_picks_one = true};
+
 // Parses "host:port". InvalidArgument without a field name saying what is
 // wrong (`"10.0.0.6" has no port; expected host:port (e.g. 10.0.0.6:8080)`):
 // the caller prefixes the field.

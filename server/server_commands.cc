@@ -20,7 +20,6 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "common/clock.h"
 #include "common/host_port.h"
 #include "common/mde_workspaces.h"
@@ -59,10 +58,7 @@
 #include "server/service/seen_flusher.h"
 #include "server/service/shutdown_deadline.h"
 #include "server/store/credentials.h"
-#include "server/store/devices.h"
-#include "server/store/lease_expiry.h"
 #include "server/store/migrations.h"
-#include "server/store/settings.h"
 #include "server/store/store.h"
 #include "server/store/time_util.h"
 #include "server/tls/serve_tls.h"
@@ -231,9 +227,7 @@ namespace {
 // A HOST:PORT to listen on; ":PORT" is every interface, port 0 any port.
 [[nodiscard]] absl::Status CheckListenAddress(absl::string_view flag,
                                               absl::string_view address) {
-  absl::Status s = ParseHostPort(address, {.empty_host_is_any = true,
-                                           .port_zero_picks_one = true})
-                       .status();
+  absl::Status s = ParseHostPort(address, kListenAddressForm).status();
   if (s.ok()) return s;
   return absl::InvalidArgumentError(absl::StrCat(flag, ": ", s.message()));
 }

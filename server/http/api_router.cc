@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "common/client_analyzer.h"
+#include "common/enum_names.h"
 #include "common/labels.h"
 #include "common/status_macros.h"
 #include "mdefleet/v1/admin.pb.h"
@@ -71,7 +72,7 @@ absl::string_view MethodOf(absl::string_view pattern) {
   v1::ListJobsRequest request;
   if (std::optional<std::string> v = params.Get("state")) {
     ASSIGN_OR_RETURN(int state,
-                     ParseEnumParam("state", *v, *v1::JobState_descriptor()));
+                     ParseEnumName(*v1::JobState_descriptor(), *v, "state"));
     request.set_state(static_cast<v1::JobState>(state));
   }
   if (std::optional<std::string> v = params.Get("limit")) {
@@ -89,7 +90,7 @@ absl::string_view MethodOf(absl::string_view pattern) {
   request.set_job_id(std::string(job_id));
   if (std::optional<std::string> v = params.Get("state")) {
     ASSIGN_OR_RETURN(int state,
-                     ParseEnumParam("state", *v, *v1::TaskState_descriptor()));
+                     ParseEnumName(*v1::TaskState_descriptor(), *v, "state"));
     request.set_state(static_cast<v1::TaskState>(state));
   }
   if (std::optional<std::string> v = params.Get("page_size")) {
@@ -111,21 +112,22 @@ absl::string_view MethodOf(absl::string_view pattern) {
        "unseen_for", "needs", "offline_for", "page_size", "page_token"}));
   v1::ListDevicesRequest request;
   if (std::optional<std::string> v = params.Get("os_family")) {
-    ASSIGN_OR_RETURN(int family, ParseEnumParam("os_family", *v,
-                                                *v1::OsFamily_descriptor()));
+    ASSIGN_OR_RETURN(
+        int family, ParseEnumName(*v1::OsFamily_descriptor(), *v, "os_family"));
     request.set_os_family(static_cast<v1::OsFamily>(family));
   }
   if (std::optional<std::string> v = params.Get("mde_state")) {
     ASSIGN_OR_RETURN(
-        int state, ParseEnumParam("mde_state", *v, *v1::MdeState_descriptor()));
+        int state, ParseEnumName(*v1::MdeState_descriptor(), *v, "mde_state"));
     request.set_mde_state(static_cast<v1::MdeState>(state));
   }
   // label follows common/labels.h; needs (a job kind) is checked by the
   // handler, whose errors name it.
   if (std::optional<std::string> v = params.Get("label")) {
-    // Given but empty is refused too: set_label("") would mean "any".
-    ASSIGN_OR_RETURN(const Label label, ParseLabel(*v, "label"));
-    request.set_label(absl::StrCat(label.key, "=", label.value));
+    // Given but empty is refused here (set_label("") would mean "any");
+    // the handler parses the rest.
+    if (v->empty()) return ParseLabel(*v, "label").status();
+    request.set_label(*v);
   }
   if (std::optional<std::string> v = params.Get("needs")) {
     if (v->empty()) {

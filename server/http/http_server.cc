@@ -47,8 +47,7 @@ namespace {
 constexpr size_t kMaxPayload = 64 << 10;
 
 [[nodiscard]] absl::StatusOr<HostPort> ParseListen(absl::string_view listen) {
-  absl::StatusOr<HostPort> parsed = ParseHostPort(
-      listen, {.empty_host_is_any = true, .port_zero_picks_one = true});
+  absl::StatusOr<HostPort> parsed = ParseHostPort(listen, kListenAddressForm);
   if (!parsed.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("--http-listen: ", parsed.status().message()));

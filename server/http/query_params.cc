@@ -11,7 +11,6 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/duration_text.h"
-#include "common/enum_names.h"
 
 namespace mdefleet::http {
 namespace {
@@ -149,12 +148,6 @@ std::optional<std::string> QueryParams::Get(absl::string_view name) const {
   auto it = values_.find(name);
   if (it == values_.end()) return std::nullopt;
   return it->second;
-}
-
-absl::StatusOr<int> ParseEnumParam(
-    absl::string_view name, absl::string_view value,
-    const google::protobuf::EnumDescriptor& descriptor) {
-  return ParseEnumName(descriptor, value, name);
 }
 
 absl::StatusOr<google::protobuf::Duration> ParseDurationParam(

@@ -49,15 +49,6 @@ class QueryParams {
   std::map<std::string, std::string, std::less<>> values_;
 };
 
-// An enum value by its short lowercase name (the proto name without the
-// enum's prefix: "ws2019", "onboarded", "running", "timed_out") or its full
-// proto name ("OS_FAMILY_WS2019"), case-insensitive: common/enum_names.h's
-// ParseEnumName, the grammar mdefleetctl's flags use too. The UNSPECIFIED
-// value is not accepted: leave the parameter out to match any.
-[[nodiscard]] absl::StatusOr<int> ParseEnumParam(
-    absl::string_view name, absl::string_view value,
-    const google::protobuf::EnumDescriptor& descriptor);
-
 // A duration such as 90s, 36h, 7d (common/duration_text.h).
 [[nodiscard]] absl::StatusOr<google::protobuf::Duration> ParseDurationParam(
     absl::string_view name, absl::string_view value);

@@ -68,30 +68,6 @@ TEST(QuoteTest, EscapesAndCuts) {
   EXPECT_EQ(Quote(std::string(100, 'x')), std::string(kMaxQuoted, 'x') + "...");
 }
 
-TEST(ParseEnumParamTest, ShortAndFullNamesAnyCase) {
-  const auto& families = *v1::OsFamily_descriptor();
-  EXPECT_EQ(*ParseEnumParam("os_family", "ws2019", families),
-            v1::OS_FAMILY_WS2019);
-  EXPECT_EQ(*ParseEnumParam("os_family", "WS2012R2", families),
-            v1::OS_FAMILY_WS2012R2);
-  EXPECT_EQ(*ParseEnumParam("os_family", "OS_FAMILY_WS2022", families),
-            v1::OS_FAMILY_WS2022);
-  EXPECT_EQ(*ParseEnumParam("state", "timed_out", *v1::TaskState_descriptor()),
-            v1::TASK_STATE_TIMED_OUT);
-  EXPECT_EQ(*ParseEnumParam("mde_state", "sense_not_running",
-                            *v1::MdeState_descriptor()),
-            v1::MDE_STATE_SENSE_NOT_RUNNING);
-  for (const char* bad :
-       {"", "unspecified", "OS_FAMILY_UNSPECIFIED", "2019 ", "ws", "ws2019x"}) {
-    auto parsed = ParseEnumParam("os_family", bad, families);
-    ASSERT_FALSE(parsed.ok()) << bad;
-    EXPECT_THAT(parsed.status().message(),
-                HasSubstr("os_family: unknown value"));
-    EXPECT_THAT(parsed.status().message(),
-                HasSubstr("(expected one of ws2012r2, ws2016, ws2019"));
-  }
-}
-
 TEST(ParseDurationParamTest, HumanDurations) {
   EXPECT_EQ(ParseDurationParam("offline_for", "7d")->seconds(), 7 * 86400);
   EXPECT_EQ(ParseDurationParam("seen_within", "36h")->seconds(), 36 * 3600);
