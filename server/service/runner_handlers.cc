@@ -10,6 +10,7 @@
 #include "common/status_macros.h"
 #include "google/protobuf/util/time_util.h"
 #include "mdefleet/v1/plan.pb.h"
+#include "server/scheduler/leasing.h"
 #include "server/service/client_certificates.h"
 #include "server/service/fact_limits.h"
 #include "server/service/log.h"
@@ -200,9 +201,10 @@ absl::StatusOr<bool> RunnerHandlers::IdlePoll(
       if (!same) return absl::OkStatus();
       facts = std::move(merged);
     }
+    store::SqliteLeaseStore leases(db, /*effects=*/nullptr);
     ASSIGN_OR_RETURN(const bool work,
-                     store::HasLeasableTask(db, device_id, facts, now,
-                                            options_.max_tasks_in_flight));
+                     scheduler::HasLeasableTask(leases, device_id, facts, now,
+                                                options_.max_tasks_in_flight));
     idle = !work;
     return absl::OkStatus();
   }));
@@ -255,10 +257,12 @@ absl::StatusOr<v1::PollTasksResponse> RunnerHandlers::Lease(
       RETURN_IF_ERROR(store::RefreshDevice(
           db, device_id, reported ? &facts : nullptr, now, &new_clone_of));
     }
-    ASSIGN_OR_RETURN(task,
-                     store::LeaseTaskForDevice(
-                         db, device_id, facts, now, options_.lease_duration,
-                         options_.max_tasks_in_flight, &effects));
+    store::SqliteLeaseStore leases(db, &effects);
+    ASSIGN_OR_RETURN(
+        task, scheduler::LeaseTaskForDevice(
+                  leases, device_id, facts, now,
+                  {.server_lease = options_.lease_duration,
+                   .max_tasks_in_flight = options_.max_tasks_in_flight}));
     return absl::OkStatus();
   }));
   if (copied_runner) {

@@ -50,7 +50,7 @@ struct RunnerOptions {
   // poll writes.
   SeenFlusher* seen = nullptr;
   // Tasks leased or running across the fleet at most (serve
-  // --max-tasks-in-flight); 0: no cap. store::LeaseTaskForDevice says why.
+  // --max-tasks-in-flight); 0: no cap. scheduler::LeaseTaskForDevice says why.
   int64_t max_tasks_in_flight = 0;
 };
 

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "server/scheduler/lease_rules.h"
 #include "server/store/held_lease.h"
 #include "server/store/task_transitions.h"
 
@@ -19,18 +20,18 @@ absl::StatusOr<HeartbeatOutcome> ApplyHeartbeat(
       LoadHeldLease(db, request.task_id(), device_id, request.lease_id(),
                     static_cast<int64_t>(request.attempt())));
   if (IsTerminal(lease.state)) {
-    return LeaseLost(request.task_id(), absl::StrCat("already ended (",
-                                                     TaskStateWord(lease.state),
-                                                     ")"));
+    return LeaseLost(
+        request.task_id(),
+        absl::StrCat("already ended (", TaskStateWord(lease.state), ")"));
   }
   if (lease.lease_expires_at <= now) {
     return LeaseLost(request.task_id(),
-                     TaskTimeoutReached(now, lease.started_at,
-                                        lease.task_timeout_micros)
+                     scheduler::TaskTimeoutReached(now, lease.started_at,
+                                                   lease.task_timeout_micros)
                          ? "reached its task timeout"
                          : "lease expired");
   }
-  const int64_t expires = RenewedLeaseExpiry(
+  const int64_t expires = scheduler::RenewedLeaseExpiry(
       now, lease_duration, lease.started_at, lease.task_timeout_micros);
   ASSIGN_OR_RETURN(
       CachedStatement st,

@@ -1,7 +1,5 @@
 #include "server/store/held_lease.h"
 
-#include <algorithm>
-
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 
@@ -46,18 +44,6 @@ absl::StatusOr<HeldLease> LoadHeldLease(Connection& db,
   lease.job_reason = st->ColumnText(8);
   lease.task_timeout_micros = st->ColumnInt(9);
   return lease;
-}
-
-int64_t RenewedLeaseExpiry(int64_t now, absl::Duration lease_duration,
-                           int64_t started_at, int64_t task_timeout_micros) {
-  const int64_t renewed = now + absl::ToInt64Microseconds(lease_duration);
-  if (task_timeout_micros <= 0) return renewed;
-  return std::min(renewed, started_at + task_timeout_micros);
-}
-
-bool TaskTimeoutReached(int64_t now, int64_t started_at,
-                        int64_t task_timeout_micros) {
-  return task_timeout_micros > 0 && started_at + task_timeout_micros <= now;
 }
 
 }  // namespace mdefleet::store

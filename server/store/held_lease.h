@@ -1,5 +1,6 @@
 // The lease a device holds on a task, as step reports, heartbeats and
-// artifact fetches check it, and how a live lease is renewed.
+// artifact fetches check it (renewal and timeout rules:
+// server/scheduler/lease_rules.h).
 #ifndef MDEFLEET_SERVER_STORE_HELD_LEASE_H_
 #define MDEFLEET_SERVER_STORE_HELD_LEASE_H_
 
@@ -9,7 +10,6 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/time/time.h"
 #include "mdefleet/v1/jobs.pb.h"
 #include "server/store/sqlite.h"
 
@@ -38,17 +38,6 @@ struct HeldLease {
 [[nodiscard]] absl::StatusOr<HeldLease> LoadHeldLease(
     Connection& db, absl::string_view task_id, absl::string_view device_id,
     absl::string_view lease_id, int64_t attempt);
-
-// The expiry of a lease renewed at `now`: now + `lease_duration`, but never
-// past the end of the job's task timeout (started_at + task timeout), so
-// heartbeats keep a slow step alive without letting a task run forever.
-int64_t RenewedLeaseExpiry(int64_t now, absl::Duration lease_duration,
-                           int64_t started_at, int64_t task_timeout_micros);
-
-// Whether an expired lease ended because the task timeout was reached rather
-// than because the runner went silent.
-bool TaskTimeoutReached(int64_t now, int64_t started_at,
-                        int64_t task_timeout_micros);
 
 }  // namespace mdefleet::store
 

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "server/scheduler/rollout_rules.h"
 #include "server/store/retries.h"
 #include "server/store/rollout.h"
 #include "server/store/sql_states.h"
@@ -86,8 +87,9 @@ absl::Status CancelJob(Connection& db, const ControlRequest& request,
     ASSIGN_OR_RETURN(
         CachedStatement st,
         db.Prepare("UPDATE steps SET state = " SQL_STEP_SKIPPED
-                   ", message = 'not run: job cancelled' WHERE state = "
-                   SQL_STEP_PENDING " AND task_id IN (SELECT id FROM tasks "
+                   ", message = 'not run: job cancelled' WHERE state "
+                   "= " SQL_STEP_PENDING
+                   " AND task_id IN (SELECT id FROM tasks "
                    "WHERE job_id = ?1 AND state = " SQL_TASK_QUEUED ")"));
     st->Bind(1, request.job_id);
     RETURN_IF_ERROR(st->Run());
@@ -105,8 +107,8 @@ absl::Status CancelJob(Connection& db, const ControlRequest& request,
   ASSIGN_OR_RETURN(
       CachedStatement st,
       db.Prepare("UPDATE jobs SET state = " SQL_JOB_CANCELLED
-                 ", state_reason = ?2, finished_at = ?3, pause_cause = "
-                 SQL_PAUSE_CAUSE_NONE ", cancelled = cancelled + queued, "
+                 ", state_reason = ?2, finished_at = ?3, pause_cause "
+                 "= " SQL_PAUSE_CAUSE_NONE ", cancelled = cancelled + queued, "
                  "queued = 0 WHERE id = ?1"));
   st->Bind(1, request.job_id);
   st->Bind(2, ByActor("cancelled", request));
@@ -154,20 +156,13 @@ absl::Status ResumeJob(Connection& db, const ControlRequest& request,
   RETURN_IF_ERROR(
       SetState(db, request.job_id, state, ByActor("resumed", request)));
   effects->changed_jobs.insert(std::string(request.job_id));
-  ASSIGN_OR_RETURN(JobRollout rollout, ReadRollout(db, request.job_id));
-  if (rollout.wave == 0 &&
-      (job.pause_cause == v1::PAUSE_CAUSE_AWAITING_APPROVAL ||
-       (job.pause_cause == v1::PAUSE_CAUSE_CANARY_FAILED &&
-        rollout.wave_failed > 0))) {
-    // Approval, or an override of a failed canary: the first wave now. (A
-    // failed canary that retry-failed queued again is a canary again: the
-    // canaries go on.)
+  ASSIGN_OR_RETURN(const JobRollout rollout, ReadRollout(db, request.job_id));
+  const scheduler::ResumeStep step =
+      scheduler::DecideResume(rollout, job.pause_cause);
+  if (step.open_first_wave_now) {
     return OpenNextWave(db, rollout, now, now, effects);
   }
-  effects->freed_slots[std::string(request.job_id)] += WakeCount(
-      rollout.budget() == 0
-          ? 0
-          : std::max<int64_t>(rollout.budget() - rollout.wave_leased, 1));
+  effects->freed_slots[std::string(request.job_id)] += step.wake;
   return MaybeAdvanceWave(db, rollout, now, effects);
 }
 
@@ -197,8 +192,8 @@ absl::StatusOr<int> RetryFailedTasks(Connection& db,
     ASSIGN_OR_RETURN(
         CachedStatement st,
         db.Prepare("SELECT id, state, attempt, message, wave FROM tasks WHERE "
-                   "job_id = ?1 AND state IN (" SQL_TASK_FAILED ", "
-                   SQL_TASK_TIMED_OUT ")"));
+                   "job_id = ?1 AND state IN (" SQL_TASK_FAILED
+                   ", " SQL_TASK_TIMED_OUT ")"));
     st->Bind(1, request.job_id);
     while (true) {
       ASSIGN_OR_RETURN(bool row, st->Step());
@@ -241,7 +236,7 @@ absl::StatusOr<int> RetryFailedTasks(Connection& db,
                               ByActor("retry-failed", request), ")")));
   }
   effects->changed_jobs.insert(std::string(request.job_id));
-  effects->freed_slots[std::string(request.job_id)] += WakeCount(n);
+  effects->freed_slots[std::string(request.job_id)] += scheduler::WakeCount(n);
   return n;
 }
 

@@ -1,4 +1,4 @@
-// Leasing: which task a polling device gets.
+// Leasing's reads and writes on SQLite (the decisions: server/scheduler/).
 #ifndef MDEFLEET_SERVER_STORE_LEASE_H_
 #define MDEFLEET_SERVER_STORE_LEASE_H_
 
@@ -8,40 +8,50 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/time/time.h"
 #include "mdefleet/v1/runner.pb.h"
+#include "server/scheduler/lease_store.h"
 #include "server/store/sqlite.h"
 #include "server/store/task_transitions.h"
 
 namespace mdefleet::store {
 
-// In the caller's transaction: re-delivers a live lease the device still
-// holds (same lease id, lease renewed); otherwise leases the next QUEUED task
-// of a PENDING/RUNNING job for the device, oldest job first, as the job's
-// rollout allows (max_in_flight, wave budget and opening time, deadline,
-// retry backoff: see rollout.h), planned with BuildPlan from `facts`. A task
-// the device cannot run (BuildPlan error) ends FAILED with that message and
-// the next one is tried. Leases last `server_lease` (renewed by reports and
-// heartbeats), never past the job's task timeout. At most one task; nullopt
-// when there is no work.
-//
-// `max_tasks_in_flight` (serve --max-tasks-in-flight; 0: none) caps the tasks
-// leased or running across the fleet: at the cap nothing new is leased (a
-// held lease is still re-delivered), so a fleet-wide job without
-// --max-in-flight does not start every device at once.
-[[nodiscard]] absl::StatusOr<std::optional<v1::LeasedTask>> LeaseTaskForDevice(
-    Connection& db, absl::string_view device_id, const v1::DeviceFacts& facts,
-    int64_t now, absl::Duration server_lease, int64_t max_tasks_in_flight,
-    WriteEffects* effects);
+// Leasing's reads and writes (scheduler/lease_store.h) in the caller's
+// transaction; scheduler::LeaseTaskForDevice decides over them. Effects of
+// the writes (changed jobs, ended tasks) go to `effects`, which may be null
+// when only the reads are used (HasLeasableTask).
+class SqliteLeaseStore final : public scheduler::LeaseStore {
+ public:
+  SqliteLeaseStore(Connection& db, WriteEffects* effects)
+      : db_(db), effects_(effects) {}
 
-// Whether LeaseTaskForDevice would find anything (a live lease to re-deliver
-// or a task to lease now), read only: a poll answered "no work" without a
-// write when it is false (RunnerHandlers::PollOnce).
-[[nodiscard]] absl::StatusOr<bool> HasLeasableTask(Connection& db,
-                                                   absl::string_view device_id,
-                                                   const v1::DeviceFacts& facts,
-                                                   int64_t now,
-                                                   int64_t max_tasks_in_flight);
+  [[nodiscard]] absl::StatusOr<bool> HoldsLiveLease(absl::string_view device_id,
+                                                    int64_t now) override;
+  [[nodiscard]] absl::StatusOr<std::optional<scheduler::HeldTask>>
+  OldestLiveLease(absl::string_view device_id, int64_t now) override;
+  [[nodiscard]] absl::Status CancelHeldTask(const scheduler::HeldTask& task,
+                                            int64_t now) override;
+  [[nodiscard]] absl::Status RenewLease(absl::string_view task_id,
+                                        int64_t expires_at) override;
+  [[nodiscard]] absl::StatusOr<v1::RolloutPolicy> JobPolicy(
+      absl::string_view job_id) override;
+  [[nodiscard]] absl::StatusOr<int64_t> FleetTasksInFlight() override;
+  [[nodiscard]] absl::StatusOr<std::optional<scheduler::QueuedTask>>
+  FirstLeasableTask(
+      absl::string_view device_id, int64_t now,
+      absl::FunctionRef<bool(const scheduler::QueuedTask&)> may_start) override;
+  [[nodiscard]] absl::StatusOr<PlanInputs> PlanInputsFor(
+      const v1::JobSpec& spec) override;
+  [[nodiscard]] absl::Status FailUnplannable(const scheduler::QueuedTask& task,
+                                             absl::string_view message,
+                                             int64_t now) override;
+  [[nodiscard]] absl::Status RecordLease(
+      const scheduler::QueuedTask& task,
+      const scheduler::NewLease& lease) override;
+
+ private:
+  Connection& db_;
+  WriteEffects* effects_;
+};
 
 // A task's holder, lease and plan, as FetchArtifact checks them; nullopt when
 // there is no such task.

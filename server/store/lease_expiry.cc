@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "server/scheduler/lease_rules.h"
 #include "server/store/held_lease.h"
 #include "server/store/retries.h"
 #include "server/store/sql_states.h"
@@ -22,13 +23,14 @@ absl::StatusOr<int> ExpireLeases(Connection& db, int64_t now, int limit,
     // Two index range scans on tasks (state, lease_expires_at).
     ASSIGN_OR_RETURN(
         CachedStatement st,
-        db.Prepare("SELECT id, job_id, state, attempt, coalesce(started_at, "
-                   "0) FROM tasks WHERE state = " SQL_TASK_LEASED
-                   " AND lease_expires_at <= ?1 "
-                   "UNION ALL SELECT id, job_id, state, attempt, "
-                   "coalesce(started_at, 0) FROM tasks WHERE state = "
-                   SQL_TASK_RUNNING " AND "
-                   "lease_expires_at <= ?1 LIMIT ?2"));
+        db.Prepare(
+            "SELECT id, job_id, state, attempt, coalesce(started_at, "
+            "0) FROM tasks WHERE state = " SQL_TASK_LEASED
+            " AND lease_expires_at <= ?1 "
+            "UNION ALL SELECT id, job_id, state, attempt, "
+            "coalesce(started_at, 0) FROM tasks WHERE state = " SQL_TASK_RUNNING
+            " AND "
+            "lease_expires_at <= ?1 LIMIT ?2"));
     st->Bind(1, now);
     st->Bind(2, static_cast<int64_t>(limit));
     while (true) {
@@ -64,7 +66,7 @@ absl::StatusOr<int> ExpireLeases(Connection& db, int64_t now, int limit,
                               now, effects));
       continue;
     }
-    if (TaskTimeoutReached(now, e.started_at, e.task_timeout)) {
+    if (scheduler::TaskTimeoutReached(now, e.started_at, e.task_timeout)) {
       // The runner was alive (heartbeats) but the task ran too long: running
       // it again would most likely hang again.
       const std::string message = absl::StrCat(
@@ -87,9 +89,9 @@ absl::StatusOr<int> ExpireLeases(Connection& db, int64_t now, int limit,
           db, task,
           {.automatic = true,
            .not_before = retry->at,
-           .message =
-               absl::StrCat("attempt ", task.attempt, " lost its lease (",
-                            kLeaseExpiredMessage, "); ", RetryNote(*retry)),
+           .message = absl::StrCat("attempt ", task.attempt,
+                                   " lost its lease (", kLeaseExpiredMessage,
+                                   "); ", scheduler::RetryNote(*retry)),
            .pending_message = "not run: the lease expired; retrying",
            .running_message = kLeaseExpiredMessage},
           now, effects));

@@ -1,20 +1,10 @@
 #include "server/store/retries.h"
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/time.h"
-#include "common/rollout_policy.h"
 #include "common/status_macros.h"
 #include "server/store/sql_states.h"
-#include "server/store/time_util.h"
 
 namespace mdefleet::store {
-
-std::string RetryNote(const RetrySlot& retry) {
-  return absl::StrCat(
-      "retry ", retry.number, " of ", retry.of, " at ",
-      absl::FormatTime("%Y-%m-%d %H:%M:%SZ", FromMicros(retry.at),
-                       absl::UTCTimeZone()));
-}
 
 absl::StatusOr<std::optional<RetrySlot>> AutomaticRetry(Connection& db,
                                                         const TaskKey& task,
@@ -27,23 +17,13 @@ absl::StatusOr<std::optional<RetrySlot>> AutomaticRetry(Connection& db,
   st->Bind(1, task.id);
   ASSIGN_OR_RETURN(bool row, st->Step());
   if (!row) return std::nullopt;
-  const auto state = static_cast<v1::JobState>(st->ColumnInt(0));
-  const int64_t retries = st->ColumnInt(1);
-  const int64_t backoff_micros = st->ColumnInt(2);
-  const std::optional<int64_t> deadline = st->ColumnOptionalInt(3);
-  const int64_t used = st->ColumnInt(4);
-  if (state != v1::JOB_STATE_PENDING && state != v1::JOB_STATE_RUNNING &&
-      state != v1::JOB_STATE_PAUSED) {
-    return std::nullopt;
-  }
-  if (used >= retries) return std::nullopt;
-  const absl::Duration backoff = backoff_micros > 0
-                                     ? absl::Microseconds(backoff_micros)
-                                     : kDefaultRetryBackoff;
-  const int64_t at =
-      now + absl::ToInt64Microseconds(RetryDelay(backoff, used + 1));
-  if (deadline.has_value() && at >= *deadline) return std::nullopt;
-  return RetrySlot{at, used + 1, retries};
+  scheduler::RetryInputs in;
+  in.job_state = static_cast<v1::JobState>(st->ColumnInt(0));
+  in.retries = st->ColumnInt(1);
+  in.retry_backoff_micros = st->ColumnInt(2);
+  in.deadline_at = st->ColumnOptionalInt(3);
+  in.retries_used = st->ColumnInt(4);
+  return scheduler::NextAutomaticRetry(in, now);
 }
 
 absl::Status RequeueTask(Connection& db, const TaskKey& task,
@@ -55,12 +35,13 @@ absl::Status RequeueTask(Connection& db, const TaskKey& task,
   {
     ASSIGN_OR_RETURN(
         CachedStatement st,
-        db.Prepare("UPDATE steps SET state = CASE state WHEN " SQL_STEP_PENDING
-                   " THEN " SQL_STEP_SKIPPED
-                   " ELSE state END, message = CASE state WHEN "
-                   SQL_STEP_PENDING " THEN ?3 ELSE "
-                   "message END, superseded = 1 WHERE task_id = ?1 AND "
-                   "attempt = ?2"));
+        db.Prepare(
+            "UPDATE steps SET state = CASE state WHEN " SQL_STEP_PENDING
+            " THEN " SQL_STEP_SKIPPED
+            " ELSE state END, message = CASE state WHEN " SQL_STEP_PENDING
+            " THEN ?3 ELSE "
+            "message END, superseded = 1 WHERE task_id = ?1 AND "
+            "attempt = ?2"));
     st->Bind(1, task.id);
     st->Bind(2, task.attempt);
     st->Bind(3, options.pending_message);

@@ -1,6 +1,7 @@
 // Running a task again as a new attempt: automatic retries under the job's
-// policy (a retryable failure or a lost lease) and the operator's
-// retry-failed. In the caller's transaction.
+// policy (a retryable failure or a lost lease; decided by
+// server/scheduler/retry_rules.h) and the operator's retry-failed. In the
+// caller's transaction.
 #ifndef MDEFLEET_SERVER_STORE_RETRIES_H_
 #define MDEFLEET_SERVER_STORE_RETRIES_H_
 
@@ -10,21 +11,17 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "server/scheduler/retry_rules.h"
 #include "server/store/sqlite.h"
 #include "server/store/task_transitions.h"
 
 namespace mdefleet::store {
 
-// An automatic retry a task may have.
-struct RetrySlot {
-  int64_t at = 0;      // now + RetryDelay(backoff, number)
-  int64_t number = 1;  // 1-based
-  int64_t of = 0;      // the policy's retries
-};
+using RetrySlot = scheduler::RetrySlot;
 
 // The automatic retry of `task` (LEASED/RUNNING, its attempt just failed at
-// `now`); nullopt when the job allows none: no retries left, the job is not
-// PENDING, RUNNING or PAUSED, or the retry would start after its deadline.
+// `now`), as scheduler::NextAutomaticRetry decides it from the task's and
+// its job's rows; nullopt when the job allows none or the task is gone.
 [[nodiscard]] absl::StatusOr<std::optional<RetrySlot>> AutomaticRetry(
     Connection& db, const TaskKey& task, int64_t now);
 
@@ -47,9 +44,6 @@ struct RequeueOptions {
 [[nodiscard]] absl::Status RequeueTask(Connection& db, const TaskKey& task,
                                        const RequeueOptions& options,
                                        int64_t now, WriteEffects* effects);
-
-// "retry 1 of 3 at 2024-03-01 12:01:00Z".
-std::string RetryNote(const RetrySlot& retry);
 
 }  // namespace mdefleet::store
 

@@ -1,24 +1,11 @@
 #include "server/store/rollout.h"
 
-#include <algorithm>
-
 #include "absl/strings/str_cat.h"
-#include "common/rollout_policy.h"
 #include "common/status_macros.h"
 #include "server/store/sql_states.h"
 
 namespace mdefleet::store {
 namespace {
-
-constexpr int kUnlimitedWake = 256;
-
-bool Active(v1::JobState state) {
-  return state == v1::JOB_STATE_PENDING || state == v1::JOB_STATE_RUNNING;
-}
-
-bool IsFailure(v1::TaskState state) {
-  return state == v1::TASK_STATE_FAILED || state == v1::TASK_STATE_TIMED_OUT;
-}
 
 [[nodiscard]] absl::StatusOr<std::string> Hostname(Connection& db,
                                                    absl::string_view task_id) {
@@ -30,32 +17,21 @@ bool IsFailure(v1::TaskState state) {
   return row ? st->ColumnText(0) : std::string(task_id);
 }
 
-// "--max-failures 5% (5 of 100 tasks)" from the spec as submitted.
-[[nodiscard]] absl::StatusOr<std::string> ThresholdText(Connection& db,
-                                                        const JobRollout& job) {
+// The job's --max-failures as submitted.
+[[nodiscard]] absl::StatusOr<v1::Threshold> MaxFailuresAsSubmitted(
+    Connection& db, absl::string_view job_id) {
   ASSIGN_OR_RETURN(CachedStatement st,
                    db.Prepare("SELECT spec FROM jobs WHERE id = ?1"));
-  st->Bind(1, job.job_id);
+  st->Bind(1, job_id);
   ASSIGN_OR_RETURN(bool row, st->Step());
   v1::JobSpec spec;
   if (!row || !spec.ParseFromString(st->ColumnBlob(0))) {
-    return absl::DataLossError(absl::StrCat("job ", job.job_id, ": bad spec"));
+    return absl::DataLossError(absl::StrCat("job ", job_id, ": bad spec"));
   }
-  const v1::Threshold& t = spec.policy().max_failures();
-  std::string text = absl::StrCat("--max-failures ", FormatThreshold(t));
-  if (t.has_percent()) {
-    absl::StrAppend(&text, " (", *job.max_failures, " of ", job.total,
-                    " tasks)");
-  }
-  return text;
+  return spec.policy().max_failures();
 }
 
 }  // namespace
-
-int WakeCount(int64_t budget) {
-  if (budget <= 0) return kUnlimitedWake;
-  return static_cast<int>(std::min<int64_t>(budget, kUnlimitedWake));
-}
 
 absl::StatusOr<JobRollout> ReadRollout(Connection& db,
                                        absl::string_view job_id) {
@@ -119,21 +95,11 @@ absl::Status PauseJobFor(Connection& db, absl::string_view job_id,
 
 absl::Status MaybePauseForFailures(Connection& db, const JobRollout& job,
                                    int64_t now, WriteEffects* effects) {
-  if (!Active(job.state) || !job.max_failures.has_value() ||
-      job.failures <= *job.max_failures) {
-    return absl::OkStatus();
-  }
-  ASSIGN_OR_RETURN(std::string threshold, ThresholdText(db, job));
-  return PauseJobFor(
-      db, job.job_id, v1::PAUSE_CAUSE_MAX_FAILURES,
-      absl::StrCat(
-          "paused: ", job.failures,
-          job.failures == 1 ? " failure exceeds " : " failures exceed ",
-          threshold,
-          "; nothing more is leased. Fix the cause, then `mdefleetctl "
-          "jobs retry-failed ",
-          job.job_id, "` and `mdefleetctl jobs resume ", job.job_id, "`"),
-      effects);
+  if (!scheduler::ShouldPauseForFailures(job)) return absl::OkStatus();
+  ASSIGN_OR_RETURN(const v1::Threshold threshold,
+                   MaxFailuresAsSubmitted(db, job.job_id));
+  return PauseJobFor(db, job.job_id, v1::PAUSE_CAUSE_MAX_FAILURES,
+                     scheduler::MaxFailuresReason(job, threshold), effects);
 }
 
 absl::Status OpenNextWave(Connection& db, const JobRollout& job,
@@ -150,83 +116,71 @@ absl::Status OpenNextWave(Connection& db, const JobRollout& job,
   effects->changed_jobs.insert(job.job_id);
   if (opens_at <= now) {
     // The reaper wakes devices for a wave that opens later.
-    effects->freed_slots[job.job_id] += WakeCount(job.wave_size);
+    effects->freed_slots[job.job_id] += scheduler::WakeCount(job.wave_size);
   }
   return absl::OkStatus();
 }
 
 absl::Status MaybeAdvanceWave(Connection& db, const JobRollout& job,
                               int64_t now, WriteEffects* effects) {
-  if (!Active(job.state)) return absl::OkStatus();
-  const int64_t budget = job.budget();
-  if (budget == 0 || job.wave_leased < budget || job.wave_pending > 0) {
-    return absl::OkStatus();
+  const scheduler::WaveStep step = scheduler::NextWaveStep(job, now);
+  if (step.await_approval) {
+    return PauseJobFor(db, job.job_id, v1::PAUSE_CAUSE_AWAITING_APPROVAL,
+                       scheduler::AwaitingApprovalReason(job), effects);
   }
-  if (job.wave == 0) {
-    if (job.wave_failed > 0) return absl::OkStatus();  // paused at the failure
-    if (job.canary_approval) {
-      return PauseJobFor(
-          db, job.job_id, v1::PAUSE_CAUSE_AWAITING_APPROVAL,
-          absl::StrCat("awaiting approval: the ", job.canary,
-                       job.canary == 1 ? " canary" : " canaries",
-                       " succeeded; continue with `mdefleetctl jobs resume ",
-                       job.job_id, "`"),
-          effects);
-    }
-  }
-  return OpenNextWave(db, job, now + job.wave_interval_micros, now, effects);
+  if (!step.open_next_at.has_value()) return absl::OkStatus();
+  return OpenNextWave(db, job, *step.open_next_at, now, effects);
 }
 
 absl::Status OnTaskEnded(Connection& db, const TaskKey& task,
                          std::optional<int64_t> task_wave, v1::TaskState to,
                          absl::string_view message, int64_t now,
                          WriteEffects* effects) {
-  ASSIGN_OR_RETURN(JobRollout job, ReadRollout(db, task.job_id));
-  const bool failure = IsFailure(to);
-  if (task_wave.has_value() && *task_wave == job.wave) {
-    // A skipped canary proved nothing: its slot goes to another device.
-    const bool refund = job.wave == 0 && to == v1::TASK_STATE_SKIPPED;
+  ASSIGN_OR_RETURN(const JobRollout job, ReadRollout(db, task.job_id));
+  const scheduler::TaskEndedDecision d =
+      scheduler::DecideTaskEnded(job, task_wave, to, now);
+  if (d.counted_in_wave) {
     ASSIGN_OR_RETURN(
         CachedStatement st,
         db.Prepare("UPDATE jobs SET wave_pending = wave_pending - 1, "
                    "wave_failed = wave_failed + ?2, wave_leased = wave_leased "
                    "- ?3 WHERE id = ?1"));
     st->Bind(1, task.job_id);
-    st->Bind(2, int64_t{failure ? 1 : 0});
-    st->Bind(3, int64_t{refund ? 1 : 0});
+    st->Bind(2, int64_t{d.wave_failure ? 1 : 0});
+    st->Bind(3, int64_t{d.refund_slot ? 1 : 0});
     RETURN_IF_ERROR(st->Run());
-    job.wave_pending -= 1;
-    job.wave_failed += failure ? 1 : 0;
-    job.wave_leased -= refund ? 1 : 0;
-    if (refund) {
-      ASSIGN_OR_RETURN(
-          CachedStatement clear,
-          db.Prepare("UPDATE tasks SET wave = NULL WHERE id = ?1"));
-      clear->Bind(1, task.id);
-      RETURN_IF_ERROR(clear->Run());
-      effects->freed_slots[task.job_id] += 1;
-    }
-    if (failure && job.wave == 0 && Active(job.state)) {
-      ASSIGN_OR_RETURN(std::string host, Hostname(db, task.id));
-      RETURN_IF_ERROR(PauseJobFor(
-          db, task.job_id, v1::PAUSE_CAUSE_CANARY_FAILED,
-          absl::StrCat("paused: canary failed on ", host, ": ", message,
-                       ". Fix the cause and `mdefleetctl jobs retry-failed ",
-                       task.job_id,
-                       "`, or continue anyway with `mdefleetctl "
-                       "jobs resume ",
-                       task.job_id, "`"),
-          effects));
-      job.state = v1::JOB_STATE_PAUSED;
-    }
   }
-  if (failure) {
-    RETURN_IF_ERROR(MaybePauseForFailures(db, job, now, effects));
-    if (job.max_failures.has_value() && job.failures > *job.max_failures) {
-      job.state = v1::JOB_STATE_PAUSED;
-    }
+  if (d.refund_slot) {
+    ASSIGN_OR_RETURN(CachedStatement clear,
+                     db.Prepare("UPDATE tasks SET wave = NULL WHERE id = ?1"));
+    clear->Bind(1, task.id);
+    RETURN_IF_ERROR(clear->Run());
+    effects->freed_slots[task.job_id] += 1;
   }
-  return MaybeAdvanceWave(db, job, now, effects);
+  if (d.pause.has_value()) {
+    std::string reason;
+    switch (*d.pause) {
+      case v1::PAUSE_CAUSE_CANARY_FAILED: {
+        ASSIGN_OR_RETURN(const std::string host, Hostname(db, task.id));
+        reason = scheduler::CanaryFailedReason(task.job_id, host, message);
+        break;
+      }
+      case v1::PAUSE_CAUSE_MAX_FAILURES: {
+        ASSIGN_OR_RETURN(const v1::Threshold threshold,
+                         MaxFailuresAsSubmitted(db, task.job_id));
+        reason = scheduler::MaxFailuresReason(d.after, threshold);
+        break;
+      }
+      default:
+        reason = scheduler::AwaitingApprovalReason(d.after);
+        break;
+    }
+    RETURN_IF_ERROR(PauseJobFor(db, task.job_id, *d.pause, reason, effects));
+  }
+  if (d.open_next_wave_at.has_value()) {
+    return OpenNextWave(db, d.after, *d.open_next_wave_at, now, effects);
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace mdefleet::store

@@ -1,13 +1,7 @@
-// The rollout state machine of a job, kept on its row in the caller's
-// transaction: waves (the canaries are wave 0), canary outcome and approval,
-// and the failure threshold. Leasing reads the same columns (lease.cc).
-//
-// A wave is a budget of leases: wave 0 allows `canary` leases, every later
-// wave `wave_size` (0: no limit). A task counts in the wave it was leased in
-// until it ends (an automatic retry keeps counting in that wave and needs no
-// new slot). Wave k+1 opens when wave k used its budget and every task leased
-// in it ended; it starts leasing `wave_interval` later. A canary that ends
-// skipped gives its slot back. Precise rules: docs/server.md.
+// The rollout of a job, kept on its row in the caller's transaction: the
+// store reads the rollout columns, server/scheduler/rollout_rules.h decides
+// (waves, canaries, approval, the failure threshold), and the functions here
+// write what it decided. Leasing reads the same columns (lease.cc).
 #ifndef MDEFLEET_SERVER_STORE_ROLLOUT_H_
 #define MDEFLEET_SERVER_STORE_ROLLOUT_H_
 
@@ -19,31 +13,13 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "mdefleet/v1/jobs.pb.h"
+#include "server/scheduler/rollout_rules.h"
 #include "server/store/sqlite.h"
 #include "server/store/task_transitions.h"
 
 namespace mdefleet::store {
 
-// The rollout columns of one job.
-struct JobRollout {
-  std::string job_id;
-  v1::JobState state = v1::JOB_STATE_UNSPECIFIED;
-  v1::PauseCause pause_cause = v1::PAUSE_CAUSE_UNSPECIFIED;
-  int64_t total = 0;
-  int64_t failures = 0;  // failed + timed_out
-  int64_t canary = 0;
-  bool canary_approval = false;
-  int64_t wave_size = 0;
-  int64_t wave_interval_micros = 0;
-  int64_t wave = 1;
-  int64_t wave_leased = 0;
-  int64_t wave_pending = 0;
-  int64_t wave_failed = 0;
-  std::optional<int64_t> max_failures;
-
-  // Leases the current wave allows; 0: no limit.
-  int64_t budget() const { return wave == 0 ? canary : wave_size; }
-};
+using JobRollout = scheduler::JobRollout;
 
 // NotFound "job_id: no job ..." when there is no such job.
 [[nodiscard]] absl::StatusOr<JobRollout> ReadRollout(Connection& db,
@@ -89,10 +65,6 @@ struct JobRollout {
                                        v1::PauseCause cause,
                                        absl::string_view reason,
                                        WriteEffects* effects);
-
-// How many waiting devices a job that may lease `budget` more tasks should
-// wake (0 budget: no limit).
-int WakeCount(int64_t budget);
 
 }  // namespace mdefleet::store
 

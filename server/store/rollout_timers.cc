@@ -1,6 +1,7 @@
 #include "server/store/rollout_timers.h"
 
 #include "common/status_macros.h"
+#include "server/scheduler/rollout_rules.h"
 #include "server/store/rollout.h"
 #include "server/store/sql_states.h"
 
@@ -30,8 +31,9 @@ absl::StatusOr<int> ExpireDeadlines(Connection& db, int64_t now,
       ASSIGN_OR_RETURN(
           CachedStatement st,
           db.Prepare("UPDATE jobs SET wave_pending = wave_pending - (SELECT "
-                     "count(*) FROM tasks t WHERE t.job_id = ?1 AND t.state = "
-                     SQL_TASK_QUEUED " AND t.wave = jobs.wave) WHERE id = ?1"));
+                     "count(*) FROM tasks t WHERE t.job_id = ?1 AND t.state "
+                     "= " SQL_TASK_QUEUED
+                     " AND t.wave = jobs.wave) WHERE id = ?1"));
       st->Bind(1, job_id);
       RETURN_IF_ERROR(st->Run());
     }
@@ -87,7 +89,7 @@ absl::StatusOr<std::vector<std::pair<std::string, int>>> WavesOpened(
     if (!row) break;
     const int64_t budget =
         st->ColumnInt(1) == 0 ? st->ColumnInt(2) : st->ColumnInt(3);
-    out.emplace_back(st->ColumnText(0), WakeCount(budget));
+    out.emplace_back(st->ColumnText(0), scheduler::WakeCount(budget));
   }
   return out;
 }

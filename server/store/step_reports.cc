@@ -5,6 +5,7 @@
 #include "common/plan/plan.h"
 #include "common/status_macros.h"
 #include "mdefleet/v1/plan.pb.h"
+#include "server/scheduler/lease_rules.h"
 #include "server/store/defender_confirmations.h"
 #include "server/store/held_lease.h"
 #include "server/store/retries.h"
@@ -162,10 +163,11 @@ absl::StatusOr<ReportOutcome> ApplyStepReport(
                                            TaskStateWord(task.state), ")"));
   }
   if (task.lease_expires_at <= now) {
-    return LeaseLost(task_id, TaskTimeoutReached(now, task.started_at,
-                                                 task.task_timeout_micros)
-                                  ? "reached its task timeout"
-                                  : "lease expired");
+    return LeaseLost(task_id,
+                     scheduler::TaskTimeoutReached(now, task.started_at,
+                                                   task.task_timeout_micros)
+                         ? "reached its task timeout"
+                         : "lease expired");
   }
 
   // Record the step.
@@ -198,14 +200,14 @@ absl::StatusOr<ReportOutcome> ApplyStepReport(
   }
   // The holder is alive: renew, and LEASED -> RUNNING.
   {
-    ASSIGN_OR_RETURN(
-        CachedStatement st,
-        db.Prepare("UPDATE tasks SET state = " SQL_TASK_RUNNING
-                   ", lease_expires_at = ?2 WHERE "
-                   "id = ?1"));
+    ASSIGN_OR_RETURN(CachedStatement st,
+                     db.Prepare("UPDATE tasks SET state = " SQL_TASK_RUNNING
+                                ", lease_expires_at = ?2 WHERE "
+                                "id = ?1"));
     st->Bind(1, task_id);
-    st->Bind(2, RenewedLeaseExpiry(now, lease_duration, task.started_at,
-                                   task.task_timeout_micros));
+    st->Bind(2,
+             scheduler::RenewedLeaseExpiry(now, lease_duration, task.started_at,
+                                           task.task_timeout_micros));
     RETURN_IF_ERROR(st->Run());
   }
   if (task.state == v1::TASK_STATE_LEASED) {
@@ -252,8 +254,9 @@ absl::StatusOr<ReportOutcome> ApplyStepReport(
               db, key,
               {.automatic = true,
                .not_before = retry->at,
-               .message = absl::StrCat("attempt ", task.attempt, " failed (",
-                                       message, "); ", RetryNote(*retry)),
+               .message =
+                   absl::StrCat("attempt ", task.attempt, " failed (", message,
+                                "); ", scheduler::RetryNote(*retry)),
                .pending_message = "not run: an earlier step failed; retrying",
                .running_message = {}},
               now, effects));
