@@ -4,10 +4,10 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "common/constant_time.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
 #include "server/auth/access_policy.h"
+#include "server/auth/constant_time.h"
 #include "server/store/credentials.h"
 #include "server/store/device_access.h"
 #include "server/store/time_util.h"

@@ -2,10 +2,10 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "common/constant_time.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
 #include "server/auth/authenticator.h"
+#include "server/auth/constant_time.h"
 #include "server/service/client_certificates.h"
 #include "server/store/device_access.h"
 

@@ -21,12 +21,6 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::UnorderedElementsAre;
 
-std::vector<std::string> NeedIds(const v1::Device& d) {
-  std::vector<std::string> ids;
-  for (const v1::DeviceNeed& n : d.needs()) ids.push_back(n.need());
-  return ids;
-}
-
 const v1::DeviceNeed* FindNeed(const v1::Device& d, absl::string_view id) {
   for (const v1::DeviceNeed& n : d.needs()) {
     if (n.need() == id) return &n;

@@ -34,12 +34,6 @@ v1::DeviceFacts Onboarded(absl::string_view hostname, absl::string_view os,
   return f;
 }
 
-std::vector<std::string> NeedIds(const v1::Device& d) {
-  std::vector<std::string> ids;
-  for (const v1::DeviceNeed& n : d.needs()) ids.push_back(n.need());
-  return ids;
-}
-
 std::vector<std::string> Hostnames(const v1::ListDevicesResponse& r) {
   std::vector<std::string> names;
   for (const v1::Device& d : r.devices()) names.push_back(d.facts().hostname());

@@ -309,4 +309,10 @@ void RunTaskToEnd(TestEnv& env, const EnrolledDevice& device,
   }
 }
 
+std::vector<std::string> NeedIds(const v1::Device& device) {
+  std::vector<std::string> ids;
+  for (const v1::DeviceNeed& n : device.needs()) ids.push_back(n.need());
+  return ids;
+}
+
 }  // namespace mdefleet::testing

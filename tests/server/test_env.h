@@ -106,6 +106,9 @@ void RunTaskToEnd(TestEnv& env, const EnrolledDevice& device,
 v1::ReportStepRequest Report(const v1::LeasedTask& task, uint32_t step,
                              v1::StepState state);
 
+// The ids of a device's needs ("offline", "cloned"...), in order.
+std::vector<std::string> NeedIds(const v1::Device& device);
+
 }  // namespace mdefleet::testing
 
 #endif  // MDEFLEET_TESTS_SERVER_TEST_ENV_H_

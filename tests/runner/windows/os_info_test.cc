@@ -101,7 +101,9 @@ TEST_F(OsInfoTest, PendingRebootMarkersAreSeen) {
   }
   auto before = host_->GetOsInfo();
   ASSERT_TRUE(before.ok()) << before.status();
-  ASSERT_FALSE(*RegistryKeyExists(mde::kCbsRebootPendingKey));
+  auto exists = RegistryKeyExists(mde::kCbsRebootPendingKey);
+  ASSERT_TRUE(exists.ok()) << exists.status();
+  ASSERT_FALSE(*exists);
   ASSERT_TRUE(WriteRegistryValue(mde::kCbsRebootPendingKey, "mdefleet-test",
                                  uint32_t{1})
                   .ok());
@@ -109,7 +111,9 @@ TEST_F(OsInfoTest, PendingRebootMarkersAreSeen) {
   EXPECT_TRUE(DeleteRegistryKey(mde::kCbsRebootPendingKey).ok());
   ASSERT_TRUE(pending.ok()) << pending.status();
   EXPECT_TRUE(pending->reboot_pending);
-  EXPECT_EQ(host_->GetOsInfo()->reboot_pending, before->reboot_pending);
+  auto after = host_->GetOsInfo();
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->reboot_pending, before->reboot_pending);
 }
 
 TEST_F(OsInfoTest, CollectFactsOverWindowsHost) {
@@ -118,7 +122,7 @@ TEST_F(OsInfoTest, CollectFactsOverWindowsHost) {
   auto facts = CollectFacts(*host_, {{"site", "test"}});
   ASSERT_TRUE(facts.ok()) << facts.status();
   auto info = host_->GetOsInfo();
-  ASSERT_TRUE(info.ok());
+  ASSERT_TRUE(info.ok()) << info.status();
   EXPECT_EQ(facts->hostname(), info->hostname);
   EXPECT_EQ(facts->os_version(), info->version);
   EXPECT_EQ(facts->os_build(), info->build);
@@ -128,6 +132,8 @@ TEST_F(OsInfoTest, CollectFactsOverWindowsHost) {
   if (testing::RunningUnderWine()) {
     EXPECT_EQ(facts->onboarding_state(), -1);
   }
+  // Map::at on a missing key aborts the whole test binary: check first.
+  ASSERT_TRUE(facts->labels().contains("site"));
   EXPECT_EQ(facts->labels().at("site"), "test");
 }
 
