@@ -87,14 +87,10 @@ bool IsFinalStepState(v1::StepState s) {
       absl::StrJoin(findings, "; "));
 }
 
-}  // namespace
-
-absl::StatusOr<ReportOutcome> ApplyStepReport(
-    Connection& db, absl::string_view device_id,
-    const v1::ReportStepRequest& report, int64_t now,
-    absl::Duration lease_duration, WriteEffects* effects) {
-  const std::string& task_id = report.task_id();
-  if (task_id.empty()) {
+// The report's own fields, before anything is read.
+[[nodiscard]] absl::Status CheckReportFields(
+    const v1::ReportStepRequest& report) {
+  if (report.task_id().empty()) {
     return absl::InvalidArgumentError("task_id: required");
   }
   if (report.state() != v1::STEP_STATE_RUNNING &&
@@ -115,44 +111,194 @@ absl::StatusOr<ReportOutcome> ApplyStepReport(
     return absl::InvalidArgumentError(
         "task_state: only a finished step can end the task");
   }
+  return absl::OkStatus();
+}
 
+struct StoredStep {
+  v1::StepState state = v1::STEP_STATE_UNSPECIFIED;
+  std::string name;
+  std::string message;
+};
+
+[[nodiscard]] absl::StatusOr<StoredStep> ReadStoredStep(Connection& db,
+                                                        const HeldLease& task,
+                                                        uint32_t step_index) {
+  ASSIGN_OR_RETURN(
+      CachedStatement st,
+      db.Prepare("SELECT state, message, name FROM steps WHERE task_id = ?1 "
+                 "AND attempt = ?2 AND idx = ?3"));
+  st->Bind(1, task.task_id);
+  st->Bind(2, task.attempt);
+  st->Bind(3, static_cast<int64_t>(step_index));
+  ASSIGN_OR_RETURN(bool row, st->Step());
+  if (!row) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "step_index: task ", task.task_id, " has no step ", step_index));
+  }
+  return StoredStep{.state = static_cast<v1::StepState>(st->ColumnInt(0)),
+                    .name = st->ColumnText(2),
+                    .message = st->ColumnText(1)};
+}
+
+// Idempotency: a repeated report (also after it ended the task) or a late
+// RUNNING after the step finished changes nothing. A RUNNING report with a
+// new message for a running step is progress ("waiting for the maintenance
+// window ...", "rebooting (...)"): recorded like a report.
+bool IsRepeatedReport(const StoredStep& stored,
+                      const v1::ReportStepRequest& report) {
+  const bool progress = stored.state == v1::STEP_STATE_RUNNING &&
+                        report.state() == v1::STEP_STATE_RUNNING &&
+                        report.message() != stored.message;
+  return (stored.state == report.state() && !progress) ||
+         (report.state() == v1::STEP_STATE_RUNNING &&
+          IsFinalStepState(stored.state));
+}
+
+[[nodiscard]] absl::Status RecordStep(Connection& db, const HeldLease& task,
+                                      const v1::ReportStepRequest& report,
+                                      int64_t now) {
+  ASSIGN_OR_RETURN(
+      CachedStatement st,
+      db.Prepare("UPDATE steps SET state = ?4, started_at = "
+                 "coalesce(?5, started_at, ?9), finished_at = ?6, exit_code "
+                 "= ?7, message = ?8, output_tail = ?10 WHERE task_id = ?1 "
+                 "AND attempt = ?2 AND idx = ?3"));
+  st->Bind(1, task.task_id);
+  st->Bind(2, task.attempt);
+  st->Bind(3, static_cast<int64_t>(report.step_index()));
+  st->Bind(4, static_cast<int64_t>(report.state()));
+  st->Bind(5, TimestampMicros(report.started_at()));
+  if (IsFinalStepState(report.state())) {
+    st->Bind(6, TimestampMicros(report.finished_at()).value_or(now));
+  } else {
+    st->BindNull(6);
+  }
+  if (report.has_exit_code()) {
+    st->Bind(7, static_cast<int64_t>(report.exit_code()));
+  } else {
+    st->BindNull(7);
+  }
+  st->Bind(8, Tail(report.message(), kMaxMessage));
+  st->Bind(9, now);
+  st->Bind(10, Tail(report.output_tail(), kMaxOutputTail));
+  return st->Run();
+}
+
+// The holder is alive: renew, and LEASED -> RUNNING.
+[[nodiscard]] absl::Status RenewAndRun(Connection& db, HeldLease& task,
+                                       int64_t now,
+                                       absl::Duration lease_duration,
+                                       WriteEffects* effects) {
+  {
+    ASSIGN_OR_RETURN(CachedStatement st,
+                     db.Prepare("UPDATE tasks SET state = " SQL_TASK_RUNNING
+                                ", lease_expires_at = ?2 WHERE id = ?1"));
+    st->Bind(1, task.task_id);
+    st->Bind(2,
+             scheduler::RenewedLeaseExpiry(now, lease_duration, task.started_at,
+                                           task.task_timeout_micros));
+    RETURN_IF_ERROR(st->Run());
+  }
+  if (task.state == v1::TASK_STATE_LEASED) {
+    RETURN_IF_ERROR(MoveTaskCounter(db, task.job_id, v1::TASK_STATE_LEASED,
+                                    v1::TASK_STATE_RUNNING));
+    task.state = v1::TASK_STATE_RUNNING;
+    effects->changed_jobs.insert(task.job_id);
+  }
+  return absl::OkStatus();
+}
+
+// The message of a task the report ends unsuccessfully: "<step>: <message>",
+// or the findings when there are several.
+[[nodiscard]] absl::StatusOr<std::string> EndMessage(
+    Connection& db, const HeldLease& task, const StoredStep& step,
+    const v1::ReportStepRequest& report) {
+  std::string message =
+      absl::StrCat(step.name, ": ", Tail(report.message(), kMaxMessage));
+  if (report.task_state() != v1::TASK_STATE_FAILED) return message;
+  ASSIGN_OR_RETURN(std::string findings,
+                   FindingsMessage(db, task.task_id, task.attempt, report));
+  if (findings.empty()) return message;
+  if (findings.size() > kMaxMessage) {
+    findings = absl::StrCat(findings.substr(0, kMaxMessage - 3), "...");
+  }
+  return findings;
+}
+
+// A failed task queued again when its job allows an automatic retry and the
+// failure is retryable; false when it was not.
+[[nodiscard]] absl::StatusOr<bool> MaybeRetry(
+    Connection& db, const TaskKey& key, const v1::ReportStepRequest& report,
+    absl::string_view message, int64_t now, WriteEffects* effects) {
+  ASSIGN_OR_RETURN(std::optional<RetrySlot> retry,
+                   AutomaticRetry(db, key, now));
+  if (!retry.has_value()) return false;
+  ASSIGN_OR_RETURN(v1::FailureClass failure,
+                   ClassifyReportedFailure(db, report));
+  if (failure != v1::FAILURE_CLASS_RETRYABLE) return false;
+  RETURN_IF_ERROR(RequeueTask(
+      db, key,
+      {.automatic = true,
+       .not_before = retry->at,
+       .message = absl::StrCat("attempt ", key.attempt, " failed (", message,
+                               "); ", scheduler::RetryNote(*retry)),
+       .pending_message = "not run: an earlier step failed; retrying",
+       .running_message = {}},
+      now, effects));
+  return true;
+}
+
+// The report's step ended the task (task_state set): retried, handed over to
+// the server (onboard's confirm_in_defender), or ended.
+[[nodiscard]] absl::Status EndTaskOnReport(Connection& db, const TaskKey& key,
+                                           const HeldLease& task,
+                                           const StoredStep& step,
+                                           const v1::ReportStepRequest& report,
+                                           int64_t now, ReportOutcome& outcome,
+                                           WriteEffects* effects) {
+  const v1::TaskState end_state = report.task_state();
+  std::string message;
+  if (end_state != v1::TASK_STATE_SUCCEEDED) {
+    ASSIGN_OR_RETURN(message, EndMessage(db, task, step, report));
+  }
+  if (end_state == v1::TASK_STATE_FAILED && !outcome.cancel) {
+    ASSIGN_OR_RETURN(outcome.retried,
+                     MaybeRetry(db, key, report, message, now, effects));
+    if (outcome.retried) return absl::OkStatus();
+  }
+  if (end_state == v1::TASK_STATE_SUCCEEDED && !outcome.cancel) {
+    ASSIGN_OR_RETURN(
+        bool handed_over,
+        HandOverToServer(db, key, report.step_index(), now, effects));
+    if (handed_over) return absl::OkStatus();
+  }
+  return EndTask(db, key,
+                 {.to = end_state,
+                  .message = message,
+                  .pending_message = "not run: an earlier step ended the task",
+                  .running_message = {}},
+                 now, effects);
+}
+
+}  // namespace
+
+absl::StatusOr<ReportOutcome> ApplyStepReport(
+    Connection& db, absl::string_view device_id,
+    const v1::ReportStepRequest& report, int64_t now,
+    absl::Duration lease_duration, WriteEffects* effects) {
+  RETURN_IF_ERROR(CheckReportFields(report));
+  const std::string& task_id = report.task_id();
   ASSIGN_OR_RETURN(HeldLease task,
                    LoadHeldLease(db, task_id, device_id, report.lease_id(),
                                  static_cast<int64_t>(report.attempt())));
-
-  // The step as stored.
-  v1::StepState stored_state = v1::STEP_STATE_UNSPECIFIED;
-  std::string stored_message;
-  {
-    ASSIGN_OR_RETURN(CachedStatement st,
-                     db.Prepare("SELECT state, message FROM steps WHERE "
-                                "task_id = ?1 AND attempt = ?2 AND idx = ?3"));
-    st->Bind(1, task_id);
-    st->Bind(2, task.attempt);
-    st->Bind(3, static_cast<int64_t>(report.step_index()));
-    ASSIGN_OR_RETURN(bool row, st->Step());
-    if (!row) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "step_index: task ", task_id, " has no step ", report.step_index()));
-    }
-    stored_state = static_cast<v1::StepState>(st->ColumnInt(0));
-    stored_message = st->ColumnText(1);
-  }
+  ASSIGN_OR_RETURN(const StoredStep stored,
+                   ReadStoredStep(db, task, report.step_index()));
   ReportOutcome outcome;
   outcome.cancel = task.job_state == v1::JOB_STATE_CANCELLED;
   if (outcome.cancel) outcome.cancel_reason = task.job_reason;
-  // Idempotency: a repeated report (also after it ended the task) or a late
-  // RUNNING after the step finished changes nothing. A RUNNING report with a
-  // new message for a running step is progress ("waiting for the
-  // maintenance window ...", "rebooting (...)"): recorded like a report.
-  const bool progress = stored_state == v1::STEP_STATE_RUNNING &&
-                        report.state() == v1::STEP_STATE_RUNNING &&
-                        report.message() != stored_message;
-  if ((stored_state == report.state() && !progress) ||
-      (report.state() == v1::STEP_STATE_RUNNING &&
-       IsFinalStepState(stored_state))) {
+  if (IsRepeatedReport(stored, report)) {
     outcome.repeat = true;
-    if (IsTerminal(task.state) && stored_state != report.state()) {
+    if (IsTerminal(task.state) && stored.state != report.state()) {
       return LeaseLost(task_id, absl::StrCat("already ended (",
                                              TaskStateWord(task.state), ")"));
     }
@@ -169,116 +315,13 @@ absl::StatusOr<ReportOutcome> ApplyStepReport(
                          ? "reached its task timeout"
                          : "lease expired");
   }
+  RETURN_IF_ERROR(RecordStep(db, task, report, now));
+  RETURN_IF_ERROR(RenewAndRun(db, task, now, lease_duration, effects));
 
-  // Record the step.
-  {
-    ASSIGN_OR_RETURN(
-        CachedStatement st,
-        db.Prepare("UPDATE steps SET state = ?4, started_at = "
-                   "coalesce(?5, started_at, ?9), finished_at = ?6, exit_code "
-                   "= ?7, message = ?8, output_tail = ?10 WHERE task_id = ?1 "
-                   "AND attempt = ?2 AND idx = ?3"));
-    st->Bind(1, task_id);
-    st->Bind(2, task.attempt);
-    st->Bind(3, static_cast<int64_t>(report.step_index()));
-    st->Bind(4, static_cast<int64_t>(report.state()));
-    st->Bind(5, TimestampMicros(report.started_at()));
-    if (IsFinalStepState(report.state())) {
-      st->Bind(6, TimestampMicros(report.finished_at()).value_or(now));
-    } else {
-      st->BindNull(6);
-    }
-    if (report.has_exit_code()) {
-      st->Bind(7, static_cast<int64_t>(report.exit_code()));
-    } else {
-      st->BindNull(7);
-    }
-    st->Bind(8, Tail(report.message(), kMaxMessage));
-    st->Bind(9, now);
-    st->Bind(10, Tail(report.output_tail(), kMaxOutputTail));
-    RETURN_IF_ERROR(st->Run());
-  }
-  // The holder is alive: renew, and LEASED -> RUNNING.
-  {
-    ASSIGN_OR_RETURN(CachedStatement st,
-                     db.Prepare("UPDATE tasks SET state = " SQL_TASK_RUNNING
-                                ", lease_expires_at = ?2 WHERE "
-                                "id = ?1"));
-    st->Bind(1, task_id);
-    st->Bind(2,
-             scheduler::RenewedLeaseExpiry(now, lease_duration, task.started_at,
-                                           task.task_timeout_micros));
-    RETURN_IF_ERROR(st->Run());
-  }
-  if (task.state == v1::TASK_STATE_LEASED) {
-    RETURN_IF_ERROR(MoveTaskCounter(db, task.job_id, v1::TASK_STATE_LEASED,
-                                    v1::TASK_STATE_RUNNING));
-    task.state = v1::TASK_STATE_RUNNING;
-    effects->changed_jobs.insert(task.job_id);
-  }
-
-  TaskKey key{task_id, task.job_id, task.state, task.attempt};
-  if (end_state != v1::TASK_STATE_UNSPECIFIED) {
-    std::string message;
-    if (end_state != v1::TASK_STATE_SUCCEEDED) {
-      std::string step_name;
-      ASSIGN_OR_RETURN(CachedStatement st,
-                       db.Prepare("SELECT name FROM steps WHERE task_id = ?1 "
-                                  "AND attempt = ?2 AND idx = ?3"));
-      st->Bind(1, task_id);
-      st->Bind(2, task.attempt);
-      st->Bind(3, static_cast<int64_t>(report.step_index()));
-      ASSIGN_OR_RETURN(bool row, st->Step());
-      if (row) step_name = st->ColumnText(0);
-      message =
-          absl::StrCat(step_name, ": ", Tail(report.message(), kMaxMessage));
-    }
-    if (end_state == v1::TASK_STATE_FAILED) {
-      ASSIGN_OR_RETURN(std::string findings,
-                       FindingsMessage(db, task_id, task.attempt, report));
-      if (!findings.empty()) {
-        if (findings.size() > kMaxMessage) {
-          findings = absl::StrCat(findings.substr(0, kMaxMessage - 3), "...");
-        }
-        message = std::move(findings);
-      }
-    }
-    if (end_state == v1::TASK_STATE_FAILED && !outcome.cancel) {
-      ASSIGN_OR_RETURN(std::optional<RetrySlot> retry,
-                       AutomaticRetry(db, key, now));
-      if (retry.has_value()) {
-        ASSIGN_OR_RETURN(v1::FailureClass failure,
-                         ClassifyReportedFailure(db, report));
-        if (failure == v1::FAILURE_CLASS_RETRYABLE) {
-          RETURN_IF_ERROR(RequeueTask(
-              db, key,
-              {.automatic = true,
-               .not_before = retry->at,
-               .message =
-                   absl::StrCat("attempt ", task.attempt, " failed (", message,
-                                "); ", scheduler::RetryNote(*retry)),
-               .pending_message = "not run: an earlier step failed; retrying",
-               .running_message = {}},
-              now, effects));
-          outcome.retried = true;
-          return outcome;
-        }
-      }
-    }
-    if (end_state == v1::TASK_STATE_SUCCEEDED && !outcome.cancel) {
-      // onboard's confirm_in_defender: the server finishes the task.
-      ASSIGN_OR_RETURN(
-          bool handed_over,
-          HandOverToServer(db, key, report.step_index(), now, effects));
-      if (handed_over) return outcome;
-    }
+  const TaskKey key{task_id, task.job_id, task.state, task.attempt};
+  if (report.task_state() != v1::TASK_STATE_UNSPECIFIED) {
     RETURN_IF_ERROR(
-        EndTask(db, key,
-                {.to = end_state,
-                 .message = message,
-                 .pending_message = "not run: an earlier step ended the task",
-                 .running_message = {}},
-                now, effects));
+        EndTaskOnReport(db, key, task, stored, report, now, outcome, effects));
   } else if (outcome.cancel && IsFinalStepState(report.state())) {
     RETURN_IF_ERROR(EndTask(
         db, key,
