@@ -145,6 +145,150 @@ size_t InitialWake(const ResolvedPolicy& p) {
   return static_cast<size_t>(first) * 2;
 }
 
+// The devices the job's target selects, each named id existing; the host
+// name conflicts among them go into `response`.
+[[nodiscard]] absl::StatusOr<std::vector<store::DeviceRow>> TargetedDevices(
+    store::Connection& db, const v1::TargetSelector& target,
+    v1::SubmitJobResponse* response) {
+  ASSIGN_OR_RETURN(std::vector<store::DeviceRow> devices,
+                   store::QueryDevices(db, TargetQuery(target)));
+  for (const std::string& id : target.device_ids()) {
+    ASSIGN_OR_RETURN(std::optional<store::DeviceRow> d,
+                     store::GetDevice(db, id));
+    if (!d) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("target.device_ids: no device \"", id, "\""));
+    }
+  }
+  if (devices.empty()) {
+    return absl::InvalidArgumentError("target: matches no device");
+  }
+  const std::vector<v1::HostnameConflict> conflicts =
+      HostnameConflicts(devices);
+  RETURN_IF_ERROR(CheckHostTargetIsUnambiguous(target, conflicts));
+  for (const v1::HostnameConflict& c : conflicts) {
+    *response->add_hostname_conflicts() = c;
+  }
+  return devices;
+}
+
+// When the job's offboarding script expires (end of its valid-until day);
+// refused when it already has. nullopt: no script, or no date in its name.
+[[nodiscard]] absl::StatusOr<std::optional<absl::Time>> OffboardingScriptExpiry(
+    store::Connection& db, const v1::JobParameters& p, absl::CivilDay today) {
+  ASSIGN_OR_RETURN(std::optional<v1::Artifact> offboarding,
+                   CheckArtifact(db, p.offboarding_script_id(),
+                                 v1::ARTIFACT_KIND_OFFBOARDING_SCRIPT,
+                                 "offboarding_script_id"));
+  if (!offboarding || offboarding->valid_until().empty()) return std::nullopt;
+  absl::CivilDay valid_until;
+  if (!absl::ParseCivilTime(offboarding->valid_until(), &valid_until)) {
+    return std::nullopt;
+  }
+  absl::Status fresh = CheckNotExpired(valid_until, today);
+  if (!fresh.ok()) {
+    return absl::Status(
+        fresh.code(),
+        absl::StrCat("parameters.offboarding_script_id: ", fresh.message()));
+  }
+  return EndOfDay(valid_until);
+}
+
+// The artifacts checked after the policy: URL list, client analyzer and the
+// installer pair.
+[[nodiscard]] absl::Status CheckOtherArtifacts(store::Connection& db,
+                                               const v1::JobParameters& p) {
+  RETURN_IF_ERROR(CheckArtifact(db, p.url_list_id(), v1::ARTIFACT_KIND_URL_LIST,
+                                "url_list_id")
+                      .status());
+  RETURN_IF_ERROR(CheckArtifact(db, p.client_analyzer_id(),
+                                v1::ARTIFACT_KIND_CLIENT_ANALYZER,
+                                "client_analyzer_id")
+                      .status());
+  RETURN_IF_ERROR(CheckArtifact(db, p.install_script_id(),
+                                v1::ARTIFACT_KIND_INSTALL_SCRIPT,
+                                "install_script_id")
+                      .status());
+  return CheckArtifact(db, p.installer_msi_id(),
+                       v1::ARTIFACT_KIND_INSTALLER_MSI, "installer_msi_id")
+      .status();
+}
+
+// 2012 R2 and 2016 devices install with Install.ps1 and md4ws.msi: the
+// newest uploaded ones unless the job names its own.
+[[nodiscard]] absl::Status DefaultInstallerArtifacts(
+    store::Connection& db, const std::vector<store::DeviceRow>& devices,
+    v1::JobParameters* p) {
+  const bool downlevel =
+      std::any_of(devices.begin(), devices.end(), [](const auto& d) {
+        return UsesUnifiedAgentInstaller(d.facts.os_family());
+      });
+  if (!downlevel) return absl::OkStatus();
+  if (p->install_script_id().empty()) {
+    ASSIGN_OR_RETURN(
+        std::optional<v1::Artifact> newest,
+        store::NewestArtifact(db, v1::ARTIFACT_KIND_INSTALL_SCRIPT));
+    if (newest) p->set_install_script_id(newest->id());
+  }
+  if (p->installer_msi_id().empty()) {
+    ASSIGN_OR_RETURN(
+        std::optional<v1::Artifact> newest,
+        store::NewestArtifact(db, v1::ARTIFACT_KIND_INSTALLER_MSI));
+    if (newest) p->set_installer_msi_id(newest->id());
+  }
+  return absl::OkStatus();
+}
+
+void AddDryRunPlan(const store::DeviceRow& d, const store::NewTask& task,
+                   v1::SubmitJobResponse* response) {
+  v1::DevicePlan* dp = response->add_plans();
+  dp->set_device_id(d.id);
+  dp->set_hostname(d.facts.hostname());
+  dp->set_os_family(d.facts.os_family());
+  if (task.plan != nullptr) *dp->mutable_plan() = *task.plan;
+  if (task.state == v1::TASK_STATE_FAILED) {
+    dp->mutable_plan()->add_warnings(
+        absl::StrCat("cannot run: ", task.message));
+  }
+}
+
+// One task per device with its plan, each distinct plan kept once (by its
+// bytes); a device that cannot run the kind gets a task that ends failed at
+// once. A dry run adds each plan to `response`.
+[[nodiscard]] absl::StatusOr<std::vector<store::NewTask>> PlanTasks(
+    store::Connection& db, const v1::JobSpec& spec,
+    const std::vector<store::DeviceRow>& devices, bool dry_run,
+    v1::SubmitJobResponse* response) {
+  ASSIGN_OR_RETURN(const PlanInputs inputs, store::PlanInputsForSpec(db, spec));
+  absl::flat_hash_map<std::string, std::shared_ptr<const v1::Plan>> shared;
+  std::vector<store::NewTask> tasks;
+  for (const store::DeviceRow& d : devices) {
+    absl::StatusOr<v1::Plan> plan = BuildPlan(inputs, d.facts);
+    store::NewTask task;
+    task.device_id = d.id;
+    if (plan.ok()) {
+      RETURN_IF_ERROR(
+          CheckTaskTimeoutFitsPlan(spec.policy(), *plan, d.facts.hostname()));
+      auto [it, inserted] =
+          shared.try_emplace(store::DeterministicBytes(*plan), nullptr);
+      if (inserted) {
+        it->second = std::make_shared<const v1::Plan>(*std::move(plan));
+      }
+      task.plan = it->second;
+    } else if (absl::IsFailedPrecondition(plan.status())) {
+      task.state = v1::TASK_STATE_FAILED;
+      task.message = std::string(plan.status().message());
+    } else {
+      return absl::Status(plan.status().code(),
+                          absl::StrCat(plan.status().message(), " (device ",
+                                       d.facts.hostname(), ")"));
+    }
+    if (dry_run) AddDryRunPlan(d, task, response);
+    tasks.push_back(std::move(task));
+  }
+  return tasks;
+}
+
 }  // namespace
 
 absl::StatusOr<v1::SubmitJobResponse> JobHandlers::SubmitJob(
@@ -185,124 +329,24 @@ absl::StatusOr<v1::SubmitJobResponse> JobHandlers::SubmitAuthorized(
   ResolvedPolicy policy;
   v1::SubmitJobResponse response;
   RETURN_IF_ERROR(store_.Read([&](store::Connection& db) -> absl::Status {
-    // Target.
-    const store::DeviceQuery query = TargetQuery(spec.target());
-    ASSIGN_OR_RETURN(devices, store::QueryDevices(db, query));
-    for (const std::string& id : spec.target().device_ids()) {
-      ASSIGN_OR_RETURN(std::optional<store::DeviceRow> d,
-                       store::GetDevice(db, id));
-      if (!d) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("target.device_ids: no device \"", id, "\""));
-      }
-    }
-    if (devices.empty()) {
-      return absl::InvalidArgumentError("target: matches no device");
-    }
-    const std::vector<v1::HostnameConflict> conflicts =
-        HostnameConflicts(devices);
-    RETURN_IF_ERROR(CheckHostTargetIsUnambiguous(spec.target(), conflicts));
-    for (const v1::HostnameConflict& c : conflicts) {
-      *response.add_hostname_conflicts() = c;
-    }
-    // Artifacts.
+    response.clear_hostname_conflicts();
+    response.clear_plans();
+    ASSIGN_OR_RETURN(devices, TargetedDevices(db, spec.target(), &response));
     v1::JobParameters* p = spec.mutable_parameters();
     RETURN_IF_ERROR(CheckArtifact(db, p->onboarding_script_id(),
                                   v1::ARTIFACT_KIND_ONBOARDING_SCRIPT,
                                   "onboarding_script_id")
                         .status());
-    ASSIGN_OR_RETURN(std::optional<v1::Artifact> offboarding,
-                     CheckArtifact(db, p->offboarding_script_id(),
-                                   v1::ARTIFACT_KIND_OFFBOARDING_SCRIPT,
-                                   "offboarding_script_id"));
-    if (offboarding && !offboarding->valid_until().empty()) {
-      absl::CivilDay valid_until;
-      if (absl::ParseCivilTime(offboarding->valid_until(), &valid_until)) {
-        absl::Status fresh = CheckNotExpired(valid_until, today);
-        if (!fresh.ok()) {
-          return absl::Status(fresh.code(),
-                              absl::StrCat("parameters.offboarding_script_id: ",
-                                           fresh.message()));
-        }
-        script_expiry = EndOfDay(valid_until);
-      }
-    }
+    ASSIGN_OR_RETURN(script_expiry, OffboardingScriptExpiry(db, *p, today));
     // The policy against the target and the clock.
     ASSIGN_OR_RETURN(policy,
                      ResolveRolloutPolicy(spec.mutable_policy(),
                                           static_cast<int64_t>(devices.size()),
                                           submitted_at, script_expiry));
-    RETURN_IF_ERROR(CheckArtifact(db, p->url_list_id(),
-                                  v1::ARTIFACT_KIND_URL_LIST, "url_list_id")
-                        .status());
-    RETURN_IF_ERROR(CheckArtifact(db, p->client_analyzer_id(),
-                                  v1::ARTIFACT_KIND_CLIENT_ANALYZER,
-                                  "client_analyzer_id")
-                        .status());
-    RETURN_IF_ERROR(CheckArtifact(db, p->install_script_id(),
-                                  v1::ARTIFACT_KIND_INSTALL_SCRIPT,
-                                  "install_script_id")
-                        .status());
-    RETURN_IF_ERROR(CheckArtifact(db, p->installer_msi_id(),
-                                  v1::ARTIFACT_KIND_INSTALLER_MSI,
-                                  "installer_msi_id")
-                        .status());
-    bool downlevel = false;
-    for (const store::DeviceRow& d : devices) {
-      downlevel = downlevel || UsesUnifiedAgentInstaller(d.facts.os_family());
-    }
-    if (downlevel) {
-      if (p->install_script_id().empty()) {
-        ASSIGN_OR_RETURN(
-            std::optional<v1::Artifact> newest,
-            store::NewestArtifact(db, v1::ARTIFACT_KIND_INSTALL_SCRIPT));
-        if (newest) p->set_install_script_id(newest->id());
-      }
-      if (p->installer_msi_id().empty()) {
-        ASSIGN_OR_RETURN(
-            std::optional<v1::Artifact> newest,
-            store::NewestArtifact(db, v1::ARTIFACT_KIND_INSTALLER_MSI));
-        if (newest) p->set_installer_msi_id(newest->id());
-      }
-    }
-    // Plans, each distinct one kept once (by its bytes).
-    ASSIGN_OR_RETURN(PlanInputs inputs, store::PlanInputsForSpec(db, spec));
-    absl::flat_hash_map<std::string, std::shared_ptr<const v1::Plan>> shared;
-    for (const store::DeviceRow& d : devices) {
-      absl::StatusOr<v1::Plan> plan = BuildPlan(inputs, d.facts);
-      store::NewTask task;
-      task.device_id = d.id;
-      if (plan.ok()) {
-        RETURN_IF_ERROR(
-            CheckTaskTimeoutFitsPlan(spec.policy(), *plan, d.facts.hostname()));
-        auto [it, inserted] =
-            shared.try_emplace(store::DeterministicBytes(*plan), nullptr);
-        if (inserted) {
-          it->second = std::make_shared<const v1::Plan>(*std::move(plan));
-        }
-        task.plan = it->second;
-      } else if (absl::IsFailedPrecondition(plan.status())) {
-        // The device cannot run this kind: its task ends failed at once.
-        task.state = v1::TASK_STATE_FAILED;
-        task.message = std::string(plan.status().message());
-      } else {
-        return absl::Status(plan.status().code(),
-                            absl::StrCat(plan.status().message(), " (device ",
-                                         d.facts.hostname(), ")"));
-      }
-      if (request.dry_run()) {
-        v1::DevicePlan* dp = response.add_plans();
-        dp->set_device_id(d.id);
-        dp->set_hostname(d.facts.hostname());
-        dp->set_os_family(d.facts.os_family());
-        if (task.plan != nullptr) *dp->mutable_plan() = *task.plan;
-        if (task.state == v1::TASK_STATE_FAILED) {
-          dp->mutable_plan()->add_warnings(
-              absl::StrCat("cannot run: ", task.message));
-        }
-      }
-      tasks.push_back(std::move(task));
-    }
+    RETURN_IF_ERROR(CheckOtherArtifacts(db, *p));
+    RETURN_IF_ERROR(DefaultInstallerArtifacts(db, devices, p));
+    ASSIGN_OR_RETURN(
+        tasks, PlanTasks(db, spec, devices, request.dry_run(), &response));
     return absl::OkStatus();
   }));
   response.set_targeted(static_cast<uint32_t>(devices.size()));
