@@ -17,6 +17,7 @@ CountedCall<T> OffboardCalls::Counted(Call call) {
   int64_t id = 0;
   result.counted = budget_.BeginCall(&started, &id);
   if (!result.counted.ok()) return result;
+  result.sent = true;
   result.answer = call();
   result.counted = budget_.EndCall(started, id);
   return result;

@@ -23,12 +23,17 @@ namespace mdefleet::defender {
 // The answer of a counted call.
 template <typename T>
 struct CountedCall {
-  // Ok: the call was sent and logged, and `answer` is Defender's.
-  // ResourceExhausted: the budget had no room (another worker may take the
-  // last slot between HasRoom and the call): nothing was sent. Otherwise the
-  // call log could not be written.
+  // Ok: the call was sent and logged, and `answer` is Defender's. Otherwise
+  // the budget had no room (no_room()), or the call log could not be
+  // written (before the call: nothing was sent; after it: the answer is
+  // dropped).
   absl::Status counted;
+  bool sent = false;
   absl::StatusOr<T> answer = absl::UnknownError("not sent");
+
+  // The budget had no room (another worker may take the last slot between
+  // HasRoom and the call): nothing was sent; try when there is room.
+  bool no_room() const { return !sent && absl::IsResourceExhausted(counted); }
 };
 
 class OffboardCalls {

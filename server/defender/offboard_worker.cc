@@ -39,7 +39,8 @@ OffboardTiming OffboardWorker::Timing() const {
 
 absl::Status OffboardWorker::End(OffboardTask& t, const OffboardTaskEnd& end) {
   RETURN_IF_ERROR(tasks_.End(t.task, end));
-  running_.erase(t.task.task_id);
+  const std::string id = t.task.task_id;  // t is the element erased
+  running_.erase(id);
   return absl::OkStatus();
 }
 

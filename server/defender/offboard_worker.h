@@ -112,9 +112,8 @@ class OffboardWorker {
   [[nodiscard]] absl::Status Advance(OffboardTask& t);
   [[nodiscard]] absl::Status Request(OffboardTask& t);
   [[nodiscard]] absl::Status Lookup(OffboardTask& t);
-  // Ok after a ResourceExhausted from the budget (t waits for room); `s`
-  // otherwise.
-  [[nodiscard]] absl::Status Later(OffboardTask& t, const absl::Status& s);
+  // The budget had no room for t's call: t waits until there is.
+  void WaitForRoom(OffboardTask& t);
   [[nodiscard]] absl::Status StartQueued(absl::Time now);
   // When the next pass has something to do.
   absl::Time NextPass(absl::Time now) const;

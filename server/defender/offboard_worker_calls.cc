@@ -21,19 +21,21 @@ namespace mdefleet::defender {
 using store::FromMicros;
 using store::ToMicros;
 
-absl::Status OffboardWorker::Later(OffboardTask& t, const absl::Status& s) {
+void OffboardWorker::WaitForRoom(OffboardTask& t) {
   // onboard's confirmations share the budget and may take the last slot
   // between HasRoom and the call: try again when there is room.
-  if (!absl::IsResourceExhausted(s)) return s;
   t.not_before = calls_.NextAllowed(clock_.Now());
-  return absl::OkStatus();
 }
 
 absl::Status OffboardWorker::Lookup(OffboardTask& t) {
   CountedCall<std::vector<MachineAction>> actions = calls_.ListOffboardActions(
       FromMicros(t.task.requested_at) - options_.lookup_margin,
       t.task.machine_id);
-  if (!actions.counted.ok()) return Later(t, actions.counted);
+  if (actions.no_room()) {
+    WaitForRoom(t);
+    return absl::OkStatus();
+  }
+  RETURN_IF_ERROR(actions.counted);
   if (!actions.answer.ok()) {
     return Apply(t, OnOffboardCallError(t, actions.answer.status(),
                                         "looking up", clock_.Now(), Timing()));
@@ -57,7 +59,11 @@ absl::Status OffboardWorker::Lookup(OffboardTask& t) {
 absl::Status OffboardWorker::Request(OffboardTask& t) {
   CountedCall<MachineAction> action =
       calls_.Offboard(t.task.machine_id, t.task.comment);
-  if (!action.counted.ok()) return Later(t, action.counted);
+  if (action.no_room()) {
+    WaitForRoom(t);
+    return absl::OkStatus();
+  }
+  RETURN_IF_ERROR(action.counted);
   if (!action.answer.ok()) {
     return Apply(t, OnOffboardCallError(t, action.answer.status(), "asking",
                                         clock_.Now(), Timing()));
@@ -99,7 +105,7 @@ absl::Status OffboardWorker::Poll(absl::Time now) {
   CountedCall<std::vector<MachineAction>> actions =
       calls_.ListOffboardActions(since - options_.lookup_margin);
   // onboard's confirmations took the last slot: poll when there is room.
-  if (absl::IsResourceExhausted(actions.counted)) return absl::OkStatus();
+  if (actions.no_room()) return absl::OkStatus();
   RETURN_IF_ERROR(actions.counted);
   next_poll_ = clock_.Now() + options_.poll_interval;
   if (!actions.answer.ok()) return OnPollError(actions.answer.status());
@@ -157,7 +163,7 @@ absl::Status OffboardWorker::ConfirmStopped(absl::Time now) {
     machine_ids.push_back(running_.at(id).task.machine_id);
   }
   CountedCall<std::vector<Machine>> machines = calls_.ListMachines(machine_ids);
-  if (absl::IsResourceExhausted(machines.counted)) return absl::OkStatus();
+  if (machines.no_room()) return absl::OkStatus();
   RETURN_IF_ERROR(machines.counted);
   if (!machines.answer.ok())
     return OnConfirmError(due, machines.answer.status());
