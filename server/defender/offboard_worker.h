@@ -25,6 +25,12 @@
 // kLastSeenChecks checks that saw it move, the task fails. A check that
 // cannot run (403, a refused query, repeated 5xx) is skipped saying why: the
 // action's Succeeded stands.
+//
+// The parts: the calls and their accounting in the budget (offboard_calls.h),
+// what a task does after each outcome (offboard_task_machine.h), how tasks
+// are read and recorded (offboard_task_recorder.h), the queued tasks'
+// messages (api_waiting_messages.h); the passes that call the API are in
+// offboard_worker_calls.cc, the loop in offboard_worker.cc.
 #ifndef MDEFLEET_SERVER_DEFENDER_OFFBOARD_WORKER_H_
 #define MDEFLEET_SERVER_DEFENDER_OFFBOARD_WORKER_H_
 
@@ -39,9 +45,11 @@
 #include "server/defender/api_call_budget.h"
 #include "server/defender/api_waiting_messages.h"
 #include "server/defender/defender_api.h"
+#include "server/defender/offboard_calls.h"
+#include "server/defender/offboard_task_machine.h"
+#include "server/defender/offboard_task_recorder.h"
 #include "server/defender/worker_thread.h"
 #include "server/service/event_hub.h"
-#include "server/store/api_tasks.h"
 #include "server/store/store.h"
 
 namespace mdefleet::defender {
@@ -86,63 +94,42 @@ class OffboardWorker {
   void Stop();
   void Wake();
 
-  const ApiCallBudget& budget() const { return budget_; }
+  const ApiCallBudget& budget() const { return calls_.budget(); }
 
  private:
-  enum class Next { kRequest, kLookup, kWait, kConfirm };
-  struct Tracked {
-    store::ApiTask task;
-    Next next = Next::kRequest;
-    absl::Time not_before = absl::InfinitePast();
-    int failures = 0;      // 5xx / no answer in a row
-    int unauthorized = 0;  // 401s
-    // confirm_last_seen_stopped: since when lastSeen must not move, what
-    // the last check saw, and how many checks saw it move.
-    absl::Time confirm_since = absl::InfinitePast();
-    absl::Time last_seen = absl::InfinitePast();
-    int checks = 0;
-  };
-
+  // Follows the RUNNING tasks of the database: adopts those started before
+  // a restart, ends those of cancelled jobs and past their timeout.
   [[nodiscard]] absl::Status SyncRunning(absl::Time now);
+  // One batched machine actions lookup for the tasks following one.
   [[nodiscard]] absl::Status Poll(absl::Time now);
+  [[nodiscard]] absl::Status OnPollError(const absl::Status& error);
   // One batched machines lookup for the tasks whose confirm check is due.
   [[nodiscard]] absl::Status ConfirmStopped(absl::Time now);
-  [[nodiscard]] absl::Status OnLastSeen(Tracked& t, const Machine* machine);
-  // Ids of the tasks following a machine action (next == kWait).
-  std::vector<std::string> WaitingIds() const;
-  [[nodiscard]] absl::Status Advance(Tracked& t);
-  [[nodiscard]] absl::Status Request(Tracked& t);
-  [[nodiscard]] absl::Status Lookup(Tracked& t);
-  // Ok after a ResourceExhausted from BeginCall (t waits for room); `s`
-  // otherwise.
-  [[nodiscard]] absl::Status Later(Tracked& t, const absl::Status& s);
+  [[nodiscard]] absl::Status OnConfirmError(const std::vector<std::string>& due,
+                                            const absl::Status& error);
+  // Ids of the tasks that are `next` (copied: ending a task erases it).
+  std::vector<std::string> IdsOf(OffboardNext next) const;
+  [[nodiscard]] absl::Status Advance(OffboardTask& t);
+  [[nodiscard]] absl::Status Request(OffboardTask& t);
+  [[nodiscard]] absl::Status Lookup(OffboardTask& t);
+  // The budget had no room for t's call: t waits until there is.
+  void WaitForRoom(OffboardTask& t);
   [[nodiscard]] absl::Status StartQueued(absl::Time now);
+  // When the next pass has something to do.
+  absl::Time NextPass(absl::Time now) const;
 
-  // The outcome of one API call for a task that failed: retry later, or end
-  // the task FAILED with the message.
-  [[nodiscard]] absl::Status OnCallError(Tracked& t, const absl::Status& error,
-                                         absl::string_view step_message_prefix);
-  [[nodiscard]] absl::Status OnAction(Tracked& t, const MachineAction& action,
-                                      absl::string_view how);
-  [[nodiscard]] absl::Status EndTask(Tracked& t, v1::TaskState to,
-                                     absl::string_view message, int failed_step,
-                                     absl::string_view step_message);
-  [[nodiscard]] absl::Status Step(const Tracked& t, int index,
-                                  v1::StepState state,
-                                  absl::string_view message);
+  // Carries out a decision of the task machine (offboard_task_machine.h);
+  // `t` is gone from running_ when it ended the task.
+  [[nodiscard]] absl::Status Apply(OffboardTask& t, OffboardDecision d);
+  [[nodiscard]] absl::Status End(OffboardTask& t, const OffboardTaskEnd& end);
+  OffboardTiming Timing() const;
 
-  // The budget lets a call start now.
-  bool HasRoom() const { return budget_.HasRoom(); }
-
-  store::Store& store_;
   const Clock& clock_;
-  service::EventHub* hub_;
-  DefenderApi& api_;
-  TokenSource& tokens_;
-  ApiCallBudget& budget_;
   WorkerOptions options_;
+  OffboardCalls calls_;
+  OffboardTaskRecorder tasks_;
 
-  std::map<std::string, Tracked> running_;  // by task id
+  std::map<std::string, OffboardTask> running_;  // by task id
   absl::Time next_poll_ = absl::InfinitePast();
   ApiWaitingMessages waiting_;
 

@@ -97,6 +97,49 @@ inline v1::Job WaitForJobEnd(E2eEnvironment& env, const std::string& id,
   return WaitForJob(env, id, JobEnded, timeout);
 }
 
+// Waits until every enrolled device has checked for work `polls` times after
+// `since`, and returns whether it did (at the timeout, a test failure with
+// each device's last poll and the server log). A PollTasks call arriving
+// checks for work and sets the device's last_seen_at to that time (an idle
+// one's within about a second: SeenFlusher), so every new value after
+// `since` is a check that would have leased a task it could: "nothing was
+// leased" checked after this saw the runners poll, not a guessed length of
+// time. A runner polls again only once its poll was answered, so the second
+// new value is a poll that started after `since` for sure.
+inline bool WaitForPollsSince(E2eEnvironment& env, absl::Time since,
+                              int polls = 2,
+                              absl::Duration timeout = absl::Seconds(60)) {
+  std::map<std::string, absl::Time> last;  // by device: newest value seen
+  std::map<std::string, int> seen;         // by device: values after since
+  const auto all_polled = [&] {
+    v1::ListDevicesResponse devices;
+    if (!env.CtlJson({"devices", "list"}, &devices).ok()) return false;
+    bool done = devices.devices_size() > 0;
+    for (const v1::Device& d : devices.devices()) {
+      const absl::Time at = absl::FromUnixSeconds(d.last_seen_at().seconds()) +
+                            absl::Nanoseconds(d.last_seen_at().nanos());
+      auto it = last.emplace(d.id(), since).first;
+      if (at > it->second) {
+        it->second = at;
+        ++seen[d.id()];
+      }
+      done = done && seen[d.id()] >= polls;
+    }
+    return done;
+  };
+  if (Eventually(all_polled, timeout, kPollEvery)) return true;
+  std::string report;
+  for (const auto& [id, at] : last) {
+    absl::StrAppendFormat(&report, "\n  %s: %d poll(s), last %s", id, seen[id],
+                          absl::FormatTime(at));
+  }
+  ADD_FAILURE() << "the runners did not poll " << polls << " times after "
+                << absl::FormatTime(since) << " within "
+                << absl::FormatDuration(timeout) << ":" << report << "\n"
+                << env.server_log();
+  return false;
+}
+
 }  // namespace mdefleet::testing
 
 #endif  // MDEFLEET_TESTS_E2E_E2E_HELPERS_H_

@@ -98,7 +98,8 @@ TEST(EndToEndReboot, WholeTaskScopeLeasesNothingOutsideTheWindow) {
                   &submitted)
           .ok());
   const std::string id = submitted.job().id();
-  absl::SleepFor(absl::Seconds(6));  // longer than a poll
+  // The runner asks for work twice after the submit: nothing is leased.
+  ASSERT_TRUE(WaitForPollsSince(env, absl::Now()));
   v1::Job job;
   ASSERT_TRUE(env.CtlJson({"jobs", "get", id}, &job).ok());
   EXPECT_EQ(job.state(), v1::JOB_STATE_PENDING);

@@ -69,8 +69,8 @@ TEST(EndToEndRollout,
   ASSERT_GE(job.failing_steps_size(), 1);
   EXPECT_EQ(job.failing_steps(0).step_name(), "precheck_connectivity");
 
-  // Longer than a poll: the runners keep polling, nothing is leased.
-  absl::SleepFor(absl::Seconds(6));
+  // The runners keep polling (each twice after the pause): nothing is leased.
+  ASSERT_TRUE(WaitForPollsSince(env, absl::Now()));
   v1::Job later;
   ASSERT_TRUE(env.CtlJson({"jobs", "get", id}, &later).ok());
   EXPECT_EQ(later.state(), v1::JOB_STATE_PAUSED);

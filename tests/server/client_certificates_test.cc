@@ -30,8 +30,6 @@ using service::PeerIdentity;
 using service::PeerPresenting;
 using ::testing::HasSubstr;
 
-PeerIdentity TlsWithout() { return {.tls = true}; }
-
 // A device enrolled over TLS: its token and the key and certificate it got.
 struct TlsDevice {
   EnrolledDevice device;
@@ -297,9 +295,9 @@ TEST_F(ClientCertificatesTest, ReEnrollmentReplacesTheCertificate) {
   TlsDevice first = EnrollOverTls(env, "WEB-2019-01");
   // The same host enrolls again, proving the device with its certificate.
   TlsDevice again;
-  auto enrolled = env.runner().Enroll(env.enroll_bearer(),
-                                      EnrollWithCsr("WEB-2019-01", &again.key_pem),
-                                      first.peer());
+  auto enrolled = env.runner().Enroll(
+      env.enroll_bearer(), EnrollWithCsr("WEB-2019-01", &again.key_pem),
+      first.peer());
   ASSERT_TRUE(enrolled.ok()) << enrolled.status();
   again.device = {enrolled->device_id(), enrolled->device_token(),
                   absl::StrCat("Bearer ", enrolled->device_token())};

@@ -33,7 +33,6 @@ using ::mdefleet::service::PeerPresenting;
 using service::PeerIdentity;
 using ::testing::HasSubstr;
 
-PeerIdentity TlsWithout() { return {.tls = true}; }
 PeerIdentity TlsAs(const std::string& device_id) {
   return {.tls = true,
           .has_client_certificate = true,

@@ -309,6 +309,8 @@ void RunTaskToEnd(TestEnv& env, const EnrolledDevice& device,
   }
 }
 
+service::PeerIdentity TlsWithout() { return {.tls = true}; }
+
 std::vector<std::string> NeedIds(const v1::Device& device) {
   std::vector<std::string> ids;
   for (const v1::DeviceNeed& n : device.needs()) ids.push_back(n.need());

@@ -15,6 +15,7 @@
 #include "server/service/admin/admin_handlers.h"
 #include "server/service/event_hub.h"
 #include "server/service/lease_reaper.h"
+#include "server/service/peer_identity.h"
 #include "server/service/runner_handlers.h"
 #include "server/store/store.h"
 #include "tests/testing/fake_clock.h"
@@ -105,6 +106,9 @@ void RunTaskToEnd(TestEnv& env, const EnrolledDevice& device,
 
 v1::ReportStepRequest Report(const v1::LeasedTask& task, uint32_t step,
                              v1::StepState state);
+
+// A TLS peer that presented no client certificate.
+service::PeerIdentity TlsWithout();
 
 // The ids of a device's needs ("offline", "cloned"...), in order.
 std::vector<std::string> NeedIds(const v1::Device& device);
