@@ -403,6 +403,10 @@ void FleetServer::Stop() {
     p.poll_queues->Stop();
     p.server->Wait();
   }
+  // The descriptor sampler calls the health service, which the server owns:
+  // stop (join) it while the server still exists.
+  p.health.store(nullptr);
+  p.connections.reset();
   // Then everything, in the reverse order of its making: the store last.
   parts_.reset();
 }
