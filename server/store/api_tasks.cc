@@ -16,40 +16,14 @@ namespace {
 // lease.cc, without maintenance windows: they are the device's local time,
 // and the server does this work, not the device).
 #define MDEFLEET_STARTABLE                                                   \
-  "t.state = " SQL_TASK_QUEUED " AND t.not_before <= ?1 AND j.state IN ("   \
-  SQL_JOB_PENDING ", " SQL_JOB_RUNNING ") AND "                              \
+  "t.state = " SQL_TASK_QUEUED                                               \
+  " AND t.not_before <= ?1 AND j.state IN (" SQL_JOB_PENDING                 \
+  ", " SQL_JOB_RUNNING                                                       \
+  ") AND "                                                                   \
   "(j.max_in_flight = 0 OR j.leased + j.running < j.max_in_flight) AND "     \
   "j.wave_opens_at <= ?1 AND (j.deadline_at IS NULL OR j.deadline_at > ?1) " \
   "AND (t.wave = j.wave OR (j.wave = 0 AND j.wave_leased < j.canary) OR "    \
   "(j.wave > 0 AND (j.wave_size = 0 OR j.wave_leased < j.wave_size)))"
-
-[[nodiscard]] absl::Status InsertSteps(Connection& db,
-                                       absl::string_view task_id,
-                                       absl::string_view job_id,
-                                       int64_t attempt, const v1::Plan& plan) {
-  {
-    ASSIGN_OR_RETURN(CachedStatement st,
-                     db.Prepare("DELETE FROM steps WHERE task_id = ?1 AND "
-                                "attempt = ?2"));
-    st->Bind(1, task_id);
-    st->Bind(2, attempt);
-    RETURN_IF_ERROR(st->Run());
-  }
-  ASSIGN_OR_RETURN(
-      CachedStatement st,
-      db.Prepare("INSERT INTO steps (task_id, job_id, attempt, idx, name, "
-                 "state) VALUES (?1, ?2, ?3, ?4, ?5, " SQL_STEP_PENDING ")"));
-  for (int i = 0; i < plan.steps_size(); ++i) {
-    st->Bind(1, task_id);
-    st->Bind(2, job_id);
-    st->Bind(3, attempt);
-    st->Bind(4, static_cast<int64_t>(i));
-    st->Bind(5, plan.steps(i).name());
-    RETURN_IF_ERROR(st->Run());
-    st->Reset();
-  }
-  return absl::OkStatus();
-}
 
 bool IsFinal(v1::StepState s) {
   return s == v1::STEP_STATE_SUCCEEDED || s == v1::STEP_STATE_FAILED ||
@@ -70,8 +44,8 @@ absl::StatusOr<std::vector<StartableApiTask>> ListStartableApiTasks(
           "j.max_in_flight = 0 THEN -1 ELSE j.max_in_flight - j.leased - "
           "j.running END, CASE WHEN j.wave = 0 THEN j.canary - j.wave_leased "
           "WHEN j.wave_size = 0 THEN -1 ELSE j.wave_size - j.wave_leased "
-          "END) FROM jobs j JOIN tasks t ON t.job_id = j.id AND t.state = "
-          SQL_TASK_QUEUED " "
+          "END) FROM jobs j JOIN tasks t ON t.job_id = j.id AND t.state "
+          "= " SQL_TASK_QUEUED " "
           "WHERE j.kind = 'api_offboard' AND " MDEFLEET_STARTABLE
           " ORDER BY j.rowid, t.rowid LIMIT ?2"));
   st->Bind(1, now);
@@ -149,8 +123,8 @@ absl::StatusOr<std::optional<ApiTask>> StartApiTask(Connection& db,
   }
   if (plan->steps_size() > 0 && plan->steps(0).action().has_skip()) {
     const std::string& reason = plan->steps(0).action().skip().reason();
-    RETURN_IF_ERROR(
-        InsertSteps(db, task.task_id, task.job_id, task.attempt, *plan));
+    RETURN_IF_ERROR(ReplaceAttemptSteps(db, task.task_id, task.job_id,
+                                        task.attempt, *plan));
     RETURN_IF_ERROR(EndTask(db, queued,
                             {.to = v1::TASK_STATE_SKIPPED,
                              .message = reason,
@@ -162,7 +136,8 @@ absl::StatusOr<std::optional<ApiTask>> StartApiTask(Connection& db,
   {
     ASSIGN_OR_RETURN(
         CachedStatement st,
-        db.Prepare("UPDATE tasks SET state = " SQL_TASK_RUNNING ", lease_id = NULL, "
+        db.Prepare("UPDATE tasks SET state = " SQL_TASK_RUNNING
+                   ", lease_id = NULL, "
                    "lease_expires_at = NULL, started_at = ?3, wave = ?4, "
                    "message = '' WHERE id = ?1"));
     st->Bind(1, task.task_id);
@@ -172,7 +147,7 @@ absl::StatusOr<std::optional<ApiTask>> StartApiTask(Connection& db,
     RETURN_IF_ERROR(SetTaskPlan(db, task.task_id, *plan).status());
   }
   RETURN_IF_ERROR(
-      InsertSteps(db, task.task_id, task.job_id, task.attempt, *plan));
+      ReplaceAttemptSteps(db, task.task_id, task.job_id, task.attempt, *plan));
   task.steps = plan->steps_size();
   RETURN_IF_ERROR(MoveTaskCounter(db, task.job_id, v1::TASK_STATE_QUEUED,
                                   v1::TASK_STATE_RUNNING));
@@ -341,10 +316,9 @@ absl::StatusOr<std::vector<int64_t>> LoadApiCalls(Connection& db,
 
 absl::Status SetQueuedTaskMessage(Connection& db, absl::string_view task_id,
                                   absl::string_view message) {
-  ASSIGN_OR_RETURN(
-      CachedStatement st,
-      db.Prepare("UPDATE tasks SET message = ?2 WHERE id = ?1 AND state = "
-                 SQL_TASK_QUEUED));
+  ASSIGN_OR_RETURN(CachedStatement st,
+                   db.Prepare("UPDATE tasks SET message = ?2 WHERE id = ?1 AND "
+                              "state = " SQL_TASK_QUEUED));
   st->Bind(1, task_id);
   st->Bind(2, message);
   return st->Run();
@@ -364,9 +338,10 @@ absl::Status ClearApiWaiting(Connection& db, absl::string_view message_prefix) {
   {
     ASSIGN_OR_RETURN(
         CachedStatement st,
-        db.Prepare("UPDATE tasks SET message = '' WHERE state = " SQL_TASK_QUEUED
-                   " AND "
-                   "substr(message, 1, length(?1)) = ?1"));
+        db.Prepare(
+            "UPDATE tasks SET message = '' WHERE state = " SQL_TASK_QUEUED
+            " AND "
+            "substr(message, 1, length(?1)) = ?1"));
     st->Bind(1, message_prefix);
     RETURN_IF_ERROR(st->Run());
   }

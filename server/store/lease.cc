@@ -24,33 +24,6 @@ namespace {
   return row ? st->ColumnInt(0) : 0;
 }
 
-[[nodiscard]] absl::Status ReplaceSteps(Connection& db,
-                                        const scheduler::QueuedTask& c,
-                                        const v1::Plan& plan) {
-  {
-    ASSIGN_OR_RETURN(CachedStatement st,
-                     db.Prepare("DELETE FROM steps WHERE task_id = ?1 AND "
-                                "attempt = ?2"));
-    st->Bind(1, c.task_id);
-    st->Bind(2, c.attempt);
-    RETURN_IF_ERROR(st->Run());
-  }
-  ASSIGN_OR_RETURN(
-      CachedStatement st,
-      db.Prepare("INSERT INTO steps (task_id, job_id, attempt, idx, name, "
-                 "state) VALUES (?1, ?2, ?3, ?4, ?5, " SQL_STEP_PENDING ")"));
-  for (int i = 0; i < plan.steps_size(); ++i) {
-    st->Bind(1, c.task_id);
-    st->Bind(2, c.job_id);
-    st->Bind(3, c.attempt);
-    st->Bind(4, static_cast<int64_t>(i));
-    st->Bind(5, plan.steps(i).name());
-    RETURN_IF_ERROR(st->Run());
-    st->Reset();
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 absl::StatusOr<bool> SqliteLeaseStore::HoldsLiveLease(
@@ -224,7 +197,8 @@ absl::Status SqliteLeaseStore::RecordLease(const scheduler::QueuedTask& task,
                    SetTaskPlan(db_, task.task_id, lease.plan));
   ASSIGN_OR_RETURN(const int64_t steps, CountSteps(db_, task));
   if (plan_changed || steps != lease.plan.steps_size()) {
-    RETURN_IF_ERROR(ReplaceSteps(db_, task, lease.plan));
+    RETURN_IF_ERROR(ReplaceAttemptSteps(db_, task.task_id, task.job_id,
+                                        task.attempt, lease.plan));
   }
   RETURN_IF_ERROR(MoveTaskCounter(db_, task.job_id, v1::TASK_STATE_QUEUED,
                                   v1::TASK_STATE_LEASED));

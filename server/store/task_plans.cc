@@ -4,6 +4,7 @@
 #include "common/sha256.h"
 #include "common/status_macros.h"
 #include "server/store/deterministic_bytes.h"
+#include "server/store/sql_states.h"
 
 namespace mdefleet::store {
 
@@ -55,6 +56,33 @@ absl::StatusOr<bool> SetTaskPlan(Connection& db, absl::string_view task_id,
   }
   RETURN_IF_ERROR(SetTaskPlanId(db, task_id, plan_id));
   return true;
+}
+
+absl::Status ReplaceAttemptSteps(Connection& db, absl::string_view task_id,
+                                 absl::string_view job_id, int64_t attempt,
+                                 const v1::Plan& plan) {
+  {
+    ASSIGN_OR_RETURN(CachedStatement st,
+                     db.Prepare("DELETE FROM steps WHERE task_id = ?1 AND "
+                                "attempt = ?2"));
+    st->Bind(1, task_id);
+    st->Bind(2, attempt);
+    RETURN_IF_ERROR(st->Run());
+  }
+  ASSIGN_OR_RETURN(
+      CachedStatement st,
+      db.Prepare("INSERT INTO steps (task_id, job_id, attempt, idx, name, "
+                 "state) VALUES (?1, ?2, ?3, ?4, ?5, " SQL_STEP_PENDING ")"));
+  for (int i = 0; i < plan.steps_size(); ++i) {
+    st->Bind(1, task_id);
+    st->Bind(2, job_id);
+    st->Bind(3, attempt);
+    st->Bind(4, static_cast<int64_t>(i));
+    st->Bind(5, plan.steps(i).name());
+    RETURN_IF_ERROR(st->Run());
+    st->Reset();
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace mdefleet::store

@@ -33,6 +33,14 @@ namespace mdefleet::store {
                                                absl::string_view task_id,
                                                const v1::Plan& plan);
 
+// The steps of a task attempt, all PENDING, as `plan` lists them: what was
+// stored for that attempt before is replaced.
+[[nodiscard]] absl::Status ReplaceAttemptSteps(Connection& db,
+                                               absl::string_view task_id,
+                                               absl::string_view job_id,
+                                               int64_t attempt,
+                                               const v1::Plan& plan);
+
 }  // namespace mdefleet::store
 
 #endif  // MDEFLEET_SERVER_STORE_TASK_PLANS_H_
