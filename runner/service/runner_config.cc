@@ -133,6 +133,128 @@ bool LooksLikeEnrollmentSecret(absl::string_view secret) {
   return true;
 }
 
+// A problem with one setting, in the words the operator reads; nullopt when
+// the setting was taken.
+using SettingProblem = std::optional<std::string>;
+
+// A REG_DWORD setting (decimal text in a file) into `config`.
+SettingProblem ApplyDwordSetting(const RunnerSettingSpec& spec,
+                                 const RawSetting& raw, RunnerConfig& config) {
+  uint32_t number = 0;
+  if (const auto* n = std::get_if<uint32_t>(&raw.data)) {
+    number = *n;
+  } else if (raw.from_text) {
+    const std::string& text = std::get<std::string>(raw.data);
+    if (!absl::SimpleAtoi(text, &number)) {
+      return absl::StrCat(raw.where, " must be a whole number ", spec.min_value,
+                          "..", spec.max_value, " (got \"", text, "\")");
+    }
+  } else {
+    return absl::StrCat(raw.where, " must be a REG_DWORD, not ",
+                        RegistryTypeName(raw.data));
+  }
+  if (number < spec.min_value || number > spec.max_value) {
+    return absl::StrCat(raw.where, " must be ", spec.min_value, "..",
+                        spec.max_value, " (got ", number, ")");
+  }
+  const absl::Duration seconds = absl::Seconds(number);
+  if (absl::string_view(spec.name) == kSettingPollWaitSeconds) {
+    config.poll_wait = seconds;
+  } else if (absl::string_view(spec.name) == kSettingMaxBackoffSeconds) {
+    config.max_backoff = seconds;
+  }
+  return std::nullopt;
+}
+
+SettingProblem NotADrivePath(const RawSetting& raw, absl::string_view example,
+                             absl::string_view value) {
+  return absl::StrCat(raw.where,
+                      " must be an absolute path on a local drive, e.g. ",
+                      example, " (got \"", value, "\")");
+}
+
+// CaCertificatePath: a PEM certificate file the runner can read now.
+SettingProblem ApplyCaCertificate(
+    Host& host, const RawSetting& raw, const std::string& value,
+    RunnerConfig& config, std::optional<absl::StatusCode>& read_failure) {
+  if (!IsAbsoluteDrivePath(value)) {
+    return NotADrivePath(raw, "C:\\ProgramData\\mdefleet\\ca.pem", value);
+  }
+  const std::string path = NormalizeWindowsPath(value);
+  auto pem = host.ReadFile(path);
+  if (absl::IsNotFound(pem.status())) {
+    return absl::StrCat(raw.where, " names ", path, ", which does not exist");
+  }
+  if (!pem.ok()) {
+    if (!read_failure) read_failure = pem.status().code();
+    return absl::StrCat(raw.where, " names ", path,
+                        ", which cannot be read: ", pem.status().message());
+  }
+  if (!absl::StrContains(*pem, "-----BEGIN CERTIFICATE-----")) {
+    return absl::StrCat(
+        raw.where, " names ", path,
+        ", which is not a PEM certificate file (no \"-----BEGIN "
+        "CERTIFICATE-----\" line)");
+  }
+  config.ca_certificate_path = path;
+  config.ca_certificate_pem = *std::move(pem);
+  return std::nullopt;
+}
+
+// A REG_SZ setting into `config`.
+SettingProblem ApplyStringSetting(
+    Host& host, const RunnerSettingSpec& spec, const RawSetting& raw,
+    RunnerConfig& config, std::optional<absl::StatusCode>& read_failure) {
+  if (!std::holds_alternative<std::string>(raw.data)) {
+    return absl::StrCat(raw.where, " must be a REG_SZ, not ",
+                        RegistryTypeName(raw.data));
+  }
+  const std::string value(
+      absl::StripAsciiWhitespace(std::get<std::string>(raw.data)));
+  if (value.size() > kMaxStringSetting) {
+    return absl::StrCat(raw.where, " is longer than ", kMaxStringSetting,
+                        " characters");
+  }
+  const absl::string_view name = spec.name;
+  if (name == kSettingServerAddress) {
+    if (absl::Status s = ParseHostPort(value).status(); !s.ok()) {
+      return absl::StrCat(
+          raw.where,
+          " must be host:port, e.g. mdefleet.corp.example:7443: ", s.message());
+    }
+    config.server_address = value;
+  } else if (name == kSettingEnrollmentSecret) {
+    if (!LooksLikeEnrollmentSecret(value)) {
+      return absl::StrCat(
+          raw.where,
+          " is not an mdefleet enrollment secret (it must start with "
+          "mdf_enroll_ and contain no spaces; the value is not shown)");
+    }
+    config.enrollment_secret = value;
+  } else if (name == kSettingLabels) {
+    auto labels = ParseLabelList(value, "");
+    if (!labels.ok()) {
+      return absl::StrCat(raw.where,
+                          " is invalid: ", labels.status().message());
+    }
+    config.labels = *std::move(labels);
+  } else if (name == kSettingDefenderTlsRoots) {
+    auto roots = ParseThumbprintList(value);
+    if (!roots.ok()) {
+      return absl::StrCat(raw.where, " is invalid: ", roots.status().message());
+    }
+    config.defender_tls_roots = *std::move(roots);
+  } else if (name == kSettingStateDirectory) {
+    if (!IsAbsoluteDrivePath(value)) {
+      return NotADrivePath(raw, "C:\\ProgramData\\mdefleet\\state", value);
+    }
+    config.state_directory = NormalizeWindowsPath(value);
+  } else if (name == kSettingCaCertificatePath) {
+    return ApplyCaCertificate(host, raw, value, config, read_failure);
+  }
+  return std::nullopt;
+}
+
 // Validates every setting of `g` into a RunnerConfig.
 [[nodiscard]] absl::StatusOr<RunnerConfig> Build(Host& host, Gathered g) {
   RunnerConfig config;
@@ -155,130 +277,11 @@ bool LooksLikeEnrollmentSecret(absl::string_view secret) {
       }
       continue;
     }
-    const RawSetting& raw = it->second;
-
-    if (spec.type == RunnerSettingType::kDword) {
-      uint32_t number = 0;
-      if (const auto* n = std::get_if<uint32_t>(&raw.data)) {
-        number = *n;
-      } else if (raw.from_text) {
-        const std::string& text = std::get<std::string>(raw.data);
-        if (!absl::SimpleAtoi(text, &number)) {
-          problems.push_back(absl::StrCat(raw.where, " must be a whole number ",
-                                          spec.min_value, "..", spec.max_value,
-                                          " (got \"", text, "\")"));
-          continue;
-        }
-      } else {
-        problems.push_back(absl::StrCat(raw.where, " must be a REG_DWORD, not ",
-                                        RegistryTypeName(raw.data)));
-        continue;
-      }
-      if (number < spec.min_value || number > spec.max_value) {
-        problems.push_back(absl::StrCat(raw.where, " must be ", spec.min_value,
-                                        "..", spec.max_value, " (got ", number,
-                                        ")"));
-        continue;
-      }
-      const absl::Duration seconds = absl::Seconds(number);
-      if (absl::string_view(spec.name) == kSettingPollWaitSeconds) {
-        config.poll_wait = seconds;
-      } else if (absl::string_view(spec.name) == kSettingMaxBackoffSeconds) {
-        config.max_backoff = seconds;
-      }
-      continue;
-    }
-
-    // kString settings.
-    if (!std::holds_alternative<std::string>(raw.data)) {
-      problems.push_back(absl::StrCat(raw.where, " must be a REG_SZ, not ",
-                                      RegistryTypeName(raw.data)));
-      continue;
-    }
-    const std::string value(
-        absl::StripAsciiWhitespace(std::get<std::string>(raw.data)));
-    if (value.size() > kMaxStringSetting) {
-      problems.push_back(absl::StrCat(raw.where, " is longer than ",
-                                      kMaxStringSetting, " characters"));
-      continue;
-    }
-    const absl::string_view name = spec.name;
-    if (name == kSettingServerAddress) {
-      if (absl::Status s = ParseHostPort(value).status(); !s.ok()) {
-        problems.push_back(absl::StrCat(
-            raw.where, " must be host:port, e.g. mdefleet.corp.example:7443: ",
-            s.message()));
-        continue;
-      }
-      config.server_address = value;
-    } else if (name == kSettingEnrollmentSecret) {
-      if (!LooksLikeEnrollmentSecret(value)) {
-        problems.push_back(absl::StrCat(
-            raw.where,
-            " is not an mdefleet enrollment secret (it must start with "
-            "mdf_enroll_ and contain no spaces; the value is not shown)"));
-        continue;
-      }
-      config.enrollment_secret = value;
-    } else if (name == kSettingLabels) {
-      auto labels = ParseLabelList(value, "");
-      if (!labels.ok()) {
-        problems.push_back(absl::StrCat(
-            raw.where, " is invalid: ", labels.status().message()));
-        continue;
-      }
-      config.labels = *std::move(labels);
-    } else if (name == kSettingDefenderTlsRoots) {
-      auto roots = ParseThumbprintList(value);
-      if (!roots.ok()) {
-        problems.push_back(
-            absl::StrCat(raw.where, " is invalid: ", roots.status().message()));
-        continue;
-      }
-      config.defender_tls_roots = *std::move(roots);
-    } else if (name == kSettingStateDirectory) {
-      if (!IsAbsoluteDrivePath(value)) {
-        problems.push_back(
-            absl::StrCat(raw.where,
-                         " must be an absolute path on a local drive, e.g. "
-                         "C:\\ProgramData\\mdefleet\\state (got \"",
-                         value, "\")"));
-        continue;
-      }
-      config.state_directory = NormalizeWindowsPath(value);
-    } else if (name == kSettingCaCertificatePath) {
-      if (!IsAbsoluteDrivePath(value)) {
-        problems.push_back(
-            absl::StrCat(raw.where,
-                         " must be an absolute path on a local drive, e.g. "
-                         "C:\\ProgramData\\mdefleet\\ca.pem (got \"",
-                         value, "\")"));
-        continue;
-      }
-      const std::string path = NormalizeWindowsPath(value);
-      auto pem = host.ReadFile(path);
-      if (absl::IsNotFound(pem.status())) {
-        problems.push_back(
-            absl::StrCat(raw.where, " names ", path, ", which does not exist"));
-        continue;
-      }
-      if (!pem.ok()) {
-        if (!g.read_failure) g.read_failure = pem.status().code();
-        problems.push_back(
-            absl::StrCat(raw.where, " names ", path,
-                         ", which cannot be read: ", pem.status().message()));
-        continue;
-      }
-      if (!absl::StrContains(*pem, "-----BEGIN CERTIFICATE-----")) {
-        problems.push_back(absl::StrCat(
-            raw.where, " names ", path,
-            ", which is not a PEM certificate file (no \"-----BEGIN "
-            "CERTIFICATE-----\" line)"));
-        continue;
-      }
-      config.ca_certificate_path = path;
-      config.ca_certificate_pem = *std::move(pem);
-    }
+    SettingProblem problem = spec.type == RunnerSettingType::kDword
+                                 ? ApplyDwordSetting(spec, it->second, config)
+                                 : ApplyStringSetting(host, spec, it->second,
+                                                      config, g.read_failure);
+    if (problem) problems.push_back(*std::move(problem));
   }
 
   if (problems.empty()) return config;
