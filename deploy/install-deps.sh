@@ -39,6 +39,8 @@ packages=(
   libcpp-httplib-dev    # serve --http-listen (HTTP API, /metrics); tests' fake Defender API
   prometheus-cpp-dev    # /metrics: the server's counters, gauges, histograms and text exposition (core library only)
   systemd  # tests/deploy: systemd-analyze verify/security of deploy/systemd's unit (a container may lack it)
+  libpq-dev  # the PostgreSQL store's client library (libpq) and pg_config
+  postgresql-15  # initdb/pg_ctl: the tests' private PostgreSQL cluster (tests/testing/postgres_cluster.h)
 )
 if [ "$windows" -eq 1 ]; then
   packages+=(g++-mingw-w64-x86-64-posix wine wine64 googletest dpkg-dev)

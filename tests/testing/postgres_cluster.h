@@ -1,0 +1,56 @@
+// A private PostgreSQL server for the tests (docs/testing.md): initdb into a
+// temp directory and pg_ctl start on a free loopback port, as the
+// unprivileged `postgres` user when the tests run as root (initdb refuses
+// root). Trust authentication, TCP on 127.0.0.1 only, fsync off: a cluster
+// for tests, never for data.
+#ifndef MDEFLEET_TESTS_TESTING_POSTGRES_CLUSTER_H_
+#define MDEFLEET_TESTS_TESTING_POSTGRES_CLUSTER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "tests/testing/temp_dir.h"
+
+namespace mdefleet::testing {
+
+class PostgresCluster {
+ public:
+  // A running cluster. FailedPrecondition naming the program when
+  // PostgreSQL's server programs are not installed (deploy/install-deps.sh
+  // installs them), Internal with the step's output when one fails.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<PostgresCluster>> Start();
+  ~PostgresCluster();  // stops the server (immediate) and removes its files
+  PostgresCluster(const PostgresCluster&) = delete;
+  PostgresCluster& operator=(const PostgresCluster&) = delete;
+
+  int port() const { return port_; }
+  // The cluster's superuser, trusted on loopback without a password.
+  static constexpr char kUser[] = "mdefleet";
+  // A libpq connection string ("host=127.0.0.1 port=N ...").
+  std::string ConnectionString(absl::string_view dbname = "postgres") const;
+  // The same as a postgresql:// URL, as `--db` takes it.
+  std::string Url(absl::string_view dbname = "postgres") const;
+
+  // Creates database `name` (createdb).
+  [[nodiscard]] absl::Status CreateDatabase(absl::string_view name);
+
+ private:
+  PostgresCluster() = default;
+  // Runs the PostgreSQL program `program` with `args` as the cluster's
+  // owner; its output goes to the cluster's log.
+  [[nodiscard]] absl::Status RunTool(absl::string_view program,
+                                     const std::vector<std::string>& args);
+
+  TempDir dir_;
+  int port_ = 0;
+  bool started_ = false;
+  int owner_uid_ = -1;  // -1: this process's user
+  int owner_gid_ = -1;
+};
+
+}  // namespace mdefleet::testing
+
+#endif  // MDEFLEET_TESTS_TESTING_POSTGRES_CLUSTER_H_
