@@ -279,10 +279,12 @@ absl::Status SetRequestedAt(Connection& db, const ApiTask& task,
 absl::StatusOr<int64_t> InsertApiCall(Connection& db, int64_t at) {
   ASSIGN_OR_RETURN(
       CachedStatement st,
-      db.Prepare("INSERT INTO defender_api_calls (at) VALUES (?1)"));
+      db.Prepare(
+          "INSERT INTO defender_api_calls (at) VALUES (?1) RETURNING id"));
   st->Bind(1, at);
-  RETURN_IF_ERROR(st->Run());
-  return static_cast<int64_t>(sqlite3_last_insert_rowid(db.raw()));
+  ASSIGN_OR_RETURN(const bool row, st->Step());
+  if (!row) return absl::InternalError("defender_api_calls: no id returned");
+  return st->ColumnInt(0);
 }
 
 absl::Status MoveApiCall(Connection& db, int64_t id, int64_t at) {

@@ -105,15 +105,21 @@ absl::StatusOr<std::string> ReadArtifactBytes(Connection& db,
     return absl::OutOfRangeError("artifact offset past the end");
   }
   length = std::min(length, where.size - offset);
+  if (db.dialect() != SqlDialect::kSqlite) {
+    return absl::UnimplementedError(
+        "artifact bytes: streamed from the SQLite store only so far");
+  }
+  // Incremental blob I/O: a chunk without reading the whole artifact.
+  auto& sqlite = static_cast<SqliteConnection&>(db);
   sqlite3_blob* raw = nullptr;
-  int rc = sqlite3_blob_open(db.raw(), "main", "artifacts", "content",
+  int rc = sqlite3_blob_open(sqlite.raw(), "main", "artifacts", "content",
                              where.rowid, /*flags=*/0, &raw);
   BlobHandle blob(raw);
-  if (rc != SQLITE_OK) return db.LastError("open artifact blob");
+  if (rc != SQLITE_OK) return sqlite.LastError("open artifact blob");
   std::string out(static_cast<size_t>(length), '\0');
   rc = sqlite3_blob_read(blob.get(), out.data(), static_cast<int>(length),
                          static_cast<int>(offset));
-  if (rc != SQLITE_OK) return db.LastError("read artifact blob");
+  if (rc != SQLITE_OK) return sqlite.LastError("read artifact blob");
   return out;
 }
 

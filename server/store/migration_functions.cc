@@ -45,7 +45,7 @@ void FactsWithHostIdentityHash(sqlite3_context* ctx, int /*argc*/,
 
 }  // namespace
 
-absl::Status RegisterMigrationFunctions(Connection& db) {
+absl::Status RegisterMigrationFunctions(SqliteConnection& db) {
   constexpr int kFlags = SQLITE_UTF8 | SQLITE_DETERMINISTIC;
   if (sqlite3_create_function_v2(db.raw(), "mdf_sha256_hex", 1, kFlags, nullptr,
                                  &Sha256HexFunction, nullptr, nullptr,

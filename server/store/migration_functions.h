@@ -18,7 +18,7 @@ namespace mdefleet::store {
 //     mdefleet.v1.DeviceFacts blob with host_identity cleared and
 //     host_identity_sha256 set to `hash` (an error for a blob that does not
 //     parse: the migration fails and changes nothing).
-[[nodiscard]] absl::Status RegisterMigrationFunctions(Connection& db);
+[[nodiscard]] absl::Status RegisterMigrationFunctions(SqliteConnection& db);
 
 }  // namespace mdefleet::store
 

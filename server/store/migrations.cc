@@ -113,7 +113,7 @@ absl::StatusOr<int> SchemaVersion(Connection& db) {
   return row ? static_cast<int>(st->ColumnInt(0)) : 0;
 }
 
-absl::Status Migrate(Connection& db, const Clock& clock) {
+absl::Status Migrate(SqliteConnection& db, const Clock& clock) {
   ASSIGN_OR_RETURN(int current, SchemaVersion(db));
   const int latest = LatestSchemaVersion();
   if (current > latest) {

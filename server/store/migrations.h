@@ -38,7 +38,7 @@ int LatestSchemaVersion();
 // migrating, and the WAL is checkpointed at the end. FailedPrecondition
 // "database schema version N is newer than this mdefleet-server supports (M);
 // upgrade the server" for a newer database.
-[[nodiscard]] absl::Status Migrate(Connection& db, const Clock& clock);
+[[nodiscard]] absl::Status Migrate(SqliteConnection& db, const Clock& clock);
 
 }  // namespace mdefleet::store
 

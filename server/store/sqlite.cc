@@ -28,14 +28,14 @@ absl::Status SqliteStatus(int code, absl::string_view what,
   }
 }
 
-void Statement::Bind(int index, int64_t value) {
+void SqliteStatement::Bind(int index, int64_t value) {
   int rc = sqlite3_bind_int64(stmt_.get(), index, value);
   if (rc != SQLITE_OK && bind_status_.ok()) {
     bind_status_ = SqliteStatus(rc, "bind", sqlite3_errmsg(db_));
   }
 }
 
-void Statement::Bind(int index, absl::string_view text) {
+void SqliteStatement::Bind(int index, absl::string_view text) {
   int rc = sqlite3_bind_text64(stmt_.get(), index, text.data(), text.size(),
                                SQLITE_TRANSIENT, SQLITE_UTF8);
   if (rc != SQLITE_OK && bind_status_.ok()) {
@@ -43,7 +43,7 @@ void Statement::Bind(int index, absl::string_view text) {
   }
 }
 
-void Statement::BindBlob(int index, absl::string_view bytes) {
+void SqliteStatement::BindBlob(int index, absl::string_view bytes) {
   // A zero-length blob must still be a blob, not NULL.
   static const char kEmpty = 0;
   int rc = sqlite3_bind_blob64(stmt_.get(), index,
@@ -54,14 +54,14 @@ void Statement::BindBlob(int index, absl::string_view bytes) {
   }
 }
 
-void Statement::BindNull(int index) {
+void SqliteStatement::BindNull(int index) {
   int rc = sqlite3_bind_null(stmt_.get(), index);
   if (rc != SQLITE_OK && bind_status_.ok()) {
     bind_status_ = SqliteStatus(rc, "bind", sqlite3_errmsg(db_));
   }
 }
 
-absl::StatusOr<bool> Statement::Step() {
+absl::StatusOr<bool> SqliteStatement::Step() {
   if (!bind_status_.ok()) return bind_status_;
   int rc = sqlite3_step(stmt_.get());
   if (rc == SQLITE_ROW) return true;
@@ -69,7 +69,7 @@ absl::StatusOr<bool> Statement::Step() {
   return SqliteStatus(rc, sqlite3_sql(stmt_.get()), sqlite3_errmsg(db_));
 }
 
-absl::Status Statement::Run() {
+absl::Status SqliteStatement::Run() {
   while (true) {
     absl::StatusOr<bool> row = Step();
     if (!row.ok()) return row.status();
@@ -77,40 +77,35 @@ absl::Status Statement::Run() {
   }
 }
 
-int64_t Statement::ColumnInt(int column) const {
+int64_t SqliteStatement::ColumnInt(int column) const {
   return sqlite3_column_int64(stmt_.get(), column);
 }
 
-std::string Statement::ColumnText(int column) const {
+std::string SqliteStatement::ColumnText(int column) const {
   const unsigned char* text = sqlite3_column_text(stmt_.get(), column);
   if (text == nullptr) return "";
   return std::string(reinterpret_cast<const char*>(text),
                      sqlite3_column_bytes(stmt_.get(), column));
 }
 
-std::string Statement::ColumnBlob(int column) const {
+std::string SqliteStatement::ColumnBlob(int column) const {
   const void* data = sqlite3_column_blob(stmt_.get(), column);
   if (data == nullptr) return "";
   return std::string(static_cast<const char*>(data),
                      sqlite3_column_bytes(stmt_.get(), column));
 }
 
-bool Statement::ColumnIsNull(int column) const {
+bool SqliteStatement::ColumnIsNull(int column) const {
   return sqlite3_column_type(stmt_.get(), column) == SQLITE_NULL;
 }
 
-std::optional<int64_t> Statement::ColumnOptionalInt(int column) const {
-  if (ColumnIsNull(column)) return std::nullopt;
-  return ColumnInt(column);
-}
-
-void Statement::Reset() {
+void SqliteStatement::Reset() {
   sqlite3_reset(stmt_.get());
   sqlite3_clear_bindings(stmt_.get());
   bind_status_ = absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
+absl::StatusOr<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(
     const std::string& path, int flags) {
   sqlite3* raw = nullptr;
   int rc =
@@ -121,10 +116,10 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
                         raw ? sqlite3_errmsg(raw) : "out of memory");
   }
   sqlite3_extended_result_codes(raw, 1);
-  return std::unique_ptr<Connection>(new Connection(std::move(db)));
+  return std::unique_ptr<SqliteConnection>(new SqliteConnection(std::move(db)));
 }
 
-absl::Status Connection::Exec(absl::string_view sql) {
+absl::Status SqliteConnection::Exec(absl::string_view sql) {
   std::string text(sql);
   char* error = nullptr;
   int rc = sqlite3_exec(db_.get(), text.c_str(), nullptr, nullptr, &error);
@@ -136,7 +131,7 @@ absl::Status Connection::Exec(absl::string_view sql) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<CachedStatement> Connection::Prepare(const char* sql) {
+absl::StatusOr<CachedStatement> SqliteConnection::Prepare(const char* sql) {
   auto it = cache_.find(sql);
   if (it == cache_.end()) {
     sqlite3_stmt* raw = nullptr;
@@ -148,14 +143,14 @@ absl::StatusOr<CachedStatement> Connection::Prepare(const char* sql) {
                           sqlite3_errmsg(db_.get()));
     }
     it = cache_
-             .emplace(sql,
-                      std::make_unique<Statement>(db_.get(), std::move(stmt)))
+             .emplace(sql, std::make_unique<SqliteStatement>(db_.get(),
+                                                             std::move(stmt)))
              .first;
   }
   return CachedStatement(it->second.get());
 }
 
-absl::StatusOr<std::unique_ptr<Statement>> Connection::PrepareOnce(
+absl::StatusOr<std::unique_ptr<Statement>> SqliteConnection::PrepareOnce(
     absl::string_view sql) {
   sqlite3_stmt* raw = nullptr;
   int rc = sqlite3_prepare_v2(db_.get(), sql.data(),
@@ -165,10 +160,10 @@ absl::StatusOr<std::unique_ptr<Statement>> Connection::PrepareOnce(
     return SqliteStatus(rc, absl::StrCat("prepare ", sql),
                         sqlite3_errmsg(db_.get()));
   }
-  return std::make_unique<Statement>(db_.get(), std::move(stmt));
+  return std::make_unique<SqliteStatement>(db_.get(), std::move(stmt));
 }
 
-absl::Status Connection::LastError(absl::string_view what) const {
+absl::Status SqliteConnection::LastError(absl::string_view what) const {
   return SqliteStatus(sqlite3_extended_errcode(db_.get()), what,
                       sqlite3_errmsg(db_.get()));
 }

@@ -8,12 +8,12 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "server/store/connection.h"
 
 namespace mdefleet::store {
 
@@ -30,41 +30,28 @@ using SqliteHandle = std::unique_ptr<sqlite3, SqliteCloser>;
 using StatementHandle = std::unique_ptr<sqlite3_stmt, StatementFinalizer>;
 using BlobHandle = std::unique_ptr<sqlite3_blob, BlobCloser>;
 
-// A prepared statement. Bind errors are remembered and returned by Step/Run.
-// Parameter indexes are 1-based, column indexes 0-based (as in SQLite).
-class Statement {
+// A prepared SQLite statement.
+class SqliteStatement final : public Statement {
  public:
-  Statement(sqlite3* db, StatementHandle stmt)
+  SqliteStatement(sqlite3* db, StatementHandle stmt)
       : db_(db), stmt_(std::move(stmt)) {}
 
-  void Bind(int index, int64_t value);
-  void Bind(int index, absl::string_view text);
-  void Bind(int index, const std::string& text) {
-    Bind(index, absl::string_view(text));
-  }
-  void Bind(int index, const char* text) {
-    Bind(index, absl::string_view(text));
-  }
-  void BindBlob(int index, absl::string_view bytes);
-  void BindNull(int index);
-  void Bind(int index, std::optional<int64_t> value) {
-    value ? Bind(index, *value) : BindNull(index);
-  }
+  using Statement::Bind;
+  void Bind(int index, int64_t value) override;
+  void Bind(int index, absl::string_view text) override;
+  void BindBlob(int index, absl::string_view bytes) override;
+  void BindNull(int index) override;
 
-  // True when a row is available, false when done.
-  [[nodiscard]] absl::StatusOr<bool> Step();
-  // Steps until done (for statements that return no rows).
-  [[nodiscard]] absl::Status Run();
+  [[nodiscard]] absl::StatusOr<bool> Step() override;
+  [[nodiscard]] absl::Status Run() override;
 
-  int64_t ColumnInt(int column) const;
-  std::string ColumnText(int column) const;
-  std::string ColumnBlob(int column) const;
-  bool ColumnIsNull(int column) const;
-  int ColumnCount() const { return sqlite3_column_count(stmt_.get()); }
-  std::optional<int64_t> ColumnOptionalInt(int column) const;
+  int64_t ColumnInt(int column) const override;
+  std::string ColumnText(int column) const override;
+  std::string ColumnBlob(int column) const override;
+  bool ColumnIsNull(int column) const override;
+  int ColumnCount() const override { return sqlite3_column_count(stmt_.get()); }
 
-  // Makes the statement reusable and clears bindings.
-  void Reset();
+  void Reset() override;
 
  private:
   sqlite3* db_;
@@ -72,52 +59,29 @@ class Statement {
   absl::Status bind_status_;
 };
 
-// A cached statement borrowed from a Connection; reset when it goes out of
-// scope. The same SQL must not be borrowed twice at once.
-class CachedStatement {
- public:
-  explicit CachedStatement(Statement* stmt) : stmt_(stmt) {}
-  CachedStatement(CachedStatement&& other) noexcept : stmt_(other.stmt_) {
-    other.stmt_ = nullptr;
-  }
-  CachedStatement& operator=(CachedStatement&&) = delete;
-  ~CachedStatement() {
-    if (stmt_ != nullptr) stmt_->Reset();
-  }
-  Statement* operator->() const { return stmt_; }
-  Statement& operator*() const { return *stmt_; }
-
- private:
-  Statement* stmt_;
-};
-
-// One SQLite connection with its cache of prepared statements. Not thread
-// safe: callers serialise access (see Store).
-class Connection {
+// One SQLite connection with its cache of prepared statements.
+class SqliteConnection final : public Connection {
  public:
   // Opens `path` with sqlite3_open_v2 flags (pragmas are set by Store).
-  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Connection>> Open(
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<SqliteConnection>> Open(
       const std::string& path, int flags);
 
-  // Runs one or more statements without results.
-  [[nodiscard]] absl::Status Exec(absl::string_view sql);
-  // A statement prepared once and kept for the connection's life.
-  [[nodiscard]] absl::StatusOr<CachedStatement> Prepare(const char* sql);
-  // A statement for dynamically built SQL, finalized when dropped.
+  SqlDialect dialect() const override { return SqlDialect::kSqlite; }
+  [[nodiscard]] absl::Status Exec(absl::string_view sql) override;
+  [[nodiscard]] absl::StatusOr<CachedStatement> Prepare(
+      const char* sql) override;
   [[nodiscard]] absl::StatusOr<std::unique_ptr<Statement>> PrepareOnce(
-      absl::string_view sql);
+      absl::string_view sql) override;
+  int64_t Changes() const override { return sqlite3_changes64(db_.get()); }
 
-  // Number of rows changed by the last statement.
-  int64_t Changes() const { return sqlite3_changes64(db_.get()); }
   sqlite3* raw() const { return db_.get(); }
-
   // The error of the last failed call on this connection as a Status.
   [[nodiscard]] absl::Status LastError(absl::string_view what) const;
 
  private:
-  explicit Connection(SqliteHandle db) : db_(std::move(db)) {}
+  explicit SqliteConnection(SqliteHandle db) : db_(std::move(db)) {}
   SqliteHandle db_;
-  std::map<const char*, std::unique_ptr<Statement>> cache_;
+  std::map<const char*, std::unique_ptr<SqliteStatement>> cache_;
 };
 
 // Maps a SQLite result code and message to an absl::Status.

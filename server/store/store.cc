@@ -31,7 +31,7 @@ void GlobFunction(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   sqlite3_result_int(ctx, match ? 1 : 0);
 }
 
-[[nodiscard]] absl::Status Configure(Connection& db) {
+[[nodiscard]] absl::Status Configure(SqliteConnection& db) {
   RETURN_IF_ERROR(db.Exec("PRAGMA busy_timeout = 10000"));
   RETURN_IF_ERROR(db.Exec("PRAGMA foreign_keys = ON"));
   RETURN_IF_ERROR(db.Exec("PRAGMA synchronous = FULL"));
@@ -70,7 +70,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(
 
   std::unique_ptr<Store> store(new Store());
   store->path_ = path;
-  ASSIGN_OR_RETURN(store->writer_, Connection::Open(path, flags));
+  ASSIGN_OR_RETURN(store->writer_, SqliteConnection::Open(path, flags));
   absl::Status configured = Configure(*store->writer_);
   if (!configured.ok()) {
     if (absl::IsDataLoss(configured)) {
@@ -96,8 +96,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(
   if (!migrated.ok()) return Explain(path, migrated);
 
   for (int i = 0; i < kReaders; ++i) {
-    ASSIGN_OR_RETURN(std::unique_ptr<Connection> reader,
-                     Connection::Open(path, SQLITE_OPEN_READWRITE));
+    ASSIGN_OR_RETURN(std::unique_ptr<SqliteConnection> reader,
+                     SqliteConnection::Open(path, SQLITE_OPEN_READWRITE));
     RETURN_IF_ERROR(Configure(*reader));
     store->idle_readers_.push_back(reader.get());
     store->readers_.push_back(std::move(reader));

@@ -50,11 +50,11 @@ class Store {
  private:
   Store() = default;
   std::string path_;
-  std::unique_ptr<Connection> writer_;
+  std::unique_ptr<SqliteConnection> writer_;
   // Polls read beside one another (RunnerHandlers::PollOnce); more
   // connections than cores gains nothing.
   static constexpr int kReaders = 4;
-  std::vector<std::unique_ptr<Connection>> readers_;
+  std::vector<std::unique_ptr<SqliteConnection>> readers_;
   std::unique_ptr<GroupCommitter> committer_;
   std::mutex read_mu_;
   std::condition_variable reader_free_;

@@ -48,10 +48,12 @@ TEST(DeviceRefreshTest, SameFactsWithLabelsBuiltInAnotherOrderAreNoChange) {
     int changes = -1;
     ASSERT_TRUE(env.store()
                     .Write([&](store::Connection& db) -> absl::Status {
-                      const int before = sqlite3_total_changes(db.raw());
+                      sqlite3* raw =
+                          static_cast<store::SqliteConnection&>(db).raw();
+                      const int before = sqlite3_total_changes(raw);
                       absl::Status s = store::RefreshDevice(
                           db, device.id, &again, store::ToMicros(absl::Now()));
-                      changes = sqlite3_total_changes(db.raw()) - before;
+                      changes = sqlite3_total_changes(raw) - before;
                       return s;
                     })
                     .ok());

@@ -488,9 +488,9 @@ absl::Status Make(const fs::path& dir, int version) {
     return absl::InvalidArgumentError(
         absl::StrCat("no migration ", version, " in this build"));
   }
-  ASSIGN_OR_RETURN(
-      std::unique_ptr<Connection> db,
-      Connection::Open(":memory:", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
+  ASSIGN_OR_RETURN(std::unique_ptr<SqliteConnection> db,
+                   SqliteConnection::Open(
+                       ":memory:", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
   if (version > 1) {
     ASSIGN_OR_RETURN(std::string previous,
                      ReadFile(dir / absl::StrFormat("v%04d.sql", version - 1)));

@@ -131,8 +131,9 @@ std::vector<std::string> Rows(Connection& db, const std::string& table,
   return rows;
 }
 
-std::unique_ptr<Connection> OpenRaw(const std::string& path) {
-  auto db = Connection::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+std::unique_ptr<SqliteConnection> OpenRaw(const std::string& path) {
+  auto db =
+      SqliteConnection::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   EXPECT_TRUE(db.ok()) << db.status();
   return db.ok() ? *std::move(db) : nullptr;
 }

@@ -141,8 +141,8 @@ TEST_F(StoreOpenTest, RefusesFilesThatAreNotMdefleetDatabases) {
       << text.status();
 
   {
-    auto raw = Connection::Open(Path("other.db"),
-                                SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    auto raw = SqliteConnection::Open(
+        Path("other.db"), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     ASSERT_TRUE(raw.ok());
     ASSERT_TRUE((*raw)->Exec("CREATE TABLE customers (id INTEGER)").ok());
   }
@@ -154,8 +154,8 @@ TEST_F(StoreOpenTest, RefusesFilesThatAreNotMdefleetDatabases) {
 }
 
 TEST_F(StoreOpenTest, MigrationFunctionsHashAndRewriteFacts) {
-  auto raw = Connection::Open(Path("f.db"),
-                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  auto raw = SqliteConnection::Open(Path("f.db"),
+                                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   ASSERT_TRUE(raw.ok());
   ASSERT_TRUE(RegisterMigrationFunctions(**raw).ok());
   auto st = (*raw)->PrepareOnce(

@@ -68,7 +68,7 @@ absl::Status PgStatus(const PGresult* result, PGconn* conn,
   return absl::InternalError(text);
 }
 
-absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
+absl::StatusOr<std::unique_ptr<PgConnection>> PgConnection::Open(
     const std::string& conninfo) {
   PgConnHandle conn(PQconnectdb(conninfo.c_str()));
   if (conn == nullptr) {
@@ -79,10 +79,10 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
         "cannot connect to PostgreSQL: ", Trimmed(PQerrorMessage(conn.get()))));
   }
   PQsetNoticeProcessor(conn.get(), IgnoreNotice, nullptr);
-  return absl::WrapUnique(new Connection(std::move(conn)));
+  return absl::WrapUnique(new PgConnection(std::move(conn)));
 }
 
-absl::Status Connection::Exec(absl::string_view sql) {
+absl::Status PgConnection::Exec(absl::string_view sql) {
   const std::string text(sql);
   PgResultHandle result(PQexec(conn_.get(), text.c_str()));
   const ExecStatusType status = PQresultStatus(result.get());
@@ -92,7 +92,7 @@ absl::Status Connection::Exec(absl::string_view sql) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<Statement>> Connection::PrepareNamed(
+absl::StatusOr<std::unique_ptr<PgStatement>> PgConnection::PrepareNamed(
     absl::string_view sql, bool once) {
   const std::string name = absl::StrCat("mdf_", next_statement_++);
   const std::string text = PostgresPlaceholders(sql);
@@ -105,32 +105,32 @@ absl::StatusOr<std::unique_ptr<Statement>> Connection::PrepareNamed(
   if (PQresultStatus(described.get()) != PGRES_COMMAND_OK) {
     return PgStatus(described.get(), conn_.get(), "describe");
   }
-  return std::make_unique<Statement>(this, name, PQnparams(described.get()),
-                                     once);
+  return std::make_unique<PgStatement>(this, name, PQnparams(described.get()),
+                                       once);
 }
 
-absl::StatusOr<CachedStatement> Connection::Prepare(const char* sql) {
+absl::StatusOr<CachedStatement> PgConnection::Prepare(const char* sql) {
   auto it = cache_.find(sql);
   if (it == cache_.end()) {
-    ASSIGN_OR_RETURN(std::unique_ptr<Statement> stmt,
+    ASSIGN_OR_RETURN(std::unique_ptr<PgStatement> stmt,
                      PrepareNamed(sql, /*once=*/false));
     it = cache_.emplace(sql, std::move(stmt)).first;
   }
   return CachedStatement(it->second.get());
 }
 
-absl::StatusOr<std::unique_ptr<Statement>> Connection::PrepareOnce(
+absl::StatusOr<std::unique_ptr<Statement>> PgConnection::PrepareOnce(
     absl::string_view sql) {
   return PrepareNamed(sql, /*once=*/true);
 }
 
-Statement::~Statement() {
+PgStatement::~PgStatement() {
   if (!once_ || PQstatus(conn_->raw()) != CONNECTION_OK) return;
   PgResultHandle(
       PQexec(conn_->raw(), absl::StrCat("DEALLOCATE ", name_).c_str()));
 }
 
-bool Statement::SlotOk(int index) {
+bool PgStatement::SlotOk(int index) {
   if (index >= 1 && index <= params_) return true;
   if (bind_status_.ok()) {
     bind_status_ = absl::InternalError(absl::StrCat(
@@ -139,31 +139,31 @@ bool Statement::SlotOk(int index) {
   return false;
 }
 
-void Statement::Bind(int index, int64_t value) {
+void PgStatement::Bind(int index, int64_t value) {
   if (!SlotOk(index)) return;
   values_[index - 1] = absl::StrCat(value);
   formats_[index - 1] = 0;
 }
 
-void Statement::Bind(int index, absl::string_view text) {
+void PgStatement::Bind(int index, absl::string_view text) {
   if (!SlotOk(index)) return;
   values_[index - 1] = std::string(text);
   formats_[index - 1] = 0;
 }
 
-void Statement::BindBlob(int index, absl::string_view bytes) {
+void PgStatement::BindBlob(int index, absl::string_view bytes) {
   if (!SlotOk(index)) return;
   values_[index - 1] = std::string(bytes);
   formats_[index - 1] = 1;  // binary: bytes as they are
 }
 
-void Statement::BindNull(int index) {
+void PgStatement::BindNull(int index) {
   if (!SlotOk(index)) return;
   values_[index - 1].reset();
   formats_[index - 1] = 0;
 }
 
-absl::Status Statement::Execute() {
+absl::Status PgStatement::Execute() {
   RETURN_IF_ERROR(bind_status_);
   std::vector<const char*> values(values_.size());
   std::vector<int> lengths(values_.size());
@@ -186,7 +186,7 @@ absl::Status Statement::Execute() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<bool> Statement::Step() {
+absl::StatusOr<bool> PgStatement::Step() {
   if (result_ == nullptr) {
     RETURN_IF_ERROR(Execute());
     row_ = 0;
@@ -196,20 +196,20 @@ absl::StatusOr<bool> Statement::Step() {
   return row_ < PQntuples(result_.get());
 }
 
-absl::Status Statement::Run() {
+absl::Status PgStatement::Run() {
   if (result_ == nullptr) return Execute();
   return absl::OkStatus();
 }
 
-bool Statement::ColumnIsNull(int column) const {
+bool PgStatement::ColumnIsNull(int column) const {
   return result_ == nullptr || PQgetisnull(result_.get(), row_, column) != 0;
 }
 
-int Statement::ColumnCount() const {
+int PgStatement::ColumnCount() const {
   return result_ == nullptr ? 0 : PQnfields(result_.get());
 }
 
-int64_t Statement::ColumnInt(int column) const {
+int64_t PgStatement::ColumnInt(int column) const {
   if (ColumnIsNull(column)) return 0;
   const absl::string_view text = PQgetvalue(result_.get(), row_, column);
   if (text == "t") return 1;  // boolean
@@ -218,19 +218,14 @@ int64_t Statement::ColumnInt(int column) const {
   return absl::SimpleAtoi(text, &value) ? value : 0;
 }
 
-std::optional<int64_t> Statement::ColumnOptionalInt(int column) const {
-  if (ColumnIsNull(column)) return std::nullopt;
-  return ColumnInt(column);
-}
-
-std::string Statement::ColumnText(int column) const {
+std::string PgStatement::ColumnText(int column) const {
   if (ColumnIsNull(column)) return std::string();
   return std::string(
       PQgetvalue(result_.get(), row_, column),
       static_cast<size_t>(PQgetlength(result_.get(), row_, column)));
 }
 
-std::string Statement::ColumnBlob(int column) const {
+std::string PgStatement::ColumnBlob(int column) const {
   if (ColumnIsNull(column)) return std::string();
   if (PQftype(result_.get(), column) != kByteaOid) return ColumnText(column);
   size_t length = 0;
@@ -244,7 +239,7 @@ std::string Statement::ColumnBlob(int column) const {
   return out;
 }
 
-void Statement::Reset() {
+void PgStatement::Reset() {
   result_.reset();
   row_ = -1;
   for (auto& value : values_) value.reset();

@@ -29,7 +29,7 @@ class PgConnectionTest : public ::testing::Test {
   }
   void SetUp() override {
     ASSERT_NE(cluster_, nullptr);
-    auto conn = Connection::Open(cluster_->ConnectionString("conn_test"));
+    auto conn = PgConnection::Open(cluster_->ConnectionString("conn_test"));
     ASSERT_TRUE(conn.ok()) << conn.status();
     db_ = *std::move(conn);
     ASSERT_TRUE(db_->Exec("DROP TABLE IF EXISTS t; CREATE TABLE t (id text "
@@ -38,7 +38,7 @@ class PgConnectionTest : public ::testing::Test {
   }
 
   static PostgresCluster* cluster_;
-  std::unique_ptr<Connection> db_;
+  std::unique_ptr<PgConnection> db_;
 };
 PostgresCluster* PgConnectionTest::cluster_ = nullptr;
 
@@ -144,7 +144,7 @@ TEST_F(PgConnectionTest, PrepareOnceStatementsAreDeallocated) {
 
 TEST(PgConnectTest,
      AnUnreachableServerIsUnavailableWithoutTheConnectionString) {
-  auto conn = Connection::Open(
+  auto conn = PgConnection::Open(
       "host=127.0.0.1 port=1 user=u password=Secret-Pw1 connect_timeout=5");
   ASSERT_FALSE(conn.ok());
   EXPECT_EQ(conn.status().code(), absl::StatusCode::kUnavailable);
