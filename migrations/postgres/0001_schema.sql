@@ -7,7 +7,8 @@
 --   * the tables whose SQLite rowid the store reads (artifacts, jobs, tasks)
 --     have a column of that name, an identity, so the store's SQL is one;
 --   * devices_by_hostname indexes lower(hostname) (SQLite: COLLATE NOCASE);
---   * triggers call functions (plpgsql).
+--   * triggers call functions (plpgsql);
+--   * artifacts' content is stored uncompressed (EXTERNAL), read in chunks.
 
 CREATE TABLE meta (
   key   text PRIMARY KEY,
@@ -111,6 +112,9 @@ CREATE TABLE artifacts (
   uploaded_at bigint NOT NULL
 );
 CREATE INDEX artifacts_by_kind ON artifacts (kind, uploaded_at);
+-- Uncompressed out-of-line storage: artifacts are mostly compressed already
+-- (MSI, ZIP), and substr() then reads a chunk without the rest.
+ALTER TABLE artifacts ALTER COLUMN content SET STORAGE EXTERNAL;
 
 CREATE TABLE jobs (
   rowid                bigint GENERATED ALWAYS AS IDENTITY UNIQUE,

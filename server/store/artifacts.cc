@@ -105,9 +105,17 @@ absl::StatusOr<std::string> ReadArtifactBytes(Connection& db,
     return absl::OutOfRangeError("artifact offset past the end");
   }
   length = std::min(length, where.size - offset);
-  if (db.dialect() != SqlDialect::kSqlite) {
-    return absl::UnimplementedError(
-        "artifact bytes: streamed from the SQLite store only so far");
+  if (db.dialect() == SqlDialect::kPostgres) {
+    ASSIGN_OR_RETURN(
+        CachedStatement st,
+        db.Prepare("SELECT substr(content, ?2, ?3) FROM artifacts WHERE "
+                   "rowid = ?1"));
+    st->Bind(1, where.rowid);
+    st->Bind(2, offset + 1);  // 1-based
+    st->Bind(3, length);
+    ASSIGN_OR_RETURN(const bool row, st->Step());
+    if (!row) return absl::NotFoundError("artifact content is gone");
+    return st->ColumnBlob(0);
   }
   // Incremental blob I/O: a chunk without reading the whole artifact.
   auto& sqlite = static_cast<SqliteConnection&>(db);

@@ -39,7 +39,9 @@ struct ArtifactLocation {
 [[nodiscard]] absl::StatusOr<std::optional<ArtifactLocation>> LocateArtifact(
     Connection& db, absl::string_view id);
 
-// Reads up to `length` bytes at `offset` of the content with sqlite3_blob_read.
+// Reads up to `length` bytes at `offset` of the content without loading the
+// rest: SQLite's incremental blob I/O, PostgreSQL's substr of an uncompressed
+// (EXTERNAL) bytea.
 [[nodiscard]] absl::StatusOr<std::string> ReadArtifactBytes(
     Connection& db, const ArtifactLocation& where, int64_t offset,
     int64_t length);
