@@ -1,6 +1,5 @@
 // mdefleet-server: `init` creates the database and prints the credentials;
 // `serve` runs the gRPC services.
-#include <signal.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -330,17 +329,6 @@ void SetMutexDeadlockDetection() {
 #endif
 }
 
-// Blocks the shutdown signals in every thread; serve waits for them.
-void BlockShutdownSignals() {
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  // Raised by the server itself when gRPC's listener dies (see serve).
-  sigaddset(&signals, SIGUSR2);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -359,7 +347,7 @@ int main(int argc, char** argv) {
   if (*init) {
     status = mdefleet::RunInit(init_options);
   } else {
-    BlockShutdownSignals();
+    mdefleet::BlockServeStopSignals();
     status = mdefleet::RunServe(serve.Parsed());
   }
   if (!status.ok()) {

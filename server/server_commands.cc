@@ -191,20 +191,30 @@ namespace {
   return absl::OkStatus();
 }
 
-// SIGTERM, SIGINT, or SIGUSR2 (the gRPC listener died); blocked in every
-// thread (main.cc), so only this wait sees them.
-int WaitForStopSignal() {
+sigset_t ServeStopSignals() {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGUSR2);
+  return signals;
+}
+
+// Blocked in every thread (BlockServeStopSignals), so only this wait sees
+// them.
+int WaitForStopSignal() {
+  const sigset_t signals = ServeStopSignals();
   int signal_number = 0;
   sigwait(&signals, &signal_number);
   return signal_number;
 }
 
 }  // namespace
+
+void BlockServeStopSignals() {
+  const sigset_t signals = ServeStopSignals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+}
 
 absl::Status RunServe(const ServeOptions& options) {
   // A dead listener cannot be revived in process: the wait below wakes on

@@ -25,8 +25,12 @@ struct InitOptions {
 // once. Bad TLS flags are refused before anything is written.
 [[nodiscard]] absl::Status RunInit(const InitOptions& options);
 
-// Serves until SIGTERM/SIGINT, then shuts down gracefully. The caller must
-// have blocked SIGTERM and SIGINT in every thread (see main.cc).
+// Blocks the signals serve stops on in the calling thread and every thread
+// it starts later: SIGTERM, SIGINT, and SIGUSR2 (raised by the server itself
+// when gRPC's listener dies). Call before RunServe, first thing in main.
+void BlockServeStopSignals();
+
+// Serves until one of those signals, then shuts down gracefully.
 [[nodiscard]] absl::Status RunServe(const ServeOptions& options);
 
 }  // namespace mdefleet

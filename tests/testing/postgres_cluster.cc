@@ -106,6 +106,13 @@ absl::StatusOr<std::unique_ptr<PostgresCluster>> PostgresCluster::Start() {
   return cluster;
 }
 
+absl::StatusOr<PostgresCluster*> PostgresCluster::Shared() {
+  static auto* const shared =
+      new absl::StatusOr<std::unique_ptr<PostgresCluster>>(Start());
+  if (!shared->ok()) return shared->status();
+  return shared->value().get();
+}
+
 PostgresCluster::~PostgresCluster() {
   if (started_) {
     (void)RunTool("pg_ctl",

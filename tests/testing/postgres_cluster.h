@@ -22,6 +22,9 @@ class PostgresCluster {
   // PostgreSQL's server programs are not installed (deploy/install-deps.sh
   // installs them), Internal with the step's output when one fails.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<PostgresCluster>> Start();
+  // The test process's cluster: started at the first call, stopped when the
+  // process exits. What every PostgreSQL test fixture shares.
+  [[nodiscard]] static absl::StatusOr<PostgresCluster*> Shared();
   ~PostgresCluster();  // stops the server (immediate) and removes its files
   PostgresCluster(const PostgresCluster&) = delete;
   PostgresCluster& operator=(const PostgresCluster&) = delete;

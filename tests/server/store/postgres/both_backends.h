@@ -29,16 +29,6 @@ class BothBackendsTest : public ::testing::TestWithParam<store::SqlDialect> {
   }
 
  protected:
-  static void SetUpTestSuite() {
-    auto started = PostgresCluster::Start();
-    ASSERT_TRUE(started.ok()) << started.status();
-    cluster_ = started->release();
-  }
-  static void TearDownTestSuite() {
-    delete cluster_;
-    cluster_ = nullptr;
-  }
-
   void SetUp() override {
     if (GetParam() == store::SqlDialect::kSqlite) {
       auto db = store::SqliteConnection::Open(
@@ -48,11 +38,12 @@ class BothBackendsTest : public ::testing::TestWithParam<store::SqlDialect> {
       db_ = *std::move(db);
       return;
     }
-    ASSERT_NE(cluster_, nullptr);
-    const std::string name = absl::StrCat("t", ++databases_);
-    ASSERT_TRUE(cluster_->CreateDatabase(name).ok());
+    auto cluster = PostgresCluster::Shared();
+    ASSERT_TRUE(cluster.ok()) << cluster.status();
+    const std::string name = absl::StrCat("both", ++databases_);
+    ASSERT_TRUE((*cluster)->CreateDatabase(name).ok());
     auto db =
-        store::postgres::PgConnection::Open(cluster_->ConnectionString(name));
+        store::postgres::PgConnection::Open((*cluster)->ConnectionString(name));
     ASSERT_TRUE(db.ok()) << db.status();
     ASSERT_TRUE(store::postgres::MigratePostgres(**db, 1).ok());
     db_ = *std::move(db);
@@ -61,7 +52,6 @@ class BothBackendsTest : public ::testing::TestWithParam<store::SqlDialect> {
   store::Connection& db() { return *db_; }
 
  private:
-  static inline PostgresCluster* cluster_ = nullptr;
   static inline int databases_ = 0;
   TempDir dir_;
   FakeClock clock_{absl::FromUnixSeconds(1700000000)};

@@ -18,18 +18,14 @@ using testing::PostgresCluster;
 class PgConnectionTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto started = PostgresCluster::Start();
-    ASSERT_TRUE(started.ok()) << started.status();
-    cluster_ = started->release();
-    ASSERT_TRUE(cluster_->CreateDatabase("conn_test").ok());
-  }
-  static void TearDownTestSuite() {
-    delete cluster_;
-    cluster_ = nullptr;
+    auto cluster = PostgresCluster::Shared();
+    ASSERT_TRUE(cluster.ok()) << cluster.status();
+    ASSERT_TRUE((*cluster)->CreateDatabase("conn_test").ok());
   }
   void SetUp() override {
-    ASSERT_NE(cluster_, nullptr);
-    auto conn = PgConnection::Open(cluster_->ConnectionString("conn_test"));
+    auto cluster = PostgresCluster::Shared();
+    ASSERT_TRUE(cluster.ok()) << cluster.status();
+    auto conn = PgConnection::Open((*cluster)->ConnectionString("conn_test"));
     ASSERT_TRUE(conn.ok()) << conn.status();
     db_ = *std::move(conn);
     ASSERT_TRUE(db_->Exec("DROP TABLE IF EXISTS t; CREATE TABLE t (id text "
@@ -37,10 +33,8 @@ class PgConnectionTest : public ::testing::Test {
                     .ok());
   }
 
-  static PostgresCluster* cluster_;
   std::unique_ptr<PgConnection> db_;
 };
-PostgresCluster* PgConnectionTest::cluster_ = nullptr;
 
 TEST(PostgresPlaceholdersTest, NumberedParametersOutsideQuotes) {
   EXPECT_EQ(PostgresPlaceholders("SELECT a FROM t WHERE id = ?1 AND n > ?12"),

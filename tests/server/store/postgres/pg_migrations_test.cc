@@ -26,14 +26,10 @@ using Columns = std::map<std::string, std::set<std::string>>;  // by table
 
 class PgMigrationsTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    auto started = PostgresCluster::Start();
-    ASSERT_TRUE(started.ok()) << started.status();
-    cluster_ = started->release();
-  }
-  static void TearDownTestSuite() {
-    delete cluster_;
-    cluster_ = nullptr;
+  void SetUp() override {
+    auto cluster = PostgresCluster::Shared();
+    ASSERT_TRUE(cluster.ok()) << cluster.status();
+    cluster_ = *cluster;
   }
 
   // A connection to a new, empty database.
@@ -44,9 +40,8 @@ class PgMigrationsTest : public ::testing::Test {
     return conn.ok() ? *std::move(conn) : nullptr;
   }
 
-  static PostgresCluster* cluster_;
+  PostgresCluster* cluster_ = nullptr;
 };
-PostgresCluster* PgMigrationsTest::cluster_ = nullptr;
 
 Columns PostgresColumns(PgConnection& db) {
   Columns out;
