@@ -107,10 +107,11 @@ absl::StatusOr<std::unique_ptr<PostgresCluster>> PostgresCluster::Start() {
 }
 
 absl::StatusOr<PostgresCluster*> PostgresCluster::Shared() {
-  static auto* const shared =
-      new absl::StatusOr<std::unique_ptr<PostgresCluster>>(Start());
-  if (!shared->ok()) return shared->status();
-  return shared->value().get();
+  // An object, not a leaked pointer: its destructor stops the server when
+  // the process exits, or the server would outlive the test.
+  static absl::StatusOr<std::unique_ptr<PostgresCluster>> shared = Start();
+  if (!shared.ok()) return shared.status();
+  return shared->get();
 }
 
 PostgresCluster::~PostgresCluster() {
