@@ -23,6 +23,7 @@
 #include "server/service/shutdown_deadline.h"
 #include "server/store/credentials.h"
 #include "server/store/migrations.h"
+#include "server/store/postgres/pg_migrations.h"
 #include "server/store/store.h"
 #include "server/store/time_util.h"
 #include "server/tls/serve_tls.h"
@@ -107,8 +108,8 @@ void DescribeTlsDir(const std::string& dir,
 absl::Status RunInit(const InitOptions& options) {
   const Clock& clock = *Clock::Real();
   const std::string& db_path = options.db_path;
-  const std::string tls_dir =
-      server_tls::TlsDirectory(db_path, options.tls_dir);
+  ASSIGN_OR_RETURN(const std::string tls_dir,
+                   server_tls::TlsDirectory(db_path, options.tls_dir));
   // Made in memory first: a bad --san or --tls-cert writes nothing.
   ASSIGN_OR_RETURN(const server_tls::TlsMaterial tls,
                    server_tls::PrepareTls({.dir = tls_dir,
@@ -134,7 +135,7 @@ absl::Status RunInit(const InitOptions& options) {
       !written.ok()) {
     return absl::Status(
         written.code(),
-        absl::StrCat(written.message(), ". The database ", db_path,
+        absl::StrCat(written.message(), ". The database ", db.display(),
                      " was created but is unusable without its credentials: "
                      "remove it and ",
                      tls_dir, ", then run init again"));
@@ -151,7 +152,10 @@ absl::Status RunInit(const InitOptions& options) {
                "mdefleet-server: created %s (schema version %d). The admin "
                "token and enrollment secret above are shown once; only their "
                "hashes are stored. Keep them safe.\n",
-               db_path.c_str(), store::LatestSchemaVersion());
+               db.display().c_str(),
+               db.dialect() == store::SqlDialect::kSqlite
+                   ? store::LatestSchemaVersion()
+                   : store::postgres::LatestPostgresSchemaVersion());
   DescribeTlsDir(tls_dir, tls);
   return absl::OkStatus();
 }

@@ -13,6 +13,7 @@
 
 #include "absl/memory/memory.h"
 #include "absl/strings/str_cat.h"
+#include "common/sha256.h"
 #include "common/sliding_window_limiter.h"
 #include "common/status_macros.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -29,6 +30,7 @@
 #include "server/metrics/sqlite_write_metrics.h"
 #include "server/metrics/store_collector.h"
 #include "server/metrics/text_exposition.h"
+#include "server/serve/cluster_duties.h"
 #include "server/serve/startup_recovery.h"
 #include "server/service/admin/admin_handlers.h"
 #include "server/service/connection_budget.h"
@@ -45,7 +47,12 @@
 #include "server/service/runner_handlers.h"
 #include "server/service/seen_flusher.h"
 #include "server/store/migrations.h"
+#include "server/store/postgres/advisory_lock.h"
+#include "server/store/postgres/cluster_channel.h"
+#include "server/store/postgres/pg_migrations.h"
+#include "server/store/settings.h"
 #include "server/store/store.h"
+#include "server/store/time_util.h"
 #include "server/tls/serve_tls.h"
 
 namespace mdefleet::serve {
@@ -84,6 +91,12 @@ constexpr absl::Duration kConnectionRetryAfter = absl::Seconds(10);
 // How long gRPC lets the calls in flight finish at Stop before cancelling
 // them.
 constexpr std::chrono::seconds kGrpcShutdownGrace{3};
+
+// Replicas of a PostgreSQL store: the LISTEN/NOTIFY channel they tell each
+// other on, and the advisory lock ("mdfduty" in ASCII) whose holder runs
+// the cluster's once-only work.
+constexpr char kClusterChannel[] = "mdefleet_events";
+constexpr int64_t kClusterDutiesLock = 30791163396322425;
 
 // The descriptor budget and the fleet-wide task cap, as the log says them
 // at start.
@@ -124,7 +137,8 @@ struct FleetServer::Parts {
   std::unique_ptr<service::RunnerHandlers> runner;
   std::unique_ptr<service::AdminHandlers> admin;
   std::unique_ptr<service::LongPoller> poller;
-  std::unique_ptr<service::LeaseReaper> reaper;
+  // Replicas of a PostgreSQL store: what they tell each other.
+  std::unique_ptr<store::postgres::ClusterChannel> channel;
   std::unique_ptr<LogLimiter> failing_callers_log;
   std::unique_ptr<LogLimiter> grpc_log;
   std::unique_ptr<ScopedGrpcLogRouting> grpc_log_routing;
@@ -136,12 +150,16 @@ struct FleetServer::Parts {
   std::unique_ptr<grpc::ServerBuilder> builder;
   std::unique_ptr<service::PollQueues> poll_queues;
   std::unique_ptr<grpc::Server> server;
+  // The cluster's once-only work (cluster_duties.h): made when this server
+  // takes the duties, freed when it gives them up.
+  std::unique_ptr<service::LeaseReaper> reaper;
   std::unique_ptr<defender::CurlHttpClient> http;
   std::unique_ptr<defender::TokenSource> tokens;
   std::unique_ptr<defender::DefenderApi> defender_api;
   std::unique_ptr<defender::ApiCallBudget> budget;
   std::unique_ptr<defender::OffboardWorker> offboarder;
   std::unique_ptr<defender::ConfirmWorker> confirmer;
+  std::unique_ptr<ClusterDuties> duties;
   std::unique_ptr<http::ApiRouter> router;
   std::unique_ptr<http::HttpApiServer> http_server;
 };
@@ -157,12 +175,11 @@ absl::StatusOr<std::unique_ptr<FleetServer>> FleetServer::Start(
       absl::WrapUnique(new FleetServer(options, clock, std::move(flags)));
   RETURN_IF_ERROR(server->OpenStore());
   server->BuildHandlers();
+  RETURN_IF_ERROR(server->JoinCluster());
   server->GuardCallers(std::move(on_listener_failure));
   RETURN_IF_ERROR(server->StartGrpc());
   LogServingLimits(options, server->flags_);
-  server->parts_->reaper->Start(
-      std::min(absl::Seconds(5), options.lease_duration / 4));
-  RETURN_IF_ERROR(server->StartDefenderWorkers());
+  RETURN_IF_ERROR(server->StartClusterDuties());
   RETURN_IF_ERROR(server->StartHttp());
   return server;
 }
@@ -193,9 +210,19 @@ absl::Status FleetServer::OpenStore() {
                                clock_, p.write_metrics.get()));
   p.store_gauges = std::make_unique<metrics::StoreCollector>(
       *p.db, clock_, options_.online_window);
-  LogEvent(absl::StrCat("started: database ", options_.db_path,
-                        " (schema version ", store::LatestSchemaVersion(),
+  LogEvent(absl::StrCat("started: database ", p.db->display(),
+                        " (schema version ",
+                        p.db->dialect() == store::SqlDialect::kSqlite
+                            ? store::LatestSchemaVersion()
+                            : store::postgres::LatestPostgresSchemaVersion(),
                         ")"));
+  if (!flags_.tls.client_ca_pem.empty()) {
+    const std::string ca_sha256 = Sha256Hex(flags_.tls.client_ca_pem);
+    RETURN_IF_ERROR(p.db->Write([&](store::Connection& db) {
+      return store::CheckOrRecordCa(db, ca_sha256, flags_.tls_dir,
+                                    store::ToMicros(clock_.Now()));
+    }));
+  }
   StartupRecoveryOptions recovery_options;
   recovery_options.lease_duration = options_.lease_duration;
   recovery_options.mde_workspace_ids = flags_.mde_workspace_ids;
@@ -248,8 +275,68 @@ void FleetServer::BuildHandlers() {
       *p.runner, clock_, kPollWorkers, p.instruments.long_polls_held);
   p.poller->set_wake_cap(2 * static_cast<size_t>(options_.max_tasks_in_flight));
   p.hub->set_waker(p.poller.get());
-  p.reaper = std::make_unique<service::LeaseReaper>(*p.db, clock_, *p.hub);
-  p.reaper->set_evidence_retention(options_.evidence_retention);
+}
+
+// Replicas of one PostgreSQL store wake each other's long-polls and job
+// watchers: what the hub publishes goes to the others on a LISTEN/NOTIFY
+// channel (cluster_channel.h), and what they publish comes back to it.
+absl::Status FleetServer::JoinCluster() {
+  Parts& p = *parts_;
+  if (p.db->dialect() != store::SqlDialect::kPostgres) return absl::OkStatus();
+  service::EventHub* hub = p.hub.get();
+  ASSIGN_OR_RETURN(p.channel, store::postgres::ClusterChannel::Open(
+                                  options_.db_path, kClusterChannel,
+                                  [hub](absl::string_view message) {
+                                    hub->ApplyFromCluster(message);
+                                  }));
+  store::postgres::ClusterChannel* channel = p.channel.get();
+  p.hub->set_cluster_sender([channel](const std::string& message) {
+    absl::Status sent = channel->Send(message);
+    if (!sent.ok()) {
+      LogEvent(absl::StrCat("cluster channel: ", sent.message(),
+                            " (other servers' waiting polls wake later)"));
+    }
+  });
+  return absl::OkStatus();
+}
+
+// Lease expiry, rollout timers and the Defender API workers: here alone
+// (SQLite), or on whichever replica holds the cluster's lock (PostgreSQL).
+absl::Status FleetServer::StartClusterDuties() {
+  Parts& p = *parts_;
+  std::unique_ptr<store::postgres::AdvisoryLock> lock;
+  if (p.db->dialect() == store::SqlDialect::kPostgres) {
+    lock = std::make_unique<store::postgres::AdvisoryLock>(options_.db_path,
+                                                           kClusterDutiesLock);
+  }
+  p.duties = std::make_unique<ClusterDuties>(
+      std::move(lock),
+      [this]() -> absl::Status {
+        Parts& q = *parts_;
+        q.reaper =
+            std::make_unique<service::LeaseReaper>(*q.db, clock_, *q.hub);
+        q.reaper->set_evidence_retention(options_.evidence_retention);
+        q.reaper->Start(
+            std::min(absl::Seconds(5), options_.lease_duration / 4));
+        return StartDefenderWorkers();
+      },
+      [this] { StopClusterDuties(); });
+  return p.duties->Start();
+}
+
+// Stops and frees what StartClusterDuties' start made, in reverse.
+void FleetServer::StopClusterDuties() {
+  Parts& p = *parts_;
+  if (p.reaper != nullptr) p.reaper->Stop();
+  if (p.offboarder != nullptr) p.offboarder->Stop();
+  if (p.confirmer != nullptr) p.confirmer->Stop();
+  p.confirmer.reset();
+  p.offboarder.reset();
+  p.budget.reset();
+  p.defender_api.reset();
+  p.tokens.reset();
+  p.http.reset();
+  p.reaper.reset();
 }
 
 // What stands between the ports and the handlers: rate-limited logs of
@@ -395,9 +482,7 @@ void FleetServer::Stop() {
   // the handlers), then waiting polls so Shutdown need not wait for them.
   if (p.http_server != nullptr) p.http_server->Stop();
   if (p.poller != nullptr) p.poller->Stop();
-  if (p.reaper != nullptr) p.reaper->Stop();
-  if (p.offboarder != nullptr) p.offboarder->Stop();
-  if (p.confirmer != nullptr) p.confirmer->Stop();
+  if (p.duties != nullptr) p.duties->Stop();
   if (p.server != nullptr) {
     p.server->Shutdown(std::chrono::system_clock::now() + kGrpcShutdownGrace);
     p.poll_queues->Stop();

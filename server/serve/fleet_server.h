@@ -68,6 +68,9 @@ class FleetServer {
   void BuildHandlers();
   void GuardCallers(ListenerFailure on_listener_failure);
   [[nodiscard]] absl::Status StartGrpc();
+  [[nodiscard]] absl::Status JoinCluster();
+  [[nodiscard]] absl::Status StartClusterDuties();
+  void StopClusterDuties();
   [[nodiscard]] absl::Status StartDefenderWorkers();
   [[nodiscard]] absl::Status StartHttp();
 

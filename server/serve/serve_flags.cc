@@ -37,11 +37,11 @@ MdeWorkspaceFlag(const std::vector<std::string>& flag) {
 }
 
 [[nodiscard]] absl::StatusOr<server_tls::ServeTls> LoadTlsFlags(
-    const ServeOptions& options, absl::Time now) {
+    const ServeOptions& options, const std::string& tls_dir, absl::Time now) {
   server_tls::ServeTlsOptions tls;
   tls.listen = options.listen;
   tls.http_listen = options.http_listen;
-  tls.tls_dir = server_tls::TlsDirectory(options.db_path, options.tls_dir);
+  tls.tls_dir = tls_dir;
   tls.tls_dir_given = !options.tls_dir.empty();
   tls.tls_cert = options.tls_cert;
   tls.tls_key = options.tls_key;
@@ -89,7 +89,9 @@ absl::StatusOr<CheckedServeFlags> CheckServeFlags(const ServeOptions& options,
   if (!options.http_listen.empty()) {
     RETURN_IF_ERROR(CheckListenAddress("--http-listen", options.http_listen));
   }
-  ASSIGN_OR_RETURN(checked.tls, LoadTlsFlags(options, now));
+  ASSIGN_OR_RETURN(checked.tls_dir,
+                   server_tls::TlsDirectory(options.db_path, options.tls_dir));
+  ASSIGN_OR_RETURN(checked.tls, LoadTlsFlags(options, checked.tls_dir, now));
   RETURN_IF_ERROR(CheckConfirmTimeout(options.defender_confirm_timeout));
   // gRPC stops accepting for good after EMFILE: run with the hard limit
   // and refuse work well before it (connection_budget.h).

@@ -23,6 +23,7 @@ struct CheckedServeFlags {
   // --mde-workspace-id: nullopt keeps the stored ids, {} forgets them.
   std::optional<std::vector<std::string>> mde_workspace_ids;
   server_tls::ServeTls tls;
+  std::string tls_dir;  // where tls was read from
   defender::DefenderConfig defender;
   // RLIMIT_NOFILE, raised to the hard limit.
   service::OpenFilesLimit open_files;

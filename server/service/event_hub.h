@@ -4,8 +4,10 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -32,11 +34,26 @@ class EventHub {
   void set_waker(DeviceWaker* waker) { waker_ = waker; }
   DeviceWaker* waker() const { return waker_; }
 
+  // Replicas of one PostgreSQL store: `send` carries what this server's
+  // Publish and WakeDevices saw to the others (serve wires it to a
+  // LISTEN/NOTIFY channel), whose hubs apply it with ApplyFromCluster. Set
+  // before serving.
+  void set_cluster_sender(std::function<void(const std::string&)> send) {
+    cluster_send_ = std::move(send);
+  }
+
   // Publishes what a committed write changed: bumps job versions for
   // watchers, logs paused and finished jobs, and for every job that may lease
   // more now (freed_slots) wakes about twice as many waiting devices with
-  // queued tasks in that job.
+  // queued tasks in that job. Other replicas hear of the jobs and slots.
   void Publish(const store::WriteEffects& effects);
+  // Wakes up to `max` (0: all) of `device_ids` that wait here, and tells the
+  // other replicas to wake theirs.
+  void WakeDevices(const std::vector<std::string>& device_ids, size_t max);
+  // Applies a message another replica's hub sent: job versions bumped,
+  // devices and freed slots woken here (nothing logged, nothing re-sent).
+  // Lines it does not know are ignored.
+  void ApplyFromCluster(absl::string_view message);
 
   // Current change version of a job (0 before any change).
   uint64_t JobVersion(absl::string_view job_id);
@@ -46,8 +63,12 @@ class EventHub {
                             absl::Duration timeout);
 
  private:
+  void BumpJobVersions(const std::set<std::string>& job_ids);
+  void WakeForFreedSlots(const std::map<std::string, int>& freed_slots);
+
   store::Store& store_;
   DeviceWaker* waker_ = nullptr;
+  std::function<void(const std::string&)> cluster_send_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::map<std::string, uint64_t, std::less<>> versions_;

@@ -1,5 +1,7 @@
 #include "server/store/api_tasks.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "common/api_offboard.h"
 #include "common/plan/plan.h"
@@ -37,14 +39,11 @@ absl::StatusOr<std::vector<StartableApiTask>> ListStartableApiTasks(
   ASSIGN_OR_RETURN(
       CachedStatement st,
       db.Prepare(
-          "SELECT t.id, t.job_id, min(CASE WHEN j.max_in_flight = 0 THEN -1 "
+          "SELECT t.id, t.job_id, CASE WHEN j.max_in_flight = 0 THEN -1 "
           "ELSE j.max_in_flight - j.leased - j.running END, CASE WHEN j.wave "
           "= 0 THEN j.canary - j.wave_leased WHEN j.wave_size = 0 THEN -1 "
-          "ELSE j.wave_size - j.wave_leased END), max(CASE WHEN "
-          "j.max_in_flight = 0 THEN -1 ELSE j.max_in_flight - j.leased - "
-          "j.running END, CASE WHEN j.wave = 0 THEN j.canary - j.wave_leased "
-          "WHEN j.wave_size = 0 THEN -1 ELSE j.wave_size - j.wave_leased "
-          "END) FROM jobs j JOIN tasks t ON t.job_id = j.id AND t.state "
+          "ELSE j.wave_size - j.wave_leased END FROM jobs j JOIN tasks t ON "
+          "t.job_id = j.id AND t.state "
           "= " SQL_TASK_QUEUED " "
           "WHERE j.kind = 'api_offboard' AND " MDEFLEET_STARTABLE
           " ORDER BY j.rowid, t.rowid LIMIT ?2"));
@@ -54,8 +53,10 @@ absl::StatusOr<std::vector<StartableApiTask>> ListStartableApiTasks(
   while (true) {
     ASSIGN_OR_RETURN(bool row, st->Step());
     if (!row) break;
-    // The smaller limit that applies (-1 means none).
-    const int64_t a = st->ColumnInt(2), b = st->ColumnInt(3);
+    // The smaller limit that applies (-1 means none): the in-flight room
+    // and the wave's.
+    const int64_t in_flight = st->ColumnInt(2), wave = st->ColumnInt(3);
+    const int64_t a = std::min(in_flight, wave), b = std::max(in_flight, wave);
     const int64_t room = a >= 0 ? a : b;
     tasks.push_back({st->ColumnText(0), st->ColumnText(1), room});
   }
@@ -76,8 +77,9 @@ absl::StatusOr<std::optional<ApiTask>> StartApiTask(Connection& db,
     ASSIGN_OR_RETURN(
         CachedStatement st,
         db.Prepare(
-            "SELECT t.job_id, t.attempt, j.spec, j.state, coalesce(t.wave = "
-            "j.wave, 0), j.wave, j.lease_micros, d.facts, d.hostname FROM "
+            "SELECT t.job_id, t.attempt, j.spec, j.state, CASE WHEN t.wave = "
+            "j.wave THEN 1 ELSE 0 END, j.wave, j.lease_micros, d.facts, "
+            "d.hostname FROM "
             "tasks t JOIN jobs j ON j.id = t.job_id JOIN devices d ON d.id = "
             "t.device_id WHERE t.id = ?2 AND j.kind = 'api_offboard' "
             "AND " MDEFLEET_STARTABLE));
@@ -138,11 +140,11 @@ absl::StatusOr<std::optional<ApiTask>> StartApiTask(Connection& db,
         CachedStatement st,
         db.Prepare("UPDATE tasks SET state = " SQL_TASK_RUNNING
                    ", lease_id = NULL, "
-                   "lease_expires_at = NULL, started_at = ?3, wave = ?4, "
+                   "lease_expires_at = NULL, started_at = ?2, wave = ?3, "
                    "message = '' WHERE id = ?1"));
     st->Bind(1, task.task_id);
-    st->Bind(3, now);
-    st->Bind(4, wave);
+    st->Bind(2, now);
+    st->Bind(3, wave);
     RETURN_IF_ERROR(st->Run());
     RETURN_IF_ERROR(SetTaskPlan(db, task.task_id, *plan).status());
   }
@@ -162,9 +164,11 @@ absl::StatusOr<std::optional<ApiTask>> StartApiTask(Connection& db,
   {
     ASSIGN_OR_RETURN(
         CachedStatement st,
-        db.Prepare("INSERT OR REPLACE INTO defender_actions (task_id, "
-                   "attempt, machine_id, requested_at) VALUES (?1, ?2, ?3, "
-                   "?4)"));
+        db.Prepare("INSERT INTO defender_actions (task_id, attempt, "
+                   "machine_id, requested_at) VALUES (?1, ?2, ?3, ?4) ON "
+                   "CONFLICT (task_id, attempt) DO UPDATE SET machine_id = "
+                   "excluded.machine_id, requested_at = excluded.requested_at, "
+                   "action_id = NULL, action_status = ''"));
     st->Bind(1, task.task_id);
     st->Bind(2, task.attempt);
     st->Bind(3, task.machine_id);

@@ -9,20 +9,23 @@ namespace {
 
 // Both walk downwards from the cursor: the rowid, or with a target the index
 // on (job_id, id), so a page costs the rows it skips, not the pages before.
-// ?3 matches an action or its verb ("pause" matches "pause_job").
+// ?3 matches an action or its verb ("pause" matches "pause_job"). ?5 and ?6
+// are cast so that PostgreSQL knows their type when they are NULL.
 constexpr char kQueryAll[] =
     "SELECT id, at, actor, action, job_id, outcome, detail, role FROM "
     "audit_log "
     "WHERE id < ?1 AND (?2 = '' OR actor = ?2) AND (?3 = '' OR action = ?3 "
     "OR substr(action, 1, length(?3) + 1) = ?3 || '_') AND (?4 = '' OR "
-    "outcome = ?4) AND (?5 IS NULL OR at >= ?5) AND (?6 IS NULL OR at < ?6) "
+    "outcome = ?4) AND (CAST(?5 AS BIGINT) IS NULL OR at >= ?5) AND "
+    "(CAST(?6 AS BIGINT) IS NULL OR at < ?6) "
     "ORDER BY id DESC LIMIT ?7";
 constexpr char kQueryByTarget[] =
     "SELECT id, at, actor, action, job_id, outcome, detail, role FROM "
     "audit_log "
     "WHERE id < ?1 AND (?2 = '' OR actor = ?2) AND (?3 = '' OR action = ?3 "
     "OR substr(action, 1, length(?3) + 1) = ?3 || '_') AND (?4 = '' OR "
-    "outcome = ?4) AND (?5 IS NULL OR at >= ?5) AND (?6 IS NULL OR at < ?6) "
+    "outcome = ?4) AND (CAST(?5 AS BIGINT) IS NULL OR at >= ?5) AND "
+    "(CAST(?6 AS BIGINT) IS NULL OR at < ?6) "
     "AND job_id = ?8 ORDER BY id DESC LIMIT ?7";
 
 }  // namespace

@@ -95,6 +95,13 @@ class Connection {
   virtual int64_t Changes() const = 0;
 };
 
+// `sqlite` or `postgres` by `db`'s dialect, where the two SQL texts differ
+// (both must be literals: Connection::Prepare caches by pointer).
+inline const char* SqlFor(const Connection& db, const char* sqlite,
+                          const char* postgres) {
+  return db.dialect() == SqlDialect::kSqlite ? sqlite : postgres;
+}
+
 }  // namespace mdefleet::store
 
 #endif  // MDEFLEET_SERVER_STORE_CONNECTION_H_

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -59,30 +60,59 @@ constexpr char kClonedTerm[] =
     "o.sense_guid_sha256 = d.sense_guid_sha256 AND o.id <> d.id))";
 
 // Ids of the other devices with d's senseGuid hash, comma-separated.
-constexpr char kCloneOfColumn[] =
-    "(SELECT group_concat(o.id) FROM devices o WHERE d.sense_guid_sha256 <> "
-    "'' AND o.sense_guid_sha256 = d.sense_guid_sha256 AND o.id <> d.id)";
+#define MDF_CLONE_OF_COLUMN(concat)                      \
+  "(SELECT " concat                                      \
+  " FROM devices o WHERE d.sense_guid_sha256 <> '' AND " \
+  "o.sense_guid_sha256 = d.sense_guid_sha256 AND o.id <> d.id)"
 
 // True for an unrevoked device enrolled with another device's host identity
 // without proof.
 constexpr char kDuplicateIdentityTerm[] =
     "(d.duplicate_of <> '' AND d.revoked_at IS NULL)";
 
-// True for a device whose host name another device reports too. NOCASE
-// (ASCII) is the case folding host: globs use; devices_by_hostname serves
-// the lookup.
-constexpr char kDuplicateHostnameTerm[] =
-    "(d.hostname <> '' AND EXISTS (SELECT 1 FROM devices o WHERE "
-    "o.hostname COLLATE NOCASE = d.hostname AND o.id <> d.id))";
+// Host names compare without case, as host: globs match: SQLite's NOCASE
+// (ASCII) and PostgreSQL's lower(); devices_by_hostname serves the lookup
+// in each (on lower(hostname) in PostgreSQL).
+#define MDF_SAME_HOSTNAME_SQLITE "o.hostname COLLATE NOCASE = d.hostname"
+#define MDF_SAME_HOSTNAME_POSTGRES "lower(o.hostname) = lower(d.hostname)"
+
+// True for a device whose host name another device reports too.
+#define MDF_DUPLICATE_HOSTNAME_TERM(same)                             \
+  "(d.hostname <> '' AND EXISTS (SELECT 1 FROM devices o WHERE " same \
+  " AND o.id <> d.id))"
 
 // Ids of the other devices reporting d's host name, comma-separated.
-constexpr char kHostnameSharedWithColumn[] =
-    "(SELECT group_concat(o.id) FROM devices o WHERE d.hostname <> '' AND "
-    "o.hostname COLLATE NOCASE = d.hostname AND o.id <> d.id)";
+#define MDF_HOSTNAME_SHARED_WITH_COLUMN(concat, same)                  \
+  "(SELECT " concat " FROM devices o WHERE d.hostname <> '' AND " same \
+  " AND o.id <> d.id)"
+
+const char* DuplicateHostnameTerm(SqlDialect dialect) {
+  return dialect == SqlDialect::kSqlite
+             ? MDF_DUPLICATE_HOSTNAME_TERM(MDF_SAME_HOSTNAME_SQLITE)
+             : MDF_DUPLICATE_HOSTNAME_TERM(MDF_SAME_HOSTNAME_POSTGRES);
+}
+
+// A host: glob as a LIKE pattern of the lower-cased name: * is %, ? is _,
+// and LIKE's own wildcards and escape are escaped.
+std::string GlobAsLikePattern(absl::string_view glob) {
+  std::string like;
+  for (const char c : glob) {
+    if (c == '*') {
+      like.push_back('%');
+    } else if (c == '?') {
+      like.push_back('_');
+    } else {
+      if (c == '%' || c == '_' || c == '\\') like.push_back('\\');
+      like.push_back(absl::ascii_tolower(static_cast<unsigned char>(c)));
+    }
+  }
+  return like;
+}
 
 // WHERE clause (without "WHERE") and its parameters for a query.
-std::string WhereClause(const DeviceQuery& q, std::vector<Param>& params,
-                        bool with_paging) {
+std::string WhereClause(SqlDialect dialect, const DeviceQuery& q,
+                        std::vector<Param>& params, bool with_paging) {
+  const bool sqlite = dialect == SqlDialect::kSqlite;
   std::vector<std::string> terms;
   auto add = [&](Param p) {
     params.push_back(std::move(p));
@@ -121,7 +151,11 @@ std::string WhereClause(const DeviceQuery& q, std::vector<Param>& params,
   }
   if (!q.hostname_glob.empty()) {
     terms.push_back(
-        absl::StrCat("mdf_glob(", add(q.hostname_glob), ", d.hostname)"));
+        sqlite
+            ? absl::StrCat("mdf_glob(", add(q.hostname_glob), ", d.hostname)")
+            : absl::StrCat("lower(d.hostname) LIKE ",
+                           add(GlobAsLikePattern(q.hostname_glob)),
+                           " ESCAPE '\\'"));
   }
   if (q.needs_any != 0) {
     std::vector<std::string> any;
@@ -137,7 +171,7 @@ std::string WhereClause(const DeviceQuery& q, std::vector<Param>& params,
       any.push_back(kDuplicateIdentityTerm);
     }
     if (q.needs_any & kNeedDuplicateHostname) {
-      any.push_back(kDuplicateHostnameTerm);
+      any.push_back(DuplicateHostnameTerm(dialect));
     }
     if (q.needs_any & kNeedOffline) {
       any.push_back(absl::StrCat(
@@ -150,11 +184,13 @@ std::string WhereClause(const DeviceQuery& q, std::vector<Param>& params,
   if (with_paging && q.after) {
     std::string h = add(q.after->first);
     std::string i = add(q.after->second);
-    terms.push_back(absl::StrCat("(d.hostname COLLATE NOCASE > ", h,
-                                 " OR (d.hostname COLLATE NOCASE = ", h,
+    const std::string name =
+        sqlite ? "d.hostname COLLATE NOCASE" : "lower(d.hostname)";
+    if (!sqlite) h = absl::StrCat("lower(", h, ")");
+    terms.push_back(absl::StrCat("(", name, " > ", h, " OR (", name, " = ", h,
                                  " AND d.id > ", i, "))"));
   }
-  return terms.empty() ? "1" : absl::StrJoin(terms, " AND ");
+  return terms.empty() ? "1 = 1" : absl::StrJoin(terms, " AND ");
 }
 
 void BindAll(Statement& st, const std::vector<Param>& params) {
@@ -195,13 +231,18 @@ void BindAll(Statement& st, const std::vector<Param>& params) {
   return row;
 }
 
-const std::string& SelectColumns() {
-  static const auto* sql = new std::string(absl::StrCat(
-      "SELECT d.id, d.facts, d.os_family, d.mde_state, d.enrolled_at, "
-      "d.last_seen_at, d.needs, ",
-      kCloneOfColumn, ", ", kHostnameSharedWithColumn,
-      ", d.duplicate_of, d.revoked_at IS NOT NULL FROM devices d"));
-  return *sql;
+#define MDF_SELECT_DEVICE_COLUMNS(concat, same) \
+  "SELECT d.id, d.facts, d.os_family, d.mde_state, d.enrolled_at, "       \
+  "d.last_seen_at, d.needs, " MDF_CLONE_OF_COLUMN(                        \
+      concat) ", " MDF_HOSTNAME_SHARED_WITH_COLUMN(concat, same)          \
+      ", d.duplicate_of, d.revoked_at IS NOT NULL FROM devices d"
+
+const char* SelectColumns(SqlDialect dialect) {
+  return dialect == SqlDialect::kSqlite
+             ? MDF_SELECT_DEVICE_COLUMNS("group_concat(o.id)",
+                                         MDF_SAME_HOSTNAME_SQLITE)
+             : MDF_SELECT_DEVICE_COLUMNS("string_agg(o.id, ',')",
+                                         MDF_SAME_HOSTNAME_POSTGRES);
 }
 
 // Other devices already reporting `sense_hash`, sorted.
@@ -451,9 +492,14 @@ absl::StatusOr<int64_t> RecomputeAllNeeds(Connection& db) {
 absl::StatusOr<std::optional<DeviceRow>> GetDevice(
     Connection& db, absl::string_view device_id) {
   // Keyed by pointer in the statement cache: the string must live forever.
-  static const auto* sql =
-      new std::string(absl::StrCat(SelectColumns(), " WHERE d.id = ?1"));
-  ASSIGN_OR_RETURN(CachedStatement st, db.Prepare(sql->c_str()));
+  static const auto* sqlite = new std::string(
+      absl::StrCat(SelectColumns(SqlDialect::kSqlite), " WHERE d.id = ?1"));
+  static const auto* postgres = new std::string(
+      absl::StrCat(SelectColumns(SqlDialect::kPostgres), " WHERE d.id = ?1"));
+  ASSIGN_OR_RETURN(
+      CachedStatement st,
+      db.Prepare(db.dialect() == SqlDialect::kSqlite ? sqlite->c_str()
+                                                     : postgres->c_str()));
   st->Bind(1, device_id);
   ASSIGN_OR_RETURN(bool row, st->Step());
   if (!row) return std::nullopt;
@@ -465,8 +511,11 @@ absl::StatusOr<std::vector<DeviceRow>> QueryDevices(Connection& db,
                                                     const DeviceQuery& query) {
   std::vector<Param> params;
   std::string sql =
-      absl::StrCat(SelectColumns(), " WHERE ", WhereClause(query, params, true),
-                   " ORDER BY d.hostname COLLATE NOCASE, d.id");
+      absl::StrCat(SelectColumns(db.dialect()), " WHERE ",
+                   WhereClause(db.dialect(), query, params, true),
+                   db.dialect() == SqlDialect::kSqlite
+                       ? " ORDER BY d.hostname COLLATE NOCASE, d.id"
+                       : " ORDER BY lower(d.hostname), d.id");
   if (query.limit >= 0) absl::StrAppend(&sql, " LIMIT ", query.limit);
   ASSIGN_OR_RETURN(std::unique_ptr<Statement> st, db.PrepareOnce(sql));
   BindAll(*st, params);
@@ -482,8 +531,9 @@ absl::StatusOr<std::vector<DeviceRow>> QueryDevices(Connection& db,
 
 absl::StatusOr<int64_t> CountDevices(Connection& db, const DeviceQuery& query) {
   std::vector<Param> params;
-  std::string sql = absl::StrCat("SELECT count(*) FROM devices d WHERE ",
-                                 WhereClause(query, params, false));
+  std::string sql =
+      absl::StrCat("SELECT count(*) FROM devices d WHERE ",
+                   WhereClause(db.dialect(), query, params, false));
   ASSIGN_OR_RETURN(std::unique_ptr<Statement> st, db.PrepareOnce(sql));
   BindAll(*st, params);
   ASSIGN_OR_RETURN(bool row, st->Step());

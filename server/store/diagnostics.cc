@@ -178,9 +178,12 @@ absl::Status SaveDiagnosticsBundle(Connection& db, absl::string_view task_id,
                                    int64_t now) {
   ASSIGN_OR_RETURN(
       CachedStatement st,
-      db.Prepare("INSERT OR REPLACE INTO diagnostics_bundles (task_id, "
-                 "attempt, idx, content, sha256, summary, uploaded_at) VALUES "
-                 "(?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+      db.Prepare("INSERT INTO diagnostics_bundles (task_id, attempt, idx, "
+                 "content, sha256, summary, uploaded_at) VALUES (?1, ?2, ?3, "
+                 "?4, ?5, ?6, ?7) ON CONFLICT (task_id, attempt, idx) DO "
+                 "UPDATE SET content = excluded.content, sha256 = "
+                 "excluded.sha256, summary = excluded.summary, uploaded_at = "
+                 "excluded.uploaded_at"));
   st->Bind(1, task_id);
   st->Bind(2, attempt);
   st->Bind(3, step_index);

@@ -17,7 +17,8 @@ absl::StatusOr<FleetCounts> CountFleet(Connection& db, int64_t online_since,
     ASSIGN_OR_RETURN(
         CachedStatement st,
         db.Prepare("SELECT os_family, mde_state, count(*), "
-                   "sum(last_seen_at >= ?1) FROM devices GROUP BY 1, 2"));
+                   "sum(CASE WHEN last_seen_at >= ?1 THEN 1 ELSE 0 END) FROM "
+                   "devices GROUP BY 1, 2"));
     st->Bind(1, online_since);
     while (true) {
       ASSIGN_OR_RETURN(bool row, st->Step());
@@ -39,8 +40,8 @@ absl::StatusOr<FleetCounts> CountFleet(Connection& db, int64_t online_since,
       continue;
     }
     fact_bits.push_back(need.bit);
-    sums.push_back(
-        absl::StrCat("coalesce(sum((needs & ", need.bit, ") <> 0), 0)"));
+    sums.push_back(absl::StrCat("coalesce(sum(CASE WHEN (needs & ", need.bit,
+                                ") <> 0 THEN 1 ELSE 0 END), 0)"));
   }
   {
     ASSIGN_OR_RETURN(

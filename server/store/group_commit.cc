@@ -6,6 +6,13 @@
 #include "server/store/transaction.h"
 
 namespace mdefleet::store {
+namespace {
+
+// pg_advisory_xact_lock key of the store's writes ("mdfwrit" in ASCII).
+constexpr char kClusterWriteLock[] =
+    "SELECT pg_advisory_xact_lock(30791163714890100)";
+
+}  // namespace
 
 absl::Status GroupCommitter::Write(WriteFn fn) {
   Request request(fn);
@@ -37,8 +44,16 @@ void GroupCommitter::RunBatch(std::deque<Request*>& batch) {
   // for once its batch has started.
   const auto start = std::chrono::steady_clock::now();
   ScopedTransaction tx(db_);
-  if (!tx.status().ok()) {
-    for (Request* r : batch) r->result = tx.status();
+  absl::Status begun = tx.status();
+  if (begun.ok() && db_.dialect() == SqlDialect::kPostgres) {
+    // One writer at a time across the replicas, as SQLite has one: the
+    // store's transactions read and then write (a job's counters, a wave's
+    // room, a device's next task), and were written for that. Held to the
+    // commit; a replica that dies gives it back with its connection.
+    begun = db_.Exec(kClusterWriteLock);
+  }
+  if (!begun.ok()) {
+    for (Request* r : batch) r->result = begun;
     return;
   }
   for (Request* r : batch) {

@@ -1,4 +1,4 @@
-// Group commit: concurrent writers share one SQLite transaction (one fsync).
+// Group commit: concurrent writers share one transaction (one fsync).
 #ifndef MDEFLEET_SERVER_STORE_GROUP_COMMIT_H_
 #define MDEFLEET_SERVER_STORE_GROUP_COMMIT_H_
 

@@ -211,8 +211,10 @@ absl::StatusOr<int> RetryFailedTasks(Connection& db,
     // as canaries again).
     ASSIGN_OR_RETURN(
         CachedStatement st,
-        db.Prepare("UPDATE jobs SET wave_leased = max(wave_leased - ?2, 0), "
-                   "wave_failed = max(wave_failed - ?2, 0) WHERE id = ?1"));
+        db.Prepare("UPDATE jobs SET wave_leased = CASE WHEN wave_leased > "
+                   "?2 THEN wave_leased - ?2 ELSE 0 END, wave_failed = CASE "
+                   "WHEN wave_failed > ?2 THEN wave_failed - ?2 ELSE 0 END "
+                   "WHERE id = ?1"));
     st->Bind(1, request.job_id);
     st->Bind(2, in_current_wave);
     RETURN_IF_ERROR(st->Run());

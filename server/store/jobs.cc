@@ -19,6 +19,15 @@ namespace {
 // starts from its tasks; above, from the offline devices.
 constexpr uint32_t kQueuedToCountFromTasks = 2000;
 
+// The job's queued tasks of offline devices, sought device by device.
+// `join` pins SQLite's plan (CROSS JOIN keeps the order, INDEXED BY the
+// index); PostgreSQL's planner picks both by itself.
+#define MDF_QUEUED_OFFLINE_BY_DEVICE(join) \
+  "SELECT count(*) FROM devices d " join   \
+  " ON t.device_id = d.id "                \
+  "AND t.state = " SQL_TASK_QUEUED         \
+  " WHERE d.last_seen_at < ?2 AND t.job_id = ?1"
+
 constexpr char kJobColumns[] =
     "SELECT id, spec, state, state_reason, created_by, created_at, "
     "finished_at, total, queued, leased, running, succeeded, failed, skipped, "
@@ -267,11 +276,11 @@ absl::Status FillRolloutCounts(Connection& db, v1::Job* job, int64_t now,
                          "= t.device_id WHERE t.job_id = ?1 AND t.state "
                          "= " SQL_TASK_QUEUED " "
                          "AND d.last_seen_at < ?2"
-                       : "SELECT count(*) FROM devices d CROSS JOIN tasks t "
-                         "INDEXED BY tasks_by_device_state ON t.device_id = "
-                         "d.id AND t.state = " SQL_TASK_QUEUED
-                         " WHERE d.last_seen_at < ?2 AND "
-                         "t.job_id = ?1"));
+                       : SqlFor(db,
+                                MDF_QUEUED_OFFLINE_BY_DEVICE(
+                                    "CROSS JOIN tasks t INDEXED BY "
+                                    "tasks_by_device_state"),
+                                MDF_QUEUED_OFFLINE_BY_DEVICE("JOIN tasks t"))));
     st->Bind(1, job->id());
     st->Bind(2, online_since);
     ASSIGN_OR_RETURN(bool row, st->Step());

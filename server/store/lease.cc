@@ -26,14 +26,20 @@ namespace {
 
 }  // namespace
 
+// The device's live leases, found from its tasks. `hint` pins SQLite's plan
+// to tasks_by_device_state (PostgreSQL's planner picks it by itself).
+#define MDF_LIVE_LEASE_OF_DEVICE(hint)                                         \
+  "SELECT 1 FROM tasks " hint                                                  \
+  " WHERE device_id = ?1 AND state IN (" SQL_TASK_LEASED ", " SQL_TASK_RUNNING \
+  ") AND lease_expires_at > ?2 LIMIT 1"
+
 absl::StatusOr<bool> SqliteLeaseStore::HoldsLiveLease(
     absl::string_view device_id, int64_t now) {
   ASSIGN_OR_RETURN(
       CachedStatement st,
-      db_.Prepare("SELECT 1 FROM tasks INDEXED BY "
-                  "tasks_by_device_state WHERE device_id = ?1 "
-                  "AND state IN (" SQL_TASK_LEASED ", " SQL_TASK_RUNNING
-                  ") AND lease_expires_at > ?2 LIMIT 1"));
+      db_.Prepare(SqlFor(
+          db_, MDF_LIVE_LEASE_OF_DEVICE("INDEXED BY tasks_by_device_state"),
+          MDF_LIVE_LEASE_OF_DEVICE(""))));
   st->Bind(1, device_id);
   st->Bind(2, now);
   return st->Step();
@@ -42,18 +48,21 @@ absl::StatusOr<bool> SqliteLeaseStore::HoldsLiveLease(
 // Found from the device's tasks: left to itself, SQLite reads every live
 // lease of the fleet (tasks_by_state_lease) on every poll, which made
 // polling quadratic in a fleet-wide job (1.3 ms a poll at 10,000 devices).
+#define MDF_OLDEST_LIVE_LEASE(hint)                                          \
+  "SELECT t.id, t.job_id, t.attempt, t.lease_id, p.plan, j.kind, j.state, "  \
+  "t.state, j.lease_micros, coalesce(t.started_at, 0) FROM tasks t " hint    \
+  " JOIN jobs j ON j.id = t.job_id JOIN task_plans tp ON tp.task_id = t.id " \
+  "JOIN plans p ON p.id = tp.plan_id WHERE t.device_id = ?1 AND t.state "    \
+  "IN (" SQL_TASK_LEASED ", " SQL_TASK_RUNNING                               \
+  ") AND t.lease_expires_at > ?2 ORDER BY t.created_at LIMIT 1"
+
 absl::StatusOr<std::optional<scheduler::HeldTask>>
 SqliteLeaseStore::OldestLiveLease(absl::string_view device_id, int64_t now) {
   ASSIGN_OR_RETURN(
       CachedStatement st,
       db_.Prepare(
-          "SELECT t.id, t.job_id, t.attempt, t.lease_id, p.plan, "
-          "j.kind, j.state, t.state, j.lease_micros, coalesce(t.started_at, "
-          "0) FROM tasks t INDEXED BY tasks_by_device_state JOIN jobs j ON "
-          "j.id = t.job_id JOIN task_plans tp ON tp.task_id = t.id JOIN "
-          "plans p ON p.id = tp.plan_id WHERE t.device_id = ?1 AND t.state "
-          "IN (" SQL_TASK_LEASED ", " SQL_TASK_RUNNING
-          ") AND t.lease_expires_at > ?2 ORDER BY t.created_at LIMIT 1"));
+          SqlFor(db_, MDF_OLDEST_LIVE_LEASE("INDEXED BY tasks_by_device_state"),
+                 MDF_OLDEST_LIVE_LEASE(""))));
   st->Bind(1, device_id);
   st->Bind(2, now);
   ASSIGN_OR_RETURN(bool row, st->Step());
@@ -128,7 +137,8 @@ SqliteLeaseStore::FirstLeasableTask(
       CachedStatement st,
       db_.Prepare(
           "SELECT t.id, t.job_id, t.attempt, j.spec, j.state, "
-          "coalesce(t.wave = j.wave, 0), j.wave, j.lease_micros FROM tasks t "
+          "CASE WHEN t.wave = j.wave THEN 1 ELSE 0 END, j.wave, j.lease_micros "
+          "FROM tasks t "
           "JOIN jobs j ON j.id = t.job_id WHERE t.device_id = ?1 AND t.state "
           "= " SQL_TASK_QUEUED
           " AND t.not_before <= ?2 AND j.state IN (" SQL_JOB_PENDING

@@ -113,13 +113,15 @@ absl::StatusOr<int> ExtendLeasesAfterRestart(Connection& db, int64_t now,
       CachedStatement st,
       db.Prepare(
           "UPDATE tasks SET lease_expires_at = CASE WHEN (SELECT "
-          "lease_micros FROM jobs WHERE id = tasks.job_id) > 0 THEN "
-          "min(?1 + ?2, coalesce(started_at, 0) + (SELECT lease_micros FROM "
-          "jobs WHERE id = tasks.job_id)) ELSE ?1 + ?2 END WHERE state IN "
-          "(" SQL_TASK_LEASED ", " SQL_TASK_RUNNING
-          ") AND lease_expires_at < ?1 + ?2"));
-  st->Bind(1, now);
-  st->Bind(2, absl::ToInt64Microseconds(lease_duration));
+          "lease_micros FROM jobs WHERE id = tasks.job_id) > 0 AND "
+          "coalesce(started_at, 0) + (SELECT lease_micros FROM jobs WHERE id "
+          "= tasks.job_id) < ?1 THEN coalesce(started_at, 0) + (SELECT "
+          "lease_micros FROM jobs WHERE id = tasks.job_id) ELSE ?1 END WHERE "
+          "state IN (" SQL_TASK_LEASED ", " SQL_TASK_RUNNING
+          ") AND lease_expires_at < ?1"));
+  // ?1 is the new expiry (not now + duration in SQL: one form both SQLite
+  // and PostgreSQL type).
+  st->Bind(1, now + absl::ToInt64Microseconds(lease_duration));
   RETURN_IF_ERROR(st->Run());
   return static_cast<int>(db.Changes());
 }

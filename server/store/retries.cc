@@ -65,9 +65,9 @@ absl::Status RequeueTask(Connection& db, const TaskKey& task,
                    ", attempt = attempt + 1, "
                    "lease_id = NULL, lease_expires_at = NULL, not_before = "
                    "?2, message = ?3, started_at = NULL, finished_at = NULL, "
-                   "retries_used = CASE WHEN ?4 THEN retries_used + 1 ELSE 0 "
-                   "END, wave = CASE WHEN ?4 THEN wave ELSE NULL END WHERE id "
-                   "= ?1"));
+                   "retries_used = CASE WHEN ?4 <> 0 THEN retries_used + 1 "
+                   "ELSE 0 END, wave = CASE WHEN ?4 <> 0 THEN wave ELSE NULL "
+                   "END WHERE id = ?1"));
     st->Bind(1, task.id);
     st->Bind(2, options.not_before);
     st->Bind(3, options.message);

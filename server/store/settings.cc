@@ -15,6 +15,7 @@ namespace {
 
 constexpr char kMdeWorkspaceIds[] = "mde_workspace_ids";
 constexpr char kDefenderConfirmTimeout[] = "defender_confirm_seconds";
+constexpr char kCaSha256[] = "ca_certificate_sha256";
 
 [[nodiscard]] absl::Status SetSetting(Connection& db, absl::string_view name,
                                       absl::string_view value, int64_t now) {
@@ -55,6 +56,24 @@ absl::Status SetDefenderConfirmTimeout(Connection& db, absl::Duration timeout,
                     absl::StrCat(absl::ToInt64Seconds(
                         std::max(timeout, absl::ZeroDuration()))),
                     now);
+}
+
+absl::Status CheckOrRecordCa(Connection& db, absl::string_view ca_sha256,
+                             absl::string_view tls_dir, int64_t now) {
+  ASSIGN_OR_RETURN(
+      CachedStatement st,
+      db.Prepare("SELECT value FROM server_settings WHERE name = ?1"));
+  st->Bind(1, kCaSha256);
+  ASSIGN_OR_RETURN(bool row, st->Step());
+  if (!row) return SetSetting(db, kCaSha256, ca_sha256, now);
+  const std::string recorded = st->ColumnText(0);
+  if (recorded == ca_sha256) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "the CA certificate in ", tls_dir, " (sha256 ", ca_sha256.substr(0, 16),
+      "…) is not the store's CA (sha256 ", recorded.substr(0, 16),
+      "…), which signed its runners' certificates: a runner enrolled "
+      "through another server would not be trusted here. Give every server "
+      "of this store a copy of the same TLS directory"));
 }
 
 absl::StatusOr<std::vector<std::string>> GetMdeWorkspaceIds(Connection& db) {

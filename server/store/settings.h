@@ -46,6 +46,16 @@ struct MdeWorkspaceChange {
                                                      absl::Duration timeout,
                                                      int64_t now);
 
+// Records the SHA-256 of the CA certificate (hex) that signs the runners'
+// client certificates the first time a TLS server starts on the store;
+// FailedPrecondition (naming `tls_dir`) when a server starts with another
+// CA, since runners it did not sign would be refused there. Replicas of one
+// PostgreSQL store must share the CA.
+[[nodiscard]] absl::Status CheckOrRecordCa(Connection& db,
+                                           absl::string_view ca_sha256,
+                                           absl::string_view tls_dir,
+                                           int64_t now);
+
 }  // namespace mdefleet::store
 
 #endif  // MDEFLEET_SERVER_STORE_SETTINGS_H_

@@ -6,6 +6,9 @@
 #include "common/job_spec_validation.h"
 #include "common/status_macros.h"
 #include "server/store/migrations.h"
+#include "server/store/postgres/db_target.h"
+#include "server/store/postgres/pg_connection.h"
+#include "server/store/postgres/pg_migrations.h"
 
 namespace mdefleet::store {
 namespace {
@@ -48,11 +51,43 @@ void GlobFunction(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
                       absl::StrCat(path, ": ", status.message()));
 }
 
+// The oldest PostgreSQL the store is tested on (Debian 12's).
+constexpr int kOldestPostgres = 150000;
+
+[[nodiscard]] absl::StatusOr<std::unique_ptr<postgres::PgConnection>>
+OpenPostgresConnection(const std::string& url, const std::string& display) {
+  absl::StatusOr<std::unique_ptr<postgres::PgConnection>> conn =
+      postgres::PgConnection::Open(url);
+  if (!conn.ok()) return Explain(display, conn.status());
+  // Times are stored as integers; the session's zone only shapes what
+  // PostgreSQL prints in its own messages.
+  RETURN_IF_ERROR((*conn)->Exec("SET TIME ZONE 'UTC'"));
+  return conn;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(
-    const std::string& path, OpenMode mode, const Clock& clock,
+    const std::string& db, OpenMode mode, const Clock& clock,
     WriteObserver* write_observer) {
+  ASSIGN_OR_RETURN(const DbTarget target, ParseDbTarget(db, "--db"));
+  std::unique_ptr<Store> store(new Store());
+  store->display_ = target.display;
+  if (target.kind == DbTarget::Kind::kSqlite) {
+    RETURN_IF_ERROR(store->OpenSqlite(target.sqlite_path, mode, clock));
+  } else {
+    RETURN_IF_ERROR(store->OpenPostgres(target.postgres_url, mode, clock));
+  }
+  for (const auto& reader : store->readers_) {
+    store->idle_readers_.push_back(reader.get());
+  }
+  store->committer_ = std::make_unique<GroupCommitter>(
+      *store->writer_, /*max_batch=*/1024, write_observer);
+  return store;
+}
+
+absl::Status Store::OpenSqlite(const std::string& path, OpenMode mode,
+                               const Clock& clock) {
   const bool exists = FileExists(path);
   if (mode == OpenMode::kCreate && exists) {
     return absl::FailedPreconditionError(
@@ -68,10 +103,9 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(
   int flags = SQLITE_OPEN_READWRITE;
   if (mode == OpenMode::kCreate) flags |= SQLITE_OPEN_CREATE;
 
-  std::unique_ptr<Store> store(new Store());
-  store->path_ = path;
-  ASSIGN_OR_RETURN(store->writer_, SqliteConnection::Open(path, flags));
-  absl::Status configured = Configure(*store->writer_);
+  ASSIGN_OR_RETURN(std::unique_ptr<SqliteConnection> writer,
+                   SqliteConnection::Open(path, flags));
+  absl::Status configured = Configure(*writer);
   if (!configured.ok()) {
     if (absl::IsDataLoss(configured)) {
       return absl::FailedPreconditionError(
@@ -82,7 +116,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(
     return Explain(path, configured);
   }
   // Identity and version before anything writes to the file.
-  absl::StatusOr<int> version = SchemaVersion(*store->writer_);
+  absl::StatusOr<int> version = SchemaVersion(*writer);
   if (!version.ok()) return Explain(path, version.status());
   if (mode == OpenMode::kExisting && *version == 0) {
     return absl::FailedPreconditionError(
@@ -90,21 +124,55 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(
                      ": not an mdefleet database: it is empty; create one with "
                      "`mdefleet-server init`"));
   }
-  absl::Status wal = store->writer_->Exec("PRAGMA journal_mode = WAL");
+  absl::Status wal = writer->Exec("PRAGMA journal_mode = WAL");
   if (!wal.ok()) return Explain(path, wal);
-  absl::Status migrated = Migrate(*store->writer_, clock);
+  absl::Status migrated = Migrate(*writer, clock);
   if (!migrated.ok()) return Explain(path, migrated);
+  writer_ = std::move(writer);
 
   for (int i = 0; i < kReaders; ++i) {
     ASSIGN_OR_RETURN(std::unique_ptr<SqliteConnection> reader,
                      SqliteConnection::Open(path, SQLITE_OPEN_READWRITE));
     RETURN_IF_ERROR(Configure(*reader));
-    store->idle_readers_.push_back(reader.get());
-    store->readers_.push_back(std::move(reader));
+    readers_.push_back(std::move(reader));
   }
-  store->committer_ = std::make_unique<GroupCommitter>(
-      *store->writer_, /*max_batch=*/1024, write_observer);
-  return store;
+  return absl::OkStatus();
+}
+
+absl::Status Store::OpenPostgres(const std::string& url, OpenMode mode,
+                                 const Clock& clock) {
+  ASSIGN_OR_RETURN(std::unique_ptr<postgres::PgConnection> writer,
+                   OpenPostgresConnection(url, display_));
+  const int server_version = PQserverVersion(writer->raw());
+  if (server_version < kOldestPostgres) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        display_, ": PostgreSQL ", server_version / 10000, " is too old; ",
+        "mdefleet needs PostgreSQL ", kOldestPostgres / 10000, " or newer"));
+  }
+  // Identity and version before anything writes to the database.
+  absl::StatusOr<int> version = postgres::PostgresSchemaVersion(*writer);
+  if (!version.ok()) return Explain(display_, version.status());
+  if (mode == OpenMode::kCreate && *version != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        display_, ": already holds an mdefleet store (schema version ",
+        *version, "); init creates a new store and never overwrites one"));
+  }
+  if (mode == OpenMode::kExisting && *version == 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        display_,
+        ": the database is empty; create the store with `mdefleet-server "
+        "init --db URL`"));
+  }
+  absl::Status migrated =
+      postgres::MigratePostgres(*writer, absl::ToUnixMicros(clock.Now()));
+  if (!migrated.ok()) return Explain(display_, migrated);
+  writer_ = std::move(writer);
+  for (int i = 0; i < kReaders; ++i) {
+    ASSIGN_OR_RETURN(std::unique_ptr<postgres::PgConnection> reader,
+                     OpenPostgresConnection(url, display_));
+    readers_.push_back(std::move(reader));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Store::Read(absl::FunctionRef<absl::Status(Connection&)> fn) {

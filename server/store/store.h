@@ -1,5 +1,7 @@
-// The server's SQLite store: one write connection behind a group committer
-// and a few read connections, on a WAL database with synchronous=FULL.
+// The server's store: one write connection behind a group committer and a
+// few read connections, on an embedded SQLite file (WAL, synchronous=FULL)
+// or on a PostgreSQL database that server replicas share (--db URL;
+// docs/scale-out.md).
 #ifndef MDEFLEET_SERVER_STORE_STORE_H_
 #define MDEFLEET_SERVER_STORE_STORE_H_
 
@@ -19,19 +21,25 @@
 namespace mdefleet::store {
 
 enum class OpenMode {
-  kCreate,    // init: the file must not exist; it is created and migrated
-  kExisting,  // serve: the file must exist; missing migrations are applied
+  // init: a SQLite file must not exist (it is created); a PostgreSQL
+  // database must exist and be empty. Then it is migrated.
+  kCreate,
+  // serve: the store must exist; missing migrations are applied.
+  kExisting,
 };
 
 class Store {
  public:
-  // Opens (or creates) the database, checks its identity and schema version
-  // and applies missing migrations. FailedPrecondition with an operator-facing
-  // message for a missing/existing file, a foreign file or a newer schema.
+  // Opens (or creates) the store `db` names (a SQLite file or a
+  // postgresql:// URL; see postgres/db_target.h), checks its identity and
+  // schema version and applies missing migrations. InvalidArgument for a bad
+  // `db`; FailedPrecondition with an operator-facing message for a
+  // missing/existing store, a foreign database, a newer schema or an old
+  // PostgreSQL; Unavailable when PostgreSQL cannot be reached.
   // `write_observer` (may be null; must outlive the store) hears of every
   // group-commit transaction.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<Store>> Open(
-      const std::string& path, OpenMode mode, const Clock& clock,
+      const std::string& db, OpenMode mode, const Clock& clock,
       WriteObserver* write_observer = nullptr);
 
   // Runs `fn` in a shared write transaction (group commit; see
@@ -39,22 +47,29 @@ class Store {
   // kept when fn fails.
   [[nodiscard]] absl::Status Write(WriteFn fn) { return committer_->Write(fn); }
 
-  // Runs `fn` on one of kReaders read connections (WAL: readers run beside
-  // each other and the writer); waits for one when all are busy.
+  // Runs `fn` on one of kReaders read connections (readers run beside each
+  // other and the writer); waits for one when all are busy.
   [[nodiscard]] absl::Status Read(
       absl::FunctionRef<absl::Status(Connection&)> fn);
 
   GroupCommitter::Stats write_stats() const { return committer_->stats(); }
-  const std::string& path() const { return path_; }
+  // The SQLite file, or the PostgreSQL database as "database D on H:P".
+  const std::string& display() const { return display_; }
+  SqlDialect dialect() const { return writer_->dialect(); }
 
  private:
   Store() = default;
-  std::string path_;
-  std::unique_ptr<SqliteConnection> writer_;
+  [[nodiscard]] absl::Status OpenSqlite(const std::string& path, OpenMode mode,
+                                        const Clock& clock);
+  [[nodiscard]] absl::Status OpenPostgres(const std::string& url, OpenMode mode,
+                                          const Clock& clock);
+
+  std::string display_;
+  std::unique_ptr<Connection> writer_;
   // Polls read beside one another (RunnerHandlers::PollOnce); more
   // connections than cores gains nothing.
   static constexpr int kReaders = 4;
-  std::vector<std::unique_ptr<SqliteConnection>> readers_;
+  std::vector<std::unique_ptr<Connection>> readers_;
   std::unique_ptr<GroupCommitter> committer_;
   std::mutex read_mu_;
   std::condition_variable reader_free_;

@@ -5,7 +5,10 @@
 namespace mdefleet::store {
 
 ScopedTransaction::ScopedTransaction(Connection& db) : db_(db) {
-  begin_status_ = db_.Exec("BEGIN IMMEDIATE");
+  // IMMEDIATE: SQLite takes the write lock now rather than failing busy at
+  // the first write. PostgreSQL locks rows as they are written.
+  begin_status_ = db_.Exec(
+      db_.dialect() == SqlDialect::kSqlite ? "BEGIN IMMEDIATE" : "BEGIN");
   open_ = begin_status_.ok();
 }
 

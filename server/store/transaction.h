@@ -9,8 +9,8 @@
 
 namespace mdefleet::store {
 
-// BEGIN IMMEDIATE on construction (check status()), ROLLBACK on destruction
-// unless Commit() succeeded.
+// BEGIN (IMMEDIATE on SQLite) on construction (check status()), ROLLBACK on
+// destruction unless Commit() succeeded.
 class ScopedTransaction {
  public:
   explicit ScopedTransaction(Connection& db);

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "common/tls/certificate_authority.h"
@@ -73,9 +74,18 @@ std::string Describe(const tls::SubjectAltName& name) {
 
 }  // namespace
 
-std::string TlsDirectory(const std::string& db_path,
-                         const std::string& flag_value) {
-  return flag_value.empty() ? absl::StrCat(db_path, ".tls") : flag_value;
+absl::StatusOr<std::string> TlsDirectory(const std::string& db_path,
+                                         const std::string& flag_value) {
+  if (!flag_value.empty()) return flag_value;
+  if (absl::StartsWith(db_path, "postgresql://") ||
+      absl::StartsWith(db_path, "postgres://")) {
+    return absl::InvalidArgumentError(
+        "--tls-dir: required with a PostgreSQL --db. Every server replica "
+        "of one store needs the same CA and server certificate: init writes "
+        "them to --tls-dir; copy that directory to each replica "
+        "(docs/scale-out.md)");
+  }
+  return absl::StrCat(db_path, ".tls");
 }
 
 TlsDirPaths PathsIn(const std::string& dir) {

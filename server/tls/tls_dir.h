@@ -28,9 +28,12 @@ struct TlsDirPaths {
   std::string server_key;
 };
 
-// `flag_value` (--tls-dir) when set, else "<db_path>.tls".
-std::string TlsDirectory(const std::string& db_path,
-                         const std::string& flag_value);
+// `flag_value` (--tls-dir) when set, else "<db_path>.tls" for a SQLite
+// --db. InvalidArgument naming --tls-dir for a PostgreSQL --db without it:
+// replicas share one store and must share its CA and server certificate, so
+// the directory is named, never derived from a URL.
+[[nodiscard]] absl::StatusOr<std::string> TlsDirectory(
+    const std::string& db_path, const std::string& flag_value);
 TlsDirPaths PathsIn(const std::string& dir);
 
 // The content of `path`; NotFound/FailedPrecondition "<what>: cannot read

@@ -1,10 +1,13 @@
 // Chaos: an onboarding rollout to 300 simulated servers (10 runner processes
 // of 30) while the test kills the server with SIGKILL 5 times and runner
-// processes mid-step 10 times, restarting each. At the end every task is
-// final, every server that can be onboarded is (its task succeeded, or was
-// skipped because an interrupted attempt had onboarded it), no step ran
-// twice in one attempt (the simulated machines record every program start,
-// across restarts) and the database passes PRAGMA integrity_check.
+// processes mid-step 10 times, restarting each. On the PostgreSQL store
+// (pg.Chaos.*) two server replicas serve the runners, which fail over
+// between them, and 10 server kills take turns between the two. At the end
+// every task is final, every server that can be onboarded is (its task
+// succeeded, or was skipped because an interrupted attempt had onboarded it),
+// no step ran twice in one attempt (the simulated machines record every program
+// start, across restarts), the job's counters agree with its tasks, and a
+// SQLite database passes PRAGMA integrity_check.
 //
 // MDEFLEET_CHAOS_SEED=N replays a schedule; the seed used is printed.
 #include <sqlite3.h>
@@ -16,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -24,6 +28,9 @@
 #include "runner/client/task_runner.h"
 #include "runner/executor/action_policy.h"
 #include "runner/host/sim/simulated_host.h"
+#include "server/store/postgres/db_target.h"
+#include "server/store/postgres/pg_connection.h"
+#include "server/store/sqlite.h"
 #include "tests/e2e/e2e_environment.h"
 #include "tests/testing/eventually.h"
 
@@ -36,41 +43,52 @@ constexpr int kDevices = kFleets * kPerFleet;
 constexpr int kServerKills = 5;
 constexpr int kRunnerKills = 10;
 
-// A read-only view of the server's database (WAL: readable while it runs).
+// A view of the server's store while it runs: the SQLite file (WAL:
+// readable meanwhile), or the PostgreSQL database.
 class Db {
  public:
-  explicit Db(const std::string& path) {
-    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READONLY, nullptr) !=
-        SQLITE_OK) {
-      ADD_FAILURE() << "cannot open " << path;
+  explicit Db(const std::string& db) {
+    absl::StatusOr<store::DbTarget> target = store::ParseDbTarget(db, "db");
+    if (!target.ok()) {
+      ADD_FAILURE() << target.status();
+      return;
     }
-    sqlite3_busy_timeout(db_, 5000);
+    if (target->kind == store::DbTarget::Kind::kPostgres) {
+      auto conn = store::postgres::PgConnection::Open(target->postgres_url);
+      if (conn.ok()) conn_ = *std::move(conn);
+    } else {
+      auto conn = store::SqliteConnection::Open(target->sqlite_path,
+                                                SQLITE_OPEN_READONLY);
+      if (conn.ok() && (*conn)->Exec("PRAGMA busy_timeout = 5000").ok()) {
+        conn_ = *std::move(conn);
+      }
+    }
+    if (conn_ == nullptr) ADD_FAILURE() << "cannot open " << db;
   }
-  ~Db() { sqlite3_close(db_); }
 
   // Rows of `sql` (bound to `args` in order), each column as text.
   std::vector<std::vector<std::string>> Query(
       const std::string& sql, const std::vector<std::string>& args = {}) {
     std::vector<std::vector<std::string>> rows;
-    sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
-      ADD_FAILURE() << sql << ": " << sqlite3_errmsg(db_);
+    if (conn_ == nullptr) return rows;
+    auto st = conn_->PrepareOnce(sql);
+    if (!st.ok()) {
+      ADD_FAILURE() << sql << ": " << st.status();
       return rows;
     }
     for (size_t i = 0; i < args.size(); ++i) {
-      sqlite3_bind_text(st, static_cast<int>(i + 1), args[i].c_str(), -1,
-                        SQLITE_TRANSIENT);
+      (*st)->Bind(static_cast<int>(i + 1), args[i]);
     }
-    while (sqlite3_step(st) == SQLITE_ROW) {
-      std::vector<std::string> row;
-      for (int c = 0; c < sqlite3_column_count(st); ++c) {
-        const void* blob = sqlite3_column_blob(st, c);
-        row.emplace_back(static_cast<const char*>(blob),
-                         static_cast<size_t>(sqlite3_column_bytes(st, c)));
+    for (;;) {
+      absl::StatusOr<bool> row = (*st)->Step();
+      if (!row.ok()) ADD_FAILURE() << sql << ": " << row.status();
+      if (!row.ok() || !*row) break;
+      std::vector<std::string> columns;
+      for (int c = 0; c < (*st)->ColumnCount(); ++c) {
+        columns.push_back((*st)->ColumnBlob(c));
       }
-      rows.push_back(std::move(row));
+      rows.push_back(std::move(columns));
     }
-    sqlite3_finalize(st);
     return rows;
   }
   int64_t Int(const std::string& sql,
@@ -82,7 +100,7 @@ class Db {
   }
 
  private:
-  sqlite3* db_ = nullptr;
+  std::unique_ptr<store::Connection> conn_;
 };
 
 uint32_t ChaosSeed() {
@@ -112,7 +130,15 @@ TEST(Chaos, RolloutSurvivesServerAndRunnerKills) {
   auto env_or = E2eEnvironment::Start({"--lease-duration", "20s"});
   ASSERT_TRUE(env_or.ok()) << env_or.status();
   E2eEnvironment& env = **env_or;
-  const std::string db_path = env.dir() + "/mdefleet.db";
+  const std::string db_path = env.db_path();
+  // On the PostgreSQL store two replicas serve, and the server kills take
+  // turns between them: runners fail over to the one that is up.
+  const bool replicas = absl::StartsWith(db_path, "postgresql://");
+  if (replicas) {
+    absl::Status added = env.AddServer();
+    ASSERT_TRUE(added.ok()) << added;
+  }
+  const size_t servers = replicas ? 2 : 1;
   // Steps slow enough that the rollout outlasts the kill schedule below
   // (about 25 s) by far: it runs about 60 s (70 s at 2 s a step, which
   // added nothing but time after the last kill).
@@ -135,16 +161,20 @@ TEST(Chaos, RolloutSurvivesServerAndRunnerKills) {
 
   // The schedule: 5 server kills and 10 runner kills in a random order, a
   // moment apart, each once work is running.
-  std::vector<char> events(kServerKills, 'S');
+  std::vector<char> events(replicas ? 2 * kServerKills : kServerKills, 'S');
   events.insert(events.end(), kRunnerKills, 'R');
   std::shuffle(events.begin(), events.end(), rng);
   int runner_kills_mid_step = 0;
+  int server_kills = 0;
+  std::vector<int> kills_of(servers, 0);
   for (char event : events) {
     absl::SleepFor(uniform_ms(300, 1500));
     if (event == 'S') {
-      env.KillServer();
+      const size_t victim = static_cast<size_t>(server_kills++) % servers;
+      ++kills_of[victim];
+      env.KillServer(victim);
       absl::SleepFor(uniform_ms(100, 800));
-      ASSERT_TRUE(env.RestartServer().ok());
+      ASSERT_TRUE(env.RestartServer(victim).ok());
       continue;
     }
     // A runner process with a step running on one of its servers.
@@ -279,26 +309,43 @@ TEST(Chaos, RolloutSurvivesServerAndRunnerKills) {
   EXPECT_EQ(runner_kills_mid_step, kRunnerKills)
       << "the rollout ended before every runner kill";
 
-  env.KillServer();
-  sqlite3* check = nullptr;
-  ASSERT_EQ(sqlite3_open(db_path.c_str(), &check), SQLITE_OK);
-  std::string integrity;
-  sqlite3_exec(
-      check, "PRAGMA integrity_check",
-      [](void* out, int, char** values, char**) {
-        *static_cast<std::string*>(out) += values[0];
-        return 0;
-      },
-      &integrity, nullptr);
-  sqlite3_close(check);
-  EXPECT_EQ(integrity, "ok");
+  // The job's counters agree with its tasks, whoever wrote them.
+  EXPECT_EQ(db.Int("SELECT count(*) FROM jobs j WHERE j.id = ?1 AND j.total "
+                   "= (SELECT count(*) FROM tasks t WHERE t.job_id = j.id) "
+                   "AND j.succeeded = (SELECT count(*) FROM tasks t WHERE "
+                   "t.job_id = j.id AND t.state = 4) AND j.failed = (SELECT "
+                   "count(*) FROM tasks t WHERE t.job_id = j.id AND t.state = "
+                   "5) AND j.skipped = (SELECT count(*) FROM tasks t WHERE "
+                   "t.job_id = j.id AND t.state = 6)",
+                   {job_id}),
+            1);
+  for (size_t i = 0; i < servers; ++i) env.KillServer(i);
+  if (!replicas) {
+    sqlite3* check = nullptr;
+    ASSERT_EQ(sqlite3_open(db_path.c_str(), &check), SQLITE_OK);
+    std::string integrity;
+    sqlite3_exec(
+        check, "PRAGMA integrity_check",
+        [](void* out, int, char** values, char**) {
+          *static_cast<std::string*>(out) += values[0];
+          return 0;
+        },
+        &integrity, nullptr);
+    sqlite3_close(check);
+    EXPECT_EQ(integrity, "ok");
+  }
 
-  std::cout << "chaos: " << kServerKills << " server kills, " << kRunnerKills
-            << " runner kills (" << runner_kills_mid_step
-            << " with a step running), " << retried_tasks
-            << " tasks needed more than one attempt, " << onboarded
-            << " onboarded, " << mma << " refused (MMA), " << programs_checked
-            << " program steps checked\n";
+  std::cout << "chaos: " << servers
+            << (servers == 1 ? " server, " : " replicas, ") << server_kills
+            << " server kills (";
+  for (size_t i = 0; i < servers; ++i) {
+    std::cout << (i == 0 ? "" : ", ") << kills_of[i] << " of server " << i;
+  }
+  std::cout << "), " << kRunnerKills << " runner kills ("
+            << runner_kills_mid_step << " with a step running), "
+            << retried_tasks << " tasks needed more than one attempt, "
+            << onboarded << " onboarded, " << mma << " refused (MMA), "
+            << programs_checked << " program steps checked\n";
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include "common/status_macros.h"
 #include "mdefleet/v1/admin.pb.h"
 #include "tests/testing/eventually.h"
+#include "tests/testing/postgres_cluster.h"
 
 namespace mdefleet::testing {
 namespace {
@@ -53,10 +54,21 @@ absl::StatusOr<std::unique_ptr<E2eEnvironment>> E2eEnvironment::Start(
   env->dir_ = tmpl;
   env->serve_args_ = std::move(serve_args);
   env->server_command_prefix_ = std::move(server_command_prefix);
-  env->db_path_ = env->dir_ + "/mdefleet.db";
-  ProcessOutput init =
-      RunCommand({MDEFLEET_SERVER_BIN, "init", "--db", env->db_path_},
-                 env->dir_ + "/init");
+  std::vector<std::string> init_argv = {MDEFLEET_SERVER_BIN, "init"};
+  if (const char* store = std::getenv("MDEFLEET_TEST_STORE");
+      store != nullptr && absl::StartsWith(store, "postgres")) {
+    // The run's PostgreSQL cluster (pg.* copies of the tests): a database
+    // of its own, and the TLS directory named, as replicas need it.
+    ASSIGN_OR_RETURN(PostgresCluster * cluster, PostgresCluster::Shared());
+    ASSIGN_OR_RETURN(const std::string name, cluster->CreateUniqueDatabase());
+    env->db_path_ = cluster->Url(name);
+    env->tls_dir_ = env->dir_ + "/tls";
+    init_argv.insert(init_argv.end(), {"--tls-dir", env->tls_dir_});
+  } else {
+    env->db_path_ = env->dir_ + "/mdefleet.db";
+  }
+  init_argv.insert(init_argv.end(), {"--db", env->db_path_});
+  ProcessOutput init = RunCommand(init_argv, env->dir_ + "/init");
   if (init.exit_code != 0) {
     return absl::InternalError(absl::StrCat("init failed: ", init.err));
   }
@@ -78,17 +90,23 @@ absl::StatusOr<std::unique_ptr<E2eEnvironment>> E2eEnvironment::Start(
   }
   env->enrollment_secret_path_ = env->dir_ + "/enrollment-secret";
   WriteFile(env->enrollment_secret_path_, secret);
-  RETURN_IF_ERROR(env->StartServer("127.0.0.1:0"));
+  RETURN_IF_ERROR(env->StartServer(0));
   return env;
 }
 
-absl::Status E2eEnvironment::StartServer(const std::string& listen) {
-  const std::string port_file = dir_ + "/port";
-  const std::string http_port_file = dir_ + "/http.port";
+absl::Status E2eEnvironment::StartServer(size_t index) {
+  if (index >= servers_.size()) servers_.resize(index + 1);
+  Server& server = servers_[index];
+  // The first server's files keep their names (tests read them).
+  const std::string suffix = index == 0 ? "" : absl::StrCat("-", index);
+  const std::string port_file = absl::StrCat(dir_, "/port", suffix);
+  const std::string http_port_file = absl::StrCat(dir_, "/http.port", suffix);
+  // A restart keeps its ports: runners and the CLI know them.
+  const std::string listen =
+      server.address.empty() ? std::string("127.0.0.1:0") : server.address;
   std::filesystem::remove(port_file);
   std::filesystem::remove(http_port_file);
-  // A restart keeps the HTTP port too.
-  const std::string http_listen = absl::StrCat("127.0.0.1:", http_port_);
+  const std::string http_listen = absl::StrCat("127.0.0.1:", server.http_port);
   std::vector<std::string> argv = {MDEFLEET_SERVER_BIN,
                                    "serve",
                                    "--db",
@@ -101,6 +119,7 @@ absl::Status E2eEnvironment::StartServer(const std::string& listen) {
                                    http_listen,
                                    "--http-port-file",
                                    http_port_file};
+  if (!tls_dir_.empty()) argv.insert(argv.end(), {"--tls-dir", tls_dir_});
   // A simulated fleet enrolls hundreds of runners from 127.0.0.1: no
   // per-address budgets, and short polls, unless a test sets them.
   for (const auto& [flag, value] : {std::pair<const char*, const char*>{
@@ -116,11 +135,12 @@ absl::Status E2eEnvironment::StartServer(const std::string& listen) {
   argv.insert(argv.begin(), server_command_prefix_.begin(),
               server_command_prefix_.end());
   // Each start logs to a file of its own; server_log() reads the first.
-  const std::string log =
-      server_ ? absl::StrCat(dir_, "/server-restart-", ++server_restarts_)
-              : dir_ + "/server";
-  ASSIGN_OR_RETURN(ChildProcess server, ChildProcess::Start(argv, log));
-  server_ = std::make_unique<ChildProcess>(std::move(server));
+  const std::string log = server.process
+                              ? absl::StrCat(dir_, "/server", suffix,
+                                             "-restart-", ++server.restarts)
+                              : absl::StrCat(dir_, "/server", suffix);
+  ASSIGN_OR_RETURN(ChildProcess process, ChildProcess::Start(argv, log));
+  server.process = std::make_unique<ChildProcess>(std::move(process));
   absl::Time deadline = absl::Now() + absl::Seconds(20);
   std::string port, http_port;
   while (absl::Now() < deadline) {
@@ -130,43 +150,64 @@ absl::Status E2eEnvironment::StartServer(const std::string& listen) {
     if (!port.empty() && !http_port.empty()) break;
     // A server that refused its flags has exited: say so now, not at the
     // deadline.
-    if (std::optional<ProcessOutput> exited = server_->TryCollect()) {
+    if (std::optional<ProcessOutput> exited = server.process->TryCollect()) {
       return absl::InternalError(
           absl::StrCat("server exited (code ", exited->exit_code,
                        ") before listening: ", exited->err));
     }
     absl::SleepFor(absl::Milliseconds(50));
   }
-  if (port.empty() || !absl::SimpleAtoi(http_port, &http_port_)) {
+  if (port.empty() || !absl::SimpleAtoi(http_port, &server.http_port)) {
     return absl::InternalError(
         absl::StrCat("server did not listen: ", ReadWholeFile(log + ".err")));
   }
-  server_address_ = absl::StrCat("127.0.0.1:", port);
+  server.address = absl::StrCat("127.0.0.1:", port);
   return absl::OkStatus();
 }
 
 std::string E2eEnvironment::http_base_url() const {
   return absl::StrCat(ca_cert_path_.empty() ? "http" : "https",
-                      "://127.0.0.1:", http_port_);
+                      "://127.0.0.1:", http_port());
 }
 
 std::optional<ProcessOutput> E2eEnvironment::ServerExit() {
-  return server_ ? server_->TryCollect() : std::nullopt;
+  return servers_[0].process ? servers_[0].process->TryCollect() : std::nullopt;
 }
 
-void E2eEnvironment::KillServer() {
-  if (server_) server_->Stop(SIGKILL, absl::Seconds(10));
+void E2eEnvironment::KillServer(size_t index) {
+  if (servers_[index].process) {
+    servers_[index].process->Stop(SIGKILL, absl::Seconds(10));
+  }
 }
 
-absl::Status E2eEnvironment::RestartServer() {
-  return StartServer(server_address_);
+absl::Status E2eEnvironment::RestartServer(size_t index) {
+  return StartServer(index);
+}
+
+absl::Status E2eEnvironment::AddServer() {
+  if (tls_dir_.empty()) {
+    return absl::FailedPreconditionError(
+        "a second server needs the PostgreSQL store (MDEFLEET_TEST_STORE)");
+  }
+  return StartServer(servers_.size());
+}
+
+std::string E2eEnvironment::runner_server_target() const {
+  if (servers_.size() == 1) return servers_[0].address;
+  // gRPC's list of addresses: a runner uses the first that answers and
+  // moves to the next when it fails, as with a DNS name of several.
+  std::vector<std::string> addresses;
+  for (const Server& server : servers_) addresses.push_back(server.address);
+  return absl::StrCat("ipv4:", absl::StrJoin(addresses, ","));
 }
 
 E2eEnvironment::~E2eEnvironment() {
   for (auto& runner : runners_) {
     if (runner) runner->Stop(SIGTERM, absl::Seconds(5));
   }
-  if (server_) server_->Stop(SIGTERM, absl::Seconds(10));
+  for (Server& server : servers_) {
+    if (server.process) server.process->Stop(SIGTERM, absl::Seconds(10));
+  }
   if (!dir_.empty() && getenv("MDEFLEET_KEEP_E2E") == nullptr) {
     std::error_code ignored;
     std::filesystem::remove_all(dir_, ignored);
@@ -185,10 +226,10 @@ std::string E2eEnvironment::server_log() const {
 absl::Status E2eEnvironment::StartRunner(
     const std::string& profile, const std::vector<std::string>& extra_args) {
   const int index = static_cast<int>(runners_.size());
-  runner_argv_.push_back({MDEFLEET_RUNNER_BIN, "--server", server_address_,
-                          "--enrollment-secret-file", enrollment_secret_path_,
-                          "--state-dir", runner_state_dir(index), "--poll-wait",
-                          "5s", "--simulate", profile});
+  runner_argv_.push_back(
+      {MDEFLEET_RUNNER_BIN, "--server", runner_server_target(),
+       "--enrollment-secret-file", enrollment_secret_path_, "--state-dir",
+       runner_state_dir(index), "--poll-wait", "5s", "--simulate", profile});
   if (!ca_cert_path_.empty()) {
     runner_argv_.back().insert(runner_argv_.back().end(),
                                {"--ca-cert", ca_cert_path_});
@@ -204,7 +245,7 @@ absl::StatusOr<int> E2eEnvironment::StartFleet(
   const int index = static_cast<int>(runners_.size());
   std::vector<std::string> argv = {MDEFLEET_RUNNER_BIN,
                                    "--server",
-                                   server_address_,
+                                   runner_server_target(),
                                    "--enrollment-secret-file",
                                    enrollment_secret_path_,
                                    "--state-dir",
@@ -264,7 +305,7 @@ ProcessOutput E2eEnvironment::Ctl(const std::vector<std::string>& args,
   std::vector<std::string> argv = {MDEFLEET_CTL_BIN};
   argv.insert(argv.end(), args.begin(), args.end());
   std::vector<std::string> full_env = {
-      absl::StrCat("MDEFLEET_SERVER=", server_address_),
+      absl::StrCat("MDEFLEET_SERVER=", server_address()),
       absl::StrCat("MDEFLEET_TOKEN=", admin_token_)};
   if (!ca_cert_path_.empty()) {
     full_env.push_back(absl::StrCat("MDEFLEET_CA_CERT=", ca_cert_path_));

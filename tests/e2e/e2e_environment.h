@@ -35,19 +35,26 @@ class E2eEnvironment {
       std::vector<std::string> server_command_prefix = {});
   ~E2eEnvironment();
 
-  // Kills the server with SIGKILL, as a crash or power loss would.
-  void KillServer();
-  // The server's output if it has exited (reaped), else nullopt.
+  // Kills server `index` (0: the first) with SIGKILL, as a crash or power
+  // loss would.
+  void KillServer(size_t index = 0);
+  // The first server's output if it has exited (reaped), else nullopt.
   std::optional<ProcessOutput> ServerExit();
-  // Starts the server again on the same database and port.
-  absl::Status RestartServer();
+  // Starts server `index` again on the same database and port.
+  absl::Status RestartServer(size_t index = 0);
+  // Starts another server replica on the same store (PostgreSQL only) on
+  // ports of its own; runners started afterwards know every replica.
+  absl::Status AddServer();
+  // What runners are given as --server: the server's address, or with
+  // replicas gRPC's list of them ("ipv4:A,B").
+  std::string runner_server_target() const;
 
   // Starts one `mdefleet-sim-runner --simulate PROFILE` process, with
   // `extra_args` added.
   absl::Status StartRunner(const std::string& profile,
                            const std::vector<std::string>& extra_args = {});
-  // Starts `mdefleet-sim-runner --simulate-fleet n --fleet-first first` (servers
-  // named ...-<first> to ...-<first+n-1>); returns the runner's index.
+  // Starts `mdefleet-sim-runner --simulate-fleet n --fleet-first first`
+  // (servers named ...-<first> to ...-<first+n-1>); returns the runner's index.
   absl::StatusOr<int> StartFleet(int n, int first,
                                  const std::vector<std::string>& extra_args);
   // Kills runner `index` with SIGKILL (mid-step, journal as it is).
@@ -81,12 +88,14 @@ class E2eEnvironment {
   std::string WriteOffboardingScript(const std::string& valid_until);
 
   const std::string& dir() const { return dir_; }
-  const std::string& server_address() const { return server_address_; }
+  // The first server's gRPC address (what mdefleetctl is given).
+  const std::string& server_address() const { return servers_[0].address; }
   // The HTTP API's port and base URL ("http://127.0.0.1:PORT", or https://
   // with Transport::kTls: pin ca_cert_path()).
-  int http_port() const { return http_port_; }
+  int http_port() const { return servers_[0].http_port; }
   std::string http_base_url() const;
   const std::string& admin_token() const { return admin_token_; }
+  // serve's --db: a file, or a postgresql:// URL (MDEFLEET_TEST_STORE).
   const std::string& db_path() const { return db_path_; }
   // init's ca_certificate= path (TLS); "" for plaintext.
   const std::string& ca_cert_path() const { return ca_cert_path_; }
@@ -97,22 +106,28 @@ class E2eEnvironment {
   E2eEnvironment() = default;
 
   std::string dir_;
-  std::string server_address_;
   std::string admin_token_;
   std::string enrollment_secret_path_;
   std::string ca_cert_path_;  // TLS only
-  int http_port_ = 0;
-  absl::Status StartServer(const std::string& listen);
+  std::string tls_dir_;       // named (PostgreSQL); "": next to the file
+  // One `serve` process (a replica, with the PostgreSQL store).
+  struct Server {
+    std::unique_ptr<ChildProcess> process;
+    std::string address;  // 127.0.0.1:PORT once listening; kept at restarts
+    int http_port = 0;
+    int restarts = 0;
+  };
+  // Starts server `index` (a new one when index == servers_.size()).
+  absl::Status StartServer(size_t index);
   absl::Status LaunchRunner(int index);
 
   std::vector<std::string> serve_args_;
   std::vector<std::string> server_command_prefix_;
   std::string db_path_;
-  std::unique_ptr<ChildProcess> server_;
+  std::vector<Server> servers_;
   std::vector<std::unique_ptr<ChildProcess>> runners_;
   std::vector<std::vector<std::string>> runner_argv_;
   int command_count_ = 0;
-  int server_restarts_ = 0;
   int runner_launches_ = 0;
 };
 

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "common/artifact_validation.h"
@@ -13,6 +14,7 @@
 #include "server/store/credentials.h"
 #include "server/store/settings.h"
 #include "server/store/time_util.h"
+#include "tests/testing/postgres_cluster.h"
 
 namespace mdefleet::testing {
 
@@ -66,10 +68,31 @@ std::string InstallerMsi() {
          std::string(1024, '\0');
 }
 
+bool TestsUsePostgres() {
+  const char* backend = std::getenv("MDEFLEET_TEST_STORE");
+  return backend != nullptr &&
+         absl::StartsWith(absl::string_view(backend), "postgres");
+}
+
+std::string NewTestStore(const TempDir& dir) {
+  if (!TestsUsePostgres()) return dir.Join("mdefleet.db");
+  absl::StatusOr<PostgresCluster*> cluster = PostgresCluster::Shared();
+  if (!cluster.ok()) {
+    ADD_FAILURE() << cluster.status();
+    std::abort();
+  }
+  absl::StatusOr<std::string> name = (*cluster)->CreateUniqueDatabase();
+  if (!name.ok()) {
+    ADD_FAILURE() << name.status();
+    std::abort();
+  }
+  return (*cluster)->Url(*name);
+}
+
 TestEnv::TestEnv(service::RunnerOptions runner_options,
                  bool defender_api_configured)
     : clock_(TestEpoch()) {
-  db_path_ = absl::StrCat(dir_.path(), "/mdefleet.db");
+  db_path_ = NewTestStore(dir_);
   absl::StatusOr<std::unique_ptr<store::Store>> opened =
       store::Store::Open(db_path_, store::OpenMode::kCreate, clock_);
   if (!opened.ok()) {
@@ -121,9 +144,10 @@ void TestEnv::ExpectStepCountsMatchSteps() {
             "kept AS (SELECT job_id, name, state, count AS n FROM "
             "job_step_counts WHERE count <> 0) "
             "SELECT job_id || ' ' || name || ' state ' || state || ': ' || "
-            "n FROM (SELECT * FROM actual EXCEPT SELECT * FROM kept) UNION ALL "
-            "SELECT job_id || ' ' || name || ' state ' || state || ' kept as "
-            "' || n FROM (SELECT * FROM kept EXCEPT SELECT * FROM actual)"));
+            "n FROM (SELECT * FROM actual EXCEPT SELECT * FROM kept) AS a "
+            "UNION ALL SELECT job_id || ' ' || name || ' state ' || state || "
+            "' kept as ' || n FROM (SELECT * FROM kept EXCEPT SELECT * FROM "
+            "actual) AS k"));
     for (;;) {
       ASSIGN_OR_RETURN(bool row, st->Step());
       if (!row) break;

@@ -42,6 +42,15 @@ std::string OffboardingScript();
 std::string InstallScript();
 std::string InstallerMsi();
 
+// True when MDEFLEET_TEST_STORE=postgres[:DIR]: the server tests' stores
+// are PostgreSQL databases of the shared test cluster (CTest's pg. copies
+// of the tests; DIR: PostgresCluster::Shared), not SQLite files.
+bool TestsUsePostgres();
+
+// What `--db` names for a new test store: a file in `dir`, or a new database
+// of the test cluster when TestsUsePostgres().
+std::string NewTestStore(const TempDir& dir);
+
 class TestEnv {
  public:
   // `defender_api_configured`: as if serve had Defender API credentials
@@ -59,6 +68,7 @@ class TestEnv {
   service::LeaseReaper& reaper() { return *reaper_; }
   const std::string& admin_bearer() const { return admin_bearer_; }
   const std::string& enroll_bearer() const { return enroll_bearer_; }
+  // The store's `--db`: a file, or a postgresql:// URL.
   const std::string& db_path() const { return db_path_; }
 
   EnrolledDevice Enroll(const v1::DeviceFacts& facts);

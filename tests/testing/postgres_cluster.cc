@@ -11,13 +11,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <vector>
 
 #include "absl/memory/memory.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "common/status_macros.h"
 
 namespace mdefleet::testing {
@@ -109,13 +112,63 @@ absl::StatusOr<std::unique_ptr<PostgresCluster>> PostgresCluster::Start() {
 absl::StatusOr<PostgresCluster*> PostgresCluster::Shared() {
   // An object, not a leaked pointer: its destructor stops the server when
   // the process exits, or the server would outlive the test.
-  static absl::StatusOr<std::unique_ptr<PostgresCluster>> shared = Start();
+  static absl::StatusOr<std::unique_ptr<PostgresCluster>> shared =
+      []() -> absl::StatusOr<std::unique_ptr<PostgresCluster>> {
+    std::string dir;
+    if (const char* named = std::getenv("MDEFLEET_TEST_POSTGRES_DIR")) {
+      dir = named;
+    } else if (const char* store = std::getenv("MDEFLEET_TEST_STORE")) {
+      absl::string_view value = store;
+      if (absl::ConsumePrefix(&value, "postgres:")) dir = std::string(value);
+    }
+    if (dir.empty()) return Start();
+    const std::string port_file = absl::StrCat(dir, "/port");
+    std::ifstream in(port_file);
+    int port = 0;
+    if (!(in >> port) || port <= 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "MDEFLEET_TEST_POSTGRES_DIR is set but ", port_file,
+          " names no port: start the cluster with `mdefleet_test_postgres "
+          "start DIR` (CTest's postgres_cluster fixture does)"));
+    }
+    return Attach(port);
+  }();
   if (!shared.ok()) return shared.status();
   return shared->get();
 }
 
+std::unique_ptr<PostgresCluster> PostgresCluster::Attach(int port) {
+  auto cluster = absl::WrapUnique(new PostgresCluster());
+  cluster->port_ = port;
+  cluster->detached_ = true;
+  return cluster;
+}
+
+absl::Status PostgresCluster::StopAt(const std::string& data_dir) {
+  auto cluster = absl::WrapUnique(new PostgresCluster());
+  cluster->detached_ = true;
+  struct stat st;
+  if (stat(data_dir.c_str(), &st) != 0) {
+    return absl::NotFoundError(absl::StrCat(data_dir, ": no such directory"));
+  }
+  if (geteuid() == 0 && st.st_uid != 0) {
+    cluster->owner_uid_ = static_cast<int>(st.st_uid);
+    cluster->owner_gid_ = static_cast<int>(st.st_gid);
+    (void)chown(cluster->dir_.path().c_str(), st.st_uid, st.st_gid);
+  }
+  return cluster->RunTool("pg_ctl",
+                          {"-D", data_dir, "-m", "immediate", "-w", "stop"});
+}
+
+absl::StatusOr<std::string> PostgresCluster::CreateUniqueDatabase() {
+  static int created = 0;
+  const std::string name = absl::StrCat("test_", getpid(), "_", ++created);
+  RETURN_IF_ERROR(CreateDatabase(name));
+  return name;
+}
+
 PostgresCluster::~PostgresCluster() {
-  if (started_) {
+  if (started_ && !detached_) {
     (void)RunTool("pg_ctl",
                   {"-D", dir_.Join("data"), "-m", "immediate", "-w", "stop"});
   }

@@ -22,9 +22,17 @@ class PostgresCluster {
   // PostgreSQL's server programs are not installed (deploy/install-deps.sh
   // installs them), Internal with the step's output when one fails.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<PostgresCluster>> Start();
-  // The test process's cluster: started at the first call, stopped when the
-  // process exits. What every PostgreSQL test fixture shares.
+  // The test process's cluster: the one `mdefleet_test_postgres start`
+  // left for the whole CTest run when MDEFLEET_TEST_POSTGRES_DIR=DIR or
+  // MDEFLEET_TEST_STORE=postgres:DIR names its directory, else one started
+  // at the first call and stopped when the process exits. What every
+  // PostgreSQL test fixture shares.
   [[nodiscard]] static absl::StatusOr<PostgresCluster*> Shared();
+  // A cluster another process started (its port), left running when this
+  // object goes.
+  [[nodiscard]] static std::unique_ptr<PostgresCluster> Attach(int port);
+  // Stops the cluster whose data directory is `data_dir` (immediate).
+  [[nodiscard]] static absl::Status StopAt(const std::string& data_dir);
   ~PostgresCluster();  // stops the server (immediate) and removes its files
   PostgresCluster(const PostgresCluster&) = delete;
   PostgresCluster& operator=(const PostgresCluster&) = delete;
@@ -39,6 +47,15 @@ class PostgresCluster {
 
   // Creates database `name` (createdb).
   [[nodiscard]] absl::Status CreateDatabase(absl::string_view name);
+  // A database of its own for a test: created, named uniquely across the
+  // test processes sharing the cluster.
+  [[nodiscard]] absl::StatusOr<std::string> CreateUniqueDatabase();
+
+  // The cluster's data directory; its parent holds the logs.
+  std::string data_dir() const { return dir_.Join("data"); }
+  // Leaves the server running and its files in place when this object goes
+  // (mdefleet_test_postgres start).
+  void Detach() { detached_ = true; }
 
  private:
   PostgresCluster() = default;
@@ -50,6 +67,7 @@ class PostgresCluster {
   TempDir dir_;
   int port_ = 0;
   bool started_ = false;
+  bool detached_ = false;
   int owner_uid_ = -1;  // -1: this process's user
   int owner_gid_ = -1;
 };

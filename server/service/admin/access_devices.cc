@@ -40,10 +40,9 @@ absl::StatusOr<v1::Device> AccessHandlers::RevokeDevice(
         return absl::OkStatus();
       }));
   hub_.Publish(effects);
-  // A poll the device holds open is answered now, with the refusal.
-  if (DeviceWaker* waker = hub_.waker(); waker != nullptr) {
-    waker->Wake({request.device_id()}, 0);
-  }
+  // A poll the device holds open is answered now, with the refusal, on
+  // whichever server replica holds it.
+  hub_.WakeDevices({request.device_id()}, 0);
   v1::GetDeviceRequest get;
   get.set_device_id(request.device_id());
   return inventory_.GetDevice(authorization, get);

@@ -379,9 +379,7 @@ absl::StatusOr<v1::SubmitJobResponse> JobHandlers::SubmitAuthorized(
                         spec.kind(), " on ", tasks.size(), " devices (",
                         wake.size(), " queued)"));
   hub_.Publish(effects);
-  if (hub_.waker() != nullptr && !wake.empty()) {
-    hub_.waker()->Wake(wake, InitialWake(policy));
-  }
+  hub_.WakeDevices(wake, InitialWake(policy));
   ASSIGN_OR_RETURN(*response.mutable_job(), ReadJob(job.id(), true));
   return response;
 }

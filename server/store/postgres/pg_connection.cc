@@ -99,7 +99,11 @@ absl::StatusOr<std::unique_ptr<PgStatement>> PgConnection::PrepareNamed(
   PgResultHandle prepared(
       PQprepare(conn_.get(), name.c_str(), text.c_str(), 0, nullptr));
   if (PQresultStatus(prepared.get()) != PGRES_COMMAND_OK) {
-    return PgStatus(prepared.get(), conn_.get(), "prepare");
+    // The statement's text helps whoever reads the error (parameters are
+    // never in it).
+    return PgStatus(prepared.get(), conn_.get(),
+                    absl::StrCat("prepare \"", sql.substr(0, 160),
+                                 sql.size() > 160 ? "…" : "", "\""));
   }
   PgResultHandle described(PQdescribePrepared(conn_.get(), name.c_str()));
   if (PQresultStatus(described.get()) != PGRES_COMMAND_OK) {

@@ -34,12 +34,20 @@ void Write(const std::string& path, const std::string& content) {
 }
 
 TEST(TlsDirTest, DefaultDirectoryIsNextToTheDatabase) {
-  EXPECT_EQ(TlsDirectory("/var/lib/mdefleet/m.db", ""),
+  EXPECT_EQ(*TlsDirectory("/var/lib/mdefleet/m.db", ""),
             "/var/lib/mdefleet/m.db.tls");
-  EXPECT_EQ(TlsDirectory("/var/lib/mdefleet/m.db", "/etc/mdefleet/tls"),
+  EXPECT_EQ(*TlsDirectory("/var/lib/mdefleet/m.db", "/etc/mdefleet/tls"),
             "/etc/mdefleet/tls");
   EXPECT_EQ(PathsIn("/d").ca_key, "/d/ca.key");
   EXPECT_EQ(PathsIn("/d").server_cert, "/d/server.pem");
+}
+
+TEST(TlsDirTest, PostgresStoreNeedsTheDirectoryNamed) {
+  auto derived = TlsDirectory("postgresql://mdefleet@db1/mdefleet", "");
+  EXPECT_EQ(derived.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(derived.status().message(), HasSubstr("--tls-dir"));
+  EXPECT_EQ(*TlsDirectory("postgres://db1/mdefleet", "/etc/mdefleet/tls"),
+            "/etc/mdefleet/tls");
 }
 
 TEST(TlsDirTest, CreatesCaAndServerCertificateWithTheNames) {

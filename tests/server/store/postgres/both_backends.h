@@ -40,10 +40,10 @@ class BothBackendsTest : public ::testing::TestWithParam<store::SqlDialect> {
     }
     auto cluster = PostgresCluster::Shared();
     ASSERT_TRUE(cluster.ok()) << cluster.status();
-    const std::string name = absl::StrCat("both", ++databases_);
-    ASSERT_TRUE((*cluster)->CreateDatabase(name).ok());
-    auto db =
-        store::postgres::PgConnection::Open((*cluster)->ConnectionString(name));
+    auto name = (*cluster)->CreateUniqueDatabase();
+    ASSERT_TRUE(name.ok()) << name.status();
+    auto db = store::postgres::PgConnection::Open(
+        (*cluster)->ConnectionString(*name));
     ASSERT_TRUE(db.ok()) << db.status();
     ASSERT_TRUE(store::postgres::MigratePostgres(**db, 1).ok());
     db_ = *std::move(db);
@@ -52,7 +52,6 @@ class BothBackendsTest : public ::testing::TestWithParam<store::SqlDialect> {
   store::Connection& db() { return *db_; }
 
  private:
-  static inline int databases_ = 0;
   TempDir dir_;
   FakeClock clock_{absl::FromUnixSeconds(1700000000)};
   std::unique_ptr<store::Connection> db_;

@@ -17,15 +17,12 @@ using testing::PostgresCluster;
 
 class PgConnectionTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    auto cluster = PostgresCluster::Shared();
-    ASSERT_TRUE(cluster.ok()) << cluster.status();
-    ASSERT_TRUE((*cluster)->CreateDatabase("conn_test").ok());
-  }
   void SetUp() override {
     auto cluster = PostgresCluster::Shared();
     ASSERT_TRUE(cluster.ok()) << cluster.status();
-    auto conn = PgConnection::Open((*cluster)->ConnectionString("conn_test"));
+    auto name = (*cluster)->CreateUniqueDatabase();
+    ASSERT_TRUE(name.ok()) << name.status();
+    auto conn = PgConnection::Open((*cluster)->ConnectionString(*name));
     ASSERT_TRUE(conn.ok()) << conn.status();
     db_ = *std::move(conn);
     ASSERT_TRUE(db_->Exec("DROP TABLE IF EXISTS t; CREATE TABLE t (id text "

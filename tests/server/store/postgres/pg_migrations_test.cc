@@ -32,10 +32,13 @@ class PgMigrationsTest : public ::testing::Test {
     cluster_ = *cluster;
   }
 
-  // A connection to a new, empty database.
-  std::unique_ptr<PgConnection> FreshDatabase(const std::string& name) {
-    EXPECT_TRUE(cluster_->CreateDatabase(name).ok());
-    auto conn = PgConnection::Open(cluster_->ConnectionString(name));
+  // A connection to a new, empty database (`purpose` names it for the
+  // reader; the name is unique across the processes sharing the cluster).
+  std::unique_ptr<PgConnection> FreshDatabase(const std::string& purpose) {
+    auto name = cluster_->CreateUniqueDatabase();
+    EXPECT_TRUE(name.ok()) << purpose << ": " << name.status();
+    if (!name.ok()) return nullptr;
+    auto conn = PgConnection::Open(cluster_->ConnectionString(*name));
     EXPECT_TRUE(conn.ok()) << conn.status();
     return conn.ok() ? *std::move(conn) : nullptr;
   }
@@ -129,6 +132,7 @@ TEST_F(PgMigrationsTest, AForeignDatabaseIsRefusedAndLeftAlone) {
 TEST_F(PgMigrationsTest, ADatabaseOfANewerMdefleetIsRefused) {
   auto db = FreshDatabase("newer");
   ASSERT_NE(db, nullptr);
+  const std::string name = PQdb(db->raw());
   ASSERT_TRUE(MigratePostgres(*db, 1000).ok());
   ASSERT_TRUE(db->Exec("INSERT INTO schema_migrations VALUES (9999, "
                        "'9999_future.sql', 3000)")
@@ -138,7 +142,7 @@ TEST_F(PgMigrationsTest, ADatabaseOfANewerMdefleetIsRefused) {
   EXPECT_THAT(migrated.message(), HasSubstr("schema version 9999"));
   EXPECT_THAT(migrated.message(), HasSubstr("newer"));
   // The lock was given back: another migration may run.
-  auto again = PgConnection::Open(cluster_->ConnectionString("newer"));
+  auto again = PgConnection::Open(cluster_->ConnectionString(name));
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE((*again)
                   ->Exec("SELECT pg_advisory_lock(28258235316200562); "
