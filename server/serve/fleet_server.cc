@@ -475,6 +475,11 @@ absl::Status FleetServer::StartHttp() {
   return absl::OkStatus();
 }
 
+bool FleetServer::leads_cluster_duties() const {
+  return parts_ != nullptr && parts_->duties != nullptr &&
+         parts_->duties->leading();
+}
+
 void FleetServer::Stop() {
   if (parts_ == nullptr) return;
   Parts& p = *parts_;

@@ -46,6 +46,9 @@ class FleetServer {
   int http_port() const { return http_port_; }
   // The HTTP API is served over TLS (with the gRPC port's certificate).
   bool http_tls() const { return http_tls_; }
+  // This server runs the cluster's once-only work now: always on SQLite;
+  // on PostgreSQL while it holds the cluster's lock (cluster_duties.h).
+  bool leads_cluster_duties() const;
   // The flags as checked: the transport security, the open-files limit...
   const CheckedServeFlags& flags() const { return flags_; }
   // Descriptors open at the connection budget's last sample (0 after Stop).

@@ -18,6 +18,14 @@ process that dies).
   tests/bench/fleet_bench.py [--devices 1000] [--runners 4]
       [--max-in-flight 0] [--build-dir build] [--timeout 600]
       [--multiplexed K [--poll-wait SECONDS]]
+      [--store sqlite|postgres [--replicas N]]
+
+With --store postgres the store is a private PostgreSQL cluster started in
+the temporary folder (durable: fsync and synchronous commit on, as SQLite's
+synchronous=FULL), and --replicas N servers share it; the runner or load
+processes are spread over the replicas in turn, as a TCP load balancer
+would. Metrics of the store (devices, jobs) are the cluster's; CPU and memory
+are summed over the replicas.
 
 The open-files limit bounds N in this mode (one descriptor per device in the
 server, one per device in the runners): about 15,000 on a machine whose hard
@@ -71,6 +79,26 @@ def proc_status(pid, field):
     except OSError:
         pass
     return 0
+
+
+def server_cpu_seconds(server):
+    """CPU of every replica, and of PostgreSQL's processes when it is the
+    store: the store's work is the server's cost too."""
+    total_cpu = sum(cpu_seconds(p.pid) for p in server.processes)
+    if server.postmaster:
+        for entry in os.listdir("/proc"):
+            if entry.isdigit() and (int(entry) == server.postmaster or
+                                    parent_pid(int(entry)) == server.postmaster):
+                total_cpu += cpu_seconds(int(entry))
+    return total_cpu
+
+
+def parent_pid(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
 
 
 def cpu_seconds(pid):
@@ -189,9 +217,17 @@ def main():
                         "the load's --poll-wait and the server's "
                         "--poll-timeout, with an --online-window three times "
                         "as long (0: their defaults, 30s and 90s)")
+    parser.add_argument("--store", choices=("sqlite", "postgres"),
+                        default="sqlite",
+                        help="the server's store (postgres: a private "
+                        "cluster in the temporary folder)")
+    parser.add_argument("--replicas", type=int, default=1,
+                        help="servers sharing the store (postgres only)")
     parser.add_argument("--keep", action="store_true",
                         help="keep the temporary folder (logs, database)")
     args = parser.parse_args()
+    if args.replicas < 1 or (args.replicas > 1 and args.store != "postgres"):
+        sys.exit("--replicas: more than one needs --store postgres")
     if args.devices < 1 or args.runners < 1 or args.runners > args.devices:
         sys.exit("--devices and --runners must be positive, runners <= devices")
 
@@ -224,7 +260,11 @@ def main():
     processes = []
     try:
         db = os.path.join(work, "mdefleet.db")
-        init = subprocess.run([server_bin, "init", "--db", db],
+        store_args = []
+        if args.store == "postgres":
+            db = start_postgres(build, work)
+            store_args = ["--tls-dir", os.path.join(work, "tls")]
+        init = subprocess.run([server_bin, "init", "--db", db] + store_args,
                               capture_output=True, text=True, check=True)
         values = dict(line.split("=", 1) for line in init.stdout.splitlines()
                       if "=" in line)
@@ -232,22 +272,34 @@ def main():
         secret_file = os.path.join(work, "enrollment-secret")
         with open(secret_file, "w") as f:
             f.write(values["enrollment_secret"])
-        server = subprocess.Popen(
-            args.server_prefix.split() + [server_bin, "serve", "--db", db, "--listen", "127.0.0.1:0",
-             "--port-file", os.path.join(work, "port"),
-             "--http-listen", "127.0.0.1:0",
-             "--http-port-file", os.path.join(work, "http.port"),
-             "--max-enrollments-per-minute", "0",
-             "--max-auth-failures-per-minute", "0"]
-            + (["--allow-token-only-runners"] if args.multiplexed else [])
-            + (["--poll-timeout", f"{args.poll_wait}s", "--online-window",
-                f"{3 * args.poll_wait}s"] if args.poll_wait else []),
-            stdout=subprocess.DEVNULL,
-            stderr=open(os.path.join(work, "server.log"), "w"))
-        processes.append(server)
-        port = read_port(os.path.join(work, "port"), server, "server")
-        http_port = read_port(os.path.join(work, "http.port"), server, "server")
-        address = f"127.0.0.1:{port}"
+        servers = []
+        addresses = []
+        for r in range(args.replicas):
+            suffix = "" if r == 0 else f"-{r}"
+            replica = subprocess.Popen(
+                args.server_prefix.split() + [server_bin, "serve", "--db", db, "--listen", "127.0.0.1:0",
+                 "--port-file", os.path.join(work, f"port{suffix}"),
+                 "--http-listen", "127.0.0.1:0",
+                 "--http-port-file", os.path.join(work, f"http.port{suffix}"),
+                 "--max-enrollments-per-minute", "0",
+                 "--max-auth-failures-per-minute", "0"]
+                + store_args
+                + (["--allow-token-only-runners"] if args.multiplexed else [])
+                + (["--poll-timeout", f"{args.poll_wait}s", "--online-window",
+                    f"{3 * args.poll_wait}s"] if args.poll_wait else []),
+                stdout=subprocess.DEVNULL,
+                stderr=open(os.path.join(work, f"server{suffix}.log"), "w"))
+            processes.append(replica)
+            servers.append(replica)
+            port = read_port(os.path.join(work, f"port{suffix}"), replica,
+                             "server")
+            addresses.append(f"127.0.0.1:{port}")
+            if r == 0:
+                http_port = read_port(os.path.join(work, "http.port"), replica,
+                                      "server")
+        server = Replicas(servers, postgres_postmaster(work))
+        address = addresses[0]
+        # mdefleetctl talks to the first replica.
         metrics = Metrics(f"https://127.0.0.1:{http_port}/metrics", token, ca)
         env = dict(os.environ, MDEFLEET_SERVER=address, MDEFLEET_TOKEN=token,
                    MDEFLEET_CA_CERT=ca)
@@ -277,6 +329,8 @@ def main():
         started = time.time()
         first = 0
         for i, n in enumerate(per_runner):
+            # Spread over the replicas in turn, as a load balancer would.
+            address = addresses[i % len(addresses)]
             if args.multiplexed:
                 argv = [load_bin, "--server", address, "--ca-cert", ca,
                         "--enrollment-secret-file", secret_file,
@@ -299,8 +353,8 @@ def main():
         peak_fds = 0
         peak_threads = 0
         enrolled = 0
-        enroll_cpu_start = (cpu_seconds(server.pid),
-                            sum(cpu_seconds(p.pid) for p in processes[1:]))
+        enroll_cpu_start = (server_cpu_seconds(server),
+                            sum(cpu_seconds(p.pid) for p in processes[len(servers):]))
         while enrolled < args.devices:
             if time.time() - started > args.timeout:
                 # Still report how far it got (the RPCs, the store, the
@@ -316,8 +370,8 @@ def main():
                 print_server_report(
                     text=metrics.scrape(), server=server,
                     processes=processes, devices=args.devices,
-                    cpu=(cpu_seconds(server.pid) - enroll_cpu_start[0],
-                         sum(cpu_seconds(p.pid) for p in processes[1:])
+                    cpu=(server_cpu_seconds(server) - enroll_cpu_start[0],
+                         sum(cpu_seconds(p.pid) for p in processes[len(servers):])
                          - enroll_cpu_start[1]),
                     seconds=elapsed, during="enrollment",
                     idle_rss=None, peak_fds=peak_fds,
@@ -355,8 +409,8 @@ def main():
         job_id = submitted["job"]["id"]
         log(f"submitted job {job_id} in {submit_seconds:.2f}s")
         job_start = time.time()
-        server_cpu_start = cpu_seconds(server.pid)
-        runners_cpu_start = sum(cpu_seconds(p.pid) for p in processes[1:])
+        server_cpu_start = server_cpu_seconds(server)
+        runners_cpu_start = sum(cpu_seconds(p.pid) for p in processes[len(servers):])
         finished = 0
         timed_out = False
         while True:
@@ -385,8 +439,8 @@ def main():
                 break
             time.sleep(0.25)
         job_seconds = time.time() - job_start
-        server_cpu = cpu_seconds(server.pid) - server_cpu_start
-        runners_cpu = (sum(cpu_seconds(p.pid) for p in processes[1:])
+        server_cpu = server_cpu_seconds(server) - server_cpu_start
+        runners_cpu = (sum(cpu_seconds(p.pid) for p in processes[len(servers):])
                        - runners_cpu_start)
         text = metrics.scrape()
 
@@ -413,34 +467,82 @@ def main():
                 p.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 p.kill()
+        stop_postgres(build, work)
         if args.keep or keep:
             log(f"kept {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
 
 
+class Replicas:
+    """The server processes, as one: pid is the first's (its /metrics and
+    descriptors are what the report reads), CPU and memory are summed."""
+
+    def __init__(self, processes, postmaster=0):
+        self.processes = processes
+        self.pid = processes[0].pid
+        self.postmaster = postmaster
+
+
+def start_postgres(build, work):
+    """A durable private PostgreSQL cluster in `work`; its database's URL."""
+    tool = os.path.join(build, "tests", "testing", "mdefleet_test_postgres")
+    where = os.path.join(work, "postgres")
+    subprocess.run([tool, "start", where, "--durable"], check=True,
+                   capture_output=True)
+    port = open(os.path.join(where, "port")).read().strip()
+    bindir = subprocess.run(["pg_config", "--bindir"], capture_output=True,
+                            text=True, check=True).stdout.strip()
+    subprocess.run([os.path.join(bindir, "createdb"), "-h", "127.0.0.1",
+                    "-p", port, "-U", "mdefleet", "mdefleet"], check=True)
+    log(f"PostgreSQL on 127.0.0.1:{port} (fsync on)")
+    return f"postgresql://mdefleet@127.0.0.1:{port}/mdefleet"
+
+
+def postgres_postmaster(work):
+    """The pid of the private PostgreSQL's postmaster, 0 without one."""
+    try:
+        data_dir = open(os.path.join(work, "postgres", "data_dir")).read().strip()
+        return int(open(os.path.join(data_dir, "postmaster.pid")).readline())
+    except (OSError, ValueError):
+        return 0
+
+
+def stop_postgres(build, work):
+    where = os.path.join(work, "postgres")
+    if os.path.exists(os.path.join(where, "port")):
+        tool = os.path.join(build, "tests", "testing", "mdefleet_test_postgres")
+        subprocess.run([tool, "stop", where], capture_output=True)
+
+
 def print_server_report(text, server, processes, devices, cpu, seconds,
                         during, idle_rss, peak_fds, peak_threads):
     """What the server and the load cost over `seconds` of `during`."""
     server_cpu, runners_cpu = cpu
-    runner_rss = sum(proc_status(p.pid, "VmRSS") for p in processes[1:])
+    runner_rss = sum(proc_status(p.pid, "VmRSS") for p in processes[len(server.processes):])
     # What each side cost: with everything on one box, the runners' share
     # is CPU the server did not get.
     label = f"CPU during {during}"
-    print(f"{label:23s} {server_cpu:8.1f} s server, "
+    what = "server"
+    if len(server.processes) > 1:
+        what = f"{len(server.processes)} servers"
+    if server.postmaster:
+        what += " + PostgreSQL"
+    print(f"{label:23s} {server_cpu:8.1f} s {what}, "
           f"{runners_cpu:.1f} s runners ({os.cpu_count()} cores x "
           f"{seconds:.1f} s = {os.cpu_count() * seconds:.1f} s)")
     idle = (f"  (idle, all enrolled: {idle_rss / 1024:.0f} MB)"
             if idle_rss is not None else "")
     print(f"server peak RSS         "
-          f"{proc_status(server.pid, 'VmHWM') / 1024:8.0f} MB{idle}")
+          f"{proc_status(server.pid, 'VmHWM') / 1024:8.0f} MB{idle}"
+          + ("" if len(server.processes) == 1 else " (the first replica)"))
     print(f"server descriptors      {peak_fds:8d} peak")
     print(f"server threads          {peak_threads:8d} peak")
     print(f"runner memory / device  {runner_rss / devices:8.0f} kB")
     tx = total(text, "mdefleet_sqlite_write_seconds_count")
     tx_seconds = total(text, "mdefleet_sqlite_write_seconds_sum")
     writes = total(text, "mdefleet_sqlite_write_batch_size_sum")
-    print(f"SQLite transactions     {tx:8.0f}  carrying {writes:.0f} writes, "
+    print(f"write transactions      {tx:8.0f}  carrying {writes:.0f} writes, "
           f"{tx_seconds:.1f} s in all"
           + (f" ({1000 * tx_seconds / tx:.2f} ms each)" if tx else ""))
     print()

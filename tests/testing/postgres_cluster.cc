@@ -60,7 +60,8 @@ std::string ReadTail(const std::string& path, size_t max = 2000) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<PostgresCluster>> PostgresCluster::Start() {
+absl::StatusOr<std::unique_ptr<PostgresCluster>> PostgresCluster::Start(
+    bool durable) {
   const std::string initdb = absl::StrCat(MDEFLEET_PG_BINDIR, "/initdb");
   if (access(initdb.c_str(), X_OK) != 0) {
     return absl::FailedPreconditionError(
@@ -95,8 +96,10 @@ absl::StatusOr<std::unique_ptr<PostgresCluster>> PostgresCluster::Start() {
          cluster->dir_.Join("server.log"), "-w", "-t", "60", "-o",
          absl::StrCat("-c listen_addresses=127.0.0.1 -c port=", cluster->port_,
                       " -c unix_socket_directories=", dir,
-                      " -c fsync=off -c synchronous_commit=off "
-                      "-c full_page_writes=off -c max_connections=200"),
+                      durable ? ""
+                              : " -c fsync=off -c synchronous_commit=off "
+                                "-c full_page_writes=off",
+                      " -c max_connections=200"),
          "start"});
     if (started.ok()) {
       cluster->started_ = true;

@@ -21,7 +21,10 @@ class PostgresCluster {
   // A running cluster. FailedPrecondition naming the program when
   // PostgreSQL's server programs are not installed (deploy/install-deps.sh
   // installs them), Internal with the step's output when one fails.
-  [[nodiscard]] static absl::StatusOr<std::unique_ptr<PostgresCluster>> Start();
+  // `durable`: fsync and synchronous commit on (benchmarks: what SQLite's
+  // synchronous=FULL costs too); off for tests.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<PostgresCluster>> Start(
+      bool durable = false);
   // The test process's cluster: the one `mdefleet_test_postgres start`
   // left for the whole CTest run when MDEFLEET_TEST_POSTGRES_DIR=DIR or
   // MDEFLEET_TEST_STORE=postgres:DIR names its directory, else one started

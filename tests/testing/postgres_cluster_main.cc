@@ -1,7 +1,8 @@
-// mdefleet_test_postgres start|stop DIR: one private PostgreSQL cluster for
-// a whole CTest run (the postgres_cluster fixture), so that each test process
-// attaches to it (MDEFLEET_TEST_POSTGRES_DIR=DIR) instead of starting its
-// own. DIR/port and DIR/data_dir say where it is.
+// mdefleet_test_postgres start DIR [--durable] | stop DIR: one private
+// PostgreSQL cluster for a whole CTest run (the postgres_cluster fixture),
+// so that each test process attaches to it (MDEFLEET_TEST_POSTGRES_DIR=DIR)
+// instead of starting its own; and the fleet benchmark's store (--durable:
+// fsync on). DIR/port and DIR/data_dir say where it is.
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -38,10 +39,10 @@ int Stop(const std::string& dir) {
   return 0;
 }
 
-int Start(const std::string& dir) {
+int Start(const std::string& dir, bool durable) {
   Stop(dir);
   std::filesystem::create_directories(dir);
-  auto cluster = mdefleet::testing::PostgresCluster::Start();
+  auto cluster = mdefleet::testing::PostgresCluster::Start(durable);
   if (!cluster.ok()) {
     std::fprintf(stderr, "%s\n", cluster.status().ToString().c_str());
     return 1;
@@ -60,8 +61,11 @@ int Start(const std::string& dir) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc == 3 && std::strcmp(argv[1], "start") == 0) return Start(argv[2]);
+  if (argc >= 3 && argc <= 4 && std::strcmp(argv[1], "start") == 0) {
+    if (argc == 3) return Start(argv[2], /*durable=*/false);
+    if (std::strcmp(argv[3], "--durable") == 0) return Start(argv[2], true);
+  }
   if (argc == 3 && std::strcmp(argv[1], "stop") == 0) return Stop(argv[2]);
-  std::fprintf(stderr, "usage: %s start|stop DIR\n", argv[0]);
+  std::fprintf(stderr, "usage: %s start DIR [--durable] | stop DIR\n", argv[0]);
   return 2;
 }
