@@ -93,6 +93,13 @@ class Connection {
       absl::string_view sql) = 0;
   // Rows changed by the last statement run.
   virtual int64_t Changes() const = 0;
+  // Before a unit of work: a connection to a database server that was lost
+  // (the server restarted or failed over) is made again, its cached
+  // statements dropped. Unavailable while it cannot be. An embedded
+  // database is always there.
+  [[nodiscard]] virtual absl::Status EnsureConnected() {
+    return absl::OkStatus();
+  }
 };
 
 // `sqlite` or `postgres` by `db`'s dialect, where the two SQL texts differ

@@ -84,8 +84,8 @@ absl::StatusOr<int> RevokeDevice(Connection& db, absl::string_view device_id,
     ASSIGN_OR_RETURN(
         CachedStatement st,
         db.Prepare("SELECT id, job_id, state, attempt FROM tasks WHERE "
-                   "device_id = ?1 AND state IN (" SQL_TASK_QUEUED ", "
-                   SQL_TASK_LEASED ", " SQL_TASK_RUNNING ")"));
+                   "device_id = ?1 AND state IN (" SQL_TASK_QUEUED
+                   ", " SQL_TASK_LEASED ", " SQL_TASK_RUNNING ")"));
     st->Bind(1, device_id);
     while (true) {
       ASSIGN_OR_RETURN(bool row, st->Step());

@@ -43,6 +43,10 @@ void GroupCommitter::RunBatch(std::deque<Request*>& batch) {
   // Wall time of the whole transaction, fsync included: what a writer waits
   // for once its batch has started.
   const auto start = std::chrono::steady_clock::now();
+  if (absl::Status connected = db_.EnsureConnected(); !connected.ok()) {
+    for (Request* r : batch) r->result = connected;
+    return;
+  }
   ScopedTransaction tx(db_);
   absl::Status begun = tx.status();
   if (begun.ok() && db_.dialect() == SqlDialect::kPostgres) {

@@ -20,10 +20,10 @@ constexpr int LiteralValue(const char* text) {
 
 }  // namespace mdefleet::store::sql_states
 
-#define MDEFLEET_SQL_STATE_CHECK(literal, proto_value)                   \
-  static_assert(::mdefleet::store::sql_states::LiteralValue(literal) == \
-                    (proto_value),                                       \
-                #literal " must match " #proto_value)
+#define MDEFLEET_SQL_STATE_CHECK(literal, proto_value)                       \
+  static_assert(                                                             \
+      ::mdefleet::store::sql_states::LiteralValue(literal) == (proto_value), \
+      #literal " must match " #proto_value)
 
 // jobs.state (v1::JobState)
 #define SQL_JOB_PENDING "1"

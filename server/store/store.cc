@@ -61,7 +61,7 @@ OpenPostgresConnection(const std::string& url, const std::string& display) {
   if (!conn.ok()) return Explain(display, conn.status());
   // Times are stored as integers; the session's zone only shapes what
   // PostgreSQL prints in its own messages.
-  RETURN_IF_ERROR((*conn)->Exec("SET TIME ZONE 'UTC'"));
+  RETURN_IF_ERROR((*conn)->SetSessionSetup("SET TIME ZONE 'UTC'"));
   return conn;
 }
 
@@ -183,7 +183,8 @@ absl::Status Store::Read(absl::FunctionRef<absl::Status(Connection&)> fn) {
     reader = idle_readers_.back();
     idle_readers_.pop_back();
   }
-  absl::Status result = fn(*reader);
+  absl::Status result = reader->EnsureConnected();
+  if (result.ok()) result = fn(*reader);
   {
     std::lock_guard<std::mutex> lock(read_mu_);
     idle_readers_.push_back(reader);

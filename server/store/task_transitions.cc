@@ -217,11 +217,12 @@ absl::Status MaybeFinishJob(Connection& db, absl::string_view job_id,
     reason = absl::StrCat(failed, " failed and ", timed_out, " timed out of ",
                           total, " tasks");
   }
-  ASSIGN_OR_RETURN(CachedStatement st,
-                   db.Prepare("UPDATE jobs SET state = ?2, state_reason = ?3, "
-                              "finished_at = ?4, pause_cause = "
-                              SQL_PAUSE_CAUSE_NONE " WHERE id = "
-                              "?1"));
+  ASSIGN_OR_RETURN(
+      CachedStatement st,
+      db.Prepare("UPDATE jobs SET state = ?2, state_reason = ?3, "
+                 "finished_at = ?4, pause_cause = " SQL_PAUSE_CAUSE_NONE
+                 " WHERE id = "
+                 "?1"));
   st->Bind(1, job_id);
   st->Bind(2, static_cast<int64_t>(state));
   st->Bind(3, reason);

@@ -118,6 +118,69 @@ TEST(ApiOffboardE2eTest, OffboardsThroughErrorsAndWaitsOutRetryAfter) {
   EXPECT_THAT(tasks.out, HasSubstr("wait_machine_action"));
 }
 
+// Two replicas on the PostgreSQL store (pg.ApiOffboardReplicasE2eTest, run
+// only there): the one holding the cluster's lock makes the Defender calls;
+// the test kills each replica in turn while the job runs, and the fake's
+// log still shows every device offboarded once and no 60-second window over
+// the limit: the replica taking over starts from the calls the store
+// recorded, not from an empty budget.
+TEST(ApiOffboardReplicasE2eTest, TheBudgetHoldsAcrossReplicaKills) {
+  FakeDefenderOptions options;
+  options.complete_after = absl::Seconds(2);
+  FakeDefenderApi fake(options, *Clock::Real());
+  auto url = fake.Start();
+  ASSERT_TRUE(url.ok()) << url.status();
+  const std::string secret_file = absl::StrCat(
+      ::testing::TempDir(), "/defender-secret-replicas-", getpid());
+  std::ofstream(secret_file) << options.client_secret << "\n";
+
+  auto started =
+      E2eEnvironment::Start(DefenderFlags(options, *url, secret_file));
+  ASSERT_TRUE(started.ok()) << started.status();
+  E2eEnvironment& env = **started;
+  const absl::Status added = env.AddServer();
+  ASSERT_TRUE(added.ok()) << added;
+  // Enough devices for more than 100 calls (a POST and a GET each at
+  // least): the limit holds the job for over a minute while the kills go on.
+  constexpr int kReplicaDevices = 120;
+  constexpr int kKills = 6;
+  ASSERT_TRUE(env.StartFleet(kReplicaDevices, 0, {"--fleet-onboarded"}).ok());
+  ASSERT_TRUE(env.WaitForDevices(kReplicaDevices, absl::Seconds(60)).ok());
+  v1::SubmitJobResponse submitted;
+  ASSERT_TRUE(env.CtlJson({"jobs", "submit", "api_offboard", "--target", "all",
+                           "--comment", "replicas"},
+                          &submitted)
+                  .ok());
+  const std::string id = submitted.job().id();
+  // Kill each replica three times while the calls go on (the first is what
+  // mdefleetctl talks to: restarted before it is asked again).
+  for (int kill = 0; kill < kKills; ++kill) {
+    absl::SleepFor(absl::Seconds(10));
+    const size_t victim = static_cast<size_t>(kill % 2);
+    env.KillServer(victim);
+    absl::SleepFor(absl::Milliseconds(500));
+    ASSERT_TRUE(env.RestartServer(victim).ok());
+  }
+  const v1::Job job = WaitForJob(
+      env, id,
+      [](const v1::Job& j) { return j.state() >= v1::JOB_STATE_SUCCEEDED; },
+      absl::Minutes(5));
+  EXPECT_EQ(job.state(), v1::JOB_STATE_SUCCEEDED) << job.state_reason();
+  EXPECT_EQ(job.counts().succeeded(), static_cast<uint32_t>(kReplicaDevices));
+  const int max_minute = fake.MaxCallsInWindow(absl::Seconds(60));
+  EXPECT_LE(max_minute, 100);
+  EXPECT_GT(fake.calls().size(), 100u) << "the limit was never reached";
+  EXPECT_EQ(fake.violations(), 0);
+  EXPECT_THAT(fake.errors(), IsEmpty());
+  // One machine action per device: a replica that died mid-request left a
+  // record the next one adopted.
+  EXPECT_EQ(fake.actions().size(), static_cast<size_t>(kReplicaDevices));
+  std::printf(
+      "api_offboard replicas: %d devices, %zu API calls, max %d in any 60 s, "
+      "%d replica kills\n",
+      kReplicaDevices, fake.calls().size(), max_minute, kKills);
+}
+
 TEST(ApiOffboardE2eTest, RefusedWhenTheServerHasNoCredentials) {
   auto started = E2eEnvironment::Start();
   ASSERT_TRUE(started.ok()) << started.status();

@@ -187,7 +187,7 @@ TEST(CanaryE2eTest, NoSecretAppearsOutsideWhereItIsKept) {
   ASSERT_TRUE(env.UploadOnboardingArtifacts().ok());
   std::string onboarding =
       FileContents(std::string(MDEFLEET_SOURCE_DIR) +
-              "/deploy/samples/WindowsDefenderATPOnboardingScript.cmd");
+                   "/deploy/samples/WindowsDefenderATPOnboardingScript.cmd");
   onboarding +=
       absl::StrCat("\r\nREM OnboardingInfo ", kOnboardingCanary, "\r\n");
   std::filesystem::create_directories(kept + "/onboarding");
@@ -331,7 +331,8 @@ TEST(CanaryE2eTest, NoSecretAppearsOutsideWhereItIsKept) {
       allowed = {"admin token", "enrollment secret"};  // what init prints
     }
     ++files;
-    scan.Search(absl::StrCat("file ", path), FileContents(entry.path()), allowed);
+    scan.Search(absl::StrCat("file ", path), FileContents(entry.path()),
+                allowed);
   }
   EXPECT_GE(files, 10);
 

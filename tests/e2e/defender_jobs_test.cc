@@ -139,8 +139,9 @@ TEST(EndToEndDefender, HealthCheckRecordsFindingsAndUpdatesFacts) {
   }
   EXPECT_THAT(hosts, ::testing::ElementsAre("SIM-2016", "SIM-2022"));
   ProcessOutput table = env.Ctl({"fleet", "summary"});
-  EXPECT_THAT(table.out,
-              HasSubstr("cloud-delivered protection is off (MAPSReporting = 0)"));
+  EXPECT_THAT(
+      table.out,
+      HasSubstr("cloud-delivered protection is off (MAPSReporting = 0)"));
 }
 
 }  // namespace

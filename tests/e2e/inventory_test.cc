@@ -56,9 +56,11 @@ TEST(EndToEndInventory, ClonesAreFlaggedUntilImagePrepAndOnboarding) {
   ASSERT_TRUE(env_or.ok()) << env_or.status();
   E2eEnvironment& env = **env_or;
   ASSERT_TRUE(
-      env.StartRunner(absl::StrCat("ws2019+onboarded+sguid=", kImageGuid)).ok());
+      env.StartRunner(absl::StrCat("ws2019+onboarded+sguid=", kImageGuid))
+          .ok());
   ASSERT_TRUE(
-      env.StartRunner(absl::StrCat("ws2022+onboarded+sguid=", kImageGuid)).ok());
+      env.StartRunner(absl::StrCat("ws2022+onboarded+sguid=", kImageGuid))
+          .ok());
   ASSERT_TRUE(env.StartRunner("ws2022+onboarded").ok());
   ASSERT_TRUE(env.WaitForDevices(3, absl::Seconds(60)).ok());
 
@@ -94,8 +96,8 @@ TEST(EndToEndInventory, ClonesAreFlaggedUntilImagePrepAndOnboarding) {
   ASSERT_TRUE(offboarding.ok()) << offboarding.status();
   // Both clones: repeated id: targets are alternatives.
   const std::vector<std::string> targets = {
-      "--target", absl::StrCat("id:", clone_ids[0]),
-      "--target", absl::StrCat("id:", clone_ids[1])};
+      "--target", absl::StrCat("id:", clone_ids[0]), "--target",
+      absl::StrCat("id:", clone_ids[1])};
   std::vector<std::string> submit_prep = {"jobs", "submit", "image_prep",
                                           "--offboarding-script", *offboarding};
   submit_prep.insert(submit_prep.end(), targets.begin(), targets.end());

@@ -79,7 +79,42 @@ absl::StatusOr<std::unique_ptr<PgConnection>> PgConnection::Open(
         "cannot connect to PostgreSQL: ", Trimmed(PQerrorMessage(conn.get()))));
   }
   PQsetNoticeProcessor(conn.get(), IgnoreNotice, nullptr);
+  // The primary message only: PostgreSQL's DETAIL repeats row values
+  // ("Failing row contains (…)", token hashes among them), which must not
+  // reach the log.
+  PQsetErrorVerbosity(conn.get(), PQERRORS_TERSE);
   return absl::WrapUnique(new PgConnection(std::move(conn)));
+}
+
+absl::Status PgConnection::EnsureConnected() {
+  // libpq notices a closed session only when it reads: read what is
+  // pending now rather than fail the caller's first statement. Twice: a
+  // terminated session's last message comes first, its end of stream at
+  // the next read. Non-blocking reads; on a live session, no data.
+  for (int read = 0; read < 2 && PQstatus(conn_.get()) == CONNECTION_OK;
+       ++read) {
+    if (PQconsumeInput(conn_.get()) == 0) break;
+  }
+  if (PQstatus(conn_.get()) == CONNECTION_OK) return absl::OkStatus();
+  // The statements were the old session's: a name reused on the new one
+  // must be prepared again.
+  cache_.clear();
+  PQreset(conn_.get());
+  if (PQstatus(conn_.get()) != CONNECTION_OK) {
+    return absl::UnavailableError(
+        absl::StrCat("lost the connection to PostgreSQL and cannot connect "
+                     "again: ",
+                     Trimmed(PQerrorMessage(conn_.get()))));
+  }
+  PQsetNoticeProcessor(conn_.get(), IgnoreNotice, nullptr);
+  PQsetErrorVerbosity(conn_.get(), PQERRORS_TERSE);
+  if (!session_setup_.empty()) return Exec(session_setup_);
+  return absl::OkStatus();
+}
+
+absl::Status PgConnection::SetSessionSetup(std::string sql) {
+  session_setup_ = std::move(sql);
+  return Exec(session_setup_);
 }
 
 absl::Status PgConnection::Exec(absl::string_view sql) {

@@ -114,6 +114,12 @@ class PgConnection final : public Connection {
 
   // Rows changed by the last statement run.
   int64_t Changes() const override { return changes_; }
+  // Resets a lost connection (PQreset) and forgets its prepared statements,
+  // which died with the session; `on_reconnect` statements run again.
+  [[nodiscard]] absl::Status EnsureConnected() override;
+  // What a new session needs first (e.g. "SET TIME ZONE 'UTC'"); run now
+  // and after each reconnection.
+  [[nodiscard]] absl::Status SetSessionSetup(std::string sql);
   PGconn* raw() const { return conn_.get(); }
 
  private:
@@ -123,6 +129,7 @@ class PgConnection final : public Connection {
       absl::string_view sql, bool once);
 
   PgConnHandle conn_;
+  std::string session_setup_;
   std::map<const char*, std::unique_ptr<PgStatement>> cache_;
   int64_t next_statement_ = 0;
   int64_t changes_ = 0;

@@ -1,8 +1,9 @@
 // Server replicas on one PostgreSQL store, in process: what one writes the
 // other serves, one of them at a time runs the cluster's once-only work and
 // another takes over when it stops, a long-poll waiting on one is woken by
-// work queued through the other, and a replica with another CA, an
-// unreachable PostgreSQL or a store in the wrong state is refused at start.
+// work queued through the other, a replica whose database sessions are cut
+// carries on, and a replica with another CA, an unreachable PostgreSQL or a
+// store in the wrong state is refused at start.
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
@@ -23,6 +24,7 @@
 #include "server/auth/authenticator.h"
 #include "server/serve/fleet_server.h"
 #include "server/store/credentials.h"
+#include "server/store/postgres/pg_connection.h"
 #include "server/store/store.h"
 #include "server/tls/tls_dir.h"
 #include "tests/server/test_env.h"
@@ -228,6 +230,41 @@ TEST_F(ReplicasTest, AReplicaWithAnotherCaIsRefused) {
   copy.tls_dir = dir_.Join("ca1-copy");
   auto c = Start(copy);
   EXPECT_TRUE(c.ok()) << c.status();
+}
+
+TEST_F(ReplicasTest, AReplicaCarriesOnWhenItsDatabaseConnectionsAreCut) {
+  auto a = Start(Options());
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_FALSE(Enroll(ChannelTo(**a), "CUT-01").empty());
+  ASSERT_TRUE(Eventually([&] { return (*a)->leads_cluster_duties(); }));
+  // What a database restart or failover does to the server's sessions.
+  auto admin = store::postgres::PgConnection::Open(url_);
+  ASSERT_TRUE(admin.ok()) << admin.status();
+  ASSERT_TRUE((*admin)
+                  ->Exec("SELECT pg_terminate_backend(pid, 5000) FROM "
+                         "pg_stat_activity WHERE datname = current_database() "
+                         "AND pid <> pg_backend_pid()")
+                  .ok());
+  // Each connection is made again at its next use: at most the first calls
+  // fail, then the replica serves reads and writes again.
+  auto admin_stub = v1::AdminService::NewStub(ChannelTo(**a));
+  EXPECT_TRUE(Eventually(
+      [&] {
+        grpc::ClientContext context;
+        context.set_deadline(Deadline());
+        context.AddMetadata("authorization",
+                            absl::StrCat("Bearer ", admin_token_));
+        v1::ListDevicesResponse response;
+        return admin_stub
+                   ->ListDevices(&context, v1::ListDevicesRequest(), &response)
+                   .ok() &&
+               response.devices_size() == 1;
+      },
+      absl::Seconds(10)));
+  EXPECT_FALSE(Enroll(ChannelTo(**a), "CUT-02").empty());
+  // The duties' lock went with its session: taken again.
+  EXPECT_TRUE(Eventually([&] { return (*a)->leads_cluster_duties(); },
+                         absl::Seconds(10)));
 }
 
 TEST_F(ReplicasTest, TheStoreMustBeInTheRightStateAndReachable) {

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/postgres_cluster.h"
@@ -141,6 +142,34 @@ TEST(PgConnectTest,
   EXPECT_EQ(conn.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(conn.status().message(), HasSubstr("cannot connect"));
   EXPECT_THAT(conn.status().message(), ::testing::Not(HasSubstr("Secret-Pw1")));
+}
+
+}  // namespace
+}  // namespace mdefleet::store::postgres
+
+namespace mdefleet::store::postgres {
+namespace {
+
+TEST_F(PgConnectionTest, ASessionTheServerEndedIsMadeAgainBeforeTheNextUse) {
+  ASSERT_TRUE(db_->SetSessionSetup("SET TIME ZONE 'UTC'").ok());
+  const int old_pid = PQbackendPID(db_->raw());
+  auto cluster = PostgresCluster::Shared();
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  auto other =
+      PgConnection::Open((*cluster)->ConnectionString(PQdb(db_->raw())));
+  ASSERT_TRUE(other.ok()) << other.status();
+  // Waits (up to 5 s) until the session has ended.
+  ASSERT_TRUE((*other)
+                  ->Exec(absl::StrCat("SELECT pg_terminate_backend(", old_pid,
+                                      ", 5000)"))
+                  .ok());
+  // Prepared before: forgotten with the old session.
+  ASSERT_TRUE(db_->EnsureConnected().ok());
+  EXPECT_NE(PQbackendPID(db_->raw()), old_pid);
+  auto st = db_->Prepare("SELECT current_setting('TimeZone')");
+  ASSERT_TRUE(st.ok()) << st.status();
+  ASSERT_TRUE(*(*st)->Step());
+  EXPECT_EQ((*st)->ColumnText(0), "UTC");
 }
 
 }  // namespace
