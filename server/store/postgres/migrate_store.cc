@@ -239,6 +239,9 @@ using TargetColumns = std::map<std::string, TargetColumn>;
   absl::StatusOr<std::unique_ptr<PgConnection>> db =
       PgConnection::Open(target.postgres_url);
   if (!db.ok()) return Named("--to", shown, db.status());
+  // PostgreSQL's errors without their DETAIL, which repeats a failing row
+  // (token hashes among its values): errors never show rows' contents.
+  PQsetErrorVerbosity((*db)->raw(), PQERRORS_TERSE);
   RETURN_IF_ERROR((*db)->Exec("SET TIME ZONE 'UTC'"));
   absl::StatusOr<int> version = PostgresSchemaVersion(**db);
   if (!version.ok()) return Named("--to", shown, version.status());

@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <string>
@@ -161,9 +162,15 @@ class MigrateStoreTest : public ::testing::Test {
   FakeClock clock_{TestEpoch()};
 };
 
+std::string FileBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
 TEST_F(MigrateStoreTest, CopiesEveryTableAndTheStoreServesFromIt) {
   const Source source = MakeSource(12);
   const std::string url = FreshUrl();
+  const std::string before = FileBytes(source.path);
   std::vector<std::string> progress;
   auto report = MigrateStore(
       source.path, url, clock_, [&](absl::string_view table, int64_t rows) {
@@ -187,6 +194,8 @@ TEST_F(MigrateStoreTest, CopiesEveryTableAndTheStoreServesFromIt) {
   EXPECT_FALSE(copied.contains("meta"));
   EXPECT_FALSE(copied.contains("schema_migrations"));
   EXPECT_THAT(progress, ::testing::Contains("devices:12"));
+  // The source is only read.
+  EXPECT_EQ(FileBytes(source.path), before);
   // Parents first: a task's job and device are there before it.
   auto at = [&](const std::string& table) {
     for (size_t i = 0; i < report->tables.size(); ++i) {
@@ -306,6 +315,9 @@ TEST_F(MigrateStoreTest, ACopyFailingHalfWayLeavesNothingBehind) {
   ASSERT_FALSE(failed.ok());
   EXPECT_THAT(failed.status().message(), HasSubstr("rolled back"));
   EXPECT_THAT(failed.status().message(), HasSubstr("steps"));
+  // Not the failing row's values.
+  EXPECT_THAT(failed.status().message(), Not(HasSubstr("Failing row")));
+  EXPECT_THAT(failed.status().message(), Not(HasSubstr(source.job_id)));
   auto pg = Connect(url);
   ASSERT_NE(pg, nullptr);
   for (const char* table : {"devices", "credentials", "jobs", "tasks",
@@ -407,9 +419,11 @@ TEST_F(MigrateStoreTest, AStoreStillServedIsRefused) {
   EXPECT_THAT(busy.status().message(), HasSubstr("Stop serve"));
 }
 
-// Not a limit, a measurement: how long ~1000 devices with a finished job
-// take to copy (printed; the report's time).
-TEST_F(MigrateStoreTest, CopiesAThousandDeviceStore) {
+// Not a check, a measurement: how long ~1000 devices with a finished job
+// take to copy (printed). Disabled: making the source through the handlers
+// takes most of a CTest timeout on a busy machine. Run it with
+// --gtest_also_run_disabled_tests --gtest_filter='*Thousand*'.
+TEST_F(MigrateStoreTest, DISABLED_CopiesAThousandDeviceStore) {
   const Source source = MakeSource(1000);
   const std::string url = FreshUrl();
   const absl::Time start = absl::Now();
