@@ -1,5 +1,6 @@
 // mdefleet-server: `init` creates the database and prints the credentials;
-// `serve` runs the gRPC services.
+// `serve` runs the gRPC services; `migrate-store` copies a SQLite store into
+// PostgreSQL.
 
 #include <cstdio>
 #include <cstdlib>
@@ -290,6 +291,22 @@ void AddServeDefenderFlags(CLI::App& serve, ServeCommandLine& c) {
       ->capture_default_str();
 }
 
+CLI::App* AddMigrateStoreCommand(CLI::App& app,
+                                 mdefleet::MigrateStoreOptions& o) {
+  CLI::App* migrate = app.add_subcommand(
+      "migrate-store",
+      "Copy a SQLite store (every table) into an empty PostgreSQL database "
+      "and compare the row counts; the SQLite file is only read. Stop serve "
+      "first");
+  migrate->add_option("--from", o.from, "The SQLite store's file")->required();
+  migrate
+      ->add_option("--to", o.to,
+                   "The PostgreSQL database: postgresql://user@host:port/"
+                   "dbname (no password: libpq reads ~/.pgpass)")
+      ->required();
+  return migrate;
+}
+
 void AddServeCommand(CLI::App& app, ServeCommandLine& c) {
   CLI::App* serve = app.add_subcommand(
       "serve", "Serve the gRPC API (and, with --http-listen, the HTTP API)");
@@ -341,11 +358,15 @@ int main(int argc, char** argv) {
   CLI::App* init = AddInitCommand(app, init_options);
   ServeCommandLine serve;
   AddServeCommand(app, serve);
+  mdefleet::MigrateStoreOptions migrate_options;
+  CLI::App* migrate = AddMigrateStoreCommand(app, migrate_options);
   CLI11_PARSE(app, argc, argv);
 
   absl::Status status;
   if (*init) {
     status = mdefleet::RunInit(init_options);
+  } else if (*migrate) {
+    status = mdefleet::RunMigrateStore(migrate_options);
   } else {
     mdefleet::BlockServeStopSignals();
     status = mdefleet::RunServe(serve.Parsed());

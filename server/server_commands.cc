@@ -23,6 +23,7 @@
 #include "server/service/shutdown_deadline.h"
 #include "server/store/credentials.h"
 #include "server/store/migrations.h"
+#include "server/store/postgres/migrate_store.h"
 #include "server/store/postgres/pg_migrations.h"
 #include "server/store/store.h"
 #include "server/store/time_util.h"
@@ -254,6 +255,26 @@ absl::Status RunServe(const ServeOptions& options) {
       kShutdownGrace, service::ExitProcessOnExpiry(kExitStopTooSlow));
   server->Stop();
   LogEvent("stopped");
+  return absl::OkStatus();
+}
+
+absl::Status RunMigrateStore(const MigrateStoreOptions& options) {
+  ASSIGN_OR_RETURN(const store::postgres::MigrateStoreReport report,
+                   store::postgres::MigrateStore(
+                       options.from, options.to, *Clock::Real(),
+                       [](absl::string_view table, int64_t rows) {
+                         std::fprintf(stderr, "copying %.*s: %lld rows\n",
+                                      static_cast<int>(table.size()),
+                                      table.data(),
+                                      static_cast<long long>(rows));
+                       }));
+  std::fputs(store::postgres::FormatMigrateStoreReport(report).c_str(), stdout);
+  std::fflush(stdout);
+  if (!report.ok()) {
+    return absl::DataLossError(
+        "the copy committed but a table's rows differ from the source's "
+        "(see the table above); do not serve from the copy");
+  }
   return absl::OkStatus();
 }
 

@@ -1,4 +1,4 @@
-// The two mdefleet-server commands: init and serve.
+// The mdefleet-server commands: init, serve and migrate-store.
 #ifndef MDEFLEET_SERVER_SERVER_COMMANDS_H_
 #define MDEFLEET_SERVER_SERVER_COMMANDS_H_
 
@@ -24,6 +24,17 @@ struct InitOptions {
 // "enrollment_secret=..." and, with a CA, "ca_certificate=<path>" on stdout,
 // once. Bad TLS flags are refused before anything is written.
 [[nodiscard]] absl::Status RunInit(const InitOptions& options);
+
+struct MigrateStoreOptions {
+  std::string from;  // --from: the SQLite store's file
+  std::string to;    // --to: postgresql://user@host:port/dbname
+};
+
+// Copies the SQLite store into an empty PostgreSQL database
+// (store/postgres/migrate_store.h): a line per table on stderr as it goes,
+// the counts of both sides and the time on stdout. An error when the copy
+// is refused or fails, or when a count differs.
+[[nodiscard]] absl::Status RunMigrateStore(const MigrateStoreOptions& options);
 
 // Blocks the signals serve stops on in the calling thread and every thread
 // it starts later: SIGTERM, SIGINT, and SIGUSR2 (raised by the server itself
