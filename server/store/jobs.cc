@@ -133,6 +133,13 @@ absl::Status InsertJob(Connection& db, const v1::Job& job,
       CachedStatement step_st,
       db.Prepare("INSERT INTO steps (task_id, job_id, attempt, idx, name, "
                  "state) VALUES (?1, ?2, 1, ?3, ?4, " SQL_STEP_PENDING ")"));
+  // PostgreSQL: the steps are counted once at the end (migration
+  // postgres/0002), not by the row trigger step after step.
+  const bool bulk_counts = db.dialect() == SqlDialect::kPostgres;
+  if (bulk_counts) {
+    RETURN_IF_ERROR(
+        db.Exec("SELECT set_config('mdefleet.bulk_step_counts', 'on', true)"));
+  }
   // Tasks share their plan objects (NewTask.plan): each is stored once.
   absl::flat_hash_map<const v1::Plan*, int64_t> stored;
   static const v1::Plan* const kNoPlan = new v1::Plan();
@@ -165,6 +172,18 @@ absl::Status InsertJob(Connection& db, const v1::Job& job,
       RETURN_IF_ERROR(step_st->Run());
       step_st->Reset();
     }
+  }
+  if (bulk_counts) {
+    RETURN_IF_ERROR(
+        db.Exec("SELECT set_config('mdefleet.bulk_step_counts', 'off', true)"));
+    ASSIGN_OR_RETURN(
+        CachedStatement counts,
+        db.Prepare("INSERT INTO job_step_counts (job_id, name, state, count, "
+                   "min_idx) SELECT job_id, name, state, count(*), min(idx) "
+                   "FROM steps WHERE job_id = ?1 AND superseded = 0 GROUP BY "
+                   "job_id, name, state"));
+    counts->Bind(1, job.id());
+    RETURN_IF_ERROR(counts->Run());
   }
   effects->changed_jobs.insert(job.id());
   // Devices that cannot run the kind at all may already exceed the threshold.
