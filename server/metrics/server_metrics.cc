@@ -63,6 +63,12 @@ ServerMetrics RegisterOrThrow(Registrar& r) {
                 "PollTasks calls open now (waiting for work or being "
                 "answered).")
            .Add({});
+  m.cluster_duties_held =
+      &r.Gauges("mdefleet_cluster_duties_held",
+                "1 while this server runs the cluster's once-only work (lease "
+                "expiry, rollout timers, the Defender API workers): always on "
+                "SQLite, on one replica at a time on PostgreSQL.")
+           .Add({});
   m.client_certificate_renewals =
       &r.Counters("mdefleet_client_certificate_renewals_total",
                   "Runner client certificates renewed "

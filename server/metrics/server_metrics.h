@@ -37,6 +37,9 @@ struct ServerMetrics {
   prometheus::Family<prometheus::Counter>* enrollments = nullptr;
   // mdefleet_long_polls_held
   prometheus::Gauge* long_polls_held = nullptr;
+  // mdefleet_cluster_duties_held: 1 while this server runs lease expiry,
+  // rollout timers and the Defender API workers (serve/cluster_duties.h).
+  prometheus::Gauge* cluster_duties_held = nullptr;
   // mdefleet_client_certificate_renewals_total
   prometheus::Counter* client_certificate_renewals = nullptr;
   // mdefleet_sqlite_write_batch_size, mdefleet_sqlite_write_seconds

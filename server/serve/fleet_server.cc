@@ -313,6 +313,7 @@ absl::Status FleetServer::StartClusterDuties() {
       std::move(lock),
       [this]() -> absl::Status {
         Parts& q = *parts_;
+        q.instruments.cluster_duties_held->Set(1);
         q.reaper =
             std::make_unique<service::LeaseReaper>(*q.db, clock_, *q.hub);
         q.reaper->set_evidence_retention(options_.evidence_retention);
@@ -327,6 +328,7 @@ absl::Status FleetServer::StartClusterDuties() {
 // Stops and frees what StartClusterDuties' start made, in reverse.
 void FleetServer::StopClusterDuties() {
   Parts& p = *parts_;
+  p.instruments.cluster_duties_held->Set(0);
   if (p.reaper != nullptr) p.reaper->Stop();
   if (p.offboarder != nullptr) p.offboarder->Stop();
   if (p.confirmer != nullptr) p.confirmer->Stop();
