@@ -28,6 +28,7 @@
 #include "server/auth/authenticator.h"
 #include "server/store/credentials.h"
 #include "server/store/store.h"
+#include "tests/server/serve/fleet_clients.h"
 #include "tests/server/test_env.h"
 #include "tests/testing/eventually.h"
 #include "tests/testing/fake_clock.h"
@@ -37,11 +38,6 @@ namespace mdefleet::testing {
 namespace {
 
 using ::testing::StartsWith;
-
-// An RPC that does not answer fails the test instead of hanging it.
-std::chrono::system_clock::time_point FleetRpcDeadline() {
-  return std::chrono::system_clock::now() + std::chrono::seconds(10);
-}
 
 // The value of an unlabelled series in a /metrics page; -1 when missing.
 double FleetMetricValue(const std::string& page, absl::string_view name) {
@@ -89,43 +85,14 @@ class FleetServerTest : public ::testing::Test {
     return serve::FleetServer::Start(options, clock_);
   }
 
-  static std::shared_ptr<grpc::Channel> ChannelTo(
-      const serve::FleetServer& server) {
-    return grpc::CreateChannel(absl::StrCat("127.0.0.1:", server.grpc_port()),
-                               grpc::InsecureChannelCredentials());
-  }
-
-  // Enrolls `hostname` as a runner does; the device token, or "" on error
-  // (the test has failed then).
   std::string Enroll(const std::shared_ptr<grpc::Channel>& channel,
                      absl::string_view hostname) {
-    auto runner = v1::RunnerService::NewStub(channel);
-    grpc::ClientContext context;
-    context.set_deadline(FleetRpcDeadline());
-    context.AddMetadata("authorization",
-                        absl::StrCat("Bearer ", enrollment_secret_));
-    v1::EnrollRequest request;
-    *request.mutable_facts() = MakeFacts(hostname, "2019");
-    v1::EnrollResponse response;
-    const grpc::Status status = runner->Enroll(&context, request, &response);
-    EXPECT_TRUE(status.ok()) << status.error_message();
-    return response.device_token();
+    return EnrollOver(channel, enrollment_secret_, hostname);
   }
 
   grpc::Status ListHostnames(const std::shared_ptr<grpc::Channel>& channel,
                              std::vector<std::string>* hostnames) {
-    auto admin = v1::AdminService::NewStub(channel);
-    grpc::ClientContext context;
-    context.set_deadline(FleetRpcDeadline());
-    context.AddMetadata("authorization", absl::StrCat("Bearer ", admin_token_));
-    v1::ListDevicesResponse response;
-    grpc::Status status =
-        admin->ListDevices(&context, v1::ListDevicesRequest(), &response);
-    hostnames->clear();
-    for (const v1::Device& device : response.devices()) {
-      hostnames->push_back(device.facts().hostname());
-    }
-    return status;
+    return ListHostnamesOver(channel, admin_token_, hostnames);
   }
 
   // The /metrics page of the HTTP API ("" when it does not answer).

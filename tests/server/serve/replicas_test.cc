@@ -27,6 +27,7 @@
 #include "server/store/postgres/pg_connection.h"
 #include "server/store/store.h"
 #include "server/tls/tls_dir.h"
+#include "tests/server/serve/fleet_clients.h"
 #include "tests/server/test_env.h"
 #include "tests/testing/eventually.h"
 #include "tests/testing/fake_clock.h"
@@ -38,10 +39,6 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-std::chrono::system_clock::time_point Deadline(int seconds = 10) {
-  return std::chrono::system_clock::now() + std::chrono::seconds(seconds);
-}
 
 class ReplicasTest : public ::testing::Test {
  protected:
@@ -82,41 +79,17 @@ class ReplicasTest : public ::testing::Test {
     return serve::FleetServer::Start(options, clock_);
   }
 
-  static std::shared_ptr<grpc::Channel> ChannelTo(
-      const serve::FleetServer& server) {
-    return grpc::CreateChannel(absl::StrCat("127.0.0.1:", server.grpc_port()),
-                               grpc::InsecureChannelCredentials());
-  }
-
   std::string Enroll(const std::shared_ptr<grpc::Channel>& channel,
                      const std::string& hostname) {
-    auto runner = v1::RunnerService::NewStub(channel);
-    grpc::ClientContext context;
-    context.set_deadline(Deadline());
-    context.AddMetadata("authorization",
-                        absl::StrCat("Bearer ", enrollment_secret_));
-    v1::EnrollRequest request;
-    *request.mutable_facts() = MakeFacts(hostname, "2019");
-    v1::EnrollResponse response;
-    const grpc::Status status = runner->Enroll(&context, request, &response);
-    EXPECT_TRUE(status.ok()) << status.error_message();
-    return response.device_token();
+    return EnrollOver(channel, enrollment_secret_, hostname);
   }
 
   std::vector<std::string> Hostnames(
       const std::shared_ptr<grpc::Channel>& channel) {
-    auto admin = v1::AdminService::NewStub(channel);
-    grpc::ClientContext context;
-    context.set_deadline(Deadline());
-    context.AddMetadata("authorization", absl::StrCat("Bearer ", admin_token_));
-    v1::ListDevicesResponse response;
-    const grpc::Status status =
-        admin->ListDevices(&context, v1::ListDevicesRequest(), &response);
-    EXPECT_TRUE(status.ok()) << status.error_message();
     std::vector<std::string> names;
-    for (const v1::Device& d : response.devices()) {
-      names.push_back(d.facts().hostname());
-    }
+    const grpc::Status status =
+        ListHostnamesOver(channel, admin_token_, &names);
+    EXPECT_TRUE(status.ok()) << status.error_message();
     return names;
   }
 
@@ -176,7 +149,7 @@ TEST_F(ReplicasTest, APollWaitingOnOneReplicaWakesForWorkQueuedOnTheOther) {
   std::thread poll([&] {
     auto runner = v1::RunnerService::NewStub(ChannelTo(**b));
     grpc::ClientContext context;
-    context.set_deadline(Deadline(60));
+    context.set_deadline(FleetRpcDeadline(60));
     context.AddMetadata("authorization", absl::StrCat("Bearer ", token));
     v1::PollTasksRequest request;
     *request.mutable_facts() = MakeFacts("REPLICA-POLL-01", "2019");
@@ -189,7 +162,7 @@ TEST_F(ReplicasTest, APollWaitingOnOneReplicaWakesForWorkQueuedOnTheOther) {
   absl::SleepFor(absl::Seconds(1));
   auto admin = v1::AdminService::NewStub(ChannelTo(**a));
   grpc::ClientContext context;
-  context.set_deadline(Deadline());
+  context.set_deadline(FleetRpcDeadline());
   context.AddMetadata("authorization", absl::StrCat("Bearer ", admin_token_));
   v1::SubmitJobRequest submit;
   submit.mutable_spec()->set_kind("health_check");
@@ -251,7 +224,7 @@ TEST_F(ReplicasTest, AReplicaCarriesOnWhenItsDatabaseConnectionsAreCut) {
   EXPECT_TRUE(Eventually(
       [&] {
         grpc::ClientContext context;
-        context.set_deadline(Deadline());
+        context.set_deadline(FleetRpcDeadline());
         context.AddMetadata("authorization",
                             absl::StrCat("Bearer ", admin_token_));
         v1::ListDevicesResponse response;
