@@ -43,8 +43,8 @@ std::string Quote(absl::string_view name) {
   return absl::StrCat("\"", absl::StrReplaceAll(name, {{"\"", "\"\""}}), "\"");
 }
 
-absl::Status Named(absl::string_view flag, absl::string_view what,
-                   const absl::Status& status) {
+[[nodiscard]] absl::Status Named(absl::string_view flag, absl::string_view what,
+                                 const absl::Status& status) {
   return absl::Status(status.code(),
                       absl::StrCat(flag, " ", what, ": ", status.message()));
 }
