@@ -24,7 +24,6 @@
 #include "server/store/credentials.h"
 #include "server/store/migrations.h"
 #include "server/store/postgres/migrate_store.h"
-#include "server/store/postgres/pg_migrations.h"
 #include "server/store/store.h"
 #include "server/store/time_util.h"
 #include "server/tls/serve_tls.h"
@@ -153,10 +152,7 @@ absl::Status RunInit(const InitOptions& options) {
                "mdefleet-server: created %s (schema version %d). The admin "
                "token and enrollment secret above are shown once; only their "
                "hashes are stored. Keep them safe.\n",
-               db.display().c_str(),
-               db.dialect() == store::SqlDialect::kSqlite
-                   ? store::LatestSchemaVersion()
-                   : store::postgres::LatestPostgresSchemaVersion());
+               db.display().c_str(), db.schema_version());
   DescribeTlsDir(tls_dir, tls);
   return absl::OkStatus();
 }

@@ -49,7 +49,6 @@
 #include "server/store/migrations.h"
 #include "server/store/postgres/advisory_lock.h"
 #include "server/store/postgres/cluster_channel.h"
-#include "server/store/postgres/pg_migrations.h"
 #include "server/store/settings.h"
 #include "server/store/store.h"
 #include "server/store/time_util.h"
@@ -211,11 +210,7 @@ absl::Status FleetServer::OpenStore() {
   p.store_gauges = std::make_unique<metrics::StoreCollector>(
       *p.db, clock_, options_.online_window);
   LogEvent(absl::StrCat("started: database ", p.db->display(),
-                        " (schema version ",
-                        p.db->dialect() == store::SqlDialect::kSqlite
-                            ? store::LatestSchemaVersion()
-                            : store::postgres::LatestPostgresSchemaVersion(),
-                        ")"));
+                        " (schema version ", p.db->schema_version(), ")"));
   if (!flags_.tls.client_ca_pem.empty()) {
     const std::string ca_sha256 = Sha256Hex(flags_.tls.client_ca_pem);
     RETURN_IF_ERROR(p.db->Write([&](store::Connection& db) {

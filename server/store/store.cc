@@ -175,6 +175,12 @@ absl::Status Store::OpenPostgres(const std::string& url, OpenMode mode,
   return absl::OkStatus();
 }
 
+int Store::schema_version() const {
+  return dialect() == SqlDialect::kSqlite
+             ? LatestSchemaVersion()
+             : postgres::LatestPostgresSchemaVersion();
+}
+
 absl::Status Store::Read(absl::FunctionRef<absl::Status(Connection&)> fn) {
   Connection* reader;
   {

@@ -56,6 +56,9 @@ class Store {
   // The SQLite file, or the PostgreSQL database as "database D on H:P".
   const std::string& display() const { return display_; }
   SqlDialect dialect() const { return writer_->dialect(); }
+  // The schema version the store is at once open: the latest of its
+  // backend's migrations.
+  int schema_version() const;
 
  private:
   Store() = default;

@@ -10,12 +10,12 @@
 #include <fstream>
 #include <sstream>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "common/tls/certificate_authority.h"
 #include "common/tls/pem.h"
 #include "common/tls/subject_alt_names.h"
+#include "server/store/postgres/db_target.h"
 
 namespace mdefleet::server_tls {
 namespace {
@@ -77,8 +77,7 @@ std::string Describe(const tls::SubjectAltName& name) {
 absl::StatusOr<std::string> TlsDirectory(const std::string& db_path,
                                          const std::string& flag_value) {
   if (!flag_value.empty()) return flag_value;
-  if (absl::StartsWith(db_path, "postgresql://") ||
-      absl::StartsWith(db_path, "postgres://")) {
+  if (store::IsPostgresUrl(db_path)) {
     return absl::InvalidArgumentError(
         "--tls-dir: required with a PostgreSQL --db. Every server replica "
         "of one store needs the same CA and server certificate: init writes "

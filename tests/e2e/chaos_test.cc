@@ -19,7 +19,6 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -133,7 +132,7 @@ TEST(Chaos, RolloutSurvivesServerAndRunnerKills) {
   const std::string db_path = env.db_path();
   // On the PostgreSQL store two replicas serve, and the server kills take
   // turns between them: runners fail over to the one that is up.
-  const bool replicas = absl::StartsWith(db_path, "postgresql://");
+  const bool replicas = store::IsPostgresUrl(db_path);
   if (replicas) {
     absl::Status added = env.AddServer();
     ASSERT_TRUE(added.ok()) << added;

@@ -55,8 +55,7 @@ absl::StatusOr<std::unique_ptr<E2eEnvironment>> E2eEnvironment::Start(
   env->serve_args_ = std::move(serve_args);
   env->server_command_prefix_ = std::move(server_command_prefix);
   std::vector<std::string> init_argv = {MDEFLEET_SERVER_BIN, "init"};
-  if (const char* store = std::getenv("MDEFLEET_TEST_STORE");
-      store != nullptr && absl::StartsWith(store, "postgres")) {
+  if (TestsUsePostgres()) {
     // The run's PostgreSQL cluster (pg.* copies of the tests): a database
     // of its own, and the TLS directory named, as replicas need it.
     ASSIGN_OR_RETURN(PostgresCluster * cluster, PostgresCluster::Shared());

@@ -2,7 +2,6 @@
 
 #include <cstdlib>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "common/artifact_validation.h"
@@ -66,12 +65,6 @@ std::string InstallScript() {
 std::string InstallerMsi() {
   return std::string("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8) +
          std::string(1024, '\0');
-}
-
-bool TestsUsePostgres() {
-  const char* backend = std::getenv("MDEFLEET_TEST_STORE");
-  return backend != nullptr &&
-         absl::StartsWith(absl::string_view(backend), "postgres");
 }
 
 std::string NewTestStore(const TempDir& dir) {

@@ -42,11 +42,6 @@ std::string OffboardingScript();
 std::string InstallScript();
 std::string InstallerMsi();
 
-// True when MDEFLEET_TEST_STORE=postgres[:DIR]: the server tests' stores
-// are PostgreSQL databases of the shared test cluster (CTest's pg. copies
-// of the tests; DIR: PostgresCluster::Shared), not SQLite files.
-bool TestsUsePostgres();
-
 // What `--db` names for a new test store: a file in `dir`, or a new database
 // of the test cluster when TestsUsePostgres().
 std::string NewTestStore(const TempDir& dir);

@@ -112,6 +112,12 @@ absl::StatusOr<std::unique_ptr<PostgresCluster>> PostgresCluster::Start(
   return cluster;
 }
 
+bool TestsUsePostgres() {
+  const char* backend = std::getenv("MDEFLEET_TEST_STORE");
+  return backend != nullptr &&
+         absl::StartsWith(absl::string_view(backend), "postgres");
+}
+
 absl::StatusOr<PostgresCluster*> PostgresCluster::Shared() {
   // An object, not a leaked pointer: its destructor stops the server when
   // the process exits, or the server would outlive the test.

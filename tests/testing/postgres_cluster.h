@@ -16,6 +16,11 @@
 
 namespace mdefleet::testing {
 
+// True when MDEFLEET_TEST_STORE=postgres[:DIR]: the tests' stores are
+// PostgreSQL databases of the shared test cluster (CTest's pg. copies of
+// the tests; DIR: PostgresCluster::Shared), not SQLite files.
+bool TestsUsePostgres();
+
 class PostgresCluster {
  public:
   // A running cluster. FailedPrecondition naming the program when

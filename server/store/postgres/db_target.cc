@@ -41,8 +41,7 @@ absl::StatusOr<DbTarget> ParseDbTarget(absl::string_view text,
                      ": required: a SQLite database file, or a PostgreSQL URL "
                      "(postgresql://user@host:5432/mdefleet)"));
   }
-  if (!absl::StartsWith(text, "postgresql://") &&
-      !absl::StartsWith(text, "postgres://")) {
+  if (!IsPostgresUrl(text)) {
     target.sqlite_path = std::string(text);
     target.display = target.sqlite_path;
     return target;

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "absl/strings/string_view.h"
 
 namespace mdefleet::store {
@@ -21,6 +22,13 @@ struct DbTarget {
   // For logs and errors: the file, or "PostgreSQL database D on H:P as U".
   std::string display;
 };
+
+// True when `db` (a --db value) names a PostgreSQL database: it starts with
+// postgresql:// or postgres://. Anything else is a SQLite file.
+inline bool IsPostgresUrl(absl::string_view db) {
+  return absl::StartsWith(db, "postgresql://") ||
+         absl::StartsWith(db, "postgres://");
+}
 
 // Parses `text` (the value of `field`, e.g. "--db"). A URL starting with
 // postgresql:// or postgres:// is PostgreSQL, parsed by libpq; anything

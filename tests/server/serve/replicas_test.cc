@@ -220,7 +220,7 @@ TEST_F(ReplicasTest, AReplicaCarriesOnWhenItsDatabaseConnectionsAreCut) {
                   .ok());
   // Each connection is made again at its next use: at most the first calls
   // fail, then the replica serves reads and writes again.
-  auto admin_stub = v1::AdminService::NewStub(ChannelTo(**a));
+  auto operator_api = v1::AdminService::NewStub(ChannelTo(**a));
   EXPECT_TRUE(Eventually(
       [&] {
         grpc::ClientContext context;
@@ -228,7 +228,7 @@ TEST_F(ReplicasTest, AReplicaCarriesOnWhenItsDatabaseConnectionsAreCut) {
         context.AddMetadata("authorization",
                             absl::StrCat("Bearer ", admin_token_));
         v1::ListDevicesResponse response;
-        return admin_stub
+        return operator_api
                    ->ListDevices(&context, v1::ListDevicesRequest(), &response)
                    .ok() &&
                response.devices_size() == 1;
